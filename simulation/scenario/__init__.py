@@ -1,0 +1,583 @@
+"""Scenario specification: the small persisted description of a simulated power system.
+
+A study file holds one :class:`ScenarioSpec` under ``scenario:``. It names grids (pandapower bundled
+cases, SimBench codes), says how many devices of each DER category sit where and with which parameter
+distributions, which profiles drive them, how the system imbalance and forecast errors behave, and the
+timing of the market loop. It holds no arrays: :func:`simulation.scenario.build.build_scenario` turns it
+into the concrete scenario (numpy arrays per device type, reproducible from ``seed``).
+
+Units are in the field names, as pandapower does (``p_max_kw``, ``horizon_min``, ``price_eur_per_mwh``).
+Every field carries a description, which the GUI shows as tooltip and the Excel export as header note.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from simulation.kpis import SCHEME_IDS
+
+DER_CATEGORIES: tuple[str, ...] = (
+    "storage",
+    "ev",
+    "variable_res",
+    "chp",
+    "conventional",
+    "shiftable_load",
+    "curtailable_load",
+    "tcl",
+)
+"""The eight DER categories of the seed document (stationary storage, electric vehicles, variable RES,
+CHP units, conventional generators, shiftable/atomic loads, curtailable loads, thermostatically
+controlled loads)."""
+
+DEVICE_CATEGORIES: tuple[str, ...] = DER_CATEGORIES + ("noncontrollable_load",)
+"""All device categories: the eight DER categories plus non-controllable load."""
+
+AGGREGATION_MODEL_OF_CATEGORY: dict[str, str] = {
+    "shiftable_load": "atomic",
+    "chp": "chp",
+    "variable_res": "curtailable",
+    "conventional": "curtailable",
+    "curtailable_load": "curtailable",
+    "storage": "storage",
+    "ev": "storage",
+    "tcl": "tcl",
+}
+"""The five aggregation models of the seed document and the categories each one aggregates: atomic
+loads (traces approach), CHP units, curtailable generation and loads, electric energy storage, TCLs
+(physical approach)."""
+
+# Parameters each category's device model needs, with the default distribution used when a device
+# group does not give one. Names carry units. Sources: assumptions typical of the SmartNet device
+# models (D2.3), order of magnitude only; every default is editable in the study.
+CATEGORY_PARAMETERS: dict[str, dict[str, dict[str, float | str]]] = {
+    "storage": {
+        "p_max_kw": {"kind": "uniform", "low": 5.0, "high": 20.0},
+        "e_max_kwh": {"kind": "uniform", "low": 10.0, "high": 40.0},
+        "soc_init_frac": {"kind": "uniform", "low": 0.3, "high": 0.7},
+        "soc_min_frac": {"kind": "constant", "value": 0.1},
+        "soc_max_frac": {"kind": "constant", "value": 0.95},
+        "efficiency_frac": {"kind": "constant", "value": 0.95},
+        "flex_cost_eur_per_mwh": {"kind": "uniform", "low": 30.0, "high": 60.0},
+    },
+    "ev": {
+        "p_max_kw": {"kind": "uniform", "low": 3.7, "high": 11.0},
+        "e_max_kwh": {"kind": "uniform", "low": 30.0, "high": 75.0},
+        "soc_init_frac": {"kind": "uniform", "low": 0.2, "high": 0.6},
+        "soc_min_frac": {"kind": "constant", "value": 0.1},
+        "soc_max_frac": {"kind": "constant", "value": 0.95},
+        "soc_target_frac": {"kind": "constant", "value": 0.8},
+        "efficiency_frac": {"kind": "constant", "value": 0.92},
+        "arrival_h": {"kind": "normal", "mean": 18.0, "std": 1.5, "low": 15.0, "high": 22.0},
+        "departure_h": {"kind": "normal", "mean": 7.5, "std": 1.0, "low": 5.0, "high": 10.0},
+        "flex_cost_eur_per_mwh": {"kind": "uniform", "low": 20.0, "high": 50.0},
+    },
+    "variable_res": {
+        "p_max_kw": {"kind": "uniform", "low": 3.0, "high": 10.0},
+        "flex_cost_eur_per_mwh": {"kind": "uniform", "low": 10.0, "high": 40.0},
+        "forecast_error_frac": {"kind": "constant", "value": 0.08},
+    },
+    "chp": {
+        "p_max_kw": {"kind": "uniform", "low": 200.0, "high": 1000.0},
+        "p_min_frac": {"kind": "constant", "value": 0.4},
+        "heat_to_power_ratio": {"kind": "uniform", "low": 1.2, "high": 1.8},
+        "heat_store_kwh": {"kind": "uniform", "low": 500.0, "high": 2000.0},
+        "heat_store_init_frac": {"kind": "uniform", "low": 0.4, "high": 0.6},
+        "marginal_cost_eur_per_mwh": {"kind": "uniform", "low": 50.0, "high": 80.0},
+    },
+    "conventional": {
+        "p_max_kw": {"kind": "uniform", "low": 1000.0, "high": 5000.0},
+        "p_min_frac": {"kind": "constant", "value": 0.3},
+        "schedule_frac": {"kind": "uniform", "low": 0.5, "high": 0.8},
+        "ramp_frac_per_min": {"kind": "constant", "value": 0.02},
+        "marginal_cost_eur_per_mwh": {"kind": "uniform", "low": 60.0, "high": 110.0},
+    },
+    "shiftable_load": {
+        "p_kw": {"kind": "uniform", "low": 1.0, "high": 2.5},
+        "cycle_h": {"kind": "uniform", "low": 1.0, "high": 2.0},
+        "start_h": {"kind": "normal", "mean": 19.0, "std": 2.5, "low": 7.0, "high": 22.0},
+        "max_shift_h": {"kind": "constant", "value": 3.0},
+        "flex_cost_eur_per_mwh": {"kind": "uniform", "low": 20.0, "high": 60.0},
+    },
+    "curtailable_load": {
+        "p_kw": {"kind": "uniform", "low": 0.5, "high": 2.0},
+        "curtail_max_frac": {"kind": "constant", "value": 0.5},
+        "flex_cost_eur_per_mwh": {"kind": "uniform", "low": 80.0, "high": 150.0},
+    },
+    "tcl": {
+        "p_rated_kw": {"kind": "uniform", "low": 2.0, "high": 5.0},
+        "temp_set_c": {"kind": "uniform", "low": 20.0, "high": 22.0},
+        "band_c": {"kind": "constant", "value": 1.0},
+        "time_constant_h": {"kind": "uniform", "low": 3.0, "high": 6.0},
+        "cop": {"kind": "uniform", "low": 2.5, "high": 3.5},
+        "thermal_capacity_kwh_per_k": {"kind": "uniform", "low": 3.0, "high": 6.0},
+        "flex_cost_eur_per_mwh": {"kind": "uniform", "low": 15.0, "high": 40.0},
+    },
+    "noncontrollable_load": {
+        "p_peak_kw": {"kind": "uniform", "low": 2.0, "high": 6.0},
+        "power_factor": {"kind": "constant", "value": 0.95},
+    },
+}
+"""Per device category: parameter name -> default distribution (as a :class:`ParamDistribution` dict)."""
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ParamDistribution(_Spec):
+    """Statistical distribution of one device parameter, sampled once per device from the scenario seed.
+
+    ``constant`` uses ``value``; ``uniform`` draws in [``low``, ``high``]; ``normal`` draws with ``mean``
+    and ``std`` and clips to [``low``, ``high``] when given.
+    """
+
+    kind: Literal["constant", "uniform", "normal"] = Field(
+        description="Distribution family: constant, uniform or normal (clipped to low/high when given)."
+    )
+    value: float | None = Field(default=None, description="Value of a constant parameter, in its unit.")
+    low: float | None = Field(default=None, description="Lower bound (uniform) or clip (normal), in its unit.")
+    high: float | None = Field(default=None, description="Upper bound (uniform) or clip (normal), in its unit.")
+    mean: float | None = Field(default=None, description="Mean of a normal distribution, in its unit.")
+    std: float | None = Field(default=None, ge=0, description="Standard deviation of a normal, in its unit.")
+
+    @model_validator(mode="after")
+    def _check_fields(self) -> ParamDistribution:
+        need = {"constant": ("value",), "uniform": ("low", "high"), "normal": ("mean", "std")}[self.kind]
+        missing = [name for name in need if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"a {self.kind} distribution needs field(s) {', '.join(missing)}")
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError(f"field low ({self.low}) is above field high ({self.high})")
+        return self
+
+
+class TransmissionGridSpec(_Spec):
+    """The transmission grid: a pandapower bundled case, modelled DC in the market and AC in physics."""
+
+    case_name: str = Field(
+        default="case30",
+        description="pandapower.networks function of the transmission grid (e.g. case30, case39, case118).",
+    )
+    line_rating_factor: float = Field(
+        default=1.0, gt=0, description="Multiplier applied to every line's thermal rating (max_i_ka), -."
+    )
+    load_scale_frac: float = Field(
+        default=1.0, gt=0, description="Multiplier applied to the case's own loads at the profile peak, -."
+    )
+    generator_flex_frac: float = Field(
+        default=0.25,
+        ge=0,
+        le=1,
+        description="Share of each transmission generator's rating offered up and down in the AS market, -.",
+    )
+    generator_cost_eur_per_mwh: ParamDistribution = Field(
+        default_factory=lambda: ParamDistribution(kind="uniform", low=55.0, high=95.0),
+        description="Bid price distribution of transmission-connected generators, EUR/MWh.",
+    )
+    vm_min_pu: float = Field(default=0.94, gt=0, description="Lower voltage limit of transmission buses, p.u.")
+    vm_max_pu: float = Field(default=1.06, gt=0, description="Upper voltage limit of transmission buses, p.u.")
+
+
+class FeederSpec(_Spec):
+    """A distribution grid modelled in detail (SOCP in the market, AC power flow in physics)."""
+
+    feeder_id: str = Field(description="Identifier of the detailed distribution grid (area id), e.g. F1.")
+    source: Literal["pandapower", "simbench"] = Field(
+        default="pandapower",
+        description="Where the grid comes from: a pandapower.networks function or a SimBench code.",
+    )
+    case_name: str = Field(
+        default="case33bw",
+        description="pandapower.networks function (e.g. case33bw) or SimBench code (e.g. 1-MV-rural--0-sw).",
+    )
+    dso_id: str = Field(default="DSO-A", description="Identifier of the DSO operating this grid.")
+    interface_bus: int = Field(ge=0, description="Transmission bus index the feeder's substation connects to.")
+    load_scale_frac: float = Field(
+        default=1.0, gt=0, description="Multiplier applied to the grid's own loads at the profile peak, -."
+    )
+    line_rating_mva: float | None = Field(
+        default=None,
+        gt=0,
+        description="Thermal rating given to lines that have none (e.g. case33bw), MVA; None keeps the data.",
+    )
+    line_rating_factor: float = Field(
+        default=1.0, gt=0, description="Multiplier applied to every line's thermal rating after the above, -."
+    )
+    vm_min_pu: float = Field(default=0.95, gt=0, description="Lower voltage limit of the feeder's buses, p.u.")
+    vm_max_pu: float = Field(default=1.05, gt=0, description="Upper voltage limit of the feeder's buses, p.u.")
+    tap_step_pct: float = Field(
+        default=1.25, ge=0, description="Voltage change per tap of the substation tap changer, %."
+    )
+    tap_max: int = Field(default=8, ge=0, description="Tap positions either side of neutral, count.")
+    tap_deadband_pu: float = Field(
+        default=0.01, ge=0, description="Tap-changer dead band around the regulated voltage, p.u."
+    )
+    q_compensation_mvar: float = Field(
+        default=0.0, ge=0, description="Switchable capacitor bank at the feeder's weakest bus, Mvar."
+    )
+
+
+class CopperPlateNodeSpec(_Spec):
+    """A distribution grid not modelled in detail: one copper-plate node at its interface bus."""
+
+    node_id: str = Field(description="Identifier of the copper-plate distribution node (area id), e.g. CP1.")
+    dso_id: str = Field(default="DSO-A", description="Identifier of the DSO operating this grid.")
+    interface_bus: int = Field(ge=0, description="Transmission bus index the node connects to.")
+
+
+class DeviceGroupSpec(_Spec):
+    """A population of devices of one category in one area, with parameter distributions."""
+
+    group_id: str = Field(description="Identifier of the device group, e.g. F1-pv.")
+    category: Literal[
+        "storage",
+        "ev",
+        "variable_res",
+        "chp",
+        "conventional",
+        "shiftable_load",
+        "curtailable_load",
+        "tcl",
+        "noncontrollable_load",
+    ] = Field(description="Device category (one of the eight DER categories or noncontrollable_load).")
+    area: str = Field(
+        description="Where the devices sit: a feeder_id, a copper-plate node_id, or 'transmission'."
+    )
+    count: int = Field(ge=0, description="Number of devices in the group, count.")
+    buses: list[int] | None = Field(
+        default=None,
+        description="Bus indices of the area the devices are spread over; None spreads them over all load "
+        "buses of the area, weighted by load.",
+    )
+    profile: Literal["load", "pv", "wind", "flat"] | None = Field(
+        default=None,
+        description="Time profile that drives the group (variable_res: pv or wind; loads: load); None picks "
+        "the category's default.",
+    )
+    parameters: dict[str, ParamDistribution] = Field(
+        default_factory=dict,
+        description="Parameter name (with unit) -> distribution; missing names use the category default.",
+    )
+
+    @model_validator(mode="after")
+    def _check_parameters(self) -> DeviceGroupSpec:
+        known = CATEGORY_PARAMETERS[self.category]
+        unknown = sorted(set(self.parameters) - set(known))
+        if unknown:
+            raise ValueError(
+                f"device group {self.group_id!r}: field parameters has unknown name(s) {unknown} for "
+                f"category {self.category}; known: {sorted(known)}"
+            )
+        return self
+
+    def distribution(self, name: str) -> ParamDistribution:
+        """Distribution of parameter ``name``: the group's own or the category default."""
+        if name in self.parameters:
+            return self.parameters[name]
+        return ParamDistribution(**CATEGORY_PARAMETERS[self.category][name])  # type: ignore[arg-type]
+
+
+class ProfileSpec(_Spec):
+    """Where the daily time profiles come from."""
+
+    source: Literal["simbench", "synthetic"] = Field(
+        default="simbench",
+        description="simbench: load/PV/wind profiles of a SimBench grid (offline); synthetic: analytic shapes.",
+    )
+    simbench_code: str = Field(
+        default="1-MV-rural--0-sw", description="SimBench grid whose profiles are used (source simbench)."
+    )
+    day_of_year: int = Field(default=172, ge=1, le=365, description="Day of the year simulated (1 = 1 Jan).")
+    load_profile: str = Field(default="H0-A", description="SimBench load profile name for household load.")
+    pv_profile: str = Field(default="PV3", description="SimBench renewables profile name for PV.")
+    wind_profile: str = Field(default="WP4", description="SimBench renewables profile name for wind.")
+    ambient_temp_c: float = Field(default=24.0, description="Daily mean ambient temperature, degC.")
+    ambient_temp_swing_c: float = Field(
+        default=6.0, ge=0, description="Half peak-to-peak daily swing of ambient temperature, degC."
+    )
+
+
+class ImbalanceSpec(_Spec):
+    """System imbalance process (the TSO's need) and forecast errors."""
+
+    std_mw: float = Field(default=4.0, ge=0, description="Standard deviation of the system imbalance, MW.")
+    autocorrelation: float = Field(
+        default=0.9, ge=0, lt=1, description="AR(1) coefficient of the imbalance per market step, -."
+    )
+    daily_amplitude_mw: float = Field(
+        default=3.0, ge=0, description="Amplitude of the deterministic ramp-hour imbalance shape, MW."
+    )
+    forecast_error_std_frac: float = Field(
+        default=0.25,
+        ge=0,
+        description="Std of the TSO's imbalance forecast error, as a fraction of the imbalance std, -.",
+    )
+    load_forecast_error_std_frac: float = Field(
+        default=0.03, ge=0, description="Std of the nodal load forecast error, fraction of the load, -."
+    )
+    device_noise_std_frac: float = Field(
+        default=0.02, ge=0, description="Std of the device models' internal noise, fraction of rating, -."
+    )
+
+
+class TimingSpec(_Spec):
+    """Timing of the market loop (section 6 of the architecture brief)."""
+
+    duration_h: float = Field(default=24.0, gt=0, le=24 * 7, description="Simulated duration, h.")
+    start_h: float = Field(default=0.0, ge=0, lt=24, description="Hour of the day the simulation starts, h.")
+    horizon_min: int = Field(default=30, gt=0, description="Market horizon of one clearing, min.")
+    granularity_min: int = Field(default=15, gt=0, description="Market time unit, min.")
+    clearing_frequency_min: int = Field(default=15, gt=0, description="Time between two clearings, min.")
+    gate_closure_min: int = Field(
+        default=0, ge=0, description="Bids close this long before the clearing starts, min."
+    )
+    activation_delay_min: int = Field(
+        default=0, ge=0, description="Delay between a clearing's result and the first firm step, min."
+    )
+    clearing_latency_min: int = Field(
+        default=5, ge=0, description="Time the market takes to clear; the grid moves on meanwhile, min."
+    )
+    physical_step_min: int = Field(
+        default=15, gt=0, description="Time step of the physical layer, at or below the granularity, min."
+    )
+
+    @model_validator(mode="after")
+    def _check_timing(self) -> TimingSpec:
+        if self.horizon_min % self.granularity_min:
+            raise ValueError("field horizon_min must be a multiple of granularity_min")
+        if self.clearing_frequency_min % self.granularity_min:
+            raise ValueError("field clearing_frequency_min must be a multiple of granularity_min")
+        if self.granularity_min % self.physical_step_min:
+            raise ValueError("field physical_step_min must divide granularity_min")
+        if (self.duration_h * 60) % self.clearing_frequency_min:
+            raise ValueError("field duration_h must be a whole number of clearing periods")
+        return self
+
+    @property
+    def steps_per_horizon(self) -> int:
+        """Market time units in one horizon."""
+        return self.horizon_min // self.granularity_min
+
+    @property
+    def n_clearings(self) -> int:
+        """Clearings over the simulated duration."""
+        return int(round(self.duration_h * 60)) // self.clearing_frequency_min
+
+    @property
+    def n_physical_steps(self) -> int:
+        """Physical steps over the simulated duration."""
+        return int(round(self.duration_h * 60)) // self.physical_step_min
+
+
+class PricesSpec(_Spec):
+    """Prices outside the AS market bids."""
+
+    afrr_price_up_eur_per_mwh: float = Field(
+        default=150.0, ge=0, description="Price paid for upward aFRR energy (covering a deficit), EUR/MWh."
+    )
+    afrr_price_down_eur_per_mwh: float = Field(
+        default=40.0, ge=0, description="Price paid for downward aFRR energy (covering a surplus), EUR/MWh."
+    )
+    risk_premium_eur_per_mwh: float = Field(
+        default=5.0, ge=0, description="Premium aggregators add to exercise flexibility now, EUR/MWh."
+    )
+    slack_penalty_eur_per_mwh: float = Field(
+        default=3000.0, gt=0, description="Penalty of market slack (value of lost load), EUR/MWh."
+    )
+    commercial_bid_price_spread_eur_per_mwh: float = Field(
+        default=30.0, ge=0, description="Spread of commercial parties' buy/sell bids around 60 EUR/MWh (IFM)."
+    )
+
+
+class MeasurementSpec(_Spec):
+    """State-estimation errors of the measurements fed to the next clearing."""
+
+    p_error_std_frac: float = Field(
+        default=0.02, ge=0, description="Std of the active-power measurement error, fraction of value, -."
+    )
+    vm_error_std_pu: float = Field(default=0.003, ge=0, description="Std of the voltage estimation error, p.u.")
+
+
+class ScenarioSpec(_Spec):
+    """Everything the simulation platform needs to build one scenario and simulate it.
+
+    Small by design: grid references, device counts with parameter distributions, profile sources,
+    imbalance, timing and seeds; never arrays. Round-trips through JSON and YAML.
+    """
+
+    name: str = Field(default="default", description="Name of the scenario (the representative day's id).")
+    seed: int = Field(default=20190601, ge=0, description="Random seed: same seed, same devices and noise.")
+    transmission: TransmissionGridSpec = Field(
+        default_factory=TransmissionGridSpec, description="The transmission grid."
+    )
+    feeders: list[FeederSpec] = Field(
+        default_factory=list, description="Distribution grids modelled in detail."
+    )
+    copper_plate_nodes: list[CopperPlateNodeSpec] = Field(
+        default_factory=list, description="Distribution grids represented as one copper-plate node."
+    )
+    device_groups: list[DeviceGroupSpec] = Field(
+        default_factory=list, description="Device populations per category and area."
+    )
+    aggregators_per_area: int = Field(
+        default=2, ge=1, description="Aggregators active in each distribution area, count."
+    )
+    commercial_parties: int = Field(
+        default=3, ge=0, description="Commercial parties (BRPs, retailers) bidding in the IFM, count."
+    )
+    profiles: ProfileSpec = Field(default_factory=ProfileSpec, description="Profile sources.")
+    imbalance: ImbalanceSpec = Field(default_factory=ImbalanceSpec, description="Imbalance and errors.")
+    timing: TimingSpec = Field(default_factory=TimingSpec, description="Timing of the market loop.")
+    prices: PricesSpec = Field(default_factory=PricesSpec, description="aFRR price, risk premium, penalties.")
+    measurement: MeasurementSpec = Field(
+        default_factory=MeasurementSpec, description="State-estimation error of measurements."
+    )
+    schemes: list[str] = Field(
+        default_factory=lambda: list(SCHEME_IDS), description="Coordination schemes to simulate."
+    )
+
+    @field_validator("schemes")
+    @classmethod
+    def _check_schemes(cls, value: list[str]) -> list[str]:
+        unknown = [s for s in value if s not in SCHEME_IDS]
+        if unknown:
+            raise ValueError(f"unknown scheme(s) {unknown}; known: {list(SCHEME_IDS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _check_references(self) -> ScenarioSpec:
+        areas: dict[str, str] = {}
+        for kind, ids in (
+            ("feeder", [f.feeder_id for f in self.feeders]),
+            ("copper-plate node", [c.node_id for c in self.copper_plate_nodes]),
+        ):
+            for area_id in ids:
+                if area_id in areas or area_id == "transmission":
+                    raise ValueError(f"{kind} {area_id!r}: id is used twice (field feeder_id/node_id)")
+                areas[area_id] = kind
+        seen: set[str] = set()
+        for group in self.device_groups:
+            if group.group_id in seen:
+                raise ValueError(f"device group {group.group_id!r}: field group_id is used twice")
+            seen.add(group.group_id)
+            if group.area != "transmission" and group.area not in areas:
+                raise ValueError(
+                    f"device group {group.group_id!r}: field area names unknown area {group.area!r}; "
+                    f"known: {['transmission', *areas]}"
+                )
+        return self
+
+    @property
+    def area_ids(self) -> list[str]:
+        """Distribution area ids: feeders first, then copper-plate nodes."""
+        return [f.feeder_id for f in self.feeders] + [c.node_id for c in self.copper_plate_nodes]
+
+    @property
+    def dso_ids(self) -> list[str]:
+        """Distinct DSO ids, in order of first appearance."""
+        out: list[str] = []
+        for dso in [f.dso_id for f in self.feeders] + [c.dso_id for c in self.copper_plate_nodes]:
+            if dso not in out:
+                out.append(dso)
+        return out
+
+
+def _group(group_id: str, category: str, area: str, count: int, **kw: object) -> DeviceGroupSpec:
+    return DeviceGroupSpec(group_id=group_id, category=category, area=area, count=count, **kw)  # type: ignore[arg-type]
+
+
+def default_scenario_spec() -> ScenarioSpec:
+    """The embedded default scenario: one summer day on IEEE 30-bus transmission with three feeders.
+
+    Transmission: pandapower ``case30`` (30 buses at 135 kV, 189 MW of load), the transmission generators
+    offering a quarter of their rating up and down. Detailed distribution: two ``case33bw`` feeders
+    (12.66 kV) and the SimBench rural MV grid ``1-MV-rural--0-sw`` (20 kV). Four copper-plate
+    distribution nodes. About 6,000 devices of all eight categories. PV on the detailed feeders drives
+    reverse flows and over-voltage at noon; the evening peak with EV charging and heat pumps drives
+    under-voltage and line overloads; the transmission corridor from bus 5 to 7 is near its rating.
+    """
+    feeders = [
+        FeederSpec(feeder_id="F1", case_name="case33bw", dso_id="DSO-A", interface_bus=7,
+                   line_rating_mva=4.0, load_scale_frac=1.0, q_compensation_mvar=0.6),
+        FeederSpec(feeder_id="F2", case_name="case33bw", dso_id="DSO-B", interface_bus=20,
+                   line_rating_mva=4.0, load_scale_frac=0.9),
+        FeederSpec(feeder_id="F3", source="simbench", case_name="1-MV-rural--0-sw", dso_id="DSO-B",
+                   interface_bus=29, load_scale_frac=1.0),
+    ]
+    copper = [
+        CopperPlateNodeSpec(node_id="CP1", dso_id="DSO-A", interface_bus=6),
+        CopperPlateNodeSpec(node_id="CP2", dso_id="DSO-A", interface_bus=11),
+        CopperPlateNodeSpec(node_id="CP3", dso_id="DSO-B", interface_bus=18),
+        CopperPlateNodeSpec(node_id="CP4", dso_id="DSO-C", interface_bus=23),
+    ]
+    groups: list[DeviceGroupSpec] = []
+    for fid, scale in (("F1", 1.0), ("F2", 0.9), ("F3", 1.2)):
+        groups += [
+            _group(f"{fid}-load", "noncontrollable_load", fid, int(900 * scale), profile="load"),
+            _group(f"{fid}-pv", "variable_res", fid, int(350 * scale), profile="pv",
+                   parameters={"p_max_kw": ParamDistribution(kind="uniform", low=4.0, high=12.0)}),
+            _group(f"{fid}-ev", "ev", fid, int(150 * scale)),
+            _group(f"{fid}-tcl", "tcl", fid, int(200 * scale)),
+            _group(f"{fid}-wet", "shiftable_load", fid, int(250 * scale)),
+            _group(f"{fid}-bess", "storage", fid, int(40 * scale)),
+            _group(f"{fid}-light", "curtailable_load", fid, int(100 * scale)),
+        ]
+    groups.append(_group("F3-wind", "variable_res", "F3", 3, profile="wind",
+                         parameters={"p_max_kw": ParamDistribution(kind="uniform", low=1500.0, high=2500.0)}))
+    groups.append(_group("F1-chp", "chp", "F1", 2))
+    groups.append(_group("F3-chp", "chp", "F3", 2))
+    for cp in ("CP1", "CP2", "CP3", "CP4"):
+        groups += [
+            _group(f"{cp}-load", "noncontrollable_load", cp, 300, profile="load",
+                   parameters={"p_peak_kw": ParamDistribution(kind="uniform", low=10.0, high=30.0)}),
+            _group(f"{cp}-pv", "variable_res", cp, 60, profile="pv",
+                   parameters={"p_max_kw": ParamDistribution(kind="uniform", low=20.0, high=60.0)}),
+            _group(f"{cp}-ev", "ev", cp, 120),
+            _group(f"{cp}-tcl", "tcl", cp, 100),
+            _group(f"{cp}-bess", "storage", cp, 15,
+                   parameters={"p_max_kw": ParamDistribution(kind="uniform", low=50.0, high=200.0),
+                               "e_max_kwh": ParamDistribution(kind="uniform", low=100.0, high=400.0)}),
+            _group(f"{cp}-conv", "conventional", cp, 1),
+        ]
+    return ScenarioSpec(
+        name="default",
+        transmission=TransmissionGridSpec(case_name="case30", line_rating_factor=1.0),
+        feeders=feeders,
+        copper_plate_nodes=copper,
+        device_groups=groups,
+    )
+
+
+def endpoint_counts(spec: ScenarioSpec) -> dict[str, int]:
+    """Endpoint multiplicities of the scenario for the SGAM ICT costing.
+
+    Keys: ``der`` (flexible devices of the eight DER categories, each with its own controller),
+    ``aggregator`` (``aggregators_per_area`` per distribution area, plus one for the transmission-connected
+    units), ``primary_substation`` (one per TSO-DSO interface: every feeder and copper-plate node),
+    ``secondary_substation`` (MV/LV substations: the load buses of the detailed feeders, plus an
+    assumed 20 per copper-plate node), ``dso``, ``tso`` (1), ``market_operator`` (1), ``commercial_party``,
+    ``smart_meter`` (every distribution-connected device, flexible or not).
+    """
+    der = sum(g.count for g in spec.device_groups if g.category in DER_CATEGORIES)
+    dist_devices = sum(g.count for g in spec.device_groups if g.area != "transmission")
+    n_areas = len(spec.feeders) + len(spec.copper_plate_nodes)
+    return {
+        "der": der,
+        "aggregator": spec.aggregators_per_area * n_areas + 1,
+        "primary_substation": n_areas,
+        "secondary_substation": sum(_FEEDER_SECONDARY.get(f.case_name, 30) for f in spec.feeders)
+        + 20 * len(spec.copper_plate_nodes),
+        "dso": len(spec.dso_ids),
+        "tso": 1,
+        "market_operator": 1,
+        "commercial_party": spec.commercial_parties,
+        "smart_meter": dist_devices,
+    }
+
+
+# Load buses (MV/LV substations) of the grids the default scenarios use, so endpoint counting does not
+# need to build the grids; other grids count 30 (assumption).
+_FEEDER_SECONDARY: dict[str, int] = {"case33bw": 32, "1-MV-rural--0-sw": 96, "1-MV-semiurb--0-sw": 115}
