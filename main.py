@@ -1,0 +1,232 @@
+"""Coordination Studio entry point: the desktop application by default, subcommands for headless work.
+
+``coordstudio`` (console script) and ``coordstudio-gui`` (GUI script) both land here. Every subcommand
+maps the project's typed errors (bad input: a study file, a scenario, a market case, an unreachable
+solver) to one line on stderr and exit code 2; an unexpected bug exits with code 1, a hint to report it,
+and the traceback saved to a file instead of thrown at the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+__version__ = "0.1.0"
+
+EXIT_OK = 0
+EXIT_BUG = 1
+EXIT_BAD_INPUT = 2
+EXIT_CANCELLED = 130
+
+#: Packages that contribute subcommands through a ``register(subparsers)`` function in their ``cli`` module.
+PLUGIN_CLI_MODULES: tuple[str, ...] = (
+    "simulation.market.cli",
+    "simulation.cli",
+    "sgam.cli",
+    "cba.cli",
+)
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """The exception classes that mean 'bad input', collected from every package."""
+    from cba.errors import CbaError, StudyError
+    from sgam.errors import SgamError
+    from simulation.errors import SimulationError
+
+    return (StudyError, CbaError, SgamError, SimulationError)
+
+
+# --------------------------------------------------------------------------------------------- commands
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Load and validate a study; print a short summary."""
+    from cba.study import load_study, study_summary
+
+    study = load_study(Path(args.study))
+    print(f"{args.study}: valid study (schema_version {study.schema_version})")
+    for line in study_summary(study):
+        print(f"  {line}")
+    return EXIT_OK
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    """Write the embedded default study to FILE (YAML or JSON by extension)."""
+    from cba.study import default_study, save_study
+
+    path = Path(args.file)
+    if path.exists() and not args.force:
+        print(f"error: {path} exists; pass --force to overwrite it", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    save_study(default_study(), path)
+    print(f"wrote the default study to {path}; edit it, then: coordstudio validate {path}")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the whole chain (ICT cost, simulation, CBA, report) on a study."""
+    from cba.study import ConsoleProgress, default_study, load_study, run_study
+
+    study = default_study() if args.study is None else load_study(Path(args.study))
+    schemes = None
+    if args.schemes:
+        schemes = [s.strip() for s in args.schemes.split(",") if s.strip()]
+    out = Path(args.out)
+    result = run_study(
+        study,
+        ConsoleProgress(quiet=args.quiet),
+        out_dir=out,
+        db_url=args.db,
+        schemes=schemes,
+    )
+    print()
+    print(result.summary_table())
+    print(f"\noutputs written to {out}/")
+    return EXIT_OK
+
+
+def cmd_check_solvers(args: argparse.Namespace) -> int:
+    """List the optimisation solvers Pyomo can reach on this machine."""
+    from cba.study import solver_report
+
+    rows, default = solver_report()
+    width = max(len(name) for name, _, _ in rows)
+    for name, ok, note in rows:
+        print(f"  {name:<{width}}  {'available' if ok else 'not available':<13}  {note}")
+    print(f"\ndefault solver: {default}")
+    return EXIT_OK
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    """Open the desktop application (optionally on a study, or render screenshots)."""
+    try:
+        app_module = importlib.import_module("gui.app")
+    except ImportError as exc:  # pragma: no cover - only when PySide6 is broken
+        print(f"error: the desktop application cannot start: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    run_gui: Callable[..., int] = app_module.run_gui
+    return run_gui(study_path=args.study, screenshots_dir=args.screenshots)
+
+
+# ------------------------------------------------------------------------------------------------ parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand (plugins from the packages included)."""
+    parser = argparse.ArgumentParser(
+        prog="coordstudio",
+        description=(
+            "Coordination Studio: TSO-DSO coordination studies. Model each coordination scheme's ICT on "
+            "the SGAM, simulate the real-time ancillary-services markets and grids, and rank the schemes "
+            "by cost-benefit analysis. Without a subcommand the desktop application opens."
+        ),
+        epilog="Start with:  coordstudio new my_study.yaml && coordstudio run my_study.yaml --out out",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("gui", help="open the desktop application (the default)",
+                       description="Open the desktop application, optionally on STUDY.")
+    p.add_argument("study", nargs="?", help="study file to open (YAML or JSON)")
+    p.add_argument("--screenshots", metavar="DIR",
+                   help="render each main view of the study to PNG files in DIR and exit")
+    p.set_defaults(func=cmd_gui)
+
+    p = sub.add_parser(
+        "run", help="run the whole study headless: ICT cost, simulation, CBA, report",
+        description=(
+            "Run the full chain on STUDY (or the embedded default study when STUDY is omitted): ICT cost "
+            "per scheme, the market/grid simulation of every scheme, the cost-benefit analysis, and write "
+            "the results database, kpis.csv, report.xlsx, recommendations and charts to --out."
+        ),
+    )
+    p.add_argument("study", nargs="?", help="study file (YAML or JSON); default: the embedded study")
+    p.add_argument("--out", default="out", help="output folder (created if missing; default: out)")
+    p.add_argument("--schemes", help="comma-separated schemes to simulate, e.g. CMS,CM (default: all)")
+    p.add_argument("--db", metavar="URL",
+                   help="results database URL (default: a SQLite file in --out), e.g. "
+                        "postgresql+psycopg://user@host/db")
+    p.add_argument("--quiet", action="store_true", help="print no progress lines")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("validate", help="check a study file and report the first problem",
+                       description="Load STUDY, check its schema, references and values, and print a "
+                                   "summary. Exit code 2 and one line naming the field if it is invalid.")
+    p.add_argument("study", help="study file (YAML or JSON)")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("new", help="write the embedded default study to a file, ready to edit",
+                       description="Write the embedded default study to FILE (.yaml, .yml or .json).")
+    p.add_argument("file", help="file to write")
+    p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    p.set_defaults(func=cmd_new)
+
+    p = sub.add_parser("check-solvers", help="list the optimisation solvers reachable here",
+                       description="List which solvers Pyomo can reach on this machine and which one "
+                                   "the market clearing uses by default.")
+    p.set_defaults(func=cmd_check_solvers)
+
+    for module_name in PLUGIN_CLI_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                continue
+            raise
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(sub)
+    return parser
+
+
+def _save_traceback() -> Path:
+    fd, name = tempfile.mkstemp(prefix="coordstudio-crash-", suffix=".txt")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(traceback.format_exc())
+    return Path(name)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line, run the subcommand, and turn errors into exit codes."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["gui", *(argv or [])])
+    user_errors = _user_errors()
+    from simulation.progress import RunCancelled
+
+    try:
+        code: int = args.func(args)
+        return code
+    except user_errors as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except RunCancelled:
+        print("cancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_CANCELLED
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
+        path = _save_traceback()
+        print(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            f"This is a bug in Coordination Studio. Please report it with the traceback saved in {path}.",
+            file=sys.stderr,
+        )
+        return EXIT_BUG
+
+
+def gui_main() -> int:
+    """Entry of the ``coordstudio-gui`` script: the desktop application."""
+    return main(["gui", *sys.argv[1:]])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
