@@ -1,0 +1,645 @@
+"""The SGAM/ICT model of a study: pure data, persisted in the study file under ``sgam:``.
+
+The model follows the Smart Grid Architecture Model (SGAM, CEN-CENELEC-ETSI SG-CG, mandate M/490) and the
+IEC 62559-2:2015 use-case template:
+
+* the **frame**: five interoperability layers (:class:`Layer`), five domains (:class:`Domain`) and six zones
+  (:class:`Zone`); actors and components are placed on a domain x zone cell;
+* **actors** (organisations, systems, devices) and **components** (hardware or software items with a cost,
+  owned by an actor, e.g. RTUs, DER gateways, a local market platform);
+* **use cases** with the IEC 62559-2 fields, their **scenarios** and **steps** (service CREATE, GET, ...);
+* **requirements** (IEC 62559-2 requirement list) carrying the hard ICT limits: latency, data rate,
+  availability, security level;
+* **information objects** (payload in bytes) and **interaction events** (producer -> receiver, information
+  object, trigger, rate, multiplicity, requirement ids, link);
+* **links**: the physical communication path an event travels on; events on the same link share it and
+  the link is paid once;
+* the **technology catalogue** (fibre, PLC, cellular, ...) with performance, costs and a ``source``;
+* **endpoint counts**: default counts of each multiplicity (how many DER, aggregators, substations...), used
+  when the scenario gives none.
+
+All references are by id (strings). Every list item lives in a flat top-level list, so that each object kind
+maps to one table (one Excel sheet, one GUI table). :class:`SgamModel` validates that every reference resolves
+and raises a pydantic ``ValidationError`` whose location is ``(list name, object id, field)``, for example
+``('events', 'CMS-E01', 'producer_id')``.
+
+Units are in field names: ``_ms`` milliseconds, ``_s`` seconds, ``_bytes`` bytes, ``_kbps`` kilobit per
+second (1 kbit = 1000 bit), ``_pct`` percent, ``_km`` kilometres, ``_eur`` euro, ``_eur_per_year`` euro per
+year, ``_years`` years.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+SCHEME_IDS: tuple[str, ...] = ("CMS", "LMS", "SBR", "CM", "IFM")
+"""The five TSO-DSO coordination schemes.
+
+The same tuple as ``simulation.kpis.SCHEME_IDS``; sgam cannot import it."""
+
+SCHEMA_VERSION = 1
+"""Version of the persisted SGAM model layout (the study file migrates older versions)."""
+
+
+# ------------------------------------------------------------------------------------------------
+# SGAM frame and vocabularies
+# ------------------------------------------------------------------------------------------------
+class Layer(StrEnum):
+    """SGAM interoperability layers, top to bottom."""
+
+    BUSINESS = "business"
+    FUNCTION = "function"
+    INFORMATION = "information"
+    COMMUNICATION = "communication"
+    COMPONENT = "component"
+
+
+class Domain(StrEnum):
+    """SGAM domains (electrical energy conversion chain), left to right."""
+
+    GENERATION = "generation"
+    TRANSMISSION = "transmission"
+    DISTRIBUTION = "distribution"
+    DER = "der"
+    CUSTOMER_PREMISES = "customer_premises"
+
+
+class Zone(StrEnum):
+    """SGAM zones (hierarchy of power system management), bottom to top."""
+
+    PROCESS = "process"
+    FIELD = "field"
+    STATION = "station"
+    OPERATION = "operation"
+    ENTERPRISE = "enterprise"
+    MARKET = "market"
+
+
+class ActorType(StrEnum):
+    """IEC 62559-2 actor types."""
+
+    ORGANISATION = "organisation"
+    PERSON = "person"
+    SYSTEM = "system"
+    DEVICE = "device"
+
+
+class ActorRole(StrEnum):
+    """Economic role of an actor: who pays in the CBA's per-actor split (``IctCostLine.actor_role``)."""
+
+    TSO = "tso"
+    DSO = "dso"
+    AGGREGATOR = "aggregator"
+    DER_OWNER = "der_owner"
+    CONSUMER = "consumer"
+    MARKET_OPERATOR = "market_operator"
+    COMMERCIAL_PARTY = "commercial_party"
+
+
+class StepService(StrEnum):
+    """IEC 62559-2 step services (the verb of a use-case step)."""
+
+    CREATE = "CREATE"
+    GET = "GET"
+    CHANGE = "CHANGE"
+    DELETE = "DELETE"
+    CANCEL = "CANCEL"
+    CLOSE = "CLOSE"
+    EXECUTE = "EXECUTE"
+    REPORT = "REPORT"
+    TIMER = "TIMER"
+    REPEAT = "REPEAT"
+
+
+class Trigger(StrEnum):
+    """What makes an interaction event happen; fixes its period (see :meth:`SgamModel.trigger_period_s`).
+
+    ``market_clearing``: once per market clearing (``SgamModel.market_clearing_period_s``);
+    ``time_step``: once per physical time step (``SgamModel.time_step_s``); ``hourly``; ``daily``;
+    ``on_event``: sporadic, at ``InteractionEvent.rate_per_day`` occurrences per day.
+    """
+
+    MARKET_CLEARING = "market_clearing"
+    TIME_STEP = "time_step"
+    HOURLY = "hourly"
+    DAILY = "daily"
+    ON_EVENT = "on_event"
+
+
+class SecurityLevel(StrEnum):
+    """Security level a requirement asks for or a technology provides.
+
+    Ordered low < medium < high < very_high.
+
+    low: no confidentiality need; medium: encrypted transport; high: encrypted and authenticated end to end
+    with key management (IEC 62351 profile); very_high: high plus a private or dedicated network.
+    """
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    VERY_HIGH = "very_high"
+
+    @property
+    def rank(self) -> int:
+        """Position in the order low (0) < medium < high < very_high (3)."""
+        return list(SecurityLevel).index(self)
+
+
+class RequirementCategory(StrEnum):
+    """IEC 62559-2 requirement categories used here."""
+
+    PERFORMANCE = "performance"
+    AVAILABILITY = "availability"
+    SECURITY = "security"
+    DATA_MANAGEMENT = "data_management"
+    OTHER = "other"
+
+
+# ------------------------------------------------------------------------------------------------
+# Objects
+# ------------------------------------------------------------------------------------------------
+class _Item(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Scheme(_Item):
+    """A TSO-DSO coordination scheme of the study."""
+
+    id: str = Field(min_length=1, description="Scheme id (CMS, LMS, SBR, CM, IFM).")
+    name: str = Field(default="", description="Full name of the scheme.")
+    description: str = Field(default="", description="What the scheme changes in the information flows.")
+
+
+class EndpointCount(_Item):
+    """A multiplicity: how many instances of an actor, component or event exist (default when no scenario)."""
+
+    id: str = Field(min_length=1, description="Multiplicity name, e.g. der, aggregator, primary_substation.")
+    count: int = Field(ge=0, description="Default number of instances, count.")
+    description: str = Field(default="", description="What is counted.")
+    source: str = Field(default="assumption", description="Where the default count comes from.")
+
+
+class Actor(_Item):
+    """An IEC 62559-2 actor placed on the SGAM plane (organisations on the business layer, systems below)."""
+
+    id: str = Field(min_length=1, description="Unique actor id.")
+    name: str = Field(default="", description="Human-readable name.")
+    actor_type: ActorType = Field(default=ActorType.SYSTEM, description="IEC 62559-2 actor type.")
+    role: ActorRole = Field(description="Economic role: who pays for links this actor pays for.")
+    owner_id: str = Field(
+        default="", description="Id of the organisation actor owning this system (or empty)."
+    )
+    domain: Domain = Field(description="SGAM domain of the actor.")
+    zone: Zone = Field(description="SGAM zone of the actor.")
+    multiplicity: str = Field(description="Endpoint-count id giving how many instances exist (e.g. der).")
+    description: str = Field(default="", description="What the actor does.")
+
+
+class Component(_Item):
+    """A costed hardware or software item owned by an actor and needed by some schemes (non-link ICT cost)."""
+
+    id: str = Field(min_length=1, description="Unique component id.")
+    name: str = Field(default="", description="Human-readable name.")
+    actor_id: str = Field(description="Id of the actor that owns and pays for the component.")
+    layer: Layer = Field(default=Layer.COMPONENT, description="SGAM layer where the cost is booked.")
+    domain: Domain = Field(description="SGAM domain of the component.")
+    zone: Zone = Field(description="SGAM zone of the component.")
+    multiplicity: str = Field(description="Endpoint-count id giving how many units are installed.")
+    schemes: list[str] = Field(default_factory=list, description="Ids of the schemes that need it.")
+    capex_eur_per_unit: float = Field(ge=0, description="Investment per unit, EUR.")
+    opex_eur_per_unit_year: float = Field(ge=0, description="Operating cost per unit and year, EUR/a.")
+    lifetime_years: float = Field(gt=0, description="Lifetime of the item, years.")
+    source: str = Field(description="Public reference of the cost figures, or 'assumption (...)'.")
+    description: str = Field(default="", description="What the component does.")
+
+
+class UseCase(_Item):
+    """An IEC 62559-2 use case (section 1-2 of the template)."""
+
+    id: str = Field(min_length=1, description="Use-case id (IEC 62559-2 1.1).")
+    name: str = Field(description="Use-case name (IEC 62559-2 1.1).")
+    schemes: list[str] = Field(
+        default_factory=list, description="Ids of the schemes the use case belongs to."
+    )
+    domain: str = Field(default="", description="Area or domain of the use case (IEC 62559-2 1.1).")
+    scope_and_objectives: str = Field(default="", description="Scope and objectives (IEC 62559-2 1.3).")
+    narrative: str = Field(default="", description="Short and complete narrative (IEC 62559-2 1.4).")
+    actor_ids: list[str] = Field(default_factory=list, description="Ids of the actors involved (section 3).")
+    requirement_ids: list[str] = Field(
+        default_factory=list, description="Ids of the requirements of the use case (section 6)."
+    )
+
+
+class UseCaseScenario(_Item):
+    """A scenario of a use case (IEC 62559-2 section 4.1)."""
+
+    id: str = Field(min_length=1, description="Unique scenario id.")
+    use_case_id: str = Field(description="Id of the use case the scenario belongs to.")
+    name: str = Field(description="Scenario name.")
+    primary_actor_id: str = Field(description="Id of the primary actor.")
+    triggering_event: str = Field(default="", description="What starts the scenario.")
+    pre_condition: str = Field(default="", description="Pre-condition.")
+    post_condition: str = Field(default="", description="Post-condition.")
+
+
+class UseCaseStep(_Item):
+    """A step of a use-case scenario (IEC 62559-2 section 4.2)."""
+
+    id: str = Field(min_length=1, description="Unique step id.")
+    scenario_id: str = Field(description="Id of the scenario the step belongs to.")
+    step_no: int = Field(ge=1, description="Step number within the scenario.")
+    event: str = Field(default="", description="Event that triggers the step.")
+    name: str = Field(description="Name of the process or activity.")
+    description: str = Field(default="", description="Description of the process or activity.")
+    service: StepService = Field(description="IEC 62559-2 service of the step.")
+    producer_id: str = Field(description="Id of the information producer actor.")
+    receiver_id: str = Field(description="Id of the information receiver actor.")
+    information_object_ids: list[str] = Field(
+        default_factory=list, description="Ids of the information objects exchanged."
+    )
+    interaction_event_ids: list[str] = Field(
+        default_factory=list, description="Ids of the costed interaction events realising the step."
+    )
+    requirement_ids: list[str] = Field(default_factory=list, description="Ids of the requirements (R-IDs).")
+
+
+class Requirement(_Item):
+    """An IEC 62559-2 requirement with optional hard ICT limits; empty limits do not constrain."""
+
+    id: str = Field(min_length=1, description="Requirement id (R-ID).")
+    name: str = Field(default="", description="Short name.")
+    category: RequirementCategory = Field(
+        default=RequirementCategory.PERFORMANCE, description="IEC 62559-2 requirement category."
+    )
+    description: str = Field(default="", description="Requirement text and its rationale.")
+    max_latency_ms: float | None = Field(
+        default=None, gt=0, description="Largest allowed one-way transfer time of one message, ms."
+    )
+    min_data_rate_kbps: float | None = Field(
+        default=None, ge=0, description="Smallest data rate the link must offer per endpoint, kbit/s."
+    )
+    min_availability_pct: float | None = Field(
+        default=None, ge=0, le=100, description="Smallest allowed availability of the link, %."
+    )
+    min_security_level: SecurityLevel | None = Field(
+        default=None, description="Lowest security level the technology must provide."
+    )
+    source: str = Field(default="", description="Where the figure comes from, or 'assumption (...)'.")
+
+
+class InformationObject(_Item):
+    """A piece of information exchanged between actors."""
+
+    id: str = Field(min_length=1, description="Unique information-object id.")
+    name: str = Field(default="", description="Human-readable name.")
+    payload_bytes: int = Field(ge=0, description="Size of one message carrying the object, bytes.")
+    standard: str = Field(default="", description="Data model or standard (e.g. IEC 62325, IEC 61850).")
+    description: str = Field(default="", description="Content of the object.")
+
+
+class Link(_Item):
+    """A communication path between two actors; every event on it shares it and it is paid once.
+
+    The link has one endpoint per instance of its many side (the larger count of the two actors'
+    multiplicities); each endpoint needs ``length_km_per_endpoint`` km of dedicated line for wired
+    technologies.
+    """
+
+    id: str = Field(min_length=1, description="Unique link id.")
+    name: str = Field(default="", description="Human-readable name.")
+    actor_a_id: str = Field(description="Id of one end actor.")
+    actor_b_id: str = Field(description="Id of the other end actor.")
+    payer_id: str = Field(description="Id of the actor that pays for the link.")
+    length_km_per_endpoint: float = Field(
+        default=0.0, ge=0, description="Dedicated line length per endpoint for per-km costs, km."
+    )
+    technology_ids: list[str] = Field(
+        default_factory=list,
+        description="Candidate technology ids; empty means every technology of the catalogue.",
+    )
+    description: str = Field(default="", description="What the link connects.")
+
+
+class InteractionEvent(_Item):
+    """An information exchange producer -> receiver with its trigger, rate, multiplicity and requirements.
+
+    Number of messages per day: ``count(multiplicity) * rate_per_trigger * triggers_per_day`` where
+    ``triggers_per_day = 86400 / period_s`` of the trigger (``rate_per_day`` for ``on_event``).
+    """
+
+    id: str = Field(min_length=1, description="Unique event id.")
+    name: str = Field(default="", description="Human-readable name.")
+    schemes: list[str] = Field(default_factory=list, description="Ids of the schemes that need the event.")
+    use_case_id: str = Field(default="", description="Id of the use case the event serves (or empty).")
+    producer_id: str = Field(description="Id of the producing actor.")
+    receiver_id: str = Field(description="Id of the receiving actor.")
+    information_object_id: str = Field(description="Id of the information object carried.")
+    link_id: str = Field(description="Id of the link the event travels on.")
+    trigger: Trigger = Field(description="What triggers the event.")
+    rate_per_trigger: float = Field(
+        default=1.0, ge=0, description="Messages per trigger per instance, count."
+    )
+    rate_per_day: float = Field(
+        default=0.0, ge=0, description="Occurrences per day per instance for trigger on_event, 1/d."
+    )
+    multiplicity: str = Field(description="Endpoint-count id: one event instance per counted object.")
+    requirement_ids: list[str] = Field(default_factory=list, description="Ids of the requirements (R-IDs).")
+    description: str = Field(default="", description="Why the scheme needs this exchange.")
+
+
+class Technology(_Item):
+    """A communication technology of the catalogue, with performance, costs and their source.
+
+    Cost of serving a link of ``n`` endpoints of length ``l`` km each (``g = ceil(n / endpoints_per_gateway)``
+    gateways, 0 when ``endpoints_per_gateway`` is 0):
+    ``CAPEX = n (capex_eur_per_endpoint + l capex_eur_per_km) + g capex_eur_per_gateway``,
+    ``OPEX = n opex_eur_per_endpoint_year + g opex_eur_per_gateway_year + V opex_eur_per_gb`` with ``V`` the
+    yearly volume in GB (10^9 bytes).
+    """
+
+    id: str = Field(min_length=1, description="Unique technology id.")
+    name: str = Field(default="", description="Human-readable name.")
+    medium: str = Field(default="", description="Wired, wireless, satellite, ...")
+    latency_ms: float = Field(ge=0, description="Typical one-way network latency, ms.")
+    data_rate_kbps: float = Field(gt=0, description="Usable data rate per endpoint, kbit/s.")
+    availability_pct: float = Field(ge=0, le=100, description="Availability of the link, %.")
+    security_level: SecurityLevel = Field(description="Highest security level the technology supports.")
+    max_length_km: float | None = Field(
+        default=None, gt=0, description="Longest reachable line per endpoint, km (empty: unlimited)."
+    )
+    capex_eur_per_endpoint: float = Field(ge=0, description="Investment per endpoint (modem, port), EUR.")
+    capex_eur_per_km: float = Field(
+        default=0.0, ge=0, description="Investment per km of dedicated line, EUR/km."
+    )
+    capex_eur_per_gateway: float = Field(
+        default=0.0, ge=0, description="Investment per gateway or concentrator, EUR."
+    )
+    endpoints_per_gateway: int = Field(
+        default=0, ge=0, description="Endpoints served by one gateway, count (0: no gateway needed)."
+    )
+    opex_eur_per_endpoint_year: float = Field(
+        ge=0, description="Operating cost per endpoint and year, EUR/a."
+    )
+    opex_eur_per_gateway_year: float = Field(
+        default=0.0, ge=0, description="Operating cost per gateway and year, EUR/a."
+    )
+    opex_eur_per_gb: float = Field(default=0.0, ge=0, description="Traffic cost per GB carried, EUR/GB.")
+    lifetime_years: float = Field(gt=0, description="Lifetime of the equipment, years.")
+    source: str = Field(min_length=1, description="Public reference of the figures, or 'assumption (...)'.")
+    description: str = Field(default="", description="Notes on the technology.")
+
+
+# ------------------------------------------------------------------------------------------------
+# The model
+# ------------------------------------------------------------------------------------------------
+#: Top-level list fields of :class:`SgamModel` and their item classes (one table / Excel sheet each).
+ITEM_LISTS: dict[str, type[_Item]] = {
+    "schemes": Scheme,
+    "endpoint_counts": EndpointCount,
+    "actors": Actor,
+    "components": Component,
+    "use_cases": UseCase,
+    "scenarios": UseCaseScenario,
+    "steps": UseCaseStep,
+    "requirements": Requirement,
+    "information_objects": InformationObject,
+    "links": Link,
+    "events": InteractionEvent,
+    "technologies": Technology,
+}
+
+
+class SgamModel(BaseModel):
+    """The whole SGAM/ICT model of a study (see the module docstring).
+
+    Validation: besides each field's own checks, every id reference must resolve and ids must be unique per
+    kind. Errors are pydantic ``ValidationError`` whose location is ``(list name, object id, field)``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = Field(default=SCHEMA_VERSION, ge=1, description="Layout version of the SGAM model.")
+    name: str = Field(default="SGAM/ICT model", description="Name of the model.")
+    description: str = Field(default="", description="Notes on the model.")
+    market_clearing_period_s: float = Field(
+        default=300.0, gt=0, description="Time between two market clearings (trigger market_clearing), s."
+    )
+    time_step_s: float = Field(default=60.0, gt=0, description="Physical time step (trigger time_step), s.")
+    schemes: list[Scheme] = Field(default_factory=list, description="Coordination schemes.")
+    endpoint_counts: list[EndpointCount] = Field(
+        default_factory=list, description="Default counts of each multiplicity (used when no scenario)."
+    )
+    actors: list[Actor] = Field(default_factory=list, description="Actors placed on the SGAM plane.")
+    components: list[Component] = Field(default_factory=list, description="Costed hardware/software items.")
+    use_cases: list[UseCase] = Field(default_factory=list, description="IEC 62559-2 use cases.")
+    scenarios: list[UseCaseScenario] = Field(default_factory=list, description="Use-case scenarios.")
+    steps: list[UseCaseStep] = Field(default_factory=list, description="Use-case steps.")
+    requirements: list[Requirement] = Field(default_factory=list, description="Requirement list (R-IDs).")
+    information_objects: list[InformationObject] = Field(
+        default_factory=list, description="Information objects."
+    )
+    links: list[Link] = Field(default_factory=list, description="Communication links.")
+    events: list[InteractionEvent] = Field(default_factory=list, description="Interaction events.")
+    technologies: list[Technology] = Field(default_factory=list, description="Technology catalogue.")
+
+    # ---- validation
+    @model_validator(mode="wrap")
+    @classmethod
+    def _name_ids_in_errors(cls, data: Any, handler: Any) -> Any:
+        """Rewrite field-error locations ``('technologies', 3, 'capex...')`` to name the object id."""
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            if not isinstance(data, dict):
+                raise
+            details: list[InitErrorDetails] = []
+            changed = False
+            for err in exc.errors():
+                loc = list(err["loc"])
+                if len(loc) >= 2 and loc[0] in ITEM_LISTS and isinstance(loc[1], int):
+                    items = data.get(str(loc[0]))
+                    if isinstance(items, list) and 0 <= loc[1] < len(items):
+                        item = items[loc[1]]
+                        item_id = item.get("id") if isinstance(item, dict) else getattr(item, "id", None)
+                        if isinstance(item_id, str) and item_id:
+                            loc[1] = item_id
+                            changed = True
+                details.append(
+                    InitErrorDetails(
+                        type=PydanticCustomError(err["type"], err["msg"]),
+                        loc=tuple(loc),
+                        input=err.get("input"),
+                    )
+                )
+            if not changed:
+                raise
+            raise ValidationError.from_exception_data(cls.__name__, details) from None
+
+    @model_validator(mode="after")
+    def _check_references(self) -> SgamModel:
+        problems = list(self.reference_problems())
+        if problems:
+            raise ValidationError.from_exception_data(
+                type(self).__name__,
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError("sgam_reference", msg),
+                        loc=loc,
+                        input=value,
+                    )
+                    for loc, msg, value in problems
+                ],
+            )
+        return self
+
+    def reference_problems(self) -> Iterable[tuple[tuple[str, ...], str, Any]]:
+        """Yield ``(location, message, value)`` for every duplicate id and dangling reference."""
+        ids: dict[str, set[str]] = {}
+        for kind in ITEM_LISTS:
+            seen: set[str] = set()
+            for item in getattr(self, kind):
+                if item.id in seen:
+                    yield (kind, item.id, "id"), f"duplicate {kind} id '{item.id}'", item.id
+                seen.add(item.id)
+            ids[kind] = seen
+
+        Problem = tuple[tuple[str, ...], str, Any]
+
+        def ref(
+            kind: str, item_id: str, field: str, value: str, target: str, *, optional: bool = False
+        ) -> Problem | None:
+            if optional and value == "":
+                return None
+            if value not in ids[target]:
+                return (kind, item_id, field), f"'{value}' is not the id of any of the {target}", value
+            return None
+
+        def refs(kind: str, item_id: str, field: str, values: list[str], target: str) -> Iterator[Problem]:
+            for value in values:
+                problem = ref(kind, item_id, field, value, target)
+                if problem:
+                    yield problem
+
+        checks: list[Problem | None] = []
+        for a in self.actors:
+            checks.append(ref("actors", a.id, "multiplicity", a.multiplicity, "endpoint_counts"))
+            checks.append(ref("actors", a.id, "owner_id", a.owner_id, "actors", optional=True))
+        for c in self.components:
+            checks.append(ref("components", c.id, "actor_id", c.actor_id, "actors"))
+            checks.append(ref("components", c.id, "multiplicity", c.multiplicity, "endpoint_counts"))
+            checks.extend(refs("components", c.id, "schemes", c.schemes, "schemes"))
+        for u in self.use_cases:
+            checks.extend(refs("use_cases", u.id, "schemes", u.schemes, "schemes"))
+            checks.extend(refs("use_cases", u.id, "actor_ids", u.actor_ids, "actors"))
+            checks.extend(refs("use_cases", u.id, "requirement_ids", u.requirement_ids, "requirements"))
+        for s in self.scenarios:
+            checks.append(ref("scenarios", s.id, "use_case_id", s.use_case_id, "use_cases"))
+            checks.append(ref("scenarios", s.id, "primary_actor_id", s.primary_actor_id, "actors"))
+        for st in self.steps:
+            checks.append(ref("steps", st.id, "scenario_id", st.scenario_id, "scenarios"))
+            checks.append(ref("steps", st.id, "producer_id", st.producer_id, "actors"))
+            checks.append(ref("steps", st.id, "receiver_id", st.receiver_id, "actors"))
+            checks.extend(
+                refs(
+                    "steps", st.id, "information_object_ids", st.information_object_ids, "information_objects"
+                )
+            )
+            checks.extend(refs("steps", st.id, "interaction_event_ids", st.interaction_event_ids, "events"))
+            checks.extend(refs("steps", st.id, "requirement_ids", st.requirement_ids, "requirements"))
+        for link in self.links:
+            checks.append(ref("links", link.id, "actor_a_id", link.actor_a_id, "actors"))
+            checks.append(ref("links", link.id, "actor_b_id", link.actor_b_id, "actors"))
+            checks.append(ref("links", link.id, "payer_id", link.payer_id, "actors"))
+            checks.extend(refs("links", link.id, "technology_ids", link.technology_ids, "technologies"))
+            if link.payer_id not in (link.actor_a_id, link.actor_b_id) and link.payer_id in ids["actors"]:
+                owners = {self._owner(link.actor_a_id), self._owner(link.actor_b_id)}
+                if link.payer_id not in owners:
+                    checks.append(
+                        (
+                            ("links", link.id, "payer_id"),
+                            f"payer '{link.payer_id}' is neither an end of the link nor the owner of one",
+                            link.payer_id,
+                        )
+                    )
+        links = {link.id: link for link in self.links}
+        for e in self.events:
+            checks.extend(refs("events", e.id, "schemes", e.schemes, "schemes"))
+            checks.append(ref("events", e.id, "use_case_id", e.use_case_id, "use_cases", optional=True))
+            checks.append(ref("events", e.id, "producer_id", e.producer_id, "actors"))
+            checks.append(ref("events", e.id, "receiver_id", e.receiver_id, "actors"))
+            checks.append(
+                ref("events", e.id, "information_object_id", e.information_object_id, "information_objects")
+            )
+            checks.append(ref("events", e.id, "link_id", e.link_id, "links"))
+            checks.append(ref("events", e.id, "multiplicity", e.multiplicity, "endpoint_counts"))
+            checks.extend(refs("events", e.id, "requirement_ids", e.requirement_ids, "requirements"))
+            if e.producer_id == e.receiver_id:
+                checks.append((("events", e.id, "receiver_id"), "receiver equals producer", e.receiver_id))
+            ev_link = links.get(e.link_id)
+            if ev_link is not None and {e.producer_id, e.receiver_id} != {
+                ev_link.actor_a_id,
+                ev_link.actor_b_id,
+            }:
+                checks.append(
+                    (
+                        ("events", e.id, "link_id"),
+                        f"link '{ev_link.id}' connects '{ev_link.actor_a_id}' and '{ev_link.actor_b_id}', "
+                        f"not the "
+                        f"event's producer '{e.producer_id}' and receiver '{e.receiver_id}'",
+                        e.link_id,
+                    )
+                )
+            if e.trigger == Trigger.ON_EVENT and e.rate_per_day <= 0:
+                checks.append(
+                    (("events", e.id, "rate_per_day"), "trigger on_event needs rate_per_day > 0 (1/d)", 0.0)
+                )
+        for problem in checks:
+            if problem is not None:
+                yield problem
+
+    # ---- helpers
+    def _owner(self, actor_id: str) -> str:
+        for a in self.actors:
+            if a.id == actor_id:
+                return a.owner_id or a.id
+        return actor_id
+
+    def get(self, kind: str, item_id: str) -> Any:
+        """Return the object of list ``kind`` (e.g. ``"actors"``) with id ``item_id``; KeyError if absent."""
+        for item in getattr(self, kind):
+            if item.id == item_id:
+                return item
+        raise KeyError(f"{kind} id '{item_id}' does not exist")
+
+    def index(self, kind: str) -> dict[str, Any]:
+        """Map id -> object for list ``kind``."""
+        return {item.id: item for item in getattr(self, kind)}
+
+    def scheme_ids(self) -> list[str]:
+        """Ids of the model's schemes in their order."""
+        return [s.id for s in self.schemes]
+
+    def default_counts(self) -> dict[str, int]:
+        """Default endpoint counts (multiplicity id -> count), the documented assumptions."""
+        return {c.id: c.count for c in self.endpoint_counts}
+
+    def trigger_period_s(self, trigger: Trigger) -> float | None:
+        """Period of a periodic trigger in seconds; ``None`` for ``on_event``."""
+        return {
+            Trigger.MARKET_CLEARING: self.market_clearing_period_s,
+            Trigger.TIME_STEP: self.time_step_s,
+            Trigger.HOURLY: 3600.0,
+            Trigger.DAILY: 86400.0,
+            Trigger.ON_EVENT: None,
+        }[trigger]
+
+    def events_per_day(self, event: InteractionEvent) -> float:
+        """Occurrences of one instance of ``event`` per day (messages per day = this x rate_per_trigger)."""
+        period = self.trigger_period_s(event.trigger)
+        return event.rate_per_day if period is None else 86400.0 / period

@@ -1,0 +1,89 @@
+"""Tests of the SGAM model: persistence round trips and validation errors that name object id and field."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from sgam.library import default_model
+from sgam.model import SCHEME_IDS, SgamModel
+
+
+def test_default_and_empty_models_validate_and_round_trip_exactly() -> None:
+    """JSON and YAML dumps of ``model_dump(mode="json")`` load back to an equal model (the study file path)."""
+    for model in (SgamModel(), default_model()):
+        data = model.model_dump(mode="json")
+        assert SgamModel.model_validate(json.loads(json.dumps(data))) == model
+        assert SgamModel.model_validate(yaml.safe_load(yaml.safe_dump(data))) == model
+        assert SgamModel.model_validate(json.loads(json.dumps(data))).model_dump(mode="json") == data
+
+
+def test_default_model_covers_all_five_schemes_with_scheme_specific_flows() -> None:
+    """Every scheme has events; each named scheme-specific flow of the issue is present only where it belongs."""
+    model = default_model()
+    assert tuple(model.scheme_ids()) == SCHEME_IDS
+    by_io: dict[str, set[str]] = {}
+    for e in model.events:
+        by_io.setdefault(e.information_object_id, set()).update(e.schemes)
+    assert by_io["prequal_request"] == {"CMS"}
+    assert by_io["ss_measurement"] == {"LMS", "SBR", "CM", "IFM"}
+    assert by_io["aggregated_curve"] == {"LMS", "CM"}
+    assert by_io["interface_schedule"] == {"SBR"}
+    assert by_io["commercial_order"] == {"IFM"}
+    local = {c.id: set(c.schemes) for c in model.components}
+    assert local["C-LOC-MKT"] == {"LMS", "SBR", "CM"}
+    assert local["C-IMO"] == {"IFM"}
+
+
+def _errors(data: dict) -> list[dict]:
+    with pytest.raises(ValidationError) as info:
+        SgamModel.model_validate(data)
+    return info.value.errors()
+
+
+def test_dangling_actor_reference_names_event_id_and_field() -> None:
+    data = default_model().model_dump(mode="json")
+    ev = next(e for e in data["events"] if e["id"] == "CMS-BID")
+    ev["receiver_id"] = "no_such_actor"
+    errors = _errors(data)
+    locs = [e["loc"] for e in errors]
+    assert ("events", "CMS-BID", "receiver_id") in locs
+    msg = next(e["msg"] for e in errors if e["loc"] == ("events", "CMS-BID", "receiver_id"))
+    assert "no_such_actor" in msg
+
+
+def test_negative_cost_names_technology_id_and_field() -> None:
+    data = default_model().model_dump(mode="json")
+    tech = next(t for t in data["technologies"] if t["id"] == "lte")
+    tech["opex_eur_per_endpoint_year"] = -5.0
+    errors = _errors(data)
+    assert [e["loc"] for e in errors] == [("technologies", "lte", "opex_eur_per_endpoint_year")]
+    assert "greater than or equal to 0" in errors[0]["msg"]
+
+
+def test_duplicate_id_and_on_event_without_rate_are_reported() -> None:
+    data = default_model().model_dump(mode="json")
+    data["actors"].append(dict(data["actors"][0]))
+    ev = data["events"][0]
+    ev["trigger"] = "on_event"
+    ev["rate_per_day"] = 0.0
+    locs = [e["loc"] for e in _errors(data)]
+    assert ("actors", "tso", "id") in locs
+    assert ("events", ev["id"], "rate_per_day") in locs
+
+
+def test_embedded_model_error_location_is_prefixed_by_parent_field() -> None:
+    """The study embeds the model; the error path must still end in (kind, id, field)."""
+    from pydantic import BaseModel
+
+    class Study(BaseModel):
+        sgam: SgamModel
+
+    data = default_model().model_dump(mode="json")
+    data["links"][0]["payer_id"] = "ghost"
+    with pytest.raises(ValidationError) as info:
+        Study.model_validate({"sgam": data})
+    assert ("sgam", "links", data["links"][0]["id"], "payer_id") in [e["loc"] for e in info.value.errors()]
