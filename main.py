@@ -177,8 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
             if exc.name and module_name.startswith(exc.name):
-                continue
-            raise
+                continue  # the package has no command-line part
+            print(f"warning: the subcommands of {module_name} are unavailable: {exc}", file=sys.stderr)
+            continue
         register = getattr(module, "register", None)
         if register is not None:
             register(sub)
