@@ -28,8 +28,11 @@ EXIT_CANCELLED = 130
 PLUGIN_CLI_MODULES: tuple[str, ...] = (
     "simulation.market.cli",
     "simulation.cli",
+    "simulation.scale_cli",
     "sgam.cli",
     "cba.cli",
+    "cba.ictcheck_cli",
+    "cba.sweep_cli",
 )
 
 
