@@ -32,6 +32,18 @@ class IctCostLine(BaseModel):
     capex_eur: float = Field(ge=0, description="Investment at year 0, EUR.")
     opex_eur_per_year: float = Field(ge=0, description="Operating cost per year, EUR/a.")
     lifetime_years: float = Field(gt=0, description="Lifetime of the asset, years.")
+    item_kind: str = Field(
+        default="link",
+        description="What the line pays for: 'link' (a communication link; technology_id is a catalogue id) "
+        "or 'component' (a hardware/software item; link_id and technology_id are the component id).",
+    )
+    present_value_eur: float = Field(
+        default=0.0,
+        ge=0,
+        description="Present value of CAPEX (with replacements, less residual value) and OPEX over the "
+        "matching horizon, EUR; the quantity the matching minimised.",
+    )
+    description: str = Field(default="", description="What the line pays for, in words.")
 
 
 class SchemeIctCost(BaseModel):
@@ -44,6 +56,9 @@ class SchemeIctCost(BaseModel):
     unserved_events: list[str] = Field(
         default_factory=list, description="Ids of events no technology can serve (must be fixed)."
     )
+    unserved_reasons: dict[str, str] = Field(
+        default_factory=dict, description="Unserved event id -> why no technology serves it."
+    )
 
     @property
     def capex_eur(self) -> float:
@@ -54,3 +69,8 @@ class SchemeIctCost(BaseModel):
     def opex_eur_per_year(self) -> float:
         """Total operating cost per year, EUR/a."""
         return sum(line.opex_eur_per_year for line in self.lines)
+
+    @property
+    def present_value_eur(self) -> float:
+        """Total present value of the scheme's lines over the matching horizon, EUR."""
+        return sum(line.present_value_eur for line in self.lines)

@@ -13,7 +13,7 @@ from sgam.model import SCHEME_IDS, SgamModel
 
 
 def test_default_and_empty_models_validate_and_round_trip_exactly() -> None:
-    """JSON and YAML dumps of ``model_dump(mode="json")`` load back to an equal model (the study file path)."""
+    """JSON and YAML dumps of ``model_dump(mode="json")`` load back to an equal model (study file path)."""
     for model in (SgamModel(), default_model()):
         data = model.model_dump(mode="json")
         assert SgamModel.model_validate(json.loads(json.dumps(data))) == model
@@ -22,7 +22,7 @@ def test_default_and_empty_models_validate_and_round_trip_exactly() -> None:
 
 
 def test_default_model_covers_all_five_schemes_with_scheme_specific_flows() -> None:
-    """Every scheme has events; each named scheme-specific flow of the issue is present only where it belongs."""
+    """Every scheme has events; each scheme-specific flow of the issue is present only where it belongs."""
     model = default_model()
     assert tuple(model.scheme_ids()) == SCHEME_IDS
     by_io: dict[str, set[str]] = {}
