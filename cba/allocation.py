@@ -1,0 +1,102 @@
+"""Micro-level analysis: who pays and who gains among TSO, DSOs, aggregators, DER owners and consumers.
+
+Benefits: the present value of each benefit category is split with the allocation keys
+(:attr:`~cba.parameters.CbaParameters.benefit_allocation`, shares summing to 1 per category).
+Costs: each ICT cost line is borne by the actor group its ``actor_role`` maps to
+(:attr:`~cba.parameters.CbaParameters.cost_role_to_actor`); with the incremental cost basis the
+reference scheme's cost of the same actor group is subtracted. The present value of a line is
+
+.. math:: \\kappa \\sum_t w_t I_t + \\omega A O - \\kappa w_T R
+
+(notation of :mod:`cba.cashflows`), so the actors' NPVs add up to the scheme's NPV.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from cba.cashflows import line_schedule
+from cba.errors import CbaError
+from cba.parameters import ACTOR_GROUPS, BENEFIT_CATEGORIES, CbaParameters
+from sgam.costs import SchemeIctCost
+
+__all__ = ["ActorResult", "actor_split", "actor_cost_pv"]
+
+#: Below this absolute NPV (EUR) an actor is neither winning nor losing.
+NEUTRAL_EUR = 1e-6
+
+
+class ActorResult(BaseModel):
+    """Present value of costs and benefits of one actor group in one scheme."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scheme: str = Field(description="Scheme id.")
+    actor: str = Field(description="Actor group (tso, dso, aggregator, der_owner, consumer).")
+    pv_benefits_eur: float = Field(description="Present value of the actor's share of the benefits, EUR.")
+    pv_costs_eur: float = Field(description="Present value of the ICT cost the actor bears, EUR.")
+    npv_eur: float = Field(description="pv_benefits_eur - pv_costs_eur, EUR.")
+    business_case: str = Field(description="'positive', 'negative' or 'neutral' (|NPV| < 1e-6 EUR).")
+
+
+def actor_cost_pv(
+    params: CbaParameters, ict: SchemeIctCost, weights: np.ndarray, scheme: str
+) -> dict[str, float]:
+    """Present value of the full ICT cost per actor group of one scheme, EUR.
+
+    ``weights[t]`` is the discount (times escalation) factor of year ``t``.
+    """
+    annuity = float(weights[1:].sum())
+    out = dict.fromkeys(ACTOR_GROUPS, 0.0)
+    for i, line in enumerate(ict.lines):
+        actor = params.cost_role_to_actor.get(line.actor_role)
+        if actor is None:
+            raise CbaError(
+                f"cba.cost_role_to_actor: actor_role '{line.actor_role}' of ict['{scheme}'].lines[{i}] "
+                f"(actor '{line.actor_id}') maps to no actor group; add it to cba.cost_role_to_actor"
+            )
+        booked, residual = line_schedule(line, params.horizon_years)
+        pv = (
+            params.ict_capex_factor * float(np.dot(weights, booked))
+            + params.ict_opex_factor * annuity * line.opex_eur_per_year
+            - params.ict_capex_factor * float(weights[-1]) * residual
+        )
+        out[actor] += pv
+    return out
+
+
+def actor_split(
+    params: CbaParameters,
+    schemes: Sequence[str],
+    pv_benefits_by_category: Mapping[str, Mapping[str, float]],
+    ict: Mapping[str, SchemeIctCost],
+    weights: np.ndarray,
+) -> list[ActorResult]:
+    """Per scheme and actor group: PV of benefits, PV of costs, NPV and whether it is a business case.
+
+    ``pv_benefits_by_category[scheme][category]`` are the present values of the scheme's benefits.
+    """
+    costs = {s: actor_cost_pv(params, ict[s], weights, s) for s in schemes}
+    ref = params.reference_scheme
+    out: list[ActorResult] = []
+    for scheme in schemes:
+        for actor in ACTOR_GROUPS:
+            pv_b = sum(
+                pv_benefits_by_category[scheme][c] * params.benefit_allocation[c].get(actor, 0.0)
+                for c in BENEFIT_CATEGORIES
+            )
+            pv_c = costs[scheme][actor]
+            if params.ict_cost_basis == "incremental":
+                pv_c -= costs[ref][actor]
+            npv = pv_b - pv_c
+            case = "neutral" if abs(npv) < NEUTRAL_EUR else ("positive" if npv > 0 else "negative")
+            out.append(
+                ActorResult(
+                    scheme=scheme, actor=actor, pv_benefits_eur=pv_b, pv_costs_eur=pv_c, npv_eur=npv,
+                    business_case=case,
+                )
+            )
+    return out
