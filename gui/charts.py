@@ -1,0 +1,134 @@
+"""Matplotlib figures inside Qt widgets, with export to PNG/SVG.
+
+Every chart of the application is a :class:`ChartWidget`: a ``FigureCanvasQTAgg`` with a small toolbar
+row (title, "Export..." button). Drawing is left to functions that take an ``Axes`` (the domain packages'
+plotting functions, or the tiny bar-chart helpers here which only lay out numbers they are given).
+Font sizes are fixed in points so charts stay readable at 1366x768 as well as 1920x1080.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("QtAgg")
+
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from PySide6.QtWidgets import (  # noqa: E402
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+#: One palette for the five schemes everywhere (colour-blind safe, Okabe-Ito).
+SCHEME_COLOURS = {"CMS": "#0072B2", "LMS": "#E69F00", "SBR": "#009E73", "CM": "#CC79A7", "IFM": "#D55E00"}
+
+matplotlib.rcParams.update({
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "legend.fontsize": 8,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+})
+
+
+class ChartWidget(QWidget):
+    """A titled matplotlib canvas with an export button."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = title
+        self.figure = Figure(figsize=(5, 3.2), dpi=96, layout="constrained")
+        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.canvas.setMinimumSize(240, 180)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        bar = QHBoxLayout()
+        label = QLabel(f"<b>{title}</b>")
+        bar.addWidget(label, 1)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Save this chart as PNG or SVG")
+        self.export_button.clicked.connect(self.export_dialog)
+        bar.addWidget(self.export_button)
+        layout.addLayout(bar)
+        layout.addWidget(self.canvas, 1)
+
+    def axes(self) -> Axes:
+        """A cleared figure with one Axes, ready to draw on."""
+        self.figure.clear()
+        return self.figure.add_subplot(111)
+
+    def message(self, text: str) -> None:
+        """Show a sentence instead of a chart (e.g. "Run the simulation to see ...")."""
+        self.figure.clear()
+        self.figure.text(0.5, 0.5, text, ha="center", va="center", wrap=True, fontsize=10, color="#555555")
+        self.canvas.draw_idle()
+
+    def draw(self) -> None:
+        """Redraw after drawing on :meth:`axes`."""
+        self.canvas.draw_idle()
+
+    def save(self, path: Path | str) -> Path:
+        """Write the chart to PNG or SVG (by extension) atomically."""
+        import io
+
+        from cba.fileio import atomic_write_bytes
+
+        path = Path(path)
+        fmt = "svg" if path.suffix.lower() == ".svg" else "png"
+        buf = io.BytesIO()
+        self.figure.savefig(buf, format=fmt, dpi=150)
+        return atomic_write_bytes(path, buf.getvalue())
+
+    def export_dialog(self) -> None:
+        """Ask for a file name and save the chart there."""
+        safe = "".join(c if c.isalnum() else "_" for c in self.title).strip("_").lower()
+        name, _ = QFileDialog.getSaveFileName(self, f"Export chart: {self.title}", f"{safe}.png",
+                                              "PNG image (*.png);;SVG image (*.svg)")
+        if name:
+            self.save(name)
+
+
+def bar_by_scheme(ax: Axes, values: dict[str, float], ylabel: str, title: str = "") -> None:
+    """One bar per scheme with its value written on top (numbers are given, nothing is computed)."""
+    schemes = list(values)
+    heights = [values[s] for s in schemes]
+    bars = ax.bar(schemes, heights, color=[SCHEME_COLOURS.get(s, "#777777") for s in schemes])
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.bar_label(bars, labels=[_short(v) for v in heights], fontsize=7, padding=2)
+    ax.margins(y=0.15)
+
+
+def grouped_bars(ax: Axes, groups: Sequence[str], series: dict[str, Sequence[float]], ylabel: str) -> None:
+    """Bars grouped by ``groups`` (x), one series per scheme (colour)."""
+    n = max(len(series), 1)
+    width = 0.8 / n
+    for i, (scheme, values) in enumerate(series.items()):
+        xs = [g + (i - (n - 1) / 2) * width for g in range(len(groups))]
+        ax.bar(xs, values, width=width, label=scheme, color=SCHEME_COLOURS.get(scheme, None))
+    ax.set_xticks(range(len(groups)), list(groups), rotation=0)
+    ax.set_ylabel(ylabel)
+    ax.legend(ncols=min(n, 5), loc="upper right")
+
+
+def _short(value: float) -> str:
+    a = abs(value)
+    if a >= 1e6:
+        return f"{value / 1e6:.2f} M"
+    if a >= 1e3:
+        return f"{value / 1e3:.1f} k"
+    return f"{value:.3g}"

@@ -1,0 +1,782 @@
+"""The main window: study explorer, central views, validation-problems dock, menus, status bar.
+
+It owns the :class:`~gui.document.StudyDocument`, the run in progress (a
+:class:`~gui.worker.StudyRunner` thread), the recent-files list and window state (``QSettings``) and the
+autosave/recovery (:mod:`gui.recovery`). Every user-facing error becomes a dialog with a one-line
+message naming the file, object and field; a bug becomes a dialog pointing at a saved traceback.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cba.study import Study, StudyMetadata, load_study, save_study
+from gui.document import ObjPath, Problem, StudyDocument, format_path
+from gui.forms import PydanticForm
+from gui.recovery import Autosaver, discard, find_recoveries
+from gui.views.cba_view import CbaView
+from gui.views.ict_view import SGAM_TABLES, IctView
+from gui.views.results_view import ResultsView
+from gui.views.scenario_view import ScenarioView
+from gui.worker import StudyRunner
+
+APP_NAME = "Coordination Studio"
+STUDY_FILTER = "Studies (*.yaml *.yml *.json);;All files (*)"
+MAX_RECENT = 10
+PathRole = Qt.ItemDataRole.UserRole + 10
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """Exception classes that mean bad input (shown as a dialog with their one-line message)."""
+    from cba.errors import CbaError, StudyError
+    from sgam.errors import SgamError
+    from simulation.errors import SimulationError
+
+    return (StudyError, CbaError, SgamError, SimulationError)
+
+
+def initial_study() -> tuple[Study, str]:
+    """The embedded default study, and '' (or a note when a package it needs is missing)."""
+    from cba.study import default_study
+
+    try:
+        return default_study(), ""
+    except ImportError as exc:  # a package still being built: open what exists, say what is missing
+        from sgam.model import SgamModel
+        from simulation.scenario import default_scenario_spec
+
+        study = Study(metadata=StudyMetadata(title="Default study (SGAM library missing)"),
+                      sgam=SgamModel(), scenario=default_scenario_spec())
+        return study, f"The default SGAM library is not available ({exc.name} missing): empty ICT model."
+
+
+class OverviewView(QWidget):
+    """The study's metadata (editable) and a summary of what it contains."""
+
+    def __init__(self, doc: StudyDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.doc = doc
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("<h2>Study</h2>"))
+        self.form = PydanticForm(doc, ("metadata",), StudyMetadata)
+        layout.addWidget(self.form)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.summary)
+        layout.addStretch(1)
+        doc.changed.connect(lambda _p: self.refresh())
+        doc.studyReplaced.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Rewrite the summary from the study."""
+        s = self.doc.study
+        m = s.sgam
+        sc = s.scenario
+        rows = [
+            ("File", str(self.doc.path) if self.doc.path else "not saved yet"),
+            ("SGAM/ICT model", f"{len(m.actors)} actors, {len(m.information_objects)} information objects, "
+                               f"{len(m.events)} interaction events, {len(m.requirements)} requirements, "
+                               f"{len(m.technologies)} technologies, {len(m.links)} links"),
+            ("Scenario", f"'{sc.name}': transmission {sc.transmission.case_name}, {len(sc.feeders)} detailed "
+                         f"feeders, {len(sc.copper_plate_nodes)} copper-plate nodes, "
+                         f"{sum(g.count for g in sc.device_groups):,} devices in {len(sc.device_groups)} groups"),
+            ("Timing", f"{sc.timing.duration_h:g} h from {sc.timing.start_h:g} h, horizon {sc.timing.horizon_min} "
+                       f"min, granularity {sc.timing.granularity_min} min, clearing every "
+                       f"{sc.timing.clearing_frequency_min} min"),
+            ("Schemes to run", ", ".join(sc.schemes) or "none"),
+            ("CBA", f"discount rate {100 * s.cba.discount_rate:.2f} %/a, horizon {s.cba.horizon_years} years, "
+                    f"reference {s.cba.reference_scheme}"),
+        ]
+        self.summary.setText("<table cellspacing=6>" + "".join(
+            f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows) + "</table>")
+
+
+class MainWindow(QMainWindow):
+    """The application window (see the module docstring)."""
+
+    runFinished = Signal(str)  # "succeeded", "cancelled", "failed"
+
+    VIEW_NAMES = ("overview", "ict", "scenario", "results", "cba")
+
+    def __init__(self, study: Study | None = None, path: Path | None = None, *,
+                 offer_recovery: bool = True, autosave_interval_s: float = 60.0) -> None:
+        super().__init__()
+        note = ""
+        if study is None:
+            study, note = initial_study()
+        self.settings = QSettings()
+        self.doc = StudyDocument(study, path, self)
+        self.runner: StudyRunner | None = None
+        self.runs: list[tuple[str, Any]] = []
+        self.last_error = ""
+
+        # ---------------- central views
+        self.overview = OverviewView(self.doc)
+        self.ict = IctView(self.doc)
+        self.scenario = ScenarioView(self.doc)
+        self.results = ResultsView()
+        self.cba = CbaView(self.doc)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        for widget, title in ((self.overview, "Study"), (self.ict, "SGAM / ICT"),
+                              (self.scenario, "Scenario && run"), (self.results, "Simulation results"),
+                              (self.cba, "Cost-benefit analysis")):
+            self.tabs.addTab(widget, title)
+        for view in (self.ict, self.scenario, self.cba):
+            view.message.connect(self.show_message)
+
+        # ---------------- explorer
+        self.explorer = QTreeWidget()
+        self.explorer.setHeaderHidden(True)
+        self.explorer.itemActivated.connect(self._explorer_activated)
+        self.explorer.itemClicked.connect(self._explorer_activated)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.explorer)
+        splitter.addWidget(self.tabs)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([230, 1400])
+        self.splitter = splitter
+        self.setCentralWidget(splitter)
+
+        # ---------------- problems dock
+        self.problems = QListWidget()
+        self.problems.itemActivated.connect(self._problem_activated)
+        self.problems.itemClicked.connect(self._problem_activated)
+        self.problems_dock = QDockWidget("Validation problems", self)
+        self.problems_dock.setObjectName("problemsDock")
+        self.problems_dock.setWidget(self.problems)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.problems_dock)
+        self.resizeDocks([self.problems_dock], [110], Qt.Orientation.Vertical)
+
+        # ---------------- status bar
+        self.cost_status = QLabel("")
+        self.statusBar().addPermanentWidget(self.cost_status)
+        self.ict.costsUpdated.connect(self._costs_updated)
+
+        self._build_actions()
+        self._build_menus()
+
+        # ---------------- wiring
+        self.doc.undo_stack.cleanChanged.connect(self._update_title)
+        self.doc.pathChanged.connect(self._update_title)
+        self.doc.studyReplaced.connect(self._rebuild_explorer)
+        self.doc.changed.connect(self._schedule_validation)
+        self.doc.studyReplaced.connect(self._schedule_validation)
+        self.scenario.runRequested.connect(self.start_run)
+        self.scenario.cancelRequested.connect(self.cancel_run)
+        self._validation_timer = QTimer(self)
+        self._validation_timer.setSingleShot(True)
+        self._validation_timer.setInterval(300)
+        self._validation_timer.timeout.connect(self.validate_now)
+        self._explorer_timer = QTimer(self)
+        self._explorer_timer.setSingleShot(True)
+        self._explorer_timer.setInterval(300)
+        self._explorer_timer.timeout.connect(self._rebuild_explorer)
+        self.doc.changed.connect(lambda _p: self._explorer_timer.start())
+
+        self.autosaver = Autosaver(self._autosave_state, autosave_interval_s, self)
+        self.resize(1600, 950)
+        self._restore_window_state()
+        self._rebuild_explorer()
+        self.validate_now()
+        self._update_title()
+        if note:
+            self.show_message(note, 0)
+        if offer_recovery:
+            QTimer.singleShot(0, self.offer_recovery)
+
+    # ================================================================== actions and menus
+
+    def _action(self, text: str, slot: Any, shortcut: Any = None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        K = QKeySequence.StandardKey
+        self.act_new = self._action("&New study", self.new_study, K.New, "Start from the embedded default study")
+        self.act_open = self._action("&Open…", self.open_dialog, K.Open, "Open a study file (YAML or JSON)")
+        self.act_save = self._action("&Save", self.save, K.Save, "Save the study")
+        self.act_save_as = self._action("Save &as…", self.save_as, K.SaveAs, "Save the study under a new name")
+        self.act_quit = self._action("&Quit", self.close, K.Quit)
+        self.act_undo = self.doc.undo_stack.createUndoAction(self, "&Undo")
+        self.act_undo.setShortcut(QKeySequence(K.Undo))
+        self.act_redo = self.doc.undo_stack.createRedoAction(self, "&Redo")
+        self.act_redo.setShortcut(QKeySequence(K.Redo))
+        self.act_run = self._action("&Run study", lambda: self.start_run(None), "F5",
+                                    "ICT cost, simulation and CBA in the background")
+        self.act_cancel = self._action("&Cancel run", self.cancel_run, "Shift+F5", "Stop the running study")
+        self.act_cancel.setEnabled(False)
+        self.act_validate = self._action("&Validate", self.validate_now, "F7", "Check the whole study")
+        self.act_export_excel = self._action("Excel &report…", self.export_excel, "Ctrl+E",
+                                             "Write the CBA workbook of the last run")
+        self.act_export_reco = self._action("&Recommendations draft…", self.export_recommendations, None,
+                                            "Write the drafted policy recommendations (Markdown/DOCX)")
+        self.act_export_charts = self._action("All &charts…", self.export_charts, None,
+                                              "Save every chart of the window as PNG and SVG into a folder")
+        self.act_about = self._action("&About", self.about)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addActions([self.act_new, self.act_open])
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        file_menu.addActions([self.act_save, self.act_save_as])
+        file_menu.addSeparator()
+        export = file_menu.addMenu("&Export")
+        export.addActions([self.act_export_excel, self.act_export_reco, self.act_export_charts])
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_quit)
+        edit = bar.addMenu("&Edit")
+        edit.addActions([self.act_undo, self.act_redo])
+        view = bar.addMenu("&View")
+        for i in range(self.tabs.count()):
+            act = self._action(self.tabs.tabText(i).replace("&&", "&"),
+                               lambda _c=False, i=i: self.tabs.setCurrentIndex(i), f"Ctrl+{i + 1}")
+            view.addAction(act)
+        view.addSeparator()
+        view.addAction(self.problems_dock.toggleViewAction())
+        run = bar.addMenu("&Run")
+        run.addActions([self.act_run, self.act_cancel, self.act_validate])
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.act_about)
+
+    # ================================================================== title, messages, errors
+
+    def _update_title(self, *_: Any) -> None:
+        name = self.doc.path.name if self.doc.path else "untitled"
+        self.setWindowTitle(f"{name}[*] — {APP_NAME}")
+        self.setWindowModified(self.doc.dirty)
+
+    def show_message(self, text: str, timeout_ms: int = 8000) -> None:
+        """Status-bar message (edits refused, selections, ...)."""
+        self.statusBar().showMessage(text, timeout_ms)
+
+    def show_error(self, title: str, message: str) -> None:
+        """A modal error dialog with a one-line message (never a traceback)."""
+        self.last_error = message
+        QMessageBox.critical(self, title, message)
+
+    def _costs_updated(self, costs: dict[str, Any]) -> None:
+        if not costs:
+            self.cost_status.setText("ICT cost: –")
+            return
+        parts = [f"{s} {c.capex_eur / 1e6:.2f}" for s, c in costs.items()]
+        self.cost_status.setText("ICT CAPEX [M EUR]: " + "  ".join(parts))
+
+    # ================================================================== files
+
+    def _confirm_discard(self) -> bool:
+        """If dirty, ask Save / Discard / Cancel; True when it is fine to replace the study."""
+        if not self.doc.dirty:
+            return True
+        answer = QMessageBox.question(
+            self, APP_NAME, "The study has unsaved changes. Save them first?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def new_study(self) -> None:
+        """Replace the study by the embedded default study (after the save prompt)."""
+        if not self._confirm_discard():
+            return
+        self.autosaver.clear(str(self.doc.path or ""))
+        study, note = initial_study()
+        self.doc.replace_study(study, None)
+        self.show_message(note or "New study from the embedded default")
+
+    def open_dialog(self) -> None:
+        """Ask for a study file and open it."""
+        if not self._confirm_discard():
+            return
+        start = str(self.doc.path.parent) if self.doc.path else ""
+        name, _ = QFileDialog.getOpenFileName(self, "Open study", start, STUDY_FILTER)
+        if name:
+            self.open_path(Path(name), confirm=False)
+
+    def open_path(self, path: Path, *, confirm: bool = True) -> bool:
+        """Open a study file; on a bad file show the error and keep the current study untouched."""
+        if confirm and not self._confirm_discard():
+            return False
+        try:
+            study = load_study(path)
+        except user_errors() as exc:
+            self.show_error("Cannot open study", str(exc))
+            return False
+        self.autosaver.clear(str(self.doc.path or ""))
+        self.doc.replace_study(study, path.resolve())
+        self._add_recent(path.resolve())
+        self.show_message(f"Opened {path}")
+        return True
+
+    def save(self) -> bool:
+        """Save to the study's file (or ask for one)."""
+        if self.doc.path is None:
+            return self.save_as()
+        return self._save_to(self.doc.path)
+
+    def save_as(self) -> bool:
+        """Ask for a file name and save there."""
+        start = str(self.doc.path or Path.cwd() / "study.yaml")
+        name, _ = QFileDialog.getSaveFileName(self, "Save study as", start, STUDY_FILTER)
+        if not name:
+            return False
+        path = Path(name)
+        if path.suffix.lower() not in (".yaml", ".yml", ".json"):
+            path = path.with_suffix(".yaml")
+        return self._save_to(path)
+
+    def _save_to(self, path: Path) -> bool:
+        try:
+            save_study(self.doc.study, path)
+        except user_errors() as exc:
+            self.show_error("Cannot save study", str(exc))
+            return False
+        old = str(self.doc.path or "")
+        self.doc.set_path(path.resolve())
+        self.autosaver.clear(old)
+        self.autosaver.clear(str(path.resolve()))
+        self._add_recent(path.resolve())
+        self.show_message(f"Saved {path}")
+        return True
+
+    # ---------------- recent files
+
+    def recent_files(self) -> list[str]:
+        """Recently opened or saved studies, newest first."""
+        value = self.settings.value("recentFiles", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def _add_recent(self, path: Path) -> None:
+        files = [str(path)] + [f for f in self.recent_files() if f != str(path)]
+        self.settings.setValue("recentFiles", files[:MAX_RECENT])
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        files = self.recent_files()
+        if not files:
+            act = self.recent_menu.addAction("(none)")
+            act.setEnabled(False)
+            return
+        for i, name in enumerate(files):
+            act = self.recent_menu.addAction(f"&{i + 1} {name}")
+            act.triggered.connect(lambda _c=False, n=name: self.open_path(Path(n)))
+        self.recent_menu.addSeparator()
+        self.recent_menu.addAction("Clear list", lambda: self.settings.setValue("recentFiles", []))
+
+    # ---------------- autosave and recovery
+
+    def _autosave_state(self) -> tuple[Study, str, bool]:
+        return self.doc.study, str(self.doc.path or ""), self.doc.dirty
+
+    def offer_recovery(self) -> bool:
+        """If a previous session left unsaved changes, offer to restore them. True if restored."""
+        entries = find_recoveries()
+        if not entries:
+            return False
+        entry = entries[0]
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.saved_at))
+        what = entry.original or "an unsaved study"
+        answer = QMessageBox.question(
+            self, "Recover unsaved changes",
+            f"Coordination Studio did not close normally. Unsaved changes to {what} (autosaved {when}) "
+            "can be recovered. Recover them?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
+        if answer != QMessageBox.StandardButton.Yes:
+            for e in entries:
+                discard(e)
+            return False
+        try:
+            study = load_study(entry.data_path)
+        except user_errors() as exc:
+            self.show_error("Cannot recover", str(exc))
+            discard(entry)
+            return False
+        self.doc.replace_study(study, Path(entry.original) if entry.original else None, dirty=True)
+        self.show_message(f"Recovered unsaved changes to {what}; save them to keep them")
+        return True
+
+    # ================================================================== window state
+
+    def _restore_window_state(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        state = self.settings.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.runner is not None and self.runner.isRunning():
+            answer = QMessageBox.question(self, APP_NAME, "A run is in progress. Cancel it and quit?")
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+            self.runner.cancel()
+            self.runner.wait(10_000)
+        if not self._confirm_discard():
+            event.ignore()
+            return
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.autosaver.clear(str(self.doc.path or ""))
+        event.accept()
+
+    # ================================================================== explorer
+
+    def _rebuild_explorer(self) -> None:
+        tree = self.explorer
+        expanded = {tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())
+                    if tree.topLevelItem(i).isExpanded()}
+        tree.clear()
+        study = self.doc.study
+
+        def node(parent: QTreeWidgetItem | QTreeWidget, text: str, target: tuple[Any, ...] | None,
+                 tip: str = "") -> QTreeWidgetItem:
+            item = QTreeWidgetItem(parent if isinstance(parent, QTreeWidgetItem) else None, [text])
+            if isinstance(parent, QTreeWidget):
+                parent.addTopLevelItem(item)
+            item.setData(0, PathRole, target)
+            if tip:
+                item.setToolTip(0, tip)
+            return item
+
+        root = node(tree, study.metadata.title, ("view", "overview"))
+        schemes = node(tree, "Schemes", ("view", "ict"))
+        for s in study.sgam.schemes:
+            node(schemes, f"{s.id} – {s.name}", ("scheme", s.id), s.description)
+        for list_name, title, _cls in SGAM_TABLES:
+            items = getattr(study.sgam, list_name, [])
+            branch = node(tree, f"{title} ({len(items)})", ("sgam", list_name))
+            for i, obj in enumerate(items):
+                label = getattr(obj, "id", str(i))
+                name = getattr(obj, "name", "")
+                node(branch, f"{label}" + (f" – {name}" if name and name != label else ""),
+                     ("sgam", list_name, i))
+        sc = study.scenario
+        grids = node(tree, "Grids", ("scenario", "feeders"))
+        node(grids, f"Transmission: {sc.transmission.case_name}", ("scenario", "transmission"))
+        for i, f in enumerate(sc.feeders):
+            node(grids, f"Feeder {f.feeder_id} ({f.case_name})", ("scenario", "feeders", i))
+        for i, c in enumerate(sc.copper_plate_nodes):
+            node(grids, f"Copper plate {c.node_id}", ("scenario", "copper_plate_nodes", i))
+        devices = node(tree, f"Device groups ({len(sc.device_groups)})", ("scenario", "device_groups"))
+        for i, g in enumerate(sc.device_groups):
+            node(devices, f"{g.group_id}: {g.count:,} {g.category}", ("scenario", "device_groups", i))
+        node(tree, "Timing", ("scenario", "timing"))
+        node(tree, "CBA parameters", ("view", "cba"))
+        runs = node(tree, f"Runs ({len(self.runs)})", ("view", "results"))
+        for i, (label, _r) in enumerate(self.runs):
+            node(runs, label, ("run", i))
+        root.setExpanded(True)
+        for i in range(tree.topLevelItemCount()):
+            item = tree.topLevelItem(i)
+            if item.text(0) in expanded or item.text(0).split(" (")[0] in {e.split(" (")[0] for e in expanded}:
+                item.setExpanded(True)
+
+    def _explorer_activated(self, item: QTreeWidgetItem, _column: int = 0) -> None:
+        target = item.data(0, PathRole)
+        if target:
+            self.navigate(tuple(target))
+
+    # ================================================================== navigation
+
+    def show_view(self, name: str) -> None:
+        """Bring a central view to the front by name (overview, ict, scenario, results, cba)."""
+        widget = {"overview": self.overview, "ict": self.ict, "scenario": self.scenario,
+                  "results": self.results, "cba": self.cba}[name]
+        self.tabs.setCurrentWidget(widget)
+
+    def navigate(self, path: tuple[Any, ...]) -> bool:
+        """Show the object at ``path`` (a study path, or ('view', name), ('scheme', id), ('run', i))."""
+        if not path:
+            return False
+        head = path[0]
+        if head == "view":
+            self.show_view(str(path[1]))
+            return True
+        if head == "scheme":
+            self.show_view("ict")
+            i = self.ict.scheme_box.findData(path[1])
+            self.ict.scheme_box.setCurrentIndex(max(i, 0))
+            return True
+        if head == "run":
+            self.show_view("results")
+            label, result = self.runs[int(path[1])]
+            self.results.show_result(result, label)
+            return True
+        if head == "sgam":
+            self.show_view("ict")
+            if len(path) >= 2:
+                list_name = str(path[1])
+                row = self._row_of(("sgam", list_name), path[2]) if len(path) >= 3 else -1
+                if row >= 0:
+                    return self.ict.select(list_name, row)
+                editor = self.ict.editors.get(list_name)
+                if editor is not None:
+                    self.ict.tabs.setCurrentWidget(editor)
+            return True
+        if head == "scenario":
+            self.show_view("scenario")
+            if len(path) >= 2:
+                attr = str(path[1])
+                if attr in self.scenario.editors:
+                    row = self._row_of(("scenario", attr), path[2]) if len(path) >= 3 else -1
+                    if row >= 0:
+                        return self.scenario.select(attr, row)
+                    self.scenario.select(attr, -1)
+                else:
+                    self.scenario.show_form(attr)
+            return True
+        if head == "cba":
+            self.show_view("cba")
+            return True
+        if head == "metadata":
+            self.show_view("overview")
+            return True
+        return False
+
+    def _row_of(self, list_path: ObjPath, key: Any) -> int:
+        """Row of an item addressed by index or by id (pydantic locations in the SGAM model use ids)."""
+        try:
+            items = self.doc.get(list_path)
+        except (AttributeError, KeyError):
+            return -1
+        if isinstance(key, int):
+            return key if 0 <= key < len(items) else -1
+        for i, obj in enumerate(items):
+            for attr in ("id", "feeder_id", "node_id", "group_id"):
+                if getattr(obj, attr, None) == key:
+                    return i
+        return -1
+
+    # ================================================================== validation
+
+    def _schedule_validation(self, *_: Any) -> None:
+        self._validation_timer.start()
+
+    def validate_now(self) -> list[Problem]:
+        """Re-validate the whole study and list the problems in the dock."""
+        problems = self.doc.validation_problems()
+        self.problems.clear()
+        for p in problems:
+            item = QListWidgetItem(f"{p.location}: {p.message}")
+            item.setData(PathRole, p.path)
+            item.setToolTip("Click to show the object")
+            self.problems.addItem(item)
+        title = f"Validation problems ({len(problems)})" if problems else "Validation problems (none)"
+        self.problems_dock.setWindowTitle(title)
+        return problems
+
+    def _problem_activated(self, item: QListWidgetItem) -> None:
+        path = item.data(PathRole)
+        if path:
+            self.navigate(tuple(path))
+            self.show_message(f"{format_path(tuple(path))}: {item.text().split(': ', 1)[-1]}")
+
+    # ================================================================== runs
+
+    def start_run(self, schemes: list[str] | None = None) -> bool:
+        """Start ``run_study`` on a snapshot of the study in a worker thread."""
+        if self.runner is not None and self.runner.isRunning():
+            self.show_message("A run is already in progress")
+            return False
+        problems = self.validate_now()
+        if problems:
+            self.show_error("Cannot run the study",
+                            f"The study has {len(problems)} validation problem(s); the first: "
+                            f"{problems[0].location}: {problems[0].message}")
+            return False
+        schemes = schemes if schemes is not None else list(self.doc.study.scenario.schemes)
+        if not schemes:
+            self.show_error("Cannot run the study", "scenario.schemes: choose at least one scheme to simulate")
+            return False
+        self.runner = StudyRunner(self.doc.snapshot(), schemes, None, self)
+        self.runner.progressed.connect(self.scenario.run_progress)
+        self.runner.progressed.connect(lambda f, m: self.show_message(f"{100 * f:.0f} % {m}", 0))
+        self.runner.succeeded.connect(self._run_succeeded)
+        self.runner.failed.connect(self._run_failed)
+        self.runner.cancelledRun.connect(self._run_cancelled)
+        self.runner.finished.connect(self._run_thread_finished)
+        self.scenario.run_started()
+        self.act_run.setEnabled(False)
+        self.act_cancel.setEnabled(True)
+        self._run_t0 = time.monotonic()
+        self.runner.start()
+        return True
+
+    def cancel_run(self) -> None:
+        """Ask the running study to stop."""
+        if self.runner is not None and self.runner.isRunning():
+            self.runner.cancel()
+            self.show_message("Cancelling…", 0)
+
+    def _run_thread_finished(self) -> None:
+        self.act_run.setEnabled(True)
+        self.act_cancel.setEnabled(False)
+
+    def _run_succeeded(self, result: Any) -> None:
+        elapsed = time.monotonic() - self._run_t0
+        label = f"Run {len(self.runs) + 1} ({time.strftime('%H:%M:%S')}, {elapsed:.0f} s)"
+        self.runs.append((label, result))
+        self.scenario.run_finished(f"Finished in {elapsed:.1f} s.")
+        self.results.show_result(result, label)
+        self.cba.set_run_result(result)
+        self._rebuild_explorer()
+        self.show_message(f"{label} finished")
+        self.show_view("results")
+        self.runFinished.emit("succeeded")
+
+    def _run_failed(self, message: str, user_error: bool) -> None:
+        self.scenario.run_finished("Failed: " + message.splitlines()[0])
+        self.show_error("Run failed" if user_error else "Internal error", message)
+        self.runFinished.emit("failed")
+
+    def _run_cancelled(self) -> None:
+        self.scenario.run_finished("Cancelled by the user.")
+        self.show_message("Run cancelled")
+        self.runFinished.emit("cancelled")
+
+    # ================================================================== export
+
+    def _require_cba(self) -> Any:
+        if self.cba.cba_result is None or self.cba.run_result is None:
+            self.show_error("Nothing to export",
+                            "There are no results yet: run the study first (Run ▸ Run study, F5).")
+            return None
+        return self.cba.cba_result
+
+    def export_excel(self, path: str | Path | None = None) -> Path | None:
+        """Write the Excel report of the last run (CBA as shown, what-if included)."""
+        result = self._require_cba()
+        if result is None:
+            return None
+        if path is None:
+            name, _ = QFileDialog.getSaveFileName(self, "Export Excel report", "report.xlsx",
+                                                  "Excel workbook (*.xlsx)")
+            if not name:
+                return None
+            path = name
+        path = Path(path)
+        try:
+            from cba.report_excel import write_report
+        except ImportError:
+            self.show_error("Export unavailable", "The Excel report (cba.report_excel) is not in this build yet.")
+            return None
+        try:
+            write_report(path, self.cba.params_shown, self.cba.run_result.kpis, self.cba._ict_for(
+                self.cba.params_shown), result)
+        except user_errors() as exc:
+            self.show_error("Cannot write the report", str(exc))
+            return None
+        except OSError as exc:
+            self.show_error("Cannot write the report", f"{path}: {exc.strerror or exc}")
+            return None
+        self.show_message(f"Excel report written to {path}")
+        return path
+
+    def export_recommendations(self, path: str | Path | None = None) -> Path | None:
+        """Write the drafted recommendations (Markdown, and DOCX beside it when supported)."""
+        result = self._require_cba()
+        if result is None:
+            return None
+        if path is None:
+            name, _ = QFileDialog.getSaveFileName(self, "Export recommendations draft", "recommendations.md",
+                                                  "Markdown (*.md);;Word document (*.docx)")
+            if not name:
+                return None
+            path = name
+        path = Path(path)
+        try:
+            from cba.recommendations import write_recommendations
+        except ImportError:
+            self.show_error("Export unavailable",
+                            "The recommendations draft (cba.recommendations) is not in this build yet.")
+            return None
+        try:
+            write_recommendations(path, self.cba.params_shown, self.cba.run_result.kpis,
+                                  self.cba._ict_for(self.cba.params_shown), result)
+        except user_errors() as exc:
+            self.show_error("Cannot write the recommendations", str(exc))
+            return None
+        except OSError as exc:
+            self.show_error("Cannot write the recommendations", f"{path}: {exc.strerror or exc}")
+            return None
+        self.show_message(f"Recommendations draft written to {path}")
+        return path
+
+    def all_charts(self) -> dict[str, Any]:
+        """Every chart of the window by a file-friendly name."""
+        charts: dict[str, Any] = {"sgam_plane": self.ict.plane, "ict_cost": self.ict.cost_chart}
+        for chart in self.results.charts:
+            charts["kpi_" + chart.title] = chart
+        for chart in self.cba.charts:
+            charts["cba_" + chart.title] = chart
+        return {"".join(c if c.isalnum() else "_" for c in k).strip("_").lower(): v for k, v in charts.items()}
+
+    def export_charts(self, folder: str | Path | None = None) -> list[Path]:
+        """Save every chart as PNG and SVG into a folder."""
+        if folder is None:
+            folder = QFileDialog.getExistingDirectory(self, "Export all charts to folder")
+            if not folder:
+                return []
+        out = Path(folder)
+        written = []
+        try:
+            for name, chart in self.all_charts().items():
+                for ext in ("png", "svg"):
+                    written.append(chart.save(out / f"{name}.{ext}"))
+        except OSError as exc:
+            self.show_error("Cannot export charts", f"{out}: {exc.strerror or exc}")
+            return written
+        self.show_message(f"{len(written)} chart files written to {out}")
+        return written
+
+    def about(self) -> None:
+        """The About box."""
+        QMessageBox.about(self, APP_NAME, "<b>Coordination Studio</b><br>TSO-DSO coordination studies: "
+                          "SGAM/ICT cost, market and grid simulation, cost-benefit analysis.")
+
+
+def main_window_for(app: QApplication | None = None) -> MainWindow | None:
+    """The main window of the running application, if any (for tests)."""
+    app = app or QApplication.instance()  # type: ignore[assignment]
+    for w in app.topLevelWidgets() if app else []:
+        if isinstance(w, MainWindow):
+            return w
+    return None

@@ -1,0 +1,99 @@
+"""Render each main view of a study to PNG, at 1920x1080 and 1366x768 (``gui --screenshots DIR``).
+
+The window is built on the study (the embedded default when none is given), sized to each resolution,
+and each central view is brought to the front and grabbed with ``QWidget.grab()``. To show the results
+and CBA views with real numbers, a short run of the study is made first (the study's scenario with its
+duration cut to ``SCREENSHOT_RUN_HOURS`` and the label saying so); if the run fails, those views are
+rendered as they are, saying that no results exist.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from cba.study import Study
+
+SIZES: tuple[tuple[int, int], ...] = ((1920, 1080), (1366, 768))
+SCREENSHOT_RUN_HOURS = 2.0
+VIEWS = ("overview", "ict", "scenario", "results", "cba")
+
+
+def _settle(app: Any, ms: int = 150) -> None:
+    deadline = time.monotonic() + ms / 1000
+    while time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def shortened(study: Study, hours: float) -> Study:
+    """A copy of ``study`` simulating only the first ``hours`` (a whole number of clearings)."""
+    copy = study.model_copy(deep=True)
+    timing = copy.scenario.timing
+    period_h = timing.clearing_frequency_min / 60
+    n = max(1, int(round(hours / period_h)))
+    data = timing.model_dump()
+    data["duration_h"] = n * period_h
+    copy.scenario.timing = type(timing).model_validate(data)
+    return copy
+
+
+def run_for_screenshots(window: Any, app: Any, hours: float = SCREENSHOT_RUN_HOURS,
+                        timeout_s: float = 600.0) -> str:
+    """Run a shortened copy of the study in the window's worker thread; returns the outcome."""
+    outcome: list[str] = []
+    window.runFinished.connect(outcome.append)
+    original = window.doc.study
+    window.doc.study = shortened(original, hours)
+    try:
+        started = window.start_run(None)
+    finally:
+        window.doc.study = original
+    if not started:
+        return "not started"
+    deadline = time.monotonic() + timeout_s
+    while not outcome and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.02)
+    if not outcome:
+        window.cancel_run()
+        return "timeout"
+    return outcome[0]
+
+
+def render_screenshots(out_dir: Path, study: Study | None = None, path: Path | None = None,
+                       run: bool = True) -> list[Path]:
+    """Write ``<view>_<width>x<height>.png`` for every main view and size; returns the files."""
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from gui.mainwindow import MainWindow
+
+    app = QApplication.instance()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # A screenshot session must never block on a dialog.
+    QMessageBox.critical = staticmethod(lambda *a, **k: QMessageBox.StandardButton.Ok)  # type: ignore[method-assign]
+    QMessageBox.question = staticmethod(lambda *a, **k: QMessageBox.StandardButton.No)  # type: ignore[method-assign]
+    window = MainWindow(study, path, offer_recovery=False)
+    window.show()
+    _settle(app, 300)
+    if run:
+        outcome = run_for_screenshots(window, app)
+        print(f"screenshot run: {outcome}")
+        label = window.results.header.text()
+        window.results.header.setText(label + f" — shortened to {SCREENSHOT_RUN_HOURS:g} h for the screenshots")
+    window.ict.tabs.setCurrentIndex(2)  # interaction events: the richest table
+    files: list[Path] = []
+    for width, height in SIZES:
+        window.showNormal()
+        window.resize(width, height)
+        _settle(app, 400)
+        for name in VIEWS:
+            window.show_view(name)
+            _settle(app, 400)
+            target = out_dir / f"{name}_{width}x{height}.png"
+            window.grab().save(str(target))
+            files.append(target)
+    window.doc.undo_stack.setClean()
+    window.close()
+    return files

@@ -1,0 +1,352 @@
+"""Cost-benefit analysis: parameters form, results table, cash-flow / tornado / Monte Carlo charts, what-if.
+
+The CBA itself is ``cba.analysis.run_cba`` (pure function); this view only calls it. It needs the KPIs of
+a simulation run: until one exists the view says so. The what-if controls (discount rate, horizon, ICT
+cost and benefit multipliers) do not change the study: they build a copy of the study's CBA parameters
+with those values, recompute the ICT cost for that horizon and rate (``sgam.matching.ict_costs``) and the
+CBA at once, so an analyst can explore without losing the study's inputs; "Apply to study" writes them
+(one undoable step).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cba.parameters import CbaParameters
+from gui.charts import SCHEME_COLOURS, ChartWidget
+from gui.document import EditRejected, StudyDocument
+from gui.forms import PydanticForm
+
+FORM_FIELDS = [
+    "discount_rate", "horizon_years", "reference_scheme", "price_basis", "escalation_rate", "ict_cost_basis",
+    "unresolved_congestion_price_eur_per_mwh", "voltage_violation_price_eur_per_bus_hour",
+    "curtailed_res_price_eur_per_mwh", "losses_price_eur_per_mwh", "co2_price_eur_per_t",
+    "emission_factor_t_per_mwh", "benefit_factor", "ict_capex_factor", "ict_opex_factor",
+    "monte_carlo_samples", "monte_carlo_seed", "histogram_bins",
+]
+
+RESULT_COLUMNS = ["Rank", "Scheme", "NPV [M EUR]", "BCR [-]", "IRR [%/a]", "Payback [years]",
+                  "PV benefits [M EUR]", "PV ICT cost [M EUR]", "P(NPV<0) [%]", "P(rank 1) [%]"]
+
+
+def _m(value: float | None) -> str:
+    return "–" if value is None else f"{value / 1e6:,.2f}"
+
+
+class CbaView(QWidget):
+    """Parameters, what-if controls, results table and charts of the cost-benefit analysis."""
+
+    message = Signal(str)
+    resultChanged = Signal(object)
+
+    def __init__(self, doc: StudyDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.doc = doc
+        self.run_result: Any = None  # StudyResult of the last run (KPIs + ICT)
+        self.cba_result: Any = None  # CbaResult shown now (what-if applied)
+        self.params_shown: CbaParameters | None = None
+        self.last_compute_s = 0.0
+
+        # ---------------- left: parameters and what-if
+        self.form = PydanticForm(doc, ("cba",), CbaParameters, FORM_FIELDS)
+        params_box = QGroupBox("CBA parameters (saved in the study)")
+        pl = QVBoxLayout(params_box)
+        pl.addWidget(self.form)
+
+        whatif = QGroupBox("What-if (not saved until applied)")
+        wf = QFormLayout(whatif)
+        self.rate = QDoubleSpinBox()
+        self.rate.setRange(0.0, 30.0)
+        self.rate.setDecimals(2)
+        self.rate.setSingleStep(0.25)
+        self.rate.setSuffix(" %/a")
+        self.horizon = QSpinBox()
+        self.horizon.setRange(1, 60)
+        self.horizon.setSuffix(" years")
+        self.capex_x = self._factor_box()
+        self.opex_x = self._factor_box()
+        self.benefit_x = self._factor_box()
+        wf.addRow("Discount rate:", self.rate)
+        wf.addRow("Horizon:", self.horizon)
+        wf.addRow("ICT CAPEX ×:", self.capex_x)
+        wf.addRow("ICT OPEX ×:", self.opex_x)
+        wf.addRow("Benefits ×:", self.benefit_x)
+        for box, tip in ((self.rate, "Real discount rate of the appraisal"),
+                         (self.horizon, "Appraisal horizon"),
+                         (self.capex_x, "Multiplier on all ICT investment"),
+                         (self.opex_x, "Multiplier on all ICT operating cost"),
+                         (self.benefit_x, "Multiplier on all simulated benefits")):
+            box.setToolTip(tip)
+            box.valueChanged.connect(self._schedule)
+        buttons = QHBoxLayout()
+        reset = QPushButton("Reset to study")
+        reset.clicked.connect(self.reset_whatif)
+        apply = QPushButton("Apply to study")
+        apply.setToolTip("Write these values into the study's CBA parameters (undoable)")
+        apply.clicked.connect(self.apply_whatif)
+        buttons.addWidget(reset)
+        buttons.addWidget(apply)
+        wf.addRow(buttons)
+        self.timing_label = QLabel("")
+        wf.addRow(self.timing_label)
+
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.addWidget(whatif)
+        ll.addWidget(params_box)
+        ll.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(left)
+        scroll.setMinimumWidth(360)
+
+        # ---------------- right: results
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.table = QTableWidget(0, len(RESULT_COLUMNS))
+        self.table.setHorizontalHeaderLabels(RESULT_COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setMaximumHeight(190)
+        self.cash_chart = ChartWidget("Cumulative discounted cash flow")
+        self.annual_chart = ChartWidget("Yearly net cash flow")
+        self.tornado_chart = ChartWidget("Tornado (NPV of the top-ranked scheme)")
+        self.mc_chart = ChartWidget("Monte Carlo NPV distribution")
+        self.charts = [self.cash_chart, self.annual_chart, self.tornado_chart, self.mc_chart]
+        grid_w = QWidget()
+        grid = QGridLayout(grid_w)
+        grid.setContentsMargins(0, 0, 0, 0)
+        for i, chart in enumerate(self.charts):
+            grid.addWidget(chart, i // 2, i % 2)
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addWidget(self.status)
+        rl.addWidget(self.table)
+        rl.addWidget(grid_w, 1)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(scroll)
+        split.addWidget(right)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 4)
+        self.splitter = split
+        layout = QVBoxLayout(self)
+        layout.addWidget(split)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(60)
+        self._timer.timeout.connect(self.recompute)
+        doc.changed.connect(self._on_changed)
+        doc.studyReplaced.connect(self._on_study_replaced)
+        self.reset_whatif()
+
+    @staticmethod
+    def _factor_box() -> QDoubleSpinBox:
+        box = QDoubleSpinBox()
+        box.setRange(0.0, 10.0)
+        box.setDecimals(2)
+        box.setSingleStep(0.1)
+        return box
+
+    # ------------------------------------------------------------------ inputs
+
+    def _on_changed(self, path: tuple[Any, ...]) -> None:
+        if path[:1] == ("cba",) or not path:
+            self.reset_whatif()
+        elif path[:1] == ("sgam",) or path[:1] == ("scenario",):
+            self._schedule()
+
+    def _on_study_replaced(self) -> None:
+        self.run_result = None
+        self.reset_whatif()
+
+    def reset_whatif(self) -> None:
+        """Put the what-if controls back to the study's values and recompute."""
+        p = self.doc.study.cba
+        for box, value in ((self.rate, 100 * p.discount_rate), (self.horizon, p.horizon_years),
+                           (self.capex_x, p.ict_capex_factor), (self.opex_x, p.ict_opex_factor),
+                           (self.benefit_x, p.benefit_factor)):
+            box.blockSignals(True)
+            box.setValue(value)
+            box.blockSignals(False)
+        self._schedule()
+
+    def whatif_parameters(self) -> CbaParameters:
+        """The study's CBA parameters with the what-if values (validated by pydantic)."""
+        data = self.doc.study.cba.model_dump()
+        data.update(discount_rate=round(self.rate.value() / 100, 6), horizon_years=self.horizon.value(),
+                    ict_capex_factor=self.capex_x.value(), ict_opex_factor=self.opex_x.value(),
+                    benefit_factor=self.benefit_x.value())
+        return CbaParameters.model_validate(data)
+
+    def apply_whatif(self) -> None:
+        """Write the what-if values into the study (one undo step)."""
+        p = self.whatif_parameters()
+        try:
+            self.doc.set_fields(("cba",), {k: getattr(p, k) for k in (
+                "discount_rate", "horizon_years", "ict_capex_factor", "ict_opex_factor", "benefit_factor")})
+        except EditRejected as exc:
+            self.message.emit(str(exc))
+
+    def _schedule(self) -> None:
+        self._timer.start()
+
+    # ------------------------------------------------------------------ results
+
+    def set_run_result(self, result: Any) -> None:
+        """Use the KPIs (and ICT costs) of a finished run."""
+        self.run_result = result
+        self.recompute()
+
+    def recompute(self) -> None:
+        """Run the CBA with the what-if parameters on the last run's KPIs; show it."""
+        if self.run_result is None or not getattr(self.run_result, "kpis", None):
+            self.cba_result = None
+            self.status.setText("<b>No simulation results yet.</b> The CBA needs the KPIs of a run: "
+                                "press F5 (Run ▸ Run study) or Run in the Scenario view.")
+            self.table.setRowCount(0)
+            for chart in self.charts:
+                chart.message("Run the study to see the cost-benefit analysis.")
+            return
+        from cba.errors import CbaError
+        from sgam.errors import SgamError
+
+        t0 = time.perf_counter()
+        try:
+            params = self.whatif_parameters()
+            ict = self._ict_for(params)
+            from cba.analysis import run_cba
+
+            result = run_cba(params, self.run_result.kpis, ict)
+        except (CbaError, SgamError, ValueError) as exc:
+            self.status.setText(f"<span style='color:#b00020'>CBA cannot be computed: {exc}</span>")
+            return
+        self.last_compute_s = time.perf_counter() - t0
+        self.params_shown = params
+        self.cba_result = result
+        self.timing_label.setText(f"recomputed in {1000 * self.last_compute_s:.0f} ms")
+        self._show(result)
+        self.resultChanged.emit(result)
+
+    def _ict_for(self, params: CbaParameters) -> dict[str, Any]:
+        """ICT cost of the current SGAM model for the what-if horizon and discount rate."""
+        from sgam.matching import ict_costs
+        from simulation.scenario import endpoint_counts
+
+        study = self.doc.study
+        return dict(ict_costs(study.sgam, endpoint_counts(study.scenario), params.horizon_years,
+                              params.discount_rate))
+
+    def _show(self, result: Any) -> None:
+        mc = {m.scheme: m for m in result.monte_carlo.schemes}
+        rows = sorted(result.schemes, key=lambda r: r.rank)
+        self.table.setRowCount(len(rows))
+        for row, r in enumerate(rows):
+            m = mc.get(r.scheme)
+            cells = [str(r.rank), r.scheme, _m(r.npv_eur),
+                     "–" if r.bcr is None else f"{r.bcr:.2f}",
+                     "–" if r.irr is None else f"{100 * r.irr:.1f}",
+                     "–" if r.discounted_payback_years is None else f"{r.discounted_payback_years:.1f}",
+                     _m(r.pv_benefits_eur), _m(r.pv_costs_eur),
+                     "–" if m is None else f"{100 * m.prob_npv_negative:.1f}",
+                     "–" if m is None else f"{100 * m.prob_rank_first:.1f}"]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                                      if col >= 2 else Qt.AlignmentFlag.AlignCenter)
+                self.table.setItem(row, col, item)
+        warn = "; ".join(result.warnings[:2])
+        self.status.setText(
+            f"Reference scheme <b>{result.reference_scheme}</b>, discount rate {100 * result.discount_rate:.2f} %/a, "
+            f"horizon {result.horizon_years} years, {result.price_basis} prices, {result.ict_cost_basis} ICT cost. "
+            f"Best: <b>{result.ranking[0] if result.ranking else '–'}</b>."
+            + (f"<br><span style='color:#8a5a00'>{warn}</span>" if warn else ""))
+        self._draw_cash(result)
+        self._draw_tornado(result)
+        self._draw_mc(result)
+
+    def _draw_cash(self, result: Any) -> None:
+        ax = self.cash_chart.axes()
+        ax2 = self.annual_chart.axes()
+        n = max(len(result.schemes), 1)
+        width = 0.8 / n
+        for i, r in enumerate(result.schemes):
+            years = [c.year for c in r.cash_flows]
+            colour = SCHEME_COLOURS.get(r.scheme)
+            ax.plot(years, [c.cumulative_discounted_eur / 1e6 for c in r.cash_flows], label=r.scheme,
+                    color=colour, marker="o", markersize=2.5)
+            ax2.bar([y + (i - (n - 1) / 2) * width for y in years], [c.net_eur / 1e6 for c in r.cash_flows],
+                    width=width, label=r.scheme, color=colour)
+            if r.discounted_payback_years is not None:
+                ax.axvline(r.discounted_payback_years, color=colour, lw=0.8, ls=":")
+        ax.axhline(0.0, color="black", lw=0.8)
+        ax.set_xlabel("year")
+        ax.set_ylabel("cumulative discounted net [M EUR]")
+        ax.legend(ncols=min(n, 5), loc="best")
+        ax2.axhline(0.0, color="black", lw=0.8)
+        ax2.set_xlabel("year")
+        ax2.set_ylabel("net cash flow [M EUR]")
+        ax2.legend(ncols=min(n, 5), loc="best")
+        self.cash_chart.draw()
+        self.annual_chart.draw()
+
+    def _draw_tornado(self, result: Any) -> None:
+        best = result.ranking[0] if result.ranking else None
+        entries = [t for t in result.tornado if t.scheme == best]
+        if not entries:
+            self.tornado_chart.message("No tornado ranges in the CBA parameters.")
+            return
+        entries.sort(key=lambda t: abs(t.npv_high_eur - t.npv_low_eur))
+        ax = self.tornado_chart.axes()
+        base = entries[0].npv_base_eur / 1e6
+        labels = []
+        for i, t in enumerate(entries):
+            lo, hi = t.npv_low_eur / 1e6, t.npv_high_eur / 1e6
+            ax.barh(i, lo - base, left=base, color="#0072B2", label="input low" if i == 0 else None)
+            ax.barh(i, hi - base, left=base, color="#D55E00", label="input high" if i == 0 else None)
+            labels.append(f"{t.parameter.replace('_', ' ')}\n{t.low_value:g} … {t.high_value:g} {t.unit}")
+        ax.set_yticks(range(len(entries)), labels, fontsize=7)
+        ax.axvline(base, color="black", lw=0.8)
+        ax.set_xlabel(f"NPV of {best} [M EUR]")
+        ax.legend(loc="lower right")
+        self.tornado_chart.title = f"Tornado {best}"
+        self.tornado_chart.draw()
+
+    def _draw_mc(self, result: Any) -> None:
+        mc = result.monte_carlo
+        if not mc.schemes or not mc.bin_edges_eur:
+            self.mc_chart.message("No Monte Carlo inputs in the CBA parameters.")
+            return
+        ax = self.mc_chart.axes()
+        edges = [e / 1e6 for e in mc.bin_edges_eur]
+        for s in mc.schemes:
+            ax.stairs(s.histogram_counts, edges, label=f"{s.scheme}  P(NPV<0) {100 * s.prob_npv_negative:.0f} %",
+                      color=SCHEME_COLOURS.get(s.scheme), lw=1.4)
+        ax.axvline(0.0, color="black", lw=0.8)
+        ax.set_xlabel("NPV [M EUR]")
+        ax.set_ylabel(f"samples (of {mc.samples:,})")
+        ax.legend(loc="upper left", fontsize=7)
+        self.mc_chart.draw()

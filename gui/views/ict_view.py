@@ -1,0 +1,276 @@
+"""SGAM/ICT editor: the model's tables, the SGAM plane of a scheme and layer, and the live ICT cost.
+
+The tables edit the study's ``sgam`` lists through the schema-driven model. Every change restarts a short
+timer; when it fires, the ICT cost of every scheme is recomputed with ``sgam.matching.ict_costs`` (the
+same function ``run_study`` uses) on the current model and the scenario's endpoint counts, and the SGAM
+plane is redrawn with ``sgam.plane.draw_sgam_plane``. Clicking an actor's label on the plane selects the
+actor in the Actors table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.charts import ChartWidget, bar_by_scheme
+from gui.document import StudyDocument
+from gui.tables import ListEditor
+
+#: (list name in SgamModel, tab title, model class name, columns shown first; None = all)
+SGAM_TABLES: tuple[tuple[str, str, str], ...] = (
+    ("actors", "Actors", "Actor"),
+    ("information_objects", "Information objects", "InformationObject"),
+    ("events", "Interaction events", "InteractionEvent"),
+    ("requirements", "Requirements", "Requirement"),
+    ("technologies", "Technologies", "Technology"),
+    ("links", "Links", "Link"),
+    ("components", "Components", "Component"),
+    ("use_cases", "Use cases", "UseCase"),
+    ("endpoint_counts", "Endpoint counts", "EndpointCount"),
+)
+
+SCHEMES = ("CMS", "LMS", "SBR", "CM", "IFM")
+
+
+class IctView(QWidget):
+    """Tables of the SGAM/ICT model, the SGAM plane and the ICT cost per scheme."""
+
+    message = Signal(str)
+    costsUpdated = Signal(object)
+
+    def __init__(self, doc: StudyDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.doc = doc
+        self.costs: dict[str, Any] = {}
+        self.cost_error = ""
+        import sgam.model as sgam_model
+
+        # -------- top bar: scheme filter and plane layer
+        self.scheme_box = QComboBox()
+        self.scheme_box.addItem("All schemes", "")
+        for s in SCHEMES:
+            self.scheme_box.addItem(s, s)
+        self.scheme_box.setToolTip("Show only the objects of one coordination scheme (tables and plane)")
+        self.layer_box = QComboBox()
+        for layer in sgam_model.Layer:
+            self.layer_box.addItem(layer.value.capitalize(), layer.value)
+        self.layer_box.setCurrentIndex(max(self.layer_box.findData("communication"), 0))
+        self.layer_box.setToolTip("SGAM interoperability layer drawn on the plane")
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Scheme:"))
+        top.addWidget(self.scheme_box)
+        top.addSpacing(16)
+        top.addWidget(QLabel("SGAM layer:"))
+        top.addWidget(self.layer_box)
+        top.addStretch(1)
+        self.cost_label = QLabel("")
+        top.addWidget(self.cost_label)
+
+        # -------- tables
+        self.tabs = QTabWidget()
+        self.editors: dict[str, ListEditor] = {}
+        refs = self._reference_choices()
+        for list_name, title, class_name in SGAM_TABLES:
+            item_type = getattr(sgam_model, class_name, None)
+            if item_type is None:
+                continue
+            editor = ListEditor(doc, ("sgam", list_name), item_type, reference_choices=refs)
+            editor.message.connect(self.message)
+            self.editors[list_name] = editor
+            self.tabs.addTab(editor, title)
+
+        # -------- plane and costs
+        self.plane = ChartWidget("SGAM plane")
+        self.plane.canvas.mpl_connect("button_press_event", self._on_plane_click)
+        self.cost_chart = ChartWidget("ICT cost per scheme")
+        self.cost_table = QTableWidget(0, 5)
+        self.cost_table.setHorizontalHeaderLabels(
+            ["Scheme", "CAPEX [EUR]", "OPEX [EUR/a]", "Lines", "Unserved events"])
+        self.cost_table.verticalHeader().setVisible(False)
+        self.cost_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.cost_table.horizontalHeader().setStretchLastSection(True)
+        self.cost_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.cost_table.setMaximumHeight(170)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.plane)
+        cost_box = QWidget()
+        cost_layout = QVBoxLayout(cost_box)
+        cost_layout.setContentsMargins(0, 0, 0, 0)
+        cost_layout.addWidget(self.cost_table)
+        cost_layout.addWidget(self.cost_chart, 1)
+        right.addWidget(cost_box)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 2)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.tabs)
+        split.addWidget(right)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        self.splitter = split
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(split, 1)
+
+        # -------- live recomputation
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(150)
+        self._timer.timeout.connect(self.recompute)
+        doc.changed.connect(self._on_changed)
+        doc.studyReplaced.connect(self._timer.start)
+        self.scheme_box.currentIndexChanged.connect(self._on_scheme)
+        self.layer_box.currentIndexChanged.connect(self.draw_plane)
+        self.recompute()
+
+    # ------------------------------------------------------------------ reference combos
+
+    def _reference_choices(self) -> dict[str, Any]:
+        def ids(kind: str) -> Any:
+            return lambda: [getattr(o, "id", "") for o in getattr(self.doc.study.sgam, kind, [])]
+
+        return {
+            "producer_id": ids("actors"), "receiver_id": ids("actors"), "actor_id": ids("actors"),
+            "actor_a_id": ids("actors"), "actor_b_id": ids("actors"), "payer_id": ids("actors"),
+            "primary_actor_id": ids("actors"),
+            "information_object_id": ids("information_objects"), "link_id": ids("links"),
+            "multiplicity": ids("endpoint_counts"), "use_case_id": ids("use_cases"),
+            "scenario_id": ids("scenarios"),
+        }
+
+    # ------------------------------------------------------------------ reactions
+
+    def _on_changed(self, path: tuple[Any, ...]) -> None:
+        if not path or path[0] in ("sgam", "scenario", "cba"):
+            self._timer.start()
+
+    def _on_scheme(self) -> None:
+        scheme = self.scheme_box.currentData() or ""
+        for editor in self.editors.values():
+            editor.proxy.set_scheme(scheme)
+        self.draw_plane()
+
+    def current_scheme(self) -> str:
+        """The scheme chosen in the filter ('' for all)."""
+        return str(self.scheme_box.currentData() or "")
+
+    # ------------------------------------------------------------------ ICT cost
+
+    def recompute(self) -> None:
+        """Recompute the ICT cost of every scheme and redraw the plane (errors shown, not raised)."""
+        self.costs, self.cost_error = compute_ict_costs(self.doc)
+        self._fill_costs()
+        self.draw_plane()
+        self.costsUpdated.emit(self.costs)
+
+    def _fill_costs(self) -> None:
+        self.cost_table.setRowCount(len(self.costs))
+        for row, (scheme, cost) in enumerate(self.costs.items()):
+            unserved = list(getattr(cost, "unserved_events", []))
+            cells = [scheme, f"{cost.capex_eur:,.0f}", f"{cost.opex_eur_per_year:,.0f}",
+                     str(len(getattr(cost, "lines", []))), ", ".join(unserved) or "none"]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if col in (1, 2, 3):
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if col == 4 and unserved:
+                    item.setForeground(Qt.GlobalColor.red)
+                    item.setToolTip("No technology meets every hard requirement of these events: fix them")
+                self.cost_table.setItem(row, col, item)
+        if self.cost_error:
+            self.cost_label.setText(f"<span style='color:#b00020'>ICT cost: {self.cost_error}</span>")
+            self.cost_chart.message(f"ICT cost cannot be computed:\n{self.cost_error}")
+            return
+        self.cost_label.setText("ICT cost updated live as you edit")
+        if not self.costs:
+            self.cost_chart.message("No scheme to cost.")
+            return
+        fig = self.cost_chart.figure
+        fig.clear()
+        ax1, ax2 = fig.subplots(1, 2)
+        bar_by_scheme(ax1, {s: c.capex_eur / 1e6 for s, c in self.costs.items()}, "CAPEX [M EUR]", "Investment")
+        bar_by_scheme(ax2, {s: c.opex_eur_per_year / 1e6 for s, c in self.costs.items()}, "OPEX [M EUR/a]",
+                      "Operating cost")
+        self.cost_chart.draw()
+
+    # ------------------------------------------------------------------ SGAM plane
+
+    def draw_plane(self) -> None:
+        """Draw the SGAM plane of the chosen layer and scheme with ``sgam.plane.draw_sgam_plane``."""
+        scheme = self.current_scheme() or (self.doc.study.sgam.scheme_ids() or ["CMS"])[0]
+        layer = str(self.layer_box.currentData())
+        try:
+            from sgam.plane import draw_sgam_plane
+        except ImportError:
+            self.plane.message("The SGAM plane drawing (sgam.plane) is not available in this build yet.")
+            return
+        ax = self.plane.axes()
+        try:
+            draw_sgam_plane(self.doc.study.sgam, scheme, layer, ax=ax)
+        except Exception as exc:  # noqa: BLE001 - a model being edited may be incomplete: say why
+            self.plane.message(f"SGAM plane of {scheme} ({layer}) cannot be drawn:\n{exc}")
+            return
+        self.plane.title = f"SGAM plane {scheme} {layer}"
+        self.plane.draw()
+
+    def _on_plane_click(self, event: Any) -> None:
+        if event.inaxes is None:
+            return
+        actors = {a.id: a for a in self.doc.study.sgam.actors}
+        names = {a.name: a.id for a in self.doc.study.sgam.actors if a.name}
+        for text in event.inaxes.texts:
+            contains, _ = text.contains(event)
+            if not contains:
+                continue
+            label = text.get_text().strip()
+            for line in [label, *label.splitlines()]:
+                actor_id = line if line in actors else names.get(line)
+                if actor_id:
+                    self.select_actor(actor_id)
+                    return
+
+    def select_actor(self, actor_id: str) -> None:
+        """Show the Actors table with ``actor_id`` selected."""
+        editor = self.editors.get("actors")
+        if editor is None:
+            return
+        self.tabs.setCurrentWidget(editor)
+        if editor.select_id(actor_id):
+            self.message.emit(f"Actor {actor_id} selected")
+
+    def select(self, list_name: str, row: int) -> bool:
+        """Show table ``list_name`` with ``row`` selected (used by the explorer and problems dock)."""
+        editor = self.editors.get(list_name)
+        if editor is None:
+            return False
+        self.tabs.setCurrentWidget(editor)
+        return editor.select_source_row(row)
+
+
+def compute_ict_costs(doc: StudyDocument) -> tuple[dict[str, Any], str]:
+    """ICT cost per scheme of the study as it is now, or ({}, message) when it cannot be computed."""
+    try:
+        from sgam.matching import ict_costs
+        from simulation.scenario import endpoint_counts
+    except ImportError as exc:
+        return {}, f"ICT costing is not available in this build yet ({exc.name} missing)"
+    study = doc.study
+    try:
+        costs = ict_costs(study.sgam, endpoint_counts(study.scenario), study.cba.horizon_years,
+                          study.cba.discount_rate)
+    except Exception as exc:  # noqa: BLE001 - shown next to the table, the user fixes the model
+        return {}, str(exc)
+    return dict(costs), ""

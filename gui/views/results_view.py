@@ -1,0 +1,130 @@
+"""Simulation results: the KPI table (one column per scheme) beside charts comparing the schemes.
+
+Shows a :class:`cba.study.StudyResult` as it came from ``run_study``; nothing is computed here, the
+numbers are the simulation's KPIs (``simulation.kpis.SchemeKpis``) laid out for comparison.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.charts import SCHEME_COLOURS, ChartWidget, bar_by_scheme
+from gui.schema import pretty_name
+from simulation.kpis import SchemeKpis
+
+#: Charts of the results view: (title, [(KPI field, legend label)], y label)
+KPI_CHARTS: tuple[tuple[str, tuple[tuple[str, str], ...], str], ...] = (
+    ("Activation cost", (("activation_cost_eur", "activation"),), "EUR"),
+    ("Imbalance covered by aFRR", (("afrr_cost_eur", "aFRR cost"),), "EUR"),
+    ("Congestion", (("congestion_hours_h", "line-hours > 100 %"),), "h"),
+    ("Voltage violations", (("voltage_violation_hours_h", "bus-hours outside limits"),), "h"),
+    ("RES curtailment and losses", (("curtailed_res_mwh", "curtailed RES"), ("losses_mwh", "losses")), "MWh"),
+    ("Market slack (unserved need)", (("slack_energy_mwh", "slack energy"),), "MWh"),
+)
+
+
+def kpi_rows() -> list[tuple[str, str, str]]:
+    """(field, header with unit, description) of every scalar KPI, in schema order."""
+    rows = []
+    for name, info in SchemeKpis.model_fields.items():
+        if info.annotation in (float, int) :
+            rows.append((name, pretty_name(name), info.description or ""))
+    return rows
+
+
+class ResultsView(QWidget):
+    """KPI table and charts of one run."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.result: Any = None
+        self.header = QLabel("No results yet: run the study (Scenario & run view, or F5).")
+        self.header.setWordWrap(True)
+        self.table = QTableWidget(0, 0)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        charts = QWidget()
+        grid = QGridLayout(charts)
+        grid.setContentsMargins(0, 0, 0, 0)
+        self.charts: list[ChartWidget] = []
+        for i, (title, _fields, _unit) in enumerate(KPI_CHARTS):
+            chart = ChartWidget(title)
+            chart.message("Run the study to see this chart.")
+            self.charts.append(chart)
+            grid.addWidget(chart, i // 3, i % 3)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(QLabel("<b>Key performance indicators per scheme</b>"))
+        ll.addWidget(self.table, 1)
+        split.addWidget(left)
+        split.addWidget(charts)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
+        self.splitter = split
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.header)
+        layout.addWidget(split, 1)
+
+    def show_result(self, result: Any, label: str = "") -> None:
+        """Fill the table and charts from a ``StudyResult``."""
+        self.result = result
+        kpis: list[SchemeKpis] = list(getattr(result, "kpis", []))
+        schemes = [k.scheme for k in kpis]
+        days = sorted({k.day for k in kpis})
+        self.header.setText(
+            f"<b>{label or 'Latest run'}</b>: {len(schemes)} scheme(s) simulated"
+            + (f", day(s) {', '.join(days)}" if days else "")
+            + (f", {kpis[0].duration_h:g} h each" if kpis else "")
+        )
+        rows = kpi_rows()
+        self.table.clear()
+        self.table.setRowCount(len(rows))
+        self.table.setColumnCount(len(kpis))
+        self.table.setHorizontalHeaderLabels(schemes)
+        self.table.setVerticalHeaderLabels([header for _n, header, _d in rows])
+        for r, (name, _header, desc) in enumerate(rows):
+            self.table.verticalHeaderItem(r).setToolTip(desc)
+            for c, k in enumerate(kpis):
+                value = getattr(k, name)
+                text = f"{value:,.0f}" if isinstance(value, int) or abs(value) >= 1000 else f"{value:,.3f}"
+                item = QTableWidgetItem(text)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                item.setToolTip(desc)
+                self.table.setItem(r, c, item)
+        for chart, (_title, fields, unit) in zip(self.charts, KPI_CHARTS, strict=True):
+            if not kpis:
+                chart.message("No KPIs in this run.")
+                continue
+            ax = chart.axes()
+            if len(fields) == 1:
+                field, _label = fields[0]
+                bar_by_scheme(ax, {k.scheme: float(getattr(k, field)) for k in kpis}, unit)
+            else:
+                n = len(fields)
+                width = 0.8 / n
+                for i, (field, label_) in enumerate(fields):
+                    xs = [j + (i - (n - 1) / 2) * width for j in range(len(kpis))]
+                    ax.bar(xs, [float(getattr(k, field)) for k in kpis], width=width, label=label_,
+                           color=["#4C72B0", "#DD8452"][i % 2])
+                ax.set_xticks(range(len(kpis)), schemes)
+                ax.set_ylabel(unit)
+                ax.legend()
+            for tick in ax.get_xticklabels():
+                tick.set_color(SCHEME_COLOURS.get(tick.get_text(), "black"))
+            chart.draw()
