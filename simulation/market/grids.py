@@ -1,0 +1,476 @@
+"""Grid descriptions used by the market clearing, built from pandapower networks.
+
+Three kinds, all plain data (numpy arrays, no pandapower object inside once built):
+
+* :class:`TransmissionGrid`: DC model (B-theta). Branch ``l`` from node ``f`` to node ``t`` carries
+  ``F_l = base_mva * b_l * (theta_f - theta_t)`` MW with ``b_l = 1 / (x_l * tap_l)`` in per unit, and
+  ``|F_l| <= rating_mw_l``. No losses, no reactive power. ``base_injection_mw`` is the scheduled net
+  injection (generation - load) of each node in each step, before any activation; it must sum to zero
+  in each step (the pandapower import takes it from a DC power flow, slack included).
+* :class:`DistributionGrid`: a radial grid modelled in detail with the SOCP relaxation of DistFlow
+  (branch flow model), attached at one transmission node (its *interface*). Branch ``(i, j)`` is
+  oriented away from the root ``i -> j``; ``base_p_mw`` / ``base_q_mvar`` are the scheduled net loads
+  (load - generation) of each node; ``interface_schedule_mw`` is the scheduled import at the root.
+* :class:`CopperPlateNode`: a distribution grid not modelled in detail: one node at the interface
+  transmission node; bids there face no distribution constraint.
+
+Per-unit conversion and branch data come from pandapower's own converter (``to_ppc``), topology checks
+from networkx (a loop in a distribution grid raises :class:`MarketError` naming the loop's buses).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from simulation.errors import MarketError
+
+UNLIMITED_RATING_MVA = 1e5
+"""Branch ratings at or above this (pandapower's 99999 kA placeholders) or <= 0 count as unlimited."""
+
+
+def _to_ppc(net: Any) -> dict[str, Any]:
+    from pandapower.converter.pypower.to_ppc import to_ppc
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return to_ppc(net, init="flat", calculate_voltage_angles=False)  # type: ignore[no-any-return]
+
+
+def _ratings(rate_a: np.ndarray) -> np.ndarray:
+    r = np.asarray(rate_a, dtype=float).copy()
+    r[(r <= 0) | (r >= UNLIMITED_RATING_MVA)] = math.inf
+    return r
+
+
+@dataclass
+class TransmissionGrid:
+    """DC (B-theta) model of the transmission grid: see the module docstring."""
+
+    node_ids: list[str]
+    branch_ids: list[str]
+    branch_from: np.ndarray
+    branch_to: np.ndarray
+    branch_b_pu: np.ndarray
+    branch_rating_mw: np.ndarray
+    base_injection_mw: np.ndarray
+    base_mva: float = 100.0
+    ref_node: int = 0
+    name: str = "transmission"
+    aliases: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.branch_from = np.asarray(self.branch_from, dtype=int)
+        self.branch_to = np.asarray(self.branch_to, dtype=int)
+        self.branch_b_pu = np.asarray(self.branch_b_pu, dtype=float)
+        self.branch_rating_mw = np.asarray(self.branch_rating_mw, dtype=float)
+        self.base_injection_mw = np.asarray(self.base_injection_mw, dtype=float)
+        n = len(self.node_ids)
+        if len(set(self.node_ids)) != n:
+            raise MarketError(f"transmission grid {self.name!r}: node ids are not unique")
+        m = len(self.branch_ids)
+        for fld in ("branch_from", "branch_to", "branch_b_pu", "branch_rating_mw"):
+            if getattr(self, fld).shape != (m,):
+                raise MarketError(f"transmission grid {self.name!r}: field {fld!r} must have {m} entries")
+        if m and (self.branch_from.min() < 0 or max(self.branch_from.max(), self.branch_to.max()) >= n):
+            raise MarketError(f"transmission grid {self.name!r}: a branch ends at an unknown node")
+        if (self.branch_rating_mw < 0).any():
+            i = int(np.flatnonzero(self.branch_rating_mw < 0)[0])
+            raise MarketError(f"transmission grid {self.name!r}: branch {self.branch_ids[i]!r}: negative rating")
+        if self.base_injection_mw.shape[0] != n:
+            raise MarketError(f"transmission grid {self.name!r}: field 'base_injection_mw' must have {n} rows")
+        if not 0 <= self.ref_node < n:
+            raise MarketError(f"transmission grid {self.name!r}: field 'ref_node' is not a node")
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.node_ids)
+
+    @property
+    def n_branches(self) -> int:
+        return len(self.branch_ids)
+
+    def node_index(self) -> dict[str, int]:
+        """Node id (and alias, e.g. a pandapower bus merged by a closed bus-bus switch) -> row."""
+        idx = {nid: i for i, nid in enumerate(self.node_ids)}
+        idx.update(self.aliases)
+        return idx
+
+    def base_injection(self, n_steps: int) -> np.ndarray:
+        """``(n_nodes, n_steps)`` scheduled injections (a 1-D field is repeated in every step)."""
+        b = self.base_injection_mw
+        if b.ndim == 1:
+            return np.repeat(b[:, None], n_steps, axis=1)
+        if b.shape[1] < n_steps:
+            raise MarketError(
+                f"transmission grid {self.name!r}: field 'base_injection_mw' has {b.shape[1]} steps, "
+                f"the horizon {n_steps}"
+            )
+        return b[:, :n_steps]
+
+    @staticmethod
+    def single_node(node_id: str = "system", name: str = "transmission") -> TransmissionGrid:
+        """One copper-plate node (a market without grid constraints)."""
+        return TransmissionGrid([node_id], [], [], [], [], [], np.zeros(1), name=name)
+
+    @staticmethod
+    def from_lines(
+        node_ids: list[str],
+        lines: list[tuple[str, str, float, float]],
+        base_injection_mw: np.ndarray | None = None,
+        base_mva: float = 100.0,
+        name: str = "transmission",
+    ) -> TransmissionGrid:
+        """Hand-built grid: ``lines`` are ``(from_node, to_node, x_pu, rating_mw)`` (``inf`` = none)."""
+        idx = {nid: i for i, nid in enumerate(node_ids)}
+        for f, t, _, _ in lines:
+            for nd in (f, t):
+                if nd not in idx:
+                    raise MarketError(f"transmission grid {name!r}: line end {nd!r} is not a node")
+        if any(x == 0 for _, _, x, _ in lines):
+            raise MarketError(f"transmission grid {name!r}: a line has zero reactance")
+        return TransmissionGrid(
+            node_ids=list(node_ids),
+            branch_ids=[f"{f}-{t}" for f, t, _, _ in lines],
+            branch_from=np.array([idx[f] for f, _, _, _ in lines], dtype=int),
+            branch_to=np.array([idx[t] for _, t, _, _ in lines], dtype=int),
+            branch_b_pu=np.array([1.0 / x for _, _, x, _ in lines], dtype=float),
+            branch_rating_mw=np.array([r for _, _, _, r in lines], dtype=float),
+            base_injection_mw=np.zeros(len(node_ids)) if base_injection_mw is None else base_injection_mw,
+            base_mva=base_mva,
+            name=name,
+        )
+
+    @staticmethod
+    def from_pandapower(
+        net: Any, name: str = "transmission", node_prefix: str = "t", rating_factor: float = 1.0
+    ) -> TransmissionGrid:
+        """DC model of a pandapower net (in-service buses and branches).
+
+        Node ids are ``f"{node_prefix}{bus}"`` with the pandapower bus index; buses merged by closed
+        bus-bus switches share a node (the others become aliases). Branch ratings are pandapower's
+        (``max_i_ka`` of lines, ``sn_mva`` of transformers), times ``rating_factor``. The scheduled
+        injections are those of a pandapower DC power flow of the net (external grid as slack).
+        """
+        import pandapower as pp
+
+        ppc = _to_ppc(net)
+        lookup = np.asarray(net._pd2ppc_lookups["bus"])
+        n = ppc["bus"].shape[0]
+        canonical: dict[int, str] = {}
+        aliases: dict[str, int] = {}
+        for b in net.bus.index[net.bus.in_service.to_numpy(bool)]:
+            k = int(lookup[b])
+            if k < 0 or k >= n:
+                continue
+            nid = f"{node_prefix}{b}"
+            if k not in canonical:
+                canonical[k] = nid
+            else:
+                aliases[nid] = k
+        node_ids = [canonical.get(k, f"{node_prefix}ppc{k}") for k in range(n)]
+        br = ppc["branch"]
+        status = br[:, 10].real > 0
+        br = br[status]
+        x = br[:, 3].real
+        tap = br[:, 8].real
+        tap = np.where(tap == 0, 1.0, tap)
+        x = np.where(np.abs(x) < 1e-9, 1e-9, x)
+        ref = np.flatnonzero(ppc["bus"][:, 1].real == 3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                pp.rundcpp(net)
+            except Exception as exc:  # pandapower raises its own types
+                raise MarketError(f"transmission grid {name!r}: DC power flow of the base case failed: {exc}") from exc
+        inj = np.zeros(n)
+        res_p = -net.res_bus.p_mw.to_numpy(float)
+        buses = net.res_bus.index.to_numpy()
+        ok = np.isfinite(res_p)
+        np.add.at(inj, lookup[buses[ok]], res_p[ok])
+        inj -= inj.mean() if abs(inj.sum()) > 1e-6 else 0.0
+        return TransmissionGrid(
+            node_ids=node_ids,
+            branch_ids=[f"br{i}" for i in range(br.shape[0])],
+            branch_from=br[:, 0].real.astype(int),
+            branch_to=br[:, 1].real.astype(int),
+            branch_b_pu=1.0 / (x * tap),
+            branch_rating_mw=_ratings(br[:, 5].real) * rating_factor,
+            base_injection_mw=inj,
+            base_mva=float(ppc["baseMVA"]),
+            ref_node=int(ref[0]) if len(ref) else 0,
+            name=name,
+            aliases=aliases,
+        )
+
+
+@dataclass
+class DistributionGrid:
+    """A radial distribution grid modelled with the SOCP relaxation of DistFlow (module docstring).
+
+    Per unit on ``base_mva`` and the nominal voltages: ``r_pu``/``x_pu`` per branch, squared voltages
+    ``v`` within ``[vmin_pu^2, vmax_pu^2]``, squared currents ``l <= imax_pu^2``. Branch ``k`` joins
+    ``branch_from[k]`` (parent, nearer the root) to ``branch_to[k]`` (child).
+    """
+
+    grid_id: str
+    interface_node: str
+    node_ids: list[str]
+    branch_ids: list[str]
+    branch_from: np.ndarray
+    branch_to: np.ndarray
+    r_pu: np.ndarray
+    x_pu: np.ndarray
+    imax_pu: np.ndarray
+    vmin_pu: np.ndarray
+    vmax_pu: np.ndarray
+    base_p_mw: np.ndarray
+    base_q_mvar: np.ndarray
+    root: int = 0
+    v_root_pu: float = 1.0
+    base_mva: float = 1.0
+    dso_id: str = ""
+    interface_schedule_mw: np.ndarray | None = None
+    aliases: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for fld in ("branch_from", "branch_to"):
+            setattr(self, fld, np.asarray(getattr(self, fld), dtype=int))
+        for fld in ("r_pu", "x_pu", "imax_pu", "vmin_pu", "vmax_pu", "base_p_mw", "base_q_mvar"):
+            setattr(self, fld, np.asarray(getattr(self, fld), dtype=float))
+        if self.interface_schedule_mw is not None:
+            self.interface_schedule_mw = np.atleast_1d(np.asarray(self.interface_schedule_mw, dtype=float))
+        if not self.dso_id:
+            self.dso_id = self.grid_id
+        n, m = len(self.node_ids), len(self.branch_ids)
+        if len(set(self.node_ids)) != n:
+            raise MarketError(f"distribution grid {self.grid_id!r}: node ids are not unique")
+        for fld in ("branch_from", "branch_to", "r_pu", "x_pu", "imax_pu"):
+            if getattr(self, fld).shape != (m,):
+                raise MarketError(f"distribution grid {self.grid_id!r}: field {fld!r} must have {m} entries")
+        for fld in ("vmin_pu", "vmax_pu"):
+            if getattr(self, fld).shape != (n,):
+                raise MarketError(f"distribution grid {self.grid_id!r}: field {fld!r} must have {n} entries")
+        for fld in ("base_p_mw", "base_q_mvar"):
+            if getattr(self, fld).shape[0] != n:
+                raise MarketError(f"distribution grid {self.grid_id!r}: field {fld!r} must have {n} rows")
+        if (self.r_pu < 0).any() or (self.imax_pu < 0).any():
+            raise MarketError(f"distribution grid {self.grid_id!r}: negative resistance or current limit")
+        self._check_radial_and_orient()
+
+    # ------------------------------------------------------------------ topology
+    def _check_radial_and_orient(self) -> None:
+        """Raise naming a loop if the grid is not radial; orient every branch away from the root."""
+        g = nx.MultiGraph()
+        g.add_nodes_from(range(len(self.node_ids)))
+        for k, (a, b) in enumerate(zip(self.branch_from, self.branch_to, strict=True)):
+            g.add_edge(int(a), int(b), key=k)
+        try:
+            cycle = nx.find_cycle(g)
+        except nx.NetworkXNoCycle:
+            cycle = None
+        if cycle:
+            buses = " -> ".join(self.node_ids[int(e[0])] for e in cycle) + f" -> {self.node_ids[int(cycle[0][0])]}"
+            raise MarketError(f"distribution grid {self.grid_id!r} is not radial: loop {buses}")
+        if not nx.is_connected(g):
+            comp = [c for c in nx.connected_components(g) if self.root not in c][0]
+            raise MarketError(
+                f"distribution grid {self.grid_id!r}: node {self.node_ids[min(comp)]!r} is not connected to the root"
+            )
+        parent = {self.root: -1}
+        order = list(nx.bfs_edges(nx.Graph(g), self.root))
+        for a, b in order:
+            parent[b] = a
+        frm, to = self.branch_from.copy(), self.branch_to.copy()
+        for k in range(len(frm)):
+            if parent.get(int(frm[k])) == int(to[k]):
+                frm[k], to[k] = to[k], frm[k]
+        self.branch_from, self.branch_to = frm, to
+        depth = {self.root: 0}
+        for a, b in order:
+            depth[b] = depth[a] + 1
+        self._depth = np.array([depth[i] for i in range(len(self.node_ids))])
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.node_ids)
+
+    @property
+    def n_branches(self) -> int:
+        return len(self.branch_ids)
+
+    def node_index(self) -> dict[str, int]:
+        idx = {nid: i for i, nid in enumerate(self.node_ids)}
+        idx.update(self.aliases)
+        return idx
+
+    def base(self, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(n_nodes, n_steps)`` scheduled net active and reactive loads."""
+        out = []
+        for fld in ("base_p_mw", "base_q_mvar"):
+            b = getattr(self, fld)
+            if b.ndim == 1:
+                out.append(np.repeat(b[:, None], n_steps, axis=1))
+            elif b.shape[1] < n_steps:
+                raise MarketError(f"distribution grid {self.grid_id!r}: field {fld!r} has fewer steps than the horizon")
+            else:
+                out.append(b[:, :n_steps])
+        return out[0], out[1]
+
+    def with_base(self, p_mw: np.ndarray, q_mvar: np.ndarray, schedule_mw: np.ndarray | None = None) -> DistributionGrid:
+        """A copy with other scheduled loads (``(n_nodes,)`` or ``(n_nodes, n_steps)``)."""
+        return replace(self, base_p_mw=np.asarray(p_mw, float), base_q_mvar=np.asarray(q_mvar, float),
+                       interface_schedule_mw=schedule_mw)
+
+    def branch_flow(self, p_mw: np.ndarray, q_mvar: np.ndarray, iterations: int = 30
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Exact branch-flow (DistFlow) power flow by backward/forward sweep for net loads
+        ``(n_nodes, T)`` in MW/Mvar. Returns squared voltages ``v (n_nodes, T)``, sending-end ``P, Q``
+        (per unit) and squared currents ``l`` per branch, ``(n_branches, T)``."""
+        S = self.base_mva
+        p = np.asarray(p_mw, float) / S
+        q = np.asarray(q_mvar, float) / S
+        T = p.shape[1]
+        nb = self.n_branches
+        order = np.argsort(-self._depth[self.branch_to], kind="stable")  # leaves first
+        v = np.full((self.n_nodes, T), self.v_root_pu**2)
+        P = np.zeros((nb, T))
+        Q = np.zeros((nb, T))
+        L = np.zeros((nb, T))
+        for _ in range(iterations):
+            sub_p, sub_q = p.copy(), q.copy()
+            for k in order.tolist():
+                i, j = int(self.branch_from[k]), int(self.branch_to[k])
+                P[k] = sub_p[j] + self.r_pu[k] * L[k]
+                Q[k] = sub_q[j] + self.x_pu[k] * L[k]
+                sub_p[i] += P[k]
+                sub_q[i] += Q[k]
+            v_new = v.copy()
+            for k in order[::-1].tolist():
+                i, j = int(self.branch_from[k]), int(self.branch_to[k])
+                v_new[j] = v_new[i] - 2 * (self.r_pu[k] * P[k] + self.x_pu[k] * Q[k]) + (
+                    self.r_pu[k] ** 2 + self.x_pu[k] ** 2) * L[k]
+            v_new = np.maximum(v_new, 1e-3)
+            L_new = (P**2 + Q**2) / v_new[self.branch_from]
+            done = np.abs(L_new - L).max(initial=0.0) < 1e-12 and np.abs(v_new - v).max() < 1e-12
+            v, L = v_new, L_new
+            if done:
+                break
+        return v, P, Q, L
+
+    def scheduled_import(self, n_steps: int) -> np.ndarray:
+        """``(n_steps,)`` import at the root, MW: ``interface_schedule_mw`` when given, else the import
+        of the scheduled loads by an exact branch-flow power flow (losses included)."""
+        if self.interface_schedule_mw is not None:
+            s = self.interface_schedule_mw
+            if s.size == 1:
+                return np.full(n_steps, float(s[0]))
+            if s.size < n_steps:
+                raise MarketError(f"distribution grid {self.grid_id!r}: field 'interface_schedule_mw' has fewer steps than the horizon")
+            return s[:n_steps].copy()
+        p, q = self.base(n_steps)
+        return self.import_of(p, q)
+
+    def import_of(self, p_mw: np.ndarray, q_mvar: np.ndarray) -> np.ndarray:
+        """Import at the root (MW) of the net loads ``(n_nodes, T)`` by an exact power flow."""
+        _, P, _, _ = self.branch_flow(p_mw, q_mvar)
+        root_br = self.branch_from == self.root
+        return (P[root_br].sum(axis=0) * self.base_mva + p_mw[self.root]).astype(float)
+
+    @staticmethod
+    def from_pandapower(
+        net: Any,
+        grid_id: str,
+        interface_node: str,
+        dso_id: str = "",
+        vmin_pu: float | None = None,
+        vmax_pu: float | None = None,
+        branch_limit_mva: float | None = None,
+    ) -> DistributionGrid:
+        """SOCP DistFlow model of a radial pandapower net whose external grid is the interface.
+
+        Node ids are ``f"{grid_id}:{bus}"``. Branch data (r, x per unit on ``net.sn_mva``) come from
+        pandapower's converter; voltage limits from ``min_vm_pu``/``max_vm_pu`` of the buses (0.9/1.1 when
+        absent, or the arguments), current limits from the branch ratings (``branch_limit_mva`` sets
+        one for all branches). Scheduled net loads are the in-service loads minus static generators.
+        Transformer taps and line charging are not modelled (DistFlow on nominal ratios).
+        """
+        ppc = _to_ppc(net)
+        lookup = np.asarray(net._pd2ppc_lookups["bus"])
+        n = ppc["bus"].shape[0]
+        canonical: dict[int, str] = {}
+        aliases: dict[str, int] = {}
+        for b in net.bus.index[net.bus.in_service.to_numpy(bool)]:
+            k = int(lookup[b])
+            if k < 0 or k >= n:
+                continue
+            nid = f"{grid_id}:{b}"
+            if k not in canonical:
+                canonical[k] = nid
+            else:
+                aliases[nid] = k
+        node_ids = [canonical.get(k, f"{grid_id}:ppc{k}") for k in range(n)]
+        br = ppc["branch"]
+        br = br[br[:, 10].real > 0]
+        base_mva = float(ppc["baseMVA"])
+        rate = _ratings(br[:, 5].real)
+        if branch_limit_mva is not None:
+            rate = np.full(br.shape[0], float(branch_limit_mva))
+        bus = net.bus
+        vmin = np.full(n, 0.9 if vmin_pu is None else vmin_pu)
+        vmax = np.full(n, 1.1 if vmax_pu is None else vmax_pu)
+        if vmin_pu is None and "min_vm_pu" in bus:
+            vals = bus.min_vm_pu.to_numpy(float)
+            ok = np.isfinite(vals) & bus.in_service.to_numpy(bool)
+            vmin[lookup[bus.index.to_numpy()[ok]]] = vals[ok]
+        if vmax_pu is None and "max_vm_pu" in bus:
+            vals = bus.max_vm_pu.to_numpy(float)
+            ok = np.isfinite(vals) & bus.in_service.to_numpy(bool)
+            vmax[lookup[bus.index.to_numpy()[ok]]] = vals[ok]
+        p = np.zeros(n)
+        q = np.zeros(n)
+        for tbl, sign in (("load", 1.0), ("sgen", -1.0)):
+            df = getattr(net, tbl)
+            if len(df):
+                on = df.in_service.to_numpy(bool)
+                scale = df.scaling.to_numpy(float) if "scaling" in df else np.ones(len(df))
+                np.add.at(p, lookup[df.bus.to_numpy()[on]], sign * (df.p_mw.to_numpy(float) * scale)[on])
+                np.add.at(q, lookup[df.bus.to_numpy()[on]], sign * (df.q_mvar.to_numpy(float) * scale)[on])
+        eg = net.ext_grid[net.ext_grid.in_service.to_numpy(bool)]
+        if len(eg) != 1:
+            raise MarketError(f"distribution grid {grid_id!r}: needs exactly one in-service ext_grid (the interface), has {len(eg)}")
+        root = int(lookup[int(eg.bus.iloc[0])])
+        return DistributionGrid(
+            grid_id=grid_id,
+            interface_node=interface_node,
+            node_ids=node_ids,
+            branch_ids=[f"{grid_id}:br{i}" for i in range(br.shape[0])],
+            branch_from=br[:, 0].real.astype(int),
+            branch_to=br[:, 1].real.astype(int),
+            r_pu=br[:, 2].real.copy(),
+            x_pu=br[:, 3].real.copy(),
+            imax_pu=rate / base_mva,
+            vmin_pu=vmin,
+            vmax_pu=vmax,
+            base_p_mw=p,
+            base_q_mvar=q,
+            root=root,
+            v_root_pu=float(eg.vm_pu.iloc[0]),
+            base_mva=base_mva,
+            dso_id=dso_id or grid_id,
+            aliases=aliases,
+        )
+
+
+@dataclass(frozen=True)
+class CopperPlateNode:
+    """A distribution grid not modelled in detail: one node at a transmission interface node."""
+
+    node_id: str
+    interface_node: str
+    dso_id: str = ""

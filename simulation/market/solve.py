@@ -1,0 +1,307 @@
+"""Solving a built clearing model: cone handling, mixed-integer rounds, pricing, read-out to arrays.
+
+Cones ``P^2 + Q^2 <= v l`` (rotated second-order cones of the DistFlow relaxation) reach HiGHS as an
+outer approximation: after each solve, every cone violated by more than ``cone_tolerance`` gets the
+tangent cut at the current point ``(P*, Q*, v*, l*)``::
+
+    (4 P* P + 4 Q* Q + (v* - l*) (v - l)) / ||(2P*, 2Q*, v* - l*)|| <= v + l
+
+which is valid for every point of the cone whatever the data (it is the supporting hyperplane of
+``||(2P, 2Q, v - l)|| <= v + l``), so the cuts accumulate across rounds and across re-clearings. With
+binaries, the LP relaxation is cut first (cheap), then the MILP is re-solved until its solution
+satisfies the cones. Prices: the binaries are fixed at their optimum **and** their domain set to
+``Reals`` (HiGHS gives duals only for a continuous model), the continuous problem is re-solved (with
+more cuts if needed) and the nodal-balance duals are read.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pyomo.environ as pyo
+
+from simulation.errors import SolverFailedError
+from simulation.market.case import ClearingOptions
+from simulation.market.model import add_native_cones
+from simulation.market.problem import Problem
+from simulation.market.solvers import SolverHandle, make_solver
+
+
+@dataclass
+class Solution:
+    """Arrays read out of a solved model (no Pyomo object)."""
+
+    a: np.ndarray
+    su: np.ndarray
+    sd: np.ndarray
+    dsu: np.ndarray
+    dsd: np.ndarray
+    t_price: np.ndarray
+    d_price: np.ndarray
+    imp_mw: np.ndarray
+    t_flow: np.ndarray
+    P: np.ndarray
+    Q: np.ndarray
+    l: np.ndarray
+    v: np.ndarray
+    objective: float
+    max_cone_violation: float
+    cut_rounds: int
+    solve_time_s: float
+    n_variables: int
+    n_binaries: int
+
+
+# ---------------------------------------------------------------------------------------------- cones
+def _cone_values(m: pyo.ConcreteModel, T: int) -> tuple[np.ndarray, ...]:
+    nb = m._d["n_br"]
+    P = np.array([[m.P[k, t].value or 0.0 for t in range(T)] for k in range(nb)]).reshape(nb, T)
+    Q = np.array([[m.Q[k, t].value or 0.0 for t in range(T)] for k in range(nb)]).reshape(nb, T)
+    L = np.array([[m.l[k, t].value or 0.0 for t in range(T)] for k in range(nb)]).reshape(nb, T)
+    nn = m._d["n_nodes"]
+    V = np.array([[m.v[j, t].value or 0.0 for t in range(T)] for j in range(nn)]).reshape(nn, T)
+    return P, Q, L, V
+
+
+def cone_violation(P: np.ndarray, Q: np.ndarray, L: np.ndarray, Vfrom: np.ndarray) -> np.ndarray:
+    """``||(2P, 2Q, v - l)|| - (v + l)`` per branch and step (> 0 means outside the cone)."""
+    return np.sqrt(4 * P**2 + 4 * Q**2 + (Vfrom - L) ** 2) - (Vfrom + L)
+
+
+def _add_cuts(m: pyo.ConcreteModel, P: np.ndarray, Q: np.ndarray, L: np.ndarray, Vf: np.ndarray,
+              mask: np.ndarray) -> int:
+    fr = m._d["from"]
+    n = 0
+    for k, t in zip(*np.nonzero(mask), strict=True):
+        k, t = int(k), int(t)
+        p0, q0, v0, l0 = P[k, t], Q[k, t], Vf[k, t], L[k, t]
+        norm = math.sqrt(4 * p0 * p0 + 4 * q0 * q0 + (v0 - l0) ** 2)
+        if norm < 1e-12:
+            continue
+        v = m.v[int(fr[k]), t]
+        m.cuts.add(
+            (4 * p0 / norm) * m.P[k, t] + (4 * q0 / norm) * m.Q[k, t] + ((v0 - l0) / norm - 1.0) * v
+            + (-(v0 - l0) / norm - 1.0) * m.l[k, t] <= 0.0
+        )
+        n += 1
+    return n
+
+
+def add_initial_cuts(m: pyo.ConcreteModel, p: Problem) -> None:
+    """One tangent cut per cone at the scheduled operating point (flows = downstream net loads,
+    ``v = 1``, ``l = P^2 + Q^2``), so the first LP is already close."""
+    d = m._d
+    nb, T = d["n_br"], p.n_steps
+    if nb == 0:
+        return
+    nn = d["n_nodes"]
+    loadp = np.array([[m.d_load[j, t].value for t in range(T)] for j in range(nn)]).reshape(nn, T)
+    loadq = np.array([[m.d_qload[j, t].value for t in range(T)] for j in range(nn)]).reshape(nn, T)
+    # downstream sums: process branches from the leaves up (deepest child first)
+    depth = np.concatenate([dd.grid._depth for dd in p.dgrids])
+    order = np.argsort(-depth[d["to"]], kind="stable")
+    sub_p, sub_q = loadp.copy(), loadq.copy()
+    P0 = np.zeros((nb, T))
+    Q0 = np.zeros((nb, T))
+    for k in order.tolist():
+        j, i = int(d["to"][k]), int(d["from"][k])
+        P0[k], Q0[k] = sub_p[j], sub_q[j]
+        sub_p[i] += sub_p[j]
+        sub_q[i] += sub_q[j]
+    L0 = P0**2 + Q0**2
+    _add_cuts(m, P0, Q0, L0, np.ones((nb, T)), np.ones((nb, T), dtype=bool))
+
+
+# ---------------------------------------------------------------------------------------------- running a solver
+def _binaries(m: pyo.ConcreteModel) -> list[pyo.Var]:
+    return list(m.u.values()) + list(m.z.values())
+
+
+def _run(handle: SolverHandle, m: pyo.ConcreteModel, options: ClearingOptions, name: str, duals: bool = False) -> object:
+    opt = handle.pyomo_solver
+    if handle.persistent:
+        cfg = opt.config
+        cfg.load_solutions = False
+        cfg.raise_exception_on_nonoptimal_result = False
+        cfg.rel_gap = options.mip_rel_gap
+        if options.time_limit_s is not None:
+            cfg.time_limit = options.time_limit_s
+        if options.threads is not None:
+            cfg.threads = options.threads
+        so = dict(options.solver_options)
+        so.setdefault("output_flag", False)
+        cfg.solver_options = so
+        try:
+            res = opt.solve(m)
+        except Exception as exc:
+            raise SolverFailedError(f"{name}: solver {handle.name!r} failed: {exc}") from exc
+        from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+
+        tc = res.termination_condition
+        if tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
+            from simulation.errors import InfeasibleMarketError
+
+            raise InfeasibleMarketError(f"{name}: the clearing is infeasible even with slack ({tc.name})")
+        if res.solution_status not in (SolutionStatus.optimal, SolutionStatus.feasible) or tc != TerminationCondition.convergenceCriteriaSatisfied:
+            if res.solution_status == SolutionStatus.noSolution or tc != TerminationCondition.maxTimeLimit:
+                raise SolverFailedError(f"{name}: solver {handle.name!r} returned no optimal solution ({tc.name})")
+        res.solution_loader.load_vars()
+        return res
+    # legacy interfaces (scip_direct, gurobi_direct, ...)
+    if duals and not hasattr(m, "dual"):
+        m.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT)
+    if not duals and hasattr(m, "dual"):
+        m.del_component(m.dual)
+    opts = dict(options.solver_options)
+    if options.time_limit_s is not None and handle.name == "scip":
+        opts.setdefault("limits/time", options.time_limit_s)
+    if handle.name == "scip":
+        opts.setdefault("limits/gap", options.mip_rel_gap)
+    try:
+        res = handle.pyomo_solver.solve(m, options=opts, load_solutions=False)
+    except Exception as exc:
+        raise SolverFailedError(f"{name}: solver {handle.name!r} failed: {exc}") from exc
+    from pyomo.opt import SolverStatus, TerminationCondition as LTC
+
+    tc = res.solver.termination_condition
+    if tc in (LTC.infeasible, LTC.infeasibleOrUnbounded):
+        from simulation.errors import InfeasibleMarketError
+
+        raise InfeasibleMarketError(f"{name}: the clearing is infeasible even with slack ({tc})")
+    if tc not in (LTC.optimal, LTC.locallyOptimal) and res.solver.status != SolverStatus.ok:
+        raise SolverFailedError(f"{name}: solver {handle.name!r} returned no optimal solution ({tc})")
+    m.solutions.load_from(res)
+    return res
+
+
+def _cut_loop(handle: SolverHandle, m: pyo.ConcreteModel, p: Problem, options: ClearingOptions, name: str,
+              rounds_used: int, duals: bool = False) -> tuple[object, int, float]:
+    """Solve, add tangent cuts at violated cones, repeat until the largest violation <= tolerance."""
+    T = p.n_steps
+    nb = m._d["n_br"]
+    fr = m._d["from"]
+    res = None
+    viol_max = 0.0
+    while True:
+        res = _run(handle, m, options, name, duals=duals)
+        rounds_used += 1
+        if nb == 0 or handle.native_cones:
+            return res, rounds_used, 0.0
+        P, Q, L, V = _cone_values(m, T)
+        Vf = V[fr]
+        viol = cone_violation(P, Q, L, Vf)
+        viol_max = float(viol.max())
+        if viol_max <= options.cone_tolerance:
+            return res, rounds_used, viol_max
+        if rounds_used >= options.max_cut_rounds:
+            raise SolverFailedError(
+                f"{name}: cone violation {viol_max:.2e} still above the tolerance {options.cone_tolerance:.1e} "
+                f"after {rounds_used} rounds of tangent cuts"
+            )
+        _add_cuts(m, P, Q, L, Vf, viol > options.cone_tolerance * 0.5)
+
+
+def _duals(handle: SolverHandle, res: object, m: pyo.ConcreteModel, cons: list[object]) -> list[float]:
+    if not cons:
+        return []
+    if handle.persistent:
+        dd = res.solution_loader.get_duals(cons)  # type: ignore[attr-defined]
+        return [float(dd[c]) for c in cons]
+    return [float(m.dual.get(c, math.nan)) for c in cons]
+
+
+def solve_problem(m: pyo.ConcreteModel, p: Problem, options: ClearingOptions, handle: SolverHandle | None = None,
+                  pricing_handle: SolverHandle | None = None) -> Solution:
+    """Solve a model built by :func:`~simulation.market.model.build_model` and read out a :class:`Solution`."""
+    name = p.name
+    handle = handle or make_solver(options.solver, name)
+    T = p.n_steps
+    nb = m._d["n_br"]
+    bins = _binaries(m)
+    t0 = time.perf_counter()
+    rounds = 0
+    if handle.native_cones and nb and not hasattr(m, "cone"):
+        add_native_cones(m, T)
+    if hasattr(m, "cone"):
+        m.cone.activate() if handle.native_cones else m.cone.deactivate()
+    if nb and not handle.native_cones and len(m.cuts) == 0:
+        add_initial_cuts(m, p)
+    if bins and nb and not handle.native_cones:
+        for var in bins:
+            var.domain = pyo.UnitInterval
+        _, rounds, _ = _cut_loop(handle, m, p, options, name, rounds)
+        for var in bins:
+            var.domain = pyo.Binary
+    res, rounds, viol = _cut_loop(handle, m, p, options, name, rounds)
+    objective = float(pyo.value(m.obj))
+    a = _read_activations(m, p)
+    t_price = np.full((p.n_t, T), math.nan)
+    d_price = np.full((m._d["n_nodes"], T), math.nan)
+    if options.compute_prices:
+        fixed = [(var, var.value) for var in bins]
+        for var, val in fixed:
+            var.fix(round(val or 0.0))
+            var.domain = pyo.Reals
+        ph = handle
+        if not (handle.persistent or handle.name in ("gurobi", "cplex", "xpress", "mosek")):
+            ph = pricing_handle or make_solver("highs", name)
+            if hasattr(m, "cone"):
+                m.cone.deactivate()
+            if nb and len(m.cuts) == 0:
+                add_initial_cuts(m, p)
+            P, Q, L, V = _cone_values(m, T)
+            _add_cuts(m, P, Q, L, V[m._d["from"]], np.ones_like(P, dtype=bool))
+        try:
+            res, rounds, viol = _cut_loop(ph, m, p, options, name + " (pricing)", rounds, duals=True)
+            tcons = [m.tbal[i, t] for i in range(p.n_t) for t in range(T)]
+            dcons = [m.dbal[j, t] for j in range(m._d["n_nodes"]) for t in range(T)]
+            td = _duals(ph, res, m, tcons)
+            dd = _duals(ph, res, m, dcons)
+            if td:
+                t_price = np.array(td).reshape(p.n_t, T) / p.dt_h
+            if dd:
+                d_price = np.array(dd).reshape(-1, T) / (m._d["S"][:, None] * p.dt_h)
+            # the pricing LP may move continuous variables among equal-cost optima: keep its point
+            objective = float(pyo.value(m.obj))
+            a = _read_activations(m, p)
+        finally:
+            for var, _ in fixed:
+                var.unfix()
+                var.domain = pyo.Binary
+            if hasattr(m, "cone") and handle.native_cones:
+                m.cone.activate()
+    solve_time = time.perf_counter() - t0
+    P, Q, L, V = _cone_values(m, T) if nb else (np.zeros((0, T)),) * 4
+    if nb and not handle.native_cones:
+        viol = float(cone_violation(P, Q, L, V[m._d["from"]]).max())
+    elif nb:
+        viol = float(max(cone_violation(P, Q, L, V[m._d["from"]]).max(), 0.0))
+    nt = p.n_t if p.slack_at_t_nodes else 0
+    grab = lambda comp, n: np.array([[comp[i, t].value or 0.0 for t in range(T)] for i in range(n)]).reshape(n, T)  # noqa: E731
+    G = len(p.dgrids)
+    imp = grab(m.imp, G) * np.array([d.grid.base_mva for d in p.dgrids]).reshape(G, 1) if G else np.zeros((0, T))
+    su = grab(m.su, nt) if nt else np.zeros((p.n_t, T))
+    sd = grab(m.sd, nt) if nt else np.zeros((p.n_t, T))
+    if p.tgrid is not None and p.tgrid.n_branches:
+        th = grab(m.theta, p.n_t)
+        g = p.tgrid
+        t_flow = (g.base_mva * g.branch_b_pu)[:, None] * (th[g.branch_from] - th[g.branch_to])
+    else:
+        t_flow = np.zeros((0, T))
+    return Solution(
+        a=a, t_flow=t_flow, su=su, sd=sd, dsu=grab(m.dsu, m._d["n_nodes"]), dsd=grab(m.dsd, m._d["n_nodes"]),
+        t_price=t_price, d_price=d_price, imp_mw=imp, P=P, Q=Q, l=L, v=V, objective=objective,
+        max_cone_violation=max(viol, 0.0) if nb else 0.0, cut_rounds=rounds, solve_time_s=solve_time,
+        n_variables=sum(1 for _ in m.component_data_objects(pyo.Var)), n_binaries=len(bins),
+    )
+
+
+def _read_activations(m: pyo.ConcreteModel, p: Problem) -> np.ndarray:
+    a = np.zeros((p.bids.n_bids, p.n_steps))
+    if m._pairs:
+        bb, tt = np.array(m._pairs).T
+        a[bb, tt] = [m.a[i].value or 0.0 for i in range(len(m._pairs))]
+    return np.maximum(a, 0.0)

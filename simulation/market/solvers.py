@@ -1,0 +1,110 @@
+"""Which optimisation solvers Pyomo can reach, and how each is driven.
+
+``highs`` (default): HiGHS through Pyomo's persistent interface (``pyomo.contrib.solver``), LP and MILP;
+second-order cones are handled by an outer approximation with tangent cuts (see
+:mod:`simulation.market.solve`). ``scip``: SCIP through ``scip_direct`` (pip ``pyscipopt``), native
+mixed-integer SOCP, no duals (prices are then computed by HiGHS on the continuous problem with the
+binaries fixed). ``gurobi``, ``cplex``, ``xpress``: native quadratic (cone) constraints through their
+``*_direct`` interfaces; ``mosek``: ``mosek_direct`` driven like HiGHS with tangent cuts.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from typing import Any
+
+from simulation.errors import SolverUnavailableError
+
+_PYOMO_NAMES = {
+    "highs": "highs",
+    "scip": "scip_direct",
+    "gurobi": "gurobi_direct",
+    "cplex": "cplex_direct",
+    "xpress": "xpress_direct",
+    "mosek": "mosek_direct",
+}
+_MODULES = {
+    "highs": "highspy",
+    "scip": "pyscipopt",
+    "gurobi": "gurobipy",
+    "cplex": "cplex",
+    "xpress": "xpress",
+    "mosek": "mosek",
+}
+NATIVE_CONES = {"scip", "gurobi", "cplex", "xpress"}
+"""Solvers given the cones as quadratic constraints rather than tangent cuts."""
+
+SOLVER_NAMES: tuple[str, ...] = tuple(_PYOMO_NAMES)
+
+
+def _module_available(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def available_solvers() -> dict[str, bool]:
+    """Solver name -> whether Pyomo can drive it on this machine (licence checks included where cheap)."""
+    out: dict[str, bool] = {}
+    for name in SOLVER_NAMES:
+        out[name] = _is_available(name)
+    return out
+
+
+def _is_available(name: str) -> bool:
+    if not _module_available(_MODULES[name]):
+        return False
+    try:
+        if name == "highs":
+            from pyomo.contrib.solver.solvers.highs import Highs
+
+            return bool(Highs().available())
+        import pyomo.environ as pyo
+
+        return bool(pyo.SolverFactory(_PYOMO_NAMES[name]).available(exception_flag=False))
+    except Exception:  # a broken installation or licence is "not available"
+        return False
+
+
+@dataclass
+class SolverHandle:
+    """A solver ready to use: its name, the Pyomo object, whether it is persistent, cones natively."""
+
+    name: str
+    pyomo_solver: Any
+    persistent: bool
+    native_cones: bool
+
+
+def make_solver(name: str, clearing: str = "clearing") -> SolverHandle:
+    """Create the solver ``name`` or raise :class:`SolverUnavailableError` saying why."""
+    key = name.lower().strip()
+    if key not in _PYOMO_NAMES:
+        raise SolverUnavailableError(
+            f"{clearing}: unknown solver {name!r}; choose one of {', '.join(SOLVER_NAMES)}"
+        )
+    if not _is_available(key):
+        raise SolverUnavailableError(
+            f"{clearing}: solver {name!r} is not available on this machine (Python package "
+            f"{_MODULES[key]!r} missing or unlicensed); run 'check-solvers' or use 'highs'"
+        )
+    if key == "highs":
+        from pyomo.contrib.solver.solvers.highs import Highs
+
+        opt = Highs()
+        au = opt.config.auto_updates
+        au.check_for_new_or_removed_vars = False
+        au.check_for_new_or_removed_params = False
+        au.check_for_new_objective = False
+        au.update_constraints = False
+        au.update_named_expressions = False
+        au.update_objective = False
+        au.update_vars = True
+        au.update_parameters = True
+        au.check_for_new_or_removed_constraints = True
+        return SolverHandle("highs", opt, persistent=True, native_cones=False)
+    import pyomo.environ as pyo
+
+    return SolverHandle(key, pyo.SolverFactory(_PYOMO_NAMES[key]), persistent=False, native_cones=key in NATIVE_CONES)
