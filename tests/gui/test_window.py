@@ -1,0 +1,120 @@
+"""Tier 2: the main window's habits: open/save, bad files, dirty marker, recovery, problems dock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from gui.mainwindow import MainWindow
+
+
+def test_window_opens_on_the_default_study(window: MainWindow) -> None:
+    """Five views, an explorer listing the SGAM lists, no validation problem, live ICT cost of 5 schemes."""
+    assert window.tabs.count() == 5
+    top = [window.explorer.topLevelItem(i).text(0) for i in range(window.explorer.topLevelItemCount())]
+    n_actors = len(window.doc.study.sgam.actors)
+    assert f"Actors ({n_actors})" in top
+    assert any(t.startswith("Runs") for t in top)
+    assert window.problems.count() == 0
+    assert sorted(window.ict.costs) == sorted(["CMS", "LMS", "SBR", "CM", "IFM"])
+    assert window.windowTitle().startswith("untitled")
+
+
+def test_malformed_study_shows_an_error_dialog_and_nothing_else_breaks(
+        window: MainWindow, dialogs: Any, tmp_path: Path, qtbot: Any) -> None:
+    """A file with a YAML syntax error: one dialog naming the file and line; the open study is untouched
+    and still editable (an edit and its undo work afterwards)."""
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("schema_version: 1\nsgam: [unclosed\n", encoding="utf-8")
+    before = window.doc.study.model_copy(deep=True)
+    assert window.open_path(bad) is False
+    assert len(dialogs.errors) == 1
+    title, text = dialogs.errors[0]
+    assert title == "Cannot open study"
+    assert "broken.yaml" in text and "line" in text and "Traceback" not in text
+    assert window.doc.study == before
+    assert window.doc.path is None
+
+    wrong_type = tmp_path / "wrong.yaml"
+    wrong_type.write_text("schema_version: 1\nsgam: {}\nscenario: {}\ncba: {discount_rate: lots}\n",
+                          encoding="utf-8")
+    assert window.open_path(wrong_type) is False
+    assert "cba.discount_rate" in dialogs.errors[-1][1]
+
+    window.doc.set_fields(("metadata",), {"title": "Still editable"})
+    assert window.doc.study.metadata.title == "Still editable"
+    window.doc.undo_stack.undo()
+    assert window.doc.study == before
+
+
+def test_save_open_round_trip_and_dirty_marker(window: MainWindow, tmp_path: Path) -> None:
+    """An edit marks the window modified; saving clears it, and the saved file opens to an equal study."""
+    window.doc.set_fields(("cba",), {"discount_rate": 0.05})
+    assert window.isWindowModified()
+    path = tmp_path / "study.yaml"
+    assert window._save_to(path)
+    assert not window.isWindowModified()
+    assert window.windowTitle().startswith("study.yaml")
+    saved = window.doc.study.model_copy(deep=True)
+    window.doc.set_fields(("cba",), {"discount_rate": 0.07})
+    window.doc.undo_stack.setClean()
+    assert window.open_path(path)
+    assert window.doc.study == saved
+    assert window.doc.study.cba.discount_rate == 0.05
+    assert window.recent_files()[0] == str(path.resolve())
+
+
+def test_unsaved_changes_prompt_can_cancel_opening(window: MainWindow, dialogs: Any, tmp_path: Path) -> None:
+    """With unsaved changes, opening asks first; answering Cancel keeps the edited study."""
+    from PySide6.QtWidgets import QMessageBox
+
+    path = tmp_path / "other.yaml"
+    assert window._save_to(path)
+    window.doc.set_fields(("metadata",), {"title": "Edited"})
+    dialogs.answer = QMessageBox.StandardButton.Cancel
+    assert window.open_path(path) is False
+    assert len(dialogs.questions) == 1 and "unsaved changes" in dialogs.questions[0]
+    assert window.doc.study.metadata.title == "Edited"
+
+
+def test_autosave_and_recovery_after_a_crash(window: MainWindow, dialogs: Any, qtbot: Any) -> None:
+    """A dirty study is autosaved; a new window (as after a crash) offers it and restores it, dirty."""
+    from PySide6.QtWidgets import QMessageBox
+
+    window.doc.set_fields(("metadata",), {"title": "Unsaved work"})
+    written = window.autosaver.autosave_now()
+    assert written is not None and written.exists()
+
+    dialogs.answer = QMessageBox.StandardButton.Yes
+    second = MainWindow(offer_recovery=False)
+    qtbot.addWidget(second)
+    assert second.offer_recovery() is True
+    assert "did not close normally" in dialogs.questions[-1]
+    assert second.doc.study.metadata.title == "Unsaved work"
+    assert second.doc.dirty
+    second.doc.undo_stack.setClean()
+    # A clean close removes the recovery file: nothing is offered next time.
+    window.doc.undo_stack.setClean()
+    window.close()
+    second.close()
+    third = MainWindow(offer_recovery=False)
+    qtbot.addWidget(third)
+    assert third.offer_recovery() is False
+
+
+def test_problem_click_jumps_to_the_object(window: MainWindow, qtbot: Any) -> None:
+    """A dangling producer id appears in the dock; activating it selects the event's row in its table."""
+    events = window.ict.editors["events"]
+    col = events.model.column_of("producer_id")
+    row = 3
+    event_id = window.doc.study.sgam.events[row].id
+    assert events.model.setData(events.model.index(row, col), "ghost")
+    window.validate_now()
+    assert window.problems.count() >= 1
+    item = window.problems.item(0)
+    assert event_id in item.text() and "producer_id" in item.text()
+    window.show_view("overview")
+    window._problem_activated(item)
+    assert window.tabs.currentWidget() is window.ict
+    assert window.ict.tabs.currentWidget() is events
+    assert events.selected_source_rows() == [row]
