@@ -203,6 +203,12 @@ class FeederSpec(_Spec):
         gt=0,
         description="Thermal rating given to lines that have none (e.g. case33bw), MVA; None keeps the data.",
     )
+    unrated_line_margin_frac: float = Field(
+        default=0.3,
+        ge=0,
+        description="Lines without a rating (and line_rating_mva None) get (1 + this) x their current in a "
+        "power flow of the grid's own loads, -.",
+    )
     line_rating_factor: float = Field(
         default=1.0, gt=0, description="Multiplier applied to every line's thermal rating after the above, -."
     )
@@ -283,15 +289,21 @@ class DeviceGroupSpec(_Spec):
 class ProfileSpec(_Spec):
     """Where the daily time profiles come from."""
 
-    source: Literal["simbench", "synthetic"] = Field(
+    source: Literal["simbench", "synthetic", "csv"] = Field(
         default="simbench",
-        description="simbench: load/PV/wind profiles of a SimBench grid (offline); synthetic: analytic shapes.",
+        description="simbench: load/PV/wind profiles of a SimBench grid (offline); synthetic: analytic shapes; "
+        "csv: the file csv_path.",
+    )
+    csv_path: str | None = Field(
+        default=None,
+        description="CSV file with one row per physical step and columns load, pv, wind (fractions of peak or "
+        "capacity) and ambient_temp_c (source csv).",
     )
     simbench_code: str = Field(
         default="1-MV-rural--0-sw", description="SimBench grid whose profiles are used (source simbench)."
     )
-    day_of_year: int = Field(default=172, ge=1, le=365, description="Day of the year simulated (1 = 1 Jan).")
-    load_profile: str = Field(default="H0-A", description="SimBench load profile name for household load.")
+    day_of_year: int = Field(default=175, ge=1, le=365, description="Day of the year simulated (1 = 1 Jan).")
+    load_profile: str = Field(default="lv_semiurb4", description="SimBench load profile name (without _pload).")
     pv_profile: str = Field(default="PV3", description="SimBench renewables profile name for PV.")
     wind_profile: str = Field(default="WP4", description="SimBench renewables profile name for wind.")
     ambient_temp_c: float = Field(default=24.0, description="Daily mean ambient temperature, degC.")
@@ -401,6 +413,22 @@ class MeasurementSpec(_Spec):
     vm_error_std_pu: float = Field(default=0.003, ge=0, description="Std of the voltage estimation error, p.u.")
 
 
+class ScadaSpec(_Spec):
+    """Automatic actions of the operators' SCADA outside the market."""
+
+    trip_loading_pct: float = Field(
+        default=150.0, gt=100, description="Protection trips a line loaded above this in a physical step, %."
+    )
+    tap_regulation: bool = Field(default=True, description="Tap changers regulate the feeders' voltage.")
+    reactive_compensation: bool = Field(
+        default=True, description="Capacitor banks switch in when a feeder's minimum voltage is low."
+    )
+    afrr_provider_buses: list[int] | None = Field(
+        default=None,
+        description="Transmission buses of the generators that provide aFRR; None: every generator, by rating.",
+    )
+
+
 class ScenarioSpec(_Spec):
     """Everything the simulation platform needs to build one scenario and simulate it.
 
@@ -435,6 +463,7 @@ class ScenarioSpec(_Spec):
     measurement: MeasurementSpec = Field(
         default_factory=MeasurementSpec, description="State-estimation error of measurements."
     )
+    scada: ScadaSpec = Field(default_factory=ScadaSpec, description="SCADA actions outside the market.")
     schemes: list[str] = Field(
         default_factory=lambda: list(SCHEME_IDS), description="Coordination schemes to simulate."
     )
@@ -494,7 +523,7 @@ def default_scenario_spec() -> ScenarioSpec:
 
     Transmission: pandapower ``case30`` (30 buses at 135 kV, 189 MW of load), the transmission generators
     offering a quarter of their rating up and down. Detailed distribution: two ``case33bw`` feeders
-    (12.66 kV) and the SimBench rural MV grid ``1-MV-rural--0-sw`` (20 kV). Four copper-plate
+    (12.66 kV) and the CIGRE MV benchmark grid (20 kV, loads scaled to a fifth). Four copper-plate
     distribution nodes. About 6,000 devices of all eight categories. PV on the detailed feeders drives
     reverse flows and over-voltage at noon; the evening peak with EV charging and heat pumps drives
     under-voltage and line overloads; the transmission corridor from bus 5 to 7 is near its rating.
@@ -504,8 +533,8 @@ def default_scenario_spec() -> ScenarioSpec:
                    line_rating_mva=4.0, load_scale_frac=1.0, q_compensation_mvar=0.6),
         FeederSpec(feeder_id="F2", case_name="case33bw", dso_id="DSO-B", interface_bus=20,
                    line_rating_mva=4.0, load_scale_frac=0.9),
-        FeederSpec(feeder_id="F3", source="simbench", case_name="1-MV-rural--0-sw", dso_id="DSO-B",
-                   interface_bus=29, load_scale_frac=1.0),
+        FeederSpec(feeder_id="F3", case_name="create_cigre_network_mv", dso_id="DSO-B",
+                   interface_bus=29, load_scale_frac=0.2),
     ]
     copper = [
         CopperPlateNodeSpec(node_id="CP1", dso_id="DSO-A", interface_bus=6),
@@ -580,4 +609,4 @@ def endpoint_counts(spec: ScenarioSpec) -> dict[str, int]:
 
 # Load buses (MV/LV substations) of the grids the default scenarios use, so endpoint counting does not
 # need to build the grids; other grids count 30 (assumption).
-_FEEDER_SECONDARY: dict[str, int] = {"case33bw": 32, "1-MV-rural--0-sw": 96, "1-MV-semiurb--0-sw": 115}
+_FEEDER_SECONDARY: dict[str, int] = {"case33bw": 32, "create_cigre_network_mv": 18, "1-MV-rural--0-sw": 96, "1-MV-semiurb--0-sw": 115}

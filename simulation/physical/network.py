@@ -1,0 +1,260 @@
+"""Network part of the physical layer: AC power flows, SCADA actions, protections, aFRR, measurements.
+
+One :class:`PhysicalNetwork` per simulated scheme holds its own copies of the pandapower nets (lines that
+trip stay out of service for the rest of that scheme's day). Each physical step:
+
+1. the devices' nodal injections are written into one aggregated load element per bus of each detailed
+   feeder, and an AC power flow (pandapower, ``numba=False``) of each feeder runs; its SCADA moves the
+   substation tap changer (or the voltage set-point standing for it) when a bus is outside its limits
+   less a dead band, and switches the capacitor bank on under low voltage; the flow is re-run once after
+   an action;
+2. feeders (their substation draw, losses included) and copper-plate nodes become loads at their
+   transmission interface buses; transmission loads follow the load profile with noise plus the system
+   imbalance process;
+3. aFRR: the residual imbalance ``R = sum(scheduled injections) - sum(actual injections)`` over every
+   non-slack transmission-level injection is dispatched to the aFRR providers in proportion to their
+   rating, so the slack deviates from its schedule only by the change of transmission losses;
+4. an AC power flow of the transmission grid; lines loaded above the protection threshold trip (out of
+   service from the next step on).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from simulation.scenario.build import Scenario, run_pf
+
+Q_PER_P_LOAD = float(np.tan(np.arccos(0.95)))
+"""Reactive power drawn per unit of active consumption by device loads (power factor 0.95)."""
+
+
+@dataclass
+class GridState:
+    """Result of the network part of one physical step (all MW, MVAr, p.u.)."""
+
+    area_draw_mw: dict[str, float]
+    """Power drawn from the transmission grid by each distribution area (feeder: incl. its losses)."""
+    feeder_losses_mw: float
+    transmission_losses_mw: float
+    afrr_mw: float
+    """aFRR dispatched (positive: upward, covering a deficit)."""
+    residual_imbalance_mw: float
+    slack_mw: float
+    line_loading_pct: dict[str, np.ndarray]
+    """Grid ('transmission' or feeder id) -> loading of each line (NaN when out of service)."""
+    line_rating_mva: dict[str, np.ndarray]
+    bus_vm_pu: dict[str, np.ndarray]
+    bus_limits: dict[str, tuple[np.ndarray, np.ndarray]]
+    tripped: list[tuple[str, int]] = field(default_factory=list)
+    """Lines tripped by protection at the end of this step: (grid, line index)."""
+    scada_actions: list[tuple[str, str, float]] = field(default_factory=list)
+    """(grid, action, value): tap moves and capacitor switching."""
+    unserved_mw: float = 0.0
+    """Load disconnected by tripped lines (buses isolated from the substation)."""
+
+
+class PhysicalNetwork:
+    """Power-flow side of the physical layer for one scheme's run (see module docstring)."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        import copy
+
+        import pandapower as pp
+
+        self.scenario = scenario
+        spec = scenario.spec
+        self.spec = spec
+        nodes = scenario.nodes
+        self.tnet = copy.deepcopy(scenario.transmission_net)
+        self.fnets = {fid: copy.deepcopy(net) for fid, net in scenario.feeder_nets.items()}
+        self.node_kind = nodes.kind
+        self.n_nodes = len(nodes)
+        # feeders: one aggregated device load per bus, appended after the grid's own loads
+        self._feeder_dev_rows: dict[str, np.ndarray] = {}
+        self._feeder_node_idx: dict[str, np.ndarray] = {}
+        self._feeder_own_p: dict[str, np.ndarray] = {}
+        self._feeder_own_q: dict[str, np.ndarray] = {}
+        self.tap: dict[str, int] = {}
+        self._tap_has_trafo: dict[str, bool] = {}
+        self._v0: dict[str, float] = {}
+        for fs in spec.feeders:
+            net = self.fnets[fs.feeder_id]
+            sel = np.flatnonzero(nodes.area == fs.feeder_id)
+            self._feeder_node_idx[fs.feeder_id] = sel
+            self._feeder_own_p[fs.feeder_id] = net.load.p_mw.to_numpy(float).copy()
+            self._feeder_own_q[fs.feeder_id] = net.load.q_mvar.to_numpy(float).copy()
+            rows = [pp.create_load(net, int(b), p_mw=0.0, q_mvar=0.0, name="devices") for b in nodes.bus[sel]]
+            self._feeder_dev_rows[fs.feeder_id] = np.asarray(rows)
+            self.tap[fs.feeder_id] = 0
+            self._tap_has_trafo[fs.feeder_id] = False
+            self._v0[fs.feeder_id] = float(net.ext_grid.vm_pu.iloc[0])
+        # transmission: one area load per distribution area at its interface bus
+        self._t_own_p = self.tnet.load.base_p_mw.to_numpy(float).copy()
+        self._t_own_q = self.tnet.load.base_q_mvar.to_numpy(float).copy()
+        self._area_rows: dict[str, int] = {}
+        for area in spec.area_ids:
+            ib = int(nodes.interface_bus[np.flatnonzero(nodes.area == area)[0]])
+            self._area_rows[area] = int(pp.create_load(self.tnet, ib, p_mw=0.0, q_mvar=0.0, name=f"area {area}"))
+        # transmission-connected devices: one load per bus
+        tsel = np.flatnonzero(nodes.kind == "transmission")
+        self._t_node_idx = tsel
+        self._t_dev_rows = np.asarray(
+            [pp.create_load(self.tnet, int(b), p_mw=0.0, q_mvar=0.0, name="devices") for b in nodes.bus[tsel]]
+        )
+        gens = scenario.tso_gens
+        self.gen_sched_share = gens["p_sched_mw"] / max(float(gens["p_sched_mw"].sum()), 1e-9)
+        self.afrr_share = self._afrr_participation()
+        self.tripped: set[tuple[str, int]] = set()
+        self._initialised_pf: set[str] = set()
+
+    # -------------------------------------------------------------------------------- helpers
+    def _afrr_participation(self) -> np.ndarray:
+        gens = self.scenario.tso_gens
+        rating = gens["p_max_mw"].copy()
+        buses = self.spec.scada.afrr_provider_buses
+        if buses is not None:
+            rating = np.where(np.isin(gens["bus"], buses), rating, 0.0)
+        total = rating.sum()
+        return rating / total if total > 0 else np.full(rating.size, 1.0 / max(rating.size, 1))
+
+    def _pf(self, key: str, net: Any) -> None:
+        init = "results" if key in self._initialised_pf else "auto"
+        try:
+            run_pf(net, init=init)
+        except Exception:
+            run_pf(net, init="flat")
+        self._initialised_pf.add(key)
+
+    @staticmethod
+    def _losses(net: Any) -> float:
+        loss = float(np.nansum(net.res_line.pl_mw.to_numpy(float)))
+        if len(net.trafo):
+            loss += float(np.nansum(net.res_trafo.pl_mw.to_numpy(float)))
+        return loss
+
+    def _set_tap(self, fid: str, tap: int) -> None:
+        fs = next(f for f in self.spec.feeders if f.feeder_id == fid)
+        self.tap[fid] = tap
+        net = self.fnets[fid]
+        net.ext_grid["vm_pu"] = self._v0[fid] + tap * fs.tap_step_pct / 100.0
+
+    # ----------------------------------------------------------------------------------- step
+    def feeder_step(self, fid: str, p_inj_mw: np.ndarray, q_inj_mvar: np.ndarray, load_frac: float,
+                    own_noise: np.ndarray | None, actions: list[tuple[str, str, float]]) -> tuple[float, float, float]:
+        """Power flow of feeder ``fid`` with the devices' injections per bus and SCADA regulation.
+
+        Returns (draw from the transmission grid MW, losses MW, unserved load MW)."""
+        fs = next(f for f in self.spec.feeders if f.feeder_id == fid)
+        net = self.fnets[fid]
+        own_p = self._feeder_own_p[fid] * load_frac
+        own_q = self._feeder_own_q[fid] * load_frac
+        if own_noise is not None:
+            own_p = own_p * (1.0 + own_noise)
+        p = np.concatenate([own_p, -p_inj_mw])
+        q = np.concatenate([own_q, -q_inj_mvar])
+        net.load["p_mw"] = p
+        net.load["q_mvar"] = q
+        self._pf(fid, net)
+        if self.spec.scada.tap_regulation or self.spec.scada.reactive_compensation:
+            vm = net.res_bus.vm_pu.to_numpy(float)
+            vmin, vmax = np.nanmin(vm), np.nanmax(vm)
+            step = fs.tap_step_pct / 100.0
+            new_tap = self.tap[fid]
+            changed = False
+            if self.spec.scada.tap_regulation:
+                if vmin < fs.vm_min_pu + fs.tap_deadband_pu and vmax + step < fs.vm_max_pu:
+                    new_tap = min(fs.tap_max, new_tap + max(1, int((fs.vm_min_pu + fs.tap_deadband_pu - vmin) / step)))
+                elif vmax > fs.vm_max_pu - fs.tap_deadband_pu and vmin - step > fs.vm_min_pu:
+                    new_tap = max(-fs.tap_max, new_tap - max(1, int((vmax - fs.vm_max_pu + fs.tap_deadband_pu) / step)))
+                if new_tap != self.tap[fid]:
+                    actions.append((fid, "tap", float(new_tap)))
+                    self._set_tap(fid, new_tap)
+                    changed = True
+            if self.spec.scada.reactive_compensation and len(net.shunt):
+                on = bool(net.shunt.in_service.iloc[0])
+                if not on and vmin < fs.vm_min_pu:
+                    net.shunt["in_service"] = True
+                    actions.append((fid, "capacitor", 1.0))
+                    changed = True
+                elif on and vmax > fs.vm_max_pu - fs.tap_deadband_pu:
+                    net.shunt["in_service"] = False
+                    actions.append((fid, "capacitor", 0.0))
+                    changed = True
+            if changed:
+                self._pf(fid, net)
+        draw = float(net.res_ext_grid.p_mw.sum())
+        unserved = float(np.nansum(np.where(np.isnan(net.res_bus.vm_pu.to_numpy(float)[
+            net.bus.index.get_indexer(net.load.bus)]), np.maximum(net.load.p_mw.to_numpy(float), 0.0), 0.0)))
+        return draw, self._losses(net), unserved
+
+    def transmission_step(
+        self,
+        area_draw_mw: dict[str, float],
+        area_draw_q_mvar: dict[str, float],
+        t_dev_p_mw: np.ndarray,
+        load_frac: float,
+        load_noise: np.ndarray | None,
+        imbalance_mw: float,
+        gen_p_mw: np.ndarray,
+        extra_inj_mw: np.ndarray | None,
+        scheduled_injection_mw: float,
+    ) -> tuple[float, float, float, float]:
+        """AC power flow of the transmission grid with aFRR covering the residual imbalance.
+
+        ``scheduled_injection_mw`` is the sum of the scheduled non-slack injections of this step (the
+        schedule run's value); the residual ``R`` is that minus the actual sum. ``extra_inj_mw`` are
+        per-bus injections of commercial trades; ``gen_p_mw`` the generators' scheduled output plus their
+        delivered market activations. Returns (aFRR MW, residual MW, slack MW, losses MW).
+        """
+        net = self.tnet
+        n_own = self._t_own_p.size
+        own_p = self._t_own_p * load_frac
+        if load_noise is not None:
+            own_p = own_p * (1.0 + load_noise)
+        base_total = self._t_own_p.sum()
+        own_p = own_p + imbalance_mw * (self._t_own_p / base_total if base_total > 0 else 1.0 / max(n_own, 1))
+        p = net.load.p_mw.to_numpy(float).copy()
+        q = net.load.q_mvar.to_numpy(float).copy()
+        p[:n_own] = own_p
+        q[:n_own] = self._t_own_q * load_frac
+        for area, row in self._area_rows.items():
+            p[row] = area_draw_mw.get(area, 0.0)
+            q[row] = area_draw_q_mvar.get(area, 0.0)
+        p[self._t_dev_rows] = -t_dev_p_mw
+        q[self._t_dev_rows] = 0.0
+        if extra_inj_mw is not None:
+            p[self._t_dev_rows] -= extra_inj_mw
+        net.load["p_mw"] = p
+        net.load["q_mvar"] = q
+        sched_total = scheduled_injection_mw
+        gen_p = np.asarray(gen_p_mw, dtype=float)
+        actual_total = float(gen_p.sum() - p.sum())
+        residual = sched_total - actual_total
+        afrr = residual
+        gen_p = gen_p + afrr * self.afrr_share
+        net.gen["p_mw"] = gen_p
+        self._pf("transmission", net)
+        slack = float(net.res_ext_grid.p_mw.sum())
+        return afrr, residual, slack, self._losses(net)
+
+    def protect(self) -> list[tuple[str, int]]:
+        """Trip every in-service line loaded above the threshold; they stay out from the next step."""
+        out: list[tuple[str, int]] = []
+        limit = self.spec.scada.trip_loading_pct
+        for key, net in [("transmission", self.tnet), *self.fnets.items()]:
+            loading = net.res_line.loading_percent.to_numpy(float)
+            hit = np.flatnonzero(np.nan_to_num(loading) > limit)
+            for i in hit:
+                idx = net.line.index[i]
+                if bool(net.line.at[idx, "in_service"]):
+                    net.line.at[idx, "in_service"] = False
+                    self.tripped.add((key, int(idx)))
+                    out.append((key, int(idx)))
+        return out
+
+    def grids(self) -> list[tuple[str, Any]]:
+        """(grid key, pandapower net): the transmission grid and every feeder."""
+        return [("transmission", self.tnet), *self.fnets.items()]
