@@ -1,0 +1,85 @@
+"""Tier 2: the CBA view calls ``cba.analysis.run_cba`` and shows its figures; what-if recomputes at once.
+
+The KPIs are hand-built for five schemes over the default day (a tiny case, not simulation output): the
+view must show exactly what ``run_cba`` returns for them, and moving the what-if discount rate must give
+exactly ``run_cba`` at that rate, while the study's own parameters stay unchanged until "Apply".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from simulation.kpis import SchemeKpis
+
+#: scheme -> (activation EUR/day, aFRR EUR/day, overload MWh/day, curtailed MWh/day, losses MWh/day)
+DAY = {
+    "CMS": (52_000.0, 21_000.0, 4.0, 12.0, 30.0),
+    "LMS": (47_000.0, 19_500.0, 1.0, 9.0, 28.0),
+    "SBR": (49_000.0, 24_000.0, 1.5, 10.0, 29.0),
+    "CM": (45_500.0, 19_000.0, 0.5, 8.0, 27.5),
+    "IFM": (45_000.0, 18_800.0, 0.6, 8.5, 27.0),
+}
+
+
+def hand_kpis() -> list[SchemeKpis]:
+    return [
+        SchemeKpis(scheme=s, day="default", activation_cost_eur=a, afrr_energy_mwh=f / 100.0, afrr_cost_eur=f,
+                   congestion_hours_h=2 * o, overload_energy_mwh=o, voltage_violation_hours_h=0.0,
+                   curtailed_res_mwh=c, losses_mwh=loss, slack_energy_mwh=0.0, slack_cost_eur=0.0)
+        for s, (a, f, o, c, loss) in DAY.items()
+    ]
+
+
+@dataclass
+class HandResult:
+    """The parts of a StudyResult the CBA view reads."""
+
+    kpis: list[SchemeKpis]
+    ict: dict[str, Any] = field(default_factory=dict)
+
+
+def test_cba_table_equals_run_cba_and_whatif_recomputes(window: Any, qtbot: Any) -> None:
+    from cba.analysis import run_cba
+
+    view = window.cba
+    assert view.cba_result is None and "No simulation results" in view.status.text()
+    kpis = hand_kpis()
+    view.set_run_result(HandResult(kpis))
+    study = window.doc.study
+    ict = view._ict_for(study.cba)
+    expected = run_cba(study.cba, kpis, ict)
+    assert view.table.rowCount() == 5
+    shown = {view.table.item(r, 1).text(): view.table.item(r, 2).text() for r in range(5)}
+    for s in expected.schemes:
+        assert shown[s.scheme] == f"{s.npv_eur / 1e6:,.2f}"
+    assert view.table.item(0, 1).text() == expected.ranking[0]
+
+    view.rate.setValue(8.0)  # %/a
+    qtbot.waitUntil(lambda: view.cba_result is not None and abs(view.cba_result.discount_rate - 0.08) < 1e-12,
+                    timeout=5000)
+    at8 = run_cba(study.cba.model_copy(update={"discount_rate": 0.08}), kpis,
+                  view._ict_for(study.cba.model_copy(update={"discount_rate": 0.08})))
+    got = {s.scheme: s.npv_eur for s in view.cba_result.schemes}
+    assert got == pytest.approx({s.scheme: s.npv_eur for s in at8.schemes}, rel=1e-12, abs=1e-6)
+    assert study.cba.discount_rate == pytest.approx(0.04)  # not saved until applied
+    assert view.last_compute_s < 2.0
+
+    view.apply_whatif()
+    assert window.doc.study.cba.discount_rate == pytest.approx(0.08)
+    window.doc.undo_stack.undo()
+    assert window.doc.study.cba.discount_rate == pytest.approx(0.04)
+
+
+def test_export_charts_png_and_svg(window: Any, tmp_path: Path) -> None:
+    """Every chart of the window is written as PNG and SVG (non-empty, right magic bytes)."""
+    window.cba.set_run_result(HandResult(hand_kpis()))
+    files = window.export_charts(tmp_path)
+    pngs = [f for f in files if f.suffix == ".png"]
+    svgs = [f for f in files if f.suffix == ".svg"]
+    assert len(pngs) == len(svgs) == len(window.all_charts()) >= 10
+    assert all(f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for f in pngs)
+    assert all(b"<svg" in f.read_bytes()[:2000] for f in svgs)
