@@ -165,7 +165,11 @@ class RequirementCategory(StrEnum):
 # Objects
 # ------------------------------------------------------------------------------------------------
 class _Item(BaseModel):
+    """Base of every list item: an id, unknown fields rejected, assignments validated."""
+
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    id: str = Field(min_length=1, description="Unique id within its kind.")
 
 
 class Scheme(_Item):
