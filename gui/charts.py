@@ -52,7 +52,7 @@ class ChartWidget(QWidget):
         self.figure = Figure(figsize=(5, 3.2), dpi=96, layout="constrained")
         self.canvas = FigureCanvasQTAgg(self.figure)
         self.canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.canvas.setMinimumSize(240, 180)
+        self.canvas.setMinimumSize(160, 130)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         bar = QHBoxLayout()

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -114,6 +114,13 @@ class OverviewView(QWidget):
             f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows) + "</table>")
 
 
+class ProblemList(QListWidget):
+    """The problems list; a small default height so the central views keep the space at 1366x768."""
+
+    def sizeHint(self) -> QSize:
+        return QSize(400, 80)
+
+
 class MainWindow(QMainWindow):
     """The application window (see the module docstring)."""
 
@@ -122,7 +129,8 @@ class MainWindow(QMainWindow):
     VIEW_NAMES = ("overview", "ict", "scenario", "results", "cba")
 
     def __init__(self, study: Study | None = None, path: Path | None = None, *,
-                 offer_recovery: bool = True, autosave_interval_s: float = 60.0) -> None:
+                 offer_recovery: bool = True, autosave_interval_s: float = 60.0,
+                 restore_state: bool = True) -> None:
         super().__init__()
         note = ""
         if study is None:
@@ -158,12 +166,13 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.tabs)
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([230, 1400])
+        splitter.setSizes([200, 1400])
         self.splitter = splitter
         self.setCentralWidget(splitter)
 
         # ---------------- problems dock
-        self.problems = QListWidget()
+        self.problems = ProblemList()
+        self.problems.setMinimumHeight(36)
         self.problems.itemActivated.connect(self._problem_activated)
         self.problems.itemClicked.connect(self._problem_activated)
         self.problems_dock = QDockWidget("Validation problems", self)
@@ -200,7 +209,8 @@ class MainWindow(QMainWindow):
 
         self.autosaver = Autosaver(self._autosave_state, autosave_interval_s, self)
         self.resize(1600, 950)
-        self._restore_window_state()
+        self._shown_once = False
+        self._state_restored = restore_state and self._restore_window_state()
         self._rebuild_explorer()
         self.validate_now()
         self._update_title()
@@ -433,13 +443,22 @@ class MainWindow(QMainWindow):
 
     # ================================================================== window state
 
-    def _restore_window_state(self) -> None:
+    def _restore_window_state(self) -> bool:
+        """Geometry and dock layout of the last session; False when there is none."""
         geometry = self.settings.value("window/geometry")
         state = self.settings.value("window/state")
         if geometry is not None:
             self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state)
+        return geometry is not None
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            if not self._state_restored:
+                self.resizeDocks([self.problems_dock], [70], Qt.Orientation.Vertical)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.runner is not None and self.runner.isRunning():

@@ -74,7 +74,7 @@ def render_screenshots(out_dir: Path, study: Study | None = None, path: Path | N
     # A screenshot session must never block on a dialog.
     QMessageBox.critical = staticmethod(lambda *a, **k: QMessageBox.StandardButton.Ok)  # type: ignore[method-assign]
     QMessageBox.question = staticmethod(lambda *a, **k: QMessageBox.StandardButton.No)  # type: ignore[method-assign]
-    window = MainWindow(study, path, offer_recovery=False)
+    window = MainWindow(study, path, offer_recovery=False, restore_state=False)
     window.show()
     _settle(app, 300)
     if run:

@@ -45,8 +45,20 @@ FORM_FIELDS = [
     "monte_carlo_samples", "monte_carlo_seed", "histogram_bins",
 ]
 
-RESULT_COLUMNS = ["Rank", "Scheme", "NPV [M EUR]", "BCR [-]", "IRR [%/a]", "Payback [years]",
-                  "PV benefits [M EUR]", "PV ICT cost [M EUR]", "P(NPV<0) [%]", "P(rank 1) [%]"]
+RESULT_COLUMNS = ["Rank", "Scheme", "NPV\n[M EUR]", "BCR\n[-]", "IRR\n[%/a]", "Disc. payback\n[years]",
+                  "PV benefits\n[M EUR]", "PV costs\n[M EUR]", "P(NPV<0)\n[%]", "P(rank 1)\n[%]"]
+
+
+#: Legend above the axes, outside the data (constrained layout makes room for it).
+TOP_LEGEND: dict[str, Any] = {"loc": "lower center", "bbox_to_anchor": (0.5, 1.0), "frameon": False,
+                              "fontsize": 7, "handlelength": 1.2, "columnspacing": 0.8}
+
+
+def _short_name(parameter: str) -> str:
+    """A compact label for a CBA input in the tornado chart ('losses_price_eur_per_mwh' -> 'losses price')."""
+    from gui.schema import split_unit
+
+    return split_unit(parameter)[0].replace("_", " ").replace("unresolved ", "").replace("ict ", "ICT ")
 
 
 def _m(value: float | None) -> str:
@@ -118,7 +130,8 @@ class CbaView(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(left)
-        scroll.setMinimumWidth(360)
+        scroll.setMinimumWidth(420)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
         # ---------------- right: results
         self.status = QLabel("")
@@ -127,8 +140,12 @@ class CbaView(QWidget):
         self.table.setHorizontalHeaderLabels(RESULT_COLUMNS)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.table.setMaximumHeight(190)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.setFixedHeight(46 + 5 * 22 + 6)
+        self.table.setToolTip("NPV, BCR, IRR and discounted payback from cba.analysis.run_cba; P(NPV<0) and "
+                              "P(rank 1) from its Monte Carlo analysis")
         self.cash_chart = ChartWidget("Cumulative discounted cash flow")
         self.annual_chart = ChartWidget("Yearly net cash flow")
         self.tornado_chart = ChartWidget("Tornado (NPV of the top-ranked scheme)")
@@ -150,7 +167,8 @@ class CbaView(QWidget):
         split.addWidget(scroll)
         split.addWidget(right)
         split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 4)
+        split.setStretchFactor(1, 3)
+        split.setSizes([430, 1100])
         self.splitter = split
         layout = QVBoxLayout(self)
         layout.addWidget(split)
@@ -304,12 +322,12 @@ class CbaView(QWidget):
                 ax.axvline(r.discounted_payback_years, color=colour, lw=0.8, ls=":")
         ax.axhline(0.0, color="black", lw=0.8)
         ax.set_xlabel("year")
-        ax.set_ylabel("cumulative discounted net [M EUR]")
-        ax.legend(ncols=min(n, 5), loc="best")
+        ax.set_ylabel("cum. disc. net [M EUR]")
+        ax.legend(ncols=min(n, 5), **TOP_LEGEND)
         ax2.axhline(0.0, color="black", lw=0.8)
         ax2.set_xlabel("year")
         ax2.set_ylabel("net cash flow [M EUR]")
-        ax2.legend(ncols=min(n, 5), loc="best")
+        ax2.legend(ncols=min(n, 5), **TOP_LEGEND)
         self.cash_chart.draw()
         self.annual_chart.draw()
 
@@ -327,11 +345,11 @@ class CbaView(QWidget):
             lo, hi = t.npv_low_eur / 1e6, t.npv_high_eur / 1e6
             ax.barh(i, lo - base, left=base, color="#0072B2", label="input low" if i == 0 else None)
             ax.barh(i, hi - base, left=base, color="#D55E00", label="input high" if i == 0 else None)
-            labels.append(f"{t.parameter.replace('_', ' ')}\n{t.low_value:g} … {t.high_value:g} {t.unit}")
+            labels.append(f"{_short_name(t.parameter)} ({t.low_value:g}…{t.high_value:g})")
         ax.set_yticks(range(len(entries)), labels, fontsize=7)
         ax.axvline(base, color="black", lw=0.8)
         ax.set_xlabel(f"NPV of {best} [M EUR]")
-        ax.legend(loc="lower right")
+        ax.legend(ncols=2, **{k: v for k, v in TOP_LEGEND.items() if k != "ncols"})
         self.tornado_chart.title = f"Tornado {best}"
         self.tornado_chart.draw()
 
@@ -343,10 +361,10 @@ class CbaView(QWidget):
         ax = self.mc_chart.axes()
         edges = [e / 1e6 for e in mc.bin_edges_eur]
         for s in mc.schemes:
-            ax.stairs(s.histogram_counts, edges, label=f"{s.scheme}  P(NPV<0) {100 * s.prob_npv_negative:.0f} %",
+            ax.stairs(s.histogram_counts, edges, label=s.scheme,
                       color=SCHEME_COLOURS.get(s.scheme), lw=1.4)
         ax.axvline(0.0, color="black", lw=0.8)
         ax.set_xlabel("NPV [M EUR]")
         ax.set_ylabel(f"samples (of {mc.samples:,})")
-        ax.legend(loc="upper left", fontsize=7)
+        ax.legend(ncols=5, **TOP_LEGEND)
         self.mc_chart.draw()

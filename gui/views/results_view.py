@@ -39,7 +39,7 @@ def kpi_rows() -> list[tuple[str, str, str]]:
     """(field, header with unit, description) of every scalar KPI, in schema order."""
     rows = []
     for name, info in SchemeKpis.model_fields.items():
-        if info.annotation in (float, int) :
+        if info.annotation in (float, int):
             rows.append((name, pretty_name(name), info.description or ""))
     return rows
 
@@ -76,6 +76,7 @@ class ResultsView(QWidget):
         split.addWidget(charts)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
+        split.setSizes([480, 900])
         self.splitter = split
         layout = QVBoxLayout(self)
         layout.addWidget(self.header)
@@ -125,6 +126,11 @@ class ResultsView(QWidget):
                 ax.set_xticks(range(len(kpis)), schemes)
                 ax.set_ylabel(unit)
                 ax.legend()
+            if all(float(getattr(k, f)) == 0.0 for k in kpis for f, _l in fields):
+                ax.set_ylim(0.0, 1.0)
+                ax.text(0.5, 0.6, "zero for every scheme", ha="center", transform=ax.transAxes, color="#555555")
+            else:
+                ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
             for tick in ax.get_xticklabels():
                 tick.set_color(SCHEME_COLOURS.get(tick.get_text(), "black"))
             chart.draw()

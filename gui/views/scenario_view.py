@@ -63,13 +63,13 @@ class ScenarioView(QWidget):
         self.forms: dict[str, PydanticForm] = {}
 
         # Grids: the transmission grid, detailed feeders, copper-plate nodes
-        grids = QWidget()
-        g = QVBoxLayout(grids)
+        grids = QSplitter(Qt.Orientation.Vertical)
         box = QGroupBox("Transmission grid")
         bl = QVBoxLayout(box)
-        self.forms["transmission"] = PydanticForm(doc, ("scenario", "transmission"), scen.TransmissionGridSpec)
+        self.forms["transmission"] = PydanticForm(doc, ("scenario", "transmission"),
+                                                  scen.TransmissionGridSpec)
         bl.addWidget(self.forms["transmission"])
-        g.addWidget(box)
+        grids.addWidget(_scroll(box))
         for list_name, title, item_type, id_field in (
             ("feeders", "Distribution feeders modelled in detail", scen.FeederSpec, "feeder_id"),
             ("copper_plate_nodes", "Distribution grids as one copper-plate node", scen.CopperPlateNodeSpec,
@@ -81,7 +81,8 @@ class ScenarioView(QWidget):
             editor.message.connect(self.message)
             self.editors[list_name] = editor
             bl.addWidget(editor)
-            g.addWidget(box, 1)
+            grids.addWidget(box)
+        grids.setSizes([230, 300, 300])
         self.tabs.addTab(grids, "Grids")
 
         # Devices: device groups and counts of market parties
