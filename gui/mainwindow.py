@@ -718,8 +718,7 @@ class MainWindow(QMainWindow):
             self.show_error("Export unavailable", "The Excel report (cba.report_excel) is not in this build yet.")
             return None
         try:
-            write_report(path, self.cba.params_shown, self.cba.run_result.kpis, self.cba._ict_for(
-                self.cba.params_shown), result)
+            write_report(path, self.cba.params_shown, self.cba.run_result.kpis, self.cba.ict_shown, result)
         except user_errors() as exc:
             self.show_error("Cannot write the report", str(exc))
             return None
@@ -749,7 +748,7 @@ class MainWindow(QMainWindow):
             return None
         try:
             write_recommendations(path, self.cba.params_shown, self.cba.run_result.kpis,
-                                  self.cba._ict_for(self.cba.params_shown), result)
+                                  self.cba.ict_shown, result)
         except user_errors() as exc:
             self.show_error("Cannot write the recommendations", str(exc))
             return None

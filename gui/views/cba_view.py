@@ -77,6 +77,7 @@ class CbaView(QWidget):
         self.run_result: Any = None  # StudyResult of the last run (KPIs + ICT)
         self.cba_result: Any = None  # CbaResult shown now (what-if applied)
         self.params_shown: CbaParameters | None = None
+        self.ict_shown: dict[str, Any] = {}
         self.last_compute_s = 0.0
 
         # ---------------- left: parameters and what-if
@@ -264,6 +265,7 @@ class CbaView(QWidget):
             return
         self.last_compute_s = time.perf_counter() - t0
         self.params_shown = params
+        self.ict_shown = ict
         self.cba_result = result
         self.timing_label.setText(f"recomputed in {1000 * self.last_compute_s:.0f} ms")
         self._show(result)

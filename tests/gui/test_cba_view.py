@@ -83,3 +83,25 @@ def test_export_charts_png_and_svg(window: Any, tmp_path: Path) -> None:
     assert len(pngs) == len(svgs) == len(window.all_charts()) >= 10
     assert all(f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for f in pngs)
     assert all(b"<svg" in f.read_bytes()[:2000] for f in svgs)
+
+
+def test_export_excel_writes_the_cba_as_shown(window: Any, tmp_path: Path, dialogs: Any) -> None:
+    """File ▸ Export ▸ Excel report writes the workbook of ``cba.report_excel`` for the CBA on screen:
+    with the what-if discount rate at 6 %, the Assumptions sheet's discount-rate input cell holds 0.06."""
+    import openpyxl
+
+    assert window.export_excel(tmp_path / "none.xlsx") is None  # no results yet: a dialog says so
+    assert dialogs.errors and "run the study first" in dialogs.errors[-1][1]
+    window.cba.set_run_result(HandResult(hand_kpis()))
+    window.cba.rate.setValue(6.0)
+    window.cba.recompute()
+    path = window.export_excel(tmp_path / "report.xlsx")
+    assert path is not None and path.exists()
+    wb = openpyxl.load_workbook(path)
+    assert {"Summary", "Assumptions", "Simulation KPIs", "ICT costs"} <= set(wb.sheetnames)
+    ws = wb["Assumptions"]
+    values: dict[Any, Any] = {}
+    for r in range(5, 40):  # the first block lists every scalar input once (later blocks reuse names)
+        values.setdefault(ws.cell(r, 1).value, ws.cell(r, 3).value)
+    assert values["discount_rate"] == pytest.approx(0.06, abs=1e-12)
+    assert values["horizon_years"] == window.doc.study.cba.horizon_years
