@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -43,14 +44,35 @@ matplotlib.rcParams.update({
 })
 
 
+class ScalingCanvas(FigureCanvasQTAgg):
+    """A canvas that lowers the figure's dpi when the widget is narrower than ``design_width_in`` inches.
+
+    Some figures (the SGAM plane) are laid out for a large page; drawn at 96 dpi into a 700-pixel canvas
+    their labels collide. Scaling the dpi keeps the figure's inch size close to its design size, so text
+    shrinks with the widget instead of overlapping (never below ``min_dpi``).
+    """
+
+    def __init__(self, figure: Figure, design_width_in: float | None = None, min_dpi: float = 64.0) -> None:
+        super().__init__(figure)
+        self.design_width_in = design_width_in
+        self.min_dpi = min_dpi
+
+    def resizeEvent(self, event: Any) -> None:
+        if self.design_width_in and self.figure is not None:
+            width_px = event.size().width() * self.device_pixel_ratio
+            dpi = max(self.min_dpi, min(96.0 * self.device_pixel_ratio, width_px / self.design_width_in))
+            self.figure.set_dpi(dpi)
+        super().resizeEvent(event)
+
+
 class ChartWidget(QWidget):
     """A titled matplotlib canvas with an export button."""
 
-    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+    def __init__(self, title: str, parent: QWidget | None = None, design_width_in: float | None = None) -> None:
         super().__init__(parent)
         self.title = title
         self.figure = Figure(figsize=(5, 3.2), dpi=96, layout="constrained")
-        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.canvas = ScalingCanvas(self.figure, design_width_in)
         self.canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.canvas.setMinimumSize(160, 130)
         layout = QVBoxLayout(self)

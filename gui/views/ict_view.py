@@ -93,7 +93,7 @@ class IctView(QWidget):
             self.tabs.addTab(editor, title)
 
         # -------- plane and costs
-        self.plane = ChartWidget("SGAM plane")
+        self.plane = ChartWidget("SGAM plane", design_width_in=10.0)
         self.plane.canvas.mpl_connect("button_press_event", self._on_plane_click)
         self.cost_chart = ChartWidget("ICT cost per scheme")
         self.cost_table = QTableWidget(0, 5)
@@ -105,22 +105,22 @@ class IctView(QWidget):
         self.cost_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.cost_table.verticalHeader().setDefaultSectionSize(20)
         self.cost_table.setFixedHeight(26 + 5 * 20 + 4)
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.plane)
-        cost_box = QWidget()
-        cost_layout = QVBoxLayout(cost_box)
-        cost_layout.setContentsMargins(0, 0, 0, 0)
-        cost_layout.addWidget(self.cost_table)
-        cost_layout.addWidget(self.cost_chart, 1)
-        right.addWidget(cost_box)
-        right.setStretchFactor(0, 3)
-        right.setStretchFactor(1, 2)
+        self.right_tabs = QTabWidget()
+        self.right_tabs.addTab(self.plane, "SGAM plane")
+        self.right_tabs.addTab(self.cost_chart, "ICT cost chart")
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.right_tabs, 1)
+        right_layout.addWidget(QLabel("<b>ICT cost per scheme</b> (live, from sgam.matching)"))
+        right_layout.addWidget(self.cost_table)
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.tabs)
         split.addWidget(right)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        split.setSizes([700, 800])
         self.splitter = split
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -220,7 +220,7 @@ class IctView(QWidget):
             return
         ax = self.plane.axes()
         try:
-            draw_sgam_plane(self.doc.study.sgam, scheme, layer, ax=ax)
+            draw_sgam_plane(self.doc.study.sgam, scheme, layer, ax=ax, costs=self.costs or None)
         except Exception as exc:  # noqa: BLE001 - a model being edited may be incomplete: say why
             self.plane.message(f"SGAM plane of {scheme} ({layer}) cannot be drawn:\n{exc}")
             return
