@@ -50,7 +50,7 @@ from simulation.market.case import (
 from simulation.market.clearing import MarketSession, clear
 from simulation.market.grids import CopperPlateNode, DistributionGrid, TransmissionGrid
 from simulation.market.results import ClearingResult
-from simulation.market.solvers import available_solvers
+from simulation.market.solvers import DEFAULT_SOLVER, SolverStatus, available_solvers
 
 __all__ = [
     "Bid",
@@ -60,12 +60,14 @@ __all__ = [
     "ClearingResult",
     "CopperPlateNode",
     "DEFAULT_SLACK_PENALTY_EUR_PER_MWH",
+    "DEFAULT_SOLVER",
     "DistributionGrid",
     "EnergyConstraint",
     "MarketCase",
     "MarketSession",
     "MarketTiming",
     "SCHEMES",
+    "SolverStatus",
     "TransmissionGrid",
     "available_solvers",
     "clear",

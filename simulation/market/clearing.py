@@ -190,8 +190,8 @@ def prequalify(prep: _Prep, mask: np.ndarray) -> np.ndarray:
             pb = p0.copy()
             pb[prep.loc_row[b]] -= sign[b] * bt.quantity_mw[b]
             v, _, _, L = dg.branch_flow(pb, q0)
-            bad_v = ((v < vlo[:, None] - 1e-9) | (v > vhi[:, None] + 1e-9)) & ~base_bad_v
-            bad_l = (L > lmax[:, None] + 1e-9) & ~base_bad_l
+            bad_v = ((v < vlo[:, None] - 1e-9) | (v > vhi[:, None] + 1e-9) | ~np.isfinite(v)) & ~base_bad_v
+            bad_l = ((L > lmax[:, None] + 1e-9) | ~np.isfinite(L)) & ~base_bad_l
             if bad_v.any() or bad_l.any():
                 ok[b] = False
     return ok
@@ -217,8 +217,9 @@ def _cost_per_step(prob: Problem, sol: Solution) -> np.ndarray:
 def _build_curve(prob: Problem, ref_import: np.ndarray, options: ClearingOptions, handle: SolverHandle) -> tuple[_Curve, int]:
     """Residual supply curve of one distribution grid at its interface, both directions, per step.
 
-    Breakpoints are the cumulative quantities of the grid's bids of each direction in merit order (at
-    most ``options.curve_points``); at each, the least local cost of moving the import by that much
+    Breakpoints are the interface quantities (losses included, by an exact branch-flow power flow) of
+    activating the grid's bids of each direction fully in merit order (at most ``options.curve_points``);
+    at each, the least local cost of moving the import by that much
     away from ``ref_import`` is computed with the grid's SOCP model (import fixed). A breakpoint that
     needs slack in a step ends that step's curve (grid limit). Segment prices are the cost increments
     per MWh, made non-decreasing."""
@@ -233,14 +234,27 @@ def _build_curve(prob: Problem, ref_import: np.ndarray, options: ClearingOptions
     for dirn, sgn in (("up", 1), ("down", -1)):
         sel = (bt.direction == sgn) & ~bt.is_buy
         cap = np.where(sel[:, None], bt.quantity_mw, 0.0)
+        dd = prob.dgrids[0]
         pts_t = []
         for t in range(T):
             order = np.argsort(bt.price_eur_per_mwh[:, t], kind="stable")
-            cum = np.cumsum(cap[order, t])
-            cum = np.unique(cum[cum > 1e-9])
-            if len(cum) > options.curve_points:
-                cum = cum[np.unique(np.linspace(0, len(cum) - 1, options.curve_points).round().astype(int))]
-            pts_t.append(cum)
+            order = order[cap[order, t] > 1e-9]
+            if len(order) > options.curve_points:
+                keep = np.unique(np.linspace(0, len(order) - 1, options.curve_points).round().astype(int))
+            else:
+                keep = np.arange(len(order))
+            if not len(order):
+                pts_t.append(np.zeros(0))
+                continue
+            # interface quantity of activating the first bids of the merit order fully, losses included
+            inc = np.zeros((dd.grid.n_nodes, len(order)))
+            np.add.at(inc, (prob.bid_row[order], np.arange(len(order))), cap[order, t])
+            inc = np.cumsum(inc, axis=1)[:, keep]
+            loads = dd.load_p_mw[:, [t]] - sgn * np.hstack([np.zeros((dd.grid.n_nodes, 1)), inc])
+            qload = np.repeat(dd.load_q_mvar[:, [t]], loads.shape[1], axis=1)
+            imp = dd.grid.import_of(loads, qload)
+            pts = np.maximum.accumulate(np.maximum(sgn * (imp[0] - imp[1:]), 0.0))
+            pts_t.append(np.unique(pts[pts > 1e-9]))
         n_pts = max((len(c) for c in pts_t), default=0)
         qs = np.zeros((n_pts, T))
         ps = np.zeros((n_pts, T))

@@ -342,6 +342,11 @@ class DistributionGrid:
         P = np.zeros((nb, T))
         Q = np.zeros((nb, T))
         L = np.zeros((nb, T))
+        with np.errstate(all="ignore"):  # a collapsing voltage shows as NaN/inf, which callers check
+            return self._sweep(p, q, v, P, Q, L, order, iterations)
+
+    def _sweep(self, p: np.ndarray, q: np.ndarray, v: np.ndarray, P: np.ndarray, Q: np.ndarray, L: np.ndarray,
+               order: np.ndarray, iterations: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         for _ in range(iterations):
             sub_p, sub_q = p.copy(), q.copy()
             for k in order.tolist():

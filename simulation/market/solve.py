@@ -29,6 +29,9 @@ from simulation.market.model import add_native_cones
 from simulation.market.problem import Problem
 from simulation.market.solvers import SolverHandle, make_solver
 
+SLACK_TOL_MW = 1e-6
+"""Slack below this (MW) is solver noise, read out as zero."""
+
 
 @dataclass
 class Solution:
@@ -281,10 +284,11 @@ def solve_problem(m: pyo.ConcreteModel, p: Problem, options: ClearingOptions, ha
         viol = float(max(cone_violation(P, Q, L, V[m._d["from"]]).max(), 0.0))
     nt = p.n_t if p.slack_at_t_nodes else 0
     grab = lambda comp, n: np.array([[comp[i, t].value or 0.0 for t in range(T)] for i in range(n)]).reshape(n, T)  # noqa: E731
+    clip = lambda x: np.where(x > SLACK_TOL_MW, x, 0.0)  # noqa: E731  (solver noise is no slack)
     G = len(p.dgrids)
     imp = grab(m.imp, G) * np.array([d.grid.base_mva for d in p.dgrids]).reshape(G, 1) if G else np.zeros((0, T))
-    su = grab(m.su, nt) if nt else np.zeros((p.n_t, T))
-    sd = grab(m.sd, nt) if nt else np.zeros((p.n_t, T))
+    su = clip(grab(m.su, nt)) if nt else np.zeros((p.n_t, T))
+    sd = clip(grab(m.sd, nt)) if nt else np.zeros((p.n_t, T))
     if p.tgrid is not None and p.tgrid.n_branches:
         th = grab(m.theta, p.n_t)
         g = p.tgrid
@@ -292,7 +296,7 @@ def solve_problem(m: pyo.ConcreteModel, p: Problem, options: ClearingOptions, ha
     else:
         t_flow = np.zeros((0, T))
     return Solution(
-        a=a, t_flow=t_flow, su=su, sd=sd, dsu=grab(m.dsu, m._d["n_nodes"]), dsd=grab(m.dsd, m._d["n_nodes"]),
+        a=a, t_flow=t_flow, su=su, sd=sd, dsu=clip(grab(m.dsu, m._d["n_nodes"])), dsd=clip(grab(m.dsd, m._d["n_nodes"])),
         t_price=t_price, d_price=d_price, imp_mw=imp, P=P, Q=Q, l=L, v=V, objective=objective,
         max_cone_violation=max(viol, 0.0) if nb else 0.0, cut_rounds=rounds, solve_time_s=solve_time,
         n_variables=sum(1 for _ in m.component_data_objects(pyo.Var)), n_binaries=len(bins),

@@ -36,6 +36,43 @@ NATIVE_CONES = {"scip", "gurobi", "cplex", "xpress"}
 """Solvers given the cones as quadratic constraints rather than tangent cuts."""
 
 SOLVER_NAMES: tuple[str, ...] = tuple(_PYOMO_NAMES)
+DEFAULT_SOLVER = "highs"
+"""The default: HiGHS with tangent cuts (measured faster than SCIP on the benchmark cases, see
+BENCHMARKS.md, and the only one that gives prices by itself)."""
+
+_NOTES = {
+    "highs": "HiGHS via Pyomo's persistent interface; LP/MILP, cones by tangent cuts (default)",
+    "scip": "SCIP via scip_direct (pip pyscipopt); native MISOCP, prices computed with HiGHS",
+    "gurobi": "Gurobi via gurobi_direct (gurobipy + licence); native cones",
+    "cplex": "CPLEX via cplex_direct (cplex + licence); native cones",
+    "xpress": "FICO Xpress via xpress_direct (xpress + licence); native cones",
+    "mosek": "MOSEK via mosek_direct (mosek + licence); cones by tangent cuts",
+}
+
+
+@dataclass(frozen=True)
+class SolverStatus:
+    """Whether a solver is reachable, and a note on it. Truthy exactly when available; unpacks as
+    ``available, note = status``."""
+
+    available: bool
+    note: str
+
+    def __bool__(self) -> bool:
+        return self.available
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter((self.available, self.note))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, bool):
+            return self.available is other
+        if isinstance(other, SolverStatus):
+            return (self.available, self.note) == (other.available, other.note)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.available, self.note))
 
 
 def _module_available(name: str) -> bool:
@@ -45,12 +82,12 @@ def _module_available(name: str) -> bool:
         return False
 
 
-def available_solvers() -> dict[str, bool]:
-    """Solver name -> whether Pyomo can drive it on this machine (licence checks included where cheap)."""
-    out: dict[str, bool] = {}
-    for name in SOLVER_NAMES:
-        out[name] = _is_available(name)
-    return out
+def available_solvers() -> dict[str, SolverStatus]:
+    """Solver name -> whether Pyomo can drive it on this machine (licence checks included where cheap).
+
+    Each value is truthy exactly when the solver is available (``available_solvers()["highs"] == True``)
+    and unpacks as ``(available, note)``."""
+    return {name: SolverStatus(_is_available(name), _NOTES[name]) for name in SOLVER_NAMES}
 
 
 def _is_available(name: str) -> bool:
