@@ -161,6 +161,11 @@ class TransmissionGridSpec(_Spec):
         default="case30",
         description="pandapower.networks function of the transmission grid (e.g. case30, case39, case118).",
     )
+    grid_file: str | None = Field(
+        default=None,
+        description="pandapower JSON (.json) or MATPOWER (.m, .mat) file of the transmission grid; when set it "
+        "replaces case_name (written by 'scenario generate' and 'scenario import').",
+    )
     line_rating_factor: float = Field(
         default=1.0, gt=0, description="Multiplier applied to every line's thermal rating (max_i_ka), -."
     )
@@ -192,6 +197,11 @@ class FeederSpec(_Spec):
     case_name: str = Field(
         default="case33bw",
         description="pandapower.networks function (e.g. case33bw) or SimBench code (e.g. 1-MV-rural--0-sw).",
+    )
+    grid_file: str | None = Field(
+        default=None,
+        description="pandapower JSON (.json) or MATPOWER (.m, .mat) file of this grid; when set it replaces "
+        "source/case_name (written by 'scenario generate' and 'scenario import').",
     )
     dso_id: str = Field(default="DSO-A", description="Identifier of the DSO operating this grid.")
     interface_bus: int = Field(ge=0, description="Transmission bus index the feeder's substation connects to.")
@@ -340,9 +350,9 @@ class TimingSpec(_Spec):
 
     duration_h: float = Field(default=24.0, gt=0, le=24 * 7, description="Simulated duration, h.")
     start_h: float = Field(default=0.0, ge=0, lt=24, description="Hour of the day the simulation starts, h.")
-    horizon_min: int = Field(default=30, gt=0, description="Market horizon of one clearing, min.")
-    granularity_min: int = Field(default=15, gt=0, description="Market time unit, min.")
-    clearing_frequency_min: int = Field(default=15, gt=0, description="Time between two clearings, min.")
+    horizon_min: int = Field(default=60, gt=0, description="Market horizon of one clearing, min.")
+    granularity_min: int = Field(default=30, gt=0, description="Market time unit, min.")
+    clearing_frequency_min: int = Field(default=60, gt=0, description="Time between two clearings, min.")
     gate_closure_min: int = Field(
         default=0, ge=0, description="Bids close this long before the clearing starts, min."
     )
@@ -385,7 +395,14 @@ class TimingSpec(_Spec):
 
 
 class PricesSpec(_Spec):
-    """Prices outside the AS market bids."""
+    """Prices outside the AS market bids, and the aggregators' bidding rules."""
+
+    min_bid_mw: float = Field(
+        default=0.01, ge=0, description="Smallest bid an aggregator submits (the market's minimum bid size), MW."
+    )
+    curve_points: int = Field(
+        default=3, ge=1, description="Breakpoints per direction of a DSO's aggregated interface curve, count."
+    )
 
     afrr_price_up_eur_per_mwh: float = Field(
         default=150.0, ge=0, description="Price paid for upward aFRR energy (covering a deficit), EUR/MWh."
@@ -451,7 +468,7 @@ class ScenarioSpec(_Spec):
         default_factory=list, description="Device populations per category and area."
     )
     aggregators_per_area: int = Field(
-        default=2, ge=1, description="Aggregators active in each distribution area, count."
+        default=1, ge=1, description="Aggregators active in each distribution area, count."
     )
     commercial_parties: int = Field(
         default=3, ge=0, description="Commercial parties (BRPs, retailers) bidding in the IFM, count."
