@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -83,6 +84,14 @@ class ListEditor(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self.view, 1)
+        for keys, slot in ((QKeySequence.StandardKey.Delete, self.delete_selected),
+                           ("Ctrl+D", self.duplicate_selected),
+                           (QKeySequence.StandardKey.Find, self.search.setFocus)):
+            shortcut = QShortcut(QKeySequence(keys), self.view)
+            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+            shortcut.activated.connect(slot)
+        add.setToolTip(add.toolTip() + " (Ctrl+D)")
+        delete.setToolTip(delete.toolTip() + " (Del)")
         self.model.modelReset.connect(self.fit_columns)
         self.fit_columns()
 

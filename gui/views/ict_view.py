@@ -56,6 +56,7 @@ class IctView(QWidget):
         self.doc = doc
         self.costs: dict[str, Any] = {}
         self.cost_error = ""
+        self._plane_stale = True
         import sgam.model as sgam_model
 
         # -------- top bar: scheme filter and plane layer
@@ -209,8 +210,21 @@ class IctView(QWidget):
 
     # ------------------------------------------------------------------ SGAM plane
 
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if self._plane_stale:
+            self.draw_plane()
+
     def draw_plane(self) -> None:
-        """Draw the SGAM plane of the chosen layer and scheme with ``sgam.plane.draw_sgam_plane``."""
+        """Draw the SGAM plane of the chosen layer and scheme with ``sgam.plane.draw_sgam_plane``.
+
+        Drawing takes about 0.2 s; while the view is hidden it is deferred to the next time it is shown,
+        so edits made elsewhere (the scenario, the CBA) stay instantaneous.
+        """
+        if not self.isVisible():
+            self._plane_stale = True
+            return
+        self._plane_stale = False
         scheme = self.current_scheme() or (self.doc.study.sgam.scheme_ids() or ["CMS"])[0]
         layer = str(self.layer_box.currentData())
         try:
