@@ -153,6 +153,13 @@ def _section(ws: Worksheet, row: int, text: str) -> None:
     ws.cell(row=row, column=1, value=text).font = SECTION_FONT
 
 
+def _axes_visible(chart: BarChart | LineChart) -> None:
+    """Show both axes (openpyxl >= 3.1 hides them by default) with category labels at the low end."""
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.x_axis.tickLblPos = "low"
+
+
 def _widths(ws: Worksheet, widths: Mapping[int, float]) -> None:
     for col, width in widths.items():
         ws.column_dimensions[get_column_letter(col)].width = width
@@ -495,6 +502,7 @@ def _write_cash_flows(
     data = Reference(ws, min_col=11, max_col=11, min_row=trow, max_row=last)
     chart.add_data(data, titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
+    _axes_visible(chart)
     ws.add_chart(chart, "G3")
     _widths(ws, {1: 30, 2: 20, 3: 12, 4: 18, 5: 18, 6: 16, 7: 16, 8: 16, 9: 18, 10: 18, 11: 20, 12: 14})
 
@@ -605,6 +613,7 @@ def _write_sensitivity(ws: Worksheet, result: CbaResult) -> None:
         chart.x_axis.scaling.orientation = "maxMin"  # largest bar on top
         chart.height = max(7.5, 1.0 + 0.9 * len(entries))
         chart.width = 20
+        _axes_visible(chart)
         ws.add_chart(chart, "K4")
 
     row = max(row + 2, 5 + 2 * max(len(entries), 1) + 4)
@@ -683,6 +692,7 @@ def _write_monte_carlo(ws: Worksheet, result: CbaResult) -> None:
         chart.add_data(data, titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=3, min_row=hrow + 1, max_row=last))
         chart.height, chart.width = 10, 24
+        _axes_visible(chart)
         ws.add_chart(chart, "J4")
     _widths(ws, {i: 17 for i in range(1, 9)})
 

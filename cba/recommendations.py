@@ -1,0 +1,663 @@
+"""A draft of policy recommendations, written from a CBA result as Markdown and DOCX.
+
+The draft is for policy advisers to edit. Every statement is tied to the figure that supports it (the
+figures come from :class:`~cba.analysis.CbaResult`); where this study's results cannot support a
+consideration, the draft says so instead of asserting it. Sections:
+
+1. Which scheme ranks first, and how robust that is (Monte Carlo: probability of ranking first and of a
+   negative NPV).
+2. Which inputs would change the conclusion (switching values), flagged when they lie inside the range
+   the study considers plausible (tornado range or distribution bounds).
+3. Local-market liquidity per DSO area (bids submitted and activated per day).
+4. The ICT cost share, and who pays for ICT.
+5. Business cases per actor group (micro level).
+6. The regulatory considerations of the SmartNet paper's conclusion, each marked *supported*, *partly
+   supported* or *not supported by this study's results*, with the figures behind the verdict.
+
+One neutral document model (headings, paragraphs, bullets, tables) is rendered twice, to Markdown and
+to DOCX (python-docx), so both files say the same.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cba.analysis import CbaResult, SchemeResult
+from cba.fileio import atomic_write_bytes, atomic_write_text
+from cba.parameters import ACTOR_LABELS, BENEFIT_LABELS, CbaParameters
+from sgam.costs import SchemeIctCost
+from simulation.kpis import SchemeKpis
+
+__all__ = [
+    "LIQUIDITY_THIN_BIDS_PER_DAY",
+    "ROBUST_PROB_FIRST",
+    "Document",
+    "build_document",
+    "render_markdown",
+    "write_recommendations",
+]
+
+#: A scheme ranks first *robustly* when it does so in at least this share of Monte Carlo samples.
+ROBUST_PROB_FIRST = 0.8
+#: A scheme's NPV is *at risk* when it is negative in more than this share of samples.
+RISK_PROB_NEGATIVE = 0.1
+#: A DSO area with fewer bids submitted per day than this is flagged as a thin local market.
+LIQUIDITY_THIN_BIDS_PER_DAY = 10.0
+
+SCHEME_NAMES = {
+    "CMS": "centralized AS market",
+    "LMS": "local AS market",
+    "SBR": "shared balancing responsibility",
+    "CM": "common TSO-DSO AS market",
+    "IFM": "integrated flexibility market",
+}
+_LOCAL_MARKET_SCHEMES = ("LMS", "SBR")
+_COMMON_MARKET_SCHEMES = ("CM", "IFM")
+_DSO_ROLE_SCHEMES = ("LMS", "SBR", "CM", "IFM")
+
+SUPPORTED = "Supported"
+PARTLY = "Partly supported"
+NOT_SUPPORTED = "Not supported by this study's results"
+
+
+# ------------------------------------------------------------------------------- document model
+
+
+@dataclass
+class Block:
+    """One element of the document: heading, paragraph, bullet or table."""
+
+    kind: str
+    text: str = ""
+    level: int = 1
+    headers: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+
+
+@dataclass
+class Document:
+    """A flat list of blocks, rendered to Markdown or DOCX."""
+
+    blocks: list[Block] = field(default_factory=list)
+
+    def heading(self, text: str, level: int = 1) -> None:
+        self.blocks.append(Block("heading", text, level))
+
+    def para(self, text: str) -> None:
+        self.blocks.append(Block("para", text))
+
+    def bullet(self, text: str) -> None:
+        self.blocks.append(Block("bullet", text))
+
+    def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        self.blocks.append(Block("table", headers=list(headers), rows=[list(r) for r in rows]))
+
+
+def _meur(value: float) -> str:
+    return f"{value / 1e6:,.2f} M EUR"
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def _num(value: float | None, fmt: str = ".2f") -> str:
+    return "n/a" if value is None else format(value, fmt)
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _payback(s: SchemeResult, result: CbaResult) -> str:
+    if s.scheme == result.reference_scheme and result.ict_cost_basis == "incremental":
+        return "-"
+    return "never" if s.discounted_payback_years is None else f"{s.discounted_payback_years:.1f} years"
+
+
+def _name(scheme: str) -> str:
+    return f"{scheme} ({SCHEME_NAMES[scheme]})" if scheme in SCHEME_NAMES else scheme
+
+
+def _ranked(result: CbaResult) -> list[SchemeResult]:
+    return sorted(result.schemes, key=lambda s: s.rank)
+
+
+# ------------------------------------------------------------------------------- sections
+
+
+def _section_ranking(doc: Document, params: CbaParameters, result: CbaResult) -> str:
+    """Returns the verdict word on robustness, reused in the summary."""
+    mc = result.monte_carlo
+    leader = result.ranking[0]
+    lead = result.scheme(leader)
+    ref = result.reference_scheme
+    doc.heading("1. Which scheme ranks first, and how robust that is", 2)
+    doc.table(
+        ["Rank", "Scheme", "NPV", "BCR", "IRR", "Discounted payback", "P(NPV < 0)", "P(ranks first)"],
+        [
+            [
+                str(s.rank),
+                _name(s.scheme),
+                _meur(s.npv_eur),
+                _num(s.bcr),
+                _pct(s.irr),
+                _payback(s, result),
+                _pct(mc.scheme(s.scheme).prob_npv_negative),
+                _pct(mc.scheme(s.scheme).prob_rank_first),
+            ]
+            for s in _ranked(result)
+        ],
+    )
+    basis = (
+        f"over {result.horizon_years} years at a {result.discount_rate:.1%} {result.price_basis} discount "
+        f"rate, relative to {_name(ref)}, with {result.ict_cost_basis} ICT costs"
+    )
+    p_first = mc.scheme(leader).prob_rank_first
+    p_neg = mc.scheme(leader).prob_npv_negative
+    if leader == ref or lead.npv_eur <= 0:
+        doc.para(
+            f"No scheme improves on the reference: the highest NPV {basis} is {_name(leader)}'s "
+            f"{_meur(lead.npv_eur)}. On these figures the draft recommends keeping {_name(ref)}."
+        )
+    else:
+        doc.para(
+            f"{_name(leader)} has the highest net present value, {_meur(lead.npv_eur)} {basis} "
+            f"(benefit-cost ratio {_num(lead.bcr)}, discounted payback {_payback(lead, result)})."
+        )
+    if p_first >= ROBUST_PROB_FIRST and p_neg <= RISK_PROB_NEGATIVE:
+        verdict = "robust"
+    elif p_first >= 0.5:
+        verdict = "moderately robust"
+    else:
+        verdict = "not robust"
+    runner = next((s for s in result.ranking[1:]), None)
+    text = (
+        f"Robustness ({mc.samples:,} Monte Carlo samples of {', '.join(mc.inputs) or 'no input'}): "
+        f"{leader} ranks first in {_pct(p_first)} of the samples and its NPV is negative in {_pct(p_neg)}; "
+        f"the ranking is {verdict}"
+    )
+    if runner is not None:
+        text += (
+            f". The runner-up, {_name(runner)}, ranks first in "
+            f"{_pct(mc.scheme(runner).prob_rank_first)} of the samples"
+        )
+    doc.para(text + ".")
+    top_benefits = sorted(lead.annual_benefits_eur_per_year.items(), key=lambda kv: -abs(kv[1]))[:3]
+    doc.para(
+        f"Where {leader}'s benefit comes from (yearly, base-year prices): "
+        + "; ".join(f"{_lower_first(BENEFIT_LABELS[c])} {_meur(v)}/a" for c, v in top_benefits)
+        + "."
+    )
+    return verdict
+
+
+def _plausible_range(params: CbaParameters, name: str) -> tuple[float, float] | None:
+    bounds: list[float] = []
+    for rng in params.tornado_ranges:
+        if rng.parameter == name:
+            bounds += [rng.low, rng.high]
+    for dist in params.uncertain_inputs:
+        if dist.parameter == name:
+            if dist.distribution == "normal":
+                # mean +- 2 std, inside the clipping bounds (which are limits, not plausible values)
+                mean, std = float(dist.mean or 0.0), float(dist.std or 0.0)
+                lo = mean - 2 * std if dist.min is None else max(dist.min, mean - 2 * std)
+                hi = mean + 2 * std if dist.max is None else min(dist.max, mean + 2 * std)
+                bounds += [lo, hi]
+            else:
+                bounds += [v for v in (dist.min, dist.max) if v is not None]
+    return (min(bounds), max(bounds)) if bounds else None
+
+
+def _section_switching(doc: Document, params: CbaParameters, result: CbaResult) -> list[str]:
+    """Returns the inputs whose switching value lies in their plausible range."""
+    leader = result.ranking[0]
+    doc.heading("2. Which inputs would change the conclusion (switching values)", 2)
+    rows = []
+    sensitive: list[str] = []
+    for sv in result.switching_values:
+        if sv.scheme != leader:
+            continue
+        what = "first place" if sv.kind == "ranking" else "sign of NPV"
+        plausible = _plausible_range(params, sv.parameter)
+        inside = (
+            sv.switching_value is not None
+            and plausible is not None
+            and plausible[0] <= sv.switching_value <= plausible[1]
+        )
+        if inside:
+            sensitive.append(sv.parameter)
+        if sv.switching_value is None:
+            value = f"none in [{sv.domain_low:g}, {sv.domain_high:g}]"
+            change = "-"
+        else:
+            value = f"{sv.switching_value:.4g}" + ("" if sv.unit == "-" else f" {sv.unit}")
+            change = "-" if sv.change_fraction is None else f"{sv.change_fraction:+.0%}"
+        rows.append(
+            [
+                sv.parameter,
+                what,
+                f"{sv.base_value:g}",
+                value,
+                change,
+                (sv.other_scheme or "-") if sv.kind == "ranking" else "-",
+                "yes" if inside else "no",
+            ]
+        )
+    if rows:
+        doc.table(
+            [
+                "Input",
+                "What flips",
+                "Base value",
+                "Switching value",
+                "Change from base",
+                "New first",
+                "Inside the plausible range",
+            ],
+            rows,
+        )
+    if sensitive:
+        doc.para(
+            f"The conclusion for {leader} is sensitive to {', '.join(sorted(set(sensitive)))}: the value "
+            "at which it flips lies inside the range this study considers plausible. These inputs deserve "
+            "better data before a decision."
+        )
+    else:
+        doc.para(
+            f"No switching value of {leader}'s first place or NPV sign lies inside the ranges this study "
+            "considers plausible (tornado ranges and distribution bounds): the conclusion holds over them."
+        )
+    return sensitive
+
+
+def _section_liquidity(doc: Document, result: CbaResult) -> tuple[list[str], bool]:
+    """Returns the thin (scheme, area) labels and whether any liquidity data exists."""
+    doc.heading("3. Local-market liquidity per DSO area", 2)
+    rows = [r for r in result.liquidity if r.scheme in _DSO_ROLE_SCHEMES or r.scheme not in SCHEME_NAMES]
+    if not rows:
+        doc.para(
+            f"{NOT_SUPPORTED}: the simulation reported no bids per DSO area, so the liquidity of local "
+            "markets cannot be judged from this study."
+        )
+        return [], False
+    doc.table(
+        ["Scheme", "DSO area", "Bids submitted per day", "Bids activated per day", "Activated share"],
+        [
+            [
+                r.scheme,
+                r.area,
+                f"{r.bids_submitted_per_day:,.1f}",
+                f"{r.bids_activated_per_day:,.1f}",
+                _pct(r.activation_ratio),
+            ]
+            for r in rows
+        ],
+    )
+    thin = [
+        f"{r.area} in {r.scheme} ({r.bids_submitted_per_day:,.1f} bids/day)"
+        for r in rows
+        if r.bids_submitted_per_day < LIQUIDITY_THIN_BIDS_PER_DAY
+    ]
+    if thin:
+        doc.para(
+            f"Thin local markets (fewer than {LIQUIDITY_THIN_BIDS_PER_DAY:g} bids submitted per day): "
+            + "; ".join(thin)
+            + ". Local congestion markets there risk too little competition."
+        )
+    else:
+        doc.para(
+            f"Every DSO area receives at least {LIQUIDITY_THIN_BIDS_PER_DAY:g} bids per day in every "
+            "scheme simulated."
+        )
+    return thin, True
+
+
+def _section_ict(doc: Document, result: CbaResult) -> None:
+    doc.heading("4. The ICT cost share", 2)
+    doc.table(
+        [
+            "Scheme",
+            "ICT CAPEX",
+            "ICT OPEX per year",
+            "ICT PV over the horizon",
+            "ICT annualised",
+            "Activation + aFRR per year",
+            "ICT cost share",
+        ],
+        [
+            [
+                s.scheme,
+                _meur(s.ict_capex_eur),
+                _meur(s.ict_opex_eur_per_year),
+                _meur(s.ict_pv_cost_eur),
+                _meur(s.ict_annualised_cost_eur_per_year),
+                _meur(s.ancillary_cost_eur_per_year),
+                _pct(s.ict_cost_share),
+            ]
+            for s in result.schemes
+        ],
+    )
+    shares = [s for s in result.schemes if s.ict_cost_share is not None]
+    if shares:
+        hi = max(shares, key=lambda s: s.ict_cost_share or 0.0)
+        lo = min(shares, key=lambda s: s.ict_cost_share or 0.0)
+        leader = result.scheme(result.ranking[0])
+        doc.para(
+            f"ICT is {_pct(hi.ict_cost_share)} of the yearly cost (annualised ICT plus activation and aFRR) "
+            f"of {hi.scheme}, the highest share, and {_pct(lo.ict_cost_share)} of {lo.scheme}'s, the lowest. "
+            f"For the first-ranked {leader.scheme}, the present value of the ICT costs counted is "
+            f"{_meur(leader.pv_costs_eur)} against {_meur(leader.pv_benefits_eur)} of benefits."
+        )
+    for s in result.schemes:
+        if s.unserved_events:
+            doc.bullet(
+                f"{s.scheme}: {len(s.unserved_events)} interaction event(s) have no technology meeting "
+                f"their requirements, so its ICT cost is understated: {', '.join(s.unserved_events[:5])}."
+            )
+
+
+def _section_actors(doc: Document, result: CbaResult) -> list[str]:
+    """Returns the actor groups that lose in the first-ranked scheme."""
+    leader = result.ranking[0]
+    doc.heading("5. Business cases per actor (micro level)", 2)
+    rows = [a for a in result.actors if a.scheme == leader]
+    doc.table(
+        ["Actor group", "PV of benefits", "PV of ICT costs", "NPV", "Business case"],
+        [
+            [
+                ACTOR_LABELS[a.actor],
+                _meur(a.pv_benefits_eur),
+                _meur(a.pv_costs_eur),
+                _meur(a.npv_eur),
+                a.business_case,
+            ]
+            for a in rows
+        ],
+    )
+    losers = [ACTOR_LABELS[a.actor] for a in rows if a.business_case == "negative"]
+    if losers:
+        doc.para(
+            f"In {leader}, {', '.join(losers)} bear more ICT cost than their share of the benefits under "
+            "the allocation keys of the Assumptions: without a remuneration or an incentive they have no "
+            "business case."
+        )
+    else:
+        doc.para(f"In {leader}, no actor group loses under the allocation keys of the Assumptions.")
+    return losers
+
+
+def _section_regulatory(
+    doc: Document, result: CbaResult, thin: list[str], has_liquidity: bool, losers: list[str]
+) -> None:
+    doc.heading("6. Regulatory considerations (SmartNet conclusions) against this study's figures", 2)
+    leader = result.ranking[0]
+    lead = result.scheme(leader)
+    by = {s.scheme: s for s in result.schemes}
+
+    def item(title: str, verdict: str, evidence: str) -> None:
+        doc.bullet(f"**{title}** {verdict}. {evidence}")
+
+    # 1. DSOs leave fit-and-forget; TSOs share AS procurement responsibilities.
+    dso_schemes = [s for s in _DSO_ROLE_SCHEMES if s in by]
+    if leader in _DSO_ROLE_SCHEMES and lead.npv_eur > 0:
+        item(
+            "DSOs move to real-time monitoring and share AS procurement with the TSO.",
+            SUPPORTED,
+            f"The first-ranked scheme, {leader}, gives DSOs a market role and has an NPV of "
+            f"{_meur(lead.npv_eur)} over the centralized reference.",
+        )
+    elif dso_schemes:
+        best = max(dso_schemes, key=lambda s: by[s].npv_eur)
+        item(
+            "DSOs move to real-time monitoring and share AS procurement with the TSO.",
+            NOT_SUPPORTED,
+            f"The best scheme with a DSO market role, {best}, has an NPV of {_meur(by[best].npv_eur)}, and "
+            f"{leader} ranks first.",
+        )
+    else:
+        item(
+            "DSOs move to real-time monitoring and share AS procurement with the TSO.",
+            NOT_SUPPORTED,
+            "No scheme with a DSO market role was simulated.",
+        )
+
+    # 2. Avoid counteracting actions: a common marketplace / common merit order.
+    common = [s for s in _COMMON_MARKET_SCHEMES if s in by]
+    separate = [s for s in _LOCAL_MARKET_SCHEMES if s in by]
+    if common and separate:
+        bc = max(common, key=lambda s: by[s].npv_eur)
+        bs = max(separate, key=lambda s: by[s].npv_eur)
+        better = by[bc].npv_eur > by[bs].npv_eur
+        item(
+            "A common marketplace (common merit order) avoids counteracting TSO and DSO actions.",
+            SUPPORTED if better else NOT_SUPPORTED,
+            f"Best common-market scheme {bc}: NPV {_meur(by[bc].npv_eur)}; best scheme with separate local "
+            f"markets {bs}: NPV {_meur(by[bs].npv_eur)}.",
+        )
+    else:
+        item(
+            "A common marketplace (common merit order) avoids counteracting TSO and DSO actions.",
+            NOT_SUPPORTED,
+            "Common and separate local-market schemes were not both simulated.",
+        )
+
+    # 3. Evaluate local-market liquidity first.
+    if has_liquidity:
+        item(
+            "Evaluate the liquidity of local AS markets before creating them.",
+            SUPPORTED if thin else PARTLY,
+            (
+                "Thin areas: " + "; ".join(thin) + "."
+                if thin
+                else f"Every area has at least {LIQUIDITY_THIN_BIDS_PER_DAY:g} bids per day here; "
+                f"the need for the "
+                "check is not contradicted, but no area shows the problem."
+            )
+            + " See section 3.",
+        )
+    else:
+        item(
+            "Evaluate the liquidity of local AS markets before creating them.",
+            NOT_SUPPORTED,
+            "The simulation reported no bids per DSO area.",
+        )
+
+    # 4-6. Out of the scope of the simulation.
+    item(
+        "Integrate AS markets seamlessly with day-ahead and intraday markets to avoid gaming.",
+        NOT_SUPPORTED,
+        "The simulation clears real-time AS markets only; day-ahead/intraday markets and strategic bidding "
+        "are not modelled.",
+    )
+    item(
+        "Integrate with the ENTSO-E balancing platforms (TSO-TSO coordination).",
+        NOT_SUPPORTED,
+        "The study models one country without cross-border exchange of balancing energy.",
+    )
+    item(
+        "Harmonise AS markets and TSO-DSO schemes across Europe.",
+        NOT_SUPPORTED,
+        "The study covers one scenario of one country.",
+    )
+
+    # 7. Small DSOs pool / an independent AS market operator.
+    dso_cost = {
+        s: next((a.pv_costs_eur for a in result.actors if a.scheme == s and a.actor == "dso"), 0.0)
+        for s in dso_schemes
+    }
+    if dso_cost:
+        worst = max(dso_cost, key=lambda s: dso_cost[s])
+        item(
+            "Small DSOs pool their efforts, possibly under one independent AS market operator.",
+            PARTLY,
+            f"The DSOs' ICT cost is highest in {worst} ({_meur(dso_cost[worst])} in present value, "
+            "incremental "
+            "over the reference), which pooling would share; the study does not model DSO size.",
+        )
+    # 8. Level playing field for DER.
+    curtail = lead.annual_benefits_eur_per_year.get("curtailment", 0.0)
+    item(
+        "Real-time markets take DER constraints into account so that DER compete on a level playing field.",
+        PARTLY if curtail > 0 else NOT_SUPPORTED,
+        f"{leader} reduces RES curtailment worth {_meur(curtail)}/a; market access rules for DER are not "
+        "varied in this study.",
+    )
+    # 9. Viable business models, incentives for an initial period.
+    item(
+        "Viable business models for all market participants; incentives where needed.",
+        SUPPORTED if losers else PARTLY,
+        (
+            f"In {leader}, {', '.join(losers)} have a negative NPV (section 5): "
+            "an incentive or remuneration is "
+            "needed."
+            if losers
+            else f"In {leader} every actor group has a business case under the allocation "
+            "keys used; the keys themselves are assumptions."
+        ),
+    )
+    # 10. Network oversizing vs liquid local congestion markets.
+    cong = lead.annual_benefits_eur_per_year.get("congestion", 0.0)
+    item(
+        "Balance network reinforcement against liquid local congestion markets.",
+        PARTLY,
+        f"{leader} relieves unresolved congestion worth {_meur(cong)}/a; grid reinforcement as an "
+        "alternative is not costed in this study.",
+    )
+    # 11. ICT analysis is unavoidable.
+    costs = sorted(result.schemes, key=lambda s: s.ict_pv_cost_eur)
+    item(
+        "A thorough analysis of information requirements and ICT costs is unavoidable.",
+        SUPPORTED,
+        f"ICT present cost ranges from {_meur(costs[0].ict_pv_cost_eur)} ({costs[0].scheme}) to "
+        f"{_meur(costs[-1].ict_pv_cost_eur)} ({costs[-1].scheme}) across the schemes (section 4).",
+    )
+
+
+def build_document(
+    params: CbaParameters,
+    kpis: Sequence[SchemeKpis],
+    ict: dict[str, SchemeIctCost] | None,
+    result: CbaResult,
+) -> Document:
+    """The recommendations draft as a neutral document model."""
+    doc = Document()
+    doc.heading("Recommendations on TSO-DSO coordination (draft for editing)", 1)
+    days = ", ".join(f"{d} ({params.day_weights_days_per_year[d]:g} d/a)" for d in result.days)
+    doc.para(
+        f"Drafted by Coordination Studio on {datetime.now(UTC).strftime('%Y-%m-%d')} from the "
+        f"cost-benefit analysis of {len(result.schemes)} schemes "
+        f"({', '.join(s.scheme for s in result.schemes)}) "
+        f"simulated over {len(result.days)} representative day(s): {days}. Every statement cites the figure "
+        "behind it; figures are in the Excel report (report.xlsx). Edit freely."
+    )
+    verdict = _section_ranking(doc, params, result)
+    sensitive = _section_switching(doc, params, result)
+    thin, has_liquidity = _section_liquidity(doc, result)
+    _section_ict(doc, result)
+    losers = _section_actors(doc, result)
+    _section_regulatory(doc, result, thin, has_liquidity, losers)
+    doc.heading("Summary", 2)
+    doc.bullet(f"First-ranked scheme: {_name(result.ranking[0])}; ranking {verdict} in the Monte Carlo.")
+    doc.bullet(
+        "Inputs that could change the conclusion within their plausible range: "
+        + (", ".join(sorted(set(sensitive))) if sensitive else "none found")
+        + "."
+    )
+    if result.warnings:
+        doc.heading("Caveats", 2)
+        for w in result.warnings:
+            doc.bullet(w)
+    doc.para(
+        "Prices marked 'assumption' on the Assumptions sheet have no checked primary source; replace them "
+        "with the figures of the regulator or system operator concerned before relying on this draft."
+    )
+    return doc
+
+
+# ------------------------------------------------------------------------------- renderers
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render_markdown(doc: Document) -> str:
+    """Markdown text of the document."""
+    out: list[str] = []
+    previous = ""
+    for b in doc.blocks:
+        if previous == "bullet" and b.kind != "bullet":
+            out.append("")  # a list ends with a blank line
+        if b.kind == "heading":
+            out += ["#" * b.level + " " + b.text, ""]
+        elif b.kind == "para":
+            out += [b.text, ""]
+        elif b.kind == "bullet":
+            out.append("- " + b.text)
+        elif b.kind == "table":
+            out.append("| " + " | ".join(_md_cell(h) for h in b.headers) + " |")
+            out.append("|" + "|".join("---" for _ in b.headers) + "|")
+            out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in b.rows]
+            out.append("")
+        previous = b.kind
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _add_runs(paragraph: object, text: str) -> None:
+    """Add ``text`` with **bold** spans to a python-docx paragraph."""
+    parts = text.split("**")
+    for i, part in enumerate(parts):
+        if part:
+            run = paragraph.add_run(part)  # type: ignore[attr-defined]
+            run.bold = i % 2 == 1
+
+
+def render_docx(doc: Document) -> bytes:
+    """DOCX bytes of the document (python-docx)."""
+    import docx
+    from docx.shared import Pt
+
+    d = docx.Document()
+    d.styles["Normal"].font.size = Pt(10)
+    for b in doc.blocks:
+        if b.kind == "heading":
+            d.add_heading(b.text, level=b.level)
+        elif b.kind == "para":
+            _add_runs(d.add_paragraph(), b.text)
+        elif b.kind == "bullet":
+            _add_runs(d.add_paragraph(style="List Bullet"), b.text)
+        elif b.kind == "table":
+            table = d.add_table(rows=1 + len(b.rows), cols=len(b.headers))
+            table.style = "Table Grid"
+            for j, h in enumerate(b.headers):
+                cell = table.cell(0, j)
+                cell.text = ""
+                cell.paragraphs[0].add_run(h).bold = True
+            for i, row in enumerate(b.rows, start=1):
+                for j, value in enumerate(row):
+                    table.cell(i, j).text = value
+            d.add_paragraph()
+    buf = io.BytesIO()
+    d.save(buf)
+    return buf.getvalue()
+
+
+def write_recommendations(
+    md_path: str | Path,
+    docx_path: str | Path,
+    params: CbaParameters,
+    kpis: Sequence[SchemeKpis],
+    ict: dict[str, SchemeIctCost] | None,
+    result: CbaResult,
+) -> tuple[Path, Path]:
+    """Write the draft as Markdown and as DOCX (both atomically); returns the two paths."""
+    doc = build_document(params, kpis, ict, result)
+    md = atomic_write_text(md_path, render_markdown(doc))
+    dx = atomic_write_bytes(docx_path, render_docx(doc))
+    return md, dx
