@@ -173,7 +173,9 @@ def _parse_text(text: str, path: Path) -> Any:
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
-            raise StudyError(f"{path}: line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}") from None
+            raise StudyError(
+                f"{path}: line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}"
+            ) from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -250,8 +252,9 @@ def study_summary(study: Study) -> list[str]:
             counts.append(f"{len(items)} {name.replace('_', ' ')}")
     if counts:
         lines.append("SGAM/ICT model: " + ", ".join(counts))
-    lines.append(f"CBA: discount rate {study.cba.discount_rate:.1%}, horizon {study.cba.horizon_years} years, "
-                 f"reference scheme {study.cba.reference_scheme}")
+    cba = study.cba
+    lines.append(f"CBA: discount rate {cba.discount_rate:.1%}, horizon {cba.horizon_years} years, "
+                 f"reference scheme {cba.reference_scheme}")
     return lines
 
 
@@ -270,18 +273,28 @@ def solver_report() -> tuple[list[tuple[str, bool, str]], str]:
 
 
 class ConsoleProgress:
-    """Progress printer for the command line (one line per new message)."""
+    """Progress printer for the command line.
 
-    def __init__(self, quiet: bool = False) -> None:
+    Prints a line when the phase changes (the text before the first ``:``) or at most every
+    ``interval_s`` seconds, so a day of 96 clearings per scheme does not flood the terminal.
+    """
+
+    def __init__(self, quiet: bool = False, interval_s: float = 2.0) -> None:
         self._quiet = quiet
-        self._last = ""
+        self._interval_s = interval_s
+        self._phase = ""
         self._t0 = time.perf_counter()
+        self._last_t = -float("inf")
 
     def report(self, fraction: float, message: str) -> None:
-        if self._quiet or message == self._last:
+        if self._quiet:
             return
-        self._last = message
-        print(f"[{100 * fraction:5.1f} % {time.perf_counter() - self._t0:6.1f} s] {message}", file=sys.stderr)
+        now = time.perf_counter()
+        phase = message.split(":", 1)[0]
+        if phase == self._phase and now - self._last_t < self._interval_s:
+            return
+        self._phase, self._last_t = phase, now
+        print(f"[{100 * fraction:5.1f} % {now - self._t0:6.1f} s] {message}", file=sys.stderr)
 
     def cancelled(self) -> bool:
         return False
