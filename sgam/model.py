@@ -603,6 +603,40 @@ class SgamModel(BaseModel):
                 checks.append(
                     (("events", e.id, "rate_per_day"), "trigger on_event needs rate_per_day > 0 (1/d)", 0.0)
                 )
+        # units consistent: the physical step is not longer than the clearing period (brief section 8), and a
+        # message must arrive before the next one of the same event is sent
+        if self.time_step_s > self.market_clearing_period_s:
+            checks.append(
+                (
+                    ("time_step_s",),
+                    f"time step {self.time_step_s:g} s is longer than the market clearing period "
+                    f"{self.market_clearing_period_s:g} s",
+                    self.time_step_s,
+                )
+            )
+        reqs = {r.id: r for r in self.requirements}
+        for e in self.events:
+            latencies = [
+                reqs[rid].max_latency_ms
+                for rid in e.requirement_ids
+                if rid in reqs and reqs[rid].max_latency_ms is not None
+            ]
+            period = self.trigger_period_s(e.trigger)
+            if period is None and e.rate_per_day > 0:
+                period = 86400.0 / e.rate_per_day
+            if latencies and period is not None:
+                period_ms = period * 1000.0 / max(e.rate_per_trigger, 1.0)
+                worst = min(lat for lat in latencies if lat is not None)
+                if worst > period_ms:
+                    checks.append(
+                        (
+                            ("events", e.id, "requirement_ids"),
+                            f"max latency {worst:g} ms exceeds the time between two messages "
+                            f"({period_ms:g} ms, trigger {e.trigger.value}): a message would still be in "
+                            f"transit when the next one is sent",
+                            list(e.requirement_ids),
+                        )
+                    )
         for problem in checks:
             if problem is not None:
                 yield problem

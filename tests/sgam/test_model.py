@@ -87,3 +87,16 @@ def test_embedded_model_error_location_is_prefixed_by_parent_field() -> None:
     with pytest.raises(ValidationError) as info:
         Study.model_validate({"sgam": data})
     assert ("sgam", "links", data["links"][0]["id"], "payer_id") in [e["loc"] for e in info.value.errors()]
+
+
+def test_inconsistent_units_are_reported() -> None:
+    """A time step longer than the clearing period, and a latency longer than the event's period."""
+    data = default_model().model_dump(mode="json")
+    data["time_step_s"] = 600.0
+    assert ("time_step_s",) in [e["loc"] for e in _errors(data)]
+    data = default_model().model_dump(mode="json")
+    # E-DER-MEAS is sent every 60 s; allowing it 100 s to arrive is inconsistent
+    next(r for r in data["requirements"] if r["id"] == "R-MON-DER")["max_latency_ms"] = 100_000
+    errors = _errors(data)
+    assert [e["loc"] for e in errors] == [("events", "E-DER-MEAS", "requirement_ids")]
+    assert "exceeds the time between two messages (60000 ms" in errors[0]["msg"]
