@@ -311,8 +311,16 @@ def read_scheme_logs(study: Study, db_url: str) -> tuple[dict[str, SchemeLog], s
     runs = simdb.read_runs(db_url)
     if not runs:
         raise ResultsDatabaseError(f"results database {label}: holds no simulation run")
-    fingerprint = simdb.fingerprint_of(simdb.spec_json_of(study.scenario))
-    mine = [r for r in runs if r["fingerprint"] == fingerprint]
+    spec_json = simdb.spec_json_of(study.scenario)
+    fingerprint = simdb.fingerprint_of(spec_json)
+    accepted = {fingerprint}
+    from cba import study as study_module
+
+    study_fp = getattr(study_module, "study_fingerprint", None)
+    if callable(study_fp):  # the lead may store a whole-study fingerprint instead of the scenario's
+        accepted.add(str(study_fp(study)))
+    # A run belongs to this study when its fingerprint is one of ours or it simulated the same scenario.
+    mine = [r for r in runs if r["fingerprint"] in accepted or r.get("spec_json") == spec_json]
     if not mine:
         other = sorted({str(r["fingerprint"])[:12] for r in runs})
         raise ResultsDatabaseError(
