@@ -30,7 +30,7 @@ from matplotlib.path import Path as MplPath
 
 from sgam.costs import SchemeIctCost
 from sgam.errors import SgamValidationError
-from sgam.model import Actor, ActorRole, ActorType, Component, Domain, Layer, SgamModel, Zone
+from sgam.model import Actor, ActorRole, ActorType, Component, Domain, Layer, SgamModel, Trigger, Zone
 
 _ROLE_COLOUR = {
     ActorRole.TSO: "#c6dbef",
@@ -40,6 +40,13 @@ _ROLE_COLOUR = {
     ActorRole.CONSUMER: "#f2f2f2",
     ActorRole.MARKET_OPERATOR: "#dadaeb",
     ActorRole.COMMERCIAL_PARTY: "#fcbba1",
+}
+_PER = {
+    Trigger.MARKET_CLEARING: "per\u00a0clearing",
+    Trigger.TIME_STEP: "per\u00a0step",
+    Trigger.HOURLY: "hourly",
+    Trigger.DAILY: "daily",
+    Trigger.ON_EVENT: "on\u00a0event",
 }
 _DOMAINS = list(Domain)
 _ZONES = list(Zone)
@@ -173,7 +180,7 @@ def draw_sgam_plane(
                 label = e.use_case_id or e.name
             else:
                 io = ios[e.information_object_id]
-                label = f"{io.name or io.id} ({_size(io.payload_bytes)})"
+                label = f"{io.name or io.id} ({_size(io.payload_bytes)}\u00a0{_PER[e.trigger]})"
             labels = edges.setdefault((e.producer_id, e.receiver_id), [])
             if label not in labels:
                 labels.append(label)
@@ -386,10 +393,10 @@ def _box_exit(n: _Node, towards: tuple[float, float]) -> tuple[float, float]:
 
 def _size(n_bytes: int) -> str:
     if n_bytes >= 1_000_000:
-        return f"{n_bytes / 1e6:.3g} MB"
+        return f"{n_bytes / 1e6:.3g}\u00a0MB"
     if n_bytes >= 1000:
-        return f"{n_bytes / 1e3:.3g} kB"
-    return f"{n_bytes} B"
+        return f"{n_bytes / 1e3:.3g}\u00a0kB"
+    return f"{n_bytes}\u00a0B"
 
 
 def save_figure(fig: Figure, path: str | Path, dpi: int = 120) -> Path:

@@ -21,14 +21,17 @@ def _texts(fig: Figure) -> list[str]:
 
 def _flat(fig: Figure) -> str:
     """All texts of the figure with whitespace collapsed (side-panel entries are wrapped over lines)."""
-    return " ".join(" ".join(_texts(fig)).split())
+    return " ".join(" ".join(_texts(fig)).replace("\u00a0", " ").split())
 
 
 def test_plane_shows_the_schemes_actors_and_flows(tmp_path: Path) -> None:
     """LMS information layer: the aggregated-curve flow DSO market -> TSO market is listed; no IFM actor."""
     fig = draw_sgam_plane(default_model(), "LMS", "information")
     texts = _flat(fig)
-    assert "DSO local market platform -> TSO AS market platform: Aggregated bid curve (10 kB)" in texts
+    assert (
+        "DSO local market platform -> TSO AS market platform: Aggregated bid curve (10 kB per clearing)"
+        in texts
+    )
     assert "IFM market platform" not in texts
     assert "Transmission" in texts and "Market" in texts
     png = save_figure(fig, tmp_path / "lms.png")
