@@ -26,6 +26,7 @@ Events that no technology can serve are listed in ``SchemeIctCost.unserved_event
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -70,8 +71,14 @@ def present_value(
         pv_capex += capex_eur * (1 + r) ** (-t_last)
         k += 1
     residual = capex_eur * (t_last + L - T) / L * (1 + r) ** (-T)
-    pv_opex = opex_eur_per_year * sum((1 + r) ** (-t) for t in range(1, horizon_years + 1))
+    pv_opex = opex_eur_per_year * _annuity_factor(horizon_years, r)
     return float(pv_capex - residual + pv_opex)
+
+
+@functools.lru_cache(maxsize=256)
+def _annuity_factor(horizon_years: int, rate: float) -> float:
+    """sum_{t=1..T} (1+r)^-t."""
+    return float(sum((1 + rate) ** (-t) for t in range(1, horizon_years + 1)))
 
 
 # ---- results

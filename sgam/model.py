@@ -148,7 +148,10 @@ class SecurityLevel(StrEnum):
     @property
     def rank(self) -> int:
         """Position in the order low (0) < medium < high < very_high (3)."""
-        return list(SecurityLevel).index(self)
+        return _SECURITY_RANK[self.value]
+
+
+_SECURITY_RANK = {"low": 0, "medium": 1, "high": 2, "very_high": 3}
 
 
 class RequirementCategory(StrEnum):
