@@ -222,7 +222,8 @@ def _build_curve(prob: Problem, ref_import: np.ndarray, options: ClearingOptions
     at each, the least local cost of moving the import by that much
     away from ``ref_import`` is computed with the grid's SOCP model (import fixed). A breakpoint that
     needs slack in a step ends that step's curve (grid limit). Segment prices are the cost increments
-    per MWh, made non-decreasing."""
+    per MWh, made non-decreasing. Binary products (fill-or-kill, minimum duration, exclusive groups)
+    enter the curve through their continuous relaxation."""
     T = prob.n_steps
     dt = prob.dt_h
     bt = prob.bids
@@ -269,14 +270,14 @@ def _build_curve(prob: Problem, ref_import: np.ndarray, options: ClearingOptions
         if base_obj is None:
             for t in range(T):
                 m.imp_target[0, t] = float(ref_import[t])
-            base_obj = _cost_per_step(prob, solve_problem(m, prob, opts, handle))
+            base_obj = _cost_per_step(prob, solve_problem(m, prob, opts, handle, relax_binaries=True))
             solves += 1
         prev_cost = base_obj.copy()
         alive = np.ones(T, dtype=bool)
         for k in range(1, n_pts + 1):
             for t in range(T):
                 m.imp_target[0, t] = float(ref_import[t] - sgn * grid_pts[k, t])
-            sol = solve_problem(m, prob, opts, handle)
+            sol = solve_problem(m, prob, opts, handle, relax_binaries=True)
             solves += 1
             cost = _cost_per_step(prob, sol)
             slack = (sol.dsu + sol.dsd).sum(axis=0) > SLACK_TOL_MW

@@ -217,13 +217,18 @@ def _duals(handle: SolverHandle, res: object, m: pyo.ConcreteModel, cons: list[o
 
 
 def solve_problem(m: pyo.ConcreteModel, p: Problem, options: ClearingOptions, handle: SolverHandle | None = None,
-                  pricing_handle: SolverHandle | None = None) -> Solution:
-    """Solve a model built by :func:`~simulation.market.model.build_model` and read out a :class:`Solution`."""
+                  pricing_handle: SolverHandle | None = None, relax_binaries: bool = False) -> Solution:
+    """Solve a model built by :func:`~simulation.market.model.build_model` and read out a :class:`Solution`
+    (with ``relax_binaries``, the continuous relaxation of the on/off and selection binaries)."""
     name = p.name
     handle = handle or make_solver(options.solver, name)
     T = p.n_steps
     nb = m._d["n_br"]
     bins = _binaries(m)
+    if relax_binaries:
+        for var in bins:
+            var.domain = pyo.UnitInterval
+        bins = []
     t0 = time.perf_counter()
     rounds = 0
     if handle.native_cones and nb and not hasattr(m, "cone"):
