@@ -30,7 +30,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
-from sgam.errors import SgamImportError
+from sgam.errors import SgamImportError, SgamValidationError
 from sgam.model import ITEM_LISTS, SgamModel
 
 SETTINGS_SHEET = "model"
@@ -95,7 +95,7 @@ def _to_cell(value: Any) -> Any:
     if isinstance(value, list):
         for v in value:
             if "," in str(v):
-                raise SgamImportError(f"cannot export list item '{v}': ids must not contain a comma")
+                raise SgamValidationError(f"cannot export list item '{v}': ids must not contain a comma")
         return ", ".join(str(v) for v in value) if value else None
     if isinstance(value, str):
         return value if value != "" else None

@@ -307,6 +307,13 @@ def ict_costs(
         Scheme id -> :class:`~sgam.costs.SchemeIctCost`. Unserved events are listed, not raised; call
         :func:`check_served` to raise them.
     """
+    if isinstance(horizon_years, bool) or int(horizon_years) != horizon_years or horizon_years <= 0:
+        raise SgamValidationError(f"horizon_years must be a whole number of years > 0, got {horizon_years!r}")
+    if not discount_rate > -1:
+        raise SgamValidationError(
+            f"discount_rate must be a fraction > -1 (0.04 = 4 %), got {discount_rate!r}"
+        )
+    horizon_years = int(horizon_years)
     counts = resolve_counts(model, endpoint_counts)
     actors = model.index("actors")
     links = model.index("links")

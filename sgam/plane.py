@@ -1,5 +1,8 @@
 """The SGAM plane figure: domains x zones of one layer, with the actors and flows of one scheme.
 
+Each actor's label carries ``gid="actor:<id>"`` (components: ``"component:<id>"``) so a GUI can map a
+click on a box to the object even though long names are wrapped over lines.
+
 Library code: builds a :class:`matplotlib.figure.Figure` with the Agg canvas and never touches pyplot's global
 state, so the GUI (which embeds the figure in a Qt canvas) and the report (which saves it as PNG) can both use
 it from any thread.
@@ -322,8 +325,16 @@ def draw_sgam_plane(
                 zorder=4,
             )
         )
+        gid = f"component:{n.key[5:]}" if n.component else f"actor:{n.key}"
         ax.text(
-            n.x, n.y, "\n".join(textwrap.wrap(n.label, 20)), ha="center", va="center", fontsize=8, zorder=5
+            n.x,
+            n.y,
+            "\n".join(textwrap.wrap(n.label, 20)),
+            ha="center",
+            va="center",
+            fontsize=8,
+            zorder=5,
+            gid=gid,
         )
 
     # ---- legend of the roles present

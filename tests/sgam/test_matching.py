@@ -121,3 +121,19 @@ def test_default_library_scales_with_der_count() -> None:
         assert more[scheme].capex_eur > base[scheme].capex_eur
     gw = {s: next(x for x in c.lines if x.link_id == "C-DER-GW").capex_eur for s, c in more.items()}
     assert set(gw.values()) == {4000 * 300.0}
+
+
+@pytest.mark.parametrize(
+    ("counts", "horizon", "rate", "match"),
+    [
+        ({"dev": -1}, 20, 0.04, r"endpoint_counts\['dev'\]"),
+        ({"dev": 2.5}, 20, 0.04, r"endpoint_counts\['dev'\]"),
+        (None, 0, 0.04, "horizon_years"),
+        (None, 20, -1.0, "discount_rate"),
+    ],
+)
+def test_bad_matching_arguments_raise_clear_errors(small: SgamModel, counts, horizon, rate, match) -> None:
+    from sgam.errors import SgamValidationError
+
+    with pytest.raises(SgamValidationError, match=match):
+        ict_costs(small, counts, horizon, rate)

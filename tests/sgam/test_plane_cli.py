@@ -33,6 +33,8 @@ def test_plane_shows_the_schemes_actors_and_flows(tmp_path: Path) -> None:
         in texts
     )
     assert "IFM market platform" not in texts
+    gids = {t.get_gid() for t in fig.axes[0].texts if t.get_gid()}
+    assert {"actor:dso_market", "actor:tso_market", "actor:rtu_secondary"} <= gids
     assert "Transmission" in texts and "Market" in texts
     png = save_figure(fig, tmp_path / "lms.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
