@@ -110,6 +110,10 @@ class Scenario:
 
 @functools.lru_cache(maxsize=16)
 def _cached_net(source: str, case_name: str) -> Any:
+    if source == "file":  # a pandapower JSON or MATPOWER file (TransmissionGridSpec/FeederSpec.grid_file)
+        from simulation.imports import load_grid_file
+
+        return load_grid_file(case_name)
     if source == "simbench":
         import simbench
 
@@ -143,7 +147,7 @@ def run_pf(net: Any, **kw: Any) -> None:
 
 def _prepare_transmission(spec: ScenarioSpec) -> Any:
     ts = spec.transmission
-    net = load_net("pandapower", ts.case_name)
+    net = load_net("file", ts.grid_file) if ts.grid_file else load_net("pandapower", ts.case_name)
     net.line["max_i_ka"] = net.line["max_i_ka"] * ts.line_rating_factor
     net.load["p_mw"] = net.load["p_mw"] * ts.load_scale_frac
     net.load["q_mvar"] = net.load["q_mvar"] * ts.load_scale_frac
@@ -155,7 +159,7 @@ def _prepare_transmission(spec: ScenarioSpec) -> Any:
 
 
 def _prepare_feeder(fs: FeederSpec) -> tuple[Any, int]:
-    net = load_net(fs.source, fs.case_name)
+    net = load_net("file", fs.grid_file) if fs.grid_file else load_net(fs.source, fs.case_name)
     if fs.source == "simbench":
         # keep the grid as SimBench ships it, without its own profiles; loads at peak are the base
         net.profiles = {}

@@ -1,0 +1,406 @@
+"""Generate a scenario at a preset's scale on real grid data (PEGASE transmission, SimBench MV grids).
+
+Steps (all random draws from one ``numpy.random.Generator`` seeded with ``seed``, in a fixed order, so
+the same preset, seed and scale always give the same scenario):
+
+1. **Transmission grid**: a PEGASE case reduced (or extended) to the target bus count
+   (:mod:`simulation.generator.transmission`), written as pandapower JSON next to the scenario file.
+2. **Distribution nodes** (TSO-DSO interfaces): each of the ``distribution_nodes`` picks its interface
+   bus among the grid's real load buses with probability proportional to the bus load. All load of a bus
+   that hosts distribution nodes moves into them, split by Dirichlet(1) shares; buses that host none
+   keep their load (the seed's "non-controllable load at some transmission nodes").
+3. **Population-like weights**: a distribution node's weight is the load it took over. Electricity
+   demand per HV/MV substation is the best public proxy of the population it serves (the seed split
+   national numbers by Eurostat population and ownership rates; the PEGASE loads play the role of those
+   regional statistics here). Each device kind multiplies the weight by a lognormal affinity per node
+   (sigma per kind in :data:`DEVICE_KINDS`, e.g. 0.5 for PV, 0 for EVs), and run-of-river hydro uses the
+   affinity alone (resource, not population). Transmission plants go to buses with PEGASE generators,
+   weighted by their capacity.
+4. **Exact counts**: each kind's total is split over nodes by one multinomial draw, so the sums are
+   exactly the preset's (scaled) counts.
+5. **Detailed grids**: the ``detailed_grids`` nodes with the highest score = installed DG (PV + hydro,
+   MW) / mean + flexible capacity (EV + heat pumps + wet appliances + street lights, MW) / mean, i.e. the
+   seed's "amount of installed distributed generation, as well as the availability of flexible
+   resources". Each becomes a SimBench MV grid (radial version written to JSON): rural or semi-urban
+   where DG per load is above the median of the chosen nodes, urban or commercial otherwise (by
+   population), its loads scaled to the node's load (clipped to 0.2-5x).
+6. **Balance**: the PEGASE generators' scheduled output is reduced by the expected output of the added
+   transmission plants (rating x scheduled fraction), so the slack does not absorb it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from simulation.errors import ScenarioError
+from simulation.generator.presets import DEVICE_KINDS, PRESETS, ScalePreset, scaled
+from simulation.generator.transmission import BOUNDARY_LOAD_NAME, ResizeReport, resize_transmission
+from simulation.scenario import (
+    CopperPlateNodeSpec,
+    DeviceGroupSpec,
+    FeederSpec,
+    ProfileSpec,
+    ScenarioSpec,
+    TransmissionGridSpec,
+)
+
+SIMBENCH_MV: dict[str, str] = {
+    "rural": "1-MV-rural--2-sw",
+    "semiurb": "1-MV-semiurb--2-sw",
+    "urban": "1-MV-urban--2-sw",
+    "comm": "1-MV-comm--2-sw",
+}
+"""SimBench MV grids used for detailed distribution grids (2034 scenario, the closest to 2030)."""
+
+
+MIN_TRANSMISSION_NODES = 20
+"""Smallest transmission grid a scaled scenario gets (a tiny PEGASE region may hold no load bus)."""
+
+
+@dataclass
+class GeneratedScenario:
+    """What :func:`generate_scenario` produced."""
+
+    spec: ScenarioSpec
+    counts: dict[str, int]
+    """Device kind -> devices generated (sums over device groups)."""
+    transmission_nodes: int
+    distribution_nodes: int
+    detailed_grids: int
+    files: list[Path] = field(default_factory=list)
+    resize: ResizeReport | None = None
+    timings_s: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def preset(name: str) -> ScalePreset:
+    """The preset called ``name``; :class:`ScenarioError` naming the known ones otherwise."""
+    if name not in PRESETS:
+        raise ScenarioError(f"scenario preset {name!r}: unknown; known: {', '.join(PRESETS)}")
+    return PRESETS[name]
+
+
+def target_counts(p: ScalePreset, scale: float) -> dict[str, int]:
+    """Scaled targets: grid sizes and device counts (see :func:`simulation.generator.presets.scaled`)."""
+    out = {
+        "transmission_nodes": max(MIN_TRANSMISSION_NODES, scaled(p.transmission_nodes, scale)),
+        "distribution_nodes": scaled(p.distribution_nodes, scale),
+        "detailed_grids": scaled(p.detailed_grids, scale),
+    }
+    out["detailed_grids"] = min(out["detailed_grids"], out["distribution_nodes"])
+    for kind, n in p.devices.items():
+        out[kind] = scaled(n, scale)
+    return out
+
+
+def _simbench_mv(kind: str) -> tuple[Any, float]:
+    """Radial SimBench MV grid of ``kind`` and its total load (MW), cached per process."""
+    return _simbench_cache(kind)
+
+
+_SB_CACHE: dict[str, tuple[Any, float]] = {}
+
+
+def _simbench_cache(kind: str) -> tuple[Any, float]:
+    if kind not in _SB_CACHE:
+        from simulation.imports import load_simbench, prepare_distribution_grid
+
+        net = load_simbench(SIMBENCH_MV[kind])
+        prepare_distribution_grid(net, SIMBENCH_MV[kind])
+        for tbl in ("sgen", "storage"):
+            if tbl in net and len(net[tbl]):
+                net[tbl] = net[tbl].iloc[0:0]
+        _SB_CACHE[kind] = (net, float(net.load.p_mw.sum()))
+    return _SB_CACHE[kind]
+
+
+def generate_scenario(
+    preset_name: str,
+    out_dir: str | Path,
+    seed: int = 20190601,
+    scale: float = 1.0,
+    name: str | None = None,
+) -> GeneratedScenario:
+    """Generate the preset's scenario; grid files go to ``out_dir`` (see module docstring).
+
+    Raises
+    ------
+    ScenarioError
+        Unknown preset, a scale that leaves no distribution node, or a grid that does not converge.
+    """
+    if not (scale > 0):
+        raise ScenarioError(f"scenario generate: field scale must be > 0, got {scale}")
+    p = preset(preset_name)
+    tgt = target_counts(p, scale)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    timings: dict[str, float] = {}
+    files: list[Path] = []
+    notes: list[str] = []
+    from simulation.imports import save_grid_file
+
+    # 1. transmission -------------------------------------------------------------------------------
+    t0 = time.perf_counter()
+    tnet, report = resize_transmission(tgt["transmission_nodes"], rng)
+    timings["transmission"] = time.perf_counter() - t0
+    notes.append(
+        f"transmission: {report.source_case} ({report.source_buses} buses) {report.method} to "
+        f"{report.target_buses} buses; {report.boundary_equivalents} border equivalents; max |dV| "
+        f"vs the full case {report.max_vm_deviation_pu:.1e} p.u."
+    )
+
+    # 2. distribution nodes and population-like weights ----------------------------------------------
+    t0 = time.perf_counter()
+    n_dist = tgt["distribution_nodes"]
+    loads = tnet.load
+    real = (
+        loads[(loads.name != BOUNDARY_LOAD_NAME) & (loads.p_mw > 0)]
+        if "name" in loads
+        else loads[loads.p_mw > 0]
+    )
+    bus_load = real.groupby("bus").p_mw.sum()
+    if len(bus_load) == 0:
+        raise ScenarioError(f"transmission grid {report.source_case}: has no load bus for distribution nodes")
+    load_buses = bus_load.index.to_numpy(dtype=np.int64)
+    bus_p = bus_load.to_numpy(dtype=float)
+    iface = load_buses[rng.choice(load_buses.size, size=n_dist, p=bus_p / bus_p.sum())]
+    node_load_mw = np.zeros(n_dist)
+    for b in np.unique(iface):
+        members = np.flatnonzero(iface == b)
+        shares = rng.dirichlet(np.ones(members.size)) if members.size > 1 else np.ones(1)
+        node_load_mw[members] = float(bus_load.loc[b]) * shares
+    # the moved load leaves the transmission grid's own loads
+    hosted = np.isin(tnet.load.bus.to_numpy(), np.unique(iface)) & (tnet.load.p_mw.to_numpy() > 0)
+    if "name" in tnet.load:
+        hosted &= (tnet.load.name != BOUNDARY_LOAD_NAME).to_numpy()
+    tnet.load.loc[hosted, ["p_mw", "q_mvar"]] = 0.0
+    population = node_load_mw / node_load_mw.sum()
+
+    # 3-4. exact allocation per kind -------------------------------------------------------------------
+    gen_buses = tnet.gen.bus.to_numpy(dtype=np.int64) if len(tnet.gen) else load_buses
+    gen_cap = (
+        tnet.gen.max_p_mw.to_numpy(dtype=float)
+        if "max_p_mw" in tnet.gen and len(tnet.gen)
+        else np.ones(gen_buses.size)
+    )
+    gen_cap = np.where(np.isfinite(gen_cap) & (gen_cap > 0), gen_cap, 1.0)
+    per_node: dict[str, np.ndarray] = {}
+    per_bus: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for kind, dk in DEVICE_KINDS.items():
+        total = tgt.get(kind, 0)
+        if dk.location == "distribution":
+            affinity = (
+                rng.lognormal(0.0, dk.resource_sigma, n_dist) if dk.resource_sigma > 0 else np.ones(n_dist)
+            )
+            w = affinity if dk.weight == "resource" else population * affinity
+            per_node[kind] = rng.multinomial(total, w / w.sum()) if total else np.zeros(n_dist, np.int64)
+        else:
+            counts = (
+                rng.multinomial(total, gen_cap / gen_cap.sum())
+                if total
+                else np.zeros(gen_buses.size, np.int64)
+            )
+            per_bus[kind] = (gen_buses, counts)
+
+    # 5. detailed grids -------------------------------------------------------------------------------
+    def _mw(kinds: tuple[str, ...]) -> np.ndarray:
+        out = np.zeros(n_dist)
+        for k in kinds:
+            out += per_node[k] * DEVICE_KINDS[k].expected_p_kw / 1000.0
+        return out
+
+    dg_mw = _mw(("pv", "run_of_river_hydro"))
+    flex_kinds = ("ev", "heat_pump", "wet_appliance", "street_light")
+    flex_mw = _mw(flex_kinds)
+    score = dg_mw / max(dg_mw.mean(), 1e-9) + flex_mw / max(flex_mw.mean(), 1e-9)
+    n_det = tgt["detailed_grids"]
+    detailed = np.argsort(-score, kind="stable")[:n_det]
+    is_detailed = np.zeros(n_dist, bool)
+    is_detailed[detailed] = True
+    ratio = dg_mw[detailed] / np.maximum(node_load_mw[detailed], 1e-6)
+    med_ratio = float(np.median(ratio)) if n_det else 0.0
+    med_pop = float(np.median(population[detailed])) if n_det else 0.0
+    dso_of = rng.integers(0, p.dsos, n_dist)
+    timings["allocation"] = time.perf_counter() - t0
+
+    # grid files ------------------------------------------------------------------------------------
+    t0 = time.perf_counter()
+    tag = f"{p.name}-s{seed}" + ("" if scale == 1.0 else f"-x{scale:g}")
+    tpath = (out_dir / f"{tag}-transmission.json").resolve()
+    files.append(tpath)
+    kinds_used: dict[str, Path] = {}
+    feeders: list[FeederSpec] = []
+    copper: list[CopperPlateNodeSpec] = []
+    area_of = np.empty(n_dist, dtype=object)
+    detailed_meters = np.zeros(n_dist, dtype=np.int64)
+    for rank, i in enumerate(detailed):
+        high_dg = ratio[rank] > med_ratio
+        big = population[i] > med_pop
+        kind = ("semiurb" if big else "rural") if high_dg else ("urban" if big else "comm")
+        if kind not in kinds_used:
+            net, _ = _simbench_mv(kind)
+            kinds_used[kind] = save_grid_file(net, out_dir / f"{tag}-{SIMBENCH_MV[kind]}-radial.json")
+            files.append(kinds_used[kind])
+        sb_net, sb_load = _simbench_mv(kind)
+        detailed_meters[i] = 3 * int(sb_net.load.bus.nunique())
+        fid = f"D{i + 1}"
+        area_of[i] = fid
+        feeders.append(
+            FeederSpec(
+                feeder_id=fid,
+                source="simbench",
+                case_name=SIMBENCH_MV[kind],
+                grid_file=str(kinds_used[kind].resolve()),
+                dso_id=f"DSO-{int(dso_of[i]) + 1}",
+                interface_bus=int(iface[i]),
+                load_scale_frac=float(np.clip(node_load_mw[i] / max(sb_load, 1e-6), 0.2, 5.0)),
+            )
+        )
+    for i in range(n_dist):
+        if is_detailed[i]:
+            continue
+        nid = f"N{i + 1}"
+        area_of[i] = nid
+        copper.append(
+            CopperPlateNodeSpec(node_id=nid, dso_id=f"DSO-{int(dso_of[i]) + 1}", interface_bus=int(iface[i]))
+        )
+    timings["grids"] = time.perf_counter() - t0
+
+    # device groups ------------------------------------------------------------------------------------
+    t0 = time.perf_counter()
+    groups: list[dict[str, Any]] = []
+    flex_peak_mw = flex_mw * 0.3  # assumption: 30 % coincidence of flexible loads at the load peak
+    meters = p.meters_per_copper_node
+    for i in range(n_dist):
+        area = str(area_of[i])
+        if not is_detailed[i]:
+            target_kw = max(node_load_mw[i] - flex_peak_mw[i], 0.3 * node_load_mw[i]) * 1000.0 / meters
+            groups.append(
+                {
+                    "group_id": f"{area}-load",
+                    "category": "noncontrollable_load",
+                    "area": area,
+                    "count": meters,
+                    "profile": "load",
+                    "parameters": {
+                        "p_peak_kw": {"kind": "uniform", "low": 0.8 * target_kw, "high": 1.2 * target_kw}
+                    },
+                }
+            )
+        else:
+            # detailed grids: meters at the load buses; the builder scales them to the grid's loads
+            groups.append(
+                {
+                    "group_id": f"{area}-load",
+                    "category": "noncontrollable_load",
+                    "area": area,
+                    "count": int(detailed_meters[i]),
+                    "profile": "load",
+                }
+            )
+        for kind, node_counts in per_node.items():
+            n = int(node_counts[i])
+            if n == 0:
+                continue
+            dk = DEVICE_KINDS[kind]
+            g: dict[str, Any] = {
+                "group_id": f"{area}-{kind}",
+                "category": dk.category,
+                "area": area,
+                "count": n,
+            }
+            if dk.profile is not None:
+                g["profile"] = dk.profile
+            if dk.parameters:
+                g["parameters"] = dk.parameters
+            groups.append(g)
+    for kind, (buses, bus_counts) in per_bus.items():
+        dk = DEVICE_KINDS[kind]
+        by_bus: dict[int, int] = {}
+        for b, n in zip(buses.tolist(), bus_counts.tolist(), strict=True):
+            if n:
+                by_bus[int(b)] = by_bus.get(int(b), 0) + int(n)
+        for b, n in sorted(by_bus.items()):
+            g = {
+                "group_id": f"T{b}-{kind}",
+                "category": dk.category,
+                "area": "transmission",
+                "count": n,
+                "buses": [b],
+            }
+            if dk.profile is not None:
+                g["profile"] = dk.profile
+            if dk.parameters:
+                g["parameters"] = dk.parameters
+            groups.append(g)
+
+    # 6. balance: PEGASE generators make room for the added transmission plants ---------------------
+    added_mw = sum(
+        tgt.get(k, 0) * dk.expected_p_kw * dk.scheduled_frac / 1000.0
+        for k, dk in DEVICE_KINDS.items()
+        if dk.location == "transmission"
+    )
+    added_mw += (
+        tgt.get("run_of_river_hydro", 0) * DEVICE_KINDS["run_of_river_hydro"].expected_p_kw * 0.5 / 1000
+    )
+    if len(tnet.gen) and tnet.gen.p_mw.sum() > 0:
+        factor = max(0.2, 1.0 - added_mw / float(tnet.gen.p_mw.sum()))
+        tnet.gen["p_mw"] = tnet.gen.p_mw * factor
+        notes.append(
+            f"PEGASE generators re-dispatched to {factor:.1%} of their case output to make room for "
+            f"{added_mw:,.0f} MW of scheduled output of the added plants"
+        )
+
+    save_grid_file(tnet, tpath)
+    device_groups = [DeviceGroupSpec.model_validate(g) for g in groups]
+    timings["groups"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    spec = ScenarioSpec(
+        name=name or f"{p.name} (seed {seed}, scale {scale:g})",
+        seed=seed,
+        transmission=TransmissionGridSpec(case_name=report.source_case, grid_file=str(tpath.resolve())),
+        feeders=feeders,
+        copper_plate_nodes=copper,
+        device_groups=device_groups,
+        profiles=ProfileSpec(
+            source="simbench",
+            simbench_code=SIMBENCH_MV["semiurb"],
+            day_of_year=p.day_of_year,
+            load_profile="lv_semiurb4",
+            pv_profile="PV3",
+            wind_profile="WP4",
+        ),
+    )
+    timings["spec"] = time.perf_counter() - t0
+    kind_counts = {kind: 0 for kind in DEVICE_KINDS}
+    for kind, c in per_node.items():
+        kind_counts[kind] += int(c.sum())
+    for kind, (_, c) in per_bus.items():
+        kind_counts[kind] += int(c.sum())
+    return GeneratedScenario(
+        spec=spec,
+        counts=kind_counts,
+        transmission_nodes=len(tnet.bus),
+        distribution_nodes=len(feeders) + len(copper),
+        detailed_grids=len(feeders),
+        files=files,
+        resize=report,
+        timings_s=timings,
+        notes=notes,
+    )
+
+
+def spec_device_counts(spec: ScenarioSpec) -> dict[str, int]:
+    """Devices per kind in a generated spec, recovered from the group ids (``<area>-<kind>``)."""
+    out = {kind: 0 for kind in DEVICE_KINDS}
+    for g in spec.device_groups:
+        kind = g.group_id.rsplit("-", 1)[-1]
+        if kind in out:
+            out[kind] += g.count
+    return out

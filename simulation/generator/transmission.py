@@ -1,0 +1,226 @@
+"""Transmission grids of a target size from pandapower's PEGASE cases (real European grid data).
+
+The seed's Italian data set has 3,648 transmission nodes; no public grid has exactly that many, so the
+generator takes the smallest PEGASE case with at least the target number of buses and *reduces* it to a
+contiguous region, or *extends* the largest one when the target is bigger.
+
+Reduction (flow-preserving cut). An AC power flow of the whole case is solved; a breadth-first search
+from the slack bus over the in-service branches keeps the first ``n`` buses reached, which is a connected,
+compact region. Every branch cut at the region's border is replaced by a fixed load at its kept end
+equal to the AC flow that left the region through it (``P_from + jQ_from`` of the power flow). With the
+slack kept, the reduced grid's power flow reproduces the full case's voltages at every kept bus exactly
+(up to solver tolerance): the kept buses see the same injections. The border equivalents are named
+``boundary equivalent`` so later steps can tell them from real loads.
+
+Extension. New buses are attached radially, each by one line of the parent bus's voltage level (typical
+overhead-line data for that level, assumption), to load buses of the case; a share of the parent's load
+moves to the new bus, so total load is unchanged and every new bus carries load.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from simulation.errors import ScenarioError
+
+PEGASE_CASES: tuple[tuple[str, int], ...] = (
+    ("case89pegase", 89),
+    ("case1354pegase", 1354),
+    ("case2869pegase", 2869),
+    ("case9241pegase", 9241),
+)
+"""pandapower's PEGASE cases (European high-voltage grid, Fliscounakis et al. 2013 / Josz et al. 2016,
+distributed with MATPOWER and pandapower) and their bus counts."""
+
+BOUNDARY_LOAD_NAME = "boundary equivalent"
+
+# Typical overhead-line data per voltage level for the extension (assumption: order of magnitude of
+# ACSR lines, e.g. Oeding/Oswald, Elektrische Kraftwerke und Netze, tables of line parameters).
+_LINE_DATA_BY_KV: tuple[tuple[float, float, float, float, float], ...] = (
+    # vn_kv up to, r_ohm_per_km, x_ohm_per_km, c_nf_per_km, max_i_ka
+    (160.0, 0.12, 0.39, 9.5, 0.65),
+    (250.0, 0.08, 0.32, 11.5, 1.0),
+    (1e9, 0.03, 0.26, 13.7, 2.0),
+)
+
+
+@dataclass
+class ResizeReport:
+    """What :func:`resize_transmission` did (recorded in the generated scenario's notes)."""
+
+    source_case: str
+    source_buses: int
+    target_buses: int
+    method: str
+    boundary_equivalents: int
+    max_vm_deviation_pu: float
+    """Largest |vm| difference between the reduced grid's and the full case's power flow at kept buses."""
+
+
+def pegase_case_for(n_buses: int) -> str:
+    """The smallest PEGASE case with at least ``n_buses`` buses (the largest one if none is big enough)."""
+    for name, size in PEGASE_CASES:
+        if size >= n_buses:
+            return name
+    return PEGASE_CASES[-1][0]
+
+
+def _load_case(name: str) -> Any:
+    import pandapower.networks as pn
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return getattr(pn, name)()
+
+
+def _runpp(net: Any) -> None:
+    import pandapower as pp
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pp.runpp(net, numba=False, init="dc", max_iteration=30)
+
+
+def _branch_ends(net: Any) -> list[tuple[str, str, str, str, str, str, str]]:
+    """(table, from column, to column, P from, Q from, P to, Q to) of each branch table in use."""
+    out = []
+    for tbl, a, b, pa, qa, pb, qb in (
+        ("line", "from_bus", "to_bus", "p_from_mw", "q_from_mvar", "p_to_mw", "q_to_mvar"),
+        ("trafo", "hv_bus", "lv_bus", "p_hv_mw", "q_hv_mvar", "p_lv_mw", "q_lv_mvar"),
+        ("impedance", "from_bus", "to_bus", "p_from_mw", "q_from_mvar", "p_to_mw", "q_to_mvar"),
+    ):
+        if tbl in net and len(net[tbl]):
+            out.append((tbl, a, b, pa, qa, pb, qb))
+    for tbl in ("trafo3w", "dcline"):
+        if tbl in net and len(net[tbl]):
+            raise ScenarioError(f"transmission grid: table {tbl} is not supported by the reduction")
+    return out
+
+
+def reduce_transmission(net: Any, n_buses: int, name: str = "grid") -> tuple[Any, ResizeReport]:
+    """A connected region of ``n_buses`` buses of ``net`` with flow-preserving border equivalents.
+
+    See the module docstring for the method. The returned net has buses numbered 0..n-1.
+    """
+    import networkx as nx
+    import pandapower as pp
+    import pandapower.toolbox as tb
+    import pandapower.topology as top
+
+    full = net
+    _runpp(full)
+    if not full.converged:
+        raise ScenarioError(f"transmission grid {name}: its own power flow does not converge")
+    if len(full.ext_grid) == 0:
+        raise ScenarioError(f"transmission grid {name}: has no ext_grid (slack) to grow the region from")
+    slack = int(full.ext_grid.bus.iloc[0])
+    graph = top.create_nxgraph(full, respect_switches=True, include_out_of_service=False)
+    order = list(nx.bfs_tree(graph, slack))
+    if len(order) < n_buses:
+        raise ScenarioError(
+            f"transmission grid {name}: its slack's connected part has {len(order)} buses, "
+            f"fewer than {n_buses}"
+        )
+    keep = order[:n_buses]
+    keep_set = set(keep)
+    # border flows from the full power flow
+    eq_p: dict[int, float] = {}
+    eq_q: dict[int, float] = {}
+    for tbl, a, b, pa, qa, pb, qb in _branch_ends(full):
+        df = full[tbl]
+        res = full[f"res_{tbl}"]
+        on = df.in_service.to_numpy(bool)
+        fa = df[a].isin(keep_set).to_numpy() & on
+        fb = df[b].isin(keep_set).to_numpy() & on
+        for mask, bus_col, pcol, qcol in ((fa & ~fb, a, pa, qa), (fb & ~fa, b, pb, qb)):
+            idx = df.index[mask]
+            for bus, p, q in zip(
+                df.loc[idx, bus_col].to_numpy(),
+                res.loc[idx, pcol].to_numpy(),
+                res.loc[idx, qcol].to_numpy(),
+                strict=True,
+            ):
+                eq_p[int(bus)] = eq_p.get(int(bus), 0.0) + float(p)
+                eq_q[int(bus)] = eq_q.get(int(bus), 0.0) + float(q)
+    vm_full = full.res_bus.vm_pu.loc[keep].to_numpy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sub = tb.select_subnet(full, keep, include_results=False)
+    for bus in sorted(eq_p):
+        pp.create_load(sub, bus, p_mw=eq_p[bus], q_mvar=eq_q[bus], name=BOUNDARY_LOAD_NAME)
+    _runpp(sub)
+    if not sub.converged:
+        raise ScenarioError(f"transmission grid {name}: the reduced grid's power flow does not converge")
+    dev = float(np.max(np.abs(sub.res_bus.vm_pu.loc[keep].to_numpy() - vm_full)))
+    sub = _renumber(sub)
+    return sub, ResizeReport(name, len(full.bus), n_buses, "reduced (flow-preserving cut)", len(eq_p), dev)
+
+
+def extend_transmission(
+    net: Any, n_buses: int, rng: np.random.Generator, name: str = "grid", moved_load_frac: float = 0.3
+) -> tuple[Any, ResizeReport]:
+    """``net`` with ``n_buses - len(net.bus)`` radial buses added (see module docstring)."""
+    import pandapower as pp
+
+    extra = n_buses - len(net.bus)
+    if extra < 0:
+        raise ScenarioError(f"transmission grid {name}: cannot extend {len(net.bus)} buses to {n_buses}")
+    real = net.load[net.load.name != BOUNDARY_LOAD_NAME] if "name" in net.load else net.load
+    real = real[real.p_mw > 0]
+    if len(real) == 0:
+        raise ScenarioError(f"transmission grid {name}: has no load bus to extend from")
+    parents = rng.choice(real.index.to_numpy(), size=extra, replace=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for load_idx in parents:
+            pbus = int(net.load.at[load_idx, "bus"])
+            vn = float(net.bus.at[pbus, "vn_kv"])
+            r, x, c, imax = next(d[1:] for d in _LINE_DATA_BY_KV if vn <= d[0])
+            new = pp.create_bus(net, vn_kv=vn, name=f"ext-{pbus}", min_vm_pu=0.9, max_vm_pu=1.1)
+            pp.create_line_from_parameters(
+                net,
+                pbus,
+                new,
+                length_km=float(rng.uniform(5.0, 30.0)),
+                r_ohm_per_km=r,
+                x_ohm_per_km=x,
+                c_nf_per_km=c,
+                max_i_ka=imax,
+                name=f"ext-{pbus}-{new}",
+            )
+            p = float(net.load.at[load_idx, "p_mw"]) * moved_load_frac
+            q = float(net.load.at[load_idx, "q_mvar"]) * moved_load_frac
+            net.load.at[load_idx, "p_mw"] -= p
+            net.load.at[load_idx, "q_mvar"] -= q
+            pp.create_load(net, new, p_mw=p, q_mvar=q, name=f"ext-load-{pbus}")
+    _runpp(net)
+    if not net.converged:
+        raise ScenarioError(f"transmission grid {name}: the extended grid's power flow does not converge")
+    return _renumber(net), ResizeReport(name, n_buses - extra, n_buses, "extended (radial buses)", 0, 0.0)
+
+
+def _renumber(net: Any) -> Any:
+    import pandapower.toolbox as tb
+
+    tb.create_continuous_bus_index(net, start=0)
+    for tbl in list(net.keys()):
+        if isinstance(tbl, str) and tbl.startswith("res_"):
+            frame = net[tbl]
+            if hasattr(frame, "iloc"):
+                net[tbl] = frame.iloc[0:0]
+    return net
+
+
+def resize_transmission(n_buses: int, rng: np.random.Generator) -> tuple[Any, ResizeReport]:
+    """A transmission grid of exactly ``n_buses`` buses from the PEGASE cases (reduced or extended)."""
+    if n_buses < 2:
+        raise ScenarioError(f"transmission grid: field transmission_nodes {n_buses} must be at least 2")
+    case = pegase_case_for(n_buses)
+    net = _load_case(case)
+    if len(net.bus) >= n_buses:
+        return reduce_transmission(net, n_buses, case)
+    return extend_transmission(net, n_buses, rng, case)

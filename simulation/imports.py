@@ -1,0 +1,543 @@
+"""Bring real grid data into a scenario: SimBench codes, pandapower JSON files and MATPOWER cases.
+
+Three entry points, all returning a :class:`simulation.scenario.ScenarioSpec` (the small persisted
+description; grids it references are written as pandapower JSON files next to it):
+
+* :func:`load_grid_file` reads a pandapower JSON (``.json``) or MATPOWER (``.m``, ``.mat``) file into a
+  pandapower net. :mod:`simulation.scenario.build` calls it for ``grid_file`` references.
+* :func:`import_simbench` turns any SimBench code into a scenario: an EHV/HV code becomes the
+  transmission grid; an MV or LV code becomes a detailed distribution grid attached to a transmission
+  grid, with its static generators, loads and storage turned into device groups (one group per element so
+  that every unit keeps its bus and rating), and the SimBench profiles as the scenario's profiles.
+* :func:`import_grid` puts a pandapower JSON or MATPOWER case into an existing scenario as its
+  transmission grid or as one more detailed distribution grid.
+
+Why grids are rewritten to files: a detailed distribution grid must be radial for the market's SOCP
+DistFlow model, and SimBench's MV grids are not always so as shipped (two HV/MV transformers in
+parallel, closed ring switches). :func:`make_radial` merges parallel transformers into one element
+(pandapower's ``parallel`` count, exact) and opens the remaining loops at the line with the least
+flow, the way meshed MV grids are operated with open points. The file records the result, so the
+study and the simulation see the same grid.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from simulation.errors import ScenarioError
+from simulation.scenario import (
+    CopperPlateNodeSpec,
+    DeviceGroupSpec,
+    FeederSpec,
+    ParamDistribution,
+    ProfileSpec,
+    ScenarioSpec,
+    TransmissionGridSpec,
+    default_scenario_spec,
+)
+
+GRID_SUFFIXES: tuple[str, ...] = (".json", ".m", ".mat")
+"""File types :func:`load_grid_file` reads."""
+
+
+# ---------------------------------------------------------------------------------------------- files
+
+
+def load_grid_file(path: str | Path) -> Any:
+    """Read a pandapower JSON or MATPOWER case into a pandapower net.
+
+    Raises
+    ------
+    ScenarioError
+        The file does not exist, has another suffix, or cannot be parsed; the message names the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"grid file {path}: not found (field grid_file)")
+    suffix = path.suffix.lower()
+    if suffix not in GRID_SUFFIXES:
+        raise ScenarioError(
+            f"grid file {path}: unknown type {suffix!r} (field grid_file); expected one of {GRID_SUFFIXES}"
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if suffix == ".json":
+                import pandapower as pp
+
+                net = pp.from_json(str(path))
+            else:
+                import pandapower.converter as pc
+
+                net = pc.from_mpc(str(path), f_hz=50)
+    except Exception as exc:  # pandapower raises plain errors for malformed files
+        raise ScenarioError(f"grid file {path}: cannot be read ({type(exc).__name__}: {exc})") from exc
+    if len(net.bus) == 0:
+        raise ScenarioError(f"grid file {path}: the grid has no bus")
+    return net
+
+
+def save_grid_file(net: Any, path: str | Path) -> Path:
+    """Write a net as pandapower JSON atomically (temporary file in the same folder, then rename)."""
+    import os
+    import tempfile
+
+    import pandapower as pp
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = pp.to_json(net)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_spec(spec: ScenarioSpec, path: str | Path) -> Path:
+    """Write a scenario spec as YAML (or JSON for ``.json``), atomically."""
+    import json
+    import os
+    import tempfile
+
+    import yaml
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = spec.model_dump(mode="json", exclude_defaults=False)
+    if path.suffix.lower() == ".json":
+        text = json.dumps(data, indent=1)
+    else:
+        text = yaml.safe_dump(data, sort_keys=False, width=110)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_spec(path: str | Path) -> ScenarioSpec:
+    """Read a scenario spec (YAML or JSON); a bare study file's ``scenario:`` section is accepted too."""
+    import json
+
+    import yaml
+    from pydantic import ValidationError
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"scenario file {path}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        raw = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise ScenarioError(f"scenario file {path}: not valid YAML/JSON ({exc})") from None
+    if isinstance(raw, dict) and "scenario" in raw and "schema_version" in raw:
+        raw = raw["scenario"]
+    try:
+        return ScenarioSpec.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        raise ScenarioError(f"scenario file {path}: {loc}: {err['msg']}") from None
+
+
+# --------------------------------------------------------------------------------------------- radial
+
+
+def make_radial(net: Any, name: str = "grid") -> list[str]:
+    """Make a distribution grid radial in place; return what was changed (for the import log).
+
+    Buses joined by closed bus-bus switches are one node (as in pandapower's internal model). Among the
+    in-service lines and two-winding transformers, a spanning tree is kept; a transformer parallel to a
+    kept transformer (same two nodes) is merged into it (``parallel`` += its count, which is exact for
+    identical units and keeps the rating); any other branch closing a loop is switched out of service,
+    preferring to open lines (the open point of a meshed MV ring).
+    """
+    import networkx as nx
+
+    changes: list[str] = []
+    # node of each bus: union of buses linked by closed bus-bus switches
+    uf = nx.utils.UnionFind(int(b) for b in net.bus.index)
+    if len(net.switch):
+        bb = net.switch[(net.switch.et == "b") & net.switch.closed]
+        for a, b in zip(bb.bus.to_numpy(), bb.element.to_numpy(), strict=True):
+            uf.union(int(a), int(b))
+    open_line = set()
+    if len(net.switch):
+        ls = net.switch[(net.switch.et == "l") & ~net.switch.closed]
+        open_line = {int(x) for x in ls.element.to_numpy()}
+    graph = nx.Graph()
+    graph.add_nodes_from({uf[int(b)] for b in net.bus.index[net.bus.in_service.to_numpy(bool)]})
+    trafo_of_edge: dict[tuple[int, int], int] = {}
+    # transformers first (never opened if avoidable), then lines
+    for idx, row in net.trafo[net.trafo.in_service.to_numpy(bool)].iterrows():
+        a, b = uf[int(row.hv_bus)], uf[int(row.lv_bus)]
+        key = (min(a, b), max(a, b))
+        if key in trafo_of_edge:
+            keep = trafo_of_edge[key]
+            net.trafo.at[keep, "parallel"] = int(net.trafo.at[keep, "parallel"]) + int(row.parallel)
+            net.trafo.at[idx, "in_service"] = False
+            changes.append(f"{name}: transformer {idx} merged into parallel transformer {keep}")
+            continue
+        if graph.has_node(a) and graph.has_node(b) and nx.has_path(graph, a, b):
+            net.trafo.at[idx, "in_service"] = False
+            changes.append(f"{name}: transformer {idx} opened (it closed a loop)")
+            continue
+        trafo_of_edge[key] = int(idx)
+        graph.add_edge(a, b)
+    for idx, row in net.line[net.line.in_service.to_numpy(bool)].iterrows():
+        if int(idx) in open_line:
+            continue
+        a, b = uf[int(row.from_bus)], uf[int(row.to_bus)]
+        if a == b or nx.has_path(graph, a, b):
+            net.line.at[idx, "in_service"] = False
+            changes.append(f"{name}: line {idx} opened (it closed a loop)")
+            continue
+        graph.add_edge(a, b)
+    return changes
+
+
+def prepare_distribution_grid(net: Any, name: str) -> list[str]:
+    """Make ``net`` usable as a detailed distribution grid: one external grid, radial, no profiles.
+
+    Returns the changes made. Raises :class:`ScenarioError` when the grid has no external grid.
+    """
+    if len(net.ext_grid) == 0:
+        raise ScenarioError(f"grid {name}: has no external grid (the connection to the transmission grid)")
+    if len(net.ext_grid) > 1:
+        keep = net.ext_grid.index[0]
+        net.ext_grid = net.ext_grid.loc[[keep]]
+    changes = make_radial(net, name)
+    if hasattr(net, "profiles"):
+        net.profiles = {}
+    return changes
+
+
+# ----------------------------------------------------------------------------------------- SimBench
+
+SIMBENCH_DISTRIBUTION_LEVELS: tuple[str, ...] = ("MV", "LV", "MVLV")
+SIMBENCH_TRANSMISSION_LEVELS: tuple[str, ...] = ("EHV", "HV", "EHVHV", "HVMV")
+
+# SimBench static-generator types -> (device category, profile). Types not listed become curtailable
+# variable RES with a flat profile (assumption).
+_SGEN_CATEGORY: dict[str, tuple[str, str]] = {
+    "PV": ("variable_res", "pv"),
+    "Wind": ("variable_res", "wind"),
+    "Hydro": ("variable_res", "flat"),
+    "Biomass": ("chp", "flat"),
+    "Gas": ("chp", "flat"),
+    "Lignite": ("conventional", "flat"),
+    "Hard_coal": ("conventional", "flat"),
+    "Coal": ("conventional", "flat"),
+    "Nuclear": ("conventional", "flat"),
+    "Oil": ("conventional", "flat"),
+    "Waste": ("chp", "flat"),
+}
+
+
+def simbench_level(code: str) -> str:
+    """Voltage level token of a SimBench code (``1-MV-rural--0-sw`` -> ``MV``)."""
+    parts = code.split("-")
+    if len(parts) < 3:
+        raise ScenarioError(f"SimBench code {code!r}: malformed (expected e.g. 1-MV-rural--0-sw)")
+    return parts[1]
+
+
+def load_simbench(code: str) -> Any:
+    """A SimBench grid by code (offline, from the installed ``simbench`` package)."""
+    import simbench
+
+    known = set(simbench.collect_all_simbench_codes())
+    if code not in known:
+        close = sorted(c for c in known if c.split("-")[1:3] == code.split("-")[1:3])[:4]
+        raise ScenarioError(f"SimBench code {code!r}: unknown; e.g. {close or sorted(known)[:4]}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return simbench.get_simbench_net(code)
+
+
+def _unit_groups(net: Any, area: str, prefix: str) -> list[DeviceGroupSpec]:
+    """One device group per static generator and storage unit of ``net`` (keeps bus and rating)."""
+    groups: list[DeviceGroupSpec] = []
+    if len(net.sgen):
+        types = net.sgen["type"].astype(str) if "type" in net.sgen else None
+        for k, (idx, row) in enumerate(net.sgen.iterrows()):
+            kind = types.loc[idx].split("_")[0] if types is not None else "PV"
+            kind = (
+                "Hard_coal" if str(types.loc[idx] if types is not None else "").startswith("Hard") else kind
+            )
+            category, profile = _SGEN_CATEGORY.get(kind, ("variable_res", "flat"))
+            p_kw = max(float(row.p_mw) * 1000.0, 0.0)
+            if category == "variable_res":
+                params = {"p_max_kw": ParamDistribution(kind="constant", value=p_kw)}
+            else:
+                params = {"p_max_kw": ParamDistribution(kind="constant", value=p_kw)}
+            groups.append(
+                DeviceGroupSpec(
+                    group_id=f"{prefix}sgen{k}-{kind.lower()}",
+                    category=category,  # type: ignore[arg-type]
+                    area=area,
+                    count=1,
+                    buses=[int(row.bus)],
+                    profile=profile if category == "variable_res" else None,  # type: ignore[arg-type]
+                    parameters=params,
+                )
+            )
+    if "storage" in net and len(net.storage):
+        for k, (_idx, row) in enumerate(net.storage.iterrows()):
+            p_kw = max(abs(float(row.p_mw)) * 1000.0, 1.0)
+            e_kwh = float(row.max_e_mwh) * 1000.0 if np.isfinite(row.get("max_e_mwh", np.nan)) else 2 * p_kw
+            groups.append(
+                DeviceGroupSpec(
+                    group_id=f"{prefix}storage{k}",
+                    category="storage",
+                    area=area,
+                    count=1,
+                    buses=[int(row.bus)],
+                    parameters={
+                        "p_max_kw": ParamDistribution(kind="constant", value=p_kw),
+                        "e_max_kwh": ParamDistribution(kind="constant", value=max(e_kwh, 1.0)),
+                    },
+                )
+            )
+    return groups
+
+
+def _load_groups(net: Any, area: str, prefix: str, meters_per_load: int) -> list[DeviceGroupSpec]:
+    """Non-controllable load at every load bus (``meters_per_load`` devices per load element)."""
+    groups: list[DeviceGroupSpec] = []
+    if len(net.load) == 0:
+        return groups
+    buses = sorted({int(b) for b in net.load.bus.to_numpy()})
+    # the builder rescales device loads per bus to the grid's own load, so only the spread matters here
+    groups.append(
+        DeviceGroupSpec(
+            group_id=f"{prefix}load",
+            category="noncontrollable_load",
+            area=area,
+            count=meters_per_load * len(buses),
+            buses=buses,
+            profile="load",
+        )
+    )
+    return groups
+
+
+def import_simbench(
+    code: str,
+    out_dir: str | Path,
+    transmission_case: str = "case30",
+    interface_bus: int | None = None,
+    flexibility: bool = True,
+    seed: int = 20190601,
+) -> ScenarioSpec:
+    """A scenario built on SimBench grid ``code`` (grid JSON written to ``out_dir``).
+
+    * EHV/HV codes (``1-EHV-mixed--0-sw``, ``1-HV-urban--0-sw``, ...): the grid is the transmission
+      grid (its static generators stay in the net as scheduled injections), with one copper-plate
+      distribution node at each of its five largest load buses holding the default flexible devices.
+    * MV/LV codes: the grid is one detailed distribution grid (made radial, see :func:`make_radial`) at
+      ``interface_bus`` of ``transmission_case`` (default: the case's largest load bus); every static
+      generator and storage unit becomes a one-device group at its bus with its rating; loads become
+      non-controllable meters; ``flexibility`` adds EVs, heat pumps, wet appliances and street lights in
+      proportion to the grid's load (assumption: 1 EV, 0.3 heat pump, 2 wet appliances and 0.2 street-light
+      circuits per 10 kW of peak load).
+
+    Profiles come from the same SimBench code (its load, PV and wind profiles).
+    """
+    out_dir = Path(out_dir)
+    level = simbench_level(code)
+    net = load_simbench(code)
+    tag = code.replace(".", "_")
+    prof_names = _simbench_profile_names(net)
+    profiles = ProfileSpec(source="simbench", simbench_code=code, **prof_names)
+    if level in SIMBENCH_TRANSMISSION_LEVELS:
+        net.profiles = {}
+        if len(net.ext_grid) == 0:
+            raise ScenarioError(f"SimBench code {code!r}: the grid has no external grid (slack)")
+        path = save_grid_file(net, out_dir / f"{tag}.json")
+        loads = net.load.groupby("bus").p_mw.sum().sort_values(ascending=False)
+        cps = [
+            CopperPlateNodeSpec(node_id=f"CP{k + 1}", dso_id=f"DSO-{k + 1}", interface_bus=int(b))
+            for k, b in enumerate(loads.index[:5])
+        ]
+        groups: list[DeviceGroupSpec] = []
+        for cp in cps:
+            groups += _flex_groups(cp.node_id, peak_kw=float(loads.loc[cp.interface_bus]) * 1000 * 0.05)
+        return ScenarioSpec(
+            name=f"simbench {code}",
+            seed=seed,
+            transmission=TransmissionGridSpec(grid_file=str(path.resolve()), case_name=code),
+            copper_plate_nodes=cps,
+            device_groups=groups,
+            profiles=profiles,
+        )
+    if level not in SIMBENCH_DISTRIBUTION_LEVELS:
+        raise ScenarioError(f"SimBench code {code!r}: voltage level {level!r} is not supported")
+    changes = prepare_distribution_grid(net, code)
+    groups = _unit_groups(net, "D1", "D1-") + _load_groups(net, "D1", "D1-", meters_per_load=3)
+    for tbl in ("sgen", "storage"):
+        if tbl in net and len(net[tbl]):
+            net[tbl] = net[tbl].iloc[0:0]
+    path = save_grid_file(net, out_dir / f"{tag}.json")
+    peak_kw = float(net.load.p_mw.sum()) * 1000.0
+    if flexibility:
+        groups += _flex_groups("D1", peak_kw)
+    tspec = TransmissionGridSpec(case_name=transmission_case)
+    ibus = interface_bus if interface_bus is not None else _largest_load_bus(transmission_case)
+    spec = ScenarioSpec(
+        name=f"simbench {code}",
+        seed=seed,
+        transmission=tspec,
+        feeders=[
+            FeederSpec(
+                feeder_id="D1",
+                source="simbench",
+                case_name=code,
+                grid_file=str(path.resolve()),
+                dso_id="DSO-1",
+                interface_bus=ibus,
+            )
+        ],
+        device_groups=groups,
+        profiles=profiles,
+    )
+    _ = changes
+    return spec
+
+
+def _flex_groups(area: str, peak_kw: float) -> list[DeviceGroupSpec]:
+    """Flexible residential devices in proportion to an area's peak load (see :func:`import_simbench`)."""
+    per10 = max(peak_kw / 10.0, 0.0)
+    counts = {"ev": 1.0, "tcl": 0.3, "shiftable_load": 2.0, "curtailable_load": 0.2}
+    return [
+        DeviceGroupSpec(
+            group_id=f"{area}-{cat}",
+            category=cat,
+            area=area,  # type: ignore[arg-type]
+            count=int(round(per10 * k)),
+        )
+        for cat, k in counts.items()
+    ]
+
+
+def _simbench_profile_names(net: Any) -> dict[str, str]:
+    """Load/PV/wind profile names present in a SimBench net (the most frequent of each kind)."""
+    out: dict[str, str] = {}
+    if len(net.load) and "profile" in net.load:
+        out["load_profile"] = str(net.load.profile.value_counts().index[0])
+    if len(net.sgen) and "profile" in net.sgen:
+        prof = net.sgen.profile.astype(str)
+        pv = prof[prof.str.startswith("PV")]
+        wind = prof[prof.str.startswith("WP")]
+        if len(pv):
+            out["pv_profile"] = str(pv.value_counts().index[0])
+        if len(wind):
+            out["wind_profile"] = str(wind.value_counts().index[0])
+    return out
+
+
+def _largest_load_bus(case_name: str) -> int:
+    from simulation.scenario.build import load_net
+
+    net = load_net("pandapower", case_name)
+    if len(net.load) == 0:
+        return int(net.bus.index[0])
+    return int(net.load.groupby("bus").p_mw.sum().idxmax())
+
+
+# ------------------------------------------------------------------------------------- grid files
+
+
+def import_grid(
+    grid_path: str | Path,
+    role: Literal["transmission", "feeder"],
+    base: ScenarioSpec | None = None,
+    out_dir: str | Path | None = None,
+    feeder_id: str | None = None,
+    interface_bus: int | None = None,
+    dso_id: str = "DSO-1",
+) -> ScenarioSpec:
+    """Put a pandapower JSON or MATPOWER case into a scenario (``base``, default: the embedded default).
+
+    ``role="transmission"``: the case replaces the transmission grid; feeders and copper-plate nodes of
+    ``base`` whose interface bus does not exist in it move to the case's largest load buses (listed in
+    the returned spec). ``role="feeder"``: the case becomes one more detailed distribution grid (made
+    radial; the radial version is written to ``out_dir``) at ``interface_bus`` of the transmission grid,
+    with non-controllable load meters at its load buses and flexible devices in proportion to its load.
+    """
+    spec = (base or default_scenario_spec()).model_copy(deep=True)
+    grid_path = Path(grid_path)
+    net = load_grid_file(grid_path)
+    out = Path(out_dir) if out_dir is not None else grid_path.parent
+    if role == "transmission":
+        if len(net.ext_grid) == 0 and not (len(net.gen) and "slack" in net.gen and net.gen.slack.any()):
+            raise ScenarioError(f"grid file {grid_path}: a transmission grid needs a slack (ext_grid)")
+        path = (
+            grid_path
+            if grid_path.suffix.lower() == ".json"
+            else save_grid_file(net, out / f"{grid_path.stem}.json")
+        )
+        buses = [int(b) for b in net.bus.index]
+        bus_set = set(buses)
+        loads = (
+            net.load.groupby("bus").p_mw.sum().sort_values(ascending=False).index.tolist()
+            if len(net.load)
+            else buses
+        )
+        spare = [int(b) for b in loads]
+        moved: list[str] = []
+        attached: list[FeederSpec | CopperPlateNodeSpec] = [*spec.feeders, *spec.copper_plate_nodes]
+        for obj in attached:
+            if obj.interface_bus not in bus_set:
+                new_bus = spare[len(moved) % len(spare)]
+                moved.append(
+                    f"{getattr(obj, 'feeder_id', None) or getattr(obj, 'node_id', '')}: "
+                    f"{obj.interface_bus} -> {new_bus}"
+                )
+                obj.interface_bus = new_bus
+        spec.transmission = TransmissionGridSpec(
+            **{
+                **spec.transmission.model_dump(),
+                "grid_file": str(Path(path).resolve()),
+                "case_name": grid_path.stem,
+            }
+        )
+        spec.scada.afrr_provider_buses = None
+        return spec
+    fid = feeder_id or f"F{len(spec.feeders) + 1}"
+    if fid in spec.area_ids:
+        raise ScenarioError(f"feeder {fid!r}: id is used already in the scenario (field feeder_id)")
+    prepare_distribution_grid(net, str(grid_path))
+    path = save_grid_file(net, out / f"{grid_path.stem}-radial.json")
+    if interface_bus is None:
+        interface_bus = (
+            _largest_load_bus(spec.transmission.case_name)
+            if not spec.transmission.grid_file
+            else int(load_grid_file(spec.transmission.grid_file).bus.index[0])
+        )
+    spec.feeders.append(
+        FeederSpec(
+            feeder_id=fid,
+            case_name=grid_path.stem,
+            grid_file=str(path.resolve()),
+            dso_id=dso_id,
+            interface_bus=interface_bus,
+        )
+    )
+    spec.device_groups += _load_groups(net, fid, f"{fid}-", meters_per_load=3)
+    spec.device_groups += _flex_groups(fid, float(net.load.p_mw.sum()) * 1000.0 if len(net.load) else 0.0)
+    return ScenarioSpec.model_validate(spec.model_dump())

@@ -1,0 +1,154 @@
+"""Scenario generator (issue 8): exact seed counts at a reduced scale, reproducibility, real-grid resizing.
+
+Reference for the counts: the seed document's Italian 2030 data set (section THE ITALIAN SCENARIO),
+copied literally below, times the scale factor and rounded (Python's round, at least 1).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simulation.errors import ScenarioError
+from simulation.generator import generate_scenario, spec_device_counts
+from simulation.generator.transmission import BOUNDARY_LOAD_NAME, extend_transmission, reduce_transmission
+
+SEED_COUNTS = {  # the seed document, literally
+    "pv": 655_323, "wind_farm": 31, "large_chp": 20, "run_of_river_hydro": 1_833, "conventional": 308,
+    "pumped_hydro": 13, "ev": 212_704, "wet_appliance": 1_489_193, "heat_pump": 68_481,
+    "street_light": 33_783,
+}
+SCALE = 0.02
+
+
+def _expected(n: int) -> int:
+    return max(1, round(n * SCALE))
+
+
+@pytest.fixture(scope="module")
+def italy(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    return generate_scenario("italy-2030", tmp_path_factory.mktemp("italy"), seed=7, scale=SCALE)
+
+
+def test_counts_are_exact_at_reduced_scale(italy) -> None:  # type: ignore[no-untyped-def]
+    """Every device kind, the transmission buses (3,648), distribution nodes (2,410) and detailed grids
+    (50) equal the seed's counts x 0.02, exactly (tolerance 0)."""
+    counts = spec_device_counts(italy.spec)
+    assert counts == {k: _expected(n) for k, n in SEED_COUNTS.items()}
+    assert italy.counts == counts
+    assert italy.transmission_nodes == round(3648 * SCALE) == 73
+    assert len(italy.spec.feeders) + len(italy.spec.copper_plate_nodes) == round(2410 * SCALE) == 48
+    assert len(italy.spec.feeders) == 1
+    from simulation.imports import load_grid_file
+
+    assert len(load_grid_file(italy.spec.transmission.grid_file).bus) == 73
+
+
+def test_every_distribution_node_has_noncontrollable_load(italy) -> None:  # type: ignore[no-untyped-def]
+    """The seed: non-controllable load in all distribution grids (and at some transmission nodes: the
+    PEGASE loads at buses hosting no distribution node stay)."""
+    areas_with_load = {g.area for g in italy.spec.device_groups if g.category == "noncontrollable_load"}
+    assert areas_with_load == set(italy.spec.area_ids)
+    from simulation.imports import load_grid_file
+
+    tnet = load_grid_file(italy.spec.transmission.grid_file)
+    real = tnet.load[(tnet.load.name != BOUNDARY_LOAD_NAME) & (tnet.load.p_mw > 0)]
+    hosting = {cp.interface_bus for cp in italy.spec.copper_plate_nodes} | {
+        f.interface_bus for f in italy.spec.feeders}
+    assert len(real) > 0
+    assert not set(real.bus) & hosting  # the load of hosting buses moved into the distribution nodes
+
+
+def test_built_device_arrays_match_counts(italy) -> None:  # type: ignore[no-untyped-def]
+    """The platform's builder turns the spec into numpy arrays with exactly the generated counts per
+    category (variable RES = PV + wind farms + run-of-river hydro; storage = pumped hydro)."""
+    from simulation.scenario import ProfileSpec
+    from simulation.scenario.build import build_scenario
+
+    spec = italy.spec.model_copy(update={"profiles": ProfileSpec(source="synthetic")})
+    scenario = build_scenario(spec)
+    c = italy.counts
+    got = {cat: len(arr) for cat, arr in scenario.devices.items()}
+    assert got["variable_res"] == c["pv"] + c["wind_farm"] + c["run_of_river_hydro"]
+    assert got["ev"] == c["ev"]
+    assert got["shiftable_load"] == c["wet_appliance"]
+    assert got["tcl"] == c["heat_pump"]
+    assert got["curtailable_load"] == c["street_light"]
+    assert got["chp"] == c["large_chp"]
+    assert got["conventional"] == c["conventional"]
+    assert got["storage"] == c["pumped_hydro"]
+    assert isinstance(scenario.devices["ev"].params["p_max_kw"], np.ndarray)
+
+
+def test_detailed_grids_are_the_highest_dg_and_flexibility_nodes(italy) -> None:  # type: ignore[no-untyped-def]
+    """Score = DG MW / mean + flexible MW / mean (seed: chosen by installed DG and flexibility); the
+    detailed grid's score is at least every copper-plate node's (recomputed here from the groups)."""
+    kw = {"pv": 23.0, "run_of_river_hydro": 2000.0, "ev": 7.4, "heat_pump": 3.5, "wet_appliance": 1.75,
+          "street_light": 6.0}
+    dg: dict[str, float] = dict.fromkeys(italy.spec.area_ids, 0.0)
+    flex: dict[str, float] = dict.fromkeys(italy.spec.area_ids, 0.0)
+    for g in italy.spec.device_groups:
+        kind = g.group_id.rsplit("-", 1)[-1]
+        if g.area in dg and kind in kw:
+            target = dg if kind in ("pv", "run_of_river_hydro") else flex
+            target[g.area] += g.count * kw[kind] / 1000.0
+    mdg = np.mean(list(dg.values()))
+    mfl = np.mean(list(flex.values()))
+    score = {a: dg[a] / mdg + flex[a] / mfl for a in dg}
+    detailed = italy.spec.feeders[0].feeder_id
+    assert score[detailed] >= max(score[c.node_id] for c in italy.spec.copper_plate_nodes) - 1e-9
+
+
+def test_same_seed_same_scenario_other_seed_other(tmp_path: Path) -> None:
+    """Reproducible by seed: identical spec JSON for the same seed, different allocation for another."""
+    a = generate_scenario("denmark-like", tmp_path / "a", seed=3, scale=0.05)
+    b = generate_scenario("denmark-like", tmp_path / "b", seed=3, scale=0.05)
+    c = generate_scenario("denmark-like", tmp_path / "c", seed=4, scale=0.05)
+
+    def strip(spec):  # type: ignore[no-untyped-def]
+        data = spec.model_dump(mode="json")
+        data["transmission"]["grid_file"] = None
+        for f in data["feeders"]:
+            f["grid_file"] = None
+        return json.dumps(data, sort_keys=True)
+
+    assert strip(a.spec) == strip(b.spec)
+    assert strip(a.spec) != strip(c.spec)
+    assert (tmp_path / "a").joinpath(a.files[0].name).read_text() == (tmp_path / "b").joinpath(
+        b.files[0].name).read_text()
+
+
+def test_reduction_preserves_the_full_cases_power_flow() -> None:
+    """Flow-preserving cut of case89pegase to 40 buses: the reduced grid's AC power flow gives the full
+    case's voltages at every kept bus (reference: pandapower AC power flow of the full case; tol 1e-8 p.u.)."""
+    import pandapower.networks as pn
+
+    net, report = reduce_transmission(pn.case89pegase(), 40, "case89pegase")
+    assert len(net.bus) == 40
+    assert report.max_vm_deviation_pu < 1e-8
+    assert report.boundary_equivalents > 0
+
+
+def test_extension_adds_loaded_radial_buses_and_keeps_total_load() -> None:
+    """Extending case89pegase to 95 buses adds 6 buses, each with a load; the total load is unchanged
+    (moved, not created; tolerance 1e-9 MW)."""
+    import pandapower.networks as pn
+
+    base = pn.case89pegase()
+    total = float(base.load.p_mw.sum())
+    net, report = extend_transmission(base, 95, np.random.default_rng(1), "case89pegase")
+    assert len(net.bus) == 95
+    assert report.method.startswith("extended")
+    assert abs(float(net.load.p_mw.sum()) - total) < 1e-9
+    assert net.load.bus.nunique() >= base.load.bus.nunique()
+
+
+def test_bad_preset_and_scale_raise_scenario_error(tmp_path: Path) -> None:
+    """Unknown preset and a non-positive scale: ScenarioError naming the preset / the field."""
+    with pytest.raises(ScenarioError, match="preset 'atlantis'"):
+        generate_scenario("atlantis", tmp_path)
+    with pytest.raises(ScenarioError, match="field scale"):
+        generate_scenario("italy-2030", tmp_path, scale=0.0)
