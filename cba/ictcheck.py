@@ -134,6 +134,9 @@ class MessageTypeRow(_Row):
     event_id: str = Field(description="Id of the SGAM interaction event it realises; empty: none.")
     n_messages: int = Field(ge=0, description="Messages of this type over the run, count.")
     bytes_total: int = Field(ge=0, description="Bytes of this type over the run, B.")
+    hint: str = Field(
+        default="", description="For a type with no event: the nearest events of the model, in words."
+    )
 
 
 class UnseenEventRow(_Row):
@@ -159,6 +162,8 @@ class EventCheckRow(_Row):
     n_messages: int = Field(ge=0, description="Messages exchanged over the run, count.")
     stated_messages_per_h: float = Field(ge=0, description="Messages per hour the model states, 1/h.")
     measured_messages_per_h: float = Field(ge=0, description="Messages per hour simulated, 1/h.")
+    stated_bytes_per_h: float = Field(ge=0, description="Data volume per hour the model states, B/h.")
+    measured_bytes_per_h: float = Field(ge=0, description="Data volume per hour simulated, B/h.")
     stated_payload_bytes: int = Field(ge=0, description="Payload of one message the model states, B.")
     payload_mean_bytes: float | None = Field(description="Mean simulated payload, B (empty: no message).")
     payload_p95_bytes: float | None = Field(description="95th percentile of simulated payload, B.")
@@ -288,6 +293,25 @@ def as_db_url(results: str | Path) -> str:
     return f"sqlite:///{Path(text).resolve()}"
 
 
+def _same_scenario(run_spec_json: Any, study: Study) -> bool:
+    """True when a run's stored scenario, read with today's schema, equals the study's scenario.
+
+    The fingerprint hashes the scenario's JSON, so a field added to ``ScenarioSpec`` after the run (with a
+    default) changes it although the scenario simulated is the same; comparing the validated specs is
+    robust to that and still tells another study apart.
+    """
+    from pydantic import ValidationError
+
+    from simulation.scenario import ScenarioSpec
+
+    if not isinstance(run_spec_json, str) or not run_spec_json:
+        return False
+    try:
+        return ScenarioSpec.model_validate_json(run_spec_json) == study.scenario
+    except ValidationError:
+        return False
+
+
 def read_scheme_logs(study: Study, db_url: str) -> tuple[dict[str, SchemeLog], str]:
     """The latest run of each scheme of this study in the results database, and the redacted URL.
 
@@ -320,7 +344,7 @@ def read_scheme_logs(study: Study, db_url: str) -> tuple[dict[str, SchemeLog], s
     if callable(study_fp):  # the lead may store a whole-study fingerprint instead of the scenario's
         accepted.add(str(study_fp(study)))
     # A run belongs to this study when its fingerprint is one of ours or it simulated the same scenario.
-    mine = [r for r in runs if r["fingerprint"] in accepted or r.get("spec_json") == spec_json]
+    mine = [r for r in runs if r["fingerprint"] in accepted or _same_scenario(r.get("spec_json"), study)]
     if not mine:
         other = sorted({str(r["fingerprint"])[:12] for r in runs})
         raise ResultsDatabaseError(
@@ -433,6 +457,40 @@ def map_message_types(
                 best, best_score = e.id, s + r
         out[key] = best
     return out
+
+
+def unmatched_hint(
+    model: SgamModel, scheme: str, key: tuple[str, str, str], options: IctCheckOptions | None = None
+) -> str:
+    """Why a message type maps to no event, in words: the nearest events of the model.
+
+    Nearest = an event of *another* scheme with the same actors and information object (the flow exists,
+    the scheme lacks it), else an event of this scheme carrying the same object between other actors.
+    """
+    opts = options or IctCheckOptions()
+    role_aliases = {**DEFAULT_ROLE_ALIASES, **{_norm(k): v for k, v in opts.role_aliases.items()}}
+    io_aliases = {
+        **DEFAULT_INFORMATION_OBJECT_ALIASES,
+        **{_norm(k): v for k, v in opts.information_object_aliases.items()},
+    }
+    sender, receiver, io_name = key
+    io = _io_id(model, io_name, io_aliases)
+    if io not in model.index("information_objects"):
+        return f"the model has no information object '{io_name}'"
+    same_flow = [
+        e for e in model.events
+        if e.information_object_id == io
+        and _actor_score(model, e.producer_id, sender, role_aliases)
+        and _actor_score(model, e.receiver_id, receiver, role_aliases)
+    ]
+    if same_flow:
+        return "; ".join(f"event {e.id} has this flow in {', '.join(e.schemes)}, not in {scheme}"
+                         for e in same_flow)
+    same_io = [e for e in model.events if scheme in e.schemes and e.information_object_id == io]
+    if same_io:
+        return "; ".join(f"in {scheme} event {e.id} carries '{io}' from {e.producer_id} to {e.receiver_id}"
+                         for e in same_io)
+    return f"no event of {scheme} carries '{io}' and none has this sender and receiver"
 
 
 # ------------------------------------------------------------------------------------------- statistics
@@ -627,6 +685,7 @@ def ict_check(study: Study, db_url: str | Path, options: IctCheckOptions | None 
                 MessageTypeRow(
                     scheme=scheme, sender_role=key[0], receiver_role=key[1], information_object=key[2],
                     event_id=mapping[key], n_messages=n, bytes_total=b,
+                    hint="" if mapping[key] else unmatched_hint(model, scheme, key, opts),
                 )
             )
         stats = _event_stats(log, mapping, interval_min)
@@ -773,6 +832,7 @@ def _event_row(
         scheme=scheme, event_id=e.id, producer_id=e.producer_id, receiver_id=e.receiver_id,
         information_object_id=e.information_object_id, link_id=e.link_id, instances=instances,
         stated_messages_per_h=stated_per_h, stated_payload_bytes=stated_payload,
+        stated_bytes_per_h=stated_per_h * stated_payload,
         stated_load_kbps_per_endpoint=stated_load, max_latency_ms=req.max_latency_ms,
         technology_id=tech.id if tech else "", technology_latency_ms=tech.latency_ms if tech else None,
         link_peak_load_kbps_per_endpoint=link_peak_kbps, link_capacity_kbps=capacity,
@@ -783,7 +843,8 @@ def _event_row(
     )
     if st is None:
         return EventCheckRow(
-            **common, n_messages=0, measured_messages_per_h=0.0, payload_mean_bytes=None,
+            **common, n_messages=0, measured_messages_per_h=0.0, measured_bytes_per_h=0.0,
+            payload_mean_bytes=None,
             payload_p95_bytes=None, payload_max_bytes=None, peak_data_rate_kbps=0.0,
             peak_data_rate_kbps_per_endpoint=0.0, busiest_interval_start_min=None, late_share_frac=0.0,
             verdict="not_observed",
@@ -818,7 +879,14 @@ def _event_row(
             f"link {e.link_id} peak {_fmt(link_peak_kbps)} kbit/s per endpoint > {_fmt(capacity or 0)} "
             f"kbit/s of {tech.id if tech else ''}"
         )
-    cheaper = pv_measured is not None and pv_measured < pv_stated * (1 - 1e-9) - 1e-6
+    # Over-specified means a *cheaper technology* serves the measured traffic; a lower traffic-volume
+    # charge on the same technology does not change the design.
+    cheaper = (
+        pv_measured is not None
+        and mm.chosen is not None
+        and mm.chosen.technology_id != common["technology_id"]
+        and pv_measured < pv_stated * (1 - 1e-9) - 1e-6
+    )
     tech_note = (
         f"; re-matched on measured figures: {common['technology_id'] or '-'} -> "
         f"{common['measured_technology_id'] or 'none serves'}"
@@ -832,10 +900,11 @@ def _event_row(
         verdict = "consistent"
         reasons = (
             "measured rate and payload within tolerance" if not over
-            else "; ".join(over) + ", but no cheaper technology serves the link"
+            else "; ".join(over) + ", but the same technology still serves the link"
         ) + tech_note
     return EventCheckRow(
-        **common, n_messages=st.n, measured_messages_per_h=measured_per_h, payload_mean_bytes=st.mean,
+        **common, n_messages=st.n, measured_messages_per_h=measured_per_h,
+        measured_bytes_per_h=st.bytes_total / duration_h, payload_mean_bytes=st.mean,
         payload_p95_bytes=p95, payload_max_bytes=st.max, peak_data_rate_kbps=peak,
         peak_data_rate_kbps_per_endpoint=peak / endpoints if endpoints else 0.0,
         busiest_interval_start_min=k_max * interval_s / 60.0, late_share_frac=min(1.0, late),
