@@ -12,7 +12,6 @@ docs/ict-check.md.)
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
