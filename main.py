@@ -31,6 +31,7 @@ PLUGIN_CLI_MODULES: tuple[str, ...] = (
     "simulation.scale_cli",
     "sgam.cli",
     "cba.cli",
+    "cba.ict_cli",
     "cba.ictcheck_cli",
     "cba.sweep_cli",
 )
