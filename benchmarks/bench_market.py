@@ -1,0 +1,305 @@
+"""Market-layer benchmarks (figures in BENCHMARKS.md, section "Market layer (issue 3)").
+
+    python benchmarks/bench_market.py pypsa      # DC clearing of case1354pegase vs PyPSA (linopy + HiGHS)
+    python benchmarks/bench_market.py italy      # common-market clearing at the Italian scenario's scale
+    python benchmarks/bench_market.py clarabel   # SOCP accuracy of the tangent cuts vs Clarabel (cvxpy)
+    python benchmarks/bench_market.py scip       # HiGHS + cuts vs SCIP (native MISOCP) on feeder cases
+
+Needs the ``bench`` extras (pypsa, cvxpy, clarabel, pyscipopt).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+import time
+import warnings
+
+import numpy as np
+
+warnings.filterwarnings("ignore")
+
+from simulation.market import (  # noqa: E402
+    Bid,
+    BidTable,
+    ClearingOptions,
+    DistributionGrid,
+    MarketCase,
+    MarketSession,
+    MarketTiming,
+    TransmissionGrid,
+    clear,
+)
+
+T = 6
+
+
+def _pegase_case(name: str = "case1354pegase", n_bids: int = 3000, seed: int = 0) -> MarketCase:
+    import pandapower.networks as pn
+
+    net = getattr(pn, name)()
+    tg = TransmissionGrid.from_pandapower(net)
+    # base flows of the scheduled state; ratings raised to 110 % of them where the data would
+    # otherwise start overloaded, so that the clearing is congested by the activations, not the data
+    th_flow = _dc_flows(tg)
+    tg.branch_rating_mw = np.maximum(tg.branch_rating_mw, 1.1 * np.abs(th_flow))
+    rng = np.random.default_rng(seed)
+    nodes = rng.integers(0, tg.n_nodes, n_bids)
+    up = rng.random(n_bids) < 0.6
+    q = rng.uniform(1, 30, n_bids)
+    p = np.where(up, rng.uniform(20, 120, n_bids), rng.uniform(-40, 20, n_bids))
+    attrs = {"bid_id": [f"b{i}" for i in range(n_bids)], "node": [tg.node_ids[i] for i in nodes],
+             "direction": np.where(up, "up", "down")}
+    bids = BidTable.from_columns(attrs, np.repeat(q[:, None], T, 1), np.repeat(p[:, None], T, 1))
+    need_nodes = rng.choice(tg.n_nodes, 60, replace=False)
+    prof = np.array([1.0, 0.8, 0.5, 0.2, -0.2, -0.5])
+    needs = {tg.node_ids[i]: (prof * rng.uniform(5, 40)).tolist() for i in need_nodes}
+    return MarketCase(tg, bids, needs, timing=MarketTiming(horizon_steps=T), name=name)
+
+
+def _dc_flows(tg: TransmissionGrid) -> np.ndarray:
+    import scipy.sparse as sp
+    import scipy.sparse.linalg as spl
+
+    n, nb = tg.n_nodes, tg.n_branches
+    A = sp.csr_matrix((np.r_[np.ones(nb), -np.ones(nb)], (np.r_[np.arange(nb), np.arange(nb)],
+                                                          np.r_[tg.branch_from, tg.branch_to])), shape=(nb, n))
+    B = (A.T @ sp.diags(tg.base_mva * tg.branch_b_pu) @ A).tocsc()
+    keep = np.setdiff1d(np.arange(n), [tg.ref_node])
+    th = np.zeros(n)
+    th[keep] = spl.spsolve(B[keep][:, keep], tg.base_injection_mw[keep])
+    return (tg.base_mva * tg.branch_b_pu) * (th[tg.branch_from] - th[tg.branch_to])
+
+
+def _pypsa_network(case: MarketCase):  # type: ignore[no-untyped-def]
+    import pandas as pd
+    import pypsa
+
+    tg = case.transmission
+    n = pypsa.Network()
+    n.set_snapshots(range(T))
+    n.add("Bus", tg.node_ids, v_nom=1.0)
+    ids = [f"l{i}" for i in range(tg.n_branches)]
+    n.add("Line", ids, bus0=[tg.node_ids[i] for i in tg.branch_from], bus1=[tg.node_ids[i] for i in tg.branch_to],
+          x=1.0 / (tg.branch_b_pu * tg.base_mva), r=0.0,
+          s_nom=np.where(np.isfinite(tg.branch_rating_mw), tg.branch_rating_mw, 1e7))
+    bt = case.bids
+    up = bt.direction > 0
+    q = bt.quantity_mw[:, 0]
+    price = bt.price_eur_per_mwh[:, 0]
+    n.add("Generator", list(bt.bid_id), bus=list(bt.node), p_nom=q, marginal_cost=np.where(up, price, -price),
+          p_min_pu=np.where(up, 0.0, -1.0), p_max_pu=np.where(up, 1.0, 0.0))
+    pen = case.slack_penalty_eur_per_mwh
+    n.add("Generator", [f"su_{b}" for b in tg.node_ids], bus=tg.node_ids, p_nom=1e5, marginal_cost=pen)
+    n.add("Generator", [f"sd_{b}" for b in tg.node_ids], bus=tg.node_ids, p_nom=1e5, marginal_cost=-pen,
+          p_min_pu=-1.0, p_max_pu=0.0)
+    need = np.zeros((tg.n_nodes, T))
+    idx = tg.node_index()
+    for nd, v in case.needs_mw.items():
+        need[idx[nd]] += v
+    load = need - tg.base_injection(T)
+    n.add("Load", [f"ld_{b}" for b in tg.node_ids], bus=tg.node_ids)
+    n.loads_t.p_set = pd.DataFrame(load.T, index=n.snapshots, columns=[f"ld_{b}" for b in tg.node_ids])
+    return n
+
+
+def bench_pypsa(repeats: int = 3) -> dict:
+    import pypsa  # noqa: F401
+
+    case = _pegase_case()
+    opts = ClearingOptions(compute_prices=False)
+    ours, theirs = [], []
+    res = None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        res = clear(case, "CM", opts)
+        ours.append(time.perf_counter() - t0)
+        n = _pypsa_network(case)
+        t0 = time.perf_counter()
+        n.optimize(solver_name="highs", solver_options={"output_flag": False})
+        theirs.append(time.perf_counter() - t0)
+    obj_p = float(n.objective) * case.timing.dt_h
+    # our objective includes dt; PyPSA weights snapshots by 1 h: compare per-hour cost
+    ours_obj = res.objective_eur
+    t0 = time.perf_counter()
+    priced = clear(case, "CM")
+    priced_t = time.perf_counter() - t0
+    return {
+        "case": "case1354pegase", "bids": case.bids.n_bids, "steps": T, "n_variables": res.n_variables,
+        "ours_s": float(np.median(ours)), "pypsa_s": float(np.median(theirs)),
+        "ratio": float(np.median(ours) / np.median(theirs)),
+        "ours_build_s": res.build_time_s, "ours_solve_s": res.solve_time_s, "ours_extract_s": res.extract_time_s,
+        "objective_ours_eur": ours_obj, "objective_pypsa_eur": obj_p,
+        "rel_diff": abs(ours_obj - obj_p) / max(abs(obj_p), 1e-9),
+        "ours_with_prices_s": priced_t,
+    }
+
+
+def _italy_case(n_t: str = "case2869pegase", n_grids: int = 50, n_bids: int = 12000, seed: int = 1) -> MarketCase:
+    import pandapower.networks as pn
+
+    base = _pegase_case(n_t, n_bids=0, seed=seed)
+    tg = base.transmission
+    rng = np.random.default_rng(seed)
+    feeder = pn.case33bw()
+    hosts = rng.choice(tg.n_nodes, n_grids, replace=False)
+    grids = []
+    for g in range(n_grids):
+        dg = DistributionGrid.from_pandapower(feeder, f"d{g}", interface_node=tg.node_ids[hosts[g]])
+        scale = rng.uniform(0.6, 1.2)
+        dg = dg.with_base(dg.base_p_mw * scale, dg.base_q_mvar * scale)
+        grids.append(dg)
+    n_d = n_bids // 3
+    n_tb = n_bids - n_d
+    t_nodes = rng.integers(0, tg.n_nodes, n_tb)
+    g_of = rng.integers(0, n_grids, n_d)
+    d_rows = rng.integers(1, 33, n_d)
+    node = [tg.node_ids[i] for i in t_nodes] + [f"d{g}:{r}" for g, r in zip(g_of, d_rows, strict=True)]
+    up = rng.random(n_bids) < 0.6
+    q = np.r_[rng.uniform(1, 30, n_tb), rng.uniform(0.005, 0.05, n_d)]
+    p = np.where(up, rng.uniform(20, 120, n_bids), rng.uniform(-40, 20, n_bids))
+    attrs = {"bid_id": [f"b{i}" for i in range(n_bids)], "node": node, "direction": np.where(up, "up", "down")}
+    bids = BidTable.from_columns(attrs, np.repeat(q[:, None], T, 1), np.repeat(p[:, None], T, 1))
+    return MarketCase(tg, bids, base.needs_mw, distribution=grids, timing=MarketTiming(horizon_steps=T), name="italy-scale")
+
+
+def bench_italy() -> dict:
+    case = _italy_case()
+    t0 = time.perf_counter()
+    session = MarketSession(copy.deepcopy(case), "CM")
+    first = session.clear()
+    first_wall = time.perf_counter() - t0
+    rng = np.random.default_rng(5)
+    needs = {k: (np.roll(np.asarray(v), -1) * rng.uniform(0.9, 1.1)).tolist() for k, v in case.needs_mw.items()}
+    t0 = time.perf_counter()
+    session.update(needs_mw=needs)
+    second = session.clear()
+    second_wall = time.perf_counter() - t0
+    return {
+        "transmission_nodes": case.transmission.n_nodes, "distribution_grids": len(case.distribution),
+        "distribution_nodes": sum(d.n_nodes for d in case.distribution), "bids": case.bids.n_bids, "steps": T,
+        "n_variables": first.n_variables, "first_wall_s": first_wall, "first_build_s": first.build_time_s,
+        "first_solve_s": first.solve_time_s, "first_extract_s": first.extract_time_s, "cut_rounds": first.cut_rounds,
+        "max_cone_violation": first.max_cone_violation, "reclear_wall_s": second_wall,
+        "reclear_solve_s": second.solve_time_s, "reclear_cut_rounds": second.cut_rounds,
+        "objective_eur": first.objective_eur, "slack_mwh": first.slack_energy_mwh,
+    }
+
+
+def _feeder_case(n_bids: int = 50, seed: int = 3, fok: bool = False, n_grids: int = 1) -> MarketCase:
+    import pandapower.networks as pn
+
+    net = pn.case33bw()
+    tg = TransmissionGrid.from_lines(["T0", "T1"], [("T0", "T1", 0.05, 200.0)])
+    grids = [DistributionGrid.from_pandapower(net, f"d{g}", interface_node="T1") for g in range(n_grids)]
+    rng = np.random.default_rng(seed)
+    bids = []
+    for g in range(n_grids):
+        for k in range(n_bids):
+            j = int(rng.integers(1, 33))
+            d = "up" if rng.random() < 0.7 else "down"
+            bids.append(Bid.simple(f"g{g}b{k}", f"d{g}:{j}", d, float(rng.uniform(0.02, 0.12)),
+                                   float(rng.uniform(15, 45) if d == "up" else rng.uniform(-10, 10)), n_steps=T,
+                                   fill_or_kill=bool(fok and k % 3 == 0)))
+    bids += [Bid.simple("tA", "T0", "up", 50, 50, n_steps=T), Bid.simple("tD", "T0", "down", 50, -15, n_steps=T)]
+    needs = {"T1": [3.0 * n_grids, 2.0 * n_grids, 1.0, 0.0, -0.5, 1.5]}
+    return MarketCase(tg, BidTable.from_bids(bids, T), needs, distribution=grids, timing=MarketTiming(horizon_steps=T))
+
+
+def _clarabel_objective(case: MarketCase) -> float:
+    """The same continuous clearing model compiled to standard form, cones added exactly, solved by
+    Clarabel through cvxpy."""
+    import cvxpy as cp
+    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+    from simulation.market.clearing import _central_problem, _participating, _prepare
+    from simulation.market.model import build_model
+
+    prep = _prepare(case)
+    prob = _central_problem(prep, "CM", _participating(prep, "CM"), "oracle")
+    m = build_model(prob)
+    repn = LinearStandardFormCompiler().write(m, mixed_form=True)
+    cols = {id(v): i for i, v in enumerate(repn.columns)}
+    x = cp.Variable(len(repn.columns))
+    cons = []
+    A = repn.A.tocsr()
+    sense = np.array([r[1] for r in repn.rows])
+    for s in (-1, 0, 1):
+        sel = np.flatnonzero(sense == s)
+        if not len(sel):
+            continue
+        lhs = A[sel] @ x
+        if s == 0:
+            cons.append(lhs == repn.rhs[sel])
+        elif s == 1:  # bound_type 1: upper bound (<=), -1: lower bound (>=)
+            cons.append(lhs <= repn.rhs[sel])
+        else:
+            cons.append(lhs >= repn.rhs[sel])
+    lb = np.array([v.lb if v.lb is not None else -np.inf for v in repn.columns], dtype=float)
+    ub = np.array([v.ub if v.ub is not None else np.inf for v in repn.columns], dtype=float)
+    fl, fu = np.isfinite(lb), np.isfinite(ub)
+    cons += [x[np.flatnonzero(fl)] >= lb[fl], x[np.flatnonzero(fu)] <= ub[fu]]
+    fr = m._d["from"]
+    vfix = {}
+    for j in range(m._d["n_nodes"]):
+        for t in range(T):
+            if m.v[j, t].fixed:
+                vfix[(j, t)] = m.v[j, t].value
+    def col(var):  # noqa: ANN001, ANN202
+        return x[cols[id(var)]] if id(var) in cols else None
+    for k in range(m._d["n_br"]):
+        for t in range(T):
+            P, Q, L = col(m.P[k, t]), col(m.Q[k, t]), col(m.l[k, t])
+            vv = m.v[int(fr[k]), t]
+            V = vfix[(int(fr[k]), t)] if vv.fixed else col(vv)
+            cons.append(cp.SOC(V + L, cp.hstack([2 * P, 2 * Q, V - L])))
+    c = np.asarray(repn.c.todense()).ravel()
+    obj = cp.Minimize(c @ x + float(np.asarray(repn.c_offset).ravel()[0]))
+    pr = cp.Problem(obj, cons)
+    pr.solve(solver=cp.CLARABEL)
+    return float(pr.value)
+
+
+def bench_clarabel() -> dict:
+    import pyomo.environ as pyo
+
+    from simulation.market.clearing import _central_problem, _participating, _prepare
+    from simulation.market.model import build_model
+    from simulation.market.solve import solve_problem
+
+    case = _feeder_case()
+    prep = _prepare(case)
+    prob = _central_problem(prep, "CM", _participating(prep, "CM"), "cuts")
+    m = build_model(prob)
+    t0 = time.perf_counter()
+    sol = solve_problem(m, prob, ClearingOptions(compute_prices=False))
+    ours_t = time.perf_counter() - t0
+    ours = float(pyo.value(m.obj))
+    t0 = time.perf_counter()
+    ref = _clarabel_objective(case)
+    ref_t = time.perf_counter() - t0
+    return {"case": "case33bw, 6 steps, 52 bids", "objective_cuts": ours, "objective_clarabel": ref,
+            "rel_diff": abs(ours - ref) / abs(ref), "cut_rounds": sol.cut_rounds,
+            "max_cone_violation": sol.max_cone_violation, "cuts_s": ours_t, "clarabel_s": ref_t}
+
+
+def bench_scip() -> dict:
+    out = {}
+    for label, kw in (("1 feeder, continuous", {}), ("1 feeder, 1/3 fill-or-kill", {"fok": True}),
+                      ("4 feeders, 1/3 fill-or-kill", {"fok": True, "n_grids": 4})):
+        case = _feeder_case(**kw)
+        row = {}
+        for solver in ("highs", "scip"):
+            t0 = time.perf_counter()
+            r = clear(case, "CM", ClearingOptions(solver=solver, mip_rel_gap=1e-5, compute_prices=False))
+            row[solver] = {"wall_s": time.perf_counter() - t0, "objective": r.objective_eur, "binaries": r.n_binaries}
+        out[label] = row
+    return out
+
+
+if __name__ == "__main__":
+    which = sys.argv[1:] or ["pypsa", "clarabel", "scip", "italy"]
+    funcs = {"pypsa": bench_pypsa, "italy": bench_italy, "clarabel": bench_clarabel, "scip": bench_scip}
+    for w in which:
+        print(w, json.dumps(funcs[w](), indent=1, default=float), flush=True)
