@@ -298,11 +298,11 @@ def run_cba(
                 f"technology meeting their requirements ({', '.join(r.unserved_events[:5])}); its ICT cost "
                 "is understated"
             )
-    for k in kpis:
-        if abs(k.duration_h - 24.0) > 1e-9:
-            warnings.append(
-                f"scheme {k.scheme}, day {k.day}: simulated {k.duration_h:g} h, scaled to 24 h per day"
-            )
+    partial = [f"{k.scheme}/{k.day} ({k.duration_h:g} h)" for k in kpis if abs(k.duration_h - 24.0) > 1e-9]
+    if partial:
+        warnings.append(
+            "KPIs simulated over other than 24 h were scaled to a full day: " + ", ".join(partial)
+        )
     return CbaResult(
         reference_scheme=params.reference_scheme,
         discount_rate=params.discount_rate,

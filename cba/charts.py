@@ -73,7 +73,7 @@ def cash_flow_chart(result: CbaResult, path: Path) -> Path:
         , fontsize=10,
     )
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper left", fontsize=9)
+    ax.legend(loc="best", fontsize=9)
     fig.tight_layout()
     return _save(fig, path)
 

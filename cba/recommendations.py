@@ -159,10 +159,20 @@ def _section_ranking(doc: Document, params: CbaParameters, result: CbaResult) ->
     )
     p_first = mc.scheme(leader).prob_rank_first
     p_neg = mc.scheme(leader).prob_npv_negative
-    if leader == ref or lead.npv_eur <= 0:
+    alternatives = [s for s in result.ranking if s != ref]
+    subject = result.scheme(alternatives[0]) if leader == ref and alternatives else lead
+    if leader == ref and alternatives:
         doc.para(
-            f"No scheme improves on the reference: the highest NPV {basis} is {_name(leader)}'s "
-            f"{_meur(lead.npv_eur)}. On these figures the draft recommends keeping {_name(ref)}."
+            f"No scheme improves on the reference {_name(ref)} {basis}: the best alternative, "
+            f"{_name(subject.scheme)}, has an NPV of {_meur(subject.npv_eur)} (benefit-cost ratio "
+            f"{_num(subject.bcr)}); its benefits of {_meur(subject.pv_benefits_eur)} in present value do not "
+            f"cover its ICT costs of {_meur(subject.pv_costs_eur)}. On these figures the draft recommends "
+            f"keeping {_name(ref)}."
+        )
+    elif lead.npv_eur <= 0:
+        doc.para(
+            f"No scheme has a positive NPV {basis}; the least negative is {_name(leader)} with "
+            f"{_meur(lead.npv_eur)}."
         )
     else:
         doc.para(
@@ -187,9 +197,9 @@ def _section_ranking(doc: Document, params: CbaParameters, result: CbaResult) ->
             f"{_pct(mc.scheme(runner).prob_rank_first)} of the samples"
         )
     doc.para(text + ".")
-    top_benefits = sorted(lead.annual_benefits_eur_per_year.items(), key=lambda kv: -abs(kv[1]))[:3]
+    top_benefits = sorted(subject.annual_benefits_eur_per_year.items(), key=lambda kv: -abs(kv[1]))[:3]
     doc.para(
-        f"Where {leader}'s benefit comes from (yearly, base-year prices): "
+        f"Where {subject.scheme}'s benefit comes from (yearly, base-year prices): "
         + "; ".join(f"{_lower_first(BENEFIT_LABELS[c])} {_meur(v)}/a" for c, v in top_benefits)
         + "."
     )

@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -170,11 +170,13 @@ def search_domain(params: CbaParameters, name: str) -> tuple[float, float]:
     return 0.0, 10.0 * max(top, 1.0)
 
 
-def _bisect(func: object, lo: float, hi: float, f_lo: float, iterations: int = 100) -> float:
-    f = func  # callable float -> float
+def _bisect(
+    func: Callable[[float], float], lo: float, hi: float, f_lo: float, iterations: int = 100
+) -> float:
+    """Root of ``func`` in ``[lo, hi]`` where ``func(lo) = f_lo`` and ``func(hi)`` differ in sign."""
     for _ in range(iterations):
         mid = 0.5 * (lo + hi)
-        f_mid = f(mid)  # type: ignore[operator]
+        f_mid = func(mid)
         if f_mid == 0.0:
             return mid
         if (f_mid < 0) == (f_lo < 0):
@@ -187,7 +189,7 @@ def _bisect(func: object, lo: float, hi: float, f_lo: float, iterations: int = 1
 
 
 def _nearest_root(
-    grid: FloatArray, values: FloatArray, base: float, func: object
+    grid: FloatArray, values: FloatArray, base: float, func: Callable[[float], float]
 ) -> float | None:
     """Root of ``func`` nearest to ``base`` from the sign changes of ``values`` on ``grid``."""
     sign = np.sign(values)
