@@ -17,8 +17,15 @@ from simulation.generator import generate_scenario, spec_device_counts
 from simulation.generator.transmission import BOUNDARY_LOAD_NAME, extend_transmission, reduce_transmission
 
 SEED_COUNTS = {  # the seed document, literally
-    "pv": 655_323, "wind_farm": 31, "large_chp": 20, "run_of_river_hydro": 1_833, "conventional": 308,
-    "pumped_hydro": 13, "ev": 212_704, "wet_appliance": 1_489_193, "heat_pump": 68_481,
+    "pv": 655_323,
+    "wind_farm": 31,
+    "large_chp": 20,
+    "run_of_river_hydro": 1_833,
+    "conventional": 308,
+    "pumped_hydro": 13,
+    "ev": 212_704,
+    "wet_appliance": 1_489_193,
+    "heat_pump": 68_481,
     "street_light": 33_783,
 }
 SCALE = 0.02
@@ -57,7 +64,8 @@ def test_every_distribution_node_has_noncontrollable_load(italy) -> None:  # typ
     tnet = load_grid_file(italy.spec.transmission.grid_file)
     real = tnet.load[(tnet.load.name != BOUNDARY_LOAD_NAME) & (tnet.load.p_mw > 0)]
     hosting = {cp.interface_bus for cp in italy.spec.copper_plate_nodes} | {
-        f.interface_bus for f in italy.spec.feeders}
+        f.interface_bus for f in italy.spec.feeders
+    }
     assert len(real) > 0
     assert not set(real.bus) & hosting  # the load of hosting buses moved into the distribution nodes
 
@@ -86,8 +94,14 @@ def test_built_device_arrays_match_counts(italy) -> None:  # type: ignore[no-unt
 def test_detailed_grids_are_the_highest_dg_and_flexibility_nodes(italy) -> None:  # type: ignore[no-untyped-def]
     """Score = DG MW / mean + flexible MW / mean (seed: chosen by installed DG and flexibility); the
     detailed grid's score is at least every copper-plate node's (recomputed here from the groups)."""
-    kw = {"pv": 23.0, "run_of_river_hydro": 2000.0, "ev": 7.4, "heat_pump": 3.5, "wet_appliance": 1.75,
-          "street_light": 6.0}
+    kw = {
+        "pv": 23.0,
+        "run_of_river_hydro": 2000.0,
+        "ev": 7.4,
+        "heat_pump": 3.5,
+        "wet_appliance": 1.75,
+        "street_light": 6.0,
+    }
     dg: dict[str, float] = dict.fromkeys(italy.spec.area_ids, 0.0)
     flex: dict[str, float] = dict.fromkeys(italy.spec.area_ids, 0.0)
     for g in italy.spec.device_groups:
@@ -118,12 +132,14 @@ def test_same_seed_same_scenario_other_seed_other(tmp_path: Path) -> None:
     assert strip(a.spec) == strip(b.spec)
     assert strip(a.spec) != strip(c.spec)
     assert (tmp_path / "a").joinpath(a.files[0].name).read_text() == (tmp_path / "b").joinpath(
-        b.files[0].name).read_text()
+        b.files[0].name
+    ).read_text()
 
 
 def test_reduction_preserves_the_full_cases_power_flow() -> None:
     """Flow-preserving cut of case89pegase to 40 buses: the reduced grid's AC power flow gives the full
-    case's voltages at every kept bus (reference: pandapower AC power flow of the full case; tol 1e-8 p.u.)."""
+    case's voltages at every kept bus (reference: pandapower AC power flow of the full case;
+    tolerance 1e-8 p.u.)."""
     import pandapower.networks as pn
 
     net, report = reduce_transmission(pn.case89pegase(), 40, "case89pegase")

@@ -14,17 +14,21 @@ from simulation.sweep import SweepDay, SweepVariant, plan_sweep, run_sweep
 
 FAKE = "scale_fixtures:fake_simulate"
 DAYS = [SweepDay(day_id="d1", day_of_year=20), SweepDay(day_id="d2", day_of_year=200)]
-VARIANTS = [SweepVariant(variant_id="base"),
-            SweepVariant(variant_id="fe", overrides={"imbalance.forecast_error_std_frac": 0.5})]
+VARIANTS = [
+    SweepVariant(variant_id="base"),
+    SweepVariant(variant_id="fe", overrides={"imbalance.forecast_error_std_frac": 0.5}),
+]
 
 
 def _tiny_spec() -> ScenarioSpec:
     """The default scenario cut to one hour with synthetic profiles (a run takes about a second)."""
     spec = default_scenario_spec()
-    return spec.model_copy(update={
-        "timing": spec.timing.model_copy(update={"duration_h": 1.0}),
-        "profiles": ProfileSpec(source="synthetic"),
-    })
+    return spec.model_copy(
+        update={
+            "timing": spec.timing.model_copy(update={"duration_h": 1.0}),
+            "profiles": ProfileSpec(source="synthetic"),
+        }
+    )
 
 
 def test_plan_is_the_full_grid_with_overrides_applied() -> None:
@@ -37,7 +41,9 @@ def test_plan_is_the_full_grid_with_overrides_applied() -> None:
     assert spec.imbalance.forecast_error_std_frac == 0.5
     assert spec.profiles.day_of_year == 200 and spec.name == "d2"
     with pytest.raises(ScenarioError, match="variant 'bad'.*'imbalance.nope'"):
-        plan_sweep(_tiny_spec(), ["CM"], None, [SweepVariant(variant_id="bad", overrides={"imbalance.nope": 1})])
+        plan_sweep(
+            _tiny_spec(), ["CM"], None, [SweepVariant(variant_id="bad", overrides={"imbalance.nope": 1})]
+        )
 
 
 def test_localcluster_equals_serial_on_the_platform(tmp_path: Path) -> None:
@@ -45,19 +51,28 @@ def test_localcluster_equals_serial_on_the_platform(tmp_path: Path) -> None:
     KPIs as the serial sweep (reference: the serial run; relative tolerance 1e-9)."""
     spec = _tiny_spec()
     serial = run_sweep(spec, ["CMS", "CM"], DAYS, None, db_url=None, workers=0)
-    dask = run_sweep(spec, ["CMS", "CM"], DAYS, None, db_url=f"sqlite:///{tmp_path / 'sweep.sqlite'}", workers=2)
+    dask = run_sweep(
+        spec, ["CMS", "CM"], DAYS, None, db_url=f"sqlite:///{tmp_path / 'sweep.sqlite'}", workers=2
+    )
     assert not serial.failed and not dask.failed
     assert set(serial.kpis) == set(dask.kpis) == {f"{s}|{d.day_id}|base" for s in ("CMS", "CM") for d in DAYS}
     for key, k in serial.kpis.items():
         other = dask.kpis[key]
-        for name in ("activation_cost_eur", "afrr_cost_eur", "afrr_energy_mwh", "losses_mwh", "congestion_hours_h"):
+        for name in (
+            "activation_cost_eur",
+            "afrr_cost_eur",
+            "afrr_energy_mwh",
+            "losses_mwh",
+            "congestion_hours_h",
+        ):
             a, b = getattr(k, name), getattr(other, name)
             assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9), (key, name, a, b)
     from simulation.db import read_runs
 
     runs = read_runs(f"sqlite:///{tmp_path / 'sweep.sqlite'}")
     assert sorted((r["scheme"], r["status"]) for r in runs) == sorted(
-        [("CMS", "completed"), ("CM", "completed")] * 2)
+        [("CMS", "completed"), ("CM", "completed")] * 2
+    )
 
 
 def test_failures_retried_once_and_reported_on_dask(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
