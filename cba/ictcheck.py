@@ -312,6 +312,34 @@ def _same_scenario(run_spec_json: Any, study: Study) -> bool:
         return False
 
 
+def _require_results_tables(db_url: str, label: str) -> None:
+    """Refuse a database without the platform's ``runs`` and ``messages`` tables, without touching it.
+
+    ``simulation.db.make_engine`` creates missing tables; on a file that is not a results database (a
+    wrong path given by the user) that would modify the user's file, so look first with a plain engine.
+    """
+    import sqlalchemy as sa
+
+    from simulation.errors import ResultsDatabaseError
+
+    try:
+        engine = sa.create_engine(db_url)
+    except Exception as exc:  # bad URL, missing driver
+        raise ResultsDatabaseError(f"results database {label}: cannot be opened ({exc})") from exc
+    try:
+        tables = set(sa.inspect(engine).get_table_names())
+    except Exception as exc:  # not a database, unreachable server
+        raise ResultsDatabaseError(f"results database {label}: cannot be opened ({exc})") from exc
+    finally:
+        engine.dispose()
+    missing = {"runs", "messages"} - tables
+    if missing:
+        raise ResultsDatabaseError(
+            f"results database {label}: not a results database of this tool (no table "
+            f"{', '.join(sorted(missing))})"
+        )
+
+
 def read_scheme_logs(study: Study, db_url: str) -> tuple[dict[str, SchemeLog], str]:
     """The latest run of each scheme of this study in the results database, and the redacted URL.
 
@@ -332,6 +360,7 @@ def read_scheme_logs(study: Study, db_url: str) -> tuple[dict[str, SchemeLog], s
     if path is not None and not path.is_file():
         # make_engine would silently create an empty database: refuse first.
         raise ResultsDatabaseError(f"results database {path}: file not found")
+    _require_results_tables(db_url, label)
     runs = simdb.read_runs(db_url)
     if not runs:
         raise ResultsDatabaseError(f"results database {label}: holds no simulation run")

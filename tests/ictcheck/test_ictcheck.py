@@ -171,3 +171,40 @@ def test_missing_file_is_refused_and_not_created(tmp_path: Path) -> None:
     with pytest.raises(ResultsDatabaseError, match=r"nothing\.sqlite: file not found"):
         ict_check(small_study(), path)
     assert not path.exists()
+
+
+def test_a_file_that_is_not_a_results_database_is_refused_untouched(tmp_path: Path) -> None:
+    """A study YAML given as --results, and an SQLite file of another application: ResultsDatabaseError
+    naming the file; the SQLite file keeps exactly its one table (nothing is created in it)."""
+    import sqlite3
+
+    text = tmp_path / "study.yaml"
+    text.write_text("schema_version: 1\n", encoding="utf-8")
+    with pytest.raises(ResultsDatabaseError, match=r"study\.yaml: cannot be opened"):
+        ict_check(small_study(), text)
+    other = tmp_path / "other_app.sqlite"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE notes (x TEXT)")
+    with pytest.raises(ResultsDatabaseError, match=r"other_app\.sqlite: not a results database.*runs"):
+        ict_check(small_study(), other)
+    with sqlite3.connect(other) as conn:
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    assert names == ["notes"]
+
+
+def test_cli_turns_a_cancelled_run_into_one_line_and_exit_code_2(
+    results_db: Callable[..., str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Through ``main.main`` (the lead's entry point, which maps typed errors to exit code 2): a cancelled
+    run gives exit code 2 and one stderr line naming the database file."""
+    import main as entry
+    from cba.study import save_study
+
+    study = small_study()
+    save_study(study, tmp_path / "study.yaml")
+    url = results_db(study, status="cancelled", name="killed.sqlite")
+    argv = ["ict-check", str(tmp_path / "study.yaml"), "--results", url, "--out", str(tmp_path / "o")]
+    code = entry.main(argv)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and "killed.sqlite" in err[0] and "cancelled" in err[0]
