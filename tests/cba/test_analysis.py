@@ -8,11 +8,13 @@ import time
 import numpy as np
 import pytest
 from cba_fixtures import make_ict, make_kpis, make_params
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cba import finance
 from cba.analysis import run_cba
 from cba.benefits import annual_quantities
-from cba.cashflows import NpvModel, ict_schedule
+from cba.cashflows import NpvModel, ict_schedule, scheme_cash_flows
 from cba.errors import CbaError
 from cba.parameters import CbaParameters
 from cba.sensitivity import monte_carlo
@@ -263,3 +265,30 @@ def test_unknown_cost_role_is_named() -> None:
     ict["CM"].lines[0] = ict["CM"].lines[0].model_copy(update={"actor_role": "regulator"})
     with pytest.raises(CbaError, match=r"cba.cost_role_to_actor.*regulator"):
         run_cba(make_params(), make_kpis(), ict, monte_carlo_samples=50)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rate=st.floats(0.0, 0.2), escalation=st.floats(-0.02, 0.08), nominal=st.booleans(),
+    horizon=st.integers(1, 40), full=st.booleans(), benefit=st.floats(0.0, 2.0),
+    capex=st.floats(0.0, 3.0), opex=st.floats(0.0, 3.0), price=st.floats(0.0, 500.0),
+)
+def test_vectorised_npv_equals_yearly_cash_flows(
+    rate: float, escalation: float, nominal: bool, horizon: int, full: bool, benefit: float,
+    capex: float, opex: float, price: float,
+) -> None:
+    """NpvModel (used by tornado, switching values and Monte Carlo) and the yearly cash flows behind
+    the reported NPV agree for any parameters (1e-9 of the PV magnitude)."""
+    params = make_params(
+        discount_rate=rate, escalation_rate=escalation, price_basis="nominal" if nominal else "real",
+        horizon_years=horizon, ict_cost_basis="full" if full else "incremental", benefit_factor=benefit,
+        ict_capex_factor=capex, ict_opex_factor=opex, curtailed_res_price_eur_per_mwh=price,
+    )
+    kpis, ict = make_kpis(), make_ict()
+    q = annual_quantities(params, kpis)
+    schedule = ict_schedule(params, ict, q.schemes)
+    vec = NpvModel(params, q, schedule).npv({}, 1)[0]
+    for si, scheme in enumerate(q.schemes):
+        flows = scheme_cash_flows(params, q, schedule, scheme)
+        scale = float(np.sum(np.abs(flows.benefits) + np.abs(flows.costs))) + 1.0
+        assert vec[si] == pytest.approx(finance.npv(rate, flows.net), abs=1e-9 * scale)

@@ -129,3 +129,22 @@ def test_real_nominal_conversion_round_trip() -> None:
     assert finance.npv(nominal, grown) == pytest.approx(finance.npv(0.04, real), rel=1e-12)
     with pytest.raises(CbaError, match="discount_rate"):
         finance.npv(-1.5, real)
+
+
+@settings(max_examples=300, deadline=None)
+@given(num=st.integers(1, 120), den=st.integers(1, 8), horizon=st.integers(1, 40))
+def test_replacement_schedule_equals_exact_enumeration(num: int, den: int, horizon: int) -> None:
+    """Lifetimes L = num/den: enumerate the purchase times k*L < T exactly with fractions, book each in
+    year floor(kL), and compare counts and the residual share (L*ceil(T/L) - T)/L."""
+    from fractions import Fraction
+
+    life = Fraction(num, den)
+    expected = np.zeros(horizon + 1)
+    k = 0
+    while k * life < horizon:
+        expected[int(k * life)] += 1  # floor for non-negative fractions
+        k += 1
+    last = (k - 1) * life
+    residual = (last + life - horizon) / life
+    np.testing.assert_array_equal(finance.purchase_counts(num / den, horizon), expected)
+    assert finance.residual_fraction(num / den, horizon) == pytest.approx(float(residual), abs=1e-12)
