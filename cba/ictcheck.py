@@ -49,10 +49,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from cba.errors import StudyError
@@ -263,17 +265,23 @@ class IctCheckResult(_Row):
 
 
 # ----------------------------------------------------------------------------------------- reading runs
-class SchemeLog(_Row):
-    """The message log of one run: one row per logged line (several messages of one type at one time)."""
+@dataclass
+class SchemeLog:
+    """The message log of one run as a table: one row per logged line (several messages of one type at
+    one time). Columns: ``time_min`` (from the run start, min), ``sender_role``, ``receiver_role``,
+    ``information_object``, ``n_messages`` (count), ``bytes`` (of all the line's messages, B).
 
-    scheme: str = Field(description="Coordination scheme id.")
-    run_id: int = Field(description="Run id in the results database.")
-    time_min: list[float] = Field(description="Time of each line from the run start, min.")
-    sender_role: list[str] = Field(description="Sender role of each line.")
-    receiver_role: list[str] = Field(description="Receiver role of each line.")
-    information_object: list[str] = Field(description="Information object of each line.")
-    n_messages: list[int] = Field(description="Messages in each line, count.")
-    bytes: list[int] = Field(description="Bytes of all the messages of each line, B.")
+    A pandas table, not a pydantic list model: a scaled-up run logs hundreds of thousands of lines."""
+
+    scheme: str
+    run_id: int
+    table: pd.DataFrame
+
+
+LOG_COLUMNS: tuple[str, ...] = (
+    "time_min", "sender_role", "receiver_role", "information_object", "n_messages", "bytes",
+)
+_KEY = ["sender_role", "receiver_role", "information_object"]
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -405,16 +413,11 @@ def read_scheme_logs(study: Study, db_url: str) -> tuple[dict[str, SchemeLog], s
                         m.c.bytes,
                     ).where(m.c.run_id == r["run_id"])
                 ).all()
-                logs[scheme] = SchemeLog(
-                    scheme=scheme,
-                    run_id=int(r["run_id"]),
-                    time_min=[float(x[0]) for x in rows],
-                    sender_role=[str(x[1]) for x in rows],
-                    receiver_role=[str(x[2]) for x in rows],
-                    information_object=[str(x[3]) for x in rows],
-                    n_messages=[int(x[4]) for x in rows],
-                    bytes=[int(x[5]) for x in rows],
-                )
+                table = pd.DataFrame.from_records(
+                    [tuple(x) for x in rows], columns=list(LOG_COLUMNS)
+                ).astype({"time_min": float, "n_messages": "int64", "bytes": "int64",
+                          "sender_role": str, "receiver_role": str, "information_object": str})
+                logs[scheme] = SchemeLog(scheme=scheme, run_id=int(r["run_id"]), table=table)
     except sa.exc.SQLAlchemyError as exc:
         raise ResultsDatabaseError(f"results database {label}: cannot read the message log ({exc})") from exc
     finally:
@@ -558,20 +561,21 @@ class _EventStats:
 
 def _event_stats(log: SchemeLog, mapping: Mapping[tuple[str, str, str], str],
                  interval_min: float) -> dict[str, _EventStats]:
-    by_event: dict[str, list[int]] = {}
-    for i, key in enumerate(zip(log.sender_role, log.receiver_role, log.information_object, strict=True)):
-        eid = mapping.get(key, "")
-        if eid and log.n_messages[i] > 0:
-            by_event.setdefault(eid, []).append(i)
+    """Measured figures of every event that has messages in the log (vectorised per event)."""
+    df = log.table[log.table["n_messages"] > 0]
+    if df.empty:
+        return {}
+    keys = pd.DataFrame([(*k, v) for k, v in mapping.items()], columns=[*_KEY, "event_id"])
+    df = df.merge(keys, on=_KEY, how="left")
+    df = df[df["event_id"].fillna("") != ""]
     out: dict[str, _EventStats] = {}
-    for eid, idx in by_event.items():
-        n_msg = np.array([log.n_messages[i] for i in idx], dtype=float)
-        b = np.array([log.bytes[i] for i in idx], dtype=float)
-        t = np.array([log.time_min[i] for i in idx], dtype=float)
-        intervals: dict[int, float] = {}
-        for k, bb in zip(np.floor(t / interval_min + 1e-9).astype(int), b, strict=True):
-            intervals[int(k)] = intervals.get(int(k), 0.0) + float(bb)
-        out[eid] = _EventStats(int(n_msg.sum()), int(b.sum()), b / n_msg, n_msg, intervals)
+    for eid, g in df.groupby("event_id", sort=False):
+        n_msg = g["n_messages"].to_numpy(dtype=float)
+        b = g["bytes"].to_numpy(dtype=float)
+        k = np.floor(g["time_min"].to_numpy(dtype=float) / interval_min + 1e-9).astype(int)
+        per = pd.Series(b).groupby(k).sum()
+        intervals = {int(i): float(v) for i, v in per.items()}
+        out[str(eid)] = _EventStats(int(n_msg.sum()), int(b.sum()), b / n_msg, n_msg, intervals)
     return out
 
 
@@ -698,16 +702,11 @@ def ict_check(study: Study, db_url: str | Path, options: IctCheckOptions | None 
         if log is None:
             continue
         # 1. mapping
-        totals: dict[tuple[str, str, str], list[int]] = {}
-        for key, n, b in zip(
-            zip(log.sender_role, log.receiver_role, log.information_object, strict=True),
-            log.n_messages,
-            log.bytes,
-            strict=True,
-        ):
-            acc = totals.setdefault(key, [0, 0])
-            acc[0] += n
-            acc[1] += b
+        grouped = log.table.groupby(_KEY, sort=True)[["n_messages", "bytes"]].sum()
+        totals: dict[tuple[str, str, str], list[int]] = {
+            (str(k[0]), str(k[1]), str(k[2])): [int(v[0]), int(v[1])]
+            for k, v in zip(grouped.index, grouped.to_numpy(), strict=True)
+        }
         mapping = map_message_types(model, scheme, totals, opts)
         for key, (n, b) in sorted(totals.items()):
             type_rows.append(

@@ -52,12 +52,12 @@ def handle(args: argparse.Namespace) -> int:
     files = write_ict_check_csv(result, out)
     chart = write_ict_check_chart(result, out / "ict_check.png")
     print(f"{'scheme':<7}{'events':>7}{'under':>7}{'over':>6}{'ok':>5}{'unseen':>8}"
-          f"{'ICT PV stated EUR':>20}{'measured EUR':>16}{'change':>9}")
+          f"{'ICT PV stated EUR':>20}{'measured EUR':>16}{'change':>10}")
     for s in result.schemes:
         c = s.counts
         print(f"{s.scheme:<7}{sum(c.values()):>7}{c.get('under_specified', 0):>7}"
               f"{c.get('over_specified', 0):>6}{c.get('consistent', 0):>5}{c.get('not_observed', 0):>8}"
-              f"{s.stated_pv_eur:>20,.0f}{s.measured_pv_eur:>16,.0f}{s.delta_frac:>+9.1%}")
+              f"{s.stated_pv_eur:>20,.0f}{s.measured_pv_eur:>16,.0f}{s.delta_frac:>+10.3%}")
     if result.unmatched_messages:
         print(f"{len(result.unmatched_messages)} simulated message type(s) realise no SGAM event:")
         for t in result.unmatched_messages:

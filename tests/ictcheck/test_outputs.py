@@ -89,7 +89,7 @@ def test_paragraph_only_when_the_change_is_material(results_db: Callable[..., st
 def test_cli_writes_table_and_chart(results_db: Callable[..., str], tmp_path: Path,
                                     capsys: pytest.CaptureFixture[str]) -> None:
     """``ict-check STUDY --results DB --out DIR`` through the registered parser: exit 0, files written,
-    the summary line shows the -16.2 % change."""
+    the summary line shows the -200 / 1237.97 = -16.155 % change."""
     from cba.ictcheck_cli import register
     from cba.study import save_study
 
@@ -104,4 +104,4 @@ def test_cli_writes_table_and_chart(results_db: Callable[..., str], tmp_path: Pa
     assert (tmp_path / "o" / "ict_check.csv").is_file()
     assert (tmp_path / "o" / "ict_check.png").is_file()
     out = capsys.readouterr().out
-    assert "-16.2%" in out and "weather" in out
+    assert "-16.155%" in out and "weather" in out
