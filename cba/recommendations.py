@@ -137,12 +137,13 @@ def _section_ranking(doc: Document, params: CbaParameters, result: CbaResult) ->
     lead = result.scheme(leader)
     ref = result.reference_scheme
     doc.heading("1. Which scheme ranks first, and how robust that is", 2)
+    doc.para("Schemes: " + "; ".join(f"{s} {SCHEME_NAMES.get(s, '')}".strip() for s in result.ranking) + ".")
     doc.table(
         ["Rank", "Scheme", "NPV", "BCR", "IRR", "Discounted payback", "P(NPV < 0)", "P(ranks first)"],
         [
             [
                 str(s.rank),
-                _name(s.scheme),
+                s.scheme,
                 _meur(s.npv_eur),
                 _num(s.bcr),
                 _pct(s.irr),
@@ -631,10 +632,16 @@ def _add_runs(paragraph: object, text: str) -> None:
 def render_docx(doc: Document) -> bytes:
     """DOCX bytes of the document (python-docx)."""
     import docx
-    from docx.shared import Pt
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Cm, Pt
 
     d = docx.Document()
     d.styles["Normal"].font.size = Pt(10)
+    section = d.sections[0]  # landscape A4: the tables have up to eight columns
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Cm(29.7), Cm(21.0)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Cm(1.8))
     for b in doc.blocks:
         if b.kind == "heading":
             d.add_heading(b.text, level=b.level)
@@ -652,6 +659,11 @@ def render_docx(doc: Document) -> bytes:
             for i, row in enumerate(b.rows, start=1):
                 for j, value in enumerate(row):
                     table.cell(i, j).text = value
+            for table_row in table.rows:
+                for cell in table_row.cells:
+                    for paragraph in cell.paragraphs:
+                        for run in paragraph.runs:
+                            run.font.size = Pt(8.5)
             d.add_paragraph()
     buf = io.BytesIO()
     d.save(buf)
