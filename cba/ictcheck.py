@@ -262,6 +262,10 @@ class IctCheckResult(_Row):
     unmatched_messages: list[MessageTypeRow] = Field(description="Message types with no interaction event.")
     unseen_events: list[UnseenEventRow] = Field(description="Events the simulation never exchanged.")
     schemes: list[SchemeIctDelta] = Field(description="ICT cost per scheme, stated and measured.")
+    schemes_not_simulated: list[str] = Field(
+        default_factory=list,
+        description="Schemes of the SGAM model with no completed run of this study in the database.",
+    )
 
 
 # ----------------------------------------------------------------------------------------- reading runs
@@ -820,6 +824,7 @@ def ict_check(study: Study, db_url: str | Path, options: IctCheckOptions | None 
         unmatched_messages=[t for t in type_rows if not t.event_id],
         unseen_events=unseen,
         schemes=schemes_out,
+        schemes_not_simulated=[sc for sc in model.scheme_ids() if sc not in logs],
     )
 
 

@@ -58,6 +58,9 @@ def handle(args: argparse.Namespace) -> int:
         print(f"{s.scheme:<7}{sum(c.values()):>7}{c.get('under_specified', 0):>7}"
               f"{c.get('over_specified', 0):>6}{c.get('consistent', 0):>5}{c.get('not_observed', 0):>8}"
               f"{s.stated_pv_eur:>20,.0f}{s.measured_pv_eur:>16,.0f}{s.delta_frac:>+10.3%}")
+    if result.schemes_not_simulated:
+        print(f"not simulated in {result.results_db} (no rows for them): "
+              f"{', '.join(result.schemes_not_simulated)}")
     if result.unmatched_messages:
         print(f"{len(result.unmatched_messages)} simulated message type(s) realise no SGAM event:")
         for t in result.unmatched_messages:

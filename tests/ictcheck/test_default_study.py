@@ -81,3 +81,17 @@ def test_traffic_as_stated_is_consistent_and_costs_the_same(default_result: Any)
         assert r.measured_technology_id == r.technology_id, (r.scheme, r.event_id)
     for s in result.schemes:
         assert s.delta_pv_eur == pytest.approx(0.0, abs=1e-6), s.scheme
+
+
+def test_schemes_without_a_run_are_named(tmp_path: Any) -> None:
+    """Only CMS simulated: the table holds CMS's 10 events and the other four schemes are listed as not
+    simulated (10 = E-SETPOINT, E-DER-MEAS, E-METER, E-HUB-AGG + six CMS-* events of the library)."""
+    from ictcheck_fixtures import write_run
+
+    study = default_study()
+    url = f"sqlite:///{tmp_path / 'cms_only.sqlite'}"
+    write_run(url, study, stated_log(study, "CMS"), scheme="CMS")
+    result = ict_check(study, url)
+    assert {r.scheme for r in result.events} == {"CMS"}
+    assert len(result.events) == 10
+    assert result.schemes_not_simulated == ["LMS", "SBR", "CM", "IFM"]
