@@ -209,3 +209,26 @@ def test_cli_turns_a_cancelled_run_into_one_line_and_exit_code_2(
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert len(err) == 1 and "killed.sqlite" in err[0] and "cancelled" in err[0]
+
+
+def test_measured_model_carries_the_measured_figures() -> None:
+    """The re-matching copy for E1 with p95 1500 B, 188,000 B in 1 h (4,512,000 B/day) and a link peak of
+    0.10667 kbit/s per endpoint: information object ``order@E1`` of 1500 B; rate_per_trigger =
+    4,512,000 / (4 parties x 96 clearings x 1500 B) = 7.8333; requirement ``E1@measured`` keeps the
+    1000 ms latency and asks 0.10667 kbit/s. E2 and E3 keep their stated figures."""
+    from sgam.matching import resolve_counts
+
+    from cba.ictcheck import measured_model
+
+    model = small_study().sgam
+    counts = resolve_counts(model, {"commercial_party": 4, "tso": 1})
+    peak = 48000 * 8 / 900 / 1000 / 4
+    copy = measured_model(model, "CMS", {"E1": (1500.0, 188000.0 * 24, peak)}, counts)
+    e1 = copy.get("events", "E1")
+    assert e1.information_object_id == "order@E1"
+    assert copy.get("information_objects", "order@E1").payload_bytes == 1500
+    assert e1.rate_per_trigger == pytest.approx(4_512_000 / (4 * 96 * 1500), rel=1e-12)
+    req = copy.get("requirements", "E1@measured")
+    assert (req.max_latency_ms, req.min_data_rate_kbps) == (1000.0, pytest.approx(peak, rel=1e-12))
+    assert copy.get("events", "E2") == model.get("events", "E2")
+    assert copy.get("events", "E3") == model.get("events", "E3")
