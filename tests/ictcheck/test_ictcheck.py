@@ -216,9 +216,8 @@ def test_measured_model_carries_the_measured_figures() -> None:
     0.10667 kbit/s per endpoint: information object ``order@E1`` of 1500 B; rate_per_trigger =
     4,512,000 / (4 parties x 96 clearings x 1500 B) = 7.8333; requirement ``E1@measured`` keeps the
     1000 ms latency and asks 0.10667 kbit/s. E2 and E3 keep their stated figures."""
-    from sgam.matching import resolve_counts
-
     from cba.ictcheck import measured_model
+    from sgam.matching import resolve_counts
 
     model = small_study().sgam
     counts = resolve_counts(model, {"commercial_party": 4, "tso": 1})
