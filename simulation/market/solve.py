@@ -167,7 +167,8 @@ def _run(handle: SolverHandle, m: pyo.ConcreteModel, options: ClearingOptions, n
         res = handle.pyomo_solver.solve(m, options=opts, load_solutions=False)
     except Exception as exc:
         raise SolverFailedError(f"{name}: solver {handle.name!r} failed: {exc}") from exc
-    from pyomo.opt import SolverStatus, TerminationCondition as LTC
+    from pyomo.opt import SolverStatus
+    from pyomo.opt import TerminationCondition as LTC
 
     tc = res.solver.termination_condition
     if tc in (LTC.infeasible, LTC.infeasibleOrUnbounded):

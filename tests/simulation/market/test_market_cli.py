@@ -12,7 +12,15 @@ import pandas as pd
 import pytest
 
 from simulation.errors import MarketError
-from simulation.market import Bid, BidTable, EnergyConstraint, read_bids_csv, read_bids_json, write_bids_csv, write_bids_json
+from simulation.market import (
+    Bid,
+    BidTable,
+    EnergyConstraint,
+    read_bids_csv,
+    read_bids_json,
+    write_bids_csv,
+    write_bids_json,
+)
 from simulation.market.casefile import load_case
 
 ROOT = Path(__file__).resolve().parents[3]
