@@ -147,6 +147,7 @@ def _header(ws: Worksheet, row: int, titles: Sequence[object], col0: int = 1) ->
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
+    ws.row_dimensions[row].height = 42  # room for three wrapped lines of a header with its unit
 
 
 def _section(ws: Worksheet, row: int, text: str) -> None:
@@ -648,7 +649,7 @@ def _write_sensitivity(ws: Worksheet, result: CbaResult) -> None:
             elif j in (5, 6, 8, 9):
                 cell.number_format = NUM
         row += 1
-    _widths(ws, {1: 40, 2: 12, 3: 14, 4: 12, 5: 18, 6: 18, 7: 18, 8: 18, 9: 18, 10: 14})
+    _widths(ws, {1: 40, 2: 36, 3: 14, 4: 12, 5: 18, 6: 18, 7: 18, 8: 18, 9: 18, 10: 14})
 
 
 def _write_monte_carlo(ws: Worksheet, result: CbaResult) -> None:
@@ -752,6 +753,12 @@ def build_workbook(
     _write_sensitivity(wb.create_sheet("Sensitivity"), result)
     _write_monte_carlo(wb.create_sheet("Monte Carlo"), result)
     _write_actors(wb.create_sheet("Actors"), result)
+    for ws in wb.worksheets:  # print (and PDF export) landscape, one page wide
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
     # Ask spreadsheet programs to recalculate every formula when the file is opened.
     wb.calculation.fullCalcOnLoad = True
     return wb
