@@ -339,7 +339,7 @@ def _load_groups(net: Any, area: str, prefix: str, meters_per_load: int) -> list
 def import_simbench(
     code: str,
     out_dir: str | Path,
-    transmission_case: str = "case30",
+    transmission_case: str = "case118",
     interface_bus: int | None = None,
     flexibility: bool = True,
     seed: int = 20190601,

@@ -1,0 +1,237 @@
+"""Command line of sweeps over a study: ``sweep STUDY --over schemes,days,variants --workers N``.
+
+It lives in ``cba`` because it reads the study file (:func:`cba.study.load_study`) and ends with the
+cost-benefit analysis of each variant; the sweep engine itself is :mod:`simulation.sweep` (Dask).
+Also ``study-from-scenario``, which wraps a generated or imported scenario file into a study with the
+default SGAM model and CBA parameters, so ``coordstudio run`` can take it end to end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from cba.errors import StudyError
+
+
+def register(subparsers: Any) -> None:
+    """Add ``sweep`` and ``study-from-scenario`` to the main parser's subcommands."""
+    p = subparsers.add_parser(
+        "sweep",
+        help="run schemes x representative days x scenario variants on a Dask cluster",
+        description=(
+            "Run the grid of simulations of STUDY over the dimensions named in --over (schemes, days, "
+            "variants) on a Dask LocalCluster of --workers processes, or on an existing Dask cluster "
+            "(--scheduler tcp://host:8786). Every run writes into one results database (--db: SQLite file "
+            "or postgresql+psycopg://... URL for a shared one). A failing run is retried once and reported; "
+            "re-running the same command resumes without recomputing finished runs. Ends with the CBA "
+            "of each variant over the days, written to --out."
+        ),
+    )
+    p.add_argument("study", help="study file (YAML/JSON), or a scenario file (wrapped in the default study)")
+    p.add_argument("--over", default="schemes", help="dimensions to sweep: any of schemes,days,variants")
+    p.add_argument("--workers", type=int, default=2, help="LocalCluster worker processes; 0 runs serially")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="address of an existing Dask scheduler")
+    p.add_argument("--db", metavar="URL", help="results database URL (default: sweep.sqlite in --out)")
+    p.add_argument("--out", default="sweep-out", help="output folder (default: sweep-out)")
+    p.add_argument("--schemes", help="comma-separated schemes (default: the study's)")
+    p.add_argument(
+        "--days",
+        help="days as ID:DAY_OF_YEAR,... (default with 'days': winter:15,spring:105,summer:196,autumn:288)",
+    )
+    p.add_argument(
+        "--variants",
+        metavar="FILE",
+        help="YAML/JSON list of {variant_id, overrides: {dotted.path: value}} (default with "
+        "'variants': base, forecast-error-x2, lines-90pct)",
+    )
+    p.add_argument("--no-cba", action="store_true", help="skip the CBA of each variant")
+    p.set_defaults(func=cmd_sweep)
+
+    s = subparsers.add_parser(
+        "study-from-scenario",
+        help="wrap a scenario file into a study (default SGAM model and CBA parameters)",
+        description="Write a study whose scenario is SCENARIO (from 'scenario generate' or 'scenario "
+        "import'), with the default SGAM/ICT model and CBA parameters (one day of 365 days/a).",
+    )
+    s.add_argument("scenario", help="scenario file (YAML/JSON)")
+    s.add_argument("--out", required=True, help="study file to write (.yaml or .json)")
+    s.set_defaults(func=cmd_study_from_scenario)
+
+
+def study_from_scenario_file(path: str | Path) -> Any:
+    """A study (default SGAM model and CBA parameters) around the scenario in ``path``."""
+    from cba.parameters import CbaParameters
+    from cba.study import default_study
+    from simulation.imports import read_spec
+
+    spec = read_spec(path)
+    study = default_study()
+    cba = CbaParameters.model_validate(
+        {**study.cba.model_dump(mode="json"), "day_weights_days_per_year": {spec.name: 365.0}}
+    )
+    meta = study.metadata.model_copy(
+        update={"title": f"Study of {spec.name}", "description": f"Scenario from {Path(path).name}."}
+    )
+    return study.model_copy(update={"scenario": spec, "cba": cba, "metadata": meta})
+
+
+def _load(path: str) -> Any:
+    """A study file, or a bare scenario file wrapped into the default study."""
+    import yaml
+
+    from cba.study import load_study
+
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise StudyError(f"{p}: cannot read ({exc.strerror or exc})") from None
+    head = text[:4000]
+    is_study = "schema_version" in head and ("sgam" in head or "sgam:" in text)
+    if is_study:
+        return load_study(p)
+    try:
+        raw = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError):
+        return load_study(p)  # let the study loader report the syntax error with line and column
+    if isinstance(raw, dict) and "schema_version" in raw:
+        return load_study(p)
+    return study_from_scenario_file(p)
+
+
+def _parse_days(text: str | None) -> list[Any]:
+    from simulation.sweep import DEFAULT_DAYS, SweepDay
+
+    if not text:
+        return list(DEFAULT_DAYS)
+    days = []
+    for item in text.split(","):
+        day_id, _, doy = item.strip().partition(":")
+        if not doy.strip().isdigit():
+            raise StudyError(f"--days: item {item!r}: expected ID:DAY_OF_YEAR, e.g. summer:196")
+        days.append(SweepDay(day_id=day_id.strip(), day_of_year=int(doy)))
+    return days
+
+
+def _parse_variants(path: str | None) -> list[Any]:
+    import yaml
+    from pydantic import ValidationError
+
+    from simulation.sweep import DEFAULT_VARIANTS, SweepVariant
+
+    if not path:
+        return list(DEFAULT_VARIANTS)
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise StudyError(f"{path}: cannot read the variants ({exc})") from None
+    if not isinstance(raw, list):
+        raise StudyError(f"{path}: expected a list of variants ({{variant_id, overrides}})")
+    out = []
+    for k, item in enumerate(raw):
+        try:
+            out.append(SweepVariant.model_validate(item))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise StudyError(
+                f"{path}: variant [{k}]: field {'.'.join(map(str, err['loc']))}: {err['msg']}"
+            ) from None
+    return out
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run the sweep, write ``sweep.csv`` and per-variant CBA figures, print a summary."""
+    from cba.fileio import atomic_write_text
+    from cba.study import ConsoleProgress
+    from simulation.sweep import DIMENSIONS, run_sweep
+
+    over = [d.strip() for d in args.over.split(",") if d.strip()]
+    bad = [d for d in over if d not in DIMENSIONS]
+    if bad:
+        raise StudyError(f"--over: unknown dimension(s) {bad}; expected any of {', '.join(DIMENSIONS)}")
+    study = _load(args.study)
+    spec = study.scenario
+    schemes = [s.strip() for s in args.schemes.split(",")] if args.schemes else None
+    if "schemes" not in over and schemes is None:
+        schemes = [study.cba.reference_scheme]
+    days = _parse_days(args.days) if "days" in over else None
+    variants = _parse_variants(args.variants) if "variants" in over else None
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    db_url = args.db or f"sqlite:///{(out / 'sweep.sqlite').resolve()}"
+    res = run_sweep(
+        spec,
+        schemes,
+        days,
+        variants,
+        db_url=db_url,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=ConsoleProgress(),
+    )
+    rows = res.rows()
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["task"])
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(out / "sweep.csv", buf.getvalue())
+    print(
+        f"sweep {res.sweep_id}: {len(res.tasks)} runs, {len(res.kpis) - len(res.resumed)} computed, "
+        f"{len(res.resumed)} resumed, {len(res.retried)} retried, {len(res.failed)} failed, "
+        f"{res.elapsed_s:.1f} s; database {db_url}"
+    )
+    for key, err in res.failed.items():
+        print(f"  FAILED {key}: {err.splitlines()[0] if err else ''}")
+    if not args.no_cba:
+        _cba_per_variant(study, res, out)
+    print(f"outputs written to {out}/")
+    return 0 if not res.failed else 3
+
+
+def _cba_per_variant(study: Any, res: Any, out: Path) -> None:
+    """CBA of each variant over the swept days (equal day weights when days were swept)."""
+    from cba.analysis import run_cba
+    from cba.fileio import atomic_write_text
+    from cba.parameters import CbaParameters
+    from sgam.matching import ict_costs
+    from simulation.scenario import endpoint_counts
+
+    by_variant: dict[str, list[Any]] = {}
+    for key, k in res.kpis.items():
+        by_variant.setdefault(res.tasks[key].variant_id, []).append(k)
+    ict = ict_costs(
+        study.sgam, endpoint_counts(study.scenario), study.cba.horizon_years, study.cba.discount_rate
+    )
+    summary: dict[str, Any] = {}
+    for variant, kpis in by_variant.items():
+        schemes = {k.scheme for k in kpis}
+        if study.cba.reference_scheme not in schemes:
+            summary[variant] = {"skipped": f"reference scheme {study.cba.reference_scheme} not swept"}
+            continue
+        days = sorted({k.day for k in kpis})
+        complete = [
+            k for k in kpis if all(any(o.scheme == k.scheme and o.day == d for o in kpis) for d in days)
+        ]
+        weights = {d: 365.0 / len(days) for d in days}
+        params = CbaParameters.model_validate(
+            {**study.cba.model_dump(mode="json"), "day_weights_days_per_year": weights}
+        )
+        result = run_cba(params, complete, {s: ict[s] for s in {k.scheme for k in complete}})
+        summary[variant] = {s.scheme: {"npv_eur": s.npv_eur, "bcr": s.bcr} for s in result.schemes}
+        print(f"  variant {variant}: ranking {' > '.join(result.ranking)}")
+    atomic_write_text(out / "cba_by_variant.json", json.dumps(summary, indent=2, default=str))
+
+
+def cmd_study_from_scenario(args: argparse.Namespace) -> int:
+    """Write the study around a scenario file."""
+    from cba.study import save_study
+
+    study = study_from_scenario_file(args.scenario)
+    save_study(study, Path(args.out))
+    print(f"wrote {args.out} (scenario {study.scenario.name!r}); run it with: coordstudio run {args.out}")
+    return 0
