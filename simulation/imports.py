@@ -63,6 +63,14 @@ def load_grid_file(path: str | Path) -> Any:
         raise ScenarioError(
             f"grid file {path}: unknown type {suffix!r} (field grid_file); expected one of {GRID_SUFFIXES}"
         )
+    if suffix == ".m":
+        from pandapower.converter.matpower import matpowercaseframes_imported
+
+        if not matpowercaseframes_imported:
+            raise ScenarioError(
+                f"grid file {path}: MATPOWER .m files need the 'matpowercaseframes' package "
+                "(pip install matpowercaseframes); .mat files and pandapower JSON work without it"
+            )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -71,9 +79,9 @@ def load_grid_file(path: str | Path) -> Any:
 
                 net = pp.from_json(str(path))
             else:
-                import pandapower.converter as pc
+                from pandapower.converter.matpower import from_mpc
 
-                net = pc.from_mpc(str(path), f_hz=50)
+                net = from_mpc(str(path), f_hz=50)
     except Exception as exc:  # pandapower raises plain errors for malformed files
         raise ScenarioError(f"grid file {path}: cannot be read ({type(exc).__name__}: {exc})") from exc
     if len(net.bus) == 0:
@@ -363,7 +371,10 @@ def import_simbench(
     net = load_simbench(code)
     tag = code.replace(".", "_")
     prof_names = _simbench_profile_names(net)
-    profiles = ProfileSpec(source="simbench", simbench_code=code, **prof_names)
+    if {"load_profile", "pv_profile", "wind_profile"} <= set(prof_names):
+        profiles = ProfileSpec(source="simbench", simbench_code=code, **prof_names)
+    else:  # the code has no wind (or PV) profile: the default SimBench MV profiles stand in
+        profiles = ProfileSpec(source="simbench")
     if level in SIMBENCH_TRANSMISSION_LEVELS:
         net.profiles = {}
         if len(net.ext_grid) == 0:
@@ -437,16 +448,22 @@ def _flex_groups(area: str, peak_kw: float) -> list[DeviceGroupSpec]:
 def _simbench_profile_names(net: Any) -> dict[str, str]:
     """Load/PV/wind profile names present in a SimBench net (the most frequent of each kind)."""
     out: dict[str, str] = {}
+    tables = getattr(net, "profiles", {}) or {}
+    load_cols = set(tables["load"].columns) if "load" in tables else set()
+    ren_cols = [str(c) for c in tables["renewables"].columns] if "renewables" in tables else []
     if len(net.load) and "profile" in net.load:
-        out["load_profile"] = str(net.load.profile.value_counts().index[0])
-    if len(net.sgen) and "profile" in net.sgen:
-        prof = net.sgen.profile.astype(str)
-        pv = prof[prof.str.startswith("PV")]
-        wind = prof[prof.str.startswith("WP")]
-        if len(pv):
-            out["pv_profile"] = str(pv.value_counts().index[0])
-        if len(wind):
-            out["wind_profile"] = str(wind.value_counts().index[0])
+        for name in net.load.profile.astype(str).value_counts().index:
+            if f"{name}_pload" in load_cols:
+                out["load_profile"] = str(name)
+                break
+    for key, prefix in (("pv_profile", "PV"), ("wind_profile", "WP")):
+        used = net.sgen.profile.astype(str) if len(net.sgen) and "profile" in net.sgen else None
+        cands = [c for c in ren_cols if c.startswith(prefix)]
+        if used is not None:
+            common = [c for c in used.value_counts().index if c in cands]
+            cands = common + cands
+        if cands:
+            out[key] = cands[0]
     return out
 
 
