@@ -190,8 +190,9 @@ def _now() -> dt.datetime:
 class ResultsWriter:
     """Buffered writer of one run's rows (see module docstring)."""
 
-    def __init__(self, url: str, scheme: str, fingerprint: str, scenario: str, spec_json: str,
-                 batch_rows: int = 20_000) -> None:
+    def __init__(
+        self, url: str, scheme: str, fingerprint: str, scenario: str, spec_json: str, batch_rows: int = 20_000
+    ) -> None:
         self.url = url
         self.engine = make_engine(url)
         self.batch_rows = batch_rows
@@ -201,8 +202,14 @@ class ResultsWriter:
         with self.engine.begin() as conn:
             res = conn.execute(
                 runs.insert().values(
-                    scheme=scheme, fingerprint=fingerprint, scenario=scenario, status="running",
-                    started_at=now, updated_at=now, n_clearings=0, spec_json=spec_json,
+                    scheme=scheme,
+                    fingerprint=fingerprint,
+                    scenario=scenario,
+                    status="running",
+                    started_at=now,
+                    updated_at=now,
+                    n_clearings=0,
+                    spec_json=spec_json,
                 )
             )
             self.run_id = int(res.inserted_primary_key[0])  # type: ignore[index]
@@ -266,7 +273,8 @@ def read_kpis(url: str, run_id: int) -> dict[str, float]:
                 raise ResultsDatabaseError(f"results database {_redact(url)}: run {run_id} does not exist")
             if run.status != "completed":
                 raise ResultsDatabaseError(
-                    f"results database {_redact(url)}: run {run_id} ({run.scheme}) is {run.status}, not completed"
+                    f"results database {_redact(url)}: run {run_id} ({run.scheme}) is {run.status}, "
+                    "not completed"
                 )
             rows = conn.execute(sa.select(kpis.c.name, kpis.c.value).where(kpis.c.run_id == run_id))
             return {name: float(value) for name, value in rows}

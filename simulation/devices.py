@@ -82,7 +82,9 @@ class DeviceArrays:
                 )
             bad = np.flatnonzero(~np.isfinite(values))
             if bad.size:
-                raise ScenarioError(f"device {name(int(bad[0]))}: field {pname} is not a number ({values[bad[0]]})")
+                raise ScenarioError(
+                    f"device {name(int(bad[0]))}: field {pname} is not a number ({values[bad[0]]})"
+                )
             if pname.endswith(("_kw", "_kwh", "_h", "_frac", "_per_k", "_ratio")) or pname == "cop":
                 bad = np.flatnonzero(values < 0)
                 if bad.size:

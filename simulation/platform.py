@@ -73,8 +73,13 @@ MESSAGE_BYTES: dict[str, int] = {
 """Bytes per message of each information object (per bid, per set-point, per measurement, ...), from the
 default SGAM library's payload sizes where one message carries one item (assumption, order of magnitude)."""
 
-MARKET_ROLE: dict[str, str] = {"CMS": "tso_market", "LMS": "dso_market", "SBR": "dso_market",
-                               "CM": "imo_platform", "IFM": "imo_platform"}
+MARKET_ROLE: dict[str, str] = {
+    "CMS": "tso_market",
+    "LMS": "dso_market",
+    "SBR": "dso_market",
+    "CM": "imo_platform",
+    "IFM": "imo_platform",
+}
 """SGAM actor role of the market operator that receives distribution-connected bids, per scheme."""
 
 
@@ -120,15 +125,23 @@ def _load_q(devices_p: dict[str, np.ndarray], scenario: Scenario) -> np.ndarray:
 def model_context(scenario: Scenario) -> ModelContext:
     """Device-model context of a scenario."""
     t = scenario.spec.timing
-    return ModelContext(profiles=scenario.profiles, dt_h=t.physical_step_min / 60.0, start_h=t.start_h,
-                        noise_frac=scenario.spec.imbalance.device_noise_std_frac)
+    return ModelContext(
+        profiles=scenario.profiles,
+        dt_h=t.physical_step_min / 60.0,
+        start_h=t.start_h,
+        noise_frac=scenario.spec.imbalance.device_noise_std_frac,
+    )
 
 
 def fresh_devices(scenario: Scenario, ctx: ModelContext) -> dict[str, Any]:
     """A copy of the scenario's devices with their initial state (same for every scheme)."""
     devices = copy.deepcopy(scenario.devices)
-    init_state(devices, ctx, np.random.default_rng(scenario.spec.seed + 7),
-               [g.profile for g in scenario.spec.device_groups])
+    init_state(
+        devices,
+        ctx,
+        np.random.default_rng(scenario.spec.seed + 7),
+        [g.profile for g in scenario.spec.device_groups],
+    )
     return devices
 
 
@@ -183,10 +196,20 @@ def market_grids(scenario: Scenario, tnet: Any | None = None) -> tuple[Any, list
     tg = TransmissionGrid.from_pandapower(tnet if tnet is not None else scenario.transmission_net)
     dgs = []
     for fs in scenario.spec.feeders:
-        dgs.append(DistributionGrid.from_pandapower(
-            scenario.feeder_nets[fs.feeder_id], fs.feeder_id, interface_node=f"t{fs.interface_bus}",
-            dso_id=fs.dso_id, vmin_pu=fs.vm_min_pu, vmax_pu=fs.vm_max_pu))
-    cps = [CopperPlateNode(cp.node_id, f"t{cp.interface_bus}", cp.dso_id) for cp in scenario.spec.copper_plate_nodes]
+        dgs.append(
+            DistributionGrid.from_pandapower(
+                scenario.feeder_nets[fs.feeder_id],
+                fs.feeder_id,
+                interface_node=f"t{fs.interface_bus}",
+                dso_id=fs.dso_id,
+                vmin_pu=fs.vm_min_pu,
+                vmax_pu=fs.vm_max_pu,
+            )
+        )
+    cps = [
+        CopperPlateNode(cp.node_id, f"t{cp.interface_bus}", cp.dso_id)
+        for cp in scenario.spec.copper_plate_nodes
+    ]
     return tg, dgs, cps
 
 
@@ -223,13 +246,24 @@ class _Messages:
         self.rows: list[dict[str, Any]] = []
         self.acc = acc
 
-    def log(self, t_min: float, sender: str, s_role: str, receiver: str, r_role: str, obj: str, count: int) -> None:
+    def log(
+        self, t_min: float, sender: str, s_role: str, receiver: str, r_role: str, obj: str, count: int
+    ) -> None:
         if count <= 0:
             return
         nbytes = int(count * MESSAGE_BYTES.get(obj, 500))
-        self.rows.append({"time_min": t_min, "sender": sender, "sender_role": s_role, "receiver": receiver,
-                          "receiver_role": r_role, "information_object": obj, "n_messages": int(count),
-                          "bytes": nbytes})
+        self.rows.append(
+            {
+                "time_min": t_min,
+                "sender": sender,
+                "sender_role": s_role,
+                "receiver": receiver,
+                "receiver_role": r_role,
+                "information_object": obj,
+                "n_messages": int(count),
+                "bytes": nbytes,
+            }
+        )
         pair = f"{s_role}->{r_role}"
         self.acc.msgs[pair] += int(count)
         self.acc.bytes[pair] += nbytes
@@ -263,11 +297,23 @@ def simulate_scheme(
     spec_json = spec_json_of(spec)
     writer = (
         ResultsWriter(db_url, scheme, fingerprint or fingerprint_of(spec_json), spec.name, spec_json)
-        if db_url else None
+        if db_url
+        else None
     )
     try:
-        kpis = _run(scenario, schedule, scheme, writer, progress, acc, msg, clear, ClearingOptions, MarketCase,
-                    MarketTiming)
+        kpis = _run(
+            scenario,
+            schedule,
+            scheme,
+            writer,
+            progress,
+            acc,
+            msg,
+            clear,
+            ClearingOptions,
+            MarketCase,
+            MarketTiming,
+        )
     except RunCancelled:
         if writer is not None:
             writer.finish("cancelled")
@@ -295,8 +341,19 @@ def _flat_kpis(k: SchemeKpis) -> dict[str, float]:
     return out
 
 
-def _run(scenario: Scenario, schedule: Schedule, scheme: str, writer: ResultsWriter | None, progress: Progress,
-         acc: _Acc, msg: _Messages, clear: Any, ClearingOptions: Any, MarketCase: Any, MarketTiming: Any) -> SchemeKpis:
+def _run(
+    scenario: Scenario,
+    schedule: Schedule,
+    scheme: str,
+    writer: ResultsWriter | None,
+    progress: Progress,
+    acc: _Acc,
+    msg: _Messages,
+    clear: Any,
+    ClearingOptions: Any,
+    MarketCase: Any,
+    MarketTiming: Any,
+) -> SchemeKpis:
     spec = scenario.spec
     tsp = spec.timing
     nodes = scenario.nodes
@@ -319,10 +376,15 @@ def _run(scenario: Scenario, schedule: Schedule, scheme: str, writer: ResultsWri
     acc.timings["market"] += time.perf_counter() - t0
     node_index = {name: i for i, name in enumerate(nodes.name)}
     t_index = tg.node_index()
-    timing = MarketTiming(horizon_steps=H, granularity_min=float(G), clearing_interval_min=float(F),
-                          rolling=F < H * G, gate_closure_min=float(tsp.gate_closure_min),
-                          activation_delay_min=float(tsp.activation_delay_min),
-                          clearing_latency_min=float(tsp.clearing_latency_min))
+    timing = MarketTiming(
+        horizon_steps=H,
+        granularity_min=float(G),
+        clearing_interval_min=float(F),
+        rolling=F < H * G,
+        gate_closure_min=float(tsp.gate_closure_min),
+        activation_delay_min=float(tsp.activation_delay_min),
+        clearing_latency_min=float(tsp.clearing_latency_min),
+    )
     options = ClearingOptions(solver="highs", curve_points=spec.prices.curve_points)
     lead = tsp.activation_delay_min + tsp.clearing_latency_min + tsp.gate_closure_min
     n_clear = tsp.n_clearings
@@ -334,15 +396,18 @@ def _run(scenario: Scenario, schedule: Schedule, scheme: str, writer: ResultsWri
     meas_inj = schedule.node_inj_mw[:, 0].copy()
     meas_step = 0
     firm: dict[int, tuple[BidBook, np.ndarray]] = {}  # clearing -> (bids, activation (n_bids, H))
-    t_load_idx = np.flatnonzero(net._t_own_p > 0)
     t_load_buses = scenario.transmission_net.load.bus.to_numpy()[: net._t_own_p.size]
     need_weights = net._t_own_p / max(net._t_own_p.sum(), 1e-9)
     parties = _commercial_parties(scenario)
     gen_state = schedule.gen_mw[:, 0].copy()
     sched_mstep = _per_market_step(schedule.node_inj_mw, G // P)
-    tso_area_of_node = np.array([a if k != "transmission" else "transmission" for a, k in zip(nodes.area, nodes.kind, strict=True)],
-                                dtype=object)
-    dso_of_area = {fs.feeder_id: fs.dso_id for fs in spec.feeders} | {c.node_id: c.dso_id for c in spec.copper_plate_nodes}
+    tso_area_of_node = np.array(
+        [a if k != "transmission" else "transmission" for a, k in zip(nodes.area, nodes.kind, strict=True)],
+        dtype=object,
+    )
+    dso_of_area = {fs.feeder_id: fs.dso_id for fs in spec.feeders} | {
+        c.node_id: c.dso_id for c in spec.copper_plate_nodes
+    }
     penalty = spec.prices.slack_penalty_eur_per_mwh
     market_role = MARKET_ROLE[scheme]
 
@@ -354,13 +419,28 @@ def _run(scenario: Scenario, schedule: Schedule, scheme: str, writer: ResultsWri
             tb = time.perf_counter()
             j0 = (c * F) // G  # first market step of the clearing
             tag = f"c{c}:"
-            book = build_bids(devices, ctx, k, H, nodes.name, scenario.aggregators,
-                              spec.prices.risk_premium_eur_per_mwh, min_bid_mw=spec.prices.min_bid_mw, tag=tag)
-            book = append_bids(book, generator_bids(scenario.tso_gens, schedule.gen_mw[:, min(k, K - 1)],
-                                                    node_index, H, tag=tag))
+            book = build_bids(
+                devices,
+                ctx,
+                k,
+                H,
+                nodes.name,
+                scenario.aggregators,
+                spec.prices.risk_premium_eur_per_mwh,
+                min_bid_mw=spec.prices.min_bid_mw,
+                tag=tag,
+            )
+            book = append_bids(
+                book,
+                generator_bids(scenario.tso_gens, schedule.gen_mw[:, min(k, K - 1)], node_index, H, tag=tag),
+            )
             steps_j = np.minimum(np.arange(j0, j0 + H), sched_mstep.shape[1] - 1)
-            need_sys = scenario.imbalance_forecast_mw[np.minimum(steps_j, scenario.imbalance_forecast_mw.size - 1)]
-            dev_meas = float((schedule.node_inj_mw[:, meas_step] - meas_inj)[nodes.kind != "transmission"].sum())
+            need_sys = scenario.imbalance_forecast_mw[
+                np.minimum(steps_j, scenario.imbalance_forecast_mw.size - 1)
+            ]
+            dev_meas = float(
+                (schedule.node_inj_mw[:, meas_step] - meas_inj)[nodes.kind != "transmission"].sum()
+            )
             need_sys = need_sys + dev_meas
             if scheme == "IFM" and parties is not None:
                 book = append_bids(book, commercial_bids(parties, need_sys * 1.0, node_index, tag=tag))
@@ -370,9 +450,30 @@ def _run(scenario: Scenario, schedule: Schedule, scheme: str, writer: ResultsWri
             dev = meas_inj - schedule.node_inj_mw[:, meas_step]
             base_nodes = sched_mstep[:, steps_j] + dev[:, None]
             ifm_share = parties["share_frac"].sum() if (scheme == "IFM" and parties is not None) else 0.0
-            needs = {f"t{int(b)}": need_sys * (1.0 - ifm_share) * w for b, w in zip(t_load_buses, need_weights, strict=True) if w > 0}
-            case = _market_case(scenario, schedule, tg, dgs, cps, base_nodes, steps_j, book, needs, timing,
-                                penalty, G // P, t_index, scheme, c, MarketCase)
+            needs = {
+                f"t{int(b)}": need_sys * (1.0 - ifm_share) * w
+                for b, w in zip(t_load_buses, need_weights, strict=True)
+                if w > 0
+            }
+            case = _market_case(
+                scenario,
+                schedule,
+                tg,
+                dgs,
+                cps,
+                base_nodes,
+                steps_j,
+                book,
+                needs,
+                timing,
+                penalty,
+                G // P,
+                t_index,
+                scheme,
+                c,
+                MarketCase,
+                {f: float(n.ext_grid.vm_pu.iloc[0]) for f, n in net.fnets.items()},
+            )
             try:
                 result = clear(case, scheme, options)
             except SimulationError:
@@ -380,8 +481,27 @@ def _run(scenario: Scenario, schedule: Schedule, scheme: str, writer: ResultsWri
             acc.timings["market"] += time.perf_counter() - tm
             a = np.asarray(result.activation_mw, dtype=float)
             firm[c] = (book, a)
-            _record_clearing(writer, msg, acc, c, j0, G, tsp.start_h, book, result, a, firm_per_clearing, dt_h * (G // P),
-                             scheme, market_role, tso_area_of_node, dso_of_area, spec, t_min, penalty)
+            _record_clearing(
+                writer,
+                msg,
+                acc,
+                c,
+                j0,
+                G,
+                tsp.start_h,
+                book,
+                result,
+                a,
+                firm_per_clearing,
+                dt_h * (G // P),
+                scheme,
+                market_role,
+                tso_area_of_node,
+                dso_of_area,
+                spec,
+                t_min,
+                penalty,
+            )
         # ---------------------------------------------------------------- dispatch
         td = time.perf_counter()
         j = (k * P) // G
@@ -412,15 +532,31 @@ def _run(scenario: Scenario, schedule: Schedule, scheme: str, writer: ResultsWri
             sp_rows = []
             for key, (u, d) in pool_act.items():
                 agg, node, model = _decode_pool(key, n_nodes)
-                sp_rows.append({"time_min": t_min, "aggregator": scenario.aggregators[agg], "node": nodes.name[node],
-                                "model": model, "delta_mw": u - d, "n_devices": 0})
+                sp_rows.append(
+                    {
+                        "time_min": t_min,
+                        "aggregator": scenario.aggregators[agg],
+                        "node": nodes.name[node],
+                        "model": model,
+                        "delta_mw": u - d,
+                        "n_devices": 0,
+                    }
+                )
             writer.add("setpoints", sp_rows)
         n_set = {cat: int(np.count_nonzero(d)) for cat, d in deltas.items()}
         for agg_i, agg in enumerate(scenario.aggregators):
             cnt = 0
             for cat, d in deltas.items():
                 cnt += int(np.count_nonzero(d[scenario.devices[cat].aggregator == agg_i]))
-            msg.log(t_min, agg, "agg_platform", f"DER@{scenario.aggregator_area[agg_i]}", "der_gateway", "setpoint", cnt)
+            msg.log(
+                t_min,
+                agg,
+                "agg_platform",
+                f"DER@{scenario.aggregator_area[agg_i]}",
+                "der_gateway",
+                "setpoint",
+                cnt,
+            )
         del n_set
         acc.timings["dispatch"] += time.perf_counter() - td
         # ---------------------------------------------------------------- physics
@@ -443,7 +579,9 @@ def _run(scenario: Scenario, schedule: Schedule, scheme: str, writer: ResultsWri
         for fs in spec.feeders:
             sel = net._feeder_node_idx[fs.feeder_id]
             fnet = net.fnets[fs.feeder_id]
-            noise = spec.imbalance.load_forecast_error_std_frac * rng_noise.standard_normal(net._feeder_own_p[fs.feeder_id].size)
+            noise = spec.imbalance.load_forecast_error_std_frac * rng_noise.standard_normal(
+                net._feeder_own_p[fs.feeder_id].size
+            )
             draw, loss, unserved = net.feeder_step(fs.feeder_id, inj[sel], q[sel], lf, noise, actions)
             draws[fs.feeder_id] = draw
             draws_q[fs.feeder_id] = float(fnet.res_ext_grid.q_mvar.sum())
@@ -461,22 +599,35 @@ def _run(scenario: Scenario, schedule: Schedule, scheme: str, writer: ResultsWri
         j_im = min(j, scenario.imbalance_mw.size - 1)
         gen_p = schedule.gen_mw[:, k] + gen_delta
         afrr, residual, slack, t_loss = net.transmission_step(
-            draws, draws_q, inj[net._t_node_idx], lf, t_noise, float(scenario.imbalance_mw[j_im]), gen_p, extra_inj,
+            draws,
+            draws_q,
+            inj[net._t_node_idx],
+            lf,
+            t_noise,
+            float(scenario.imbalance_mw[j_im]),
+            gen_p,
+            extra_inj,
             float(schedule.nonslack_injection_mw[k]),
         )
         gen_state = gen_p
         del gen_state
         acc.afrr_mwh += abs(afrr) * dt_h
-        acc.afrr_cost_eur += (spec.prices.afrr_price_up_eur_per_mwh if afrr > 0 else spec.prices.afrr_price_down_eur_per_mwh) * abs(afrr) * dt_h
+        acc.afrr_cost_eur += (
+            (spec.prices.afrr_price_up_eur_per_mwh if afrr > 0 else spec.prices.afrr_price_down_eur_per_mwh)
+            * abs(afrr)
+            * dt_h
+        )
         # grid KPIs
-        for key, gnet in net.grids():
+        for _key, gnet in net.grids():
             loading = gnet.res_line.loading_percent.to_numpy(float)
             on = gnet.line.in_service.to_numpy(bool) & np.isfinite(loading)
             over = on & (loading > 100.0)
             acc.congestion_h += float(over.sum()) * dt_h
             if over.any():
                 vn = gnet.bus.vn_kv.loc[gnet.line.from_bus].to_numpy(float)
-                s_rated = np.sqrt(3) * vn * gnet.line.max_i_ka.to_numpy(float) * gnet.line.parallel.to_numpy(float)
+                s_rated = (
+                    np.sqrt(3) * vn * gnet.line.max_i_ka.to_numpy(float) * gnet.line.parallel.to_numpy(float)
+                )
                 acc.overload_mwh += float(((loading[over] - 100.0) / 100.0 * s_rated[over]).sum()) * dt_h
             vm = gnet.res_bus.vm_pu.to_numpy(float)
             lo, hi = gnet.bus.min_vm_pu.to_numpy(float), gnet.bus.max_vm_pu.to_numpy(float)
@@ -505,23 +656,59 @@ def _run(scenario: Scenario, schedule: Schedule, scheme: str, writer: ResultsWri
         vm_true[tsel] = net.tnet.res_bus.vm_pu.reindex(nodes.bus[tsel]).to_numpy(float)
         vm_meas = vm_true + spec.measurement.vm_error_std_pu * rng_meas.standard_normal(n_nodes)
         if writer is not None:
-            writer.add("measurements", [
-                {"time_min": t_min, "node": nodes.name[i], "p_mw": float(true_inj[i]), "p_measured_mw": float(meas_inj[i]),
-                 "vm_pu": None if not np.isfinite(vm_true[i]) else float(vm_true[i]),
-                 "vm_measured_pu": None if not np.isfinite(vm_meas[i]) else float(vm_meas[i])}
-                for i in range(n_nodes)
-            ])
+            writer.add(
+                "measurements",
+                [
+                    {
+                        "time_min": t_min,
+                        "node": nodes.name[i],
+                        "p_mw": float(true_inj[i]),
+                        "p_measured_mw": float(meas_inj[i]),
+                        "vm_pu": None if not np.isfinite(vm_true[i]) else float(vm_true[i]),
+                        "vm_measured_pu": None if not np.isfinite(vm_meas[i]) else float(vm_meas[i]),
+                    }
+                    for i in range(n_nodes)
+                ],
+            )
         for fs in spec.feeders:
             nb = int(net._feeder_node_idx[fs.feeder_id].size)
-            msg.log(t_min, f"RTU@{fs.feeder_id}", "rtu_secondary", f"DMS@{fs.dso_id}", "dso_dms", "ss_measurement", nb)
-            msg.log(t_min, f"RTU@{fs.feeder_id}", "rtu_primary", f"DMS@{fs.dso_id}", "dso_dms", "ps_measurement", 1)
-            msg.log(t_min, f"RTU@{fs.feeder_id}", "rtu_primary", "EMS@TSO", "tso_ems", "interface_measurement", 1)
+            msg.log(
+                t_min,
+                f"RTU@{fs.feeder_id}",
+                "rtu_secondary",
+                f"DMS@{fs.dso_id}",
+                "dso_dms",
+                "ss_measurement",
+                nb,
+            )
+            msg.log(
+                t_min,
+                f"RTU@{fs.feeder_id}",
+                "rtu_primary",
+                f"DMS@{fs.dso_id}",
+                "dso_dms",
+                "ps_measurement",
+                1,
+            )
+            msg.log(
+                t_min, f"RTU@{fs.feeder_id}", "rtu_primary", "EMS@TSO", "tso_ems", "interface_measurement", 1
+            )
         for cp in spec.copper_plate_nodes:
-            msg.log(t_min, f"RTU@{cp.node_id}", "rtu_primary", "EMS@TSO", "tso_ems", "interface_measurement", 1)
+            msg.log(
+                t_min, f"RTU@{cp.node_id}", "rtu_primary", "EMS@TSO", "tso_ems", "interface_measurement", 1
+            )
         for agg_i, agg in enumerate(scenario.aggregators):
             cnt = sum(int(np.count_nonzero(d.aggregator == agg_i)) for d in devices.values())
-            msg.log(t_min, f"DER@{scenario.aggregator_area[agg_i]}", "der_gateway", agg, "agg_platform", "der_measurement", cnt)
-        for g, act, val in actions:
+            msg.log(
+                t_min,
+                f"DER@{scenario.aggregator_area[agg_i]}",
+                "der_gateway",
+                agg,
+                "agg_platform",
+                "der_measurement",
+                cnt,
+            )
+        for g, _act, _val in actions:
             msg.log(t_min, f"DMS@{g}", "dso_dms", f"RTU@{g}", "rtu_primary", "setpoint", 1)
         if writer is not None:
             writer.add("messages", msg.take())
@@ -582,14 +769,30 @@ def _commercial_parties(scenario: Scenario) -> dict[str, np.ndarray] | None:
     }
 
 
-def _market_case(scenario: Scenario, schedule: Schedule, tg: Any, dgs: list[Any], cps: list[Any], base_nodes: np.ndarray,
-                 steps_j: np.ndarray, book: BidBook, needs: dict[str, np.ndarray], timing: Any, penalty: float, m: int,
-                 t_index: dict[str, int], scheme: str, c: int, MarketCase: Any) -> Any:
+def _market_case(
+    scenario: Scenario,
+    schedule: Schedule,
+    tg: Any,
+    dgs: list[Any],
+    cps: list[Any],
+    base_nodes: np.ndarray,
+    steps_j: np.ndarray,
+    book: BidBook,
+    needs: dict[str, np.ndarray],
+    timing: Any,
+    penalty: float,
+    m: int,
+    t_index: dict[str, int],
+    scheme: str,
+    c: int,
+    MarketCase: Any,
+    net_root_vm: dict[str, float],
+) -> Any:
     """Market case of one clearing: grids with the forecast base, the bids, the TSO's needs."""
     nodes = scenario.nodes
     spec = scenario.spec
     H = steps_j.size
-    # transmission base: scheduled generators + transmission devices + loads + area draws (balanced at the ref)
+    # transmission base: scheduled generators, transmission devices, loads, area draws (balanced at the ref)
     inj_t = np.zeros((tg.n_nodes, H))
     gmask = np.minimum(steps_j * m, schedule.gen_mw.shape[1] - 1)
     gens = scenario.tso_gens
@@ -620,16 +823,42 @@ def _market_case(scenario: Scenario, schedule: Schedule, tg: Any, dgs: list[Any]
         sched = None
         if scheme == "SBR":
             sched = schedule.area_draw_mw[fs.feeder_id][np.minimum(steps_j * m, schedule.gen_mw.shape[1] - 1)]
-        dgc.append(dg.with_base(p, q, sched))
-    return MarketCase(transmission=tgc, bids=book.to_bid_table(), needs_mw=needs, distribution=dgc,
-                      copper_plates=cps, timing=timing, slack_penalty_eur_per_mwh=penalty,
-                      name=f"{scheme} clearing {c}")
+        # the DSO knows its substation's voltage set-point (tap changer position) from SCADA
+        v_root = float(net_root_vm.get(fs.feeder_id, dg.v_root_pu))
+        dgc.append(dataclasses.replace(dg.with_base(p, q, sched), v_root_pu=v_root))
+    return MarketCase(
+        transmission=tgc,
+        bids=book.to_bid_table(),
+        needs_mw=needs,
+        distribution=dgc,
+        copper_plates=cps,
+        timing=timing,
+        slack_penalty_eur_per_mwh=penalty,
+        name=f"{scheme} clearing {c}",
+    )
 
 
-def _record_clearing(writer: ResultsWriter | None, msg: _Messages, acc: _Acc, c: int, j0: int, G: int, start_h: float,
-                     book: BidBook, result: Any, a: np.ndarray, n_firm: int, dt_mstep_h: float, scheme: str,
-                     market_role: str, area_of_node: np.ndarray, dso_of_area: dict[str, str], spec: ScenarioSpec,
-                     t_min: float, penalty: float) -> None:
+def _record_clearing(
+    writer: ResultsWriter | None,
+    msg: _Messages,
+    acc: _Acc,
+    c: int,
+    j0: int,
+    G: int,
+    start_h: float,
+    book: BidBook,
+    result: Any,
+    a: np.ndarray,
+    n_firm: int,
+    dt_mstep_h: float,
+    scheme: str,
+    market_role: str,
+    area_of_node: np.ndarray,
+    dso_of_area: dict[str, str],
+    spec: ScenarioSpec,
+    t_min: float,
+    penalty: float,
+) -> None:
     """KPIs, database rows and messages of one clearing (firm steps only count in the KPIs)."""
     firm_cols = list(range(min(n_firm, a.shape[1])))
     t_first = start_h * 60 + j0 * G
@@ -647,7 +876,11 @@ def _record_clearing(writer: ResultsWriter | None, msg: _Messages, acc: _Acc, c:
             if q <= 1e-9:
                 continue
             lmp = price_map.get((book.node_name[b], s), float("nan"))
-            unit = book.direction[b] * lmp if np.isfinite(lmp) and abs(lmp) < penalty * 0.5 else book.price_eur_per_mwh[b, s]
+            unit = (
+                book.direction[b] * lmp
+                if np.isfinite(lmp) and abs(lmp) < penalty * 0.5
+                else book.price_eur_per_mwh[b, s]
+            )
             cost += unit * q * dt_mstep_h
     acc.activation_cost_eur += cost
     if len(result.slack):
@@ -675,21 +908,41 @@ def _record_clearing(writer: ResultsWriter | None, msg: _Messages, acc: _Acc, c:
             role, recv_role = "cp_platform", "imo_platform"
             obj = "commercial_order"
         elif area == "transmission" or owner.startswith("GEN"):
-            role, recv_role, obj = "agg_platform", ("imo_platform" if scheme in ("CM", "IFM") else "tso_market"), "bid"
+            role, recv_role, obj = (
+                "agg_platform",
+                ("imo_platform" if scheme in ("CM", "IFM") else "tso_market"),
+                "bid",
+            )
         else:
             role, recv_role, obj = "agg_platform", market_role, "bid"
         msg.log(t_min, owner, role, recv_role.upper(), recv_role, obj, cnt)
         n_act = sum(1 for b in range(len(book)) if book.owner[b] == owner and (a[b] > 1e-9).any())
         msg.log(t_min, recv_role.upper(), recv_role, owner, role, "clearing_result", n_act)
-    msg.log(t_min, "EMS@TSO", "tso_ems", ("IMO" if scheme in ("CM", "IFM") else "TSO_MARKET"),
-            "imo_platform" if scheme in ("CM", "IFM") else "tso_market", "imbalance_need", 1)
+    msg.log(
+        t_min,
+        "EMS@TSO",
+        "tso_ems",
+        ("IMO" if scheme in ("CM", "IFM") else "TSO_MARKET"),
+        "imo_platform" if scheme in ("CM", "IFM") else "tso_market",
+        "imbalance_need",
+        1,
+    )
     for dso in dict.fromkeys(dso_of_area.values()):
         if scheme in ("LMS",):
             msg.log(t_min, f"{dso}_MARKET", "dso_market", "TSO_MARKET", "tso_market", "aggregated_curve", 1)
-            msg.log(t_min, "TSO_MARKET", "tso_market", f"{dso}_MARKET", "dso_market", "interface_activation", 1)
+            msg.log(
+                t_min, "TSO_MARKET", "tso_market", f"{dso}_MARKET", "dso_market", "interface_activation", 1
+            )
         if scheme in ("LMS", "SBR", "CM", "IFM"):
-            msg.log(t_min, f"DMS@{dso}", "dso_dms", f"{dso}_MARKET", "dso_market" if scheme in ("LMS", "SBR") else "imo_platform",
-                    "state_estimate", 1)
+            msg.log(
+                t_min,
+                f"DMS@{dso}",
+                "dso_dms",
+                f"{dso}_MARKET",
+                "dso_market" if scheme in ("LMS", "SBR") else "imo_platform",
+                "state_estimate",
+                1,
+            )
         if scheme == "SBR":
             msg.log(t_min, "EMS@TSO", "tso_ems", f"{dso}_MARKET", "dso_market", "interface_schedule", 1)
         if scheme == "CMS":
@@ -697,27 +950,60 @@ def _record_clearing(writer: ResultsWriter | None, msg: _Messages, acc: _Acc, c:
             msg.log(t_min, "TSO_MARKET", "tso_market", f"DMS@{dso}", "dso_dms", "activation_info", 1)
     if writer is None:
         return
-    writer.add("bids", [
-        {"clearing": c, "bid_id": book.bid_id[b], "owner": book.owner[b], "node": book.node_name[b],
-         "direction": "up" if book.direction[b] > 0 else "down", "model": book.model[b],
-         "quantity_mw": float(book.quantity_mw[b, 0]), "price_eur_per_mwh": float(book.price_eur_per_mwh[b, 0]),
-         "energy_mwh": float(book.quantity_mw[b].sum() * dt_mstep_h)}
-        for b in range(len(book))
-    ])
-    writer.add("clearings", [{
-        "clearing": c, "time_min": t_first, "status": result.status, "objective_eur": float(result.objective_eur),
-        "activation_cost_eur": float(result.activation_cost_eur), "slack_energy_mwh": float(result.slack_energy_mwh),
-        "n_bids": len(book), "n_activated": int((a > 1e-9).any(axis=1).sum()),
-        "build_time_s": float(result.build_time_s), "solve_time_s": float(result.solve_time_s),
-    }])
+    writer.add(
+        "bids",
+        [
+            {
+                "clearing": c,
+                "bid_id": book.bid_id[b],
+                "owner": book.owner[b],
+                "node": book.node_name[b],
+                "direction": "up" if book.direction[b] > 0 else "down",
+                "model": book.model[b],
+                "quantity_mw": float(book.quantity_mw[b, 0]),
+                "price_eur_per_mwh": float(book.price_eur_per_mwh[b, 0]),
+                "energy_mwh": float(book.quantity_mw[b].sum() * dt_mstep_h),
+            }
+            for b in range(len(book))
+        ],
+    )
+    writer.add(
+        "clearings",
+        [
+            {
+                "clearing": c,
+                "time_min": t_first,
+                "status": result.status,
+                "objective_eur": float(result.objective_eur),
+                "activation_cost_eur": float(result.activation_cost_eur),
+                "slack_energy_mwh": float(result.slack_energy_mwh),
+                "n_bids": len(book),
+                "n_activated": int((a > 1e-9).any(axis=1).sum()),
+                "build_time_s": float(result.build_time_s),
+                "solve_time_s": float(result.solve_time_s),
+            }
+        ],
+    )
     rows = []
     for b, s in zip(*np.nonzero(a > 1e-9), strict=True):
-        rows.append({"clearing": c, "bid_id": book.bid_id[b], "step": int(s), "firm": bool(s < n_firm),
-                     "activation_mw": float(a[b, s]),
-                     "clearing_price_eur_per_mwh": price_map.get((book.node_name[b], int(s)))})
+        rows.append(
+            {
+                "clearing": c,
+                "bid_id": book.bid_id[b],
+                "step": int(s),
+                "firm": bool(s < n_firm),
+                "activation_mw": float(a[b, s]),
+                "clearing_price_eur_per_mwh": price_map.get((book.node_name[b], int(s))),
+            }
+        )
     writer.add("activations", rows)
-    writer.add("prices", [{"clearing": c, "node": nd, "step": st, "price_eur_per_mwh": (pr if np.isfinite(pr) else None)}
-                          for (nd, st), pr in price_map.items()])
+    writer.add(
+        "prices",
+        [
+            {"clearing": c, "node": nd, "step": st, "price_eur_per_mwh": (pr if np.isfinite(pr) else None)}
+            for (nd, st), pr in price_map.items()
+        ],
+    )
 
 
 # ------------------------------------------------------------------------------------------ entry point
@@ -799,7 +1085,9 @@ def simulate(
             from simulation.progress import SubProgress
 
             sub = SubProgress(progress, 0.05 + 0.95 * i / len(schemes), 0.05 + 0.95 * (i + 1) / len(schemes))
-            results[scheme], timings[scheme] = simulate_scheme(scenario, schedule, scheme, db_url, sub, fingerprint)
+            results[scheme], timings[scheme] = simulate_scheme(
+                scenario, schedule, scheme, db_url, sub, fingerprint
+            )
     else:
         ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context("spawn")
         manager = ctx.Manager()
@@ -808,7 +1096,9 @@ def simulate(
         done_frac = {s: 0.0 for s in schemes}
         errors: list[str] = []
         with ctx.Pool(n_proc) as pool:
-            pending = pool.map_async(_worker, [(scenario, schedule, s, db_url, fingerprint, queue, cancel) for s in schemes])
+            pending = pool.map_async(
+                _worker, [(scenario, schedule, s, db_url, fingerprint, queue, cancel) for s in schemes]
+            )
             while True:
                 try:
                     while True:

@@ -1,4 +1,4 @@
-"""Bidding and dispatching layer: aggregators turn device populations into bids and activations into set-points.
+"""Bidding and dispatching layer: aggregators turn devices into bids, and activations into set-points.
 
 Five aggregation models (section 7 of the architecture brief) group the eight DER categories:
 

@@ -171,7 +171,7 @@ def build_bids(
 
     rows: list[tuple[int, int, float, float]] = []  # (pool row, direction, quantity, price)
     for direction, q, c in ((1, q_up, c_up), (-1, q_down, c_down)):
-        ok = np.flatnonzero(q >= min_bid_mw)
+        ok = np.flatnonzero((q >= min_bid_mw) & (q > 1e-9) & np.isfinite(c))
         for i in ok:
             rows.append((int(i), direction, float(q[i]), float(c[i]) + risk_premium_eur_per_mwh))
     n = len(rows)
@@ -216,10 +216,21 @@ def build_bids(
 
 def _empty_book(n_steps: int) -> BidBook:
     return BidBook(
-        bid_id=[], owner=[], node=np.zeros(0, np.int64), node_name=[], direction=np.zeros(0, np.int8),
-        aggregator=np.zeros(0, np.int64), model=[], pool=np.zeros(0, np.int64), gen=np.zeros(0, np.int64),
-        party=[], side=[], quantity_mw=np.zeros((0, n_steps)), price_eur_per_mwh=np.zeros((0, n_steps)),
-        energy_groups={}, energy_group=[],
+        bid_id=[],
+        owner=[],
+        node=np.zeros(0, np.int64),
+        node_name=[],
+        direction=np.zeros(0, np.int8),
+        aggregator=np.zeros(0, np.int64),
+        model=[],
+        pool=np.zeros(0, np.int64),
+        gen=np.zeros(0, np.int64),
+        party=[],
+        side=[],
+        quantity_mw=np.zeros((0, n_steps)),
+        price_eur_per_mwh=np.zeros((0, n_steps)),
+        energy_groups={},
+        energy_group=[],
     )
 
 
@@ -255,8 +266,10 @@ def generator_bids(
     rows = []
     for g in range(gens["bus"].size):
         node = f"t{int(gens['bus'][g])}"
-        for d, q, pr in ((1, up[g], gens["cost_eur_per_mwh"][g]),
-                         (-1, down[g], -DOWN_PRICE_FUEL_RETURN_FRAC * gens["cost_eur_per_mwh"][g])):
+        for d, q, pr in (
+            (1, up[g], gens["cost_eur_per_mwh"][g]),
+            (-1, down[g], -DOWN_PRICE_FUEL_RETURN_FRAC * gens["cost_eur_per_mwh"][g]),
+        ):
             if q > 1e-6:
                 rows.append((g, node, d, float(q), float(pr)))
     n = len(rows)
@@ -299,7 +312,11 @@ def commercial_bids(
                 rows.append((c, node, d, "buy", q, price))
             sell = parties["sell_mw"][c]
             if sell > 1e-6:
-                price = parties["sell_price_eur_per_mwh"][c] if d > 0 else -0.3 * parties["sell_price_eur_per_mwh"][c]
+                price = (
+                    parties["sell_price_eur_per_mwh"][c]
+                    if d > 0
+                    else -0.3 * parties["sell_price_eur_per_mwh"][c]
+                )
                 rows.append((c, node, d, "sell", np.full(n_steps, sell), price))
     n = len(rows)
     book = _empty_book(n_steps)

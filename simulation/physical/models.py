@@ -178,8 +178,11 @@ def baseline(dev: DeviceArrays, ctx: ModelContext, k: int) -> np.ndarray:
         d_set, _, _, _, _ = _tcl_duties(dev, ctx, prof["ambient_temp_c"][k])
         return -p["p_rated_kw"] * np.abs(d_set)
     if cat == "chp":
-        return np.clip(_chp_heat_kw(dev, ctx, k) / p["heat_to_power_ratio"], p["p_min_frac"] * p["p_max_kw"],
-                       p["p_max_kw"])
+        return np.clip(
+            _chp_heat_kw(dev, ctx, k) / p["heat_to_power_ratio"],
+            p["p_min_frac"] * p["p_max_kw"],
+            p["p_max_kw"],
+        )
     if cat == "conventional":
         return p["schedule_frac"] * p["p_max_kw"]
     if cat == "shiftable_load":
@@ -238,8 +241,12 @@ def flexibility(dev: DeviceArrays, ctx: ModelContext, k: int) -> tuple[np.ndarra
     if cat == "chp":
         heat = _chp_heat_kw(dev, ctx, k)
         htp = p["heat_to_power_ratio"]
-        hi = np.minimum(p["p_max_kw"], (p["heat_store_kwh"] - st["heat_kwh"] + heat * ctx.dt_h) / (htp * ctx.dt_h))
-        lo = np.maximum(p["p_min_frac"] * p["p_max_kw"], (heat * ctx.dt_h - st["heat_kwh"]) / (htp * ctx.dt_h))
+        hi = np.minimum(
+            p["p_max_kw"], (p["heat_store_kwh"] - st["heat_kwh"] + heat * ctx.dt_h) / (htp * ctx.dt_h)
+        )
+        lo = np.maximum(
+            p["p_min_frac"] * p["p_max_kw"], (heat * ctx.dt_h - st["heat_kwh"]) / (htp * ctx.dt_h)
+        )
         return np.maximum(0.0, hi - base), np.maximum(0.0, base - lo)
     if cat == "conventional":
         ramp = p["ramp_frac_per_min"] * p["p_max_kw"] * ctx.dt_h * 60.0
@@ -270,10 +277,18 @@ class StepOutput:
     """Curtailed available power of variable RES, kW."""
 
 
+def _normal(rng: np.random.Generator | None, n: int) -> np.ndarray:
+    if rng is None:
+        return np.zeros(n, dtype=np.float32)
+    return rng.standard_normal(n, dtype=np.float32)
+
+
 def step(
-    dev: DeviceArrays, ctx: ModelContext, k: int, delta_kw: np.ndarray | None, rng: np.random.Generator
+    dev: DeviceArrays, ctx: ModelContext, k: int, delta_kw: np.ndarray | None, rng: np.random.Generator | None
 ) -> StepOutput:
-    """Advance the category one physical step with set-point ``baseline + delta_kw`` (see module doc)."""
+    """Advance the category one physical step with set-point ``baseline + delta_kw`` (see module doc).
+
+    ``rng`` None: no noise (the schedule run of the earlier markets)."""
     cat = dev.category
     p = dev.params
     st = dev.state
@@ -284,11 +299,15 @@ def step(
     if n == 0:
         return StepOutput(np.zeros(0), np.zeros(0) if cat == "variable_res" else None)
     if cat == "noncontrollable_load":
-        eps = rng.standard_normal(n, dtype=np.float32)
+        eps = _normal(rng, n)
         return StepOutput(-p["p_peak_kw"] * prof["load"][k] * (1.0 + noise * eps))
     if cat == "variable_res":
-        eps = rng.standard_normal(n, dtype=np.float32)
-        avail = p["p_max_kw"] * _res_shape(ctx, k)[st["profile_idx"]] * np.maximum(0.0, 1.0 + p["forecast_error_frac"] * eps)
+        eps = _normal(rng, n)
+        avail = (
+            p["p_max_kw"]
+            * _res_shape(ctx, k)[st["profile_idx"]]
+            * np.maximum(0.0, 1.0 + p["forecast_error_frac"] * eps)
+        )
         out = np.clip(avail + delta, 0.0, avail)
         return StepOutput(out, avail - out)
     if cat in ("storage", "ev"):
@@ -298,7 +317,9 @@ def step(
             con = _ev_connected(dev, ctx, k)
             hi = np.minimum(0.0, hi)
             # must-charge: the local controller overrides a deferral that would miss the target
-            need = np.maximum(0.0, p["soc_target_frac"] - st["soc_frac"]) * p["e_max_kwh"] / p["efficiency_frac"]
+            need = (
+                np.maximum(0.0, p["soc_target_frac"] - st["soc_frac"]) * p["e_max_kwh"] / p["efficiency_frac"]
+            )
             spare_h = _hours_to_departure(dev, ctx, k) - ctx.dt_h
             must = need - p["p_max_kw"] * np.maximum(0.0, spare_h)
             hi = np.minimum(hi, -np.clip(must / ctx.dt_h, 0.0, p["p_max_kw"]))
@@ -314,11 +335,12 @@ def step(
             h0, h1 = ctx.hour(k), ctx.hour(k + 1)
             dep = p["departure_h"]
             leaving = (h0 < dep) & ((h1 >= dep) | (h1 < h0))
-            st["soc_frac"] = np.where(leaving, np.clip(p["soc_init_frac"], p["soc_min_frac"], p["soc_max_frac"]),
-                                      st["soc_frac"])
+            st["soc_frac"] = np.where(
+                leaving, np.clip(p["soc_init_frac"], p["soc_min_frac"], p["soc_max_frac"]), st["soc_frac"]
+            )
         return StepOutput(out)
     if cat == "tcl":
-        t_amb = prof["ambient_temp_c"][k] + noise * 10.0 * rng.standard_normal(n, dtype=np.float32)
+        t_amb = prof["ambient_temp_c"][k] + noise * 10.0 * _normal(rng, n)
         d_set, d_lo, d_hi, free, gain = _tcl_duties(dev, ctx, t_amb)
         # the set-point: the aggregator's delta moves the consumption |d| P away from the baseline
         target = np.abs(d_set) - delta / p["p_rated_kw"]
@@ -327,11 +349,15 @@ def step(
         st["temp_c"] = free - gain * d
         return StepOutput(-p["p_rated_kw"] * np.abs(d))
     if cat == "chp":
-        heat = _chp_heat_kw(dev, ctx, k) * (1.0 + noise * rng.standard_normal(n, dtype=np.float32))
+        heat = _chp_heat_kw(dev, ctx, k) * (1.0 + noise * _normal(rng, n))
         htp = p["heat_to_power_ratio"]
         base = np.clip(heat / htp, p["p_min_frac"] * p["p_max_kw"], p["p_max_kw"])
-        hi = np.minimum(p["p_max_kw"], (p["heat_store_kwh"] - st["heat_kwh"] + heat * ctx.dt_h) / (htp * ctx.dt_h))
-        lo = np.maximum(p["p_min_frac"] * p["p_max_kw"], (heat * ctx.dt_h - st["heat_kwh"]) / (htp * ctx.dt_h))
+        hi = np.minimum(
+            p["p_max_kw"], (p["heat_store_kwh"] - st["heat_kwh"] + heat * ctx.dt_h) / (htp * ctx.dt_h)
+        )
+        lo = np.maximum(
+            p["p_min_frac"] * p["p_max_kw"], (heat * ctx.dt_h - st["heat_kwh"]) / (htp * ctx.dt_h)
+        )
         out = np.clip(base + delta, lo, np.maximum(lo, hi))
         st["heat_kwh"] = np.clip(st["heat_kwh"] + (htp * out - heat) * ctx.dt_h, 0.0, p["heat_store_kwh"])
         return StepOutput(out)

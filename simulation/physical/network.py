@@ -97,7 +97,9 @@ class PhysicalNetwork:
         self._area_rows: dict[str, int] = {}
         for area in spec.area_ids:
             ib = int(nodes.interface_bus[np.flatnonzero(nodes.area == area)[0]])
-            self._area_rows[area] = int(pp.create_load(self.tnet, ib, p_mw=0.0, q_mvar=0.0, name=f"area {area}"))
+            self._area_rows[area] = int(
+                pp.create_load(self.tnet, ib, p_mw=0.0, q_mvar=0.0, name=f"area {area}")
+            )
         # transmission-connected devices: one load per bus
         tsel = np.flatnonzero(nodes.kind == "transmission")
         self._t_node_idx = tsel
@@ -142,8 +144,15 @@ class PhysicalNetwork:
         net.ext_grid["vm_pu"] = self._v0[fid] + tap * fs.tap_step_pct / 100.0
 
     # ----------------------------------------------------------------------------------- step
-    def feeder_step(self, fid: str, p_inj_mw: np.ndarray, q_inj_mvar: np.ndarray, load_frac: float,
-                    own_noise: np.ndarray | None, actions: list[tuple[str, str, float]]) -> tuple[float, float, float]:
+    def feeder_step(
+        self,
+        fid: str,
+        p_inj_mw: np.ndarray,
+        q_inj_mvar: np.ndarray,
+        load_frac: float,
+        own_noise: np.ndarray | None,
+        actions: list[tuple[str, str, float]],
+    ) -> tuple[float, float, float]:
         """Power flow of feeder ``fid`` with the devices' injections per bus and SCADA regulation.
 
         Returns (draw from the transmission grid MW, losses MW, unserved load MW)."""
@@ -166,9 +175,13 @@ class PhysicalNetwork:
             changed = False
             if self.spec.scada.tap_regulation:
                 if vmin < fs.vm_min_pu + fs.tap_deadband_pu and vmax + step < fs.vm_max_pu:
-                    new_tap = min(fs.tap_max, new_tap + max(1, int((fs.vm_min_pu + fs.tap_deadband_pu - vmin) / step)))
+                    need = int(np.ceil((fs.vm_min_pu + fs.tap_deadband_pu - vmin) / step))
+                    room = int(np.floor((fs.vm_max_pu - vmax) / step))
+                    new_tap = min(fs.tap_max, new_tap + max(1, min(need, room)))
                 elif vmax > fs.vm_max_pu - fs.tap_deadband_pu and vmin - step > fs.vm_min_pu:
-                    new_tap = max(-fs.tap_max, new_tap - max(1, int((vmax - fs.vm_max_pu + fs.tap_deadband_pu) / step)))
+                    need = int(np.ceil((vmax - fs.vm_max_pu + fs.tap_deadband_pu) / step))
+                    room = int(np.floor((vmin - fs.vm_min_pu) / step))
+                    new_tap = max(-fs.tap_max, new_tap - max(1, min(need, room)))
                 if new_tap != self.tap[fid]:
                     actions.append((fid, "tap", float(new_tap)))
                     self._set_tap(fid, new_tap)
@@ -186,8 +199,15 @@ class PhysicalNetwork:
             if changed:
                 self._pf(fid, net)
         draw = float(net.res_ext_grid.p_mw.sum())
-        unserved = float(np.nansum(np.where(np.isnan(net.res_bus.vm_pu.to_numpy(float)[
-            net.bus.index.get_indexer(net.load.bus)]), np.maximum(net.load.p_mw.to_numpy(float), 0.0), 0.0)))
+        unserved = float(
+            np.nansum(
+                np.where(
+                    np.isnan(net.res_bus.vm_pu.to_numpy(float)[net.bus.index.get_indexer(net.load.bus)]),
+                    np.maximum(net.load.p_mw.to_numpy(float), 0.0),
+                    0.0,
+                )
+            )
+        )
         return draw, self._losses(net), unserved
 
     def transmission_step(

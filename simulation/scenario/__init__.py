@@ -107,12 +107,12 @@ CATEGORY_PARAMETERS: dict[str, dict[str, dict[str, float | str]]] = {
         "flex_cost_eur_per_mwh": {"kind": "uniform", "low": 80.0, "high": 150.0},
     },
     "tcl": {
-        "p_rated_kw": {"kind": "uniform", "low": 2.0, "high": 5.0},
+        "p_rated_kw": {"kind": "uniform", "low": 3.0, "high": 6.0},
         "temp_set_c": {"kind": "uniform", "low": 20.0, "high": 22.0},
         "band_c": {"kind": "constant", "value": 1.0},
         "time_constant_h": {"kind": "uniform", "low": 3.0, "high": 6.0},
         "cop": {"kind": "uniform", "low": 2.5, "high": 3.5},
-        "thermal_capacity_kwh_per_k": {"kind": "uniform", "low": 3.0, "high": 6.0},
+        "thermal_capacity_kwh_per_k": {"kind": "uniform", "low": 1.0, "high": 2.0},
         "flex_cost_eur_per_mwh": {"kind": "uniform", "low": 15.0, "high": 40.0},
     },
     "noncontrollable_load": {
@@ -138,8 +138,12 @@ class ParamDistribution(_Spec):
         description="Distribution family: constant, uniform or normal (clipped to low/high when given)."
     )
     value: float | None = Field(default=None, description="Value of a constant parameter, in its unit.")
-    low: float | None = Field(default=None, description="Lower bound (uniform) or clip (normal), in its unit.")
-    high: float | None = Field(default=None, description="Upper bound (uniform) or clip (normal), in its unit.")
+    low: float | None = Field(
+        default=None, description="Lower bound (uniform) or clip (normal), in its unit."
+    )
+    high: float | None = Field(
+        default=None, description="Upper bound (uniform) or clip (normal), in its unit."
+    )
     mean: float | None = Field(default=None, description="Mean of a normal distribution, in its unit.")
     std: float | None = Field(default=None, ge=0, description="Standard deviation of a normal, in its unit.")
 
@@ -163,8 +167,8 @@ class TransmissionGridSpec(_Spec):
     )
     grid_file: str | None = Field(
         default=None,
-        description="pandapower JSON (.json) or MATPOWER (.m, .mat) file of the transmission grid; when set it "
-        "replaces case_name (written by 'scenario generate' and 'scenario import').",
+        description="pandapower JSON (.json) or MATPOWER (.m, .mat) file of the transmission grid; when "
+        "set it replaces case_name (written by 'scenario generate' and 'scenario import').",
     )
     line_rating_factor: float = Field(
         default=1.0, gt=0, description="Multiplier applied to every line's thermal rating (max_i_ka), -."
@@ -182,8 +186,12 @@ class TransmissionGridSpec(_Spec):
         default_factory=lambda: ParamDistribution(kind="uniform", low=55.0, high=95.0),
         description="Bid price distribution of transmission-connected generators, EUR/MWh.",
     )
-    vm_min_pu: float = Field(default=0.94, gt=0, description="Lower voltage limit of transmission buses, p.u.")
-    vm_max_pu: float = Field(default=1.06, gt=0, description="Upper voltage limit of transmission buses, p.u.")
+    vm_min_pu: float = Field(
+        default=0.94, gt=0, description="Lower voltage limit of transmission buses, p.u."
+    )
+    vm_max_pu: float = Field(
+        default=1.06, gt=0, description="Upper voltage limit of transmission buses, p.u."
+    )
 
 
 class FeederSpec(_Spec):
@@ -204,7 +212,9 @@ class FeederSpec(_Spec):
         "source/case_name (written by 'scenario generate' and 'scenario import').",
     )
     dso_id: str = Field(default="DSO-A", description="Identifier of the DSO operating this grid.")
-    interface_bus: int = Field(ge=0, description="Transmission bus index the feeder's substation connects to.")
+    interface_bus: int = Field(
+        ge=0, description="Transmission bus index the feeder's substation connects to."
+    )
     load_scale_frac: float = Field(
         default=1.0, gt=0, description="Multiplier applied to the grid's own loads at the profile peak, -."
     )
@@ -222,8 +232,12 @@ class FeederSpec(_Spec):
     line_rating_factor: float = Field(
         default=1.0, gt=0, description="Multiplier applied to every line's thermal rating after the above, -."
     )
-    vm_min_pu: float = Field(default=0.95, gt=0, description="Lower voltage limit of the feeder's buses, p.u.")
-    vm_max_pu: float = Field(default=1.05, gt=0, description="Upper voltage limit of the feeder's buses, p.u.")
+    vm_min_pu: float = Field(
+        default=0.95, gt=0, description="Lower voltage limit of the feeder's buses, p.u."
+    )
+    vm_max_pu: float = Field(
+        default=1.05, gt=0, description="Upper voltage limit of the feeder's buses, p.u."
+    )
     tap_step_pct: float = Field(
         default=1.25, ge=0, description="Voltage change per tap of the substation tap changer, %."
     )
@@ -301,19 +315,23 @@ class ProfileSpec(_Spec):
 
     source: Literal["simbench", "synthetic", "csv"] = Field(
         default="simbench",
-        description="simbench: load/PV/wind profiles of a SimBench grid (offline); synthetic: analytic shapes; "
+        description="simbench: load/PV/wind profiles of a SimBench grid (offline); synthetic: analytic "
+        "shapes; "
         "csv: the file csv_path.",
     )
     csv_path: str | None = Field(
         default=None,
-        description="CSV file with one row per physical step and columns load, pv, wind (fractions of peak or "
+        description="CSV file with one row per physical step and columns load, pv, wind (fractions of peak "
+        "or "
         "capacity) and ambient_temp_c (source csv).",
     )
     simbench_code: str = Field(
         default="1-MV-rural--0-sw", description="SimBench grid whose profiles are used (source simbench)."
     )
     day_of_year: int = Field(default=175, ge=1, le=365, description="Day of the year simulated (1 = 1 Jan).")
-    load_profile: str = Field(default="lv_semiurb4", description="SimBench load profile name (without _pload).")
+    load_profile: str = Field(
+        default="lv_semiurb4", description="SimBench load profile name (without _pload)."
+    )
     pv_profile: str = Field(default="PV3", description="SimBench renewables profile name for PV.")
     wind_profile: str = Field(default="WP4", description="SimBench renewables profile name for wind.")
     ambient_temp_c: float = Field(default=24.0, description="Daily mean ambient temperature, degC.")
@@ -398,7 +416,9 @@ class PricesSpec(_Spec):
     """Prices outside the AS market bids, and the aggregators' bidding rules."""
 
     min_bid_mw: float = Field(
-        default=0.01, ge=0, description="Smallest bid an aggregator submits (the market's minimum bid size), MW."
+        default=0.01,
+        ge=0,
+        description="Smallest bid an aggregator submits (the market's minimum bid size), MW.",
     )
     curve_points: int = Field(
         default=3, ge=1, description="Breakpoints per direction of a DSO's aggregated interface curve, count."
@@ -427,7 +447,9 @@ class MeasurementSpec(_Spec):
     p_error_std_frac: float = Field(
         default=0.02, ge=0, description="Std of the active-power measurement error, fraction of value, -."
     )
-    vm_error_std_pu: float = Field(default=0.003, ge=0, description="Std of the voltage estimation error, p.u.")
+    vm_error_std_pu: float = Field(
+        default=0.003, ge=0, description="Std of the voltage estimation error, p.u."
+    )
 
 
 class ScadaSpec(_Spec):
@@ -442,7 +464,8 @@ class ScadaSpec(_Spec):
     )
     afrr_provider_buses: list[int] | None = Field(
         default=None,
-        description="Transmission buses of the generators that provide aFRR; None: every generator, by rating.",
+        description="Transmission buses of the generators that provide aFRR; None: every generator, by "
+        "rating.",
     )
 
 
@@ -546,12 +569,30 @@ def default_scenario_spec() -> ScenarioSpec:
     under-voltage and line overloads; the transmission corridor from bus 5 to 7 is near its rating.
     """
     feeders = [
-        FeederSpec(feeder_id="F1", case_name="case33bw", dso_id="DSO-A", interface_bus=7,
-                   line_rating_mva=4.0, load_scale_frac=1.0, q_compensation_mvar=0.6),
-        FeederSpec(feeder_id="F2", case_name="case33bw", dso_id="DSO-B", interface_bus=20,
-                   line_rating_mva=4.0, load_scale_frac=0.9),
-        FeederSpec(feeder_id="F3", case_name="create_cigre_network_mv", dso_id="DSO-B",
-                   interface_bus=29, load_scale_frac=0.2),
+        FeederSpec(
+            feeder_id="F1",
+            case_name="case33bw",
+            dso_id="DSO-A",
+            interface_bus=7,
+            line_rating_mva=4.0,
+            load_scale_frac=1.0,
+            q_compensation_mvar=0.6,
+        ),
+        FeederSpec(
+            feeder_id="F2",
+            case_name="case33bw",
+            dso_id="DSO-B",
+            interface_bus=20,
+            line_rating_mva=4.0,
+            load_scale_frac=0.9,
+        ),
+        FeederSpec(
+            feeder_id="F3",
+            case_name="create_cigre_network_mv",
+            dso_id="DSO-B",
+            interface_bus=29,
+            load_scale_frac=0.2,
+        ),
     ]
     copper = [
         CopperPlateNodeSpec(node_id="CP1", dso_id="DSO-A", interface_bus=6),
@@ -560,32 +601,92 @@ def default_scenario_spec() -> ScenarioSpec:
         CopperPlateNodeSpec(node_id="CP4", dso_id="DSO-C", interface_bus=23),
     ]
     groups: list[DeviceGroupSpec] = []
+    ends = [13, 14, 15, 16, 17, 28, 29, 30, 31, 32]  # far ends of case33bw's two long branches
     for fid, scale in (("F1", 1.0), ("F2", 0.9), ("F3", 1.2)):
         groups += [
             _group(f"{fid}-load", "noncontrollable_load", fid, int(900 * scale), profile="load"),
-            _group(f"{fid}-pv", "variable_res", fid, int(350 * scale), profile="pv",
-                   parameters={"p_max_kw": ParamDistribution(kind="uniform", low=4.0, high=12.0)}),
+            _group(
+                f"{fid}-pv",
+                "variable_res",
+                fid,
+                int(350 * scale),
+                profile="pv",
+                parameters={"p_max_kw": ParamDistribution(kind="uniform", low=4.0, high=12.0)},
+            ),
             _group(f"{fid}-ev", "ev", fid, int(150 * scale)),
             _group(f"{fid}-tcl", "tcl", fid, int(200 * scale)),
             _group(f"{fid}-wet", "shiftable_load", fid, int(250 * scale)),
             _group(f"{fid}-bess", "storage", fid, int(40 * scale)),
             _group(f"{fid}-light", "curtailable_load", fid, int(100 * scale)),
         ]
-    groups.append(_group("F3-wind", "variable_res", "F3", 3, profile="wind",
-                         parameters={"p_max_kw": ParamDistribution(kind="uniform", low=1500.0, high=2500.0)}))
+    # F1: a solar village at the feeder ends (reverse flow and over-voltage at noon)
+    groups.append(
+        _group(
+            "F1-pv-farm",
+            "variable_res",
+            "F1",
+            250,
+            profile="pv",
+            buses=ends,
+            parameters={"p_max_kw": ParamDistribution(kind="uniform", low=15.0, high=30.0)},
+        )
+    )
+    # F2: a fleet depot and heat pumps at the feeder ends (evening overload and under-voltage)
+    groups.append(
+        _group(
+            "F2-ev-depot",
+            "ev",
+            "F2",
+            300,
+            buses=ends,
+            parameters={
+                "p_max_kw": ParamDistribution(kind="uniform", low=7.0, high=11.0),
+                "arrival_h": ParamDistribution(kind="normal", mean=17.5, std=1.0, low=15.0, high=21.0),
+            },
+        )
+    )
+    groups.append(
+        _group(
+            "F3-wind",
+            "variable_res",
+            "F3",
+            3,
+            profile="wind",
+            parameters={"p_max_kw": ParamDistribution(kind="uniform", low=1500.0, high=2500.0)},
+        )
+    )
     groups.append(_group("F1-chp", "chp", "F1", 2))
     groups.append(_group("F3-chp", "chp", "F3", 2))
     for cp in ("CP1", "CP2", "CP3", "CP4"):
         groups += [
-            _group(f"{cp}-load", "noncontrollable_load", cp, 300, profile="load",
-                   parameters={"p_peak_kw": ParamDistribution(kind="uniform", low=10.0, high=30.0)}),
-            _group(f"{cp}-pv", "variable_res", cp, 60, profile="pv",
-                   parameters={"p_max_kw": ParamDistribution(kind="uniform", low=20.0, high=60.0)}),
+            _group(
+                f"{cp}-load",
+                "noncontrollable_load",
+                cp,
+                300,
+                profile="load",
+                parameters={"p_peak_kw": ParamDistribution(kind="uniform", low=10.0, high=30.0)},
+            ),
+            _group(
+                f"{cp}-pv",
+                "variable_res",
+                cp,
+                60,
+                profile="pv",
+                parameters={"p_max_kw": ParamDistribution(kind="uniform", low=20.0, high=60.0)},
+            ),
             _group(f"{cp}-ev", "ev", cp, 120),
             _group(f"{cp}-tcl", "tcl", cp, 100),
-            _group(f"{cp}-bess", "storage", cp, 15,
-                   parameters={"p_max_kw": ParamDistribution(kind="uniform", low=50.0, high=200.0),
-                               "e_max_kwh": ParamDistribution(kind="uniform", low=100.0, high=400.0)}),
+            _group(
+                f"{cp}-bess",
+                "storage",
+                cp,
+                15,
+                parameters={
+                    "p_max_kw": ParamDistribution(kind="uniform", low=50.0, high=200.0),
+                    "e_max_kwh": ParamDistribution(kind="uniform", low=100.0, high=400.0),
+                },
+            ),
             _group(f"{cp}-conv", "conventional", cp, 1),
         ]
     return ScenarioSpec(
@@ -626,4 +727,9 @@ def endpoint_counts(spec: ScenarioSpec) -> dict[str, int]:
 
 # Load buses (MV/LV substations) of the grids the default scenarios use, so endpoint counting does not
 # need to build the grids; other grids count 30 (assumption).
-_FEEDER_SECONDARY: dict[str, int] = {"case33bw": 32, "create_cigre_network_mv": 18, "1-MV-rural--0-sw": 96, "1-MV-semiurb--0-sw": 115}
+_FEEDER_SECONDARY: dict[str, int] = {
+    "case33bw": 32,
+    "create_cigre_network_mv": 18,
+    "1-MV-rural--0-sw": 96,
+    "1-MV-semiurb--0-sw": 115,
+}

@@ -36,7 +36,8 @@ class NodeTable:
 
     Attributes
     ----------
-    name: node names (the market layer's ids): ``t<bus>`` (transmission), ``<feeder_id>:<bus>`` (detailed feeder), ``<node_id>``
+    name: node names (the market layer's ids): ``t<bus>`` (transmission), ``<feeder_id>:<bus>``
+        (detailed feeder), ``<node_id>``
         (copper plate).
     area: ``transmission``, a feeder id or a copper-plate node id.
     kind: ``transmission``, ``feeder`` or ``copper``.
@@ -198,8 +199,14 @@ def _prepare_feeder(fs: FeederSpec) -> tuple[Any, int]:
 
         run_pf(net)
         weakest = int(net.res_bus.vm_pu.idxmin())
-        pp.create_shunt(net, weakest, q_mvar=-fs.q_compensation_mvar, p_mw=0.0, in_service=False,
-                        name=f"{fs.feeder_id} capacitor bank")
+        pp.create_shunt(
+            net,
+            weakest,
+            q_mvar=-fs.q_compensation_mvar,
+            p_mw=0.0,
+            in_service=False,
+            name=f"{fs.feeder_id} capacitor bank",
+        )
     return net, ext_bus
 
 
@@ -265,7 +272,9 @@ def _synthetic_profiles(hours: np.ndarray, rng: np.random.Generator) -> dict[str
         + 0.15 * np.exp(-(((h - 13.0) / 3.0) ** 2))
     )
     pv = np.clip(np.sin(np.pi * (h - 5.5) / 15.0), 0.0, None) ** 1.5 * 0.85
-    wind = np.clip(0.35 + 0.15 * np.sin(2 * np.pi * (h - 3.0) / 24.0) + np.cumsum(rng.normal(0, 0.01, h.size)), 0, 1)
+    wind = np.clip(
+        0.35 + 0.15 * np.sin(2 * np.pi * (h - 3.0) / 24.0) + np.cumsum(rng.normal(0, 0.01, h.size)), 0, 1
+    )
     return {"load": load / load.max(), "pv": pv, "wind": wind}
 
 
@@ -307,7 +316,9 @@ def _csv_profiles(spec: ScenarioSpec, n_steps: int) -> dict[str, np.ndarray]:
             raise ScenarioError(f"profile file {path}: column {col!r} is missing")
         values = frame[col].to_numpy(dtype=float)
         if values.size < n_steps:
-            raise ScenarioError(f"profile file {path}: column {col!r} has {values.size} rows, needs {n_steps}")
+            raise ScenarioError(
+                f"profile file {path}: column {col!r} has {values.size} rows, needs {n_steps}"
+            )
         out[col] = values[:n_steps]
     return out
 
@@ -419,14 +430,13 @@ def _build_devices(
         arrays.validate(len(nodes), group_ids)
         parts[group.category].append(arrays)
         ids[group.category] += group_ids
-    devices = {
-        c: (concat_devices(parts[c]) if parts[c] else empty_devices(c)) for c in DEVICE_CATEGORIES
-    }
+    devices = {c: (concat_devices(parts[c]) if parts[c] else empty_devices(c)) for c in DEVICE_CATEGORIES}
     return devices, ids
 
 
-def _rescale_feeder_loads(spec: ScenarioSpec, scen_nodes: NodeTable, nets: dict[str, Any],
-                          devices: dict[str, DeviceArrays]) -> None:
+def _rescale_feeder_loads(
+    spec: ScenarioSpec, scen_nodes: NodeTable, nets: dict[str, Any], devices: dict[str, DeviceArrays]
+) -> None:
     """Non-controllable loads of a detailed feeder take over the grid's own loads: their peak powers are
     scaled per bus so that they add up to the grid's load at that bus (the grid data fixes the load, the
     device group fixes how many meters carry it)."""
@@ -463,7 +473,9 @@ def _imbalance(spec: ScenarioSpec, rng: np.random.Generator) -> tuple[np.ndarray
     sd = im.std_mw * np.sqrt(1.0 - im.autocorrelation**2)
     eps = rng.normal(0.0, sd, n)
     for k in range(n):
-        noise[k] = (im.autocorrelation * noise[k - 1] if k else 0.0) + (eps[k] if k else rng.normal(0, im.std_mw))
+        noise[k] = (im.autocorrelation * noise[k - 1] if k else 0.0) + (
+            eps[k] if k else rng.normal(0, im.std_mw)
+        )
     true = shape + noise
     forecast = true + rng.normal(0.0, im.forecast_error_std_frac * im.std_mw, n)
     return true, forecast

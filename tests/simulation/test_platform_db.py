@@ -1,0 +1,176 @@
+"""Platform loop and results database: KPIs, messages, cancellation, SQLite vs PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sim_fixtures import small_spec
+
+from simulation.db import fingerprint_of, read_kpis, read_runs, spec_json_of
+from simulation.errors import ResultsDatabaseError
+from simulation.platform import simulate
+from simulation.progress import RecordingProgress, RunCancelled
+
+
+def _sqlite(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'results.sqlite'}"
+
+
+def test_two_schemes_write_kpis_messages_and_a_completed_run(tmp_path: Path) -> None:
+    url = _sqlite(tmp_path)
+    spec = small_spec(duration_h=2.0)
+    kpis = simulate(spec, ["CMS", "CM"], url, processes=1)
+    assert list(kpis) == ["CMS", "CM"]
+    for k in kpis.values():
+        assert k.duration_h == 2.0
+        assert k.afrr_energy_mwh >= 0 and k.losses_mwh > 0
+        assert k.bids_submitted_by_area["F1"] > 0
+        # every kind of exchange is logged: bids, results, set-points, measurements
+        assert (
+            k.messages_by_pair[
+                "agg_platform->tso_market" if k.scheme == "CMS" else "agg_platform->imo_platform"
+            ]
+            > 0
+        )
+        assert k.messages_by_pair["rtu_secondary->dso_dms"] > 0
+        assert k.messages_by_pair["der_gateway->agg_platform"] > 0
+        assert (
+            k.bytes_by_pair["rtu_secondary->dso_dms"] == 1000 * k.messages_by_pair["rtu_secondary->dso_dms"]
+        )
+    runs = read_runs(url)
+    assert [r["status"] for r in runs] == ["completed", "completed"]
+    assert runs[0]["fingerprint"] == fingerprint_of(spec_json_of(spec))
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        for table in ("bids", "clearings", "activations", "prices", "measurements", "messages", "kpis"):
+            n = conn.execute(sa.text(f"select count(*) from {table}")).scalar_one()
+            assert n > 0, table
+        objs = {r[0] for r in conn.execute(sa.text("select distinct information_object from messages"))}
+    engine.dispose()
+    assert {"bid", "clearing_result", "ss_measurement", "der_measurement", "imbalance_need"} <= objs
+    stored = read_kpis(url, runs[1]["run_id"])
+    assert stored["afrr_cost_eur"] == pytest.approx(kpis["CM"].afrr_cost_eur)
+
+
+def test_cancelled_run_leaves_a_database_that_says_so(tmp_path: Path) -> None:
+    url = _sqlite(tmp_path)
+    with pytest.raises(RunCancelled):
+        simulate(small_spec(duration_h=2.0), ["CMS"], url, RecordingProgress(cancel_after=6), processes=1)
+    runs = read_runs(url)
+    assert len(runs) == 1 and runs[0]["status"] == "cancelled"
+    with pytest.raises(ResultsDatabaseError, match="is cancelled"):
+        read_kpis(url, runs[0]["run_id"])
+
+
+def test_killed_run_leaves_a_database_that_opens_and_reads_as_cancelled(tmp_path: Path) -> None:
+    url = _sqlite(tmp_path)
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from sim_fixtures import small_spec
+        from simulation.platform import simulate
+        simulate(small_spec(duration_h=24.0, start_h=0.0), ["CMS"], {url!r}, processes=1)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.time() + 240
+    try:
+        while time.time() < deadline:  # wait until the run has committed some batches
+            time.sleep(1.0)
+            if Path(url.split("///")[1]).exists():
+                try:
+                    runs = read_runs(url)
+                except ResultsDatabaseError:
+                    continue
+                if runs and runs[0]["n_clearings"] >= 2:
+                    break
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    runs = read_runs(url, stale_after_s=0.0)
+    assert runs and runs[0]["status"] == "cancelled"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pg_bin() -> Path | None:
+    for base in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (base / "initdb").exists():
+            return base
+    return None
+
+
+@pytest.fixture
+def postgres_url():  # type: ignore[no-untyped-def]
+    """A throw-away PostgreSQL server on 127.0.0.1 (initdb + pg_ctl), as the postgres user when root."""
+    bindir = _pg_bin()
+    if bindir is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("PostgreSQL is not installed on CI (the Makefile's apt-test installs 'postgresql')")
+        pytest.skip("PostgreSQL server binaries are not installed here (apt-get install postgresql)")
+    import tempfile
+
+    tmp_path = Path(tempfile.mkdtemp(prefix="coordstudio-pg-"))  # pytest's tmp dirs are private to root
+    tmp_path.chmod(0o755)
+    data = tmp_path / "pgdata"
+    data.mkdir()
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        runuser = shutil.which("runuser")
+        assert runuser, "runuser is needed to start PostgreSQL as root"
+        prefix = [runuser, "-u", "postgres", "--"]
+        shutil.chown(tmp_path, "postgres")
+        shutil.chown(data, "postgres")
+    port = _free_port()
+    subprocess.run(
+        [*prefix, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
+        check=True,
+        capture_output=True,
+    )
+    log = tmp_path / "pg.log"
+    subprocess.run(
+        [
+            *prefix,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(log),
+            "-w",
+            "-o",
+            f"-p {port} -k {tmp_path} -c listen_addresses=127.0.0.1",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True
+        )
+        shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_postgresql_gives_the_same_kpis_as_sqlite(tmp_path: Path, postgres_url: str) -> None:
+    spec = small_spec(duration_h=1.0)
+    lite = simulate(spec, ["SBR"], _sqlite(tmp_path), processes=1)
+    pg = simulate(spec, ["SBR"], postgres_url, processes=1)
+    assert pg["SBR"].model_dump() == lite["SBR"].model_dump()
+    runs = read_runs(postgres_url)
+    assert runs[-1]["status"] == "completed"
+    assert read_kpis(postgres_url, runs[-1]["run_id"]) == read_kpis(_sqlite(tmp_path), 1)
