@@ -18,12 +18,14 @@ the same preset, seed and scale always give the same scenario):
    weighted by their capacity.
 4. **Exact counts**: each kind's total is split over nodes by one multinomial draw, so the sums are
    exactly the preset's (scaled) counts.
-5. **Detailed grids**: the ``detailed_grids`` nodes with the highest score = installed DG (PV + hydro,
-   MW) / mean + flexible capacity (EV + heat pumps + wet appliances + street lights, MW) / mean, i.e. the
-   seed's "amount of installed distributed generation, as well as the availability of flexible
-   resources". Each becomes a SimBench MV grid (radial version written to JSON): rural or semi-urban
-   where DG per load is above the median of the chosen nodes, urban or commercial otherwise (by
-   population), its loads scaled to the node's load (clipped to 0.2-5x).
+5. **Detailed grids**: among the nodes one MV grid can represent (load 15-100 MW, a SimBench MV grid of
+   28-69 MW scaled by 0.5-2), the ``detailed_grids`` with the highest score = installed DG (PV + hydro)
+   per MW of load / its mean + flexible capacity (EV + heat pumps + wet appliances + street lights) per
+   MW of load / its mean (:func:`detailed_grid_score`), i.e. the seed's "amount of installed distributed
+   generation, as well as the availability of flexible resources". Each becomes a SimBench MV grid
+   (radial version written to JSON): rural or semi-urban where DG per load is above the median of the
+   chosen nodes, urban or commercial otherwise (by population), its loads scaled to the node's load
+   within 0.5-2x; load the grid does not carry stays at the transmission bus (``D<n> remainder``).
 6. **Balance**: the PEGASE generators' scheduled output is reduced by the expected output of the added
    transmission plants (rating x scheduled fraction), so the slack does not absorb it.
 """
@@ -76,6 +78,41 @@ class GeneratedScenario:
     resize: ResizeReport | None = None
     timings_s: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+
+MV_LOAD_BAND_MW: tuple[float, float] = (15.0, 100.0)
+"""Node loads one SimBench MV grid (28-69 MW of load as shipped) can represent when scaled by 0.5-2."""
+MV_LOAD_SCALE_RANGE: tuple[float, float] = (0.5, 2.0)
+"""Range of the load scaling applied to a SimBench MV grid standing for a detailed distribution node."""
+_Q_PER_P = float(np.tan(np.arccos(0.95)))
+
+
+def detailed_grid_score(dg_mw: np.ndarray, flex_mw: np.ndarray, load_mw: np.ndarray) -> np.ndarray:
+    """Score of a distribution node for detailed modelling: installed DG and flexible capacity per MW of
+    load, each relative to its mean over all nodes: ``(DG/L)/mean(DG/L) + (F/L)/mean(F/L)``.
+
+    Per MW of load because DG and flexibility matter for local congestion relative to the grid that
+    carries them (the seed: "the amount of installed distributed generation, as well as the availability of
+    flexible resources and their potential for solving local congestions").
+    """
+    load = np.maximum(load_mw, 1e-6)
+    dg = dg_mw / load
+    fl = flex_mw / load
+    return dg / max(float(dg.mean()), 1e-12) + fl / max(float(fl.mean()), 1e-12)
+
+
+def choose_detailed(score: np.ndarray, load_mw: np.ndarray, n: int) -> np.ndarray:
+    """The ``n`` best-scoring nodes among those an MV grid can represent (load within
+    :data:`MV_LOAD_BAND_MW`); when too few are in the band, the nodes closest to it (in log load) fill up."""
+    lo, hi = MV_LOAD_BAND_MW
+    inside = np.flatnonzero((load_mw >= lo) & (load_mw <= hi))
+    ranked = inside[np.argsort(-score[inside], kind="stable")]
+    if ranked.size >= n:
+        return ranked[:n]
+    outside = np.setdiff1d(np.arange(load_mw.size), inside)
+    dist = np.abs(np.log(np.maximum(load_mw[outside], 1e-6) / np.sqrt(lo * hi)))
+    fill = outside[np.argsort(dist, kind="stable")][: n - ranked.size]
+    return np.concatenate([ranked, fill])
 
 
 def preset(name: str) -> ScalePreset:
@@ -218,9 +255,9 @@ def generate_scenario(
     dg_mw = _mw(("pv", "run_of_river_hydro"))
     flex_kinds = ("ev", "heat_pump", "wet_appliance", "street_light")
     flex_mw = _mw(flex_kinds)
-    score = dg_mw / max(dg_mw.mean(), 1e-9) + flex_mw / max(flex_mw.mean(), 1e-9)
+    score = detailed_grid_score(dg_mw, flex_mw, node_load_mw)
     n_det = tgt["detailed_grids"]
-    detailed = np.argsort(-score, kind="stable")[:n_det]
+    detailed = choose_detailed(score, node_load_mw, n_det)
     is_detailed = np.zeros(n_dist, bool)
     is_detailed[detailed] = True
     ratio = dg_mw[detailed] / np.maximum(node_load_mw[detailed], 1e-6)
@@ -248,6 +285,7 @@ def generate_scenario(
             kinds_used[kind] = save_grid_file(net, out_dir / f"{tag}-{SIMBENCH_MV[kind]}-radial.json")
             files.append(kinds_used[kind])
         sb_net, sb_load = _simbench_mv(kind)
+        scale_frac = np.clip(node_load_mw[i] / max(sb_load, 1e-6), *MV_LOAD_SCALE_RANGE)
         detailed_meters[i] = 3 * int(sb_net.load.bus.nunique())
         fid = f"D{i + 1}"
         area_of[i] = fid
@@ -259,9 +297,20 @@ def generate_scenario(
                 grid_file=str(kinds_used[kind].resolve()),
                 dso_id=f"DSO-{int(dso_of[i]) + 1}",
                 interface_bus=int(iface[i]),
-                load_scale_frac=float(np.clip(node_load_mw[i] / max(sb_load, 1e-6), 0.2, 5.0)),
+                load_scale_frac=float(scale_frac),
             )
         )
+        remainder_mw = node_load_mw[i] - sb_load * scale_frac
+        if remainder_mw > 1e-6:  # the part of the node's load its one MV grid does not carry stays at the bus
+            import pandapower as pp
+
+            pp.create_load(
+                tnet,
+                int(iface[i]),
+                p_mw=remainder_mw,
+                q_mvar=remainder_mw * _Q_PER_P,
+                name=f"{fid} remainder",
+            )
     for i in range(n_dist):
         if is_detailed[i]:
             continue

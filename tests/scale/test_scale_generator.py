@@ -91,29 +91,21 @@ def test_built_device_arrays_match_counts(italy) -> None:  # type: ignore[no-unt
     assert isinstance(scenario.devices["ev"].params["p_max_kw"], np.ndarray)
 
 
-def test_detailed_grids_are_the_highest_dg_and_flexibility_nodes(italy) -> None:  # type: ignore[no-untyped-def]
-    """Score = DG MW / mean + flexible MW / mean (seed: chosen by installed DG and flexibility); the
-    detailed grid's score is at least every copper-plate node's (recomputed here from the groups)."""
-    kw = {
-        "pv": 23.0,
-        "run_of_river_hydro": 2000.0,
-        "ev": 7.4,
-        "heat_pump": 3.5,
-        "wet_appliance": 1.75,
-        "street_light": 6.0,
-    }
-    dg: dict[str, float] = dict.fromkeys(italy.spec.area_ids, 0.0)
-    flex: dict[str, float] = dict.fromkeys(italy.spec.area_ids, 0.0)
-    for g in italy.spec.device_groups:
-        kind = g.group_id.rsplit("-", 1)[-1]
-        if g.area in dg and kind in kw:
-            target = dg if kind in ("pv", "run_of_river_hydro") else flex
-            target[g.area] += g.count * kw[kind] / 1000.0
-    mdg = np.mean(list(dg.values()))
-    mfl = np.mean(list(flex.values()))
-    score = {a: dg[a] / mdg + flex[a] / mfl for a in dg}
-    detailed = italy.spec.feeders[0].feeder_id
-    assert score[detailed] >= max(score[c.node_id] for c in italy.spec.copper_plate_nodes) - 1e-9
+def test_detailed_grid_choice_by_dg_and_flexibility_per_load() -> None:
+    """Hand-made 5 nodes: loads 50, 50, 50, 500, 5 MW; the 500 MW and 5 MW nodes are outside the MV band
+    (15-100 MW) and skipped although the 5 MW one has the highest intensity; among the others the
+    highest (DG/L)/mean + (F/L)/mean wins (hand computation in the comments)."""
+    from simulation.generator.generate import choose_detailed, detailed_grid_score
+
+    load = np.array([50.0, 50.0, 50.0, 500.0, 5.0])
+    dg = np.array([10.0, 5.0, 0.0, 100.0, 10.0])  # DG/L: .2 .1 0 .2 2 -> mean .5
+    fl = np.array([5.0, 10.0, 5.0, 50.0, 1.0])  # F/L: .1 .2 .1 .1 .2 -> mean .14
+    score = detailed_grid_score(dg, fl, load)
+    assert score[0] == pytest.approx(0.2 / 0.5 + 0.1 / 0.14)
+    assert score[1] == pytest.approx(0.1 / 0.5 + 0.2 / 0.14)
+    assert list(choose_detailed(score, load, 2)) == [1, 0]
+    # fewer nodes in the band than asked: the closest outside (log distance to sqrt(15 * 100)) fill up
+    assert list(choose_detailed(score, load, 4)) == [1, 0, 2, 4]
 
 
 def test_same_seed_same_scenario_other_seed_other(tmp_path: Path) -> None:
