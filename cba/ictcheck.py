@@ -58,6 +58,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from cba.errors import StudyError
+from sgam.costs import SchemeIctCost
 
 if TYPE_CHECKING:
     from cba.study import Study
@@ -262,6 +263,15 @@ class IctCheckResult(_Row):
     unmatched_messages: list[MessageTypeRow] = Field(description="Message types with no interaction event.")
     unseen_events: list[UnseenEventRow] = Field(description="Events the simulation never exchanged.")
     schemes: list[SchemeIctDelta] = Field(description="ICT cost per scheme, stated and measured.")
+    stated_ict: dict[str, SchemeIctCost] = Field(
+        default_factory=dict,
+        description="ICT cost per scheme on the model's stated figures (sgam.matching.ict_costs).",
+    )
+    measured_ict: dict[str, SchemeIctCost] = Field(
+        default_factory=dict,
+        description="ICT cost per scheme re-matched on measured figures; run_cba(params, kpis, measured_ict) "
+        "gives the cost-benefit analysis on the simulated traffic.",
+    )
     schemes_not_simulated: list[str] = Field(
         default_factory=list,
         description="Schemes of the SGAM model with no completed run of this study in the database.",
@@ -700,6 +710,7 @@ def ict_check(study: Study, db_url: str | Path, options: IctCheckOptions | None 
     type_rows: list[MessageTypeRow] = []
     unseen: list[UnseenEventRow] = []
     schemes_out: list[SchemeIctDelta] = []
+    measured_ict: dict[str, SchemeIctCost] = {}
 
     for scheme in model.scheme_ids():
         log = logs.get(scheme)
@@ -749,6 +760,7 @@ def ict_check(study: Study, db_url: str | Path, options: IctCheckOptions | None 
         mmodel = measured_model(model, scheme, measured_inputs, counts)
         measured_matches = {m.link_id: m for m in match_scheme(mmodel, scheme, counts, horizon, rate)}
         measured_cost = ict_costs(mmodel, counts, horizon, rate)[scheme]
+        measured_ict[scheme] = measured_cost
         stated_cost = stated_costs[scheme]
 
         for link_id, lm in stated_matches.items():
@@ -824,6 +836,8 @@ def ict_check(study: Study, db_url: str | Path, options: IctCheckOptions | None 
         unmatched_messages=[t for t in type_rows if not t.event_id],
         unseen_events=unseen,
         schemes=schemes_out,
+        stated_ict={sc: stated_costs[sc] for sc in measured_ict},
+        measured_ict=measured_ict,
         schemes_not_simulated=[sc for sc in model.scheme_ids() if sc not in logs],
     )
 

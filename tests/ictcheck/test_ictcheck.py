@@ -99,6 +99,10 @@ def test_scheme_cost_difference_unseen_event_and_unmatched_type(results_db: Call
     assert cms.counts == {"under_specified": 1, "over_specified": 1, "not_observed": 1}
     assert [(u.scheme, u.event_id) for u in result.unseen_events] == [("CMS", "E3")]
     assert result.schemes_not_simulated == []
+    assert result.measured_ict["CMS"].present_value_eur == pytest.approx(cms.measured_pv_eur, rel=REL)
+    measured = {ln.link_id: ln.technology_id for ln in result.measured_ict["CMS"].lines}
+    stated = {ln.link_id: ln.technology_id for ln in result.stated_ict["CMS"].lines}
+    assert (stated, measured) == ({"L1": "slow", "L2": "mid"}, {"L1": "mid", "L2": "slow"})
     assert [(t.sender_role, t.receiver_role, t.information_object, t.n_messages, t.bytes_total)
             for t in result.unmatched_messages] == [("commercial_party", "tso", "weather", 3, 120)]
     link = {lk.link_id: lk for lk in result.links}
