@@ -233,7 +233,7 @@ def write_ict_check_sheet(workbook: Workbook, result: IctCheckResult, title: str
         ws.cell(row=r, column=2, value=round(s.stated_pv_eur, 2)).number_format = "#,##0"
         ws.cell(row=r, column=3, value=round(s.measured_pv_eur, 2)).number_format = "#,##0"
         ws.cell(row=r, column=4, value=f"=C{r}-B{r}").number_format = "#,##0"
-        ws.cell(row=r, column=5, value=f"=IF(B{r}=0,0,D{r}/B{r})").number_format = "0.0%"
+        ws.cell(row=r, column=5, value=f"=IF(B{r}=0,0,D{r}/B{r})").number_format = "0.000%"
         ws.cell(row=r, column=6, value=round(s.stated_capex_eur, 2)).number_format = "#,##0"
         ws.cell(row=r, column=7, value=round(s.measured_capex_eur, 2)).number_format = "#,##0"
         for j, v in enumerate(("under_specified", "over_specified", "consistent", "not_observed"), start=8):
@@ -252,7 +252,7 @@ def write_ict_check_sheet(workbook: Workbook, result: IctCheckResult, title: str
             value = _cell(getattr(ev, name))
             c = ws.cell(row=r, column=j, value=value)
             if isinstance(value, float):
-                c.number_format = "0.0%" if name.endswith("_frac") else "#,##0.####"
+                c.number_format = "0.0%" if name.endswith("_frac") else "#,##0.###"
         colour = VERDICT_COLOURS[ev.verdict].lstrip("#")
         ws.cell(row=r, column=verdict_col).fill = PatternFill("solid", fgColor="FF" + colour)
         ws.cell(row=r, column=verdict_col).font = Font(color="FFFFFFFF", bold=True)
@@ -260,7 +260,8 @@ def write_ict_check_sheet(workbook: Workbook, result: IctCheckResult, title: str
     if result.events:
         ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(EVENT_COLUMNS))}{r}"
     for j, name in enumerate(EVENT_COLUMNS, start=1):
-        width = 60 if name == "reasons" else max(10, min(24, len(name)))
+        longest = max([len(name), *(len(str(_cell(getattr(ev, name)))) for ev in result.events)])
+        width = 70 if name == "reasons" else max(10, min(26, longest + 2))
         ws.column_dimensions[get_column_letter(j)].width = width
     r += 2
     ws.cell(row=r, column=1, value="Message types with no interaction event").font = bold
