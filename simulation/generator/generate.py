@@ -41,7 +41,12 @@ import numpy as np
 
 from simulation.errors import ScenarioError
 from simulation.generator.presets import DEVICE_KINDS, PRESETS, ScalePreset, scaled
-from simulation.generator.transmission import BOUNDARY_LOAD_NAME, ResizeReport, resize_transmission
+from simulation.generator.transmission import (
+    BOUNDARY_LOAD_NAME,
+    ResizeReport,
+    reindex_elements,
+    resize_transmission,
+)
 from simulation.scenario import (
     CopperPlateNodeSpec,
     DeviceGroupSpec,
@@ -406,6 +411,7 @@ def generate_scenario(
             f"{added_mw:,.0f} MW of scheduled output of the added plants"
         )
 
+    reindex_elements(tnet)
     save_grid_file(tnet, tpath)
     device_groups = [DeviceGroupSpec.model_validate(g) for g in groups]
     timings["groups"] = time.perf_counter() - t0

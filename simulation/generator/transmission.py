@@ -203,10 +203,26 @@ def extend_transmission(
     return _renumber(net), ResizeReport(name, n_buses - extra, n_buses, "extended (radial buses)", 0, 0.0)
 
 
+def reindex_elements(net: Any) -> Any:
+    """Number the rows of every element table 0..n-1 (the cut keeps the case's sparse element ids).
+
+    Code that treats the index returned by ``pandapower.create_*`` as a row position (as numpy arrays
+    over a table do) then stays right. Only switches reference elements by id; a switched grid keeps
+    its line and transformer ids.
+    """
+    has_switch = "switch" in net and len(net.switch) > 0
+    for tbl in ("load", "sgen", "gen", "shunt", "ext_grid", "storage", "ward", "xward", "impedance",
+                *(() if has_switch else ("line", "trafo"))):
+        if tbl in net and len(net[tbl]):
+            net[tbl] = net[tbl].reset_index(drop=True)
+    return net
+
+
 def _renumber(net: Any) -> Any:
     import pandapower.toolbox as tb
 
     tb.create_continuous_bus_index(net, start=0)
+    reindex_elements(net)
     for tbl in list(net.keys()):
         if isinstance(tbl, str) and tbl.startswith("res_"):
             frame = net[tbl]

@@ -160,3 +160,13 @@ def test_bad_preset_and_scale_raise_scenario_error(tmp_path: Path) -> None:
         generate_scenario("atlantis", tmp_path)
     with pytest.raises(ScenarioError, match="field scale"):
         generate_scenario("italy-2030", tmp_path, scale=0.0)
+
+
+def test_generated_transmission_tables_are_numbered_by_position(italy) -> None:  # type: ignore[no-untyped-def]
+    """Buses and element rows are numbered 0..n-1 in the written grid (the platform uses the ids that
+    pandapower's create functions return as row positions)."""
+    from simulation.imports import load_grid_file
+
+    net = load_grid_file(italy.spec.transmission.grid_file)
+    for tbl in ("bus", "load", "gen", "line", "trafo"):
+        assert list(net[tbl].index) == list(range(len(net[tbl]))), tbl
