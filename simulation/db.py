@@ -81,7 +81,7 @@ clearings = _table(
     "clearings",
     sa.Column("clearing", sa.Integer),
     sa.Column("time_min", sa.Float),
-    sa.Column("status", sa.String(30)),
+    sa.Column("status", sa.String(300)),
     sa.Column("objective_eur", sa.Float),
     sa.Column("activation_cost_eur", sa.Float),
     sa.Column("slack_energy_mwh", sa.Float),
@@ -170,7 +170,10 @@ def make_engine(url: str) -> sa.Engine:
                 cur.close()
         else:
             engine = sa.create_engine(url, pool_pre_ping=True)
-        metadata.create_all(engine)
+        try:
+            metadata.create_all(engine)
+        except sa.exc.OperationalError:  # another process created the tables at the same moment
+            metadata.create_all(engine)
         return engine
     except Exception as exc:  # any driver error: unreachable server, bad path, missing driver
         raise ResultsDatabaseError(f"results database {_redact(url)}: cannot be opened ({exc})") from exc

@@ -40,6 +40,9 @@ class SchemeKpis(BaseModel):
     slack_energy_mwh: float = Field(ge=0, description="Market slack (unserved need) energy, MWh.")
     slack_cost_eur: float = Field(ge=0, description="Penalty cost of market slack, EUR.")
     lines_tripped: int = Field(default=0, ge=0, description="Lines tripped by protection, count.")
+    failed_clearings: int = Field(
+        default=0, ge=0, description="Clearings the solver could not solve (nothing activated; aFRR covered), count."
+    )
     bids_submitted_by_area: dict[str, int] = Field(
         default_factory=dict, description="Bids submitted per DSO area (local market liquidity), count."
     )

@@ -381,7 +381,7 @@ class TimingSpec(_Spec):
         default=5, ge=0, description="Time the market takes to clear; the grid moves on meanwhile, min."
     )
     physical_step_min: int = Field(
-        default=15, gt=0, description="Time step of the physical layer, at or below the granularity, min."
+        default=30, gt=0, description="Time step of the physical layer, at or below the granularity, min."
     )
 
     @model_validator(mode="after")

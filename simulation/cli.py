@@ -1,0 +1,151 @@
+"""Simulation helper commands (``main.py run`` runs the whole chain; these run only the simulation).
+
+* ``main.py simulate [STUDY] --out DIR [--schemes CMS,CM] [--db URL] [--hours H]``: simulate the study's
+  scenario (default: the embedded default scenario) and write ``results.sqlite`` (or the database at
+  URL) and ``kpis.csv``; print the KPI table.
+* ``main.py runs DB``: list the runs of a results database (scheme, status, fingerprint, clearings).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from simulation.kpis import SchemeKpis
+
+KPI_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("activation_cost_eur", "act. cost EUR"),
+    ("afrr_energy_mwh", "aFRR MWh"),
+    ("afrr_cost_eur", "aFRR EUR"),
+    ("congestion_hours_h", "congest. h"),
+    ("overload_energy_mwh", "overload MWh"),
+    ("voltage_violation_hours_h", "V-viol. h"),
+    ("curtailed_res_mwh", "curtail MWh"),
+    ("losses_mwh", "losses MWh"),
+    ("slack_energy_mwh", "slack MWh"),
+    ("lines_tripped", "trips"),
+)
+
+
+def kpi_table(kpis: dict[str, SchemeKpis]) -> str:
+    """A fixed-width text table of the main KPIs, one row per scheme."""
+    head = f"{'scheme':6s} " + " ".join(f"{label:>13s}" for _, label in KPI_COLUMNS)
+    lines = [head, "-" * len(head)]
+    for scheme, k in kpis.items():
+        cells = []
+        for name, _ in KPI_COLUMNS:
+            v = getattr(k, name)
+            cells.append(f"{v:13d}" if isinstance(v, int) else f"{v:13.2f}")
+        lines.append(f"{scheme:6s} " + " ".join(cells))
+    return "\n".join(lines)
+
+
+def write_kpis_csv(kpis: dict[str, SchemeKpis], path: Path) -> None:
+    """``kpis.csv``: one row per scheme with every scalar KPI (atomic write)."""
+    names = [n for n, f in SchemeKpis.model_fields.items() if f.annotation in (str, float, int)]
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(names)
+    for k in kpis.values():
+        w.writerow([getattr(k, n) for n in names])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".kpis-")
+    with os.fdopen(fd, "w", newline="") as fh:
+        fh.write(buf.getvalue())
+    os.replace(tmp, path)
+
+
+class _ConsoleProgress:
+    def __init__(self) -> None:
+        self._last = -1
+
+    def report(self, fraction: float, message: str) -> None:
+        pct = int(fraction * 100)
+        if pct // 5 != self._last // 5:
+            print(f"  {pct:3d} %  {message}", flush=True)
+            self._last = pct
+
+    def cancelled(self) -> bool:
+        return False
+
+
+def _scenario_of_study(path: Path) -> Any:
+    """The ``scenario:`` section of a study file (the study format itself belongs to ``cba``)."""
+    import json
+
+    import yaml
+
+    from simulation.errors import ScenarioError
+    from simulation.scenario import ScenarioSpec
+
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise ScenarioError(f"{path}: cannot be read ({exc})") from exc
+    if not isinstance(data, dict) or "scenario" not in data:
+        raise ScenarioError(f"{path}: has no 'scenario' section")
+    try:
+        return ScenarioSpec.model_validate(data["scenario"])
+    except ValueError as exc:
+        raise ScenarioError(f"{path}: scenario: {exc}") from exc
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Simulate the scenario of a study (or the default scenario); write the database and kpis.csv."""
+    from simulation.db import default_sqlite_url
+    from simulation.platform import simulate
+    from simulation.scenario import default_scenario_spec
+
+    spec = _scenario_of_study(Path(args.study)) if args.study else default_scenario_spec()
+    if args.hours is not None:
+        spec = spec.model_copy(deep=True)
+        spec.timing.duration_h = args.hours
+    schemes = [s.strip() for s in args.schemes.split(",")] if args.schemes else None
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    url = args.db or default_sqlite_url(out)
+    kpis = simulate(spec, schemes, url, _ConsoleProgress())
+    write_kpis_csv(kpis, out / "kpis.csv")
+    print()
+    print(kpi_table(kpis))
+    print(f"\nresults database: {url}\nKPIs: {out / 'kpis.csv'}")
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    """List the runs of a results database."""
+    from simulation.db import read_runs
+
+    url = args.db if "://" in args.db else f"sqlite:///{Path(args.db).resolve()}"
+    rows: list[dict[str, Any]] = read_runs(url)
+    print(f"{'run':>4s} {'scheme':6s} {'status':10s} {'clearings':>9s} {'started':20s} fingerprint")
+    for r in rows:
+        print(f"{r['run_id']:4d} {r['scheme']:6s} {r['status']:10s} {r['n_clearings']:9d} "
+              f"{str(r['started_at'])[:19]:20s} {r['fingerprint'][:16]}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``simulate`` and ``runs`` subcommands."""
+    from simulation.kpis import SCHEME_IDS
+
+    p = subparsers.add_parser(
+        "simulate", help="simulate the schemes over the scenario's day (no ICT cost, no CBA)",
+        description="Simulate the scenario of STUDY (default: the embedded default scenario) for each scheme "
+                    "and write the results database and kpis.csv to DIR.")
+    p.add_argument("study", nargs="?", help="study file (.yaml, .json); default: the embedded default study")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--schemes", help=f"comma-separated schemes (default: all of {', '.join(SCHEME_IDS)})")
+    p.add_argument("--db", help="SQLAlchemy URL of the results database (default: DIR/results.sqlite)")
+    p.add_argument("--hours", type=float, help="simulate only this many hours from the scenario's start")
+    p.set_defaults(func=cmd_simulate)
+
+    r = subparsers.add_parser("runs", help="list the runs of a results database")
+    r.add_argument("db", help="SQLite file or SQLAlchemy URL")
+    r.set_defaults(func=cmd_runs)
