@@ -57,12 +57,65 @@ class ScalingCanvas(FigureCanvasQTAgg):
         self.design_width_in = design_width_in
         self.min_dpi = min_dpi
 
+    def draw_idle(self) -> None:
+        """Queue a redraw on the serial drawer (matplotlib's own resize path calls this too), so that
+        showing a view with six charts never draws all six inside one paint event."""
+        DRAWER.request(self)
+
     def resizeEvent(self, event: Any) -> None:
         if self.design_width_in and self.figure is not None:
             width_px = event.size().width() * self.device_pixel_ratio
             dpi = max(self.min_dpi, min(96.0 * self.device_pixel_ratio, width_px / self.design_width_in))
             self.figure.set_dpi(dpi)
         super().resizeEvent(event)
+
+
+class _SerialDrawer:
+    """Draws pending canvases one per event-loop pass.
+
+    ``FigureCanvas.draw_idle`` posts one zero-timer per canvas; Qt runs all zero-timers that are due in
+    the same pass, so updating ten charts at once (a finished run) blocked the event loop for half a
+    second. Here each pass draws a single canvas, so the loop turns between two charts.
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[FigureCanvasQTAgg] = []
+        self._scheduled = False
+
+    def request(self, canvas: FigureCanvasQTAgg) -> None:
+        if canvas not in self._pending:
+            self._pending.append(canvas)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if not self._scheduled and self._pending:
+            from PySide6.QtCore import QTimer
+
+            self._scheduled = True
+            # 1 ms, not 0: Qt runs zero-timers posted from a zero-timer in the same pass, 1 ms timers
+            # wait for the next pass, after the other due timers (and input events) had their turn.
+            QTimer.singleShot(1, self._draw_one)
+
+    def _draw_one(self) -> None:
+        self._scheduled = False
+        if not self._pending:
+            return
+        canvas = self._pending.pop(0)
+        try:
+            if canvas.width() > 1 and canvas.height() > 1:
+                canvas.draw()
+                canvas.update()
+        except RuntimeError:  # the widget was deleted meanwhile
+            pass
+        self._schedule()
+
+    def flush(self) -> None:
+        """Draw everything pending now (screenshots, exports)."""
+        while self._pending:
+            self._draw_one()
+
+
+DRAWER = _SerialDrawer()
 
 
 class ChartWidget(QWidget):
@@ -96,11 +149,11 @@ class ChartWidget(QWidget):
         """Show a sentence instead of a chart (e.g. "Run the simulation to see ...")."""
         self.figure.clear()
         self.figure.text(0.5, 0.5, text, ha="center", va="center", wrap=True, fontsize=10, color="#555555")
-        self.canvas.draw_idle()
+        DRAWER.request(self.canvas)
 
     def draw(self) -> None:
-        """Redraw after drawing on :meth:`axes`."""
-        self.canvas.draw_idle()
+        """Redraw after drawing on :meth:`axes` (one chart per event-loop pass, see :class:`_SerialDrawer`)."""
+        DRAWER.request(self.canvas)
 
     def save(self, path: Path | str) -> Path:
         """Write the chart to PNG or SVG (by extension) atomically."""

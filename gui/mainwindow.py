@@ -8,6 +8,7 @@ message naming the file, object and field; a bug becomes a dialog pointing at a 
 
 from __future__ import annotations
 
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -645,7 +646,9 @@ class MainWindow(QMainWindow):
         if not schemes:
             self.show_error("Cannot run the study", "scenario.schemes: choose at least one scheme to simulate")
             return False
-        self.runner = StudyRunner(self.doc.snapshot(), schemes, None, self)
+        self.run_dir = Path(tempfile.mkdtemp(prefix="coordstudio-run-"))
+        db_url = f"sqlite:///{self.run_dir / 'results.sqlite'}"
+        self.runner = StudyRunner(self.doc.snapshot(), schemes, out_dir=None, db_url=db_url, parent=self)
         self.runner.progressed.connect(self.scenario.run_progress)
         self.runner.progressed.connect(lambda f, m: self.show_message(f"{100 * f:.0f} % {m}", 0))
         self.runner.succeeded.connect(self._run_succeeded)
@@ -673,20 +676,34 @@ class MainWindow(QMainWindow):
         elapsed = time.monotonic() - self._run_t0
         label = f"Run {len(self.runs) + 1} ({time.strftime('%H:%M:%S')}, {elapsed:.0f} s)"
         self.runs.append((label, result))
+        self._run_thread_finished()
         self.scenario.run_finished(f"Finished in {elapsed:.1f} s.")
-        self.results.show_result(result, label)
-        self.cba.set_run_result(result)
-        self._rebuild_explorer()
-        self.show_message(f"{label} finished")
-        self.show_view("results")
-        self.runFinished.emit("succeeded")
+        run_params = self.runner.study.cba if self.runner is not None else None
+        # Each step in its own event-loop pass (about 0.1 s each), so the window never freezes.
+        steps = [
+            lambda: self.results.show_result(result, label),
+            lambda: self.cba.set_run_result(result, run_params),
+            self._rebuild_explorer,
+            lambda: self.show_view("results"),
+            lambda: self.show_message(f"{label} finished"),
+            lambda: self.runFinished.emit("succeeded"),
+        ]
+
+        def next_step() -> None:
+            steps.pop(0)()
+            if steps:
+                QTimer.singleShot(1, next_step)
+
+        next_step()
 
     def _run_failed(self, message: str, user_error: bool) -> None:
+        self._run_thread_finished()
         self.scenario.run_finished("Failed: " + message.splitlines()[0])
         self.show_error("Run failed" if user_error else "Internal error", message)
         self.runFinished.emit("failed")
 
     def _run_cancelled(self) -> None:
+        self._run_thread_finished()
         self.scenario.run_finished("Cancelled by the user.")
         self.show_message("Run cancelled")
         self.runFinished.emit("cancelled")
@@ -747,7 +764,9 @@ class MainWindow(QMainWindow):
                             "The recommendations draft (cba.recommendations) is not in this build yet.")
             return None
         try:
-            write_recommendations(path, self.cba.params_shown, self.cba.run_result.kpis,
+            # the draft is always written as Markdown and DOCX side by side
+            write_recommendations(path.with_suffix(".md"), path.with_suffix(".docx"),
+                                  self.cba.params_shown, self.cba.run_result.kpis,
                                   self.cba.ict_shown, result)
         except user_errors() as exc:
             self.show_error("Cannot write the recommendations", str(exc))

@@ -1,4 +1,4 @@
-"""Run ``cba.study.run_study`` in a worker thread so the window stays responsive.
+"""Run ``cba.study.run_study`` off the GUI thread so the window stays responsive.
 
 The computation only sees a Qt-free progress object (``report(fraction, message)``,
 ``cancelled() -> bool``); :class:`QtProgress` forwards reports as a queued Qt signal to the GUI thread
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +49,10 @@ class QtProgress(QObject):
 class StudyRunner(QThread):
     """One run of the whole chain (ICT cost, simulation, CBA) on a snapshot of the study.
 
+    The thread starts a child process (:mod:`gui.runprocess`, "spawn" start method: the GUI process
+    has Qt threads and must not be forked) and relays its queue to Qt signals; it only waits, so the
+    GUI thread never competes for the GIL with the computation.
+
     Signals
     -------
     progressed(float, str)
@@ -59,7 +62,7 @@ class StudyRunner(QThread):
     failed(str, bool)
         A message for the user, and whether it is a user-input error (True) or a bug (False, traceback
         saved to a file whose path is in the message).
-    cancelled()
+    cancelledRun()
         The user stopped the run.
     """
 
@@ -69,45 +72,77 @@ class StudyRunner(QThread):
     cancelledRun = Signal()
 
     def __init__(self, study: Study, schemes: list[str] | None = None, out_dir: Path | None = None,
-                 parent: QObject | None = None) -> None:
+                 db_url: str | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.study = study
         self.schemes = schemes
         self.out_dir = out_dir
+        self.db_url = db_url
         self.progress = QtProgress()
         self.progress.progressed.connect(self.progressed)
         self.result: Any = None
+        self.exit_code: int | None = None
 
     def cancel(self) -> None:
         """Request cancellation; the run ends at the computation's next check."""
         self.progress.cancel()
 
     def run(self) -> None:  # executed in the worker thread
-        from cba.errors import CbaError, StudyError
-        from sgam.errors import SgamError
-        from simulation.errors import SimulationError
-        from simulation.progress import RunCancelled
+        import multiprocessing as mp
+        import queue as queue_mod
 
+        from gui.runprocess import run_in_child
+
+        ctx = mp.get_context("spawn")
+        queue = ctx.Queue()
+        cancel = ctx.Event()
+        proc = ctx.Process(target=run_in_child, name="coordstudio-run",
+                           args=(self.study, self.schemes, str(self.out_dir) if self.out_dir else None,
+                                 self.db_url, queue, cancel))
         try:
-            from cba.study import run_study
-
-            self.result = run_study(self.study, self.progress, out_dir=self.out_dir, schemes=self.schemes)
-        except RunCancelled:
-            self.cancelledRun.emit()
-        except (StudyError, CbaError, SgamError, SimulationError) as exc:
-            self.failed.emit(str(exc), True)
-        except Exception as exc:  # noqa: BLE001 - a bug: report it without a traceback dialog
-            self.failed.emit(bug_message(exc), False)
-        else:
+            proc.start()
+        except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable study: never let the thread die silently
+            self.failed.emit(f"The run cannot start a worker process: {type(exc).__name__}: {exc}", False)
+            return
+        outcome: tuple[Any, ...] | None = None
+        while outcome is None:
+            if self.progress.cancelled():
+                cancel.set()
+            try:
+                msg = queue.get(timeout=0.1)
+            except queue_mod.Empty:
+                if not proc.is_alive():
+                    # The child may have put its outcome just before exiting: one last look.
+                    try:
+                        msg = queue.get(timeout=1.0)
+                    except queue_mod.Empty:
+                        outcome = ("failed", f"The run process ended unexpectedly (exit code {proc.exitcode}).",
+                                   False)
+                        break
+                else:
+                    continue
+            if msg[0] == "progress":
+                self.progress.report(msg[1], msg[2])
+            else:
+                outcome = msg
+        proc.join(timeout=30)
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(timeout=5)
+        self.exit_code = proc.exitcode
+        kind = outcome[0]
+        if kind == "ok":
+            self.result = outcome[1]
+            self.progress.report(1.0, "done")
             self.succeeded.emit(self.result)
+        elif kind == "cancelled":
+            self.cancelledRun.emit()
+        else:
+            self.failed.emit(str(outcome[1]), bool(outcome[2]))
 
 
 def bug_message(exc: BaseException) -> str:
-    """A one-paragraph message for an unexpected error; the traceback goes to a file, not to the user."""
-    import tempfile
+    """See :func:`gui.runprocess.bug_message` (kept here for callers in the GUI process)."""
+    from gui.runprocess import bug_message as _bug
 
-    fd, name = tempfile.mkstemp(prefix="coordstudio-crash-", suffix=".txt")
-    with open(fd, "w", encoding="utf-8") as fh:
-        fh.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
-    return (f"Internal error: {type(exc).__name__}: {exc}\n\nThis is a bug in Coordination Studio. "
-            f"Please report it with the details saved in {name}.")
+    return _bug(exc)

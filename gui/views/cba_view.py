@@ -181,6 +181,7 @@ class CbaView(QWidget):
         doc.changed.connect(self._on_changed)
         doc.studyReplaced.connect(self._on_study_replaced)
         self.reset_whatif()
+        self.recompute()
 
     @staticmethod
     def _factor_box() -> QDoubleSpinBox:
@@ -235,9 +236,24 @@ class CbaView(QWidget):
 
     # ------------------------------------------------------------------ results
 
-    def set_run_result(self, result: Any) -> None:
-        """Use the KPIs (and ICT costs) of a finished run."""
+    def set_run_result(self, result: Any, run_params: CbaParameters | None = None) -> None:
+        """Use the KPIs (and ICT costs) of a finished run.
+
+        When the what-if controls still equal the parameters the run used (``run_params``) and the SGAM
+        model is unchanged, the run's own CBA (computed in the worker) is shown as is, so a finished run
+        costs the GUI thread no CBA computation; otherwise the CBA is recomputed for what is on screen.
+        """
         self.run_result = result
+        own = getattr(result, "cba", None)
+        if (own is not None and run_params is not None and self.whatif_parameters() == run_params
+                and dict(getattr(result, "ict", {})) == self._ict_for(run_params)):
+            self.params_shown = run_params
+            self.ict_shown = dict(result.ict)
+            self.cba_result = own
+            self.timing_label.setText("CBA of the run")
+            self._show(own)
+            self.resultChanged.emit(own)
+            return
         self.recompute()
 
     def recompute(self) -> None:

@@ -10,11 +10,21 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# pytest puts tests/ on sys.path (tests/gui is a package, tests/ is not); tests/simulation and
+# tests/sgam then shadow the real packages as namespace packages for any module imported later (the
+# simulation's worker processes import simulation.market lazily and got the empty namespace). The
+# project root must come first.
+_ROOT = str(Path(__file__).resolve().parents[2])
+if sys.path[:1] != [_ROOT]:
+    sys.path.insert(0, _ROOT)
 
 import pytest  # noqa: E402
 from PySide6.QtCore import QCoreApplication, QStandardPaths  # noqa: E402

@@ -1,0 +1,97 @@
+"""Tier 2: ``run_study`` runs in the worker thread; the event loop keeps turning; Cancel stops it.
+
+The default scenario simulates a day; to keep this suite fast on a shared 2-core machine the study's
+timing is cut to one hour (one clearing period of the default timing) and two schemes (the reference
+CMS and LMS). Everything else is the embedded default study, unchanged.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QTimer
+
+RUN_TIMEOUT_MS = 240_000
+
+
+def _shorten(window: Any, hours: float = 1.0) -> None:
+    timing = window.doc.study.scenario.timing
+    window.doc.study.scenario.timing = type(timing).model_validate({**timing.model_dump(), "duration_h": hours})
+
+
+class Heartbeat:
+    """A 20 ms QTimer recording the largest gap between two of its ticks (the event loop's stalls)."""
+
+    def __init__(self) -> None:
+        self.last = time.monotonic()
+        self.max_gap_s = 0.0
+        self.where = ""
+        self.context = ""
+        self.ticks = 0
+        self.timer = QTimer()
+        self.timer.setInterval(20)
+        self.timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        if now - self.last > self.max_gap_s:
+            self.max_gap_s = now - self.last
+            self.where = self.context
+        self.last = now
+        self.ticks += 1
+
+    def start(self) -> None:
+        self.last = time.monotonic()
+        self.timer.start()
+
+
+def test_run_completes_in_the_worker_while_the_event_loop_stays_responsive(window: Any, qtbot: Any,
+                                                                           dialogs: Any) -> None:
+    _shorten(window)
+    qtbot.wait(300)  # the window's first paint is not part of the run
+    beat = Heartbeat()
+    progress: list[tuple[float, str]] = []
+    with qtbot.waitSignal(window.runFinished, timeout=RUN_TIMEOUT_MS) as finished:
+        beat.start()
+        assert window.start_run(["CMS", "LMS"])
+        window.runner.progressed.connect(lambda f, m: progress.append((f, m)))
+        window.runner.progressed.connect(lambda f, m: setattr(beat, "context", m))
+        window.runFinished.connect(lambda s: setattr(beat, "context", "finished " + s))
+        assert not window.act_run.isEnabled() and window.scenario.cancel_button.isEnabled()
+    beat.timer.stop()
+    assert finished.args == ["succeeded"], dialogs.errors
+    assert beat.ticks > 10
+    assert beat.max_gap_s < 0.2, f"event loop blocked for {beat.max_gap_s:.3f} s after '{beat.where}'"
+    assert progress and progress[-1][0] == pytest.approx(1.0)
+
+    result = window.cba.run_result
+    assert [k.scheme for k in result.kpis] == ["CMS", "LMS"]
+    assert all(k.duration_h == pytest.approx(1.0) for k in result.kpis)
+    # The KPI table shows the run's numbers; the CBA view shows run_cba's figures for them.
+    table = window.results.table
+    assert [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())] == ["CMS", "LMS"]
+    row = [table.verticalHeaderItem(r).text() for r in range(table.rowCount())].index("Activation cost [EUR]")
+    shown = float(table.item(row, 1).text().replace(",", ""))
+    assert shown == pytest.approx(result.kpis[1].activation_cost_eur, abs=0.0015 + 5e-4 * abs(shown))
+    assert {s.scheme for s in window.cba.cba_result.schemes} == {"CMS", "LMS"}
+    assert window.act_run.isEnabled() and not window.scenario.cancel_button.isEnabled()
+    assert window.tabs.currentWidget() is window.results
+    assert any(window.explorer.topLevelItem(i).text(0) == "Runs (1)"
+               for i in range(window.explorer.topLevelItemCount()))
+
+
+def test_cancel_stops_the_run(window: Any, qtbot: Any, dialogs: Any) -> None:
+    _shorten(window)
+    with qtbot.waitSignal(window.runFinished, timeout=RUN_TIMEOUT_MS) as finished:
+        assert window.start_run(["CMS", "LMS"])
+        qtbot.waitUntil(lambda: window.scenario.progress.value() > 0 or window.scenario.log.blockCount() > 1,
+                        timeout=60_000)
+        window.cancel_run()
+    assert finished.args == ["cancelled"]
+    assert dialogs.errors == []
+    assert "Cancelled" in window.scenario.status.text()
+    assert window.cba.run_result is None and window.runs == []
+    qtbot.waitUntil(lambda: not window.runner.isRunning(), timeout=30_000)
+    assert window.act_run.isEnabled()
