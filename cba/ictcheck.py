@@ -37,7 +37,8 @@ Steps (one completed run per scheme, the latest one of this study in the results
 4. **Verdict per event**: ``under_specified`` when the measured rate or p95 payload exceeds the stated
    one by more than the tolerance, messages arrive late, or the link's peak exceeds the chosen technology's
    capacity; ``over_specified`` when the measured rate or payload is below the stated one by more than the
-   tolerance and the re-matched technology of its link is cheaper; ``consistent`` otherwise;
+   tolerance and the re-matching picks a different, cheaper technology for its link; ``consistent``
+   otherwise;
    ``not_observed`` when the simulation exchanged no message of the event.
 
 Public API: :func:`ict_check` (study, results URL) -> :class:`IctCheckResult` (plain pydantic data);
