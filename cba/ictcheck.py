@@ -72,9 +72,7 @@ DEFAULT_INFORMATION_OBJECT_ALIASES: dict[str, str] = {
     "bids": "bid",
     "setpoints": "setpoint",
     "set_point": "setpoint",
-    "activation": "setpoint",
     "clearing_results": "clearing_result",
-    "measurement": "der_measurement",
     "curve": "aggregated_curve",
 }
 """Simulation information-object names (normalised) -> SGAM information-object ids, for names that differ.
