@@ -46,8 +46,13 @@ w.doc.undo_stack.setClean()
 
 def sample() -> float:
     """One start-up time in seconds (fresh process)."""
-    out = subprocess.run([sys.executable, "-c", CHILD.format(root=str(ROOT))], capture_output=True, text=True,
-                         check=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD.format(root=str(ROOT))],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -57,9 +62,16 @@ def main() -> int:
     args = parser.parse_args()
     sample()  # warm the OS file cache
     times = [sample() for _ in range(args.runs)]
-    report = {"benchmark": "gui start-up to usable window, default study", "runs": args.runs,
-              "median_s": statistics.median(times), "min_s": min(times), "max_s": max(times),
-              "target_s": 3.0, "date": time.strftime("%Y-%m-%d"), "cpus": os.cpu_count()}
+    report = {
+        "benchmark": "gui start-up to usable window, default study",
+        "runs": args.runs,
+        "median_s": statistics.median(times),
+        "min_s": min(times),
+        "max_s": max(times),
+        "target_s": 3.0,
+        "date": time.strftime("%Y-%m-%d"),
+        "cpus": os.cpu_count(),
+    }
     print(json.dumps(report, indent=2))
     return 0 if report["median_s"] < 3.0 else 1
 

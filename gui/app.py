@@ -47,8 +47,10 @@ def install_excepthook() -> None:
             fd, name = tempfile.mkstemp(prefix="coordstudio-crash-", suffix=".txt")
             with open(fd, "w", encoding="utf-8") as fh:
                 fh.write("".join(traceback.format_exception(exc_type, exc, tb)))
-            message = (f"Internal error: {exc_type.__name__}: {exc}\n\nThis is a bug in Coordination Studio. "
-                       f"Please report it with the details saved in {name}.")
+            message = (
+                f"Internal error: {exc_type.__name__}: {exc}\n\nThis is a bug in Coordination Studio. "
+                f"Please report it with the details saved in {name}."
+            )
             title = "Internal error"
         print(message, file=sys.stderr)
         if QApplication.instance() is not None:
@@ -60,7 +62,11 @@ def install_excepthook() -> None:
 
 def run_gui(study_path: str | None, screenshots_dir: str | None) -> int:
     """Open the desktop application (or render screenshots); returns the process exit code."""
-    if screenshots_dir is not None and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+    if (
+        screenshots_dir is not None
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
+    ):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = _ensure_app()
     from cba.study import load_study

@@ -32,16 +32,18 @@ from PySide6.QtWidgets import (  # noqa: E402
 #: One palette for the five schemes everywhere (colour-blind safe, Okabe-Ito).
 SCHEME_COLOURS = {"CMS": "#0072B2", "LMS": "#E69F00", "SBR": "#009E73", "CM": "#CC79A7", "IFM": "#D55E00"}
 
-matplotlib.rcParams.update({
-    "font.size": 9,
-    "axes.titlesize": 10,
-    "axes.labelsize": 9,
-    "xtick.labelsize": 8,
-    "ytick.labelsize": 8,
-    "legend.fontsize": 8,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-})
+matplotlib.rcParams.update(
+    {
+        "font.size": 9,
+        "axes.titlesize": 10,
+        "axes.labelsize": 9,
+        "xtick.labelsize": 8,
+        "ytick.labelsize": 8,
+        "legend.fontsize": 8,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+    }
+)
 
 
 class ScalingCanvas(FigureCanvasQTAgg):
@@ -121,7 +123,9 @@ DRAWER = _SerialDrawer()
 class ChartWidget(QWidget):
     """A titled matplotlib canvas with an export button."""
 
-    def __init__(self, title: str, parent: QWidget | None = None, design_width_in: float | None = None) -> None:
+    def __init__(
+        self, title: str, parent: QWidget | None = None, design_width_in: float | None = None
+    ) -> None:
         super().__init__(parent)
         self.title = title
         self.figure = Figure(figsize=(5, 3.2), dpi=96, layout="constrained")
@@ -152,7 +156,7 @@ class ChartWidget(QWidget):
         DRAWER.request(self.canvas)
 
     def draw(self) -> None:
-        """Redraw after drawing on :meth:`axes` (one chart per event-loop pass, see :class:`_SerialDrawer`)."""
+        """Redraw after drawing on :meth:`axes` (one chart per event-loop pass: :class:`_SerialDrawer`)."""
         DRAWER.request(self.canvas)
 
     def save(self, path: Path | str) -> Path:
@@ -170,8 +174,9 @@ class ChartWidget(QWidget):
     def export_dialog(self) -> None:
         """Ask for a file name and save the chart there."""
         safe = "".join(c if c.isalnum() else "_" for c in self.title).strip("_").lower()
-        name, _ = QFileDialog.getSaveFileName(self, f"Export chart: {self.title}", f"{safe}.png",
-                                              "PNG image (*.png);;SVG image (*.svg)")
+        name, _ = QFileDialog.getSaveFileName(
+            self, f"Export chart: {self.title}", f"{safe}.png", "PNG image (*.png);;SVG image (*.svg)"
+        )
         if name:
             self.save(name)
 

@@ -78,11 +78,15 @@ def get_at(root: Any, path: ObjPath) -> Any:
 def _set_at(root: Any, path: ObjPath, value: Any) -> None:
     parent = get_at(root, path[:-1])
     key = path[-1]
-    if isinstance(parent, (list, dict)):
+    if isinstance(parent, list) and isinstance(key, int):
+        parent[key] = value
+    elif isinstance(parent, dict):
         parent[key] = value
     else:
         # Bypass a frozen model's __setattr__ guard: the GUI replaces whole, validated objects.
-        object.__setattr__(parent, str(key), value) if _is_frozen(parent) else setattr(parent, str(key), value)
+        object.__setattr__(parent, str(key), value) if _is_frozen(parent) else setattr(
+            parent, str(key), value
+        )
 
 
 def _is_frozen(obj: Any) -> bool:
@@ -120,8 +124,9 @@ class ReplaceCommand(QUndoCommand):
 class ListCommand(QUndoCommand):
     """Insert an item into, or remove one from, a list in the study."""
 
-    def __init__(self, doc: StudyDocument, list_path: ObjPath, index: int, item: Any, insert: bool,
-                 text: str) -> None:
+    def __init__(
+        self, doc: StudyDocument, list_path: ObjPath, index: int, item: Any, insert: bool, text: str
+    ) -> None:
         super().__init__(text)
         self._doc, self._path, self._index, self._item, self._insert = doc, list_path, index, item, insert
 
@@ -221,14 +226,12 @@ class StudyDocument(QObject):
 
     def insert_item(self, list_path: ObjPath, index: int, item: Any) -> None:
         """Insert ``item`` at ``index`` of the list at ``list_path`` (undoable)."""
-        self.undo_stack.push(ListCommand(self, list_path, index, item, True,
-                                         f"Add {object_label(item)}"))
+        self.undo_stack.push(ListCommand(self, list_path, index, item, True, f"Add {object_label(item)}"))
 
     def remove_item(self, list_path: ObjPath, index: int) -> None:
         """Remove item ``index`` of the list at ``list_path`` (undoable)."""
         item = get_at(self.study, list_path)[index]
-        self.undo_stack.push(ListCommand(self, list_path, index, item, False,
-                                         f"Delete {object_label(item)}"))
+        self.undo_stack.push(ListCommand(self, list_path, index, item, False, f"Delete {object_label(item)}"))
 
     def duplicate_item(self, list_path: ObjPath, index: int, make_unique: Callable[[Any], Any]) -> None:
         """Insert a copy of item ``index`` right after it, passed through ``make_unique`` (new id)."""

@@ -32,8 +32,14 @@ from gui.schema import FieldSpec, choice_text, field_specs, format_value, parse_
 class PydanticForm(QWidget):
     """Editors for the scalar fields of the model at ``path`` in the study."""
 
-    def __init__(self, doc: StudyDocument, path: ObjPath, model_type: type[BaseModel],
-                 fields: Sequence[str] | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        doc: StudyDocument,
+        path: ObjPath,
+        model_type: type[BaseModel],
+        fields: Sequence[str] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.doc = doc
         self.path = path
@@ -72,12 +78,16 @@ class PydanticForm(QWidget):
         if spec.kind == "choice":
             combo = QComboBox()
             combo.addItems([choice_text(c) for c in spec.choices])
-            combo.activated.connect(lambda _i, s=spec, c=combo: self._commit(s, parse_text(s, c.currentText())))
+            combo.activated.connect(
+                lambda _i, s=spec, c=combo: self._commit(s, parse_text(s, c.currentText()))
+            )
             return combo
         if spec.kind == "int":
             spin = QSpinBox()
-            spin.setRange(int(spec.minimum) if spec.minimum is not None else -2_000_000_000,
-                          int(spec.maximum) if spec.maximum is not None else 2_000_000_000)
+            spin.setRange(
+                int(spec.minimum) if spec.minimum is not None else -2_000_000_000,
+                int(spec.maximum) if spec.maximum is not None else 2_000_000_000,
+            )
             spin.setGroupSeparatorShown(True)
             spin.editingFinished.connect(lambda s=spec, w=spin: self._commit(s, w.value()))
             return spin
@@ -125,7 +135,9 @@ class PydanticForm(QWidget):
                 editor.setValue(int(value or 0))
             elif isinstance(editor, QLineEdit):
                 text = repr(value) if isinstance(value, float) else format_value(spec, value)
-                editor.setText(text.removesuffix(".0") if isinstance(value, float) and value.is_integer() else text)
+                editor.setText(
+                    text.removesuffix(".0") if isinstance(value, float) and value.is_integer() else text
+                )
             editor.blockSignals(False)
 
 

@@ -67,8 +67,11 @@ def initial_study() -> tuple[Study, str]:
         from sgam.model import SgamModel
         from simulation.scenario import default_scenario_spec
 
-        study = Study(metadata=StudyMetadata(title="Default study (SGAM library missing)"),
-                      sgam=SgamModel(), scenario=default_scenario_spec())
+        study = Study(
+            metadata=StudyMetadata(title="Default study (SGAM library missing)"),
+            sgam=SgamModel(),
+            scenario=default_scenario_spec(),
+        )
         return study, f"The default SGAM library is not available ({exc.name} missing): empty ICT model."
 
 
@@ -98,21 +101,36 @@ class OverviewView(QWidget):
         sc = s.scenario
         rows = [
             ("File", str(self.doc.path) if self.doc.path else "not saved yet"),
-            ("SGAM/ICT model", f"{len(m.actors)} actors, {len(m.information_objects)} information objects, "
-                               f"{len(m.events)} interaction events, {len(m.requirements)} requirements, "
-                               f"{len(m.technologies)} technologies, {len(m.links)} links"),
-            ("Scenario", f"'{sc.name}': transmission {sc.transmission.case_name}, {len(sc.feeders)} detailed "
-                         f"feeders, {len(sc.copper_plate_nodes)} copper-plate nodes, "
-                         f"{sum(g.count for g in sc.device_groups):,} devices in {len(sc.device_groups)} groups"),
-            ("Timing", f"{sc.timing.duration_h:g} h from {sc.timing.start_h:g} h, horizon {sc.timing.horizon_min} "
-                       f"min, granularity {sc.timing.granularity_min} min, clearing every "
-                       f"{sc.timing.clearing_frequency_min} min"),
+            (
+                "SGAM/ICT model",
+                f"{len(m.actors)} actors, {len(m.information_objects)} information objects, "
+                f"{len(m.events)} interaction events, {len(m.requirements)} requirements, "
+                f"{len(m.technologies)} technologies, {len(m.links)} links",
+            ),
+            (
+                "Scenario",
+                f"'{sc.name}': transmission {sc.transmission.case_name}, {len(sc.feeders)} detailed "
+                f"feeders, {len(sc.copper_plate_nodes)} copper-plate nodes, "
+                f"{sum(g.count for g in sc.device_groups):,} devices in {len(sc.device_groups)} groups",
+            ),
+            (
+                "Timing",
+                f"{sc.timing.duration_h:g} h from {sc.timing.start_h:g} h, horizon {sc.timing.horizon_min} "
+                f"min, granularity {sc.timing.granularity_min} min, clearing every "
+                f"{sc.timing.clearing_frequency_min} min",
+            ),
             ("Schemes to run", ", ".join(sc.schemes) or "none"),
-            ("CBA", f"discount rate {100 * s.cba.discount_rate:.2f} %/a, horizon {s.cba.horizon_years} years, "
-                    f"reference {s.cba.reference_scheme}"),
+            (
+                "CBA",
+                f"discount rate {100 * s.cba.discount_rate:.2f} %/a, horizon {s.cba.horizon_years} years, "
+                f"reference {s.cba.reference_scheme}",
+            ),
         ]
-        self.summary.setText("<table cellspacing=6>" + "".join(
-            f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows) + "</table>")
+        self.summary.setText(
+            "<table cellspacing=6>"
+            + "".join(f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows)
+            + "</table>"
+        )
 
 
 class ProblemList(QListWidget):
@@ -129,9 +147,15 @@ class MainWindow(QMainWindow):
 
     VIEW_NAMES = ("overview", "ict", "scenario", "results", "cba")
 
-    def __init__(self, study: Study | None = None, path: Path | None = None, *,
-                 offer_recovery: bool = True, autosave_interval_s: float = 60.0,
-                 restore_state: bool = True) -> None:
+    def __init__(
+        self,
+        study: Study | None = None,
+        path: Path | None = None,
+        *,
+        offer_recovery: bool = True,
+        autosave_interval_s: float = 60.0,
+        restore_state: bool = True,
+    ) -> None:
         super().__init__()
         note = ""
         if study is None:
@@ -150,9 +174,13 @@ class MainWindow(QMainWindow):
         self.cba = CbaView(self.doc)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        for widget, title in ((self.overview, "Study"), (self.ict, "SGAM / ICT"),
-                              (self.scenario, "Scenario && run"), (self.results, "Simulation results"),
-                              (self.cba, "Cost-benefit analysis")):
+        for widget, title in (
+            (self.overview, "Study"),
+            (self.ict, "SGAM / ICT"),
+            (self.scenario, "Scenario && run"),
+            (self.results, "Simulation results"),
+            (self.cba, "Cost-benefit analysis"),
+        ):
             self.tabs.addTab(widget, title)
         for view in (self.ict, self.scenario, self.cba):
             view.message.connect(self.show_message)
@@ -234,26 +262,40 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         K = QKeySequence.StandardKey
-        self.act_new = self._action("&New study", self.new_study, K.New, "Start from the embedded default study")
+        self.act_new = self._action(
+            "&New study", self.new_study, K.New, "Start from the embedded default study"
+        )
         self.act_open = self._action("&Open…", self.open_dialog, K.Open, "Open a study file (YAML or JSON)")
         self.act_save = self._action("&Save", self.save, K.Save, "Save the study")
-        self.act_save_as = self._action("Save &as…", self.save_as, K.SaveAs, "Save the study under a new name")
+        self.act_save_as = self._action(
+            "Save &as…", self.save_as, K.SaveAs, "Save the study under a new name"
+        )
         self.act_quit = self._action("&Quit", self.close, K.Quit)
         self.act_undo = self.doc.undo_stack.createUndoAction(self, "&Undo")
         self.act_undo.setShortcut(QKeySequence(K.Undo))
         self.act_redo = self.doc.undo_stack.createRedoAction(self, "&Redo")
         self.act_redo.setShortcut(QKeySequence(K.Redo))
-        self.act_run = self._action("&Run study", lambda: self.start_run(None), "F5",
-                                    "ICT cost, simulation and CBA in the background")
+        self.act_run = self._action(
+            "&Run study", lambda: self.start_run(None), "F5", "ICT cost, simulation and CBA in the background"
+        )
         self.act_cancel = self._action("&Cancel run", self.cancel_run, "Shift+F5", "Stop the running study")
         self.act_cancel.setEnabled(False)
         self.act_validate = self._action("&Validate", self.validate_now, "F7", "Check the whole study")
-        self.act_export_excel = self._action("Excel &report…", self.export_excel, "Ctrl+E",
-                                             "Write the CBA workbook of the last run")
-        self.act_export_reco = self._action("&Recommendations draft…", self.export_recommendations, None,
-                                            "Write the drafted policy recommendations (Markdown/DOCX)")
-        self.act_export_charts = self._action("All &charts…", self.export_charts, None,
-                                              "Save every chart of the window as PNG and SVG into a folder")
+        self.act_export_excel = self._action(
+            "Excel &report…", self.export_excel, "Ctrl+E", "Write the CBA workbook of the last run"
+        )
+        self.act_export_reco = self._action(
+            "&Recommendations draft…",
+            self.export_recommendations,
+            None,
+            "Write the drafted policy recommendations (Markdown/DOCX)",
+        )
+        self.act_export_charts = self._action(
+            "All &charts…",
+            self.export_charts,
+            None,
+            "Save every chart of the window as PNG and SVG into a folder",
+        )
         self.act_about = self._action("&About", self.about)
 
     def _build_menus(self) -> None:
@@ -273,8 +315,11 @@ class MainWindow(QMainWindow):
         edit.addActions([self.act_undo, self.act_redo])
         view = bar.addMenu("&View")
         for i in range(self.tabs.count()):
-            act = self._action(self.tabs.tabText(i).replace("&&", "&"),
-                               lambda _c=False, i=i: self.tabs.setCurrentIndex(i), f"Ctrl+{i + 1}")
+            act = self._action(
+                self.tabs.tabText(i).replace("&&", "&"),
+                lambda _c=False, i=i: self.tabs.setCurrentIndex(i),
+                f"Ctrl+{i + 1}",
+            )
             view.addAction(act)
         view.addSeparator()
         view.addAction(self.problems_dock.toggleViewAction())
@@ -313,9 +358,14 @@ class MainWindow(QMainWindow):
         if not self.doc.dirty:
             return True
         answer = QMessageBox.question(
-            self, APP_NAME, "The study has unsaved changes. Save them first?",
-            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+            self,
+            APP_NAME,
+            "The study has unsaved changes. Save them first?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
         if answer == QMessageBox.StandardButton.Save:
             return self.save()
         return answer == QMessageBox.StandardButton.Discard
@@ -388,7 +438,7 @@ class MainWindow(QMainWindow):
 
     def recent_files(self) -> list[str]:
         """Recently opened or saved studies, newest first."""
-        value = self.settings.value("recentFiles", [])
+        value: Any = self.settings.value("recentFiles", [])
         if isinstance(value, str):
             value = [value]
         return [str(v) for v in (value or [])]
@@ -424,10 +474,13 @@ class MainWindow(QMainWindow):
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.saved_at))
         what = entry.original or "an unsaved study"
         answer = QMessageBox.question(
-            self, "Recover unsaved changes",
+            self,
+            "Recover unsaved changes",
             f"Coordination Studio did not close normally. Unsaved changes to {what} (autosaved {when}) "
             "can be recovered. Recover them?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.Yes,
+        )
         if answer != QMessageBox.StandardButton.Yes:
             for e in entries:
                 discard(e)
@@ -481,16 +534,19 @@ class MainWindow(QMainWindow):
 
     def _rebuild_explorer(self) -> None:
         tree = self.explorer
-        expanded = {tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())
-                    if tree.topLevelItem(i).isExpanded()}
+        tops = [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())]
+        expanded = {t.text(0) for t in tops if t is not None and t.isExpanded()}
         tree.clear()
         study = self.doc.study
 
-        def node(parent: QTreeWidgetItem | QTreeWidget, text: str, target: tuple[Any, ...] | None,
-                 tip: str = "") -> QTreeWidgetItem:
-            item = QTreeWidgetItem(parent if isinstance(parent, QTreeWidgetItem) else None, [text])
+        def node(
+            parent: QTreeWidgetItem | QTreeWidget, text: str, target: tuple[Any, ...] | None, tip: str = ""
+        ) -> QTreeWidgetItem:
             if isinstance(parent, QTreeWidget):
+                item = QTreeWidgetItem([text])
                 parent.addTopLevelItem(item)
+            else:
+                item = QTreeWidgetItem(parent, [text])
             item.setData(0, PathRole, target)
             if tip:
                 item.setToolTip(0, tip)
@@ -506,8 +562,11 @@ class MainWindow(QMainWindow):
             for i, obj in enumerate(items):
                 label = getattr(obj, "id", str(i))
                 name = getattr(obj, "name", "")
-                node(branch, f"{label}" + (f" – {name}" if name and name != label else ""),
-                     ("sgam", list_name, i))
+                node(
+                    branch,
+                    f"{label}" + (f" – {name}" if name and name != label else ""),
+                    ("sgam", list_name, i),
+                )
         sc = study.scenario
         grids = node(tree, "Grids", ("scenario", "feeders"))
         node(grids, f"Transmission: {sc.transmission.case_name}", ("scenario", "transmission"))
@@ -524,9 +583,11 @@ class MainWindow(QMainWindow):
         for i, (label, _r) in enumerate(self.runs):
             node(runs, label, ("run", i))
         root.setExpanded(True)
+        # Keep branches open across rebuilds; "Actors (18)" matches "Actors (19)" after an Add.
+        open_names = {e.split(" (")[0] for e in expanded}
         for i in range(tree.topLevelItemCount()):
             item = tree.topLevelItem(i)
-            if item.text(0) in expanded or item.text(0).split(" (")[0] in {e.split(" (")[0] for e in expanded}:
+            if item is not None and item.text(0).split(" (")[0] in open_names:
                 item.setExpanded(True)
 
     def _explorer_activated(self, item: QTreeWidgetItem, _column: int = 0) -> None:
@@ -538,8 +599,13 @@ class MainWindow(QMainWindow):
 
     def show_view(self, name: str) -> None:
         """Bring a central view to the front by name (overview, ict, scenario, results, cba)."""
-        widget = {"overview": self.overview, "ict": self.ict, "scenario": self.scenario,
-                  "results": self.results, "cba": self.cba}[name]
+        widget = {
+            "overview": self.overview,
+            "ict": self.ict,
+            "scenario": self.scenario,
+            "results": self.results,
+            "cba": self.cba,
+        }[name]
         self.tabs.setCurrentWidget(widget)
 
     def navigate(self, path: tuple[Any, ...]) -> bool:
@@ -638,13 +704,17 @@ class MainWindow(QMainWindow):
             return False
         problems = self.validate_now()
         if problems:
-            self.show_error("Cannot run the study",
-                            f"The study has {len(problems)} validation problem(s); the first: "
-                            f"{problems[0].location}: {problems[0].message}")
+            self.show_error(
+                "Cannot run the study",
+                f"The study has {len(problems)} validation problem(s); the first: "
+                f"{problems[0].location}: {problems[0].message}",
+            )
             return False
         schemes = schemes if schemes is not None else list(self.doc.study.scenario.schemes)
         if not schemes:
-            self.show_error("Cannot run the study", "scenario.schemes: choose at least one scheme to simulate")
+            self.show_error(
+                "Cannot run the study", "scenario.schemes: choose at least one scheme to simulate"
+            )
             return False
         self.run_dir = Path(tempfile.mkdtemp(prefix="coordstudio-run-"))
         db_url = f"sqlite:///{self.run_dir / 'results.sqlite'}"
@@ -711,9 +781,10 @@ class MainWindow(QMainWindow):
     # ================================================================== export
 
     def _require_cba(self) -> Any:
-        if self.cba.cba_result is None or self.cba.run_result is None:
-            self.show_error("Nothing to export",
-                            "There are no results yet: run the study first (Run ▸ Run study, F5).")
+        if self.cba.cba_result is None or self.cba.run_result is None or self.cba.params_shown is None:
+            self.show_error(
+                "Nothing to export", "There are no results yet: run the study first (Run ▸ Run study, F5)."
+            )
             return None
         return self.cba.cba_result
 
@@ -723,8 +794,9 @@ class MainWindow(QMainWindow):
         if result is None:
             return None
         if path is None:
-            name, _ = QFileDialog.getSaveFileName(self, "Export Excel report", "report.xlsx",
-                                                  "Excel workbook (*.xlsx)")
+            name, _ = QFileDialog.getSaveFileName(
+                self, "Export Excel report", "report.xlsx", "Excel workbook (*.xlsx)"
+            )
             if not name:
                 return None
             path = name
@@ -732,9 +804,12 @@ class MainWindow(QMainWindow):
         try:
             from cba.report_excel import write_report
         except ImportError:
-            self.show_error("Export unavailable", "The Excel report (cba.report_excel) is not in this build yet.")
+            self.show_error(
+                "Export unavailable", "The Excel report (cba.report_excel) is not in this build yet."
+            )
             return None
         try:
+            assert self.cba.params_shown is not None  # checked by _require_cba
             write_report(path, self.cba.params_shown, self.cba.run_result.kpis, self.cba.ict_shown, result)
         except user_errors() as exc:
             self.show_error("Cannot write the report", str(exc))
@@ -751,8 +826,12 @@ class MainWindow(QMainWindow):
         if result is None:
             return None
         if path is None:
-            name, _ = QFileDialog.getSaveFileName(self, "Export recommendations draft", "recommendations.md",
-                                                  "Markdown (*.md);;Word document (*.docx)")
+            name, _ = QFileDialog.getSaveFileName(
+                self,
+                "Export recommendations draft",
+                "recommendations.md",
+                "Markdown (*.md);;Word document (*.docx)",
+            )
             if not name:
                 return None
             path = name
@@ -760,14 +839,22 @@ class MainWindow(QMainWindow):
         try:
             from cba.recommendations import write_recommendations
         except ImportError:
-            self.show_error("Export unavailable",
-                            "The recommendations draft (cba.recommendations) is not in this build yet.")
+            self.show_error(
+                "Export unavailable",
+                "The recommendations draft (cba.recommendations) is not in this build yet.",
+            )
             return None
         try:
             # the draft is always written as Markdown and DOCX side by side
-            write_recommendations(path.with_suffix(".md"), path.with_suffix(".docx"),
-                                  self.cba.params_shown, self.cba.run_result.kpis,
-                                  self.cba.ict_shown, result)
+            assert self.cba.params_shown is not None  # checked by _require_cba
+            write_recommendations(
+                path.with_suffix(".md"),
+                path.with_suffix(".docx"),
+                self.cba.params_shown,
+                self.cba.run_result.kpis,
+                self.cba.ict_shown,
+                result,
+            )
         except user_errors() as exc:
             self.show_error("Cannot write the recommendations", str(exc))
             return None
@@ -784,7 +871,9 @@ class MainWindow(QMainWindow):
             charts["kpi_" + chart.title] = chart
         for chart in self.cba.charts:
             charts["cba_" + chart.title] = chart
-        return {"".join(c if c.isalnum() else "_" for c in k).strip("_").lower(): v for k, v in charts.items()}
+        return {
+            "".join(c if c.isalnum() else "_" for c in k).strip("_").lower(): v for k, v in charts.items()
+        }
 
     def export_charts(self, folder: str | Path | None = None) -> list[Path]:
         """Save every chart as PNG and SVG into a folder."""
@@ -806,8 +895,12 @@ class MainWindow(QMainWindow):
 
     def about(self) -> None:
         """The About box."""
-        QMessageBox.about(self, APP_NAME, "<b>Coordination Studio</b><br>TSO-DSO coordination studies: "
-                          "SGAM/ICT cost, market and grid simulation, cost-benefit analysis.")
+        QMessageBox.about(
+            self,
+            APP_NAME,
+            "<b>Coordination Studio</b><br>TSO-DSO coordination studies: "
+            "SGAM/ICT cost, market and grid simulation, cost-benefit analysis.",
+        )
 
 
 def main_window_for(app: QApplication | None = None) -> MainWindow | None:

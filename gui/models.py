@@ -67,7 +67,9 @@ class PydanticListModel(QAbstractTableModel):
         self.list_path = list_path
         self.item_type = item_type
         specs = {s.name: s for s in field_specs(item_type)}
-        self.specs: list[FieldSpec] = [specs[c] for c in columns if c in specs] if columns else list(specs.values())
+        self.specs: list[FieldSpec] = (
+            [specs[c] for c in columns if c in specs] if columns else list(specs.values())
+        )
         self.reference_choices = reference_choices or {}
         doc.changed.connect(self._on_changed)
         doc.studyReplaced.connect(self._reset)
@@ -108,7 +110,9 @@ class PydanticListModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt signature
         return 0 if parent.isValid() else len(self.specs)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.specs):
             spec = self.specs[section]
             if role == Qt.ItemDataRole.DisplayRole:

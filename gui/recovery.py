@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,8 +53,9 @@ def find_recoveries() -> list[RecoveryEntry]:
         except (OSError, ValueError):
             continue
         if data.exists():
-            entries.append(RecoveryEntry(data, meta, str(info.get("original", "")),
-                                         float(info.get("saved_at", 0.0))))
+            entries.append(
+                RecoveryEntry(data, meta, str(info.get("original", "")), float(info.get("saved_at", 0.0)))
+            )
     return sorted(entries, key=lambda e: e.saved_at, reverse=True)
 
 
@@ -66,7 +68,12 @@ def discard(entry: RecoveryEntry) -> None:
 class Autosaver(QObject):
     """Writes the study to its recovery file while it is dirty; removes the file when saved or closed."""
 
-    def __init__(self, get_state: callable, interval_s: float = 60.0, parent: QObject | None = None) -> None:  # type: ignore[valid-type]
+    def __init__(
+        self,
+        get_state: Callable[[], tuple[Study, str, bool]],
+        interval_s: float = 60.0,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self._get_state = get_state  # -> (study, original path or '', dirty)
         self._timer = QTimer(self)
@@ -88,8 +95,7 @@ class Autosaver(QObject):
         key = _key(original)
         data = folder / f"{key}.yaml"
         atomic_write_text(data, study_to_text(study))
-        atomic_write_text(folder / f"{key}.json",
-                          json.dumps({"original": original, "saved_at": time.time()}))
+        atomic_write_text(folder / f"{key}.json", json.dumps({"original": original, "saved_at": time.time()}))
         self.last_written = data
         return data
 

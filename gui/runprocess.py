@@ -37,19 +37,22 @@ def bug_message(exc: BaseException) -> str:
     fd, name = tempfile.mkstemp(prefix="coordstudio-crash-", suffix=".txt")
     with open(fd, "w", encoding="utf-8") as fh:
         fh.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
-    return (f"Internal error: {type(exc).__name__}: {exc}\n\nThis is a bug in Coordination Studio. "
-            f"Please report it with the details saved in {name}.")
+    return (
+        f"Internal error: {type(exc).__name__}: {exc}\n\nThis is a bug in Coordination Studio. "
+        f"Please report it with the details saved in {name}."
+    )
 
 
-def run_in_child(study: Any, schemes: list[str] | None, out_dir: str | None, db_url: str | None,
-                 queue: Any, cancel: Any) -> None:
+def run_in_child(
+    study: Any, schemes: list[str] | None, out_dir: str | None, db_url: str | None, queue: Any, cancel: Any
+) -> None:
     """Entry point of the child process: run the study, put the outcome on ``queue``."""
+    import os
+
     from cba.errors import CbaError, StudyError
     from sgam.errors import SgamError
     from simulation.errors import SimulationError
     from simulation.progress import RunCancelled
-
-    import os
 
     try:
         # The computation yields the CPU to the window (and its pool workers inherit this niceness).
@@ -67,8 +70,9 @@ def run_in_child(study: Any, schemes: list[str] | None, out_dir: str | None, db_
 
             make_engine(db_url).dispose()
 
-        result = run_study(study, QueueProgress(queue, cancel), out_dir=out_dir, db_url=db_url,
-                           schemes=schemes)
+        result = run_study(
+            study, QueueProgress(queue, cancel), out_dir=out_dir, db_url=db_url, schemes=schemes
+        )
     except RunCancelled:
         queue.put(("cancelled",))
     except (StudyError, CbaError, SgamError, SimulationError) as exc:

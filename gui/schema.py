@@ -64,9 +64,27 @@ _UNIT_SUFFIXES: tuple[tuple[str, str], ...] = (
 )
 
 _ACRONYMS = {
-    "capex": "CAPEX", "opex": "OPEX", "ict": "ICT", "id": "id", "npv": "NPV", "bcr": "BCR", "irr": "IRR",
-    "res": "RES", "co2": "CO2", "der": "DER", "dso": "DSO", "tso": "TSO", "afrr": "aFRR", "sgam": "SGAM",
-    "mc": "MC", "soc": "SoC", "ev": "EV", "chp": "CHP", "tcl": "TCL", "cop": "COP", "as": "AS",
+    "capex": "CAPEX",
+    "opex": "OPEX",
+    "ict": "ICT",
+    "id": "id",
+    "npv": "NPV",
+    "bcr": "BCR",
+    "irr": "IRR",
+    "res": "RES",
+    "co2": "CO2",
+    "der": "DER",
+    "dso": "DSO",
+    "tso": "TSO",
+    "afrr": "aFRR",
+    "sgam": "SGAM",
+    "mc": "MC",
+    "soc": "SoC",
+    "ev": "EV",
+    "chp": "CHP",
+    "tcl": "TCL",
+    "cop": "COP",
+    "as": "AS",
 }
 
 
@@ -157,7 +175,9 @@ def field_spec(name: str, info: FieldInfo) -> FieldSpec:
     annotation = _unwrap_annotated(annotation)
     description = (info.description or "").strip()
     base, unit = split_unit(name)
-    tooltip = f"<b>{name}</b>" + (f" ({unit})" if unit else "") + (f"<br>{description}" if description else "")
+    tooltip = (
+        f"<b>{name}</b>" + (f" ({unit})" if unit else "") + (f"<br>{description}" if description else "")
+    )
     lo, hi = _bounds(info)
     choices = _choices_of(annotation)
     kind = "other"

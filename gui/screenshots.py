@@ -39,8 +39,9 @@ def shortened(study: Study, hours: float) -> Study:
     return copy
 
 
-def run_for_screenshots(window: Any, app: Any, hours: float = SCREENSHOT_RUN_HOURS,
-                        timeout_s: float = 600.0) -> str:
+def run_for_screenshots(
+    window: Any, app: Any, hours: float = SCREENSHOT_RUN_HOURS, timeout_s: float = 600.0
+) -> str:
     """Run a shortened copy of the study in the window's worker thread; returns the outcome."""
     outcome: list[str] = []
     window.runFinished.connect(outcome.append)
@@ -62,8 +63,9 @@ def run_for_screenshots(window: Any, app: Any, hours: float = SCREENSHOT_RUN_HOU
     return outcome[0]
 
 
-def render_screenshots(out_dir: Path, study: Study | None = None, path: Path | None = None,
-                       run: bool = True) -> list[Path]:
+def render_screenshots(
+    out_dir: Path, study: Study | None = None, path: Path | None = None, run: bool = True
+) -> list[Path]:
     """Write ``<view>_<width>x<height>.png`` for every main view and size; returns the files."""
     from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -81,7 +83,9 @@ def render_screenshots(out_dir: Path, study: Study | None = None, path: Path | N
         outcome = run_for_screenshots(window, app)
         print(f"screenshot run: {outcome}")
         label = window.results.header.text()
-        window.results.header.setText(label + f" — shortened to {SCREENSHOT_RUN_HOURS:g} h for the screenshots")
+        window.results.header.setText(
+            label + f" — shortened to {SCREENSHOT_RUN_HOURS:g} h for the screenshots"
+        )
     window.ict.tabs.setCurrentIndex(2)  # interaction events: the richest table
     files: list[Path] = []
     for width, height in SIZES:

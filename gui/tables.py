@@ -39,10 +39,16 @@ class ListEditor(QWidget):
 
     message = Signal(str)
 
-    def __init__(self, doc: StudyDocument, list_path: ObjPath, item_type: type[BaseModel],
-                 columns: list[str] | None = None,
-                 reference_choices: dict[str, Callable[[], list[str]]] | None = None,
-                 id_field: str = "id", parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        doc: StudyDocument,
+        list_path: ObjPath,
+        item_type: type[BaseModel],
+        columns: list[str] | None = None,
+        reference_choices: dict[str, Callable[[], list[str]]] | None = None,
+        id_field: str = "id",
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.doc = doc
         self.id_field = id_field
@@ -57,9 +63,11 @@ class ListEditor(QWidget):
         self.view.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setAlternatingRowColors(True)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
-                                  | QAbstractItemView.EditTrigger.EditKeyPressed
-                                  | QAbstractItemView.EditTrigger.AnyKeyPressed)
+        self.view.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.AnyKeyPressed
+        )
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
@@ -84,9 +92,11 @@ class ListEditor(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self.view, 1)
-        for keys, slot in ((QKeySequence.StandardKey.Delete, self.delete_selected),
-                           ("Ctrl+D", self.duplicate_selected),
-                           (QKeySequence.StandardKey.Find, self.search.setFocus)):
+        for keys, slot in (
+            (QKeySequence.StandardKey.Delete, self.delete_selected),
+            ("Ctrl+D", self.duplicate_selected),
+            (QKeySequence.StandardKey.Find, self.search.setFocus),
+        ):
             shortcut = QShortcut(QKeySequence(keys), self.view)
             shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
             shortcut.activated.connect(slot)
@@ -119,7 +129,8 @@ class ListEditor(QWidget):
             self.proxy.set_scheme("")
             index = self.proxy.mapFromSource(self.model.index(row, max(column, 0)))
         self.view.selectionModel().setCurrentIndex(
-            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        )
         self.view.scrollTo(index)
         return True
 

@@ -71,8 +71,14 @@ class StudyRunner(QThread):
     failed = Signal(str, bool)
     cancelledRun = Signal()
 
-    def __init__(self, study: Study, schemes: list[str] | None = None, out_dir: Path | None = None,
-                 db_url: str | None = None, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        study: Study,
+        schemes: list[str] | None = None,
+        out_dir: Path | None = None,
+        db_url: str | None = None,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.study = study
         self.schemes = schemes
@@ -96,9 +102,18 @@ class StudyRunner(QThread):
         ctx = mp.get_context("spawn")
         queue = ctx.Queue()
         cancel = ctx.Event()
-        proc = ctx.Process(target=run_in_child, name="coordstudio-run",
-                           args=(self.study, self.schemes, str(self.out_dir) if self.out_dir else None,
-                                 self.db_url, queue, cancel))
+        proc = ctx.Process(
+            target=run_in_child,
+            name="coordstudio-run",
+            args=(
+                self.study,
+                self.schemes,
+                str(self.out_dir) if self.out_dir else None,
+                self.db_url,
+                queue,
+                cancel,
+            ),
+        )
         try:
             proc.start()
         except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable study: never let the thread die silently
@@ -116,8 +131,11 @@ class StudyRunner(QThread):
                     try:
                         msg = queue.get(timeout=1.0)
                     except queue_mod.Empty:
-                        outcome = ("failed", f"The run process ended unexpectedly (exit code {proc.exitcode}).",
-                                   False)
+                        outcome = (
+                            "failed",
+                            f"The run process ended unexpectedly (exit code {proc.exitcode}).",
+                            False,
+                        )
                         break
                 else:
                     continue

@@ -38,20 +38,49 @@ from gui.document import EditRejected, StudyDocument
 from gui.forms import PydanticForm
 
 FORM_FIELDS = [
-    "discount_rate", "horizon_years", "reference_scheme", "price_basis", "escalation_rate", "ict_cost_basis",
-    "unresolved_congestion_price_eur_per_mwh", "voltage_violation_price_eur_per_bus_hour",
-    "curtailed_res_price_eur_per_mwh", "losses_price_eur_per_mwh", "co2_price_eur_per_t",
-    "emission_factor_t_per_mwh", "benefit_factor", "ict_capex_factor", "ict_opex_factor",
-    "monte_carlo_samples", "monte_carlo_seed", "histogram_bins",
+    "discount_rate",
+    "horizon_years",
+    "reference_scheme",
+    "price_basis",
+    "escalation_rate",
+    "ict_cost_basis",
+    "unresolved_congestion_price_eur_per_mwh",
+    "voltage_violation_price_eur_per_bus_hour",
+    "curtailed_res_price_eur_per_mwh",
+    "losses_price_eur_per_mwh",
+    "co2_price_eur_per_t",
+    "emission_factor_t_per_mwh",
+    "benefit_factor",
+    "ict_capex_factor",
+    "ict_opex_factor",
+    "monte_carlo_samples",
+    "monte_carlo_seed",
+    "histogram_bins",
 ]
 
-RESULT_COLUMNS = ["Rank", "Scheme", "NPV\n[M EUR]", "BCR\n[-]", "IRR\n[%/a]", "Disc. payback\n[years]",
-                  "PV benefits\n[M EUR]", "PV costs\n[M EUR]", "P(NPV<0)\n[%]", "P(rank 1)\n[%]"]
+RESULT_COLUMNS = [
+    "Rank",
+    "Scheme",
+    "NPV\n[M EUR]",
+    "BCR\n[-]",
+    "IRR\n[%/a]",
+    "Disc. payback\n[years]",
+    "PV benefits\n[M EUR]",
+    "PV costs\n[M EUR]",
+    "P(NPV<0)\n[%]",
+    "P(rank 1)\n[%]",
+]
 
 
 #: Legend above the axes, outside the data (constrained layout makes room for it).
-TOP_LEGEND: dict[str, Any] = {"loc": "lower center", "bbox_to_anchor": (0.5, 1.0), "frameon": False,
-                              "fontsize": 7, "handlelength": 1.2, "columnspacing": 0.8}
+TOP_LEGEND: dict[str, Any] = {
+    "loc": "lower center",
+    "bbox_to_anchor": (0.5, 1.0),
+    "frameon": False,
+    "fontsize": 7,
+    "handlelength": 1.2,
+    "columnspacing": 0.8,
+}
 
 
 def _short_name(parameter: str) -> str:
@@ -104,11 +133,13 @@ class CbaView(QWidget):
         wf.addRow("ICT CAPEX ×:", self.capex_x)
         wf.addRow("ICT OPEX ×:", self.opex_x)
         wf.addRow("Benefits ×:", self.benefit_x)
-        for box, tip in ((self.rate, "Real discount rate of the appraisal"),
-                         (self.horizon, "Appraisal horizon"),
-                         (self.capex_x, "Multiplier on all ICT investment"),
-                         (self.opex_x, "Multiplier on all ICT operating cost"),
-                         (self.benefit_x, "Multiplier on all simulated benefits")):
+        for box, tip in (
+            (self.rate, "Real discount rate of the appraisal"),
+            (self.horizon, "Appraisal horizon"),
+            (self.capex_x, "Multiplier on all ICT investment"),
+            (self.opex_x, "Multiplier on all ICT operating cost"),
+            (self.benefit_x, "Multiplier on all simulated benefits"),
+        ):
             box.setToolTip(tip)
             box.valueChanged.connect(self._schedule)
         buttons = QHBoxLayout()
@@ -145,8 +176,10 @@ class CbaView(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.setFixedHeight(46 + 5 * 22 + 6)
-        self.table.setToolTip("NPV, BCR, IRR and discounted payback from cba.analysis.run_cba; P(NPV<0) and "
-                              "P(rank 1) from its Monte Carlo analysis")
+        self.table.setToolTip(
+            "NPV, BCR, IRR and discounted payback from cba.analysis.run_cba; P(NPV<0) and "
+            "P(rank 1) from its Monte Carlo analysis"
+        )
         self.cash_chart = ChartWidget("Cumulative discounted cash flow")
         self.annual_chart = ChartWidget("Yearly net cash flow")
         self.tornado_chart = ChartWidget("Tornado (NPV of the top-ranked scheme)")
@@ -206,9 +239,15 @@ class CbaView(QWidget):
     def reset_whatif(self) -> None:
         """Put the what-if controls back to the study's values and recompute."""
         p = self.doc.study.cba
-        for box, value in ((self.rate, 100 * p.discount_rate), (self.horizon, p.horizon_years),
-                           (self.capex_x, p.ict_capex_factor), (self.opex_x, p.ict_opex_factor),
-                           (self.benefit_x, p.benefit_factor)):
+        self.horizon.blockSignals(True)
+        self.horizon.setValue(int(p.horizon_years))
+        self.horizon.blockSignals(False)
+        for box, value in (
+            (self.rate, 100 * p.discount_rate),
+            (self.capex_x, p.ict_capex_factor),
+            (self.opex_x, p.ict_opex_factor),
+            (self.benefit_x, p.benefit_factor),
+        ):
             box.blockSignals(True)
             box.setValue(value)
             box.blockSignals(False)
@@ -217,17 +256,32 @@ class CbaView(QWidget):
     def whatif_parameters(self) -> CbaParameters:
         """The study's CBA parameters with the what-if values (validated by pydantic)."""
         data = self.doc.study.cba.model_dump()
-        data.update(discount_rate=round(self.rate.value() / 100, 6), horizon_years=self.horizon.value(),
-                    ict_capex_factor=self.capex_x.value(), ict_opex_factor=self.opex_x.value(),
-                    benefit_factor=self.benefit_x.value())
+        data.update(
+            discount_rate=round(self.rate.value() / 100, 6),
+            horizon_years=self.horizon.value(),
+            ict_capex_factor=self.capex_x.value(),
+            ict_opex_factor=self.opex_x.value(),
+            benefit_factor=self.benefit_x.value(),
+        )
         return CbaParameters.model_validate(data)
 
     def apply_whatif(self) -> None:
         """Write the what-if values into the study (one undo step)."""
         p = self.whatif_parameters()
         try:
-            self.doc.set_fields(("cba",), {k: getattr(p, k) for k in (
-                "discount_rate", "horizon_years", "ict_capex_factor", "ict_opex_factor", "benefit_factor")})
+            self.doc.set_fields(
+                ("cba",),
+                {
+                    k: getattr(p, k)
+                    for k in (
+                        "discount_rate",
+                        "horizon_years",
+                        "ict_capex_factor",
+                        "ict_opex_factor",
+                        "benefit_factor",
+                    )
+                },
+            )
         except EditRejected as exc:
             self.message.emit(str(exc))
 
@@ -245,8 +299,12 @@ class CbaView(QWidget):
         """
         self.run_result = result
         own = getattr(result, "cba", None)
-        if (own is not None and run_params is not None and self.whatif_parameters() == run_params
-                and dict(getattr(result, "ict", {})) == self._ict_for(run_params)):
+        if (
+            own is not None
+            and run_params is not None
+            and self.whatif_parameters() == run_params
+            and dict(getattr(result, "ict", {})) == self._ict_for(run_params)
+        ):
             self.params_shown = run_params
             self.ict_shown = dict(result.ict)
             self.cba_result = own
@@ -260,8 +318,10 @@ class CbaView(QWidget):
         """Run the CBA with the what-if parameters on the last run's KPIs; show it."""
         if self.run_result is None or not getattr(self.run_result, "kpis", None):
             self.cba_result = None
-            self.status.setText("<b>No simulation results yet.</b> The CBA needs the KPIs of a run: "
-                                "press F5 (Run ▸ Run study) or Run in the Scenario view.")
+            self.status.setText(
+                "<b>No simulation results yet.</b> The CBA needs the KPIs of a run: "
+                "press F5 (Run ▸ Run study) or Run in the Scenario view."
+            )
             self.table.setRowCount(0)
             for chart in self.charts:
                 chart.message("Run the study to see the cost-benefit analysis.")
@@ -293,8 +353,9 @@ class CbaView(QWidget):
         from simulation.scenario import endpoint_counts
 
         study = self.doc.study
-        return dict(ict_costs(study.sgam, endpoint_counts(study.scenario), params.horizon_years,
-                              params.discount_rate))
+        return dict(
+            ict_costs(study.sgam, endpoint_counts(study.scenario), params.horizon_years, params.discount_rate)
+        )
 
     def _show(self, result: Any) -> None:
         mc = {m.scheme: m for m in result.monte_carlo.schemes}
@@ -302,24 +363,34 @@ class CbaView(QWidget):
         self.table.setRowCount(len(rows))
         for row, r in enumerate(rows):
             m = mc.get(r.scheme)
-            cells = [str(r.rank), r.scheme, _m(r.npv_eur),
-                     "–" if r.bcr is None else f"{r.bcr:.2f}",
-                     "–" if r.irr is None else f"{100 * r.irr:.1f}",
-                     "–" if r.discounted_payback_years is None else f"{r.discounted_payback_years:.1f}",
-                     _m(r.pv_benefits_eur), _m(r.pv_costs_eur),
-                     "–" if m is None else f"{100 * m.prob_npv_negative:.1f}",
-                     "–" if m is None else f"{100 * m.prob_rank_first:.1f}"]
+            cells = [
+                str(r.rank),
+                r.scheme,
+                _m(r.npv_eur),
+                "–" if r.bcr is None else f"{r.bcr:.2f}",
+                "–" if r.irr is None else f"{100 * r.irr:.1f}",
+                "–" if r.discounted_payback_years is None else f"{r.discounted_payback_years:.1f}",
+                _m(r.pv_benefits_eur),
+                _m(r.pv_costs_eur),
+                "–" if m is None else f"{100 * m.prob_npv_negative:.1f}",
+                "–" if m is None else f"{100 * m.prob_rank_first:.1f}",
+            ]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-                                      if col >= 2 else Qt.AlignmentFlag.AlignCenter)
+                item.setTextAlignment(
+                    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    if col >= 2
+                    else Qt.AlignmentFlag.AlignCenter
+                )
                 self.table.setItem(row, col, item)
         warn = "; ".join(result.warnings[:2])
         self.status.setText(
-            f"Reference scheme <b>{result.reference_scheme}</b>, discount rate {100 * result.discount_rate:.2f} %/a, "
-            f"horizon {result.horizon_years} years, {result.price_basis} prices, {result.ict_cost_basis} ICT cost. "
+            f"Reference scheme <b>{result.reference_scheme}</b>, "
+            f"discount rate {100 * result.discount_rate:.2f} %/a, horizon {result.horizon_years} years, "
+            f"{result.price_basis} prices, {result.ict_cost_basis} ICT cost. "
             f"Best: <b>{result.ranking[0] if result.ranking else '–'}</b>."
-            + (f"<br><span style='color:#8a5a00'>{warn}</span>" if warn else ""))
+            + (f"<br><span style='color:#8a5a00'>{warn}</span>" if warn else "")
+        )
         self._draw_cash(result)
         self._draw_tornado(result)
         self._draw_mc(result)
@@ -332,10 +403,21 @@ class CbaView(QWidget):
         for i, r in enumerate(result.schemes):
             years = [c.year for c in r.cash_flows]
             colour = SCHEME_COLOURS.get(r.scheme)
-            ax.plot(years, [c.cumulative_discounted_eur / 1e6 for c in r.cash_flows], label=r.scheme,
-                    color=colour, marker="o", markersize=2.5)
-            ax2.bar([y + (i - (n - 1) / 2) * width for y in years], [c.net_eur / 1e6 for c in r.cash_flows],
-                    width=width, label=r.scheme, color=colour)
+            ax.plot(
+                years,
+                [c.cumulative_discounted_eur / 1e6 for c in r.cash_flows],
+                label=r.scheme,
+                color=colour,
+                marker="o",
+                markersize=2.5,
+            )
+            ax2.bar(
+                [y + (i - (n - 1) / 2) * width for y in years],
+                [c.net_eur / 1e6 for c in r.cash_flows],
+                width=width,
+                label=r.scheme,
+                color=colour,
+            )
             if r.discounted_payback_years is not None:
                 ax.axvline(r.discounted_payback_years, color=colour, lw=0.8, ls=":")
         ax.axhline(0.0, color="black", lw=0.8)
@@ -379,8 +461,7 @@ class CbaView(QWidget):
         ax = self.mc_chart.axes()
         edges = [e / 1e6 for e in mc.bin_edges_eur]
         for s in mc.schemes:
-            ax.stairs(s.histogram_counts, edges, label=s.scheme,
-                      color=SCHEME_COLOURS.get(s.scheme), lw=1.4)
+            ax.stairs(s.histogram_counts, edges, label=s.scheme, color=SCHEME_COLOURS.get(s.scheme), lw=1.4)
         ax.axvline(0.0, color="black", lw=0.8)
         ax.set_xlabel("NPV [M EUR]")
         ax.set_ylabel(f"samples (of {mc.samples:,})")

@@ -99,7 +99,8 @@ class IctView(QWidget):
         self.cost_chart = ChartWidget("ICT cost per scheme")
         self.cost_table = QTableWidget(0, 5)
         self.cost_table.setHorizontalHeaderLabels(
-            ["Scheme", "CAPEX [EUR]", "OPEX [EUR/a]", "Lines", "Unserved events"])
+            ["Scheme", "CAPEX [EUR]", "OPEX [EUR/a]", "Lines", "Unserved events"]
+        )
         self.cost_table.verticalHeader().setVisible(False)
         self.cost_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.cost_table.horizontalHeader().setStretchLastSection(True)
@@ -145,11 +146,17 @@ class IctView(QWidget):
             return lambda: [getattr(o, "id", "") for o in getattr(self.doc.study.sgam, kind, [])]
 
         return {
-            "producer_id": ids("actors"), "receiver_id": ids("actors"), "actor_id": ids("actors"),
-            "actor_a_id": ids("actors"), "actor_b_id": ids("actors"), "payer_id": ids("actors"),
+            "producer_id": ids("actors"),
+            "receiver_id": ids("actors"),
+            "actor_id": ids("actors"),
+            "actor_a_id": ids("actors"),
+            "actor_b_id": ids("actors"),
+            "payer_id": ids("actors"),
             "primary_actor_id": ids("actors"),
-            "information_object_id": ids("information_objects"), "link_id": ids("links"),
-            "multiplicity": ids("endpoint_counts"), "use_case_id": ids("use_cases"),
+            "information_object_id": ids("information_objects"),
+            "link_id": ids("links"),
+            "multiplicity": ids("endpoint_counts"),
+            "use_case_id": ids("use_cases"),
             "scenario_id": ids("scenarios"),
         }
 
@@ -182,8 +189,13 @@ class IctView(QWidget):
         self.cost_table.setRowCount(len(self.costs))
         for row, (scheme, cost) in enumerate(self.costs.items()):
             unserved = list(getattr(cost, "unserved_events", []))
-            cells = [scheme, f"{cost.capex_eur:,.0f}", f"{cost.opex_eur_per_year:,.0f}",
-                     str(len(getattr(cost, "lines", []))), ", ".join(unserved) or "none"]
+            cells = [
+                scheme,
+                f"{cost.capex_eur:,.0f}",
+                f"{cost.opex_eur_per_year:,.0f}",
+                str(len(getattr(cost, "lines", []))),
+                ", ".join(unserved) or "none",
+            ]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if col in (1, 2, 3):
@@ -203,9 +215,15 @@ class IctView(QWidget):
         fig = self.cost_chart.figure
         fig.clear()
         ax1, ax2 = fig.subplots(1, 2)
-        bar_by_scheme(ax1, {s: c.capex_eur / 1e6 for s, c in self.costs.items()}, "CAPEX [M EUR]", "Investment")
-        bar_by_scheme(ax2, {s: c.opex_eur_per_year / 1e6 for s, c in self.costs.items()}, "OPEX [M EUR/a]",
-                      "Operating cost")
+        bar_by_scheme(
+            ax1, {s: c.capex_eur / 1e6 for s, c in self.costs.items()}, "CAPEX [M EUR]", "Investment"
+        )
+        bar_by_scheme(
+            ax2,
+            {s: c.opex_eur_per_year / 1e6 for s, c in self.costs.items()},
+            "OPEX [M EUR/a]",
+            "Operating cost",
+        )
         self.cost_chart.draw()
 
     # ------------------------------------------------------------------ SGAM plane
@@ -284,8 +302,9 @@ def compute_ict_costs(doc: StudyDocument) -> tuple[dict[str, Any], str]:
         return {}, f"ICT costing is not available in this build yet ({exc.name} missing)"
     study = doc.study
     try:
-        costs = ict_costs(study.sgam, endpoint_counts(study.scenario), study.cba.horizon_years,
-                          study.cba.discount_rate)
+        costs = ict_costs(
+            study.sgam, endpoint_counts(study.scenario), study.cba.horizon_years, study.cba.discount_rate
+        )
     except Exception as exc:  # noqa: BLE001 - shown next to the table, the user fixes the model
         return {}, str(exc)
     return dict(costs), ""

@@ -121,14 +121,21 @@ class ResultsView(QWidget):
                 width = 0.8 / n
                 for i, (field, label_) in enumerate(fields):
                     xs = [j + (i - (n - 1) / 2) * width for j in range(len(kpis))]
-                    ax.bar(xs, [float(getattr(k, field)) for k in kpis], width=width, label=label_,
-                           color=["#4C72B0", "#DD8452"][i % 2])
+                    ax.bar(
+                        xs,
+                        [float(getattr(k, field)) for k in kpis],
+                        width=width,
+                        label=label_,
+                        color=["#4C72B0", "#DD8452"][i % 2],
+                    )
                 ax.set_xticks(range(len(kpis)), schemes)
                 ax.set_ylabel(unit)
                 ax.legend()
             if all(float(getattr(k, f)) == 0.0 for k in kpis for f, _l in fields):
                 ax.set_ylim(0.0, 1.0)
-                ax.text(0.5, 0.6, "zero for every scheme", ha="center", transform=ax.transAxes, color="#555555")
+                ax.text(
+                    0.5, 0.6, "zero for every scheme", ha="center", transform=ax.transAxes, color="#555555"
+                )
             else:
                 ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
             for tick in ax.get_xticklabels():

@@ -66,14 +66,19 @@ class ScenarioView(QWidget):
         grids = QSplitter(Qt.Orientation.Vertical)
         box = QGroupBox("Transmission grid")
         bl = QVBoxLayout(box)
-        self.forms["transmission"] = PydanticForm(doc, ("scenario", "transmission"),
-                                                  scen.TransmissionGridSpec)
+        self.forms["transmission"] = PydanticForm(
+            doc, ("scenario", "transmission"), scen.TransmissionGridSpec
+        )
         bl.addWidget(self.forms["transmission"])
         grids.addWidget(_scroll(box))
         for list_name, title, item_type, id_field in (
             ("feeders", "Distribution feeders modelled in detail", scen.FeederSpec, "feeder_id"),
-            ("copper_plate_nodes", "Distribution grids as one copper-plate node", scen.CopperPlateNodeSpec,
-             "node_id"),
+            (
+                "copper_plate_nodes",
+                "Distribution grids as one copper-plate node",
+                scen.CopperPlateNodeSpec,
+                "node_id",
+            ),
         ):
             box = QGroupBox(title)
             bl = QVBoxLayout(box)
@@ -88,12 +93,21 @@ class ScenarioView(QWidget):
         # Devices: device groups and counts of market parties
         devices = QWidget()
         d = QVBoxLayout(devices)
-        self.forms["parties"] = PydanticForm(doc, ("scenario",), scen.ScenarioSpec,
-                                             ["name", "seed", "aggregators_per_area", "commercial_parties"])
+        self.forms["parties"] = PydanticForm(
+            doc,
+            ("scenario",),
+            scen.ScenarioSpec,
+            ["name", "seed", "aggregators_per_area", "commercial_parties"],
+        )
         d.addWidget(self.forms["parties"])
         areas = lambda: ["transmission", *self.doc.study.scenario.area_ids]  # noqa: E731
-        editor = ListEditor(doc, ("scenario", "device_groups"), scen.DeviceGroupSpec, id_field="group_id",
-                            reference_choices={"area": areas})
+        editor = ListEditor(
+            doc,
+            ("scenario", "device_groups"),
+            scen.DeviceGroupSpec,
+            id_field="group_id",
+            reference_choices={"area": areas},
+        )
         editor.message.connect(self.message)
         self.editors["device_groups"] = editor
         d.addWidget(editor, 1)
@@ -231,8 +245,15 @@ class ScenarioView(QWidget):
 
     def show_form(self, attr: str) -> bool:
         """Show the tab holding the form of ``scenario.<attr>``."""
-        titles = {"timing": "Timing", "prices": "Prices", "imbalance": "Imbalance", "profiles": "Profiles",
-                  "measurement": "Measurements", "scada": "SCADA", "transmission": "Grids"}
+        titles = {
+            "timing": "Timing",
+            "prices": "Prices",
+            "imbalance": "Imbalance",
+            "profiles": "Profiles",
+            "measurement": "Measurements",
+            "scada": "SCADA",
+            "transmission": "Grids",
+        }
         title = titles.get(attr, "Devices")
         for i in range(self.tabs.count()):
             if self.tabs.tabText(i) == title:

@@ -27,9 +27,20 @@ DAY = {
 
 def hand_kpis() -> list[SchemeKpis]:
     return [
-        SchemeKpis(scheme=s, day="default", activation_cost_eur=a, afrr_energy_mwh=f / 100.0, afrr_cost_eur=f,
-                   congestion_hours_h=2 * o, overload_energy_mwh=o, voltage_violation_hours_h=0.0,
-                   curtailed_res_mwh=c, losses_mwh=loss, slack_energy_mwh=0.0, slack_cost_eur=0.0)
+        SchemeKpis(
+            scheme=s,
+            day="default",
+            activation_cost_eur=a,
+            afrr_energy_mwh=f / 100.0,
+            afrr_cost_eur=f,
+            congestion_hours_h=2 * o,
+            overload_energy_mwh=o,
+            voltage_violation_hours_h=0.0,
+            curtailed_res_mwh=c,
+            losses_mwh=loss,
+            slack_energy_mwh=0.0,
+            slack_cost_eur=0.0,
+        )
         for s, (a, f, o, c, loss) in DAY.items()
     ]
 
@@ -59,10 +70,15 @@ def test_cba_table_equals_run_cba_and_whatif_recomputes(window: Any, qtbot: Any)
     assert view.table.item(0, 1).text() == expected.ranking[0]
 
     view.rate.setValue(8.0)  # %/a
-    qtbot.waitUntil(lambda: view.cba_result is not None and abs(view.cba_result.discount_rate - 0.08) < 1e-12,
-                    timeout=5000)
-    at8 = run_cba(study.cba.model_copy(update={"discount_rate": 0.08}), kpis,
-                  view._ict_for(study.cba.model_copy(update={"discount_rate": 0.08})))
+    qtbot.waitUntil(
+        lambda: view.cba_result is not None and abs(view.cba_result.discount_rate - 0.08) < 1e-12,
+        timeout=5000,
+    )
+    at8 = run_cba(
+        study.cba.model_copy(update={"discount_rate": 0.08}),
+        kpis,
+        view._ict_for(study.cba.model_copy(update={"discount_rate": 0.08})),
+    )
     got = {s.scheme: s.npv_eur for s in view.cba_result.schemes}
     assert got == pytest.approx({s.scheme: s.npv_eur for s in at8.schemes}, rel=1e-12, abs=1e-6)
     assert study.cba.discount_rate == pytest.approx(0.04)  # not saved until applied

@@ -40,11 +40,10 @@ def test_editing_a_requirement_changes_the_ict_cost_and_undo_restores_it(qtbot: 
     LoRaWAN for the DER measurement events, so the matching picks a dearer technology and the CAPEX of
     every scheme rises. The view must show what ``sgam.matching.ict_costs`` gives for the edited model
     (to the cent), and undo must give back exactly the original model and costs."""
-    from sgam.matching import ict_costs
-    from simulation.scenario import endpoint_counts
-
     from cba.study import default_study
     from gui.views.ict_view import IctView
+    from sgam.matching import ict_costs
+    from simulation.scenario import endpoint_counts
 
     doc = StudyDocument(default_study())
     view = IctView(doc)
@@ -64,8 +63,12 @@ def test_editing_a_requirement_changes_the_ict_cost_and_undo_restores_it(qtbot: 
     qtbot.waitUntil(lambda: view.costs["CMS"].capex_eur != before["CMS"], timeout=3000)
     after = {s: c.capex_eur for s, c in view.costs.items()}
     assert all(after[s] > before[s] for s in before), (before, after)
-    expected = ict_costs(doc.study.sgam, endpoint_counts(doc.study.scenario), doc.study.cba.horizon_years,
-                         doc.study.cba.discount_rate)
+    expected = ict_costs(
+        doc.study.sgam,
+        endpoint_counts(doc.study.scenario),
+        doc.study.cba.horizon_years,
+        doc.study.cba.discount_rate,
+    )
     assert after == pytest.approx({s: c.capex_eur for s, c in expected.items()}, abs=0.01)
 
     doc.undo_stack.undo()

@@ -18,7 +18,9 @@ RUN_TIMEOUT_MS = 240_000
 
 def _shorten(window: Any, hours: float = 1.0) -> None:
     timing = window.doc.study.scenario.timing
-    window.doc.study.scenario.timing = type(timing).model_validate({**timing.model_dump(), "duration_h": hours})
+    window.doc.study.scenario.timing = type(timing).model_validate(
+        {**timing.model_dump(), "duration_h": hours}
+    )
 
 
 class Heartbeat:
@@ -47,8 +49,9 @@ class Heartbeat:
         self.timer.start()
 
 
-def test_run_completes_in_the_worker_while_the_event_loop_stays_responsive(window: Any, qtbot: Any,
-                                                                           dialogs: Any) -> None:
+def test_run_completes_in_the_worker_while_the_event_loop_stays_responsive(
+    window: Any, qtbot: Any, dialogs: Any
+) -> None:
     _shorten(window)
     qtbot.wait(300)  # the window's first paint is not part of the run
     beat = Heartbeat()
@@ -78,16 +81,20 @@ def test_run_completes_in_the_worker_while_the_event_loop_stays_responsive(windo
     assert {s.scheme for s in window.cba.cba_result.schemes} == {"CMS", "LMS"}
     assert window.act_run.isEnabled() and not window.scenario.cancel_button.isEnabled()
     assert window.tabs.currentWidget() is window.results
-    assert any(window.explorer.topLevelItem(i).text(0) == "Runs (1)"
-               for i in range(window.explorer.topLevelItemCount()))
+    assert any(
+        window.explorer.topLevelItem(i).text(0) == "Runs (1)"
+        for i in range(window.explorer.topLevelItemCount())
+    )
 
 
 def test_cancel_stops_the_run(window: Any, qtbot: Any, dialogs: Any) -> None:
     _shorten(window)
     with qtbot.waitSignal(window.runFinished, timeout=RUN_TIMEOUT_MS) as finished:
         assert window.start_run(["CMS", "LMS"])
-        qtbot.waitUntil(lambda: window.scenario.progress.value() > 0 or window.scenario.log.blockCount() > 1,
-                        timeout=60_000)
+        qtbot.waitUntil(
+            lambda: window.scenario.progress.value() > 0 or window.scenario.log.blockCount() > 1,
+            timeout=60_000,
+        )
         window.cancel_run()
     assert finished.args == ["cancelled"]
     assert dialogs.errors == []

@@ -21,7 +21,8 @@ def test_window_opens_on_the_default_study(window: MainWindow) -> None:
 
 
 def test_malformed_study_shows_an_error_dialog_and_nothing_else_breaks(
-        window: MainWindow, dialogs: Any, tmp_path: Path, qtbot: Any) -> None:
+    window: MainWindow, dialogs: Any, tmp_path: Path, qtbot: Any
+) -> None:
     """A file with a YAML syntax error: one dialog naming the file and line; the open study is untouched
     and still editable (an edit and its undo work afterwards)."""
     bad = tmp_path / "broken.yaml"
@@ -36,8 +37,9 @@ def test_malformed_study_shows_an_error_dialog_and_nothing_else_breaks(
     assert window.doc.path is None
 
     wrong_type = tmp_path / "wrong.yaml"
-    wrong_type.write_text("schema_version: 1\nsgam: {}\nscenario: {}\ncba: {discount_rate: lots}\n",
-                          encoding="utf-8")
+    wrong_type.write_text(
+        "schema_version: 1\nsgam: {}\nscenario: {}\ncba: {discount_rate: lots}\n", encoding="utf-8"
+    )
     assert window.open_path(wrong_type) is False
     assert "cba.discount_rate" in dialogs.errors[-1][1]
 
