@@ -163,7 +163,7 @@ class MainWindow(QMainWindow):
         self.settings = QSettings()
         self.doc = StudyDocument(study, path, self)
         self.runner: StudyRunner | None = None
-        self.runs: list[tuple[str, Any]] = []
+        self.runs: list[tuple[str, Any, Any]] = []
         self.last_error = ""
 
         # ---------------- central views
@@ -580,7 +580,7 @@ class MainWindow(QMainWindow):
         node(tree, "Timing", ("scenario", "timing"))
         node(tree, "CBA parameters", ("view", "cba"))
         runs = node(tree, f"Runs ({len(self.runs)})", ("view", "results"))
-        for i, (label, _r) in enumerate(self.runs):
+        for i, (label, _r, _s) in enumerate(self.runs):
             node(runs, label, ("run", i))
         root.setExpanded(True)
         # Keep branches open across rebuilds; "Actors (18)" matches "Actors (19)" after an Add.
@@ -623,8 +623,8 @@ class MainWindow(QMainWindow):
             return True
         if head == "run":
             self.show_view("results")
-            label, result = self.runs[int(path[1])]
-            self.results.show_result(result, label)
+            label, result, series = self.runs[int(path[1])]
+            self.results.show_result(result, label, series)
             return True
         if head == "sgam":
             self.show_view("ict")
@@ -745,13 +745,14 @@ class MainWindow(QMainWindow):
     def _run_succeeded(self, result: Any) -> None:
         elapsed = time.monotonic() - self._run_t0
         label = f"Run {len(self.runs) + 1} ({time.strftime('%H:%M:%S')}, {elapsed:.0f} s)"
-        self.runs.append((label, result))
+        series = self.runner.series if self.runner is not None else None
+        self.runs.append((label, result, series))
         self._run_thread_finished()
         self.scenario.run_finished(f"Finished in {elapsed:.1f} s.")
         run_params = self.runner.study.cba if self.runner is not None else None
         # Each step in its own event-loop pass (about 0.1 s each), so the window never freezes.
         steps = [
-            lambda: self.results.show_result(result, label),
+            lambda: self.results.show_result(result, label, series),
             lambda: self.cba.set_run_result(result, run_params),
             self._rebuild_explorer,
             lambda: self.show_view("results"),
@@ -869,6 +870,8 @@ class MainWindow(QMainWindow):
         charts: dict[str, Any] = {"sgam_plane": self.ict.plane, "ict_cost": self.ict.cost_chart}
         for chart in self.results.charts:
             charts["kpi_" + chart.title] = chart
+        for chart in self.results.timeseries.charts:
+            charts["series_" + chart.title.split(":")[0]] = chart
         for chart in self.cba.charts:
             charts["cba_" + chart.title] = chart
         return {
