@@ -26,8 +26,8 @@ the same preset, seed and scale always give the same scenario):
    (radial version written to JSON): rural or semi-urban where DG per load is above the median of the
    chosen nodes, urban or commercial otherwise (by population), its loads scaled to the node's load
    within 0.5-2x; load the grid does not carry stays at the transmission bus (``D<n> remainder``).
-6. **Balance**: the PEGASE generators' scheduled output is reduced by the expected output of the added
-   transmission plants (rating x scheduled fraction), so the slack does not absorb it.
+6. **Balance**: the PEGASE generators keep their case dispatch; the platform's schedule of the earlier
+   markets scales them to the demand net of the added plants' output.
 """
 
 from __future__ import annotations
@@ -394,23 +394,9 @@ def generate_scenario(
                 g["parameters"] = dk.parameters
             groups.append(g)
 
-    # 6. balance: PEGASE generators make room for the added transmission plants ---------------------
-    added_mw = sum(
-        tgt.get(k, 0) * dk.expected_p_kw * dk.scheduled_frac / 1000.0
-        for k, dk in DEVICE_KINDS.items()
-        if dk.location == "transmission"
-    )
-    added_mw += (
-        tgt.get("run_of_river_hydro", 0) * DEVICE_KINDS["run_of_river_hydro"].expected_p_kw * 0.5 / 1000
-    )
-    if len(tnet.gen) and tnet.gen.p_mw.sum() > 0:
-        factor = max(0.2, 1.0 - added_mw / float(tnet.gen.p_mw.sum()))
-        tnet.gen["p_mw"] = tnet.gen.p_mw * factor
-        notes.append(
-            f"PEGASE generators re-dispatched to {factor:.1%} of their case output to make room for "
-            f"{added_mw:,.0f} MW of scheduled output of the added plants"
-        )
-
+    # 6. balance: left to the platform, whose schedule of the earlier markets scales the PEGASE
+    # generators to the demand net of the transmission-connected devices' output (re-dispatching here as
+    # well counted the added plants twice and left the slack tens of GW short).
     reindex_elements(tnet)
     save_grid_file(tnet, tpath)
     device_groups = [DeviceGroupSpec.model_validate(g) for g in groups]
