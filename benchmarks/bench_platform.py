@@ -52,6 +52,10 @@ def main() -> None:
     from simulation.cli import kpi_table
 
     print(kpi_table(kpis))
+    for s, k in kpis.items():
+        print(f"  {s}: congestion h by grid {k.congestion_hours_by_grid}, voltage h by grid "
+              f"{k.voltage_violation_hours_by_grid}, bids activated by area {k.bids_activated_by_area}, "
+              f"failed clearings {k.failed_clearings}, not served {k.energy_not_served_mwh:.2f} MWh")
     print("  per scheme (s): " + ", ".join(
         f"{s} {sum(v for k, v in LAST_TIMINGS[s].items() if k != 'cpu_s'):.1f} (market {LAST_TIMINGS[s]['market'] / spec.timing.n_clearings:.2f}"
         f" per clearing)" for s in kpis))

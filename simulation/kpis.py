@@ -43,6 +43,15 @@ class SchemeKpis(BaseModel):
     failed_clearings: int = Field(
         default=0, ge=0, description="Clearings the solver could not solve (nothing activated; aFRR covered), count."
     )
+    energy_not_served_mwh: float = Field(
+        default=0.0, ge=0, description="Load disconnected by tripped lines in the detailed feeders, MWh."
+    )
+    congestion_hours_by_grid: dict[str, float] = Field(
+        default_factory=dict, description="Line-hours above 100 % per grid ('transmission' or feeder id), h."
+    )
+    voltage_violation_hours_by_grid: dict[str, float] = Field(
+        default_factory=dict, description="Bus-hours outside voltage limits per grid, h."
+    )
     bids_submitted_by_area: dict[str, int] = Field(
         default_factory=dict, description="Bids submitted per DSO area (local market liquidity), count."
     )

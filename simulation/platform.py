@@ -233,6 +233,8 @@ class _Acc:
     unserved_mwh: float = 0.0
     lines_tripped: int = 0
     failed_clearings: int = 0
+    congestion_by_grid: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    voltage_by_grid: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     bids_by_area: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     activated_by_area: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     msgs: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -633,11 +635,12 @@ def _run(
             * dt_h
         )
         # grid KPIs
-        for _key, gnet in net.grids():
+        for grid_key, gnet in net.grids():
             loading = gnet.res_line.loading_percent.to_numpy(float)
             on = gnet.line.in_service.to_numpy(bool) & np.isfinite(loading)
             over = on & (loading > 100.0)
             acc.congestion_h += float(over.sum()) * dt_h
+            acc.congestion_by_grid[grid_key] += float(over.sum()) * dt_h
             if over.any():
                 vn = gnet.bus.vn_kv.loc[gnet.line.from_bus].to_numpy(float)
                 s_rated = (
@@ -647,7 +650,9 @@ def _run(
             vm = gnet.res_bus.vm_pu.to_numpy(float)
             lo, hi = gnet.bus.min_vm_pu.to_numpy(float), gnet.bus.max_vm_pu.to_numpy(float)
             ok = np.isfinite(vm)
-            acc.voltage_h += float(((vm[ok] < lo[ok] - 1e-6) | (vm[ok] > hi[ok] + 1e-6)).sum()) * dt_h
+            v_h = float(((vm[ok] < lo[ok] - 1e-6) | (vm[ok] > hi[ok] + 1e-6)).sum()) * dt_h
+            acc.voltage_h += v_h
+            acc.voltage_by_grid[grid_key] += v_h
         tripped = net.protect()
         acc.lines_tripped += len(tripped)
         if any(g == "transmission" for g, _ in tripped):
@@ -750,6 +755,9 @@ def _run(
         slack_cost_eur=acc.slack_cost_eur,
         lines_tripped=acc.lines_tripped,
         failed_clearings=acc.failed_clearings,
+        energy_not_served_mwh=acc.unserved_mwh,
+        congestion_hours_by_grid=dict(acc.congestion_by_grid),
+        voltage_violation_hours_by_grid=dict(acc.voltage_by_grid),
         bids_submitted_by_area=dict(acc.bids_by_area),
         bids_activated_by_area=dict(acc.activated_by_area),
         messages_by_pair=dict(acc.msgs),

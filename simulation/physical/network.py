@@ -103,9 +103,11 @@ class PhysicalNetwork:
         # transmission-connected devices: one load per bus
         tsel = np.flatnonzero(nodes.kind == "transmission")
         self._t_node_idx = tsel
-        self._t_dev_rows = np.asarray(
-            [pp.create_load(self.tnet, int(b), p_mw=0.0, q_mvar=0.0, name="devices") for b in nodes.bus[tsel]]
-        )
+        dev_ids = [pp.create_load(self.tnet, int(b), p_mw=0.0, q_mvar=0.0, name="devices") for b in nodes.bus[tsel]]
+        # element ids -> row positions (a grid file may number its loads sparsely)
+        load_index = self.tnet.load.index
+        self._t_dev_rows = np.asarray(load_index.get_indexer(dev_ids), dtype=np.int64)
+        self._area_rows = {a: int(load_index.get_loc(i)) for a, i in self._area_rows.items()}
         gens = scenario.tso_gens
         self.gen_sched_share = gens["p_sched_mw"] / max(float(gens["p_sched_mw"].sum()), 1e-9)
         self.afrr_share = self._afrr_participation()
