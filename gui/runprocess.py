@@ -7,7 +7,8 @@ loop then stalled 0.2-0.33 s again and again and up to 0.95 s while the heavy mo
 GUI's worker thread only waits on a queue.
 
 Messages on the queue: ``("progress", fraction, message)``, then exactly one of ``("ok", StudyResult)``,
-``("cancelled",)``, ``("failed", message, is_user_error)``.
+``("cancelled",)``, ``("failed", message, is_user_error)``; with "ok" comes the run's time series
+(:class:`gui.series.RunSeries`, or None without a results database).
 """
 
 from __future__ import annotations
@@ -80,4 +81,9 @@ def run_in_child(
     except Exception as exc:  # noqa: BLE001 - a bug: reported without a traceback dialog
         queue.put(("failed", bug_message(exc), False))
     else:
-        queue.put(("ok", result))
+        series = None
+        if db_url:
+            from gui.series import load_series
+
+            series = load_series(db_url)  # read here, so the GUI thread never waits on the database
+        queue.put(("ok", result, series))

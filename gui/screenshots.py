@@ -16,8 +16,16 @@ from typing import Any
 from cba.study import Study
 
 SIZES: tuple[tuple[int, int], ...] = ((1920, 1080), (1366, 768))
-SCREENSHOT_RUN_HOURS = 2.0
-VIEWS = ("overview", "ict", "scenario", "results", "cba")
+SCREENSHOT_RUN_HOURS = 4.0
+#: (file name, view, sub-tab of the view or None)
+SHOTS: tuple[tuple[str, str, str | None], ...] = (
+    ("overview", "overview", None),
+    ("ict", "ict", None),
+    ("scenario", "scenario", None),
+    ("results", "results", "KPI comparison"),
+    ("results_timeseries", "results", "Time series"),
+    ("cba", "cba", None),
+)
 
 
 def _settle(app: Any, ms: int = 150) -> None:
@@ -69,6 +77,7 @@ def render_screenshots(
     """Write ``<view>_<width>x<height>.png`` for every main view and size; returns the files."""
     from PySide6.QtWidgets import QApplication, QMessageBox
 
+    from gui.charts import DRAWER
     from gui.mainwindow import MainWindow
 
     app = QApplication.instance()
@@ -92,9 +101,16 @@ def render_screenshots(
         window.showNormal()
         window.resize(width, height)
         _settle(app, 400)
-        for name in VIEWS:
-            window.show_view(name)
+        for name, view, sub_tab in SHOTS:
+            window.show_view(view)
+            if sub_tab is not None:
+                tabs = window.results.right_tabs
+                for i in range(tabs.count()):
+                    if tabs.tabText(i) == sub_tab:
+                        tabs.setCurrentIndex(i)
             _settle(app, 400)
+            DRAWER.flush()
+            _settle(app, 100)
             target = out_dir / f"{name}_{width}x{height}.png"
             window.grab().save(str(target))
             files.append(target)

@@ -87,6 +87,7 @@ class StudyRunner(QThread):
         self.progress = QtProgress()
         self.progress.progressed.connect(self.progressed)
         self.result: Any = None
+        self.series: Any = None
         self.exit_code: int | None = None
 
     def cancel(self) -> None:
@@ -151,7 +152,7 @@ class StudyRunner(QThread):
         kind = outcome[0]
         if kind == "ok":
             self.result = outcome[1]
-            self.progress.report(1.0, "done")
+            self.series = outcome[2] if len(outcome) > 2 else None
             self.succeeded.emit(self.result)
         elif kind == "cancelled":
             self.cancelledRun.emit()

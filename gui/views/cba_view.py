@@ -391,9 +391,16 @@ class CbaView(QWidget):
             f"Best: <b>{result.ranking[0] if result.ranking else '–'}</b>."
             + (f"<br><span style='color:#8a5a00'>{warn}</span>" if warn else "")
         )
-        self._draw_cash(result)
-        self._draw_tornado(result)
-        self._draw_mc(result)
+        # One chart per event-loop pass (the tornado alone takes ~0.1 s of matplotlib calls).
+        steps = [self._draw_cash, self._draw_tornado, self._draw_mc]
+
+        def next_chart() -> None:
+            if self.cba_result is result:  # a newer result supersedes this one
+                steps.pop(0)(result)
+                if steps:
+                    QTimer.singleShot(1, next_chart)
+
+        next_chart()
 
     def _draw_cash(self, result: Any) -> None:
         ax = self.cash_chart.axes()

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -66,6 +67,12 @@ class ResultsView(QWidget):
             chart.message("Run the study to see this chart.")
             self.charts.append(chart)
             grid.addWidget(chart, i // 3, i % 3)
+        from gui.views.timeseries import TimeSeriesPanel
+
+        self.timeseries = TimeSeriesPanel()
+        self.right_tabs = QTabWidget()
+        self.right_tabs.addTab(charts, "KPI comparison")
+        self.right_tabs.addTab(self.timeseries, "Time series")
         split = QSplitter(Qt.Orientation.Horizontal)
         left = QWidget()
         ll = QVBoxLayout(left)
@@ -73,7 +80,7 @@ class ResultsView(QWidget):
         ll.addWidget(QLabel("<b>Key performance indicators per scheme</b>"))
         ll.addWidget(self.table, 1)
         split.addWidget(left)
-        split.addWidget(charts)
+        split.addWidget(self.right_tabs)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
         split.setSizes([480, 900])
@@ -82,9 +89,10 @@ class ResultsView(QWidget):
         layout.addWidget(self.header)
         layout.addWidget(split, 1)
 
-    def show_result(self, result: Any, label: str = "") -> None:
-        """Fill the table and charts from a ``StudyResult``."""
+    def show_result(self, result: Any, label: str = "", series: Any = None) -> None:
+        """Fill the table and charts from a ``StudyResult`` (and its time series, when recorded)."""
         self.result = result
+        self.timeseries.show_series(series)
         kpis: list[SchemeKpis] = list(getattr(result, "kpis", []))
         schemes = [k.scheme for k in kpis]
         days = sorted({k.day for k in kpis})
@@ -103,7 +111,7 @@ class ResultsView(QWidget):
             self.table.verticalHeaderItem(r).setToolTip(desc)
             for c, k in enumerate(kpis):
                 value = getattr(k, name)
-                text = f"{value:,.0f}" if isinstance(value, int) or abs(value) >= 1000 else f"{value:,.3f}"
+                text = f"{value:,.0f}" if isinstance(value, int) or abs(value) >= 100 else f"{value:.3g}"
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 item.setToolTip(desc)

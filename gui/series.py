@@ -1,0 +1,73 @@
+"""Time series of a run, read from the simulation's results database (Qt-free: runs in the child process).
+
+The simulation writes every clearing, nodal price, activation and measurement to its results database
+(``simulation.db``). This module only *reads* those tables: it selects the rows of the completed runs and
+lines them up on the time axis (``time_min`` of each clearing). Nothing is recomputed: a price is a
+price the market cleared, a voltage a value the physical layer measured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+
+@dataclass
+class RunSeries:
+    """The tables of one results database, as pandas frames with a ``scheme`` column."""
+
+    clearings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    prices: pd.DataFrame = field(default_factory=pd.DataFrame)
+    activations: pd.DataFrame = field(default_factory=pd.DataFrame)
+    measurements: pd.DataFrame = field(default_factory=pd.DataFrame)
+    error: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return self.clearings.empty
+
+
+def load_series(db_url: str) -> RunSeries:
+    """Read the completed runs' clearings, firm nodal prices, firm activations and measurements."""
+    import sqlalchemy as sa
+
+    try:
+        engine = sa.create_engine(db_url)
+        with engine.connect() as conn:
+            runs = pd.read_sql("SELECT run_id, scheme FROM runs WHERE status = 'completed'", conn)
+            if runs.empty:
+                return RunSeries(error="the results database holds no completed run")
+            ids = ",".join(str(int(r)) for r in runs["run_id"])
+            clearings = pd.read_sql(
+                f"SELECT run_id, clearing, time_min, activation_cost_eur, slack_energy_mwh, n_activated "
+                f"FROM clearings WHERE run_id IN ({ids})",
+                conn,
+            )
+            prices = pd.read_sql(
+                f"SELECT run_id, clearing, node, price_eur_per_mwh FROM prices "
+                f"WHERE step = 0 AND run_id IN ({ids})",
+                conn,
+            )
+            activations = pd.read_sql(
+                f"SELECT run_id, clearing, activation_mw FROM activations "
+                f"WHERE firm = 1 AND step = 0 AND run_id IN ({ids})",
+                conn,
+            )
+            measurements = pd.read_sql(
+                f"SELECT run_id, time_min, node, vm_pu FROM measurements WHERE run_id IN ({ids})", conn
+            )
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - a missing/locked database is shown, not raised
+        return RunSeries(error=f"cannot read {db_url}: {exc}")
+    scheme_of = dict(zip(runs["run_id"], runs["scheme"], strict=True))
+    frames = []
+    for df in (clearings, prices, activations, measurements):
+        df = df.copy()
+        df["scheme"] = df["run_id"].map(scheme_of)
+        frames.append(df)
+    clearings, prices, activations, measurements = frames
+    times = clearings[["run_id", "clearing", "time_min"]]
+    prices = prices.merge(times, on=["run_id", "clearing"], how="left")
+    activations = activations.merge(times, on=["run_id", "clearing"], how="left")
+    return RunSeries(clearings, prices, activations, measurements)

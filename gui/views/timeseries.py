@@ -1,0 +1,147 @@
+"""Time-series charts of a run (read by :mod:`gui.series` from the results database), per scheme."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QGridLayout, QWidget
+
+from gui.charts import SCHEME_COLOURS, ChartWidget
+from gui.series import RunSeries
+
+SCHEME_ORDER = ("CMS", "LMS", "SBR", "CM", "IFM")
+
+
+class TimeSeriesPanel(QWidget):
+    """Four charts over the simulated period: nodal prices, activations, clearing cost, voltages."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.price_chart = ChartWidget("Nodal prices (firm step): mean and range over nodes")
+        self.activation_chart = ChartWidget("Firm activations per clearing (dashed: negative)")
+        self.cost_chart = ChartWidget("Activation cost and slack (dotted) per clearing")
+        self.voltage_chart = ChartWidget("Voltages: lowest (solid) and highest (dashed) bus")
+        self.charts = [self.price_chart, self.activation_chart, self.cost_chart, self.voltage_chart]
+        self._series: RunSeries | None = None
+        self._stale = False
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        for i, chart in enumerate(self.charts):
+            chart.message("Run the study to see the time series.")
+            grid.addWidget(chart, i // 2, i % 2)
+
+    def show_series(self, series: RunSeries | None) -> None:
+        """Show the series of a run: drawn now if the panel is visible, else when it is next shown
+        (a finished run then costs the event loop nothing for a tab the user has not opened)."""
+        self._series = series
+        self._stale = True
+        if self.isVisible():
+            self._draw()
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._draw()
+
+    def _draw(self) -> None:
+        """Draw the stored series (or say why there are none)."""
+        self._stale = False
+        series = self._series
+        if series is None or series.error or series.empty:
+            why = (series.error if series else "") or "this run has no results database"
+            for chart in self.charts:
+                chart.message(f"No time series: {why}.")
+            return
+        present = set(series.clearings["scheme"])
+        schemes = [s for s in SCHEME_ORDER if s in present] + sorted(present - set(SCHEME_ORDER))
+        self._prices(series, schemes)
+        self._activations(series, schemes)
+        self._costs(series, schemes)
+        self._voltages(series, schemes)
+
+    @staticmethod
+    def _hours(minutes: Any) -> Any:
+        return minutes / 60.0
+
+    def _prices(self, s: RunSeries, schemes: list[str]) -> None:
+        if s.prices.empty:
+            self.price_chart.message("No nodal prices were recorded.")
+            return
+        ax = self.price_chart.axes()
+        for scheme in schemes:
+            g = s.prices[s.prices["scheme"] == scheme].groupby("time_min")["price_eur_per_mwh"]
+            stats = g.agg(["mean", "min", "max"]).sort_index()
+            if stats.empty:
+                continue
+            h = self._hours(stats.index.to_numpy())
+            colour = SCHEME_COLOURS.get(scheme)
+            ax.step(h, stats["mean"], where="post", color=colour, label=scheme, lw=1.4)
+            ax.fill_between(h, stats["min"], stats["max"], step="post", color=colour, alpha=0.12)
+        ax.set_xlabel("time [h]")
+        ax.set_ylabel("price [EUR/MWh]")
+        ax.legend(ncols=5, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, fontsize=7)
+        self.price_chart.draw()
+
+    def _activations(self, s: RunSeries, schemes: list[str]) -> None:
+        if s.activations.empty:
+            self.activation_chart.message("No firm activation was recorded.")
+            return
+        ax = self.activation_chart.axes()
+        for scheme in schemes:
+            a = s.activations[s.activations["scheme"] == scheme]
+            up = a[a["activation_mw"] > 0].groupby("time_min")["activation_mw"].sum()
+            down = a[a["activation_mw"] < 0].groupby("time_min")["activation_mw"].sum()
+            colour = SCHEME_COLOURS.get(scheme)
+            if not up.empty:
+                ax.plot(
+                    self._hours(up.index.to_numpy()), up.to_numpy(), "o-", color=colour, label=scheme, ms=3
+                )
+            if not down.empty:
+                ax.plot(
+                    self._hours(down.index.to_numpy()),
+                    down.to_numpy(),
+                    "o--",
+                    color=colour,
+                    ms=3,
+                    label=None if not up.empty else scheme,
+                )
+        ax.axhline(0.0, color="black", lw=0.8)
+        ax.set_xlabel("time [h]")
+        ax.set_ylabel("activated [MW]")
+        ax.legend(ncols=5, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, fontsize=7)
+        self.activation_chart.draw()
+
+    def _costs(self, s: RunSeries, schemes: list[str]) -> None:
+        ax = self.cost_chart.axes()
+        ax2 = ax.twinx()
+        for scheme in schemes:
+            c = s.clearings[s.clearings["scheme"] == scheme].sort_values("time_min")
+            h = self._hours(c["time_min"].to_numpy())
+            colour = SCHEME_COLOURS.get(scheme)
+            ax.step(h, c["activation_cost_eur"], where="post", color=colour, label=scheme, lw=1.4)
+            ax2.plot(h, c["slack_energy_mwh"], ":", color=colour, lw=1.0)
+        ax.set_xlabel("time [h]")
+        ax.set_ylabel("activation cost [EUR]")
+        ax2.set_ylabel("slack [MWh]")
+        ax2.grid(False)
+        ax.legend(ncols=5, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, fontsize=7)
+        self.cost_chart.draw()
+
+    def _voltages(self, s: RunSeries, schemes: list[str]) -> None:
+        m = s.measurements.dropna(subset=["vm_pu"])
+        if m.empty:
+            self.voltage_chart.message("No voltage measurement was recorded.")
+            return
+        ax = self.voltage_chart.axes()
+        for scheme in schemes:
+            g = m[m["scheme"] == scheme].groupby("time_min")["vm_pu"].agg(["min", "max"]).sort_index()
+            if g.empty:
+                continue
+            h = self._hours(g.index.to_numpy())
+            colour = SCHEME_COLOURS.get(scheme)
+            ax.plot(h, g["min"], color=colour, lw=1.2, label=scheme)
+            ax.plot(h, g["max"], color=colour, lw=1.2, ls="--")
+        ax.set_xlabel("time [h]")
+        ax.set_ylabel("voltage [p.u.]")
+        ax.legend(ncols=5, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, fontsize=7)
+        self.voltage_chart.draw()
