@@ -102,3 +102,18 @@ def test_resume_skips_finished_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert n_calls(tmp_path) == calls + 4 * 2  # only the failed SBR tasks ran again
     for key, k in first.kpis.items():
         assert second.kpis[key].activation_cost_eur == k.activation_cost_eur
+
+
+def test_sweep_cli_rejects_bad_input_with_exit_code_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`sweep STUDY --over weeks` and a missing study file: one line on stderr naming the option or the
+    file, exit code 2 (main.py's bad-input code)."""
+    from cba.study import default_study, save_study
+    from main import main
+
+    save_study(default_study(), tmp_path / "s.yaml")
+    assert main(["sweep", str(tmp_path / "s.yaml"), "--over", "weeks", "--out", str(tmp_path / "o")]) == 2
+    assert "--over: unknown dimension(s) ['weeks']" in capsys.readouterr().err
+    assert main(["sweep", str(tmp_path / "missing.yaml"), "--out", str(tmp_path / "o")]) == 2
+    assert "missing.yaml" in capsys.readouterr().err
