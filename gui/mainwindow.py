@@ -188,6 +188,7 @@ class MainWindow(QMainWindow):
         # ---------------- explorer
         self.explorer = QTreeWidget()
         self.explorer.setHeaderHidden(True)
+        self.explorer.setMinimumWidth(190)
         self.explorer.itemActivated.connect(self._explorer_activated)
         self.explorer.itemClicked.connect(self._explorer_activated)
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -214,6 +215,7 @@ class MainWindow(QMainWindow):
         self.cost_status = QLabel("")
         self.statusBar().addPermanentWidget(self.cost_status)
         self.ict.costsUpdated.connect(self._costs_updated)
+        self._costs_updated(self.ict.costs)
 
         self._build_actions()
         self._build_menus()

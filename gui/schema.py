@@ -79,6 +79,8 @@ _ACRONYMS = {
     "afrr": "aFRR",
     "sgam": "SGAM",
     "mc": "MC",
+    "monte": "Monte",
+    "carlo": "Carlo",
     "soc": "SoC",
     "ev": "EV",
     "chp": "CHP",

@@ -101,6 +101,9 @@ def render_screenshots(
         window.showNormal()
         window.resize(width, height)
         _settle(app, 400)
+        needed = window.minimumSizeHint()
+        if needed.width() > width or needed.height() > height:
+            print(f"warning: the window needs {needed.width()}x{needed.height()}, more than {width}x{height}")
         for name, view, sub_tab in SHOTS:
             window.show_view(view)
             if sub_tab is not None:

@@ -162,7 +162,7 @@ class CbaView(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(left)
-        scroll.setMinimumWidth(420)
+        scroll.setMinimumWidth(395)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
         # ---------------- right: results
@@ -182,7 +182,7 @@ class CbaView(QWidget):
         )
         self.cash_chart = ChartWidget("Cumulative discounted cash flow")
         self.annual_chart = ChartWidget("Yearly net cash flow")
-        self.tornado_chart = ChartWidget("Tornado (NPV of the top-ranked scheme)")
+        self.tornado_chart = ChartWidget("Tornado: NPV of the best alternative")
         self.mc_chart = ChartWidget("Monte Carlo NPV distribution")
         self.charts = [self.cash_chart, self.annual_chart, self.tornado_chart, self.mc_chart]
         grid_w = QWidget()
@@ -439,7 +439,10 @@ class CbaView(QWidget):
         self.annual_chart.draw()
 
     def _draw_tornado(self, result: Any) -> None:
-        best = result.ranking[0] if result.ranking else None
+        # The reference scheme's NPV is 0 by construction (benefits and ICT cost are counted relative to
+        # it), so its tornado is empty: show the best-ranked alternative instead.
+        alternatives = [s for s in result.ranking if s != result.reference_scheme]
+        best = alternatives[0] if alternatives else (result.ranking[0] if result.ranking else None)
         entries = [t for t in result.tornado if t.scheme == best]
         if not entries:
             self.tornado_chart.message("No tornado ranges in the CBA parameters.")

@@ -17,10 +17,10 @@ class TimeSeriesPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.price_chart = ChartWidget("Nodal prices (firm step): mean and range over nodes")
-        self.activation_chart = ChartWidget("Firm activations per clearing (dashed: negative)")
-        self.cost_chart = ChartWidget("Activation cost and slack (dotted) per clearing")
-        self.voltage_chart = ChartWidget("Voltages: lowest (solid) and highest (dashed) bus")
+        self.price_chart = ChartWidget("Nodal prices: mean and range")
+        self.activation_chart = ChartWidget("Firm activations (dashed: down)")
+        self.cost_chart = ChartWidget("Clearing cost, slack (dotted)")
+        self.voltage_chart = ChartWidget("Voltage: min (solid), max (dashed)")
         self.charts = [self.price_chart, self.activation_chart, self.cost_chart, self.voltage_chart]
         self._series: RunSeries | None = None
         self._stale = False
