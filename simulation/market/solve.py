@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
@@ -27,7 +28,7 @@ from simulation.errors import SolverFailedError
 from simulation.market.case import ClearingOptions
 from simulation.market.model import add_native_cones
 from simulation.market.problem import Problem
-from simulation.market.solvers import SolverHandle, make_solver
+from simulation.market.solvers import SolverHandle, make_solver, new_highs
 
 SLACK_TOL_MW = 1e-6
 """Slack below this (MW) is solver noise, read out as zero."""
@@ -208,6 +209,354 @@ def _cut_loop(handle: SolverHandle, m: pyo.ConcreteModel, p: Problem, options: C
         _add_cuts(m, P, Q, L, Vf, viol > options.cone_tolerance * 0.5)
 
 
+# ---------------------------------------------------------------------------------------------- HiGHS, driven directly
+class HighsDirect:
+    """A built clearing model loaded into ``highspy`` once and then driven without Pyomo.
+
+    Pyomo's persistent HiGHS interface loads the model (:meth:`Highs.set_instance`) and pushes changed
+    mutable parameters (:meth:`update_parameters`); everything else goes straight to the ``highspy``
+    object through column and row indices: tangent cuts and lazily added DC flow limits are appended
+    as rows (vectorised ``addRows``, never removed, so the indices Pyomo keeps stay valid), binaries
+    are relaxed or fixed by changing integrality and bounds, and solutions, objective and duals are
+    read as numpy arrays. This keeps a cut round at the cost of the LP re-solve itself (HiGHS
+    warm-starts from its basis) instead of Pyomo's scan of every variable and constraint.
+
+    Lazy flow limits: the thermal limits ``-F^max_l <= S b_l (theta_f - theta_to) <= F^max_l`` are
+    declared in the Pyomo model (:func:`~simulation.market.model.add_dc_flow_limits`) but reach HiGHS
+    only for the branches and steps whose flow exceeds the rating in a solution (constraint
+    generation); the optimum of the reduced LP that violates no limit is the optimum of the full LP.
+    """
+
+    def __init__(self, opt: Any, m: pyo.ConcreteModel, p: Problem) -> None:
+        flow = getattr(m, "flow_limit", None)
+        lazy = flow is not None and len(flow) > 0
+        if lazy:
+            m.flow_limit.deactivate()
+        try:
+            opt.set_instance(m)
+        finally:
+            if lazy:
+                m.flow_limit.activate()
+        self.opt = opt
+        self.h = opt._solver_model
+        vmap: dict[int, int] = opt._pyomo_var_to_solver_var_map
+        cmap = opt._pyomo_con_to_solver_con_map
+        T = p.n_steps
+
+        def cols(comp: Any, keys: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+            idx = np.full(len(keys), -1, dtype=np.int64)
+            val = np.zeros(len(keys))
+            for n, k in enumerate(keys):
+                var = comp[k]
+                c = vmap.get(id(var))
+                if c is None:
+                    val[n] = var.value or 0.0
+                else:
+                    idx[n] = c
+                    if var.fixed:
+                        val[n] = var.value or 0.0
+            return idx, val
+
+        def grid2(comp: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+            idx, val = cols(comp, [(i, t) for i in range(n) for t in range(T)])
+            return idx.reshape(n, T), val.reshape(n, T)
+
+        d = m._d
+        self.T = T
+        self.n_pairs = len(m._pairs)
+        self.col_a, _ = cols(m.a, list(range(self.n_pairs)))
+        nt = len(m.su) // T if T else 0
+        self.col_su, _ = grid2(m.su, nt)
+        self.col_sd, _ = grid2(m.sd, nt)
+        self.col_dsu, _ = grid2(m.dsu, d["n_nodes"])
+        self.col_dsd, _ = grid2(m.dsd, d["n_nodes"])
+        self.col_P, _ = grid2(m.P, d["n_br"])
+        self.col_Q, _ = grid2(m.Q, d["n_br"])
+        self.col_l, _ = grid2(m.l, d["n_br"])
+        self.col_v, self.fix_v = grid2(m.v, d["n_nodes"])
+        G = len(p.dgrids)
+        self.col_imp, _ = grid2(m.imp, G)
+        self.n_t = p.n_t
+        if p.tgrid is not None:
+            self.col_theta, self.fix_theta = grid2(m.theta, p.n_t)
+        else:
+            self.col_theta, self.fix_theta = np.zeros((0, T), dtype=np.int64), np.zeros((0, T))
+        bins = _binaries(m)
+        self.col_bin = np.array([vmap[id(v)] for v in bins if id(v) in vmap], dtype=np.int64)
+        self.row_tbal = np.array([cmap[m.tbal[i, t]] for i in range(p.n_t) for t in range(T)],
+                                 dtype=np.int64).reshape(p.n_t, T) if p.tgrid is not None else np.zeros((0, T), int)
+        self.row_dbal = np.array([cmap[m.dbal[j, t]] for j in range(d["n_nodes"]) for t in range(T)],
+                                 dtype=np.int64).reshape(d["n_nodes"], T)
+        self.fr = d["from"]
+        self.nb = d["n_br"]
+        # lazy flow limits
+        self.flow_added = np.zeros((0, T), dtype=bool)
+        if lazy and p.tgrid is not None:
+            g = p.tgrid
+            self.f_coef = g.base_mva * g.branch_b_pu
+            self.f_rating = g.branch_rating_mw
+            self.f_from, self.f_to = g.branch_from, g.branch_to
+            self.flow_added = ~np.isfinite(np.repeat(g.branch_rating_mw[:, None], T, axis=1))
+        self.integral = True
+        self.rounds_total = 0
+        self.x = np.zeros(0)
+
+    # ------------------------------------------------------------------ values
+    def val(self, idx: np.ndarray, fixed: np.ndarray | None = None) -> np.ndarray:
+        """Values of the columns ``idx`` in the last solution (``fixed`` where a column is absent)."""
+        out = self.x[np.maximum(idx, 0)] if idx.size else np.zeros(idx.shape)
+        if fixed is not None:
+            out = np.where(idx >= 0, out, fixed)
+        else:
+            out = np.where(idx >= 0, out, 0.0)
+        return np.asarray(out, dtype=float)
+
+    def cone_point(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``P, Q, l`` per branch and step and ``v`` of each branch's sending node."""
+        V = self.val(self.col_v, self.fix_v)
+        return self.val(self.col_P), self.val(self.col_Q), self.val(self.col_l), V[self.fr]
+
+    # ------------------------------------------------------------------ rows
+    def add_cone_cuts(self, P0: np.ndarray, Q0: np.ndarray, L0: np.ndarray, V0: np.ndarray,
+                      mask: np.ndarray) -> int:
+        """Tangent cuts ``(4P*P + 4Q*Q + (v*-l*)(v-l)) / ||(2P*, 2Q*, v*-l*)|| <= v + l`` at the
+        points selected by ``mask`` (branch, step)."""
+        k, t = np.nonzero(mask)
+        p0, q0, v0, l0 = P0[k, t], Q0[k, t], V0[k, t], L0[k, t]
+        norm = np.sqrt(4 * p0 * p0 + 4 * q0 * q0 + (v0 - l0) ** 2)
+        ok = norm > 1e-12
+        k, t, p0, q0, v0, l0, norm = (x[ok] for x in (k, t, p0, q0, v0, l0, norm))
+        n = len(k)
+        if n == 0:
+            return 0
+        coef = np.stack([4 * p0 / norm, 4 * q0 / norm, (v0 - l0) / norm - 1.0, -(v0 - l0) / norm - 1.0], axis=1)
+        vj = self.fr[k]
+        idx = np.stack([self.col_P[k, t], self.col_Q[k, t], self.col_v[vj, t], self.col_l[k, t]], axis=1)
+        upper = np.zeros(n)
+        absent = idx < 0  # a fixed column Pyomo left out: its term moves to the right-hand side
+        if absent.any():
+            fixed = np.stack([np.zeros(n), np.zeros(n), self.fix_v[vj, t], np.zeros(n)], axis=1)
+            upper -= (coef * fixed * absent).sum(axis=1)
+        self._add_rows(np.full(n, -highspy_inf()), upper, idx, coef)
+        return n
+
+    def add_violated_flow_limits(self) -> int:
+        """Add the thermal limits of the (branch, step) pairs whose flow exceeds the rating."""
+        if not self.flow_added.size or self.flow_added.all():
+            return 0
+        th = self.val(self.col_theta, self.fix_theta)
+        F = self.f_coef[:, None] * (th[self.f_from] - th[self.f_to])
+        r = self.f_rating[:, None]
+        viol = ~self.flow_added & (np.abs(F) > r * (1 + 1e-9) + 1e-6)
+        k, t = np.nonzero(viol)
+        n = len(k)
+        if n == 0:
+            return 0
+        self.flow_added[k, t] = True
+        c = self.f_coef[k]
+        idx = np.stack([self.col_theta[self.f_from[k], t], self.col_theta[self.f_to[k], t]], axis=1)
+        coef = np.stack([c, -c], axis=1)
+        rating = self.f_rating[k]
+        shift = np.zeros(n)
+        absent = idx < 0
+        if absent.any():
+            fixed = np.stack([self.fix_theta[self.f_from[k], t], self.fix_theta[self.f_to[k], t]], axis=1)
+            shift = (coef * fixed * absent).sum(axis=1)
+        self._add_rows(-rating - shift, rating - shift, idx, coef)
+        return n
+
+    def _add_rows(self, lower: np.ndarray, upper: np.ndarray, idx: np.ndarray, coef: np.ndarray) -> None:
+        keep = (idx >= 0) & (coef != 0.0)
+        counts = keep.sum(axis=1)
+        starts = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int32)
+        self.h.addRows(len(lower), np.asarray(lower, float), np.asarray(upper, float), int(counts.sum()), starts,
+                       idx[keep].astype(np.int32), coef[keep].astype(float))
+
+    # ------------------------------------------------------------------ binaries
+    def set_integral(self, integral: bool) -> None:
+        """Binaries integer (MILP) or relaxed to ``[0, 1]`` (LP)."""
+        if integral == self.integral or not self.col_bin.size:
+            self.integral = integral
+            return
+        import highspy
+
+        kind = highspy.HighsVarType.kInteger if integral else highspy.HighsVarType.kContinuous
+        n = len(self.col_bin)
+        self.h.changeColsIntegrality(n, self.col_bin, np.array([kind] * n))
+        self.integral = integral
+
+    def fix_binaries(self, values: np.ndarray | None) -> None:
+        """Fix the binaries at ``values`` (rounded), or release them to ``[0, 1]`` with ``None``."""
+        n = len(self.col_bin)
+        if not n:
+            return
+        if values is None:
+            self.h.changeColsBounds(n, self.col_bin, np.zeros(n), np.ones(n))
+        else:
+            v = np.round(values).astype(float)
+            self.h.changeColsBounds(n, self.col_bin, v, v)
+
+    # ------------------------------------------------------------------ solving
+    def run(self, options: ClearingOptions, name: str) -> None:
+        """Solve as the model now stands; keep the primal solution in ``self.x``."""
+        import highspy
+
+        h = self.h
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("mip_rel_gap", options.mip_rel_gap)
+        h.setOptionValue("time_limit", options.time_limit_s if options.time_limit_s is not None else highspy.kHighsInf)
+        if options.threads is not None:
+            h.setOptionValue("threads", options.threads)
+        for key, val in options.solver_options.items():
+            h.setOptionValue(key, val)
+        MS = highspy.HighsModelStatus
+        for attempt in range(2):
+            h.run()
+            st = h.getModelStatus()
+            if st == MS.kOptimal:
+                break
+            if st in (MS.kInfeasible, MS.kUnboundedOrInfeasible):
+                from simulation.errors import InfeasibleMarketError
+
+                raise InfeasibleMarketError(f"{name}: the clearing is infeasible even with slack ({st.name})")
+            if st == MS.kTimeLimit and h.getInfo().primal_solution_status == 2:
+                break
+            if attempt == 0:
+                # a warm start that ran into numerical trouble: solve again from scratch
+                h.clearSolver()
+                continue
+            raise SolverFailedError(f"{name}: solver 'highs' returned no optimal solution ({st.name})")
+        self.x = np.asarray(h.getSolution().col_value, dtype=float)
+
+    def objective(self) -> float:
+        return float(self.h.getInfo().objective_function_value)
+
+    def row_duals(self, rows: np.ndarray) -> np.ndarray:
+        if not rows.size:
+            return np.zeros(rows.shape)
+        d = np.asarray(self.h.getSolution().row_dual, dtype=float)
+        return np.asarray(d[rows], dtype=float)
+
+
+def highspy_inf() -> float:
+    import highspy
+
+    return float(highspy.kHighsInf)
+
+
+
+def initial_cut_point(p: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``P, Q, l, v_from`` per distribution branch and step of the scheduled operating point (loads plus
+    needs, no activation) by the exact branch-flow power flow of each grid: a point *on* every cone,
+    so the first tangent cuts are exact there and the LP only has to move by the activations."""
+    blocks: list[list[np.ndarray]] = [[], [], [], []]
+    for dd in p.dgrids:
+        g = dd.grid
+        v, P, Q, L = g.branch_flow(dd.load_p_mw, dd.load_q_mvar)
+        Vf = v[g.branch_from]
+        bad = ~(np.isfinite(P) & np.isfinite(Q) & np.isfinite(L) & np.isfinite(Vf))
+        if bad.any():  # a collapsing power flow: cut at the loads with flat voltages instead
+            P, Q, Vf = np.where(bad, 0.0, P), np.where(bad, 0.0, Q), np.where(bad, 1.0, Vf)
+            L = np.where(bad, 0.0, L)
+        for lst, arr in zip(blocks, (P, Q, L, Vf), strict=True):
+            lst.append(arr)
+    T = p.n_steps
+    cat = [np.concatenate(b) if b else np.zeros((0, T)) for b in blocks]
+    return cat[0], cat[1], cat[2], cat[3]
+
+
+def _direct_loop(hd: HighsDirect, options: ClearingOptions, name: str, rounds: int) -> tuple[int, float]:
+    """Solve, add the tangent cuts of cones violated by more than the tolerance and the thermal limits
+    of overloaded transmission branches, repeat until neither is left."""
+    while True:
+        hd.run(options, name)
+        rounds += 1
+        added = hd.add_violated_flow_limits()
+        viol_max = 0.0
+        if hd.nb:
+            P, Q, L, Vf = hd.cone_point()
+            viol = cone_violation(P, Q, L, Vf)
+            viol_max = float(viol.max())
+            if viol_max > options.cone_tolerance:
+                added += hd.add_cone_cuts(P, Q, L, Vf, viol > options.cone_tolerance * 0.5)
+        if not added:
+            return rounds, viol_max
+        if rounds >= options.max_cut_rounds:
+            raise SolverFailedError(
+                f"{name}: cone violation {viol_max:.2e} (tolerance {options.cone_tolerance:.1e}) or "
+                f"overloaded branches left after {rounds} rounds of cuts"
+            )
+
+
+def _solve_direct(m: pyo.ConcreteModel, p: Problem, options: ClearingOptions, relax_binaries: bool) -> Solution:
+    """:func:`solve_problem` for HiGHS, driven through :class:`HighsDirect` (loaded once per model)."""
+    name = p.name
+    T = p.n_steps
+    t0 = time.perf_counter()
+    hd: HighsDirect | None = getattr(m, "_highs_direct", None)
+    if hd is None:
+        hd = HighsDirect(new_highs(), m, p)
+        m._highs_direct = hd
+        if hd.nb:
+            P0, Q0, L0, V0 = initial_cut_point(p)
+            hd.add_cone_cuts(P0, Q0, L0, V0, np.ones_like(P0, dtype=bool))
+    else:
+        hd.opt.update_parameters()
+    rounds = 0
+    binaries = bool(hd.col_bin.size) and not relax_binaries
+    if binaries and hd.nb:
+        hd.set_integral(False)
+        rounds, _ = _direct_loop(hd, options, name, rounds)
+    hd.set_integral(binaries)
+    rounds, viol = _direct_loop(hd, options, name, rounds)
+    objective = hd.objective()
+    t_price = np.full((p.n_t, T), math.nan)
+    d_price = np.full((m._d["n_nodes"], T), math.nan)
+    if options.compute_prices:
+        if binaries:
+            hd.fix_binaries(hd.val(hd.col_bin))
+            hd.set_integral(False)
+        try:
+            rounds, viol = _direct_loop(hd, options, name + " (pricing)", rounds)
+            if hd.row_tbal.size:
+                t_price = hd.row_duals(hd.row_tbal) / p.dt_h
+            if hd.row_dbal.size:
+                d_price = hd.row_duals(hd.row_dbal) / (m._d["S"][:, None] * p.dt_h)
+            # the pricing LP may move continuous variables among equal-cost optima: keep its point
+            objective = hd.objective()
+        finally:
+            if binaries:
+                hd.fix_binaries(None)
+                hd.set_integral(True)
+    solve_time = time.perf_counter() - t0
+    a = np.zeros((p.bids.n_bids, T))
+    if m._pairs:
+        bb, tt = np.array(m._pairs).T
+        a[bb, tt] = hd.val(hd.col_a)
+    a = np.maximum(a, 0.0)
+    clip = lambda x: np.where(x > SLACK_TOL_MW, x, 0.0)  # noqa: E731  (solver noise is no slack)
+    G = len(p.dgrids)
+    S_g = np.array([d.grid.base_mva for d in p.dgrids]).reshape(G, 1)
+    imp = hd.val(hd.col_imp) * S_g if G else np.zeros((0, T))
+    nt = p.n_t if p.slack_at_t_nodes else 0
+    su = clip(hd.val(hd.col_su)) if nt else np.zeros((p.n_t, T))
+    sd = clip(hd.val(hd.col_sd)) if nt else np.zeros((p.n_t, T))
+    if p.tgrid is not None and p.tgrid.n_branches:
+        th = hd.val(hd.col_theta, hd.fix_theta)
+        g = p.tgrid
+        t_flow = (g.base_mva * g.branch_b_pu)[:, None] * (th[g.branch_from] - th[g.branch_to])
+    else:
+        t_flow = np.zeros((0, T))
+    V = hd.val(hd.col_v, hd.fix_v)
+    P, Q, L = hd.val(hd.col_P), hd.val(hd.col_Q), hd.val(hd.col_l)
+    viol = float(cone_violation(P, Q, L, V[hd.fr]).max()) if hd.nb else 0.0
+    return Solution(
+        a=a, t_flow=t_flow, su=su, sd=sd, dsu=clip(hd.val(hd.col_dsu)), dsd=clip(hd.val(hd.col_dsd)),
+        t_price=t_price, d_price=d_price, imp_mw=imp, P=P, Q=Q, l=L, v=V, objective=objective,
+        max_cone_violation=max(viol, 0.0), cut_rounds=rounds, solve_time_s=solve_time,
+        n_variables=int(hd.h.getNumCol()), n_binaries=int(hd.col_bin.size) if binaries else 0,
+    )
+
 def _duals(handle: SolverHandle, res: object, m: pyo.ConcreteModel, cons: list[object]) -> list[float]:
     if not cons:
         return []
@@ -223,6 +572,8 @@ def solve_problem(m: pyo.ConcreteModel, p: Problem, options: ClearingOptions, ha
     (with ``relax_binaries``, the continuous relaxation of the on/off and selection binaries)."""
     name = p.name
     handle = handle or make_solver(options.solver, name)
+    if handle.persistent:
+        return _solve_direct(m, p, options, relax_binaries)
     T = p.n_steps
     nb = m._d["n_br"]
     bins = _binaries(m)

@@ -115,6 +115,25 @@ class SolverHandle:
     native_cones: bool
 
 
+def new_highs() -> Any:
+    """A fresh Pyomo persistent HiGHS interface that checks only parameters and variables for changes
+    (the clearing adds cuts straight to ``highspy``, see :class:`simulation.market.solve.HighsDirect`)."""
+    from pyomo.contrib.solver.solvers.highs import Highs
+
+    opt = Highs()
+    au = opt.config.auto_updates
+    au.check_for_new_or_removed_vars = False
+    au.check_for_new_or_removed_params = False
+    au.check_for_new_objective = False
+    au.update_constraints = False
+    au.update_named_expressions = False
+    au.update_objective = False
+    au.update_vars = True
+    au.update_parameters = True
+    au.check_for_new_or_removed_constraints = True
+    return opt
+
+
 def make_solver(name: str, clearing: str = "clearing") -> SolverHandle:
     """Create the solver ``name`` or raise :class:`SolverUnavailableError` saying why."""
     key = name.lower().strip()
@@ -128,19 +147,7 @@ def make_solver(name: str, clearing: str = "clearing") -> SolverHandle:
             f"{_MODULES[key]!r} missing or unlicensed); run 'check-solvers' or use 'highs'"
         )
     if key == "highs":
-        from pyomo.contrib.solver.solvers.highs import Highs
-
-        opt = Highs()
-        au = opt.config.auto_updates
-        au.check_for_new_or_removed_vars = False
-        au.check_for_new_or_removed_params = False
-        au.check_for_new_objective = False
-        au.update_constraints = False
-        au.update_named_expressions = False
-        au.update_objective = False
-        au.update_vars = True
-        au.update_parameters = True
-        au.check_for_new_or_removed_constraints = True
+        opt = new_highs()
         return SolverHandle("highs", opt, persistent=True, native_cones=False)
     import pyomo.environ as pyo
 
