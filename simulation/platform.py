@@ -77,7 +77,7 @@ MARKET_ROLE: dict[str, str] = {
     "CMS": "tso_market",
     "LMS": "dso_market",
     "SBR": "dso_market",
-    "CM": "imo_platform",
+    "CM": "tso_market",  # the common market runs on the TSO's platform, as in the SGAM library
     "IFM": "imo_platform",
 }
 """SGAM actor role of the market operator that receives distribution-connected bids, per scheme."""
