@@ -30,9 +30,11 @@ def main() -> None:
             walls.append(time.perf_counter() - t0)
     walls.sort()
     wall = walls[len(walls) // 2]
-    print(f"default study, {len(kpis)} schemes, {spec.timing.n_clearings} clearings and "
-          f"{spec.timing.n_physical_steps} physical steps each: wall {wall:.1f} s "
-          f"(goal < 60 s: {'met' if wall < 60 else 'NOT met'}); load average now {os.getloadavg()[0]:.1f}")
+    print(
+        f"default study, {len(kpis)} schemes, {spec.timing.n_clearings} clearings and "
+        f"{spec.timing.n_physical_steps} physical steps each: wall {wall:.1f} s "
+        f"(goal < 60 s: {'met' if wall < 60 else 'NOT met'}); load average now {os.getloadavg()[0]:.1f}"
+    )
     setup = LAST_TIMINGS.get("_setup", {}).get("scenario_and_schedule", 0.0)
     print(f"  scenario build + schedule (once): {setup:.1f} s")
     total = {layer: sum(LAST_TIMINGS[s].get(layer, 0.0) for s in kpis) for layer in LAYERS}
@@ -47,18 +49,28 @@ def main() -> None:
     cores = [0.0, 0.0]
     for s in sorted(cpu, key=cpu.get, reverse=True):  # type: ignore[arg-type]
         cores[cores.index(min(cores))] += cpu[s]
-    print(f"  CPU time: setup {setup_cpu:.1f} s, schemes " + ", ".join(f"{s} {v:.1f}" for s, v in cpu.items())
-          + f" s -> {setup_cpu + max(cores):.1f} s on an idle 2-core machine")
+    print(
+        f"  CPU time: setup {setup_cpu:.1f} s, schemes "
+        + ", ".join(f"{s} {v:.1f}" for s, v in cpu.items())
+        + f" s -> {setup_cpu + max(cores):.1f} s on an idle 2-core machine"
+    )
     from simulation.cli import kpi_table
 
     print(kpi_table(kpis))
     for s, k in kpis.items():
-        print(f"  {s}: congestion h by grid {k.congestion_hours_by_grid}, voltage h by grid "
-              f"{k.voltage_violation_hours_by_grid}, bids activated by area {k.bids_activated_by_area}, "
-              f"failed clearings {k.failed_clearings}, not served {k.energy_not_served_mwh:.2f} MWh")
-    print("  per scheme (s): " + ", ".join(
-        f"{s} {sum(v for k, v in LAST_TIMINGS[s].items() if k != 'cpu_s'):.1f} (market {LAST_TIMINGS[s]['market'] / spec.timing.n_clearings:.2f}"
-        f" per clearing)" for s in kpis))
+        print(
+            f"  {s}: congestion h by grid {k.congestion_hours_by_grid}, voltage h by grid "
+            f"{k.voltage_violation_hours_by_grid}, bids activated by area {k.bids_activated_by_area}, "
+            f"failed clearings {k.failed_clearings}, not served {k.energy_not_served_mwh:.2f} MWh"
+        )
+    print(
+        "  per scheme (s): "
+        + ", ".join(
+            f"{s} {sum(v for k, v in LAST_TIMINGS[s].items() if k != 'cpu_s'):.1f} "
+            f"(market {LAST_TIMINGS[s]['market'] / spec.timing.n_clearings:.2f} per clearing)"
+            for s in kpis
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -42,13 +42,28 @@ def seed_scale_spec(steps_min: int = 5) -> ScenarioSpec:
         per = n // len(cps)
         for i, cp in enumerate(cps):
             cnt = per + (n - per * len(cps) if i == 0 else 0)
-            groups.append(DeviceGroupSpec(group_id=f"{cp.node_id}-{cat}", category=cat, area=cp.node_id, count=cnt,
-                                          profile="pv" if cat == "variable_res" else None))
+            groups.append(
+                DeviceGroupSpec(
+                    group_id=f"{cp.node_id}-{cat}",
+                    category=cat,
+                    area=cp.node_id,
+                    count=cnt,
+                    profile="pv" if cat == "variable_res" else None,
+                )
+            )
     return ScenarioSpec(
-        name="seed-scale", transmission=TransmissionGridSpec(case_name="case30"), copper_plate_nodes=cps,
-        device_groups=groups, profiles=ProfileSpec(source="synthetic"),
-        timing=TimingSpec(duration_h=24, granularity_min=15, horizon_min=15, clearing_frequency_min=15,
-                          physical_step_min=steps_min),
+        name="seed-scale",
+        transmission=TransmissionGridSpec(case_name="case30"),
+        copper_plate_nodes=cps,
+        device_groups=groups,
+        profiles=ProfileSpec(source="synthetic"),
+        timing=TimingSpec(
+            duration_h=24,
+            granularity_min=15,
+            horizon_min=15,
+            clearing_frequency_min=15,
+            physical_step_min=steps_min,
+        ),
     )
 
 
@@ -59,15 +74,19 @@ def main() -> None:
     build_s = time.perf_counter() - t0
     n = scen.n_devices
     K = spec.timing.n_physical_steps
-    ctx = ModelContext(profiles=build_profiles(spec, np.random.default_rng(0)), dt_h=spec.timing.physical_step_min / 60,
-                       start_h=0.0, noise_frac=0.02)
+    ctx = ModelContext(
+        profiles=build_profiles(spec, np.random.default_rng(0)),
+        dt_h=spec.timing.physical_step_min / 60,
+        start_h=0.0,
+        noise_frac=0.02,
+    )
     devices = scen.devices
     init_state(devices, ctx, np.random.default_rng(1), [g.profile for g in spec.device_groups])
     rng = np.random.default_rng(2)
     sel = {c: rng.random(len(d)) < 0.1 for c, d in devices.items()}
     deltas = {c: np.where(sel[c], rng.normal(0, 0.5, len(d)), 0.0) for c, d in devices.items()}
     times = []
-    for rep in range(3):
+    for _ in range(3):
         init_state(devices, ctx, np.random.default_rng(1), [g.profile for g in spec.device_groups])
         t0 = time.perf_counter()
         for k in range(K):
@@ -77,8 +96,10 @@ def main() -> None:
     t = float(np.median(times))
     rate = n * K / t
     print(f"devices {n:,}  steps {K}  build {build_s:.1f} s")
-    print(f"device update: median {t:.2f} s over {len(times)} runs -> {rate / 1e6:.1f} M device-steps/s "
-          f"(goal >= 50 M/s: {'met' if rate >= 50e6 else 'NOT met'})")
+    print(
+        f"device update: median {t:.2f} s over {len(times)} runs -> {rate / 1e6:.1f} M device-steps/s "
+        f"(goal >= 50 M/s: {'met' if rate >= 50e6 else 'NOT met'})"
+    )
     per_cat = {}
     for cat, dev in devices.items():
         t0 = time.perf_counter()
@@ -87,8 +108,10 @@ def main() -> None:
         per_cat[cat] = (time.perf_counter() - t0) / len(range(0, K, 24))
     for cat, s in per_cat.items():
         if len(devices[cat]):
-            print(f"  {cat:18s} {len(devices[cat]):>9,} devices  {s * 1000:7.1f} ms/step  "
-                  f"{len(devices[cat]) / s / 1e6:7.1f} M device-steps/s")
+            print(
+                f"  {cat:18s} {len(devices[cat]):>9,} devices  {s * 1000:7.1f} ms/step  "
+                f"{len(devices[cat]) / s / 1e6:7.1f} M device-steps/s"
+            )
 
 
 if __name__ == "__main__":

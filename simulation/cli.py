@@ -126,8 +126,10 @@ def cmd_runs(args: argparse.Namespace) -> int:
     rows: list[dict[str, Any]] = read_runs(url)
     print(f"{'run':>4s} {'scheme':6s} {'status':10s} {'clearings':>9s} {'started':20s} fingerprint")
     for r in rows:
-        print(f"{r['run_id']:4d} {r['scheme']:6s} {r['status']:10s} {r['n_clearings']:9d} "
-              f"{str(r['started_at'])[:19]:20s} {r['fingerprint'][:16]}")
+        print(
+            f"{r['run_id']:4d} {r['scheme']:6s} {r['status']:10s} {r['n_clearings']:9d} "
+            f"{str(r['started_at'])[:19]:20s} {r['fingerprint'][:16]}"
+        )
     return 0
 
 
@@ -136,9 +138,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     from simulation.kpis import SCHEME_IDS
 
     p = subparsers.add_parser(
-        "simulate", help="simulate the schemes over the scenario's day (no ICT cost, no CBA)",
+        "simulate",
+        help="simulate the schemes over the scenario's day (no ICT cost, no CBA)",
         description="Simulate the scenario of STUDY (default: the embedded default scenario) for each scheme "
-                    "and write the results database and kpis.csv to DIR.")
+        "and write the results database and kpis.csv to DIR.",
+    )
     p.add_argument("study", nargs="?", help="study file (.yaml, .json); default: the embedded default study")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--schemes", help=f"comma-separated schemes (default: all of {', '.join(SCHEME_IDS)})")

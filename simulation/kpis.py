@@ -41,7 +41,9 @@ class SchemeKpis(BaseModel):
     slack_cost_eur: float = Field(ge=0, description="Penalty cost of market slack, EUR.")
     lines_tripped: int = Field(default=0, ge=0, description="Lines tripped by protection, count.")
     failed_clearings: int = Field(
-        default=0, ge=0, description="Clearings the solver could not solve (nothing activated; aFRR covered), count."
+        default=0,
+        ge=0,
+        description="Clearings the solver could not solve (nothing activated; aFRR covered), count.",
     )
     energy_not_served_mwh: float = Field(
         default=0.0, ge=0, description="Load disconnected by tripped lines in the detailed feeders, MWh."

@@ -41,6 +41,7 @@ from simulation.bidding.aggregators import (
     build_bids,
     commercial_bids,
     generator_bids,
+    pool_keys,
 )
 from simulation.bidding.dispatch import disaggregate
 from simulation.db import ResultsWriter, fingerprint_of, make_engine, spec_json_of
@@ -489,11 +490,23 @@ def _run(
                 acc.failed_clearings += 1
                 firm[c] = (book, np.zeros((len(book), H)))
                 if writer is not None:
-                    writer.add("clearings", [{
-                        "clearing": c, "time_min": tsp.start_h * 60 + j0 * G, "status": f"failed: {exc}"[:300],
-                        "objective_eur": None, "activation_cost_eur": 0.0, "slack_energy_mwh": 0.0,
-                        "n_bids": len(book), "n_activated": 0, "build_time_s": 0.0, "solve_time_s": 0.0,
-                    }])
+                    writer.add(
+                        "clearings",
+                        [
+                            {
+                                "clearing": c,
+                                "time_min": tsp.start_h * 60 + j0 * G,
+                                "status": f"failed: {exc}"[:300],
+                                "objective_eur": None,
+                                "activation_cost_eur": 0.0,
+                                "slack_energy_mwh": 0.0,
+                                "n_bids": len(book),
+                                "n_activated": 0,
+                                "build_time_s": 0.0,
+                                "solve_time_s": 0.0,
+                            }
+                        ],
+                    )
                 continue
             acc.timings["market"] += time.perf_counter() - tm
             a = np.asarray(result.activation_mw, dtype=float)
@@ -545,36 +558,41 @@ def _run(
                     tpos = int(np.searchsorted(net._t_node_idx, book.node[b]))
                     extra_inj[tpos] += book.direction[b] * col[b]
         deltas = disaggregate(devices, ctx, k, pool_act, n_nodes, rng_dispatch)
+        # set-points: devices moved per pool (table setpoints) and per aggregator (messages)
+        moved_per_pool: dict[int, int] = defaultdict(int)
+        moved_per_agg = np.zeros(len(scenario.aggregators), dtype=np.int64)
+        for cat, delta in deltas.items():
+            moved = delta != 0
+            if moved.any():
+                keys, counts = np.unique(pool_keys(devices[cat], n_nodes)[moved], return_counts=True)
+                for key, cnt in zip(keys.tolist(), counts.tolist(), strict=True):
+                    moved_per_pool[int(key)] += int(cnt)
+                moved_per_agg += np.bincount(devices[cat].aggregator[moved], minlength=moved_per_agg.size)
         if pool_act and writer is not None:
             sp_rows = []
-            for key, (u, d) in pool_act.items():
-                agg, node, model = _decode_pool(key, n_nodes)
+            for key, (a_up, a_down) in pool_act.items():
+                agg_idx, node_idx, model = _decode_pool(key, n_nodes)
                 sp_rows.append(
                     {
                         "time_min": t_min,
-                        "aggregator": scenario.aggregators[agg],
-                        "node": nodes.name[node],
+                        "aggregator": scenario.aggregators[agg_idx],
+                        "node": nodes.name[node_idx],
                         "model": model,
-                        "delta_mw": u - d,
-                        "n_devices": 0,
+                        "delta_mw": a_up - a_down,
+                        "n_devices": moved_per_pool.get(key, 0),
                     }
                 )
             writer.add("setpoints", sp_rows)
-        n_set = {cat: int(np.count_nonzero(d)) for cat, d in deltas.items()}
-        for agg_i, agg in enumerate(scenario.aggregators):
-            cnt = 0
-            for cat, d in deltas.items():
-                cnt += int(np.count_nonzero(d[scenario.devices[cat].aggregator == agg_i]))
+        for agg_i, agg_name in enumerate(scenario.aggregators):
             msg.log(
                 t_min,
-                agg,
+                agg_name,
                 "agg_platform",
                 f"DER@{scenario.aggregator_area[agg_i]}",
                 "der_gateway",
                 "setpoint",
-                cnt,
+                int(moved_per_agg[agg_i]),
             )
-        del n_set
         acc.timings["dispatch"] += time.perf_counter() - td
         # ---------------------------------------------------------------- physics
         tp = time.perf_counter()
@@ -826,8 +844,8 @@ def _market_case(
     for i, b in enumerate(tl.bus.to_numpy()):
         inj_t[t_index[f"t{int(b)}"]] -= schedule.t_load_mw[i, gmask]
     tsel = np.flatnonzero(nodes.kind == "transmission")
-    for i in tsel:
-        inj_t[t_index[nodes.name[i]]] += base_nodes[i]
+    for ti in tsel.tolist():
+        inj_t[t_index[nodes.name[ti]]] += base_nodes[ti]
     for area in spec.area_ids:
         sel = np.flatnonzero(nodes.area == area)
         ib = f"t{int(nodes.interface_bus[sel[0]])}"
@@ -839,10 +857,10 @@ def _market_case(
         sel = np.flatnonzero(nodes.area == fs.feeder_id)
         idx = dg.node_index()
         p = np.zeros((dg.n_nodes, H))
-        for i in sel:
-            row = idx.get(nodes.name[i])
+        for ni in sel.tolist():
+            row = idx.get(nodes.name[ni])
             if row is not None:
-                p[row] -= base_nodes[i]
+                p[row] -= base_nodes[ni]
         q = np.maximum(p, 0.0) * Q_PER_P_LOAD
         sched = None
         if scheme == "SBR":
@@ -892,7 +910,7 @@ def _record_clearing(
         for nd, st, pr in zip(prices["node"], prices["step"], prices["price_eur_per_mwh"], strict=True):
             price_map[(str(nd), int(st))] = float(pr)
     cost = 0.0
-    for b in np.flatnonzero((a[:, firm_cols] > 1e-9).any(axis=1)) if firm_cols else []:
+    for b in np.flatnonzero((a[:, firm_cols] > 1e-9).any(axis=1)).tolist() if firm_cols else []:
         if book.side[b] == "buy":
             continue
         for s in firm_cols:
@@ -1130,7 +1148,9 @@ def simulate(
             # longest first (the decentralised schemes build interface curves), so two cores finish together
             order = sorted(schemes, key=lambda s: _EXPECTED_COST.get(s, 1.0), reverse=True)
             pending = pool.map_async(
-                _worker, [(scenario, schedule, s, db_url, fingerprint, queue, cancel) for s in order], chunksize=1
+                _worker,
+                [(scenario, schedule, s, db_url, fingerprint, queue, cancel) for s in order],
+                chunksize=1,
             )
             while True:
                 try:

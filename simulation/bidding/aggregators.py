@@ -17,6 +17,7 @@ Pools smaller than ``min_bid_mw`` are not offered (a market's minimum bid size).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -69,12 +70,12 @@ class BidBook:
     def __len__(self) -> int:
         return len(self.bid_id)
 
-    def to_bid_table(self, submitted_min: float = float("nan")):  # type: ignore[no-untyped-def]
+    def to_bid_table(self, submitted_min: float = float("nan")) -> Any:
         """The market layer's :class:`simulation.market.BidTable` of these bids."""
         from simulation.market import BidTable, EnergyConstraint
 
         n = len(self)
-        attrs = {
+        attrs: dict[str, Any] = {
             "bid_id": np.array(self.bid_id, dtype=object),
             "owner": np.array(self.owner, dtype=object),
             "node": np.array(self.node_name, dtype=object),

@@ -103,7 +103,9 @@ class PhysicalNetwork:
         # transmission-connected devices: one load per bus
         tsel = np.flatnonzero(nodes.kind == "transmission")
         self._t_node_idx = tsel
-        dev_ids = [pp.create_load(self.tnet, int(b), p_mw=0.0, q_mvar=0.0, name="devices") for b in nodes.bus[tsel]]
+        dev_ids = [
+            pp.create_load(self.tnet, int(b), p_mw=0.0, q_mvar=0.0, name="devices") for b in nodes.bus[tsel]
+        ]
         # element ids -> row positions (a grid file may number its loads sparsely)
         load_index = self.tnet.load.index
         self._t_dev_rows = np.asarray(load_index.get_indexer(dev_ids), dtype=np.int64)

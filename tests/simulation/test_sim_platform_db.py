@@ -18,6 +18,7 @@ from sim_fixtures import small_spec
 
 from simulation.db import fingerprint_of, read_kpis, read_runs, spec_json_of
 from simulation.errors import ResultsDatabaseError
+from simulation.kpis import SCHEME_IDS
 from simulation.platform import simulate
 from simulation.progress import RecordingProgress, RunCancelled
 
@@ -26,40 +27,51 @@ def _sqlite(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'results.sqlite'}"
 
 
-def test_two_schemes_write_kpis_messages_and_a_completed_run(tmp_path: Path) -> None:
+def test_five_schemes_write_kpis_messages_and_completed_runs(tmp_path: Path) -> None:
+    from sgam.library import default_model
+
     url = _sqlite(tmp_path)
-    spec = small_spec(duration_h=2.0)
-    kpis = simulate(spec, ["CMS", "CM"], url, processes=1)
-    assert list(kpis) == ["CMS", "CM"]
+    spec = small_spec(duration_h=1.0)
+    kpis = simulate(spec, list(SCHEME_IDS), url, processes=2)
+    assert list(kpis) == list(SCHEME_IDS)
     for k in kpis.values():
-        assert k.duration_h == 2.0
+        assert k.duration_h == 1.0
         assert k.afrr_energy_mwh >= 0 and k.losses_mwh > 0
         assert k.bids_submitted_by_area["F1"] > 0
         # every kind of exchange is logged: bids, results, set-points, measurements
-        assert (
-            k.messages_by_pair[
-                "agg_platform->tso_market" if k.scheme == "CMS" else "agg_platform->imo_platform"
-            ]
-            > 0
+        bids_to = "agg_platform->" + {"CMS": "tso_market", "LMS": "dso_market", "SBR": "dso_market"}.get(
+            k.scheme, "imo_platform"
         )
+        assert k.messages_by_pair[bids_to] > 0
         assert k.messages_by_pair["rtu_secondary->dso_dms"] > 0
         assert k.messages_by_pair["der_gateway->agg_platform"] > 0
         assert (
             k.bytes_by_pair["rtu_secondary->dso_dms"] == 1000 * k.messages_by_pair["rtu_secondary->dso_dms"]
         )
+    assert kpis["LMS"].messages_by_pair["dso_market->tso_market"] > 0  # aggregated curves
+    assert kpis["SBR"].messages_by_pair["tso_ems->dso_market"] > 0  # interface schedules
+    assert kpis["CMS"].messages_by_pair["dso_dms->tso_market"] > 0  # pre-qualification results
+    assert kpis["IFM"].messages_by_pair["cp_platform->imo_platform"] > 0  # commercial orders
     runs = read_runs(url)
-    assert [r["status"] for r in runs] == ["completed", "completed"]
+    assert sorted(r["status"] for r in runs) == ["completed"] * 5
     assert runs[0]["fingerprint"] == fingerprint_of(spec_json_of(spec))
     engine = sa.create_engine(url)
     with engine.connect() as conn:
         for table in ("bids", "clearings", "activations", "prices", "measurements", "messages", "kpis"):
             n = conn.execute(sa.text(f"select count(*) from {table}")).scalar_one()
             assert n > 0, table
-        objs = {r[0] for r in conn.execute(sa.text("select distinct information_object from messages"))}
+        rows = conn.execute(
+            sa.text("select distinct sender_role, receiver_role, information_object from messages")
+        ).all()
     engine.dispose()
-    assert {"bid", "clearing_result", "ss_measurement", "der_measurement", "imbalance_need"} <= objs
-    stored = read_kpis(url, runs[1]["run_id"])
-    assert stored["afrr_cost_eur"] == pytest.approx(kpis["CM"].afrr_cost_eur)
+    # the message log speaks the SGAM model's vocabulary (issue 9 checks the counts against its events)
+    model = default_model()
+    actors = {a.id for a in model.actors}
+    objects = {io.id for io in model.information_objects}
+    for sender, receiver, obj in rows:
+        assert sender in actors and receiver in actors and obj in objects, (sender, receiver, obj)
+    cm_run = next(r for r in runs if r["scheme"] == "CM")
+    assert read_kpis(url, cm_run["run_id"])["afrr_cost_eur"] == pytest.approx(kpis["CM"].afrr_cost_eur)
 
 
 def test_cancelled_run_leaves_a_database_that_says_so(tmp_path: Path) -> None:
