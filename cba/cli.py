@@ -31,6 +31,7 @@ from cba.errors import CbaError
 
 if TYPE_CHECKING:  # heavy imports stay out of the CLI's start-up
     from cba.analysis import CbaResult
+    from cba.ictcheck import IctCheckResult
     from cba.parameters import CbaParameters
     from sgam.costs import SchemeIctCost
     from simulation.kpis import SchemeKpis
@@ -55,8 +56,12 @@ def cba_outputs(
     ict: Mapping[str, SchemeIctCost],
     out_dir: str | Path,
     result: CbaResult | None = None,
+    ict_check: IctCheckResult | None = None,
 ) -> dict[str, Path]:
     """Run the CBA (unless ``result`` is given) and write every output file into ``out_dir``.
+
+    With ``ict_check``, the report gains its "ICT check" sheet and the draft its paragraph when a
+    scheme's ICT cost changes materially on measured traffic.
 
     Returns
     -------
@@ -75,7 +80,7 @@ def cba_outputs(
         result = run_cba(params, kpis, ict)
     paths: dict[str, Path] = {}
     try:
-        paths["report"] = write_report(out / OUTPUT_FILES["report"], params, kpis, ict, result)
+        paths["report"] = write_report(out / OUTPUT_FILES["report"], params, kpis, ict, result, ict_check)
         md, docx = write_recommendations(
             out / OUTPUT_FILES["recommendations_md"],
             out / OUTPUT_FILES["recommendations_docx"],
@@ -83,6 +88,7 @@ def cba_outputs(
             kpis,
             dict(ict),
             result,
+            ict_check,
         )
         paths["recommendations_md"], paths["recommendations_docx"] = md, docx
         paths["cba_result"] = atomic_write_text(

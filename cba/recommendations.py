@@ -25,12 +25,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cba.analysis import CbaResult, SchemeResult
 from cba.fileio import atomic_write_bytes, atomic_write_text
 from cba.parameters import ACTOR_LABELS, BENEFIT_LABELS, CbaParameters
 from sgam.costs import SchemeIctCost
 from simulation.kpis import SchemeKpis
+
+if TYPE_CHECKING:
+    from cba.ictcheck import IctCheckResult
 
 __all__ = [
     "LIQUIDITY_THIN_BIDS_PER_DAY",
@@ -555,8 +559,13 @@ def build_document(
     kpis: Sequence[SchemeKpis],
     ict: dict[str, SchemeIctCost] | None,
     result: CbaResult,
+    ict_check: IctCheckResult | None = None,
 ) -> Document:
-    """The recommendations draft as a neutral document model."""
+    """The recommendations draft as a neutral document model.
+
+    With ``ict_check``, a paragraph is added when a scheme's ICT cost changes materially once its
+    requirements are re-matched on the traffic the simulation actually exchanged.
+    """
     doc = Document()
     doc.heading("Recommendations on TSO-DSO coordination (draft for editing)", 1)
     days = ", ".join(f"{d} ({params.day_weights_days_per_year[d]:g} d/a)" for d in result.days)
@@ -571,6 +580,13 @@ def build_document(
     sensitive = _section_switching(doc, params, result)
     thin, has_liquidity = _section_liquidity(doc, result)
     _section_ict(doc, result)
+    if ict_check is not None:
+        from cba.ictcheck_output import ict_check_paragraph
+
+        paragraph = ict_check_paragraph(ict_check)
+        if paragraph:
+            doc.heading("ICT design checked against the simulated messages", 2)
+            doc.para(paragraph)
     losers = _section_actors(doc, result)
     _section_regulatory(doc, result, thin, has_liquidity, losers)
     doc.heading("Summary", 2)
@@ -677,9 +693,10 @@ def write_recommendations(
     kpis: Sequence[SchemeKpis],
     ict: dict[str, SchemeIctCost] | None,
     result: CbaResult,
+    ict_check: IctCheckResult | None = None,
 ) -> tuple[Path, Path]:
     """Write the draft as Markdown and as DOCX (both atomically); returns the two paths."""
-    doc = build_document(params, kpis, ict, result)
+    doc = build_document(params, kpis, ict, result, ict_check)
     md = atomic_write_text(md_path, render_markdown(doc))
     dx = atomic_write_bytes(docx_path, render_docx(doc))
     return md, dx

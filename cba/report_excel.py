@@ -37,6 +37,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
@@ -58,6 +59,9 @@ from cba.parameters import (
 )
 from sgam.costs import SchemeIctCost
 from simulation.kpis import SchemeKpis
+
+if TYPE_CHECKING:
+    from cba.ictcheck import IctCheckResult
 
 __all__ = ["LABELS", "cash_flow_sheet_name", "write_report"]
 
@@ -770,9 +774,18 @@ def write_report(
     kpis: Sequence[SchemeKpis],
     ict: Mapping[str, SchemeIctCost],
     result: CbaResult,
+    ict_check: IctCheckResult | None = None,
 ) -> Path:
-    """Write the Excel report of ``result`` to ``path`` (atomically) and return the path."""
+    """Write the Excel report of ``result`` to ``path`` (atomically) and return the path.
+
+    With ``ict_check`` (the ICT design checked against the simulated messages), the workbook gains its
+    "ICT check" sheet.
+    """
     wb = build_workbook(params, kpis, ict, result)
+    if ict_check is not None:
+        from cba.ictcheck_output import write_ict_check_sheet
+
+        write_ict_check_sheet(wb, ict_check)
     buf = io.BytesIO()
     wb.save(buf)
     return atomic_write_bytes(path, buf.getvalue())

@@ -307,6 +307,7 @@ class StudyResult:
     ict: dict[str, SchemeIctCost]
     kpis: list[SchemeKpis]
     cba: Any
+    ict_check: Any = None
     outputs: dict[str, Path] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
 
@@ -336,7 +337,7 @@ def format_summary_table(result: StudyResult) -> str:
             f"{(ict.capex_eur if ict else float('nan')):>16,.0f}"
             f"{(ict.opex_eur_per_year if ict else float('nan')):>16,.0f}"
             f"{(getattr(f, 'npv_eur', float('nan'))):>16,.0f}"
-            f"{(bcr if bcr is not None else float('nan')):>8.2f}"
+            f"{(f'{bcr:.2f}' if bcr is not None and bcr == bcr else '-'):>8}"
             f"{str(getattr(f, 'rank', '-')):>6}"
         )
     return "\n".join(rows)
@@ -395,8 +396,17 @@ def run_study(
     timings["simulation"] = time.perf_counter() - t0
     check_cancelled(progress)
 
+    check = None
+    if db_url is not None:
+        t0 = time.perf_counter()
+        progress.report(0.85, "ICT design checked against the simulated messages")
+        from cba.ictcheck import ict_check
+
+        check = ict_check(study, db_url)
+        timings["ict_check"] = time.perf_counter() - t0
+
     t0 = time.perf_counter()
-    progress.report(0.85, "cost-benefit analysis")
+    progress.report(0.87, "cost-benefit analysis")
     cba_result = run_cba(study.cba, kpis, ict)
     timings["cba"] = time.perf_counter() - t0
 
@@ -408,7 +418,14 @@ def run_study(
 
         _write_kpis_csv(kpis, out / "kpis.csv")
         outputs["kpis"] = out / "kpis.csv"
-        outputs.update(cba_outputs(study.cba, kpis, ict, out, result=cba_result))
+        outputs.update(cba_outputs(study.cba, kpis, ict, out, result=cba_result, ict_check=check))
+        if check is not None:
+            from cba.ictcheck_output import write_ict_check_chart, write_ict_check_csv
+
+            outputs.update(write_ict_check_csv(check, out))
+            outputs["ict_check_chart"] = write_ict_check_chart(check, out / "ict_check.png")
         timings["outputs"] = time.perf_counter() - t0
     progress.report(1.0, "done")
-    return StudyResult(ict=ict, kpis=kpis, cba=cba_result, outputs=outputs, timings_s=timings)
+    return StudyResult(
+        ict=ict, kpis=kpis, cba=cba_result, ict_check=check, outputs=outputs, timings_s=timings
+    )
