@@ -944,49 +944,35 @@ def _record_clearing(
     for b in range(len(book)):
         by_owner[book.owner[b]] += 1
         area_of_owner[book.owner[b]] = area_of_node[book.node[b]]
+    central_role = "imo_platform" if scheme == "IFM" else "tso_market"
+    central_name = "IMO" if scheme == "IFM" else "TSO_MARKET"
     for owner, cnt in by_owner.items():
         area = area_of_owner[owner]
         if owner.startswith("CP"):
-            role, recv_role = "cp_platform", "imo_platform"
-            obj = "commercial_order"
+            role, recv_role, recv, obj = "cp_platform", "imo_platform", "IMO", "commercial_order"
         elif area == "transmission" or owner.startswith("GEN"):
-            role, recv_role, obj = (
-                "agg_platform",
-                ("imo_platform" if scheme in ("CM", "IFM") else "tso_market"),
-                "bid",
-            )
+            role, recv_role, recv, obj = "agg_platform", central_role, central_name, "bid"
         else:
             role, recv_role, obj = "agg_platform", market_role, "bid"
-        msg.log(t_min, owner, role, recv_role.upper(), recv_role, obj, cnt)
+            recv = {"tso_market": "TSO_MARKET", "imo_platform": "IMO"}.get(
+                market_role, f"{dso_of_area[area]}_MARKET"
+            )
+        msg.log(t_min, owner, role, recv, recv_role, obj, cnt)
         n_act = sum(1 for b in range(len(book)) if book.owner[b] == owner and (a[b] > 1e-9).any())
-        msg.log(t_min, recv_role.upper(), recv_role, owner, role, "clearing_result", n_act)
-    msg.log(
-        t_min,
-        "EMS@TSO",
-        "tso_ems",
-        ("IMO" if scheme in ("CM", "IFM") else "TSO_MARKET"),
-        "imo_platform" if scheme in ("CM", "IFM") else "tso_market",
-        "imbalance_need",
-        1,
-    )
+        msg.log(t_min, recv, recv_role, owner, role, "clearing_result", n_act)
+    msg.log(t_min, "EMS@TSO", "tso_ems", central_name, central_role, "imbalance_need", 1)
     for dso in dict.fromkeys(dso_of_area.values()):
         if scheme in ("LMS",):
             msg.log(t_min, f"{dso}_MARKET", "dso_market", "TSO_MARKET", "tso_market", "aggregated_curve", 1)
             msg.log(
                 t_min, "TSO_MARKET", "tso_market", f"{dso}_MARKET", "dso_market", "interface_activation", 1
             )
-        if scheme in ("LMS", "SBR", "CM", "IFM"):
-            msg.log(
-                t_min,
-                f"DMS@{dso}",
-                "dso_dms",
-                f"{dso}_MARKET",
-                "dso_market" if scheme in ("LMS", "SBR") else "imo_platform",
-                "state_estimate",
-                1,
-            )
+        if scheme in ("LMS", "SBR"):
+            msg.log(t_min, f"DMS@{dso}", "dso_dms", f"{dso}_MARKET", "dso_market", "state_estimate", 1)
+        if scheme in ("CM", "IFM"):  # the central market models the distribution grids
+            msg.log(t_min, f"DMS@{dso}", "dso_dms", central_name, central_role, "state_estimate", 1)
         if scheme == "SBR":
-            msg.log(t_min, "EMS@TSO", "tso_ems", f"{dso}_MARKET", "dso_market", "interface_schedule", 1)
+            msg.log(t_min, "EMS@TSO", "tso_ems", f"DMS@{dso}", "dso_dms", "interface_schedule", 1)
         if scheme == "CMS":
             msg.log(t_min, f"DMS@{dso}", "dso_dms", "TSO_MARKET", "tso_market", "prequal_result", 1)
             msg.log(t_min, "TSO_MARKET", "tso_market", f"DMS@{dso}", "dso_dms", "activation_info", 1)

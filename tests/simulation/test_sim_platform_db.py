@@ -39,9 +39,12 @@ def test_five_schemes_write_kpis_messages_and_completed_runs(tmp_path: Path) -> 
         assert k.afrr_energy_mwh >= 0 and k.losses_mwh > 0
         assert k.bids_submitted_by_area["F1"] > 0
         # every kind of exchange is logged: bids, results, set-points, measurements
-        bids_to = "agg_platform->" + {"CMS": "tso_market", "LMS": "dso_market", "SBR": "dso_market"}.get(
-            k.scheme, "imo_platform"
-        )
+        bids_to = "agg_platform->" + {
+            "CMS": "tso_market",
+            "LMS": "dso_market",
+            "SBR": "dso_market",
+            "CM": "tso_market",
+        }.get(k.scheme, "imo_platform")
         assert k.messages_by_pair[bids_to] > 0
         assert k.messages_by_pair["rtu_secondary->dso_dms"] > 0
         assert k.messages_by_pair["der_gateway->agg_platform"] > 0
@@ -49,7 +52,7 @@ def test_five_schemes_write_kpis_messages_and_completed_runs(tmp_path: Path) -> 
             k.bytes_by_pair["rtu_secondary->dso_dms"] == 1000 * k.messages_by_pair["rtu_secondary->dso_dms"]
         )
     assert kpis["LMS"].messages_by_pair["dso_market->tso_market"] > 0  # aggregated curves
-    assert kpis["SBR"].messages_by_pair["tso_ems->dso_market"] > 0  # interface schedules
+    assert kpis["SBR"].messages_by_pair["tso_ems->dso_dms"] > 0  # interface schedules
     assert kpis["CMS"].messages_by_pair["dso_dms->tso_market"] > 0  # pre-qualification results
     assert kpis["IFM"].messages_by_pair["cp_platform->imo_platform"] > 0  # commercial orders
     runs = read_runs(url)
