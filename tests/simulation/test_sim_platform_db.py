@@ -189,3 +189,30 @@ def test_postgresql_gives_the_same_kpis_as_sqlite(tmp_path: Path, postgres_url: 
     runs = read_runs(postgres_url)
     assert runs[-1]["status"] == "completed"
     assert read_kpis(postgres_url, runs[-1]["run_id"]) == read_kpis(_sqlite(tmp_path), 1)
+
+
+def test_rolling_clearing_marks_only_the_first_steps_firm(tmp_path: Path) -> None:
+    """Clear every 30 min for a 60-min horizon of 15-min steps: steps 0-1 firm, 2-3 advisory; the grid
+    moves on during the 10-min latency + 5-min gate closure (bids from the state one step earlier)."""
+    from simulation.scenario import TimingSpec
+
+    spec = small_spec(duration_h=2.0)
+    spec.timing = TimingSpec(
+        duration_h=2.0,
+        start_h=10.0,
+        horizon_min=60,
+        granularity_min=15,
+        clearing_frequency_min=30,
+        physical_step_min=15,
+        clearing_latency_min=10,
+        gate_closure_min=5,
+    )
+    url = _sqlite(tmp_path)
+    simulate(spec, ["CM"], url, processes=1)
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        n_clear = conn.execute(sa.text("select count(*) from clearings")).scalar_one()
+        rows = conn.execute(sa.text("select step, firm from activations")).all()
+    engine.dispose()
+    assert n_clear == 4
+    assert rows and all(bool(firm) == (step < 2) for step, firm in rows)
