@@ -1,0 +1,91 @@
+"""``run_study``: the whole chain on a shortened default study, as the CLI and the GUI run it.
+
+References: the KPI table written to ``kpis.csv`` must equal the KPIs returned in memory (same run, two
+channels); the report must carry the ICT-check sheet; progress must be monotone and end at 1; a
+cancelled run raises ``RunCancelled`` and leaves a results database that says so.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import openpyxl
+import pytest
+from sqlalchemy import create_engine, text
+
+from cba.study import Study, default_study, run_study
+from simulation.progress import RecordingProgress, RunCancelled
+
+
+def shortened(hours: float) -> Study:
+    study = default_study()
+    timing = study.scenario.timing.model_copy(update={"duration_h": hours, "start_h": 11.0})
+    scenario = study.scenario.model_copy(update={"timing": timing})
+    return study.model_copy(update={"scenario": scenario})
+
+
+@pytest.fixture(scope="module")
+def two_scheme_run(tmp_path_factory) -> tuple[Path, object, RecordingProgress]:
+    out = tmp_path_factory.mktemp("run")
+    progress = RecordingProgress()
+    result = run_study(shortened(2.0), progress, out_dir=out, schemes=["CMS", "CM"])
+    return out, result, progress
+
+
+def test_outputs_and_kpis_agree(two_scheme_run) -> None:
+    out, result, _ = two_scheme_run
+    for name in ("kpis.csv", "report.xlsx", "recommendations.md", "recommendations.docx",
+                 "results.sqlite", "ict_check.csv", "ict_check.png"):
+        assert (out / name).stat().st_size > 0, name
+    rows = list(csv.DictReader((out / "kpis.csv").open()))
+    assert [r["scheme"] for r in rows] == ["CMS", "CM"]
+    by_scheme = {k.scheme: k for k in result.kpis}
+    for row in rows:
+        k = by_scheme[row["scheme"]]
+        assert float(row["activation_cost_eur"]) == pytest.approx(k.activation_cost_eur, rel=1e-12)
+        assert float(row["duration_h"]) == pytest.approx(2.0)
+    assert set(result.ict) == {"CMS", "LMS", "SBR", "CM", "IFM"}
+
+
+def test_report_has_ict_check_sheet_and_summary(two_scheme_run) -> None:
+    out, result, _ = two_scheme_run
+    wb = openpyxl.load_workbook(out / "report.xlsx")
+    assert "ICT check" in wb.sheetnames
+    assert "Summary" in wb.sheetnames
+    schemes_checked = {s.scheme for s in result.ict_check.schemes}
+    assert {"CMS", "CM"} <= schemes_checked
+    table = result.summary_table().splitlines()
+    assert table[0].split()[0] == "scheme"
+    assert [line.split()[0] for line in table[2:]] == ["CMS", "CM"]
+
+
+def test_progress_is_monotone_and_completes(two_scheme_run) -> None:
+    _, _, progress = two_scheme_run
+    fractions = [f for f, _ in progress.reports]
+    assert fractions == sorted(fractions)
+    assert fractions[-1] == 1.0 and progress.reports[-1][1] == "done"
+
+
+class CancelMidSimulation(RecordingProgress):
+    """Asks to stop once the simulation has cleared its second market step ("CMS: step 2/...")."""
+
+    def cancelled(self) -> bool:
+        return any(": step 2/" in m for _, m in self.reports)
+
+
+def test_cancel_raises_and_database_says_cancelled(tmp_path: Path) -> None:
+    progress = CancelMidSimulation()
+    with pytest.raises(RunCancelled):
+        run_study(shortened(2.0), progress, out_dir=tmp_path, schemes=["CMS"])
+    engine = create_engine(f"sqlite:///{tmp_path / 'results.sqlite'}")
+    with engine.connect() as conn:
+        statuses = [r[0] for r in conn.execute(text("SELECT status FROM runs"))]
+    assert statuses == ["cancelled"]
+
+
+def test_unknown_scheme_is_a_study_error(tmp_path: Path) -> None:
+    from cba.errors import StudyError
+
+    with pytest.raises(StudyError, match="unknown scheme.*XYZ"):
+        run_study(shortened(1.0), None, out_dir=tmp_path, schemes=["XYZ"])
