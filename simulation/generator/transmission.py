@@ -101,6 +101,34 @@ def _branch_ends(net: Any) -> list[tuple[str, str, str, str, str, str, str]]:
     return out
 
 
+PLACEHOLDER_TRAFO_MVA = 99.999
+"""Rating pandapower's MATPOWER converter gives a transformer whose ``rate_a`` is 0 (no rating in the data:
+half of case9241pegase's transformers). Read literally it is a 100 MVA limit that 516 of them exceed in
+the case's own power flow, which makes every market clearing shed load."""
+
+
+def rate_unrated_transformers(net: Any, margin: float = 0.3) -> int:
+    """Give transformers without a rating in the data (:data:`PLACEHOLDER_TRAFO_MVA`) ``(1 + margin)`` x
+    their apparent power in the solved power flow of ``net`` (at least the placeholder), keeping their
+    impedance: ``vk_percent`` and ``vkr_percent`` scale with ``sn_mva`` and ``i0_percent`` inversely,
+    since pandapower's per-unit impedance is ``vk_percent / 100 * vn^2 / sn_mva``. The same rule as the
+    platform's unrated feeder lines (assumption). Returns how many were re-rated."""
+    if len(net.trafo) == 0 or "res_trafo" not in net or len(net.res_trafo) != len(net.trafo):
+        return 0
+    unrated = np.isclose(net.trafo.sn_mva.to_numpy(float), PLACEHOLDER_TRAFO_MVA, rtol=0, atol=1e-6)
+    s_hv = np.hypot(net.res_trafo.p_hv_mw.to_numpy(float), net.res_trafo.q_hv_mvar.to_numpy(float))
+    s_lv = np.hypot(net.res_trafo.p_lv_mw.to_numpy(float), net.res_trafo.q_lv_mvar.to_numpy(float))
+    flow = np.nan_to_num(np.maximum(s_hv, s_lv))
+    new = np.maximum(PLACEHOLDER_TRAFO_MVA, (1.0 + margin) * flow)
+    factor = np.where(unrated, new / net.trafo.sn_mva.to_numpy(float), 1.0)
+    net.trafo["sn_mva"] = net.trafo.sn_mva * factor
+    net.trafo["vk_percent"] = net.trafo.vk_percent * factor
+    net.trafo["vkr_percent"] = net.trafo.vkr_percent * factor
+    if "i0_percent" in net.trafo:
+        net.trafo["i0_percent"] = net.trafo.i0_percent / factor
+    return int((unrated & (factor != 1.0)).sum())
+
+
 def reduce_transmission(net: Any, n_buses: int, name: str = "grid") -> tuple[Any, ResizeReport]:
     """A connected region of ``n_buses`` buses of ``net`` with flow-preserving border equivalents.
 
@@ -117,6 +145,9 @@ def reduce_transmission(net: Any, n_buses: int, name: str = "grid") -> tuple[Any
         raise ScenarioError(f"transmission grid {name}: its own power flow does not converge")
     if len(full.ext_grid) == 0:
         raise ScenarioError(f"transmission grid {name}: has no ext_grid (slack) to grow the region from")
+    rerated = rate_unrated_transformers(full)
+    if rerated:
+        _runpp(full)  # same impedances, so the same flows; refreshes the loading figures
     slack = int(full.ext_grid.bus.iloc[0])
     graph = top.create_nxgraph(full, respect_switches=True, include_out_of_service=False)
     order = list(nx.bfs_tree(graph, slack))
@@ -211,8 +242,18 @@ def reindex_elements(net: Any) -> Any:
     its line and transformer ids.
     """
     has_switch = "switch" in net and len(net.switch) > 0
-    for tbl in ("load", "sgen", "gen", "shunt", "ext_grid", "storage", "ward", "xward", "impedance",
-                *(() if has_switch else ("line", "trafo"))):
+    for tbl in (
+        "load",
+        "sgen",
+        "gen",
+        "shunt",
+        "ext_grid",
+        "storage",
+        "ward",
+        "xward",
+        "impedance",
+        *(() if has_switch else ("line", "trafo")),
+    ):
         if tbl in net and len(net[tbl]):
             net[tbl] = net[tbl].reset_index(drop=True)
     return net

@@ -170,3 +170,26 @@ def test_generated_transmission_tables_are_numbered_by_position(italy) -> None: 
     net = load_grid_file(italy.spec.transmission.grid_file)
     for tbl in ("bus", "load", "gen", "line", "trafo"):
         assert list(net[tbl].index) == list(range(len(net[tbl]))), tbl
+
+
+def test_unrated_transformers_get_a_rating_without_changing_the_power_flow() -> None:
+    """case1354pegase transformers without a rating in the data (pandapower's 99.999 MVA placeholder) are
+    re-rated to 1.3 x their flow with the same impedance: AC power flow voltages unchanged (reference: the
+    case's own AC power flow; tolerance 1e-9 p.u.) and no transformer above 100 % loading (hand rule:
+    a rating of 1.3 x the flow gives 77 %)."""
+    import warnings
+
+    import pandapower as pp
+    import pandapower.networks as pn
+
+    from simulation.generator.transmission import rate_unrated_transformers
+
+    net = pn.case1354pegase()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pp.runpp(net, numba=False)
+        before = net.res_bus.vm_pu.to_numpy().copy()
+        assert rate_unrated_transformers(net) > 0
+        pp.runpp(net, numba=False)
+    assert np.max(np.abs(net.res_bus.vm_pu.to_numpy() - before)) < 1e-9
+    assert float(net.res_trafo.loading_percent.max()) <= 100.0 + 1e-6
