@@ -35,7 +35,8 @@ app = _ensure_app()
 from gui.mainwindow import MainWindow
 w = MainWindow(offer_recovery=False, restore_state=False)
 w.show()
-app.processEvents()
+from gui.qtcompat import process_events
+process_events()
 t1 = time.perf_counter()
 assert w.ict.costs, "ICT cost not computed"
 assert w.explorer.topLevelItemCount() > 5

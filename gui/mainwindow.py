@@ -227,6 +227,8 @@ class MainWindow(QMainWindow):
         self.doc.changed.connect(self._schedule_validation)
         self.doc.studyReplaced.connect(self._schedule_validation)
         self.scenario.runRequested.connect(self.start_run)
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+        self.scenario.showResults.connect(lambda: self.show_view("results"))
         self.scenario.cancelRequested.connect(self.cancel_run)
         self._validation_timer = QTimer(self)
         self._validation_timer.setSingleShot(True)
@@ -757,8 +759,10 @@ class MainWindow(QMainWindow):
             lambda: self.results.show_result(result, label, series),
             lambda: self.cba.set_run_result(result, run_params),
             self._rebuild_explorer,
-            lambda: self.show_view("results"),
-            lambda: self.show_message(f"{label} finished"),
+            lambda: self._mark_results_tab(True),
+            lambda: self.show_message(
+                f"{label} finished: see Simulation results (Ctrl+4) and the CBA (Ctrl+5)"
+            ),
             lambda: self.runFinished.emit("succeeded"),
         ]
 
@@ -768,6 +772,21 @@ class MainWindow(QMainWindow):
                 QTimer.singleShot(1, next_step)
 
         next_step()
+
+    def _mark_results_tab(self, fresh: bool) -> None:
+        """Flag the results tabs after a run (the view is not switched: a first showing of a view costs
+        0.2-0.45 s of layout, which would freeze the window right when the run ends)."""
+        for widget, title in ((self.results, "Simulation results"), (self.cba, "Cost-benefit analysis")):
+            i = self.tabs.indexOf(widget)
+            self.tabs.setTabText(i, f"{title} ●" if fresh else title)
+            self.tabs.setTabToolTip(i, "New results from the last run" if fresh else "")
+
+    def _on_tab_changed(self, index: int) -> None:
+        widget = self.tabs.widget(index)
+        if widget in (self.results, self.cba):
+            title = "Simulation results" if widget is self.results else "Cost-benefit analysis"
+            self.tabs.setTabText(index, title)
+            self.tabs.setTabToolTip(index, "")
 
     def _run_failed(self, message: str, user_error: bool) -> None:
         self._run_thread_finished()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cba.study import Study
+from gui.qtcompat import process_events
 
 SIZES: tuple[tuple[int, int], ...] = ((1920, 1080), (1366, 768))
 SCREENSHOT_RUN_HOURS = 4.0
@@ -31,7 +32,7 @@ SHOTS: tuple[tuple[str, str, str | None], ...] = (
 def _settle(app: Any, ms: int = 150) -> None:
     deadline = time.monotonic() + ms / 1000
     while time.monotonic() < deadline:
-        app.processEvents()
+        process_events()
         time.sleep(0.01)
 
 
@@ -63,7 +64,7 @@ def run_for_screenshots(
         return "not started"
     deadline = time.monotonic() + timeout_s
     while not outcome and time.monotonic() < deadline:
-        app.processEvents()
+        process_events()
         time.sleep(0.02)
     if not outcome:
         window.cancel_run()
@@ -77,14 +78,22 @@ def render_screenshots(
     """Write ``<view>_<width>x<height>.png`` for every main view and size; returns the files."""
     from PySide6.QtWidgets import QApplication, QMessageBox
 
+    app = QApplication.instance()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # A screenshot session must never block on a dialog (the originals come back at the end).
+    saved = (QMessageBox.critical, QMessageBox.question)
+    QMessageBox.critical = staticmethod(lambda *a, **k: QMessageBox.StandardButton.Ok)  # type: ignore[method-assign]
+    QMessageBox.question = staticmethod(lambda *a, **k: QMessageBox.StandardButton.No)  # type: ignore[method-assign]
+    try:
+        return _render(app, out_dir, study, path, run)
+    finally:
+        QMessageBox.critical, QMessageBox.question = saved  # type: ignore[method-assign]
+
+
+def _render(app: Any, out_dir: Path, study: Study | None, path: Path | None, run: bool) -> list[Path]:
     from gui.charts import DRAWER
     from gui.mainwindow import MainWindow
 
-    app = QApplication.instance()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    # A screenshot session must never block on a dialog.
-    QMessageBox.critical = staticmethod(lambda *a, **k: QMessageBox.StandardButton.Ok)  # type: ignore[method-assign]
-    QMessageBox.question = staticmethod(lambda *a, **k: QMessageBox.StandardButton.No)  # type: ignore[method-assign]
     window = MainWindow(study, path, offer_recovery=False, restore_state=False)
     window.show()
     _settle(app, 300)

@@ -54,6 +54,7 @@ class ScenarioView(QWidget):
     message = Signal(str)
     runRequested = Signal(list)
     cancelRequested = Signal()
+    showResults = Signal()
 
     def __init__(self, doc: StudyDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -152,6 +153,11 @@ class ScenarioView(QWidget):
         self.cancel_button.clicked.connect(self.cancelRequested)
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
+        self.results_button = QPushButton("Show results")
+        self.results_button.setToolTip("Open the Simulation results view (Ctrl+4)")
+        self.results_button.setEnabled(False)
+        self.results_button.clicked.connect(self.showResults)
+        buttons.addWidget(self.results_button)
         r.addLayout(buttons)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
@@ -232,6 +238,7 @@ class ScenarioView(QWidget):
         """Re-enable Run; ``outcome`` is a sentence for the status line and the log."""
         self.run_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
+        self.results_button.setEnabled(outcome.startswith("Finished") or self.results_button.isEnabled())
         self.status.setText(outcome)
         self.log.appendPlainText(f"[{time.monotonic() - self._t0:7.1f} s] {outcome}")
 

@@ -121,3 +121,13 @@ def test_export_excel_writes_the_cba_as_shown(window: Any, tmp_path: Path, dialo
         values.setdefault(ws.cell(r, 1).value, ws.cell(r, 3).value)
     assert values["discount_rate"] == pytest.approx(0.06, abs=1e-12)
     assert values["horizon_years"] == window.doc.study.cba.horizon_years
+
+
+def test_export_recommendations_draft(window: Any, tmp_path: Path) -> None:
+    """The draft is written as Markdown and DOCX side by side and names the top-ranked scheme."""
+    window.cba.set_run_result(HandResult(hand_kpis()))
+    path = window.export_recommendations(tmp_path / "reco.md")
+    assert path is not None
+    md = (tmp_path / "reco.md").read_text(encoding="utf-8")
+    assert window.cba.cba_result.ranking[0] in md
+    assert (tmp_path / "reco.docx").read_bytes()[:2] == b"PK"  # a DOCX is a zip file

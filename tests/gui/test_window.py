@@ -120,3 +120,19 @@ def test_problem_click_jumps_to_the_object(window: MainWindow, qtbot: Any) -> No
     assert window.tabs.currentWidget() is window.ict
     assert window.ict.tabs.currentWidget() is events
     assert events.selected_source_rows() == [row]
+
+
+def test_screenshots_render_every_view_at_both_sizes(qapp: Any, tmp_path: Path, clean_recovery: None) -> None:
+    """``gui --screenshots`` (without its simulation run) writes 6 views x 2 sizes with exact pixel sizes;
+    the window fits in 1366x768 (its minimum size is not larger)."""
+    from PySide6.QtGui import QImage
+
+    from gui.screenshots import SHOTS, render_screenshots
+
+    files = render_screenshots(tmp_path, run=False)
+    assert len(files) == 2 * len(SHOTS) == 12
+    for f in files:
+        image = QImage(str(f))
+        expected = tuple(int(v) for v in f.stem.rsplit("_", 1)[1].split("x"))
+        assert (image.width(), image.height()) == expected, f.name
+        assert f.stat().st_size > 20_000  # a rendered view, not an empty frame
