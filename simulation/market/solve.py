@@ -289,6 +289,8 @@ class HighsDirect:
                                  dtype=np.int64).reshape(d["n_nodes"], T)
         self.fr = d["from"]
         self.nb = d["n_br"]
+        self.grid_of_br = d["grid_of_br"]
+        self.n_grids = len(p.dgrids)
         # lazy flow limits
         self.flow_added = np.zeros((0, T), dtype=bool)
         if lazy and p.tgrid is not None:
@@ -403,6 +405,9 @@ class HighsDirect:
 
         h = self.h
         h.setOptionValue("output_flag", False)
+        # Devex pricing: exact dual steepest-edge weights are recomputed over every row after cuts are
+        # added, which cost 10+ s per round on the Italian-scale case (BENCHMARKS.md)
+        h.setOptionValue("simplex_dual_edge_weight_strategy", 1)
         h.setOptionValue("mip_rel_gap", options.mip_rel_gap)
         h.setOptionValue("time_limit", options.time_limit_s if options.time_limit_s is not None else highspy.kHighsInf)
         if options.threads is not None:
@@ -445,24 +450,36 @@ def highspy_inf() -> float:
 
 
 
-def initial_cut_point(p: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``P, Q, l, v_from`` per distribution branch and step of the scheduled operating point (loads plus
-    needs, no activation) by the exact branch-flow power flow of each grid: a point *on* every cone,
-    so the first tangent cuts are exact there and the LP only has to move by the activations."""
-    blocks: list[list[np.ndarray]] = [[], [], [], []]
-    for dd in p.dgrids:
+def initial_cut_points(p: Problem) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Points *on* every cone to cut at before the first solve: ``P, Q, l, v_from`` per distribution
+    branch and step by the exact branch-flow power flow of each grid in three states: scheduled loads
+    plus needs, and the same with every upward (downward) bid of the grid fully activated. The
+    cleared point lies between them, so the first LP's outer approximation is already tight."""
+    sign = p.bid_sign()
+    states: list[list[list[np.ndarray]]] = [[[], [], [], []] for _ in range(3)]
+    for gi, dd in enumerate(p.dgrids):
         g = dd.grid
-        v, P, Q, L = g.branch_flow(dd.load_p_mw, dd.load_q_mvar)
-        Vf = v[g.branch_from]
-        bad = ~(np.isfinite(P) & np.isfinite(Q) & np.isfinite(L) & np.isfinite(Vf))
-        if bad.any():  # a collapsing power flow: cut at the loads with flat voltages instead
-            P, Q, Vf = np.where(bad, 0.0, P), np.where(bad, 0.0, Q), np.where(bad, 1.0, Vf)
-            L = np.where(bad, 0.0, L)
-        for lst, arr in zip(blocks, (P, Q, L, Vf), strict=True):
-            lst.append(arr)
+        sel = np.flatnonzero(p.bid_grid == gi)
+        loads = [dd.load_p_mw]
+        for direction in (1, -1):
+            inj = np.zeros_like(dd.load_p_mw)
+            s = sel[sign[sel] == direction]
+            np.add.at(inj, p.bid_row[s], p.bids.quantity_mw[s])
+            loads.append(dd.load_p_mw - direction * inj)
+        for st, lp in zip(states, loads, strict=True):
+            v, P, Q, L = g.branch_flow(lp, dd.load_q_mvar)
+            Vf = v[g.branch_from]
+            bad = ~(np.isfinite(P) & np.isfinite(Q) & np.isfinite(L) & np.isfinite(Vf))
+            if bad.any():  # a collapsing power flow: no cut from this state there
+                P, Q, L, Vf = (np.where(bad, 0.0, x) for x in (P, Q, L, Vf))
+            for lst, arr in zip(st, (P, Q, L, Vf), strict=True):
+                lst.append(arr)
     T = p.n_steps
-    cat = [np.concatenate(b) if b else np.zeros((0, T)) for b in blocks]
-    return cat[0], cat[1], cat[2], cat[3]
+    out = []
+    for st in states:
+        cat = [np.concatenate(b) if b else np.zeros((0, T)) for b in st]
+        out.append((cat[0], cat[1], cat[2], cat[3]))
+    return out
 
 
 def _direct_loop(hd: HighsDirect, options: ClearingOptions, name: str, rounds: int) -> tuple[int, float]:
@@ -478,7 +495,13 @@ def _direct_loop(hd: HighsDirect, options: ClearingOptions, name: str, rounds: i
             viol = cone_violation(P, Q, L, Vf)
             viol_max = float(viol.max())
             if viol_max > options.cone_tolerance:
-                added += hd.add_cone_cuts(P, Q, L, Vf, viol > options.cone_tolerance * 0.5)
+                # every branch of a (grid, step) with a violated cone gets a cut at its current point
+                # (a supporting plane of its cone whatever the point): the LP cannot slide the losses
+                # to a neighbouring branch of the same feeder in the next round
+                bad = viol > options.cone_tolerance * 0.5
+                bad_gs = np.zeros((hd.n_grids, viol.shape[1]), dtype=bool)
+                np.logical_or.at(bad_gs, hd.grid_of_br, bad)
+                added += hd.add_cone_cuts(P, Q, L, Vf, bad | (bad_gs[hd.grid_of_br] & (viol > -1e-3)))
         if not added:
             return rounds, viol_max
         if rounds >= options.max_cut_rounds:
@@ -498,8 +521,8 @@ def _solve_direct(m: pyo.ConcreteModel, p: Problem, options: ClearingOptions, re
         hd = HighsDirect(new_highs(), m, p)
         m._highs_direct = hd
         if hd.nb:
-            P0, Q0, L0, V0 = initial_cut_point(p)
-            hd.add_cone_cuts(P0, Q0, L0, V0, np.ones_like(P0, dtype=bool))
+            for P0, Q0, L0, V0 in initial_cut_points(p):
+                hd.add_cone_cuts(P0, Q0, L0, V0, (P0 != 0) | (Q0 != 0) | (L0 != 0))
     else:
         hd.opt.update_parameters()
     rounds = 0
