@@ -72,3 +72,38 @@ def test_afrr_covers_exactly_the_residual_imbalance() -> None:
         # ... so the slack only supplies the transmission losses on top of its schedule
         shunt_p = float(t.res_shunt.p_mw.sum()) if len(t.shunt) else 0.0
         assert abs(slack + schedule.nonslack_injection_mw[k] - losses - shunt_p) < 1e-6
+
+
+def test_recycled_power_flows_equal_full_ones() -> None:
+    """Reusing pandapower's internal model between structural changes gives the same flows."""
+    scen = build_scenario(small_spec(duration_h=6.0, start_h=8.0))
+    schedule = compute_schedule(scen)
+    fast, full = PhysicalNetwork(scen), PhysicalNetwork(scen)
+    rng = np.random.default_rng(9)
+    sel = fast._feeder_node_idx["F1"]
+    for k in range(schedule.gen_mw.shape[1]):
+        inj = schedule.node_inj_mw[sel, k] * rng.uniform(0.7, 1.3, sel.size)
+        imbalance = float(rng.normal(0, 3))
+        out = []
+        for net in (fast, full):
+            if net is full:
+                net._dirty.update({"F1", "transmission"})  # force a full rebuild every time
+            draw, loss, _ = net.feeder_step(
+                "F1", inj, np.minimum(inj, 0) * 0.33, float(schedule.load_frac[k]), None, []
+            )
+            draws = {a: float(schedule.area_draw_mw[a][k]) for a in scen.spec.area_ids} | {"F1": draw}
+            res = net.transmission_step(
+                draws,
+                {},
+                np.zeros(net._t_node_idx.size),
+                float(schedule.load_frac[k]),
+                None,
+                imbalance,
+                schedule.gen_mw[:, k],
+                None,
+                float(schedule.nonslack_injection_mw[k]),
+            )
+            out.append((draw, loss, *res))
+        np.testing.assert_allclose(out[0][:6], out[1][:6], rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(fast.fnets["F1"].res_bus.vm_pu, full.fnets["F1"].res_bus.vm_pu, atol=1e-8)
+        assert fast.tap == full.tap
