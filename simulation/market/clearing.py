@@ -214,7 +214,8 @@ def _cost_per_step(prob: Problem, sol: Solution) -> np.ndarray:
     return np.asarray(c)
 
 
-def _build_curve(prob: Problem, ref_import: np.ndarray, options: ClearingOptions, handle: SolverHandle) -> tuple[_Curve, int]:
+def _build_curve(prob: Problem, ref_import: np.ndarray, options: ClearingOptions, handle: SolverHandle,
+                 model: Any = None) -> tuple[_Curve, int, Any]:
     """Residual supply curve of one distribution grid at its interface, both directions, per step.
 
     Breakpoints are the interface quantities (losses included, by an exact branch-flow power flow) of
@@ -228,7 +229,9 @@ def _build_curve(prob: Problem, ref_import: np.ndarray, options: ClearingOptions
     dt = prob.dt_h
     bt = prob.bids
     opts = replace(options, compute_prices=False)
-    m = build_model(prob, reusable=False)
+    # one model for every breakpoint (only the mutable import target moves; HiGHS warm-starts from the
+    # previous point's basis and keeps its tangent cuts), handed back for the disaggregation
+    m = build_model(prob, reusable=False) if model is None else model
     base_obj = None
     solves = 0
     out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -295,7 +298,7 @@ def _build_curve(prob: Problem, ref_import: np.ndarray, options: ClearingOptions
             if on.any():
                 ps[on, t] = np.maximum.accumulate(ps[on, t])
         out[dirn] = (qs, ps)
-    return _Curve(out["up"][0], out["up"][1], out["down"][0], out["down"][1]), solves
+    return _Curve(out["up"][0], out["up"][1], out["down"][0], out["down"][1]), solves, m
 
 
 def _curve_bids(curve: _Curve, dso: str, grid_id: str, node: str) -> BidTable:
@@ -599,13 +602,13 @@ def _clear_decentral(prep: _Prep, scheme: str, options: ClearingOptions, handle:
         cprob = _local_problem(prep, g, curve_bids, prep.loc_row[idx], load_c, "fixed", ref,
                                f"{case.name} [{scheme} curve {dg.grid_id}]")
         t0 = time.perf_counter()
-        curve, n_solves = _build_curve(cprob, ref, options, handle)
+        curve, n_solves, cmodel = _build_curve(cprob, ref, options, handle)
         acc.solve_time += time.perf_counter() - t0
         acc.subs.append({"clearing": f"{scheme} curve {dg.grid_id}", "solves": n_solves,
                          "up_mw": curve.up_q.sum(axis=0).tolist(), "down_mw": curve.down_q.sum(axis=0).tolist()})
         curves.append(_curve_bids(curve, dg.dso_id, dg.grid_id, dg.interface_node))
         extra_need[tidx[dg.interface_node]] += ref - prep.schedule[g]
-        local.append({"g": g, "idx": idx, "cprob": cprob, "ref": ref, "n_curve": curves[-1].n_bids})
+        local.append({"g": g, "idx": idx, "cprob": cprob, "ref": ref, "n_curve": curves[-1].n_bids, "model": cmodel})
         progress.report(0.6 * (g + 1) / n_g, f"{scheme}: curve of {dg.grid_id} built")
     # 3. TSO / central market: transmission and copper-plate bids plus the DSOs' curves
     tmask = part & (prep.loc_kind != "D")
@@ -634,7 +637,12 @@ def _clear_decentral(prep: _Prep, scheme: str, options: ClearingOptions, handle:
         off += info["n_curve"]
         dprob = replace(info["cprob"], name=f"{case.name} [{scheme} disaggregation {case.distribution[g].grid_id}]")
         dprob.dgrids = [replace(dprob.dgrids[0], import_target_mw=info["ref"] - delta)]
-        dsol = _solve(dprob, options, handle, acc, f"{scheme} disaggregation {case.distribution[g].grid_id}")
+        # the curve's model has the same structure: only the import target moves
+        cm = info["model"]
+        for t in range(T):
+            cm.imp_target[0, t] = float(info["ref"][t] - delta[t])
+        dsol = solve_problem(cm, dprob, options, handle)
+        acc.add_stats(dsol, 0.0, f"{scheme} disaggregation {case.distribution[g].grid_id}")
         acc.a[info["idx"]] += dsol.a
         acc.take_grid(g, 0, dprob, dsol)
         acc.subs[-1]["interface_delta_mw"] = delta.tolist()

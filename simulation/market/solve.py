@@ -604,6 +604,9 @@ def solve_problem(m: pyo.ConcreteModel, p: Problem, options: ClearingOptions, ha
         for var in bins:
             var.domain = pyo.UnitInterval
         bins = []
+    else:  # a model solved relaxed before (curve points) is reused integral (disaggregation)
+        for var in bins:
+            var.domain = pyo.Binary
     t0 = time.perf_counter()
     rounds = 0
     if handle.native_cones and nb and not hasattr(m, "cone"):
