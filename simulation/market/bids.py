@@ -26,6 +26,11 @@ attribute                  meaning
 ``initial_activation_mw``  activation of the bid in the step before the horizon (rolling clearing)
 ``min_duration_steps``     once activated, stays on for at least this many steps (0 or 1 = none;
                            cut short by the end of the horizon)
+``initial_on_steps``       rolling clearing: how many consecutive steps up to the start of the
+                           horizon the bid has already been on (0 = off); a bid on for ``k`` steps
+                           with ``min_duration_steps = D > k`` must stay on in steps ``0..D-k-1``
+                           (where it offers a quantity), and a bid that was on starts no new run
+                           in step 0
 ``exclusive_group``        bids sharing a non-empty group are alternatives: at most one of them is
                            activated over the whole horizon ("" = none)
 ``energy_group``           bids sharing a non-empty group obey one integral (energy) constraint
@@ -50,8 +55,8 @@ File formats
 ------------
 CSV (long format): one row per bid and step, with columns ``bid_id, owner, node, direction, step,
 quantity_mw, price_eur_per_mwh`` and optionally ``side, party, fill_or_kill, min_quantity_mw,
-ramp_mw_per_step, initial_activation_mw, min_duration_steps, exclusive_group, energy_group,
-submitted_min`` (bid attributes repeated on every row of the bid; they must agree). Steps a bid has no
+ramp_mw_per_step, initial_activation_mw, min_duration_steps, initial_on_steps, exclusive_group,
+energy_group, submitted_min`` (bid attributes repeated on every row of the bid; they must agree). Steps a bid has no
 row for have quantity 0. Energy constraints, when any, go in a second CSV with columns ``group,
 min_mwh, max_mwh`` (:func:`read_bids_csv` takes its path as ``energy_csv``).
 
@@ -90,6 +95,7 @@ _BID_ATTRS = (
     "ramp_mw_per_step",
     "initial_activation_mw",
     "min_duration_steps",
+    "initial_on_steps",
     "exclusive_group",
     "energy_group",
     "submitted_min",
@@ -121,6 +127,7 @@ class Bid:
     ramp_mw_per_step: float = math.inf
     initial_activation_mw: float = 0.0
     min_duration_steps: int = 0
+    initial_on_steps: int = 0
     exclusive_group: str = ""
     energy_group: str = ""
     submitted_min: float = math.nan
@@ -185,6 +192,15 @@ class BidTable:
     quantity_mw: np.ndarray
     price_eur_per_mwh: np.ndarray
     energy_constraints: dict[str, EnergyConstraint] = field(default_factory=dict)
+    initial_on_steps: np.ndarray | None = None
+    """Steps the bid has been on up to the horizon's start (rolling clearing); ``None`` = all 0."""
+
+    def __post_init__(self) -> None:
+        n = len(self.bid_id)
+        if self.initial_on_steps is None:
+            self.initial_on_steps = np.zeros(n, dtype=int)
+        else:
+            self.initial_on_steps = np.asarray(self.initial_on_steps, dtype=int)
 
     # ------------------------------------------------------------------ construction
     @staticmethod
@@ -244,6 +260,8 @@ class BidTable:
         ramp = np.where(np.isnan(ramp), math.inf, ramp)
         mind = col("min_duration_steps", 0, float)
         mind = np.where(np.isnan(mind), 0, mind).astype(int)
+        on0 = col("initial_on_steps", 0, float)
+        on0 = np.where(np.isnan(on0), 0, on0).astype(int)
         table = BidTable(
             bid_id=bid_id,
             owner=owner,
@@ -262,6 +280,7 @@ class BidTable:
             quantity_mw=q,
             price_eur_per_mwh=p,
             energy_constraints={e.group: e for e in energy_constraints},
+            initial_on_steps=on0,
         )
         table.check_values()
         return table
@@ -339,6 +358,11 @@ class BidTable:
     def __len__(self) -> int:
         return self.n_bids
 
+    def on_steps(self) -> np.ndarray:
+        """``initial_on_steps`` as an int array (typed accessor)."""
+        assert self.initial_on_steps is not None
+        return self.initial_on_steps
+
     def needs_binary(self) -> np.ndarray:
         """Bids that need an on/off binary: fill-or-kill, min quantity, min duration, exclusive group."""
         return (
@@ -371,6 +395,7 @@ class BidTable:
             "bid_id", "owner", "node", "direction", "is_buy", "is_commercial", "fill_or_kill",
             "min_quantity_mw", "ramp_mw_per_step", "initial_activation_mw", "min_duration_steps",
             "exclusive_group", "energy_group", "submitted_min", "quantity_mw", "price_eur_per_mwh",
+            "initial_on_steps",
         )
 
     # ------------------------------------------------------------------ checks
@@ -392,7 +417,8 @@ class BidTable:
                 f"bid {self.bid_id[i]!r}: field 'quantity_mw' in step {t} is negative ({self.quantity_mw[i, t]}); "
                 "use direction 'down' for downward flexibility"
             )
-        for name in ("min_quantity_mw", "ramp_mw_per_step", "initial_activation_mw", "min_duration_steps"):
+        for name in ("min_quantity_mw", "ramp_mw_per_step", "initial_activation_mw", "min_duration_steps",
+                     "initial_on_steps"):
             arr = getattr(self, name)
             if (arr < 0).any():
                 i = int(np.flatnonzero(arr < 0)[0])
@@ -435,6 +461,7 @@ class BidTable:
                 "ramp_mw_per_step": self.ramp_mw_per_step[i],
                 "initial_activation_mw": self.initial_activation_mw[i],
                 "min_duration_steps": self.min_duration_steps[i],
+                "initial_on_steps": self.on_steps()[i],
                 "exclusive_group": self.exclusive_group[i],
                 "energy_group": self.energy_group[i],
                 "submitted_min": self.submitted_min[i],
@@ -464,6 +491,7 @@ class BidTable:
                     "ramp_mw_per_step": None if math.isinf(self.ramp_mw_per_step[i]) else float(self.ramp_mw_per_step[i]),
                     "initial_activation_mw": float(self.initial_activation_mw[i]),
                     "min_duration_steps": int(self.min_duration_steps[i]),
+                    "initial_on_steps": int(self.on_steps()[i]),
                     "exclusive_group": str(self.exclusive_group[i]),
                     "energy_group": str(self.energy_group[i]),
                     "submitted_min": None if math.isnan(self.submitted_min[i]) else float(self.submitted_min[i]),
@@ -514,7 +542,7 @@ def read_bids_csv(path: str | Path, n_steps: int | None = None, energy_csv: str 
                                          "energy_group": str}, keep_default_na=False,
                             na_values={"ramp_mw_per_step": [""], "submitted_min": [""],
                                        "min_quantity_mw": [""], "initial_activation_mw": [""],
-                                       "min_duration_steps": [""]})
+                                       "min_duration_steps": [""], "initial_on_steps": [""]})
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise MarketError(f"{path}: cannot read bids: {exc}") from exc
     ecs: list[EnergyConstraint] = []

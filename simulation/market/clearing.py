@@ -36,7 +36,7 @@ from simulation.errors import MarketError
 from simulation.market.bids import BidTable
 from simulation.market.case import SCHEMES, ClearingOptions, MarketCase
 from simulation.market.grids import TransmissionGrid
-from simulation.market.model import build_model
+from simulation.market.model import build_model, min_duration_carry
 from simulation.market.problem import DGridData, Problem
 from simulation.market.results import ClearingResult
 from simulation.market.solve import Solution, solve_problem
@@ -708,10 +708,18 @@ class MarketSession:
         initial_activation_mw: np.ndarray | None = None,
         base_injection_mw: np.ndarray | None = None,
         distribution_load_mw: Mapping[str, np.ndarray] | None = None,
+        initial_on_steps: np.ndarray | None = None,
     ) -> None:
-        """Change the data of the next clearing (arrays over the case's bids, ``(n_bids, n_steps)``)."""
+        """Change the data of the next clearing (arrays over the case's bids, ``(n_bids, n_steps)``;
+        ``initial_activation_mw`` and ``initial_on_steps`` ``(n_bids,)``: where the last firm step left
+        each bid, for its ramp limit and its minimum duration)."""
         case = self.case
         bids = case.bids
+        if initial_on_steps is not None:
+            on = np.asarray(initial_on_steps, dtype=int)
+            if on.shape != (bids.n_bids,):
+                raise MarketError(f"{case.name}: update: 'initial_on_steps' must have {bids.n_bids} entries")
+            bids = case.bids = replace(bids, initial_on_steps=on)
         if quantity_mw is not None or price_eur_per_mwh is not None or initial_activation_mw is not None:
             q = bids.quantity_mw if quantity_mw is None else np.asarray(quantity_mw, float)
             pz = bids.price_eur_per_mwh if price_eur_per_mwh is None else np.asarray(price_eur_per_mwh, float)
@@ -771,6 +779,11 @@ class MarketSession:
                 m.price[i].set_value(pv[i])
         for b in m.a0:
             m.a0[b].set_value(float(bt.initial_activation_mw[b]))
+        on0, must = min_duration_carry(prob)
+        for b, val in on0.items():
+            m.on0[b].set_value(val)
+        for key, val in must.items():
+            m.must_on[key].set_value(val)
         T = prob.n_steps
         for i in range(prob.n_t):
             for t in range(T):

@@ -117,10 +117,28 @@ def add_on_off_limits(m: pyo.ConcreteModel, p: Problem) -> None:
     m.on_none = pyo.Constraint(range(len(off)), rule=lambda _m, k: _m.u[off[k]] == 0)
 
 
+def min_duration_carry(p: Problem) -> tuple[dict[int, float], dict[tuple[int, int], float]]:
+    """Values of the carry-over parameters of :func:`add_min_duration`: ``on0_b`` (1 when the bid was
+    on in the step before the horizon: ``initial_on_steps > 0`` or ``initial_activation_mw > 0``) and
+    ``must_b,t`` (1 for ``t < D_b - k_b`` when the bid has been on for ``k_b >= 1`` steps and offers a
+    quantity in step ``t``)."""
+    bt = p.bids
+    k = bt.on_steps()
+    on0: dict[int, float] = {}
+    must: dict[tuple[int, int], float] = {}
+    for b in np.flatnonzero(bt.min_duration_steps > 1).tolist():
+        d = int(bt.min_duration_steps[b])
+        on0[b] = 1.0 if (k[b] > 0 or bt.initial_activation_mw[b] > 0) else 0.0
+        for t in range(min(d - 1, p.n_steps)):
+            must[b, t] = 1.0 if (k[b] >= 1 and t < d - k[b] and bt.quantity_mw[b, t] > 0) else 0.0
+    return on0, must
+
+
 def add_min_duration(m: pyo.ConcreteModel, p: Problem) -> None:
     """Minimum duration ``D_b``: a start in step ``t`` keeps the bid on for ``D_b`` steps:
-    ``u_bt - u_b,t-1 <= u_b,tau`` for ``tau = t+1 .. min(t+D_b-1, T-1)`` (``u_b,-1`` = 1 when the bid
-    was active before the horizon, else 0)."""
+    ``u_bt - u_b,t-1 <= u_b,tau`` for ``tau = t+1 .. min(t+D_b-1, T-1)`` with ``u_b,-1 = on0_b``
+    (mutable: 1 when the bid was on before the horizon), and the run that started before the horizon
+    carries over: ``u_bt >= must_bt`` (mutable, see :func:`min_duration_carry`)."""
     bt = p.bids
     keys = []
     for b in np.flatnonzero(bt.min_duration_steps > 1).tolist():
@@ -128,14 +146,20 @@ def add_min_duration(m: pyo.ConcreteModel, p: Problem) -> None:
         for t in range(p.n_steps):
             for tau in range(t + 1, min(t + d, p.n_steps)):
                 keys.append((b, t, tau))
-    prev0 = {b: (1.0 if bt.initial_activation_mw[b] > 0 else 0.0) for b in np.flatnonzero(bt.min_duration_steps > 1).tolist()}
+    on0, must = min_duration_carry(p)
+    m.on0 = pyo.Param(sorted(on0), initialize=on0, mutable=True)
+    m.must_on = pyo.Param(sorted(must), initialize=must, mutable=True)
 
     def rule(_m: pyo.ConcreteModel, k: int) -> object:
         b, t, tau = keys[k]
-        prev = _m.u[b, t - 1] if t > 0 else prev0[b]
+        prev = _m.u[b, t - 1] if t > 0 else _m.on0[b]
         return _m.u[b, t] - prev <= _m.u[b, tau]
 
     m.min_dur = pyo.Constraint(range(len(keys)), rule=rule)
+    mkeys = sorted(must)
+    m.min_dur_carry = pyo.Constraint(
+        range(len(mkeys)), rule=lambda _m, i: _m.u[mkeys[i]] >= _m.must_on[mkeys[i]]
+    )
 
 
 def add_ramp_limits(m: pyo.ConcreteModel, p: Problem) -> None:

@@ -239,6 +239,7 @@ class HighsDirect:
                 m.flow_limit.activate()
         self.opt = opt
         self.h = opt._solver_model
+        self.h.setOptionValue("output_flag", False)
         vmap: dict[int, int] = opt._pyomo_var_to_solver_var_map
         cmap = opt._pyomo_con_to_solver_con_map
         T = p.n_steps
@@ -368,7 +369,7 @@ class HighsDirect:
         return n
 
     def _add_rows(self, lower: np.ndarray, upper: np.ndarray, idx: np.ndarray, coef: np.ndarray) -> None:
-        keep = (idx >= 0) & (coef != 0.0)
+        keep = (idx >= 0) & (np.abs(coef) > 1e-9)  # HiGHS drops smaller entries itself, with a warning
         counts = keep.sum(axis=1)
         starts = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int32)
         self.h.addRows(len(lower), np.asarray(lower, float), np.asarray(upper, float), int(counts.sum()), starts,
