@@ -36,7 +36,7 @@ from simulation.errors import MarketError
 from simulation.market.bids import BidTable
 from simulation.market.case import SCHEMES, ClearingOptions, MarketCase
 from simulation.market.grids import TransmissionGrid
-from simulation.market.model import build_model, min_duration_carry
+from simulation.market.model import build_model, set_import_target, set_parameters
 from simulation.market.problem import DGridData, Problem
 from simulation.market.results import ClearingResult
 from simulation.market.solve import Solution, solve_problem
@@ -161,7 +161,7 @@ def _local_problem(prep: _Prep, g: int, bids: BidTable, rows: np.ndarray, load_p
     dg = case.distribution[g]
     T = prep.T
     dd = DGridData(dg, mode, load_p_mw=load_p, load_q_mvar=prep.d_base[g][1], schedule_mw=prep.schedule[g],
-                   import_target_mw=np.zeros(T) if target is None else target)
+                   import_target_mw=np.full(T, np.nan) if target is None else target)
     return Problem(name=name, n_steps=T, dt_h=case.timing.dt_h, penalty_eur_per_mwh=case.slack_penalty_eur_per_mwh,
                    tgrid=None, t_rhs_mw=np.zeros((0, T)), dgrids=[dd], bids=bids,
                    bid_grid=np.zeros(bids.n_bids, dtype=int), bid_row=np.asarray(rows, dtype=int))
@@ -272,14 +272,14 @@ def _build_curve(prob: Problem, ref_import: np.ndarray, options: ClearingOptions
             grid_pts[len(c) + 1:, t] = c[-1] if len(c) else 0.0
         if base_obj is None:
             for t in range(T):
-                m.imp_target[0, t] = float(ref_import[t])
+                set_import_target(m, 0, t, float(ref_import[t]))
             base_obj = _cost_per_step(prob, solve_problem(m, prob, opts, handle, relax_binaries=True))
             solves += 1
         prev_cost = base_obj.copy()
         alive = np.ones(T, dtype=bool)
         for k in range(1, n_pts + 1):
             for t in range(T):
-                m.imp_target[0, t] = float(ref_import[t] - sgn * grid_pts[k, t])
+                set_import_target(m, 0, t, float(ref_import[t] - sgn * grid_pts[k, t]))
             sol = solve_problem(m, prob, opts, handle, relax_binaries=True)
             solves += 1
             cost = _cost_per_step(prob, sol)
@@ -579,8 +579,15 @@ def _clear_decentral(prep: _Prep, scheme: str, options: ClearingOptions, handle:
         p, _ = prep.d_base[g]
         load = p + prep.d_need[g]
         # 1. local market: the DSO's own grid limits, import free
-        prob = _local_problem(prep, g, bids_g, prep.loc_row[idx], load, "free", None, f"{case.name} [{scheme} local {dg.grid_id}]")
-        sol = _solve(prob, replace(options, compute_prices=False), handle, acc, f"{scheme} local market {dg.grid_id}")
+        # one model per grid serves its local market (import free), every curve point and the
+        # disaggregation (import fixed): only mutable parameters change between them
+        prob = _local_problem(prep, g, bids_g, prep.loc_row[idx], load, "fixed", None,
+                              f"{case.name} [{scheme} local {dg.grid_id}]")
+        t0 = time.perf_counter()
+        lmodel = build_model(prob)
+        build_s = time.perf_counter() - t0
+        sol = solve_problem(lmodel, prob, replace(options, compute_prices=False), handle)
+        acc.add_stats(sol, build_s, f"{scheme} local market {dg.grid_id}")
         ref = sol.imp_mw[0].copy()
         sign = bids_g.direction.astype(float) * np.where(bids_g.is_buy, -1.0, 1.0)
         if scheme == "LMS":
@@ -602,7 +609,8 @@ def _clear_decentral(prep: _Prep, scheme: str, options: ClearingOptions, handle:
         cprob = _local_problem(prep, g, curve_bids, prep.loc_row[idx], load_c, "fixed", ref,
                                f"{case.name} [{scheme} curve {dg.grid_id}]")
         t0 = time.perf_counter()
-        curve, n_solves, cmodel = _build_curve(cprob, ref, options, handle)
+        set_parameters(lmodel, cprob)
+        curve, n_solves, cmodel = _build_curve(cprob, ref, options, handle, model=lmodel)
         acc.solve_time += time.perf_counter() - t0
         acc.subs.append({"clearing": f"{scheme} curve {dg.grid_id}", "solves": n_solves,
                          "up_mw": curve.up_q.sum(axis=0).tolist(), "down_mw": curve.down_q.sum(axis=0).tolist()})
@@ -640,7 +648,7 @@ def _clear_decentral(prep: _Prep, scheme: str, options: ClearingOptions, handle:
         # the curve's model has the same structure: only the import target moves
         cm = info["model"]
         for t in range(T):
-            cm.imp_target[0, t] = float(info["ref"][t] - delta[t])
+            set_import_target(cm, 0, t, float(info["ref"][t] - delta[t]))
         dsol = solve_problem(cm, dprob, options, handle)
         acc.add_stats(dsol, 0.0, f"{scheme} disaggregation {case.distribution[g].grid_id}")
         acc.a[info["idx"]] += dsol.a
@@ -768,31 +776,4 @@ class MarketSession:
         return acc.result(time.perf_counter())
 
     def _set_params(self, prob: Problem) -> None:
-        m = self._model
-        bt = prob.bids
-        pairs = np.array(m._pairs)
-        if len(pairs):
-            qv = bt.quantity_mw[pairs[:, 0], pairs[:, 1]].tolist()
-            pv = bt.price_eur_per_mwh[pairs[:, 0], pairs[:, 1]].tolist()
-            for i in range(len(qv)):
-                m.q[i].set_value(qv[i])
-                m.price[i].set_value(pv[i])
-        for b in m.a0:
-            m.a0[b].set_value(float(bt.initial_activation_mw[b]))
-        on0, must = min_duration_carry(prob)
-        for b, val in on0.items():
-            m.on0[b].set_value(val)
-        for key, val in must.items():
-            m.must_on[key].set_value(val)
-        T = prob.n_steps
-        for i in range(prob.n_t):
-            for t in range(T):
-                m.t_rhs[i, t].set_value(float(prob.t_rhs_mw[i, t]))
-        o = 0
-        for dd in prob.dgrids:
-            S = dd.grid.base_mva
-            for j in range(dd.grid.n_nodes):
-                for t in range(T):
-                    m.d_load[o + j, t].set_value(float(dd.load_p_mw[j, t] / S))
-                    m.d_qload[o + j, t].set_value(float(dd.load_q_mvar[j, t] / S))
-            o += dd.grid.n_nodes
+        set_parameters(self._model, prob)

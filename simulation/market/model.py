@@ -391,17 +391,79 @@ def add_distflow_voltage_drop(m: pyo.ConcreteModel, p: Problem) -> None:
     m.vdrop = pyo.Constraint(range(d["n_br"]), range(p.n_steps), rule=rule)
 
 
+FREE_IMPORT_MW = 1e6
+"""Bound of a distribution grid's import (MW) when its target is free (a local market that leaves the
+balance to the TSO): far beyond any grid, finite for every solver."""
+
+
+def _import_bounds(target: float) -> tuple[float, float]:
+    return (-FREE_IMPORT_MW, FREE_IMPORT_MW) if math.isnan(target) else (target, target)
+
+
 def add_interface_targets(m: pyo.ConcreteModel, p: Problem) -> None:
-    """Fixed interfaces: ``S_g I_gt = target_gt`` (mutable target, MW)."""
-    fixed = [g for g, d in enumerate(p.dgrids) if d.mode == "fixed"]
-    m.imp_target = pyo.Param(
-        fixed, range(p.n_steps),
-        initialize={(g, t): float(p.dgrids[g].import_target_mw[t]) for g in fixed for t in range(p.n_steps)},
-        mutable=True,
-    )
+    """Interfaces of ``fixed`` and ``free`` grids: ``lo_gt <= S_g I_gt <= hi_gt`` (mutable bounds, MW):
+    ``lo = hi = target`` for a fixed import, ``-/+ FREE_IMPORT_MW`` for a free one (a NaN target), so
+    that one model serves a grid's local market (free), its curve points and its disaggregation
+    (fixed) with parameter changes only (:func:`set_import_target`)."""
+    keys = [(g, t) for g, d in enumerate(p.dgrids) if d.mode in ("fixed", "free") for t in range(p.n_steps)]
+    bounds = {
+        (g, t): _import_bounds(float(p.dgrids[g].import_target_mw[t]) if p.dgrids[g].mode == "fixed" else math.nan)
+        for g, t in keys
+    }
+    m.imp_lo = pyo.Param(keys, initialize={k: b[0] for k, b in bounds.items()}, mutable=True)
+    m.imp_hi = pyo.Param(keys, initialize={k: b[1] for k, b in bounds.items()}, mutable=True)
     m.imp_fix = pyo.Constraint(
-        fixed, range(p.n_steps), rule=lambda _m, g, t: p.dgrids[g].grid.base_mva * _m.imp[g, t] == _m.imp_target[g, t]
+        keys, rule=lambda _m, g, t: pyo.inequality(
+            _m.imp_lo[g, t], p.dgrids[g].grid.base_mva * _m.imp[g, t], _m.imp_hi[g, t])
     )
+
+
+def set_import_target(m: pyo.ConcreteModel, g: int, t: int, target_mw: float) -> None:
+    """Fix grid ``g``'s import in step ``t`` at ``target_mw`` (NaN: free)."""
+    lo, hi = _import_bounds(float(target_mw))
+    m.imp_lo[g, t].set_value(lo)
+    m.imp_hi[g, t].set_value(hi)
+
+
+def set_parameters(m: pyo.ConcreteModel, p: Problem) -> None:
+    """Write the data of ``p`` into the mutable parameters of ``m``, a model built from a problem of
+    the same structure (same bids, grids and interface modes): bid quantities and prices, initial
+    activations and minimum-duration carry-over, transmission right-hand sides, distribution loads and
+    import targets. A (bid, step) pair without a variable in ``m`` keeps offering nothing."""
+    bt = p.bids
+    if m._pairs:
+        pairs = np.array(m._pairs)
+        qv = bt.quantity_mw[pairs[:, 0], pairs[:, 1]].tolist()
+        pv = bt.price_eur_per_mwh[pairs[:, 0], pairs[:, 1]].tolist()
+        for i, (qi, pi) in enumerate(zip(qv, pv, strict=True)):
+            m.q[i].set_value(qi)
+            m.price[i].set_value(pi)
+    for b in m.a0:
+        m.a0[b].set_value(float(bt.initial_activation_mw[b]))
+    on0, must = min_duration_carry(p)
+    for b, val in on0.items():
+        m.on0[b].set_value(val)
+    for key, val in must.items():
+        m.must_on[key].set_value(val)
+    T = p.n_steps
+    if p.tgrid is not None:
+        rhs = p.t_rhs_mw.tolist()
+        for i in range(p.n_t):
+            for t in range(T):
+                m.t_rhs[i, t].set_value(rhs[i][t])
+    o = 0
+    for g, dd in enumerate(p.dgrids):
+        S = dd.grid.base_mva
+        lp = (dd.load_p_mw / S).tolist()
+        lq = (dd.load_q_mvar / S).tolist()
+        for j in range(dd.grid.n_nodes):
+            for t in range(T):
+                m.d_load[o + j, t].set_value(lp[j][t])
+                m.d_qload[o + j, t].set_value(lq[j][t])
+        o += dd.grid.n_nodes
+        if dd.mode in ("fixed", "free"):
+            for t in range(T):
+                set_import_target(m, g, t, float(dd.import_target_mw[t]) if dd.mode == "fixed" else math.nan)
 
 
 def add_distribution_balance(m: pyo.ConcreteModel, p: Problem) -> None:
