@@ -561,6 +561,8 @@ class MainWindow(QMainWindow):
         for s in study.sgam.schemes:
             node(schemes, f"{s.id} – {s.name}", ("scheme", s.id), s.description)
         for list_name, title, _cls in SGAM_TABLES:
+            if list_name == "schemes":  # already the "Schemes" branch above
+                continue
             items = getattr(study.sgam, list_name, [])
             branch = node(tree, f"{title} ({len(items)})", ("sgam", list_name))
             for i, obj in enumerate(items):

@@ -83,7 +83,9 @@ def run_in_child(
     else:
         series = None
         if db_url:
-            from gui.series import load_series
+            from gui.series import PackedSeries, load_series
 
-            series = load_series(db_url)  # read here, so the GUI thread never waits on the database
+            series = PackedSeries.pack(
+                load_series(db_url)
+            )  # read here, so the GUI thread never waits on the database
         queue.put(("ok", result, series))

@@ -6,7 +6,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -159,7 +159,11 @@ class ListEditor(QWidget):
                 return type(obj).model_validate(data)
             return obj
 
-        self.doc.duplicate_item(self.model.list_path, row, fresh)
+        try:
+            self.doc.duplicate_item(self.model.list_path, row, fresh)
+        except ValidationError:
+            # e.g. an id that must name a known input: copy unchanged, the problems dock flags the duplicate
+            self.doc.duplicate_item(self.model.list_path, row, copy.deepcopy)
         self.select_source_row(row + 1)
 
     def delete_selected(self) -> None:

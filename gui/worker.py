@@ -120,6 +120,10 @@ class StudyRunner(QThread):
         except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable study: never let the thread die silently
             self.failed.emit(f"The run cannot start a worker process: {type(exc).__name__}: {exc}", False)
             return
+        # The result's classes (CbaResult, ...) are imported now, while the child works, rather than by
+        # the unpickling at the end of the run.
+        import cba.analysis  # noqa: F401
+
         outcome: tuple[Any, ...] | None = None
         while outcome is None:
             if self.progress.cancelled():

@@ -158,6 +158,7 @@ class CbaView(QWidget):
         ll = QVBoxLayout(left)
         ll.addWidget(whatif)
         ll.addWidget(params_box)
+        ll.addWidget(self._list_boxes())
         ll.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -216,6 +217,83 @@ class CbaView(QWidget):
         self.reset_whatif()
         self.recompute()
 
+    def _list_boxes(self) -> QWidget:
+        """Editors for the CBA's lists and the day weights (everything editable without a text editor)."""
+        from cba.parameters import SCALAR_PARAMETERS, TornadoRange, UncertainInput
+        from gui.tables import ListEditor
+
+        box = QWidget()
+        lay = QVBoxLayout(box)
+        lay.setContentsMargins(0, 0, 0, 0)
+        choices = {"parameter": lambda: list(SCALAR_PARAMETERS)}
+        self.list_editors: dict[str, ListEditor] = {}
+        for name, title, cls in (
+            ("uncertain_inputs", "Monte Carlo: uncertain inputs", UncertainInput),
+            ("tornado_ranges", "Tornado: input ranges", TornadoRange),
+        ):
+            group = QGroupBox(title)
+            gl = QVBoxLayout(group)
+            editor = ListEditor(self.doc, ("cba", name), cls, reference_choices=choices, id_field="parameter")
+            editor.setMinimumHeight(190)
+            editor.message.connect(self.message)
+            gl.addWidget(editor)
+            self.list_editors[name] = editor
+            lay.addWidget(group)
+
+        group = QGroupBox("Representative days: weight [days/a] (must sum to 365 or 366)")
+        gl = QVBoxLayout(group)
+        self.weights = QTableWidget(0, 2)
+        self.weights.setHorizontalHeaderLabels(["Day id", "Weight [d/a]"])
+        self.weights.verticalHeader().setVisible(False)
+        self.weights.horizontalHeader().setStretchLastSection(True)
+        self.weights.setMinimumHeight(90)
+        gl.addWidget(self.weights)
+        row = QHBoxLayout()
+        add_day = QPushButton("Add day")
+        add_day.clicked.connect(self._add_day)
+        apply_days = QPushButton("Apply weights")
+        apply_days.setToolTip("Validate all weights together and store them in the study (undoable)")
+        apply_days.clicked.connect(self.apply_weights)
+        row.addWidget(add_day)
+        row.addWidget(apply_days)
+        gl.addLayout(row)
+        lay.addWidget(group)
+        self._fill_weights()
+        return box
+
+    def _fill_weights(self) -> None:
+        weights = self.doc.study.cba.day_weights_days_per_year
+        self.weights.setRowCount(len(weights))
+        for r, (day, w) in enumerate(weights.items()):
+            self.weights.setItem(r, 0, QTableWidgetItem(day))
+            self.weights.setItem(r, 1, QTableWidgetItem(f"{w:g}"))
+
+    def _add_day(self) -> None:
+        r = self.weights.rowCount()
+        self.weights.setRowCount(r + 1)
+        self.weights.setItem(r, 0, QTableWidgetItem(f"day{r + 1}"))
+        self.weights.setItem(r, 1, QTableWidgetItem("0"))
+
+    def apply_weights(self) -> bool:
+        """Store the weights table in the study (all rows at once: they must sum to a year together)."""
+        weights: dict[str, float] = {}
+        for r in range(self.weights.rowCount()):
+            day_item, w_item = self.weights.item(r, 0), self.weights.item(r, 1)
+            day = day_item.text().strip() if day_item else ""
+            if not day:
+                continue
+            try:
+                weights[day] = float((w_item.text() if w_item else "0").replace(",", ""))
+            except ValueError:
+                self.message.emit(f"cba.day_weights_days_per_year[{day}]: not a number")
+                return False
+        try:
+            self.doc.set_fields(("cba",), {"day_weights_days_per_year": weights})
+        except EditRejected as exc:
+            self.message.emit(str(exc))
+            return False
+        return True
+
     @staticmethod
     def _factor_box() -> QDoubleSpinBox:
         box = QDoubleSpinBox()
@@ -228,12 +306,14 @@ class CbaView(QWidget):
 
     def _on_changed(self, path: tuple[Any, ...]) -> None:
         if path[:1] == ("cba",) or not path:
+            self._fill_weights()
             self.reset_whatif()
         elif path[:1] == ("sgam",) or path[:1] == ("scenario",):
             self._schedule()
 
     def _on_study_replaced(self) -> None:
         self.run_result = None
+        self._fill_weights()
         self.reset_whatif()
 
     def reset_whatif(self) -> None:

@@ -39,6 +39,9 @@ SGAM_TABLES: tuple[tuple[str, str, str], ...] = (
     ("links", "Links", "Link"),
     ("components", "Components", "Component"),
     ("use_cases", "Use cases", "UseCase"),
+    ("scenarios", "Use-case scenarios", "UseCaseScenario"),
+    ("steps", "Use-case steps", "UseCaseStep"),
+    ("schemes", "Schemes", "Scheme"),
     ("endpoint_counts", "Endpoint counts", "EndpointCount"),
 )
 

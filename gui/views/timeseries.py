@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtWidgets import QGridLayout, QWidget
 
 from gui.charts import SCHEME_COLOURS, ChartWidget
-from gui.series import RunSeries
+from gui.series import PackedSeries, RunSeries
 
 SCHEME_ORDER = ("CMS", "LMS", "SBR", "CM", "IFM")
 
@@ -22,7 +22,7 @@ class TimeSeriesPanel(QWidget):
         self.cost_chart = ChartWidget("Clearing cost, slack (dotted)")
         self.voltage_chart = ChartWidget("Voltage: min (solid), max (dashed)")
         self.charts = [self.price_chart, self.activation_chart, self.cost_chart, self.voltage_chart]
-        self._series: RunSeries | None = None
+        self._series: RunSeries | PackedSeries | None = None
         self._stale = False
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -30,7 +30,7 @@ class TimeSeriesPanel(QWidget):
             chart.message("Run the study to see the time series.")
             grid.addWidget(chart, i // 2, i % 2)
 
-    def show_series(self, series: RunSeries | None) -> None:
+    def show_series(self, series: RunSeries | PackedSeries | None) -> None:
         """Show the series of a run: drawn now if the panel is visible, else when it is next shown
         (a finished run then costs the event loop nothing for a tab the user has not opened)."""
         self._series = series
@@ -46,6 +46,8 @@ class TimeSeriesPanel(QWidget):
     def _draw(self) -> None:
         """Draw the stored series (or say why there are none)."""
         self._stale = False
+        if isinstance(self._series, PackedSeries):
+            self._series = self._series.unpack()
         series = self._series
         if series is None or series.error or series.empty:
             why = (series.error if series else "") or "this run has no results database"

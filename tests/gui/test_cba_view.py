@@ -131,3 +131,26 @@ def test_export_recommendations_draft(window: Any, tmp_path: Path) -> None:
     md = (tmp_path / "reco.md").read_text(encoding="utf-8")
     assert window.cba.cba_result.ranking[0] in md
     assert (tmp_path / "reco.docx").read_bytes()[:2] == b"PK"  # a DOCX is a zip file
+
+
+def test_day_weights_are_applied_together_and_validated(window: Any) -> None:
+    """Two representative days: 300 + 60 = 360 d/a is refused (the CBA needs 365 or 366) with the field
+    named; 250 + 115 = 365 is stored in one undoable step."""
+    from PySide6.QtWidgets import QTableWidgetItem
+
+    view = window.cba
+    messages: list[str] = []
+    view.message.connect(messages.append)
+    view._add_day()
+    view.weights.setItem(0, 1, QTableWidgetItem("300"))
+    view.weights.setItem(1, 1, QTableWidgetItem("60"))
+    assert view.apply_weights() is False
+    assert "day_weights_days_per_year" in messages[-1] and "365" in messages[-1]
+    assert window.doc.study.cba.day_weights_days_per_year == {"default": 365.0}
+    view.weights.setItem(0, 1, QTableWidgetItem("250"))
+    view.weights.setItem(1, 1, QTableWidgetItem("115"))
+    assert view.apply_weights() is True
+    assert window.doc.study.cba.day_weights_days_per_year == {"default": 250.0, "day2": 115.0}
+    window.doc.undo_stack.undo()
+    assert window.doc.study.cba.day_weights_days_per_year == {"default": 365.0}
+    assert view.weights.rowCount() == 1  # the table follows the study
