@@ -301,10 +301,18 @@ def _build_curve(prob: Problem, ref_import: np.ndarray, options: ClearingOptions
     return _Curve(out["up"][0], out["up"][1], out["down"][0], out["down"][1]), solves, m
 
 
-def _curve_bids(curve: _Curve, dso: str, grid_id: str, node: str) -> BidTable:
-    q = np.vstack([curve.up_q, curve.down_q])
-    p = np.vstack([curve.up_p, curve.down_p])
-    nu, nd = curve.up_q.shape[0], curve.down_q.shape[0]
+def _curve_bids(curve: _Curve, dso: str, grid_id: str, node: str, pad: int = 0) -> BidTable:
+    """The curve as bids of the DSO at the interface node (``pad``: at least that many segments per
+    direction, the extra ones offering nothing)."""
+    T = curve.up_q.shape[1]
+
+    def padded(x: np.ndarray) -> np.ndarray:
+        return np.vstack([x, np.zeros((max(pad - x.shape[0], 0), T))])
+
+    up_q, up_p, down_q, down_p = (padded(x) for x in (curve.up_q, curve.up_p, curve.down_q, curve.down_p))
+    q = np.vstack([up_q, down_q])
+    p = np.vstack([up_p, down_p])
+    nu, nd = up_q.shape[0], down_q.shape[0]
     ids = [f"{grid_id}:curve:up:{k}" for k in range(nu)] + [f"{grid_id}:curve:down:{k}" for k in range(nd)]
     attrs = {"bid_id": ids, "owner": [dso] * (nu + nd), "node": [node] * (nu + nd),
              "direction": ["up"] * nu + ["down"] * nd}
@@ -491,10 +499,28 @@ def _take_central(acc: _Acc, prob: Problem, sol: Solution, mask: np.ndarray, sch
 
 
 # ---------------------------------------------------------------------------------------------- schemes
-def _solve(prob: Problem, options: ClearingOptions, handle: SolverHandle, acc: _Acc, label: str) -> Solution:
+ModelCache = dict[Any, Any]
+"""Models of the sub-clearings of a :class:`MarketSession`, by role (``("local", g)``, ``"central"``,
+...): a later clearing of the same case structure writes its data into their mutable parameters."""
+
+
+def _model_for(prob: Problem, cache: ModelCache | None, key: Any) -> tuple[Any, float]:
+    """The model of ``prob``: built (and kept in ``cache`` under ``key``), or taken from the cache with
+    the data of ``prob`` written into its parameters. Returns it with the time spent."""
     t0 = time.perf_counter()
-    m = build_model(prob)
-    build = time.perf_counter() - t0
+    if cache is None:
+        return build_model(prob), time.perf_counter() - t0
+    m = cache.get(key)
+    if m is None or len(m._pairs) != prob.bids.n_bids * prob.n_steps:  # new key, or another shape
+        m = cache[key] = build_model(prob, reusable=True)
+    else:
+        set_parameters(m, prob)
+    return m, time.perf_counter() - t0
+
+
+def _solve(prob: Problem, options: ClearingOptions, handle: SolverHandle, acc: _Acc, label: str,
+           cache: ModelCache | None = None, key: Any = None) -> Solution:
+    m, build = _model_for(prob, cache, key)
     sol = solve_problem(m, prob, options, handle)
     acc.add_stats(sol, build, label)
     return sol
@@ -516,7 +542,8 @@ def _local_bid_rows(prep: _Prep, g: int, base_mask: np.ndarray) -> np.ndarray:
     return np.flatnonzero(base_mask & (prep.loc_kind == "D") & (prep.loc_grid == g))
 
 
-def _clear_sbr(prep: _Prep, options: ClearingOptions, handle: SolverHandle, acc: _Acc, progress: Progress) -> None:
+def _clear_sbr(prep: _Prep, options: ClearingOptions, handle: SolverHandle, acc: _Acc, progress: Progress,
+               cache: ModelCache | None = None) -> None:
     case = prep.case
     part = _participating(prep, "SBR")
     n_sub = len(case.distribution) + len(case.copper_plates) + 1
@@ -526,7 +553,7 @@ def _clear_sbr(prep: _Prep, options: ClearingOptions, handle: SolverHandle, acc:
         p, _ = prep.d_base[g]
         prob = _local_problem(prep, g, prep.bids.subset(idx), prep.loc_row[idx], p + prep.d_need[g], "fixed",
                               prep.schedule[g], f"{case.name} [SBR local {dg.grid_id}]")
-        sol = _solve(prob, options, handle, acc, f"SBR local market {dg.grid_id}")
+        sol = _solve(prob, options, handle, acc, f"SBR local market {dg.grid_id}", cache, ("local", g))
         acc.a[idx] = sol.a
         acc.take_grid(g, 0, prob, sol)
         progress.report((g + 1) / n_sub, f"SBR: local market {dg.grid_id} cleared")
@@ -538,7 +565,7 @@ def _clear_sbr(prep: _Prep, options: ClearingOptions, handle: SolverHandle, acc:
         prob = Problem(name=f"{case.name} [SBR local {cp.node_id}]", n_steps=prep.T, dt_h=case.timing.dt_h,
                        penalty_eur_per_mwh=case.slack_penalty_eur_per_mwh, tgrid=one, t_rhs_mw=need[None, :],
                        dgrids=[], bids=prep.bids.subset(idx), bid_grid=np.full(len(idx), -1), bid_row=np.zeros(len(idx), dtype=int))
-        sol = _solve(prob, options, handle, acc, f"SBR local market {cp.node_id}")
+        sol = _solve(prob, options, handle, acc, f"SBR local market {cp.node_id}", cache, ("copper", c))
         acc.a[idx] = sol.a
         acc.c_price[cp.node_id] = sol.t_price[0]
         acc.c_slack[cp.node_id] = np.stack([sol.su[0], sol.sd[0]])
@@ -551,7 +578,7 @@ def _clear_sbr(prep: _Prep, options: ClearingOptions, handle: SolverHandle, acc:
     prob = Problem(name=f"{case.name} [SBR TSO]", n_steps=prep.T, dt_h=case.timing.dt_h,
                    penalty_eur_per_mwh=case.slack_penalty_eur_per_mwh, tgrid=tg, t_rhs_mw=rhs, dgrids=[], bids=bids,
                    bid_grid=np.full(bids.n_bids, -1), bid_row=prep.loc_row[tmask])
-    sol = _solve(prob, options, handle, acc, "SBR TSO market")
+    sol = _solve(prob, options, handle, acc, "SBR TSO market", cache, "central")
     acc.a[tmask] = sol.a
     acc.t_price = sol.t_price
     acc.t_slack[:, 0] += sol.su
@@ -561,7 +588,7 @@ def _clear_sbr(prep: _Prep, options: ClearingOptions, handle: SolverHandle, acc:
 
 
 def _clear_decentral(prep: _Prep, scheme: str, options: ClearingOptions, handle: SolverHandle, acc: _Acc,
-                     progress: Progress) -> None:
+                     progress: Progress, cache: ModelCache | None = None) -> None:
     """LMS and CM-D (see the module docstring)."""
     case = prep.case
     T = prep.T
@@ -583,9 +610,7 @@ def _clear_decentral(prep: _Prep, scheme: str, options: ClearingOptions, handle:
         # disaggregation (import fixed): only mutable parameters change between them
         prob = _local_problem(prep, g, bids_g, prep.loc_row[idx], load, "fixed", None,
                               f"{case.name} [{scheme} local {dg.grid_id}]")
-        t0 = time.perf_counter()
-        lmodel = build_model(prob)
-        build_s = time.perf_counter() - t0
+        lmodel, build_s = _model_for(prob, cache, ("local", g))
         sol = solve_problem(lmodel, prob, replace(options, compute_prices=False), handle)
         acc.add_stats(sol, build_s, f"{scheme} local market {dg.grid_id}")
         ref = sol.imp_mw[0].copy()
@@ -614,7 +639,8 @@ def _clear_decentral(prep: _Prep, scheme: str, options: ClearingOptions, handle:
         acc.solve_time += time.perf_counter() - t0
         acc.subs.append({"clearing": f"{scheme} curve {dg.grid_id}", "solves": n_solves,
                          "up_mw": curve.up_q.sum(axis=0).tolist(), "down_mw": curve.down_q.sum(axis=0).tolist()})
-        curves.append(_curve_bids(curve, dg.dso_id, dg.grid_id, dg.interface_node))
+        pad = options.curve_points if cache is not None else 0  # a fixed shape for the kept central model
+        curves.append(_curve_bids(curve, dg.dso_id, dg.grid_id, dg.interface_node, pad))
         extra_need[tidx[dg.interface_node]] += ref - prep.schedule[g]
         local.append({"g": g, "idx": idx, "cprob": cprob, "ref": ref, "n_curve": curves[-1].n_bids, "model": cmodel})
         progress.report(0.6 * (g + 1) / n_g, f"{scheme}: curve of {dg.grid_id} built")
@@ -627,7 +653,7 @@ def _clear_decentral(prep: _Prep, scheme: str, options: ClearingOptions, handle:
     prob = Problem(name=f"{case.name} [{scheme} central]", n_steps=T, dt_h=case.timing.dt_h,
                    penalty_eur_per_mwh=case.slack_penalty_eur_per_mwh, tgrid=tg, t_rhs_mw=rhs, dgrids=[], bids=all_bids,
                    bid_grid=np.full(all_bids.n_bids, -1), bid_row=rows)
-    sol = _solve(prob, options, handle, acc, f"{scheme} TSO market")
+    sol = _solve(prob, options, handle, acc, f"{scheme} TSO market", cache, "central")
     n_own = own.n_bids
     acc.a[tmask] = sol.a[:n_own]
     acc.t_price = sol.t_price
@@ -663,20 +689,27 @@ def clear(case: MarketCase, scheme: str = "CM", options: ClearingOptions | None 
     Raises :class:`MarketError` for bad input, :class:`SolverUnavailableError` when the solver cannot
     be reached, :class:`SolverFailedError` / :class:`InfeasibleMarketError` naming the clearing.
     """
+    return _clear(case, scheme, options, progress)
+
+
+def _clear(case: MarketCase, scheme: str = "CM", options: ClearingOptions | None = None,
+           progress: Progress | None = None, cache: ModelCache | None = None,
+           handle: SolverHandle | None = None) -> ClearingResult:
+    """:func:`clear` with a session's model cache and solver (see :class:`MarketSession`)."""
     options = options or ClearingOptions()
     progress = progress or NullProgress()
     if scheme not in SCHEMES:
         raise MarketError(f"{case.name}: unknown scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
-    handle = make_solver(options.solver, f"{case.name} [{scheme}]")
+    handle = handle or make_solver(options.solver, f"{case.name} [{scheme}]")
     prep = _prepare(case)
     acc = _Acc(prep, scheme, options)
     progress.report(0.0, f"{scheme}: clearing {case.name}")
     if scheme in ("CMS", "CM", "IFM"):
         _clear_central(prep, scheme, options, handle, acc)
     elif scheme == "SBR":
-        _clear_sbr(prep, options, handle, acc, progress)
+        _clear_sbr(prep, options, handle, acc, progress, cache)
     else:
-        _clear_decentral(prep, scheme, options, handle, acc, progress)
+        _clear_decentral(prep, scheme, options, handle, acc, progress, cache)
     t0 = time.perf_counter()
     res = acc.result(t0)
     progress.report(1.0, f"{scheme}: cleared ({res.status})")
@@ -691,7 +724,10 @@ class MarketSession:
     mutable parameters: needs, bid quantities and prices, initial activations (for ramp limits), the
     scheduled transmission injections and distribution loads. Every (bid, step) pair has a variable,
     so a bid may offer in a step where it offered nothing before. Centralised schemes (CMS, CM, IFM)
-    reuse the model; the decentralised ones clear afresh each time through :func:`clear`.
+    reuse their one model; the decentralised ones (LMS, SBR, CM-D) keep the model of every
+    sub-clearing (each grid's local market, curve and disaggregation model, the TSO market with the
+    DSOs' curves padded to ``options.curve_points`` segments per direction) and write the next data
+    into their parameters; every model keeps its HiGHS instance, basis and cuts.
     """
 
     def __init__(self, case: MarketCase, scheme: str = "CM", options: ClearingOptions | None = None) -> None:
@@ -702,6 +738,7 @@ class MarketSession:
         self.options = options or ClearingOptions()
         self.handle = make_solver(self.options.solver, f"{case.name} [{scheme}]")
         self.reuses = scheme in ("CMS", "CM", "IFM")
+        self._cache: ModelCache = {}
         self._model: Any = None
         self._prob: Problem | None = None
         self._mask: np.ndarray | None = None
@@ -752,7 +789,8 @@ class MarketSession:
         """Clear the case as it now stands, reusing the model when the scheme allows."""
         self.clearings += 1
         if not self.reuses:
-            return clear(self.case, self.scheme, self.options, progress)
+            # decentralised schemes: every sub-clearing keeps its model in the session's cache
+            return _clear(self.case, self.scheme, self.options, progress, self._cache, self.handle)
         prep = _prepare(self.case)
         acc = _Acc(prep, self.scheme, self.options)
         t0 = time.perf_counter()

@@ -134,3 +134,33 @@ def test_initial_on_steps_round_trips_through_csv_and_json(tmp_path) -> None:
     with pytest.raises(Exception, match="initial_on_steps"):
         BidTable.from_columns({"bid_id": ["x"], "node": ["N"], "direction": ["up"], "initial_on_steps": [-1]},
                               np.ones((1, 1)), np.ones((1, 1)))
+
+
+@pytest.mark.parametrize("scheme", ["LMS", "SBR", "CM-D"])
+def test_decentralised_session_reuses_its_models_and_matches_fresh_clearings(scheme: str) -> None:
+    """Reference: fresh ``clear`` calls on the same data. A session of a decentralised scheme keeps
+    the model of each sub-clearing; over two clearings with different needs and bid quantities its
+    results must equal the fresh ones (objective and activation cost 1e-6 relative; single activations
+    may differ among equal-cost optima), and the second clearing must add no model."""
+    from simulation.market.casefile import load_case
+
+    case = load_case("examples/market/tso_case33bw.json")
+    session = MarketSession(copy.deepcopy(case), scheme)
+    first = session.clear()
+    fresh1 = clear(copy.deepcopy(case), scheme)
+    assert first.objective_eur == pytest.approx(fresh1.objective_eur, rel=1e-6)
+    n_models = len(session._cache)
+    assert n_models >= 2
+    needs = {k: (0.7 * np.asarray(v, dtype=float)).tolist() for k, v in case.needs_mw.items()}
+    q = case.bids.quantity_mw * 0.9
+    session.update(needs_mw=needs, quantity_mw=q)
+    second = session.clear()
+    case2 = copy.deepcopy(case)
+    case2.needs_mw = needs
+    case2.bids = BidTable.concat([case2.bids])
+    case2.bids.quantity_mw[:] = q
+    fresh2 = clear(case2, scheme)
+    assert second.objective_eur == pytest.approx(fresh2.objective_eur, rel=1e-6)
+    assert second.activation_cost_eur == pytest.approx(fresh2.activation_cost_eur, rel=1e-6, abs=1e-6)
+    assert second.slack_energy_mwh == pytest.approx(fresh2.slack_energy_mwh, abs=1e-6)
+    assert len(session._cache) == n_models
