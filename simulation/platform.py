@@ -52,7 +52,7 @@ from simulation.physical.models import step as device_step
 from simulation.physical.network import Q_PER_P_LOAD, PhysicalNetwork
 from simulation.progress import NullProgress, Progress, RunCancelled, check_cancelled
 from simulation.scenario import ScenarioSpec
-from simulation.scenario.build import Scenario, build_scenario, run_pf
+from simulation.scenario.build import Scenario, build_scenario
 
 MESSAGE_BYTES: dict[str, int] = {
     "bid": 200,
@@ -165,13 +165,7 @@ def compute_schedule(scenario: Scenario) -> Schedule:
             sel = net._feeder_node_idx[fs.feeder_id]
             draw, _, _ = net.feeder_step(fs.feeder_id, inj[sel], q[sel], load_frac[k], None, [])
             draws[fs.feeder_id][k] = draw
-            own = np.zeros(sel.size)
-            fnet = net.fnets[fs.feeder_id]
-            own_loads = net._feeder_own_p[fs.feeder_id] * load_frac[k]
-            bus_pos = {int(b): i for i, b in enumerate(scenario.nodes.bus[sel])}
-            for b, pl in zip(fnet.load.bus.to_numpy()[: own_loads.size], own_loads, strict=True):
-                own[bus_pos[int(b)]] -= pl
-            inj[sel] += own
+            inj[sel] += net.own_load_injection(fs.feeder_id)
         for cp in spec.copper_plate_nodes:
             draws[cp.node_id][k] = -inj[scenario.nodes.index(cp.node_id)]
         node_inj[:, k] = inj
@@ -406,12 +400,7 @@ def _run(
     t_load_buses = scenario.transmission_net.load.bus.to_numpy()[: net._t_own_p.size]
     need_weights = net._t_own_p / max(net._t_own_p.sum(), 1e-9)
     parties = _commercial_parties(scenario)
-    gen_state = schedule.gen_mw[:, 0].copy()
     sched_mstep = _per_market_step(schedule.node_inj_mw, G // P)
-    tso_area_of_node = np.array(
-        [a if k != "transmission" else "transmission" for a, k in zip(nodes.area, nodes.kind, strict=True)],
-        dtype=object,
-    )
     dso_of_area = {fs.feeder_id: fs.dso_id for fs in spec.feeders} | {
         c.node_id: c.dso_id for c in spec.copper_plate_nodes
     }
@@ -526,7 +515,7 @@ def _run(
                 dt_h * (G // P),
                 scheme,
                 market_role,
-                tso_area_of_node,
+                nodes.area,
                 dso_of_area,
                 spec,
                 t_min,
@@ -622,10 +611,7 @@ def _run(
             draws_q[fs.feeder_id] = float(fnet.res_ext_grid.q_mvar.sum())
             acc.losses_mwh += loss * dt_h
             acc.unserved_mwh += unserved * dt_h
-            own_p = fnet.load.p_mw.to_numpy(float)[: net._feeder_own_p[fs.feeder_id].size]
-            bus_pos = {int(b): i for i, b in enumerate(nodes.bus[sel])}
-            for b, pl in zip(fnet.load.bus.to_numpy()[: own_p.size], own_p, strict=True):
-                true_inj[sel[bus_pos[int(b)]]] -= pl
+            true_inj[sel] += net.own_load_injection(fs.feeder_id)
         for cp in spec.copper_plate_nodes:
             i = nodes.index(cp.node_id)
             draws[cp.node_id] = -inj[i]
@@ -644,8 +630,6 @@ def _run(
             extra_inj,
             float(schedule.nonslack_injection_mw[k]),
         )
-        gen_state = gen_p
-        del gen_state
         acc.afrr_mwh += abs(afrr) * dt_h
         acc.afrr_cost_eur += (
             (spec.prices.afrr_price_up_eur_per_mwh if afrr > 0 else spec.prices.afrr_price_down_eur_per_mwh)
@@ -1175,4 +1159,4 @@ def simulate(
     return {s: results[s] for s in schemes}
 
 
-__all__ = ["simulate", "simulate_scheme", "compute_schedule", "market_grids", "Schedule", "run_pf"]
+__all__ = ["LAST_TIMINGS", "Schedule", "compute_schedule", "market_grids", "simulate", "simulate_scheme"]

@@ -77,6 +77,7 @@ class PhysicalNetwork:
         self._feeder_node_idx: dict[str, np.ndarray] = {}
         self._feeder_own_p: dict[str, np.ndarray] = {}
         self._feeder_own_q: dict[str, np.ndarray] = {}
+        self._feeder_own_pos: dict[str, np.ndarray] = {}
         self.tap: dict[str, int] = {}
         self._tap_has_trafo: dict[str, bool] = {}
         self._v0: dict[str, float] = {}
@@ -86,6 +87,10 @@ class PhysicalNetwork:
             self._feeder_node_idx[fs.feeder_id] = sel
             self._feeder_own_p[fs.feeder_id] = net.load.p_mw.to_numpy(float).copy()
             self._feeder_own_q[fs.feeder_id] = net.load.q_mvar.to_numpy(float).copy()
+            bus_pos = {int(b): i for i, b in enumerate(nodes.bus[sel])}
+            self._feeder_own_pos[fs.feeder_id] = np.array(
+                [bus_pos[int(b)] for b in net.load.bus], dtype=np.int64
+            )
             rows = [pp.create_load(net, int(b), p_mw=0.0, q_mvar=0.0, name="devices") for b in nodes.bus[sel]]
             self._feeder_dev_rows[fs.feeder_id] = np.asarray(rows)
             self.tap[fs.feeder_id] = 0
@@ -110,8 +115,6 @@ class PhysicalNetwork:
         load_index = self.tnet.load.index
         self._t_dev_rows = np.asarray(load_index.get_indexer(dev_ids), dtype=np.int64)
         self._area_rows = {a: int(load_index.get_loc(i)) for a, i in self._area_rows.items()}
-        gens = scenario.tso_gens
-        self.gen_sched_share = gens["p_sched_mw"] / max(float(gens["p_sched_mw"].sum()), 1e-9)
         self.afrr_share = self._afrr_participation()
         self.tripped: set[tuple[str, int]] = set()
         self._initialised_pf: set[str] = set()
@@ -222,6 +225,13 @@ class PhysicalNetwork:
             )
         )
         return draw, self._losses(net), unserved
+
+    def own_load_injection(self, fid: str) -> np.ndarray:
+        """Injection (MW, negative) of the feeder's own loads in its last power flow, per node of the area."""
+        pos = self._feeder_own_pos[fid]
+        out = np.zeros(self._feeder_node_idx[fid].size)
+        np.add.at(out, pos, -self.fnets[fid].load.p_mw.to_numpy(float)[: pos.size])
+        return out
 
     def transmission_step(
         self,
