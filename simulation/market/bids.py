@@ -360,7 +360,8 @@ class BidTable:
 
     def on_steps(self) -> np.ndarray:
         """``initial_on_steps`` as an int array (typed accessor)."""
-        assert self.initial_on_steps is not None
+        if self.initial_on_steps is None:  # e.g. a table unpickled from before the field existed
+            self.initial_on_steps = np.zeros(len(self.bid_id), dtype=int)
         return self.initial_on_steps
 
     def needs_binary(self) -> np.ndarray:
@@ -419,7 +420,7 @@ class BidTable:
             )
         for name in ("min_quantity_mw", "ramp_mw_per_step", "initial_activation_mw", "min_duration_steps",
                      "initial_on_steps"):
-            arr = getattr(self, name)
+            arr = self.on_steps() if name == "initial_on_steps" else getattr(self, name)
             if (arr < 0).any():
                 i = int(np.flatnonzero(arr < 0)[0])
                 raise MarketError(f"bid {self.bid_id[i]!r}: field {name!r} is negative ({arr[i]})")

@@ -496,13 +496,14 @@ def _direct_loop(hd: HighsDirect, options: ClearingOptions, name: str, rounds: i
             viol = cone_violation(P, Q, L, Vf)
             viol_max = float(viol.max())
             if viol_max > options.cone_tolerance:
-                # every branch of a (grid, step) with a violated cone gets a cut at its current point
-                # (a supporting plane of its cone whatever the point): the LP cannot slide the losses
-                # to a neighbouring branch of the same feeder in the next round
+                # cuts at the violated points, and at the current point of every other branch of a feeder
+                # with a violation (a supporting plane of its cone whatever the point): the LP cannot
+                # slide the losses to a neighbouring branch or step of that feeder in the next round
                 bad = viol > options.cone_tolerance * 0.5
                 bad_gs = np.zeros((hd.n_grids, viol.shape[1]), dtype=bool)
                 np.logical_or.at(bad_gs, hd.grid_of_br, bad)
-                added += hd.add_cone_cuts(P, Q, L, Vf, bad | (bad_gs[hd.grid_of_br] & (viol > -1e-3)))
+                bad_g = bad_gs.any(axis=1)
+                added += hd.add_cone_cuts(P, Q, L, Vf, bad | (bad_g[hd.grid_of_br][:, None] & (viol > -1e-3)))
         if not added:
             return rounds, viol_max
         if rounds >= options.max_cut_rounds:
