@@ -77,6 +77,14 @@ def main() -> int:
                     k.activation_cost_eur, par.kpis[key].activation_cost_eur, rel_tol=1e-9, abs_tol=1e-9
                 ), key
             ratios.append(t_serial / t_dask)
+            cpu_serial = sum(serial.task_cpu_s.values())
+            cpu_dask = sum(par.task_cpu_s.values())
+            packing = sum(par.task_time_s.values()) / (args.workers * t_dask)
+            print(
+                f"  CPU s: serial {cpu_serial:.1f}, cluster {cpu_dask:.1f}; packing of task wall time into "
+                f"{args.workers} x sweep wall: {packing:.2f}; per-task wall slowdown in the cluster "
+                f"{sum(par.task_time_s.values()) / sum(serial.task_time_s.values()):.2f}x"
+            )
             print(
                 f"repeat {r}: serial {t_serial:.1f} s, {args.workers}-worker LocalCluster {t_dask:.1f} s, "
                 f"speed-up {t_serial / t_dask:.2f}x (sum of task times: serial "

@@ -117,6 +117,9 @@ class SweepResult:
     """Task keys found completed in the database and not run again."""
     elapsed_s: float = 0.0
     task_time_s: dict[str, float] = field(default_factory=dict)
+    """Task key -> wall time of its run, s."""
+    task_cpu_s: dict[str, float] = field(default_factory=dict)
+    """Task key -> CPU time of its run in its process, s (wall minus waiting for a shared core)."""
 
     def rows(self) -> list[dict[str, Any]]:
         """One row per task: key, scheme, day, variant, status, activation and aFRR cost."""
@@ -330,9 +333,14 @@ def execute_task(
     Module-level and taking plain data so Dask can ship it to any worker.
     """
     t0 = time.perf_counter()
+    c0 = time.process_time()
     spec = ScenarioSpec.model_validate_json(spec_json)
     out = _resolve(runner)(spec, [scheme], db_url, NullProgress())
-    return {"kpis": out[scheme].model_dump(mode="json"), "elapsed_s": time.perf_counter() - t0}
+    return {
+        "kpis": out[scheme].model_dump(mode="json"),
+        "elapsed_s": time.perf_counter() - t0,
+        "cpu_s": time.process_time() - c0,
+    }
 
 
 def sweep_id_of(tasks: Sequence[SweepTask]) -> str:
@@ -423,6 +431,7 @@ def run_sweep(
             kpis = SchemeKpis.model_validate(out["kpis"])
             result.kpis[task.key] = kpis
             result.task_time_s[task.key] = float(out["elapsed_s"])
+            result.task_cpu_s[task.key] = float(out.get("cpu_s", float("nan")))
             if engine is not None:
                 _record(engine, sid, task, "completed", attempts[task.key], None, kpis, out["elapsed_s"])
         elif attempts[task.key] <= retries:
