@@ -386,7 +386,9 @@ def _run(
         activation_delay_min=float(tsp.activation_delay_min),
         clearing_latency_min=float(tsp.clearing_latency_min),
     )
-    options = ClearingOptions(solver="highs", curve_points=spec.prices.curve_points)
+    # one solver thread: every scheme already has its own process, and a single-threaded HiGHS gives the
+    # same activations in every run (reproducible KPIs, SQLite == PostgreSQL, serial == distributed)
+    options = ClearingOptions(solver="highs", curve_points=spec.prices.curve_points, threads=1)
     lead = tsp.activation_delay_min + tsp.clearing_latency_min + tsp.gate_closure_min
     n_clear = tsp.n_clearings
     info_step = {c: max(0, int(np.floor((c * F - lead) / P))) for c in range(n_clear)}
