@@ -49,8 +49,11 @@ def _pegase_case(name: str = "case1354pegase", n_bids: int = 3000, seed: int = 0
     up = rng.random(n_bids) < 0.6
     q = rng.uniform(1, 30, n_bids)
     p = np.where(up, rng.uniform(20, 120, n_bids), rng.uniform(-40, 20, n_bids))
-    attrs = {"bid_id": [f"b{i}" for i in range(n_bids)], "node": [tg.node_ids[i] for i in nodes],
-             "direction": np.where(up, "up", "down")}
+    attrs = {
+        "bid_id": [f"b{i}" for i in range(n_bids)],
+        "node": [tg.node_ids[i] for i in nodes],
+        "direction": np.where(up, "up", "down"),
+    }
     bids = BidTable.from_columns(attrs, np.repeat(q[:, None], T, 1), np.repeat(p[:, None], T, 1))
     need_nodes = rng.choice(tg.n_nodes, 60, replace=False)
     prof = np.array([1.0, 0.8, 0.5, 0.2, -0.2, -0.5])
@@ -63,8 +66,13 @@ def _dc_flows(tg: TransmissionGrid) -> np.ndarray:
     import scipy.sparse.linalg as spl
 
     n, nb = tg.n_nodes, tg.n_branches
-    A = sp.csr_matrix((np.r_[np.ones(nb), -np.ones(nb)], (np.r_[np.arange(nb), np.arange(nb)],
-                                                          np.r_[tg.branch_from, tg.branch_to])), shape=(nb, n))
+    A = sp.csr_matrix(
+        (
+            np.r_[np.ones(nb), -np.ones(nb)],
+            (np.r_[np.arange(nb), np.arange(nb)], np.r_[tg.branch_from, tg.branch_to]),
+        ),
+        shape=(nb, n),
+    )
     B = (A.T @ sp.diags(tg.base_mva * tg.branch_b_pu) @ A).tocsc()
     keep = np.setdiff1d(np.arange(n), [tg.ref_node])
     th = np.zeros(n)
@@ -81,19 +89,39 @@ def _pypsa_network(case: MarketCase):  # type: ignore[no-untyped-def]
     n.set_snapshots(range(T))
     n.add("Bus", tg.node_ids, v_nom=1.0)
     ids = [f"l{i}" for i in range(tg.n_branches)]
-    n.add("Line", ids, bus0=[tg.node_ids[i] for i in tg.branch_from], bus1=[tg.node_ids[i] for i in tg.branch_to],
-          x=1.0 / (tg.branch_b_pu * tg.base_mva), r=0.0,
-          s_nom=np.where(np.isfinite(tg.branch_rating_mw), tg.branch_rating_mw, 1e7))
+    n.add(
+        "Line",
+        ids,
+        bus0=[tg.node_ids[i] for i in tg.branch_from],
+        bus1=[tg.node_ids[i] for i in tg.branch_to],
+        x=1.0 / (tg.branch_b_pu * tg.base_mva),
+        r=0.0,
+        s_nom=np.where(np.isfinite(tg.branch_rating_mw), tg.branch_rating_mw, 1e7),
+    )
     bt = case.bids
     up = bt.direction > 0
     q = bt.quantity_mw[:, 0]
     price = bt.price_eur_per_mwh[:, 0]
-    n.add("Generator", list(bt.bid_id), bus=list(bt.node), p_nom=q, marginal_cost=np.where(up, price, -price),
-          p_min_pu=np.where(up, 0.0, -1.0), p_max_pu=np.where(up, 1.0, 0.0))
+    n.add(
+        "Generator",
+        list(bt.bid_id),
+        bus=list(bt.node),
+        p_nom=q,
+        marginal_cost=np.where(up, price, -price),
+        p_min_pu=np.where(up, 0.0, -1.0),
+        p_max_pu=np.where(up, 1.0, 0.0),
+    )
     pen = case.slack_penalty_eur_per_mwh
     n.add("Generator", [f"su_{b}" for b in tg.node_ids], bus=tg.node_ids, p_nom=1e5, marginal_cost=pen)
-    n.add("Generator", [f"sd_{b}" for b in tg.node_ids], bus=tg.node_ids, p_nom=1e5, marginal_cost=-pen,
-          p_min_pu=-1.0, p_max_pu=0.0)
+    n.add(
+        "Generator",
+        [f"sd_{b}" for b in tg.node_ids],
+        bus=tg.node_ids,
+        p_nom=1e5,
+        marginal_cost=-pen,
+        p_min_pu=-1.0,
+        p_max_pu=0.0,
+    )
     need = np.zeros((tg.n_nodes, T))
     idx = tg.node_index()
     for nd, v in case.needs_mw.items():
@@ -123,20 +151,29 @@ def bench_pypsa(repeats: int = 3) -> dict:
     # our objective includes dt; PyPSA weights snapshots by 1 h: compare per-hour cost
     ours_obj = res.objective_eur
     t0 = time.perf_counter()
-    priced = clear(case, "CM")
+    clear(case, "CM")
     priced_t = time.perf_counter() - t0
     return {
-        "case": "case1354pegase", "bids": case.bids.n_bids, "steps": T, "n_variables": res.n_variables,
-        "ours_s": float(np.median(ours)), "pypsa_s": float(np.median(theirs)),
+        "case": "case1354pegase",
+        "bids": case.bids.n_bids,
+        "steps": T,
+        "n_variables": res.n_variables,
+        "ours_s": float(np.median(ours)),
+        "pypsa_s": float(np.median(theirs)),
         "ratio": float(np.median(ours) / np.median(theirs)),
-        "ours_build_s": res.build_time_s, "ours_solve_s": res.solve_time_s, "ours_extract_s": res.extract_time_s,
-        "objective_ours_eur": ours_obj, "objective_pypsa_eur": obj_p,
+        "ours_build_s": res.build_time_s,
+        "ours_solve_s": res.solve_time_s,
+        "ours_extract_s": res.extract_time_s,
+        "objective_ours_eur": ours_obj,
+        "objective_pypsa_eur": obj_p,
         "rel_diff": abs(ours_obj - obj_p) / max(abs(obj_p), 1e-9),
         "ours_with_prices_s": priced_t,
     }
 
 
-def _italy_case(n_t: str = "case2869pegase", n_grids: int = 50, n_bids: int = 12000, seed: int = 1) -> MarketCase:
+def _italy_case(
+    n_t: str = "case2869pegase", n_grids: int = 50, n_bids: int = 12000, seed: int = 1
+) -> MarketCase:
     import pandapower.networks as pn
 
     base = _pegase_case(n_t, n_bids=0, seed=seed)
@@ -159,9 +196,15 @@ def _italy_case(n_t: str = "case2869pegase", n_grids: int = 50, n_bids: int = 12
     up = rng.random(n_bids) < 0.6
     q = np.r_[rng.uniform(1, 30, n_tb), rng.uniform(0.005, 0.05, n_d)]
     p = np.where(up, rng.uniform(20, 120, n_bids), rng.uniform(-40, 20, n_bids))
-    attrs = {"bid_id": [f"b{i}" for i in range(n_bids)], "node": node, "direction": np.where(up, "up", "down")}
+    attrs = {
+        "bid_id": [f"b{i}" for i in range(n_bids)],
+        "node": node,
+        "direction": np.where(up, "up", "down"),
+    }
     bids = BidTable.from_columns(attrs, np.repeat(q[:, None], T, 1), np.repeat(p[:, None], T, 1))
-    return MarketCase(tg, bids, base.needs_mw, distribution=grids, timing=MarketTiming(horizon_steps=T), name="italy-scale")
+    return MarketCase(
+        tg, bids, base.needs_mw, distribution=grids, timing=MarketTiming(horizon_steps=T), name="italy-scale"
+    )
 
 
 def bench_italy() -> dict:
@@ -171,19 +214,31 @@ def bench_italy() -> dict:
     first = session.clear()
     first_wall = time.perf_counter() - t0
     rng = np.random.default_rng(5)
-    needs = {k: (np.roll(np.asarray(v), -1) * rng.uniform(0.9, 1.1)).tolist() for k, v in case.needs_mw.items()}
+    needs = {
+        k: (np.roll(np.asarray(v), -1) * rng.uniform(0.9, 1.1)).tolist() for k, v in case.needs_mw.items()
+    }
     t0 = time.perf_counter()
     session.update(needs_mw=needs)
     second = session.clear()
     second_wall = time.perf_counter() - t0
     return {
-        "transmission_nodes": case.transmission.n_nodes, "distribution_grids": len(case.distribution),
-        "distribution_nodes": sum(d.n_nodes for d in case.distribution), "bids": case.bids.n_bids, "steps": T,
-        "n_variables": first.n_variables, "first_wall_s": first_wall, "first_build_s": first.build_time_s,
-        "first_solve_s": first.solve_time_s, "first_extract_s": first.extract_time_s, "cut_rounds": first.cut_rounds,
-        "max_cone_violation": first.max_cone_violation, "reclear_wall_s": second_wall,
-        "reclear_solve_s": second.solve_time_s, "reclear_cut_rounds": second.cut_rounds,
-        "objective_eur": first.objective_eur, "slack_mwh": first.slack_energy_mwh,
+        "transmission_nodes": case.transmission.n_nodes,
+        "distribution_grids": len(case.distribution),
+        "distribution_nodes": sum(d.n_nodes for d in case.distribution),
+        "bids": case.bids.n_bids,
+        "steps": T,
+        "n_variables": first.n_variables,
+        "first_wall_s": first_wall,
+        "first_build_s": first.build_time_s,
+        "first_solve_s": first.solve_time_s,
+        "first_extract_s": first.extract_time_s,
+        "cut_rounds": first.cut_rounds,
+        "max_cone_violation": first.max_cone_violation,
+        "reclear_wall_s": second_wall,
+        "reclear_solve_s": second.solve_time_s,
+        "reclear_cut_rounds": second.cut_rounds,
+        "objective_eur": first.objective_eur,
+        "slack_mwh": first.slack_energy_mwh,
     }
 
 
@@ -199,12 +254,25 @@ def _feeder_case(n_bids: int = 50, seed: int = 3, fok: bool = False, n_grids: in
         for k in range(n_bids):
             j = int(rng.integers(1, 33))
             d = "up" if rng.random() < 0.7 else "down"
-            bids.append(Bid.simple(f"g{g}b{k}", f"d{g}:{j}", d, float(rng.uniform(0.02, 0.12)),
-                                   float(rng.uniform(15, 45) if d == "up" else rng.uniform(-10, 10)), n_steps=T,
-                                   fill_or_kill=bool(fok and k % 3 == 0)))
-    bids += [Bid.simple("tA", "T0", "up", 50, 50, n_steps=T), Bid.simple("tD", "T0", "down", 50, -15, n_steps=T)]
+            bids.append(
+                Bid.simple(
+                    f"g{g}b{k}",
+                    f"d{g}:{j}",
+                    d,
+                    float(rng.uniform(0.02, 0.12)),
+                    float(rng.uniform(15, 45) if d == "up" else rng.uniform(-10, 10)),
+                    n_steps=T,
+                    fill_or_kill=bool(fok and k % 3 == 0),
+                )
+            )
+    bids += [
+        Bid.simple("tA", "T0", "up", 50, 50, n_steps=T),
+        Bid.simple("tD", "T0", "down", 50, -15, n_steps=T),
+    ]
     needs = {"T1": [3.0 * n_grids, 2.0 * n_grids, 1.0, 0.0, -0.5, 1.5]}
-    return MarketCase(tg, BidTable.from_bids(bids, T), needs, distribution=grids, timing=MarketTiming(horizon_steps=T))
+    return MarketCase(
+        tg, BidTable.from_bids(bids, T), needs, distribution=grids, timing=MarketTiming(horizon_steps=T)
+    )
 
 
 def _clarabel_objective(case: MarketCase) -> float:
@@ -246,8 +314,10 @@ def _clarabel_objective(case: MarketCase) -> float:
         for t in range(T):
             if m.v[j, t].fixed:
                 vfix[(j, t)] = m.v[j, t].value
+
     def col(var):  # noqa: ANN001, ANN202
         return x[cols[id(var)]] if id(var) in cols else None
+
     for k in range(m._d["n_br"]):
         for t in range(T):
             P, Q, L = col(m.P[k, t]), col(m.Q[k, t]), col(m.l[k, t])
@@ -279,21 +349,35 @@ def bench_clarabel() -> dict:
     t0 = time.perf_counter()
     ref = _clarabel_objective(case)
     ref_t = time.perf_counter() - t0
-    return {"case": "case33bw, 6 steps, 52 bids", "objective_cuts": ours, "objective_clarabel": ref,
-            "rel_diff": abs(ours - ref) / abs(ref), "cut_rounds": sol.cut_rounds,
-            "max_cone_violation": sol.max_cone_violation, "cuts_s": ours_t, "clarabel_s": ref_t}
+    return {
+        "case": "case33bw, 6 steps, 52 bids",
+        "objective_cuts": ours,
+        "objective_clarabel": ref,
+        "rel_diff": abs(ours - ref) / abs(ref),
+        "cut_rounds": sol.cut_rounds,
+        "max_cone_violation": sol.max_cone_violation,
+        "cuts_s": ours_t,
+        "clarabel_s": ref_t,
+    }
 
 
 def bench_scip() -> dict:
     out = {}
-    for label, kw in (("1 feeder, continuous", {}), ("1 feeder, 1/3 fill-or-kill", {"fok": True}),
-                      ("4 feeders, 1/3 fill-or-kill", {"fok": True, "n_grids": 4})):
+    for label, kw in (
+        ("1 feeder, continuous", {}),
+        ("1 feeder, 1/3 fill-or-kill", {"fok": True}),
+        ("4 feeders, 1/3 fill-or-kill", {"fok": True, "n_grids": 4}),
+    ):
         case = _feeder_case(**kw)
         row = {}
         for solver in ("highs", "scip"):
             t0 = time.perf_counter()
             r = clear(case, "CM", ClearingOptions(solver=solver, mip_rel_gap=1e-5, compute_prices=False))
-            row[solver] = {"wall_s": time.perf_counter() - t0, "objective": r.objective_eur, "binaries": r.n_binaries}
+            row[solver] = {
+                "wall_s": time.perf_counter() - t0,
+                "objective": r.objective_eur,
+                "binaries": r.n_binaries,
+            }
         out[label] = row
     return out
 

@@ -56,7 +56,8 @@ File formats
 CSV (long format): one row per bid and step, with columns ``bid_id, owner, node, direction, step,
 quantity_mw, price_eur_per_mwh`` and optionally ``side, party, fill_or_kill, min_quantity_mw,
 ramp_mw_per_step, initial_activation_mw, min_duration_steps, initial_on_steps, exclusive_group,
-energy_group, submitted_min`` (bid attributes repeated on every row of the bid; they must agree). Steps a bid has no
+energy_group, submitted_min`` (bid attributes repeated on every row of the bid; they must agree). Steps
+a bid has no
 row for have quantity 0. Energy constraints, when any, go in a second CSV with columns ``group,
 min_mwh, max_mwh`` (:func:`read_bids_csv` takes its path as ``energy_csv``).
 
@@ -69,7 +70,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -144,7 +145,11 @@ class Bid:
         **attrs: Any,
     ) -> Bid:
         """A bid with the same (or per-step) quantity and price in each of ``n_steps`` steps."""
-        q = [float(quantity_mw)] * n_steps if np.isscalar(quantity_mw) else [float(v) for v in quantity_mw]  # type: ignore[arg-type]
+        q = (
+            [float(quantity_mw)] * n_steps  # type: ignore[arg-type]
+            if np.isscalar(quantity_mw)
+            else [float(v) for v in quantity_mw]  # type: ignore[union-attr]
+        )
         p = (
             [float(price_eur_per_mwh)] * len(q)  # type: ignore[arg-type]
             if np.isscalar(price_eur_per_mwh)
@@ -210,7 +215,7 @@ class BidTable:
 
     @staticmethod
     def from_columns(
-        attrs: dict[str, Sequence[Any] | np.ndarray],
+        attrs: Mapping[str, Sequence[Any] | np.ndarray],
         quantity_mw: np.ndarray,
         price_eur_per_mwh: np.ndarray,
         energy_constraints: Iterable[EnergyConstraint] = (),
@@ -231,8 +236,10 @@ class BidTable:
                 if arr.shape != (n,):
                     raise MarketError(f"bid table: column {name!r} has {arr.shape[0]} entries, expected {n}")
                 if dtype is object:
-                    return np.array(["" if (isinstance(v, float) and math.isnan(v)) else str(v) for v in arr],
-                                    dtype=object)
+                    return np.array(
+                        ["" if (isinstance(v, float) and math.isnan(v)) else str(v) for v in arr],
+                        dtype=object,
+                    )
                 return arr.astype(dtype)
             return np.full(n, default, dtype=dtype)
 
@@ -255,7 +262,11 @@ class BidTable:
         owner = col("owner", "", object)
         owner = np.where(owner == "", bid_id, owner).astype(object)
         fok_raw = attrs.get("fill_or_kill")
-        fok = np.zeros(n, dtype=bool) if fok_raw is None else np.array([_to_bool(v) for v in fok_raw], dtype=bool)
+        fok = (
+            np.zeros(n, dtype=bool)
+            if fok_raw is None
+            else np.array([_to_bool(v) for v in fok_raw], dtype=bool)
+        )
         ramp = col("ramp_mw_per_step", math.inf, float)
         ramp = np.where(np.isnan(ramp), math.inf, ramp)
         mind = col("min_duration_steps", 0, float)
@@ -306,12 +317,17 @@ class BidTable:
 
     @staticmethod
     def from_frame(
-        frame: pd.DataFrame, n_steps: int | None = None, energy_constraints: Iterable[EnergyConstraint] = (),
+        frame: pd.DataFrame,
+        n_steps: int | None = None,
+        energy_constraints: Iterable[EnergyConstraint] = (),
         source: str = "bid table",
     ) -> BidTable:
         """Build from a long-format frame (one row per bid and step, columns as the CSV format)."""
-        missing = [c for c in ("bid_id", "node", "direction", "step", "quantity_mw", "price_eur_per_mwh")
-                   if c not in frame.columns]
+        missing = [
+            c
+            for c in ("bid_id", "node", "direction", "step", "quantity_mw", "price_eur_per_mwh")
+            if c not in frame.columns
+        ]
         if missing:
             raise MarketError(f"{source}: required column {missing[0]!r} is missing")
         if frame.empty:
@@ -322,7 +338,9 @@ class BidTable:
         steps = steps.astype(int).to_numpy()
         horizon = int(steps.max()) + 1 if n_steps is None else n_steps
         if steps.max() >= horizon:
-            raise MarketError(f"{source}: field 'step' = {steps.max()} is outside the horizon 0..{horizon - 1}")
+            raise MarketError(
+                f"{source}: field 'step' = {steps.max()} is outside the horizon 0..{horizon - 1}"
+            )
         ids = frame["bid_id"].astype(str).to_numpy()
         codes, uniques = pd.factorize(ids)
         n = len(uniques)
@@ -393,9 +411,22 @@ class BidTable:
     @staticmethod
     def _array_fields() -> tuple[str, ...]:
         return (
-            "bid_id", "owner", "node", "direction", "is_buy", "is_commercial", "fill_or_kill",
-            "min_quantity_mw", "ramp_mw_per_step", "initial_activation_mw", "min_duration_steps",
-            "exclusive_group", "energy_group", "submitted_min", "quantity_mw", "price_eur_per_mwh",
+            "bid_id",
+            "owner",
+            "node",
+            "direction",
+            "is_buy",
+            "is_commercial",
+            "fill_or_kill",
+            "min_quantity_mw",
+            "ramp_mw_per_step",
+            "initial_activation_mw",
+            "min_duration_steps",
+            "exclusive_group",
+            "energy_group",
+            "submitted_min",
+            "quantity_mw",
+            "price_eur_per_mwh",
             "initial_on_steps",
         )
 
@@ -410,16 +441,24 @@ class BidTable:
             bad = ~np.isfinite(arr)
             if bad.any():
                 i, t = np.argwhere(bad)[0]
-                raise MarketError(f"bid {self.bid_id[i]!r}: field {name!r} in step {t} is not a finite number")
+                raise MarketError(
+                    f"bid {self.bid_id[i]!r}: field {name!r} in step {t} is not a finite number"
+                )
         neg = self.quantity_mw < 0
         if neg.any():
             i, t = np.argwhere(neg)[0]
             raise MarketError(
-                f"bid {self.bid_id[i]!r}: field 'quantity_mw' in step {t} is negative ({self.quantity_mw[i, t]}); "
+                f"bid {self.bid_id[i]!r}: field 'quantity_mw' in step {t} is negative "
+                f"({self.quantity_mw[i, t]}); "
                 "use direction 'down' for downward flexibility"
             )
-        for name in ("min_quantity_mw", "ramp_mw_per_step", "initial_activation_mw", "min_duration_steps",
-                     "initial_on_steps"):
+        for name in (
+            "min_quantity_mw",
+            "ramp_mw_per_step",
+            "initial_activation_mw",
+            "min_duration_steps",
+            "initial_on_steps",
+        ):
             arr = self.on_steps() if name == "initial_on_steps" else getattr(self, name)
             if (arr < 0).any():
                 i = int(np.flatnonzero(arr < 0)[0])
@@ -427,7 +466,9 @@ class BidTable:
         bad_buy = self.is_buy & ~self.is_commercial
         if bad_buy.any():
             i = int(np.flatnonzero(bad_buy)[0])
-            raise MarketError(f"bid {self.bid_id[i]!r}: field 'side' = 'buy' needs field 'party' = 'commercial'")
+            raise MarketError(
+                f"bid {self.bid_id[i]!r}: field 'side' = 'buy' needs field 'party' = 'commercial'"
+            )
         groups = set(self.energy_group) - {""}
         for g, ec in self.energy_constraints.items():
             if ec.min_mwh > ec.max_mwh:
@@ -436,14 +477,18 @@ class BidTable:
         if missing:
             g = sorted(missing)[0]
             i = int(np.flatnonzero(self.energy_group == g)[0])
-            raise MarketError(f"bid {self.bid_id[i]!r}: field 'energy_group' = {g!r} has no energy constraint")
+            raise MarketError(
+                f"bid {self.bid_id[i]!r}: field 'energy_group' = {g!r} has no energy constraint"
+            )
 
     def check_nodes(self, known_nodes: set[str] | dict[str, Any], source: str = "bid table") -> None:
         """Raise :class:`MarketError` naming the first bid whose node is not a node of the case."""
         known = set(known_nodes)
         for i, nd in enumerate(self.node):
             if nd not in known:
-                raise MarketError(f"{source}: bid {self.bid_id[i]!r}: field 'node' = {nd!r} is not a node of the case")
+                raise MarketError(
+                    f"{source}: bid {self.bid_id[i]!r}: field 'node' = {nd!r} is not a node of the case"
+                )
 
     # ------------------------------------------------------------------ output
     def to_frame(self) -> pd.DataFrame:
@@ -477,30 +522,41 @@ class BidTable:
         bids = []
         for i in range(self.n_bids):
             steps = [
-                {"step": int(t), "quantity_mw": float(self.quantity_mw[i, t]),
-                 "price_eur_per_mwh": float(self.price_eur_per_mwh[i, t])}
+                {
+                    "step": int(t),
+                    "quantity_mw": float(self.quantity_mw[i, t]),
+                    "price_eur_per_mwh": float(self.price_eur_per_mwh[i, t]),
+                }
                 for t in np.flatnonzero(self.quantity_mw[i] > 0)
             ]
             bids.append(
                 {
-                    "bid_id": str(self.bid_id[i]), "owner": str(self.owner[i]), "node": str(self.node[i]),
+                    "bid_id": str(self.bid_id[i]),
+                    "owner": str(self.owner[i]),
+                    "node": str(self.node[i]),
                     "direction": "up" if self.direction[i] > 0 else "down",
                     "side": "buy" if self.is_buy[i] else "sell",
                     "party": "commercial" if self.is_commercial[i] else "bsp",
                     "fill_or_kill": bool(self.fill_or_kill[i]),
                     "min_quantity_mw": float(self.min_quantity_mw[i]),
-                    "ramp_mw_per_step": None if math.isinf(self.ramp_mw_per_step[i]) else float(self.ramp_mw_per_step[i]),
+                    "ramp_mw_per_step": None
+                    if math.isinf(self.ramp_mw_per_step[i])
+                    else float(self.ramp_mw_per_step[i]),
                     "initial_activation_mw": float(self.initial_activation_mw[i]),
                     "min_duration_steps": int(self.min_duration_steps[i]),
                     "initial_on_steps": int(self.on_steps()[i]),
                     "exclusive_group": str(self.exclusive_group[i]),
                     "energy_group": str(self.energy_group[i]),
-                    "submitted_min": None if math.isnan(self.submitted_min[i]) else float(self.submitted_min[i]),
+                    "submitted_min": None
+                    if math.isnan(self.submitted_min[i])
+                    else float(self.submitted_min[i]),
                     "steps": steps,
                 }
             )
-        ecs = [{"group": e.group, "min_mwh": _finite_or_none(e.min_mwh), "max_mwh": _finite_or_none(e.max_mwh)}
-               for e in self.energy_constraints.values()]
+        ecs = [
+            {"group": e.group, "min_mwh": _finite_or_none(e.min_mwh), "max_mwh": _finite_or_none(e.max_mwh)}
+            for e in self.energy_constraints.values()
+        ]
         return {"n_steps": self.n_steps, "bids": bids, "energy_constraints": ecs}
 
 
@@ -535,15 +591,25 @@ def _energy_constraints_from_rows(rows: Iterable[dict[str, Any]], source: str) -
     return out
 
 
-def read_bids_csv(path: str | Path, n_steps: int | None = None, energy_csv: str | Path | None = None) -> BidTable:
+def read_bids_csv(
+    path: str | Path, n_steps: int | None = None, energy_csv: str | Path | None = None
+) -> BidTable:
     """Read the CSV format (see the module docstring)."""
     path = Path(path)
     try:
-        frame = pd.read_csv(path, dtype={"bid_id": str, "owner": str, "node": str, "exclusive_group": str,
-                                         "energy_group": str}, keep_default_na=False,
-                            na_values={"ramp_mw_per_step": [""], "submitted_min": [""],
-                                       "min_quantity_mw": [""], "initial_activation_mw": [""],
-                                       "min_duration_steps": [""], "initial_on_steps": [""]})
+        frame = pd.read_csv(
+            path,
+            dtype={"bid_id": str, "owner": str, "node": str, "exclusive_group": str, "energy_group": str},
+            keep_default_na=False,
+            na_values={
+                "ramp_mw_per_step": [""],
+                "submitted_min": [""],
+                "min_quantity_mw": [""],
+                "initial_activation_mw": [""],
+                "min_duration_steps": [""],
+                "initial_on_steps": [""],
+            },
+        )
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise MarketError(f"{path}: cannot read bids: {exc}") from exc
     ecs: list[EnergyConstraint] = []

@@ -124,7 +124,9 @@ class MarketCase:
     def node_table(self) -> dict[str, tuple[str, int, int]]:
         """Every node id of the case -> ``(kind, grid, row)`` with kind ``"T"`` (transmission row),
         ``"D"`` (distribution grid number, row) or ``"C"`` (copper plate: transmission row)."""
-        table: dict[str, tuple[str, int, int]] = {nid: ("T", -1, i) for nid, i in self.transmission.node_index().items()}
+        table: dict[str, tuple[str, int, int]] = {
+            nid: ("T", -1, i) for nid, i in self.transmission.node_index().items()
+        }
         tidx = self.transmission.node_index()
         for g, grid in enumerate(self.distribution):
             if grid.interface_node not in tidx:
@@ -154,10 +156,11 @@ class MarketCase:
         for nid, val in self.needs_mw.items():
             if nid not in nodes:
                 raise MarketError(f"{self.name}: needs: field 'node' = {nid!r} is not a node of the case")
-            arr = np.full(self.n_steps, float(val)) if np.isscalar(val) else np.asarray(val, dtype=float)
+            arr = np.full(self.n_steps, float(val)) if np.isscalar(val) else np.asarray(val, dtype=float)  # type: ignore[arg-type]
             if arr.shape != (self.n_steps,):
                 raise MarketError(
-                    f"{self.name}: needs of node {nid!r}: {arr.size} values for a horizon of {self.n_steps} steps"
+                    f"{self.name}: needs of node {nid!r}: {arr.size} values for a horizon of "
+                    f"{self.n_steps} steps"
                 )
             if not np.isfinite(arr).all():
                 raise MarketError(f"{self.name}: needs of node {nid!r}: not a finite number")

@@ -31,7 +31,9 @@ def _load_net(spec: dict[str, Any], base: Path, where: str) -> Any:
         name = str(spec["pandapower"])
         fn = getattr(pn, name, None) if _NET_NAME.match(name) else None
         if fn is None or not callable(fn):
-            raise MarketError(f"{where}: field 'pandapower' = {name!r} is not a network of pandapower.networks")
+            raise MarketError(
+                f"{where}: field 'pandapower' = {name!r} is not a network of pandapower.networks"
+            )
         return fn()
     if "pandapower_file" in spec:
         path = base / str(spec["pandapower_file"])
@@ -50,10 +52,18 @@ def _transmission(spec: dict[str, Any], base: Path, src: str) -> TransmissionGri
         for i, ln in enumerate(spec.get("lines", [])):
             try:
                 rating = ln.get("rating_mw")
-                lines.append((str(ln["from"]), str(ln["to"]), float(ln["x_pu"]),
-                              float("inf") if rating is None else float(rating)))
+                lines.append(
+                    (
+                        str(ln["from"]),
+                        str(ln["to"]),
+                        float(ln["x_pu"]),
+                        float("inf") if rating is None else float(rating),
+                    )
+                )
             except (KeyError, TypeError, ValueError) as exc:
-                raise MarketError(f"{where}: line {i}: needs 'from', 'to', 'x_pu' (and optional 'rating_mw'): {exc}") from exc
+                raise MarketError(
+                    f"{where}: line {i}: needs 'from', 'to', 'x_pu' (and optional 'rating_mw'): {exc}"
+                ) from exc
         inj = spec.get("base_injection_mw", {})
         idx = {n: i for i, n in enumerate(nodes)}
         base_inj = np.zeros(len(nodes))
@@ -63,8 +73,11 @@ def _transmission(spec: dict[str, Any], base: Path, src: str) -> TransmissionGri
             base_inj[idx[nd]] = float(val)
         return TransmissionGrid.from_lines(nodes, lines, base_inj, float(spec.get("base_mva", 100.0)))
     net = _load_net(spec, base, where)
-    return TransmissionGrid.from_pandapower(net, node_prefix=str(spec.get("node_prefix", "t")),
-                                            rating_factor=float(spec.get("rating_factor", 1.0)))
+    return TransmissionGrid.from_pandapower(
+        net,
+        node_prefix=str(spec.get("node_prefix", "t")),
+        rating_factor=float(spec.get("rating_factor", 1.0)),
+    )
 
 
 def _needs(spec: Any, base: Path, src: str) -> dict[str, Any]:
@@ -123,11 +136,21 @@ def load_case(path: str | Path) -> MarketCase:
             if f not in d:
                 raise MarketError(f"{where}: field {f!r} is missing")
         net = _load_net(d, base, where)
-        grids.append(DistributionGrid.from_pandapower(
-            net, str(d["grid_id"]), str(d["interface_node"]), dso_id=str(d.get("dso_id", "")),
-            vmin_pu=d.get("vmin_pu"), vmax_pu=d.get("vmax_pu"), branch_limit_mva=d.get("branch_limit_mva")))
-    cps = [CopperPlateNode(str(c["node_id"]), str(c["interface_node"]), str(c.get("dso_id", "")))
-           for c in obj.get("copper_plates", [])]
+        grids.append(
+            DistributionGrid.from_pandapower(
+                net,
+                str(d["grid_id"]),
+                str(d["interface_node"]),
+                dso_id=str(d.get("dso_id", "")),
+                vmin_pu=d.get("vmin_pu"),
+                vmax_pu=d.get("vmax_pu"),
+                branch_limit_mva=d.get("branch_limit_mva"),
+            )
+        )
+    cps = [
+        CopperPlateNode(str(c["node_id"]), str(c["interface_node"]), str(c.get("dso_id", "")))
+        for c in obj.get("copper_plates", [])
+    ]
     bspec = obj.get("bids")
     bids: BidTable
     if isinstance(bspec, str):
@@ -142,8 +165,14 @@ def load_case(path: str | Path) -> MarketCase:
     else:
         raise MarketError(f"{src}: field 'bids' must be a CSV/JSON path or a JSON bids object")
     return MarketCase(
-        transmission=tg, bids=bids, needs_mw=_needs(obj.get("needs_mw", {}), base, src), distribution=grids,
-        copper_plates=cps, timing=timing,
-        slack_penalty_eur_per_mwh=float(obj.get("slack_penalty_eur_per_mwh", DEFAULT_SLACK_PENALTY_EUR_PER_MWH)),
+        transmission=tg,
+        bids=bids,
+        needs_mw=_needs(obj.get("needs_mw", {}), base, src),
+        distribution=grids,
+        copper_plates=cps,
+        timing=timing,
+        slack_penalty_eur_per_mwh=float(
+            obj.get("slack_penalty_eur_per_mwh", DEFAULT_SLACK_PENALTY_EUR_PER_MWH)
+        ),
         name=str(obj.get("name", path.stem)),
     )

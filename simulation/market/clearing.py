@@ -119,7 +119,9 @@ def _prepare(case: MarketCase) -> _Prep:
             d_need[g][r] += arr
     d_base = [dg.base(T) for dg in case.distribution]
     schedule = [dg.scheduled_import(T) for dg in case.distribution]
-    return _Prep(case, bids, loc_kind, loc_grid, loc_row, t_row, t_need, c_need, d_need, d_base, schedule, excluded)
+    return _Prep(
+        case, bids, loc_kind, loc_grid, loc_row, t_row, t_need, c_need, d_need, d_base, schedule, excluded
+    )
 
 
 def _participating(prep: _Prep, scheme: str) -> np.ndarray:
@@ -145,29 +147,70 @@ def _central_problem(prep: _Prep, scheme: str, mask: np.ndarray, name: str) -> P
         i = tidx[dg.interface_node]
         if modelled:
             p, q = prep.d_base[g]
-            dgrids.append(DGridData(dg, "coupled", t_row=i, load_p_mw=p + prep.d_need[g], load_q_mvar=q,
-                                    schedule_mw=prep.schedule[g]))
+            dgrids.append(
+                DGridData(
+                    dg,
+                    "coupled",
+                    t_row=i,
+                    load_p_mw=p + prep.d_need[g],
+                    load_q_mvar=q,
+                    schedule_mw=prep.schedule[g],
+                )
+            )
             rhs[i] -= prep.schedule[g]
         else:
             rhs[i] += prep.d_need[g].sum(axis=0)
-    return Problem(name=name, n_steps=T, dt_h=case.timing.dt_h, penalty_eur_per_mwh=case.slack_penalty_eur_per_mwh,
-                   tgrid=tg, t_rhs_mw=rhs, dgrids=dgrids, bids=bids, bid_grid=bid_grid, bid_row=bid_row,
-                   welfare=scheme == "IFM")
+    return Problem(
+        name=name,
+        n_steps=T,
+        dt_h=case.timing.dt_h,
+        penalty_eur_per_mwh=case.slack_penalty_eur_per_mwh,
+        tgrid=tg,
+        t_rhs_mw=rhs,
+        dgrids=dgrids,
+        bids=bids,
+        bid_grid=bid_grid,
+        bid_row=bid_row,
+        welfare=scheme == "IFM",
+    )
 
 
-def _local_problem(prep: _Prep, g: int, bids: BidTable, rows: np.ndarray, load_p: np.ndarray, mode: str,
-                   target: np.ndarray | None, name: str) -> Problem:
+def _local_problem(
+    prep: _Prep,
+    g: int,
+    bids: BidTable,
+    rows: np.ndarray,
+    load_p: np.ndarray,
+    mode: str,
+    target: np.ndarray | None,
+    name: str,
+) -> Problem:
     case = prep.case
     dg = case.distribution[g]
     T = prep.T
-    dd = DGridData(dg, mode, load_p_mw=load_p, load_q_mvar=prep.d_base[g][1], schedule_mw=prep.schedule[g],
-                   import_target_mw=np.full(T, np.nan) if target is None else target)
-    return Problem(name=name, n_steps=T, dt_h=case.timing.dt_h, penalty_eur_per_mwh=case.slack_penalty_eur_per_mwh,
-                   tgrid=None, t_rhs_mw=np.zeros((0, T)), dgrids=[dd], bids=bids,
-                   bid_grid=np.zeros(bids.n_bids, dtype=int), bid_row=np.asarray(rows, dtype=int))
+    dd = DGridData(
+        dg,
+        mode,
+        load_p_mw=load_p,
+        load_q_mvar=prep.d_base[g][1],
+        schedule_mw=prep.schedule[g],
+        import_target_mw=np.full(T, np.nan) if target is None else target,
+    )
+    return Problem(
+        name=name,
+        n_steps=T,
+        dt_h=case.timing.dt_h,
+        penalty_eur_per_mwh=case.slack_penalty_eur_per_mwh,
+        tgrid=None,
+        t_rhs_mw=np.zeros((0, T)),
+        dgrids=[dd],
+        bids=bids,
+        bid_grid=np.zeros(bids.n_bids, dtype=int),
+        bid_row=np.asarray(rows, dtype=int),
+    )
 
 
-# ---------------------------------------------------------------------------------------------- pre-qualification
+# ------------------------------------------------------------------------------------------ pre-qualification
 def prequalify(prep: _Prep, mask: np.ndarray) -> np.ndarray:
     """DSO pre-qualification (CMS): the distribution bids whose full activation alone, on top of the
     scheduled state plus needs, keeps every voltage and current of their grid within limits (exact
@@ -197,7 +240,7 @@ def prequalify(prep: _Prep, mask: np.ndarray) -> np.ndarray:
     return ok
 
 
-# ---------------------------------------------------------------------------------------------- aggregated curves
+# ------------------------------------------------------------------------------------------ aggregated curves
 @dataclass
 class _Curve:
     up_q: np.ndarray
@@ -214,8 +257,9 @@ def _cost_per_step(prob: Problem, sol: Solution) -> np.ndarray:
     return np.asarray(c)
 
 
-def _build_curve(prob: Problem, ref_import: np.ndarray, options: ClearingOptions, handle: SolverHandle,
-                 model: Any = None) -> tuple[_Curve, int, Any]:
+def _build_curve(
+    prob: Problem, ref_import: np.ndarray, options: ClearingOptions, handle: SolverHandle, model: Any = None
+) -> tuple[_Curve, int, Any]:
     """Residual supply curve of one distribution grid at its interface, both directions, per step.
 
     Breakpoints are the interface quantities (losses included, by an exact branch-flow power flow) of
@@ -268,8 +312,8 @@ def _build_curve(prob: Problem, ref_import: np.ndarray, options: ClearingOptions
         grid_pts = np.zeros((n_pts + 1, T))
         for t in range(T):
             c = pts_t[t]
-            grid_pts[1:len(c) + 1, t] = c
-            grid_pts[len(c) + 1:, t] = c[-1] if len(c) else 0.0
+            grid_pts[1 : len(c) + 1, t] = c
+            grid_pts[len(c) + 1 :, t] = c[-1] if len(c) else 0.0
         if base_obj is None:
             for t in range(T):
                 set_import_target(m, 0, t, float(ref_import[t]))
@@ -314,8 +358,12 @@ def _curve_bids(curve: _Curve, dso: str, grid_id: str, node: str, pad: int = 0) 
     p = np.vstack([up_p, down_p])
     nu, nd = up_q.shape[0], down_q.shape[0]
     ids = [f"{grid_id}:curve:up:{k}" for k in range(nu)] + [f"{grid_id}:curve:down:{k}" for k in range(nd)]
-    attrs = {"bid_id": ids, "owner": [dso] * (nu + nd), "node": [node] * (nu + nd),
-             "direction": ["up"] * nu + ["down"] * nd}
+    attrs = {
+        "bid_id": ids,
+        "owner": [dso] * (nu + nd),
+        "node": [node] * (nu + nd),
+        "direction": ["up"] * nu + ["down"] * nd,
+    }
     return BidTable.from_columns(attrs, q, p)
 
 
@@ -356,9 +404,16 @@ class _Acc:
         self.build_time += build_s
         self.n_vars += sol.n_variables
         self.n_bins += sol.n_binaries
-        self.subs.append({"clearing": label, "objective_eur": sol.objective, "solve_time_s": sol.solve_time_s,
-                          "build_time_s": build_s, "cut_rounds": sol.cut_rounds,
-                          "max_cone_violation_pu": sol.max_cone_violation})
+        self.subs.append(
+            {
+                "clearing": label,
+                "objective_eur": sol.objective,
+                "solve_time_s": sol.solve_time_s,
+                "build_time_s": build_s,
+                "cut_rounds": sol.cut_rounds,
+                "max_cone_violation_pu": sol.max_cone_violation,
+            }
+        )
 
     def take_grid(self, g: int, prob_grid: int, prob: Problem, sol: Solution, prices: bool = True) -> None:
         """Copy the distribution-grid part ``prob_grid`` of a solution into grid ``g`` of the case."""
@@ -367,14 +422,14 @@ class _Acc:
         ob = sum(d.grid.n_branches for d in prob.dgrids[:prob_grid])
         n, nb = dg.n_nodes, dg.n_branches
         if prices:
-            self.d_price[g] = sol.d_price[o:o + n]
-        self.d_slack[g][:, 0] += sol.dsu[o:o + n]
-        self.d_slack[g][:, 1] += sol.dsd[o:o + n]
+            self.d_price[g] = sol.d_price[o : o + n]
+        self.d_slack[g][:, 0] += sol.dsu[o : o + n]
+        self.d_slack[g][:, 1] += sol.dsd[o : o + n]
         self.imp[g] = sol.imp_mw[prob_grid]
-        L = sol.l[ob:ob + nb]
+        L = sol.l[ob : ob + nb]
         self.losses[g] = (dg.r_pu[:, None] * L).sum(axis=0) * dg.base_mva
-        self.v[g] = sol.v[o:o + n]
-        self.d_flow[g] = sol.P[ob:ob + nb] * dg.base_mva
+        self.v[g] = sol.v[o : o + n]
+        self.d_flow[g] = sol.P[ob : ob + nb] * dg.base_mva
 
     def result(self, extract_start: float) -> ClearingResult:
         prep, case = self.prep, self.prep.case
@@ -385,7 +440,11 @@ class _Acc:
         energy = self.a * dt
         act_cost = float((bt.price_eur_per_mwh * energy)[sell].sum())
         buy_value = float((bt.price_eur_per_mwh * energy)[~sell].sum())
-        slack_e = (self.t_slack.sum() + sum(s.sum() for s in self.d_slack) + sum(s.sum() for s in self.c_slack.values())) * dt
+        slack_e = (
+            self.t_slack.sum()
+            + sum(s.sum() for s in self.d_slack)
+            + sum(s.sum() for s in self.c_slack.values())
+        ) * dt
         slack_cost = float(slack_e * case.slack_penalty_eur_per_mwh)
         # prices of every node
         node_ids: list[str] = []
@@ -400,11 +459,13 @@ class _Acc:
             node_ids.append(cp.node_id)
             blocks.append(self.c_price.get(cp.node_id, self.t_price[tidx[cp.interface_node]])[None, :])
         price_mat = np.vstack(blocks) if blocks else np.zeros((0, T))
-        prices = pd.DataFrame({
-            "node": np.repeat(np.array(node_ids, dtype=object), T),
-            "step": np.tile(np.arange(T), len(node_ids)),
-            "price_eur_per_mwh": price_mat.reshape(-1),
-        })
+        prices = pd.DataFrame(
+            {
+                "node": np.repeat(np.array(node_ids, dtype=object), T),
+                "step": np.tile(np.arange(T), len(node_ids)),
+                "price_eur_per_mwh": price_mat.reshape(-1),
+            }
+        )
         price_of = {nid: price_mat[i] for i, nid in enumerate(node_ids)}
         for alias, i in tg.aliases.items():
             price_of[alias] = self.t_price[i]
@@ -413,18 +474,30 @@ class _Acc:
                 price_of[alias] = self.d_price[g][i]
         # activations
         bb, tt = np.nonzero(self.a > 1e-7)
-        node_price = np.array([price_of[bt.node[b]][t] for b, t in zip(bb.tolist(), tt.tolist(), strict=True)]) if len(bb) else np.zeros(0)
+        node_price = (
+            np.array([price_of[bt.node[b]][t] for b, t in zip(bb.tolist(), tt.tolist(), strict=True)])
+            if len(bb)
+            else np.zeros(0)
+        )
         sgn = bt.direction[bb].astype(float) * np.where(bt.is_buy[bb], -1.0, 1.0)
-        acts = pd.DataFrame({
-            "bid_id": bt.bid_id[bb], "owner": bt.owner[bb], "node": bt.node[bb],
-            "direction": np.where(bt.direction[bb] > 0, "up", "down"),
-            "side": np.where(bt.is_buy[bb], "buy", "sell"), "step": tt,
-            "activation_mw": self.a[bb, tt], "energy_mwh": energy[bb, tt],
-            "price_eur_per_mwh": bt.price_eur_per_mwh[bb, tt],
-            "clearing_price_eur_per_mwh": node_price,
-            "cost_eur": bt.price_eur_per_mwh[bb, tt] * energy[bb, tt] * np.where(bt.is_buy[bb], -1.0, 1.0),
-            "payment_eur": sgn * node_price * energy[bb, tt],
-        })
+        acts = pd.DataFrame(
+            {
+                "bid_id": bt.bid_id[bb],
+                "owner": bt.owner[bb],
+                "node": bt.node[bb],
+                "direction": np.where(bt.direction[bb] > 0, "up", "down"),
+                "side": np.where(bt.is_buy[bb], "buy", "sell"),
+                "step": tt,
+                "activation_mw": self.a[bb, tt],
+                "energy_mwh": energy[bb, tt],
+                "price_eur_per_mwh": bt.price_eur_per_mwh[bb, tt],
+                "clearing_price_eur_per_mwh": node_price,
+                "cost_eur": bt.price_eur_per_mwh[bb, tt]
+                * energy[bb, tt]
+                * np.where(bt.is_buy[bb], -1.0, 1.0),
+                "payment_eur": sgn * node_price * energy[bb, tt],
+            }
+        )
         payments = float(acts["payment_eur"].sum()) if len(acts) else 0.0
         if len(acts) and acts["clearing_price_eur_per_mwh"].isna().any():
             payments = math.nan
@@ -435,8 +508,11 @@ class _Acc:
         for g, dg in enumerate(case.distribution):
             rows += list(zip(dg.node_ids, self.d_slack[g], strict=True))
         rows += list(self.c_slack.items())
-        srec = [(nid, t, float(s[0, t]), float(s[1, t])) for nid, s in rows
-                for t in np.flatnonzero((s[0] > SLACK_TOL_MW) | (s[1] > SLACK_TOL_MW)).tolist()]
+        srec = [
+            (nid, t, float(s[0, t]), float(s[1, t]))
+            for nid, s in rows
+            for t in np.flatnonzero((s[0] > SLACK_TOL_MW) | (s[1] > SLACK_TOL_MW)).tolist()
+        ]
         slack = pd.DataFrame(srec, columns=["node", "step", "slack_up_mw", "slack_down_mw"])
         # interfaces, voltages, flows
         irec = []
@@ -444,38 +520,91 @@ class _Acc:
         frec: list[pd.DataFrame] = []
         for g, dg in enumerate(case.distribution):
             for t in range(T):
-                irec.append((dg.grid_id, t, float(self.imp[g][t]), float(prep.schedule[g][t]), float(self.losses[g][t]),
-                             float(self.losses[g][t] * dt)))
-            if self.v[g] is not None:
+                irec.append(
+                    (
+                        dg.grid_id,
+                        t,
+                        float(self.imp[g][t]),
+                        float(prep.schedule[g][t]),
+                        float(self.losses[g][t]),
+                        float(self.losses[g][t] * dt),
+                    )
+                )
+            vg, fg = self.v[g], self.d_flow[g]
+            if vg is not None:
                 vrec_n.append(np.repeat(np.array(dg.node_ids, dtype=object), T))
                 vrec_t.append(np.tile(np.arange(T), dg.n_nodes))
-                vrec_v.append(np.sqrt(np.maximum(self.v[g], 0)).reshape(-1))
-            if self.d_flow[g] is not None:
-                frec.append(pd.DataFrame({"grid": dg.grid_id, "branch": np.repeat(np.array(dg.branch_ids, dtype=object), T),
-                                          "step": np.tile(np.arange(T), dg.n_branches),
-                                          "p_mw": self.d_flow[g].reshape(-1),
-                                          "rating_mw": np.repeat(dg.imax_pu * dg.base_mva, T)}))
+                vrec_v.append(np.sqrt(np.maximum(vg, 0)).reshape(-1))
+            if fg is not None:
+                frec.append(
+                    pd.DataFrame(
+                        {
+                            "grid": dg.grid_id,
+                            "branch": np.repeat(np.array(dg.branch_ids, dtype=object), T),
+                            "step": np.tile(np.arange(T), dg.n_branches),
+                            "p_mw": fg.reshape(-1),
+                            "rating_mw": np.repeat(dg.imax_pu * dg.base_mva, T),
+                        }
+                    )
+                )
         if self.t_flow is not None and len(self.t_flow):
-            frec.insert(0, pd.DataFrame({"grid": tg.name, "branch": np.repeat(np.array(tg.branch_ids, dtype=object), T),
-                                         "step": np.tile(np.arange(T), tg.n_branches), "p_mw": self.t_flow.reshape(-1),
-                                         "rating_mw": np.repeat(tg.branch_rating_mw, T)}))
-        interface = pd.DataFrame(irec, columns=["grid_id", "step", "import_mw", "schedule_mw", "losses_mw", "losses_mwh"])
-        voltages = pd.DataFrame({"node": np.concatenate(vrec_n) if vrec_n else [], "step": np.concatenate(vrec_t) if vrec_t else [],
-                                 "vm_pu": np.concatenate(vrec_v) if vrec_v else []})
-        flows = pd.concat(frec, ignore_index=True) if frec else pd.DataFrame(columns=["grid", "branch", "step", "p_mw", "rating_mw"])
+            frec.insert(
+                0,
+                pd.DataFrame(
+                    {
+                        "grid": tg.name,
+                        "branch": np.repeat(np.array(tg.branch_ids, dtype=object), T),
+                        "step": np.tile(np.arange(T), tg.n_branches),
+                        "p_mw": self.t_flow.reshape(-1),
+                        "rating_mw": np.repeat(tg.branch_rating_mw, T),
+                    }
+                ),
+            )
+        interface = pd.DataFrame(
+            irec, columns=["grid_id", "step", "import_mw", "schedule_mw", "losses_mw", "losses_mwh"]
+        )
+        voltages = pd.DataFrame(
+            {
+                "node": np.concatenate(vrec_n) if vrec_n else [],
+                "step": np.concatenate(vrec_t) if vrec_t else [],
+                "vm_pu": np.concatenate(vrec_v) if vrec_v else [],
+            }
+        )
+        flows = (
+            pd.concat(frec, ignore_index=True)
+            if frec
+            else pd.DataFrame(columns=["grid", "branch", "step", "p_mw", "rating_mw"])
+        )
         objective = act_cost - (buy_value if self.scheme == "IFM" else 0.0) + slack_cost
         extract = time.perf_counter() - extract_start
         return ClearingResult(
-            scheme=self.scheme, case_name=case.name,
+            scheme=self.scheme,
+            case_name=case.name,
             status="optimal_with_slack" if slack_e > SLACK_TOL_MW * dt else "optimal",
-            solver=self.options.solver, objective_eur=objective, activation_cost_eur=act_cost,
-            slack_cost_eur=slack_cost, slack_energy_mwh=float(slack_e),
+            solver=self.options.solver,
+            objective_eur=objective,
+            activation_cost_eur=act_cost,
+            slack_cost_eur=slack_cost,
+            slack_energy_mwh=float(slack_e),
             welfare_eur=(buy_value - act_cost - slack_cost) if self.scheme == "IFM" else -objective,
-            payments_eur=payments, activation_mw=self.a, activations=acts, prices=prices, slack=slack,
-            interface=interface, voltages=voltages, branch_flows=flows, max_cone_violation=self.viol,
-            firm_steps=case.timing.firm_steps, build_time_s=self.build_time, solve_time_s=self.solve_time,
-            extract_time_s=extract, cut_rounds=self.rounds, n_variables=self.n_vars, n_binaries=self.n_bins,
-            excluded_bids=pd.DataFrame(prep.excluded, columns=["bid_id", "reason"]), sub_clearings=self.subs,
+            payments_eur=payments,
+            activation_mw=self.a,
+            activations=acts,
+            prices=prices,
+            slack=slack,
+            interface=interface,
+            voltages=voltages,
+            branch_flows=flows,
+            max_cone_violation=self.viol,
+            firm_steps=case.timing.firm_steps,
+            build_time_s=self.build_time,
+            solve_time_s=self.solve_time,
+            extract_time_s=extract,
+            cut_rounds=self.rounds,
+            n_variables=self.n_vars,
+            n_binaries=self.n_bins,
+            excluded_bids=pd.DataFrame(prep.excluded, columns=["bid_id", "reason"]),
+            sub_clearings=self.subs,
         )
 
 
@@ -491,8 +620,14 @@ def _take_central(acc: _Acc, prob: Problem, sol: Solution, mask: np.ndarray, sch
         sign = prep.bids.direction.astype(float) * np.where(prep.bids.is_buy, -1.0, 1.0)
         for g, _dg in enumerate(prep.case.distribution):
             sel = (prep.loc_kind == "D") & (prep.loc_grid == g)
-            acc.imp[g] = prep.schedule[g] + prep.d_need[g].sum(axis=0) - (sign[sel, None] * acc.a[sel]).sum(axis=0)
-            acc.d_price[g] = np.repeat(sol.t_price[prep.case.transmission.node_index()[_dg.interface_node]][None, :], _dg.n_nodes, axis=0)
+            acc.imp[g] = (
+                prep.schedule[g] + prep.d_need[g].sum(axis=0) - (sign[sel, None] * acc.a[sel]).sum(axis=0)
+            )
+            acc.d_price[g] = np.repeat(
+                sol.t_price[prep.case.transmission.node_index()[_dg.interface_node]][None, :],
+                _dg.n_nodes,
+                axis=0,
+            )
     else:
         for g in range(len(prob.dgrids)):
             acc.take_grid(g, g, prob, sol)
@@ -518,20 +653,34 @@ def _model_for(prob: Problem, cache: ModelCache | None, key: Any) -> tuple[Any, 
     return m, time.perf_counter() - t0
 
 
-def _solve(prob: Problem, options: ClearingOptions, handle: SolverHandle, acc: _Acc, label: str,
-           cache: ModelCache | None = None, key: Any = None) -> Solution:
+def _solve(
+    prob: Problem,
+    options: ClearingOptions,
+    handle: SolverHandle,
+    acc: _Acc,
+    label: str,
+    cache: ModelCache | None = None,
+    key: Any = None,
+) -> Solution:
     m, build = _model_for(prob, cache, key)
     sol = solve_problem(m, prob, options, handle)
     acc.add_stats(sol, build, label)
     return sol
 
 
-def _clear_central(prep: _Prep, scheme: str, options: ClearingOptions, handle: SolverHandle, acc: _Acc) -> None:
+def _clear_central(
+    prep: _Prep, scheme: str, options: ClearingOptions, handle: SolverHandle, acc: _Acc
+) -> None:
     mask = _participating(prep, scheme)
     if scheme == "CMS" and options.prequalification and prep.case.distribution:
         ok = prequalify(prep, mask)
         for b in np.flatnonzero(mask & ~ok).tolist():
-            prep.excluded.append((str(prep.bids.bid_id[b]), "DSO pre-qualification: its activation would break a distribution limit"))
+            prep.excluded.append(
+                (
+                    str(prep.bids.bid_id[b]),
+                    "DSO pre-qualification: its activation would break a distribution limit",
+                )
+            )
         mask = mask & ok
     prob = _central_problem(prep, scheme, mask, f"{prep.case.name} [{scheme}]")
     sol = _solve(prob, options, handle, acc, f"{scheme} market")
@@ -542,8 +691,14 @@ def _local_bid_rows(prep: _Prep, g: int, base_mask: np.ndarray) -> np.ndarray:
     return np.flatnonzero(base_mask & (prep.loc_kind == "D") & (prep.loc_grid == g))
 
 
-def _clear_sbr(prep: _Prep, options: ClearingOptions, handle: SolverHandle, acc: _Acc, progress: Progress,
-               cache: ModelCache | None = None) -> None:
+def _clear_sbr(
+    prep: _Prep,
+    options: ClearingOptions,
+    handle: SolverHandle,
+    acc: _Acc,
+    progress: Progress,
+    cache: ModelCache | None = None,
+) -> None:
     case = prep.case
     part = _participating(prep, "SBR")
     n_sub = len(case.distribution) + len(case.copper_plates) + 1
@@ -551,8 +706,16 @@ def _clear_sbr(prep: _Prep, options: ClearingOptions, handle: SolverHandle, acc:
         check_cancelled(progress)
         idx = _local_bid_rows(prep, g, part)
         p, _ = prep.d_base[g]
-        prob = _local_problem(prep, g, prep.bids.subset(idx), prep.loc_row[idx], p + prep.d_need[g], "fixed",
-                              prep.schedule[g], f"{case.name} [SBR local {dg.grid_id}]")
+        prob = _local_problem(
+            prep,
+            g,
+            prep.bids.subset(idx),
+            prep.loc_row[idx],
+            p + prep.d_need[g],
+            "fixed",
+            prep.schedule[g],
+            f"{case.name} [SBR local {dg.grid_id}]",
+        )
         sol = _solve(prob, options, handle, acc, f"SBR local market {dg.grid_id}", cache, ("local", g))
         acc.a[idx] = sol.a
         acc.take_grid(g, 0, prob, sol)
@@ -562,9 +725,18 @@ def _clear_sbr(prep: _Prep, options: ClearingOptions, handle: SolverHandle, acc:
         idx = np.flatnonzero(part & (prep.bids.node == cp.node_id))
         need = np.asarray(case.needs_matrix().get(cp.node_id, np.zeros(prep.T)))
         one = TransmissionGrid.single_node(cp.node_id, name=f"{cp.node_id} (copper plate)")
-        prob = Problem(name=f"{case.name} [SBR local {cp.node_id}]", n_steps=prep.T, dt_h=case.timing.dt_h,
-                       penalty_eur_per_mwh=case.slack_penalty_eur_per_mwh, tgrid=one, t_rhs_mw=need[None, :],
-                       dgrids=[], bids=prep.bids.subset(idx), bid_grid=np.full(len(idx), -1), bid_row=np.zeros(len(idx), dtype=int))
+        prob = Problem(
+            name=f"{case.name} [SBR local {cp.node_id}]",
+            n_steps=prep.T,
+            dt_h=case.timing.dt_h,
+            penalty_eur_per_mwh=case.slack_penalty_eur_per_mwh,
+            tgrid=one,
+            t_rhs_mw=need[None, :],
+            dgrids=[],
+            bids=prep.bids.subset(idx),
+            bid_grid=np.full(len(idx), -1),
+            bid_row=np.zeros(len(idx), dtype=int),
+        )
         sol = _solve(prob, options, handle, acc, f"SBR local market {cp.node_id}", cache, ("copper", c))
         acc.a[idx] = sol.a
         acc.c_price[cp.node_id] = sol.t_price[0]
@@ -575,9 +747,18 @@ def _clear_sbr(prep: _Prep, options: ClearingOptions, handle: SolverHandle, acc:
     tg = case.transmission
     rhs = prep.t_need - tg.base_injection(prep.T)
     bids = prep.bids.subset(tmask)
-    prob = Problem(name=f"{case.name} [SBR TSO]", n_steps=prep.T, dt_h=case.timing.dt_h,
-                   penalty_eur_per_mwh=case.slack_penalty_eur_per_mwh, tgrid=tg, t_rhs_mw=rhs, dgrids=[], bids=bids,
-                   bid_grid=np.full(bids.n_bids, -1), bid_row=prep.loc_row[tmask])
+    prob = Problem(
+        name=f"{case.name} [SBR TSO]",
+        n_steps=prep.T,
+        dt_h=case.timing.dt_h,
+        penalty_eur_per_mwh=case.slack_penalty_eur_per_mwh,
+        tgrid=tg,
+        t_rhs_mw=rhs,
+        dgrids=[],
+        bids=bids,
+        bid_grid=np.full(bids.n_bids, -1),
+        bid_row=prep.loc_row[tmask],
+    )
     sol = _solve(prob, options, handle, acc, "SBR TSO market", cache, "central")
     acc.a[tmask] = sol.a
     acc.t_price = sol.t_price
@@ -587,8 +768,15 @@ def _clear_sbr(prep: _Prep, options: ClearingOptions, handle: SolverHandle, acc:
     del tidx
 
 
-def _clear_decentral(prep: _Prep, scheme: str, options: ClearingOptions, handle: SolverHandle, acc: _Acc,
-                     progress: Progress, cache: ModelCache | None = None) -> None:
+def _clear_decentral(
+    prep: _Prep,
+    scheme: str,
+    options: ClearingOptions,
+    handle: SolverHandle,
+    acc: _Acc,
+    progress: Progress,
+    cache: ModelCache | None = None,
+) -> None:
     """LMS and CM-D (see the module docstring)."""
     case = prep.case
     T = prep.T
@@ -608,8 +796,16 @@ def _clear_decentral(prep: _Prep, scheme: str, options: ClearingOptions, handle:
         # 1. local market: the DSO's own grid limits, import free
         # one model per grid serves its local market (import free), every curve point and the
         # disaggregation (import fixed): only mutable parameters change between them
-        prob = _local_problem(prep, g, bids_g, prep.loc_row[idx], load, "fixed", None,
-                              f"{case.name} [{scheme} local {dg.grid_id}]")
+        prob = _local_problem(
+            prep,
+            g,
+            bids_g,
+            prep.loc_row[idx],
+            load,
+            "fixed",
+            None,
+            f"{case.name} [{scheme} local {dg.grid_id}]",
+        )
         lmodel, build_s = _model_for(prob, cache, ("local", g))
         sol = solve_problem(lmodel, prob, replace(options, compute_prices=False), handle)
         acc.add_stats(sol, build_s, f"{scheme} local market {dg.grid_id}")
@@ -621,8 +817,7 @@ def _clear_decentral(prep: _Prep, scheme: str, options: ClearingOptions, handle:
             q_res = np.maximum(bids_g.quantity_mw - a_loc, 0.0)
             spent = bids_g.needs_binary() & (a_loc > 1e-7).any(axis=1)
             q_res[spent] = 0.0
-            curve_bids = replace(bids_g, quantity_mw=q_res,
-                                 initial_activation_mw=np.zeros(bids_g.n_bids))
+            curve_bids = replace(bids_g, quantity_mw=q_res, initial_activation_mw=np.zeros(bids_g.n_bids))
             load_c = load.copy()
             np.add.at(load_c, prep.loc_row[idx], -(sign[:, None] * a_loc))
             acc.a[idx] += a_loc
@@ -631,28 +826,56 @@ def _clear_decentral(prep: _Prep, scheme: str, options: ClearingOptions, handle:
             curve_bids = bids_g
             load_c = load
         # 2. aggregated curve at the interface
-        cprob = _local_problem(prep, g, curve_bids, prep.loc_row[idx], load_c, "fixed", ref,
-                               f"{case.name} [{scheme} curve {dg.grid_id}]")
+        cprob = _local_problem(
+            prep,
+            g,
+            curve_bids,
+            prep.loc_row[idx],
+            load_c,
+            "fixed",
+            ref,
+            f"{case.name} [{scheme} curve {dg.grid_id}]",
+        )
         t0 = time.perf_counter()
         set_parameters(lmodel, cprob)
         curve, n_solves, cmodel = _build_curve(cprob, ref, options, handle, model=lmodel)
         acc.solve_time += time.perf_counter() - t0
-        acc.subs.append({"clearing": f"{scheme} curve {dg.grid_id}", "solves": n_solves,
-                         "up_mw": curve.up_q.sum(axis=0).tolist(), "down_mw": curve.down_q.sum(axis=0).tolist()})
+        acc.subs.append(
+            {
+                "clearing": f"{scheme} curve {dg.grid_id}",
+                "solves": n_solves,
+                "up_mw": curve.up_q.sum(axis=0).tolist(),
+                "down_mw": curve.down_q.sum(axis=0).tolist(),
+            }
+        )
         pad = options.curve_points if cache is not None else 0  # a fixed shape for the kept central model
         curves.append(_curve_bids(curve, dg.dso_id, dg.grid_id, dg.interface_node, pad))
         extra_need[tidx[dg.interface_node]] += ref - prep.schedule[g]
-        local.append({"g": g, "idx": idx, "cprob": cprob, "ref": ref, "n_curve": curves[-1].n_bids, "model": cmodel})
+        local.append(
+            {"g": g, "idx": idx, "cprob": cprob, "ref": ref, "n_curve": curves[-1].n_bids, "model": cmodel}
+        )
         progress.report(0.6 * (g + 1) / n_g, f"{scheme}: curve of {dg.grid_id} built")
     # 3. TSO / central market: transmission and copper-plate bids plus the DSOs' curves
     tmask = part & (prep.loc_kind != "D")
     own = prep.bids.subset(tmask)
     all_bids = BidTable.concat([own, *curves]) if curves else own
-    rows = np.concatenate([prep.t_row_of_bid[tmask]] + [np.full(c.n_bids, tidx[case.distribution[k].interface_node]) for k, c in enumerate(curves)])
+    rows = np.concatenate(
+        [prep.t_row_of_bid[tmask]]
+        + [np.full(c.n_bids, tidx[case.distribution[k].interface_node]) for k, c in enumerate(curves)]
+    )
     rhs = prep.t_need + prep.c_need + extra_need - tg.base_injection(T)
-    prob = Problem(name=f"{case.name} [{scheme} central]", n_steps=T, dt_h=case.timing.dt_h,
-                   penalty_eur_per_mwh=case.slack_penalty_eur_per_mwh, tgrid=tg, t_rhs_mw=rhs, dgrids=[], bids=all_bids,
-                   bid_grid=np.full(all_bids.n_bids, -1), bid_row=rows)
+    prob = Problem(
+        name=f"{case.name} [{scheme} central]",
+        n_steps=T,
+        dt_h=case.timing.dt_h,
+        penalty_eur_per_mwh=case.slack_penalty_eur_per_mwh,
+        tgrid=tg,
+        t_rhs_mw=rhs,
+        dgrids=[],
+        bids=all_bids,
+        bid_grid=np.full(all_bids.n_bids, -1),
+        bid_row=rows,
+    )
     sol = _solve(prob, options, handle, acc, f"{scheme} TSO market", cache, "central")
     n_own = own.n_bids
     acc.a[tmask] = sol.a[:n_own]
@@ -665,11 +888,13 @@ def _clear_decentral(prep: _Prep, scheme: str, options: ClearingOptions, handle:
     off = n_own
     for info in local:
         g = info["g"]
-        a_curve = sol.a[off:off + info["n_curve"]]
+        a_curve = sol.a[off : off + info["n_curve"]]
         cb = curves[g]
         delta = (cb.direction[:, None].astype(float) * a_curve).sum(axis=0)
         off += info["n_curve"]
-        dprob = replace(info["cprob"], name=f"{case.name} [{scheme} disaggregation {case.distribution[g].grid_id}]")
+        dprob = replace(
+            info["cprob"], name=f"{case.name} [{scheme} disaggregation {case.distribution[g].grid_id}]"
+        )
         dprob.dgrids = [replace(dprob.dgrids[0], import_target_mw=info["ref"] - delta)]
         # the curve's model has the same structure: only the import target moves
         cm = info["model"]
@@ -682,8 +907,12 @@ def _clear_decentral(prep: _Prep, scheme: str, options: ClearingOptions, handle:
         acc.subs[-1]["interface_delta_mw"] = delta.tolist()
 
 
-def clear(case: MarketCase, scheme: str = "CM", options: ClearingOptions | None = None,
-          progress: Progress | None = None) -> ClearingResult:
+def clear(
+    case: MarketCase,
+    scheme: str = "CM",
+    options: ClearingOptions | None = None,
+    progress: Progress | None = None,
+) -> ClearingResult:
     """Clear ``case`` under ``scheme`` (one of :data:`~simulation.market.case.SCHEMES`).
 
     Raises :class:`MarketError` for bad input, :class:`SolverUnavailableError` when the solver cannot
@@ -692,9 +921,14 @@ def clear(case: MarketCase, scheme: str = "CM", options: ClearingOptions | None 
     return _clear(case, scheme, options, progress)
 
 
-def _clear(case: MarketCase, scheme: str = "CM", options: ClearingOptions | None = None,
-           progress: Progress | None = None, cache: ModelCache | None = None,
-           handle: SolverHandle | None = None) -> ClearingResult:
+def _clear(
+    case: MarketCase,
+    scheme: str = "CM",
+    options: ClearingOptions | None = None,
+    progress: Progress | None = None,
+    cache: ModelCache | None = None,
+    handle: SolverHandle | None = None,
+) -> ClearingResult:
     """:func:`clear` with a session's model cache and solver (see :class:`MarketSession`)."""
     options = options or ClearingOptions()
     progress = progress or NullProgress()
@@ -716,7 +950,7 @@ def _clear(case: MarketCase, scheme: str = "CM", options: ClearingOptions | None
     return res
 
 
-# ---------------------------------------------------------------------------------------------- rolling horizon
+# -------------------------------------------------------------------------------------------- rolling horizon
 class MarketSession:
     """A built model with its persistent solver, re-cleared as the horizon rolls.
 
@@ -768,16 +1002,28 @@ class MarketSession:
         if quantity_mw is not None or price_eur_per_mwh is not None or initial_activation_mw is not None:
             q = bids.quantity_mw if quantity_mw is None else np.asarray(quantity_mw, float)
             pz = bids.price_eur_per_mwh if price_eur_per_mwh is None else np.asarray(price_eur_per_mwh, float)
-            a0 = bids.initial_activation_mw if initial_activation_mw is None else np.asarray(initial_activation_mw, float)
-            if q.shape != bids.quantity_mw.shape or pz.shape != bids.quantity_mw.shape or a0.shape != (bids.n_bids,):
-                raise MarketError(f"{case.name}: update: bid arrays must keep the shape {bids.quantity_mw.shape}")
+            a0 = (
+                bids.initial_activation_mw
+                if initial_activation_mw is None
+                else np.asarray(initial_activation_mw, float)
+            )
+            if (
+                q.shape != bids.quantity_mw.shape
+                or pz.shape != bids.quantity_mw.shape
+                or a0.shape != (bids.n_bids,)
+            ):
+                raise MarketError(
+                    f"{case.name}: update: bid arrays must keep the shape {bids.quantity_mw.shape}"
+                )
             new = replace(bids, quantity_mw=q, price_eur_per_mwh=pz, initial_activation_mw=a0)
             new.check_values()
             case.bids = new
         if needs_mw is not None:
             case.needs_mw = dict(needs_mw)
         if base_injection_mw is not None:
-            case.transmission = replace(case.transmission, base_injection_mw=np.asarray(base_injection_mw, float))
+            case.transmission = replace(
+                case.transmission, base_injection_mw=np.asarray(base_injection_mw, float)
+            )
         if distribution_load_mw is not None:
             grids = list(case.distribution)
             for g, dg in enumerate(grids):

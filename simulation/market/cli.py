@@ -13,13 +13,19 @@ def cmd_clear(args: argparse.Namespace) -> int:
     from simulation.market.clearing import clear
 
     case = load_case(Path(args.case))
-    opts = ClearingOptions(solver=args.solver, cone_tolerance=args.cone_tolerance,
-                           compute_prices=not args.no_prices, time_limit_s=args.time_limit)
+    opts = ClearingOptions(
+        solver=args.solver,
+        cone_tolerance=args.cone_tolerance,
+        compute_prices=not args.no_prices,
+        time_limit_s=args.time_limit,
+    )
     res = clear(case, args.scheme, opts)
     res.write(Path(args.out))
-    print(f"{case.name} [{args.scheme}]: {res.status}, objective {res.objective_eur:.2f} EUR, "
-          f"slack {res.slack_energy_mwh:.4f} MWh, cone violation {res.max_cone_violation:.1e}, "
-          f"{res.wall_time_s:.2f} s -> {args.out}")
+    print(
+        f"{case.name} [{args.scheme}]: {res.status}, objective {res.objective_eur:.2f} EUR, "
+        f"slack {res.slack_energy_mwh:.4f} MWh, cone violation {res.max_cone_violation:.1e}, "
+        f"{res.wall_time_s:.2f} s -> {args.out}"
+    )
     return 0
 
 
@@ -29,15 +35,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     from simulation.market.solvers import DEFAULT_SOLVER, SOLVER_NAMES
 
     p = subparsers.add_parser(
-        "clear", help="clear one real-time AS market case under a coordination scheme",
+        "clear",
+        help="clear one real-time AS market case under a coordination scheme",
         description="Clear the market case CASE (JSON/YAML: grid references, bids, needs, timing; see "
-                    "docs/market.md) under SCHEME and write activations.csv, prices.csv (node, step, "
-                    "EUR/MWh), slack.csv, interface.csv and summary.json to DIR.")
+        "docs/market.md) under SCHEME and write activations.csv, prices.csv (node, step, "
+        "EUR/MWh), slack.csv, interface.csv and summary.json to DIR.",
+    )
     p.add_argument("case", help="market case file (.json, .yaml)")
     p.add_argument("--scheme", required=True, choices=SCHEMES, help="coordination scheme")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--solver", default=DEFAULT_SOLVER, help=f"one of {', '.join(SOLVER_NAMES)} (default {DEFAULT_SOLVER})")
-    p.add_argument("--cone-tolerance", type=float, default=1e-6, help="largest accepted cone violation, per unit")
+    p.add_argument(
+        "--solver",
+        default=DEFAULT_SOLVER,
+        help=f"one of {', '.join(SOLVER_NAMES)} (default {DEFAULT_SOLVER})",
+    )
+    p.add_argument(
+        "--cone-tolerance", type=float, default=1e-6, help="largest accepted cone violation, per unit"
+    )
     p.add_argument("--time-limit", type=float, default=None, help="solver time limit per solve, s")
     p.add_argument("--no-prices", action="store_true", help="skip the pricing re-solve (no LMPs)")
     p.set_defaults(func=cmd_clear)

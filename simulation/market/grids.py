@@ -81,9 +81,13 @@ class TransmissionGrid:
             raise MarketError(f"transmission grid {self.name!r}: a branch ends at an unknown node")
         if (self.branch_rating_mw < 0).any():
             i = int(np.flatnonzero(self.branch_rating_mw < 0)[0])
-            raise MarketError(f"transmission grid {self.name!r}: branch {self.branch_ids[i]!r}: negative rating")
+            raise MarketError(
+                f"transmission grid {self.name!r}: branch {self.branch_ids[i]!r}: negative rating"
+            )
         if self.base_injection_mw.shape[0] != n:
-            raise MarketError(f"transmission grid {self.name!r}: field 'base_injection_mw' must have {n} rows")
+            raise MarketError(
+                f"transmission grid {self.name!r}: field 'base_injection_mw' must have {n} rows"
+            )
         if not 0 <= self.ref_node < n:
             raise MarketError(f"transmission grid {self.name!r}: field 'ref_node' is not a node")
 
@@ -116,7 +120,16 @@ class TransmissionGrid:
     @staticmethod
     def single_node(node_id: str = "system", name: str = "transmission") -> TransmissionGrid:
         """One copper-plate node (a market without grid constraints)."""
-        return TransmissionGrid([node_id], [], [], [], [], [], np.zeros(1), name=name)
+        return TransmissionGrid(
+            [node_id],
+            [],
+            np.zeros(0, int),
+            np.zeros(0, int),
+            np.zeros(0),
+            np.zeros(0),
+            np.zeros(1),
+            name=name,
+        )
 
     @staticmethod
     def from_lines(
@@ -187,7 +200,9 @@ class TransmissionGrid:
             try:
                 pp.rundcpp(net)
             except Exception as exc:  # pandapower raises its own types
-                raise MarketError(f"transmission grid {name!r}: DC power flow of the base case failed: {exc}") from exc
+                raise MarketError(
+                    f"transmission grid {name!r}: DC power flow of the base case failed: {exc}"
+                ) from exc
         inj = np.zeros(n)
         res_p = -net.res_bus.p_mw.to_numpy(float)
         buses = net.res_bus.index.to_numpy()
@@ -275,12 +290,16 @@ class DistributionGrid:
         except nx.NetworkXNoCycle:
             cycle = None
         if cycle:
-            buses = " -> ".join(self.node_ids[int(e[0])] for e in cycle) + f" -> {self.node_ids[int(cycle[0][0])]}"
+            buses = (
+                " -> ".join(self.node_ids[int(e[0])] for e in cycle)
+                + f" -> {self.node_ids[int(cycle[0][0])]}"
+            )
             raise MarketError(f"distribution grid {self.grid_id!r} is not radial: loop {buses}")
         if not nx.is_connected(g):
             comp = [c for c in nx.connected_components(g) if self.root not in c][0]
             raise MarketError(
-                f"distribution grid {self.grid_id!r}: node {self.node_ids[min(comp)]!r} is not connected to the root"
+                f"distribution grid {self.grid_id!r}: node {self.node_ids[min(comp)]!r} is not connected "
+                "to the root"
             )
         parent = {self.root: -1}
         order = list(nx.bfs_edges(nx.Graph(g), self.root))
@@ -317,18 +336,27 @@ class DistributionGrid:
             if b.ndim == 1:
                 out.append(np.repeat(b[:, None], n_steps, axis=1))
             elif b.shape[1] < n_steps:
-                raise MarketError(f"distribution grid {self.grid_id!r}: field {fld!r} has fewer steps than the horizon")
+                raise MarketError(
+                    f"distribution grid {self.grid_id!r}: field {fld!r} has fewer steps than the horizon"
+                )
             else:
                 out.append(b[:, :n_steps])
         return out[0], out[1]
 
-    def with_base(self, p_mw: np.ndarray, q_mvar: np.ndarray, schedule_mw: np.ndarray | None = None) -> DistributionGrid:
+    def with_base(
+        self, p_mw: np.ndarray, q_mvar: np.ndarray, schedule_mw: np.ndarray | None = None
+    ) -> DistributionGrid:
         """A copy with other scheduled loads (``(n_nodes,)`` or ``(n_nodes, n_steps)``)."""
-        return replace(self, base_p_mw=np.asarray(p_mw, float), base_q_mvar=np.asarray(q_mvar, float),
-                       interface_schedule_mw=schedule_mw)
+        return replace(
+            self,
+            base_p_mw=np.asarray(p_mw, float),
+            base_q_mvar=np.asarray(q_mvar, float),
+            interface_schedule_mw=schedule_mw,
+        )
 
-    def branch_flow(self, p_mw: np.ndarray, q_mvar: np.ndarray, iterations: int = 30
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def branch_flow(
+        self, p_mw: np.ndarray, q_mvar: np.ndarray, iterations: int = 30
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Exact branch-flow (DistFlow) power flow by backward/forward sweep for net loads
         ``(n_nodes, T)`` in MW/Mvar. Returns squared voltages ``v (n_nodes, T)``, sending-end ``P, Q``
         (per unit) and squared currents ``l`` per branch, ``(n_branches, T)``."""
@@ -345,8 +373,17 @@ class DistributionGrid:
         with np.errstate(all="ignore"):  # a collapsing voltage shows as NaN/inf, which callers check
             return self._sweep(p, q, v, P, Q, L, order, iterations)
 
-    def _sweep(self, p: np.ndarray, q: np.ndarray, v: np.ndarray, P: np.ndarray, Q: np.ndarray, L: np.ndarray,
-               order: np.ndarray, iterations: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _sweep(
+        self,
+        p: np.ndarray,
+        q: np.ndarray,
+        v: np.ndarray,
+        P: np.ndarray,
+        Q: np.ndarray,
+        L: np.ndarray,
+        order: np.ndarray,
+        iterations: int,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         for _ in range(iterations):
             sub_p, sub_q = p.copy(), q.copy()
             for k in order.tolist():
@@ -358,8 +395,11 @@ class DistributionGrid:
             v_new = v.copy()
             for k in order[::-1].tolist():
                 i, j = int(self.branch_from[k]), int(self.branch_to[k])
-                v_new[j] = v_new[i] - 2 * (self.r_pu[k] * P[k] + self.x_pu[k] * Q[k]) + (
-                    self.r_pu[k] ** 2 + self.x_pu[k] ** 2) * L[k]
+                v_new[j] = (
+                    v_new[i]
+                    - 2 * (self.r_pu[k] * P[k] + self.x_pu[k] * Q[k])
+                    + (self.r_pu[k] ** 2 + self.x_pu[k] ** 2) * L[k]
+                )
             v_new = np.maximum(v_new, 1e-3)
             L_new = (P**2 + Q**2) / v_new[self.branch_from]
             done = np.abs(L_new - L).max(initial=0.0) < 1e-12 and np.abs(v_new - v).max() < 1e-12
@@ -376,7 +416,10 @@ class DistributionGrid:
             if s.size == 1:
                 return np.full(n_steps, float(s[0]))
             if s.size < n_steps:
-                raise MarketError(f"distribution grid {self.grid_id!r}: field 'interface_schedule_mw' has fewer steps than the horizon")
+                raise MarketError(
+                    f"distribution grid {self.grid_id!r}: field 'interface_schedule_mw' has fewer steps "
+                    "than the horizon"
+                )
             return s[:n_steps].copy()
         p, q = self.base(n_steps)
         return self.import_of(p, q)
@@ -448,7 +491,10 @@ class DistributionGrid:
                 np.add.at(q, lookup[df.bus.to_numpy()[on]], sign * (df.q_mvar.to_numpy(float) * scale)[on])
         eg = net.ext_grid[net.ext_grid.in_service.to_numpy(bool)]
         if len(eg) != 1:
-            raise MarketError(f"distribution grid {grid_id!r}: needs exactly one in-service ext_grid (the interface), has {len(eg)}")
+            raise MarketError(
+                f"distribution grid {grid_id!r}: needs exactly one in-service ext_grid (the interface), "
+                f"has {len(eg)}"
+            )
         root = int(lookup[int(eg.bus.iloc[0])])
         return DistributionGrid(
             grid_id=grid_id,

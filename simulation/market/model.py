@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
@@ -98,8 +99,13 @@ def declare_bid_binaries(m: pyo.ConcreteModel, p: Problem) -> None:
 
 def add_fill_or_kill(m: pyo.ConcreteModel, p: Problem) -> None:
     """Fill-or-kill: ``a_bt = q_bt u_bt`` (all or nothing in each step)."""
-    keys = [(b, t, i) for b in np.flatnonzero(p.bids.fill_or_kill).tolist() for t, i in m._bid_steps.get(b, [])]
-    m.fok = pyo.Constraint(range(len(keys)), rule=lambda _m, k: _m.a[keys[k][2]] == _m.q[keys[k][2]] * _m.u[keys[k][0], keys[k][1]])
+    keys = [
+        (b, t, i) for b in np.flatnonzero(p.bids.fill_or_kill).tolist() for t, i in m._bid_steps.get(b, [])
+    ]
+    m.fok = pyo.Constraint(
+        range(len(keys)),
+        rule=lambda _m, k: _m.a[keys[k][2]] == _m.q[keys[k][2]] * _m.u[keys[k][0], keys[k][1]],
+    )
 
 
 def add_on_off_limits(m: pyo.ConcreteModel, p: Problem) -> None:
@@ -107,10 +113,14 @@ def add_on_off_limits(m: pyo.ConcreteModel, p: Problem) -> None:
     bt = p.bids
     sel = [b for b in sorted(m._on_off) if not bt.fill_or_kill[b]]
     keys = [(b, t, i) for b in sel for t, i in m._bid_steps.get(b, [])]
-    m.on_up = pyo.Constraint(range(len(keys)), rule=lambda _m, k: _m.a[keys[k][2]] <= _m.q[keys[k][2]] * _m.u[keys[k][0], keys[k][1]])
+    m.on_up = pyo.Constraint(
+        range(len(keys)),
+        rule=lambda _m, k: _m.a[keys[k][2]] <= _m.q[keys[k][2]] * _m.u[keys[k][0], keys[k][1]],
+    )
     lo = [k for k in keys if bt.min_quantity_mw[k[0]] > 0]
     m.on_lo = pyo.Constraint(
-        range(len(lo)), rule=lambda _m, k: _m.a[lo[k][2]] >= float(bt.min_quantity_mw[lo[k][0]]) * _m.u[lo[k][0], lo[k][1]]
+        range(len(lo)),
+        rule=lambda _m, k: _m.a[lo[k][2]] >= float(bt.min_quantity_mw[lo[k][0]]) * _m.u[lo[k][0], lo[k][1]],
     )
     # an on/off bid cannot be "on" in a step where it offers nothing (keeps min duration honest)
     off = [(b, t) for b in sorted(m._on_off) for t in range(p.n_steps) if (b, t) not in m._pair_of]
@@ -179,7 +189,7 @@ def add_ramp_limits(m: pyo.ConcreteModel, p: Problem) -> None:
     def rule(_m: pyo.ConcreteModel, k: int) -> object:
         b, t = keys[k]
         r = float(bt.ramp_mw_per_step[b])
-        diff = act(_m, b, t) - act(_m, b, t - 1)
+        diff: Any = act(_m, b, t) - act(_m, b, t - 1)  # type: ignore[operator]
         if isinstance(diff, float):
             return pyo.Constraint.Skip
         return pyo.inequality(-r, diff, r)
@@ -265,14 +275,16 @@ def add_dc_flow_limits(m: pyo.ConcreteModel, p: Problem) -> None:
     f = g.branch_from.tolist()
     to = g.branch_to.tolist()
     rating = g.branch_rating_mw.tolist()
-    keys = [(l, t) for l in rated for t in range(p.n_steps)]
+    keys = [(br, t) for br in rated for t in range(p.n_steps)]
 
     def rule(_m: pyo.ConcreteModel, k: int) -> object:
-        l, t = keys[k]
+        br, t = keys[k]
         expr = LinearExpression(
-            constant=0.0, linear_coefs=[coef[l], -coef[l]], linear_vars=[_m.theta[f[l], t], _m.theta[to[l], t]]
+            constant=0.0,
+            linear_coefs=[coef[br], -coef[br]],
+            linear_vars=[_m.theta[f[br], t], _m.theta[to[br], t]],
         )
-        return pyo.inequality(-rating[l], expr, rating[l])
+        return pyo.inequality(-rating[br], expr, rating[br])
 
     m.flow_limit = pyo.Constraint(range(len(keys)), rule=rule)
 
@@ -288,12 +300,18 @@ def add_transmission_balance(m: pyo.ConcreteModel, p: Problem) -> None:
     g = p.tgrid
     n, T = p.n_t, p.n_steps
     m.t_rhs = pyo.Param(
-        range(n), range(T), initialize={(i, t): float(p.t_rhs_mw[i, t]) for i in range(n) for t in range(T)}, mutable=True
+        range(n),
+        range(T),
+        initialize={(i, t): float(p.t_rhs_mw[i, t]) for i in range(n) for t in range(T)},
+        mutable=True,
     )
     nb = g.n_branches
     if nb:
         A = sp.csr_matrix(
-            (np.r_[np.ones(nb), -np.ones(nb)], (np.r_[np.arange(nb), np.arange(nb)], np.r_[g.branch_from, g.branch_to])),
+            (
+                np.r_[np.ones(nb), -np.ones(nb)],
+                (np.r_[np.arange(nb), np.arange(nb)], np.r_[g.branch_from, g.branch_to]),
+            ),
             shape=(nb, n),
         )
         B = (A.T @ sp.diags(g.base_mva * g.branch_b_pu) @ A).tocsr()
@@ -358,9 +376,18 @@ def declare_distflow_variables(m: pyo.ConcreteModel, p: Problem) -> None:
         bo += gr.n_branches
     cat = lambda xs: np.concatenate(xs) if xs else np.zeros(0)  # noqa: E731
     m._d = {
-        "node_off": node_off, "br_off": br_off, "from": cat(fr).astype(int), "to": cat(to).astype(int),
-        "r": cat(r), "x": cat(x), "lmax": cat(lmax), "vlo": cat(vlo), "vhi": cat(vhi), "roots": roots,
-        "n_nodes": no, "n_br": bo,
+        "node_off": node_off,
+        "br_off": br_off,
+        "from": cat(fr).astype(int),
+        "to": cat(to).astype(int),
+        "r": cat(r),
+        "x": cat(x),
+        "lmax": cat(lmax),
+        "vlo": cat(vlo),
+        "vhi": cat(vhi),
+        "roots": roots,
+        "n_nodes": no,
+        "n_br": bo,
         "grid_of_br": np.repeat(np.arange(len(p.dgrids)), [d.grid.n_branches for d in p.dgrids]).astype(int),
     }
     lm = m._d["lmax"].tolist()
@@ -377,16 +404,20 @@ def declare_distflow_variables(m: pyo.ConcreteModel, p: Problem) -> None:
 
 
 def add_distflow_voltage_drop(m: pyo.ConcreteModel, p: Problem) -> None:
-    """Voltage drop along branch ``k = (i, j)``: ``v_jt = v_it - 2 (r_k P_kt + x_k Q_kt) + (r_k^2 + x_k^2) l_kt``."""
+    """Voltage drop along branch ``k = (i, j)``:
+    ``v_jt = v_it - 2 (r_k P_kt + x_k Q_kt) + (r_k^2 + x_k^2) l_kt``."""
     d = m._d
     fr, to, r, x = d["from"].tolist(), d["to"].tolist(), d["r"].tolist(), d["x"].tolist()
 
     def rule(_m: pyo.ConcreteModel, k: int, t: int) -> object:
-        return LinearExpression(
-            constant=0.0,
-            linear_coefs=[1.0, -1.0, 2 * r[k], 2 * x[k], -(r[k] ** 2 + x[k] ** 2)],
-            linear_vars=[_m.v[to[k], t], _m.v[fr[k], t], _m.P[k, t], _m.Q[k, t], _m.l[k, t]],
-        ) == 0.0
+        return (
+            LinearExpression(
+                constant=0.0,
+                linear_coefs=[1.0, -1.0, 2 * r[k], 2 * x[k], -(r[k] ** 2 + x[k] ** 2)],
+                linear_vars=[_m.v[to[k], t], _m.v[fr[k], t], _m.P[k, t], _m.Q[k, t], _m.l[k, t]],
+            )
+            == 0.0
+        )
 
     m.vdrop = pyo.Constraint(range(d["n_br"]), range(p.n_steps), rule=rule)
 
@@ -407,14 +438,18 @@ def add_interface_targets(m: pyo.ConcreteModel, p: Problem) -> None:
     (fixed) with parameter changes only (:func:`set_import_target`)."""
     keys = [(g, t) for g, d in enumerate(p.dgrids) if d.mode in ("fixed", "free") for t in range(p.n_steps)]
     bounds = {
-        (g, t): _import_bounds(float(p.dgrids[g].import_target_mw[t]) if p.dgrids[g].mode == "fixed" else math.nan)
+        (g, t): _import_bounds(
+            float(p.dgrids[g].import_target_mw[t]) if p.dgrids[g].mode == "fixed" else math.nan
+        )
         for g, t in keys
     }
     m.imp_lo = pyo.Param(keys, initialize={k: b[0] for k, b in bounds.items()}, mutable=True)
     m.imp_hi = pyo.Param(keys, initialize={k: b[1] for k, b in bounds.items()}, mutable=True)
     m.imp_fix = pyo.Constraint(
-        keys, rule=lambda _m, g, t: pyo.inequality(
-            _m.imp_lo[g, t], p.dgrids[g].grid.base_mva * _m.imp[g, t], _m.imp_hi[g, t])
+        keys,
+        rule=lambda _m, g, t: pyo.inequality(
+            _m.imp_lo[g, t], p.dgrids[g].grid.base_mva * _m.imp[g, t], _m.imp_hi[g, t]
+        ),
     )
 
 
@@ -490,12 +525,22 @@ def add_distribution_balance(m: pyo.ConcreteModel, p: Problem) -> None:
     for g, dd in enumerate(p.dgrids):
         o = d["node_off"][g]
         n = dd.grid.n_nodes
-        grid_of_node[o:o + n] = g
-        S[o:o + n] = dd.grid.base_mva
-        loadp[o:o + n] = dd.load_p_mw
-        loadq[o:o + n] = dd.load_q_mvar
-    m.d_load = pyo.Param(range(nn), range(T), initialize={(j, t): float(loadp[j, t] / S[j]) for j in range(nn) for t in range(T)}, mutable=True)
-    m.d_qload = pyo.Param(range(nn), range(T), initialize={(j, t): float(loadq[j, t] / S[j]) for j in range(nn) for t in range(T)}, mutable=True)
+        grid_of_node[o : o + n] = g
+        S[o : o + n] = dd.grid.base_mva
+        loadp[o : o + n] = dd.load_p_mw
+        loadq[o : o + n] = dd.load_q_mvar
+    m.d_load = pyo.Param(
+        range(nn),
+        range(T),
+        initialize={(j, t): float(loadp[j, t] / S[j]) for j in range(nn) for t in range(T)},
+        mutable=True,
+    )
+    m.d_qload = pyo.Param(
+        range(nn),
+        range(T),
+        initialize={(j, t): float(loadq[j, t] / S[j]) for j in range(nn) for t in range(T)},
+        mutable=True,
+    )
     sign = p.bid_sign()
     bids_at: dict[int, list[tuple[int, float]]] = defaultdict(list)
     for b in np.flatnonzero(p.bid_grid >= 0).tolist():
@@ -544,7 +589,8 @@ def add_native_cones(m: pyo.ConcreteModel, n_steps: int) -> None:
     """Rotated second-order cones as quadratic constraints: ``P_kt^2 + Q_kt^2 <= v_it l_kt``."""
     fr = m._d["from"].tolist()
     m.cone = pyo.Constraint(
-        range(m._d["n_br"]), range(n_steps),
+        range(m._d["n_br"]),
+        range(n_steps),
         rule=lambda _m, k, t: _m.P[k, t] ** 2 + _m.Q[k, t] ** 2 <= _m.v[fr[k], t] * _m.l[k, t],
     )
 
@@ -580,4 +626,6 @@ def add_objective(m: pyo.ConcreteModel, p: Problem) -> None:
                 for t in range(p.n_steps):
                     coefs.append(w[k])
                     vars_.append(m.l[k, t])
-    m.obj = pyo.Objective(expr=LinearExpression(constant=0.0, linear_coefs=coefs, linear_vars=vars_), sense=pyo.minimize)
+    m.obj = pyo.Objective(
+        expr=LinearExpression(constant=0.0, linear_coefs=coefs, linear_vars=vars_), sense=pyo.minimize
+    )

@@ -54,7 +54,8 @@ class ClearingResult:
     voltages: pd.DataFrame
     """node, step, vm_pu of the detailed distribution grids' nodes (square root of the cleared v)."""
     branch_flows: pd.DataFrame
-    """grid, branch, step, p_mw, rating_mw (transmission and distribution branches; distribution: sending end)."""
+    """grid, branch, step, p_mw, rating_mw (transmission and distribution branches; distribution: sending
+    end)."""
     max_cone_violation: float
     """Largest ``||(2P, 2Q, v-l)|| - (v+l)`` over distribution branches and steps, per unit."""
     firm_steps: tuple[int, ...]
@@ -86,7 +87,9 @@ class ClearingResult:
             "slack_energy_mwh": self.slack_energy_mwh,
             "welfare_eur": self.welfare_eur,
             "payments_eur": None if np.isnan(self.payments_eur) else self.payments_eur,
-            "activated_energy_mwh": float(self.activations["energy_mwh"].sum()) if len(self.activations) else 0.0,
+            "activated_energy_mwh": float(self.activations["energy_mwh"].sum())
+            if len(self.activations)
+            else 0.0,
             "n_activated_bids": int(self.activations["bid_id"].nunique()) if len(self.activations) else 0,
             "n_excluded_bids": len(self.excluded_bids),
             "firm_steps": list(self.firm_steps),
@@ -102,7 +105,8 @@ class ClearingResult:
         }
 
     def write(self, out_dir: str | Path) -> None:
-        """Write ``activations.csv``, ``prices.csv``, ``slack.csv``, ``interface.csv`` and ``summary.json``."""
+        """Write ``activations.csv``, ``prices.csv``, ``slack.csv``, ``interface.csv`` and
+        ``summary.json``."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_text(out / "activations.csv", self.activations.to_csv(index=False))

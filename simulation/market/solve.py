@@ -49,7 +49,7 @@ class Solution:
     t_flow: np.ndarray
     P: np.ndarray
     Q: np.ndarray
-    l: np.ndarray
+    l: np.ndarray  # noqa: E741  (the squared currents' name in the formulation)
     v: np.ndarray
     objective: float
     max_cone_violation: float
@@ -75,8 +75,9 @@ def cone_violation(P: np.ndarray, Q: np.ndarray, L: np.ndarray, Vfrom: np.ndarra
     return np.sqrt(4 * P**2 + 4 * Q**2 + (Vfrom - L) ** 2) - (Vfrom + L)
 
 
-def _add_cuts(m: pyo.ConcreteModel, P: np.ndarray, Q: np.ndarray, L: np.ndarray, Vf: np.ndarray,
-              mask: np.ndarray) -> int:
+def _add_cuts(
+    m: pyo.ConcreteModel, P: np.ndarray, Q: np.ndarray, L: np.ndarray, Vf: np.ndarray, mask: np.ndarray
+) -> int:
     fr = m._d["from"]
     n = 0
     for k, t in zip(*np.nonzero(mask), strict=True):
@@ -87,8 +88,11 @@ def _add_cuts(m: pyo.ConcreteModel, P: np.ndarray, Q: np.ndarray, L: np.ndarray,
             continue
         v = m.v[int(fr[k]), t]
         m.cuts.add(
-            (4 * p0 / norm) * m.P[k, t] + (4 * q0 / norm) * m.Q[k, t] + ((v0 - l0) / norm - 1.0) * v
-            + (-(v0 - l0) / norm - 1.0) * m.l[k, t] <= 0.0
+            (4 * p0 / norm) * m.P[k, t]
+            + (4 * q0 / norm) * m.Q[k, t]
+            + ((v0 - l0) / norm - 1.0) * v
+            + (-(v0 - l0) / norm - 1.0) * m.l[k, t]
+            <= 0.0
         )
         n += 1
     return n
@@ -119,12 +123,14 @@ def add_initial_cuts(m: pyo.ConcreteModel, p: Problem) -> None:
     _add_cuts(m, P0, Q0, L0, np.ones((nb, T)), np.ones((nb, T), dtype=bool))
 
 
-# ---------------------------------------------------------------------------------------------- running a solver
+# ------------------------------------------------------------------------------------------- running a solver
 def _binaries(m: pyo.ConcreteModel) -> list[pyo.Var]:
     return list(m.u.values()) + list(m.z.values())
 
 
-def _run(handle: SolverHandle, m: pyo.ConcreteModel, options: ClearingOptions, name: str, duals: bool = False) -> object:
+def _run(
+    handle: SolverHandle, m: pyo.ConcreteModel, options: ClearingOptions, name: str, duals: bool = False
+) -> object:
     opt = handle.pyomo_solver
     if handle.persistent:
         cfg = opt.config
@@ -149,9 +155,14 @@ def _run(handle: SolverHandle, m: pyo.ConcreteModel, options: ClearingOptions, n
             from simulation.errors import InfeasibleMarketError
 
             raise InfeasibleMarketError(f"{name}: the clearing is infeasible even with slack ({tc.name})")
-        if res.solution_status not in (SolutionStatus.optimal, SolutionStatus.feasible) or tc != TerminationCondition.convergenceCriteriaSatisfied:
+        if (
+            res.solution_status not in (SolutionStatus.optimal, SolutionStatus.feasible)
+            or tc != TerminationCondition.convergenceCriteriaSatisfied
+        ):
             if res.solution_status == SolutionStatus.noSolution or tc != TerminationCondition.maxTimeLimit:
-                raise SolverFailedError(f"{name}: solver {handle.name!r} returned no optimal solution ({tc.name})")
+                raise SolverFailedError(
+                    f"{name}: solver {handle.name!r} returned no optimal solution ({tc.name})"
+                )
         res.solution_loader.load_vars()
         return res
     # legacy interfaces (scip_direct, gurobi_direct, ...)
@@ -182,8 +193,15 @@ def _run(handle: SolverHandle, m: pyo.ConcreteModel, options: ClearingOptions, n
     return res
 
 
-def _cut_loop(handle: SolverHandle, m: pyo.ConcreteModel, p: Problem, options: ClearingOptions, name: str,
-              rounds_used: int, duals: bool = False) -> tuple[object, int, float]:
+def _cut_loop(
+    handle: SolverHandle,
+    m: pyo.ConcreteModel,
+    p: Problem,
+    options: ClearingOptions,
+    name: str,
+    rounds_used: int,
+    duals: bool = False,
+) -> tuple[object, int, float]:
     """Solve, add tangent cuts at violated cones, repeat until the largest violation <= tolerance."""
     T = p.n_steps
     nb = m._d["n_br"]
@@ -203,13 +221,14 @@ def _cut_loop(handle: SolverHandle, m: pyo.ConcreteModel, p: Problem, options: C
             return res, rounds_used, viol_max
         if rounds_used >= options.max_cut_rounds:
             raise SolverFailedError(
-                f"{name}: cone violation {viol_max:.2e} still above the tolerance {options.cone_tolerance:.1e} "
+                f"{name}: cone violation {viol_max:.2e} still above the tolerance "
+                f"{options.cone_tolerance:.1e} "
                 f"after {rounds_used} rounds of tangent cuts"
             )
         _add_cuts(m, P, Q, L, Vf, viol > options.cone_tolerance * 0.5)
 
 
-# ---------------------------------------------------------------------------------------------- HiGHS, driven directly
+# ------------------------------------------------------------------------------------- HiGHS, driven directly
 class HighsDirect:
     """A built clearing model loaded into ``highspy`` once and then driven without Pyomo.
 
@@ -284,10 +303,16 @@ class HighsDirect:
             self.col_theta, self.fix_theta = np.zeros((0, T), dtype=np.int64), np.zeros((0, T))
         bins = _binaries(m)
         self.col_bin = np.array([vmap[id(v)] for v in bins if id(v) in vmap], dtype=np.int64)
-        self.row_tbal = np.array([cmap[m.tbal[i, t]] for i in range(p.n_t) for t in range(T)],
-                                 dtype=np.int64).reshape(p.n_t, T) if p.tgrid is not None else np.zeros((0, T), int)
-        self.row_dbal = np.array([cmap[m.dbal[j, t]] for j in range(d["n_nodes"]) for t in range(T)],
-                                 dtype=np.int64).reshape(d["n_nodes"], T)
+        self.row_tbal = (
+            np.array([cmap[m.tbal[i, t]] for i in range(p.n_t) for t in range(T)], dtype=np.int64).reshape(
+                p.n_t, T
+            )
+            if p.tgrid is not None
+            else np.zeros((0, T), int)
+        )
+        self.row_dbal = np.array(
+            [cmap[m.dbal[j, t]] for j in range(d["n_nodes"]) for t in range(T)], dtype=np.int64
+        ).reshape(d["n_nodes"], T)
         self.fr = d["from"]
         self.nb = d["n_br"]
         self.grid_of_br = d["grid_of_br"]
@@ -320,8 +345,9 @@ class HighsDirect:
         return self.val(self.col_P), self.val(self.col_Q), self.val(self.col_l), V[self.fr]
 
     # ------------------------------------------------------------------ rows
-    def add_cone_cuts(self, P0: np.ndarray, Q0: np.ndarray, L0: np.ndarray, V0: np.ndarray,
-                      mask: np.ndarray) -> int:
+    def add_cone_cuts(
+        self, P0: np.ndarray, Q0: np.ndarray, L0: np.ndarray, V0: np.ndarray, mask: np.ndarray
+    ) -> int:
         """Tangent cuts ``(4P*P + 4Q*Q + (v*-l*)(v-l)) / ||(2P*, 2Q*, v*-l*)|| <= v + l`` at the
         points selected by ``mask`` (branch, step)."""
         k, t = np.nonzero(mask)
@@ -332,7 +358,9 @@ class HighsDirect:
         n = len(k)
         if n == 0:
             return 0
-        coef = np.stack([4 * p0 / norm, 4 * q0 / norm, (v0 - l0) / norm - 1.0, -(v0 - l0) / norm - 1.0], axis=1)
+        coef = np.stack(
+            [4 * p0 / norm, 4 * q0 / norm, (v0 - l0) / norm - 1.0, -(v0 - l0) / norm - 1.0], axis=1
+        )
         vj = self.fr[k]
         idx = np.stack([self.col_P[k, t], self.col_Q[k, t], self.col_v[vj, t], self.col_l[k, t]], axis=1)
         upper = np.zeros(n)
@@ -372,8 +400,15 @@ class HighsDirect:
         keep = (idx >= 0) & (np.abs(coef) > 1e-9)  # HiGHS drops smaller entries itself, with a warning
         counts = keep.sum(axis=1)
         starts = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int32)
-        self.h.addRows(len(lower), np.asarray(lower, float), np.asarray(upper, float), int(counts.sum()), starts,
-                       idx[keep].astype(np.int32), coef[keep].astype(float))
+        self.h.addRows(
+            len(lower),
+            np.asarray(lower, float),
+            np.asarray(upper, float),
+            int(counts.sum()),
+            starts,
+            idx[keep].astype(np.int32),
+            coef[keep].astype(float),
+        )
 
     # ------------------------------------------------------------------ binaries
     def set_integral(self, integral: bool) -> None:
@@ -410,7 +445,9 @@ class HighsDirect:
         # added, which cost 10+ s per round on the Italian-scale case (BENCHMARKS.md)
         h.setOptionValue("simplex_dual_edge_weight_strategy", 1)
         h.setOptionValue("mip_rel_gap", options.mip_rel_gap)
-        h.setOptionValue("time_limit", options.time_limit_s if options.time_limit_s is not None else highspy.kHighsInf)
+        h.setOptionValue(
+            "time_limit", options.time_limit_s if options.time_limit_s is not None else highspy.kHighsInf
+        )
         if options.threads is not None:
             h.setOptionValue("threads", options.threads)
         for key, val in options.solver_options.items():
@@ -448,7 +485,6 @@ def highspy_inf() -> float:
     import highspy
 
     return float(highspy.kHighsInf)
-
 
 
 def initial_cut_points(p: Problem) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
@@ -502,7 +538,7 @@ def _direct_loop(hd: HighsDirect, options: ClearingOptions, name: str, rounds: i
                 bad = viol > options.cone_tolerance * 0.5
                 bad_gs = np.zeros((hd.n_grids, viol.shape[1]), dtype=bool)
                 np.logical_or.at(bad_gs, hd.grid_of_br, bad)
-                bad_g = bad_gs.any(axis=1)
+                bad_g: np.ndarray = np.asarray(bad_gs.any(axis=1))
                 added += hd.add_cone_cuts(P, Q, L, Vf, bad | (bad_g[hd.grid_of_br][:, None] & (viol > -1e-3)))
         if not added:
             return rounds, viol_max
@@ -513,7 +549,9 @@ def _direct_loop(hd: HighsDirect, options: ClearingOptions, name: str, rounds: i
             )
 
 
-def _solve_direct(m: pyo.ConcreteModel, p: Problem, options: ClearingOptions, relax_binaries: bool) -> Solution:
+def _solve_direct(
+    m: pyo.ConcreteModel, p: Problem, options: ClearingOptions, relax_binaries: bool
+) -> Solution:
     """:func:`solve_problem` for HiGHS, driven through :class:`HighsDirect` (loaded once per model)."""
     name = p.name
     T = p.n_steps
@@ -576,11 +614,27 @@ def _solve_direct(m: pyo.ConcreteModel, p: Problem, options: ClearingOptions, re
     P, Q, L = hd.val(hd.col_P), hd.val(hd.col_Q), hd.val(hd.col_l)
     viol = float(cone_violation(P, Q, L, V[hd.fr]).max()) if hd.nb else 0.0
     return Solution(
-        a=a, t_flow=t_flow, su=su, sd=sd, dsu=clip(hd.val(hd.col_dsu)), dsd=clip(hd.val(hd.col_dsd)),
-        t_price=t_price, d_price=d_price, imp_mw=imp, P=P, Q=Q, l=L, v=V, objective=objective,
-        max_cone_violation=max(viol, 0.0), cut_rounds=rounds, solve_time_s=solve_time,
-        n_variables=int(hd.h.getNumCol()), n_binaries=int(hd.col_bin.size) if binaries else 0,
+        a=a,
+        t_flow=t_flow,
+        su=su,
+        sd=sd,
+        dsu=clip(hd.val(hd.col_dsu)),
+        dsd=clip(hd.val(hd.col_dsd)),
+        t_price=t_price,
+        d_price=d_price,
+        imp_mw=imp,
+        P=P,
+        Q=Q,
+        l=L,
+        v=V,
+        objective=objective,
+        max_cone_violation=max(viol, 0.0),
+        cut_rounds=rounds,
+        solve_time_s=solve_time,
+        n_variables=int(hd.h.getNumCol()),
+        n_binaries=int(hd.col_bin.size) if binaries else 0,
     )
+
 
 def _duals(handle: SolverHandle, res: object, m: pyo.ConcreteModel, cons: list[object]) -> list[float]:
     if not cons:
@@ -591,8 +645,14 @@ def _duals(handle: SolverHandle, res: object, m: pyo.ConcreteModel, cons: list[o
     return [float(m.dual.get(c, math.nan)) for c in cons]
 
 
-def solve_problem(m: pyo.ConcreteModel, p: Problem, options: ClearingOptions, handle: SolverHandle | None = None,
-                  pricing_handle: SolverHandle | None = None, relax_binaries: bool = False) -> Solution:
+def solve_problem(
+    m: pyo.ConcreteModel,
+    p: Problem,
+    options: ClearingOptions,
+    handle: SolverHandle | None = None,
+    pricing_handle: SolverHandle | None = None,
+    relax_binaries: bool = False,
+) -> Solution:
     """Solve a model built by :func:`~simulation.market.model.build_model` and read out a :class:`Solution`
     (with ``relax_binaries``, the continuous relaxation of the on/off and selection binaries)."""
     name = p.name
@@ -668,10 +728,17 @@ def solve_problem(m: pyo.ConcreteModel, p: Problem, options: ClearingOptions, ha
     elif nb:
         viol = float(max(cone_violation(P, Q, L, V[m._d["from"]]).max(), 0.0))
     nt = p.n_t if p.slack_at_t_nodes else 0
-    grab = lambda comp, n: np.array([[comp[i, t].value or 0.0 for t in range(T)] for i in range(n)]).reshape(n, T)  # noqa: E731
+
+    def grab(comp: Any, n: int) -> np.ndarray:
+        return np.array([[comp[i, t].value or 0.0 for t in range(T)] for i in range(n)]).reshape(n, T)
+
     clip = lambda x: np.where(x > SLACK_TOL_MW, x, 0.0)  # noqa: E731  (solver noise is no slack)
     G = len(p.dgrids)
-    imp = grab(m.imp, G) * np.array([d.grid.base_mva for d in p.dgrids]).reshape(G, 1) if G else np.zeros((0, T))
+    imp = (
+        grab(m.imp, G) * np.array([d.grid.base_mva for d in p.dgrids]).reshape(G, 1)
+        if G
+        else np.zeros((0, T))
+    )
     su = clip(grab(m.su, nt)) if nt else np.zeros((p.n_t, T))
     sd = clip(grab(m.sd, nt)) if nt else np.zeros((p.n_t, T))
     if p.tgrid is not None and p.tgrid.n_branches:
@@ -681,10 +748,25 @@ def solve_problem(m: pyo.ConcreteModel, p: Problem, options: ClearingOptions, ha
     else:
         t_flow = np.zeros((0, T))
     return Solution(
-        a=a, t_flow=t_flow, su=su, sd=sd, dsu=clip(grab(m.dsu, m._d["n_nodes"])), dsd=clip(grab(m.dsd, m._d["n_nodes"])),
-        t_price=t_price, d_price=d_price, imp_mw=imp, P=P, Q=Q, l=L, v=V, objective=objective,
-        max_cone_violation=max(viol, 0.0) if nb else 0.0, cut_rounds=rounds, solve_time_s=solve_time,
-        n_variables=sum(1 for _ in m.component_data_objects(pyo.Var)), n_binaries=len(bins),
+        a=a,
+        t_flow=t_flow,
+        su=su,
+        sd=sd,
+        dsu=clip(grab(m.dsu, m._d["n_nodes"])),
+        dsd=clip(grab(m.dsd, m._d["n_nodes"])),
+        t_price=t_price,
+        d_price=d_price,
+        imp_mw=imp,
+        P=P,
+        Q=Q,
+        l=L,
+        v=V,
+        objective=objective,
+        max_cone_violation=max(viol, 0.0) if nb else 0.0,
+        cut_rounds=rounds,
+        solve_time_s=solve_time,
+        n_variables=sum(1 for _ in m.component_data_objects(pyo.Var)),
+        n_binaries=len(bins),
     )
 
 

@@ -151,4 +151,6 @@ def make_solver(name: str, clearing: str = "clearing") -> SolverHandle:
         return SolverHandle("highs", opt, persistent=True, native_cones=False)
     import pyomo.environ as pyo
 
-    return SolverHandle(key, pyo.SolverFactory(_PYOMO_NAMES[key]), persistent=False, native_cones=key in NATIVE_CONES)
+    return SolverHandle(
+        key, pyo.SolverFactory(_PYOMO_NAMES[key]), persistent=False, native_cones=key in NATIVE_CONES
+    )

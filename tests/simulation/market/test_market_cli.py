@@ -30,11 +30,26 @@ EXAMPLES = ROOT / "examples" / "market"
 def test_clear_command_writes_the_three_files(tmp_path: Path) -> None:
     """Reference: the two-node congestion case by hand (LMPs 20 and 60 EUR/MWh, cost 2800 EUR)."""
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "clear", str(EXAMPLES / "two_node_congestion.json"),
-                           "--scheme", "CM", "--out", str(out)], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "main.py"),
+            "clear",
+            str(EXAMPLES / "two_node_congestion.json"),
+            "--scheme",
+            "CM",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr
     prices = pd.read_csv(out / "prices.csv")
-    assert dict(zip(prices.node, prices.price_eur_per_mwh, strict=True)) == pytest.approx({"A": 20.0, "B": 60.0})
+    assert dict(zip(prices.node, prices.price_eur_per_mwh, strict=True)) == pytest.approx(
+        {"A": 20.0, "B": 60.0}
+    )
     acts = pd.read_csv(out / "activations.csv")
     assert dict(zip(acts.bid_id, acts.activation_mw, strict=True)) == pytest.approx({"a": 50.0, "b": 30.0})
     summary = json.loads((out / "summary.json").read_text())
@@ -43,11 +58,39 @@ def test_clear_command_writes_the_three_files(tmp_path: Path) -> None:
 
 def test_clear_command_bad_case_is_one_line_exit_2(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"transmission": {"nodes": ["A"]}, "bids": {"bids": [
-        {"bid_id": "x", "node": "Z", "direction": "up", "steps": [{"step": 0, "quantity_mw": 1, "price_eur_per_mwh": 1}]}]},
-        "timing": {"horizon_steps": 1}}))
-    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "clear", str(bad), "--scheme", "CM", "--out",
-                           str(tmp_path / "o")], capture_output=True, text=True, cwd=ROOT)
+    bad.write_text(
+        json.dumps(
+            {
+                "transmission": {"nodes": ["A"]},
+                "bids": {
+                    "bids": [
+                        {
+                            "bid_id": "x",
+                            "node": "Z",
+                            "direction": "up",
+                            "steps": [{"step": 0, "quantity_mw": 1, "price_eur_per_mwh": 1}],
+                        }
+                    ]
+                },
+                "timing": {"horizon_steps": 1},
+            }
+        )
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "main.py"),
+            "clear",
+            str(bad),
+            "--scheme",
+            "CM",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "'node' = 'Z'" in proc.stderr
 
@@ -64,15 +107,33 @@ def test_example_feeder_case_loads_and_clears() -> None:
 
 
 def test_bid_files_round_trip(tmp_path: Path) -> None:
-    bids = BidTable.from_bids([
-        Bid.simple("u", "N", "up", [1.0, 2.0], [10.0, 11.0], energy_group="g", ramp_mw_per_step=0.5),
-        Bid.simple("d", "N", "down", [0.0, 3.0], [0.0, -4.0], fill_or_kill=True, min_duration_steps=2, energy_group="g"),
-        Bid.simple("r", "N", "up", [5.0, 5.0], [90.0, 90.0], side="buy", party="commercial", exclusive_group="x"),
-    ], 2, [EnergyConstraint("g", 0.0, 0.0)])
+    bids = BidTable.from_bids(
+        [
+            Bid.simple("u", "N", "up", [1.0, 2.0], [10.0, 11.0], energy_group="g", ramp_mw_per_step=0.5),
+            Bid.simple(
+                "d",
+                "N",
+                "down",
+                [0.0, 3.0],
+                [0.0, -4.0],
+                fill_or_kill=True,
+                min_duration_steps=2,
+                energy_group="g",
+            ),
+            Bid.simple(
+                "r", "N", "up", [5.0, 5.0], [90.0, 90.0], side="buy", party="commercial", exclusive_group="x"
+            ),
+        ],
+        2,
+        [EnergyConstraint("g", 0.0, 0.0)],
+    )
     write_bids_json(bids, tmp_path / "b.json")
     write_bids_csv(bids, tmp_path / "b.csv")
     pd.DataFrame({"group": ["g"], "min_mwh": [0.0], "max_mwh": [0.0]}).to_csv(tmp_path / "e.csv", index=False)
-    for back in (read_bids_json(tmp_path / "b.json"), read_bids_csv(tmp_path / "b.csv", 2, tmp_path / "e.csv")):
+    for back in (
+        read_bids_json(tmp_path / "b.json"),
+        read_bids_csv(tmp_path / "b.csv", 2, tmp_path / "e.csv"),
+    ):
         assert list(back.bid_id) == ["u", "d", "r"]
         np.testing.assert_allclose(back.quantity_mw, bids.quantity_mw)
         np.testing.assert_allclose(back.price_eur_per_mwh, bids.price_eur_per_mwh)

@@ -41,11 +41,22 @@ def _feeder_case(net, seed: int = 1, **grid_kw) -> MarketCase:
     dg = DistributionGrid.from_pandapower(net, "d1", interface_node="T1", **grid_kw)
     tg = TransmissionGrid.from_lines(["T0", "T1"], [("T0", "T1", 0.05, 200.0)])
     rng = np.random.default_rng(seed)
-    bids = [Bid.simple(f"db{k}", f"d1:{j}", "up", 0.1, 20 + k, n_steps=T)
-            for k, j in enumerate(rng.choice(np.arange(1, 33), 20, replace=False))]
-    bids += [Bid.simple("tA", "T0", "up", 50, 45, n_steps=T), Bid.simple("tD", "T0", "down", 50, -10, n_steps=T)]
-    return MarketCase(tg, BidTable.from_bids(bids, T), {"T1": NEEDS}, distribution=[dg],
-                      timing=MarketTiming(horizon_steps=T), name="feeder case")
+    bids = [
+        Bid.simple(f"db{k}", f"d1:{j}", "up", 0.1, 20 + k, n_steps=T)
+        for k, j in enumerate(rng.choice(np.arange(1, 33), 20, replace=False))
+    ]
+    bids += [
+        Bid.simple("tA", "T0", "up", 50, 45, n_steps=T),
+        Bid.simple("tD", "T0", "down", 50, -10, n_steps=T),
+    ]
+    return MarketCase(
+        tg,
+        BidTable.from_bids(bids, T),
+        {"T1": NEEDS},
+        distribution=[dg],
+        timing=MarketTiming(horizon_steps=T),
+        name="feeder case",
+    )
 
 
 def test_socp_cleared_point_matches_pandapower_ac_power_flow(feeder_net) -> None:
@@ -158,8 +169,12 @@ def test_ifm_differs_from_cm_exactly_when_trade_is_worth_it() -> None:
 
     def case(pay: float) -> MarketCase:
         buy = Bid.simple("ret", "N", "up", 5, pay, side="buy", party="commercial")
-        return MarketCase(TransmissionGrid.single_node("N"), BidTable.from_bids([*base, buy], 1), {"N": 10},
-                          timing=MarketTiming(horizon_steps=1, granularity_min=60))
+        return MarketCase(
+            TransmissionGrid.single_node("N"),
+            BidTable.from_bids([*base, buy], 1),
+            {"N": 10},
+            timing=MarketTiming(horizon_steps=1, granularity_min=60),
+        )
 
     low_cm, low_ifm = clear(case(20), "CM"), clear(case(20), "IFM")
     np.testing.assert_allclose(low_cm.activation_mw, low_ifm.activation_mw, atol=1e-7)
@@ -175,8 +190,13 @@ def test_copper_plate_distribution_node_sits_at_its_interface() -> None:
     """A copper-plate DSO node behind B: its bids face no distribution limit and are priced at B."""
     tg = TransmissionGrid.from_lines(["A", "B"], [("A", "B", 0.1, 50.0)])
     bids = BidTable.from_bids([Bid.simple("a", "A", "up", 100, 20), Bid.simple("dso", "D", "up", 100, 40)], 1)
-    case = MarketCase(tg, bids, {"B": 80}, copper_plates=[CopperPlateNode("D", "B")],
-                      timing=MarketTiming(horizon_steps=1, granularity_min=60))
+    case = MarketCase(
+        tg,
+        bids,
+        {"B": 80},
+        copper_plates=[CopperPlateNode("D", "B")],
+        timing=MarketTiming(horizon_steps=1, granularity_min=60),
+    )
     for scheme in ("CM", "CMS", "LMS", "CM-D"):
         res = clear(case, scheme)
         assert res.activation_mw[:, 0] == pytest.approx([50, 30]), scheme
@@ -224,7 +244,9 @@ def test_unknown_node_is_named() -> None:
     case = MarketCase(TransmissionGrid.single_node("N"), bids, {"N": 5}, timing=MarketTiming(horizon_steps=1))
     with pytest.raises(MarketError, match="b1.*'node' = 'nowhere'"):
         clear(case, "CM")
-    case2 = MarketCase(TransmissionGrid.single_node("N"), BidTable.empty(1), {"X": 5}, timing=MarketTiming(horizon_steps=1))
+    case2 = MarketCase(
+        TransmissionGrid.single_node("N"), BidTable.empty(1), {"X": 5}, timing=MarketTiming(horizon_steps=1)
+    )
     with pytest.raises(MarketError, match="'X' is not a node"):
         clear(case2, "CM")
 
@@ -242,8 +264,12 @@ def test_non_radial_distribution_grid_names_the_loop() -> None:
 
 
 def test_missing_solver_is_a_clear_error() -> None:
-    case = MarketCase(TransmissionGrid.single_node("N"), BidTable.from_bids([Bid.simple("b", "N", "up", 1, 1)], 1),
-                      {"N": 0.5}, timing=MarketTiming(horizon_steps=1))
+    case = MarketCase(
+        TransmissionGrid.single_node("N"),
+        BidTable.from_bids([Bid.simple("b", "N", "up", 1, 1)], 1),
+        {"N": 0.5},
+        timing=MarketTiming(horizon_steps=1),
+    )
     with pytest.raises(SolverUnavailableError, match="gurobi.*not available"):
         clear(case, "CM", ClearingOptions(solver="gurobi"))
     with pytest.raises(SolverUnavailableError, match="unknown solver 'glpk9'"):
@@ -251,7 +277,9 @@ def test_missing_solver_is_a_clear_error() -> None:
 
 
 def test_unknown_scheme_and_bad_values() -> None:
-    case = MarketCase(TransmissionGrid.single_node("N"), BidTable.empty(1), {}, timing=MarketTiming(horizon_steps=1))
+    case = MarketCase(
+        TransmissionGrid.single_node("N"), BidTable.empty(1), {}, timing=MarketTiming(horizon_steps=1)
+    )
     with pytest.raises(MarketError, match="unknown scheme 'XYZ'"):
         clear(case, "XYZ")
     with pytest.raises(MarketError, match="'direction'"):

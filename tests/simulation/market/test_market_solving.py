@@ -44,13 +44,29 @@ def _case9_congested(n_steps: int = 3) -> MarketCase:
     rng = np.random.default_rng(7)
     bids = []
     for k, node in enumerate(tg.node_ids):
-        bids.append(Bid.simple(f"u{k}", node, "up", float(rng.uniform(20, 80)), float(rng.uniform(10, 90)),
-                               n_steps=n_steps))
-        bids.append(Bid.simple(f"d{k}", node, "down", float(rng.uniform(20, 80)), float(rng.uniform(-30, 10)),
-                               n_steps=n_steps))
+        bids.append(
+            Bid.simple(
+                f"u{k}", node, "up", float(rng.uniform(20, 80)), float(rng.uniform(10, 90)), n_steps=n_steps
+            )
+        )
+        bids.append(
+            Bid.simple(
+                f"d{k}",
+                node,
+                "down",
+                float(rng.uniform(20, 80)),
+                float(rng.uniform(-30, 10)),
+                n_steps=n_steps,
+            )
+        )
     needs = {tg.node_ids[4]: [90.0, 60.0, -40.0], tg.node_ids[8]: [70.0, -50.0, 30.0]}
-    return MarketCase(tg, BidTable.from_bids(bids, n_steps), needs, timing=MarketTiming(horizon_steps=n_steps),
-                      name="case9 congested")
+    return MarketCase(
+        tg,
+        BidTable.from_bids(bids, n_steps),
+        needs,
+        timing=MarketTiming(horizon_steps=n_steps),
+        name="case9 congested",
+    )
 
 
 def test_lazy_thermal_limits_give_the_full_lp_optimum() -> None:
@@ -94,18 +110,37 @@ def test_session_reclear_of_a_congested_grid_matches_a_fresh_clearing() -> None:
 
 
 def _carry_case(on_steps: int) -> MarketCase:
-    bids = [Bid.simple("A", "N", "up", 10, 50, n_steps=3, fill_or_kill=True, min_duration_steps=3,
-                       initial_on_steps=on_steps, initial_activation_mw=10.0 if on_steps else 0.0),
-            Bid.simple("D", "N", "down", 20, 0, n_steps=3)]
-    return MarketCase(TransmissionGrid.single_node("N"), BidTable.from_bids(bids, 3), {"N": [0.0, 0.0, 0.0]},
-                      timing=MarketTiming(horizon_steps=3, granularity_min=60), name="carry-over")
+    bids = [
+        Bid.simple(
+            "A",
+            "N",
+            "up",
+            10,
+            50,
+            n_steps=3,
+            fill_or_kill=True,
+            min_duration_steps=3,
+            initial_on_steps=on_steps,
+            initial_activation_mw=10.0 if on_steps else 0.0,
+        ),
+        Bid.simple("D", "N", "down", 20, 0, n_steps=3),
+    ]
+    return MarketCase(
+        TransmissionGrid.single_node("N"),
+        BidTable.from_bids(bids, 3),
+        {"N": [0.0, 0.0, 0.0]},
+        timing=MarketTiming(horizon_steps=3, granularity_min=60),
+        name="carry-over",
+    )
 
 
-@pytest.mark.parametrize(("on_steps", "expected_a", "expected_cost"),
-                         [(0, [0, 0, 0], 0.0), (1, [10, 10, 0], 1000.0), (2, [10, 0, 0], 500.0),
-                          (3, [0, 0, 0], 0.0)])
-def test_min_duration_carries_over_rolling_clearings(on_steps: int, expected_a: list[float],
-                                                     expected_cost: float) -> None:
+@pytest.mark.parametrize(
+    ("on_steps", "expected_a", "expected_cost"),
+    [(0, [0, 0, 0], 0.0), (1, [10, 10, 0], 1000.0), (2, [10, 0, 0], 500.0), (3, [0, 0, 0], 0.0)],
+)
+def test_min_duration_carries_over_rolling_clearings(
+    on_steps: int, expected_a: list[float], expected_cost: float
+) -> None:
     """By hand: no need at all; block A (10 MW @ 50 EUR/MWh, fill-or-kill, minimum duration 3 h) has
     been on for ``k`` hours before the horizon, so it must stay on for hours ``0 .. 3-k-1``; the free
     down bid D (price 0) absorbs the surplus. k = 0 or k >= 3: nothing runs (cost 0); k = 1: A runs 2
@@ -117,23 +152,29 @@ def test_min_duration_carries_over_rolling_clearings(on_steps: int, expected_a: 
     assert res.objective_eur == pytest.approx(expected_cost, abs=1e-6)
     session = MarketSession(_carry_case(0), "CM")
     session.clear()
-    session.update(initial_on_steps=np.array([on_steps, 0]),
-                   initial_activation_mw=np.array([10.0 if on_steps else 0.0, 0.0]))
+    session.update(
+        initial_on_steps=np.array([on_steps, 0]),
+        initial_activation_mw=np.array([10.0 if on_steps else 0.0, 0.0]),
+    )
     again = session.clear()
     np.testing.assert_allclose(again.activation_mw[0], expected_a, atol=1e-7)
 
 
 def test_initial_on_steps_round_trips_through_csv_and_json(tmp_path) -> None:
     """Reference: the table written. ``initial_on_steps`` survives both file formats."""
-    table = BidTable.from_bids([Bid.simple("A", "N", "up", 10, 50, n_steps=2, min_duration_steps=3,
-                                           initial_on_steps=2)], 2)
+    table = BidTable.from_bids(
+        [Bid.simple("A", "N", "up", 10, 50, n_steps=2, min_duration_steps=3, initial_on_steps=2)], 2
+    )
     write_bids_csv(table, tmp_path / "b.csv")
     write_bids_json(table, tmp_path / "b.json")
     assert read_bids_csv(tmp_path / "b.csv", 2).on_steps().tolist() == [2]
     assert read_bids_json(tmp_path / "b.json", 2).on_steps().tolist() == [2]
     with pytest.raises(Exception, match="initial_on_steps"):
-        BidTable.from_columns({"bid_id": ["x"], "node": ["N"], "direction": ["up"], "initial_on_steps": [-1]},
-                              np.ones((1, 1)), np.ones((1, 1)))
+        BidTable.from_columns(
+            {"bid_id": ["x"], "node": ["N"], "direction": ["up"], "initial_on_steps": [-1]},
+            np.ones((1, 1)),
+            np.ones((1, 1)),
+        )
 
 
 @pytest.mark.parametrize("scheme", ["LMS", "SBR", "CM-D"])
