@@ -8,6 +8,7 @@ message naming the file, object and field; a bug becomes a dialog pointing at a 
 
 from __future__ import annotations
 
+import gc
 import tempfile
 import time
 from pathlib import Path
@@ -251,6 +252,21 @@ class MainWindow(QMainWindow):
             self.show_message(note, 0)
         if offer_recovery:
             QTimer.singleShot(0, self.offer_recovery)
+        self._freeze_long_lived_objects()
+
+    @staticmethod
+    def _freeze_long_lived_objects() -> None:
+        """Keep Python's full garbage collections short for the whole session.
+
+        A full (generation 2) collection scans every container object of the process: 0.12 s for the
+        window and its modules on the test machine, 0.2-0.47 s in a long session, each one an event-loop
+        stall (seen during runs with a 20 ms heartbeat). The widgets, modules and classes that exist now
+        live as long as the window, so after one collection they are moved to the permanent generation
+        (``gc.freeze``); later full collections scan only what was created since. Reference counting
+        still frees these objects normally; only reference cycles among them are no longer collected.
+        """
+        gc.collect()
+        gc.freeze()
 
     # ================================================================== actions and menus
 

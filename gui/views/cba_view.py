@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -71,6 +72,14 @@ RESULT_COLUMNS = [
     "P(rank 1)\n[%]",
 ]
 
+
+ACTOR_NAMES = {
+    "tso": "TSO",
+    "dso": "DSOs",
+    "aggregator": "Aggregators",
+    "der_owner": "DER owners",
+    "consumer": "Consumers",
+}
 
 #: Legend above the axes, outside the data (constrained layout makes room for it).
 TOP_LEGEND: dict[str, Any] = {
@@ -191,12 +200,55 @@ class CbaView(QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
         for i, chart in enumerate(self.charts):
             grid.addWidget(chart, i // 2, i % 2)
+        # Micro level and robustness: who gains and who pays; which input values flip the conclusion.
+        self.actor_chart = ChartWidget("NPV per actor group (who gains, who pays)")
+        self.actor_table = QTableWidget(0, 6)
+        self.actor_table.setHorizontalHeaderLabels(
+            [
+                "Scheme",
+                "Actor group",
+                "PV benefits\n[M EUR]",
+                "PV ICT cost\n[M EUR]",
+                "NPV\n[M EUR]",
+                "Business case",
+            ]
+        )
+        self.switch_table = QTableWidget(0, 6)
+        self.switch_table.setHorizontalHeaderLabels(
+            ["Input", "Test", "Scheme", "Base value", "Switching value", "Change [%]"]
+        )
+        for t in (self.actor_table, self.switch_table):
+            t.verticalHeader().setVisible(False)
+            t.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+            t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+            t.horizontalHeader().setStretchLastSection(True)
+            t.setAlternatingRowColors(True)
+            t.verticalHeader().setDefaultSectionSize(22)
+        actors_w = QSplitter(Qt.Orientation.Horizontal)
+        actors_w.addWidget(self.actor_table)
+        actors_w.addWidget(self.actor_chart)
+        switch_w = QWidget()
+        sl = QVBoxLayout(switch_w)
+        sl.setContentsMargins(0, 0, 0, 0)
+        note = QLabel(
+            "Value of each input at which a scheme's NPV changes sign or the first place changes "
+            "(cba.sensitivity); '–' when it does not happen in the tested range."
+        )
+        note.setWordWrap(True)
+        sl.addWidget(note)
+        sl.addWidget(self.switch_table, 1)
+        self.result_tabs = QTabWidget()
+        self.result_tabs.addTab(grid_w, "Charts")
+        self.result_tabs.addTab(actors_w, "Actors")
+        self.result_tabs.addTab(switch_w, "Switching values")
+        self.charts.append(self.actor_chart)
+
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
         rl.addWidget(self.status)
         rl.addWidget(self.table)
-        rl.addWidget(grid_w, 1)
+        rl.addWidget(self.result_tabs, 1)
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(scroll)
@@ -472,7 +524,7 @@ class CbaView(QWidget):
             + (f"<br><span style='color:#8a5a00'>{warn}</span>" if warn else "")
         )
         # One chart per event-loop pass (the tornado alone takes ~0.1 s of matplotlib calls).
-        steps = [self._draw_cash, self._draw_tornado, self._draw_mc]
+        steps = [self._draw_cash, self._draw_tornado, self._draw_mc, self._fill_actors, self._fill_switching]
 
         def next_chart() -> None:
             if self.cba_result is result:  # a newer result supersedes this one
@@ -517,6 +569,61 @@ class CbaView(QWidget):
         ax2.legend(ncols=min(n, 5), **TOP_LEGEND)
         self.cash_chart.draw()
         self.annual_chart.draw()
+
+    def _fill_actors(self, result: Any) -> None:
+        rows = list(getattr(result, "actors", []))
+        self.actor_table.setRowCount(len(rows))
+        for r, a in enumerate(rows):
+            cells = [
+                a.scheme,
+                ACTOR_NAMES.get(a.actor, a.actor),
+                _m(a.pv_benefits_eur),
+                _m(a.pv_costs_eur),
+                _m(a.npv_eur),
+                a.business_case,
+            ]
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if 2 <= c <= 4:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if c == 5 and a.business_case == "negative":
+                    item.setForeground(Qt.GlobalColor.darkRed)
+                self.actor_table.setItem(r, c, item)
+        if not rows:
+            self.actor_chart.message("No per-actor split in this result.")
+            return
+        schemes = list(dict.fromkeys(a.scheme for a in rows))
+        actors = list(dict.fromkeys(a.actor for a in rows))
+        npv = {(a.scheme, a.actor): a.npv_eur / 1e6 for a in rows}
+        ax = self.actor_chart.axes()
+        n = max(len(schemes), 1)
+        width = 0.8 / n
+        for i, s in enumerate(schemes):
+            xs = [j + (i - (n - 1) / 2) * width for j in range(len(actors))]
+            ax.bar(
+                xs, [npv.get((s, a), 0.0) for a in actors], width=width, label=s, color=SCHEME_COLOURS.get(s)
+            )
+        ax.set_xticks(range(len(actors)), [ACTOR_NAMES.get(a, a) for a in actors])
+        ax.axhline(0.0, color="black", lw=0.8)
+        ax.set_ylabel("NPV [M EUR]")
+        ax.legend(ncols=min(n, 5), **TOP_LEGEND)
+        self.actor_chart.draw()
+
+    def _fill_switching(self, result: Any) -> None:
+        rows = list(getattr(result, "switching_values", []))
+        self.switch_table.setRowCount(len(rows))
+        for r, sv in enumerate(rows):
+            test = "NPV sign" if sv.kind == "npv_sign" else f"first place -> {sv.other_scheme or '?'}"
+            cells = [
+                f"{_short_name(sv.parameter)} [{sv.unit}]",
+                test,
+                sv.scheme,
+                f"{sv.base_value:g}",
+                "–" if sv.switching_value is None else f"{sv.switching_value:.4g}",
+                "–" if sv.change_fraction is None else f"{100 * sv.change_fraction:+.1f}",
+            ]
+            for c, text in enumerate(cells):
+                self.switch_table.setItem(r, c, QTableWidgetItem(text))
 
     def _draw_tornado(self, result: Any) -> None:
         # The reference scheme's NPV is 0 by construction (benefits and ICT cost are counted relative to
