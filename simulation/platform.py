@@ -448,11 +448,11 @@ def _run(
             dev = meas_inj - schedule.node_inj_mw[:, meas_step]
             base_nodes = sched_mstep[:, steps_j] + dev[:, None]
             ifm_share = parties["share_frac"].sum() if (scheme == "IFM" and parties is not None) else 0.0
-            needs = {
-                f"t{int(b)}": need_sys * (1.0 - ifm_share) * w
-                for b, w in zip(t_load_buses, need_weights, strict=True)
-                if w > 0
-            }
+            needs: dict[str, np.ndarray] = {}
+            for b, w in zip(t_load_buses, need_weights, strict=True):
+                if w > 0:  # the TSO's need, spread over the transmission loads (several may share a bus)
+                    key = f"t{int(b)}"
+                    needs[key] = needs.get(key, 0.0) + need_sys * (1.0 - ifm_share) * w
             case = _market_case(
                 scenario,
                 schedule,
@@ -561,8 +561,8 @@ def _run(
                 moved_per_agg += np.bincount(devices[cat].aggregator[moved], minlength=moved_per_agg.size)
         if pool_act and writer is not None:
             sp_rows = []
-            for key, (a_up, a_down) in pool_act.items():
-                agg_idx, node_idx, model = _decode_pool(key, n_nodes)
+            for pool, (a_up, a_down) in pool_act.items():
+                agg_idx, node_idx, model = _decode_pool(pool, n_nodes)
                 sp_rows.append(
                     {
                         "time_min": t_min,
@@ -570,7 +570,7 @@ def _run(
                         "node": nodes.name[node_idx],
                         "model": model,
                         "delta_mw": a_up - a_down,
-                        "n_devices": moved_per_pool.get(key, 0),
+                        "n_devices": moved_per_pool.get(pool, 0),
                     }
                 )
             writer.add("setpoints", sp_rows)
