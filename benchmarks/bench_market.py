@@ -4,6 +4,7 @@
     python benchmarks/bench_market.py italy      # common-market clearing at the Italian scenario's scale
     python benchmarks/bench_market.py clarabel   # SOCP accuracy of the tangent cuts vs Clarabel (cvxpy)
     python benchmarks/bench_market.py scip       # HiGHS + cuts vs SCIP (native MISOCP) on feeder cases
+    python benchmarks/bench_market.py schemes    # every scheme on the example feeder case, fresh and rolling
 
 Needs the ``bench`` extras (pypsa, cvxpy, clarabel, pyscipopt).
 """
@@ -207,38 +208,107 @@ def _italy_case(
     )
 
 
-def bench_italy() -> dict:
+def _rolled(case: MarketCase, k: int, rng: np.random.Generator) -> tuple[dict, np.ndarray, np.ndarray]:
+    """Data of the ``k``-th next clearing of a rolling horizon: the needs move one step on (a new last
+    step with +-10 % noise), bid quantities and prices vary by +-5 %."""
+    needs = {}
+    for nid, v in case.needs_mw.items():
+        arr = np.asarray(v, dtype=float)
+        needs[nid] = (np.roll(arr, -k) * rng.uniform(0.9, 1.1, arr.size)).tolist()
+    q = case.bids.quantity_mw * rng.uniform(0.95, 1.05, case.bids.quantity_mw.shape)
+    pr = case.bids.price_eur_per_mwh * rng.uniform(0.95, 1.05, case.bids.price_eur_per_mwh.shape)
+    return needs, q, pr
+
+
+def _lp_iterations(res) -> int:  # type: ignore[no-untyped-def]
+    return int(sum(s.get("lp_iterations", 0) for s in res.sub_clearings))
+
+
+def bench_italy(first_runs: int = 3, reclears: int = 5) -> dict:
+    """CM at the Italian scenario's scale. ``first_runs`` sessions each clear once from scratch (model
+    build, load into HiGHS, cut rounds, pricing, read-out); the last one then re-clears ``reclears``
+    rolling steps with new needs, quantities and prices (parameters only, same model and HiGHS
+    instance). Medians are reported."""
     case = _italy_case()
-    t0 = time.perf_counter()
-    session = MarketSession(copy.deepcopy(case), "CM")
-    first = session.clear()
-    first_wall = time.perf_counter() - t0
+    first, session, res = [], None, None
+    for _ in range(first_runs):
+        t0 = time.perf_counter()
+        session = MarketSession(copy.deepcopy(case), "CM")
+        res = session.clear()
+        wall = time.perf_counter() - t0
+        load = sum(s.get("load_time_s", 0.0) for s in res.sub_clearings)
+        first.append(
+            {
+                "wall_s": wall,
+                "build_s": res.build_time_s,
+                "load_s": load,
+                "solve_s": res.solve_time_s,
+                "solver_s": res.solve_time_s - load,
+                "extract_s": res.extract_time_s,
+                "cut_rounds": res.cut_rounds,
+                "lp_iterations": _lp_iterations(res),
+                "objective_eur": res.objective_eur,
+                "max_cone_violation": res.max_cone_violation,
+            }
+        )
+    assert session is not None and res is not None
     rng = np.random.default_rng(5)
-    needs = {
-        k: (np.roll(np.asarray(v), -1) * rng.uniform(0.9, 1.1)).tolist() for k, v in case.needs_mw.items()
-    }
-    t0 = time.perf_counter()
-    session.update(needs_mw=needs)
-    second = session.clear()
-    second_wall = time.perf_counter() - t0
+    again = []
+    for k in range(1, reclears + 1):
+        needs, q, pr = _rolled(case, k, rng)
+        t0 = time.perf_counter()
+        session.update(needs_mw=needs, quantity_mw=q, price_eur_per_mwh=pr)
+        r2 = session.clear()
+        wall = time.perf_counter() - t0
+        again.append(
+            {
+                "wall_s": wall,
+                "build_s": r2.build_time_s,
+                "solve_s": r2.solve_time_s,
+                "extract_s": r2.extract_time_s,
+                "cut_rounds": r2.cut_rounds,
+                "lp_iterations": _lp_iterations(r2),
+                "max_cone_violation": r2.max_cone_violation,
+            }
+        )
+    # the last re-clear against a fresh clearing of the same data (same model, same answer)
+    fresh_case = copy.deepcopy(session.case)
+    fresh = clear(fresh_case, "CM")
+
+    def med(rows: list[dict], key: str) -> float:
+        return float(np.median([r[key] for r in rows]))
+
+    keys_first = (
+        "wall_s",
+        "build_s",
+        "load_s",
+        "solver_s",
+        "solve_s",
+        "extract_s",
+        "cut_rounds",
+        "lp_iterations",
+    )
+    keys_again = ("wall_s", "build_s", "solve_s", "extract_s", "cut_rounds", "lp_iterations")
     return {
         "transmission_nodes": case.transmission.n_nodes,
+        "transmission_branches": case.transmission.n_branches,
         "distribution_grids": len(case.distribution),
         "distribution_nodes": sum(d.n_nodes for d in case.distribution),
         "bids": case.bids.n_bids,
         "steps": T,
-        "n_variables": first.n_variables,
-        "first_wall_s": first_wall,
-        "first_build_s": first.build_time_s,
-        "first_solve_s": first.solve_time_s,
-        "first_extract_s": first.extract_time_s,
-        "cut_rounds": first.cut_rounds,
-        "max_cone_violation": first.max_cone_violation,
-        "reclear_wall_s": second_wall,
-        "reclear_solve_s": second.solve_time_s,
-        "reclear_cut_rounds": second.cut_rounds,
-        "objective_eur": first.objective_eur,
-        "slack_mwh": first.slack_energy_mwh,
+        "n_variables": res.n_variables,
+        "first": {k: med(first, k) for k in keys_first},
+        "first_runs": first,
+        "first_ratio_build_extract_to_solve": (med(first, "build_s") + med(first, "extract_s"))
+        / med(first, "solve_s"),
+        "reclear": {k: med(again, k) for k in keys_again},
+        "reclear_runs": again,
+        "reclear_ratio_build_extract_to_solve": (med(again, "build_s") + med(again, "extract_s"))
+        / med(again, "solve_s"),
+        "last_reclear_vs_fresh_rel_diff": abs(r2.objective_eur - fresh.objective_eur)
+        / abs(fresh.objective_eur),
+        "max_cone_violation": max(r["max_cone_violation"] for r in first + again),
+        "slack_mwh": res.slack_energy_mwh,
     }
 
 
@@ -332,8 +402,6 @@ def _clarabel_objective(case: MarketCase) -> float:
 
 
 def bench_clarabel() -> dict:
-    import pyomo.environ as pyo
-
     from simulation.market.clearing import _central_problem, _participating, _prepare
     from simulation.market.model import build_model
     from simulation.market.solve import solve_problem
@@ -345,7 +413,7 @@ def bench_clarabel() -> dict:
     t0 = time.perf_counter()
     sol = solve_problem(m, prob, ClearingOptions(compute_prices=False))
     ours_t = time.perf_counter() - t0
-    ours = float(pyo.value(m.obj))
+    ours = sol.objective
     t0 = time.perf_counter()
     ref = _clarabel_objective(case)
     ref_t = time.perf_counter() - t0
@@ -382,8 +450,46 @@ def bench_scip() -> dict:
     return out
 
 
+def bench_schemes(repeats: int = 3, reclears: int = 5) -> dict:
+    """Every scheme on the example feeder case (``examples/market/tso_case33bw.json``: case33bw with
+    binary bids under a two-node transmission grid): a fresh ``clear`` (median of ``repeats``) and a
+    ``MarketSession`` re-clearing ``reclears`` rolling steps (median)."""
+    from pathlib import Path
+
+    from simulation.market import SCHEMES
+    from simulation.market.casefile import load_case
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "market" / "tso_case33bw.json"
+    case = load_case(path)
+    out = {}
+    for scheme in SCHEMES:
+        fresh = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            clear(copy.deepcopy(case), scheme)
+            fresh.append(time.perf_counter() - t0)
+        session = MarketSession(copy.deepcopy(case), scheme)
+        session.clear()
+        rng = np.random.default_rng(3)
+        again = []
+        for k in range(1, reclears + 1):
+            needs, q, pr = _rolled(case, k, rng)
+            t0 = time.perf_counter()
+            session.update(needs_mw=needs, quantity_mw=q, price_eur_per_mwh=pr)
+            session.clear()
+            again.append(time.perf_counter() - t0)
+        out[scheme] = {"clear_s": float(np.median(fresh)), "session_reclear_s": float(np.median(again))}
+    return out
+
+
 if __name__ == "__main__":
-    which = sys.argv[1:] or ["pypsa", "clarabel", "scip", "italy"]
-    funcs = {"pypsa": bench_pypsa, "italy": bench_italy, "clarabel": bench_clarabel, "scip": bench_scip}
+    which = sys.argv[1:] or ["pypsa", "clarabel", "scip", "italy", "schemes"]
+    funcs = {
+        "pypsa": bench_pypsa,
+        "italy": bench_italy,
+        "clarabel": bench_clarabel,
+        "scip": bench_scip,
+        "schemes": bench_schemes,
+    }
     for w in which:
         print(w, json.dumps(funcs[w](), indent=1, default=float), flush=True)

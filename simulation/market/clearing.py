@@ -412,6 +412,8 @@ class _Acc:
                 "build_time_s": build_s,
                 "cut_rounds": sol.cut_rounds,
                 "max_cone_violation_pu": sol.max_cone_violation,
+                "load_time_s": sol.load_time_s,
+                "lp_iterations": sol.lp_iterations,
             }
         )
 

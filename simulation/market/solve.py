@@ -57,6 +57,10 @@ class Solution:
     solve_time_s: float
     n_variables: int
     n_binaries: int
+    load_time_s: float = 0.0
+    """Part of ``solve_time_s`` spent loading the model into the solver (first solve of a model)."""
+    lp_iterations: int = 0
+    """Simplex iterations of all rounds (HiGHS)."""
 
 
 # ---------------------------------------------------------------------------------------------- cones
@@ -319,6 +323,10 @@ class HighsDirect:
         self.n_grids = len(p.dgrids)
         # lazy flow limits
         self.flow_added = np.zeros((0, T), dtype=bool)
+        self.n_base_rows = int(self.h.getNumRow())
+        self.cut_rows: list[np.ndarray] = []
+        """Per block of appended rows: True for a tangent cut (prunable), False for a thermal limit."""
+        self.n_cones = int(d["n_br"]) * T
         if lazy and p.tgrid is not None:
             g = p.tgrid
             self.f_coef = g.base_mva * g.branch_b_pu
@@ -326,7 +334,8 @@ class HighsDirect:
             self.f_from, self.f_to = g.branch_from, g.branch_to
             self.flow_added = ~np.isfinite(np.repeat(g.branch_rating_mw[:, None], T, axis=1))
         self.integral = True
-        self.rounds_total = 0
+        self.iterations = 0
+        """Simplex iterations summed over every run of this model."""
         self.x = np.zeros(0)
 
     # ------------------------------------------------------------------ values
@@ -368,7 +377,7 @@ class HighsDirect:
         if absent.any():
             fixed = np.stack([np.zeros(n), np.zeros(n), self.fix_v[vj, t], np.zeros(n)], axis=1)
             upper -= (coef * fixed * absent).sum(axis=1)
-        self._add_rows(np.full(n, -highspy_inf()), upper, idx, coef)
+        self._add_rows(np.full(n, -highspy_inf()), upper, idx, coef, cut=True)
         return n
 
     def add_violated_flow_limits(self) -> int:
@@ -396,7 +405,10 @@ class HighsDirect:
         self._add_rows(-rating - shift, rating - shift, idx, coef)
         return n
 
-    def _add_rows(self, lower: np.ndarray, upper: np.ndarray, idx: np.ndarray, coef: np.ndarray) -> None:
+    def _add_rows(
+        self, lower: np.ndarray, upper: np.ndarray, idx: np.ndarray, coef: np.ndarray, cut: bool = False
+    ) -> None:
+        self.cut_rows.append(np.full(len(lower), cut))
         keep = (idx >= 0) & (np.abs(coef) > 1e-9)  # HiGHS drops smaller entries itself, with a warning
         counts = keep.sum(axis=1)
         starts = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int32)
@@ -409,6 +421,30 @@ class HighsDirect:
             idx[keep].astype(np.int32),
             coef[keep].astype(float),
         )
+
+    def prune_cuts(self, keep_max: int) -> int:
+        """Delete the tangent cuts that are slack in the last solution once there are more than
+        ``keep_max`` (a re-used model would otherwise grow with every curve point and clearing; a
+        deleted cut comes back if its cone is violated again). Slack rows are basic, so HiGHS keeps a
+        valid basis. Returns the number deleted."""
+        is_cut = np.concatenate(self.cut_rows) if self.cut_rows else np.zeros(0, dtype=bool)
+        if is_cut.sum() <= keep_max:
+            return 0
+        sol = self.h.getSolution()
+        if not sol.value_valid:
+            return 0
+        rows = self.n_base_rows + np.arange(len(is_cut))
+        act = np.asarray(sol.row_value, dtype=float)[rows]
+        dual = np.asarray(sol.row_dual, dtype=float)[rows] if sol.dual_valid else np.zeros(len(rows))
+        # cut rows are "<= upper": read the upper bounds back from HiGHS
+        lp = self.h.getLp()
+        upper = np.asarray(lp.row_upper_, dtype=float)[rows]
+        drop = is_cut & (upper - act > 1e-7) & (np.abs(dual) < 1e-12)
+        n = int(drop.sum())
+        if n:
+            self.h.deleteRows(n, rows[drop].astype(np.int32))
+            self.cut_rows = [is_cut[~drop]]
+        return n
 
     # ------------------------------------------------------------------ binaries
     def set_integral(self, integral: bool) -> None:
@@ -470,6 +506,7 @@ class HighsDirect:
                 continue
             raise SolverFailedError(f"{name}: solver 'highs' returned no optimal solution ({st.name})")
         self.x = np.asarray(h.getSolution().col_value, dtype=float)
+        self.iterations += int(h.getInfo().simplex_iteration_count)
 
     def objective(self) -> float:
         return float(self.h.getInfo().objective_function_value)
@@ -557,14 +594,17 @@ def _solve_direct(
     T = p.n_steps
     t0 = time.perf_counter()
     hd: HighsDirect | None = getattr(m, "_highs_direct", None)
+    load_s = 0.0
     if hd is None:
         hd = HighsDirect(new_highs(), m, p)
+        load_s = time.perf_counter() - t0
         m._highs_direct = hd
         if hd.nb:
             for P0, Q0, L0, V0 in initial_cut_points(p):
                 hd.add_cone_cuts(P0, Q0, L0, V0, (P0 != 0) | (Q0 != 0) | (L0 != 0))
     else:
         hd.opt.update_parameters()
+    it0 = hd.iterations
     rounds = 0
     binaries = bool(hd.col_bin.size) and not relax_binaries
     if binaries and hd.nb:
@@ -591,6 +631,8 @@ def _solve_direct(
             if binaries:
                 hd.fix_binaries(None)
                 hd.set_integral(True)
+    # keep a re-used model lean: slack cuts beyond four per cone go (they come back when violated)
+    hd.prune_cuts(4 * hd.n_cones + 1000)
     solve_time = time.perf_counter() - t0
     a = np.zeros((p.bids.n_bids, T))
     if m._pairs:
@@ -633,6 +675,8 @@ def _solve_direct(
         solve_time_s=solve_time,
         n_variables=int(hd.h.getNumCol()),
         n_binaries=int(hd.col_bin.size) if binaries else 0,
+        load_time_s=load_s,
+        lp_iterations=hd.iterations - it0,
     )
 
 
