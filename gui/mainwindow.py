@@ -906,7 +906,11 @@ class MainWindow(QMainWindow):
 
     def all_charts(self) -> dict[str, Any]:
         """Every chart of the window by a file-friendly name."""
-        charts: dict[str, Any] = {"sgam_plane": self.ict.plane, "ict_cost": self.ict.cost_chart}
+        charts: dict[str, Any] = {
+            "sgam_plane": self.ict.plane,
+            "ict_cost": self.ict.cost_chart,
+            "ict_capex_breakdown": self.ict.breakdown_chart,
+        }
         for chart in self.results.charts:
             charts["kpi_" + chart.title] = chart
         for chart in self.results.timeseries.charts:

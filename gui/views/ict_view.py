@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import matplotlib
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -100,6 +101,7 @@ class IctView(QWidget):
         self.plane = ChartWidget("SGAM plane", design_width_in=10.0)
         self.plane.canvas.mpl_connect("button_press_event", self._on_plane_click)
         self.cost_chart = ChartWidget("ICT cost per scheme")
+        self.breakdown_chart = ChartWidget("CAPEX per scheme by technology and component")
         self.cost_table = QTableWidget(0, 5)
         self.cost_table.setHorizontalHeaderLabels(
             ["Scheme", "CAPEX [EUR]", "OPEX [EUR/a]", "Lines", "Unserved events"]
@@ -113,6 +115,7 @@ class IctView(QWidget):
         self.right_tabs = QTabWidget()
         self.right_tabs.addTab(self.plane, "SGAM plane")
         self.right_tabs.addTab(self.cost_chart, "ICT cost chart")
+        self.right_tabs.addTab(self.breakdown_chart, "CAPEX breakdown")
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
@@ -210,6 +213,7 @@ class IctView(QWidget):
         if self.cost_error:
             self.cost_label.setText(f"<span style='color:#b00020'>ICT cost: {self.cost_error}</span>")
             self.cost_chart.message(f"ICT cost cannot be computed:\n{self.cost_error}")
+            self.breakdown_chart.message(f"ICT cost cannot be computed:\n{self.cost_error}")
             return
         self.cost_label.setText("ICT cost updated live as you edit")
         if not self.costs:
@@ -228,6 +232,26 @@ class IctView(QWidget):
             "Operating cost",
         )
         self.cost_chart.draw()
+        self._capex_by_technology(self.breakdown_chart.axes())
+        self.breakdown_chart.draw()
+
+    def _capex_by_technology(self, ax: Any) -> None:
+        """Stacked CAPEX per scheme, one colour per technology (the sum of the matching's cost lines)."""
+        schemes = list(self.costs)
+        by_tech: dict[str, list[float]] = {}
+        for i, scheme in enumerate(schemes):
+            for line in getattr(self.costs[scheme], "lines", []):
+                by_tech.setdefault(line.technology_id, [0.0] * len(schemes))[i] += line.capex_eur / 1e6
+        sgam = self.doc.study.sgam
+        names = {t.id: t.name or t.id for t in sgam.technologies}
+        names.update({c.id: f"{c.name or c.id} (component)" for c in sgam.components})
+        bottom = [0.0] * len(schemes)
+        cmap = matplotlib.colormaps["tab20"]
+        for k, (tech, values) in enumerate(sorted(by_tech.items(), key=lambda kv: -sum(kv[1]))):
+            ax.bar(schemes, values, bottom=bottom, label=names.get(tech, tech), color=cmap(k % 20))
+            bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+        ax.set_ylabel("CAPEX [M EUR]")
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
 
     # ------------------------------------------------------------------ SGAM plane
 
@@ -263,17 +287,18 @@ class IctView(QWidget):
         self.plane.draw()
 
     def _on_plane_click(self, event: Any) -> None:
+        """Select the actor whose label (id or name, possibly wrapped over lines) was clicked."""
         if event.inaxes is None:
             return
-        actors = {a.id: a for a in self.doc.study.sgam.actors}
-        names = {a.name: a.id for a in self.doc.study.sgam.actors if a.name}
+        actors = {a.id: a.id for a in self.doc.study.sgam.actors}
+        actors.update({" ".join(a.name.split()): a.id for a in self.doc.study.sgam.actors if a.name})
         for text in event.inaxes.texts:
             contains, _ = text.contains(event)
             if not contains:
                 continue
-            label = text.get_text().strip()
-            for line in [label, *label.splitlines()]:
-                actor_id = line if line in actors else names.get(line)
+            raw = text.get_text().strip()
+            for label in (" ".join(raw.split()), *raw.splitlines()):
+                actor_id = actors.get(label.strip())
                 if actor_id:
                     self.select_actor(actor_id)
                     return

@@ -109,3 +109,37 @@ def test_dangling_reference_is_listed_as_a_problem_with_its_path(doc: StudyDocum
     assert any(p.path[:4] == ("sgam", "events", event_id, "producer_id") for p in problems), problems
     doc.undo_stack.undo()
     assert doc.validation_problems() == []
+
+
+def test_clicking_an_actor_on_the_sgam_plane_selects_it_in_the_table(window: Any, qtbot: Any) -> None:
+    """A mouse press on an actor's label of the SGAM plane (sgam.plane draws the actor names) selects
+    that actor's row in the Actors table."""
+    from matplotlib.backend_bases import MouseEvent
+
+    window.show_view("ict")
+    view = window.ict
+    qtbot.waitUntil(lambda: not view._plane_stale and bool(view.plane.figure.axes), timeout=5000)
+    canvas = view.plane.canvas
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    names = {a.name: a.id for a in window.doc.study.sgam.actors if a.name}
+    names.update({a.id: a.id for a in window.doc.study.sgam.actors})
+    target = None
+    for ax in view.plane.figure.axes:
+        for text in ax.texts:
+            label = " ".join(text.get_text().split())
+            if label in names:
+                target = (text, names[label])
+                break
+        if target:
+            break
+    assert target is not None, "the plane shows no actor label"
+    text, actor_id = target
+    box = text.get_window_extent(renderer)
+    x, y = (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
+    event = MouseEvent("button_press_event", canvas, x, y, button=1)
+    view._on_plane_click(event)
+    editor = view.editors["actors"]
+    assert view.tabs.currentWidget() is editor
+    rows = editor.selected_source_rows()
+    assert [window.doc.study.sgam.actors[r].id for r in rows] == [actor_id]
