@@ -90,10 +90,34 @@ class OverviewView(QWidget):
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.summary)
+        self.last_run = QLabel("<h3>Last run</h3>No run yet: Run ▸ Run study (F5).")
+        self.last_run.setWordWrap(True)
+        self.last_run.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.last_run)
         layout.addStretch(1)
         doc.changed.connect(lambda _p: self.refresh())
         doc.studyReplaced.connect(self.refresh)
         self.refresh()
+
+    def show_cba(self, label: str, result: Any) -> None:
+        """Summarise the CBA on screen: ranking with NPV, BCR and the Monte Carlo risk (numbers as given)."""
+        if result is None:
+            return
+        mc = {m.scheme: m for m in result.monte_carlo.schemes}
+        rows = "".join(
+            f"<tr><td>{r.rank}</td><td><b>{r.scheme}</b></td><td align=right>{r.npv_eur / 1e6:,.2f}</td>"
+            f"<td align=right>{'–' if r.bcr is None else f'{r.bcr:.2f}'}</td>"
+            f"<td align=right>{100 * mc[r.scheme].prob_npv_negative:.0f} %</td></tr>"
+            if r.scheme in mc
+            else ""
+            for r in sorted(result.schemes, key=lambda r: r.rank)
+        )
+        self.last_run.setText(
+            f"<h3>Last run: {label}</h3>Reference scheme {result.reference_scheme}, discount rate "
+            f"{100 * result.discount_rate:.2f} %/a, horizon {result.horizon_years} years."
+            "<table cellspacing=6><tr><th>Rank</th><th>Scheme</th><th>NPV [M EUR]</th><th>BCR</th>"
+            f"<th>P(NPV&lt;0)</th></tr>{rows}</table>"
+        )
 
     def refresh(self) -> None:
         """Rewrite the summary from the study."""
@@ -169,10 +193,12 @@ class MainWindow(QMainWindow):
 
         # ---------------- central views
         self.overview = OverviewView(self.doc)
+        self._last_label = ""
         self.ict = IctView(self.doc)
         self.scenario = ScenarioView(self.doc)
         self.results = ResultsView()
         self.cba = CbaView(self.doc)
+        self.cba.resultChanged.connect(lambda r: self.overview.show_cba(self._last_label or "what-if", r))
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         for widget, title in (
@@ -769,6 +795,7 @@ class MainWindow(QMainWindow):
         label = f"Run {len(self.runs) + 1} ({time.strftime('%H:%M:%S')}, {elapsed:.0f} s)"
         series = self.runner.series if self.runner is not None else None
         self.runs.append((label, result, series))
+        self._last_label = label
         self._run_thread_finished()
         self.scenario.run_finished(f"Finished in {elapsed:.1f} s.")
         run_params = self.runner.study.cba if self.runner is not None else None
