@@ -52,3 +52,69 @@ def fake_simulate(
 def n_calls(folder: Path) -> int:
     """Number of fake_simulate calls recorded in ``folder``."""
     return len(list(folder.glob("call-*")))
+
+
+def pg_bin() -> Path | None:
+    """Folder of the PostgreSQL server binaries, if installed."""
+    for base in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (base / "initdb").exists():
+            return base
+    return None
+
+
+def start_postgres(bindir: Path) -> tuple[str, list[str], Path]:
+    """Start a throw-away PostgreSQL server (initdb + pg_ctl, as user postgres when root); returns
+    (URL, command prefix, folder). Same recipe as tests/simulation/test_sim_platform_db.py."""
+    import shutil
+    import socket
+    import subprocess
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix="coordstudio-sweep-pg-"))
+    tmp.chmod(0o755)
+    data = tmp / "pgdata"
+    data.mkdir()
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        runuser = shutil.which("runuser")
+        assert runuser, "runuser is needed to start PostgreSQL as root"
+        prefix = [runuser, "-u", "postgres", "--"]
+        shutil.chown(tmp, "postgres")
+        shutil.chown(data, "postgres")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    subprocess.run(
+        [*prefix, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *prefix,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(tmp / "pg.log"),
+            "-w",
+            "-o",
+            f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", prefix, tmp
+
+
+def stop_postgres(bindir: Path, prefix: list[str], tmp: Path) -> None:
+    """Stop the server of :func:`start_postgres` and remove its folder."""
+    import shutil
+    import subprocess
+
+    subprocess.run(
+        [*prefix, str(bindir / "pg_ctl"), "-D", str(tmp / "pgdata"), "-m", "immediate", "stop"],
+        capture_output=True,
+    )
+    shutil.rmtree(tmp, ignore_errors=True)
