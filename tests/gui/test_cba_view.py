@@ -70,7 +70,8 @@ def test_cba_table_equals_run_cba_and_whatif_recomputes(window: Any, qtbot: Any)
     assert view.table.item(0, 1).text() == expected.ranking[0]
     # the Study view summarises the same ranking for readers of the results
     best = expected.scheme(expected.ranking[0])
-    assert f"<b>{best.scheme}</b></td><td align=right>{best.npv_eur / 1e6:,.2f}" in window.overview.last_run.text()
+    expected_row = f"<b>{best.scheme}</b></td><td align=right>{best.npv_eur / 1e6:,.2f}"
+    assert expected_row in window.overview.last_run.text()
 
     view.rate.setValue(8.0)  # %/a
     qtbot.waitUntil(
