@@ -101,9 +101,10 @@ def _render(app: Any, out_dir: Path, study: Study | None, path: Path | None, run
         outcome = run_for_screenshots(window, app)
         print(f"screenshot run: {outcome}")
         label = window.results.header.text()
-        window.results.header.setText(
-            label + f" — shortened to {SCREENSHOT_RUN_HOURS:g} h for the screenshots"
-        )
+        note = f" — shortened to {SCREENSHOT_RUN_HOURS:g} h for the screenshots"
+        window.results.header.setText(label + note)
+        window._last_label += note
+        window.overview.show_cba(window._last_label, window.cba.cba_result)
     window.ict.tabs.setCurrentIndex(2)  # interaction events: the richest table
     files: list[Path] = []
     for width, height in SIZES:
