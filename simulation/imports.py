@@ -233,6 +233,9 @@ def prepare_distribution_grid(net: Any, name: str) -> list[str]:
     changes = make_radial(net, name)
     if hasattr(net, "profiles"):
         net.profiles = {}
+    from simulation.generator.transmission import reindex_elements
+
+    reindex_elements(net)  # element rows 0..n-1: the platform uses create_* ids as row positions
     return changes
 
 
@@ -505,11 +508,19 @@ def import_grid(
     if role == "transmission":
         if len(net.ext_grid) == 0 and not (len(net.gen) and "slack" in net.gen and net.gen.slack.any()):
             raise ScenarioError(f"grid file {grid_path}: a transmission grid needs a slack (ext_grid)")
-        path = (
-            grid_path
-            if grid_path.suffix.lower() == ".json"
-            else save_grid_file(net, out / f"{grid_path.stem}.json")
+        # element rows numbered 0..n-1 (the platform uses create_* ids as row positions); buses keep
+        # their ids so interface buses given by the user stay valid
+        from simulation.generator.transmission import reindex_elements
+
+        sparse = any(
+            tbl in net and len(net[tbl]) and list(net[tbl].index) != list(range(len(net[tbl])))
+            for tbl in ("load", "sgen", "gen", "ext_grid", "shunt")
         )
+        if grid_path.suffix.lower() == ".json" and not sparse:
+            path = grid_path
+        else:
+            reindex_elements(net)
+            path = save_grid_file(net, out / f"{grid_path.stem}-imported.json")
         buses = [int(b) for b in net.bus.index]
         bus_set = set(buses)
         loads = (
