@@ -135,14 +135,19 @@ class ChartWidget(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         bar = QHBoxLayout()
-        label = QLabel(f"<b>{title}</b>")
-        bar.addWidget(label, 1)
+        self.title_label = QLabel(f"<b>{title}</b>")
+        bar.addWidget(self.title_label, 1)
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Save this chart as PNG or SVG")
         self.export_button.clicked.connect(self.export_dialog)
         bar.addWidget(self.export_button)
         layout.addLayout(bar)
         layout.addWidget(self.canvas, 1)
+
+    def set_title(self, title: str) -> None:
+        """Change the title shown above the chart (and used as the export file name)."""
+        self.title = title
+        self.title_label.setText(f"<b>{title}</b>")
 
     def axes(self) -> Axes:
         """A cleared figure with one Axes, ready to draw on."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QGridLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from gui.charts import SCHEME_COLOURS, ChartWidget
 from gui.series import PackedSeries, RunSeries
@@ -23,9 +23,22 @@ class TimeSeriesPanel(QWidget):
         self.voltage_chart = ChartWidget("Voltage: min (solid), max (dashed)")
         self.charts = [self.price_chart, self.activation_chart, self.cost_chart, self.voltage_chart]
         self._series: RunSeries | PackedSeries | None = None
+        self._schemes: list[str] = []
         self._stale = False
-        grid = QGridLayout(self)
+        self.price_mode = QComboBox()
+        self.price_mode.addItem("all schemes: mean and range over nodes", "")
+        self.price_mode.setToolTip("Nodal prices: a band per scheme, or every node of one scheme as a map")
+        self.price_mode.currentIndexChanged.connect(self._redraw_prices)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Nodal prices:"))
+        top.addWidget(self.price_mode)
+        top.addStretch(1)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addLayout(top)
+        grid = QGridLayout()
         grid.setContentsMargins(0, 0, 0, 0)
+        outer.addLayout(grid, 1)
         for i, chart in enumerate(self.charts):
             chart.message("Run the study to see the time series.")
             grid.addWidget(chart, i // 2, i % 2)
@@ -56,16 +69,67 @@ class TimeSeriesPanel(QWidget):
             return
         present = set(series.clearings["scheme"])
         schemes = [s for s in SCHEME_ORDER if s in present] + sorted(present - set(SCHEME_ORDER))
-        self._prices(series, schemes)
+        self._schemes = schemes
+        chosen = self.price_mode.currentData()
+        self.price_mode.blockSignals(True)
+        self.price_mode.clear()
+        self.price_mode.addItem("all schemes: mean and range over nodes", "")
+        for s in schemes:
+            self.price_mode.addItem(f"{s}: every node", s)
+        self.price_mode.setCurrentIndex(max(self.price_mode.findData(chosen), 0))
+        self.price_mode.blockSignals(False)
+        self._redraw_prices()
         self._activations(series, schemes)
         self._costs(series, schemes)
         self._voltages(series, schemes)
+
+    def _redraw_prices(self) -> None:
+        series = self._series
+        if not isinstance(series, RunSeries) or series.error or series.empty:
+            return
+        scheme = self.price_mode.currentData()
+        if scheme:
+            self._price_map(series, str(scheme))
+        else:
+            self._prices(series, self._schemes)
+
+    def _price_map(self, s: RunSeries, scheme: str) -> None:
+        """Every node's firm-step price over time for one scheme (rows: nodes, columns: clearings)."""
+        p = s.prices[s.prices["scheme"] == scheme]
+        if p.empty:
+            self.price_chart.message(f"No nodal prices were recorded for {scheme}.")
+            return
+        table = p.pivot_table(index="node", columns="time_min", values="price_eur_per_mwh", aggfunc="mean")
+        ax = self.price_chart.axes()
+        hours = [t / 60.0 for t in table.columns]
+        step = (hours[1] - hours[0]) if len(hours) > 1 else 1.0
+        image = ax.imshow(
+            table.to_numpy(),
+            aspect="auto",
+            cmap="viridis",
+            interpolation="nearest",
+            extent=(hours[0], hours[-1] + step, len(table.index) - 0.5, -0.5),
+        )
+        ax.set_yticks(range(len(table.index)), [str(n) for n in table.index], fontsize=6)
+        if len(table.index) > 25:
+            ax.set_yticks(range(0, len(table.index), max(1, len(table.index) // 20)))
+            ax.set_yticklabels(
+                [str(table.index[i]) for i in range(0, len(table.index), max(1, len(table.index) // 20))],
+                fontsize=6,
+            )
+        ax.set_xlabel("time [h]")
+        ax.set_ylabel("node")
+        ax.grid(False)
+        self.price_chart.figure.colorbar(image, ax=ax, label="EUR/MWh")
+        self.price_chart.set_title(f"Nodal prices of {scheme}: every node")
+        self.price_chart.draw()
 
     @staticmethod
     def _hours(minutes: Any) -> Any:
         return minutes / 60.0
 
     def _prices(self, s: RunSeries, schemes: list[str]) -> None:
+        self.price_chart.set_title("Nodal prices: mean and range")
         if s.prices.empty:
             self.price_chart.message("No nodal prices were recorded.")
             return

@@ -86,6 +86,12 @@ def test_run_completes_in_the_worker_while_the_event_loop_stays_responsive(
     window.scenario.results_button.click()
     assert window.tabs.currentWidget() is window.results
     assert window.tabs.tabText(window.tabs.indexOf(window.results)) == "Simulation results"
+    # The time series come from the run's results database: one clearing per simulated hour and scheme.
+    series = window.runs[0][2].unpack()
+    assert not series.error
+    assert sorted(series.clearings.groupby("scheme").size().items()) == [("CMS", 1), ("LMS", 1)]
+    window.results.right_tabs.setCurrentWidget(window.results.timeseries)
+    qtbot.waitUntil(lambda: window.results.timeseries.price_mode.count() == 3, timeout=5000)
     assert any(
         window.explorer.topLevelItem(i).text(0) == "Runs (1)"
         for i in range(window.explorer.topLevelItemCount())
