@@ -206,8 +206,9 @@ class TransmissionGrid:
         inj = np.zeros(n)
         res_p = -net.res_bus.p_mw.to_numpy(float)
         buses = net.res_bus.index.to_numpy()
-        ok = np.isfinite(res_p)
-        np.add.at(inj, lookup[buses[ok]], res_p[ok])
+        rows = lookup[buses]
+        ok = np.isfinite(res_p) & (rows >= 0) & (rows < n)  # isolated buses map past the ppc bus table
+        np.add.at(inj, rows[ok], res_p[ok])
         inj -= inj.mean() if abs(inj.sum()) > 1e-6 else 0.0
         return TransmissionGrid(
             node_ids=node_ids,
