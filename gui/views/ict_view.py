@@ -283,7 +283,10 @@ class IctView(QWidget):
         except Exception as exc:  # noqa: BLE001 - a model being edited may be incomplete: say why
             self.plane.message(f"SGAM plane of {scheme} ({layer}) cannot be drawn:\n{exc}")
             return
-        self.plane.title = f"SGAM plane {scheme} {layer}"
+        self.plane.set_title(
+            f"SGAM plane: {scheme}, {layer} layer"
+            + ("" if self.current_scheme() else " (choose a scheme above to see another)")
+        )
         self.plane.draw()
 
     def _on_plane_click(self, event: Any) -> None:

@@ -136,3 +136,20 @@ def test_screenshots_render_every_view_at_both_sizes(qapp: Any, tmp_path: Path, 
         expected = tuple(int(v) for v in f.stem.rsplit("_", 1)[1].split("x"))
         assert (image.width(), image.height()) == expected, f.name
         assert f.stat().st_size > 20_000  # a rendered view, not an empty frame
+
+
+def test_window_state_is_remembered(window: MainWindow, qtbot: Any) -> None:
+    """Closing saves geometry and dock layout in QSettings; the next window restores the dock layout.
+    (The restored size is not compared: on the offscreen platform restoreGeometry fits the window to a
+    virtual 800x600 screen.)"""
+    window.resize(1500, 900)
+    window.problems_dock.hide()
+    qtbot.wait(50)
+    window.close()
+    second = MainWindow(offer_recovery=False)
+    qtbot.addWidget(second)
+    second.show()
+    qtbot.wait(50)
+    assert second.settings.value("window/geometry") is not None
+    assert second.problems_dock.isHidden()
+    second.doc.undo_stack.setClean()
