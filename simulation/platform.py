@@ -400,7 +400,7 @@ def _run(
     meas_step = 0
     firm: dict[int, tuple[BidBook, np.ndarray]] = {}  # clearing -> (bids, activation (n_bids, H))
     t_load_buses = scenario.transmission_net.load.bus.to_numpy()[: net._t_own_p.size]
-    need_weights = net._t_own_p / max(net._t_own_p.sum(), 1e-9)
+    need_weights = net.load_share  # non-negative, summing to 1 (border equivalents take no share)
     parties = _commercial_parties(scenario)
     sched_mstep = _per_market_step(schedule.node_inj_mw, G // P)
     dso_of_area = {fs.feeder_id: fs.dso_id for fs in spec.feeders} | {

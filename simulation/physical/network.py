@@ -31,6 +31,21 @@ Q_PER_P_LOAD = float(np.tan(np.arccos(0.95)))
 """Reactive power drawn per unit of active consumption by device loads (power factor 0.95)."""
 
 
+def load_shares(p_mw: np.ndarray) -> np.ndarray:
+    """Non-negative shares summing to 1 of the positive entries of ``p_mw`` (equal shares when none is).
+
+    The system imbalance and the TSO's need are spread over the transmission loads by these shares. The
+    border equivalents of a reduced grid are negative loads (net injections): they take no share, since
+    ``p / p.sum()`` would give them negative shares and the others shares summing to more than 1 (about 3
+    for the reduced PEGASE grid of the Italian scenario)."""
+    p = np.nan_to_num(np.asarray(p_mw, dtype=float))
+    w = np.maximum(p, 0.0)
+    total = float(w.sum())
+    if total > 0:
+        return w / total
+    return np.full(p.size, 1.0 / max(p.size, 1))
+
+
 @dataclass
 class GridState:
     """Result of the network part of one physical step (all MW, MVAr, p.u.)."""
@@ -99,6 +114,8 @@ class PhysicalNetwork:
         # transmission: one area load per distribution area at its interface bus
         self._t_own_p = self.tnet.load.base_p_mw.to_numpy(float).copy()
         self._t_own_q = self.tnet.load.base_q_mvar.to_numpy(float).copy()
+        self.load_share = load_shares(self._t_own_p)
+        """Share of each transmission load (row order) in the system imbalance and the TSO's need."""
         self._area_rows: dict[str, int] = {}
         for area in spec.area_ids:
             ib = int(nodes.interface_bus[np.flatnonzero(nodes.area == area)[0]])
@@ -257,8 +274,7 @@ class PhysicalNetwork:
         own_p = self._t_own_p * load_frac
         if load_noise is not None:
             own_p = own_p * (1.0 + load_noise)
-        base_total = self._t_own_p.sum()
-        own_p = own_p + imbalance_mw * (self._t_own_p / base_total if base_total > 0 else 1.0 / max(n_own, 1))
+        own_p = own_p + imbalance_mw * self.load_share
         p = net.load.p_mw.to_numpy(float).copy()
         q = net.load.q_mvar.to_numpy(float).copy()
         p[:n_own] = own_p
