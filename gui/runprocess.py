@@ -56,8 +56,10 @@ def run_in_child(
     from simulation.progress import RunCancelled
 
     try:
-        # The computation yields the CPU to the window (and its pool workers inherit this niceness).
+        # The computation yields the CPU to the window (and its pool workers inherit this niceness),
+        # and leads its own process group so that a hard cancel can stop the scheme workers with it.
         os.nice(10)
+        os.setpgrp()
     except (AttributeError, OSError):  # Windows, or a restricted system
         pass
     try:

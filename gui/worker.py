@@ -88,6 +88,9 @@ class StudyRunner(QThread):
         self.progress.progressed.connect(self.progressed)
         self.result: Any = None
         self.series: Any = None
+        #: Seconds a cancelled run may take to stop by itself before its processes are terminated.
+        self.cancel_grace_s = 10.0
+        self.pid: int | None = None
         self.exit_code: int | None = None
 
     def cancel(self) -> None:
@@ -124,10 +127,19 @@ class StudyRunner(QThread):
         # the unpickling at the end of the run.
         import cba.analysis  # noqa: F401
 
+        self.pid = proc.pid
         outcome: tuple[Any, ...] | None = None
+        cancel_t0: float | None = None
         while outcome is None:
             if self.progress.cancelled():
                 cancel.set()
+                cancel_t0 = cancel_t0 or time.monotonic()
+                if time.monotonic() - cancel_t0 > self.cancel_grace_s and proc.is_alive():
+                    # The computation did not reach a cancellation check in time (a long solve):
+                    # stop the run process and its scheme workers (one process group).
+                    kill_process_tree(proc)
+                    outcome = ("cancelled",)
+                    break
             try:
                 msg = queue.get(timeout=0.1)
             except queue_mod.Empty:
@@ -162,6 +174,24 @@ class StudyRunner(QThread):
             self.cancelledRun.emit()
         else:
             self.failed.emit(str(outcome[1]), bool(outcome[2]))
+
+
+def kill_process_tree(proc: Any) -> None:
+    """Terminate the run process and the scheme workers it started (its process group on POSIX)."""
+    import os
+    import signal
+
+    try:
+        if hasattr(os, "killpg") and proc.pid is not None and os.getpgid(proc.pid) == proc.pid:
+            os.killpg(proc.pid, signal.SIGTERM)
+        else:
+            proc.terminate()
+    except (ProcessLookupError, PermissionError, OSError):
+        proc.terminate()
+    proc.join(timeout=5)
+    if proc.is_alive():
+        proc.kill()
+        proc.join(timeout=5)
 
 
 def bug_message(exc: BaseException) -> str:

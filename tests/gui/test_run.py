@@ -113,3 +113,25 @@ def test_cancel_stops_the_run(window: Any, qtbot: Any, dialogs: Any) -> None:
     assert window.cba.run_result is None and window.runs == []
     qtbot.waitUntil(lambda: not window.runner.isRunning(), timeout=30_000)
     assert window.act_run.isEnabled()
+
+
+def test_a_run_that_does_not_stop_by_itself_is_terminated(window: Any, qtbot: Any, dialogs: Any) -> None:
+    """With no grace period, Cancel stops the run process (and its process group) at once instead of
+    waiting for the computation's next cancellation check; the window is ready for another run."""
+    import os
+
+    _shorten(window)
+    with qtbot.waitSignal(window.runFinished, timeout=RUN_TIMEOUT_MS) as finished:
+        assert window.start_run(["CMS", "LMS"])
+        window.runner.cancel_grace_s = 0.0
+        qtbot.waitUntil(lambda: window.scenario.log.blockCount() > 1, timeout=60_000)
+        window.cancel_run()
+    assert finished.args == ["cancelled"]
+    assert dialogs.errors == []
+    qtbot.waitUntil(lambda: not window.runner.isRunning(), timeout=30_000)
+    assert window.runner.exit_code is not None and window.runner.exit_code < 0  # ended by a signal
+    if hasattr(os, "killpg"):
+        qtbot.wait(500)
+        with pytest.raises(ProcessLookupError):  # no process of the run's group is left
+            os.killpg(window.runner.pid, 0)
+    assert window.act_run.isEnabled()
