@@ -39,6 +39,7 @@ from gui.forms import PydanticForm
 from gui.recovery import Autosaver, discard, find_recoveries
 from gui.views.cba_view import CbaView
 from gui.views.ict_view import SGAM_TABLES, IctView
+from gui.views.ictcheck_view import IctCheckView
 from gui.views.results_view import ResultsView
 from gui.views.scenario_view import ScenarioView
 from gui.worker import StudyRunner
@@ -170,7 +171,7 @@ class MainWindow(QMainWindow):
 
     runFinished = Signal(str)  # "succeeded", "cancelled", "failed"
 
-    VIEW_NAMES = ("overview", "ict", "scenario", "results", "cba")
+    VIEW_NAMES = ("overview", "ict", "scenario", "results", "cba", "ictcheck")
 
     def __init__(
         self,
@@ -198,6 +199,7 @@ class MainWindow(QMainWindow):
         self.scenario = ScenarioView(self.doc)
         self.results = ResultsView()
         self.cba = CbaView(self.doc)
+        self.ictcheck = IctCheckView()
         self.cba.resultChanged.connect(lambda r: self.overview.show_cba(self._last_label or "what-if", r))
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -207,6 +209,7 @@ class MainWindow(QMainWindow):
             (self.scenario, "Scenario && run"),
             (self.results, "Simulation results"),
             (self.cba, "Cost-benefit analysis"),
+            (self.ictcheck, "ICT check"),
         ):
             self.tabs.addTab(widget, title)
         for view in (self.ict, self.scenario, self.cba):
@@ -653,6 +656,7 @@ class MainWindow(QMainWindow):
             "scenario": self.scenario,
             "results": self.results,
             "cba": self.cba,
+            "ictcheck": self.ictcheck,
         }[name]
         self.tabs.setCurrentWidget(widget)
 
@@ -673,6 +677,7 @@ class MainWindow(QMainWindow):
             self.show_view("results")
             label, result, series = self.runs[int(path[1])]
             self.results.show_result(result, label, series)
+            self.ictcheck.show_result(getattr(result, "ict_check", None))
             return True
         if head == "sgam":
             self.show_view("ict")
@@ -803,6 +808,7 @@ class MainWindow(QMainWindow):
         steps = [
             lambda: self.results.show_result(result, label, series),
             lambda: self.cba.set_run_result(result, run_params),
+            lambda: self.ictcheck.show_result(getattr(result, "ict_check", None)),
             self._rebuild_explorer,
             lambda: self._mark_results_tab(True),
             lambda: self.show_message(
@@ -821,17 +827,25 @@ class MainWindow(QMainWindow):
     def _mark_results_tab(self, fresh: bool) -> None:
         """Flag the results tabs after a run (the view is not switched: a first showing of a view costs
         0.2-0.45 s of layout, which would freeze the window right when the run ends)."""
-        for widget, title in ((self.results, "Simulation results"), (self.cba, "Cost-benefit analysis")):
+        for widget, title in self._result_tabs():
             i = self.tabs.indexOf(widget)
             self.tabs.setTabText(i, f"{title} ●" if fresh else title)
             self.tabs.setTabToolTip(i, "New results from the last run" if fresh else "")
 
     def _on_tab_changed(self, index: int) -> None:
         widget = self.tabs.widget(index)
-        if widget in (self.results, self.cba):
-            title = "Simulation results" if widget is self.results else "Cost-benefit analysis"
-            self.tabs.setTabText(index, title)
+        titles = dict(self._result_tabs())
+        if widget in titles:
+            self.tabs.setTabText(index, titles[widget])
             self.tabs.setTabToolTip(index, "")
+
+    def _result_tabs(self) -> tuple[tuple[QWidget, str], ...]:
+        """The views a finished run fills, with their plain tab titles."""
+        return (
+            (self.results, "Simulation results"),
+            (self.cba, "Cost-benefit analysis"),
+            (self.ictcheck, "ICT check"),
+        )
 
     def _run_failed(self, message: str, user_error: bool) -> None:
         self._run_thread_finished()

@@ -26,6 +26,7 @@ SHOTS: tuple[tuple[str, str, str | None], ...] = (
     ("results", "results", "KPI comparison"),
     ("results_timeseries", "results", "Time series"),
     ("cba", "cba", None),
+    ("ictcheck", "ictcheck", None),
 )
 
 

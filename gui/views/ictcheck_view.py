@@ -104,6 +104,8 @@ class IctCheckView(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(left, "Events")
         self.tabs.addTab(self.figure_scroll, "Chart")
+        self.tabs.currentChanged.connect(lambda _i: self._show_figure_if_visible())
+        self._figure_stale = False
         layout = QVBoxLayout(self)
         layout.addWidget(self.header)
         layout.addWidget(self.tabs, 1)
@@ -139,7 +141,10 @@ class IctCheckView(QWidget):
         self.scheme_filter.addItems(["all schemes", *sorted({e.scheme for e in check.events})])
         self.scheme_filter.blockSignals(False)
         self._fill_table()
-        self._show_figure()
+        # The chart takes a few hundred ms to build: only when the user looks at it, never in the
+        # event-loop pass that shows a finished run.
+        self._figure_stale = True
+        self._show_figure_if_visible()
 
     def _fill_table(self) -> None:
         check = self.result
@@ -171,6 +176,11 @@ class IctCheckView(QWidget):
         self.table.setSortingEnabled(True)
         self.table.resizeColumnsToContents()
         self.table.setColumnWidth(len(EVENT_COLUMNS) - 1, 400)
+
+    def _show_figure_if_visible(self) -> None:
+        if self._figure_stale and self.result is not None and self.tabs.currentWidget() is self.figure_scroll:
+            self._figure_stale = False
+            self._show_figure()
 
     def _show_figure(self) -> None:
         from cba.ictcheck_output import ict_check_figure

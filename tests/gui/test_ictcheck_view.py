@@ -35,6 +35,8 @@ def test_view_lists_every_event_and_filters_by_verdict(qtbot, check) -> None:
         col = EVENT_COLUMNS.index("verdict")
         assert {view.table.item(r, col).text() for r in range(n)} == {verdict}
         assert f"{n} {verdict.replace('_', '-')}" in view.header.text()
+    assert view.canvas is None  # the chart is built only when its tab is shown
+    view.tabs.setCurrentIndex(1)
     assert view.canvas is not None and view.canvas.width() > 400
 
 

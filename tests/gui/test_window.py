@@ -9,8 +9,8 @@ from gui.mainwindow import MainWindow
 
 
 def test_window_opens_on_the_default_study(window: MainWindow) -> None:
-    """Five views, an explorer listing the SGAM lists, no validation problem, live ICT cost of 5 schemes."""
-    assert window.tabs.count() == 5
+    """Six views, an explorer listing the SGAM lists, no validation problem, live ICT cost of 5 schemes."""
+    assert window.tabs.count() == 6  # study, SGAM/ICT, scenario, results, CBA, ICT check
     top = [window.explorer.topLevelItem(i).text(0) for i in range(window.explorer.topLevelItemCount())]
     n_actors = len(window.doc.study.sgam.actors)
     assert f"Actors ({n_actors})" in top
@@ -130,7 +130,7 @@ def test_screenshots_render_every_view_at_both_sizes(qapp: Any, tmp_path: Path, 
     from gui.screenshots import SHOTS, render_screenshots
 
     files = render_screenshots(tmp_path, run=False)
-    assert len(files) == 2 * len(SHOTS) == 12
+    assert len(files) == 2 * len(SHOTS) == 14
     for f in files:
         image = QImage(str(f))
         expected = tuple(int(v) for v in f.stem.rsplit("_", 1)[1].split("x"))
