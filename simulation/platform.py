@@ -640,7 +640,7 @@ def _run(
         )
         # grid KPIs
         for grid_key, gnet in net.grids():
-            loading = gnet.res_line.loading_percent.to_numpy(float)
+            loading = gnet.res_line.loading_percent.reindex(gnet.line.index).to_numpy(float)  # by line id
             on = gnet.line.in_service.to_numpy(bool) & np.isfinite(loading)
             over = on & (loading > 100.0)
             acc.congestion_h += float(over.sum()) * dt_h
@@ -651,7 +651,7 @@ def _run(
                     np.sqrt(3) * vn * gnet.line.max_i_ka.to_numpy(float) * gnet.line.parallel.to_numpy(float)
                 )
                 acc.overload_mwh += float(((loading[over] - 100.0) / 100.0 * s_rated[over]).sum()) * dt_h
-            vm = gnet.res_bus.vm_pu.to_numpy(float)
+            vm = gnet.res_bus.vm_pu.reindex(gnet.bus.index).to_numpy(float)  # by bus id
             lo, hi = gnet.bus.min_vm_pu.to_numpy(float), gnet.bus.max_vm_pu.to_numpy(float)
             ok = np.isfinite(vm)
             v_h = float(((vm[ok] < lo[ok] - 1e-6) | (vm[ok] > hi[ok] + 1e-6)).sum()) * dt_h

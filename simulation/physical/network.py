@@ -96,6 +96,8 @@ class PhysicalNetwork:
         self.tap: dict[str, int] = {}
         self._tap_has_trafo: dict[str, bool] = {}
         self._v0: dict[str, float] = {}
+        self._cap_id: dict[str, Any] = {}
+        """Feeder -> pandapower id of the SCADA capacitor bank (the grid may have shunts of its own)."""
         for fs in spec.feeders:
             net = self.fnets[fs.feeder_id]
             sel = np.flatnonzero(nodes.area == fs.feeder_id)
@@ -111,6 +113,9 @@ class PhysicalNetwork:
             self.tap[fs.feeder_id] = 0
             self._tap_has_trafo[fs.feeder_id] = False
             self._v0[fs.feeder_id] = float(net.ext_grid.vm_pu.iloc[0])
+            caps = net.shunt.index[net.shunt.name == f"{fs.feeder_id} capacitor bank"]
+            if len(caps):
+                self._cap_id[fs.feeder_id] = caps[0]
         # transmission: one area load per distribution area at its interface bus
         self._t_own_p = self.tnet.load.base_p_mw.to_numpy(float).copy()
         self._t_own_q = self.tnet.load.base_q_mvar.to_numpy(float).copy()
@@ -132,6 +137,8 @@ class PhysicalNetwork:
         load_index = self.tnet.load.index
         self._t_dev_rows = np.asarray(load_index.get_indexer(dev_ids), dtype=np.int64)
         self._area_rows = {a: int(load_index.get_loc(i)) for a, i in self._area_rows.items()}
+        self._gen_ids = self.scenario.tso_gens.get("id", self.tnet.gen.index.to_numpy())
+        """pandapower ids of the transmission generators, in the order of ``scenario.tso_gens``."""
         self.afrr_share = self._afrr_participation()
         self.tripped: set[tuple[str, int]] = set()
         self._initialised_pf: set[str] = set()
@@ -218,14 +225,15 @@ class PhysicalNetwork:
                     actions.append((fid, "tap", float(new_tap)))
                     self._set_tap(fid, new_tap)
                     changed = True
-            if self.spec.scada.reactive_compensation and len(net.shunt):
-                on = bool(net.shunt.in_service.iloc[0])
+            cap = self._cap_id.get(fid)
+            if self.spec.scada.reactive_compensation and cap is not None:
+                on = bool(net.shunt.at[cap, "in_service"])
                 if not on and vmin < fs.vm_min_pu:
-                    net.shunt["in_service"] = True
+                    net.shunt.at[cap, "in_service"] = True
                     actions.append((fid, "capacitor", 1.0))
                     changed = True
                 elif on and vmax > fs.vm_max_pu - fs.tap_deadband_pu:
-                    net.shunt["in_service"] = False
+                    net.shunt.at[cap, "in_service"] = False
                     actions.append((fid, "capacitor", 0.0))
                     changed = True
             if changed:
@@ -235,7 +243,7 @@ class PhysicalNetwork:
         unserved = float(
             np.nansum(
                 np.where(
-                    np.isnan(net.res_bus.vm_pu.to_numpy(float)[net.bus.index.get_indexer(net.load.bus)]),
+                    np.isnan(net.res_bus.vm_pu.reindex(net.load.bus).to_numpy(float)),
                     np.maximum(net.load.p_mw.to_numpy(float), 0.0),
                     0.0,
                 )
@@ -294,7 +302,7 @@ class PhysicalNetwork:
         residual = sched_total - actual_total
         afrr = residual
         gen_p = gen_p + afrr * self.afrr_share
-        net.gen["p_mw"] = gen_p
+        net.gen.loc[self._gen_ids, "p_mw"] = gen_p
         self._pf("transmission", net)
         slack = float(net.res_ext_grid.p_mw.sum())
         return afrr, residual, slack, self._losses(net)
@@ -304,10 +312,8 @@ class PhysicalNetwork:
         out: list[tuple[str, int]] = []
         limit = self.spec.scada.trip_loading_pct
         for key, net in [("transmission", self.tnet), *self.fnets.items()]:
-            loading = net.res_line.loading_percent.to_numpy(float)
-            hit = np.flatnonzero(np.nan_to_num(loading) > limit)
-            for i in hit:
-                idx = net.line.index[i]
+            loading = net.res_line.loading_percent.reindex(net.line.index)  # by line id
+            for idx in loading.index[np.nan_to_num(loading.to_numpy(float)) > limit]:
                 if bool(net.line.at[idx, "in_service"]):
                     net.line.at[idx, "in_service"] = False
                     self._dirty.add(key)

@@ -82,7 +82,7 @@ class Scenario:
     profiles: profile name -> value per physical step (fractions of peak or capacity; degC).
     imbalance_mw: true system imbalance per market step (positive: deficit, the TSO needs upward energy).
     imbalance_forecast_mw: the TSO's forecast of it per market step.
-    tso_gens: transmission generators' flexibility table (bus, p_max_mw, flex_mw, cost).
+    tso_gens: transmission generators' flexibility table (pandapower id, bus, p_max_mw, flex_mw, cost).
     """
 
     spec: ScenarioSpec
@@ -520,6 +520,7 @@ def build_scenario(spec: ScenarioSpec) -> Scenario:
     gens = tnet.gen
     ts = spec.transmission
     tso_gens = {
+        "id": gens.index.to_numpy(),  # pandapower ids (label-based writes of set-points)
         "bus": gens.bus.to_numpy(dtype=np.int64),
         "p_sched_mw": gens.p_mw.to_numpy(dtype=float),
         "p_max_mw": gens.max_p_mw.to_numpy(dtype=float) if "max_p_mw" in gens else gens.p_mw.to_numpy() * 1.3,
