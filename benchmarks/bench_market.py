@@ -2,6 +2,7 @@
 
     python benchmarks/bench_market.py pypsa      # DC clearing of case1354pegase vs PyPSA (linopy + HiGHS)
     python benchmarks/bench_market.py italy      # common-market clearing at the Italian scenario's scale
+    python benchmarks/bench_market.py italy-1e-5 # the same with cone_tolerance 1e-5
     python benchmarks/bench_market.py clarabel   # SOCP accuracy of the tangent cuts vs Clarabel (cvxpy)
     python benchmarks/bench_market.py scip       # HiGHS + cuts vs SCIP (native MISOCP) on feeder cases
     python benchmarks/bench_market.py schemes    # every scheme on the example feeder case, fresh and rolling
@@ -224,16 +225,17 @@ def _lp_iterations(res) -> int:  # type: ignore[no-untyped-def]
     return int(sum(s.get("lp_iterations", 0) for s in res.sub_clearings))
 
 
-def bench_italy(first_runs: int = 3, reclears: int = 5) -> dict:
+def bench_italy(first_runs: int = 3, reclears: int = 5, cone_tolerance: float = 1e-6) -> dict:
     """CM at the Italian scenario's scale. ``first_runs`` sessions each clear once from scratch (model
     build, load into HiGHS, cut rounds, pricing, read-out); the last one then re-clears ``reclears``
     rolling steps with new needs, quantities and prices (parameters only, same model and HiGHS
     instance). Medians are reported."""
     case = _italy_case()
+    opts = ClearingOptions(cone_tolerance=cone_tolerance)
     first, session, res = [], None, None
     for _ in range(first_runs):
         t0 = time.perf_counter()
-        session = MarketSession(copy.deepcopy(case), "CM")
+        session = MarketSession(copy.deepcopy(case), "CM", opts)
         res = session.clear()
         wall = time.perf_counter() - t0
         load = sum(s.get("load_time_s", 0.0) for s in res.sub_clearings)
@@ -273,7 +275,7 @@ def bench_italy(first_runs: int = 3, reclears: int = 5) -> dict:
         )
     # the last re-clear against a fresh clearing of the same data (same model, same answer)
     fresh_case = copy.deepcopy(session.case)
-    fresh = clear(fresh_case, "CM")
+    fresh = clear(fresh_case, "CM", opts)
 
     def med(rows: list[dict], key: str) -> float:
         return float(np.median([r[key] for r in rows]))
@@ -309,6 +311,7 @@ def bench_italy(first_runs: int = 3, reclears: int = 5) -> dict:
         / abs(fresh.objective_eur),
         "max_cone_violation": max(r["max_cone_violation"] for r in first + again),
         "slack_mwh": res.slack_energy_mwh,
+        "cone_tolerance": cone_tolerance,
     }
 
 
@@ -487,6 +490,7 @@ if __name__ == "__main__":
     funcs = {
         "pypsa": bench_pypsa,
         "italy": bench_italy,
+        "italy-1e-5": lambda: bench_italy(cone_tolerance=1e-5),
         "clarabel": bench_clarabel,
         "scip": bench_scip,
         "schemes": bench_schemes,
