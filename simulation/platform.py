@@ -49,7 +49,7 @@ from simulation.errors import InfeasibleMarketError, SimulationError, SolverFail
 from simulation.kpis import SCHEME_IDS, SchemeKpis
 from simulation.physical.models import ModelContext, init_state
 from simulation.physical.models import step as device_step
-from simulation.physical.network import Q_PER_P_LOAD, PhysicalNetwork
+from simulation.physical.network import Q_PER_P_LOAD, PhysicalNetwork, load_shares
 from simulation.progress import NullProgress, Progress, RunCancelled, check_cancelled
 from simulation.scenario import ScenarioSpec
 from simulation.scenario.build import Scenario, build_scenario
@@ -401,6 +401,7 @@ def _run(
     firm: dict[int, tuple[BidBook, np.ndarray]] = {}  # clearing -> (bids, activation (n_bids, H))
     t_load_buses = scenario.transmission_net.load.bus.to_numpy()[: net._t_own_p.size]
     need_weights = net.load_share  # non-negative, summing to 1 (border equivalents take no share)
+    reach = np.ones(n_nodes, dtype=bool)  # nodes the market's transmission model still connects
     parties = _commercial_parties(scenario)
     sched_mstep = _per_market_step(schedule.node_inj_mw, G // P)
     dso_of_area = {fs.feeder_id: fs.dso_id for fs in spec.feeders} | {
@@ -442,6 +443,8 @@ def _run(
             need_sys = need_sys + dev_meas
             if scheme == "IFM" and parties is not None:
                 book = append_bids(book, commercial_bids(parties, need_sys * 1.0, node_index, tag=tag))
+            if not reach[book.node].all():  # bids behind a tripped line cannot be offered to this market
+                book = book.subset(reach[book.node])
             acc.timings["bidding"] += time.perf_counter() - tb
             tm = time.perf_counter()
             # base: schedule per horizon step + latest measured deviation, per node
@@ -661,9 +664,16 @@ def _run(
         acc.lines_tripped += len(tripped)
         if any(g == "transmission" for g, _ in tripped):
             try:
-                tg_new, _, _ = market_grids(scenario, net.tnet)
+                # a copy: the DC power flow of the model's import must not overwrite the physical results
+                tg_new, _, _ = market_grids(scenario, copy.deepcopy(net.tnet))
                 tg = dataclasses.replace(tg_new)
                 t_index = tg.node_index()
+                # buses isolated by the trip leave the market's model, with every node behind them
+                t_name = [f"t{int(b)}" for b in nodes.interface_bus]  # a transmission node's own bus
+                reach = np.array([t_name[i] in t_index for i in range(n_nodes)])
+                need_weights = load_shares(
+                    np.where([f"t{int(b)}" in t_index for b in t_load_buses], net._t_own_p, 0.0)
+                )
             except SimulationError:
                 pass
         acc.timings["physics_network"] += time.perf_counter() - tp
@@ -824,22 +834,34 @@ def _market_case(
     inj_t = np.zeros((tg.n_nodes, H))
     gmask = np.minimum(steps_j * m, schedule.gen_mw.shape[1] - 1)
     gens = scenario.tso_gens
+    # (buses isolated by a tripped line are not in the model: what sits there is left out)
     for g in range(gens["bus"].size):
-        inj_t[t_index[f"t{int(gens['bus'][g])}"]] += schedule.gen_mw[g, gmask]
+        row = t_index.get(f"t{int(gens['bus'][g])}")
+        if row is not None:
+            inj_t[row] += schedule.gen_mw[g, gmask]
     tl = scenario.transmission_net.load
     for i, b in enumerate(tl.bus.to_numpy()):
-        inj_t[t_index[f"t{int(b)}"]] -= schedule.t_load_mw[i, gmask]
+        row = t_index.get(f"t{int(b)}")
+        if row is not None:
+            inj_t[row] -= schedule.t_load_mw[i, gmask]
     tsel = np.flatnonzero(nodes.kind == "transmission")
     for ti in tsel.tolist():
-        inj_t[t_index[nodes.name[ti]]] += base_nodes[ti]
+        row = t_index.get(nodes.name[ti])
+        if row is not None:
+            inj_t[row] += base_nodes[ti]
+    connected: set[str] = set()
     for area in spec.area_ids:
         sel = np.flatnonzero(nodes.area == area)
-        ib = f"t{int(nodes.interface_bus[sel[0]])}"
-        inj_t[t_index[ib]] += base_nodes[sel].sum(axis=0)  # net injection of the area (losses neglected)
+        row = t_index.get(f"t{int(nodes.interface_bus[sel[0]])}")
+        if row is not None:
+            connected.add(area)
+            inj_t[row] += base_nodes[sel].sum(axis=0)  # net injection of the area (losses neglected)
     inj_t[tg.ref_node] -= inj_t.sum(axis=0)
     tgc = dataclasses.replace(tg, base_injection_mw=inj_t)
     dgc = []
     for fs, dg in zip(spec.feeders, dgs, strict=True):
+        if fs.feeder_id not in connected:
+            continue
         sel = np.flatnonzero(nodes.area == fs.feeder_id)
         idx = dg.node_index()
         p = np.zeros((dg.n_nodes, H))
@@ -859,7 +881,7 @@ def _market_case(
         bids=book.to_bid_table(),
         needs_mw=needs,
         distribution=dgc,
-        copper_plates=cps,
+        copper_plates=[cp for cp in cps if cp.node_id in connected],
         timing=timing,
         slack_penalty_eur_per_mwh=penalty,
         name=f"{scheme} clearing {c}",

@@ -70,6 +70,32 @@ class BidBook:
     def __len__(self) -> int:
         return len(self.bid_id)
 
+    def subset(self, keep: np.ndarray) -> BidBook:
+        """The bids where ``keep`` (bool per bid) is true, in the same order."""
+        idx = np.flatnonzero(np.asarray(keep, dtype=bool))
+        groups = {self.energy_group[i] for i in idx.tolist()}
+
+        def pick(values: list[Any]) -> list[Any]:
+            return [values[i] for i in idx.tolist()]
+
+        return BidBook(
+            bid_id=pick(self.bid_id),
+            owner=pick(self.owner),
+            node=self.node[idx],
+            node_name=pick(self.node_name),
+            direction=self.direction[idx],
+            aggregator=self.aggregator[idx],
+            model=pick(self.model),
+            pool=self.pool[idx],
+            gen=self.gen[idx],
+            party=pick(self.party),
+            side=pick(self.side),
+            quantity_mw=self.quantity_mw[idx],
+            price_eur_per_mwh=self.price_eur_per_mwh[idx],
+            energy_groups={g: v for g, v in self.energy_groups.items() if g in groups},
+            energy_group=pick(self.energy_group),
+        )
+
     def to_bid_table(self, submitted_min: float = float("nan")) -> Any:
         """The market layer's :class:`simulation.market.BidTable` of these bids."""
         from simulation.market import BidTable, EnergyConstraint

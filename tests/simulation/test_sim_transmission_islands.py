@@ -15,6 +15,8 @@ from simulation.market.grids import TransmissionGrid
 
 ISOLATING_LINE = 12
 """case30 line 12 (pandapower buses 8-10) is bus 10's only connection: out of service, bus 10 is isolated."""
+GEN_LINE, GEN_BUS = 15, 12
+"""case30 line 15 (buses 11-12) is the only connection of bus 12, a generator bus (IEEE bus 13)."""
 
 
 def test_tripped_line_isolating_a_bus_gives_the_grid_without_that_bus() -> None:
@@ -34,3 +36,42 @@ def test_tripped_line_isolating_a_bus_gives_the_grid_without_that_bus() -> None:
     for nid, value in inj_ref.items():
         assert abs(inj[nid] - value) < 1e-6, nid
     assert abs(float(tg.base_injection_mw.sum())) < 1e-6  # balanced, as the DC model requires
+
+
+def test_platform_clears_after_a_trip_isolates_a_transmission_bus(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A scheme's day goes on after protection isolates bus 12 (it raised ``KeyError: 't12'`` when the
+    next clearing looked up the isolated generator's bus in the rebuilt DC model)."""
+    import pandapower as pp
+    from sim_fixtures import small_spec
+
+    import simulation.market as market
+    from simulation.platform import compute_schedule, simulate_scheme
+    from simulation.scenario import ScenarioSpec
+    from simulation.scenario.build import build_scenario
+
+    net = pn.case30()
+    assert (net.gen.bus == GEN_BUS).any()  # the isolated bus carries a generator (and so a generator bid)
+    net.line.at[GEN_LINE, "max_i_ka"] = 1e-4  # overloaded in the first power flow: it trips
+    pp.to_json(net, str(tmp_path / "case30-weak.json"))
+    d = small_spec(duration_h=2.0).model_dump()
+    d["transmission"]["grid_file"] = str(tmp_path / "case30-weak.json")
+    scen = build_scenario(ScenarioSpec.model_validate(d))
+    schedule = compute_schedule(scen)
+    cases = []
+    real_clear = market.clear
+
+    def recording_clear(case, scheme, options=None):  # type: ignore[no-untyped-def]
+        cases.append(case)
+        return real_clear(case, scheme, options)
+
+    monkeypatch.setattr(market, "clear", recording_clear)
+    kpis, _ = simulate_scheme(scen, schedule, "CM", None)
+    assert kpis.lines_tripped >= 1
+    assert kpis.failed_clearings == 0
+    assert len(cases) == 2  # one clearing per hour
+    node = f"t{GEN_BUS}"
+    assert node in cases[0].transmission.node_index() and node in set(cases[0].bids.node)
+    later = cases[1]
+    assert node not in later.transmission.node_index()
+    assert node not in set(later.bids.node) and node not in later.needs_mw
+    assert abs(float(later.transmission.base_injection_mw.sum())) < 1e-6
