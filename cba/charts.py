@@ -127,7 +127,8 @@ def monte_carlo_chart(result: CbaResult, path: Path) -> Path:
     ax.set_title(f"Monte Carlo: {mc.samples:,} samples of {', '.join(mc.inputs) or 'no input'}",
                  fontsize=10, wrap=True)
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper right", fontsize=8)
+    if ax.get_legend_handles_labels()[0]:  # no scheme has a histogram when Monte Carlo is off
+        ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
     return _save(fig, path)
 
