@@ -1,7 +1,4 @@
-"""Typed errors of the study and cost-benefit layer; ``main.py`` maps them to exit code 2.
-Engineers: read /work/main/CONTRIBUTING.md first (shared venv /work/main/.venv, commit only your own
-paths, deadline 07:50 UTC for your final report, do not edit pyproject.toml/Makefile/main.py).
-"""
+"""Typed errors of the study and cost-benefit layer; ``main.py`` maps them to exit code 2."""
 
 from __future__ import annotations
 

@@ -3,9 +3,6 @@
 The matching in ``sgam`` fills these; ``cba`` turns them into cash flows (with replacements of assets
 whose lifetime is shorter than the horizon, and residual value). Fields may be added; existing names and
 units do not change.
-
-Engineers: read /work/main/CONTRIBUTING.md first (shared venv /work/main/.venv, commit only your own
-paths, deadline 07:50 UTC for your final report, do not edit pyproject.toml/Makefile/main.py).
 """
 
 from __future__ import annotations

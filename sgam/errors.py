@@ -1,9 +1,6 @@
 """Typed errors of the SGAM/ICT package; ``main.py`` maps them to exit code 2.
 
 Messages name the object's id and the field (and the file, sheet, row, column for imports).
-
-Engineers: read /work/main/CONTRIBUTING.md first (shared venv /work/main/.venv, commit only your own
-paths, deadline 07:50 UTC for your final report, do not edit pyproject.toml/Makefile/main.py).
 """
 
 from __future__ import annotations

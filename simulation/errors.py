@@ -2,9 +2,6 @@
 
 Every message names the file (when there is one), the object and the field, so the CLI can print it
 as one line and the GUI can show it in a dialog. ``main.py`` maps these to exit code 2.
-
-Engineers: read /work/main/CONTRIBUTING.md first (shared venv /work/main/.venv, commit only your own
-paths, deadline 07:50 UTC for your final report, do not edit pyproject.toml/Makefile/main.py).
 """
 
 from __future__ import annotations

@@ -2,9 +2,6 @@
 
 This is the contract between the simulation platform (which fills it) and the cost-benefit analysis
 (which monetises it). Fields may be added; existing names and units do not change.
-
-Engineers: read /work/main/CONTRIBUTING.md first (shared venv /work/main/.venv, commit only your own
-paths, deadline 07:50 UTC for your final report, do not edit pyproject.toml/Makefile/main.py).
 """
 
 from __future__ import annotations

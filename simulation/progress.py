@@ -5,9 +5,6 @@ A long computation receives an object with two methods: ``report(fraction, messa
 an adapter that forwards to Qt signals; the CLI passes a console printer; tests pass
 :class:`NullProgress` or :class:`RecordingProgress`. Nothing here imports Qt, so ``simulation/`` and
 ``cba/`` stay importable without a display.
-
-Engineers: read /work/main/CONTRIBUTING.md first (shared venv /work/main/.venv, commit only your own
-paths, deadline 07:50 UTC for your final report, do not edit pyproject.toml/Makefile/main.py).
 """
 
 from __future__ import annotations
