@@ -28,12 +28,14 @@ CHART_FILES = {
     "chart_monte_carlo": "chart_monte_carlo.png",
 }
 
-_COLOURS = {"CMS": "#7f7f7f", "LMS": "#1f77b4", "SBR": "#ff7f0e", "CM": "#2ca02c", "IFM": "#9467bd"}
+#: One palette for the five schemes in every chart of the tool, reports and GUI alike (colour-blind
+#: safe, Okabe-Ito).
+SCHEME_COLOURS = {"CMS": "#0072B2", "LMS": "#E69F00", "SBR": "#009E73", "CM": "#CC79A7", "IFM": "#D55E00"}
 _MEUR = FuncFormatter(lambda x, _pos: f"{x / 1e6:,.1f}")
 
 
 def _colour(scheme: str, index: int) -> str:
-    return _COLOURS.get(scheme, f"C{index % 10}")
+    return SCHEME_COLOURS.get(scheme, f"C{index % 10}")
 
 
 def _save(fig: Figure, path: Path) -> Path:

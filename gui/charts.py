@@ -29,8 +29,7 @@ from PySide6.QtWidgets import (  # noqa: E402
     QWidget,
 )
 
-#: One palette for the five schemes everywhere (colour-blind safe, Okabe-Ito).
-SCHEME_COLOURS = {"CMS": "#0072B2", "LMS": "#E69F00", "SBR": "#009E73", "CM": "#CC79A7", "IFM": "#D55E00"}
+from cba.charts import SCHEME_COLOURS  # noqa: E402  - one palette for reports and windows
 
 matplotlib.rcParams.update(
     {
