@@ -19,7 +19,7 @@ Hand-built case (all hand computations in ``test_ictcheck.py``):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -138,49 +138,3 @@ def results_db_factory(tmp_path: Path) -> Callable[..., str]:
         return url
 
     return make
-
-
-def postgres_server() -> Generator[str, None, None]:
-    """A throw-away PostgreSQL server on 127.0.0.1 (initdb + pg_ctl, as the postgres user when root).
-
-    Skips when the server binaries are missing, fails on CI (``CI=true``), like the platform's own test.
-    """
-    import os
-    import shutil
-    import socket
-    import subprocess
-    import tempfile
-
-    import pytest
-
-    bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
-    bindir = next((b for b in bins if (b / "initdb").exists()), None)
-    if bindir is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("PostgreSQL is not installed on CI (the Makefile's apt-test installs 'postgresql')")
-        pytest.skip("PostgreSQL server binaries are not installed here (apt-get install postgresql)")
-    tmp = Path(tempfile.mkdtemp(prefix="ictcheck-pg-"))
-    tmp.chmod(0o755)
-    data = tmp / "pgdata"
-    data.mkdir()
-    prefix: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root
-        runuser = shutil.which("runuser")
-        assert runuser, "runuser is needed to start PostgreSQL as root"
-        prefix = [runuser, "-u", "postgres", "--"]
-        shutil.chown(tmp, "postgres")
-        shutil.chown(data, "postgres")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
-                   check=True, capture_output=True)
-    subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(tmp / "pg.log"), "-w", "-o",
-                    f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1", "start"],
-                   check=True, capture_output=True)
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)
-        shutil.rmtree(tmp, ignore_errors=True)

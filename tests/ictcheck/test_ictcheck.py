@@ -237,19 +237,14 @@ def test_measured_model_carries_the_measured_figures() -> None:
     assert copy.get("events", "E3") == model.get("events", "E3")
 
 
-def test_postgresql_results_give_the_same_check_as_sqlite(results_db: Callable[..., str]) -> None:
+def test_postgresql_results_give_the_same_check_as_sqlite(
+    results_db: Callable[..., str], postgres_url: str
+) -> None:
     """The same hand-built log written by the platform's writer into PostgreSQL and into SQLite gives the
     same table (every event row equal) and the same -200 EUR scheme difference."""
-    from ictcheck_fixtures import postgres_server
-
     study = small_study()
     lite = ict_check(study, results_db(study))
-    server = postgres_server()
-    url = next(server)
-    try:
-        write_run(url, study, hand_log())
-        pg = ict_check(study, url)
-    finally:
-        server.close()
+    write_run(postgres_url, study, hand_log())
+    pg = ict_check(study, postgres_url)
     assert [r.model_dump() for r in pg.events] == [r.model_dump() for r in lite.events]
     assert pg.schemes[0].delta_pv_eur == pytest.approx(-200.0, abs=1e-6)

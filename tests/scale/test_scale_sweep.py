@@ -119,36 +119,24 @@ def test_sweep_cli_rejects_bad_input_with_exit_code_2(
     assert "missing.yaml" in capsys.readouterr().err
 
 
-def test_sweep_on_dask_into_postgresql_resumes(tmp_path: Path) -> None:
+def test_sweep_on_dask_into_postgresql_resumes(tmp_path: Path, postgres_url: str) -> None:
     """A shared PostgreSQL results database: 2 schemes x 1 day of the real platform on a 2-worker
     LocalCluster write their runs there (2 completed runs), the KPIs equal a serial SQLite sweep's
     (relative 1e-9), and the same sweep again resumes both runs from PostgreSQL without running them."""
-    import os
-
-    from scale_fixtures import pg_bin, start_postgres, stop_postgres
-
     from simulation.db import read_runs
 
-    bindir = pg_bin()
-    if bindir is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("PostgreSQL is not installed on CI")
-        pytest.skip("PostgreSQL server binaries are not installed here")
-    url, prefix, folder = start_postgres(bindir)
-    try:
-        spec = _tiny_spec()
-        ref = run_sweep(
-            spec, ["CMS", "CM"], DAYS[:1], None, db_url=f"sqlite:///{tmp_path / 'r.sqlite'}", workers=0
+    url = postgres_url
+    spec = _tiny_spec()
+    ref = run_sweep(
+        spec, ["CMS", "CM"], DAYS[:1], None, db_url=f"sqlite:///{tmp_path / 'r.sqlite'}", workers=0
+    )
+    first = run_sweep(spec, ["CMS", "CM"], DAYS[:1], None, db_url=url, workers=2)
+    assert not first.failed and len(first.kpis) == 2
+    for key, k in ref.kpis.items():
+        assert math.isclose(
+            k.activation_cost_eur, first.kpis[key].activation_cost_eur, rel_tol=1e-9, abs_tol=1e-9
         )
-        first = run_sweep(spec, ["CMS", "CM"], DAYS[:1], None, db_url=url, workers=2)
-        assert not first.failed and len(first.kpis) == 2
-        for key, k in ref.kpis.items():
-            assert math.isclose(
-                k.activation_cost_eur, first.kpis[key].activation_cost_eur, rel_tol=1e-9, abs_tol=1e-9
-            )
-        assert sorted(r["status"] for r in read_runs(url)) == ["completed", "completed"]
-        again = run_sweep(spec, ["CMS", "CM"], DAYS[:1], None, db_url=url, workers=0)
-        assert sorted(again.resumed) == sorted(first.kpis)
-        assert len(read_runs(url)) == 2  # nothing ran again
-    finally:
-        stop_postgres(bindir, prefix, folder)
+    assert sorted(r["status"] for r in read_runs(url)) == ["completed", "completed"]
+    again = run_sweep(spec, ["CMS", "CM"], DAYS[:1], None, db_url=url, workers=0)
+    assert sorted(again.resumed) == sorted(first.kpis)
+    assert len(read_runs(url)) == 2  # nothing ran again

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -113,72 +110,6 @@ def test_killed_run_leaves_a_database_that_opens_and_reads_as_cancelled(tmp_path
         proc.wait(timeout=30)
     runs = read_runs(url, stale_after_s=0.0)
     assert runs and runs[0]["status"] == "cancelled"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _pg_bin() -> Path | None:
-    for base in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
-        if (base / "initdb").exists():
-            return base
-    return None
-
-
-@pytest.fixture
-def postgres_url():  # type: ignore[no-untyped-def]
-    """A throw-away PostgreSQL server on 127.0.0.1 (initdb + pg_ctl), as the postgres user when root."""
-    bindir = _pg_bin()
-    if bindir is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("PostgreSQL is not installed on CI (the Makefile's apt-test installs 'postgresql')")
-        pytest.skip("PostgreSQL server binaries are not installed here (apt-get install postgresql)")
-    import tempfile
-
-    tmp_path = Path(tempfile.mkdtemp(prefix="coordstudio-pg-"))  # pytest's tmp dirs are private to root
-    tmp_path.chmod(0o755)
-    data = tmp_path / "pgdata"
-    data.mkdir()
-    prefix: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root
-        runuser = shutil.which("runuser")
-        assert runuser, "runuser is needed to start PostgreSQL as root"
-        prefix = [runuser, "-u", "postgres", "--"]
-        shutil.chown(tmp_path, "postgres")
-        shutil.chown(data, "postgres")
-    port = _free_port()
-    subprocess.run(
-        [*prefix, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
-        check=True,
-        capture_output=True,
-    )
-    log = tmp_path / "pg.log"
-    subprocess.run(
-        [
-            *prefix,
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-l",
-            str(log),
-            "-w",
-            "-o",
-            f"-p {port} -k {tmp_path} -c listen_addresses=127.0.0.1",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(
-            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True
-        )
-        shutil.rmtree(tmp_path, ignore_errors=True)
 
 
 def test_postgresql_gives_the_same_kpis_as_sqlite(tmp_path: Path, postgres_url: str) -> None:
