@@ -1,4 +1,5 @@
-"""Fixtures shared by every test folder.
+"""Fixtures shared by every test folder (at the project root, not in tests/: a conftest.py there would put
+tests/ first on sys.path, where tests/simulation and tests/sgam shadow the real packages).
 
 ``postgres_url``: a throw-away PostgreSQL server on 127.0.0.1 (``initdb`` + ``pg_ctl`` from Debian's
 ``postgresql`` package, run as the ``postgres`` user when the tests run as root, since initdb refuses
