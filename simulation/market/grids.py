@@ -34,6 +34,30 @@ UNLIMITED_RATING_MVA = 1e5
 """Branch ratings at or above this (pandapower's 99999 kA placeholders) or <= 0 count as unlimited."""
 
 
+def _ppc_node_ids(net: Any, ppc: dict[str, Any], prefix: str) -> tuple[np.ndarray, list[str], dict[str, int]]:
+    """Node ids of the internal (ppc) buses of a pandapower net.
+
+    pandapower merges buses joined by bus-bus switches into one internal bus; the first in-service
+    pandapower bus of each internal bus names it (``prefix + str(bus)``), the others become aliases that
+    resolve to the same row. Buses pandapower left out (isolated, out of service: lookup < 0 or past the
+    end) get no id. Returns the pandapower-to-ppc bus lookup, the id of each ppc row and the aliases.
+    """
+    lookup = np.asarray(net._pd2ppc_lookups["bus"])
+    n = ppc["bus"].shape[0]
+    canonical: dict[int, str] = {}
+    aliases: dict[str, int] = {}
+    for b in net.bus.index[net.bus.in_service.to_numpy(bool)]:
+        k = int(lookup[b])
+        if k < 0 or k >= n:
+            continue
+        nid = f"{prefix}{b}"
+        if k not in canonical:
+            canonical[k] = nid
+        else:
+            aliases[nid] = k
+    return lookup, [canonical.get(k, f"{prefix}ppc{k}") for k in range(n)], aliases
+
+
 def _to_ppc(net: Any) -> dict[str, Any]:
     from pandapower.converter.pypower.to_ppc import to_ppc
 
@@ -173,20 +197,8 @@ class TransmissionGrid:
         import pandapower as pp
 
         ppc = _to_ppc(net)
-        lookup = np.asarray(net._pd2ppc_lookups["bus"])
-        n = ppc["bus"].shape[0]
-        canonical: dict[int, str] = {}
-        aliases: dict[str, int] = {}
-        for b in net.bus.index[net.bus.in_service.to_numpy(bool)]:
-            k = int(lookup[b])
-            if k < 0 or k >= n:
-                continue
-            nid = f"{node_prefix}{b}"
-            if k not in canonical:
-                canonical[k] = nid
-            else:
-                aliases[nid] = k
-        node_ids = [canonical.get(k, f"{node_prefix}ppc{k}") for k in range(n)]
+        lookup, node_ids, aliases = _ppc_node_ids(net, ppc, node_prefix)
+        n = len(node_ids)
         br = ppc["branch"]
         status = br[:, 10].real > 0
         br = br[status]
@@ -450,20 +462,8 @@ class DistributionGrid:
         Transformer taps and line charging are not modelled (DistFlow on nominal ratios).
         """
         ppc = _to_ppc(net)
-        lookup = np.asarray(net._pd2ppc_lookups["bus"])
-        n = ppc["bus"].shape[0]
-        canonical: dict[int, str] = {}
-        aliases: dict[str, int] = {}
-        for b in net.bus.index[net.bus.in_service.to_numpy(bool)]:
-            k = int(lookup[b])
-            if k < 0 or k >= n:
-                continue
-            nid = f"{grid_id}:{b}"
-            if k not in canonical:
-                canonical[k] = nid
-            else:
-                aliases[nid] = k
-        node_ids = [canonical.get(k, f"{grid_id}:ppc{k}") for k in range(n)]
+        lookup, node_ids, aliases = _ppc_node_ids(net, ppc, f"{grid_id}:")
+        n = len(node_ids)
         br = ppc["branch"]
         br = br[br[:, 10].real > 0]
         base_mva = float(ppc["baseMVA"])
