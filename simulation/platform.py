@@ -211,6 +211,27 @@ def market_grids(scenario: Scenario, tnet: Any | None = None) -> tuple[Any, list
 # ------------------------------------------------------------------------------------------ one scheme
 
 
+def reset_highs_scheduler() -> None:
+    """Drop HiGHS's thread scheduler so the next solve of this thread starts one with its own ``threads``.
+
+    HiGHS keeps one task scheduler per process (per calling thread), sized by the ``threads`` option of
+    the first solve and kept for every later one; a later solve asking for another size fails at once
+    (``HighsStatus.kError``, model status ``kNotset``: "Option 'threads' is set to 1 but the scheduler has
+    already been initialized to use 2 threads"), which the market layer reports as a failed clearing. The
+    platform clears with ``threads=1`` (reproducible KPIs), so a scheme run after any HiGHS solve with the
+    default thread count in the same process, or in the parent of a forked scheme worker (the worker
+    inherits the parent's scheduler state), failed every clearing. Tested in
+    ``tests/simulation/test_sim_highs_threads.py``.
+    """
+    try:
+        import highspy
+    except ImportError:  # another solver; nothing to reset
+        return
+    reset = getattr(highspy.Highs, "resetGlobalScheduler", None)
+    if reset is not None:
+        reset(True)  # blocking: the old scheduler's workers have stopped when the next solve starts
+
+
 @dataclass
 class _Acc:
     """KPI accumulators of one scheme's run."""
@@ -288,6 +309,7 @@ def simulate_scheme(
 
     progress = progress or NullProgress()
     logging.getLogger("pandapower").setLevel(logging.ERROR)  # numba notice of pandapower's DC power flow
+    reset_highs_scheduler()
     spec = scenario.spec
     t_spec = spec.timing
     acc = _Acc()
@@ -1183,4 +1205,12 @@ def simulate(
     return {s: results[s] for s in schemes}
 
 
-__all__ = ["LAST_TIMINGS", "Schedule", "compute_schedule", "market_grids", "simulate", "simulate_scheme"]
+__all__ = [
+    "LAST_TIMINGS",
+    "Schedule",
+    "compute_schedule",
+    "market_grids",
+    "reset_highs_scheduler",
+    "simulate",
+    "simulate_scheme",
+]
