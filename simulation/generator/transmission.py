@@ -103,30 +103,155 @@ def _branch_ends(net: Any) -> list[tuple[str, str, str, str, str, str, str]]:
 
 PLACEHOLDER_TRAFO_MVA = 99.999
 """Rating pandapower's MATPOWER converter gives a transformer whose ``rate_a`` is 0 (no rating in the data:
-half of case9241pegase's transformers). Read literally it is a 100 MVA limit that 516 of them exceed in
-the case's own power flow, which makes every market clearing shed load."""
+1,780 of case9241pegase's 2,252 transformers). Read literally it is a 100 MVA limit that 516 of them exceed
+in the case's own power flow, which makes every market clearing shed load."""
+
+PLACEHOLDER_LINE_KA = 1e3
+"""Line currents at or above this are pandapower's placeholder for a line without a rating (99999 kA from
+``rate_a`` = 0: 7,974 of case9241pegase's 13,797 lines)."""
+
+BASE_FLOW_MARGIN = 0.5
+"""Every transmission branch is rated at least ``1 + margin`` times its apparent flow in the case's own AC
+power flow (loading at most 67 %). N-1 planning keeps an intact grid's branches around half loaded so that
+each can take over a parallel branch's flow; the platform's schedule also moves flows off the PEGASE
+dispatch (loads replaced by device draws, 46 GW of plants added, generators scaled), and the market needs
+that room to re-dispatch."""
+
+MIN_COMPARABLE = 5
+"""Rated transformers (lines) of the same voltage pair (level) needed to use their median; otherwise the
+median over every rated transformer (line) of the case."""
 
 
-def rate_unrated_transformers(net: Any, margin: float = 0.3) -> int:
-    """Give transformers without a rating in the data (:data:`PLACEHOLDER_TRAFO_MVA`) ``(1 + margin)`` x
-    their apparent power in the solved power flow of ``net`` (at least the placeholder), keeping their
-    impedance: ``vk_percent`` and ``vkr_percent`` scale with ``sn_mva`` and ``i0_percent`` inversely,
-    since pandapower's per-unit impedance is ``vk_percent / 100 * vn^2 / sn_mva``. The same rule as the
-    platform's unrated feeder lines (assumption). Returns how many were re-rated."""
-    if len(net.trafo) == 0 or "res_trafo" not in net or len(net.res_trafo) != len(net.trafo):
-        return 0
-    unrated = np.isclose(net.trafo.sn_mva.to_numpy(float), PLACEHOLDER_TRAFO_MVA, rtol=0, atol=1e-6)
-    s_hv = np.hypot(net.res_trafo.p_hv_mw.to_numpy(float), net.res_trafo.q_hv_mvar.to_numpy(float))
-    s_lv = np.hypot(net.res_trafo.p_lv_mw.to_numpy(float), net.res_trafo.q_lv_mvar.to_numpy(float))
-    flow = np.nan_to_num(np.maximum(s_hv, s_lv))
-    new = np.maximum(PLACEHOLDER_TRAFO_MVA, (1.0 + margin) * flow)
-    factor = np.where(unrated, new / net.trafo.sn_mva.to_numpy(float), 1.0)
-    net.trafo["sn_mva"] = net.trafo.sn_mva * factor
+def _median_by(keys: np.ndarray, values: np.ndarray, rated: np.ndarray, fallback: float) -> np.ndarray:
+    """Per row: the median of ``values`` over the rated rows with the same key (at least
+    :data:`MIN_COMPARABLE` of them), else ``fallback``."""
+    out = np.full(keys.size, fallback, dtype=float)
+    for key in np.unique(keys):
+        same = keys == key
+        ref = values[same & rated]
+        if ref.size >= MIN_COMPARABLE:
+            out[same] = float(np.median(ref))
+    return out
+
+
+def _scale_trafo_rating(net: Any, new_sn: np.ndarray) -> None:
+    """Set ``sn_mva`` keeping each transformer's impedance: ``vk_percent``/``vkr_percent`` scale with
+    ``sn_mva`` and ``i0_percent`` inversely (pandapower's per-unit impedance is ``vk/100 * vn^2/sn``)."""
+    factor = new_sn / net.trafo.sn_mva.to_numpy(float)
+    net.trafo["sn_mva"] = new_sn
     net.trafo["vk_percent"] = net.trafo.vk_percent * factor
     net.trafo["vkr_percent"] = net.trafo.vkr_percent * factor
     if "i0_percent" in net.trafo:
         net.trafo["i0_percent"] = net.trafo.i0_percent / factor
-    return int((unrated & (factor != 1.0)).sum())
+
+
+def rate_transmission_branches(net: Any, margin: float = BASE_FLOW_MARGIN) -> dict[str, int]:
+    """Rate the branches of a solved PEGASE-like ``net`` from the case's own data (see docs/scale.md).
+
+    * Transformers without a rating (:data:`PLACEHOLDER_TRAFO_MVA`): the rating their own impedance implies
+      for the short-circuit voltage of comparable rated transformers of the case,
+      ``sn = 100 MVA x uk_ref / x_pu`` (``x_pu`` on the case's 100 MVA base; ``uk_ref`` the median
+      ``vk_percent`` of rated transformers with the same primary and secondary voltage, else of all rated
+      ones), clipped to the range of the case's rated transformers (377-1,711 MVA in case9241pegase: a
+      rating outside it has no support in the data). A transformer's rating and its short-circuit
+      impedance go together (uk of large power transformers about 10-20 %, IEC 60076-5).
+    * Lines without a rating (:data:`PLACEHOLDER_LINE_KA`): the median ``max_i_ka`` of rated lines of the
+      same voltage level, else of all rated lines.
+    * Then every branch, rated in the data or not, at least ``(1 + margin)`` x its flow in the case's power
+      flow (the case's operating point is taken as secure).
+
+    Transformer impedances are kept (``vk``/``vkr`` scale with ``sn_mva``), so the power flow does not
+    change. Returns counts: ``trafo_unrated``, ``line_unrated`` (rated here), ``trafo_raised``,
+    ``line_raised`` (rated in the data, raised to the base-flow floor)."""
+    counts = {"trafo_unrated": 0, "line_unrated": 0, "trafo_raised": 0, "line_raised": 0}
+    if len(net.trafo) and "res_trafo" in net and len(net.res_trafo) == len(net.trafo):
+        sn = net.trafo.sn_mva.to_numpy(float)
+        unrated = np.isclose(sn, PLACEHOLDER_TRAFO_MVA, rtol=0, atol=1e-6)
+        vn = net.bus.vn_kv
+        # voltage pair as one key: primary kV x 1e4 + secondary kV
+        pair = vn.loc[net.trafo.hv_bus].to_numpy(float) * 1e4 + vn.loc[net.trafo.lv_bus].to_numpy(float)
+        vk = net.trafo.vk_percent.to_numpy(float)
+        rated = ~unrated & (vk > 0)
+        new = sn.copy()
+        if rated.any():
+            uk_ref = _median_by(pair, vk, rated, float(np.median(vk[rated])))
+            x_pu = np.maximum(vk, 1e-6) / 100.0 * (100.0 / sn)
+            implied = 100.0 * (uk_ref / 100.0) / x_pu
+            new = np.where(unrated, np.clip(implied, sn[rated].min(), sn[rated].max()), sn)
+        # flow as pandapower measures a transformer's loading: current x rated voltage
+        s_hv = np.sqrt(3) * net.res_trafo.i_hv_ka.to_numpy(float) * net.trafo.vn_hv_kv.to_numpy(float)
+        s_lv = np.sqrt(3) * net.res_trafo.i_lv_ka.to_numpy(float) * net.trafo.vn_lv_kv.to_numpy(float)
+        par = net.trafo.parallel.to_numpy(float) if "parallel" in net.trafo else np.ones(len(net.trafo))
+        floor = (1.0 + margin) * np.nan_to_num(np.maximum(s_hv, s_lv)) / np.maximum(par, 1.0)
+        counts["trafo_raised"] = int((~unrated & (floor > sn)).sum())
+        counts["trafo_unrated"] = int(unrated.sum())
+        new = np.maximum(new, floor)
+        _scale_trafo_rating(net, new)
+    if len(net.line) and "res_line" in net and len(net.res_line) == len(net.line):
+        imax = net.line.max_i_ka.to_numpy(float)
+        unrated = imax >= PLACEHOLDER_LINE_KA
+        level = net.bus.vn_kv.loc[net.line.from_bus].to_numpy(float)
+        rated = ~unrated & (imax > 0)
+        new = imax.copy()
+        if rated.any():
+            new = np.where(unrated, _median_by(level, imax, rated, float(np.median(imax[rated]))), imax)
+        i_base = np.nan_to_num(net.res_line.i_ka.to_numpy(float)) / np.maximum(
+            net.line.parallel.to_numpy(float) if "parallel" in net.line else 1.0, 1.0
+        )
+        floor = (1.0 + margin) * i_base
+        counts["line_raised"] = int((~unrated & (floor > imax)).sum())
+        counts["line_unrated"] = int(unrated.sum())
+        net.line["max_i_ka"] = np.maximum(new, floor)
+    return counts
+
+
+SCHEDULED_SGEN_NAME = "static generator (scheduled)"
+"""Name of a generator made from one of the case's static generators by :func:`schedule_static_generators`."""
+
+
+def schedule_static_generators(net: Any) -> int:
+    """Turn the static generators of a solved ``net`` into generators (``net.gen``) the platform schedules.
+
+    PEGASE's generators at PQ buses come out of pandapower's converter as static generators (137 of them,
+    16.6 GW, in the Italian region) with no ``max_p_mw``. The platform schedules ``net.gen`` (scaled to the
+    demand, with aFRR shares and bids by ``max_p_mw``) and would leave static generators at their fixed
+    output, outside its balance, for the slack bus to absorb. Each becomes a generator at its bus with the
+    same ``p_mw``, ``max_p_mw = p_mw / u`` (``u`` the median ``p_mw / max_p_mw`` of the case's generators
+    producing, 0.64 in case9241pegase; ``p_mw`` itself when there is none), ``min_p_mw`` 0, and the voltage
+    of the power flow as set-point, so the case's power flow is unchanged (the reactive power it drew is
+    now what holds that voltage). Returns how many were converted."""
+    import pandapower as pp
+
+    if "sgen" not in net or len(net.sgen) == 0:
+        return 0
+    sg = net.sgen[net.sgen.in_service.astype(bool)]
+    gens = net.gen
+    util = 1.0
+    if len(gens) and "max_p_mw" in gens:
+        p, pmax = gens.p_mw.to_numpy(float), gens.max_p_mw.to_numpy(float)
+        ok = (p > 0) & np.isfinite(pmax) & (pmax > 0)
+        if ok.any():
+            util = float(np.clip(np.median(p[ok] / pmax[ok]), 0.05, 1.0))
+    ext_vm = dict(zip(net.ext_grid.bus.astype(int), net.ext_grid.vm_pu.astype(float), strict=True))
+    gen_vm = dict(zip(gens.bus.astype(int), gens.vm_pu.astype(float), strict=False)) if len(gens) else {}
+    scaling = sg.scaling.to_numpy(float) if "scaling" in sg else np.ones(len(sg))
+    for (_, row), sc in zip(sg.iterrows(), scaling, strict=True):
+        bus = int(row.bus)
+        p_mw = float(row.p_mw) * float(sc)
+        vm = ext_vm.get(bus, gen_vm.get(bus, float(net.res_bus.vm_pu.at[bus])))
+        pp.create_gen(
+            net,
+            bus,
+            p_mw=p_mw,
+            vm_pu=vm,
+            max_p_mw=max(p_mw, 0.0) / util,
+            min_p_mw=0.0,
+            max_q_mvar=float(gens.max_q_mvar.max()) if len(gens) and "max_q_mvar" in gens else 1e4,
+            min_q_mvar=float(gens.min_q_mvar.min()) if len(gens) and "min_q_mvar" in gens else -1e4,
+            name=SCHEDULED_SGEN_NAME,
+        )
+    net.sgen = net.sgen.drop(sg.index)
+    return len(sg)
 
 
 def reduce_transmission(net: Any, n_buses: int, name: str = "grid") -> tuple[Any, ResizeReport]:
@@ -145,9 +270,9 @@ def reduce_transmission(net: Any, n_buses: int, name: str = "grid") -> tuple[Any
         raise ScenarioError(f"transmission grid {name}: its own power flow does not converge")
     if len(full.ext_grid) == 0:
         raise ScenarioError(f"transmission grid {name}: has no ext_grid (slack) to grow the region from")
-    rerated = rate_unrated_transformers(full)
-    if rerated:
-        _runpp(full)  # same impedances, so the same flows; refreshes the loading figures
+    rate_transmission_branches(full)
+    if schedule_static_generators(full):
+        _runpp(full)  # same voltages, so the same flows; refreshes the results of the new generators
     slack = int(full.ext_grid.bus.iloc[0])
     graph = top.create_nxgraph(full, respect_switches=True, include_out_of_service=False)
     order = list(nx.bfs_tree(graph, slack))
@@ -231,6 +356,9 @@ def extend_transmission(
     _runpp(net)
     if not net.converged:
         raise ScenarioError(f"transmission grid {name}: the extended grid's power flow does not converge")
+    rate_transmission_branches(net)
+    if schedule_static_generators(net):
+        _runpp(net)
     return _renumber(net), ResizeReport(name, n_buses - extra, n_buses, "extended (radial buses)", 0, 0.0)
 
 

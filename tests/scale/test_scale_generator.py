@@ -172,24 +172,90 @@ def test_generated_transmission_tables_are_numbered_by_position(italy) -> None: 
         assert list(net[tbl].index) == list(range(len(net[tbl]))), tbl
 
 
-def test_unrated_transformers_get_a_rating_without_changing_the_power_flow() -> None:
-    """case1354pegase transformers without a rating in the data (pandapower's 99.999 MVA placeholder) are
-    re-rated to 1.3 x their flow with the same impedance: AC power flow voltages unchanged (reference: the
-    case's own AC power flow; tolerance 1e-9 p.u.) and no transformer above 100 % loading (hand rule:
-    a rating of 1.3 x the flow gives 77 %)."""
+def test_transmission_branches_are_rated_from_the_case_without_changing_the_power_flow() -> None:
+    """case1354pegase: every unrated transformer (99.999 MVA placeholder) and line (99999 kA placeholder)
+    gets a rating, impedances stay: AC power flow voltages unchanged (reference: the case's own pandapower
+    AC power flow; tolerance 1e-9 p.u.), every branch at most 1 / 1.5 = 66.7 % loaded in that flow (the
+    base-flow floor, hand rule), and one unrated transformer's rating equals the hand computation from the
+    case's data: 100 MVA x uk_ref / x_pu with uk_ref the median vk_percent of the rated 380/220 kV
+    transformers (tolerance 1e-9 relative)."""
     import warnings
 
     import pandapower as pp
     import pandapower.networks as pn
 
-    from simulation.generator.transmission import rate_unrated_transformers
+    from simulation.generator.transmission import (
+        PLACEHOLDER_LINE_KA,
+        PLACEHOLDER_TRAFO_MVA,
+        rate_transmission_branches,
+    )
 
     net = pn.case1354pegase()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pp.runpp(net, numba=False)
         before = net.res_bus.vm_pu.to_numpy().copy()
-        assert rate_unrated_transformers(net) > 0
+        trafo0 = net.trafo.copy()
+        counts = rate_transmission_branches(net)
         pp.runpp(net, numba=False)
+    assert counts["trafo_unrated"] == 64 and counts["line_unrated"] == 495  # the case's placeholders
     assert np.max(np.abs(net.res_bus.vm_pu.to_numpy() - before)) < 1e-9
-    assert float(net.res_trafo.loading_percent.max()) <= 100.0 + 1e-6
+    assert not np.isclose(net.trafo.sn_mva, PLACEHOLDER_TRAFO_MVA, rtol=0, atol=1e-6).any()
+    assert not (net.line.max_i_ka >= PLACEHOLDER_LINE_KA).any()
+    assert float(net.res_trafo.loading_percent.max()) <= 100.0 / 1.5 + 1e-6
+    assert float(net.res_line.loading_percent.max()) <= 100.0 / 1.5 + 1e-6
+    # hand computation for the unrated 380/220 kV transformers whose implied rating is the binding one
+    vn = net.bus.vn_kv
+    pair = (vn.loc[trafo0.hv_bus].to_numpy() == 380.0) & (vn.loc[trafo0.lv_bus].to_numpy() == 220.0)
+    unrated = np.isclose(trafo0.sn_mva.to_numpy(), PLACEHOLDER_TRAFO_MVA, rtol=0, atol=1e-6)
+    uk_ref = float(np.median(trafo0.vk_percent.to_numpy()[pair & ~unrated]))
+    implied = 100.0 * uk_ref / (trafo0.vk_percent.to_numpy() * 100.0 / trafo0.sn_mva.to_numpy())
+    rated_sn = trafo0.sn_mva.to_numpy()[~unrated]
+    flow = np.hypot(net.res_trafo.p_hv_mw, net.res_trafo.q_hv_mvar).to_numpy()
+    pick = np.flatnonzero(
+        pair & unrated & (implied > rated_sn.min()) & (implied < rated_sn.max()) & (implied > 1.6 * flow)
+    )
+    assert pick.size > 0
+    np.testing.assert_allclose(net.trafo.sn_mva.to_numpy()[pick], implied[pick], rtol=1e-9)
+
+
+def test_static_generators_become_scheduled_generators_with_the_same_power_flow() -> None:
+    """case1354pegase's 52 static generators (1,086 MW) become generators of ``net.gen`` (the table the
+    platform schedules) with the same output, max_p_mw = p_mw / (median p/max_p of the case's producing
+    generators) and the power flow's voltage as set-point: AC power flow voltages unchanged (reference:
+    the case's own pandapower AC power flow; tolerance 1e-8 p.u.), total generation unchanged (1e-9 MW)."""
+    import warnings
+
+    import pandapower as pp
+    import pandapower.networks as pn
+
+    from simulation.generator.transmission import SCHEDULED_SGEN_NAME, schedule_static_generators
+
+    net = pn.case1354pegase()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pp.runpp(net, numba=False)
+        before = net.res_bus.vm_pu.to_numpy().copy()
+        p_total = float(net.gen.p_mw.sum() + net.sgen.p_mw.sum())
+        ok = net.gen.p_mw > 0
+        util = float(np.median(net.gen.p_mw[ok] / net.gen.max_p_mw[ok]))
+        assert schedule_static_generators(net) == 52
+        pp.runpp(net, numba=False)
+    assert len(net.sgen) == 0
+    new = net.gen[net.gen.name == SCHEDULED_SGEN_NAME]
+    assert len(new) == 52
+    assert abs(float(net.gen.p_mw.sum()) - p_total) < 1e-9
+    np.testing.assert_allclose(new.max_p_mw.to_numpy(), new.p_mw.to_numpy() / util, rtol=1e-12)
+    assert np.max(np.abs(net.res_bus.vm_pu.to_numpy() - before)) < 1e-8
+
+
+def test_generated_transmission_grid_keeps_no_placeholder_and_no_static_generator(italy) -> None:  # type: ignore[no-untyped-def]
+    """The written transmission grid (case89pegase region at scale 0.02): no transformer at the 99.999 MVA
+    placeholder, no line at the 99999 kA placeholder, no static generator left outside the schedule."""
+    from simulation.generator.transmission import PLACEHOLDER_LINE_KA, PLACEHOLDER_TRAFO_MVA
+    from simulation.imports import load_grid_file
+
+    net = load_grid_file(italy.spec.transmission.grid_file)
+    assert not np.isclose(net.trafo.sn_mva, PLACEHOLDER_TRAFO_MVA, rtol=0, atol=1e-6).any()
+    assert not (net.line.max_i_ka >= PLACEHOLDER_LINE_KA).any()
+    assert len(net.sgen) == 0
