@@ -26,12 +26,19 @@ the same preset, seed and scale always give the same scenario):
    (radial version written to JSON): rural or semi-urban where DG per load is above the median of the
    chosen nodes, urban or commercial otherwise (by population), its loads scaled to the node's load
    within 0.5-2x; load the grid does not carry stays at the transmission bus (``D<n> remainder``).
-6. **Balance**: the PEGASE generators keep their case dispatch; the platform's schedule of the earlier
-   markets scales them to the demand net of the added plants' output.
+6. **Reinforcement** of the detailed grids (:func:`reinforce_detailed_grids`): their SimBench lines are
+   rated for SimBench's own loads, not for the devices put on them and the load scaling; a line or
+   transformer loaded above :data:`MV_PLANNING_LOADING_FRAC` (80 %) in the grid's planning envelope (AC
+   power flows of the scheduled day's lowest and highest net injection per bus) gets identical units in
+   parallel, as a planner would reinforce the feeder. A reinforced grid is written to a file of its own.
+7. **Balance**: the PEGASE generators (its static generators included, made schedulable by
+   :func:`simulation.generator.transmission.schedule_static_generators`) keep their case dispatch; the
+   platform's schedule of the earlier markets scales them to the demand net of the added plants' output.
 """
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,6 +125,164 @@ def choose_detailed(score: np.ndarray, load_mw: np.ndarray, n: int) -> np.ndarra
     dist = np.abs(np.log(np.maximum(load_mw[outside], 1e-6) / np.sqrt(lo * hi)))
     fill = outside[np.argsort(dist, kind="stable")][: n - ranked.size]
     return np.concatenate([ranked, fill])
+
+
+MV_PLANNING_LOADING_FRAC = 0.8
+"""Highest loading of a detailed grid's line or transformer in its planning envelope (see
+:func:`reinforce_detailed_grids`): 80 %, a 25 % margin above the scheduled state for the devices' noise
+(2 %), the forecast errors of variable RES (8 %), the system imbalance spread over the loads and other days
+than the planned one; activations of the market can still congest a grid."""
+
+
+@dataclass
+class Reinforcement:
+    """What :func:`reinforce_detailed_grids` did to one detailed grid."""
+
+    feeder_id: str
+    lines: int
+    """Lines given parallel cables."""
+    trafos: int
+    """Transformers given parallel units."""
+    max_loading_before_pct: float
+    max_loading_after_pct: float
+    vm_range_pu: tuple[float, float]
+    """Lowest and highest bus voltage in the planning envelope after reinforcement."""
+
+
+def planning_envelope(
+    spec: ScenarioSpec, n_groups: int
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, Any]]:
+    """Per detailed grid and bus, the lowest and highest scheduled net injection over the planned day, MW.
+
+    The scheduled state is the platform's schedule of the earlier markets (device baselines without noise,
+    :func:`simulation.physical.models.step` with no set-point, plus the grid's own loads times the load
+    profile) at every physical step of ``spec.timing`` over 24 h. Only the first ``n_groups`` device groups
+    are built: the generator puts the detailed grids' groups first, so the builder draws their placement
+    and parameters exactly as in the whole scenario. Returns ``feeder_id -> (bus ids, (2, n_bus) array of
+    [lowest, highest] injection)`` and the grids as the builder prepared them (loads scaled).
+    """
+    from simulation.physical.models import ModelContext, init_state
+    from simulation.physical.models import step as device_step
+    from simulation.scenario.build import build_scenario
+
+    timing = spec.timing.model_copy(update={"duration_h": 24.0})
+    part = spec.model_copy(
+        update={"copper_plate_nodes": [], "device_groups": spec.device_groups[:n_groups], "timing": timing}
+    )
+    sc = build_scenario(part)
+    ctx = ModelContext(
+        profiles=sc.profiles,
+        dt_h=timing.physical_step_min / 60.0,
+        start_h=timing.start_h,
+        noise_frac=spec.imbalance.device_noise_std_frac,
+    )
+    devices = copy.deepcopy(sc.devices)
+    init_state(devices, ctx, np.random.default_rng(spec.seed + 7), [g.profile for g in part.device_groups])
+    n = len(sc.nodes)
+    lo = np.full(n, np.inf)
+    hi = np.full(n, -np.inf)
+    own = np.zeros(n)  # the grids' own loads left after the builder's meters took them over, MW at peak
+    for fs in spec.feeders:
+        net = sc.feeder_nets[fs.feeder_id]
+        sel = np.flatnonzero(sc.nodes.area == fs.feeder_id)
+        pos = {int(b): int(i) for i, b in zip(sel, sc.nodes.bus[sel], strict=True)}
+        for b, p in zip(net.load.bus.to_numpy(), net.load.p_mw.to_numpy(float), strict=True):
+            own[pos[int(b)]] += p
+    for k in range(timing.n_physical_steps):
+        inj = -own * float(sc.profiles["load"][k])
+        for dev in devices.values():
+            p_kw = device_step(dev, ctx, k, None, None).p_kw
+            if p_kw.size:
+                inj += np.bincount(dev.node, p_kw, n) / 1000.0
+        lo = np.minimum(lo, inj)
+        hi = np.maximum(hi, inj)
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for fs in spec.feeders:
+        sel = np.flatnonzero(sc.nodes.area == fs.feeder_id)
+        out[fs.feeder_id] = (sc.nodes.bus[sel].copy(), np.vstack([lo[sel], hi[sel]]))
+    return out, sc.feeder_nets
+
+
+def _envelope_flows(
+    net: Any, buses: np.ndarray, inj: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[float]]:
+    """Highest line and transformer loading (fraction) over the two envelope cases, and the voltage range."""
+    import pandapower as pp
+
+    from simulation.scenario.build import run_pf
+
+    work = copy.deepcopy(net)
+    work.load = work.load.iloc[0:0]
+    rows = pp.create_loads(work, buses.astype(int), p_mw=0.0, q_mvar=0.0)
+    line = np.zeros(len(work.line))
+    trafo = np.zeros(len(work.trafo))
+    vm = [np.inf, -np.inf]
+    for case in inj:
+        p = -case  # load convention
+        work.load.loc[rows, "p_mw"] = p
+        work.load.loc[rows, "q_mvar"] = np.maximum(p, 0.0) * _Q_PER_P
+        run_pf(work)
+        line = np.maximum(line, np.nan_to_num(work.res_line.loading_percent.to_numpy(float)) / 100.0)
+        if len(work.trafo):
+            trafo = np.maximum(trafo, np.nan_to_num(work.res_trafo.loading_percent.to_numpy(float)) / 100.0)
+        v = work.res_bus.vm_pu.to_numpy(float)
+        vm = [min(vm[0], float(np.nanmin(v))), max(vm[1], float(np.nanmax(v)))]
+    return line, trafo, vm
+
+
+def reinforce_detailed_grids(
+    spec: ScenarioSpec,
+    n_groups: int,
+    base_nets: dict[str, Any],
+    limit: float = MV_PLANNING_LOADING_FRAC,
+) -> tuple[dict[str, Any], list[Reinforcement]]:
+    """Reinforce each detailed grid the way a planner would: a line or transformer loaded above ``limit``
+    in the grid's planning envelope gets identical units in parallel (pandapower's ``parallel``) until it
+    is at most ``limit`` loaded.
+
+    The planning envelope is two AC power flows (pandapower) of the grid: every bus at its lowest and
+    every bus at its highest scheduled net injection of the planned day (:func:`planning_envelope`; the
+    two extremes of a bus may fall at different times, so the envelope bounds the scheduled state). Parallel
+    units keep the grid's radial flows and lower its impedance. ``base_nets`` are the radial grids as
+    written (unscaled); returns the reinforced copy of each changed grid by feeder id, and a report per
+    grid."""
+    env, built = planning_envelope(spec, n_groups)
+    changed: dict[str, Any] = {}
+    reports: list[Reinforcement] = []
+    for fs in spec.feeders:
+        net = built[fs.feeder_id]
+        buses, inj = env[fs.feeder_id]
+        line, trafo, vm = _envelope_flows(net, buses, inj)
+        before = float(max(line.max(initial=0.0), trafo.max(initial=0.0)))
+        n_line = n_trafo = 0
+        for _ in range(4):  # parallel units lower the voltage drop, hence the currents: re-check
+            over_l = line > limit + 1e-9
+            over_t = trafo > limit + 1e-9
+            if not over_l.any() and not over_t.any():
+                break
+            par = net.line.parallel.to_numpy(float)
+            net.line["parallel"] = np.where(over_l, np.ceil(par * line / limit), par).astype(int)
+            n_line = int(
+                (net.line.parallel.to_numpy() > base_nets[fs.feeder_id].line.parallel.to_numpy()).sum()
+            )
+            if len(net.trafo):
+                par_t = net.trafo.parallel.to_numpy(float)
+                net.trafo["parallel"] = np.where(over_t, np.ceil(par_t * trafo / limit), par_t).astype(int)
+                n_trafo = int(
+                    (net.trafo.parallel.to_numpy() > base_nets[fs.feeder_id].trafo.parallel.to_numpy()).sum()
+                )
+            line, trafo, vm = _envelope_flows(net, buses, inj)
+        after = float(max(line.max(initial=0.0), trafo.max(initial=0.0)))
+        if n_line or n_trafo:
+            out = copy.deepcopy(base_nets[fs.feeder_id])
+            out.line["parallel"] = net.line.parallel.to_numpy()
+            if len(out.trafo):
+                out.trafo["parallel"] = net.trafo.parallel.to_numpy()
+            changed[fs.feeder_id] = out
+        reports.append(
+            Reinforcement(fs.feeder_id, n_line, n_trafo, 100 * before, 100 * after, (vm[0], vm[1]))
+        )
+    return changed, reports
 
 
 def preset(name: str) -> ScalePreset:
@@ -331,7 +496,12 @@ def generate_scenario(
     groups: list[dict[str, Any]] = []
     flex_peak_mw = flex_mw * 0.3  # assumption: 30 % coincidence of flexible loads at the load peak
     meters = p.meters_per_copper_node
-    for i in range(n_dist):
+    # the detailed grids' groups first: their devices are then drawn identically when only they are built
+    # (the planning envelope of :func:`reinforce_detailed_grids`)
+    n_detailed_groups = 0
+    for i in [*np.flatnonzero(is_detailed).tolist(), *np.flatnonzero(~is_detailed).tolist()]:
+        if not is_detailed[i] and n_detailed_groups == 0:
+            n_detailed_groups = len(groups)
         area = str(area_of[i])
         if not is_detailed[i]:
             target_kw = max(node_load_mw[i] - flex_peak_mw[i], 0.3 * node_load_mw[i]) * 1000.0 / meters
@@ -374,6 +544,8 @@ def generate_scenario(
             if dk.parameters:
                 g["parameters"] = dk.parameters
             groups.append(g)
+    if n_detailed_groups == 0:  # every node detailed
+        n_detailed_groups = len(groups)
     for kind, (buses, bus_counts) in per_bus.items():
         dk = DEVICE_KINDS[kind]
         by_bus: dict[int, int] = {}
@@ -419,6 +591,33 @@ def generate_scenario(
         ),
     )
     timings["spec"] = time.perf_counter() - t0
+    if feeders:
+        t0 = time.perf_counter()
+        base_nets = {
+            fs.feeder_id: _simbench_mv(next(k for k, code in SIMBENCH_MV.items() if code == fs.case_name))[0]
+            for fs in feeders
+        }
+        changed, reports = reinforce_detailed_grids(spec, n_detailed_groups, base_nets)
+        new_feeders = []
+        for fs in feeders:
+            if fs.feeder_id in changed:
+                path = save_grid_file(
+                    changed[fs.feeder_id], out_dir / f"{tag}-{fs.feeder_id}-{fs.case_name}-radial.json"
+                )
+                files.append(path)
+                fs = fs.model_copy(update={"grid_file": str(path.resolve())})
+            new_feeders.append(fs)
+        spec = spec.model_copy(update={"feeders": new_feeders})
+        worst = max(reports, key=lambda r: r.max_loading_before_pct)
+        notes.append(
+            f"detailed grids: {len(changed)} of {len(feeders)} reinforced ("
+            f"{sum(r.lines for r in reports)} lines, {sum(r.trafos for r in reports)} transformers given "
+            f"parallel units) to at most {MV_PLANNING_LOADING_FRAC:.0%} loading in their planning envelope; "
+            f"highest loading before {worst.max_loading_before_pct:.0f} % ({worst.feeder_id}), after "
+            f"{max(r.max_loading_after_pct for r in reports):.0f} %; voltages "
+            f"{min(r.vm_range_pu[0] for r in reports):.3f}-{max(r.vm_range_pu[1] for r in reports):.3f} p.u."
+        )
+        timings["reinforcement"] = time.perf_counter() - t0
     kind_counts = {kind: 0 for kind in DEVICE_KINDS}
     for kind, c in per_node.items():
         kind_counts[kind] += int(c.sum())
