@@ -8,7 +8,11 @@ copper-plate nodes, 2.5 million devices), with :func:`simulation.platform.simula
   its build and solve time and size (from the results database's ``clearings`` table) - "one clearing
   per scheme" (goal for the common market: under 10 s);
 * the projected day: setup + 24 x the hour, per scheme and for all five (goal: a day x 5 schemes under
-  60 minutes on this 2-core machine; with 2 worker processes the five schemes share two cores).
+  60 minutes on this 2-core machine; with 2 worker processes the five schemes share two cores);
+* what the grid data leave to the slack: per clearing the market slack and the nodes it sits at, the lines
+  tripped, congestion hours per grid, and per physical step the slack bus's output next to the
+  transmission losses (measurement hooks around ``simulation.market.clear`` and
+  ``PhysicalNetwork.transmission_step``, possible because the schemes run in this process).
 
 Usage::
 
@@ -65,6 +69,30 @@ def main() -> int:
         def cancelled(self) -> bool:
             return False
 
+    import simulation.market as market
+    from simulation.physical.network import PhysicalNetwork
+
+    slack_nodes: list[dict[str, float]] = []  # per clearing, in order: node -> slack MW summed over steps
+    steps: list[dict[str, float]] = []  # per physical step, in order of the schemes
+    clear, tstep = market.clear, PhysicalNetwork.transmission_step
+
+    def clear_hook(case, scheme, options):  # type: ignore[no-untyped-def]
+        res = clear(case, scheme, options)
+        sl = res.slack
+        by: dict[str, float] = {}
+        if len(sl):
+            tot = (sl.slack_up_mw + sl.slack_down_mw).groupby(sl.node).sum()
+            by = {str(k): round(float(v), 1) for k, v in tot[tot > 0.05].sort_values(ascending=False).items()}
+        slack_nodes.append(by)
+        return res
+
+    def tstep_hook(self, *a, **kw):  # type: ignore[no-untyped-def]
+        afrr, residual, slack, losses = tstep(self, *a, **kw)
+        steps.append({"slack_bus_mw": slack, "losses_mw": losses, "afrr_mw": afrr})
+        return afrr, residual, slack, losses
+
+    market.clear = clear_hook  # type: ignore[assignment]
+    PhysicalNetwork.transmission_step = tstep_hook  # type: ignore[method-assign]
     t0 = time.perf_counter()
     kpis = simulate(spec, schemes, db, _Print(), processes=1)
     wall = time.perf_counter() - t0
@@ -92,7 +120,8 @@ def main() -> int:
     overhead = max(wall - setup - layer_sum, 0.0) / max(len(schemes), 1)
     out["per_scheme_overhead_s"] = overhead
     day_total = setup
-    for s in schemes:
+    n_steps = spec.timing.n_physical_steps
+    for i, s in enumerate(schemes):
         t = timings.get(s, {})
         hour_s = sum(v for k, v in t.items() if k != "cpu_s") / args.hours
         day_total += overhead + 24 * hour_s
@@ -104,13 +133,28 @@ def main() -> int:
             "clearings": cl,
             "activation_cost_eur": kpis[s].activation_cost_eur,
             "slack_energy_mwh": kpis[s].slack_energy_mwh,
+            "slack_nodes": slack_nodes[: len(cl)],
+            "lines_tripped": kpis[s].lines_tripped,
+            "congestion_hours_by_grid": kpis[s].congestion_hours_by_grid,
+            "voltage_violation_hours_h": kpis[s].voltage_violation_hours_h,
+            "physical_steps": steps[i * n_steps : (i + 1) * n_steps],
         }
+        del slack_nodes[: len(cl)]
         first = cl[0] if cl else {}
         print(
             f"{s}: one hour {hour_s:.1f} s (market {t.get('market', float('nan')):.1f} s, physics network "
             f"{t.get('physics_network', float('nan')):.1f} s); first clearing build "
             f"{first.get('build_s', float('nan')):.2f} s + solve {first.get('solve_s', float('nan')):.2f} s, "
             f"{first.get('n_bids', 0)} bids; projected day {(setup + overhead + 24 * hour_s) / 60:.1f} min"
+        )
+        st = steps[i * n_steps : (i + 1) * n_steps]
+        where = out["schemes"][s]["slack_nodes"]  # type: ignore[index]
+        print(
+            f"{s}: market slack {kpis[s].slack_energy_mwh:.1f} MWh "
+            f"(per clearing {[round(c['slack_mwh'], 1) for c in cl]}, at {where}), "
+            f"{kpis[s].lines_tripped} lines tripped, congestion {kpis[s].congestion_hours_h:.1f} line-h, "
+            f"slack bus {[round(x['slack_bus_mw']) for x in st]} MW vs losses "
+            f"{[round(x['losses_mw']) for x in st]} MW"
         )
     out["projected_day_all_schemes_serial_s"] = day_total
     print(
