@@ -212,16 +212,21 @@ def market_grids(scenario: Scenario, tnet: Any | None = None) -> tuple[Any, list
 
 
 def reset_highs_scheduler() -> None:
-    """Drop HiGHS's thread scheduler so the next solve of this thread starts one with its own ``threads``.
+    """Drop the calling thread's HiGHS task scheduler; the next solve starts one of its own ``threads``.
 
-    HiGHS keeps one task scheduler per process (per calling thread), sized by the ``threads`` option of
-    the first solve and kept for every later one; a later solve asking for another size fails at once
+    HiGHS keeps one task scheduler per calling thread, sized by the ``threads`` option of that thread's
+    first solve and kept for every later one; a later solve asking for another size fails at once
     (``HighsStatus.kError``, model status ``kNotset``: "Option 'threads' is set to 1 but the scheduler has
     already been initialized to use 2 threads"), which the market layer reports as a failed clearing. The
     platform clears with ``threads=1`` (reproducible KPIs), so a scheme run after any HiGHS solve with the
-    default thread count in the same process, or in the parent of a forked scheme worker (the worker
-    inherits the parent's scheduler state), failed every clearing. Tested in
+    default thread count in the same thread failed every clearing, and so did the forked scheme workers of
+    such a process (a forked child inherits the parent's scheduler). Tested in
     ``tests/simulation/test_sim_highs_threads.py``.
+
+    Only safe for a scheduler this process started: a forked child must not reset one it inherited (the
+    reset joins the parent's worker threads, which do not exist in the child: a segmentation fault once
+    the child has started threads of its own, seen in the tests). :func:`simulate` therefore resets in
+    the parent before it forks the scheme workers, and the workers do not reset at the start of a run.
     """
     try:
         import highspy
@@ -299,8 +304,15 @@ def simulate_scheme(
     db_url: str | None,
     progress: Progress | None = None,
     fingerprint: str | None = None,
+    *,
+    reset_solver_threads: bool = True,
 ) -> tuple[SchemeKpis, dict[str, float]]:
     """Simulate one scheme over the scenario's day; returns its KPIs and the time per layer (s).
+
+    ``reset_solver_threads``: drop this thread's HiGHS scheduler first (:func:`reset_highs_scheduler`), so
+    an earlier solve with another thread count does not fail the clearings, and drop the run's own at the
+    end (no size left behind for a later solve). False in a forked worker of :func:`simulate`, whose
+    parent reset before forking (a worker's schemes all clear with ``threads=1``, so they share one).
 
     Raises :class:`RunCancelled` (after marking the run ``cancelled`` in the database) when ``progress``
     asks to stop.
@@ -309,7 +321,8 @@ def simulate_scheme(
 
     progress = progress or NullProgress()
     logging.getLogger("pandapower").setLevel(logging.ERROR)  # numba notice of pandapower's DC power flow
-    reset_highs_scheduler()
+    if reset_solver_threads:
+        reset_highs_scheduler()
     spec = scenario.spec
     t_spec = spec.timing
     acc = _Acc()
@@ -343,6 +356,9 @@ def simulate_scheme(
         if writer is not None:
             writer.finish("failed")
         raise
+    finally:
+        if reset_solver_threads:
+            reset_highs_scheduler()  # started by this run in this thread: leaves no size behind
     if writer is not None:
         t0 = time.perf_counter()
         writer.add("kpis", [{"name": k, "value": float(v)} for k, v in _flat_kpis(kpis).items()])
@@ -1078,7 +1094,10 @@ def _worker(args: tuple[Any, ...]) -> tuple[str, SchemeKpis | None, dict[str, fl
             return bool(cancel.is_set())
 
     try:
-        kpis, timings = simulate_scheme(scenario, schedule, scheme, db_url, _QueueProgress(), fingerprint)
+        # the parent reset its HiGHS scheduler before forking: nothing inherited, nothing to reset here
+        kpis, timings = simulate_scheme(
+            scenario, schedule, scheme, db_url, _QueueProgress(), fingerprint, reset_solver_threads=False
+        )
         return scheme, kpis, timings, None
     except RunCancelled:
         return scheme, None, {}, "cancelled"
@@ -1155,6 +1174,8 @@ def simulate(
             )
     else:
         ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context("spawn")
+        # a forked worker inherits this thread's HiGHS scheduler and cannot safely reset it: drop it here
+        reset_highs_scheduler()
         manager = ctx.Manager()
         queue = manager.Queue()
         cancel = manager.Event()

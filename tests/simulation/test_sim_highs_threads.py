@@ -6,7 +6,10 @@ liquidity KPIs), while each passed alone. Cause: HiGHS keeps one thread schedule
 first solve's ``threads`` option; the market tests solve with the default (all cores' worth, 2 here), the
 platform then asks for ``threads=1`` and HiGHS refuses every solve (``kError``/``kNotset``). Forked scheme
 workers inherit the parent's scheduler state, so ``processes=2`` failed the same way. The platform now
-resets the scheduler at the start of each scheme run (:func:`simulation.platform.reset_highs_scheduler`).
+resets the scheduler (:func:`simulation.platform.reset_highs_scheduler`) at the start and end of an
+in-process scheme run, and in the parent before it forks the scheme workers (a forked child must not reset
+an inherited scheduler: it joins threads that do not exist there; with the reset inside the worker instead
+this test segfaulted or hung once the worker had started threads of its own).
 
 Here the "earlier test" is an explicit ``threads=2`` solve, so the state is the same on any machine.
 """
