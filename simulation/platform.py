@@ -237,6 +237,301 @@ def reset_highs_scheduler() -> None:
         reset(True)  # blocking: the old scheduler's workers have stopped when the next solve starts
 
 
+SESSION_SCHEMES = ("CM", "IFM")
+"""Schemes whose day is cleared in one :class:`simulation.market.MarketSession` (while the structure holds).
+
+CMS is left to :func:`simulation.market.clear`: its DSO pre-qualification depends on the grid state of
+each clearing, and a session fixes it at its first clearing. LMS and SBR likewise: their sub-clearings
+(local markets, curve points, disaggregation) carry the storage pools' energy limits, which a session
+cannot update and whose effect on the final activations cannot be checked from outside (see
+:class:`_MarketClearer`)."""
+
+_OPEN_ENERGY_MWH = 1e6
+"""Energy limits (MWh) of a storage pool's group that has no bid in the clearing that built a session."""
+
+
+class _MarketClearer:
+    """One scheme's market over the day: a :class:`~simulation.market.MarketSession` while the clearing's
+    structure allows it, otherwise (and for the schemes outside :data:`SESSION_SCHEMES`) ``clear()``.
+
+    **Stable bid universe.** A session's bids are fixed: every upward and downward bid any aggregator pool
+    (aggregator, node, aggregation model) can ever make, every transmission generator's two bids and (IFM)
+    every commercial party's buy and sell bid in both directions, in a fixed order, minus those at nodes
+    the market's transmission model no longer reaches. A clearing's bids (:class:`BidBook`) are written
+    into it with :meth:`MarketSession.update` (quantity, price; a bid absent from the clearing offers 0 MW,
+    which makes its variable 0, so the problem is the one ``clear()`` would solve on the clearing's own
+    bids) and the activations are read back for the clearing's bids.
+
+    **Structure.** A new session (built at its first clearing) whenever the transmission model changes
+    (a trip), a distribution area is cut off, or a DSO's substation voltage set-point moves (the root
+    voltage is fixed in the model, not a parameter).
+
+    **Energy limits.** A storage pool's up and down bids share an energy group whose limits follow the
+    devices' state of charge every clearing, and a session keeps the limits it was built with (they are
+    not parameters). After each re-clearing the activations are checked against them: when every group's
+    net energy is within the clearing's limits and strictly inside the kept ones wherever these differ
+    (those kept constraints are inactive), the solution is optimal for the clearing's own problem too
+    (a linear programme without binaries: an inactive constraint can be dropped without moving the
+    optimum, and the solution is feasible for the tighter one). Otherwise the session is replaced by one
+    built for this clearing, whose solution is exact by construction. Every aggregator bid is curtailable
+    (no binaries); a clearing with any on/off product is cleared with ``clear()``.
+    """
+
+    def __init__(
+        self,
+        scheme: str,
+        options: Any,
+        use_sessions: bool,
+        universe_keys: list[tuple[Any, ...]],
+        universe_book: BidBook,
+    ) -> None:
+        from simulation.market import MarketSession, clear
+
+        self.scheme = scheme
+        self.options = options
+        self.use_sessions = use_sessions and scheme in SESSION_SCHEMES
+        self._clear = clear
+        self._Session = MarketSession
+        self._keys_all = universe_keys
+        self._book_all = universe_book
+        self.session: Any = None
+        self._structure: Any = None
+        self._rows: np.ndarray = np.zeros(0, dtype=np.int64)  # universe rows of the session's bids
+        self._book_session = universe_book  # the session's bids (the universe at reached nodes), 0 MW
+        self._row_of: dict[tuple[Any, ...], int] = {}
+        self._groups: dict[str, tuple[float, float]] = {}  # energy limits the session was built with
+        self.stats: dict[str, int] = defaultdict(int)
+
+    @staticmethod
+    def key_of(book: BidBook, b: int) -> tuple[Any, ...]:
+        """Identity of bid ``b`` across clearings (its id without the clearing's tag)."""
+        if book.model[b] == "generator":
+            return ("gen", int(book.gen[b]), int(book.direction[b]))
+        if book.model[b] == "commercial":
+            return ("cp", int(book.gen[b]), book.side[b], int(book.direction[b]))
+        return ("pool", int(book.pool[b]), int(book.direction[b]))
+
+    def clear(self, case: Any, book: BidBook, tag: str, structure: Any, reach: np.ndarray) -> Any:
+        """Clear ``case`` (built on ``book``); returns ``(result, activation (len(book), H))``."""
+        if not self.use_sessions:
+            self.stats["fresh"] += 1
+            result = self._clear(case, self.scheme, self.options)
+            return result, np.asarray(result.activation_mw, dtype=float)
+        idx = [self._row_of.get(self.key_of(book, b), -1) for b in range(len(book))]
+        if self.session is None or structure != self._structure or min(idx, default=0) < 0:
+            if self.session is not None:
+                self.stats["structure_change" if structure != self._structure else "new_bid"] += 1
+            return self._new_session(case, book, tag, structure, reach)
+        ucase = self._universe_case(case, book, tag)
+        assert self.session is not None
+        s = self.session
+        s.update(
+            needs_mw=case.needs_mw,
+            quantity_mw=ucase.bids.quantity_mw,
+            price_eur_per_mwh=ucase.bids.price_eur_per_mwh,
+            base_injection_mw=case.transmission.base_injection_mw,
+            distribution_load_mw={dg.grid_id: dg.base_p_mw for dg in case.distribution},
+        )
+        # the reactive loads go with the active ones (a parameter of the model that update() does not take)
+        q_of = {dg.grid_id: dg.base_q_mvar for dg in case.distribution}
+        s.case.distribution = [
+            dataclasses.replace(dg, base_q_mvar=q_of[dg.grid_id]) for dg in s.case.distribution
+        ]
+        try:
+            result = s.clear()
+        except SimulationError:
+            self.stats["failed_reclear"] += 1
+            return self._new_session(case, book, tag, structure, reach)
+        a_u = np.asarray(result.activation_mw, dtype=float)
+        if not self._energy_certified(a_u, ucase, case.timing.dt_h):
+            self.stats["energy_rebuild"] += 1
+            return self._new_session(case, book, tag, structure, reach)
+        self.stats["reused"] += 1
+        return result, a_u[np.asarray(idx, dtype=np.int64)]
+
+    # ------------------------------------------------------------------ internals
+    def _new_session(self, case: Any, book: BidBook, tag: str, structure: Any, reach: np.ndarray) -> Any:
+        keep = np.flatnonzero(reach[self._book_all.node])
+        self._rows = keep
+        self._book_session = self._book_all.subset(reach[self._book_all.node])
+        self._row_of = {self._keys_all[r]: i for i, r in enumerate(keep.tolist())}
+        self._structure = structure
+        idx = [self._row_of.get(self.key_of(book, b), -1) for b in range(len(book))]
+        if min(idx, default=0) < 0:  # a bid outside the universe (cannot happen): clear it afresh
+            self.session = None
+            self.stats["fresh"] += 1
+            result = self._clear(case, self.scheme, self.options)
+            return result, np.asarray(result.activation_mw, dtype=float)
+        ucase = self._universe_case(case, book, tag)
+        self._groups = {
+            g: (float(e.min_mwh), float(e.max_mwh)) for g, e in ucase.bids.energy_constraints.items()
+        }
+        self.session = self._Session(ucase, self.scheme, self.options)
+        self.stats["built"] += 1
+        result = self.session.clear()  # a failure propagates: the caller counts the failed clearing
+        a_u = np.asarray(result.activation_mw, dtype=float)
+        return result, a_u[np.asarray(idx, dtype=np.int64)]
+
+    def _universe_case(self, case: Any, book: BidBook, tag: str) -> Any:
+        """``case`` with the session's bids: the clearing's quantities and prices where it has the bid,
+        0 MW elsewhere; the energy limits of the clearing's storage groups, open ones for the others."""
+        ub = copy.copy(self._book_session)
+        H = book.quantity_mw.shape[1]
+        q = np.zeros((len(ub), H))
+        pr = np.zeros((len(ub), H))
+        if len(book):
+            pos = np.array([self._row_of[self.key_of(book, b)] for b in range(len(book))], dtype=np.int64)
+            q[pos] = book.quantity_mw
+            pr[pos] = book.price_eur_per_mwh
+        ub.quantity_mw = q
+        ub.price_eur_per_mwh = pr
+        limits = {g[len(tag) :]: v for g, v in book.energy_groups.items()}
+        ub.energy_groups = {
+            g: limits.get(g, (-_OPEN_ENERGY_MWH, _OPEN_ENERGY_MWH))
+            for g in dict.fromkeys(ub.energy_group)
+            if g
+        }
+        return dataclasses.replace(case, bids=ub.to_bid_table())
+
+    def _energy_certified(self, a: np.ndarray, ucase: Any, dt_h: float, tol: float = 1e-6) -> bool:
+        """The session's solution is optimal for the clearing's own energy limits (see the class)."""
+        bids = ucase.bids
+        cons = bids.energy_constraints
+        if not cons:
+            return True
+        energy = a.sum(axis=1) * np.asarray(bids.direction, dtype=float) * dt_h
+        groups = np.asarray(bids.energy_group, dtype=object)
+        for g, e_new in cons.items():
+            e = float(energy[groups == g].sum())
+            lo_new, hi_new = float(e_new.min_mwh), float(e_new.max_mwh)
+            lo_old, hi_old = self._groups.get(g, (lo_new, hi_new))
+            if e < lo_new - tol or e > hi_new + tol:
+                return False  # infeasible for the clearing's limits
+            if lo_old != lo_new and e <= lo_old + tol:
+                return False  # a kept limit that differs is active: the optimum may differ
+            if hi_old != hi_new and e >= hi_old - tol:
+                return False
+        return True
+
+
+def _bid_universe(
+    scenario: Scenario, devices: dict[str, Any], parties: dict[str, np.ndarray] | None, H: int
+) -> tuple[list[tuple[Any, ...]], BidBook]:
+    """Every bid the scheme's clearings can contain (:class:`_MarketClearer`), with 0 MW: per aggregator
+    pool (from the devices' fixed aggregator, node and category) up and down, per transmission generator
+    up and down, per commercial party buy and sell in both directions. Keys as
+    :meth:`_MarketClearer.key_of`."""
+    nodes = scenario.nodes
+    n_nodes = len(nodes)
+    node_index = {name: i for i, name in enumerate(nodes.name)}
+    rows: list[dict[str, Any]] = []
+    pools: set[int] = set()
+    for cat, dev in devices.items():
+        if cat == "noncontrollable_load" or len(dev) == 0:
+            continue
+        pools.update(pool_keys(dev, n_nodes)[dev.aggregator >= 0].tolist())
+    for pool in sorted(pools):
+        agg_idx, node_idx, model = _decode_pool(pool, n_nodes)
+        agg, node = scenario.aggregators[agg_idx], nodes.name[node_idx]
+        for d in (1, -1):
+            rows.append(
+                {
+                    "key": ("pool", pool, d),
+                    "bid_id": f"{agg}/{node}/{model}/{'up' if d > 0 else 'down'}",
+                    "owner": agg,
+                    "node": node_idx,
+                    "direction": d,
+                    "aggregator": agg_idx,
+                    "model": model,
+                    "pool": pool,
+                    "gen": -1,
+                    "party": "bsp",
+                    "side": "sell",
+                    "energy_group": f"{agg}/{node}/storage" if model == "storage" else "",
+                }
+            )
+    gens = scenario.tso_gens
+    for g in range(gens["bus"].size):
+        node = f"t{int(gens['bus'][g])}"
+        for d in (1, -1):
+            rows.append(
+                {
+                    "key": ("gen", g, d),
+                    "bid_id": f"GEN{g}/{node}/{'up' if d > 0 else 'down'}",
+                    "owner": f"GEN{g}",
+                    "node": node_index[node],
+                    "direction": d,
+                    "aggregator": -1,
+                    "model": "generator",
+                    "pool": -1,
+                    "gen": g,
+                    "party": "bsp",
+                    "side": "sell",
+                    "energy_group": "",
+                }
+            )
+    if parties is not None:
+        for c in range(parties["bus"].size):
+            node = f"t{int(parties['bus'][c])}"
+            for side in ("buy", "sell"):
+                for d in (1, -1):
+                    rows.append(
+                        {
+                            "key": ("cp", c, side, d),
+                            "bid_id": f"CP{c}/{node}/{side}/{'up' if d > 0 else 'down'}",
+                            "owner": f"CP{c}",
+                            "node": node_index[node],
+                            "direction": d,
+                            "aggregator": -2,
+                            "model": "commercial",
+                            "pool": -1,
+                            "gen": c,
+                            "party": "commercial",
+                            "side": side,
+                            "energy_group": "",
+                        }
+                    )
+    n = len(rows)
+    book = BidBook(
+        bid_id=[r["bid_id"] for r in rows],
+        owner=[r["owner"] for r in rows],
+        node=np.array([r["node"] for r in rows], dtype=np.int64),
+        node_name=[nodes.name[r["node"]] for r in rows],
+        direction=np.array([r["direction"] for r in rows], dtype=np.int8),
+        aggregator=np.array([r["aggregator"] for r in rows], dtype=np.int64),
+        model=[r["model"] for r in rows],
+        pool=np.array([r["pool"] for r in rows], dtype=np.int64),
+        gen=np.array([r["gen"] for r in rows], dtype=np.int64),
+        party=[r["party"] for r in rows],
+        side=[r["side"] for r in rows],
+        quantity_mw=np.zeros((n, H)),
+        price_eur_per_mwh=np.zeros((n, H)),
+        energy_groups={},
+        energy_group=[r["energy_group"] for r in rows],
+    )
+    return [r["key"] for r in rows], book
+
+
+def _bid_universe_empty(H: int) -> BidBook:
+    return BidBook(
+        [],
+        [],
+        np.zeros(0, np.int64),
+        [],
+        np.zeros(0, np.int8),
+        np.zeros(0, np.int64),
+        [],
+        np.zeros(0, np.int64),
+        np.zeros(0, np.int64),
+        [],
+        [],
+        np.zeros((0, H)),
+        np.zeros((0, H)),
+        {},
+        [],
+    )
+
+
 @dataclass
 class _Acc:
     """KPI accumulators of one scheme's run."""
@@ -306,6 +601,7 @@ def simulate_scheme(
     fingerprint: str | None = None,
     *,
     reset_solver_threads: bool = True,
+    market_sessions: bool = True,
 ) -> tuple[SchemeKpis, dict[str, float]]:
     """Simulate one scheme over the scenario's day; returns its KPIs and the time per layer (s).
 
@@ -314,10 +610,14 @@ def simulate_scheme(
     end (no size left behind for a later solve). False in a forked worker of :func:`simulate`, whose
     parent reset before forking (a worker's schemes all clear with ``threads=1``, so they share one).
 
+    ``market_sessions``: clear the schemes of :data:`SESSION_SCHEMES` in one
+    :class:`~simulation.market.MarketSession` while the structure allows (:class:`_MarketClearer`);
+    False: ``clear()`` afresh every interval (the reference the sessions are tested against).
+
     Raises :class:`RunCancelled` (after marking the run ``cancelled`` in the database) when ``progress``
     asks to stop.
     """
-    from simulation.market import ClearingOptions, MarketCase, MarketTiming, clear
+    from simulation.market import ClearingOptions, MarketCase, MarketTiming
 
     progress = progress or NullProgress()
     logging.getLogger("pandapower").setLevel(logging.ERROR)  # numba notice of pandapower's DC power flow
@@ -343,10 +643,10 @@ def simulate_scheme(
             progress,
             acc,
             msg,
-            clear,
             ClearingOptions,
             MarketCase,
             MarketTiming,
+            market_sessions,
         )
     except RunCancelled:
         if writer is not None:
@@ -388,10 +688,10 @@ def _run(
     progress: Progress,
     acc: _Acc,
     msg: _Messages,
-    clear: Any,
     ClearingOptions: Any,
     MarketCase: Any,
     MarketTiming: Any,
+    market_sessions: bool = True,
 ) -> SchemeKpis:
     spec = scenario.spec
     tsp = spec.timing
@@ -447,6 +747,14 @@ def _run(
     }
     penalty = spec.prices.slack_penalty_eur_per_mwh
     market_role = MARKET_ROLE[scheme]
+    sessions = market_sessions and scheme in SESSION_SCHEMES
+    keys_u, book_u = (
+        _bid_universe(scenario, devices, parties if scheme == "IFM" else None, H)
+        if sessions
+        else ([], _bid_universe_empty(H))
+    )
+    clearer = _MarketClearer(scheme, options, sessions, keys_u, book_u)
+    grid_version = 0  # the transmission model's version: a new session after a trip
 
     for k in range(K):
         check_cancelled(progress)
@@ -494,6 +802,7 @@ def _run(
                 if w > 0:  # the TSO's need, spread over the transmission loads (several may share a bus)
                     key = f"t{int(b)}"
                     needs[key] = needs.get(key, 0.0) + need_sys * (1.0 - ifm_share) * w
+            root_vm = {f: float(n.ext_grid.vm_pu.iloc[0]) for f, n in net.fnets.items()}
             case = _market_case(
                 scenario,
                 schedule,
@@ -511,10 +820,11 @@ def _run(
                 scheme,
                 c,
                 MarketCase,
-                {f: float(n.ext_grid.vm_pu.iloc[0]) for f, n in net.fnets.items()},
+                root_vm,
             )
+            structure = (grid_version, tuple(sorted(root_vm.items())))
             try:
-                result = clear(case, scheme, options)
+                result, a = clearer.clear(case, book, tag, structure, reach)
             except (SolverFailedError, InfeasibleMarketError) as exc:
                 # a clearing without a usable solution activates nothing: aFRR covers the step, and the
                 # failure is counted (KPI failed_clearings) and stored with its message
@@ -541,7 +851,6 @@ def _run(
                     )
                 continue
             acc.timings["market"] += time.perf_counter() - tm
-            a = np.asarray(result.activation_mw, dtype=float)
             firm[c] = (book, a)
             _record_clearing(
                 writer,
@@ -706,6 +1015,7 @@ def _run(
                 tg_new, _, _ = market_grids(scenario, copy.deepcopy(net.tnet))
                 tg = dataclasses.replace(tg_new)
                 t_index = tg.node_index()
+                grid_version += 1
                 # buses isolated by the trip leave the market's model, with every node behind them
                 t_name = [f"t{int(b)}" for b in nodes.interface_bus]  # a transmission node's own bus
                 reach = np.array([t_name[i] in t_index for i in range(n_nodes)])
@@ -791,6 +1101,8 @@ def _run(
             acc.timings["database"] += time.perf_counter() - tdb
         progress.report((k + 1) / K, f"{scheme}: step {k + 1}/{K}")
 
+    for what, count in clearer.stats.items():  # how the clearings were made (benchmarks, tests)
+        acc.timings[f"n_clearings_{what}"] = float(count)
     return SchemeKpis(
         scheme=scheme,
         day=spec.name,
@@ -1084,7 +1396,7 @@ def _record_clearing(
 
 
 def _worker(args: tuple[Any, ...]) -> tuple[str, SchemeKpis | None, dict[str, float], str | None]:
-    scenario, schedule, scheme, db_url, fingerprint, queue, cancel = args
+    scenario, schedule, scheme, db_url, fingerprint, queue, cancel, market_sessions = args
 
     class _QueueProgress:
         def report(self, fraction: float, message: str) -> None:
@@ -1096,7 +1408,14 @@ def _worker(args: tuple[Any, ...]) -> tuple[str, SchemeKpis | None, dict[str, fl
     try:
         # the parent reset its HiGHS scheduler before forking: nothing inherited, nothing to reset here
         kpis, timings = simulate_scheme(
-            scenario, schedule, scheme, db_url, _QueueProgress(), fingerprint, reset_solver_threads=False
+            scenario,
+            schedule,
+            scheme,
+            db_url,
+            _QueueProgress(),
+            fingerprint,
+            reset_solver_threads=False,
+            market_sessions=market_sessions,
         )
         return scheme, kpis, timings, None
     except RunCancelled:
@@ -1121,6 +1440,7 @@ def simulate(
     progress: Progress | None = None,
     fingerprint: str | None = None,
     processes: int | None = None,
+    market_sessions: bool = True,
 ) -> dict[str, SchemeKpis]:
     """Simulate every scheme of ``schemes`` (default: the spec's) over the scenario's day.
 
@@ -1133,6 +1453,8 @@ def simulate(
     progress: progress and cancellation (:mod:`simulation.progress`).
     fingerprint: stored in the runs table (default: SHA-256 of the scenario's JSON).
     processes: worker processes (default: one per scheme up to the number of cores; 1 = in this process).
+    market_sessions: CM and IFM keep one market session per run (:class:`_MarketClearer`); False clears
+        afresh every interval.
 
     Returns
     -------
@@ -1170,7 +1492,7 @@ def simulate(
 
             sub = SubProgress(progress, 0.05 + 0.95 * i / len(schemes), 0.05 + 0.95 * (i + 1) / len(schemes))
             results[scheme], timings[scheme] = simulate_scheme(
-                scenario, schedule, scheme, db_url, sub, fingerprint
+                scenario, schedule, scheme, db_url, sub, fingerprint, market_sessions=market_sessions
             )
     else:
         ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context("spawn")
@@ -1186,7 +1508,7 @@ def simulate(
             order = sorted(schemes, key=lambda s: _EXPECTED_COST.get(s, 1.0), reverse=True)
             pending = pool.map_async(
                 _worker,
-                [(scenario, schedule, s, db_url, fingerprint, queue, cancel) for s in order],
+                [(scenario, schedule, s, db_url, fingerprint, queue, cancel, market_sessions) for s in order],
                 chunksize=1,
             )
             while True:
