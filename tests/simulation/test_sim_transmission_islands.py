@@ -9,6 +9,7 @@ its DC power flow still reports a finite ``p_mw`` (0) for it.
 from __future__ import annotations
 
 import pandapower.networks as pn
+import pytest
 from pandapower.toolbox import drop_buses
 
 from simulation.market.grids import TransmissionGrid
@@ -38,9 +39,11 @@ def test_tripped_line_isolating_a_bus_gives_the_grid_without_that_bus() -> None:
     assert abs(float(tg.base_injection_mw.sum())) < 1e-6  # balanced, as the DC model requires
 
 
-def test_platform_clears_after_a_trip_isolates_a_transmission_bus(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("sessions", [False, True], ids=["fresh-clear", "market-session"])
+def test_platform_clears_after_a_trip_isolates_a_transmission_bus(tmp_path, monkeypatch, sessions) -> None:  # type: ignore[no-untyped-def]
     """A scheme's day goes on after protection isolates bus 12 (it raised ``KeyError: 't12'`` when the
-    next clearing looked up the isolated generator's bus in the rebuilt DC model)."""
+    next clearing looked up the isolated generator's bus in the rebuilt DC model). With market sessions
+    the trip starts a new session whose bid universe leaves out the bids at the isolated bus."""
     import pandapower as pp
     from sim_fixtures import small_spec
 
@@ -65,10 +68,17 @@ def test_platform_clears_after_a_trip_isolates_a_transmission_bus(tmp_path, monk
         return real_clear(case, scheme, options)
 
     monkeypatch.setattr(market, "clear", recording_clear)
-    kpis, _ = simulate_scheme(scen, schedule, "CM", None)
+
+    class RecordingSession(market.MarketSession):  # type: ignore[misc]
+        def __init__(self, case, scheme, options=None):  # type: ignore[no-untyped-def]
+            cases.append(case)
+            super().__init__(case, scheme, options)
+
+    monkeypatch.setattr(market, "MarketSession", RecordingSession)
+    kpis, _ = simulate_scheme(scen, schedule, "CM", None, market_sessions=sessions)
     assert kpis.lines_tripped >= 1
     assert kpis.failed_clearings == 0
-    assert len(cases) == 2  # one clearing per hour
+    assert len(cases) == 2  # one clearing per hour (with sessions: one session each, the trip between)
     node = f"t{GEN_BUS}"
     assert node in cases[0].transmission.node_index() and node in set(cases[0].bids.node)
     later = cases[1]
