@@ -793,9 +793,7 @@ def _run(
                 book = book.subset(reach[book.node])
             acc.timings["bidding"] += time.perf_counter() - tb
             tm = time.perf_counter()
-            tm_cpu = (
-                time.process_time()
-            )  # CPU time of the market (the wall time counts other processes' load)
+            tm_cpu = time.process_time()  # the market's wall time also counts other processes' load
             # base: schedule per horizon step + latest measured deviation, per node
             dev = meas_inj - schedule.node_inj_mw[:, meas_step]
             base_nodes = sched_mstep[:, steps_j] + dev[:, None]
