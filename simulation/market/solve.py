@@ -28,7 +28,7 @@ from simulation.errors import SolverFailedError
 from simulation.market.case import ClearingOptions
 from simulation.market.model import add_native_cones
 from simulation.market.problem import Problem
-from simulation.market.solvers import SolverHandle, make_solver, new_highs
+from simulation.market.solvers import SolverHandle, make_solver
 
 SLACK_TOL_MW = 1e-6
 """Slack below this (MW) is solver noise, read out as zero."""
@@ -232,17 +232,107 @@ def _cut_loop(
         _add_cuts(m, P, Q, L, Vf, viol > options.cone_tolerance * 0.5)
 
 
+# ------------------------------------------------------------------------------------- compiling to matrices
+@dataclass
+class _Compiled:
+    """A clearing model as HiGHS takes it: ``min cost x + offset``, ``row_lo <= A x <= row_hi``,
+    ``col_lo <= x <= col_hi``, ``integer`` columns; ``columns`` the Pyomo variables in column order,
+    ``row_of`` maps ``id(constraint)`` to its row, ``row_ids`` identifies the row structure."""
+
+    columns: list[Any]
+    cost: np.ndarray
+    offset: float
+    col_lo: np.ndarray
+    col_hi: np.ndarray
+    integer: np.ndarray
+    A: Any
+    row_lo: np.ndarray
+    row_hi: np.ndarray
+    row_of: dict[int, int]
+    row_ids: list[int]
+
+
+def _compile(m: pyo.ConcreteModel) -> _Compiled:
+    """Compile the active linear part of ``m`` (the DC thermal limits and the native cones left out:
+    limits are added lazily, cones as cuts) with Pyomo's standard-form compiler.
+
+    In mixed form the compiler emits one row per equality (multiplier 0) and one row per finite side of
+    an inequality (+1: ``A x <= rhs``, -1: ``A x >= rhs``, same coefficients); a ranged constraint's two
+    rows are merged back into one ``lo <= A x <= hi`` row here."""
+    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+    inf = highspy_inf()
+    lazy = (getattr(m, "flow_limit", None), getattr(m, "cone", None))
+    off = [c for c in lazy if c is not None and c.active]
+    for c in off:
+        c.deactivate()
+    try:
+        repn = LinearStandardFormCompiler().write(m, mixed_form=True, set_sense=pyo.minimize)
+    finally:
+        for c in off:
+            c.activate()
+    columns = list(repn.columns)
+    n = len(columns)
+    cost = np.asarray(repn.c.toarray()[0] if repn.c.shape[0] else np.zeros(n), dtype=float)
+    offset = float(repn.c_offset[0]) if len(repn.c_offset) else 0.0
+    lo = np.array([v.lb for v in columns], dtype=object)
+    hi = np.array([v.ub for v in columns], dtype=object)
+    col_lo = np.where(lo == None, -inf, lo).astype(float)  # noqa: E711
+    col_hi = np.where(hi == None, inf, hi).astype(float)  # noqa: E711
+    integer = np.array([v.is_integer() for v in columns], dtype=bool)
+    rhs = np.asarray(repn.rhs, dtype=float)
+    cons = [r.constraint for r in repn.rows]
+    mult = np.array([r.bound_type for r in repn.rows], dtype=int)
+    cid = [id(c) for c in cons]
+    # a ranged constraint: its "<=" row (+1) directly followed by its ">=" row (-1)
+    second = np.zeros(len(cons), dtype=bool)
+    if len(cons) > 1:
+        same = np.array([a == b for a, b in zip(cid[:-1], cid[1:], strict=True)], dtype=bool)
+        second[1:] = same & (mult[1:] == -1) & (mult[:-1] == 1)
+    keep = ~second
+    row_lo = np.where(mult >= 0, np.where(mult == 0, rhs, -inf), rhs)
+    row_hi = np.where(mult <= 0, np.where(mult == 0, rhs, inf), rhs)
+    firsts = np.flatnonzero(second) - 1
+    row_lo[firsts] = rhs[firsts + 1]
+    A = repn.A.tocsr()[keep].tocsc() if second.any() else repn.A.tocsc()
+    kept = np.flatnonzero(keep)
+    row_ids = [cid[k] * 3 + int(mult[k]) + 1 for k in kept.tolist()]
+    row_of = {cid[k]: i for i, k in enumerate(kept.tolist())}
+    return _Compiled(
+        columns=columns,
+        cost=cost,
+        offset=offset,
+        col_lo=col_lo,
+        col_hi=col_hi,
+        integer=integer,
+        A=A,
+        row_lo=row_lo[keep],
+        row_hi=row_hi[keep],
+        row_of=row_of,
+        row_ids=row_ids,
+    )
+
+
 # ------------------------------------------------------------------------------------- HiGHS, driven directly
 class HighsDirect:
-    """A built clearing model loaded into ``highspy`` once and then driven without Pyomo.
+    """A built clearing model compiled to matrices once and then driven in ``highspy`` without Pyomo.
 
-    Pyomo's persistent HiGHS interface loads the model (:meth:`Highs.set_instance`) and pushes changed
-    mutable parameters (:meth:`update_parameters`); everything else goes straight to the ``highspy``
-    object through column and row indices: tangent cuts and lazily added DC flow limits are appended
-    as rows (vectorised ``addRows``, never removed, so the indices Pyomo keeps stay valid), binaries
-    are relaxed or fixed by changing integrality and bounds, and solutions, objective and duals are
-    read as numpy arrays. This keeps a cut round at the cost of the LP re-solve itself (HiGHS
-    warm-starts from its basis) instead of Pyomo's scan of every variable and constraint.
+    Loading: Pyomo's standard-form compiler (:class:`~pyomo.repn.plugins.standard_form.
+    LinearStandardFormCompiler`) turns the model into ``min c x, lo <= A x <= hi, l <= x <= u`` as numpy
+    and scipy arrays (mutable parameters evaluated, fixed variables moved to the right-hand side), and
+    the arrays go to HiGHS in one ``passModel`` call. At the Italian scale this takes 0.6 + 0.2 s where
+    Pyomo's persistent interface (one Python call per variable and constraint) took 4-5 s.
+
+    Re-clearing (:meth:`update`): after the mutable parameters change, the model is compiled again and
+    compared with what HiGHS holds: costs, column bounds and row bounds are replaced as whole vectors,
+    the few matrix entries that changed (a fill-or-kill quantity ``q`` multiplying a binary) go in one by
+    one, so HiGHS keeps its basis and every appended row. A structural change (a column or row appearing
+    or disappearing) reloads the model instead.
+
+    Appended rows: tangent cuts and lazily added DC flow limits (vectorised ``addRows``, after the
+    compiled rows); binaries are relaxed or fixed by changing integrality and bounds; solutions,
+    objective and duals are read as numpy arrays. A cut round thus costs the LP re-solve itself (HiGHS
+    warm-starts from its basis).
 
     Lazy flow limits: the thermal limits ``-F^max_l <= S b_l (theta_f - theta_to) <= F^max_l`` are
     declared in the Pyomo model (:func:`~simulation.market.model.add_dc_flow_limits`) but reach HiGHS
@@ -250,40 +340,37 @@ class HighsDirect:
     generation); the optimum of the reduced LP that violates no limit is the optimum of the full LP.
     """
 
-    def __init__(self, opt: Any, m: pyo.ConcreteModel, p: Problem) -> None:
-        flow = getattr(m, "flow_limit", None)
-        lazy = flow is not None and len(flow) > 0
-        if lazy:
-            m.flow_limit.deactivate()
-        try:
-            opt.set_instance(m)
-        finally:
-            if lazy:
-                m.flow_limit.activate()
-        self.opt = opt
-        self.h = opt._solver_model
+    def __init__(self, m: pyo.ConcreteModel, p: Problem) -> None:
+        import highspy
+
+        self.h = highspy.Highs()
         self.h.setOptionValue("output_flag", False)
-        vmap: dict[int, int] = opt._pyomo_var_to_solver_var_map
-        cmap = opt._pyomo_con_to_solver_con_map
+        self.model = m
+        comp = _compile(m)
+        self._load(comp)
+        col_of: dict[int, int] = {id(v): k for k, v in enumerate(comp.columns)}
         T = p.n_steps
 
-        def cols(comp: Any, keys: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+        def cols(component: Any, keys: list[Any]) -> tuple[np.ndarray, np.ndarray]:
             idx = np.full(len(keys), -1, dtype=np.int64)
             val = np.zeros(len(keys))
             for n, k in enumerate(keys):
-                var = comp[k]
-                c = vmap.get(id(var))
-                if c is None:
+                var = component[k]
+                c = col_of.get(id(var))
+                if c is None:  # fixed (moved to the right-hand side) or in no row
                     val[n] = var.value or 0.0
                 else:
                     idx[n] = c
-                    if var.fixed:
-                        val[n] = var.value or 0.0
             return idx, val
 
-        def grid2(comp: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
-            idx, val = cols(comp, [(i, t) for i in range(n) for t in range(T)])
+        def grid2(component: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+            idx, val = cols(component, [(i, t) for i in range(n) for t in range(T)])
             return idx.reshape(n, T), val.reshape(n, T)
+
+        def rows(component: Any, n: int) -> np.ndarray:
+            return np.array(
+                [comp.row_of[id(component[i, t])] for i in range(n) for t in range(T)], dtype=np.int64
+            ).reshape(n, T)
 
         d = m._d
         self.T = T
@@ -306,17 +393,9 @@ class HighsDirect:
         else:
             self.col_theta, self.fix_theta = np.zeros((0, T), dtype=np.int64), np.zeros((0, T))
         bins = _binaries(m)
-        self.col_bin = np.array([vmap[id(v)] for v in bins if id(v) in vmap], dtype=np.int64)
-        self.row_tbal = (
-            np.array([cmap[m.tbal[i, t]] for i in range(p.n_t) for t in range(T)], dtype=np.int64).reshape(
-                p.n_t, T
-            )
-            if p.tgrid is not None
-            else np.zeros((0, T), int)
-        )
-        self.row_dbal = np.array(
-            [cmap[m.dbal[j, t]] for j in range(d["n_nodes"]) for t in range(T)], dtype=np.int64
-        ).reshape(d["n_nodes"], T)
+        self.col_bin = np.array([col_of[id(v)] for v in bins if id(v) in col_of], dtype=np.int64)
+        self.row_tbal = rows(m.tbal, p.n_t) if p.tgrid is not None else np.zeros((0, T), int)
+        self.row_dbal = rows(m.dbal, d["n_nodes"])
         self.fr = d["from"]
         self.nb = d["n_br"]
         self.grid_of_br = d["grid_of_br"]
@@ -327,7 +406,7 @@ class HighsDirect:
         self.cut_rows: list[np.ndarray] = []
         """Per block of appended rows: True for a tangent cut (prunable), False for a thermal limit."""
         self.n_cones = int(d["n_br"]) * T
-        if lazy and p.tgrid is not None:
+        if p.tgrid is not None and len(getattr(m, "flow_limit", ())) > 0:
             g = p.tgrid
             self.f_coef = g.base_mva * g.branch_b_pu
             self.f_rating = g.branch_rating_mw
@@ -337,6 +416,71 @@ class HighsDirect:
         self.iterations = 0
         """Simplex iterations summed over every run of this model."""
         self.x = np.zeros(0)
+        self.reloads = 0
+        """Structural changes met by :meth:`update` (each reloads the model and loses the basis)."""
+
+    def _load(self, comp: _Compiled) -> None:
+        """Hand the compiled matrices to HiGHS (replacing whatever it held)."""
+        import highspy
+
+        lp = highspy.HighsLp()
+        n, r = len(comp.columns), len(comp.row_lo)
+        lp.num_col_ = n
+        lp.num_row_ = r
+        lp.col_cost_ = comp.cost
+        lp.offset_ = comp.offset
+        lp.col_lower_ = comp.col_lo
+        lp.col_upper_ = comp.col_hi
+        lp.row_lower_ = comp.row_lo
+        lp.row_upper_ = comp.row_hi
+        A = comp.A
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.num_col_ = n
+        lp.a_matrix_.num_row_ = r
+        lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = A.indices.astype(np.int32)
+        lp.a_matrix_.value_ = A.data.astype(float)
+        if comp.integer.any():
+            kind_int, kind_cont = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
+            lp.integrality_ = [kind_int if i else kind_cont for i in comp.integer.tolist()]
+        st = self.h.passModel(lp)
+        if st == highspy.HighsStatus.kError:
+            raise SolverFailedError(f"{self.model.name}: HiGHS refused the compiled model")
+        self.comp = comp
+
+    def update(self) -> bool:
+        """Bring HiGHS up to date with the model's mutable parameters (see the class docstring).
+        Returns False, changing nothing, when the compiled structure differs (a column or row appeared
+        or disappeared): the caller then loads the model afresh."""
+        new = _compile(self.model)
+        old = self.comp
+        same = (
+            len(new.columns) == len(old.columns)
+            and len(new.row_lo) == len(old.row_lo)
+            and all(a is b for a, b in zip(new.columns, old.columns, strict=True))
+            and new.row_ids == old.row_ids
+        )
+        if not same:
+            return False
+        h: Any = self.h
+        n = len(new.columns)
+        allc = np.arange(n, dtype=np.int32)
+        if not np.array_equal(new.cost, old.cost):
+            h.changeColsCost(n, allc, new.cost)
+        if not (np.array_equal(new.col_lo, old.col_lo) and np.array_equal(new.col_hi, old.col_hi)):
+            h.changeColsBounds(n, allc, new.col_lo, new.col_hi)
+        r = len(new.row_lo)
+        if r and not (np.array_equal(new.row_lo, old.row_lo) and np.array_equal(new.row_hi, old.row_hi)):
+            h.changeRowsBounds(r, np.arange(r, dtype=np.int32), new.row_lo, new.row_hi)
+        diff = (new.A - old.A).tocoo()
+        if diff.nnz:
+            Anew = new.A.tocsr()
+            for i, j in zip(diff.row.tolist(), diff.col.tolist(), strict=True):
+                h.changeCoeff(int(i), int(j), float(Anew[i, j]))
+        if new.offset != old.offset:
+            h.changeObjectiveOffset(new.offset)
+        self.comp = new
+        return True
 
     # ------------------------------------------------------------------ values
     def val(self, idx: np.ndarray, fixed: np.ndarray | None = None) -> np.ndarray:
@@ -480,6 +624,11 @@ class HighsDirect:
         # Devex pricing: exact dual steepest-edge weights are recomputed over every row after cuts are
         # added, which cost 10+ s per round on the Italian-scale case (BENCHMARKS.md)
         h.setOptionValue("simplex_dual_edge_weight_strategy", 1)
+        # no scaling: HiGHS checks feasibility in the scaled LP, where a tangent cut's row may be scaled
+        # so that a cone stays violated by 1e-5-1e-4 pu in the unscaled data after its cut is added; the
+        # cut rounds then wander between feeders (50+ rounds at the Italian scale) instead of ending in
+        # 5-6 rounds of 0.1 s each (BENCHMARKS.md)
+        h.setOptionValue("simplex_scale_strategy", 0)
         h.setOptionValue("mip_rel_gap", options.mip_rel_gap)
         h.setOptionValue(
             "time_limit", options.time_limit_s if options.time_limit_s is not None else highspy.kHighsInf
@@ -595,15 +744,15 @@ def _solve_direct(
     t0 = time.perf_counter()
     hd: HighsDirect | None = getattr(m, "_highs_direct", None)
     load_s = 0.0
+    if hd is not None and not hd.update():
+        hd = None  # the structure changed: load afresh
     if hd is None:
-        hd = HighsDirect(new_highs(), m, p)
+        hd = HighsDirect(m, p)
         load_s = time.perf_counter() - t0
         m._highs_direct = hd
         if hd.nb:
             for P0, Q0, L0, V0 in initial_cut_points(p):
                 hd.add_cone_cuts(P0, Q0, L0, V0, (P0 != 0) | (Q0 != 0) | (L0 != 0))
-    else:
-        hd.opt.update_parameters()
     it0 = hd.iterations
     rounds = 0
     binaries = bool(hd.col_bin.size) and not relax_binaries
