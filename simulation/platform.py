@@ -255,12 +255,15 @@ class _MarketClearer:
     structure allows it, otherwise (and for the schemes outside :data:`SESSION_SCHEMES`) ``clear()``.
 
     **Stable bid universe.** A session's bids are fixed: every upward and downward bid any aggregator pool
-    (aggregator, node, aggregation model) can ever make, every transmission generator's two bids and (IFM)
-    every commercial party's buy and sell bid in both directions, in a fixed order, minus those at nodes
-    the market's transmission model no longer reaches. A clearing's bids (:class:`BidBook`) are written
+    (aggregator, node, aggregation model) can make, every transmission generator's two bids and (IFM)
+    every commercial party's buy and sell bid in both directions (:func:`_bid_universe`, a fixed order), at
+    the nodes the market's transmission model reaches. A clearing's bids (:class:`BidBook`) are written
     into it with :meth:`MarketSession.update` (quantity, price; a bid absent from the clearing offers 0 MW,
     which makes its variable 0, so the problem is the one ``clear()`` would solve on the clearing's own
-    bids) and the activations are read back for the clearing's bids.
+    bids) and the activations are read back for the clearing's bids. On the default day that is 636 bids
+    for about 160 in a clearing; growing the universe with the bids seen so far instead kept it at 150-280
+    but made a new session at 14 of 24 clearings (a pool offering in a direction for the first time),
+    which cost more than the bigger model (CM market 3.2 s against 1.5 s over the day).
 
     **Structure.** A new session (built at its first clearing) whenever the transmission model changes
     (a trip), a distribution area is cut off, or a DSO's substation voltage set-point moves (the root
@@ -351,9 +354,10 @@ class _MarketClearer:
 
     # ------------------------------------------------------------------ internals
     def _new_session(self, case: Any, book: BidBook, tag: str, structure: Any, reach: np.ndarray) -> Any:
-        keep = np.flatnonzero(reach[self._book_all.node])
+        take = reach[self._book_all.node]
+        keep = np.flatnonzero(take)
         self._rows = keep
-        self._book_session = self._book_all.subset(reach[self._book_all.node])
+        self._book_session = self._book_all.subset(take)
         self._row_of = {self._keys_all[r]: i for i, r in enumerate(keep.tolist())}
         self._structure = structure
         idx = [self._row_of.get(self.key_of(book, b), -1) for b in range(len(book))]
