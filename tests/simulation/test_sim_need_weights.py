@@ -61,7 +61,8 @@ def test_tso_need_of_a_clearing_sums_to_the_system_need(monkeypatch: pytest.Monk
         raise SolverFailedError("test: the need is recorded, nothing is cleared")
 
     monkeypatch.setattr(market, "clear", fake_clear)
-    simulate_scheme(scen, schedule, "CM", None)
+    # clear() every interval (a market session would not call it; the need is the same on both paths)
+    simulate_scheme(scen, schedule, "CM", None, market_sessions=False)
     needs = seen[0]  # first clearing: no measurement yet, the need is the TSO's imbalance forecast
     H = scen.spec.timing.steps_per_horizon
     forecast = scen.imbalance_forecast_mw[:H]
