@@ -372,7 +372,11 @@ class _MarketClearer:
         }
         self.session = self._Session(ucase, self.scheme, self.options)
         self.stats["built"] += 1
-        result = self.session.clear()  # a failure propagates: the caller counts the failed clearing
+        try:
+            result = self.session.clear()
+        except SimulationError:
+            self.session = None  # the next clearing starts afresh; the caller counts this one as failed
+            raise
         a_u = np.asarray(result.activation_mw, dtype=float)
         return result, a_u[np.asarray(idx, dtype=np.int64)]
 

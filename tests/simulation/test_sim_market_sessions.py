@@ -40,6 +40,8 @@ def test_default_day_cm_with_one_session_gives_the_kpis_of_fresh_clearings() -> 
     24 clearings re-used the session (the others follow a substation tap move)."""
     s, tim_s, f, tim_f = _run_both(default_scenario_spec(), "CM")
     assert tim_s["n_clearings_reused"] >= 12  # the session is really used ...
+    assert tim_s["n_clearings_built"] + tim_s["n_clearings_reused"] == 24
+    assert tim_s["n_clearings_structure_change"] >= 1  # tap moves start new sessions (7 measured)
     assert tim_f.get("n_clearings_reused", 0) == 0 and tim_f["n_clearings_fresh"] == 24  # ... and not here
     assert s.failed_clearings == f.failed_clearings == 0
     # tolerances: 0.1 % on money and energies (50x the drift seen), one physical step (0.5 h) on counts
@@ -114,3 +116,26 @@ def test_energy_certificate_rejects_a_solution_on_a_kept_limit_that_changed() ->
     assert not c._energy_certified(up(0.3), case, dt)  # active kept limit: the true optimum may be beyond
     c._groups = {"A/n/storage": (-0.4, 0.9)}  # kept looser
     assert not c._energy_certified(up(0.7), case, dt)  # infeasible for the clearing
+
+
+def test_a_failed_session_clearing_is_counted_and_the_next_clearing_builds_a_new_session(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A session whose clearing fails is dropped (its solver state is not trusted); the clearing counts in
+    ``failed_clearings`` as with ``clear()``, and the next clearing builds a new session and clears."""
+    import simulation.market as market
+    from simulation.errors import SolverFailedError
+
+    calls = []
+    real = market.MarketSession.clear
+
+    def failing_first(self, progress=None):  # type: ignore[no-untyped-def]
+        calls.append(self)
+        if len(calls) == 1:
+            raise SolverFailedError("test: the first session clearing fails")
+        return real(self, progress)
+
+    monkeypatch.setattr(market.MarketSession, "clear", failing_first)
+    scen = build_scenario(small_spec(duration_h=2.0))
+    kpis, tim = simulate_scheme(scen, compute_schedule(scen), "CM", None)
+    assert kpis.failed_clearings == 1
+    assert tim["n_clearings_built"] == 2 and len(calls) == 2
+    assert calls[0] is not calls[1]  # a new session, not the failed one
