@@ -26,6 +26,7 @@ import pyomo.environ as pyo
 
 from simulation.errors import SolverFailedError
 from simulation.market.case import ClearingOptions
+from simulation.market.highs_blocks import HighsBlocks
 from simulation.market.model import add_native_cones
 from simulation.market.problem import Problem
 from simulation.market.solvers import SolverHandle, make_solver
@@ -329,8 +330,11 @@ class HighsDirect:
     one, so HiGHS keeps its basis and every appended row. A structural change (a column or row appearing
     or disappearing) reloads the model instead.
 
+    HiGHS holds the compiled LP as independent blocks (:class:`~simulation.market.highs_blocks.
+    HighsBlocks`: the steps of a clearing that no constraint links), solved side by side.
+
     Appended rows: tangent cuts and lazily added DC flow limits (vectorised ``addRows``, after the
-    compiled rows); binaries are relaxed or fixed by changing integrality and bounds; solutions,
+    compiled rows, in the block of their columns); binaries are relaxed or fixed by changing integrality and bounds; solutions,
     objective and duals are read as numpy arrays. A cut round thus costs the LP re-solve itself (HiGHS
     warm-starts from its basis).
 
@@ -341,13 +345,20 @@ class HighsDirect:
     """
 
     def __init__(self, m: pyo.ConcreteModel, p: Problem) -> None:
-        import highspy
-
-        self.h = highspy.Highs()
-        self.h.setOptionValue("output_flag", False)
         self.model = m
         comp = _compile(m)
-        self._load(comp)
+        self.comp = comp
+        self.hb = HighsBlocks(
+            comp.A,
+            comp.cost,
+            comp.offset,
+            comp.col_lo,
+            comp.col_hi,
+            comp.row_lo,
+            comp.row_hi,
+            comp.integer,
+            p.name,
+        )
         col_of: dict[int, int] = {id(v): k for k, v in enumerate(comp.columns)}
         T = p.n_steps
 
@@ -402,9 +413,6 @@ class HighsDirect:
         self.n_grids = len(p.dgrids)
         # lazy flow limits
         self.flow_added = np.zeros((0, T), dtype=bool)
-        self.n_base_rows = int(self.h.getNumRow())
-        self.cut_rows: list[np.ndarray] = []
-        """Per block of appended rows: True for a tangent cut (prunable), False for a thermal limit."""
         self.n_cones = int(d["n_br"]) * T
         if p.tgrid is not None and len(getattr(m, "flow_limit", ())) > 0:
             g = p.tgrid
@@ -418,35 +426,6 @@ class HighsDirect:
         self.x = np.zeros(0)
         self.reloads = 0
         """Structural changes met by :meth:`update` (each reloads the model and loses the basis)."""
-
-    def _load(self, comp: _Compiled) -> None:
-        """Hand the compiled matrices to HiGHS (replacing whatever it held)."""
-        import highspy
-
-        lp = highspy.HighsLp()
-        n, r = len(comp.columns), len(comp.row_lo)
-        lp.num_col_ = n
-        lp.num_row_ = r
-        lp.col_cost_ = comp.cost
-        lp.offset_ = comp.offset
-        lp.col_lower_ = comp.col_lo
-        lp.col_upper_ = comp.col_hi
-        lp.row_lower_ = comp.row_lo
-        lp.row_upper_ = comp.row_hi
-        A = comp.A
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.num_col_ = n
-        lp.a_matrix_.num_row_ = r
-        lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = A.indices.astype(np.int32)
-        lp.a_matrix_.value_ = A.data.astype(float)
-        if comp.integer.any():
-            kind_int, kind_cont = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
-            lp.integrality_ = [kind_int if i else kind_cont for i in comp.integer.tolist()]
-        st = self.h.passModel(lp)
-        if st == highspy.HighsStatus.kError:
-            raise SolverFailedError(f"{self.model.name}: HiGHS refused the compiled model")
-        self.comp = comp
 
     def update(self) -> bool:
         """Bring HiGHS up to date with the model's mutable parameters (see the class docstring).
@@ -462,23 +441,23 @@ class HighsDirect:
         )
         if not same:
             return False
-        h: Any = self.h
-        n = len(new.columns)
-        allc = np.arange(n, dtype=np.int32)
-        if not np.array_equal(new.cost, old.cost):
-            h.changeColsCost(n, allc, new.cost)
-        if not (np.array_equal(new.col_lo, old.col_lo) and np.array_equal(new.col_hi, old.col_hi)):
-            h.changeColsBounds(n, allc, new.col_lo, new.col_hi)
-        r = len(new.row_lo)
-        if r and not (np.array_equal(new.row_lo, old.row_lo) and np.array_equal(new.row_hi, old.row_hi)):
-            h.changeRowsBounds(r, np.arange(r, dtype=np.int32), new.row_lo, new.row_hi)
+        hb = self.hb
         diff = (new.A - old.A).tocoo()
         if diff.nnz:
             Anew = new.A.tocsr()
             for i, j in zip(diff.row.tolist(), diff.col.tolist(), strict=True):
-                h.changeCoeff(int(i), int(j), float(Anew[i, j]))
+                if not hb.change_coeff(int(i), int(j), float(Anew[i, j])):
+                    return False  # the entry would link two independent blocks
+        if not np.array_equal(new.cost, old.cost):
+            hb.change_costs(new.cost)
+        if not (np.array_equal(new.col_lo, old.col_lo) and np.array_equal(new.col_hi, old.col_hi)):
+            hb.change_col_bounds(np.arange(len(new.columns)), new.col_lo, new.col_hi)
+        if len(new.row_lo) and not (
+            np.array_equal(new.row_lo, old.row_lo) and np.array_equal(new.row_hi, old.row_hi)
+        ):
+            hb.change_row_bounds(new.row_lo, new.row_hi)
         if new.offset != old.offset:
-            h.changeObjectiveOffset(new.offset)
+            hb.change_offset(new.offset)
         self.comp = new
         return True
 
@@ -552,55 +531,20 @@ class HighsDirect:
     def _add_rows(
         self, lower: np.ndarray, upper: np.ndarray, idx: np.ndarray, coef: np.ndarray, cut: bool = False
     ) -> None:
-        self.cut_rows.append(np.full(len(lower), cut))
-        keep = (idx >= 0) & (np.abs(coef) > 1e-9)  # HiGHS drops smaller entries itself, with a warning
-        counts = keep.sum(axis=1)
-        starts = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int32)
-        self.h.addRows(
-            len(lower),
-            np.asarray(lower, float),
-            np.asarray(upper, float),
-            int(counts.sum()),
-            starts,
-            idx[keep].astype(np.int32),
-            coef[keep].astype(float),
-        )
+        self.hb.add_rows(lower, upper, idx, coef, cut)
 
     def prune_cuts(self, keep_max: int) -> int:
         """Delete the tangent cuts that are slack in the last solution once there are more than
         ``keep_max`` (a re-used model would otherwise grow with every curve point and clearing; a
         deleted cut comes back if its cone is violated again). Slack rows are basic, so HiGHS keeps a
         valid basis. Returns the number deleted."""
-        is_cut = np.concatenate(self.cut_rows) if self.cut_rows else np.zeros(0, dtype=bool)
-        if is_cut.sum() <= keep_max:
-            return 0
-        sol = self.h.getSolution()
-        if not sol.value_valid:
-            return 0
-        rows = self.n_base_rows + np.arange(len(is_cut))
-        act = np.asarray(sol.row_value, dtype=float)[rows]
-        dual = np.asarray(sol.row_dual, dtype=float)[rows] if sol.dual_valid else np.zeros(len(rows))
-        # cut rows are "<= upper": read the upper bounds back from HiGHS
-        lp = self.h.getLp()
-        upper = np.asarray(lp.row_upper_, dtype=float)[rows]
-        drop = is_cut & (upper - act > 1e-7) & (np.abs(dual) < 1e-12)
-        n = int(drop.sum())
-        if n:
-            self.h.deleteRows(n, rows[drop].astype(np.int32))
-            self.cut_rows = [is_cut[~drop]]
-        return n
+        return self.hb.prune_cuts(keep_max)
 
     # ------------------------------------------------------------------ binaries
     def set_integral(self, integral: bool) -> None:
         """Binaries integer (MILP) or relaxed to ``[0, 1]`` (LP)."""
-        if integral == self.integral or not self.col_bin.size:
-            self.integral = integral
-            return
-        import highspy
-
-        kind = highspy.HighsVarType.kInteger if integral else highspy.HighsVarType.kContinuous
-        n = len(self.col_bin)
-        self.h.changeColsIntegrality(n, self.col_bin, np.array([kind] * n))
+        if integral != self.integral and self.col_bin.size:
+            self.hb.set_integrality(self.col_bin, integral)
         self.integral = integral
 
     def fix_binaries(self, values: np.ndarray | None) -> None:
@@ -609,62 +553,45 @@ class HighsDirect:
         if not n:
             return
         if values is None:
-            self.h.changeColsBounds(n, self.col_bin, np.zeros(n), np.ones(n))
+            self.hb.change_col_bounds(self.col_bin, np.zeros(n), np.ones(n))
         else:
             v = np.round(values).astype(float)
-            self.h.changeColsBounds(n, self.col_bin, v, v)
+            self.hb.change_col_bounds(self.col_bin, v, v)
 
     # ------------------------------------------------------------------ solving
     def run(self, options: ClearingOptions, name: str) -> None:
-        """Solve as the model now stands; keep the primal solution in ``self.x``."""
+        """Solve as the model now stands (the changed blocks, side by side); keep the primal solution
+        in ``self.x``."""
         import highspy
 
-        h = self.h
-        h.setOptionValue("output_flag", False)
-        # Devex pricing: exact dual steepest-edge weights are recomputed over every row after cuts are
-        # added, which cost 10+ s per round on the Italian-scale case (BENCHMARKS.md)
-        h.setOptionValue("simplex_dual_edge_weight_strategy", 1)
-        # no scaling: HiGHS checks feasibility in the scaled LP, where a tangent cut's row may be scaled
-        # so that a cone stays violated by 1e-5-1e-4 pu in the unscaled data after its cut is added; the
-        # cut rounds then wander between feeders (50+ rounds at the Italian scale) instead of ending in
-        # 5-6 rounds of 0.1 s each (BENCHMARKS.md)
-        h.setOptionValue("simplex_scale_strategy", 0)
-        h.setOptionValue("mip_rel_gap", options.mip_rel_gap)
-        h.setOptionValue(
-            "time_limit", options.time_limit_s if options.time_limit_s is not None else highspy.kHighsInf
-        )
+        opts: dict[str, Any] = {
+            "output_flag": False,
+            # Devex pricing: exact dual steepest-edge weights are recomputed over every row after cuts
+            # are added, which cost 10+ s per round on the Italian-scale case (BENCHMARKS.md)
+            "simplex_dual_edge_weight_strategy": 1,
+            # no scaling: HiGHS checks feasibility in the scaled LP, where a tangent cut's row may be
+            # scaled so that a cone stays violated by 1e-5-1e-4 pu in the unscaled data after its cut is
+            # added; the cut rounds then wander between feeders (50+ rounds at the Italian scale)
+            # instead of ending in 5-6 rounds of 0.1 s each (BENCHMARKS.md)
+            "simplex_scale_strategy": 0,
+            "mip_rel_gap": options.mip_rel_gap,
+            "time_limit": options.time_limit_s if options.time_limit_s is not None else highspy.kHighsInf,
+        }
         if options.threads is not None:
-            h.setOptionValue("threads", options.threads)
-        for key, val in options.solver_options.items():
-            h.setOptionValue(key, val)
-        MS = highspy.HighsModelStatus
-        for attempt in range(2):
-            h.run()
-            st = h.getModelStatus()
-            if st == MS.kOptimal:
-                break
-            if st in (MS.kInfeasible, MS.kUnboundedOrInfeasible):
-                from simulation.errors import InfeasibleMarketError
-
-                raise InfeasibleMarketError(f"{name}: the clearing is infeasible even with slack ({st.name})")
-            if st == MS.kTimeLimit and h.getInfo().primal_solution_status == 2:
-                break
-            if attempt == 0:
-                # a warm start that ran into numerical trouble: solve again from scratch
-                h.clearSolver()
-                continue
-            raise SolverFailedError(f"{name}: solver 'highs' returned no optimal solution ({st.name})")
-        self.x = np.asarray(h.getSolution().col_value, dtype=float)
-        self.iterations += int(h.getInfo().simplex_iteration_count)
+            opts["threads"] = options.threads
+        opts.update(options.solver_options)
+        self.hb.set_options(opts)
+        self.hb.name = name
+        before = self.hb.iterations
+        self.hb.run(workers=options.threads)
+        self.x = self.hb.x
+        self.iterations += self.hb.iterations - before
 
     def objective(self) -> float:
-        return float(self.h.getInfo().objective_function_value)
+        return self.hb.objective()
 
     def row_duals(self, rows: np.ndarray) -> np.ndarray:
-        if not rows.size:
-            return np.zeros(rows.shape)
-        d = np.asarray(self.h.getSolution().row_dual, dtype=float)
-        return np.asarray(d[rows], dtype=float)
+        return self.hb.row_duals(rows)
 
 
 def highspy_inf() -> float:
@@ -822,7 +749,7 @@ def _solve_direct(
         max_cone_violation=max(viol, 0.0),
         cut_rounds=rounds,
         solve_time_s=solve_time,
-        n_variables=int(hd.h.getNumCol()),
+        n_variables=hd.hb.num_col,
         n_binaries=int(hd.col_bin.size) if binaries else 0,
         load_time_s=load_s,
         lp_iterations=hd.iterations - it0,
