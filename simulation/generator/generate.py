@@ -134,6 +134,15 @@ MV_PLANNING_LOADING_FRAC = 0.8
 than the planned one; activations of the market can still congest a grid."""
 
 
+MV_VOLTAGE_MARGIN_PU = 0.005
+"""The planning envelope's voltages stay this far inside the grid's voltage limits (0.95-1.05 p.u. by
+default, the limits the DSO's market model enforces) with the substation at its set-point: the market
+clears with the root voltage the tap changer holds at the time, which starts at the set-point."""
+MV_REINFORCEMENT_ROUNDS = 16
+"""Rounds of reinforcement at most (each: the thermal rule, then one more unit on the worst lines of the
+path to each bus outside the voltage band, then the envelope again)."""
+
+
 @dataclass
 class Reinforcement:
     """What :func:`reinforce_detailed_grids` did to one detailed grid."""
@@ -145,8 +154,20 @@ class Reinforcement:
     """Transformers given parallel units."""
     max_loading_before_pct: float
     max_loading_after_pct: float
+    vm_range_before_pu: tuple[float, float]
     vm_range_pu: tuple[float, float]
     """Lowest and highest bus voltage in the planning envelope after reinforcement."""
+
+
+def _case_voltage_limits(net: Any) -> dict[str, float]:
+    """The transmission case's own voltage limits (median of its buses' ``min_vm_pu``/``max_vm_pu``:
+    0.9/1.1 p.u. in PEGASE, which operates up to 1.105 p.u.), instead of the platform's default
+    0.94/1.06 that 293 of the Italian region's buses exceed in the case's own power flow."""
+    out: dict[str, float] = {}
+    for col, key in (("min_vm_pu", "vm_min_pu"), ("max_vm_pu", "vm_max_pu")):
+        if col in net.bus and net.bus[col].notna().any():
+            out[key] = float(np.nanmedian(net.bus[col].to_numpy(float)))
+    return out
 
 
 def planning_envelope(
@@ -203,10 +224,9 @@ def planning_envelope(
     return out, sc.feeder_nets
 
 
-def _envelope_flows(
-    net: Any, buses: np.ndarray, inj: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, list[float]]:
-    """Highest line and transformer loading (fraction) over the two envelope cases, and the voltage range."""
+def _envelope_flows(net: Any, buses: np.ndarray, inj: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[Any]]:
+    """Highest line and transformer loading (fraction) over the two envelope cases, and the bus voltages
+    (pandas Series by bus id) of each case."""
     import pandapower as pp
 
     from simulation.scenario.build import run_pf
@@ -216,7 +236,7 @@ def _envelope_flows(
     rows = pp.create_loads(work, buses.astype(int), p_mw=0.0, q_mvar=0.0)
     line = np.zeros(len(work.line))
     trafo = np.zeros(len(work.trafo))
-    vm = [np.inf, -np.inf]
+    vms = []
     for case in inj:
         p = -case  # load convention
         work.load.loc[rows, "p_mw"] = p
@@ -225,9 +245,29 @@ def _envelope_flows(
         line = np.maximum(line, np.nan_to_num(work.res_line.loading_percent.to_numpy(float)) / 100.0)
         if len(work.trafo):
             trafo = np.maximum(trafo, np.nan_to_num(work.res_trafo.loading_percent.to_numpy(float)) / 100.0)
-        v = work.res_bus.vm_pu.to_numpy(float)
-        vm = [min(vm[0], float(np.nanmin(v))), max(vm[1], float(np.nanmax(v)))]
-    return line, trafo, vm
+        vms.append(work.res_bus.vm_pu.copy())
+    return line, trafo, vms
+
+
+def _vm_range(vms: list[Any]) -> tuple[float, float]:
+    return float(min(np.nanmin(v.to_numpy(float)) for v in vms)), float(
+        max(np.nanmax(v.to_numpy(float)) for v in vms)
+    )
+
+
+def _radial_paths(net: Any) -> dict[int, list[tuple[str, int, int]]]:
+    """Bus -> the branches from the substation to it, as (table, row label, bus nearer the substation);
+    switches respected (a radial SimBench grid keeps its loops open at switches)."""
+    import networkx as nx
+    import pandapower.topology as top
+
+    g = top.create_nxgraph(net, respect_switches=True, include_out_of_service=False)
+    root = int(net.ext_grid.bus.iloc[0])
+    paths: dict[int, list[tuple[str, int, int]]] = {root: []}
+    for parent, child in nx.bfs_edges(g, root):
+        tbl, idx = next(iter(g[parent][child]))  # edge key: (element table, row label)
+        paths[int(child)] = [*paths[int(parent)], (str(tbl), int(idx), int(parent))]
+    return paths
 
 
 def reinforce_detailed_grids(
@@ -252,35 +292,55 @@ def reinforce_detailed_grids(
     for fs in spec.feeders:
         net = built[fs.feeder_id]
         buses, inj = env[fs.feeder_id]
-        line, trafo, vm = _envelope_flows(net, buses, inj)
+        line, trafo, vms = _envelope_flows(net, buses, inj)
         before = float(max(line.max(initial=0.0), trafo.max(initial=0.0)))
-        n_line = n_trafo = 0
-        for _ in range(4):  # parallel units lower the voltage drop, hence the currents: re-check
+        vm_before = _vm_range(vms)
+        lo_v, hi_v = fs.vm_min_pu + MV_VOLTAGE_MARGIN_PU, fs.vm_max_pu - MV_VOLTAGE_MARGIN_PU
+        paths = _radial_paths(net)
+        for _ in range(MV_REINFORCEMENT_ROUNDS):
+            # thermal: the number of units that brings each branch above the limit to the limit
             over_l = line > limit + 1e-9
             over_t = trafo > limit + 1e-9
-            if not over_l.any() and not over_t.any():
-                break
             par = net.line.parallel.to_numpy(float)
             net.line["parallel"] = np.where(over_l, np.ceil(par * line / limit), par).astype(int)
-            n_line = int(
-                (net.line.parallel.to_numpy() > base_nets[fs.feeder_id].line.parallel.to_numpy()).sum()
-            )
             if len(net.trafo):
                 par_t = net.trafo.parallel.to_numpy(float)
                 net.trafo["parallel"] = np.where(over_t, np.ceil(par_t * trafo / limit), par_t).astype(int)
-                n_trafo = int(
-                    (net.trafo.parallel.to_numpy() > base_nets[fs.feeder_id].trafo.parallel.to_numpy()).sum()
-                )
-            line, trafo, vm = _envelope_flows(net, buses, inj)
+            # voltage band: on the path to each bus outside it, the lines and transformers with at least
+            # half the largest voltage difference get one more unit
+            bump: set[tuple[str, int]] = set()
+            for vm in vms:
+                v = vm.to_dict()
+                for bus, val in v.items():
+                    steps_ = paths.get(int(bus), [])
+                    if lo_v <= val <= hi_v or not steps_:
+                        continue
+                    rev = list(reversed(steps_))
+                    child = [int(bus), *[pb for _, _, pb in rev]][:-1]
+                    drops = [
+                        abs(v[c] - v[pb]) if t in ("line", "trafo") else -1.0  # not switches
+                        for c, (t, _, pb) in zip(child, rev, strict=True)
+                    ]
+                    top = max(drops)
+                    if top > 0:  # the lines with at least half the largest difference on the path
+                        bump.update(rev[k][:2] for k, d in enumerate(drops) if d >= 0.5 * top)
+            for tbl, idx in bump:
+                net[tbl].at[idx, "parallel"] = int(net[tbl].at[idx, "parallel"]) + 1
+            if not over_l.any() and not over_t.any() and not bump:
+                break
+            line, trafo, vms = _envelope_flows(net, buses, inj)
+        base = base_nets[fs.feeder_id]
+        n_line = int((net.line.parallel.to_numpy() > base.line.parallel.to_numpy()).sum())
+        n_trafo = int((net.trafo.parallel.to_numpy() > base.trafo.parallel.to_numpy()).sum())
         after = float(max(line.max(initial=0.0), trafo.max(initial=0.0)))
         if n_line or n_trafo:
-            out = copy.deepcopy(base_nets[fs.feeder_id])
+            out = copy.deepcopy(base)
             out.line["parallel"] = net.line.parallel.to_numpy()
             if len(out.trafo):
                 out.trafo["parallel"] = net.trafo.parallel.to_numpy()
             changed[fs.feeder_id] = out
         reports.append(
-            Reinforcement(fs.feeder_id, n_line, n_trafo, 100 * before, 100 * after, (vm[0], vm[1]))
+            Reinforcement(fs.feeder_id, n_line, n_trafo, 100 * before, 100 * after, vm_before, _vm_range(vms))
         )
     return changed, reports
 
@@ -577,7 +637,9 @@ def generate_scenario(
     spec = ScenarioSpec(
         name=name or f"{p.name} (seed {seed}, scale {scale:g})",
         seed=seed,
-        transmission=TransmissionGridSpec(case_name=report.source_case, grid_file=str(tpath.resolve())),
+        transmission=TransmissionGridSpec(
+            case_name=report.source_case, grid_file=str(tpath.resolve()), **_case_voltage_limits(tnet)
+        ),
         feeders=feeders,
         copper_plate_nodes=copper,
         device_groups=device_groups,
@@ -615,7 +677,9 @@ def generate_scenario(
             f"parallel units) to at most {MV_PLANNING_LOADING_FRAC:.0%} loading in their planning envelope; "
             f"highest loading before {worst.max_loading_before_pct:.0f} % ({worst.feeder_id}), after "
             f"{max(r.max_loading_after_pct for r in reports):.0f} %; voltages "
-            f"{min(r.vm_range_pu[0] for r in reports):.3f}-{max(r.vm_range_pu[1] for r in reports):.3f} p.u."
+            f"{min(r.vm_range_before_pu[0] for r in reports):.3f}-"
+            f"{max(r.vm_range_before_pu[1] for r in reports):.3f} p.u. before, "
+            f"{min(r.vm_range_pu[0] for r in reports):.3f}-{max(r.vm_range_pu[1] for r in reports):.3f} after"
         )
         timings["reinforcement"] = time.perf_counter() - t0
     kind_counts = {kind: 0 for kind in DEVICE_KINDS}

@@ -267,10 +267,11 @@ def stressed(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
     return generate_scenario("italy-2030", tmp_path_factory.mktemp("stressed"), seed=1, scale=SCALE)
 
 
-def _scheduled_loading(spec) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def _scheduled_loading(spec) -> dict[str, tuple[float, float, float]]:  # type: ignore[no-untyped-def]
     """Highest line and transformer loading (%) of each detailed grid in the platform's schedule of the
-    earlier markets over 24 h (30-min steps): device baselines without noise and a pandapower AC power flow
-    of each grid per step, as ``simulation.platform.compute_schedule`` runs them."""
+    earlier markets over 24 h (30-min steps), and its lowest and highest bus voltage (p.u.): device
+    baselines without noise and a pandapower AC power flow of each grid per step, as
+    ``simulation.platform.compute_schedule`` runs them (with the SCADA's tap changer and capacitor)."""
     from simulation.physical.models import step as device_step
     from simulation.physical.network import PhysicalNetwork
     from simulation.platform import _load_q, _node_sums, fresh_devices, model_context
@@ -281,7 +282,7 @@ def _scheduled_loading(spec) -> dict[str, float]:  # type: ignore[no-untyped-def
     ctx = model_context(scenario)
     devices = fresh_devices(scenario, ctx)
     net = PhysicalNetwork(scenario)
-    out = {fs.feeder_id: 0.0 for fs in spec.feeders}
+    out = {fs.feeder_id: (0.0, np.inf, -np.inf) for fs in spec.feeders}
     for k in range(spec.timing.n_physical_steps):
         p = {cat: device_step(dev, ctx, k, None, None).p_kw for cat, dev in devices.items()}
         inj = _node_sums(p, scenario)
@@ -293,17 +294,20 @@ def _scheduled_loading(spec) -> dict[str, float]:  # type: ignore[no-untyped-def
             worst = float(np.nanmax(g.res_line.loading_percent.to_numpy(float)))
             if len(g.trafo):
                 worst = max(worst, float(np.nanmax(g.res_trafo.loading_percent.to_numpy(float))))
-            out[fs.feeder_id] = max(out[fs.feeder_id], worst)
+            vm = g.res_bus.vm_pu.to_numpy(float)
+            old = out[fs.feeder_id]
+            out[fs.feeder_id] = (max(old[0], worst), min(old[1], np.nanmin(vm)), max(old[2], np.nanmax(vm)))
     return out
 
 
 def test_detailed_grids_scheduled_state_within_planning_loading(stressed) -> None:  # type: ignore[no-untyped-def]
-    """Seed 1, scale 0.02: the SimBench grid as shipped is loaded above 100 % by the scheduled state of its
-    node's devices and scaled loads (so the check below is not trivially true); after the generator's
-    reinforcement (parallel units) the same scheduled state loads no line or transformer above the
-    planning limit of 80 % (reference: pandapower AC power flows of the platform's schedule, every 30 min
-    over the day; tolerance 0.5 percentage points for the SCADA tap moves the envelope does not model).
-    Measured: 180.4 % as shipped, 72.7 % reinforced."""
+    """Seed 1, scale 0.02: the SimBench grid as shipped is loaded above 100 % and below its 0.95 p.u.
+    voltage limit by the scheduled state of its node's devices and scaled loads (so the checks below are
+    not trivially true); after the generator's reinforcement (parallel units) the same scheduled state loads
+    no line or transformer above the planning limit of 80 % (tolerance 0.5 percentage points for the SCADA
+    tap moves the envelope does not model) and keeps every bus within the grid's limits 0.95-1.05 p.u.
+    (reference: pandapower AC power flows of the platform's schedule, every 30 min over the day).
+    Measured: 180.4 %, 0.907-1.050 p.u. as shipped; 72.8 %, 0.962-1.025 p.u. reinforced."""
     from simulation.generator.generate import MV_PLANNING_LOADING_FRAC
 
     spec = stressed.spec
@@ -319,5 +323,7 @@ def test_detailed_grids_scheduled_state_within_planning_loading(stressed) -> Non
         spec.model_copy(update={"feeders": [fs.model_copy(update={"grid_file": str(shipped)})]})
     )
     after = _scheduled_loading(spec)
-    assert before[fs.feeder_id] > 100.0
-    assert after[fs.feeder_id] <= 100.0 * MV_PLANNING_LOADING_FRAC + 0.5
+    assert before[fs.feeder_id][0] > 100.0
+    assert before[fs.feeder_id][1] < fs.vm_min_pu
+    assert after[fs.feeder_id][0] <= 100.0 * MV_PLANNING_LOADING_FRAC + 0.5
+    assert fs.vm_min_pu <= after[fs.feeder_id][1] and after[fs.feeder_id][2] <= fs.vm_max_pu
