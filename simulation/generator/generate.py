@@ -134,7 +134,7 @@ MV_PLANNING_LOADING_FRAC = 0.8
 than the planned one; activations of the market can still congest a grid."""
 
 
-MV_VOLTAGE_MARGIN_PU = 0.005
+MV_VOLTAGE_MARGIN_PU = 0.01
 """The planning envelope's voltages stay this far inside the grid's voltage limits (0.95-1.05 p.u. by
 default, the limits the DSO's market model enforces) with the substation at its set-point: the market
 clears with the root voltage the tap changer holds at the time, which starts at the set-point."""
