@@ -3,6 +3,7 @@
     python benchmarks/bench_market.py pypsa      # DC clearing of case1354pegase vs PyPSA (linopy + HiGHS)
     python benchmarks/bench_market.py italy      # common-market clearing at the Italian scenario's scale
     python benchmarks/bench_market.py italy-1e-5 # the same with cone_tolerance 1e-5
+    python benchmarks/bench_market.py italy-coupled # the same with energy groups linking the steps
     python benchmarks/bench_market.py clarabel   # SOCP accuracy of the tangent cuts vs Clarabel (cvxpy)
     python benchmarks/bench_market.py scip       # HiGHS + cuts vs SCIP (native MISOCP) on feeder cases
     python benchmarks/bench_market.py schemes    # every scheme on the example feeder case, fresh and rolling
@@ -27,6 +28,7 @@ from simulation.market import (  # noqa: E402
     BidTable,
     ClearingOptions,
     DistributionGrid,
+    EnergyConstraint,
     MarketCase,
     MarketSession,
     MarketTiming,
@@ -174,8 +176,11 @@ def bench_pypsa(repeats: int = 3) -> dict:
 
 
 def _italy_case(
-    n_t: str = "case2869pegase", n_grids: int = 50, n_bids: int = 12000, seed: int = 1
+    n_t: str = "case2869pegase", n_grids: int = 50, n_bids: int = 12000, seed: int = 1, coupled: bool = False
 ) -> MarketCase:
+    """With ``coupled``, every distribution bid belongs to an energy group of 10 bids (an aggregator's
+    storage-like portfolio) whose net energy over the horizon is limited to 30 % of what its upward bids
+    could deliver: the groups link the steps, so the clearing is one LP (no independent blocks)."""
     import pandapower.networks as pn
 
     base = _pegase_case(n_t, n_bids=0, seed=seed)
@@ -203,7 +208,16 @@ def _italy_case(
         "node": node,
         "direction": np.where(up, "up", "down"),
     }
-    bids = BidTable.from_columns(attrs, np.repeat(q[:, None], T, 1), np.repeat(p[:, None], T, 1))
+    cons = []
+    if coupled:
+        grp = np.array([""] * n_tb + [f"e{k // 10}" for k in range(n_d)], dtype=object)
+        attrs["energy_group"] = grp
+        dt_h = MarketTiming(horizon_steps=T).granularity_min / 60.0
+        for g in sorted(set(grp[n_tb:])):
+            sel = (grp == g) & up
+            cap = 0.3 * float(q[sel].sum()) * T * dt_h
+            cons.append(EnergyConstraint(str(g), -cap, cap))
+    bids = BidTable.from_columns(attrs, np.repeat(q[:, None], T, 1), np.repeat(p[:, None], T, 1), cons)
     return MarketCase(
         tg, bids, base.needs_mw, distribution=grids, timing=MarketTiming(horizon_steps=T), name="italy-scale"
     )
@@ -225,12 +239,14 @@ def _lp_iterations(res) -> int:  # type: ignore[no-untyped-def]
     return int(sum(s.get("lp_iterations", 0) for s in res.sub_clearings))
 
 
-def bench_italy(first_runs: int = 3, reclears: int = 5, cone_tolerance: float = 1e-6) -> dict:
+def bench_italy(
+    first_runs: int = 3, reclears: int = 5, cone_tolerance: float = 1e-6, coupled: bool = False
+) -> dict:
     """CM at the Italian scenario's scale. ``first_runs`` sessions each clear once from scratch (model
     build, load into HiGHS, cut rounds, pricing, read-out); the last one then re-clears ``reclears``
     rolling steps with new needs, quantities and prices (parameters only, same model and HiGHS
     instance). Medians are reported."""
-    case = _italy_case()
+    case = _italy_case(coupled=coupled)
     opts = ClearingOptions(cone_tolerance=cone_tolerance)
     first, session, res = [], None, None
     for _ in range(first_runs):
@@ -491,6 +507,7 @@ if __name__ == "__main__":
         "pypsa": bench_pypsa,
         "italy": bench_italy,
         "italy-1e-5": lambda: bench_italy(cone_tolerance=1e-5),
+        "italy-coupled": lambda: bench_italy(coupled=True),
         "clarabel": bench_clarabel,
         "scip": bench_scip,
         "schemes": bench_schemes,

@@ -1,10 +1,10 @@
 """A compiled clearing LP held by HiGHS as independent blocks, solved side by side.
 
-A clearing whose steps are linked by no constraint (no ramp limit, minimum duration, energy group,
-exclusive group or multi-step fill-or-kill across steps) is ``T`` independent problems: the rows of
-step ``t`` touch only the columns of step ``t``. The connected components of the bipartite row-column
-graph of the constraint matrix find such blocks whatever their origin. Each block of at least
-:data:`MIN_BLOCK_COLUMNS` columns gets its own HiGHS instance (the smaller components share one), so
+A clearing whose steps are linked by no constraint (no ramp limit, minimum duration, energy group or
+exclusive group across steps) is ``T`` independent problems: the rows of step ``t`` touch only the
+columns of step ``t``. The connected components of the bipartite row-column graph of the constraint
+matrix find such blocks whatever their origin. Each block of at least :data:`MIN_BLOCK_COLUMNS`
+columns gets its own HiGHS instance (the smaller components share one), so
 
 * each dual simplex works on a sixth of the rows (its per-iteration cost falls with the size while the
   iteration count splits between the blocks: 1.4x less work at the Italian scale),
@@ -13,10 +13,19 @@ graph of the constraint matrix find such blocks whatever their origin. Each bloc
 * a cut round re-solves only the blocks whose rows changed.
 
 The optimum of the whole LP is the union of the blocks' optima (the objective is separable and no row
-links two blocks), and so are its duals. A problem that is one block (coupled steps) is one HiGHS
-instance, exactly as without this class. Every index that enters or leaves this class is *global*
-(a column or row of the compiled model); appended rows (cuts, lazy limits) go to the block of their
-columns.
+links two blocks), and so are its duals.
+
+**Linked steps.** When rows of the families that link steps exist (``linking``: energy groups, ramps,
+minimum durations, exclusive groups), the clearing works in two phases. Phase 1 solves the blocks
+*without* the linking rows as above, cut rounds included (every appended row is also written into one
+instance of the whole LP). When phase 1 has converged, :meth:`HighsBlocks.release_linking` hands the
+whole LP the joined basis of the blocks, with the linking rows' slacks basic. That basis is dual
+feasible for the whole LP (the linking rows' duals are zero, every block's reduced costs are
+optimal), so the dual simplex only repairs the linking rows the blocks violate; from then on the whole
+LP is the only instance (phase 2).
+
+Every index that enters or leaves this class is *global* (a column or row of the compiled model);
+appended rows (cuts, lazy limits) go to the block of their columns.
 """
 
 from __future__ import annotations
@@ -49,6 +58,71 @@ def _pool() -> ThreadPoolExecutor:
         return _POOL[1]
 
 
+def _group(A: Any, link: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Block of every column and row of ``A`` (CSR) by the connected components of its bipartite
+    row-column graph without the ``link`` rows (those get block -1); components of fewer than
+    :data:`MIN_BLOCK_COLUMNS` columns share the last block."""
+    r, n = A.shape
+    keep = ~link
+    Ak = A[keep] if link.any() else A
+    rk = Ak.shape[0]
+    graph = sp.bmat([[None, Ak], [Ak.T, None]], format="csr") if rk and n else sp.csr_matrix((rk + n, rk + n))
+    _, label = connected_components(graph, directed=False)
+    row_label, col_label = label[:rk], label[rk:]
+    sizes = np.bincount(col_label, minlength=label.max() + 1 if label.size else 0)
+    big = np.flatnonzero(sizes >= MIN_BLOCK_COLUMNS)
+    block_of_label = np.full(sizes.size, len(big), dtype=np.int64)
+    block_of_label[big] = np.arange(len(big))
+    col_block = block_of_label[col_label] if n else np.zeros(0, dtype=np.int64)
+    row_block = np.full(r, -1, dtype=np.int64)
+    if rk:
+        row_block[keep] = block_of_label[row_label]
+    rest = (col_block == len(big)).any() or (row_block == len(big)).any()
+    return col_block, row_block, max(len(big) + int(rest), 1)
+
+
+def _instance(
+    A: Any,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    cost: np.ndarray,
+    offset: float,
+    col_lo: np.ndarray,
+    col_hi: np.ndarray,
+    row_lo: np.ndarray,
+    row_hi: np.ndarray,
+    integer: np.ndarray,
+    name: str,
+) -> Any:
+    """A HiGHS instance holding the rows ``rows`` and columns ``cols`` of the compiled LP."""
+    import highspy
+
+    sub = A[rows][:, cols].tocsc()
+    lp = highspy.HighsLp()
+    lp.num_col_ = len(cols)
+    lp.num_row_ = len(rows)
+    lp.col_cost_ = cost[cols]
+    lp.offset_ = offset
+    lp.col_lower_ = col_lo[cols]
+    lp.col_upper_ = col_hi[cols]
+    lp.row_lower_ = row_lo[rows]
+    lp.row_upper_ = row_hi[rows]
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_ = len(cols)
+    lp.a_matrix_.num_row_ = len(rows)
+    lp.a_matrix_.start_ = sub.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = sub.indices.astype(np.int32)
+    lp.a_matrix_.value_ = sub.data.astype(float)
+    if integer[cols].any():
+        k_int, k_cont = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
+        lp.integrality_ = [k_int if i else k_cont for i in integer[cols].tolist()]
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    if h.passModel(lp) == highspy.HighsStatus.kError:
+        raise SolverFailedError(f"{name}: HiGHS refused the compiled model")
+    return h
+
+
 @dataclass
 class _Block:
     h: Any
@@ -66,7 +140,7 @@ class HighsBlocks:
     """Independent blocks of one compiled LP/MILP, each in its own ``highspy.Highs`` (module docstring).
 
     ``A`` is the compiled constraint matrix (rows x columns); the other arrays are over its columns and
-    rows.
+    rows; ``linking`` marks the rows that link steps.
     """
 
     def __init__(
@@ -80,78 +154,70 @@ class HighsBlocks:
         row_hi: np.ndarray,
         integer: np.ndarray,
         name: str,
+        linking: np.ndarray | None = None,
     ) -> None:
-        import highspy
-
         self.name = name
         A = sp.csr_matrix(A)
         r, n = A.shape
         self.n_cols = n
         self.n_rows = r
-        graph = sp.bmat([[None, A], [A.T, None]], format="csr") if r and n else sp.csr_matrix((r + n, r + n))
-        _, label = connected_components(graph, directed=False)
-        row_label, col_label = label[:r], label[r:]
-        sizes = np.bincount(col_label, minlength=label.max() + 1 if label.size else 0)
-        big = np.flatnonzero(sizes >= MIN_BLOCK_COLUMNS)
-        block_of_label = np.full(sizes.size, len(big), dtype=np.int64)
-        block_of_label[big] = np.arange(len(big))
-        col_block = block_of_label[col_label] if n else np.zeros(0, dtype=np.int64)
-        row_block = block_of_label[row_label] if r else np.zeros(0, dtype=np.int64)
-        n_blocks = len(big) + int((col_block == len(big)).any() or (row_block == len(big)).any())
-        if n_blocks == 0:
-            n_blocks = 1
+        link = np.zeros(r, dtype=bool) if linking is None else np.asarray(linking, dtype=bool)
+        col_block, row_block, n_blocks = _group(A, link)
+        data = (cost, offset, col_lo, col_hi, row_lo, row_hi, integer, name)
+        self.full: _Block | None = None
+        """Phase 1 of a linked problem: the whole LP, kept up to date, solved from phase 2 on."""
+        self.full_app: list[tuple[int, int]] = []
+        """Phase 1: (block, appended row in the block) of each row appended to :attr:`full`."""
+        self.integral = bool(integer.any())
+        if link.any():
+            if n_blocks > 1:
+                self.full = _Block(_instance(A, np.arange(r), np.arange(n), *data), np.arange(n), r)
+            else:
+                row_block = np.zeros(r, dtype=np.int64)
+        self.link_rows = np.flatnonzero(link)
+        self._set_blocks(A, col_block, row_block, n_blocks, data)
+        self.x = np.zeros(n)
+        self.iterations = 0
+
+    def _set_blocks(
+        self, A: Any, col_block: np.ndarray, row_block: np.ndarray, n_blocks: int, data: tuple[Any, ...]
+    ) -> None:
+        cost, offset, *rest = data
         self.col_block = col_block
-        self.col_local = np.zeros(n, dtype=np.int64)
+        self.col_local = np.zeros(len(col_block), dtype=np.int64)
         self.row_block = row_block
-        self.row_local = np.zeros(r, dtype=np.int64)
+        self.row_local = np.zeros(len(row_block), dtype=np.int64)
         self.blocks: list[_Block] = []
         for b in range(n_blocks):
             cols = np.flatnonzero(col_block == b)
             rows = np.flatnonzero(row_block == b)
             self.col_local[cols] = np.arange(len(cols))
             self.row_local[rows] = np.arange(len(rows))
-            sub = A[rows][:, cols].tocsc()
-            lp = highspy.HighsLp()
-            lp.num_col_ = len(cols)
-            lp.num_row_ = len(rows)
-            lp.col_cost_ = cost[cols]
-            lp.offset_ = offset if b == 0 else 0.0
-            lp.col_lower_ = col_lo[cols]
-            lp.col_upper_ = col_hi[cols]
-            lp.row_lower_ = row_lo[rows]
-            lp.row_upper_ = row_hi[rows]
-            lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-            lp.a_matrix_.num_col_ = len(cols)
-            lp.a_matrix_.num_row_ = len(rows)
-            lp.a_matrix_.start_ = sub.indptr.astype(np.int32)
-            lp.a_matrix_.index_ = sub.indices.astype(np.int32)
-            lp.a_matrix_.value_ = sub.data.astype(float)
-            if integer[cols].any():
-                k_int, k_cont = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
-                lp.integrality_ = [k_int if i else k_cont for i in integer[cols].tolist()]
-            h = highspy.Highs()
-            h.setOptionValue("output_flag", False)
-            if h.passModel(lp) == highspy.HighsStatus.kError:
-                raise SolverFailedError(f"{name}: HiGHS refused the compiled model")
+            h = _instance(A, rows, cols, cost, offset if b == 0 else 0.0, *rest)
             self.blocks.append(_Block(h, cols, len(rows)))
-        self.x = np.zeros(n)
-        self.iterations = 0
+
+    def _all(self) -> list[_Block]:
+        return self.blocks + ([self.full] if self.full is not None else [])
 
     # ------------------------------------------------------------------ changes (global indices)
     def change_costs(self, cost: np.ndarray) -> None:
-        for blk in self.blocks:
+        for blk in self._all():
             blk.h.changeColsCost(len(blk.cols), np.arange(len(blk.cols), dtype=np.int32), cost[blk.cols])
             blk.dirty = True
 
     def change_col_bounds(self, cols: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
         """Bounds of the global columns ``cols``."""
         cols = np.asarray(cols, dtype=np.int64)
+        lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
         for b, blk in enumerate(self.blocks):
             sel = self.col_block[cols] == b
             if sel.any():
                 loc = self.col_local[cols[sel]].astype(np.int32)
-                blk.h.changeColsBounds(len(loc), loc, np.asarray(lo)[sel], np.asarray(hi)[sel])
+                blk.h.changeColsBounds(len(loc), loc, lo[sel], hi[sel])
                 blk.dirty = True
+        if self.full is not None and cols.size:
+            self.full.h.changeColsBounds(len(cols), cols.astype(np.int32), lo, hi)
+            self.full.dirty = True
 
     def change_row_bounds(self, lo: np.ndarray, hi: np.ndarray) -> None:
         """Bounds of every compiled (not appended) row."""
@@ -160,19 +226,28 @@ class HighsBlocks:
             if rows.size:
                 blk.h.changeRowsBounds(len(rows), self.row_local[rows].astype(np.int32), lo[rows], hi[rows])
                 blk.dirty = True
+        if self.full is not None and len(lo):
+            self.full.h.changeRowsBounds(len(lo), np.arange(len(lo), dtype=np.int32), lo, hi)
+            self.full.dirty = True
 
     def change_coeff(self, row: int, col: int, value: float) -> bool:
         """One matrix entry of a compiled row; False when it would link two blocks."""
         b = int(self.row_block[row])
-        if int(self.col_block[col]) != b:
-            return False
-        blk = self.blocks[b]
-        blk.h.changeCoeff(int(self.row_local[row]), int(self.col_local[col]), float(value))
-        blk.dirty = True
+        if b >= 0:
+            if int(self.col_block[col]) != b:
+                return False
+            blk = self.blocks[b]
+            blk.h.changeCoeff(int(self.row_local[row]), int(self.col_local[col]), float(value))
+            blk.dirty = True
+        if self.full is not None:
+            self.full.h.changeCoeff(int(row), int(col), float(value))
+            self.full.dirty = True
         return True
 
     def change_offset(self, offset: float) -> None:
         self.blocks[0].h.changeObjectiveOffset(offset)
+        if self.full is not None:
+            self.full.h.changeObjectiveOffset(offset)
 
     def set_integrality(self, cols: np.ndarray, integral: bool) -> None:
         import highspy
@@ -184,16 +259,21 @@ class HighsBlocks:
             if loc.size:
                 blk.h.changeColsIntegrality(len(loc), loc, np.array([kind] * len(loc)))
                 blk.dirty = True
+        if self.full is not None and cols.size:
+            self.full.h.changeColsIntegrality(len(cols), cols.astype(np.int32), np.array([kind] * len(cols)))
+            self.full.dirty = True
+        self.integral = integral
 
     def add_rows(
         self, lower: np.ndarray, upper: np.ndarray, idx: np.ndarray, coef: np.ndarray, cut: bool
     ) -> None:
         """Rows ``lower <= sum_k coef[i, k] x[idx[i, k]] <= upper`` (``idx < 0``: no entry), each in the
         block of its columns."""
+        lower, upper = np.asarray(lower, float), np.asarray(upper, float)
         keep = (idx >= 0) & (np.abs(coef) > 1e-9)  # HiGHS drops smaller entries itself, with a warning
         first = np.where(keep, idx, -1).max(axis=1)
-        has = first >= 0
-        block = np.where(has, self.col_block[np.maximum(first, 0)], 0)
+        block = np.where(first >= 0, self.col_block[np.maximum(first, 0)], 0)
+        order = []
         for b, blk in enumerate(self.blocks):
             sel = np.flatnonzero(block == b)
             if not sel.size:
@@ -201,23 +281,44 @@ class HighsBlocks:
             k = keep[sel]
             if (self.col_block[idx[sel][k]] != b).any():
                 raise SolverFailedError(f"{self.name}: an added row links two independent blocks")
-            counts = k.sum(axis=1)
-            starts = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int32)
-            blk.h.addRows(
-                len(sel),
-                np.asarray(lower, float)[sel],
-                np.asarray(upper, float)[sel],
-                int(counts.sum()),
-                starts,
-                self.col_local[idx[sel][k]].astype(np.int32),
-                coef[sel][k].astype(float),
-            )
-            blk.appended_cut += [cut] * len(sel)
-            blk.dirty = True
+            self._add(blk, lower[sel], upper[sel], k, self.col_local[idx[sel]], coef[sel], cut)
+            order += [(b, len(blk.appended_cut) - len(sel) + j) for j in range(len(sel))]
+            order_rows = sel
+            if self.full is not None:
+                self._add(self.full, lower[order_rows], upper[order_rows], k, idx[sel], coef[sel], cut)
+        if self.full is not None:
+            self.full_app += order
+
+    @staticmethod
+    def _add(
+        blk: _Block,
+        lower: np.ndarray,
+        upper: np.ndarray,
+        keep: np.ndarray,
+        idx: np.ndarray,
+        coef: np.ndarray,
+        cut: bool,
+    ) -> None:
+        counts = keep.sum(axis=1)
+        starts = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int32)
+        blk.h.addRows(
+            len(lower),
+            lower,
+            upper,
+            int(counts.sum()),
+            starts,
+            idx[keep].astype(np.int32),
+            coef[keep].astype(float),
+        )
+        blk.appended_cut += [cut] * len(lower)
+        blk.dirty = True
 
     def prune_cuts(self, keep_max: int) -> int:
         """Delete tangent cuts that are slack (and without dual) in the last solution, once the blocks
-        hold more than ``keep_max`` cuts together. Returns the number deleted."""
+        hold more than ``keep_max`` cuts together (phase 2 or unlinked only). Returns the number
+        deleted."""
+        if self.full is not None:
+            return 0
         total = sum(sum(blk.appended_cut) for blk in self.blocks)
         if total <= keep_max:
             return 0
@@ -241,19 +342,75 @@ class HighsBlocks:
                 deleted += n
         return deleted
 
+    # ------------------------------------------------------------------ phases
+    def release_linking(self) -> bool:
+        """End phase 1 of a linked problem (module docstring): the whole LP takes over, warm-started
+        from the blocks' bases when they are LP optima. False when there is no phase 1 (left)."""
+        import highspy
+
+        full = self.full
+        if full is None:
+            return False
+        if not self.integral and all(not blk.dirty for blk in self.blocks):
+            basic = highspy.HighsBasisStatus.kBasic
+            col_status = np.full(self.n_cols, basic, dtype=object)
+            row_status = np.full(self.n_rows + len(self.full_app), basic, dtype=object)
+            app_rows: list[list[int]] = [[] for _ in self.blocks]
+            app_local: list[list[int]] = [[] for _ in self.blocks]
+            for k, (b, j) in enumerate(self.full_app):
+                app_rows[b].append(self.n_rows + k)
+                app_local[b].append(j)
+            for b, blk in enumerate(self.blocks):
+                basis = blk.h.getBasis()
+                cs = np.array(basis.col_status, dtype=object)
+                rs = np.array(basis.row_status, dtype=object)
+                col_status[blk.cols] = cs
+                base_rows = np.flatnonzero(self.row_block == b)
+                row_status[base_rows] = rs[: blk.n_base]
+                if app_rows[b]:
+                    row_status[np.array(app_rows[b])] = rs[blk.n_base + np.array(app_local[b])]
+            start = highspy.HighsBasis()
+            start.col_status = col_status.tolist()
+            start.row_status = row_status.tolist()
+            start.valid = True
+            full.h.setBasis(start)
+        n, r = self.n_cols, self.n_rows
+        self.blocks = [full]
+        self.full = None
+        self.full_app = []
+        self.col_block = np.zeros(n, dtype=np.int64)
+        self.col_local = np.arange(n, dtype=np.int64)
+        self.row_block = np.zeros(r, dtype=np.int64)
+        self.row_local = np.arange(r, dtype=np.int64)
+        full.dirty = True
+        return True
+
     # ------------------------------------------------------------------ solving
     def set_options(self, options: dict[str, Any]) -> None:
-        for blk in self.blocks:
+        for blk in self._all():
             for key, val in options.items():
                 blk.h.setOptionValue(key, val)
 
-    def run(self, workers: int | None = None) -> None:
-        """Solve every block changed since its last solve (in parallel threads when there are several);
-        raise :class:`InfeasibleMarketError` / :class:`SolverFailedError` naming the clearing."""
+    def run(self, threads: int | None = None) -> None:
+        """Solve every block changed since its last solve; raise :class:`InfeasibleMarketError` /
+        :class:`SolverFailedError` naming the clearing.
+
+        ``threads`` is HiGHS's option (None: its default). Several changed blocks run in the pool's
+        threads unless ``threads`` is 1 (a process that shares the cores with others, as the platform's
+        scheme workers do, asks for 1)."""
+        if self.full is not None and self.integral:
+            self.release_linking()  # MILP blocks would be solved for nothing: the whole MILP at once
         todo = [blk for blk in self.blocks if blk.dirty]
-        if len(todo) > 1 and (workers is None or workers > 1):
+        # HiGHS sizes a thread's task scheduler at its first solve and refuses a later solve in that
+        # thread that asks for another size: the pool's threads always ask for 1, the caller's thread
+        # for what the caller set
+        if len(todo) > 1 and (threads is None or threads > 1):
+            for blk in todo:
+                blk.h.setOptionValue("threads", 1)
             results = list(_pool().map(self._run_block, todo))
         else:
+            for blk in todo:
+                blk.h.setOptionValue("threads", 0 if threads is None else threads)
             results = [self._run_block(blk) for blk in todo]
         for err, iterations in results:
             self.iterations += iterations
@@ -268,21 +425,34 @@ class HighsBlocks:
         MS = highspy.HighsModelStatus
         h = blk.h
         for attempt in range(2):
-            h.run()
+            status = h.run()
             st = h.getModelStatus()
+            if status == highspy.HighsStatus.kError and st == MS.kNotset:
+                # HiGHS refused to start (its reason goes to the log, which output_flag=False hides), so
+                # a retry cannot help. The usual cause: the ``threads`` option differs from the size of
+                # the calling thread's task scheduler, fixed by that thread's first solve (or inherited
+                # through fork); only the owner of the thread may reset it (simulation.platform does).
+                msg = (
+                    f"{self.name}: HiGHS refused to solve before any iteration (HighsStatus.kError); does "
+                    "its 'threads' option differ from that of an earlier HiGHS solve in this thread or in "
+                    "the parent of this forked process?"
+                )
+                return SolverFailedError(msg), 0
             if st == MS.kOptimal:
                 break
             if st in (MS.kInfeasible, MS.kUnboundedOrInfeasible):
-                return InfeasibleMarketError(
+                err = InfeasibleMarketError(
                     f"{self.name}: the clearing is infeasible even with slack ({st.name})"
-                ), 0
+                )
+                return err, 0
             if st == MS.kTimeLimit and h.getInfo().primal_solution_status == 2:
                 break
             if attempt == 0:
                 h.clearSolver()  # a warm start that ran into numerical trouble: solve again from scratch
                 continue
-            err = SolverFailedError(f"{self.name}: solver 'highs' returned no optimal solution ({st.name})")
-            return err, 0
+            return SolverFailedError(
+                f"{self.name}: solver 'highs' returned no optimal solution ({st.name})"
+            ), 0
         blk.x = np.asarray(h.getSolution().col_value, dtype=float)
         blk.dirty = False
         return None, int(h.getInfo().simplex_iteration_count)
@@ -291,7 +461,8 @@ class HighsBlocks:
         return float(sum(blk.h.getInfo().objective_function_value for blk in self.blocks))
 
     def row_duals(self, rows: np.ndarray) -> np.ndarray:
-        """Duals of compiled rows (global indices, any shape)."""
+        """Duals of compiled rows (global indices, any shape; phase 1 of a linked problem: not of its
+        linking rows)."""
         out = np.zeros(rows.shape)
         if not rows.size:
             return out

@@ -251,6 +251,12 @@ class _Compiled:
     row_hi: np.ndarray
     row_of: dict[int, int]
     row_ids: list[int]
+    linking: np.ndarray
+    """Rows of the constraint families that link steps (:data:`LINKING_FAMILIES`)."""
+
+
+LINKING_FAMILIES = ("energy", "ramp", "min_dur", "excl", "excl_link")
+"""Constraint families of :mod:`~simulation.market.model` whose rows link different steps (or bids)."""
 
 
 def _compile(m: pyo.ConcreteModel) -> _Compiled:
@@ -299,7 +305,10 @@ def _compile(m: pyo.ConcreteModel) -> _Compiled:
     kept = np.flatnonzero(keep)
     row_ids = [cid[k] * 3 + int(mult[k]) + 1 for k in kept.tolist()]
     row_of = {cid[k]: i for i, k in enumerate(kept.tolist())}
+    link_ids = {id(c) for fam in LINKING_FAMILIES if hasattr(m, fam) for c in getattr(m, fam).values()}
+    linking = np.array([cid[k] in link_ids for k in kept.tolist()], dtype=bool)
     return _Compiled(
+        linking=linking,
         columns=columns,
         cost=cost,
         offset=offset,
@@ -334,7 +343,8 @@ class HighsDirect:
     HighsBlocks`: the steps of a clearing that no constraint links), solved side by side.
 
     Appended rows: tangent cuts and lazily added DC flow limits (vectorised ``addRows``, after the
-    compiled rows, in the block of their columns); binaries are relaxed or fixed by changing integrality and bounds; solutions,
+    compiled rows, in the block of their columns); binaries are relaxed or fixed by changing
+    integrality and bounds; solutions,
     objective and duals are read as numpy arrays. A cut round thus costs the LP re-solve itself (HiGHS
     warm-starts from its basis).
 
@@ -358,6 +368,7 @@ class HighsDirect:
             comp.row_hi,
             comp.integer,
             p.name,
+            comp.linking,
         )
         col_of: dict[int, int] = {id(v): k for k, v in enumerate(comp.columns)}
         T = p.n_steps
@@ -577,13 +588,12 @@ class HighsDirect:
             "mip_rel_gap": options.mip_rel_gap,
             "time_limit": options.time_limit_s if options.time_limit_s is not None else highspy.kHighsInf,
         }
-        if options.threads is not None:
-            opts["threads"] = options.threads
         opts.update(options.solver_options)
+        threads = opts.pop("threads", options.threads)
         self.hb.set_options(opts)
         self.hb.name = name
         before = self.hb.iterations
-        self.hb.run(workers=options.threads)
+        self.hb.run(threads=None if threads is None else int(threads))
         self.x = self.hb.x
         self.iterations += self.hb.iterations - before
 
@@ -654,6 +664,8 @@ def _direct_loop(hd: HighsDirect, options: ClearingOptions, name: str, rounds: i
                 bad_g: np.ndarray = np.asarray(bad_gs.any(axis=1))
                 added += hd.add_cone_cuts(P, Q, L, Vf, bad | (bad_g[hd.grid_of_br][:, None] & (viol > -1e-3)))
         if not added:
+            if hd.hb.release_linking():
+                continue  # the steps' linking rows join, the whole LP warm-started from the blocks
             return rounds, viol_max
         if rounds >= options.max_cut_rounds:
             raise SolverFailedError(

@@ -3,7 +3,7 @@
 Reference: the same clearing solved as one HiGHS instance (``MIN_BLOCK_COLUMNS`` above the model
 size). A clearing whose steps no constraint links is T independent LPs, so the block solution must
 give the same optimum (objective to 1e-9 relative) and the same locational prices; a ramp limit links
-the steps and must leave one block.
+the steps: the blocks are solved first without it, then the whole LP from their joined basis.
 """
 
 from __future__ import annotations
@@ -84,8 +84,21 @@ def test_uncoupled_steps_solve_as_blocks_with_the_single_lp_optimum(monkeypatch:
     np.testing.assert_allclose(ps.loc[dist].to_numpy(), pw.loc[dist].to_numpy(), rtol=1e-3)
 
 
-def test_a_ramp_limit_links_the_steps_into_one_block(monkeypatch: pytest.MonkeyPatch) -> None:
-    res, n = _clear(_case(ramp=True), 1, monkeypatch)
-    assert n == 1
+def test_a_ramp_limit_links_the_steps_and_the_warm_started_lp_keeps_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The cheapest offer (1 EUR/MWh, 40 MW) may ramp by 5 MW per step from 0: in the first three steps
+    it is worth more than the ramp allows (5, 10, 15 MW, binding); in the last the smaller need and the
+    grid take 17.1 MW. The phase-2 LP, warm-started from the blocks (which ignore the ramp), must end at
+    the single-instance optimum."""
+    split, n = _clear(_case(ramp=True), 1, monkeypatch)
+    assert n == 1  # phase 2: the whole LP
     whole, _ = _clear(_case(ramp=True), 10**9, monkeypatch)
-    assert res.objective_eur == pytest.approx(whole.objective_eur, rel=1e-12)
+    assert split.objective_eur == pytest.approx(whole.objective_eur, rel=1e-9)
+    act = split.activations
+    ramped = act[act.bid_id == "ramped"].set_index("step")["activation_mw"].reindex(range(T), fill_value=0.0)
+    np.testing.assert_allclose(ramped.to_numpy()[:3], [5.0, 10.0, 15.0], atol=1e-6)
+    assert np.diff(np.r_[0.0, ramped.to_numpy()]).max() <= 5.0 + 1e-6
+    wa = whole.activations
+    ref = wa[wa.bid_id == "ramped"].set_index("step")["activation_mw"].reindex(range(T), fill_value=0.0)
+    np.testing.assert_allclose(ramped.to_numpy(), ref.to_numpy(), atol=1e-5)
