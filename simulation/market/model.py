@@ -16,8 +16,11 @@ as quadratic constraints for a solver that takes them natively (:func:`add_nativ
 
 from __future__ import annotations
 
+import gc
 import math
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -31,12 +34,32 @@ BIG_CURRENT_PU2 = 1e4
 """Upper bound of the squared current ``l`` of a branch without a rating (per unit squared)."""
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for a block that creates hundreds of thousands of Pyomo
+    objects: every generation-2 collection walks all of them again, which tripled the build of the
+    Italian-scale model (2.7-3.4 s with it, 0.86 s without; BENCHMARKS.md). Nothing built here is
+    garbage, and the collector runs again when the block ends."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build_model(p: Problem, reusable: bool = False) -> pyo.ConcreteModel:
     """Declare the whole clearing model of ``p``.
 
     With ``reusable`` every (bid, step) pair gets a variable (so a later horizon may offer a quantity
     where this one offers none); otherwise only pairs with a positive quantity.
     """
+    with gc_paused():
+        return _build_model(p, reusable)
+
+
+def _build_model(p: Problem, reusable: bool) -> pyo.ConcreteModel:
     m = pyo.ConcreteModel(name=p.name)
     m.cuts = pyo.ConstraintList()
     declare_bid_activations(m, p, reusable)
@@ -76,8 +99,10 @@ def declare_bid_activations(m: pyo.ConcreteModel, p: Problem, reusable: bool) ->
     m._pair_of = {k: i for i, k in enumerate(pairs)}
     qv = q[bb, tt]
     pv = p.bids.price_eur_per_mwh[bb, tt]
-    m.q = pyo.Param(range(len(pairs)), initialize=dict(enumerate(qv.tolist())), mutable=True)
-    m.price = pyo.Param(range(len(pairs)), initialize=dict(enumerate(pv.tolist())), mutable=True)
+    m.q = pyo.Param(range(len(pairs)), initialize=dict(enumerate(qv.tolist())), mutable=True, within=pyo.Any)
+    m.price = pyo.Param(
+        range(len(pairs)), initialize=dict(enumerate(pv.tolist())), mutable=True, within=pyo.Any
+    )
     m.a = pyo.Var(range(len(pairs)), bounds=lambda _m, i: (0, _m.q[i]))
     # bids, per step, that exist in this model
     m._bid_steps = defaultdict(list)
@@ -157,8 +182,8 @@ def add_min_duration(m: pyo.ConcreteModel, p: Problem) -> None:
             for tau in range(t + 1, min(t + d, p.n_steps)):
                 keys.append((b, t, tau))
     on0, must = min_duration_carry(p)
-    m.on0 = pyo.Param(sorted(on0), initialize=on0, mutable=True)
-    m.must_on = pyo.Param(sorted(must), initialize=must, mutable=True)
+    m.on0 = pyo.Param(sorted(on0), initialize=on0, mutable=True, within=pyo.Any)
+    m.must_on = pyo.Param(sorted(must), initialize=must, mutable=True, within=pyo.Any)
 
     def rule(_m: pyo.ConcreteModel, k: int) -> object:
         b, t, tau = keys[k]
@@ -177,7 +202,12 @@ def add_ramp_limits(m: pyo.ConcreteModel, p: Problem) -> None:
     activation; a step without an offer counts as activation 0."""
     bt = p.bids
     ramped = np.flatnonzero(np.isfinite(bt.ramp_mw_per_step)).tolist()
-    m.a0 = pyo.Param(ramped, initialize={b: float(bt.initial_activation_mw[b]) for b in ramped}, mutable=True)
+    m.a0 = pyo.Param(
+        ramped,
+        initialize={b: float(bt.initial_activation_mw[b]) for b in ramped},
+        mutable=True,
+        within=pyo.Any,
+    )
     keys = [(b, t) for b in ramped for t in range(p.n_steps)]
 
     def act(_m: pyo.ConcreteModel, b: int, t: int) -> object:
@@ -294,7 +324,7 @@ def add_transmission_balance(m: pyo.ConcreteModel, p: Problem) -> None:
     ``sum_{b at i} s_b a_bt + su_it - sd_it - S sum_{g at i} I_gt - sum_j B_ij theta_jt = need_it
     - base_it - sum_{g at i} schedule_gt`` with ``B = S A^T diag(b) A`` (right side a mutable param)."""
     if p.tgrid is None:
-        m.t_rhs = pyo.Param([], mutable=True)
+        m.t_rhs = pyo.Param([], mutable=True, within=pyo.Any)
         m.tbal = pyo.Constraint([])
         return
     g = p.tgrid
@@ -304,6 +334,7 @@ def add_transmission_balance(m: pyo.ConcreteModel, p: Problem) -> None:
         range(T),
         initialize={(i, t): float(p.t_rhs_mw[i, t]) for i in range(n) for t in range(T)},
         mutable=True,
+        within=pyo.Any,
     )
     nb = g.n_branches
     if nb:
@@ -443,8 +474,8 @@ def add_interface_targets(m: pyo.ConcreteModel, p: Problem) -> None:
         )
         for g, t in keys
     }
-    m.imp_lo = pyo.Param(keys, initialize={k: b[0] for k, b in bounds.items()}, mutable=True)
-    m.imp_hi = pyo.Param(keys, initialize={k: b[1] for k, b in bounds.items()}, mutable=True)
+    m.imp_lo = pyo.Param(keys, initialize={k: b[0] for k, b in bounds.items()}, mutable=True, within=pyo.Any)
+    m.imp_hi = pyo.Param(keys, initialize={k: b[1] for k, b in bounds.items()}, mutable=True, within=pyo.Any)
     m.imp_fix = pyo.Constraint(
         keys,
         rule=lambda _m, g, t: pyo.inequality(
@@ -534,12 +565,14 @@ def add_distribution_balance(m: pyo.ConcreteModel, p: Problem) -> None:
         range(T),
         initialize={(j, t): float(loadp[j, t] / S[j]) for j in range(nn) for t in range(T)},
         mutable=True,
+        within=pyo.Any,
     )
     m.d_qload = pyo.Param(
         range(nn),
         range(T),
         initialize={(j, t): float(loadq[j, t] / S[j]) for j in range(nn) for t in range(T)},
         mutable=True,
+        within=pyo.Any,
     )
     sign = p.bid_sign()
     bids_at: dict[int, list[tuple[int, float]]] = defaultdict(list)

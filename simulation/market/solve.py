@@ -27,7 +27,7 @@ import pyomo.environ as pyo
 from simulation.errors import SolverFailedError
 from simulation.market.case import ClearingOptions
 from simulation.market.highs_blocks import HighsBlocks
-from simulation.market.model import add_native_cones
+from simulation.market.model import add_native_cones, gc_paused
 from simulation.market.problem import Problem
 from simulation.market.solvers import SolverHandle, make_solver
 
@@ -274,7 +274,8 @@ def _compile(m: pyo.ConcreteModel) -> _Compiled:
     for c in off:
         c.deactivate()
     try:
-        repn = LinearStandardFormCompiler().write(m, mixed_form=True, set_sense=pyo.minimize)
+        with gc_paused():
+            repn = LinearStandardFormCompiler().write(m, mixed_form=True, set_sense=pyo.minimize)
     finally:
         for c in off:
             c.activate()
