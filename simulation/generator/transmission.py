@@ -154,7 +154,7 @@ def rate_transmission_branches(net: Any, margin: float = BASE_FLOW_MARGIN) -> di
       ``vk_percent`` of rated transformers with the same primary and secondary voltage, else of all rated
       ones), clipped to the range of the case's rated transformers (377-1,711 MVA in case9241pegase: a
       rating outside it has no support in the data). A transformer's rating and its short-circuit
-      impedance go together (uk of large power transformers about 10-20 %, IEC 60076-5).
+      impedance go together (uk of large power transformers roughly 10-20 %; IEC 60076-5 minimums).
     * Lines without a rating (:data:`PLACEHOLDER_LINE_KA`): the median ``max_i_ka`` of rated lines of the
       same voltage level, else of all rated lines.
     * Then every branch, rated in the data or not, at least ``(1 + margin)`` x its flow in the case's power
