@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.errors import MarketError
-from simulation.market.bids import BidTable
+from simulation.market.bids import BidTable, EnergyConstraint
 from simulation.market.case import SCHEMES, ClearingOptions, MarketCase
 from simulation.market.grids import TransmissionGrid
 from simulation.market.model import build_model, set_import_target, set_parameters
@@ -990,12 +990,25 @@ class MarketSession:
         base_injection_mw: np.ndarray | None = None,
         distribution_load_mw: Mapping[str, np.ndarray] | None = None,
         initial_on_steps: np.ndarray | None = None,
+        distribution_qload_mvar: Mapping[str, np.ndarray] | None = None,
+        energy_limits_mwh: Mapping[str, tuple[float, float]] | None = None,
+        root_voltage_pu: Mapping[str, float] | None = None,
     ) -> None:
         """Change the data of the next clearing (arrays over the case's bids, ``(n_bids, n_steps)``;
         ``initial_activation_mw`` and ``initial_on_steps`` ``(n_bids,)``: where the last firm step left
-        each bid, for its ramp limit and its minimum duration)."""
+        each bid, for its ramp limit and its minimum duration; per distribution grid id its scheduled
+        active and reactive loads and the voltage of its root (a tap move); per energy group of the
+        case its ``(min, max)`` MWh)."""
         case = self.case
         bids = case.bids
+        if energy_limits_mwh:
+            unknown = sorted(set(energy_limits_mwh) - set(bids.energy_constraints) - set(bids.energy_group))
+            if unknown:
+                raise MarketError(f"{case.name}: update: unknown energy group {unknown[0]!r}")
+            ecs = dict(bids.energy_constraints)
+            for g, (lo, hi) in energy_limits_mwh.items():
+                ecs[g] = EnergyConstraint(g, float(lo), float(hi))
+            bids = case.bids = replace(bids, energy_constraints=ecs)
         if initial_on_steps is not None:
             on = np.asarray(initial_on_steps, dtype=int)
             if on.shape != (bids.n_bids,):
@@ -1026,11 +1039,23 @@ class MarketSession:
             case.transmission = replace(
                 case.transmission, base_injection_mw=np.asarray(base_injection_mw, float)
             )
-        if distribution_load_mw is not None:
+        for field_name, data in (
+            ("base_p_mw", distribution_load_mw),
+            ("base_q_mvar", distribution_qload_mvar),
+            ("v_root_pu", root_voltage_pu),
+        ):
+            if data is None:
+                continue
+            ids = {dg.grid_id for dg in case.distribution}
+            unknown = sorted(set(data) - ids)
+            if unknown:
+                raise MarketError(f"{case.name}: update: unknown distribution grid {unknown[0]!r}")
             grids = list(case.distribution)
-            for g, dg in enumerate(grids):
-                if dg.grid_id in distribution_load_mw:
-                    grids[g] = replace(dg, base_p_mw=np.asarray(distribution_load_mw[dg.grid_id], float))
+            for k, dg in enumerate(grids):
+                if dg.grid_id in data:
+                    val = data[dg.grid_id]
+                    new_val: Any = float(val) if field_name == "v_root_pu" else np.asarray(val, float)
+                    grids[k] = replace(dg, **{field_name: new_val})
             case.distribution = grids
 
     def clear(self, progress: Progress | None = None) -> ClearingResult:

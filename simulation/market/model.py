@@ -229,24 +229,37 @@ def add_ramp_limits(m: pyo.ConcreteModel, p: Problem) -> None:
 
 def add_energy_constraints(m: pyo.ConcreteModel, p: Problem) -> None:
     """Integral constraint of each energy group ``g``:
-    ``emin_g <= sum_{b in g} sum_t dir_b a_bt dt <= emax_g``."""
+    ``emin_g <= sum_{b in g} sum_t dir_b a_bt dt <= emax_g`` (mutable limits; an infinite one is
+    :data:`FREE_ENERGY_MWH`, so that a re-clear may tighten or open it)."""
     bt = p.bids
     groups = sorted(set(bt.energy_group) - {""})
+    lo, hi = energy_limits(p, groups)
+    m.e_lo = pyo.Param(groups, initialize=lo, mutable=True, within=pyo.Any)
+    m.e_hi = pyo.Param(groups, initialize=hi, mutable=True, within=pyo.Any)
 
     def rule(_m: pyo.ConcreteModel, g: str) -> object:
-        ec = bt.energy_constraints[g]
         terms = [
             float(bt.direction[b]) * p.dt_h * _m.a[i]
             for b in np.flatnonzero(bt.energy_group == g).tolist()
             for _, i in _m._bid_steps.get(b, [])
         ]
-        lo = None if math.isinf(ec.min_mwh) else ec.min_mwh
-        hi = None if math.isinf(ec.max_mwh) else ec.max_mwh
         if not terms:
             return pyo.Constraint.Skip
-        return pyo.inequality(lo, sum(terms), hi)
+        return pyo.inequality(_m.e_lo[g], sum(terms), _m.e_hi[g])
 
     m.energy = pyo.Constraint(groups, rule=rule)
+
+
+FREE_ENERGY_MWH = 1e9
+"""An energy group's open limit (MWh): far beyond any group, finite for every solver."""
+
+
+def energy_limits(p: Problem, groups: list[str]) -> tuple[dict[str, float], dict[str, float]]:
+    """Lower and upper energy limits of ``groups`` (infinite ones as -/+ :data:`FREE_ENERGY_MWH`)."""
+    ecs = p.bids.energy_constraints
+    lo = {g: max(float(ecs[g].min_mwh), -FREE_ENERGY_MWH) if g in ecs else -FREE_ENERGY_MWH for g in groups}
+    hi = {g: min(float(ecs[g].max_mwh), FREE_ENERGY_MWH) if g in ecs else FREE_ENERGY_MWH for g in groups}
+    return lo, hi
 
 
 def add_exclusive_groups(m: pyo.ConcreteModel, p: Problem) -> None:
@@ -385,7 +398,7 @@ def add_transmission_balance(m: pyo.ConcreteModel, p: Problem) -> None:
 # ---------------------------------------------------------------------------------------------- distribution
 def declare_distflow_variables(m: pyo.ConcreteModel, p: Problem) -> None:
     """Per distribution branch ``k`` (flat over grids) and step: ``P_kt``, ``Q_kt`` free, ``0 <= l_kt
-    <= imax_k^2``; per node ``vmin_j^2 <= v_jt <= vmax_j^2`` (the root fixed at ``v_root^2``); per grid
+    <= imax_k^2``; per node ``vmin_j^2 <= v_jt <= vmax_j^2`` (the root's bounds at ``v_root^2``); per grid
     the imports ``I_gt`` (active) and ``J_gt`` (reactive), free."""
     T = p.n_steps
     node_off, br_off = [], []
@@ -429,9 +442,20 @@ def declare_distflow_variables(m: pyo.ConcreteModel, p: Problem) -> None:
     m.v = pyo.Var(range(no), range(T), bounds=lambda _m, j, t: (vlo_l[j], vhi_l[j]))
     for g, d in enumerate(p.dgrids):
         for t in range(T):
-            m.v[roots[g], t].fix(d.grid.v_root_pu**2)
+            set_root_voltage(m.v[roots[g], t], d.grid.v_root_pu)
     m.imp = pyo.Var(range(len(p.dgrids)), range(T))
     m.impq = pyo.Var(range(len(p.dgrids)), range(T))
+
+
+def set_root_voltage(var: Any, vm_pu: float) -> None:
+    """A feeder root's squared voltage held at ``vm_pu^2`` by its bounds, not fixed: a fixed variable
+    becomes a constant of the compiled rows (and of the tangent cuts at the root branches), so a tap
+    move between two clearings of a session would leave cuts computed for the old voltage."""
+    val = float(vm_pu) ** 2
+    var.unfix()
+    var.setlb(val)
+    var.setub(val)
+    var.set_value(val, skip_validation=True)
 
 
 def add_distflow_voltage_drop(m: pyo.ConcreteModel, p: Problem) -> None:
@@ -495,8 +519,19 @@ def set_parameters(m: pyo.ConcreteModel, p: Problem) -> None:
     """Write the data of ``p`` into the mutable parameters of ``m``, a model built from a problem of
     the same structure (same bids, grids and interface modes): bid quantities and prices, initial
     activations and minimum-duration carry-over, transmission right-hand sides, distribution loads and
-    import targets. A (bid, step) pair without a variable in ``m`` keeps offering nothing."""
+    import targets, energy-group limits, the feeders' root voltages. A (bid, step) pair without a
+    variable in ``m`` keeps offering nothing."""
     bt = p.bids
+    groups = list(m.e_lo.keys())
+    if groups:
+        lo, hi = energy_limits(p, groups)
+        for g in groups:
+            m.e_lo[g].set_value(lo[g])
+            m.e_hi[g].set_value(hi[g])
+    roots = m._d["roots"]
+    for g, dd in enumerate(p.dgrids):
+        for t in range(p.n_steps):
+            set_root_voltage(m.v[roots[g], t], dd.grid.v_root_pu)
     if m._pairs:
         pairs = np.array(m._pairs)
         qv = bt.quantity_mw[pairs[:, 0], pairs[:, 1]].tolist()
