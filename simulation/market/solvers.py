@@ -1,11 +1,12 @@
 """Which optimisation solvers Pyomo can reach, and how each is driven.
 
-``highs`` (default): HiGHS through Pyomo's persistent interface (``pyomo.contrib.solver``), LP and MILP;
-second-order cones are handled by an outer approximation with tangent cuts (see
-:mod:`simulation.market.solve`). ``scip``: SCIP through ``scip_direct`` (pip ``pyscipopt``), native
-mixed-integer SOCP, no duals (prices are then computed by HiGHS on the continuous problem with the
-binaries fixed). ``gurobi``, ``cplex``, ``xpress``: native quadratic (cone) constraints through their
-``*_direct`` interfaces; ``mosek``: ``mosek_direct`` driven like HiGHS with tangent cuts.
+``highs`` (default): HiGHS (``highspy``), LP and MILP, loaded from Pyomo's standard-form compiler and
+driven directly (:class:`simulation.market.solve.HighsDirect`); second-order cones are handled by an
+outer approximation with tangent cuts (see :mod:`simulation.market.solve`). ``scip``: SCIP through
+``scip_direct`` (pip ``pyscipopt``), native mixed-integer SOCP, no duals (prices are then computed by
+HiGHS on the continuous problem with the binaries fixed). ``gurobi``, ``cplex``, ``xpress``: native
+quadratic (cone) constraints through their ``*_direct`` interfaces; ``mosek``: ``mosek_direct`` driven
+like HiGHS with tangent cuts.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ DEFAULT_SOLVER = "highs"
 BENCHMARKS.md, and the only one that gives prices by itself)."""
 
 _NOTES = {
-    "highs": "HiGHS via Pyomo's persistent interface; LP/MILP, cones by tangent cuts (default)",
+    "highs": "HiGHS via highspy (Pyomo standard form); LP/MILP, cones by tangent cuts (default)",
     "scip": "SCIP via scip_direct (pip pyscipopt); native MISOCP, prices computed with HiGHS",
     "gurobi": "Gurobi via gurobi_direct (gurobipy + licence); native cones",
     "cplex": "CPLEX via cplex_direct (cplex + licence); native cones",
