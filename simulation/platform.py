@@ -241,13 +241,14 @@ SESSION_SCHEMES = ("CM", "IFM")
 """Schemes whose day is cleared in one :class:`simulation.market.MarketSession` (while the structure holds).
 
 CMS is left to :func:`simulation.market.clear`: its DSO pre-qualification depends on the grid state of
-each clearing, and a session fixes it at its first clearing. LMS and SBR likewise: their sub-clearings
-(local markets, curve points, disaggregation) carry the storage pools' energy limits, which a session
-cannot update and whose effect on the final activations cannot be checked from outside (see
-:class:`_MarketClearer`)."""
+each clearing, and a session fixes it at its first clearing. LMS and SBR were left out when a session
+could not update the storage pools' energy limits, which their sub-clearings (local markets, curve
+points, disaggregation) carry; ``MarketSession.update`` now takes them, but no platform run of these
+schemes with a session has been compared with fresh clearings yet, so they still call ``clear()``."""
 
 _OPEN_ENERGY_MWH = 1e6
-"""Energy limits (MWh) of a storage pool's group that has no bid in the clearing that built a session."""
+"""Energy limits (MWh) given to a storage pool's group of the session's universe that has no bid in the
+clearing (its bids offer 0 MW, so the limits cannot bind)."""
 
 
 class _MarketClearer:
@@ -265,19 +266,21 @@ class _MarketClearer:
     but made a new session at 14 of 24 clearings (a pool offering in a direction for the first time),
     which cost more than the bigger model (CM market 3.2 s against 1.5 s over the day).
 
-    **Structure.** A new session (built at its first clearing) whenever the transmission model changes
-    (a trip), a distribution area is cut off, or a DSO's substation voltage set-point moves (the root
-    voltage is fixed in the model, not a parameter).
+    **Structure.** A new session (built at its first clearing) only when the transmission model changes
+    (a trip: new DC model, bids at isolated buses and distribution areas cut off leave the universe); the
+    structure key is the transmission model's version. A DSO's substation voltage set-point (a tap move)
+    is a parameter of the session (``update(root_voltage_pu=...)``), as are the feeders' active and
+    reactive loads (``distribution_load_mw``, ``distribution_qload_mvar``).
 
     **Energy limits.** A storage pool's up and down bids share an energy group whose limits follow the
-    devices' state of charge every clearing, and a session keeps the limits it was built with (they are
-    not parameters). After each re-clearing the activations are checked against them: when every group's
-    net energy is within the clearing's limits and strictly inside the kept ones wherever these differ
-    (those kept constraints are inactive), the solution is optimal for the clearing's own problem too
-    (a linear programme without binaries: an inactive constraint can be dropped without moving the
-    optimum, and the solution is feasible for the tighter one). Otherwise the session is replaced by one
-    built for this clearing, whose solution is exact by construction. Every aggregator bid is curtailable
-    (no binaries); a clearing with any on/off product is cleared with ``clear()``.
+    devices' state of charge every clearing. They are parameters of the session
+    (``update(energy_limits_mwh=...)``): each re-clearing writes the limits of every group of the
+    session's universe, the clearing's own for the groups that bid in it and open ones
+    (:data:`_OPEN_ENERGY_MWH`) for the others, whose bids offer 0 MW anyway. The re-clearing solves the
+    clearing's own problem, so no check of the solution against the limits a session was built with is
+    needed (the former certificate, which replaced the session when a kept limit that differed was
+    active, is gone). Every aggregator bid is curtailable (no binaries); a clearing with any on/off
+    product is cleared with ``clear()``.
     """
 
     def __init__(
@@ -302,7 +305,6 @@ class _MarketClearer:
         self._rows: np.ndarray = np.zeros(0, dtype=np.int64)  # universe rows of the session's bids
         self._book_session = universe_book  # the session's bids (the universe at reached nodes), 0 MW
         self._row_of: dict[tuple[Any, ...], int] = {}
-        self._groups: dict[str, tuple[float, float]] = {}  # energy limits the session was built with
         self.stats: dict[str, int] = defaultdict(int)
 
     @staticmethod
@@ -334,22 +336,17 @@ class _MarketClearer:
             price_eur_per_mwh=ucase.bids.price_eur_per_mwh,
             base_injection_mw=case.transmission.base_injection_mw,
             distribution_load_mw={dg.grid_id: dg.base_p_mw for dg in case.distribution},
+            distribution_qload_mvar={dg.grid_id: dg.base_q_mvar for dg in case.distribution},
+            root_voltage_pu={dg.grid_id: dg.v_root_pu for dg in case.distribution},
+            energy_limits_mwh={g: (e.min_mwh, e.max_mwh) for g, e in ucase.bids.energy_constraints.items()},
         )
-        # the reactive loads go with the active ones (a parameter of the model that update() does not take)
-        q_of = {dg.grid_id: dg.base_q_mvar for dg in case.distribution}
-        s.case.distribution = [
-            dataclasses.replace(dg, base_q_mvar=q_of[dg.grid_id]) for dg in s.case.distribution
-        ]
         try:
             result = s.clear()
         except SimulationError:
             self.stats["failed_reclear"] += 1
             return self._new_session(case, book, tag, structure, reach)
-        a_u = np.asarray(result.activation_mw, dtype=float)
-        if not self._energy_certified(a_u, ucase, case.timing.dt_h):
-            self.stats["energy_rebuild"] += 1
-            return self._new_session(case, book, tag, structure, reach)
         self.stats["reused"] += 1
+        a_u = np.asarray(result.activation_mw, dtype=float)
         return result, a_u[np.asarray(idx, dtype=np.int64)]
 
     # ------------------------------------------------------------------ internals
@@ -367,9 +364,6 @@ class _MarketClearer:
             result = self._clear(case, self.scheme, self.options)
             return result, np.asarray(result.activation_mw, dtype=float)
         ucase = self._universe_case(case, book, tag)
-        self._groups = {
-            g: (float(e.min_mwh), float(e.max_mwh)) for g, e in ucase.bids.energy_constraints.items()
-        }
         self.session = self._Session(ucase, self.scheme, self.options)
         self.stats["built"] += 1
         try:
@@ -400,26 +394,6 @@ class _MarketClearer:
             if g
         }
         return dataclasses.replace(case, bids=ub.to_bid_table())
-
-    def _energy_certified(self, a: np.ndarray, ucase: Any, dt_h: float, tol: float = 1e-6) -> bool:
-        """The session's solution is optimal for the clearing's own energy limits (see the class)."""
-        bids = ucase.bids
-        cons = bids.energy_constraints
-        if not cons:
-            return True
-        energy = a.sum(axis=1) * np.asarray(bids.direction, dtype=float) * dt_h
-        groups = np.asarray(bids.energy_group, dtype=object)
-        for g, e_new in cons.items():
-            e = float(energy[groups == g].sum())
-            lo_new, hi_new = float(e_new.min_mwh), float(e_new.max_mwh)
-            lo_old, hi_old = self._groups.get(g, (lo_new, hi_new))
-            if e < lo_new - tol or e > hi_new + tol:
-                return False  # infeasible for the clearing's limits
-            if lo_old != lo_new and e <= lo_old + tol:
-                return False  # a kept limit that differs is active: the optimum may differ
-            if hi_old != hi_new and e >= hi_old - tol:
-                return False
-        return True
 
 
 def _bid_universe(
@@ -834,7 +808,7 @@ def _run(
                 MarketCase,
                 root_vm,
             )
-            structure = (grid_version, tuple(sorted(root_vm.items())))
+            structure = grid_version  # a tap move (root_vm) is a parameter of the session, not structure
             try:
                 result, a = clearer.clear(case, book, tag, structure, reach)
             except (SolverFailedError, InfeasibleMarketError) as exc:
@@ -1452,7 +1426,7 @@ MARKET_STAT_KEYS = ("market_cpu_s", "n_clearings_")
 LAST_MARKET_STATS: dict[str, dict[str, float]] = {}
 """Market statistics of the schemes of the last :func:`simulate` call in this process: the market's CPU
 time and how the clearings were made (``n_clearings_built``, ``_reused``, ``_fresh``, ``_structure_change``,
-``_energy_rebuild``, ``_failed_reclear``; see :class:`_MarketClearer`)."""
+``_new_bid``, ``_failed_reclear``; see :class:`_MarketClearer`)."""
 
 
 def _is_market_stat(key: str) -> bool:
