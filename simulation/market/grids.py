@@ -27,6 +27,7 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
+import scipy.sparse as sp
 
 from simulation.errors import MarketError
 
@@ -327,6 +328,7 @@ class DistributionGrid:
         for a, b in order:
             depth[b] = depth[a] + 1
         self._depth = np.array([depth[i] for i in range(len(self.node_ids))])
+        self._path: Any = None
 
     @property
     def n_nodes(self) -> int:
@@ -386,6 +388,24 @@ class DistributionGrid:
         with np.errstate(all="ignore"):  # a collapsing voltage shows as NaN/inf, which callers check
             return self._sweep(p, q, v, P, Q, L, order, iterations)
 
+    def _path_matrix(self) -> Any:
+        """``A[j, k] = 1`` when branch ``k`` lies on the way from the root to node ``j`` (CSR, cached)."""
+        if getattr(self, "_path", None) is None:
+            parent_branch = np.full(self.n_nodes, -1, dtype=int)
+            parent_branch[self.branch_to] = np.arange(self.n_branches)
+            rows, cols = [], []
+            for j in range(self.n_nodes):
+                i = j
+                while parent_branch[i] >= 0:
+                    k = int(parent_branch[i])
+                    rows.append(j)
+                    cols.append(k)
+                    i = int(self.branch_from[k])
+            self._path = sp.csr_matrix(
+                (np.ones(len(rows)), (rows, cols)), shape=(self.n_nodes, self.n_branches)
+            )
+        return self._path
+
     def _sweep(
         self,
         p: np.ndarray,
@@ -397,22 +417,20 @@ class DistributionGrid:
         order: np.ndarray,
         iterations: int,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Backward/forward sweep with the path matrix ``A`` (``A[j, k] = 1`` when branch ``k`` is on
+        the way to node ``j``): ``P = A^T p + A[to]^T (r l)`` (everything downstream of a branch,
+        losses included), ``v = v_root - A (2 (r P + x Q) - (r^2 + x^2) l)``, ``l = (P^2 + Q^2) /
+        v_from``, repeated until ``v`` and ``l`` move by less than 1e-12."""
+        A = self._path_matrix()
+        At = A.T.tocsr()
+        Bt = A[self.branch_to].T.tocsr()
+        r, x = self.r_pu[:, None], self.x_pu[:, None]
+        z = r**2 + x**2
+        v_root = v[self.root].copy()
         for _ in range(iterations):
-            sub_p, sub_q = p.copy(), q.copy()
-            for k in order.tolist():
-                i, j = int(self.branch_from[k]), int(self.branch_to[k])
-                P[k] = sub_p[j] + self.r_pu[k] * L[k]
-                Q[k] = sub_q[j] + self.x_pu[k] * L[k]
-                sub_p[i] += P[k]
-                sub_q[i] += Q[k]
-            v_new = v.copy()
-            for k in order[::-1].tolist():
-                i, j = int(self.branch_from[k]), int(self.branch_to[k])
-                v_new[j] = (
-                    v_new[i]
-                    - 2 * (self.r_pu[k] * P[k] + self.x_pu[k] * Q[k])
-                    + (self.r_pu[k] ** 2 + self.x_pu[k] ** 2) * L[k]
-                )
+            P = At @ p + Bt @ (r * L)
+            Q = At @ q + Bt @ (x * L)
+            v_new = v_root[None, :] - A @ (2 * (r * P + x * Q) - z * L)
             v_new = np.maximum(v_new, 1e-3)
             L_new = (P**2 + Q**2) / v_new[self.branch_from]
             done = np.abs(L_new - L).max(initial=0.0) < 1e-12 and np.abs(v_new - v).max() < 1e-12
