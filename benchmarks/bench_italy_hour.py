@@ -75,9 +75,9 @@ def main() -> int:
     slack_nodes: list[dict[str, float]] = []  # per clearing, in order: node -> slack MW summed over steps
     steps: list[dict[str, float]] = []  # per physical step, in order of the schemes
     clear, tstep = market.clear, PhysicalNetwork.transmission_step
+    session_clear = market.MarketSession.clear
 
-    def clear_hook(case, scheme, options):  # type: ignore[no-untyped-def]
-        res = clear(case, scheme, options)
+    def record_slack(res):  # type: ignore[no-untyped-def]
         sl = res.slack
         by: dict[str, float] = {}
         if len(sl):
@@ -86,12 +86,20 @@ def main() -> int:
         slack_nodes.append(by)
         return res
 
+    def clear_hook(case, scheme, options):  # type: ignore[no-untyped-def]
+        return record_slack(clear(case, scheme, options))
+
+    def session_hook(self, progress=None):  # type: ignore[no-untyped-def]
+        # CM and IFM clear in a MarketSession in the platform (simulation.platform.SESSION_SCHEMES)
+        return record_slack(session_clear(self, progress))
+
     def tstep_hook(self, *a, **kw):  # type: ignore[no-untyped-def]
         afrr, residual, slack, losses = tstep(self, *a, **kw)
         steps.append({"slack_bus_mw": slack, "losses_mw": losses, "afrr_mw": afrr})
         return afrr, residual, slack, losses
 
     market.clear = clear_hook  # type: ignore[assignment]
+    market.MarketSession.clear = session_hook  # type: ignore[method-assign]
     PhysicalNetwork.transmission_step = tstep_hook  # type: ignore[method-assign]
     t0 = time.perf_counter()
     kpis = simulate(spec, schemes, db, _Print(), processes=1)
