@@ -588,6 +588,7 @@ def simulate_scheme(
     *,
     reset_solver_threads: bool = True,
     market_sessions: bool = True,
+    block_workers: int | None = None,
 ) -> tuple[SchemeKpis, dict[str, float]]:
     """Simulate one scheme over the scenario's day; returns its KPIs and the time per layer (s), plus
     ``cpu_s`` (the run's CPU time) and the market statistics of :data:`MARKET_STAT_KEYS` (``market_cpu_s``,
@@ -602,6 +603,11 @@ def simulate_scheme(
     ``market_sessions``: clear the schemes of :data:`SESSION_SCHEMES` in one
     :class:`~simulation.market.MarketSession` while the structure allows (:class:`_MarketClearer`);
     False: ``clear()`` afresh every interval (the reference the sessions are tested against).
+
+    ``block_workers``: threads for the independent blocks of a clearing
+    (:attr:`~simulation.market.ClearingOptions.block_workers`; None: one per core, as when the scheme
+    runs alone; :func:`simulate`'s worker processes pass 1, the processes already share the cores).
+    Every HiGHS solve still uses one thread, so the KPIs do not depend on it.
 
     Raises :class:`RunCancelled` (after marking the run ``cancelled`` in the database) when ``progress``
     asks to stop.
@@ -636,6 +642,7 @@ def simulate_scheme(
             MarketCase,
             MarketTiming,
             market_sessions,
+            block_workers,
         )
     except RunCancelled:
         if writer is not None:
@@ -681,6 +688,7 @@ def _run(
     MarketCase: Any,
     MarketTiming: Any,
     market_sessions: bool = True,
+    block_workers: int | None = None,
 ) -> SchemeKpis:
     spec = scenario.spec
     tsp = spec.timing
@@ -715,7 +723,9 @@ def _run(
     )
     # one solver thread: every scheme already has its own process, and a single-threaded HiGHS gives the
     # same activations in every run (reproducible KPIs, SQLite == PostgreSQL, serial == distributed)
-    options = ClearingOptions(solver="highs", curve_points=spec.prices.curve_points, threads=1)
+    options = ClearingOptions(
+        solver="highs", curve_points=spec.prices.curve_points, threads=1, block_workers=block_workers
+    )
     lead = tsp.activation_delay_min + tsp.clearing_latency_min + tsp.gate_closure_min
     n_clear = tsp.n_clearings
     info_step = {c: max(0, int(np.floor((c * F - lead) / P))) for c in range(n_clear)}
@@ -1408,6 +1418,7 @@ def _worker(args: tuple[Any, ...]) -> tuple[str, SchemeKpis | None, dict[str, fl
             fingerprint,
             reset_solver_threads=False,
             market_sessions=market_sessions,
+            block_workers=1,
         )
         return scheme, kpis, timings, None
     except RunCancelled:

@@ -90,6 +90,11 @@ class ClearingOptions:
     """Relative optimality gap of mixed-integer solves."""
     time_limit_s: float | None = None
     threads: int | None = None
+    """HiGHS's ``threads`` option for solves in the calling thread (None: HiGHS's default)."""
+    block_workers: int | None = None
+    """Threads that solve a clearing's independent blocks side by side (None: one per core; 1: one after
+    the other, e.g. in a process that shares the cores with others). Each block solve uses one HiGHS
+    thread."""
     compute_prices: bool = True
     """Fix the binaries, re-solve the continuous problem and read nodal prices from its duals."""
     prequalification: bool = True

@@ -391,20 +391,20 @@ class HighsBlocks:
             for key, val in options.items():
                 blk.h.setOptionValue(key, val)
 
-    def run(self, threads: int | None = None) -> None:
+    def run(self, threads: int | None = None, workers: int | None = None) -> None:
         """Solve every block changed since its last solve; raise :class:`InfeasibleMarketError` /
         :class:`SolverFailedError` naming the clearing.
 
-        ``threads`` is HiGHS's option (None: its default). Several changed blocks run in the pool's
-        threads unless ``threads`` is 1 (a process that shares the cores with others, as the platform's
-        scheme workers do, asks for 1)."""
+        ``threads`` is HiGHS's option for solves in the calling thread (None: its default). Several
+        changed blocks run in the pool's threads (one HiGHS thread each) unless ``workers`` is 1 (a
+        process that shares the cores with others, as the platform's scheme workers do, asks for 1)."""
         if self.full is not None and self.integral:
             self.release_linking()  # MILP blocks would be solved for nothing: the whole MILP at once
         todo = [blk for blk in self.blocks if blk.dirty]
         # HiGHS sizes a thread's task scheduler at its first solve and refuses a later solve in that
         # thread that asks for another size: the pool's threads always ask for 1, the caller's thread
         # for what the caller set
-        if len(todo) > 1 and (threads is None or threads > 1):
+        if len(todo) > 1 and (workers is None or workers > 1):
             for blk in todo:
                 blk.h.setOptionValue("threads", 1)
             results = list(_pool().map(self._run_block, todo))

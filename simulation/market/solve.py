@@ -594,7 +594,7 @@ class HighsDirect:
         self.hb.set_options(opts)
         self.hb.name = name
         before = self.hb.iterations
-        self.hb.run(threads=None if threads is None else int(threads))
+        self.hb.run(threads=None if threads is None else int(threads), workers=options.block_workers)
         self.x = self.hb.x
         self.iterations += self.hb.iterations - before
 
