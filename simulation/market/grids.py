@@ -379,14 +379,10 @@ class DistributionGrid:
         p = np.asarray(p_mw, float) / S
         q = np.asarray(q_mvar, float) / S
         T = p.shape[1]
-        nb = self.n_branches
-        order = np.argsort(-self._depth[self.branch_to], kind="stable")  # leaves first
         v = np.full((self.n_nodes, T), self.v_root_pu**2)
-        P = np.zeros((nb, T))
-        Q = np.zeros((nb, T))
-        L = np.zeros((nb, T))
+        L = np.zeros((self.n_branches, T))
         with np.errstate(all="ignore"):  # a collapsing voltage shows as NaN/inf, which callers check
-            return self._sweep(p, q, v, P, Q, L, order, iterations)
+            return self._sweep(p, q, v, L, iterations)
 
     def _path_matrix(self) -> Any:
         """``A[j, k] = 1`` when branch ``k`` lies on the way from the root to node ``j`` (CSR, cached)."""
@@ -407,15 +403,7 @@ class DistributionGrid:
         return self._path
 
     def _sweep(
-        self,
-        p: np.ndarray,
-        q: np.ndarray,
-        v: np.ndarray,
-        P: np.ndarray,
-        Q: np.ndarray,
-        L: np.ndarray,
-        order: np.ndarray,
-        iterations: int,
+        self, p: np.ndarray, q: np.ndarray, v: np.ndarray, L: np.ndarray, iterations: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Backward/forward sweep with the path matrix ``A`` (``A[j, k] = 1`` when branch ``k`` is on
         the way to node ``j``): ``P = A^T p + A[to]^T (r l)`` (everything downstream of a branch,
@@ -427,6 +415,7 @@ class DistributionGrid:
         r, x = self.r_pu[:, None], self.x_pu[:, None]
         z = r**2 + x**2
         v_root = v[self.root].copy()
+        P = Q = np.zeros_like(L)
         for _ in range(iterations):
             P = At @ p + Bt @ (r * L)
             Q = At @ q + Bt @ (x * L)
