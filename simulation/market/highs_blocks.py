@@ -81,22 +81,35 @@ def _group(A: Any, link: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     return col_block, row_block, max(len(big) + int(rest), 1)
 
 
+@dataclass
+class CompiledLP:
+    """A clearing model as HiGHS takes it: ``min cost x + offset``, ``row_lo <= A x <= row_hi``,
+    ``col_lo <= x <= col_hi``, ``integer`` columns; ``columns`` the Pyomo variables in column order,
+    ``row_of`` maps ``id(constraint)`` to its row, ``row_ids`` identifies the row structure, ``linking``
+    marks the rows that link steps (made by :func:`simulation.market.solve._compile`)."""
+
+    columns: list[Any]
+    cost: np.ndarray
+    offset: float
+    col_lo: np.ndarray
+    col_hi: np.ndarray
+    integer: np.ndarray
+    A: Any
+    row_lo: np.ndarray
+    row_hi: np.ndarray
+    row_of: dict[int, int]
+    row_ids: list[int]
+    linking: np.ndarray
+
+
 def _instance(
-    A: Any,
-    rows: np.ndarray,
-    cols: np.ndarray,
-    cost: np.ndarray,
-    offset: float,
-    col_lo: np.ndarray,
-    col_hi: np.ndarray,
-    row_lo: np.ndarray,
-    row_hi: np.ndarray,
-    integer: np.ndarray,
-    name: str,
+    lp_data: CompiledLP, A: Any, rows: np.ndarray, cols: np.ndarray, offset: float, name: str
 ) -> Any:
     """A HiGHS instance holding the rows ``rows`` and columns ``cols`` of the compiled LP."""
     import highspy
 
+    d = lp_data
+    cost, col_lo, col_hi, row_lo, row_hi, integer = d.cost, d.col_lo, d.col_hi, d.row_lo, d.row_hi, d.integer
     sub = A[rows][:, cols].tocsc()
     lp = highspy.HighsLp()
     lp.num_col_ = len(cols)
@@ -139,50 +152,37 @@ class _Block:
 class HighsBlocks:
     """Independent blocks of one compiled LP/MILP, each in its own ``highspy.Highs`` (module docstring).
 
-    ``A`` is the compiled constraint matrix (rows x columns); the other arrays are over its columns and
-    rows; ``linking`` marks the rows that link steps.
+    ``lp`` is the compiled model (its matrix, bounds, costs and linking rows).
     """
 
-    def __init__(
-        self,
-        A: Any,
-        cost: np.ndarray,
-        offset: float,
-        col_lo: np.ndarray,
-        col_hi: np.ndarray,
-        row_lo: np.ndarray,
-        row_hi: np.ndarray,
-        integer: np.ndarray,
-        name: str,
-        linking: np.ndarray | None = None,
-    ) -> None:
+    def __init__(self, lp: CompiledLP, name: str) -> None:
         self.name = name
-        A = sp.csr_matrix(A)
+        A = sp.csr_matrix(lp.A)
         r, n = A.shape
         self.n_cols = n
         self.n_rows = r
-        link = np.zeros(r, dtype=bool) if linking is None else np.asarray(linking, dtype=bool)
+        link = np.asarray(lp.linking, dtype=bool)
         col_block, row_block, n_blocks = _group(A, link)
-        data = (cost, offset, col_lo, col_hi, row_lo, row_hi, integer, name)
         self.full: _Block | None = None
         """Phase 1 of a linked problem: the whole LP, kept up to date, solved from phase 2 on."""
         self.full_app: list[tuple[int, int]] = []
         """Phase 1: (block, appended row in the block) of each row appended to :attr:`full`."""
-        self.integral = bool(integer.any())
+        self.integral = bool(lp.integer.any())
         if link.any():
             if n_blocks > 1:
-                self.full = _Block(_instance(A, np.arange(r), np.arange(n), *data), np.arange(n), r)
+                self.full = _Block(
+                    _instance(lp, A, np.arange(r), np.arange(n), lp.offset, name), np.arange(n), r
+                )
             else:
                 row_block = np.zeros(r, dtype=np.int64)
         self.link_rows = np.flatnonzero(link)
-        self._set_blocks(A, col_block, row_block, n_blocks, data)
+        self._set_blocks(lp, A, col_block, row_block, n_blocks)
         self.x = np.zeros(n)
         self.iterations = 0
 
     def _set_blocks(
-        self, A: Any, col_block: np.ndarray, row_block: np.ndarray, n_blocks: int, data: tuple[Any, ...]
+        self, lp: CompiledLP, A: Any, col_block: np.ndarray, row_block: np.ndarray, n_blocks: int
     ) -> None:
-        cost, offset, *rest = data
         self.col_block = col_block
         self.col_local = np.zeros(len(col_block), dtype=np.int64)
         self.row_block = row_block
@@ -193,7 +193,7 @@ class HighsBlocks:
             rows = np.flatnonzero(row_block == b)
             self.col_local[cols] = np.arange(len(cols))
             self.row_local[rows] = np.arange(len(rows))
-            h = _instance(A, rows, cols, cost, offset if b == 0 else 0.0, *rest)
+            h = _instance(lp, A, rows, cols, lp.offset if b == 0 else 0.0, self.name)
             self.blocks.append(_Block(h, cols, len(rows)))
 
     def _all(self) -> list[_Block]:

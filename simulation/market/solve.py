@@ -26,7 +26,7 @@ import pyomo.environ as pyo
 
 from simulation.errors import SolverFailedError
 from simulation.market.case import ClearingOptions
-from simulation.market.highs_blocks import HighsBlocks
+from simulation.market.highs_blocks import CompiledLP, HighsBlocks
 from simulation.market.model import add_native_cones, gc_paused
 from simulation.market.problem import Problem
 from simulation.market.solvers import SolverHandle, make_solver
@@ -234,32 +234,11 @@ def _cut_loop(
 
 
 # ------------------------------------------------------------------------------------- compiling to matrices
-@dataclass
-class _Compiled:
-    """A clearing model as HiGHS takes it: ``min cost x + offset``, ``row_lo <= A x <= row_hi``,
-    ``col_lo <= x <= col_hi``, ``integer`` columns; ``columns`` the Pyomo variables in column order,
-    ``row_of`` maps ``id(constraint)`` to its row, ``row_ids`` identifies the row structure."""
-
-    columns: list[Any]
-    cost: np.ndarray
-    offset: float
-    col_lo: np.ndarray
-    col_hi: np.ndarray
-    integer: np.ndarray
-    A: Any
-    row_lo: np.ndarray
-    row_hi: np.ndarray
-    row_of: dict[int, int]
-    row_ids: list[int]
-    linking: np.ndarray
-    """Rows of the constraint families that link steps (:data:`LINKING_FAMILIES`)."""
-
-
 LINKING_FAMILIES = ("energy", "ramp", "min_dur", "excl", "excl_link")
 """Constraint families of :mod:`~simulation.market.model` whose rows link different steps (or bids)."""
 
 
-def _compile(m: pyo.ConcreteModel) -> _Compiled:
+def _compile(m: pyo.ConcreteModel) -> CompiledLP:
     """Compile the active linear part of ``m`` (the DC thermal limits and the native cones left out:
     limits are added lazily, cones as cuts) with Pyomo's standard-form compiler.
 
@@ -308,7 +287,7 @@ def _compile(m: pyo.ConcreteModel) -> _Compiled:
     row_of = {cid[k]: i for i, k in enumerate(kept.tolist())}
     link_ids = {id(c) for fam in LINKING_FAMILIES if hasattr(m, fam) for c in getattr(m, fam).values()}
     linking = np.array([cid[k] in link_ids for k in kept.tolist()], dtype=bool)
-    return _Compiled(
+    return CompiledLP(
         linking=linking,
         columns=columns,
         cost=cost,
@@ -359,18 +338,7 @@ class HighsDirect:
         self.model = m
         comp = _compile(m)
         self.comp = comp
-        self.hb = HighsBlocks(
-            comp.A,
-            comp.cost,
-            comp.offset,
-            comp.col_lo,
-            comp.col_hi,
-            comp.row_lo,
-            comp.row_hi,
-            comp.integer,
-            p.name,
-            comp.linking,
-        )
+        self.hb = HighsBlocks(comp, p.name)
         col_of: dict[int, int] = {id(v): k for k, v in enumerate(comp.columns)}
         T = p.n_steps
 
