@@ -1039,6 +1039,7 @@ class MarketSession:
             case.transmission = replace(
                 case.transmission, base_injection_mw=np.asarray(base_injection_mw, float)
             )
+        changes: dict[str, dict[str, Any]] = {}
         for field_name, data in (
             ("base_p_mw", distribution_load_mw),
             ("base_q_mvar", distribution_qload_mvar),
@@ -1046,17 +1047,17 @@ class MarketSession:
         ):
             if data is None:
                 continue
-            ids = {dg.grid_id for dg in case.distribution}
-            unknown = sorted(set(data) - ids)
+            unknown = sorted(set(data) - {dg.grid_id for dg in case.distribution})
             if unknown:
                 raise MarketError(f"{case.name}: update: unknown distribution grid {unknown[0]!r}")
-            grids = list(case.distribution)
-            for k, dg in enumerate(grids):
-                if dg.grid_id in data:
-                    val = data[dg.grid_id]
-                    new_val: Any = float(val) if field_name == "v_root_pu" else np.asarray(val, float)
-                    grids[k] = replace(dg, **{field_name: new_val})
-            case.distribution = grids
+            for gid, val in data.items():
+                new_val = float(val) if field_name == "v_root_pu" else np.asarray(val, float)
+                changes.setdefault(gid, {})[field_name] = new_val
+        if changes:  # one replace per grid: each re-runs the grid's radial check
+            case.distribution = [
+                replace(dg, **changes[dg.grid_id]) if dg.grid_id in changes else dg
+                for dg in case.distribution
+            ]
 
     def clear(self, progress: Progress | None = None) -> ClearingResult:
         """Clear the case as it now stands, reusing the model when the scheme allows."""

@@ -283,9 +283,8 @@ class HighsBlocks:
                 raise SolverFailedError(f"{self.name}: an added row links two independent blocks")
             self._add(blk, lower[sel], upper[sel], k, self.col_local[idx[sel]], coef[sel], cut)
             order += [(b, len(blk.appended_cut) - len(sel) + j) for j in range(len(sel))]
-            order_rows = sel
             if self.full is not None:
-                self._add(self.full, lower[order_rows], upper[order_rows], k, idx[sel], coef[sel], cut)
+                self._add(self.full, lower[sel], upper[sel], k, idx[sel], coef[sel], cut)
         if self.full is not None:
             self.full_app += order
 

@@ -400,7 +400,6 @@ class HighsDirect:
             self.f_rating = g.branch_rating_mw
             self.f_from, self.f_to = g.branch_from, g.branch_to
             self.flow_added = ~np.isfinite(np.repeat(g.branch_rating_mw[:, None], T, axis=1))
-        self.integral = True
         self.iterations = 0
         """Simplex iterations summed over every run of this model."""
         self.x = np.zeros(0)
@@ -523,9 +522,8 @@ class HighsDirect:
     # ------------------------------------------------------------------ binaries
     def set_integral(self, integral: bool) -> None:
         """Binaries integer (MILP) or relaxed to ``[0, 1]`` (LP)."""
-        if integral != self.integral and self.col_bin.size:
+        if integral != self.hb.integral and self.col_bin.size:
             self.hb.set_integrality(self.col_bin, integral)
-        self.integral = integral
 
     def fix_binaries(self, values: np.ndarray | None) -> None:
         """Fix the binaries at ``values`` (rounded), or release them to ``[0, 1]`` with ``None``."""
