@@ -34,7 +34,7 @@ from sgam.costs import SchemeIctCost
 from simulation.kpis import SchemeKpis
 
 if TYPE_CHECKING:
-    from cba.ictcheck import IctCheckResult
+    from cba.ictcheck_data import IctCheckResult
 
 __all__ = [
     "LIQUIDITY_THIN_BIDS_PER_DAY",

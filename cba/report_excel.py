@@ -61,7 +61,7 @@ from sgam.costs import SchemeIctCost
 from simulation.kpis import SchemeKpis
 
 if TYPE_CHECKING:
-    from cba.ictcheck import IctCheckResult
+    from cba.ictcheck_data import IctCheckResult
 
 __all__ = ["LABELS", "cash_flow_sheet_name", "write_report"]
 
