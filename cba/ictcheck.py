@@ -291,7 +291,9 @@ def ict_check(study: Study, db_url: str | Path, options: IctCheckOptions | None 
               if scheme in logs}
     parts = list(checks.values())
     type_rows = [row for part in parts for row in part.message_types]
-    measured_ict = {scheme: part.measured_cost for scheme, part in checks.items() if part.measured_cost}
+    measured_ict = {
+        scheme: part.measured_cost for scheme, part in checks.items() if part.measured_cost is not None
+    }
     return IctCheckResult(
         study_title=study.metadata.title,
         results_db=label,
