@@ -51,7 +51,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Load and validate a study; print a short summary."""
-    from cba.study import load_study, study_summary
+    from cba.study_file import load_study, study_summary
 
     study = load_study(Path(args.study))
     print(f"{args.study}: valid study (schema_version {study.schema_version})")
@@ -62,7 +62,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_new(args: argparse.Namespace) -> int:
     """Write the embedded default study to FILE (YAML or JSON by extension)."""
-    from cba.study import default_study, save_study
+    from cba.study_file import default_study, save_study
 
     path = Path(args.file)
     if path.exists() and not args.force:

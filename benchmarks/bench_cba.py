@@ -32,7 +32,7 @@ from cba import finance  # noqa: E402
 from cba.analysis import run_cba  # noqa: E402
 from cba.benefits import annual_quantities  # noqa: E402
 from cba.cashflows import NpvModel, ict_schedule, scheme_cash_flows  # noqa: E402
-from cba.cli import cba_outputs  # noqa: E402
+from cba.outputs import cba_outputs  # noqa: E402
 from cba.sensitivity import monte_carlo, sample_inputs  # noqa: E402
 
 

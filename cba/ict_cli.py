@@ -1,6 +1,6 @@
 """Subcommands ``ict`` and ``sgam export|import``: the SGAM/ICT model of a study, headless.
 
-They live in ``cba`` because they load a study file (``cba.study``) and take the endpoint counts from the
+They live in ``cba`` because they load a study file (``cba.study_file``) and take the endpoint counts from the
 study's scenario (``simulation.scenario``), which ``sgam`` may not import. The work itself is done by
 ``sgam.cli``'s functions.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 def cmd_ict(args: argparse.Namespace) -> int:
     """``ict STUDY --out DIR``: ICT cost breakdowns (CSV) and SGAM plane figures (PNG)."""
-    from cba.study import load_study
+    from cba.study_file import load_study
     from sgam.cli import format_summary, ict_command
     from simulation.scenario import endpoint_counts
 
@@ -33,7 +33,7 @@ def cmd_ict(args: argparse.Namespace) -> int:
 
 def cmd_sgam_export(args: argparse.Namespace) -> int:
     """``sgam export STUDY FILE.xlsx``."""
-    from cba.study import load_study
+    from cba.study_file import load_study
     from sgam.cli import export_command
 
     path = export_command(load_study(Path(args.study)).sgam, args.file)
@@ -43,7 +43,7 @@ def cmd_sgam_export(args: argparse.Namespace) -> int:
 
 def cmd_sgam_import(args: argparse.Namespace) -> int:
     """``sgam import STUDY FILE.xlsx [--out NEW]``: replace the study's SGAM model by the workbook's."""
-    from cba.study import load_study, save_study
+    from cba.study_file import load_study, save_study
     from sgam.cli import import_command
 
     study = load_study(Path(args.study))

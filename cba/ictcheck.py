@@ -41,501 +41,61 @@ Steps (one completed run per scheme, the latest one of this study in the results
    otherwise;
    ``not_observed`` when the simulation exchanged no message of the event.
 
-Public API: :func:`ict_check` (study, results URL) -> :class:`IctCheckResult` (plain pydantic data);
-``cba.ictcheck_output`` writes the CSV tables, the chart, the Excel sheet and the recommendations paragraph.
+Public API: :func:`ict_check` (study, results URL) -> :class:`IctCheckResult` (plain pydantic data).
+The check is spread over a few modules, one job each: :mod:`cba.ictcheck_data` (options, rows, result),
+:mod:`cba.ictcheck_log` (reading the runs' message logs), :mod:`cba.ictcheck_mapping` (step 1), this
+module (steps 2 to 4) and :mod:`cba.ictcheck_output` (CSV tables, chart, Excel sheet, recommendations
+paragraph). The names of the first three are re-exported here.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
 
 from cba.errors import StudyError
+from cba.ictcheck_data import (
+    EventCheckRow,
+    IctCheckOptions,
+    IctCheckResult,
+    LinkLoadRow,
+    MessageTypeRow,
+    SchemeIctDelta,
+    UnseenEventRow,
+    Verdict,
+)
+from cba.ictcheck_log import LOG_KEY, SchemeLog, as_db_url, read_scheme_logs
+from cba.ictcheck_mapping import map_message_types, unmatched_hint
 from sgam.costs import SchemeIctCost
 
 if TYPE_CHECKING:
-    from cba.study import Study
+    from cba.study_file import Study
     from sgam.matching import LinkMatch
     from sgam.model import InteractionEvent, SgamModel
 
-Verdict = Literal["consistent", "under_specified", "over_specified", "not_observed"]
-
-DEFAULT_INFORMATION_OBJECT_ALIASES: dict[str, str] = {
-    "bids": "bid",
-    "setpoints": "setpoint",
-    "set_point": "setpoint",
-    "clearing_results": "clearing_result",
-    "curve": "aggregated_curve",
-}
-"""Simulation information-object names (normalised) -> SGAM information-object ids, for names that differ.
-
-An exact id always wins; these only apply when the simulation's name is not an id of the model."""
-
-DEFAULT_ROLE_ALIASES: dict[str, str] = {
-    "der": "der_gateway",
-    "device": "der_gateway",
-    "market": "tso_market",
-    "tso_market_platform": "tso_market",
-    "dso_market_platform": "dso_market",
-    "local_market": "dso_market",
-    "imo": "imo_platform",
-    "independent_market_operator": "imo_platform",
-    "hub": "data_hub",
-    "meter": "smart_meter",
-    "brp": "commercial_party",
-}
-"""Simulation role names (normalised) -> SGAM actor ids, for names that are not an actor id, owner, role or
-multiplicity of the model."""
-
-
-# ------------------------------------------------------------------------------------------- data model
-class _Row(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class IctCheckOptions(_Row):
-    """Thresholds of the check (defaults are assumptions of this tool, editable)."""
-
-    tolerance_frac: float = Field(
-        default=0.10,
-        ge=0,
-        description="Relative deviation of measured rate/payload from the stated one still called "
-        "consistent, fraction (assumption: 10 %).",
-    )
-    material_change_frac: float = Field(
-        default=0.05,
-        ge=0,
-        description="Relative change of a scheme's ICT present value on measured figures that makes the "
-        "recommendations mention it, fraction (assumption: 5 %).",
-    )
-    role_aliases: dict[str, str] = Field(
-        default_factory=dict,
-        description="Extra simulation role name -> SGAM actor id mappings (added to the defaults).",
-    )
-    information_object_aliases: dict[str, str] = Field(
-        default_factory=dict,
-        description="Extra simulation information-object name -> SGAM information-object id mappings.",
-    )
-
-
-class MessageTypeRow(_Row):
-    """One simulated message type of one scheme and the interaction event it realises."""
-
-    scheme: str = Field(description="Coordination scheme id.")
-    sender_role: str = Field(description="Sender role as logged by the simulation.")
-    receiver_role: str = Field(description="Receiver role as logged by the simulation.")
-    information_object: str = Field(description="Information object as logged by the simulation.")
-    event_id: str = Field(description="Id of the SGAM interaction event it realises; empty: none.")
-    n_messages: int = Field(ge=0, description="Messages of this type over the run, count.")
-    bytes_total: int = Field(ge=0, description="Bytes of this type over the run, B.")
-    hint: str = Field(
-        default="", description="For a type with no event: the nearest events of the model, in words."
-    )
-
-
-class UnseenEventRow(_Row):
-    """An interaction event of a scheme that the simulation never exchanged."""
-
-    scheme: str = Field(description="Coordination scheme id.")
-    event_id: str = Field(description="Id of the SGAM interaction event.")
-    information_object_id: str = Field(description="Information object the event carries.")
-    producer_id: str = Field(description="Producer actor id.")
-    receiver_id: str = Field(description="Receiver actor id.")
-
-
-class EventCheckRow(_Row):
-    """Measured against stated figures of one interaction event in one scheme, and the verdict."""
-
-    scheme: str = Field(description="Coordination scheme id.")
-    event_id: str = Field(description="Id of the SGAM interaction event.")
-    producer_id: str = Field(description="Producer actor id.")
-    receiver_id: str = Field(description="Receiver actor id.")
-    information_object_id: str = Field(description="Information object the event carries.")
-    link_id: str = Field(description="Link the event travels on.")
-    instances: int = Field(ge=0, description="Instances of the event (count of its multiplicity), count.")
-    n_messages: int = Field(ge=0, description="Messages exchanged over the run, count.")
-    stated_messages_per_h: float = Field(ge=0, description="Messages per hour the model states, 1/h.")
-    measured_messages_per_h: float = Field(ge=0, description="Messages per hour simulated, 1/h.")
-    stated_bytes_per_h: float = Field(ge=0, description="Data volume per hour the model states, B/h.")
-    measured_bytes_per_h: float = Field(ge=0, description="Data volume per hour simulated, B/h.")
-    stated_payload_bytes: int = Field(ge=0, description="Payload of one message the model states, B.")
-    payload_mean_bytes: float | None = Field(description="Mean simulated payload, B (empty: no message).")
-    payload_p95_bytes: float | None = Field(description="95th percentile of simulated payload, B.")
-    payload_max_bytes: float | None = Field(description="Largest simulated payload, B.")
-    stated_load_kbps_per_endpoint: float = Field(
-        ge=0, description="Average load per link endpoint the model implies, kbit/s."
-    )
-    peak_data_rate_kbps: float = Field(
-        ge=0, description="Data rate of the event in the busiest market interval, all instances, kbit/s."
-    )
-    peak_data_rate_kbps_per_endpoint: float = Field(
-        ge=0, description="Peak data rate divided by the link's endpoint count, kbit/s."
-    )
-    busiest_interval_start_min: float | None = Field(
-        description="Start of the busiest market interval of the event, min from the run start."
-    )
-    max_latency_ms: float | None = Field(description="Strictest latency requirement of the event, ms.")
-    technology_id: str = Field(description="Technology the matching chose for the link (stated figures).")
-    technology_latency_ms: float | None = Field(description="Network latency of that technology, ms.")
-    late_share_frac: float = Field(
-        ge=0, le=1, description="Share of messages whose transfer time exceeds the latency requirement, -."
-    )
-    link_peak_load_kbps_per_endpoint: float = Field(
-        ge=0, description="Peak load of the whole link per endpoint in its busiest market interval, kbit/s."
-    )
-    link_capacity_kbps: float | None = Field(description="Data rate of the chosen technology, kbit/s.")
-    link_load_frac: float | None = Field(description="Link peak load over the technology's data rate, -.")
-    measured_technology_id: str = Field(
-        description="Technology the matching chooses for the link on measured figures (empty: none serves)."
-    )
-    link_pv_stated_eur: float = Field(description="Present value of the link on stated figures, EUR.")
-    link_pv_measured_eur: float | None = Field(
-        description="Present value of the link on measured figures, EUR (empty: no technology serves)."
-    )
-    link_delta_pv_eur: float | None = Field(description="Measured minus stated link present value, EUR.")
-    verdict: Verdict = Field(description="consistent, under_specified, over_specified or not_observed.")
-    reasons: str = Field(description="Why the verdict, in words.")
-
-
-class LinkLoadRow(_Row):
-    """Peak load of one shared link of one scheme against the chosen technology's capacity."""
-
-    scheme: str = Field(description="Coordination scheme id.")
-    link_id: str = Field(description="Link id.")
-    event_ids: list[str] = Field(description="Events of the scheme on the link.")
-    endpoints: int = Field(ge=0, description="Endpoints of the link, count.")
-    technology_id: str = Field(description="Technology chosen on stated figures.")
-    capacity_kbps: float | None = Field(description="Data rate of that technology per endpoint, kbit/s.")
-    stated_load_kbps_per_endpoint: float = Field(ge=0, description="Average load the model implies, kbit/s.")
-    peak_load_kbps_per_endpoint: float = Field(
-        ge=0, description="Measured load per endpoint in the busiest market interval, kbit/s."
-    )
-    load_frac: float | None = Field(description="Peak load over capacity, -.")
-    busiest_interval_start_min: float | None = Field(description="Start of the busiest interval, min.")
-    measured_technology_id: str = Field(description="Technology chosen on measured figures (empty: none).")
-    pv_stated_eur: float = Field(description="Present value on stated figures, EUR.")
-    pv_measured_eur: float | None = Field(description="Present value on measured figures, EUR.")
-    unserved_reason: str = Field(default="", description="Why no technology serves the measured figures.")
-
-
-class SchemeIctDelta(_Row):
-    """ICT cost of one scheme on stated and on measured figures."""
-
-    scheme: str = Field(description="Coordination scheme id.")
-    run_id: int = Field(description="Run of the results database the figures come from.")
-    stated_capex_eur: float = Field(description="ICT investment on stated figures, EUR.")
-    measured_capex_eur: float = Field(description="ICT investment on measured figures, EUR.")
-    stated_opex_eur_per_year: float = Field(description="ICT operating cost on stated figures, EUR/a.")
-    measured_opex_eur_per_year: float = Field(description="ICT operating cost on measured figures, EUR/a.")
-    stated_pv_eur: float = Field(description="ICT present value on stated figures, EUR.")
-    measured_pv_eur: float = Field(description="ICT present value on measured figures, EUR.")
-    delta_pv_eur: float = Field(description="Measured minus stated present value, EUR.")
-    delta_frac: float = Field(description="delta_pv_eur over stated_pv_eur, -.")
-    material: bool = Field(description="True when |delta_frac| reaches the material-change threshold.")
-    unserved_measured: list[str] = Field(
-        default_factory=list, description="Events no technology serves on measured figures."
-    )
-    counts: dict[str, int] = Field(default_factory=dict, description="Verdict -> number of events.")
-
-
-class IctCheckResult(_Row):
-    """Everything the ICT check found, as plain data (CSV, chart, Excel sheet, GUI view, paragraph)."""
-
-    study_title: str = Field(description="Title of the study checked.")
-    results_db: str = Field(description="Results database URL (password hidden).")
-    duration_h: float = Field(gt=0, description="Simulated duration of each run, h.")
-    interval_min: float = Field(gt=0, description="Market interval used for peak rates, min.")
-    horizon_years: int = Field(description="Horizon of the present values, years.")
-    discount_rate: float = Field(description="Discount rate of the present values, fraction.")
-    options: IctCheckOptions = Field(description="Thresholds used.")
-    events: list[EventCheckRow] = Field(description="One row per event and scheme.")
-    links: list[LinkLoadRow] = Field(description="One row per link and scheme.")
-    message_types: list[MessageTypeRow] = Field(description="Simulated message types and their events.")
-    unmatched_messages: list[MessageTypeRow] = Field(description="Message types with no interaction event.")
-    unseen_events: list[UnseenEventRow] = Field(description="Events the simulation never exchanged.")
-    schemes: list[SchemeIctDelta] = Field(description="ICT cost per scheme, stated and measured.")
-    stated_ict: dict[str, SchemeIctCost] = Field(
-        default_factory=dict,
-        description="ICT cost per scheme on the model's stated figures (sgam.matching.ict_costs).",
-    )
-    measured_ict: dict[str, SchemeIctCost] = Field(
-        default_factory=dict,
-        description="ICT cost per scheme re-matched on measured figures; run_cba(params, kpis, measured_ict) "
-        "gives the cost-benefit analysis on the simulated traffic.",
-    )
-    schemes_not_simulated: list[str] = Field(
-        default_factory=list,
-        description="Schemes of the SGAM model with no completed run of this study in the database.",
-    )
-
-
-# ----------------------------------------------------------------------------------------- reading runs
-@dataclass
-class SchemeLog:
-    """The message log of one run as a table: one row per logged line (several messages of one type at
-    one time). Columns: ``time_min`` (from the run start, min), ``sender_role``, ``receiver_role``,
-    ``information_object``, ``n_messages`` (count), ``bytes`` (of all the line's messages, B).
-
-    A pandas table, not a pydantic list model: a scaled-up run logs hundreds of thousands of lines."""
-
-    scheme: str
-    run_id: int
-    table: pd.DataFrame
-
-
-LOG_COLUMNS: tuple[str, ...] = (
-    "time_min", "sender_role", "receiver_role", "information_object", "n_messages", "bytes",
-)
-_KEY = ["sender_role", "receiver_role", "information_object"]
-
-
-def _sqlite_path(url: str) -> Path | None:
-    if not url.startswith("sqlite"):
-        return None
-    path = url.split("///", 1)[-1] if "///" in url else ""
-    if not path or path == ":memory:":
-        return None
-    return Path(path)
-
-
-def as_db_url(results: str | Path) -> str:
-    """A results database given as a URL or a path to an SQLite file -> a SQLAlchemy URL."""
-    text = str(results)
-    if "://" in text:
-        return text
-    return f"sqlite:///{Path(text).resolve()}"
-
-
-def _same_scenario(run_spec_json: Any, study: Study) -> bool:
-    """True when a run's stored scenario, read with today's schema, equals the study's scenario.
-
-    The fingerprint hashes the scenario's JSON, so a field added to ``ScenarioSpec`` after the run (with a
-    default) changes it although the scenario simulated is the same; comparing the validated specs is
-    robust to that and still tells another study apart.
-    """
-    from pydantic import ValidationError
-
-    from simulation.scenario import ScenarioSpec
-
-    if not isinstance(run_spec_json, str) or not run_spec_json:
-        return False
-    try:
-        return ScenarioSpec.model_validate_json(run_spec_json) == study.scenario
-    except ValidationError:
-        return False
-
-
-def _require_results_tables(db_url: str, label: str) -> None:
-    """Refuse a database without the platform's ``runs`` and ``messages`` tables, without touching it.
-
-    ``simulation.db.make_engine`` creates missing tables; on a file that is not a results database (a
-    wrong path given by the user) that would modify the user's file, so look first with a plain engine.
-    """
-    import sqlalchemy as sa
-
-    from simulation.errors import ResultsDatabaseError
-
-    try:
-        engine = sa.create_engine(db_url)
-    except Exception as exc:  # bad URL, missing driver
-        raise ResultsDatabaseError(f"results database {label}: cannot be opened ({exc})") from exc
-    try:
-        tables = set(sa.inspect(engine).get_table_names())
-    except Exception as exc:  # not a database, unreachable server
-        raise ResultsDatabaseError(f"results database {label}: cannot be opened ({exc})") from exc
-    finally:
-        engine.dispose()
-    missing = {"runs", "messages"} - tables
-    if missing:
-        raise ResultsDatabaseError(
-            f"results database {label}: not a results database of this tool (no table "
-            f"{', '.join(sorted(missing))})"
-        )
-
-
-def read_scheme_logs(study: Study, db_url: str) -> tuple[dict[str, SchemeLog], str]:
-    """The latest run of each scheme of this study in the results database, and the redacted URL.
-
-    Raises
-    ------
-    simulation.errors.ResultsDatabaseError
-        The file does not exist; it holds no run; its runs belong to another study (scenario
-        fingerprint differs); or the latest run of a scheme is cancelled, failed or still running.
-        Every message names the database.
-    """
-    import sqlalchemy as sa
-
-    from simulation import db as simdb
-    from simulation.errors import ResultsDatabaseError
-
-    label = simdb._redact(db_url)
-    path = _sqlite_path(db_url)
-    if path is not None and not path.is_file():
-        # make_engine would silently create an empty database: refuse first.
-        raise ResultsDatabaseError(f"results database {path}: file not found")
-    _require_results_tables(db_url, label)
-    runs = simdb.read_runs(db_url)
-    if not runs:
-        raise ResultsDatabaseError(f"results database {label}: holds no simulation run")
-    spec_json = simdb.spec_json_of(study.scenario)
-    fingerprint = simdb.fingerprint_of(spec_json)
-    accepted = {fingerprint}
-    from cba import study as study_module
-
-    study_fp = getattr(study_module, "study_fingerprint", None)
-    if callable(study_fp):  # the lead may store a whole-study fingerprint instead of the scenario's
-        accepted.add(str(study_fp(study)))
-    # A run belongs to this study when its fingerprint is one of ours or it simulated the same scenario.
-    mine = [r for r in runs if r["fingerprint"] in accepted or _same_scenario(r.get("spec_json"), study)]
-    if not mine:
-        other = sorted({str(r["fingerprint"])[:12] for r in runs})
-        raise ResultsDatabaseError(
-            f"results database {label}: its runs belong to another study (scenario fingerprint "
-            f"{', '.join(other)}, this study's is {fingerprint[:12]}); simulate this study into it first"
-        )
-    latest: dict[str, dict[str, Any]] = {}
-    for r in mine:
-        latest[str(r["scheme"])] = r  # read_runs orders by run_id
-    for scheme, r in latest.items():
-        if r["status"] != "completed":
-            raise ResultsDatabaseError(
-                f"results database {label}: run {r['run_id']} (scheme {scheme}) is {r['status']}, "
-                f"not completed; its message log is incomplete, simulate the scheme again"
-            )
-    engine = simdb.make_engine(db_url)
-    logs: dict[str, SchemeLog] = {}
-    m = simdb.messages
-    try:
-        with engine.connect() as conn:
-            for scheme, r in latest.items():
-                rows = conn.execute(
-                    sa.select(
-                        m.c.time_min,
-                        m.c.sender_role,
-                        m.c.receiver_role,
-                        m.c.information_object,
-                        m.c.n_messages,
-                        m.c.bytes,
-                    ).where(m.c.run_id == r["run_id"])
-                ).all()
-                table = pd.DataFrame.from_records(
-                    [tuple(x) for x in rows], columns=list(LOG_COLUMNS)
-                ).astype({"time_min": float, "n_messages": "int64", "bytes": "int64",
-                          "sender_role": str, "receiver_role": str, "information_object": str})
-                logs[scheme] = SchemeLog(scheme=scheme, run_id=int(r["run_id"]), table=table)
-    except sa.exc.SQLAlchemyError as exc:
-        raise ResultsDatabaseError(f"results database {label}: cannot read the message log ({exc})") from exc
-    finally:
-        engine.dispose()
-    return logs, label
-
-
-# ---------------------------------------------------------------------------------------------- mapping
-def _norm(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
-
-
-def _io_id(model: SgamModel, name: str, aliases: Mapping[str, str]) -> str:
-    """SGAM information-object id a simulated name stands for (the name itself when unknown)."""
-    ids = {io.id for io in model.information_objects}
-    n = _norm(name)
-    for cand in (name, n):
-        if cand in ids:
-            return cand
-    if n in aliases:
-        return aliases[n]
-    if n.endswith("s") and n[:-1] in ids:
-        return n[:-1]
-    return n
-
-
-def _actor_score(model: SgamModel, actor_id: str, role_name: str, aliases: Mapping[str, str]) -> int:
-    """How specifically ``role_name`` names actor ``actor_id``: 3 id, 2 owner, 1 role/multiplicity, 0 no."""
-    actor = model.get("actors", actor_id)
-    n = _norm(role_name)
-    n = aliases.get(n, n)
-    if n == actor.id:
-        return 3
-    if actor.owner_id and n == actor.owner_id:
-        return 2
-    if n in (actor.role.value, actor.multiplicity):
-        return 1
-    return 0
-
-
-def map_message_types(
-    model: SgamModel,
-    scheme: str,
-    types: Iterable[tuple[str, str, str]],
-    options: IctCheckOptions | None = None,
-) -> dict[tuple[str, str, str], str]:
-    """Map ``(sender_role, receiver_role, information_object)`` to the scheme's event id ('' when none).
-
-    See step 1 of the module docstring for the scoring.
-    """
-    opts = options or IctCheckOptions()
-    role_aliases = {**DEFAULT_ROLE_ALIASES, **{_norm(k): v for k, v in opts.role_aliases.items()}}
-    io_aliases = {
-        **DEFAULT_INFORMATION_OBJECT_ALIASES,
-        **{_norm(k): v for k, v in opts.information_object_aliases.items()},
-    }
-    events = [e for e in model.events if scheme in e.schemes]
-    out: dict[tuple[str, str, str], str] = {}
-    for key in types:
-        sender, receiver, io_name = key
-        io = _io_id(model, io_name, io_aliases)
-        best, best_score = "", 0
-        for e in events:
-            if e.information_object_id != io:
-                continue
-            s = _actor_score(model, e.producer_id, sender, role_aliases)
-            r = _actor_score(model, e.receiver_id, receiver, role_aliases)
-            if s and r and s + r > best_score:
-                best, best_score = e.id, s + r
-        out[key] = best
-    return out
-
-
-def unmatched_hint(
-    model: SgamModel, scheme: str, key: tuple[str, str, str], options: IctCheckOptions | None = None
-) -> str:
-    """Why a message type maps to no event, in words: the nearest events of the model.
-
-    Nearest = an event of *another* scheme with the same actors and information object (the flow exists,
-    the scheme lacks it), else an event of this scheme carrying the same object between other actors.
-    """
-    opts = options or IctCheckOptions()
-    role_aliases = {**DEFAULT_ROLE_ALIASES, **{_norm(k): v for k, v in opts.role_aliases.items()}}
-    io_aliases = {
-        **DEFAULT_INFORMATION_OBJECT_ALIASES,
-        **{_norm(k): v for k, v in opts.information_object_aliases.items()},
-    }
-    sender, receiver, io_name = key
-    io = _io_id(model, io_name, io_aliases)
-    if io not in model.index("information_objects"):
-        return f"the model has no information object '{io_name}'"
-    same_flow = [
-        e for e in model.events
-        if e.information_object_id == io
-        and _actor_score(model, e.producer_id, sender, role_aliases)
-        and _actor_score(model, e.receiver_id, receiver, role_aliases)
-    ]
-    if same_flow:
-        return "; ".join(f"event {e.id} has this flow in {', '.join(e.schemes)}, not in {scheme}"
-                         for e in same_flow)
-    same_io = [e for e in model.events if scheme in e.schemes and e.information_object_id == io]
-    if same_io:
-        return "; ".join(f"in {scheme} event {e.id} carries '{io}' from {e.producer_id} to {e.receiver_id}"
-                         for e in same_io)
-    return f"no event of {scheme} carries '{io}' and none has this sender and receiver"
+__all__ = [
+    "EventCheckRow",
+    "IctCheckOptions",
+    "IctCheckResult",
+    "LinkLoadRow",
+    "MessageTypeRow",
+    "SchemeIctDelta",
+    "UnseenEventRow",
+    "Verdict",
+    "as_db_url",
+    "ict_check",
+    "map_message_types",
+    "measured_model",
+    "read_scheme_logs",
+    "unmatched_hint",
+    "weighted_p95",
+]
 
 
 # ------------------------------------------------------------------------------------------- statistics
@@ -578,8 +138,8 @@ def _event_stats(log: SchemeLog, mapping: Mapping[tuple[str, str, str], str],
     df = log.table[log.table["n_messages"] > 0]
     if df.empty:
         return {}
-    keys = pd.DataFrame([(*k, v) for k, v in mapping.items()], columns=[*_KEY, "event_id"])
-    df = df.merge(keys, on=_KEY, how="left")
+    keys = pd.DataFrame([(*k, v) for k, v in mapping.items()], columns=[*LOG_KEY, "event_id"])
+    df = df.merge(keys, on=LOG_KEY, how="left")
     df = df[df["event_id"].fillna("") != ""]
     out: dict[str, _EventStats] = {}
     for eid, g in df.groupby("event_id", sort=False):
@@ -657,12 +217,42 @@ def _fmt(x: float) -> str:
     return f"{x:,.4g}"
 
 
+@dataclass
+class _Context:
+    """What every scheme's check shares: the model, its endpoint counts and the appraisal figures."""
+
+    model: SgamModel
+    counts: Mapping[str, int]
+    horizon: int
+    rate: float
+    duration_h: float
+    interval_min: float
+    stated_costs: Mapping[str, SchemeIctCost]
+    options: IctCheckOptions
+
+    @property
+    def interval_s(self) -> float:
+        return self.interval_min * 60.0
+
+
+@dataclass
+class _SchemeCheck:
+    """The rows of one scheme, concatenated over the schemes into the :class:`IctCheckResult`."""
+
+    message_types: list[MessageTypeRow] = field(default_factory=list)
+    events: list[EventCheckRow] = field(default_factory=list)
+    links: list[LinkLoadRow] = field(default_factory=list)
+    unseen: list[UnseenEventRow] = field(default_factory=list)
+    delta: SchemeIctDelta | None = None
+    measured_cost: SchemeIctCost | None = None
+
+
 def ict_check(study: Study, db_url: str | Path, options: IctCheckOptions | None = None) -> IctCheckResult:
     """Check the study's SGAM interaction events against the messages of its simulation runs.
 
     Parameters
     ----------
-    study : cba.study.Study
+    study : cba.study_file.Study
         The study (its ``sgam`` model, ``scenario`` and ``cba`` horizon/discount rate).
     db_url : str or Path
         Results database: a SQLAlchemy URL or the path of an SQLite file.
@@ -681,17 +271,13 @@ def ict_check(study: Study, db_url: str | Path, options: IctCheckOptions | None 
     cba.errors.StudyError
         The study's SGAM model cannot be matched (e.g. an unknown multiplicity).
     """
-    from sgam.matching import ict_costs, match_scheme, resolve_counts
+    from sgam.matching import ict_costs, resolve_counts
     from simulation.scenario import endpoint_counts
 
     opts = options or IctCheckOptions()
-    url = as_db_url(db_url)
-    logs, label = read_scheme_logs(study, url)
+    logs, label = read_scheme_logs(study, as_db_url(db_url))
     model = study.sgam
     timing = study.scenario.timing
-    duration_h = float(timing.duration_h)
-    interval_min = float(timing.granularity_min)
-    interval_s = interval_min * 60.0
     horizon = int(study.cba.horizon_years)
     rate = float(study.cba.discount_rate)
     try:
@@ -699,145 +285,183 @@ def ict_check(study: Study, db_url: str | Path, options: IctCheckOptions | None 
         stated_costs = ict_costs(model, counts, horizon, rate)
     except KeyError as exc:
         raise StudyError(f"sgam: cannot match the model: unknown id {exc}") from None
-    actors = model.index("actors")
-    ios = model.index("information_objects")
-    techs = model.index("technologies")
-    tol = opts.tolerance_frac
-
-    event_rows: list[EventCheckRow] = []
-    link_rows: list[LinkLoadRow] = []
-    type_rows: list[MessageTypeRow] = []
-    unseen: list[UnseenEventRow] = []
-    schemes_out: list[SchemeIctDelta] = []
-    measured_ict: dict[str, SchemeIctCost] = {}
-
-    for scheme in model.scheme_ids():
-        log = logs.get(scheme)
-        if log is None:
-            continue
-        # 1. mapping
-        grouped = log.table.groupby(_KEY, sort=True)[["n_messages", "bytes"]].sum()
-        totals: dict[tuple[str, str, str], list[int]] = {
-            (str(k[0]), str(k[1]), str(k[2])): [int(v[0]), int(v[1])]
-            for k, v in zip(grouped.index, grouped.to_numpy(), strict=True)
-        }
-        mapping = map_message_types(model, scheme, totals, opts)
-        for key, (n, b) in sorted(totals.items()):
-            type_rows.append(
-                MessageTypeRow(
-                    scheme=scheme, sender_role=key[0], receiver_role=key[1], information_object=key[2],
-                    event_id=mapping[key], n_messages=n, bytes_total=b,
-                    hint="" if mapping[key] else unmatched_hint(model, scheme, key, opts),
-                )
-            )
-        stats = _event_stats(log, mapping, interval_min)
-
-        # 2. stated matching, link loads
-        stated_matches: dict[str, LinkMatch] = {
-            m.link_id: m for m in match_scheme(model, scheme, counts, horizon, rate)
-        }
-        link_peak: dict[str, tuple[float, float | None]] = {}
-        for link_id, lm in stated_matches.items():
-            per_interval: dict[int, float] = {}
-            for eid in lm.event_ids:
-                if eid in stats:
-                    for k, bb in stats[eid].interval_bytes.items():
-                        per_interval[k] = per_interval.get(k, 0.0) + bb
-            if per_interval and lm.endpoints > 0:
-                k_max = max(per_interval, key=lambda k: per_interval[k])
-                peak = per_interval[k_max] * 8.0 / interval_s / 1000.0 / lm.endpoints
-                link_peak[link_id] = (peak, k_max * interval_min)
-            else:
-                link_peak[link_id] = (0.0, None)
-
-        # 3. re-matching on measured figures
-        measured_inputs = {
-            eid: (st.p95, st.bytes_total * 24.0 / duration_h,
-                  link_peak[model.get("events", eid).link_id][0])
-            for eid, st in stats.items()
-        }
-        mmodel = measured_model(model, scheme, measured_inputs, counts)
-        measured_matches = {m.link_id: m for m in match_scheme(mmodel, scheme, counts, horizon, rate)}
-        measured_cost = ict_costs(mmodel, counts, horizon, rate)[scheme]
-        measured_ict[scheme] = measured_cost
-        stated_cost = stated_costs[scheme]
-
-        for link_id, lm in stated_matches.items():
-            mm = measured_matches[link_id]
-            tech = techs[lm.chosen.technology_id] if lm.chosen else None
-            peak, start = link_peak[link_id]
-            link_rows.append(
-                LinkLoadRow(
-                    scheme=scheme,
-                    link_id=link_id,
-                    event_ids=lm.event_ids,
-                    endpoints=lm.endpoints,
-                    technology_id=tech.id if tech else "",
-                    capacity_kbps=tech.data_rate_kbps if tech else None,
-                    stated_load_kbps_per_endpoint=lm.load_kbps_per_endpoint,
-                    peak_load_kbps_per_endpoint=peak,
-                    load_frac=peak / tech.data_rate_kbps if tech else None,
-                    busiest_interval_start_min=start,
-                    measured_technology_id=mm.chosen.technology_id if mm.chosen else "",
-                    pv_stated_eur=lm.chosen.present_value_eur if lm.chosen else 0.0,
-                    pv_measured_eur=mm.chosen.present_value_eur if mm.chosen else None,
-                    unserved_reason="; ".join(f"{k}: {v}" for k, v in mm.unserved.items()),
-                )
-            )
-
-        # 4. per event rows and verdicts
-        verdict_counts: dict[str, int] = {}
-        for e in (ev for ev in model.events if scheme in ev.schemes):
-            row = _event_row(
-                model, scheme, e, stats.get(e.id), stated_matches[e.link_id], measured_matches[e.link_id],
-                link_peak[e.link_id], counts, duration_h, interval_s, tol, actors, ios, techs,
-            )
-            event_rows.append(row)
-            verdict_counts[row.verdict] = verdict_counts.get(row.verdict, 0) + 1
-            if row.verdict == "not_observed":
-                unseen.append(
-                    UnseenEventRow(
-                        scheme=scheme, event_id=e.id, information_object_id=e.information_object_id,
-                        producer_id=e.producer_id, receiver_id=e.receiver_id,
-                    )
-                )
-        s_pv, m_pv = stated_cost.present_value_eur, measured_cost.present_value_eur
-        delta_frac = (m_pv - s_pv) / s_pv if s_pv > 0 else 0.0
-        schemes_out.append(
-            SchemeIctDelta(
-                scheme=scheme,
-                run_id=log.run_id,
-                stated_capex_eur=stated_cost.capex_eur,
-                measured_capex_eur=measured_cost.capex_eur,
-                stated_opex_eur_per_year=stated_cost.opex_eur_per_year,
-                measured_opex_eur_per_year=measured_cost.opex_eur_per_year,
-                stated_pv_eur=s_pv,
-                measured_pv_eur=m_pv,
-                delta_pv_eur=m_pv - s_pv,
-                delta_frac=delta_frac,
-                material=abs(delta_frac) >= opts.material_change_frac or bool(measured_cost.unserved_events),
-                unserved_measured=list(measured_cost.unserved_events),
-                counts=verdict_counts,
-            )
-        )
-
+    ctx = _Context(model, counts, horizon, rate, float(timing.duration_h), float(timing.granularity_min),
+                   stated_costs, opts)
+    checks = {scheme: _check_scheme(ctx, scheme, logs[scheme]) for scheme in model.scheme_ids()
+              if scheme in logs}
+    parts = list(checks.values())
+    type_rows = [row for part in parts for row in part.message_types]
+    measured_ict = {
+        scheme: part.measured_cost for scheme, part in checks.items() if part.measured_cost is not None
+    }
     return IctCheckResult(
         study_title=study.metadata.title,
         results_db=label,
-        duration_h=duration_h,
-        interval_min=interval_min,
+        duration_h=ctx.duration_h,
+        interval_min=ctx.interval_min,
         horizon_years=horizon,
         discount_rate=rate,
         options=opts,
-        events=event_rows,
-        links=link_rows,
+        events=[row for part in parts for row in part.events],
+        links=[row for part in parts for row in part.links],
         message_types=type_rows,
         unmatched_messages=[t for t in type_rows if not t.event_id],
-        unseen_events=unseen,
-        schemes=schemes_out,
+        unseen_events=[row for part in parts for row in part.unseen],
+        schemes=[part.delta for part in parts if part.delta is not None],
         stated_ict={sc: stated_costs[sc] for sc in measured_ict},
         measured_ict=measured_ict,
         schemes_not_simulated=[sc for sc in model.scheme_ids() if sc not in logs],
+    )
+
+
+def _check_scheme(ctx: _Context, scheme: str, log: SchemeLog) -> _SchemeCheck:
+    """Steps 1 to 4 of the module docstring for one scheme's run."""
+    from sgam.matching import ict_costs, match_scheme
+
+    model, opts = ctx.model, ctx.options
+    out = _SchemeCheck()
+    # 1. mapping
+    mapping, out.message_types = _message_types(model, scheme, log, opts)
+    stats = _event_stats(log, mapping, ctx.interval_min)
+    # 2. stated matching, link loads
+    stated_matches: dict[str, LinkMatch] = {
+        m.link_id: m for m in match_scheme(model, scheme, ctx.counts, ctx.horizon, ctx.rate)
+    }
+    link_peak = _link_peaks(stated_matches, stats, ctx)
+    # 3. re-matching on measured figures
+    measured_inputs = {
+        eid: (st.p95, st.bytes_total * 24.0 / ctx.duration_h, link_peak[model.get("events", eid).link_id][0])
+        for eid, st in stats.items()
+    }
+    mmodel = measured_model(model, scheme, measured_inputs, ctx.counts)
+    measured_matches = {m.link_id: m for m in match_scheme(mmodel, scheme, ctx.counts, ctx.horizon, ctx.rate)}
+    out.measured_cost = ict_costs(mmodel, ctx.counts, ctx.horizon, ctx.rate)[scheme]
+    out.links = _link_rows(model, scheme, stated_matches, measured_matches, link_peak)
+    # 4. per event rows and verdicts
+    verdict_counts: dict[str, int] = {}
+    techs = model.index("technologies")
+    ios = model.index("information_objects")
+    for e in (ev for ev in model.events if scheme in ev.schemes):
+        row = _event_row(
+            model, scheme, e, stats.get(e.id), stated_matches[e.link_id], measured_matches[e.link_id],
+            link_peak[e.link_id], ctx.counts, ctx.duration_h, ctx.interval_s, opts.tolerance_frac, ios, techs,
+        )
+        out.events.append(row)
+        verdict_counts[row.verdict] = verdict_counts.get(row.verdict, 0) + 1
+        if row.verdict == "not_observed":
+            out.unseen.append(
+                UnseenEventRow(
+                    scheme=scheme, event_id=e.id, information_object_id=e.information_object_id,
+                    producer_id=e.producer_id, receiver_id=e.receiver_id,
+                )
+            )
+    out.delta = _scheme_delta(scheme, log.run_id, ctx.stated_costs[scheme], out.measured_cost,
+                              verdict_counts, opts)
+    return out
+
+
+def _message_types(
+    model: SgamModel, scheme: str, log: SchemeLog, opts: IctCheckOptions
+) -> tuple[dict[tuple[str, str, str], str], list[MessageTypeRow]]:
+    """Step 1: the event of each simulated message type, and one row per type with its totals."""
+    grouped = log.table.groupby(LOG_KEY, sort=True)[["n_messages", "bytes"]].sum()
+    totals: dict[tuple[str, str, str], list[int]] = {
+        (str(k[0]), str(k[1]), str(k[2])): [int(v[0]), int(v[1])]
+        for k, v in zip(grouped.index, grouped.to_numpy(), strict=True)
+    }
+    mapping = map_message_types(model, scheme, totals, opts)
+    rows = [
+        MessageTypeRow(
+            scheme=scheme, sender_role=key[0], receiver_role=key[1], information_object=key[2],
+            event_id=mapping[key], n_messages=n, bytes_total=b,
+            hint="" if mapping[key] else unmatched_hint(model, scheme, key, opts),
+        )
+        for key, (n, b) in sorted(totals.items())
+    ]
+    return mapping, rows
+
+
+def _link_peaks(
+    stated_matches: Mapping[str, LinkMatch], stats: Mapping[str, _EventStats], ctx: _Context
+) -> dict[str, tuple[float, float | None]]:
+    """Per link: the measured load per endpoint of its busiest market interval (kbit/s), and that
+    interval's start (min); ``(0, None)`` for a link without messages."""
+    link_peak: dict[str, tuple[float, float | None]] = {}
+    for link_id, lm in stated_matches.items():
+        per_interval: dict[int, float] = {}
+        for eid in lm.event_ids:
+            if eid in stats:
+                for k, bb in stats[eid].interval_bytes.items():
+                    per_interval[k] = per_interval.get(k, 0.0) + bb
+        if per_interval and lm.endpoints > 0:
+            k_max = max(per_interval, key=lambda k: per_interval[k])
+            peak = per_interval[k_max] * 8.0 / ctx.interval_s / 1000.0 / lm.endpoints
+            link_peak[link_id] = (peak, k_max * ctx.interval_min)
+        else:
+            link_peak[link_id] = (0.0, None)
+    return link_peak
+
+
+def _link_rows(
+    model: SgamModel,
+    scheme: str,
+    stated_matches: Mapping[str, LinkMatch],
+    measured_matches: Mapping[str, LinkMatch],
+    link_peak: Mapping[str, tuple[float, float | None]],
+) -> list[LinkLoadRow]:
+    """One row per link: measured peak against the chosen technology, stated and measured matching."""
+    techs = model.index("technologies")
+    rows = []
+    for link_id, lm in stated_matches.items():
+        mm = measured_matches[link_id]
+        tech = techs[lm.chosen.technology_id] if lm.chosen else None
+        peak, start = link_peak[link_id]
+        rows.append(
+            LinkLoadRow(
+                scheme=scheme,
+                link_id=link_id,
+                event_ids=lm.event_ids,
+                endpoints=lm.endpoints,
+                technology_id=tech.id if tech else "",
+                capacity_kbps=tech.data_rate_kbps if tech else None,
+                stated_load_kbps_per_endpoint=lm.load_kbps_per_endpoint,
+                peak_load_kbps_per_endpoint=peak,
+                load_frac=peak / tech.data_rate_kbps if tech else None,
+                busiest_interval_start_min=start,
+                measured_technology_id=mm.chosen.technology_id if mm.chosen else "",
+                pv_stated_eur=lm.chosen.present_value_eur if lm.chosen else 0.0,
+                pv_measured_eur=mm.chosen.present_value_eur if mm.chosen else None,
+                unserved_reason="; ".join(f"{k}: {v}" for k, v in mm.unserved.items()),
+            )
+        )
+    return rows
+
+
+def _scheme_delta(
+    scheme: str,
+    run_id: int,
+    stated_cost: SchemeIctCost,
+    measured_cost: SchemeIctCost,
+    verdict_counts: dict[str, int],
+    opts: IctCheckOptions,
+) -> SchemeIctDelta:
+    """The scheme's ICT cost on stated and on measured figures, and whether the change is material."""
+    s_pv, m_pv = stated_cost.present_value_eur, measured_cost.present_value_eur
+    delta_frac = (m_pv - s_pv) / s_pv if s_pv > 0 else 0.0
+    return SchemeIctDelta(
+        scheme=scheme,
+        run_id=run_id,
+        stated_capex_eur=stated_cost.capex_eur,
+        measured_capex_eur=measured_cost.capex_eur,
+        stated_opex_eur_per_year=stated_cost.opex_eur_per_year,
+        measured_opex_eur_per_year=measured_cost.opex_eur_per_year,
+        stated_pv_eur=s_pv,
+        measured_pv_eur=m_pv,
+        delta_pv_eur=m_pv - s_pv,
+        delta_frac=delta_frac,
+        material=abs(delta_frac) >= opts.material_change_frac or bool(measured_cost.unserved_events),
+        unserved_measured=list(measured_cost.unserved_events),
+        counts=verdict_counts,
     )
 
 
@@ -853,7 +477,6 @@ def _event_row(
     duration_h: float,
     interval_s: float,
     tol: float,
-    actors: Mapping[str, Any],
     ios: Mapping[str, Any],
     techs: Mapping[str, Any],
 ) -> EventCheckRow:
@@ -905,26 +528,10 @@ def _event_row(
         transfer = tech.latency_ms + 8.0 * st.sizes / tech.data_rate_kbps
         late = float(st.weights[transfer > req.max_latency_ms].sum() / st.weights.sum())
     p95 = st.p95
-    under: list[str] = []
-    over: list[str] = []
-    if measured_per_h > stated_per_h * (1 + tol):
-        under.append(f"rate {_fmt(measured_per_h)}/h > stated {_fmt(stated_per_h)}/h")
-    elif measured_per_h < stated_per_h * (1 - tol):
-        over.append(f"rate {_fmt(measured_per_h)}/h < stated {_fmt(stated_per_h)}/h")
-    if p95 > stated_payload * (1 + tol):
-        under.append(f"p95 payload {_fmt(p95)} B > stated {stated_payload} B")
-    elif p95 < stated_payload * (1 - tol):
-        over.append(f"p95 payload {_fmt(p95)} B < stated {stated_payload} B")
-    if late > 0:
-        under.append(
-            f"{late:.1%} of messages later than {_fmt(req.max_latency_ms or 0)} ms "
-            f"on {tech.id if tech else ''}"
-        )
-    if link_frac is not None and link_frac > 1:
-        under.append(
-            f"link {e.link_id} peak {_fmt(link_peak_kbps)} kbit/s per endpoint > {_fmt(capacity or 0)} "
-            f"kbit/s of {tech.id if tech else ''}"
-        )
+    under, over = _deviations(
+        measured_per_h, stated_per_h, p95, stated_payload, late, req.max_latency_ms, tech, e.link_id,
+        link_peak_kbps, link_frac, capacity, tol,
+    )
     # Over-specified means a *cheaper technology* serves the measured traffic; a lower traffic-volume
     # charge on the same technology does not change the design.
     cheaper = (
@@ -937,17 +544,7 @@ def _event_row(
         f"; re-matched on measured figures: {common['technology_id'] or '-'} -> "
         f"{common['measured_technology_id'] or 'none serves'}"
     )
-    verdict: Verdict
-    if under:
-        verdict, reasons = "under_specified", "; ".join(under) + tech_note
-    elif over and cheaper:
-        verdict, reasons = "over_specified", "; ".join(over) + tech_note
-    else:
-        verdict = "consistent"
-        reasons = (
-            "measured rate and payload within tolerance" if not over
-            else "; ".join(over) + ", but the same technology still serves the link"
-        ) + tech_note
+    verdict, reasons = _verdict(under, over, cheaper, tech_note)
     return EventCheckRow(
         **common, n_messages=st.n, measured_messages_per_h=measured_per_h,
         measured_bytes_per_h=st.bytes_total / duration_h, payload_mean_bytes=st.mean,
@@ -956,3 +553,55 @@ def _event_row(
         busiest_interval_start_min=k_max * interval_s / 60.0, late_share_frac=min(1.0, late),
         verdict=verdict, reasons=reasons,
     )
+
+
+def _deviations(
+    measured_per_h: float,
+    stated_per_h: float,
+    p95: float,
+    stated_payload: int,
+    late: float,
+    max_latency_ms: float | None,
+    tech: Any,
+    link_id: str,
+    link_peak_kbps: float,
+    link_frac: float | None,
+    capacity: float | None,
+    tol: float,
+) -> tuple[list[str], list[str]]:
+    """The reasons an event is under-specified (measured above stated, late messages, overloaded link)
+    and over-specified (measured below stated by more than the tolerance), in words."""
+    under: list[str] = []
+    over: list[str] = []
+    if measured_per_h > stated_per_h * (1 + tol):
+        under.append(f"rate {_fmt(measured_per_h)}/h > stated {_fmt(stated_per_h)}/h")
+    elif measured_per_h < stated_per_h * (1 - tol):
+        over.append(f"rate {_fmt(measured_per_h)}/h < stated {_fmt(stated_per_h)}/h")
+    if p95 > stated_payload * (1 + tol):
+        under.append(f"p95 payload {_fmt(p95)} B > stated {stated_payload} B")
+    elif p95 < stated_payload * (1 - tol):
+        over.append(f"p95 payload {_fmt(p95)} B < stated {stated_payload} B")
+    if late > 0:
+        under.append(
+            f"{late:.1%} of messages later than {_fmt(max_latency_ms or 0)} ms "
+            f"on {tech.id if tech else ''}"
+        )
+    if link_frac is not None and link_frac > 1:
+        under.append(
+            f"link {link_id} peak {_fmt(link_peak_kbps)} kbit/s per endpoint > {_fmt(capacity or 0)} "
+            f"kbit/s of {tech.id if tech else ''}"
+        )
+    return under, over
+
+
+def _verdict(under: list[str], over: list[str], cheaper: bool, tech_note: str) -> tuple[Verdict, str]:
+    """Step 4 of the module docstring: the verdict and its reasons in words."""
+    if under:
+        return "under_specified", "; ".join(under) + tech_note
+    if over and cheaper:
+        return "over_specified", "; ".join(over) + tech_note
+    reasons = (
+        "measured rate and payload within tolerance" if not over
+        else "; ".join(over) + ", but the same technology still serves the link"
+    ) + tech_note
+    return "consistent", reasons

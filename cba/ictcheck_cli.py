@@ -1,7 +1,8 @@
 """``ict-check STUDY --results DB --out DIR``: check the ICT design against the simulated message log.
 
-Heavy modules (pandas-free, but sqlalchemy, sgam matching, matplotlib) are imported inside the handler so
-that the command line starts fast.
+Parses the arguments, calls :func:`cba.ictcheck.ict_check` and :func:`cba.outputs.write_ict_check_outputs`,
+and prints the verdicts. Heavy modules (pandas, sqlalchemy, sgam matching, matplotlib) are imported inside
+the handler so that the command line starts fast.
 """
 
 from __future__ import annotations
@@ -42,15 +43,14 @@ def handle(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from cba.ictcheck import IctCheckOptions, ict_check
-    from cba.ictcheck_output import ict_check_paragraph, write_ict_check_chart, write_ict_check_csv
-    from cba.study import load_study
+    from cba.ictcheck_output import ict_check_paragraph
+    from cba.outputs import write_ict_check_outputs
+    from cba.study_file import load_study
 
     study = load_study(Path(args.study))
     opts = IctCheckOptions() if args.tolerance is None else IctCheckOptions(tolerance_frac=args.tolerance)
     result = ict_check(study, args.results, opts)
-    out = Path(args.out)
-    files = write_ict_check_csv(result, out)
-    chart = write_ict_check_chart(result, out / "ict_check.png")
+    files = write_ict_check_outputs(result, Path(args.out))
     print(f"{'scheme':<7}{'events':>7}{'under':>7}{'over':>6}{'ok':>5}{'unseen':>8}"
           f"{'ICT PV stated EUR':>20}{'measured EUR':>16}{'change':>10}")
     for s in result.schemes:
@@ -69,6 +69,6 @@ def handle(args: argparse.Namespace) -> int:
     paragraph = ict_check_paragraph(result)
     if paragraph:
         print(paragraph)
-    for path in [*files.values(), chart]:
+    for path in files.values():
         print(f"wrote {path}")
     return 0

@@ -14,27 +14,26 @@ consideration, the draft says so instead of asserting it. Sections:
 6. The regulatory considerations of the SmartNet paper's conclusion, each marked *supported*, *partly
    supported* or *not supported by this study's results*, with the figures behind the verdict.
 
-One neutral document model (headings, paragraphs, bullets, tables) is rendered twice, to Markdown and
-to DOCX (python-docx), so both files say the same.
+One neutral document model (:mod:`cba.draft_document`: headings, paragraphs, bullets, tables) is
+rendered twice, to Markdown and to DOCX (python-docx), so both files say the same.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cba.analysis import CbaResult, SchemeResult
+from cba.draft_document import Document, render_docx, render_markdown
 from cba.fileio import atomic_write_bytes, atomic_write_text
 from cba.parameters import ACTOR_LABELS, BENEFIT_LABELS, CbaParameters
 from sgam.costs import SchemeIctCost
 from simulation.kpis import SchemeKpis
 
 if TYPE_CHECKING:
-    from cba.ictcheck import IctCheckResult
+    from cba.ictcheck_data import IctCheckResult
 
 __all__ = [
     "LIQUIDITY_THIN_BIDS_PER_DAY",
@@ -66,39 +65,6 @@ _DSO_ROLE_SCHEMES = ("LMS", "SBR", "CM", "IFM")
 SUPPORTED = "Supported"
 PARTLY = "Partly supported"
 NOT_SUPPORTED = "Not supported by this study's results"
-
-
-# ------------------------------------------------------------------------------- document model
-
-
-@dataclass
-class Block:
-    """One element of the document: heading, paragraph, bullet or table."""
-
-    kind: str
-    text: str = ""
-    level: int = 1
-    headers: list[str] = field(default_factory=list)
-    rows: list[list[str]] = field(default_factory=list)
-
-
-@dataclass
-class Document:
-    """A flat list of blocks, rendered to Markdown or DOCX."""
-
-    blocks: list[Block] = field(default_factory=list)
-
-    def heading(self, text: str, level: int = 1) -> None:
-        self.blocks.append(Block("heading", text, level))
-
-    def para(self, text: str) -> None:
-        self.blocks.append(Block("para", text))
-
-    def bullet(self, text: str) -> None:
-        self.blocks.append(Block("bullet", text))
-
-    def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-        self.blocks.append(Block("table", headers=list(headers), rows=[list(r) for r in rows]))
 
 
 def _meur(value: float) -> str:
@@ -407,124 +373,146 @@ def _section_actors(doc: Document, result: CbaResult) -> list[str]:
     return losers
 
 
-def _section_regulatory(
-    doc: Document, result: CbaResult, thin: list[str], has_liquidity: bool, losers: list[str]
-) -> None:
-    doc.heading("6. Regulatory considerations (SmartNet conclusions) against this study's figures", 2)
-    leader = result.ranking[0]
-    lead = result.scheme(leader)
-    by = {s.scheme: s for s in result.schemes}
+#: A regulatory consideration judged against this study: (title, verdict word, evidence in words).
+_Consideration = tuple[str, str, str]
 
-    def item(title: str, verdict: str, evidence: str) -> None:
-        doc.bullet(f"**{title}** {verdict}. {evidence}")
-
-    # 1. DSOs leave fit-and-forget; TSOs share AS procurement responsibilities.
-    dso_schemes = [s for s in _DSO_ROLE_SCHEMES if s in by]
-    if leader in _DSO_ROLE_SCHEMES and lead.npv_eur > 0:
-        item(
-            "DSOs move to real-time monitoring and share AS procurement with the TSO.",
-            SUPPORTED,
-            f"The first-ranked scheme, {leader}, gives DSOs a market role and has an NPV of "
-            f"{_meur(lead.npv_eur)} over the centralized reference.",
-        )
-    elif dso_schemes:
-        best = max(dso_schemes, key=lambda s: by[s].npv_eur)
-        item(
-            "DSOs move to real-time monitoring and share AS procurement with the TSO.",
-            NOT_SUPPORTED,
-            f"The best scheme with a DSO market role, {best}, has an NPV of {_meur(by[best].npv_eur)}, and "
-            f"{leader} ranks first.",
-        )
-    else:
-        item(
-            "DSOs move to real-time monitoring and share AS procurement with the TSO.",
-            NOT_SUPPORTED,
-            "No scheme with a DSO market role was simulated.",
-        )
-
-    # 2. Avoid counteracting actions: a common marketplace / common merit order.
-    common = [s for s in _COMMON_MARKET_SCHEMES if s in by]
-    separate = [s for s in _LOCAL_MARKET_SCHEMES if s in by]
-    if common and separate:
-        bc = max(common, key=lambda s: by[s].npv_eur)
-        bs = max(separate, key=lambda s: by[s].npv_eur)
-        better = by[bc].npv_eur > by[bs].npv_eur
-        item(
-            "A common marketplace (common merit order) avoids counteracting TSO and DSO actions.",
-            SUPPORTED if better else NOT_SUPPORTED,
-            f"Best common-market scheme {bc}: NPV {_meur(by[bc].npv_eur)}; best scheme with separate local "
-            f"markets {bs}: NPV {_meur(by[bs].npv_eur)}.",
-        )
-    else:
-        item(
-            "A common marketplace (common merit order) avoids counteracting TSO and DSO actions.",
-            NOT_SUPPORTED,
-            "Common and separate local-market schemes were not both simulated.",
-        )
-
-    # 3. Evaluate local-market liquidity first.
-    if has_liquidity:
-        item(
-            "Evaluate the liquidity of local AS markets before creating them.",
-            SUPPORTED if thin else PARTLY,
-            (
-                "Thin areas: " + "; ".join(thin) + "."
-                if thin
-                else f"Every area has at least {LIQUIDITY_THIN_BIDS_PER_DAY:g} bids per day here; "
-                f"the need for the "
-                "check is not contradicted, but no area shows the problem."
-            )
-            + " See section 3.",
-        )
-    else:
-        item(
-            "Evaluate the liquidity of local AS markets before creating them.",
-            NOT_SUPPORTED,
-            "The simulation reported no bids per DSO area.",
-        )
-
-    # 4-6. Out of the scope of the simulation.
-    item(
+#: SmartNet conclusions 4-6, outside what the simulation models.
+_OUT_OF_SCOPE: tuple[_Consideration, ...] = (
+    (
         "Integrate AS markets seamlessly with day-ahead and intraday markets to avoid gaming.",
         NOT_SUPPORTED,
         "The simulation clears real-time AS markets only; day-ahead/intraday markets and strategic bidding "
         "are not modelled.",
-    )
-    item(
+    ),
+    (
         "Integrate with the ENTSO-E balancing platforms (TSO-TSO coordination).",
         NOT_SUPPORTED,
         "The study models one country without cross-border exchange of balancing energy.",
-    )
-    item(
+    ),
+    (
         "Harmonise AS markets and TSO-DSO schemes across Europe.",
         NOT_SUPPORTED,
         "The study covers one scenario of one country.",
+    ),
+)
+
+
+def _section_regulatory(
+    doc: Document, result: CbaResult, thin: list[str], has_liquidity: bool, losers: list[str]
+) -> None:
+    """Section 6: each conclusion of the SmartNet paper, marked supported or not by this study's figures."""
+    doc.heading("6. Regulatory considerations (SmartNet conclusions) against this study's figures", 2)
+    by = {s.scheme: s for s in result.schemes}
+    dso_schemes = [s for s in _DSO_ROLE_SCHEMES if s in by]
+    considerations = [
+        _dso_role(result, by, dso_schemes),
+        _common_market(by),
+        _liquidity_first(thin, has_liquidity),
+        *_OUT_OF_SCOPE,
+        *_dso_pooling(result, dso_schemes),
+        _der_level_playing_field(result),
+        _business_models(result, losers),
+        _reinforcement_or_markets(result),
+        _ict_analysis(result),
+    ]
+    for title, verdict, evidence in considerations:
+        doc.bullet(f"**{title}** {verdict}. {evidence}")
+
+
+def _dso_role(result: CbaResult, by: dict[str, SchemeResult], dso_schemes: list[str]) -> _Consideration:
+    """1. DSOs leave fit-and-forget; TSOs share AS procurement responsibilities."""
+    title = "DSOs move to real-time monitoring and share AS procurement with the TSO."
+    leader = result.ranking[0]
+    lead = result.scheme(leader)
+    if leader in _DSO_ROLE_SCHEMES and lead.npv_eur > 0:
+        return (
+            title,
+            SUPPORTED,
+            f"The first-ranked scheme, {leader}, gives DSOs a market role and has an NPV of "
+            f"{_meur(lead.npv_eur)} over the centralized reference.",
+        )
+    if dso_schemes:
+        best = max(dso_schemes, key=lambda s: by[s].npv_eur)
+        return (
+            title,
+            NOT_SUPPORTED,
+            f"The best scheme with a DSO market role, {best}, has an NPV of {_meur(by[best].npv_eur)}, and "
+            f"{leader} ranks first.",
+        )
+    return title, NOT_SUPPORTED, "No scheme with a DSO market role was simulated."
+
+
+def _common_market(by: dict[str, SchemeResult]) -> _Consideration:
+    """2. Avoid counteracting actions: a common marketplace / common merit order."""
+    title = "A common marketplace (common merit order) avoids counteracting TSO and DSO actions."
+    common = [s for s in _COMMON_MARKET_SCHEMES if s in by]
+    separate = [s for s in _LOCAL_MARKET_SCHEMES if s in by]
+    if not (common and separate):
+        return title, NOT_SUPPORTED, "Common and separate local-market schemes were not both simulated."
+    bc = max(common, key=lambda s: by[s].npv_eur)
+    bs = max(separate, key=lambda s: by[s].npv_eur)
+    better = by[bc].npv_eur > by[bs].npv_eur
+    return (
+        title,
+        SUPPORTED if better else NOT_SUPPORTED,
+        f"Best common-market scheme {bc}: NPV {_meur(by[bc].npv_eur)}; best scheme with separate local "
+        f"markets {bs}: NPV {_meur(by[bs].npv_eur)}.",
     )
 
-    # 7. Small DSOs pool / an independent AS market operator.
+
+def _liquidity_first(thin: list[str], has_liquidity: bool) -> _Consideration:
+    """3. Evaluate local-market liquidity first (the figures are section 3's)."""
+    title = "Evaluate the liquidity of local AS markets before creating them."
+    if not has_liquidity:
+        return title, NOT_SUPPORTED, "The simulation reported no bids per DSO area."
+    return (
+        title,
+        SUPPORTED if thin else PARTLY,
+        (
+            "Thin areas: " + "; ".join(thin) + "."
+            if thin
+            else f"Every area has at least {LIQUIDITY_THIN_BIDS_PER_DAY:g} bids per day here; "
+            f"the need for the "
+            "check is not contradicted, but no area shows the problem."
+        )
+        + " See section 3.",
+    )
+
+
+def _dso_pooling(result: CbaResult, dso_schemes: list[str]) -> list[_Consideration]:
+    """7. Small DSOs pool / an independent AS market operator (only with a DSO-role scheme simulated)."""
     dso_cost = {
         s: next((a.pv_costs_eur for a in result.actors if a.scheme == s and a.actor == "dso"), 0.0)
         for s in dso_schemes
     }
-    if dso_cost:
-        worst = max(dso_cost, key=lambda s: dso_cost[s])
-        item(
-            "Small DSOs pool their efforts, possibly under one independent AS market operator.",
-            PARTLY,
-            f"The DSOs' ICT cost is highest in {worst} ({_meur(dso_cost[worst])} in present value, "
-            "incremental "
-            "over the reference), which pooling would share; the study does not model DSO size.",
-        )
-    # 8. Level playing field for DER.
-    curtail = lead.annual_benefits_eur_per_year.get("curtailment", 0.0)
-    item(
+    if not dso_cost:
+        return []
+    worst = max(dso_cost, key=lambda s: dso_cost[s])
+    return [(
+        "Small DSOs pool their efforts, possibly under one independent AS market operator.",
+        PARTLY,
+        f"The DSOs' ICT cost is highest in {worst} ({_meur(dso_cost[worst])} in present value, "
+        "incremental "
+        "over the reference), which pooling would share; the study does not model DSO size.",
+    )]
+
+
+def _der_level_playing_field(result: CbaResult) -> _Consideration:
+    """8. Level playing field for DER."""
+    leader = result.ranking[0]
+    curtail = result.scheme(leader).annual_benefits_eur_per_year.get("curtailment", 0.0)
+    return (
         "Real-time markets take DER constraints into account so that DER compete on a level playing field.",
         PARTLY if curtail > 0 else NOT_SUPPORTED,
         f"{leader} reduces RES curtailment worth {_meur(curtail)}/a; market access rules for DER are not "
         "varied in this study.",
     )
-    # 9. Viable business models, incentives for an initial period.
-    item(
+
+
+def _business_models(result: CbaResult, losers: list[str]) -> _Consideration:
+    """9. Viable business models, incentives for an initial period (the figures are section 5's)."""
+    leader = result.ranking[0]
+    return (
         "Viable business models for all market participants; incentives where needed.",
         SUPPORTED if losers else PARTLY,
         (
@@ -536,17 +524,24 @@ def _section_regulatory(
             "keys used; the keys themselves are assumptions."
         ),
     )
-    # 10. Network oversizing vs liquid local congestion markets.
-    cong = lead.annual_benefits_eur_per_year.get("congestion", 0.0)
-    item(
+
+
+def _reinforcement_or_markets(result: CbaResult) -> _Consideration:
+    """10. Network oversizing vs liquid local congestion markets."""
+    leader = result.ranking[0]
+    cong = result.scheme(leader).annual_benefits_eur_per_year.get("congestion", 0.0)
+    return (
         "Balance network reinforcement against liquid local congestion markets.",
         PARTLY,
         f"{leader} relieves unresolved congestion worth {_meur(cong)}/a; grid reinforcement as an "
         "alternative is not costed in this study.",
     )
-    # 11. ICT analysis is unavoidable.
+
+
+def _ict_analysis(result: CbaResult) -> _Consideration:
+    """11. ICT analysis is unavoidable (the figures are section 4's)."""
     costs = sorted(result.schemes, key=lambda s: s.ict_pv_cost_eur)
-    item(
+    return (
         "A thorough analysis of information requirements and ICT costs is unavoidable.",
         SUPPORTED,
         f"ICT present cost ranges from {_meur(costs[0].ict_pv_cost_eur)} ({costs[0].scheme}) to "
@@ -605,85 +600,6 @@ def build_document(
         "with the figures of the regulator or system operator concerned before relying on this draft."
     )
     return doc
-
-
-# ------------------------------------------------------------------------------- renderers
-
-
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
-def render_markdown(doc: Document) -> str:
-    """Markdown text of the document."""
-    out: list[str] = []
-    previous = ""
-    for b in doc.blocks:
-        if previous == "bullet" and b.kind != "bullet":
-            out.append("")  # a list ends with a blank line
-        if b.kind == "heading":
-            out += ["#" * b.level + " " + b.text, ""]
-        elif b.kind == "para":
-            out += [b.text, ""]
-        elif b.kind == "bullet":
-            out.append("- " + b.text)
-        elif b.kind == "table":
-            out.append("| " + " | ".join(_md_cell(h) for h in b.headers) + " |")
-            out.append("|" + "|".join("---" for _ in b.headers) + "|")
-            out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in b.rows]
-            out.append("")
-        previous = b.kind
-    return "\n".join(out).rstrip() + "\n"
-
-
-def _add_runs(paragraph: object, text: str) -> None:
-    """Add ``text`` with **bold** spans to a python-docx paragraph."""
-    parts = text.split("**")
-    for i, part in enumerate(parts):
-        if part:
-            run = paragraph.add_run(part)  # type: ignore[attr-defined]
-            run.bold = i % 2 == 1
-
-
-def render_docx(doc: Document) -> bytes:
-    """DOCX bytes of the document (python-docx)."""
-    import docx
-    from docx.enum.section import WD_ORIENT
-    from docx.shared import Cm, Pt
-
-    d = docx.Document()
-    d.styles["Normal"].font.size = Pt(10)
-    section = d.sections[0]  # landscape A4: the tables have up to eight columns
-    section.orientation = WD_ORIENT.LANDSCAPE
-    section.page_width, section.page_height = Cm(29.7), Cm(21.0)
-    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, Cm(1.8))
-    for b in doc.blocks:
-        if b.kind == "heading":
-            d.add_heading(b.text, level=b.level)
-        elif b.kind == "para":
-            _add_runs(d.add_paragraph(), b.text)
-        elif b.kind == "bullet":
-            _add_runs(d.add_paragraph(style="List Bullet"), b.text)
-        elif b.kind == "table":
-            table = d.add_table(rows=1 + len(b.rows), cols=len(b.headers))
-            table.style = "Table Grid"
-            for j, h in enumerate(b.headers):
-                cell = table.cell(0, j)
-                cell.text = ""
-                cell.paragraphs[0].add_run(h).bold = True
-            for i, row in enumerate(b.rows, start=1):
-                for j, value in enumerate(row):
-                    table.cell(i, j).text = value
-            for table_row in table.rows:
-                for cell in table_row.cells:
-                    for paragraph in cell.paragraphs:
-                        for run in paragraph.runs:
-                            run.font.size = Pt(8.5)
-            d.add_paragraph()
-    buf = io.BytesIO()
-    d.save(buf)
-    return buf.getvalue()
 
 
 def write_recommendations(

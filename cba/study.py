@@ -1,261 +1,58 @@
-"""The Study: the file a user opens, and ``run_study()``, the one chain the CLI and the GUI share.
+"""``run_study()``: the one chain the CLI and the GUI share, from a study to its results and outputs.
 
-A study file (YAML or JSON) holds a ``schema_version``, metadata, the SGAM/ICT model (``sgam:``), the
-scenario description (``scenario:``) and the cost-benefit parameters (``cba:``). Loading goes
-parse -> migrate (older ``schema_version``) -> validate; every failure becomes a :class:`StudyError`
-whose one-line message names the file, the object (by id where the object has one) and the field.
-Saving is atomic (temporary file in the same folder, then rename), so a crash mid-save never destroys
-the previous version.
+The study file itself (its model, loading, migration, saving) lives in :mod:`cba.study_file`; its names
+are re-exported here because ``cba.study`` is where the GUI and the command line have always found them.
+The files a run writes are written by :mod:`cba.outputs`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
 from cba.errors import StudyError
-from cba.fileio import atomic_write_text
-from cba.parameters import CbaParameters
+from cba.outputs import write_study_outputs
+from cba.study_file import (
+    CURRENT_SCHEMA_VERSION,
+    MIGRATIONS,
+    Migration,
+    Study,
+    StudyMetadata,
+    default_study,
+    load_study,
+    migrate,
+    save_study,
+    study_from_mapping,
+    study_summary,
+    study_to_text,
+)
 from sgam.costs import SchemeIctCost
-from sgam.model import SgamModel
 from simulation.kpis import SCHEME_IDS, SchemeKpis
 from simulation.progress import NullProgress, Progress, SubProgress, check_cancelled
-from simulation.scenario import ScenarioSpec
 
-CURRENT_SCHEMA_VERSION = 1
-"""Version of the study file format this code writes. Older versions are migrated on load."""
-
-
-class StudyMetadata(BaseModel):
-    """Who made the study, and what it is about."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    title: str = Field(default="Untitled study", min_length=1, description="Title of the study.")
-    description: str = Field(default="", description="What the study investigates, in a few sentences.")
-    author: str = Field(default="", description="Author or organisation.")
-    created: str = Field(
-        default_factory=lambda: date.today().isoformat(), description="Creation date, ISO 8601."
-    )
-
-
-class Study(BaseModel):
-    """A complete coordination study: ICT model, scenario and cost-benefit parameters."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    schema_version: int = Field(
-        default=CURRENT_SCHEMA_VERSION, description="Version of the study file format."
-    )
-    metadata: StudyMetadata = Field(default_factory=StudyMetadata, description="Title, author, date.")
-    sgam: SgamModel = Field(description="SGAM/ICT model of the five coordination schemes.")
-    scenario: ScenarioSpec = Field(description="Grids, devices, profiles and timing of the simulation.")
-    cba: CbaParameters = Field(
-        default_factory=CbaParameters, description="Cost-benefit analysis parameters."
-    )
-
-    @model_validator(mode="after")
-    def _check_cross_references(self) -> Study:
-        """The CBA's reference scheme must be one of the five schemes."""
-        if self.cba.reference_scheme not in SCHEME_IDS:
-            raise ValueError(
-                f"cba.reference_scheme: unknown scheme {self.cba.reference_scheme!r}; "
-                f"expected one of {', '.join(SCHEME_IDS)}"
-            )
-        if self.schema_version != CURRENT_SCHEMA_VERSION:
-            raise ValueError(
-                f"schema_version: {self.schema_version} is not the current version "
-                f"{CURRENT_SCHEMA_VERSION}"
-            )
-        return self
-
-
-# ------------------------------------------------------------------------------------------ migrations
-
-Migration = Callable[[dict[str, Any]], dict[str, Any]]
-
-#: ``MIGRATIONS[v]`` turns a raw version-``v`` study into a version-``v+1`` one. Version 1 is the first
-#: released format, so there is nothing to migrate yet; the loader still runs the chain so adding a
-#: version is one function here plus a test that keeps loading the old file.
-MIGRATIONS: dict[int, Migration] = {}
-
-
-def migrate(raw: dict[str, Any], source: str = "<study>") -> dict[str, Any]:
-    """Bring a raw study mapping up to :data:`CURRENT_SCHEMA_VERSION`."""
-    version = raw.get("schema_version")
-    if version is None:
-        raise StudyError(f"{source}: schema_version: missing required field")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise StudyError(f"{source}: schema_version: expected an integer, got {version!r}")
-    oldest = min([*MIGRATIONS, CURRENT_SCHEMA_VERSION])
-    if version > CURRENT_SCHEMA_VERSION or version < oldest:
-        raise StudyError(
-            f"{source}: schema_version: unknown version {version}; this Coordination Studio reads "
-            f"versions {oldest} to {CURRENT_SCHEMA_VERSION}"
-        )
-    while version < CURRENT_SCHEMA_VERSION:
-        step = MIGRATIONS.get(version)
-        if step is None:
-            raise StudyError(f"{source}: schema_version: no migration from version {version}")
-        raw = step(dict(raw))
-        version += 1
-        raw["schema_version"] = version
-    return raw
-
-
-# ---------------------------------------------------------------------------------------- load / save
-
-
-def _describe_location(raw: Any, loc: Sequence[int | str]) -> str:
-    """Render a pydantic error location, naming list items by their ``id`` where they have one.
-
-    ``("sgam", "events", 3, "producer")`` on data whose fourth event has id ``bid-submit`` becomes
-    ``sgam.events[bid-submit].producer``, which a user can search for in the file.
-    """
-    parts: list[str] = []
-    node: Any = raw
-    for key in loc:
-        if isinstance(key, int):
-            label = str(key)
-            if isinstance(node, list) and 0 <= key < len(node):
-                item = node[key]
-                if isinstance(item, dict) and "id" in item:
-                    label = f"id={item['id']}"
-                node = item
-            else:
-                node = None
-            parts.append(f"[{label}]")
-        else:
-            if isinstance(node, dict):
-                node = node.get(key)
-            else:
-                node = None
-            parts.append(("." if parts else "") + str(key))
-    return "".join(parts) or "<study>"
-
-
-def _format_validation_error(exc: ValidationError, raw: Any, source: str) -> str:
-    errors = exc.errors()
-    first = errors[0]
-    loc = [part for part in first["loc"] if not (isinstance(part, str) and part.startswith("function-"))]
-    msg = str(first["msg"]).removeprefix("Value error, ")
-    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-    if not loc:  # a model-level check: its message starts with the field path itself
-        return f"{source}: {msg}{more}"
-    return f"{source}: {_describe_location(raw, loc)}: {msg}{more}"
-
-
-def study_from_mapping(raw: Any, source: str = "<study>") -> Study:
-    """Migrate and validate a parsed study; raise :class:`StudyError` naming file, object and field."""
-    if not isinstance(raw, dict):
-        raise StudyError(f"{source}: <study>: expected a mapping at the top level, got {type(raw).__name__}")
-    raw = migrate(raw, source)
-    try:
-        return Study.model_validate(raw)
-    except ValidationError as exc:
-        raise StudyError(_format_validation_error(exc, raw, source)) from None
-
-
-def _parse_text(text: str, path: Path) -> Any:
-    suffix = path.suffix.lower()
-    if suffix == ".json":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise StudyError(
-                f"{path}: line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}"
-            ) from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        if mark is not None:
-            raise StudyError(
-                f"{path}: line {mark.line + 1} column {mark.column + 1}: invalid YAML: {problem}"
-            ) from None
-        raise StudyError(f"{path}: invalid YAML: {problem}") from None
-
-
-def load_study(path: Path | str) -> Study:
-    """Read, migrate and validate a study file (``.yaml``/``.yml`` or ``.json``)."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise StudyError(f"{path}: file not found") from None
-    except UnicodeDecodeError:
-        raise StudyError(f"{path}: not a text file (expected YAML or JSON in UTF-8)") from None
-    except OSError as exc:
-        raise StudyError(f"{path}: cannot read: {exc.strerror}") from None
-    return study_from_mapping(_parse_text(text, path), str(path))
-
-
-def study_to_text(study: Study, fmt: str = "yaml") -> str:
-    """Serialise a study as YAML (default) or JSON text."""
-    data = study.model_dump(mode="json")
-    if fmt == "json":
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
-
-
-def save_study(study: Study, path: Path | str) -> None:
-    """Write a study atomically; the format follows the extension (``.json`` or YAML)."""
-    path = Path(path)
-    fmt = "json" if path.suffix.lower() == ".json" else "yaml"
-    try:
-        atomic_write_text(path, study_to_text(study, fmt))
-    except OSError as exc:
-        raise StudyError(f"{path}: cannot write: {exc.strerror or exc}") from None
-
-
-def default_study() -> Study:
-    """The embedded default study: the SGAM library, the default scenario and default CBA parameters."""
-    from sgam.library import default_model
-    from simulation.scenario import default_scenario_spec
-
-    return Study(
-        metadata=StudyMetadata(
-            title="Default TSO-DSO coordination study",
-            description=(
-                "The five SmartNet coordination schemes on the embedded default scenario: a meshed "
-                "transmission grid with detailed distribution feeders, one representative day."
-            ),
-            author="Coordination Studio",
-            created="2026-11-24",
-        ),
-        sgam=default_model(),
-        scenario=default_scenario_spec(),
-        cba=CbaParameters(),
-    )
-
-
-def study_summary(study: Study) -> list[str]:
-    """A few human-readable lines describing a study (used by ``validate``)."""
-    m = study.sgam
-    lines = [f"title: {study.metadata.title}"]
-    counts = []
-    for name in ("actors", "information_objects", "events", "technologies"):
-        items = getattr(m, name, None)
-        if isinstance(items, list):
-            counts.append(f"{len(items)} {name.replace('_', ' ')}")
-    if counts:
-        lines.append("SGAM/ICT model: " + ", ".join(counts))
-    cba = study.cba
-    lines.append(f"CBA: discount rate {cba.discount_rate:.1%}, horizon {cba.horizon_years} years, "
-                 f"reference scheme {cba.reference_scheme}")
-    return lines
+__all__ = [
+    "CURRENT_SCHEMA_VERSION",
+    "MIGRATIONS",
+    "ConsoleProgress",
+    "Migration",
+    "Study",
+    "StudyMetadata",
+    "StudyResult",
+    "default_study",
+    "format_summary_table",
+    "load_study",
+    "migrate",
+    "run_study",
+    "save_study",
+    "solver_report",
+    "study_from_mapping",
+    "study_summary",
+    "study_to_text",
+]
 
 
 # -------------------------------------------------------------------------------------------- solvers
@@ -343,16 +140,6 @@ def format_summary_table(result: StudyResult) -> str:
     return "\n".join(rows)
 
 
-def _write_kpis_csv(kpis: list[SchemeKpis], path: Path) -> None:
-    scalar = [name for name, info in SchemeKpis.model_fields.items() if info.annotation in (str, float, int)]
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(scalar)
-    for k in kpis:
-        writer.writerow([getattr(k, name) for name in scalar])
-    atomic_write_text(path, buf.getvalue())
-
-
 def run_study(
     study: Study,
     progress: Progress | None = None,
@@ -414,16 +201,7 @@ def run_study(
     if out is not None:
         t0 = time.perf_counter()
         progress.report(0.92, "writing report and recommendations")
-        from cba.cli import cba_outputs
-
-        _write_kpis_csv(kpis, out / "kpis.csv")
-        outputs["kpis"] = out / "kpis.csv"
-        outputs.update(cba_outputs(study.cba, kpis, ict, out, result=cba_result, ict_check=check))
-        if check is not None:
-            from cba.ictcheck_output import write_ict_check_chart, write_ict_check_csv
-
-            outputs.update(write_ict_check_csv(check, out))
-            outputs["ict_check_chart"] = write_ict_check_chart(check, out / "ict_check.png")
+        outputs = write_study_outputs(out, study.cba, kpis, ict, cba_result, check)
         timings["outputs"] = time.perf_counter() - t0
     progress.report(1.0, "done")
     return StudyResult(

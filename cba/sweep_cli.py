@@ -1,21 +1,22 @@
 """Command line of sweeps over a study: ``sweep STUDY --over schemes,days,variants --workers N``.
 
-It lives in ``cba`` because it reads the study file (:func:`cba.study.load_study`) and ends with the
-cost-benefit analysis of each variant; the sweep engine itself is :mod:`simulation.sweep` (Dask).
-Also ``study-from-scenario``, which wraps a generated or imported scenario file into a study with the
-default SGAM model and CBA parameters, so ``coordstudio run`` can take it end to end.
+It lives in ``cba`` because it reads the study file (:mod:`cba.study_file`) and ends with the
+cost-benefit analysis of each variant (:mod:`cba.sweep_cba`); the sweep engine itself is
+:mod:`simulation.sweep` (Dask). Also ``study-from-scenario``, which wraps a generated or imported scenario
+file into a study with the default SGAM model and CBA parameters
+(:func:`cba.study_file.study_from_scenario_file`), so ``coordstudio run`` can take it end to end.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import json
 from pathlib import Path
 from typing import Any
 
 from cba.errors import StudyError
+from cba.study_file import load_study_or_scenario, study_from_scenario_file
+
+__all__ = ["cmd_study_from_scenario", "cmd_sweep", "register", "study_from_scenario_file"]
 
 
 def register(subparsers: Any) -> None:
@@ -63,47 +64,6 @@ def register(subparsers: Any) -> None:
     s.set_defaults(func=cmd_study_from_scenario)
 
 
-def study_from_scenario_file(path: str | Path) -> Any:
-    """A study (default SGAM model and CBA parameters) around the scenario in ``path``."""
-    from cba.parameters import CbaParameters
-    from cba.study import default_study
-    from simulation.imports import read_spec
-
-    spec = read_spec(path)
-    study = default_study()
-    cba = CbaParameters.model_validate(
-        {**study.cba.model_dump(mode="json"), "day_weights_days_per_year": {spec.name: 365.0}}
-    )
-    meta = study.metadata.model_copy(
-        update={"title": f"Study of {spec.name}", "description": f"Scenario from {Path(path).name}."}
-    )
-    return study.model_copy(update={"scenario": spec, "cba": cba, "metadata": meta})
-
-
-def _load(path: str) -> Any:
-    """A study file, or a bare scenario file wrapped into the default study."""
-    import yaml
-
-    from cba.study import load_study
-
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise StudyError(f"{p}: cannot read ({exc.strerror or exc})") from None
-    head = text[:4000]
-    is_study = "schema_version" in head and ("sgam" in head or "sgam:" in text)
-    if is_study:
-        return load_study(p)
-    try:
-        raw = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError):
-        return load_study(p)  # let the study loader report the syntax error with line and column
-    if isinstance(raw, dict) and "schema_version" in raw:
-        return load_study(p)
-    return study_from_scenario_file(p)
-
-
 def _parse_days(text: str | None) -> list[Any]:
     from simulation.sweep import DEFAULT_DAYS, SweepDay
 
@@ -146,15 +106,15 @@ def _parse_variants(path: str | None) -> list[Any]:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run the sweep, write ``sweep.csv`` and per-variant CBA figures, print a summary."""
-    from cba.fileio import atomic_write_text
     from cba.study import ConsoleProgress
+    from cba.sweep_cba import cba_per_variant, write_sweep_table
     from simulation.sweep import DIMENSIONS, run_sweep
 
     over = [d.strip() for d in args.over.split(",") if d.strip()]
     bad = [d for d in over if d not in DIMENSIONS]
     if bad:
         raise StudyError(f"--over: unknown dimension(s) {bad}; expected any of {', '.join(DIMENSIONS)}")
-    study = _load(args.study)
+    study = load_study_or_scenario(args.study)
     spec = study.scenario
     schemes = [s.strip() for s in args.schemes.split(",")] if args.schemes else None
     if "schemes" not in over and schemes is None:
@@ -174,12 +134,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         progress=ConsoleProgress(),
     )
-    rows = res.rows()
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["task"])
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write_text(out / "sweep.csv", buf.getvalue())
+    write_sweep_table(res, out)
     print(
         f"sweep {res.sweep_id}: {len(res.tasks)} runs, {len(res.kpis) - len(res.resumed)} computed, "
         f"{len(res.resumed)} resumed, {len(res.retried)} retried, {len(res.failed)} failed, "
@@ -188,48 +143,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     for key, err in res.failed.items():
         print(f"  FAILED {key}: {err.splitlines()[0] if err else ''}")
     if not args.no_cba:
-        _cba_per_variant(study, res, out)
+        for variant, ranking in cba_per_variant(study, res, out).items():
+            print(f"  variant {variant}: ranking {' > '.join(ranking)}")
     print(f"outputs written to {out}/")
     return 0 if not res.failed else 3
 
 
-def _cba_per_variant(study: Any, res: Any, out: Path) -> None:
-    """CBA of each variant over the swept days (equal day weights when days were swept)."""
-    from cba.analysis import run_cba
-    from cba.fileio import atomic_write_text
-    from cba.parameters import CbaParameters
-    from sgam.matching import ict_costs
-    from simulation.scenario import endpoint_counts
-
-    by_variant: dict[str, list[Any]] = {}
-    for key, k in res.kpis.items():
-        by_variant.setdefault(res.tasks[key].variant_id, []).append(k)
-    ict = ict_costs(
-        study.sgam, endpoint_counts(study.scenario), study.cba.horizon_years, study.cba.discount_rate
-    )
-    summary: dict[str, Any] = {}
-    for variant, kpis in by_variant.items():
-        schemes = {k.scheme for k in kpis}
-        if study.cba.reference_scheme not in schemes:
-            summary[variant] = {"skipped": f"reference scheme {study.cba.reference_scheme} not swept"}
-            continue
-        days = sorted({k.day for k in kpis})
-        complete = [
-            k for k in kpis if all(any(o.scheme == k.scheme and o.day == d for o in kpis) for d in days)
-        ]
-        weights = {d: 365.0 / len(days) for d in days}
-        params = CbaParameters.model_validate(
-            {**study.cba.model_dump(mode="json"), "day_weights_days_per_year": weights}
-        )
-        result = run_cba(params, complete, {s: ict[s] for s in {k.scheme for k in complete}})
-        summary[variant] = {s.scheme: {"npv_eur": s.npv_eur, "bcr": s.bcr} for s in result.schemes}
-        print(f"  variant {variant}: ranking {' > '.join(result.ranking)}")
-    atomic_write_text(out / "cba_by_variant.json", json.dumps(summary, indent=2, default=str))
-
-
 def cmd_study_from_scenario(args: argparse.Namespace) -> int:
     """Write the study around a scenario file."""
-    from cba.study import save_study
+    from cba.study_file import save_study
 
     study = study_from_scenario_file(args.scenario)
     save_study(study, Path(args.out))

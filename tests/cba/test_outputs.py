@@ -11,8 +11,9 @@ from cba_fixtures import DAYS, make_ict, make_kpis, make_params
 from matplotlib.image import imread
 
 from cba.analysis import run_cba
-from cba.cli import OUTPUT_FILES, cba_outputs, load_kpis
 from cba.errors import CbaError
+from cba.outputs import OUTPUT_FILES, cba_outputs
+from cba.reappraisal import load_kpis
 from cba.recommendations import NOT_SUPPORTED, build_document, render_markdown
 from simulation.kpis import SchemeKpis
 

@@ -1,0 +1,138 @@
+"""The files a study run writes: KPI table, Excel report, recommendations draft, charts, ICT-check tables.
+
+This is the one place that turns results into files. ``run_study`` (the whole chain), the ``cba``
+subcommand (re-running only the CBA on stored simulation results) and the ``ict-check`` subcommand all
+call it, so the command-line modules only parse arguments and print.
+
+Heavy writers (openpyxl, python-docx, matplotlib) are imported inside the functions so that importing
+this module (and :mod:`cba.study`) stays cheap.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cba.errors import CbaError
+from cba.fileio import atomic_write_text
+
+if TYPE_CHECKING:
+    from cba.analysis import CbaResult
+    from cba.ictcheck_data import IctCheckResult
+    from cba.parameters import CbaParameters
+    from sgam.costs import SchemeIctCost
+    from simulation.kpis import SchemeKpis
+
+__all__ = [
+    "KPIS_FILE",
+    "OUTPUT_FILES",
+    "cba_outputs",
+    "write_ict_check_outputs",
+    "write_kpis_csv",
+    "write_study_outputs",
+]
+
+#: File name of the simulation KPI table (one row per scheme and day, scalar KPIs only).
+KPIS_FILE = "kpis.csv"
+
+#: Files :func:`cba_outputs` writes, by key.
+OUTPUT_FILES = {
+    "report": "report.xlsx",
+    "recommendations_md": "recommendations.md",
+    "recommendations_docx": "recommendations.docx",
+    "cba_result": "cba_result.json",
+    "chart_cash_flow": "chart_cash_flow.png",
+    "chart_tornado": "chart_tornado.png",
+    "chart_monte_carlo": "chart_monte_carlo.png",
+}
+
+
+def write_kpis_csv(kpis: Sequence[SchemeKpis], path: Path) -> Path:
+    """The scalar KPIs of each scheme and day as CSV (what ``coordstudio cba --results`` reads back)."""
+    from simulation.kpis import SchemeKpis
+
+    scalar = [name for name, info in SchemeKpis.model_fields.items() if info.annotation in (str, float, int)]
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(scalar)
+    for k in kpis:
+        writer.writerow([getattr(k, name) for name in scalar])
+    return atomic_write_text(path, buf.getvalue())
+
+
+def cba_outputs(
+    params: CbaParameters,
+    kpis: Sequence[SchemeKpis],
+    ict: Mapping[str, SchemeIctCost],
+    out_dir: str | Path,
+    result: CbaResult | None = None,
+    ict_check: IctCheckResult | None = None,
+) -> dict[str, Path]:
+    """Run the CBA (unless ``result`` is given) and write every CBA output file into ``out_dir``.
+
+    With ``ict_check``, the report gains its "ICT check" sheet and the draft its paragraph when a
+    scheme's ICT cost changes materially on measured traffic.
+
+    Returns
+    -------
+    dict
+        Path of each file by key (:data:`OUTPUT_FILES`).
+    """
+    from cba.analysis import run_cba
+    from cba.charts import write_charts
+    from cba.recommendations import write_recommendations
+    from cba.report_excel import write_report
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if result is None:
+        result = run_cba(params, kpis, ict)
+    paths: dict[str, Path] = {}
+    try:
+        paths["report"] = write_report(out / OUTPUT_FILES["report"], params, kpis, ict, result, ict_check)
+        md, docx = write_recommendations(
+            out / OUTPUT_FILES["recommendations_md"],
+            out / OUTPUT_FILES["recommendations_docx"],
+            params,
+            kpis,
+            dict(ict),
+            result,
+            ict_check,
+        )
+        paths["recommendations_md"], paths["recommendations_docx"] = md, docx
+        paths["cba_result"] = atomic_write_text(
+            out / OUTPUT_FILES["cba_result"], result.model_dump_json(indent=1) + "\n"
+        )
+        paths.update(write_charts(result, out))
+    except OSError as exc:
+        raise CbaError(f"{out}: cannot write the CBA outputs: {exc.strerror or exc}") from exc
+    return paths
+
+
+def write_ict_check_outputs(check: IctCheckResult, out_dir: str | Path) -> dict[str, Path]:
+    """The ICT check's CSV tables and its chart (key ``ict_check_chart``) in ``out_dir``."""
+    from cba.ictcheck_output import write_ict_check_chart, write_ict_check_csv
+
+    out = Path(out_dir)
+    paths = dict(write_ict_check_csv(check, out))
+    paths["ict_check_chart"] = write_ict_check_chart(check, out / "ict_check.png")
+    return paths
+
+
+def write_study_outputs(
+    out_dir: Path,
+    params: CbaParameters,
+    kpis: Sequence[SchemeKpis],
+    ict: Mapping[str, SchemeIctCost],
+    result: CbaResult,
+    ict_check: IctCheckResult | None,
+) -> dict[str, Path]:
+    """Every file of a study run: ``kpis.csv``, the CBA outputs and (with a check) the ICT-check files."""
+    paths = {"kpis": write_kpis_csv(kpis, out_dir / KPIS_FILE)}
+    paths.update(cba_outputs(params, kpis, ict, out_dir, result=result, ict_check=ict_check))
+    if ict_check is not None:
+        paths.update(write_ict_check_outputs(ict_check, out_dir))
+    return paths

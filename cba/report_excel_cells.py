@@ -1,0 +1,99 @@
+"""Cell formats, styles and helpers shared by the sheets of the Excel report (:mod:`cba.report_excel`).
+
+Also :class:`Layout`, the record of where each input landed (the Assumptions cells, the KPI rows, the
+ICT cost columns, each cash-flow sheet's result cells), so a sheet written later can point its formulas
+at cells written earlier.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from openpyxl.chart import BarChart, LineChart
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+__all__ = [
+    "EUR", "EUR2", "FACTOR", "INPUT_FILL", "NUM", "PCT", "RATIO", "SECTION_FONT", "TITLE_FONT", "YEARS",
+    "Layout", "axes_visible", "cash_flow_sheet_name", "column_range", "header", "ref", "section", "widths",
+]
+
+EUR = '#,##0;[Red]-#,##0'
+EUR2 = '#,##0.00;[Red]-#,##0.00'
+PCT = "0.00%"
+RATIO = "0.000"
+YEARS = "0.00"
+NUM = "#,##0.###"
+FACTOR = "0.000000"
+
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+HEADER_FILL = PatternFill("solid", fgColor="305496")
+INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
+TITLE_FONT = Font(bold=True, size=14)
+SECTION_FONT = Font(bold=True, size=12)
+
+
+def cash_flow_sheet_name(scheme: str) -> str:
+    """Sheet name of a scheme's cash flows (Excel forbids some characters and > 31 characters)."""
+    return ("CF " + re.sub(r"[\[\]:*?/\\']", "_", scheme))[:31]
+
+
+def ref(sheet: str, cell: str) -> str:
+    """Absolute reference to ``cell`` on ``sheet``, quoted when needed."""
+    col, row = re.match(r"([A-Z]+)(\d+)", cell).groups()  # type: ignore[union-attr]
+    name = f"'{sheet}'" if re.search(r"[^A-Za-z0-9_]", sheet) else sheet
+    return f"{name}!${col}${row}"
+
+
+def column_range(sheet: str, col: int, row0: int, row1: int) -> str:
+    """Absolute reference to rows ``row0``..``row1`` of column ``col`` on ``sheet``."""
+    letter = get_column_letter(col)
+    name = f"'{sheet}'" if re.search(r"[^A-Za-z0-9_]", sheet) else sheet
+    return f"{name}!${letter}${row0}:${letter}${row1}"
+
+
+def header(ws: Worksheet, row: int, titles: Sequence[object], col0: int = 1) -> None:
+    """A row of table headers (white on blue, wrapped), from column ``col0``."""
+    for j, title in enumerate(titles):
+        cell = ws.cell(row=row, column=col0 + j, value=title)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    ws.row_dimensions[row].height = 42  # room for three wrapped lines of a header with its unit
+
+
+def section(ws: Worksheet, row: int, text: str) -> None:
+    """A section title in column A."""
+    ws.cell(row=row, column=1, value=text).font = SECTION_FONT
+
+
+def axes_visible(chart: BarChart | LineChart) -> None:
+    """Show both axes (openpyxl >= 3.1 hides them by default) with category labels at the low end."""
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.x_axis.tickLblPos = "low"
+
+
+def widths(ws: Worksheet, column_widths: Mapping[int, float]) -> None:
+    """Set column widths (characters) by column number."""
+    for col, width in column_widths.items():
+        ws.column_dimensions[get_column_letter(col)].width = width
+
+
+@dataclass
+class Layout:
+    """Where the inputs live, so formulas elsewhere can point at them."""
+
+    assumption: dict[str, str] = field(default_factory=dict)  # field -> absolute ref
+    weights_range: str = ""
+    kpi_rows: dict[str, tuple[int, int]] = field(default_factory=dict)  # scheme -> first, last row
+    kpi_col: dict[str, int] = field(default_factory=dict)  # KPI field -> column
+    kpi_scale_col: int = 0
+    ict_first_row: int = 0
+    ict_last_row: int = 0
+    ict_year_col0: int = 0  # column of year 0
+    ict_cols: dict[str, int] = field(default_factory=dict)
+    result_cells: dict[str, dict[str, str]] = field(default_factory=dict)  # scheme -> key -> ref
