@@ -22,8 +22,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from sgam.errors import SgamValidationError
+from sgam.errors import LibraryError
 from sgam.model import ITEM_LISTS, SgamModel
+
+__all__ = ["LIBRARY_DIR", "MANIFEST", "SETTINGS", "LibraryError", "default_model", "load_library"]
 
 LIBRARY_DIR = Path(__file__).resolve().parent
 """Folder of the default library shipped with the package."""
@@ -39,10 +41,6 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _Origin = tuple[str, int]
 """Where an object was written: (file path as text, line number, 1-based; 0 if unknown)."""
-
-
-class LibraryError(SgamValidationError):
-    """A library file is missing, is not valid YAML, or holds an object the model rejects."""
 
 
 def _read_yaml(path: Path) -> tuple[Any, str]:
