@@ -14,12 +14,12 @@ from pathlib import Path
 def cmd_ict(args: argparse.Namespace) -> int:
     """``ict STUDY --out DIR``: ICT cost breakdowns (CSV) and SGAM plane figures (PNG)."""
     from cba.study_file import load_study
-    from sgam.cli import format_summary, ict_command
+    from sgam.cli import format_summary, ict_command, library_model
     from simulation.scenario import endpoint_counts
 
     study = load_study(Path(args.study))
     result = ict_command(
-        study.sgam,
+        library_model(getattr(args, "library", None), study.sgam),
         endpoint_counts(study.scenario),
         study.cba.horizon_years,
         study.cba.discount_rate,

@@ -5,8 +5,11 @@ endpoint counts), so these functions take the model and the numbers; ``main.py``
 
 * ``python main.py ict STUDY --out DIR`` -> :func:`ict_command` (CSV breakdowns and SGAM plane PNGs);
 * ``python main.py sgam export STUDY FILE.xlsx`` -> :func:`export_command`;
-* ``python main.py sgam import STUDY FILE.xlsx`` -> :func:`import_command`, then the caller stores the
-  returned model in the study.
+* ``python main.py sgam import STUDY FILE.xlsx|LIBRARY_DIR`` -> :func:`import_command`, then the caller
+  stores the returned model in the study;
+* ``python main.py ict STUDY --library DIR`` -> :func:`library_model` replaces the study's model by an
+  edited copy of the YAML library (``sgam.library``);
+* ``python main.py sgam library DIR`` -> :func:`copy_library` writes that copy (no study needed).
 
 :func:`add_ict_arguments` and :func:`add_sgam_arguments` add the documented arguments to argparse parsers so
 the help text lives next to the handlers.
@@ -215,10 +218,50 @@ def export_command(model: SgamModel, xlsx_path: str | Path) -> Path:
 
 
 def import_command(xlsx_path: str | Path) -> SgamModel:
-    """Read an (edited) workbook back into a validated model (``sgam import``); the caller stores it."""
+    """Read an (edited) workbook or YAML library folder into a validated model (``sgam import``).
+
+    The caller stores the returned model in the study.
+    """
+    path = Path(xlsx_path)
+    if path.is_dir():
+        from sgam.library import load_library
+
+        return load_library(path)
     from sgam.excel import import_workbook
 
-    return import_workbook(Path(xlsx_path))
+    return import_workbook(path)
+
+
+def library_model(library_dir: str | Path | None, study_model: SgamModel) -> SgamModel:
+    """The model ``ict`` works on: the YAML library in ``library_dir`` if given, else the study's own."""
+    if library_dir is None:
+        return study_model
+    from sgam.library import load_library
+
+    return load_library(library_dir)
+
+
+def copy_library(target_dir: str | Path, *, force: bool = False) -> list[Path]:
+    """Copy the default library's YAML files into ``target_dir`` for editing; return the files written."""
+    import shutil
+
+    from sgam.library import LIBRARY_DIR
+
+    target = Path(target_dir)
+    sources = sorted(LIBRARY_DIR.glob("*.yaml"))
+    clashes = [target / src.name for src in sources if (target / src.name).exists()]
+    if clashes and not force:
+        raise SgamValidationError(f"{clashes[0]} exists; pass --force to overwrite the library files")
+    target.mkdir(parents=True, exist_ok=True)
+    return [Path(shutil.copyfile(src, target / src.name)) for src in sources]
+
+
+def cmd_copy_library(args: argparse.Namespace) -> int:
+    """``sgam library DIR [--force]``: write a copy of the default YAML library to edit."""
+    files = copy_library(args.dir, force=args.force)
+    print(f"wrote the default SGAM/ICT library ({len(files)} YAML files) to {args.dir}/; edit them, then: "
+          f"coordstudio ict STUDY --library {args.dir}")
+    return 0
 
 
 def format_summary(costs: Mapping[str, SchemeIctCost]) -> str:
@@ -244,11 +287,19 @@ def add_ict_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("study", help="study file (YAML or JSON)")
     parser.add_argument("--out", default="out", help="output folder (default: out)")
     parser.add_argument("--no-figures", action="store_true", help="write the CSV files only")
+    parser.add_argument(
+        "--library",
+        metavar="DIR",
+        help="use the SGAM/ICT library in this folder (YAML files, e.g. an edited copy written by "
+        "'sgam library DIR') instead of the model stored in the study",
+    )
 
 
 def add_sgam_arguments(parser: argparse.ArgumentParser) -> argparse._SubParsersAction:  # type: ignore[type-arg]
-    """Subcommands ``sgam export STUDY FILE.xlsx`` and ``sgam import STUDY FILE.xlsx [--out NEW_STUDY]``."""
-    parser.description = "Exchange the study's SGAM/ICT model with ICT architects as an Excel workbook."
+    """Subcommands ``sgam export``, ``sgam import`` (workbook or library folder) and ``sgam library DIR``."""
+    parser.description = (
+        "Exchange the study's SGAM/ICT model with ICT architects as an Excel workbook or as the YAML library."
+    )
     sub = parser.add_subparsers(dest="sgam_command", metavar="ACTION", required=True)
     p = sub.add_parser(
         "export",
@@ -261,10 +312,21 @@ def add_sgam_arguments(parser: argparse.ArgumentParser) -> argparse._SubParsersA
     p = sub.add_parser(
         "import",
         help="read an edited workbook back into the study",
-        description="Read FILE.xlsx (written by 'sgam export', possibly edited in Excel or LibreOffice), "
-        "validate it, and store it as the study's SGAM model. Errors name sheet, row and column.",
+        description="Read FILE.xlsx (written by 'sgam export', possibly edited in Excel or LibreOffice) or a "
+        "YAML library folder (written by 'sgam library', possibly edited), validate it, and store it as the "
+        "study's SGAM model. Errors name sheet, row and column, or file, line, object and field.",
     )
     p.add_argument("study", help="study file (YAML or JSON) to update")
-    p.add_argument("file", help="workbook to read (.xlsx)")
+    p.add_argument("file", help="workbook to read (.xlsx), or a library folder holding library.yaml")
     p.add_argument("--out", help="write the updated study here instead of overwriting STUDY")
+    p = sub.add_parser(
+        "library",
+        help="write a copy of the default SGAM/ICT library (YAML) to edit",
+        description="Copy the default SGAM/ICT library (library.yaml, common.yaml, one file per scheme, "
+        "catalogue.yaml with the technologies' and components' costs and their sources) into DIR. Edit "
+        "the files, then run 'ict STUDY --library DIR' or 'sgam import STUDY DIR'.",
+    )
+    p.add_argument("dir", help="folder to write the library files into")
+    p.add_argument("--force", action="store_true", help="overwrite library files already in DIR")
+    p.set_defaults(func=cmd_copy_library)
     return sub

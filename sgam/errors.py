@@ -20,3 +20,10 @@ class UnservedEventError(SgamError):
 
 class SgamImportError(SgamError):
     """An Excel workbook could not be imported; the message names sheet, row and column."""
+
+
+class LibraryError(SgamValidationError):
+    """A YAML library file is missing, is not valid YAML, or holds an object the model rejects.
+
+    The message is one line: file, line, object and field of the first problem.
+    """

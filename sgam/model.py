@@ -30,12 +30,52 @@ year, ``_years`` years.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from enum import StrEnum
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from sgam.vocabulary import (
+    ActorRole,
+    ActorType,
+    Domain,
+    Layer,
+    RequirementCategory,
+    SecurityLevel,
+    StepService,
+    Trigger,
+    Zone,
+)
+
+__all__ = [
+    "ITEM_LISTS",
+    "SCHEMA_VERSION",
+    "SCHEME_IDS",
+    "Actor",
+    "ActorRole",
+    "ActorType",
+    "Component",
+    "Domain",
+    "EndpointCount",
+    "InformationObject",
+    "InteractionEvent",
+    "Layer",
+    "Link",
+    "Problem",
+    "Requirement",
+    "RequirementCategory",
+    "Scheme",
+    "SecurityLevel",
+    "SgamModel",
+    "StepService",
+    "Technology",
+    "Trigger",
+    "UseCase",
+    "UseCaseScenario",
+    "UseCaseStep",
+    "Zone",
+]
 
 SCHEME_IDS: tuple[str, ...] = ("CMS", "LMS", "SBR", "CM", "IFM")
 """The five TSO-DSO coordination schemes.
@@ -44,124 +84,6 @@ The same tuple as ``simulation.kpis.SCHEME_IDS``; sgam cannot import it."""
 
 SCHEMA_VERSION = 1
 """Version of the persisted SGAM model layout (the study file migrates older versions)."""
-
-
-# ------------------------------------------------------------------------------------------------
-# SGAM frame and vocabularies
-# ------------------------------------------------------------------------------------------------
-class Layer(StrEnum):
-    """SGAM interoperability layers, top to bottom."""
-
-    BUSINESS = "business"
-    FUNCTION = "function"
-    INFORMATION = "information"
-    COMMUNICATION = "communication"
-    COMPONENT = "component"
-
-
-class Domain(StrEnum):
-    """SGAM domains (electrical energy conversion chain), left to right."""
-
-    GENERATION = "generation"
-    TRANSMISSION = "transmission"
-    DISTRIBUTION = "distribution"
-    DER = "der"
-    CUSTOMER_PREMISES = "customer_premises"
-
-
-class Zone(StrEnum):
-    """SGAM zones (hierarchy of power system management), bottom to top."""
-
-    PROCESS = "process"
-    FIELD = "field"
-    STATION = "station"
-    OPERATION = "operation"
-    ENTERPRISE = "enterprise"
-    MARKET = "market"
-
-
-class ActorType(StrEnum):
-    """IEC 62559-2 actor types."""
-
-    ORGANISATION = "organisation"
-    PERSON = "person"
-    SYSTEM = "system"
-    DEVICE = "device"
-
-
-class ActorRole(StrEnum):
-    """Economic role of an actor: who pays in the CBA's per-actor split (``IctCostLine.actor_role``)."""
-
-    TSO = "tso"
-    DSO = "dso"
-    AGGREGATOR = "aggregator"
-    DER_OWNER = "der_owner"
-    CONSUMER = "consumer"
-    MARKET_OPERATOR = "market_operator"
-    COMMERCIAL_PARTY = "commercial_party"
-
-
-class StepService(StrEnum):
-    """IEC 62559-2 step services (the verb of a use-case step)."""
-
-    CREATE = "CREATE"
-    GET = "GET"
-    CHANGE = "CHANGE"
-    DELETE = "DELETE"
-    CANCEL = "CANCEL"
-    CLOSE = "CLOSE"
-    EXECUTE = "EXECUTE"
-    REPORT = "REPORT"
-    TIMER = "TIMER"
-    REPEAT = "REPEAT"
-
-
-class Trigger(StrEnum):
-    """What makes an interaction event happen; fixes its period (see :meth:`SgamModel.trigger_period_s`).
-
-    ``market_clearing``: once per market clearing (``SgamModel.market_clearing_period_s``);
-    ``time_step``: once per physical time step (``SgamModel.time_step_s``); ``hourly``; ``daily``;
-    ``on_event``: sporadic, at ``InteractionEvent.rate_per_day`` occurrences per day.
-    """
-
-    MARKET_CLEARING = "market_clearing"
-    TIME_STEP = "time_step"
-    HOURLY = "hourly"
-    DAILY = "daily"
-    ON_EVENT = "on_event"
-
-
-class SecurityLevel(StrEnum):
-    """Security level a requirement asks for or a technology provides.
-
-    Ordered low < medium < high < very_high.
-
-    low: no confidentiality need; medium: encrypted transport; high: encrypted and authenticated end to end
-    with key management (IEC 62351 profile); very_high: high plus a private or dedicated network.
-    """
-
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    VERY_HIGH = "very_high"
-
-    @property
-    def rank(self) -> int:
-        """Position in the order low (0) < medium < high < very_high (3)."""
-        return _SECURITY_RANK[self.value]
-
-
-_SECURITY_RANK = {"low": 0, "medium": 1, "high": 2, "very_high": 3}
-
-
-class RequirementCategory(StrEnum):
-    """IEC 62559-2 requirement categories used here."""
-
-    PERFORMANCE = "performance"
-    AVAILABILITY = "availability"
-    SECURITY = "security"
-    DATA_MANAGEMENT = "data_management"
-    OTHER = "other"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -422,6 +344,34 @@ ITEM_LISTS: dict[str, type[_Item]] = {
 }
 
 
+Problem = tuple[tuple[str, ...], str, Any]
+"""A validation problem: (location ``(list, object id, field)``, message, offending value)."""
+
+
+def _ref(
+    ids: Mapping[str, set[str]],
+    kind: str,
+    item_id: str,
+    field: str,
+    value: str,
+    target: str,
+    *,
+    optional: bool = False,
+) -> Iterator[Problem]:
+    """The problem of a reference ``value`` that is not an id of list ``target`` (none if it is)."""
+    if optional and value == "":
+        return
+    if value not in ids[target]:
+        yield (kind, item_id, field), f"'{value}' is not the id of any of the {target}", value
+
+
+def _refs(
+    ids: Mapping[str, set[str]], kind: str, item_id: str, field: str, values: list[str], target: str
+) -> Iterator[Problem]:
+    for value in values:
+        yield from _ref(ids, kind, item_id, field, value, target)
+
+
 class SgamModel(BaseModel):
     """The whole SGAM/ICT model of a study (see the module docstring).
 
@@ -505,117 +455,109 @@ class SgamModel(BaseModel):
             )
         return self
 
-    def reference_problems(self) -> Iterable[tuple[tuple[str, ...], str, Any]]:
-        """Yield ``(location, message, value)`` for every duplicate id and dangling reference."""
-        ids: dict[str, set[str]] = {}
+    def reference_problems(self) -> Iterable[Problem]:
+        """Yield ``(location, message, value)`` for every duplicate id and dangling reference.
+
+        Also the consistency checks that need several objects: an event's link joins its producer and
+        receiver, a link's payer is an end or the owner of one, ``on_event`` has a rate, and the timing checks
+        (:meth:`_timing_problems`). Problems come kind by kind in the order of :data:`ITEM_LISTS`' checks.
+        """
+        yield from self._duplicate_ids()
+        ids = {kind: {item.id for item in getattr(self, kind)} for kind in ITEM_LISTS}
+        yield from self._object_reference_problems(ids)
+        yield from self._link_problems(ids)
+        yield from self._event_problems(ids)
+        yield from self._timing_problems()
+
+    def _duplicate_ids(self) -> Iterator[Problem]:
         for kind in ITEM_LISTS:
             seen: set[str] = set()
             for item in getattr(self, kind):
                 if item.id in seen:
                     yield (kind, item.id, "id"), f"duplicate {kind} id '{item.id}'", item.id
                 seen.add(item.id)
-            ids[kind] = seen
 
-        Problem = tuple[tuple[str, ...], str, Any]
-
-        def ref(
-            kind: str, item_id: str, field: str, value: str, target: str, *, optional: bool = False
-        ) -> Problem | None:
-            if optional and value == "":
-                return None
-            if value not in ids[target]:
-                return (kind, item_id, field), f"'{value}' is not the id of any of the {target}", value
-            return None
-
-        def refs(kind: str, item_id: str, field: str, values: list[str], target: str) -> Iterator[Problem]:
-            for value in values:
-                problem = ref(kind, item_id, field, value, target)
-                if problem:
-                    yield problem
-
-        checks: list[Problem | None] = []
+    def _object_reference_problems(self, ids: Mapping[str, set[str]]) -> Iterator[Problem]:
+        """Dangling references of actors, components, use cases, scenarios and steps."""
         for a in self.actors:
-            checks.append(ref("actors", a.id, "multiplicity", a.multiplicity, "endpoint_counts"))
-            checks.append(ref("actors", a.id, "owner_id", a.owner_id, "actors", optional=True))
+            yield from _ref(ids, "actors", a.id, "multiplicity", a.multiplicity, "endpoint_counts")
+            yield from _ref(ids, "actors", a.id, "owner_id", a.owner_id, "actors", optional=True)
         for c in self.components:
-            checks.append(ref("components", c.id, "actor_id", c.actor_id, "actors"))
-            checks.append(ref("components", c.id, "multiplicity", c.multiplicity, "endpoint_counts"))
-            checks.extend(refs("components", c.id, "schemes", c.schemes, "schemes"))
+            yield from _ref(ids, "components", c.id, "actor_id", c.actor_id, "actors")
+            yield from _ref(ids, "components", c.id, "multiplicity", c.multiplicity, "endpoint_counts")
+            yield from _refs(ids, "components", c.id, "schemes", c.schemes, "schemes")
         for u in self.use_cases:
-            checks.extend(refs("use_cases", u.id, "schemes", u.schemes, "schemes"))
-            checks.extend(refs("use_cases", u.id, "actor_ids", u.actor_ids, "actors"))
-            checks.extend(refs("use_cases", u.id, "requirement_ids", u.requirement_ids, "requirements"))
+            yield from _refs(ids, "use_cases", u.id, "schemes", u.schemes, "schemes")
+            yield from _refs(ids, "use_cases", u.id, "actor_ids", u.actor_ids, "actors")
+            yield from _refs(ids, "use_cases", u.id, "requirement_ids", u.requirement_ids, "requirements")
         for s in self.scenarios:
-            checks.append(ref("scenarios", s.id, "use_case_id", s.use_case_id, "use_cases"))
-            checks.append(ref("scenarios", s.id, "primary_actor_id", s.primary_actor_id, "actors"))
+            yield from _ref(ids, "scenarios", s.id, "use_case_id", s.use_case_id, "use_cases")
+            yield from _ref(ids, "scenarios", s.id, "primary_actor_id", s.primary_actor_id, "actors")
         for st in self.steps:
-            checks.append(ref("steps", st.id, "scenario_id", st.scenario_id, "scenarios"))
-            checks.append(ref("steps", st.id, "producer_id", st.producer_id, "actors"))
-            checks.append(ref("steps", st.id, "receiver_id", st.receiver_id, "actors"))
-            checks.extend(
-                refs(
-                    "steps", st.id, "information_object_ids", st.information_object_ids, "information_objects"
-                )
-            )
-            checks.extend(refs("steps", st.id, "interaction_event_ids", st.interaction_event_ids, "events"))
-            checks.extend(refs("steps", st.id, "requirement_ids", st.requirement_ids, "requirements"))
+            yield from _ref(ids, "steps", st.id, "scenario_id", st.scenario_id, "scenarios")
+            yield from _ref(ids, "steps", st.id, "producer_id", st.producer_id, "actors")
+            yield from _ref(ids, "steps", st.id, "receiver_id", st.receiver_id, "actors")
+            ios = st.information_object_ids
+            yield from _refs(ids, "steps", st.id, "information_object_ids", ios, "information_objects")
+            yield from _refs(ids, "steps", st.id, "interaction_event_ids", st.interaction_event_ids, "events")
+            yield from _refs(ids, "steps", st.id, "requirement_ids", st.requirement_ids, "requirements")
+
+    def _link_problems(self, ids: Mapping[str, set[str]]) -> Iterator[Problem]:
+        """Dangling references of links, and a payer that is neither an end nor the owner of one."""
         for link in self.links:
-            checks.append(ref("links", link.id, "actor_a_id", link.actor_a_id, "actors"))
-            checks.append(ref("links", link.id, "actor_b_id", link.actor_b_id, "actors"))
-            checks.append(ref("links", link.id, "payer_id", link.payer_id, "actors"))
-            checks.extend(refs("links", link.id, "technology_ids", link.technology_ids, "technologies"))
+            yield from _ref(ids, "links", link.id, "actor_a_id", link.actor_a_id, "actors")
+            yield from _ref(ids, "links", link.id, "actor_b_id", link.actor_b_id, "actors")
+            yield from _ref(ids, "links", link.id, "payer_id", link.payer_id, "actors")
+            yield from _refs(ids, "links", link.id, "technology_ids", link.technology_ids, "technologies")
             if link.payer_id not in (link.actor_a_id, link.actor_b_id) and link.payer_id in ids["actors"]:
                 owners = {self._owner(link.actor_a_id), self._owner(link.actor_b_id)}
                 if link.payer_id not in owners:
-                    checks.append(
-                        (
-                            ("links", link.id, "payer_id"),
-                            f"payer '{link.payer_id}' is neither an end of the link nor the owner of one",
-                            link.payer_id,
-                        )
+                    yield (
+                        ("links", link.id, "payer_id"),
+                        f"payer '{link.payer_id}' is neither an end of the link nor the owner of one",
+                        link.payer_id,
                     )
+
+    def _event_problems(self, ids: Mapping[str, set[str]]) -> Iterator[Problem]:
+        """Dangling references of events, a link that does not join producer and receiver, on_event rates."""
         links = {link.id: link for link in self.links}
         for e in self.events:
-            checks.extend(refs("events", e.id, "schemes", e.schemes, "schemes"))
-            checks.append(ref("events", e.id, "use_case_id", e.use_case_id, "use_cases", optional=True))
-            checks.append(ref("events", e.id, "producer_id", e.producer_id, "actors"))
-            checks.append(ref("events", e.id, "receiver_id", e.receiver_id, "actors"))
-            checks.append(
-                ref("events", e.id, "information_object_id", e.information_object_id, "information_objects")
+            yield from _refs(ids, "events", e.id, "schemes", e.schemes, "schemes")
+            yield from _ref(ids, "events", e.id, "use_case_id", e.use_case_id, "use_cases", optional=True)
+            yield from _ref(ids, "events", e.id, "producer_id", e.producer_id, "actors")
+            yield from _ref(ids, "events", e.id, "receiver_id", e.receiver_id, "actors")
+            yield from _ref(
+                ids, "events", e.id, "information_object_id", e.information_object_id, "information_objects"
             )
-            checks.append(ref("events", e.id, "link_id", e.link_id, "links"))
-            checks.append(ref("events", e.id, "multiplicity", e.multiplicity, "endpoint_counts"))
-            checks.extend(refs("events", e.id, "requirement_ids", e.requirement_ids, "requirements"))
+            yield from _ref(ids, "events", e.id, "link_id", e.link_id, "links")
+            yield from _ref(ids, "events", e.id, "multiplicity", e.multiplicity, "endpoint_counts")
+            yield from _refs(ids, "events", e.id, "requirement_ids", e.requirement_ids, "requirements")
             if e.producer_id == e.receiver_id:
-                checks.append((("events", e.id, "receiver_id"), "receiver equals producer", e.receiver_id))
+                yield ("events", e.id, "receiver_id"), "receiver equals producer", e.receiver_id
             ev_link = links.get(e.link_id)
             if ev_link is not None and {e.producer_id, e.receiver_id} != {
                 ev_link.actor_a_id,
                 ev_link.actor_b_id,
             }:
-                checks.append(
-                    (
-                        ("events", e.id, "link_id"),
-                        f"link '{ev_link.id}' connects '{ev_link.actor_a_id}' and '{ev_link.actor_b_id}', "
-                        f"not the "
-                        f"event's producer '{e.producer_id}' and receiver '{e.receiver_id}'",
-                        e.link_id,
-                    )
+                yield (
+                    ("events", e.id, "link_id"),
+                    f"link '{ev_link.id}' connects '{ev_link.actor_a_id}' and '{ev_link.actor_b_id}', "
+                    f"not the "
+                    f"event's producer '{e.producer_id}' and receiver '{e.receiver_id}'",
+                    e.link_id,
                 )
             if e.trigger == Trigger.ON_EVENT and e.rate_per_day <= 0:
-                checks.append(
-                    (("events", e.id, "rate_per_day"), "trigger on_event needs rate_per_day > 0 (1/d)", 0.0)
-                )
-        # units consistent: the physical step is not longer than the clearing period (brief section 8), and a
-        # message must arrive before the next one of the same event is sent
+                yield ("events", e.id, "rate_per_day"), "trigger on_event needs rate_per_day > 0 (1/d)", 0.0
+
+    def _timing_problems(self) -> Iterator[Problem]:
+        """Units consistent: the physical step is not longer than the clearing period (brief section 8), and a
+        message must arrive before the next one of the same event is sent."""
         if self.time_step_s > self.market_clearing_period_s:
-            checks.append(
-                (
-                    ("time_step_s",),
-                    f"time step {self.time_step_s:g} s is longer than the market clearing period "
-                    f"{self.market_clearing_period_s:g} s",
-                    self.time_step_s,
-                )
+            yield (
+                ("time_step_s",),
+                f"time step {self.time_step_s:g} s is longer than the market clearing period "
+                f"{self.market_clearing_period_s:g} s",
+                self.time_step_s,
             )
         reqs = {r.id: r for r in self.requirements}
         for e in self.events:
@@ -631,18 +573,13 @@ class SgamModel(BaseModel):
                 period_ms = period * 1000.0 / max(e.rate_per_trigger, 1.0)
                 worst = min(lat for lat in latencies if lat is not None)
                 if worst > period_ms:
-                    checks.append(
-                        (
-                            ("events", e.id, "requirement_ids"),
-                            f"max latency {worst:g} ms exceeds the time between two messages "
-                            f"({period_ms:g} ms, trigger {e.trigger.value}): a message would still be in "
-                            f"transit when the next one is sent",
-                            list(e.requirement_ids),
-                        )
+                    yield (
+                        ("events", e.id, "requirement_ids"),
+                        f"max latency {worst:g} ms exceeds the time between two messages "
+                        f"({period_ms:g} ms, trigger {e.trigger.value}): a message would still be in "
+                        f"transit when the next one is sent",
+                        list(e.requirement_ids),
                     )
-        for problem in checks:
-            if problem is not None:
-                yield problem
 
     # ---- helpers
     def _owner(self, actor_id: str) -> str:

@@ -98,6 +98,125 @@ def _scheme_actors(model: SgamModel, scheme: str) -> tuple[set[str], set[str]]:
     return actors, links
 
 
+Edges = dict[tuple[str, str], list[str]]
+"""Labelled connections of a plane: (from node key, to node key) -> labels, in drawing order."""
+
+
+class _Graph:
+    """What one plane shows: its nodes (actors, components) and labelled edges, in insertion order.
+
+    The insertion order is the drawing order: it fixes where a node sits in its cell and the numbers of the
+    connections, so it follows the model's event (or link id) order.
+    """
+
+    def __init__(self, model: SgamModel) -> None:
+        self.actors: dict[str, Actor] = model.index("actors")
+        self.nodes: dict[str, _Node] = {}
+        self.edges: Edges = {}
+
+    def add_actor(self, a: Actor) -> None:
+        if a.id not in self.nodes:
+            self.nodes[a.id] = _Node(a.id, a.name or a.id, a.domain, a.zone, _ROLE_COLOUR[a.role], False)
+
+    def add_component(self, c: Component) -> None:
+        colour = _ROLE_COLOUR[self.actors[c.actor_id].role]
+        self.nodes["comp:" + c.id] = _Node("comp:" + c.id, c.name or c.id, c.domain, c.zone, colour, True)
+
+    def add_label(self, a: str, b: str, label: str) -> None:
+        labels = self.edges.setdefault((a, b), [])
+        if label not in labels:
+            labels.append(label)
+
+    def org_of(self, actor_id: str) -> str:
+        """The organisation behind a system or device (itself for organisations and persons)."""
+        a = self.actors[actor_id]
+        if a.owner_id and a.actor_type not in (ActorType.ORGANISATION, ActorType.PERSON):
+            return a.owner_id
+        return a.id
+
+
+def _business_graph(model: SgamModel, scheme: str) -> _Graph:
+    """Business layer: the organisations behind the scheme's flows and the information they exchange."""
+    g = _Graph(model)
+    io_names = {io.id: io.name or io.id for io in model.information_objects}
+    for e in model.events:
+        if scheme in e.schemes:
+            a, b = g.org_of(e.producer_id), g.org_of(e.receiver_id)
+            if a == b:
+                continue
+            g.add_actor(g.actors[a])
+            g.add_actor(g.actors[b])
+            g.add_label(a, b, io_names[e.information_object_id])
+    return g
+
+
+def _flow_graph(model: SgamModel, scheme: str, layer: Layer, comps: list[Component]) -> _Graph:
+    """Function layer (flows by use case, function components) or information layer (by payload)."""
+    g = _Graph(model)
+    ios = model.index("information_objects")
+    for e in model.events:
+        if scheme not in e.schemes:
+            continue
+        g.add_actor(g.actors[e.producer_id])
+        g.add_actor(g.actors[e.receiver_id])
+        if layer == Layer.FUNCTION:
+            label = e.use_case_id or e.name
+        else:
+            io = ios[e.information_object_id]
+            label = f"{io.name or io.id} ({_size(io.payload_bytes)}\u00a0{_PER[e.trigger]})"
+        g.add_label(e.producer_id, e.receiver_id, label)
+    if layer == Layer.FUNCTION:
+        for c in comps:
+            if c.layer in (Layer.FUNCTION, Layer.INFORMATION):
+                g.add_component(c)
+    return g
+
+
+def _link_graph(
+    model: SgamModel,
+    scheme: str,
+    layer: Layer,
+    comps: list[Component],
+    costs: Mapping[str, SchemeIctCost] | None,
+) -> _Graph:
+    """Communication layer (links labelled with the chosen technology) or component layer (plus items)."""
+    if costs is None or scheme not in costs:
+        from sgam.matching import ict_costs
+
+        costs = ict_costs(model, None, 20, 0.04)
+    chosen = {line.link_id: line.technology_id for line in costs[scheme].lines if line.item_kind == "link"}
+    g = _Graph(model)
+    links = model.index("links")
+    techs = model.index("technologies")
+    _, used_links = _scheme_actors(model, scheme)
+    for link_id in sorted(used_links):
+        link = links[link_id]
+        g.add_actor(g.actors[link.actor_a_id])
+        g.add_actor(g.actors[link.actor_b_id])
+        tech_id = chosen.get(link_id)
+        tech = techs.get(tech_id) if tech_id else None
+        g.edges.setdefault((link.actor_a_id, link.actor_b_id), []).append(
+            (tech.name or tech.id) if tech is not None else "? unserved"
+        )
+    if layer == Layer.COMPONENT:
+        for c in comps:
+            if c.layer == Layer.COMPONENT:
+                g.add_component(c)
+    return g
+
+
+def _figure_and_axes(ax: Axes | None) -> tuple[Figure, Axes]:
+    """A new Agg figure with one axes, or the figure ``ax`` belongs to."""
+    if ax is None:
+        fig = Figure(figsize=(19, 9.5), dpi=110, layout="constrained")
+        FigureCanvasAgg(fig)
+        return fig, fig.add_subplot()
+    parent = ax.get_figure()
+    if not isinstance(parent, Figure):
+        raise SgamValidationError("ax must belong to a matplotlib Figure")
+    return parent, ax
+
+
 def draw_sgam_plane(
     model: SgamModel,
     scheme: str,
@@ -124,103 +243,36 @@ def draw_sgam_plane(
     layer = Layer(layer)
     if scheme not in model.scheme_ids():
         raise SgamValidationError(f"scheme '{scheme}' is not in the model (schemes: {model.scheme_ids()})")
-    if ax is None:
-        fig = Figure(figsize=(19, 9.5), dpi=110, layout="constrained")
-        FigureCanvasAgg(fig)
-        ax = fig.add_subplot()
-    else:
-        parent = ax.get_figure()
-        if not isinstance(parent, Figure):
-            raise SgamValidationError("ax must belong to a matplotlib Figure")
-        fig = parent
-    actors = model.index("actors")
+    fig, ax = _figure_and_axes(ax)
     scheme_obj = model.get("schemes", scheme)
-    in_events, used_links = _scheme_actors(model, scheme)
     comps = [c for c in model.components if scheme in c.schemes]
-
-    # ---- nodes
-    nodes: dict[str, _Node] = {}
-
-    def add_actor(a: Actor) -> None:
-        if a.id not in nodes:
-            nodes[a.id] = _Node(a.id, a.name or a.id, a.domain, a.zone, _ROLE_COLOUR[a.role], False)
-
-    def add_component(c: Component) -> None:
-        colour = _ROLE_COLOUR[actors[c.actor_id].role]
-        nodes["comp:" + c.id] = _Node("comp:" + c.id, c.name or c.id, c.domain, c.zone, colour, True)
-
-    def org_of(actor_id: str) -> str:
-        a: Actor = actors[actor_id]
-        return (
-            a.owner_id
-            if a.owner_id and a.actor_type not in (ActorType.ORGANISATION, ActorType.PERSON)
-            else a.id
-        )
-
-    # edges: (a, b) -> labels ; directed for flows
-    edges: dict[tuple[str, str], list[str]] = {}
-    directed = layer in (Layer.BUSINESS, Layer.FUNCTION, Layer.INFORMATION)
     if layer == Layer.BUSINESS:
-        io_names = {io.id: io.name or io.id for io in model.information_objects}
-        for e in model.events:
-            if scheme in e.schemes:
-                a, b = org_of(e.producer_id), org_of(e.receiver_id)
-                if a == b:
-                    continue
-                add_actor(actors[a])
-                add_actor(actors[b])
-                labels = edges.setdefault((a, b), [])
-                if io_names[e.information_object_id] not in labels:
-                    labels.append(io_names[e.information_object_id])
+        graph = _business_graph(model, scheme)
     elif layer in (Layer.FUNCTION, Layer.INFORMATION):
-        ios = model.index("information_objects")
-        for e in model.events:
-            if scheme not in e.schemes:
-                continue
-            add_actor(actors[e.producer_id])
-            add_actor(actors[e.receiver_id])
-            if layer == Layer.FUNCTION:
-                label = e.use_case_id or e.name
-            else:
-                io = ios[e.information_object_id]
-                label = f"{io.name or io.id} ({_size(io.payload_bytes)}\u00a0{_PER[e.trigger]})"
-            labels = edges.setdefault((e.producer_id, e.receiver_id), [])
-            if label not in labels:
-                labels.append(label)
-        if layer == Layer.FUNCTION:
-            for c in comps:
-                if c.layer in (Layer.FUNCTION, Layer.INFORMATION):
-                    add_component(c)
+        graph = _flow_graph(model, scheme, layer, comps)
     else:
-        if costs is None or scheme not in costs:
-            from sgam.matching import ict_costs
+        graph = _link_graph(model, scheme, layer, comps, costs)
+    directed = layer in (Layer.BUSINESS, Layer.FUNCTION, Layer.INFORMATION)
 
-            costs = ict_costs(model, None, 20, 0.04)
-        chosen = {
-            line.link_id: line.technology_id for line in costs[scheme].lines if line.item_kind == "link"
-        }
-        links = model.index("links")
-        techs = model.index("technologies")
-        for link_id in sorted(used_links):
-            link = links[link_id]
-            add_actor(actors[link.actor_a_id])
-            add_actor(actors[link.actor_b_id])
-            tech_id = chosen.get(link_id)
-            tech = techs.get(tech_id) if tech_id else None
-            edges.setdefault((link.actor_a_id, link.actor_b_id), []).append(
-                (tech.name or tech.id) if tech is not None else "? unserved"
-            )
-        if layer == Layer.COMPONENT:
-            for c in comps:
-                if c.layer == Layer.COMPONENT:
-                    add_component(c)
-
-    # ---- frame
-    node_list = list(nodes.values())
+    node_list = list(graph.nodes.values())
     _layout(node_list)
-    ncol, nrow = len(_DOMAINS), len(_ZONES)
-    for i in range(ncol):
-        for j in range(nrow):
+    _draw_frame(ax, f"SGAM {layer.value} layer - {scheme}: {scheme_obj.name or scheme}")
+    entries = _draw_connections(ax, graph.nodes, graph.edges, directed)
+    _draw_side_panel(ax, "Flows" if directed else "Links (chosen technology)", entries)
+    _draw_boxes(ax, node_list)
+    _draw_legend(ax, node_list)
+    return fig
+
+
+_NCOL, _NROW = len(_DOMAINS), len(_ZONES)
+_PANEL_X = _NCOL + 0.12
+"""Left edge of the side panel listing the numbered connections, in cell units."""
+
+
+def _draw_frame(ax: Axes, title: str) -> None:
+    """The domain x zone grid with its labels, the axes limits and the title."""
+    for i in range(_NCOL):
+        for j in range(_NROW):
             ax.add_patch(
                 Rectangle(
                     (i, j),
@@ -236,16 +288,16 @@ def draw_sgam_plane(
         ax.text(i + 0.5, -0.06, _DOMAIN_LABEL[d], ha="center", va="top", fontsize=11, fontweight="bold")
     for j, z in enumerate(_ZONES):
         ax.text(-0.05, j + 0.5, z.value.capitalize(), ha="right", va="center", fontsize=11, fontweight="bold")
-    panel_x = ncol + 0.12
-    ax.set_xlim(-0.7, ncol + 2.9)
-    ax.set_ylim(-0.45, nrow + 0.05)
+    ax.set_xlim(-0.7, _NCOL + 2.9)
+    ax.set_ylim(-0.45, _NROW + 0.05)
     ax.set_aspect("auto")
     ax.axis("off")
-    ax.set_title(
-        f"SGAM {layer.value} layer - {scheme}: {scheme_obj.name or scheme}", fontsize=14, fontweight="bold"
-    )
+    ax.set_title(title, fontsize=14, fontweight="bold")
 
-    # ---- connections: one per pair of nodes, numbered, explained in the side panel
+
+def _draw_connections(ax: Axes, nodes: Mapping[str, _Node], edges: Edges, directed: bool) -> list[str]:
+    """One numbered curve per pair of nodes, routed around other boxes; return the side-panel entries."""
+    node_list = list(nodes.values())
     pairs: dict[tuple[str, str], list[tuple[str, str, list[str]]]] = {}
     for (a, b), labels in edges.items():
         key = (a, b) if (b, a) not in pairs else (b, a)
@@ -288,29 +340,26 @@ def draw_sgam_plane(
             arrow = "->" if directed else "--"
             head = f"{number}. {nodes[src].label} {arrow} {nodes[dst].label}: "
             entries.append(head + "; ".join(labels))
+    return entries
 
-    # side panel
-    ax.text(
-        panel_x,
-        nrow,
-        "Flows" if directed else "Links (chosen technology)",
-        ha="left",
-        va="top",
-        fontsize=11,
-        fontweight="bold",
-    )
+
+def _draw_side_panel(ax: Axes, heading: str, entries: list[str]) -> None:
+    """The numbered connections listed right of the plane, wrapped, in a font that fits the height."""
+    ax.text(_PANEL_X, _NROW, heading, ha="left", va="top", fontsize=11, fontweight="bold")
     lines: list[str] = []
     for entry in entries:
         wrapped = textwrap.wrap(entry, 62, subsequent_indent="     ", break_on_hyphens=False)
         lines.extend(wrapped)
-    step = min(0.2, (nrow - 0.25) / max(len(lines), 1))
+    step = min(0.2, (_NROW - 0.25) / max(len(lines), 1))
     size = 8 if step >= 0.15 else 6.5
     for k, line in enumerate(lines):
         ax.text(
-            panel_x, nrow - 0.3 - k * step, line, ha="left", va="top", fontsize=size, family="DejaVu Sans"
+            _PANEL_X, _NROW - 0.3 - k * step, line, ha="left", va="top", fontsize=size, family="DejaVu Sans"
         )
 
-    # ---- boxes
+
+def _draw_boxes(ax: Axes, node_list: list[_Node]) -> None:
+    """Actor boxes (solid) and component boxes (dashed) with their wrapped names and click ids."""
     for n in node_list:
         ax.add_patch(
             FancyBboxPatch(
@@ -337,7 +386,9 @@ def draw_sgam_plane(
             gid=gid,
         )
 
-    # ---- legend of the roles present
+
+def _draw_legend(ax: Axes, node_list: list[_Node]) -> None:
+    """Legend of the roles present (by box colour) and of the dashed component boxes."""
     roles: list[ActorRole] = []
     for n in node_list:
         for role, colour in _ROLE_COLOUR.items():
@@ -358,7 +409,6 @@ def draw_sgam_plane(
             fontsize=8,
             frameon=False,
         )
-    return fig
 
 
 _BOX_W = 0.5
