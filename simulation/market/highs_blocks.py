@@ -86,7 +86,7 @@ class CompiledLP:
     """A clearing model as HiGHS takes it: ``min cost x + offset``, ``row_lo <= A x <= row_hi``,
     ``col_lo <= x <= col_hi``, ``integer`` columns; ``columns`` the Pyomo variables in column order,
     ``row_of`` maps ``id(constraint)`` to its row, ``row_ids`` identifies the row structure, ``linking``
-    marks the rows that link steps (made by :func:`simulation.market.solve._compile`)."""
+    marks the rows that link steps (made by :func:`simulation.market.highs_direct.compile_lp`)."""
 
     columns: list[Any]
     cost: np.ndarray
