@@ -118,7 +118,8 @@ class SolverHandle:
 
 def new_highs() -> Any:
     """A fresh Pyomo persistent HiGHS interface that checks only parameters and variables for changes
-    (the clearing adds cuts straight to ``highspy``, see :class:`simulation.market.highs_direct.HighsDirect`)."""
+    (the clearing adds cuts straight to ``highspy``, see
+    :class:`simulation.market.highs_direct.HighsDirect`)."""
     from pyomo.contrib.solver.solvers.highs import Highs
 
     opt = Highs()
