@@ -370,8 +370,8 @@ def _clarabel_objective(case: MarketCase) -> float:
     import cvxpy as cp
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-    from simulation.market.prepare import central_problem, participating, prepare_case
     from simulation.market.model import build_model
+    from simulation.market.prepare import central_problem, participating, prepare_case
 
     prep = prepare_case(case)
     prob = central_problem(prep, "CM", participating(prep, "CM"), "oracle")
@@ -421,8 +421,8 @@ def _clarabel_objective(case: MarketCase) -> float:
 
 
 def bench_clarabel() -> dict:
-    from simulation.market.prepare import central_problem, participating, prepare_case
     from simulation.market.model import build_model
+    from simulation.market.prepare import central_problem, participating, prepare_case
     from simulation.market.solve import solve_problem
 
     case = _feeder_case()

@@ -30,8 +30,8 @@ from simulation.market import (
     write_bids_csv,
     write_bids_json,
 )
-from simulation.market.prepare import central_problem, participating, prepare_case
 from simulation.market.model import build_model
+from simulation.market.prepare import central_problem, participating, prepare_case
 
 
 def _case9_congested(n_steps: int = 3) -> MarketCase:
