@@ -370,11 +370,11 @@ def _clarabel_objective(case: MarketCase) -> float:
     import cvxpy as cp
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-    from simulation.market.clearing import _central_problem, _participating, _prepare
     from simulation.market.model import build_model
+    from simulation.market.prepare import central_problem, participating, prepare_case
 
-    prep = _prepare(case)
-    prob = _central_problem(prep, "CM", _participating(prep, "CM"), "oracle")
+    prep = prepare_case(case)
+    prob = central_problem(prep, "CM", participating(prep, "CM"), "oracle")
     m = build_model(prob)
     repn = LinearStandardFormCompiler().write(m, mixed_form=True)
     cols = {id(v): i for i, v in enumerate(repn.columns)}
@@ -421,13 +421,13 @@ def _clarabel_objective(case: MarketCase) -> float:
 
 
 def bench_clarabel() -> dict:
-    from simulation.market.clearing import _central_problem, _participating, _prepare
     from simulation.market.model import build_model
+    from simulation.market.prepare import central_problem, participating, prepare_case
     from simulation.market.solve import solve_problem
 
     case = _feeder_case()
-    prep = _prepare(case)
-    prob = _central_problem(prep, "CM", _participating(prep, "CM"), "cuts")
+    prep = prepare_case(case)
+    prob = central_problem(prep, "CM", participating(prep, "CM"), "cuts")
     m = build_model(prob)
     t0 = time.perf_counter()
     sol = solve_problem(m, prob, ClearingOptions(compute_prices=False))

@@ -47,9 +47,10 @@ from simulation.market.case import (
     MarketCase,
     MarketTiming,
 )
-from simulation.market.clearing import MarketSession, clear
+from simulation.market.clearing import clear
 from simulation.market.grids import CopperPlateNode, DistributionGrid, TransmissionGrid
 from simulation.market.results import ClearingResult
+from simulation.market.session import MarketSession
 from simulation.market.solvers import DEFAULT_SOLVER, SolverStatus, available_solvers
 
 __all__ = [

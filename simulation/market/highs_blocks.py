@@ -30,6 +30,7 @@ appended rows (cuts, lazy limits) go to the block of their columns.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -45,17 +46,22 @@ from simulation.errors import InfeasibleMarketError, SolverFailedError
 MIN_BLOCK_COLUMNS = 2000
 """Components with fewer columns are solved together in one instance (a HiGHS call costs about 1 ms)."""
 
-_POOL: tuple[int, ThreadPoolExecutor] | None = None
 _POOL_LOCK = threading.Lock()
+"""Serialises the first call of :func:`_pool_of_process` in a process (one pool, never two)."""
+
+
+@functools.cache
+def _pool_of_process(pid: int) -> ThreadPoolExecutor:
+    """The worker pool of process ``pid``, made at its first use and kept for the process's life (its
+    threads keep their HiGHS task schedulers between clearings). Keyed by the pid because a pool
+    inherited through ``fork`` has no threads behind it: a forked child makes its own."""
+    return ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1))
 
 
 def _pool() -> ThreadPoolExecutor:
-    """One worker pool per process (a pool inherited through ``fork`` has no threads behind it)."""
-    global _POOL
+    """This process's worker pool for the blocks."""
     with _POOL_LOCK:
-        if _POOL is None or _POOL[0] != os.getpid():
-            _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)))
-        return _POOL[1]
+        return _pool_of_process(os.getpid())
 
 
 def _group(A: Any, link: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
@@ -86,7 +92,7 @@ class CompiledLP:
     """A clearing model as HiGHS takes it: ``min cost x + offset``, ``row_lo <= A x <= row_hi``,
     ``col_lo <= x <= col_hi``, ``integer`` columns; ``columns`` the Pyomo variables in column order,
     ``row_of`` maps ``id(constraint)`` to its row, ``row_ids`` identifies the row structure, ``linking``
-    marks the rows that link steps (made by :func:`simulation.market.solve._compile`)."""
+    marks the rows that link steps (made by :func:`simulation.market.highs_direct.compile_lp`)."""
 
     columns: list[Any]
     cost: np.ndarray

@@ -10,7 +10,7 @@ of distribution grid ``g`` (per unit), ``su, sd`` upward and downward slack (MW)
 :func:`build_model` declares everything; it never calls a solver. Mutable parameters (quantities,
 prices, needs and scheduled loads, import targets, initial activations) let a persistent solver
 re-clear the next horizon without a rebuild. The cones ``P^2 + Q^2 <= v_i l`` are *not* declared
-here: :mod:`simulation.market.solve` adds them either as tangent cuts (``cuts`` ConstraintList) or
+here: the solving adds them either as tangent cuts (:mod:`simulation.market.cones`, ``cuts``) or
 as quadratic constraints for a solver that takes them natively (:func:`add_native_cones`).
 """
 

@@ -1,7 +1,7 @@
 """Which optimisation solvers Pyomo can reach, and how each is driven.
 
 ``highs`` (default): HiGHS (``highspy``), LP and MILP, loaded from Pyomo's standard-form compiler and
-driven directly (:class:`simulation.market.solve.HighsDirect`); second-order cones are handled by an
+driven directly (:class:`simulation.market.highs_direct.HighsDirect`); second-order cones are handled by an
 outer approximation with tangent cuts (see :mod:`simulation.market.solve`). ``scip``: SCIP through
 ``scip_direct`` (pip ``pyscipopt``), native mixed-integer SOCP, no duals (prices are then computed by
 HiGHS on the continuous problem with the binaries fixed). ``gurobi``, ``cplex``, ``xpress``: native
@@ -118,7 +118,8 @@ class SolverHandle:
 
 def new_highs() -> Any:
     """A fresh Pyomo persistent HiGHS interface that checks only parameters and variables for changes
-    (the clearing adds cuts straight to ``highspy``, see :class:`simulation.market.solve.HighsDirect`)."""
+    (the clearing adds cuts straight to ``highspy``, see
+    :class:`simulation.market.highs_direct.HighsDirect`)."""
     from pyomo.contrib.solver.solvers.highs import Highs
 
     opt = Highs()

@@ -30,8 +30,8 @@ from simulation.market import (
     write_bids_csv,
     write_bids_json,
 )
-from simulation.market.clearing import _central_problem, _participating, _prepare
 from simulation.market.model import build_model
+from simulation.market.prepare import central_problem, participating, prepare_case
 
 
 def _case9_congested(n_steps: int = 3) -> MarketCase:
@@ -75,8 +75,8 @@ def test_lazy_thermal_limits_give_the_full_lp_optimum() -> None:
     equal the full LP's (1e-7 relative), and some limit must bind (else the test proves nothing)."""
     case = _case9_congested()
     res = clear(case, "CM", ClearingOptions(compute_prices=False))
-    prep = _prepare(case)
-    prob = _central_problem(prep, "CM", _participating(prep, "CM"), "full LP")
+    prep = prepare_case(case)
+    prob = central_problem(prep, "CM", participating(prep, "CM"), "full LP")
     m = build_model(prob)
     full = pyo.SolverFactory("appsi_highs").solve(m)
     assert str(full.solver.termination_condition) == "optimal"

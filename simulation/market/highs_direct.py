@@ -1,0 +1,500 @@
+"""A clearing model compiled to matrices and solved in ``highspy`` directly (the persistent HiGHS path).
+
+:func:`compile_lp` turns a built Pyomo model into arrays once, :class:`HighsDirect` holds them in
+HiGHS (as independent blocks, :mod:`~simulation.market.highs_blocks`) and updates them in place when a
+re-clearing changes the model's mutable parameters, and :func:`solve_direct` runs the rounds of
+tangent cuts and lazy flow limits, the mixed-integer solve and the pricing LP, and reads a
+:class:`~simulation.market.solution.Solution` out as arrays.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+import pyomo.environ as pyo
+
+from simulation.errors import SolverFailedError
+from simulation.market.case import ClearingOptions
+from simulation.market.cones import cone_violation, initial_cut_points
+from simulation.market.highs_blocks import CompiledLP, HighsBlocks
+from simulation.market.model import gc_paused
+from simulation.market.problem import Problem
+from simulation.market.solution import SLACK_TOL_MW, Solution
+
+
+def binaries(m: pyo.ConcreteModel) -> list[pyo.Var]:
+    """The on/off (``u``) and selection (``z``) binaries of a built model."""
+    return list(m.u.values()) + list(m.z.values())
+
+
+# ------------------------------------------------------------------------------------- compiling to matrices
+LINKING_FAMILIES = ("energy", "ramp", "min_dur", "excl", "excl_link")
+"""Constraint families of :mod:`~simulation.market.model` whose rows link different steps (or bids)."""
+
+
+def compile_lp(m: pyo.ConcreteModel) -> CompiledLP:
+    """Compile the active linear part of ``m`` (the DC thermal limits and the native cones left out:
+    limits are added lazily, cones as cuts) with Pyomo's standard-form compiler.
+
+    In mixed form the compiler emits one row per equality (multiplier 0) and one row per finite side of
+    an inequality (+1: ``A x <= rhs``, -1: ``A x >= rhs``, same coefficients); a ranged constraint's two
+    rows are merged back into one ``lo <= A x <= hi`` row here."""
+    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+    inf = highspy_inf()
+    lazy = (getattr(m, "flow_limit", None), getattr(m, "cone", None))
+    off = [c for c in lazy if c is not None and c.active]
+    for c in off:
+        c.deactivate()
+    try:
+        with gc_paused():
+            repn = LinearStandardFormCompiler().write(m, mixed_form=True, set_sense=pyo.minimize)
+    finally:
+        for c in off:
+            c.activate()
+    columns = list(repn.columns)
+    n = len(columns)
+    cost = np.asarray(repn.c.toarray()[0] if repn.c.shape[0] else np.zeros(n), dtype=float)
+    offset = float(repn.c_offset[0]) if len(repn.c_offset) else 0.0
+    lo = np.array([v.lb for v in columns], dtype=object)
+    hi = np.array([v.ub for v in columns], dtype=object)
+    col_lo = np.where(lo == None, -inf, lo).astype(float)  # noqa: E711
+    col_hi = np.where(hi == None, inf, hi).astype(float)  # noqa: E711
+    integer = np.array([v.is_integer() for v in columns], dtype=bool)
+    rhs = np.asarray(repn.rhs, dtype=float)
+    cons = [r.constraint for r in repn.rows]
+    mult = np.array([r.bound_type for r in repn.rows], dtype=int)
+    cid = [id(c) for c in cons]
+    # a ranged constraint: its "<=" row (+1) directly followed by its ">=" row (-1)
+    second = np.zeros(len(cons), dtype=bool)
+    if len(cons) > 1:
+        same = np.array([a == b for a, b in zip(cid[:-1], cid[1:], strict=True)], dtype=bool)
+        second[1:] = same & (mult[1:] == -1) & (mult[:-1] == 1)
+    keep = ~second
+    row_lo = np.where(mult >= 0, np.where(mult == 0, rhs, -inf), rhs)
+    row_hi = np.where(mult <= 0, np.where(mult == 0, rhs, inf), rhs)
+    firsts = np.flatnonzero(second) - 1
+    row_lo[firsts] = rhs[firsts + 1]
+    A = repn.A.tocsr()[keep].tocsc() if second.any() else repn.A.tocsc()
+    kept = np.flatnonzero(keep)
+    row_ids = [cid[k] * 3 + int(mult[k]) + 1 for k in kept.tolist()]
+    row_of = {cid[k]: i for i, k in enumerate(kept.tolist())}
+    link_ids = {id(c) for fam in LINKING_FAMILIES if hasattr(m, fam) for c in getattr(m, fam).values()}
+    linking = np.array([cid[k] in link_ids for k in kept.tolist()], dtype=bool)
+    return CompiledLP(
+        linking=linking,
+        columns=columns,
+        cost=cost,
+        offset=offset,
+        col_lo=col_lo,
+        col_hi=col_hi,
+        integer=integer,
+        A=A,
+        row_lo=row_lo[keep],
+        row_hi=row_hi[keep],
+        row_of=row_of,
+        row_ids=row_ids,
+    )
+
+
+# ------------------------------------------------------------------------------------- HiGHS, driven directly
+class HighsDirect:
+    """A built clearing model compiled to matrices once and then driven in ``highspy`` without Pyomo.
+
+    Loading: Pyomo's standard-form compiler (:class:`~pyomo.repn.plugins.standard_form.
+    LinearStandardFormCompiler`) turns the model into ``min c x, lo <= A x <= hi, l <= x <= u`` as numpy
+    and scipy arrays (mutable parameters evaluated, fixed variables moved to the right-hand side), and
+    the arrays go to HiGHS in one ``passModel`` call. At the Italian scale this takes 0.6 + 0.2 s where
+    Pyomo's persistent interface (one Python call per variable and constraint) took 4-5 s.
+
+    Re-clearing (:meth:`update`): after the mutable parameters change, the model is compiled again and
+    compared with what HiGHS holds: costs, column bounds and row bounds are replaced as whole vectors,
+    the few matrix entries that changed (a fill-or-kill quantity ``q`` multiplying a binary) go in one by
+    one, so HiGHS keeps its basis and every appended row. A structural change (a column or row appearing
+    or disappearing) reloads the model instead.
+
+    HiGHS holds the compiled LP as independent blocks (:class:`~simulation.market.highs_blocks.
+    HighsBlocks`: the steps of a clearing that no constraint links), solved side by side.
+
+    Appended rows: tangent cuts and lazily added DC flow limits (vectorised ``addRows``, after the
+    compiled rows, in the block of their columns); binaries are relaxed or fixed by changing
+    integrality and bounds; solutions,
+    objective and duals are read as numpy arrays. A cut round thus costs the LP re-solve itself (HiGHS
+    warm-starts from its basis).
+
+    Lazy flow limits: the thermal limits ``-F^max_l <= S b_l (theta_f - theta_to) <= F^max_l`` are
+    declared in the Pyomo model (:func:`~simulation.market.model.add_dc_flow_limits`) but reach HiGHS
+    only for the branches and steps whose flow exceeds the rating in a solution (constraint
+    generation); the optimum of the reduced LP that violates no limit is the optimum of the full LP.
+    """
+
+    def __init__(self, m: pyo.ConcreteModel, p: Problem) -> None:
+        self.model = m
+        comp = compile_lp(m)
+        self.comp = comp
+        self.hb = HighsBlocks(comp, p.name)
+        col_of: dict[int, int] = {id(v): k for k, v in enumerate(comp.columns)}
+        T = p.n_steps
+
+        def cols(component: Any, keys: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+            idx = np.full(len(keys), -1, dtype=np.int64)
+            val = np.zeros(len(keys))
+            for n, k in enumerate(keys):
+                var = component[k]
+                c = col_of.get(id(var))
+                if c is None:  # fixed (moved to the right-hand side) or in no row
+                    val[n] = var.value or 0.0
+                else:
+                    idx[n] = c
+            return idx, val
+
+        def grid2(component: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+            idx, val = cols(component, [(i, t) for i in range(n) for t in range(T)])
+            return idx.reshape(n, T), val.reshape(n, T)
+
+        def rows(component: Any, n: int) -> np.ndarray:
+            return np.array(
+                [comp.row_of[id(component[i, t])] for i in range(n) for t in range(T)], dtype=np.int64
+            ).reshape(n, T)
+
+        d = m._d
+        self.T = T
+        self.n_pairs = len(m._pairs)
+        self.col_a, _ = cols(m.a, list(range(self.n_pairs)))
+        nt = len(m.su) // T if T else 0
+        self.col_su, _ = grid2(m.su, nt)
+        self.col_sd, _ = grid2(m.sd, nt)
+        self.col_dsu, _ = grid2(m.dsu, d["n_nodes"])
+        self.col_dsd, _ = grid2(m.dsd, d["n_nodes"])
+        self.col_P, _ = grid2(m.P, d["n_br"])
+        self.col_Q, _ = grid2(m.Q, d["n_br"])
+        self.col_l, _ = grid2(m.l, d["n_br"])
+        self.col_v, self.fix_v = grid2(m.v, d["n_nodes"])
+        G = len(p.dgrids)
+        self.col_imp, _ = grid2(m.imp, G)
+        self.n_t = p.n_t
+        if p.tgrid is not None:
+            self.col_theta, self.fix_theta = grid2(m.theta, p.n_t)
+        else:
+            self.col_theta, self.fix_theta = np.zeros((0, T), dtype=np.int64), np.zeros((0, T))
+        bins = binaries(m)
+        self.col_bin = np.array([col_of[id(v)] for v in bins if id(v) in col_of], dtype=np.int64)
+        self.row_tbal = rows(m.tbal, p.n_t) if p.tgrid is not None else np.zeros((0, T), int)
+        self.row_dbal = rows(m.dbal, d["n_nodes"])
+        self.fr = d["from"]
+        self.nb = d["n_br"]
+        self.grid_of_br = d["grid_of_br"]
+        self.n_grids = len(p.dgrids)
+        # lazy flow limits
+        self.flow_added = np.zeros((0, T), dtype=bool)
+        self.n_cones = int(d["n_br"]) * T
+        if p.tgrid is not None and len(getattr(m, "flow_limit", ())) > 0:
+            g = p.tgrid
+            self.f_coef = g.base_mva * g.branch_b_pu
+            self.f_rating = g.branch_rating_mw
+            self.f_from, self.f_to = g.branch_from, g.branch_to
+            self.flow_added = ~np.isfinite(np.repeat(g.branch_rating_mw[:, None], T, axis=1))
+        self.iterations = 0
+        """Simplex iterations summed over every run of this model."""
+        self.x = np.zeros(0)
+        self.reloads = 0
+        """Structural changes met by :meth:`update` (each reloads the model and loses the basis)."""
+
+    def update(self) -> bool:
+        """Bring HiGHS up to date with the model's mutable parameters (see the class docstring).
+        Returns False, changing nothing, when the compiled structure differs (a column or row appeared
+        or disappeared): the caller then loads the model afresh."""
+        new = compile_lp(self.model)
+        old = self.comp
+        same = (
+            len(new.columns) == len(old.columns)
+            and len(new.row_lo) == len(old.row_lo)
+            and all(a is b for a, b in zip(new.columns, old.columns, strict=True))
+            and new.row_ids == old.row_ids
+        )
+        if not same:
+            return False
+        hb = self.hb
+        diff = (new.A - old.A).tocoo()
+        if diff.nnz:
+            Anew = new.A.tocsr()
+            for i, j in zip(diff.row.tolist(), diff.col.tolist(), strict=True):
+                if not hb.change_coeff(int(i), int(j), float(Anew[i, j])):
+                    return False  # the entry would link two independent blocks
+        if not np.array_equal(new.cost, old.cost):
+            hb.change_costs(new.cost)
+        if not (np.array_equal(new.col_lo, old.col_lo) and np.array_equal(new.col_hi, old.col_hi)):
+            hb.change_col_bounds(np.arange(len(new.columns)), new.col_lo, new.col_hi)
+        if len(new.row_lo) and not (
+            np.array_equal(new.row_lo, old.row_lo) and np.array_equal(new.row_hi, old.row_hi)
+        ):
+            hb.change_row_bounds(new.row_lo, new.row_hi)
+        if new.offset != old.offset:
+            hb.change_offset(new.offset)
+        self.comp = new
+        return True
+
+    # ------------------------------------------------------------------ values
+    def val(self, idx: np.ndarray, fixed: np.ndarray | None = None) -> np.ndarray:
+        """Values of the columns ``idx`` in the last solution (``fixed`` where a column is absent)."""
+        out = self.x[np.maximum(idx, 0)] if idx.size else np.zeros(idx.shape)
+        if fixed is not None:
+            out = np.where(idx >= 0, out, fixed)
+        else:
+            out = np.where(idx >= 0, out, 0.0)
+        return np.asarray(out, dtype=float)
+
+    def cone_point(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``P, Q, l`` per branch and step and ``v`` of each branch's sending node."""
+        V = self.val(self.col_v, self.fix_v)
+        return self.val(self.col_P), self.val(self.col_Q), self.val(self.col_l), V[self.fr]
+
+    # ------------------------------------------------------------------ rows
+    def add_cone_cuts(
+        self, P0: np.ndarray, Q0: np.ndarray, L0: np.ndarray, V0: np.ndarray, mask: np.ndarray
+    ) -> int:
+        """Tangent cuts ``(4P*P + 4Q*Q + (v*-l*)(v-l)) / ||(2P*, 2Q*, v*-l*)|| <= v + l`` at the
+        points selected by ``mask`` (branch, step)."""
+        k, t = np.nonzero(mask)
+        p0, q0, v0, l0 = P0[k, t], Q0[k, t], V0[k, t], L0[k, t]
+        norm = np.sqrt(4 * p0 * p0 + 4 * q0 * q0 + (v0 - l0) ** 2)
+        ok = norm > 1e-12
+        k, t, p0, q0, v0, l0, norm = (x[ok] for x in (k, t, p0, q0, v0, l0, norm))
+        n = len(k)
+        if n == 0:
+            return 0
+        coef = np.stack(
+            [4 * p0 / norm, 4 * q0 / norm, (v0 - l0) / norm - 1.0, -(v0 - l0) / norm - 1.0], axis=1
+        )
+        vj = self.fr[k]
+        idx = np.stack([self.col_P[k, t], self.col_Q[k, t], self.col_v[vj, t], self.col_l[k, t]], axis=1)
+        upper = np.zeros(n)
+        absent = idx < 0  # a fixed column Pyomo left out: its term moves to the right-hand side
+        if absent.any():
+            fixed = np.stack([np.zeros(n), np.zeros(n), self.fix_v[vj, t], np.zeros(n)], axis=1)
+            upper -= (coef * fixed * absent).sum(axis=1)
+        self._add_rows(np.full(n, -highspy_inf()), upper, idx, coef, cut=True)
+        return n
+
+    def add_violated_flow_limits(self) -> int:
+        """Add the thermal limits of the (branch, step) pairs whose flow exceeds the rating."""
+        if not self.flow_added.size or self.flow_added.all():
+            return 0
+        th = self.val(self.col_theta, self.fix_theta)
+        F = self.f_coef[:, None] * (th[self.f_from] - th[self.f_to])
+        r = self.f_rating[:, None]
+        viol = ~self.flow_added & (np.abs(F) > r * (1 + 1e-9) + 1e-6)
+        k, t = np.nonzero(viol)
+        n = len(k)
+        if n == 0:
+            return 0
+        self.flow_added[k, t] = True
+        c = self.f_coef[k]
+        idx = np.stack([self.col_theta[self.f_from[k], t], self.col_theta[self.f_to[k], t]], axis=1)
+        coef = np.stack([c, -c], axis=1)
+        rating = self.f_rating[k]
+        shift = np.zeros(n)
+        absent = idx < 0
+        if absent.any():
+            fixed = np.stack([self.fix_theta[self.f_from[k], t], self.fix_theta[self.f_to[k], t]], axis=1)
+            shift = (coef * fixed * absent).sum(axis=1)
+        self._add_rows(-rating - shift, rating - shift, idx, coef)
+        return n
+
+    def _add_rows(
+        self, lower: np.ndarray, upper: np.ndarray, idx: np.ndarray, coef: np.ndarray, cut: bool = False
+    ) -> None:
+        self.hb.add_rows(lower, upper, idx, coef, cut)
+
+    def prune_cuts(self, keep_max: int) -> int:
+        """Delete the tangent cuts that are slack in the last solution once there are more than
+        ``keep_max`` (a re-used model would otherwise grow with every curve point and clearing; a
+        deleted cut comes back if its cone is violated again). Slack rows are basic, so HiGHS keeps a
+        valid basis. Returns the number deleted."""
+        return self.hb.prune_cuts(keep_max)
+
+    # ------------------------------------------------------------------ binaries
+    def set_integral(self, integral: bool) -> None:
+        """Binaries integer (MILP) or relaxed to ``[0, 1]`` (LP)."""
+        if integral != self.hb.integral and self.col_bin.size:
+            self.hb.set_integrality(self.col_bin, integral)
+
+    def fix_binaries(self, values: np.ndarray | None) -> None:
+        """Fix the binaries at ``values`` (rounded), or release them to ``[0, 1]`` with ``None``."""
+        n = len(self.col_bin)
+        if not n:
+            return
+        if values is None:
+            self.hb.change_col_bounds(self.col_bin, np.zeros(n), np.ones(n))
+        else:
+            v = np.round(values).astype(float)
+            self.hb.change_col_bounds(self.col_bin, v, v)
+
+    # ------------------------------------------------------------------ solving
+    def run(self, options: ClearingOptions, name: str) -> None:
+        """Solve as the model now stands (the changed blocks, side by side); keep the primal solution
+        in ``self.x``."""
+        import highspy
+
+        opts: dict[str, Any] = {
+            "output_flag": False,
+            # Devex pricing: exact dual steepest-edge weights are recomputed over every row after cuts
+            # are added, which cost 10+ s per round on the Italian-scale case (BENCHMARKS.md)
+            "simplex_dual_edge_weight_strategy": 1,
+            # no scaling: HiGHS checks feasibility in the scaled LP, where a tangent cut's row may be
+            # scaled so that a cone stays violated by 1e-5-1e-4 pu in the unscaled data after its cut is
+            # added; the cut rounds then wander between feeders (50+ rounds at the Italian scale)
+            # instead of ending in 5-6 rounds of 0.1 s each (BENCHMARKS.md)
+            "simplex_scale_strategy": 0,
+            "mip_rel_gap": options.mip_rel_gap,
+            "time_limit": options.time_limit_s if options.time_limit_s is not None else highspy.kHighsInf,
+        }
+        opts.update(options.solver_options)
+        threads = opts.pop("threads", options.threads)
+        self.hb.set_options(opts)
+        self.hb.name = name
+        before = self.hb.iterations
+        self.hb.run(threads=None if threads is None else int(threads), workers=options.block_workers)
+        self.x = self.hb.x
+        self.iterations += self.hb.iterations - before
+
+    def objective(self) -> float:
+        return self.hb.objective()
+
+    def row_duals(self, rows: np.ndarray) -> np.ndarray:
+        return self.hb.row_duals(rows)
+
+
+def highspy_inf() -> float:
+    import highspy
+
+    return float(highspy.kHighsInf)
+
+
+def _direct_loop(hd: HighsDirect, options: ClearingOptions, name: str, rounds: int) -> tuple[int, float]:
+    """Solve, add the tangent cuts of cones violated by more than the tolerance and the thermal limits
+    of overloaded transmission branches, repeat until neither is left."""
+    while True:
+        hd.run(options, name)
+        rounds += 1
+        added = hd.add_violated_flow_limits()
+        viol_max = 0.0
+        if hd.nb:
+            P, Q, L, Vf = hd.cone_point()
+            viol = cone_violation(P, Q, L, Vf)
+            viol_max = float(viol.max())
+            if viol_max > options.cone_tolerance:
+                # cuts at the violated points, and at the current point of every other branch of a feeder
+                # with a violation (a supporting plane of its cone whatever the point): the LP cannot
+                # slide the losses to a neighbouring branch or step of that feeder in the next round
+                bad = viol > options.cone_tolerance * 0.5
+                bad_gs = np.zeros((hd.n_grids, viol.shape[1]), dtype=bool)
+                np.logical_or.at(bad_gs, hd.grid_of_br, bad)
+                bad_g: np.ndarray = np.asarray(bad_gs.any(axis=1))
+                added += hd.add_cone_cuts(P, Q, L, Vf, bad | (bad_g[hd.grid_of_br][:, None] & (viol > -1e-3)))
+        if not added:
+            if hd.hb.release_linking():
+                continue  # the steps' linking rows join, the whole LP warm-started from the blocks
+            return rounds, viol_max
+        if rounds >= options.max_cut_rounds:
+            raise SolverFailedError(
+                f"{name}: cone violation {viol_max:.2e} (tolerance {options.cone_tolerance:.1e}) or "
+                f"overloaded branches left after {rounds} rounds of cuts"
+            )
+
+
+def solve_direct(
+    m: pyo.ConcreteModel, p: Problem, options: ClearingOptions, relax_binaries: bool
+) -> Solution:
+    """:func:`solve_problem` for HiGHS, driven through :class:`HighsDirect` (loaded once per model)."""
+    name = p.name
+    T = p.n_steps
+    t0 = time.perf_counter()
+    hd: HighsDirect | None = getattr(m, "_highs_direct", None)
+    load_s = 0.0
+    if hd is not None and not hd.update():
+        hd = None  # the structure changed: load afresh
+    if hd is None:
+        hd = HighsDirect(m, p)
+        load_s = time.perf_counter() - t0
+        m._highs_direct = hd
+        if hd.nb:
+            for P0, Q0, L0, V0 in initial_cut_points(p):
+                hd.add_cone_cuts(P0, Q0, L0, V0, (P0 != 0) | (Q0 != 0) | (L0 != 0))
+    it0 = hd.iterations
+    rounds = 0
+    binaries = bool(hd.col_bin.size) and not relax_binaries
+    if binaries and hd.nb:
+        hd.set_integral(False)
+        rounds, _ = _direct_loop(hd, options, name, rounds)
+    hd.set_integral(binaries)
+    rounds, viol = _direct_loop(hd, options, name, rounds)
+    objective = hd.objective()
+    t_price = np.full((p.n_t, T), math.nan)
+    d_price = np.full((m._d["n_nodes"], T), math.nan)
+    if options.compute_prices:
+        if binaries:
+            hd.fix_binaries(hd.val(hd.col_bin))
+            hd.set_integral(False)
+        try:
+            rounds, viol = _direct_loop(hd, options, name + " (pricing)", rounds)
+            if hd.row_tbal.size:
+                t_price = hd.row_duals(hd.row_tbal) / p.dt_h
+            if hd.row_dbal.size:
+                d_price = hd.row_duals(hd.row_dbal) / (m._d["S"][:, None] * p.dt_h)
+            # the pricing LP may move continuous variables among equal-cost optima: keep its point
+            objective = hd.objective()
+        finally:
+            if binaries:
+                hd.fix_binaries(None)
+                hd.set_integral(True)
+    # keep a re-used model lean: slack cuts beyond four per cone go (they come back when violated)
+    hd.prune_cuts(4 * hd.n_cones + 1000)
+    solve_time = time.perf_counter() - t0
+    a = np.zeros((p.bids.n_bids, T))
+    if m._pairs:
+        bb, tt = np.array(m._pairs).T
+        a[bb, tt] = hd.val(hd.col_a)
+    a = np.maximum(a, 0.0)
+    clip = lambda x: np.where(x > SLACK_TOL_MW, x, 0.0)  # noqa: E731  (solver noise is no slack)
+    G = len(p.dgrids)
+    S_g = np.array([d.grid.base_mva for d in p.dgrids]).reshape(G, 1)
+    imp = hd.val(hd.col_imp) * S_g if G else np.zeros((0, T))
+    nt = p.n_t if p.slack_at_t_nodes else 0
+    su = clip(hd.val(hd.col_su)) if nt else np.zeros((p.n_t, T))
+    sd = clip(hd.val(hd.col_sd)) if nt else np.zeros((p.n_t, T))
+    if p.tgrid is not None and p.tgrid.n_branches:
+        th = hd.val(hd.col_theta, hd.fix_theta)
+        g = p.tgrid
+        t_flow = (g.base_mva * g.branch_b_pu)[:, None] * (th[g.branch_from] - th[g.branch_to])
+    else:
+        t_flow = np.zeros((0, T))
+    V = hd.val(hd.col_v, hd.fix_v)
+    P, Q, L = hd.val(hd.col_P), hd.val(hd.col_Q), hd.val(hd.col_l)
+    viol = float(cone_violation(P, Q, L, V[hd.fr]).max()) if hd.nb else 0.0
+    return Solution(
+        a=a,
+        t_flow=t_flow,
+        su=su,
+        sd=sd,
+        dsu=clip(hd.val(hd.col_dsu)),
+        dsd=clip(hd.val(hd.col_dsd)),
+        t_price=t_price,
+        d_price=d_price,
+        imp_mw=imp,
+        P=P,
+        Q=Q,
+        l=L,
+        v=V,
+        objective=objective,
+        max_cone_violation=max(viol, 0.0),
+        cut_rounds=rounds,
+        solve_time_s=solve_time,
+        n_variables=hd.hb.num_col,
+        n_binaries=int(hd.col_bin.size) if binaries else 0,
+        load_time_s=load_s,
+        lp_iterations=hd.iterations - it0,
+    )

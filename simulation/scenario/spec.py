@@ -1,0 +1,445 @@
+"""The persisted scenario description as pydantic models: :class:`ScenarioSpec` and its parts.
+
+Units are in the field names (``p_max_kw``, ``horizon_min``, ``price_eur_per_mwh``); every field has a
+description, which the GUI shows as tooltip and the Excel export as header note.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from simulation.kpis import SCHEME_IDS
+from simulation.scenario.categories import CATEGORY_PARAMETERS
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ParamDistribution(_Spec):
+    """Statistical distribution of one device parameter, sampled once per device from the scenario seed.
+
+    ``constant`` uses ``value``; ``uniform`` draws in [``low``, ``high``]; ``normal`` draws with ``mean``
+    and ``std`` and clips to [``low``, ``high``] when given.
+    """
+
+    kind: Literal["constant", "uniform", "normal"] = Field(
+        description="Distribution family: constant, uniform or normal (clipped to low/high when given)."
+    )
+    value: float | None = Field(default=None, description="Value of a constant parameter, in its unit.")
+    low: float | None = Field(
+        default=None, description="Lower bound (uniform) or clip (normal), in its unit."
+    )
+    high: float | None = Field(
+        default=None, description="Upper bound (uniform) or clip (normal), in its unit."
+    )
+    mean: float | None = Field(default=None, description="Mean of a normal distribution, in its unit.")
+    std: float | None = Field(default=None, ge=0, description="Standard deviation of a normal, in its unit.")
+
+    @model_validator(mode="after")
+    def _check_fields(self) -> ParamDistribution:
+        need = {"constant": ("value",), "uniform": ("low", "high"), "normal": ("mean", "std")}[self.kind]
+        missing = [name for name in need if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"a {self.kind} distribution needs field(s) {', '.join(missing)}")
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError(f"field low ({self.low}) is above field high ({self.high})")
+        return self
+
+
+class TransmissionGridSpec(_Spec):
+    """The transmission grid: a pandapower bundled case, modelled DC in the market and AC in physics."""
+
+    case_name: str = Field(
+        default="case30",
+        description="pandapower.networks function of the transmission grid (e.g. case30, case39, case118).",
+    )
+    grid_file: str | None = Field(
+        default=None,
+        description="pandapower JSON (.json) or MATPOWER (.m, .mat) file of the transmission grid; when "
+        "set it replaces case_name (written by 'scenario generate' and 'scenario import').",
+    )
+    line_rating_factor: float = Field(
+        default=1.0, gt=0, description="Multiplier applied to every line's thermal rating (max_i_ka), -."
+    )
+    load_scale_frac: float = Field(
+        default=1.0, gt=0, description="Multiplier applied to the case's own loads at the profile peak, -."
+    )
+    generator_flex_frac: float = Field(
+        default=0.25,
+        ge=0,
+        le=1,
+        description="Share of each transmission generator's rating offered up and down in the AS market, -.",
+    )
+    generator_cost_eur_per_mwh: ParamDistribution = Field(
+        default_factory=lambda: ParamDistribution(kind="uniform", low=55.0, high=95.0),
+        description="Bid price distribution of transmission-connected generators, EUR/MWh.",
+    )
+    vm_min_pu: float = Field(
+        default=0.94, gt=0, description="Lower voltage limit of transmission buses, p.u."
+    )
+    vm_max_pu: float = Field(
+        default=1.06, gt=0, description="Upper voltage limit of transmission buses, p.u."
+    )
+
+
+class FeederSpec(_Spec):
+    """A distribution grid modelled in detail (SOCP in the market, AC power flow in physics)."""
+
+    feeder_id: str = Field(description="Identifier of the detailed distribution grid (area id), e.g. F1.")
+    source: Literal["pandapower", "simbench"] = Field(
+        default="pandapower",
+        description="Where the grid comes from: a pandapower.networks function or a SimBench code.",
+    )
+    case_name: str = Field(
+        default="case33bw",
+        description="pandapower.networks function (e.g. case33bw) or SimBench code (e.g. 1-MV-rural--0-sw).",
+    )
+    grid_file: str | None = Field(
+        default=None,
+        description="pandapower JSON (.json) or MATPOWER (.m, .mat) file of this grid; when set it replaces "
+        "source/case_name (written by 'scenario generate' and 'scenario import').",
+    )
+    dso_id: str = Field(default="DSO-A", description="Identifier of the DSO operating this grid.")
+    interface_bus: int = Field(
+        ge=0, description="Transmission bus index the feeder's substation connects to."
+    )
+    load_scale_frac: float = Field(
+        default=1.0, gt=0, description="Multiplier applied to the grid's own loads at the profile peak, -."
+    )
+    line_rating_mva: float | None = Field(
+        default=None,
+        gt=0,
+        description="Thermal rating given to lines that have none (e.g. case33bw), MVA; None keeps the data.",
+    )
+    unrated_line_margin_frac: float = Field(
+        default=0.3,
+        ge=0,
+        description="Lines without a rating (and line_rating_mva None) get (1 + this) x their current in a "
+        "power flow of the grid's own loads, -.",
+    )
+    line_rating_factor: float = Field(
+        default=1.0, gt=0, description="Multiplier applied to every line's thermal rating after the above, -."
+    )
+    vm_min_pu: float = Field(
+        default=0.95, gt=0, description="Lower voltage limit of the feeder's buses, p.u."
+    )
+    vm_max_pu: float = Field(
+        default=1.05, gt=0, description="Upper voltage limit of the feeder's buses, p.u."
+    )
+    tap_step_pct: float = Field(
+        default=1.25, ge=0, description="Voltage change per tap of the substation tap changer, %."
+    )
+    tap_max: int = Field(default=8, ge=0, description="Tap positions either side of neutral, count.")
+    tap_deadband_pu: float = Field(
+        default=0.01, ge=0, description="Tap-changer dead band around the regulated voltage, p.u."
+    )
+    q_compensation_mvar: float = Field(
+        default=0.0, ge=0, description="Switchable capacitor bank at the feeder's weakest bus, Mvar."
+    )
+
+
+class CopperPlateNodeSpec(_Spec):
+    """A distribution grid not modelled in detail: one copper-plate node at its interface bus."""
+
+    node_id: str = Field(description="Identifier of the copper-plate distribution node (area id), e.g. CP1.")
+    dso_id: str = Field(default="DSO-A", description="Identifier of the DSO operating this grid.")
+    interface_bus: int = Field(ge=0, description="Transmission bus index the node connects to.")
+
+
+class DeviceGroupSpec(_Spec):
+    """A population of devices of one category in one area, with parameter distributions."""
+
+    group_id: str = Field(description="Identifier of the device group, e.g. F1-pv.")
+    category: Literal[
+        "storage",
+        "ev",
+        "variable_res",
+        "chp",
+        "conventional",
+        "shiftable_load",
+        "curtailable_load",
+        "tcl",
+        "noncontrollable_load",
+    ] = Field(description="Device category (one of the eight DER categories or noncontrollable_load).")
+    area: str = Field(
+        description="Where the devices sit: a feeder_id, a copper-plate node_id, or 'transmission'."
+    )
+    count: int = Field(ge=0, description="Number of devices in the group, count.")
+    buses: list[int] | None = Field(
+        default=None,
+        description="Bus indices of the area the devices are spread over; None spreads them over all load "
+        "buses of the area, weighted by load.",
+    )
+    profile: Literal["load", "pv", "wind", "flat"] | None = Field(
+        default=None,
+        description="Time profile that drives the group (variable_res: pv or wind; loads: load); None picks "
+        "the category's default.",
+    )
+    parameters: dict[str, ParamDistribution] = Field(
+        default_factory=dict,
+        description="Parameter name (with unit) -> distribution; missing names use the category default.",
+    )
+
+    @model_validator(mode="after")
+    def _check_parameters(self) -> DeviceGroupSpec:
+        known = CATEGORY_PARAMETERS[self.category]
+        unknown = sorted(set(self.parameters) - set(known))
+        if unknown:
+            raise ValueError(
+                f"device group {self.group_id!r}: field parameters has unknown name(s) {unknown} for "
+                f"category {self.category}; known: {sorted(known)}"
+            )
+        return self
+
+    def distribution(self, name: str) -> ParamDistribution:
+        """Distribution of parameter ``name``: the group's own or the category default."""
+        if name in self.parameters:
+            return self.parameters[name]
+        return ParamDistribution(**CATEGORY_PARAMETERS[self.category][name])  # type: ignore[arg-type]
+
+
+class ProfileSpec(_Spec):
+    """Where the daily time profiles come from."""
+
+    source: Literal["simbench", "synthetic", "csv"] = Field(
+        default="simbench",
+        description="simbench: load/PV/wind profiles of a SimBench grid (offline); synthetic: analytic "
+        "shapes; "
+        "csv: the file csv_path.",
+    )
+    csv_path: str | None = Field(
+        default=None,
+        description="CSV file with one row per physical step and columns load, pv, wind (fractions of peak "
+        "or "
+        "capacity) and ambient_temp_c (source csv).",
+    )
+    simbench_code: str = Field(
+        default="1-MV-rural--0-sw", description="SimBench grid whose profiles are used (source simbench)."
+    )
+    day_of_year: int = Field(default=175, ge=1, le=365, description="Day of the year simulated (1 = 1 Jan).")
+    load_profile: str = Field(
+        default="lv_semiurb4", description="SimBench load profile name (without _pload)."
+    )
+    pv_profile: str = Field(default="PV3", description="SimBench renewables profile name for PV.")
+    wind_profile: str = Field(default="WP4", description="SimBench renewables profile name for wind.")
+    ambient_temp_c: float = Field(default=24.0, description="Daily mean ambient temperature, degC.")
+    ambient_temp_swing_c: float = Field(
+        default=6.0, ge=0, description="Half peak-to-peak daily swing of ambient temperature, degC."
+    )
+
+
+class ImbalanceSpec(_Spec):
+    """System imbalance process (the TSO's need) and forecast errors."""
+
+    std_mw: float = Field(default=4.0, ge=0, description="Standard deviation of the system imbalance, MW.")
+    autocorrelation: float = Field(
+        default=0.9, ge=0, lt=1, description="AR(1) coefficient of the imbalance per market step, -."
+    )
+    daily_amplitude_mw: float = Field(
+        default=3.0, ge=0, description="Amplitude of the deterministic ramp-hour imbalance shape, MW."
+    )
+    forecast_error_std_frac: float = Field(
+        default=0.25,
+        ge=0,
+        description="Std of the TSO's imbalance forecast error, as a fraction of the imbalance std, -.",
+    )
+    load_forecast_error_std_frac: float = Field(
+        default=0.03, ge=0, description="Std of the nodal load forecast error, fraction of the load, -."
+    )
+    device_noise_std_frac: float = Field(
+        default=0.02, ge=0, description="Std of the device models' internal noise, fraction of rating, -."
+    )
+
+
+class TimingSpec(_Spec):
+    """Timing of the market loop (section 6 of the architecture brief)."""
+
+    duration_h: float = Field(default=24.0, gt=0, le=24 * 7, description="Simulated duration, h.")
+    start_h: float = Field(default=0.0, ge=0, lt=24, description="Hour of the day the simulation starts, h.")
+    horizon_min: int = Field(default=60, gt=0, description="Market horizon of one clearing, min.")
+    granularity_min: int = Field(default=30, gt=0, description="Market time unit, min.")
+    clearing_frequency_min: int = Field(default=60, gt=0, description="Time between two clearings, min.")
+    gate_closure_min: int = Field(
+        default=0, ge=0, description="Bids close this long before the clearing starts, min."
+    )
+    activation_delay_min: int = Field(
+        default=0, ge=0, description="Delay between a clearing's result and the first firm step, min."
+    )
+    clearing_latency_min: int = Field(
+        default=5, ge=0, description="Time the market takes to clear; the grid moves on meanwhile, min."
+    )
+    physical_step_min: int = Field(
+        default=30, gt=0, description="Time step of the physical layer, at or below the granularity, min."
+    )
+
+    @model_validator(mode="after")
+    def _check_timing(self) -> TimingSpec:
+        if self.horizon_min % self.granularity_min:
+            raise ValueError("field horizon_min must be a multiple of granularity_min")
+        if self.clearing_frequency_min % self.granularity_min:
+            raise ValueError("field clearing_frequency_min must be a multiple of granularity_min")
+        if self.granularity_min % self.physical_step_min:
+            raise ValueError("field physical_step_min must divide granularity_min")
+        if (self.duration_h * 60) % self.clearing_frequency_min:
+            raise ValueError("field duration_h must be a whole number of clearing periods")
+        return self
+
+    @property
+    def steps_per_horizon(self) -> int:
+        """Market time units in one horizon."""
+        return self.horizon_min // self.granularity_min
+
+    @property
+    def n_clearings(self) -> int:
+        """Clearings over the simulated duration."""
+        return int(round(self.duration_h * 60)) // self.clearing_frequency_min
+
+    @property
+    def n_physical_steps(self) -> int:
+        """Physical steps over the simulated duration."""
+        return int(round(self.duration_h * 60)) // self.physical_step_min
+
+
+class PricesSpec(_Spec):
+    """Prices outside the AS market bids, and the aggregators' bidding rules."""
+
+    min_bid_mw: float = Field(
+        default=0.01,
+        ge=0,
+        description="Smallest bid an aggregator submits (the market's minimum bid size), MW.",
+    )
+    curve_points: int = Field(
+        default=3, ge=1, description="Breakpoints per direction of a DSO's aggregated interface curve, count."
+    )
+
+    afrr_price_up_eur_per_mwh: float = Field(
+        default=150.0, ge=0, description="Price paid for upward aFRR energy (covering a deficit), EUR/MWh."
+    )
+    afrr_price_down_eur_per_mwh: float = Field(
+        default=40.0, ge=0, description="Price paid for downward aFRR energy (covering a surplus), EUR/MWh."
+    )
+    risk_premium_eur_per_mwh: float = Field(
+        default=5.0, ge=0, description="Premium aggregators add to exercise flexibility now, EUR/MWh."
+    )
+    slack_penalty_eur_per_mwh: float = Field(
+        default=3000.0, gt=0, description="Penalty of market slack (value of lost load), EUR/MWh."
+    )
+    commercial_bid_price_spread_eur_per_mwh: float = Field(
+        default=30.0, ge=0, description="Spread of commercial parties' buy/sell bids around 60 EUR/MWh (IFM)."
+    )
+
+
+class MeasurementSpec(_Spec):
+    """State-estimation errors of the measurements fed to the next clearing."""
+
+    p_error_std_frac: float = Field(
+        default=0.02, ge=0, description="Std of the active-power measurement error, fraction of value, -."
+    )
+    vm_error_std_pu: float = Field(
+        default=0.003, ge=0, description="Std of the voltage estimation error, p.u."
+    )
+
+
+class ScadaSpec(_Spec):
+    """Automatic actions of the operators' SCADA outside the market."""
+
+    trip_loading_pct: float = Field(
+        default=150.0, gt=100, description="Protection trips a line loaded above this in a physical step, %."
+    )
+    tap_regulation: bool = Field(default=True, description="Tap changers regulate the feeders' voltage.")
+    reactive_compensation: bool = Field(
+        default=True, description="Capacitor banks switch in when a feeder's minimum voltage is low."
+    )
+    afrr_provider_buses: list[int] | None = Field(
+        default=None,
+        description="Transmission buses of the generators that provide aFRR; None: every generator, by "
+        "rating.",
+    )
+
+
+class ScenarioSpec(_Spec):
+    """Everything the simulation platform needs to build one scenario and simulate it.
+
+    Small by design: grid references, device counts with parameter distributions, profile sources,
+    imbalance, timing and seeds; never arrays. Round-trips through JSON and YAML.
+    """
+
+    name: str = Field(default="default", description="Name of the scenario (the representative day's id).")
+    seed: int = Field(default=20190601, ge=0, description="Random seed: same seed, same devices and noise.")
+    transmission: TransmissionGridSpec = Field(
+        default_factory=TransmissionGridSpec, description="The transmission grid."
+    )
+    feeders: list[FeederSpec] = Field(
+        default_factory=list, description="Distribution grids modelled in detail."
+    )
+    copper_plate_nodes: list[CopperPlateNodeSpec] = Field(
+        default_factory=list, description="Distribution grids represented as one copper-plate node."
+    )
+    device_groups: list[DeviceGroupSpec] = Field(
+        default_factory=list, description="Device populations per category and area."
+    )
+    aggregators_per_area: int = Field(
+        default=1, ge=1, description="Aggregators active in each distribution area, count."
+    )
+    commercial_parties: int = Field(
+        default=3, ge=0, description="Commercial parties (BRPs, retailers) bidding in the IFM, count."
+    )
+    profiles: ProfileSpec = Field(default_factory=ProfileSpec, description="Profile sources.")
+    imbalance: ImbalanceSpec = Field(default_factory=ImbalanceSpec, description="Imbalance and errors.")
+    timing: TimingSpec = Field(default_factory=TimingSpec, description="Timing of the market loop.")
+    prices: PricesSpec = Field(default_factory=PricesSpec, description="aFRR price, risk premium, penalties.")
+    measurement: MeasurementSpec = Field(
+        default_factory=MeasurementSpec, description="State-estimation error of measurements."
+    )
+    scada: ScadaSpec = Field(default_factory=ScadaSpec, description="SCADA actions outside the market.")
+    schemes: list[str] = Field(
+        default_factory=lambda: list(SCHEME_IDS), description="Coordination schemes to simulate."
+    )
+
+    @field_validator("schemes")
+    @classmethod
+    def _check_schemes(cls, value: list[str]) -> list[str]:
+        unknown = [s for s in value if s not in SCHEME_IDS]
+        if unknown:
+            raise ValueError(f"unknown scheme(s) {unknown}; known: {list(SCHEME_IDS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _check_references(self) -> ScenarioSpec:
+        areas: dict[str, str] = {}
+        for kind, ids in (
+            ("feeder", [f.feeder_id for f in self.feeders]),
+            ("copper-plate node", [c.node_id for c in self.copper_plate_nodes]),
+        ):
+            for area_id in ids:
+                if area_id in areas or area_id == "transmission":
+                    raise ValueError(f"{kind} {area_id!r}: id is used twice (field feeder_id/node_id)")
+                areas[area_id] = kind
+        seen: set[str] = set()
+        for group in self.device_groups:
+            if group.group_id in seen:
+                raise ValueError(f"device group {group.group_id!r}: field group_id is used twice")
+            seen.add(group.group_id)
+            if group.area != "transmission" and group.area not in areas:
+                raise ValueError(
+                    f"device group {group.group_id!r}: field area names unknown area {group.area!r}; "
+                    f"known: {['transmission', *areas]}"
+                )
+        return self
+
+    @property
+    def area_ids(self) -> list[str]:
+        """Distribution area ids: feeders first, then copper-plate nodes."""
+        return [f.feeder_id for f in self.feeders] + [c.node_id for c in self.copper_plate_nodes]
+
+    @property
+    def dso_ids(self) -> list[str]:
+        """Distinct DSO ids, in order of first appearance."""
+        out: list[str] = []
+        for dso in [f.dso_id for f in self.feeders] + [c.dso_id for c in self.copper_plate_nodes]:
+            if dso not in out:
+                out.append(dso)
+        return out
