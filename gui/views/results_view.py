@@ -45,6 +45,17 @@ def kpi_rows() -> list[tuple[str, str, str]]:
     return rows
 
 
+def format_kpi(value: float | int) -> str:
+    """One number format for the KPI table: counts as integers, other values with two decimals and
+    thousands separators (0.074 -> '0.07', 1234.5 -> '1,234.50'); tiny non-zero values in scientific
+    notation so they do not read as zero."""
+    if isinstance(value, int):
+        return f"{value:,d}"
+    if value != 0 and abs(value) < 0.005:
+        return f"{value:.2e}"
+    return f"{value:,.2f}"
+
+
 class ResultsView(QWidget):
     """KPI table and charts of one run."""
 
@@ -96,10 +107,18 @@ class ResultsView(QWidget):
         kpis: list[SchemeKpis] = list(getattr(result, "kpis", []))
         schemes = [k.scheme for k in kpis]
         days = sorted({k.day for k in kpis})
+        cba = getattr(result, "cba", None)
+        reference = getattr(cba, "reference_scheme", "") if cba is not None else ""
         self.header.setText(
             f"<b>{label or 'Latest run'}</b>: {len(schemes)} scheme(s) simulated"
             + (f", day(s) {', '.join(days)}" if days else "")
             + (f", {kpis[0].duration_h:g} h each" if kpis else "")
+            + (
+                f". Reference scheme of the CBA: <b>{reference}</b> (the benefits of the others are "
+                "these KPIs' differences from it)."
+                if reference
+                else ""
+            )
         )
         rows = kpi_rows()
         self.table.clear()
@@ -111,7 +130,7 @@ class ResultsView(QWidget):
             self.table.verticalHeaderItem(r).setToolTip(desc)
             for c, k in enumerate(kpis):
                 value = getattr(k, name)
-                text = f"{value:,.0f}" if isinstance(value, int) or abs(value) >= 100 else f"{value:.3g}"
+                text = format_kpi(value)
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 item.setToolTip(desc)
@@ -138,7 +157,8 @@ class ResultsView(QWidget):
                     )
                 ax.set_xticks(range(len(kpis)), schemes)
                 ax.set_ylabel(unit)
-                ax.legend()
+                # above the axes, never over the bars
+                ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=n, frameon=False, fontsize=7)
             if all(float(getattr(k, f)) == 0.0 for k in kpis for f, _l in fields):
                 ax.set_ylim(0.0, 1.0)
                 ax.text(
