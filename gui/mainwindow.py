@@ -34,9 +34,10 @@ from PySide6.QtWidgets import (
 )
 
 from cba.study import Study, StudyMetadata, load_study, save_study
-from gui.document import EditRejected, ObjPath, Problem, StudyDocument, format_path
+from gui.document import EditRejected, ObjPath, Problem, StudyDocument
 from gui.forms import PydanticForm
 from gui.recovery import Autosaver, discard, find_recoveries
+from gui.refactor import describe_problem
 from gui.views.cba_view import CbaView
 from gui.views.draft_view import DraftView
 from gui.views.ict_view import SGAM_TABLES, IctView
@@ -794,7 +795,7 @@ class MainWindow(QMainWindow):
         problems = self.doc.validation_problems()
         self.problems.clear()
         for p in problems:
-            item = QListWidgetItem(f"{p.location}: {p.message}")
+            item = QListWidgetItem(describe_problem(p))
             item.setData(PathRole, p.path)
             item.setToolTip("Click to show the object")
             self.problems.addItem(item)
@@ -806,7 +807,7 @@ class MainWindow(QMainWindow):
         path = item.data(PathRole)
         if path:
             self.navigate(tuple(path))
-            self.show_message(f"{format_path(tuple(path))}: {item.text().split(': ', 1)[-1]}")
+            self.show_message(item.text())
 
     # ================================================================== runs
 

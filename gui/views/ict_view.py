@@ -211,7 +211,10 @@ class IctView(QWidget):
                     item.setToolTip("No technology meets every hard requirement of these events: fix them")
                 self.cost_table.setItem(row, col, item)
         if self.cost_error:
-            self.cost_label.setText(f"<span style='color:#b00020'>ICT cost: {self.cost_error}</span>")
+            self.cost_label.setText(
+                f"<span style='color:#b00020'>ICT cost cannot be computed: {self.cost_error}</span>"
+            )
+            self.cost_label.setWordWrap(True)
             self.cost_chart.message(f"ICT cost cannot be computed:\n{self.cost_error}")
             self.breakdown_chart.message(f"ICT cost cannot be computed:\n{self.cost_error}")
             return
@@ -337,5 +340,12 @@ def compute_ict_costs(doc: StudyDocument) -> tuple[dict[str, Any], str]:
             study.sgam, endpoint_counts(study.scenario), study.cba.horizon_years, study.cba.discount_rate
         )
     except Exception as exc:  # noqa: BLE001 - shown next to the table, the user fixes the model
-        return {}, str(exc)
+        # A bare KeyError ("'agg_platform'") says nothing; the validation problem behind it does.
+        from gui.refactor import describe_problem
+
+        problems = doc.validation_problems()
+        if problems:
+            more = f" (and {len(problems) - 1} more in the problems list)" if len(problems) > 1 else ""
+            return {}, describe_problem(problems[0]) + more
+        return {}, f"{type(exc).__name__}: {exc}"
     return dict(costs), ""

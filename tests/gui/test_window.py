@@ -10,7 +10,8 @@ from gui.mainwindow import MainWindow
 
 def test_window_opens_on_the_default_study(window: MainWindow) -> None:
     """Six views, an explorer listing the SGAM lists, no validation problem, live ICT cost of 5 schemes."""
-    assert window.tabs.count() == 6  # study, SGAM/ICT, scenario, results, CBA, ICT check
+    # welcome, study, SGAM/ICT, scenario, results, CBA, recommendations, ICT check
+    assert window.tabs.count() == 8
     top = [window.explorer.topLevelItem(i).text(0) for i in range(window.explorer.topLevelItemCount())]
     n_actors = len(window.doc.study.sgam.actors)
     assert f"Actors ({n_actors})" in top
@@ -114,7 +115,9 @@ def test_problem_click_jumps_to_the_object(window: MainWindow, qtbot: Any) -> No
     window.validate_now()
     assert window.problems.count() >= 1
     item = window.problems.item(0)
-    assert event_id in item.text() and "producer_id" in item.text()
+    # named in words: the object holding the reference, the field, the missing id
+    assert item.text().startswith(f"Interaction event '{event_id}', field Producer id")
+    assert "ghost" in item.text()
     window.show_view("overview")
     window._problem_activated(item)
     assert window.tabs.currentWidget() is window.ict
