@@ -347,7 +347,8 @@ class MainWindow(QMainWindow):
         self.act_undo = self.doc.undo_stack.createUndoAction(self, "&Undo")
         self.act_undo.setShortcut(QKeySequence(K.Undo))
         self.act_redo = self.doc.undo_stack.createRedoAction(self, "&Redo")
-        self.act_redo.setShortcut(QKeySequence(K.Redo))
+        redo_keys = [*QKeySequence.keyBindings(K.Redo), QKeySequence("Ctrl+Y"), QKeySequence("Ctrl+Shift+Z")]
+        self.act_redo.setShortcuts(list({k.toString(): k for k in redo_keys if not k.isEmpty()}.values()))
         self.act_run = self._action(
             "&Run study", lambda: self.start_run(None), "F5", "ICT cost, simulation and CBA in the background"
         )
@@ -406,7 +407,7 @@ class MainWindow(QMainWindow):
         view = bar.addMenu("&View")
         for i in range(self.tabs.count()):
             act = self._action(
-                self.tabs.tabText(i).replace("&&", "&"),
+                self.tabs.tabText(i),  # "Scenario && run": '&&' is a literal '&' in menus too
                 lambda _c=False, i=i: self.tabs.setCurrentIndex(i),
                 f"Ctrl+{i + 1}",
             )

@@ -35,16 +35,26 @@ def unique_id(existing: set[str], base: str) -> str:
     return candidate
 
 
-def blank_item(item_type: type[BaseModel], id_field: str = "id") -> BaseModel:
-    """A new object of ``item_type`` built from what the schema says (pydantic validates it)."""
+def blank_item(
+    item_type: type[BaseModel],
+    id_field: str = "id",
+    reference_choices: dict[str, Callable[[], list[str]]] | None = None,
+) -> BaseModel:
+    """A new object of ``item_type`` built from what the schema says (pydantic validates it): a
+    reference takes the first id it may name, an enumeration its first value, a number its lower bound
+    (one above an exclusive bound)."""
     from gui.schema import field_spec
 
+    refs = reference_choices or {}
     data: dict[str, Any] = {}
     for name, info in item_type.model_fields.items():
         if not info.is_required():
             continue
         spec = field_spec(name, info)
-        if name == id_field:
+        ids = refs[name]() if name in refs else []
+        if ids:
+            data[name] = ids[0]
+        elif name == id_field:
             data[name] = "new-1"
         elif spec.kind == "choice" and spec.choices:
             data[name] = spec.choices[0]
@@ -211,14 +221,17 @@ class ListEditor(QWidget):
         """Add the first row of an empty list: the field defaults, the first choice of each enumeration,
         the lower bound of each number, an id 'new-1'; the user edits it from there (undoable)."""
         try:
-            item = blank_item(self.model.item_type, self.id_field)
+            item = blank_item(self.model.item_type, self.id_field, self.model.reference_choices)
         except ValidationError as exc:
             err = exc.errors()[0]
-            self.message.emit(
-                f"Cannot add a first {self.model.item_type.__name__}: field "
-                f"{'.'.join(str(p) for p in err['loc'])} needs a value ({err['msg']}); "
-                "add it in the study file."
+            where = ".".join(str(p) for p in err["loc"])
+            text = (
+                f"Cannot add a first {self.model.item_type.__name__} from defaults"
+                + (f" (field {where})" if where else "")
+                + f": {str(err['msg']).removeprefix('Value error, ')}. Add it in the study file."
             )
+            self._show_error(text)
+            self.message.emit(text)
             return False
         self.doc.insert_item(self.model.list_path, 0, item)
         self.select_source_row(0)
