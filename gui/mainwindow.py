@@ -603,7 +603,8 @@ class MainWindow(QMainWindow):
         width = min(PREFERRED_SIZE.width(), avail.width() - 16)
         height = min(PREFERRED_SIZE.height(), avail.height() - 40)
         self.resize(width, height)
-        self.move(avail.x() + (avail.width() - width) // 2, avail.y() + max((avail.height() - height) // 2, 0))
+        left = avail.x() + (avail.width() - width) // 2
+        self.move(left, avail.y() + max((avail.height() - height) // 2, 0))
         return self.geometry()
 
     def _restore_window_state(self) -> bool:

@@ -197,7 +197,9 @@ class PydanticListModel(QAbstractTableModel):
         validated_copy(obj, {"id": new_id})  # the object's own rules (non-empty, ...)
         kind = KIND_NAMES.get(list_name, list_name)
         if any(getattr(o, "id", None) == new_id for o in self.items()):
-            raise EditRejected(f"{kind.capitalize()} '{old_id}': id '{new_id}' is already used by another {kind}")
+            raise EditRejected(
+                f"{kind.capitalize()} '{old_id}': id '{new_id}' is already used by another {kind}"
+            )
         old_sgam = self.doc.study.sgam
         new_sgam, n = renamed_sgam(old_sgam, list_name, old_id, new_id)
         self.doc.undo_stack.push(

@@ -113,7 +113,8 @@ def describe_problem(problem: Problem) -> str:
     if len(path) >= 4 and path[0] == "sgam" and isinstance(path[1], str):
         kind = KIND_NAMES.get(path[1], path[1].replace("_", " "))
         key = path[2]
-        holder = f"{kind.capitalize()} '{key}'" if isinstance(key, str) else f"{kind.capitalize()} no. {key + 1}"
+        name = kind.capitalize()
+        holder = f"{name} '{key}'" if isinstance(key, str) else f"{name} no. {key + 1}"
         field = pretty_name(str(path[3]))
         return f"{holder}, field {field}: {problem.message}"
     return f"{format_path(path)}: {problem.message}"

@@ -116,7 +116,8 @@ class DraftView(QWidget):
         self.export_button.setEnabled(True)
         self.status.setText(
             f"Draft of the CBA shown in the Cost-benefit analysis view (reference "
-            f"{result.reference_scheme}, {100 * result.discount_rate:.2f} %/a, {result.horizon_years} years). "
+            f"{result.reference_scheme}, {100 * result.discount_rate:.2f} %/a, "
+            f"{result.horizon_years} years). "
             "Click “→ figure” to see the figure behind a statement."
         )
 

@@ -96,7 +96,9 @@ def test_every_menu_action_does_what_it_says(
     from sgam.excel import import_workbook
 
     opened_urls: list[str] = []
-    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: opened_urls.append(url.toString())))
+    monkeypatch.setattr(
+        QDesktopServices, "openUrl", staticmethod(lambda url: opened_urls.append(url.toString()))
+    )
     about: list[str] = []
     monkeypatch.setattr(QMessageBox, "about", staticmethod(lambda _p, _t, text: about.append(text)))
     dialogs.answer = QMessageBox.StandardButton.Discard
@@ -260,7 +262,10 @@ def test_every_menu_action_does_what_it_says(
         for n, a in menu_actions(w)
         if a not in checked
         and a is not quit_
-        and not (n.startswith("File > Open recent > ") and (n.endswith(("Clear list", "(none)")) or n[21:22].isdigit()))
+        and not (
+            n.startswith("File > Open recent > ")
+            and (n.endswith(("Clear list", "(none)")) or n[21:22].isdigit())
+        )
     ]
     assert not untested, f"menu actions without a test: {untested}"
 
