@@ -51,6 +51,8 @@ class PydanticForm(QWidget):
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        # In a narrow panel (1366x768) a long label goes above its field instead of squeezing it.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.errors: dict[str, QLabel] = {}
         for spec in self.specs:
             editor = self._make_editor(spec)

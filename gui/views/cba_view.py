@@ -172,8 +172,8 @@ class CbaView(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(left)
-        scroll.setMinimumWidth(395)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(300)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
 
         # ---------------- right: results
         self.status = QLabel("")
@@ -200,11 +200,17 @@ class CbaView(QWidget):
         self.tornado_chart = ChartWidget("Tornado: NPV of the best alternative")
         self.mc_chart = ChartWidget("Monte Carlo NPV distribution")
         self.charts = [self.cash_chart, self.annual_chart, self.tornado_chart, self.mc_chart]
-        grid_w = QWidget()
-        grid = QGridLayout(grid_w)
+        grid_inner = QWidget()
+        grid = QGridLayout(grid_inner)
         grid.setContentsMargins(0, 0, 0, 0)
         for i, chart in enumerate(self.charts):
+            # below ~260 px a chart's labels collide (tornado rows, axis titles): scroll instead
+            chart.setMinimumHeight(260)
             grid.addWidget(chart, i // 2, i % 2)
+        grid_w = QScrollArea()
+        grid_w.setWidgetResizable(True)
+        grid_w.setFrameShape(QScrollArea.Shape.NoFrame)
+        grid_w.setWidget(grid_inner)
         # Micro level and robustness: who gains and who pays; which input values flip the conclusion.
         self.actor_chart = ChartWidget("NPV per actor group (who gains, who pays)")
         self.actor_table = QTableWidget(0, 6)

@@ -100,6 +100,25 @@ class ResultsView(QWidget):
         layout.addWidget(self.header)
         layout.addWidget(split, 1)
 
+    def _fit_table(self) -> None:
+        """Give the KPI table the width of all its scheme columns (at 1366x768 it showed 3 of 5), the
+        charts keeping the rest; capped at half the view."""
+        self.table.resizeColumnsToContents()
+        needed = (
+            self.table.verticalHeader().width()
+            + sum(self.table.columnWidth(c) for c in range(self.table.columnCount()))
+            + self.table.verticalScrollBar().sizeHint().width()
+            + 6
+        )
+        total = sum(self.splitter.sizes()) or self.width()
+        left = min(needed, max(total // 2, 300))
+        self.splitter.setSizes([left, max(total - left, 300)])
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        if self.table.columnCount():
+            self._fit_table()
+
     def show_result(self, result: Any, label: str = "", series: Any = None) -> None:
         """Fill the table and charts from a ``StudyResult`` (and its time series, when recorded)."""
         self.result = result
@@ -135,6 +154,7 @@ class ResultsView(QWidget):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 item.setToolTip(desc)
                 self.table.setItem(r, c, item)
+        self._fit_table()
         for chart, (_title, fields, unit) in zip(self.charts, KPI_CHARTS, strict=True):
             if not kpis:
                 chart.message("No KPIs in this run.")

@@ -133,7 +133,7 @@ def test_screenshots_render_every_view_at_both_sizes(qapp: Any, tmp_path: Path, 
     from gui.screenshots import SHOTS, render_screenshots
 
     files = render_screenshots(tmp_path, run=False)
-    assert len(files) == 2 * len(SHOTS) == 14
+    assert len(files) == 2 * len(SHOTS) == 18
     for f in files:
         image = QImage(str(f))
         expected = tuple(int(v) for v in f.stem.rsplit("_", 1)[1].split("x"))
