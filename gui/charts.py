@@ -135,6 +135,7 @@ class ChartWidget(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         bar = QHBoxLayout()
         self.title_label = QLabel(f"<b>{title}</b>")
+        self.title_label.setWordWrap(True)  # a long title wraps instead of widening the chart
         bar.addWidget(self.title_label, 1)
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Save this chart as PNG or SVG")

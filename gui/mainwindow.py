@@ -119,8 +119,13 @@ class OverviewView(QWidget):
             else ""
             for r in sorted(result.schemes, key=lambda r: r.rank)
         )
+        from gui.verdict import headline
+
+        finding, degenerate = headline(result)
+        colour = "#8a5a00" if degenerate else "#1b5e20"
         self.last_run.setText(
-            f"<h3>Last run: {label}</h3>Reference scheme {result.reference_scheme}, discount rate "
+            f"<h3>Last run: {label}</h3><p style='color:{colour}'><b>{finding}</b></p>"
+            f"Reference scheme {result.reference_scheme}, discount rate "
             f"{100 * result.discount_rate:.2f} %/a, horizon {result.horizon_years} years."
             "<table cellspacing=6><tr><th>Rank</th><th>Scheme</th><th>NPV [M EUR]</th><th>BCR</th>"
             f"<th>P(NPV&lt;0)</th></tr>{rows}</table>"

@@ -172,7 +172,7 @@ class CbaView(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(left)
-        scroll.setMinimumWidth(300)
+        scroll.setMinimumWidth(380)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
 
         # ---------------- right: results
@@ -265,8 +265,9 @@ class CbaView(QWidget):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(scroll)
         split.addWidget(right)
-        split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 3)
+        # the parameters keep their width (their labels are long); the results take what the screen has
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 1)
         split.setSizes([430, 1100])
         self.splitter = split
         layout = QVBoxLayout(self)

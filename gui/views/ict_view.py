@@ -362,7 +362,7 @@ def tidy_sgam_plane(ax: Any) -> tuple[str, list[str]]:
 
     texts = [t for t in ax.texts if isinstance(t, Text)]
     domain_labels = sorted(
-        (t for t in texts if abs(t.get_position()[1] + 0.06) < 1e-9 and t.get_va() == "top"),
+        (t for t in texts if abs(t.get_position()[1] + 0.06) < 1e-9 and t.get_verticalalignment() == "top"),
         key=lambda t: t.get_position()[0],
     )
     ncol = len(domain_labels)

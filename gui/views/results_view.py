@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHeaderView,
     QLabel,
+    QScrollArea,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -69,15 +70,20 @@ class ResultsView(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        charts = QWidget()
-        grid = QGridLayout(charts)
+        charts_inner = QWidget()
+        grid = QGridLayout(charts_inner)
         grid.setContentsMargins(0, 0, 0, 0)
         self.charts: list[ChartWidget] = []
         for i, (title, _fields, _unit) in enumerate(KPI_CHARTS):
             chart = ChartWidget(title)
             chart.message("Run the study to see this chart.")
+            chart.setMinimumHeight(250)  # legible bar labels; the grid scrolls on a small screen
             self.charts.append(chart)
-            grid.addWidget(chart, i // 3, i % 3)
+            grid.addWidget(chart, i // 2, i % 2)
+        charts = QScrollArea()
+        charts.setWidgetResizable(True)
+        charts.setFrameShape(QScrollArea.Shape.NoFrame)
+        charts.setWidget(charts_inner)
         from gui.views.timeseries import TimeSeriesPanel
 
         self.timeseries = TimeSeriesPanel()
@@ -92,8 +98,8 @@ class ResultsView(QWidget):
         ll.addWidget(self.table, 1)
         split.addWidget(left)
         split.addWidget(self.right_tabs)
-        split.setStretchFactor(0, 2)
-        split.setStretchFactor(1, 3)
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 1)
         split.setSizes([480, 900])
         self.splitter = split
         layout = QVBoxLayout(self)
@@ -110,12 +116,17 @@ class ResultsView(QWidget):
             + self.table.verticalScrollBar().sizeHint().width()
             + 6
         )
-        total = sum(self.splitter.sizes()) or self.width()
+        total = max(sum(self.splitter.sizes()), self.width() - 20)
         left = min(needed, max(total // 2, 300))
         self.splitter.setSizes([left, max(total - left, 300)])
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
+        if self.table.columnCount():
+            self._fit_table()
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
         if self.table.columnCount():
             self._fit_table()
 
