@@ -364,7 +364,7 @@ class MainWindow(QMainWindow):
             "Excel &report…", self.export_excel, "Ctrl+E", "Write the CBA workbook of the last run"
         )
         self.act_export_reco = self._action(
-            "&Recommendations draft…",
+            "Recommendations &draft…",
             self.export_recommendations,
             None,
             "Write the drafted policy recommendations (Markdown/DOCX)",
