@@ -99,10 +99,39 @@ def assumption_caveat(params: Any) -> str:
     return f"{len(unsourced)} CBA inputs are assumptions without a checked source ({shown})."
 
 
-def verdict(result: Any, kpis: Sequence[Any] = (), params: Any = None) -> Verdict:
+WHATIF_FIELDS: tuple[str, ...] = ("discount_rate", "benefit_factor", "ict_capex_factor", "ict_opex_factor")
+
+
+def whatif_caveat(shown: Any, study: Any) -> str:
+    """Which what-if values the Monte Carlo and the tornado do not follow ('' if none).
+
+    ``cba.analysis.run_cba`` computes the NPVs and the tornado's base at the what-if values, but an input
+    that is itself a Monte Carlo input is *sampled* over its own distribution (the what-if value is
+    replaced), and a tornado range is absolute (benefit_factor 0.7…1.3 whatever the what-if says). So
+    "Benefits × 2" moves the NPV and the tornado's centre line, not the Monte Carlo or that input's bar.
+    """
+    if shown is None or study is None:
+        return ""
+    moved = [f for f in WHATIF_FIELDS if getattr(shown, f, None) != getattr(study, f, None)]
+    mc = {u.parameter for u in getattr(shown, "uncertain_inputs", [])}
+    tornado = {t.parameter for t in getattr(shown, "tornado_ranges", [])}
+    hit = [f for f in moved if f in mc or f in tornado]
+    if not hit:
+        return ""
+    return (
+        "What-if " + ", ".join(f"{f} = {getattr(shown, f):g}" for f in hit) + ": the Monte Carlo samples "
+        "these inputs over their own distributions and the tornado over its own ranges, so P(NPV<0), "
+        "P(rank 1), the histograms and these inputs' tornado bars do not follow the what-if value."
+    )
+
+
+def verdict(result: Any, kpis: Sequence[Any] = (), params: Any = None, study_params: Any = None) -> Verdict:
     """Headline and caveats of a CBA result (see the module docstring for the rules)."""
     text, degenerate = headline(result)
     caveats = kpi_caveats(kpis)
+    moved = whatif_caveat(params, study_params)
+    if moved:
+        caveats.append(moved)
     if params is not None:
         note = assumption_caveat(params)
         if note:

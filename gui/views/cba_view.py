@@ -539,7 +539,9 @@ class CbaView(QWidget):
             f"{result.horizon_years} years, {result.price_basis} prices, {result.ict_cost_basis} ICT cost."
             + (f"<br><span style='color:#8a5a00'>{warn}</span>" if warn else "")
         )
-        self.verdict = verdict(result, list(getattr(self.run_result, "kpis", []) or []), self.params_shown)
+        self.verdict = verdict(
+            result, list(getattr(self.run_result, "kpis", []) or []), self.params_shown, self.doc.study.cba
+        )
         self.banner.setText(self.verdict.html())
         self.banner.setStyleSheet(
             "QLabel { background: %s; border: 1px solid #c9b37e; padding: 4px; }"

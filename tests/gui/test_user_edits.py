@@ -207,3 +207,24 @@ def test_reference_fields_cover_every_reference_of_the_sgam_model() -> None:
         if isinstance(obj, type) and hasattr(obj, "model_fields") and obj.__module__ == m.__name__:
             names |= {n for n in obj.model_fields if n.endswith(("_id", "_ids")) and n != "id"}
     assert names <= set(REFERENCE_FIELDS), names - set(REFERENCE_FIELDS)
+
+
+def test_whatif_multipliers_reach_the_npv_and_the_banner_says_what_they_do_not_move(window: Any) -> None:
+    """Benefits × 2 (what-if) moves every NPV and the tornado's base, which equals the NPV shown; the
+    Monte Carlo samples benefit_factor over its own distribution, so the banner says it does not follow."""
+    w = window
+    view = w.cba
+    view.set_run_result(HandResult(hand_kpis()))
+    before = {s.scheme: s.npv_eur for s in view.cba_result.schemes}
+    view.benefit_x.setValue(2.0)
+    view.recompute()
+    result = view.cba_result
+    after = {s.scheme: s.npv_eur for s in result.schemes}
+    ref = result.reference_scheme
+    assert all(after[s] > before[s] for s in after if s != ref)
+    for t in result.tornado:
+        assert t.npv_base_eur == pytest.approx(after[t.scheme], rel=1e-12, abs=1e-6)
+    assert "benefit_factor = 2" in view.banner.text() and "Monte Carlo" in view.banner.text()
+    view.reset_whatif()
+    view.recompute()
+    assert "benefit_factor = 2" not in view.banner.text()
