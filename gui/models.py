@@ -254,9 +254,11 @@ def explain(spec: FieldSpec, value: Any, message: str) -> str:
     A fraction typed as a percentage (4 for 4 %) gets the hint to type 0.04.
     """
     unit = split_unit(spec.name)[1]
-    text = f"{spec.header}: {value!r} refused — {message}"
+    # "CbaParameters: discount_rate: Input should be ..." -> "Input should be ..." (the header names it)
+    reason = message.split(f"{spec.name}: ", 1)[1] if f"{spec.name}: " in message else message
+    text = f"{spec.header}: {value!r} refused — {reason[:1].lower()}{reason[1:]}"
     if spec.kind in ("int", "float") and (spec.minimum is not None or spec.maximum is not None):
-        text += "." + range_text(spec).replace("<br>", " ")
+        text += "." + range_text(spec).replace("<br>", " ") + "."
     try:
         number = float(value)
     except (TypeError, ValueError):
