@@ -880,7 +880,7 @@ class MainWindow(QMainWindow):
             self._rebuild_explorer,
             lambda: self._mark_results_tab(True),
             lambda: self.show_message(
-                f"{label} finished: see Simulation results (Ctrl+4) and the CBA (Ctrl+5)"
+                f"{label} finished: see Simulation results (Ctrl+5), the CBA (Ctrl+6) and the draft (Ctrl+7)"
             ),
             lambda: self.runFinished.emit("succeeded"),
         ]
