@@ -255,8 +255,12 @@ def explain(spec: FieldSpec, value: Any, message: str) -> str:
     """
     unit = split_unit(spec.name)[1]
     # "CbaParameters: discount_rate: Input should be ..." -> "Input should be ..." (the header names it)
-    reason = message.split(f"{spec.name}: ", 1)[1] if f"{spec.name}: " in message else message
-    text = f"{spec.header}: {value!r} refused — {reason[:1].lower()}{reason[1:]}"
+    holder, reason = "", message
+    if f"{spec.name}: " in message:
+        holder, reason = message.split(f"{spec.name}: ", 1)
+        holder = holder.rstrip(": ")
+    where = f"{holder}, {spec.header}" if holder else spec.header
+    text = f"{where}: {value!r} refused — {reason[:1].lower()}{reason[1:]}"
     if spec.kind in ("int", "float") and (spec.minimum is not None or spec.maximum is not None):
         text += "." + range_text(spec).replace("<br>", " ") + "."
     try:
