@@ -200,6 +200,9 @@ def _save_traceback() -> Path:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line, run the subcommand, and turn errors into exit codes."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and Path(argv[0]).suffix.lower() in (".yaml", ".yml", ".json"):
+        argv = ["gui", *argv]  # `coordstudio STUDY.yaml` opens the study in the desktop application
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["gui", *(argv or [])])

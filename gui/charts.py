@@ -135,6 +135,7 @@ class ChartWidget(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         bar = QHBoxLayout()
         self.title_label = QLabel(f"<b>{title}</b>")
+        self.title_label.setWordWrap(True)  # a long title wraps instead of widening the chart
         bar.addWidget(self.title_label, 1)
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Save this chart as PNG or SVG")
@@ -193,7 +194,7 @@ def bar_by_scheme(ax: Axes, values: dict[str, float], ylabel: str, title: str = 
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
-    ax.bar_label(bars, labels=[_short(v) for v in heights], fontsize=7, padding=2)
+    ax.bar_label(bars, labels=bar_labels(heights), fontsize=7, padding=2)
     ax.margins(y=0.15)
 
 
@@ -206,13 +207,16 @@ def grouped_bars(ax: Axes, groups: Sequence[str], series: dict[str, Sequence[flo
         ax.bar(xs, values, width=width, label=scheme, color=SCHEME_COLOURS.get(scheme, None))
     ax.set_xticks(range(len(groups)), list(groups), rotation=0)
     ax.set_ylabel(ylabel)
-    ax.legend(ncols=min(n, 5), loc="upper right")
+    # above the axes: a legend inside covered bars
+    ax.legend(ncols=min(n, 5), loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, fontsize=7)
 
 
-def _short(value: float) -> str:
-    a = abs(value)
-    if a >= 1e6:
-        return f"{value / 1e6:.2f} M"
-    if a >= 1e3:
-        return f"{value / 1e3:.1f} k"
-    return f"{value:.3g}"
+def bar_labels(values: Sequence[float]) -> list[str]:
+    """The values of one chart written in one format, chosen by the largest of them: 0.82 and 9.59 (not
+    0.819 and 9.59), 643 and 1,532 (not 643 and 1.5 k), 1.25 M and 0.40 M."""
+    top = max((abs(v) for v in values), default=0.0)
+    if top >= 1e6:
+        return [f"{v / 1e6:,.2f} M" for v in values]
+    if top >= 100:
+        return [f"{v:,.0f}" for v in values]
+    return [f"{v:,.2f}" for v in values]

@@ -13,7 +13,6 @@ from typing import Any
 
 from pydantic import BaseModel
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QDoubleValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.document import EditRejected, ObjPath, StudyDocument
+from gui.models import NumberEditor, exact_text, explain, range_text, refuse_unknown_schemes
 from gui.schema import FieldSpec, choice_text, field_specs, format_value, parse_text
 
 
@@ -51,13 +51,28 @@ class PydanticForm(QWidget):
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        # In a narrow panel (1366x768) a long label goes above its field instead of squeezing it.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        self.errors: dict[str, QLabel] = {}
         for spec in self.specs:
             editor = self._make_editor(spec)
-            editor.setToolTip(spec.tooltip)
+            editor.setToolTip(spec.tooltip + range_text(spec))
             label = QLabel(spec.header + ":")
             label.setToolTip(spec.tooltip)
-            form.addRow(label, editor)
+            # The refusal is shown right under its field (a message below the form was off-screen).
+            error = QLabel("")
+            error.setWordWrap(True)
+            error.setStyleSheet("color: #b00020;")
+            error.setVisible(False)
+            cell = QWidget()
+            cell_layout = QVBoxLayout(cell)
+            cell_layout.setContentsMargins(0, 0, 0, 0)
+            cell_layout.setSpacing(1)
+            cell_layout.addWidget(editor)
+            cell_layout.addWidget(error)
+            form.addRow(label, cell)
             self.editors[spec.name] = editor
+            self.errors[spec.name] = error
         outer.addLayout(form)
         self.message = QLabel("")
         self.message.setWordWrap(True)
@@ -91,24 +106,36 @@ class PydanticForm(QWidget):
             spin.setGroupSeparatorShown(True)
             spin.editingFinished.connect(lambda s=spec, w=spin: self._commit(s, w.value()))
             return spin
-        edit = QLineEdit()
-        if spec.kind == "float":
-            validator = QDoubleValidator(edit)
-            validator.setNotation(QDoubleValidator.Notation.ScientificNotation)
-            edit.setValidator(validator)
+        edit: QLineEdit = NumberEditor(spec) if spec.kind == "float" else QLineEdit()
         edit.editingFinished.connect(lambda s=spec, w=edit: self._commit(s, parse_text(s, w.text())))
         return edit
 
     def _commit(self, spec: FieldSpec, value: Any) -> None:
         current = getattr(self.doc.get(self.path), spec.name)
         if value == current or (spec.kind == "float" and _same_float(value, current)):
+            self._set_error(spec, "")
             return
         try:
+            refuse_unknown_schemes(self.path, spec, value)
             self.doc.set_fields(self.path, {spec.name: value})
+            self._set_error(spec, "")
             self.message.setText("")
         except EditRejected as exc:
-            self.message.setText(str(exc))
-            self.refresh()
+            # Keep what was typed on screen, marked, with the reason and the allowed range beside it;
+            # the study keeps its value (said in the message).
+            shown = exact_text(current) if spec.kind in ("int", "float") else format_value(spec, current)
+            self._set_error(spec, explain(spec, value, str(exc)) + f" The study keeps {shown}.")
+
+    def _set_error(self, spec: FieldSpec, text: str) -> None:
+        """Show (or clear) the refusal message under a field, and mark its editor."""
+        label = self.errors[spec.name]
+        label.setText(text)
+        label.setVisible(bool(text))
+        editor = self.editors[spec.name]
+        editor.setStyleSheet("border: 1px solid #b00020;" if text else "")
+        if text:
+            self.message.setText(text)
+            self.message.setVisible(False)  # the field's own message says it; no duplicate far below
 
     # ------------------------------------------------------------------ refresh
 
@@ -127,6 +154,8 @@ class PydanticForm(QWidget):
             editor = self.editors[spec.name]
             value = getattr(obj, spec.name, None)
             editor.blockSignals(True)
+            self.errors[spec.name].setVisible(False)
+            editor.setStyleSheet("")
             if isinstance(editor, QCheckBox):
                 editor.setChecked(bool(value))
             elif isinstance(editor, QComboBox):

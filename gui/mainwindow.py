@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtCore import QRect, QSettings, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -34,19 +34,25 @@ from PySide6.QtWidgets import (
 )
 
 from cba.study import Study, StudyMetadata, load_study, save_study
-from gui.document import ObjPath, Problem, StudyDocument, format_path
+from gui.document import EditRejected, ObjPath, Problem, StudyDocument
 from gui.forms import PydanticForm
 from gui.recovery import Autosaver, discard, find_recoveries
+from gui.refactor import describe_problem
 from gui.views.cba_view import CbaView
+from gui.views.draft_view import DraftView
 from gui.views.ict_view import SGAM_TABLES, IctView
 from gui.views.ictcheck_view import IctCheckView
 from gui.views.results_view import ResultsView
 from gui.views.scenario_view import ScenarioView
+from gui.views.welcome_view import WelcomeView
 from gui.worker import StudyRunner
 
 APP_NAME = "Coordination Studio"
 STUDY_FILTER = "Studies (*.yaml *.yml *.json);;All files (*)"
 MAX_RECENT = 10
+DOCS_PATH = Path(__file__).resolve().parents[1] / "docs" / "gui.md"
+#: The first window's size when the screen allows it; otherwise the screen's available area.
+PREFERRED_SIZE = QSize(1600, 950)
 PathRole = Qt.ItemDataRole.UserRole + 10
 
 
@@ -113,8 +119,13 @@ class OverviewView(QWidget):
             else ""
             for r in sorted(result.schemes, key=lambda r: r.rank)
         )
+        from gui.verdict import headline
+
+        finding, degenerate = headline(result)
+        colour = "#8a5a00" if degenerate else "#1b5e20"
         self.last_run.setText(
-            f"<h3>Last run: {label}</h3>Reference scheme {result.reference_scheme}, discount rate "
+            f"<h3>Last run: {label}</h3><p style='color:{colour}'><b>{finding}</b></p>"
+            f"Reference scheme {result.reference_scheme}, discount rate "
             f"{100 * result.discount_rate:.2f} %/a, horizon {result.horizon_years} years."
             "<table cellspacing=6><tr><th>Rank</th><th>Scheme</th><th>NPV [M EUR]</th><th>BCR</th>"
             f"<th>P(NPV&lt;0)</th></tr>{rows}</table>"
@@ -171,7 +182,7 @@ class MainWindow(QMainWindow):
 
     runFinished = Signal(str)  # "succeeded", "cancelled", "failed"
 
-    VIEW_NAMES = ("overview", "ict", "scenario", "results", "cba", "ictcheck")
+    VIEW_NAMES = ("welcome", "overview", "ict", "scenario", "results", "cba", "draft", "ictcheck")
 
     def __init__(
         self,
@@ -200,15 +211,27 @@ class MainWindow(QMainWindow):
         self.results = ResultsView()
         self.cba = CbaView(self.doc)
         self.ictcheck = IctCheckView()
+        self.welcome = WelcomeView()
+        self.draft = DraftView()
+        self._draft_stale = True
         self.cba.resultChanged.connect(lambda r: self.overview.show_cba(self._last_label or "what-if", r))
+        self.cba.resultChanged.connect(self._draft_result_changed)
+        self.draft.figureRequested.connect(self.show_figure)
+        self.draft.exportRequested.connect(lambda: self.export_recommendations())
+        self.welcome.openDefault.connect(self._welcome_open_default)
+        self.welcome.openFile.connect(self.open_dialog)
+        self.welcome.openRecent.connect(lambda name: self.open_path(Path(name)))
+        self.welcome.openDocs.connect(self.open_docs)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         for widget, title in (
+            (self.welcome, "Welcome"),
             (self.overview, "Study"),
             (self.ict, "SGAM / ICT"),
             (self.scenario, "Scenario && run"),
             (self.results, "Simulation results"),
             (self.cba, "Cost-benefit analysis"),
+            (self.draft, "Recommendations"),
             (self.ictcheck, "ICT check"),
         ):
             self.tabs.addTab(widget, title)
@@ -271,7 +294,7 @@ class MainWindow(QMainWindow):
         self.doc.changed.connect(lambda _p: self._explorer_timer.start())
 
         self.autosaver = Autosaver(self._autosave_state, autosave_interval_s, self)
-        self.resize(1600, 950)
+        self.fit_to_screen()
         self._shown_once = False
         self._state_restored = restore_state and self._restore_window_state()
         self._rebuild_explorer()
@@ -279,6 +302,10 @@ class MainWindow(QMainWindow):
         self._update_title()
         if note:
             self.show_message(note, 0)
+        self.welcome.set_recent(self.recent_files())
+        first_launch = not bool(self.settings.value("welcome/seen", False, type=bool))
+        self.show_view("welcome" if first_launch and path is None else "overview")
+        self.settings.setValue("welcome/seen", True)
         if offer_recovery:
             QTimer.singleShot(0, self.offer_recovery)
         self._freeze_long_lived_objects()
@@ -306,7 +333,9 @@ class MainWindow(QMainWindow):
         if tip:
             action.setStatusTip(tip)
             action.setToolTip(tip)
-        action.triggered.connect(slot)
+        # triggered(bool) passes ``checked``; a slot taking an optional path would receive False as the
+        # path. Every action therefore calls its slot with no argument.
+        action.triggered.connect(lambda _checked=False, slot=slot: slot())
         return action
 
     def _build_actions(self) -> None:
@@ -323,7 +352,8 @@ class MainWindow(QMainWindow):
         self.act_undo = self.doc.undo_stack.createUndoAction(self, "&Undo")
         self.act_undo.setShortcut(QKeySequence(K.Undo))
         self.act_redo = self.doc.undo_stack.createRedoAction(self, "&Redo")
-        self.act_redo.setShortcut(QKeySequence(K.Redo))
+        redo_keys = [*QKeySequence.keyBindings(K.Redo), QKeySequence("Ctrl+Y"), QKeySequence("Ctrl+Shift+Z")]
+        self.act_redo.setShortcuts(list({k.toString(): k for k in redo_keys if not k.isEmpty()}.values()))
         self.act_run = self._action(
             "&Run study", lambda: self.start_run(None), "F5", "ICT cost, simulation and CBA in the background"
         )
@@ -334,7 +364,7 @@ class MainWindow(QMainWindow):
             "Excel &report…", self.export_excel, "Ctrl+E", "Write the CBA workbook of the last run"
         )
         self.act_export_reco = self._action(
-            "&Recommendations draft…",
+            "Recommendations &draft…",
             self.export_recommendations,
             None,
             "Write the drafted policy recommendations (Markdown/DOCX)",
@@ -345,6 +375,20 @@ class MainWindow(QMainWindow):
             None,
             "Save every chart of the window as PNG and SVG into a folder",
         )
+        self.act_export_sgam = self._action(
+            "SGAM model to &Excel…",
+            self.export_sgam_excel,
+            None,
+            "Write the SGAM/ICT model as an Excel workbook (one sheet per list)",
+        )
+        self.act_import_sgam = self._action(
+            "&Import SGAM model from Excel…",
+            self.import_sgam_excel,
+            None,
+            "Replace the SGAM/ICT model by the one in an Excel workbook (undoable)",
+        )
+        self.act_welcome = self._action("&Welcome page", lambda: self.show_view("welcome"))
+        self.act_docs = self._action("&Documentation", self.open_docs, "F1", "Open docs/gui.md")
         self.act_about = self._action("&About", self.about)
 
     def _build_menus(self) -> None:
@@ -357,7 +401,10 @@ class MainWindow(QMainWindow):
         file_menu.addActions([self.act_save, self.act_save_as])
         file_menu.addSeparator()
         export = file_menu.addMenu("&Export")
-        export.addActions([self.act_export_excel, self.act_export_reco, self.act_export_charts])
+        export.addActions(
+            [self.act_export_excel, self.act_export_reco, self.act_export_charts, self.act_export_sgam]
+        )
+        file_menu.addAction(self.act_import_sgam)
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
         edit = bar.addMenu("&Edit")
@@ -365,7 +412,7 @@ class MainWindow(QMainWindow):
         view = bar.addMenu("&View")
         for i in range(self.tabs.count()):
             act = self._action(
-                self.tabs.tabText(i).replace("&&", "&"),
+                self.tabs.tabText(i),  # "Scenario && run": '&&' is a literal '&' in menus too
                 lambda _c=False, i=i: self.tabs.setCurrentIndex(i),
                 f"Ctrl+{i + 1}",
             )
@@ -375,7 +422,7 @@ class MainWindow(QMainWindow):
         run = bar.addMenu("&Run")
         run.addActions([self.act_run, self.act_cancel, self.act_validate])
         help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self.act_about)
+        help_menu.addActions([self.act_welcome, self.act_docs, self.act_about])
 
     # ================================================================== title, messages, errors
 
@@ -546,6 +593,25 @@ class MainWindow(QMainWindow):
 
     # ================================================================== window state
 
+    def fit_to_screen(self) -> QRect:
+        """Size the first window to fit the screen's available area (no title bar or status bar lost).
+
+        A laptop at 1366x768 has about 1366x740 available: the window takes that, centred; a larger
+        screen gets the preferred 1600x950. Returns the geometry chosen.
+        """
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            self.resize(PREFERRED_SIZE)
+            return self.geometry()
+        avail = screen.availableGeometry()
+        # leave room for the window frame (title bar ~30 px, borders) the window manager adds
+        width = min(PREFERRED_SIZE.width(), avail.width() - 16)
+        height = min(PREFERRED_SIZE.height(), avail.height() - 40)
+        self.resize(width, height)
+        left = avail.x() + (avail.width() - width) // 2
+        self.move(left, avail.y() + max((avail.height() - height) // 2, 0))
+        return self.geometry()
+
     def _restore_window_state(self) -> bool:
         """Geometry and dock layout of the last session; False when there is none."""
         geometry = self.settings.value("window/geometry")
@@ -651,6 +717,8 @@ class MainWindow(QMainWindow):
     def show_view(self, name: str) -> None:
         """Bring a central view to the front by name (overview, ict, scenario, results, cba)."""
         widget = {
+            "welcome": self.welcome,
+            "draft": self.draft,
             "overview": self.overview,
             "ict": self.ict,
             "scenario": self.scenario,
@@ -734,7 +802,7 @@ class MainWindow(QMainWindow):
         problems = self.doc.validation_problems()
         self.problems.clear()
         for p in problems:
-            item = QListWidgetItem(f"{p.location}: {p.message}")
+            item = QListWidgetItem(describe_problem(p))
             item.setData(PathRole, p.path)
             item.setToolTip("Click to show the object")
             self.problems.addItem(item)
@@ -746,7 +814,7 @@ class MainWindow(QMainWindow):
         path = item.data(PathRole)
         if path:
             self.navigate(tuple(path))
-            self.show_message(f"{format_path(tuple(path))}: {item.text().split(': ', 1)[-1]}")
+            self.show_message(item.text())
 
     # ================================================================== runs
 
@@ -812,7 +880,7 @@ class MainWindow(QMainWindow):
             self._rebuild_explorer,
             lambda: self._mark_results_tab(True),
             lambda: self.show_message(
-                f"{label} finished: see Simulation results (Ctrl+4) and the CBA (Ctrl+5)"
+                f"{label} finished: see Simulation results (Ctrl+5), the CBA (Ctrl+6) and the draft (Ctrl+7)"
             ),
             lambda: self.runFinished.emit("succeeded"),
         ]
@@ -832,8 +900,73 @@ class MainWindow(QMainWindow):
             self.tabs.setTabText(i, f"{title} ●" if fresh else title)
             self.tabs.setTabToolTip(i, "New results from the last run" if fresh else "")
 
+    def _draft_result_changed(self, _result: Any = None) -> None:
+        self._draft_stale = True
+        if self.tabs.currentWidget() is self.draft:
+            self.refresh_draft()
+
+    def refresh_draft(self) -> None:
+        """Render the recommendations draft of the CBA on screen (what-if included)."""
+        self._draft_stale = False
+        cba = self.cba
+        if cba.cba_result is None or cba.run_result is None or cba.params_shown is None:
+            self.draft.show_draft(None, None, None, None)
+            return
+        try:
+            self.draft.show_draft(
+                cba.params_shown,
+                cba.run_result.kpis,
+                cba.ict_shown,
+                cba.cba_result,
+                getattr(cba.run_result, "ict_check", None),
+            )
+        except user_errors() as exc:
+            self.draft.status.setText(f"The draft cannot be written: {exc}")
+
+    def show_figure(self, target: str, scheme: str = "") -> None:
+        """Bring the figure behind a statement of the draft to the front (and its scheme's row)."""
+        if target.startswith("cba-"):
+            self.show_view("cba")
+            tab = {"cba-switching": 2, "cba-actors": 1}.get(target, 0)
+            self.cba.result_tabs.setCurrentIndex(tab)
+            table = {"cba-switching": self.cba.switch_table, "cba-actors": self.cba.actor_table}.get(
+                target, self.cba.table
+            )
+            col = 2 if target == "cba-switching" else (0 if target == "cba-actors" else 1)
+            for r in range(table.rowCount()):
+                item = table.item(r, col)
+                if scheme and item is not None and item.text() == scheme:
+                    table.selectRow(r)
+                    table.scrollToItem(item)
+                    break
+        elif target == "results-kpis":
+            self.show_view("results")
+            for c in range(self.results.table.columnCount()):
+                header = self.results.table.horizontalHeaderItem(c)
+                if scheme and header is not None and header.text() == scheme:
+                    self.results.table.selectColumn(c)
+                    break
+        elif target == "ict-costs":
+            self.show_view("ict")
+            for r in range(self.ict.cost_table.rowCount()):
+                item = self.ict.cost_table.item(r, 0)
+                if scheme and item is not None and item.text() == scheme:
+                    self.ict.cost_table.selectRow(r)
+                    break
+        elif target == "ictcheck":
+            self.show_view("ictcheck")
+        self.show_message(f"Figure behind the statement: {target.replace('-', ' ')} {scheme}".strip())
+
+    def _welcome_open_default(self) -> None:
+        self.new_study()
+        self.show_view("overview")
+
     def _on_tab_changed(self, index: int) -> None:
         widget = self.tabs.widget(index)
+        if widget is self.draft and self._draft_stale:
+            self.refresh_draft()
+        if widget is self.welcome:
+            self.welcome.set_recent(self.recent_files())
         titles = dict(self._result_tabs())
         if widget in titles:
             self.tabs.setTabText(index, titles[widget])
@@ -844,6 +977,7 @@ class MainWindow(QMainWindow):
         return (
             (self.results, "Simulation results"),
             (self.cba, "Cost-benefit analysis"),
+            (self.draft, "Recommendations"),
             (self.ictcheck, "ICT check"),
         )
 
@@ -935,6 +1069,7 @@ class MainWindow(QMainWindow):
                 self.cba.run_result.kpis,
                 self.cba.ict_shown,
                 result,
+                getattr(self.cba.run_result, "ict_check", None),
             )
         except user_errors() as exc:
             self.show_error("Cannot write the recommendations", str(exc))
@@ -979,6 +1114,59 @@ class MainWindow(QMainWindow):
             return written
         self.show_message(f"{len(written)} chart files written to {out}")
         return written
+
+    def export_sgam_excel(self, path: str | Path | None = None) -> Path | None:
+        """Write the SGAM/ICT model as a workbook (``sgam.excel.export_workbook``, as the CLI does)."""
+        if path is None:
+            name, _ = QFileDialog.getSaveFileName(
+                self, "Export SGAM model to Excel", "sgam_model.xlsx", "Excel workbook (*.xlsx)"
+            )
+            if not name:
+                return None
+            path = name
+        from sgam.excel import export_workbook
+
+        try:
+            written = export_workbook(self.doc.study.sgam, Path(path))
+        except user_errors() as exc:
+            self.show_error("Cannot export the SGAM model", str(exc))
+            return None
+        except OSError as exc:
+            self.show_error("Cannot export the SGAM model", f"{path}: {exc.strerror or exc}")
+            return None
+        self.show_message(f"SGAM model written to {written}")
+        return Path(written)
+
+    def import_sgam_excel(self, path: str | Path | None = None) -> bool:
+        """Replace the study's SGAM model by a workbook's (one undo step); a bad workbook changes nothing."""
+        if path is None:
+            name, _ = QFileDialog.getOpenFileName(
+                self, "Import SGAM model from Excel", "", "Excel workbook (*.xlsx)"
+            )
+            if not name:
+                return False
+            path = name
+        from sgam.excel import import_workbook
+
+        try:
+            model = import_workbook(Path(path))
+        except user_errors() as exc:
+            self.show_error("Cannot import the SGAM model", str(exc))
+            return False
+        except OSError as exc:
+            self.show_error("Cannot import the SGAM model", f"{path}: {exc.strerror or exc}")
+            return False
+        try:
+            self.doc.set_value(("sgam",), model, f"Import SGAM model from {Path(path).name}")
+        except EditRejected as exc:
+            self.show_error("Cannot import the SGAM model", str(exc))
+            return False
+        self.show_message(f"SGAM model imported from {path} (Ctrl+Z undoes it)")
+        return True
+
+    def open_docs(self) -> None:
+        """Open the user guide (docs/gui.md) with the desktop's viewer."""
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(DOCS_PATH)))
 
     def about(self) -> None:
         """The About box."""

@@ -15,16 +15,18 @@ from pydantic import BaseModel
 from PySide6.QtCore import (
     QAbstractItemModel,
     QAbstractTableModel,
+    QLocale,
     QModelIndex,
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
     Signal,
 )
-from PySide6.QtWidgets import QComboBox, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtGui import QDoubleValidator, QIntValidator
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from gui.document import EditRejected, ObjPath, StudyDocument, get_at
-from gui.schema import FieldSpec, choice_text, field_specs, format_value, parse_text
+from gui.schema import FieldSpec, choice_text, field_specs, format_value, parse_text, split_unit
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -168,11 +170,48 @@ class PydanticListModel(QAbstractTableModel):
         if isinstance(value, str):
             value = parse_text(spec, value)
         try:
-            self.doc.set_fields((*self.list_path, index.row()), {spec.name: value})
+            refuse_unknown_schemes(self.list_path, spec, value)
+            if spec.name == "id" and self.list_path[:1] == ("sgam",) and len(self.list_path) == 2:
+                self.rename(index.row(), str(value))
+            else:
+                self.doc.set_fields((*self.list_path, index.row()), {spec.name: value})
         except EditRejected as exc:
-            self.editRejected.emit(str(exc))
+            self.editRejected.emit(explain(spec, value, str(exc)))
             return False
         return True
+
+    def rename(self, row: int, new_id: str) -> int:
+        """Rename the SGAM object of ``row`` and every reference to it, as one undo step.
+
+        Returns the number of references rewritten; :class:`EditRejected` for an empty or taken id.
+        """
+        from gui.document import ReplaceCommand, validated_copy
+        from gui.refactor import KIND_NAMES, renamed_sgam
+
+        list_name = str(self.list_path[1])
+        obj = self.item(row)
+        old_id = str(obj.id)
+        new_id = new_id.strip()
+        if new_id == old_id:
+            return 0
+        validated_copy(obj, {"id": new_id})  # the object's own rules (non-empty, ...)
+        kind = KIND_NAMES.get(list_name, list_name)
+        if any(getattr(o, "id", None) == new_id for o in self.items()):
+            raise EditRejected(
+                f"{kind.capitalize()} '{old_id}': id '{new_id}' is already used by another {kind}"
+            )
+        old_sgam = self.doc.study.sgam
+        new_sgam, n = renamed_sgam(old_sgam, list_name, old_id, new_id)
+        self.doc.undo_stack.push(
+            ReplaceCommand(
+                self.doc,
+                ("sgam",),
+                old_sgam,
+                new_sgam,
+                f"Rename {kind} '{old_id}' to '{new_id}' ({n} reference(s))",
+            )
+        )
+        return n
 
     # ------------------------------------------------------------------ document signals
 
@@ -189,6 +228,48 @@ class PydanticListModel(QAbstractTableModel):
                 return
         if tuple(self.list_path[: len(path)]) == tuple(path):
             self._reset()
+
+
+def refuse_unknown_schemes(list_path: ObjPath, spec: FieldSpec, value: Any) -> None:
+    """Refuse a scheme id the simulation does not know (``run_study`` would refuse the study later)."""
+    from sgam.model import SCHEME_IDS
+
+    is_scheme_field = spec.name in ("schemes", "scheme", "reference_scheme") or (
+        tuple(list_path) == ("sgam", "schemes") and spec.name == "id"
+    )
+    if not is_scheme_field:
+        return
+    values = value if isinstance(value, list) else [value]
+    unknown = [str(v) for v in values if str(v) and str(v) not in SCHEME_IDS]
+    if unknown:
+        raise EditRejected(
+            f"unknown scheme {', '.join(repr(u) for u in unknown)}: the simulation knows "
+            f"{', '.join(SCHEME_IDS)}"
+        )
+
+
+def explain(spec: FieldSpec, value: Any, message: str) -> str:
+    """A refused edit in words: the field's name with its unit, what was typed, why, and what is allowed.
+
+    A fraction typed as a percentage (4 for 4 %) gets the hint to type 0.04.
+    """
+    unit = split_unit(spec.name)[1]
+    # "CbaParameters: discount_rate: Input should be ..." -> "Input should be ..." (the header names it)
+    holder, reason = "", message
+    if f"{spec.name}: " in message:
+        holder, reason = message.split(f"{spec.name}: ", 1)
+        holder = holder.rstrip(": ")
+    where = f"{holder}, {spec.header}" if holder else spec.header
+    text = f"{where}: {value!r} refused — {reason[:1].lower()}{reason[1:]}"
+    if spec.kind in ("int", "float") and (spec.minimum is not None or spec.maximum is not None):
+        text += "." + range_text(spec).replace("<br>", " ") + "."
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is not None and spec.maximum == 1.0 and 1.0 < number <= 100.0 and unit in ("", "fraction"):
+        text += f" This field is a fraction: {number:g} % is {number / 100:g}."
+    return text
 
 
 class SchemeFilterProxy(QSortFilterProxyModel):
@@ -239,8 +320,64 @@ def belongs_to_scheme(obj: Any, scheme: str) -> bool:
     return True
 
 
+def exact_text(value: Any) -> str:
+    """The shortest text that reads back as exactly ``value`` (``repr`` of a float: 0.074, 99.999,
+    1e-06; a whole float without '.0')."""
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else str(value)
+    if isinstance(value, float):
+        text = repr(value)
+        return text.removesuffix(".0") if value.is_integer() and "e" not in text else text
+    return str(value)
+
+
+class NumberEditor(QLineEdit):
+    """A cell editor for a number: the stored value at full precision, the field's unit shown at the
+    right inside the box, and the field's allowed range in the tooltip.
+
+    Qt's default editor for a float is a ``QDoubleSpinBox`` with two decimals: opening a cell holding
+    0.074 and pressing Enter stored 0.07, and 99.999 could not be typed. Here the text is the exact value
+    (``repr``) and what is typed is handed to pydantic as typed.
+    """
+
+    def __init__(self, spec: FieldSpec, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.spec = spec
+        self.unit = split_unit(spec.name)[1]
+        if spec.kind == "int":
+            self.setValidator(QIntValidator(self))
+        else:
+            validator = QDoubleValidator(self)
+            validator.setNotation(QDoubleValidator.Notation.ScientificNotation)
+            validator.setLocale(QLocale.c())
+            self.setValidator(validator)
+        self.unit_label = QLabel(self.unit, self)
+        self.unit_label.setStyleSheet("color: #666666; background: transparent;")
+        self.unit_label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        width = self.unit_label.fontMetrics().horizontalAdvance(self.unit) + 6 if self.unit else 0
+        self.setTextMargins(0, 0, width, 0)
+        self.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.setToolTip(spec.tooltip + range_text(spec))
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        hint = self.unit_label.sizeHint()
+        self.unit_label.setGeometry(self.width() - hint.width() - 4, 0, hint.width(), self.height())
+
+
+def range_text(spec: FieldSpec) -> str:
+    """'<br>Allowed: 0 … 100 %' for a bounded field ('' when unbounded)."""
+    unit = split_unit(spec.name)[1]
+    if spec.minimum is None and spec.maximum is None:
+        return ""
+    lo = "−∞" if spec.minimum is None else f"{spec.minimum:g}"
+    hi = "∞" if spec.maximum is None else f"{spec.maximum:g}"
+    return f"<br>Allowed: {lo} … {hi}" + (f" {unit}" if unit else "")
+
+
 class ChoiceDelegate(QStyledItemDelegate):
-    """Edits enumeration and reference cells with a combo box; other cells with the default editor."""
+    """Edits enumeration and reference cells with a combo box, numbers with :class:`NumberEditor`
+    (exact value, unit shown), other cells with the default editor."""
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: Index) -> QWidget:
         choices = index.data(ChoicesRole)
@@ -251,9 +388,15 @@ class ChoiceDelegate(QStyledItemDelegate):
             combo = QComboBox(parent)
             combo.addItems([str(c) for c in choices])
             return combo
+        if isinstance(spec, FieldSpec) and spec.kind in ("int", "float"):
+            return NumberEditor(spec, parent)
         return super().createEditor(parent, option, index)
 
     def setEditorData(self, editor: QWidget, index: Index) -> None:
+        if isinstance(editor, NumberEditor):
+            editor.setText(exact_text(index.data(Qt.ItemDataRole.EditRole)))
+            editor.selectAll()
+            return
         if isinstance(editor, QComboBox):
             spec = index.data(SpecRole)
             current = index.data(Qt.ItemDataRole.EditRole)
@@ -265,6 +408,9 @@ class ChoiceDelegate(QStyledItemDelegate):
         super().setEditorData(editor, index)
 
     def setModelData(self, editor: QWidget, model: QAbstractItemModel, index: Index) -> None:
+        if isinstance(editor, NumberEditor):
+            model.setData(index, editor.text(), Qt.ItemDataRole.EditRole)
+            return
         if isinstance(editor, QComboBox):
             spec = index.data(SpecRole)
             text = editor.currentText()

@@ -20,12 +20,14 @@ SIZES: tuple[tuple[int, int], ...] = ((1920, 1080), (1366, 768))
 SCREENSHOT_RUN_HOURS = 4.0
 #: (file name, view, sub-tab of the view or None)
 SHOTS: tuple[tuple[str, str, str | None], ...] = (
+    ("welcome", "welcome", None),
     ("overview", "overview", None),
     ("ict", "ict", None),
     ("scenario", "scenario", None),
     ("results", "results", "KPI comparison"),
     ("results_timeseries", "results", "Time series"),
     ("cba", "cba", None),
+    ("draft", "draft", None),
     ("ictcheck", "ictcheck", None),
 )
 

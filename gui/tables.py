@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QLineEdit,
     QPushButton,
     QTableView,
@@ -32,6 +33,43 @@ def unique_id(existing: set[str], base: str) -> str:
         candidate = f"{base}-copy{n}"
         n += 1
     return candidate
+
+
+def blank_item(
+    item_type: type[BaseModel],
+    id_field: str = "id",
+    reference_choices: dict[str, Callable[[], list[str]]] | None = None,
+) -> BaseModel:
+    """A new object of ``item_type`` built from what the schema says (pydantic validates it): a
+    reference takes the first id it may name, an enumeration its first value, a number its lower bound
+    (one above an exclusive bound)."""
+    from gui.schema import field_spec
+
+    refs = reference_choices or {}
+    data: dict[str, Any] = {}
+    for name, info in item_type.model_fields.items():
+        if not info.is_required():
+            continue
+        spec = field_spec(name, info)
+        ids = refs[name]() if name in refs else []
+        if ids:
+            data[name] = ids[0]
+        elif name == id_field:
+            data[name] = "new-1"
+        elif spec.kind == "choice" and spec.choices:
+            data[name] = spec.choices[0]
+        elif spec.kind in ("int", "float"):
+            lo = spec.minimum if spec.minimum is not None else 0.0
+            hi = spec.maximum
+            value = lo + 1 if hi is None or lo + 1 <= hi else lo  # gt bounds: one above the bound
+            data[name] = int(value) if spec.kind == "int" else float(value)
+        elif spec.kind == "bool":
+            data[name] = False
+        elif spec.kind in ("list_str", "list_choice"):
+            data[name] = []
+        elif spec.kind == "str":
+            data[name] = "new"
+    return item_type.model_validate(data)
 
 
 class ListEditor(QWidget):
@@ -92,6 +130,15 @@ class ListEditor(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self.view, 1)
+        # A refused edit stays in words beside the table until the next accepted edit (a status-bar
+        # flash of 8 s with raw field names was easy to miss).
+        self.error_label = QLabel("")
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #b00020;")
+        self.error_label.setVisible(False)
+        layout.addWidget(self.error_label)
+        self.model.editRejected.connect(self._show_error)
+        doc.changed.connect(lambda _p: self._show_error(""))
         for keys, slot in (
             (QKeySequence.StandardKey.Delete, self.delete_selected),
             ("Ctrl+D", self.duplicate_selected),
@@ -104,6 +151,10 @@ class ListEditor(QWidget):
         delete.setToolTip(delete.toolTip() + " (Del)")
         self.model.modelReset.connect(self.fit_columns)
         self.fit_columns()
+
+    def _show_error(self, text: str) -> None:
+        self.error_label.setText(text)
+        self.error_label.setVisible(bool(text))
 
     def fit_columns(self) -> None:
         """Size columns to their contents, capped so a long description cannot push others away."""
@@ -145,7 +196,7 @@ class ListEditor(QWidget):
         """Insert a copy of the selected (or last) row with a fresh id, undoable."""
         items = self.model.items()
         if not items:
-            self.message.emit("Nothing to copy: this list is empty; add items in the study file first.")
+            self.add_first()
             return
         rows = self.selected_source_rows()
         row = rows[-1] if rows else len(items) - 1
@@ -165,6 +216,26 @@ class ListEditor(QWidget):
             # e.g. an id that must name a known input: copy unchanged, the problems dock flags the duplicate
             self.doc.duplicate_item(self.model.list_path, row, copy.deepcopy)
         self.select_source_row(row + 1)
+
+    def add_first(self) -> bool:
+        """Add the first row of an empty list: the field defaults, the first choice of each enumeration,
+        the lower bound of each number, an id 'new-1'; the user edits it from there (undoable)."""
+        try:
+            item = blank_item(self.model.item_type, self.id_field, self.model.reference_choices)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            text = (
+                f"Cannot add a first {self.model.item_type.__name__} from defaults"
+                + (f" (field {where})" if where else "")
+                + f": {str(err['msg']).removeprefix('Value error, ')}. Add it in the study file."
+            )
+            self._show_error(text)
+            self.message.emit(text)
+            return False
+        self.doc.insert_item(self.model.list_path, 0, item)
+        self.select_source_row(0)
+        return True
 
     def delete_selected(self) -> None:
         """Delete the selected rows (one undo step each, highest row first so indices stay valid)."""

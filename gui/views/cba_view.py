@@ -172,12 +172,17 @@ class CbaView(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(left)
-        scroll.setMinimumWidth(395)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(380)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
 
         # ---------------- right: results
         self.status = QLabel("")
         self.status.setWordWrap(True)
+        # What the figures support, in words (gui.verdict): never "Best: <reference>" alone.
+        self.banner = QLabel("")
+        self.banner.setWordWrap(True)
+        self.banner.setVisible(False)
+        self.verdict: Any = None
         self.table = QTableWidget(0, len(RESULT_COLUMNS))
         self.table.setHorizontalHeaderLabels(RESULT_COLUMNS)
         self.table.verticalHeader().setVisible(False)
@@ -195,11 +200,17 @@ class CbaView(QWidget):
         self.tornado_chart = ChartWidget("Tornado: NPV of the best alternative")
         self.mc_chart = ChartWidget("Monte Carlo NPV distribution")
         self.charts = [self.cash_chart, self.annual_chart, self.tornado_chart, self.mc_chart]
-        grid_w = QWidget()
-        grid = QGridLayout(grid_w)
+        grid_inner = QWidget()
+        grid = QGridLayout(grid_inner)
         grid.setContentsMargins(0, 0, 0, 0)
         for i, chart in enumerate(self.charts):
+            # below ~260 px a chart's labels collide (tornado rows, axis titles): scroll instead
+            chart.setMinimumHeight(260)
             grid.addWidget(chart, i // 2, i % 2)
+        grid_w = QScrollArea()
+        grid_w.setWidgetResizable(True)
+        grid_w.setFrameShape(QScrollArea.Shape.NoFrame)
+        grid_w.setWidget(grid_inner)
         # Micro level and robustness: who gains and who pays; which input values flip the conclusion.
         self.actor_chart = ChartWidget("NPV per actor group (who gains, who pays)")
         self.actor_table = QTableWidget(0, 6)
@@ -247,14 +258,16 @@ class CbaView(QWidget):
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
         rl.addWidget(self.status)
+        rl.addWidget(self.banner)
         rl.addWidget(self.table)
         rl.addWidget(self.result_tabs, 1)
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(scroll)
         split.addWidget(right)
-        split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 3)
+        # the parameters keep their width (their labels are long); the results take what the screen has
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 1)
         split.setSizes([430, 1100])
         self.splitter = split
         layout = QVBoxLayout(self)
@@ -455,6 +468,8 @@ class CbaView(QWidget):
                 "press F5 (Run ▸ Run study) or Run in the Scenario view."
             )
             self.table.setRowCount(0)
+            self.banner.setVisible(False)
+            self.verdict = None
             for chart in self.charts:
                 chart.message("Run the study to see the cost-benefit analysis.")
             return
@@ -515,14 +530,24 @@ class CbaView(QWidget):
                     else Qt.AlignmentFlag.AlignCenter
                 )
                 self.table.setItem(row, col, item)
+        from gui.verdict import verdict
+
         warn = "; ".join(result.warnings[:2])
         self.status.setText(
-            f"Reference scheme <b>{result.reference_scheme}</b>, "
-            f"discount rate {100 * result.discount_rate:.2f} %/a, horizon {result.horizon_years} years, "
-            f"{result.price_basis} prices, {result.ict_cost_basis} ICT cost. "
-            f"Best: <b>{result.ranking[0] if result.ranking else '–'}</b>."
+            f"Reference scheme <b>{result.reference_scheme}</b> (NPV 0 by construction: the others are "
+            f"measured against it), discount rate {100 * result.discount_rate:.2f} %/a, horizon "
+            f"{result.horizon_years} years, {result.price_basis} prices, {result.ict_cost_basis} ICT cost."
             + (f"<br><span style='color:#8a5a00'>{warn}</span>" if warn else "")
         )
+        self.verdict = verdict(
+            result, list(getattr(self.run_result, "kpis", []) or []), self.params_shown, self.doc.study.cba
+        )
+        self.banner.setText(self.verdict.html())
+        self.banner.setStyleSheet(
+            "QLabel { background: %s; border: 1px solid #c9b37e; padding: 4px; }"
+            % ("#fff4d6" if self.verdict.degenerate or self.verdict.caveats else "#e8f5e9")
+        )
+        self.banner.setVisible(True)
         # One chart per event-loop pass (the tornado alone takes ~0.1 s of matplotlib calls).
         steps = [self._draw_cash, self._draw_tornado, self._draw_mc, self._fill_actors, self._fill_switching]
 

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -98,7 +100,7 @@ class IctView(QWidget):
             self.tabs.addTab(editor, title)
 
         # -------- plane and costs
-        self.plane = ChartWidget("SGAM plane", design_width_in=10.0)
+        self.plane = ChartWidget("SGAM plane", design_width_in=8.0)
         self.plane.canvas.mpl_connect("button_press_event", self._on_plane_click)
         self.cost_chart = ChartWidget("ICT cost per scheme")
         self.breakdown_chart = ChartWidget("CAPEX per scheme by technology and component")
@@ -112,8 +114,19 @@ class IctView(QWidget):
         self.cost_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.cost_table.verticalHeader().setDefaultSectionSize(20)
         self.cost_table.setFixedHeight(26 + 5 * 20 + 4)
+        # The plane's side panel of links is tiny once the figure is scaled into a window: the links are
+        # listed under the plane in the window's own font instead (tidy_sgam_plane hides the panel).
+        self.link_list = QListWidget()
+        self.link_list.setWordWrap(True)
+        self.link_list.setAlternatingRowColors(True)
+        plane_box = QSplitter(Qt.Orientation.Vertical)
+        plane_box.addWidget(self.plane)
+        plane_box.addWidget(self.link_list)
+        plane_box.setStretchFactor(0, 3)
+        plane_box.setStretchFactor(1, 1)
+        self.plane_box = plane_box
         self.right_tabs = QTabWidget()
-        self.right_tabs.addTab(self.plane, "SGAM plane")
+        self.right_tabs.addTab(plane_box, "SGAM plane")
         self.right_tabs.addTab(self.cost_chart, "ICT cost chart")
         self.right_tabs.addTab(self.breakdown_chart, "CAPEX breakdown")
         right = QWidget()
@@ -211,7 +224,10 @@ class IctView(QWidget):
                     item.setToolTip("No technology meets every hard requirement of these events: fix them")
                 self.cost_table.setItem(row, col, item)
         if self.cost_error:
-            self.cost_label.setText(f"<span style='color:#b00020'>ICT cost: {self.cost_error}</span>")
+            self.cost_label.setText(
+                f"<span style='color:#b00020'>ICT cost cannot be computed: {self.cost_error}</span>"
+            )
+            self.cost_label.setWordWrap(True)
             self.cost_chart.message(f"ICT cost cannot be computed:\n{self.cost_error}")
             self.breakdown_chart.message(f"ICT cost cannot be computed:\n{self.cost_error}")
             return
@@ -283,6 +299,15 @@ class IctView(QWidget):
         except Exception as exc:  # noqa: BLE001 - a model being edited may be incomplete: say why
             self.plane.message(f"SGAM plane of {scheme} ({layer}) cannot be drawn:\n{exc}")
             return
+        title, entries = tidy_sgam_plane(ax)
+        self.link_list.clear()
+        if title:
+            header = QListWidgetItem(title)
+            font = header.font()
+            font.setBold(True)
+            header.setFont(font)
+            self.link_list.addItem(header)
+        self.link_list.addItems(entries)
         self.plane.set_title(
             f"SGAM plane: {scheme}, {layer} layer"
             + ("" if self.current_scheme() else " (choose a scheme above to see another)")
@@ -324,6 +349,50 @@ class IctView(QWidget):
         return editor.select_source_row(row)
 
 
+def tidy_sgam_plane(ax: Any) -> tuple[str, list[str]]:
+    """Make ``sgam.plane.draw_sgam_plane``'s drawing legible in a window; returns the link list.
+
+    The drawing is laid out for a 19-inch page. In a window: the domain labels under the plane (one per
+    column) ran into each other, so every other one is moved down a line; the role legend sat on them, so
+    it goes under the axes; the side panel of links (wrapped lines of 6.5-8 pt text) is hidden and its
+    entries returned, to be listed in the window's font, and the plane takes the panel's width.
+    Presentation only: the figure's content is unchanged.
+    """
+    from matplotlib.text import Text
+
+    texts = [t for t in ax.texts if isinstance(t, Text)]
+    domain_labels = sorted(
+        (t for t in texts if abs(t.get_position()[1] + 0.06) < 1e-9 and t.get_verticalalignment() == "top"),
+        key=lambda t: t.get_position()[0],
+    )
+    ncol = len(domain_labels)
+    for i, t in enumerate(domain_labels):
+        t.set_fontsize(9)
+        if i % 2:
+            x, _y = t.get_position()
+            t.set_position((x, -0.26))
+    panel = [t for t in texts if ncol and t.get_position()[0] > ncol + 0.05]
+    title = ""
+    entries: list[str] = []
+    for t in sorted(panel, key=lambda t: -t.get_position()[1]):
+        text = t.get_text()
+        if t.get_fontweight() == "bold" or text in ("Flows", "Links (chosen technology)"):
+            title = title or text
+        elif text[:1].isdigit() and ". " in text[:5]:
+            entries.append(text.strip())
+        elif entries:
+            entries[-1] += " " + text.strip()
+        t.set_visible(False)
+    if ncol:
+        ax.set_xlim(-0.7, ncol + 0.1)
+        ax.set_ylim(-0.5, ax.get_ylim()[1])
+    legend = ax.get_legend()
+    if legend is not None:
+        legend.set_loc("upper center")
+        legend.set_bbox_to_anchor((0.5, 0.0), transform=ax.transAxes)
+    return title, entries
+
+
 def compute_ict_costs(doc: StudyDocument) -> tuple[dict[str, Any], str]:
     """ICT cost per scheme of the study as it is now, or ({}, message) when it cannot be computed."""
     try:
@@ -337,5 +406,12 @@ def compute_ict_costs(doc: StudyDocument) -> tuple[dict[str, Any], str]:
             study.sgam, endpoint_counts(study.scenario), study.cba.horizon_years, study.cba.discount_rate
         )
     except Exception as exc:  # noqa: BLE001 - shown next to the table, the user fixes the model
-        return {}, str(exc)
+        # A bare KeyError ("'agg_platform'") says nothing; the validation problem behind it does.
+        from gui.refactor import describe_problem
+
+        problems = doc.validation_problems()
+        if problems:
+            more = f" (and {len(problems) - 1} more in the problems list)" if len(problems) > 1 else ""
+            return {}, describe_problem(problems[0]) + more
+        return {}, f"{type(exc).__name__}: {exc}"
     return dict(costs), ""

@@ -56,6 +56,10 @@ VERDICT_COLOURS = {
 def _cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,d}"  # counts and byte sizes with separators, like the floats beside them
     if isinstance(value, float):
         return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
     return str(getattr(value, "value", value))

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHeaderView,
     QLabel,
+    QScrollArea,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -45,6 +46,17 @@ def kpi_rows() -> list[tuple[str, str, str]]:
     return rows
 
 
+def format_kpi(value: float | int) -> str:
+    """One number format for the KPI table: counts as integers, other values with two decimals and
+    thousands separators (0.074 -> '0.07', 1234.5 -> '1,234.50'); tiny non-zero values in scientific
+    notation so they do not read as zero."""
+    if isinstance(value, int):
+        return f"{value:,d}"
+    if value != 0 and abs(value) < 0.005:
+        return f"{value:.2e}"
+    return f"{value:,.2f}"
+
+
 class ResultsView(QWidget):
     """KPI table and charts of one run."""
 
@@ -58,15 +70,20 @@ class ResultsView(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        charts = QWidget()
-        grid = QGridLayout(charts)
+        charts_inner = QWidget()
+        grid = QGridLayout(charts_inner)
         grid.setContentsMargins(0, 0, 0, 0)
         self.charts: list[ChartWidget] = []
         for i, (title, _fields, _unit) in enumerate(KPI_CHARTS):
             chart = ChartWidget(title)
             chart.message("Run the study to see this chart.")
+            chart.setMinimumHeight(250)  # legible bar labels; the grid scrolls on a small screen
             self.charts.append(chart)
-            grid.addWidget(chart, i // 3, i % 3)
+            grid.addWidget(chart, i // 2, i % 2)
+        charts = QScrollArea()
+        charts.setWidgetResizable(True)
+        charts.setFrameShape(QScrollArea.Shape.NoFrame)
+        charts.setWidget(charts_inner)
         from gui.views.timeseries import TimeSeriesPanel
 
         self.timeseries = TimeSeriesPanel()
@@ -81,13 +98,37 @@ class ResultsView(QWidget):
         ll.addWidget(self.table, 1)
         split.addWidget(left)
         split.addWidget(self.right_tabs)
-        split.setStretchFactor(0, 2)
-        split.setStretchFactor(1, 3)
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 1)
         split.setSizes([480, 900])
         self.splitter = split
         layout = QVBoxLayout(self)
         layout.addWidget(self.header)
         layout.addWidget(split, 1)
+
+    def _fit_table(self) -> None:
+        """Give the KPI table the width of all its scheme columns (at 1366x768 it showed 3 of 5), the
+        charts keeping the rest; capped at half the view."""
+        self.table.resizeColumnsToContents()
+        needed = (
+            self.table.verticalHeader().width()
+            + sum(self.table.columnWidth(c) for c in range(self.table.columnCount()))
+            + self.table.verticalScrollBar().sizeHint().width()
+            + 6
+        )
+        total = max(sum(self.splitter.sizes()), self.width() - 20)
+        left = min(needed, max(total // 2, 300))
+        self.splitter.setSizes([left, max(total - left, 300)])
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        if self.table.columnCount():
+            self._fit_table()
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if self.table.columnCount():
+            self._fit_table()
 
     def show_result(self, result: Any, label: str = "", series: Any = None) -> None:
         """Fill the table and charts from a ``StudyResult`` (and its time series, when recorded)."""
@@ -96,10 +137,18 @@ class ResultsView(QWidget):
         kpis: list[SchemeKpis] = list(getattr(result, "kpis", []))
         schemes = [k.scheme for k in kpis]
         days = sorted({k.day for k in kpis})
+        cba = getattr(result, "cba", None)
+        reference = getattr(cba, "reference_scheme", "") if cba is not None else ""
         self.header.setText(
             f"<b>{label or 'Latest run'}</b>: {len(schemes)} scheme(s) simulated"
             + (f", day(s) {', '.join(days)}" if days else "")
             + (f", {kpis[0].duration_h:g} h each" if kpis else "")
+            + (
+                f". Reference scheme of the CBA: <b>{reference}</b> (the benefits of the others are "
+                "these KPIs' differences from it)."
+                if reference
+                else ""
+            )
         )
         rows = kpi_rows()
         self.table.clear()
@@ -111,11 +160,12 @@ class ResultsView(QWidget):
             self.table.verticalHeaderItem(r).setToolTip(desc)
             for c, k in enumerate(kpis):
                 value = getattr(k, name)
-                text = f"{value:,.0f}" if isinstance(value, int) or abs(value) >= 100 else f"{value:.3g}"
+                text = format_kpi(value)
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 item.setToolTip(desc)
                 self.table.setItem(r, c, item)
+        self._fit_table()
         for chart, (_title, fields, unit) in zip(self.charts, KPI_CHARTS, strict=True):
             if not kpis:
                 chart.message("No KPIs in this run.")
@@ -138,7 +188,8 @@ class ResultsView(QWidget):
                     )
                 ax.set_xticks(range(len(kpis)), schemes)
                 ax.set_ylabel(unit)
-                ax.legend()
+                # above the axes, never over the bars
+                ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=n, frameon=False, fontsize=7)
             if all(float(getattr(k, f)) == 0.0 for k in kpis for f, _l in fields):
                 ax.set_ylim(0.0, 1.0)
                 ax.text(

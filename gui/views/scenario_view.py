@@ -154,7 +154,7 @@ class ScenarioView(QWidget):
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
         self.results_button = QPushButton("Show results")
-        self.results_button.setToolTip("Open the Simulation results view (Ctrl+4)")
+        self.results_button.setToolTip("Open the Simulation results view (Ctrl+5)")
         self.results_button.setEnabled(False)
         self.results_button.clicked.connect(self.showResults)
         buttons.addWidget(self.results_button)

@@ -93,7 +93,11 @@ def test_invalid_value_is_refused_with_object_and_field_named(doc: StudyDocument
     assert doc.study.sgam.technologies[0].capex_eur_per_endpoint == old
     assert doc.undo_stack.count() == 0
     tech_id = doc.study.sgam.technologies[0].id
-    assert len(messages) == 1 and f"'{tech_id}'" in messages[0] and "capex_eur_per_endpoint" in messages[0]
+    # in words: the object, the field with its unit, what was typed, why, and the allowed range
+    assert messages == [
+        f"Technology '{tech_id}', CAPEX [EUR/endpoint]: '-5' refused — input should be greater than or "
+        "equal to 0. Allowed: 0 … ∞ EUR/endpoint."
+    ]
 
 
 def test_dangling_reference_is_listed_as_a_problem_with_its_path(doc: StudyDocument) -> None:

@@ -10,7 +10,8 @@ from gui.mainwindow import MainWindow
 
 def test_window_opens_on_the_default_study(window: MainWindow) -> None:
     """Six views, an explorer listing the SGAM lists, no validation problem, live ICT cost of 5 schemes."""
-    assert window.tabs.count() == 6  # study, SGAM/ICT, scenario, results, CBA, ICT check
+    # welcome, study, SGAM/ICT, scenario, results, CBA, recommendations, ICT check
+    assert window.tabs.count() == 8
     top = [window.explorer.topLevelItem(i).text(0) for i in range(window.explorer.topLevelItemCount())]
     n_actors = len(window.doc.study.sgam.actors)
     assert f"Actors ({n_actors})" in top
@@ -114,7 +115,9 @@ def test_problem_click_jumps_to_the_object(window: MainWindow, qtbot: Any) -> No
     window.validate_now()
     assert window.problems.count() >= 1
     item = window.problems.item(0)
-    assert event_id in item.text() and "producer_id" in item.text()
+    # named in words: the object holding the reference, the field, the missing id
+    assert item.text().startswith(f"Interaction event '{event_id}', field Producer id")
+    assert "ghost" in item.text()
     window.show_view("overview")
     window._problem_activated(item)
     assert window.tabs.currentWidget() is window.ict
@@ -130,7 +133,7 @@ def test_screenshots_render_every_view_at_both_sizes(qapp: Any, tmp_path: Path, 
     from gui.screenshots import SHOTS, render_screenshots
 
     files = render_screenshots(tmp_path, run=False)
-    assert len(files) == 2 * len(SHOTS) == 14
+    assert len(files) == 2 * len(SHOTS) == 18
     for f in files:
         image = QImage(str(f))
         expected = tuple(int(v) for v in f.stem.rsplit("_", 1)[1].split("x"))
@@ -153,3 +156,42 @@ def test_window_state_is_remembered(window: MainWindow, qtbot: Any) -> None:
     assert second.settings.value("window/geometry") is not None
     assert second.problems_dock.isHidden()
     second.doc.undo_stack.setClean()
+
+
+def test_first_window_fits_the_available_screen(window: MainWindow) -> None:
+    """The first window never exceeds the screen's available area (1366x768 laptops lost the status bar
+    and the problems panel at the old fixed 1600x950)."""
+    avail = window.screen().availableGeometry()  # offscreen platform: a virtual 800x800 screen
+    window.fit_to_screen()
+    geometry = window.geometry()
+    needed = window.minimumSizeHint()
+    assert geometry.width() <= max(avail.width(), needed.width())
+    assert geometry.height() <= max(avail.height(), needed.height())
+    assert avail.contains(geometry.topLeft())
+    # the whole window fits a 1366x768 laptop's available area (about 1350x728 under a panel)
+    assert needed.width() <= 1350 and needed.height() <= 728
+
+
+def test_first_launch_shows_the_welcome_page(qtbot: Any, dialogs: Any, clean_recovery: None) -> None:
+    """The first launch opens on the Welcome page; the next one on the Study view."""
+    first = MainWindow(offer_recovery=False)
+    qtbot.addWidget(first)
+    assert first.tabs.currentWidget() is first.welcome
+    second = MainWindow(offer_recovery=False)
+    qtbot.addWidget(second)
+    assert second.tabs.currentWidget() is second.overview
+
+
+def test_coordstudio_study_yaml_opens_the_study_in_the_gui(monkeypatch: Any, tmp_path: Path) -> None:
+    """`coordstudio STUDY.yaml` (no subcommand) means `coordstudio gui STUDY.yaml`."""
+    import gui.app
+    import main
+
+    calls: list[tuple[Any, Any]] = []
+    def fake_run_gui(study_path: Any, screenshots_dir: Any) -> int:
+        calls.append((study_path, screenshots_dir))
+        return 0
+
+    monkeypatch.setattr(gui.app, "run_gui", fake_run_gui)
+    assert main.main([str(tmp_path / "my_study.yaml")]) == 0
+    assert calls == [(str(tmp_path / "my_study.yaml"), None)]

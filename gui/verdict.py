@@ -1,0 +1,139 @@
+"""What the figures on screen support, in words: the banner above the CBA results (and the Study view).
+
+A ranking alone misleads when the result is degenerate. The reference scheme's NPV is 0 by construction
+(benefits and ICT cost are counted relative to it), so when every alternative is negative the reference
+ranks first, and "Best: CMS" would read as a finding about CMS when it only says that *no alternative beats
+the reference*. The rules here follow the recommendations draft (``cba.recommendations``, section 1):
+
+* the reference ranks first and alternatives exist -> "no alternative beats the reference X";
+* the first-ranked NPV is <= 0 -> "no scheme has a positive NPV";
+* otherwise -> "X has the highest NPV, relative to the reference Y".
+
+and add what weakens the figures: clearings the solver could not solve (``SchemeKpis.failed_clearings``),
+market slack (``slack_energy_mwh``: need left unserved, priced as a penalty) and CBA inputs whose source
+is an assumption (``CbaParameters.sources``). Qt-free presentation logic, tested without a display.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Level of a banner line: "finding" (neutral), "warning" (weakens the figures).
+Level = str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The headline and the caveats of a CBA result, ready to be shown."""
+
+    headline: str
+    degenerate: bool
+    caveats: list[str] = field(default_factory=list)
+
+    def html(self) -> str:
+        """Rich text for a QLabel: the headline in bold, each caveat on its own line."""
+        colour = "#8a5a00" if self.degenerate else "#1b5e20"
+        lines = [f"<b style='color:{colour}'>{self.headline}</b>"]
+        lines += [f"<span style='color:#8a5a00'>⚠ {c}</span>" for c in self.caveats]
+        return "<br>".join(lines)
+
+
+def _meur(value: float) -> str:
+    return f"{value / 1e6:,.2f} M EUR"
+
+
+def headline(result: Any) -> tuple[str, bool]:
+    """The one-sentence finding of a ``CbaResult`` and whether it is degenerate (no alternative wins)."""
+    if not result.ranking:
+        return "No scheme was assessed.", True
+    ref = result.reference_scheme
+    leader = result.ranking[0]
+    lead = result.scheme(leader)
+    alternatives = [s for s in result.ranking if s != ref]
+    if leader == ref and alternatives:
+        best = result.scheme(alternatives[0])
+        return (
+            f"No alternative beats the reference {ref} (its NPV is 0 by construction): the best "
+            f"alternative, {best.scheme}, has an NPV of {_meur(best.npv_eur)}.",
+            True,
+        )
+    if lead.npv_eur <= 0:
+        return f"No scheme has a positive NPV; the least negative is {leader} ({_meur(lead.npv_eur)}).", True
+    return (
+        f"{leader} has the highest NPV, {_meur(lead.npv_eur)}, relative to the reference {ref}.",
+        False,
+    )
+
+
+def kpi_caveats(kpis: Sequence[Any]) -> list[str]:
+    """Failed clearings and market slack per scheme (figures the benefits rest on)."""
+    out: list[str] = []
+    failed = {k.scheme: int(getattr(k, "failed_clearings", 0)) for k in kpis}
+    failed = {s: n for s, n in failed.items() if n > 0}
+    if failed:
+        out.append(
+            "Failed clearings (the solver found no solution; nothing was activated): "
+            + ", ".join(f"{s} {n}" for s, n in failed.items())
+            + ". The benefits of these schemes are not fully simulated."
+        )
+    slack = {k.scheme: float(getattr(k, "slack_energy_mwh", 0.0)) for k in kpis}
+    slack = {s: v for s, v in slack.items() if v > 1e-9}
+    if slack:
+        out.append(
+            "Market slack (need left unserved, priced as a penalty): "
+            + ", ".join(f"{s} {v:,.2f} MWh" for s, v in slack.items())
+            + "."
+        )
+    return out
+
+
+def assumption_caveat(params: Any) -> str:
+    """The CBA inputs whose source is an assumption rather than a checked primary source ('' if none)."""
+    sources: dict[str, str] = dict(getattr(params, "sources", {}) or {})
+    unsourced = sorted(k for k, v in sources.items() if str(v).strip().lower().startswith("assumption"))
+    if not unsourced:
+        return ""
+    shown = ", ".join(unsourced[:4]) + (f" and {len(unsourced) - 4} more" if len(unsourced) > 4 else "")
+    return f"{len(unsourced)} CBA inputs are assumptions without a checked source ({shown})."
+
+
+WHATIF_FIELDS: tuple[str, ...] = ("discount_rate", "benefit_factor", "ict_capex_factor", "ict_opex_factor")
+
+
+def whatif_caveat(shown: Any, study: Any) -> str:
+    """Which what-if values the Monte Carlo and the tornado do not follow ('' if none).
+
+    ``cba.analysis.run_cba`` computes the NPVs and the tornado's base at the what-if values, but an input
+    that is itself a Monte Carlo input is *sampled* over its own distribution (the what-if value is
+    replaced), and a tornado range is absolute (benefit_factor 0.7…1.3 whatever the what-if says). So
+    "Benefits × 2" moves the NPV and the tornado's centre line, not the Monte Carlo or that input's bar.
+    """
+    if shown is None or study is None:
+        return ""
+    moved = [f for f in WHATIF_FIELDS if getattr(shown, f, None) != getattr(study, f, None)]
+    mc = {u.parameter for u in getattr(shown, "uncertain_inputs", [])}
+    tornado = {t.parameter for t in getattr(shown, "tornado_ranges", [])}
+    hit = [f for f in moved if f in mc or f in tornado]
+    if not hit:
+        return ""
+    return (
+        "What-if " + ", ".join(f"{f} = {getattr(shown, f):g}" for f in hit) + ": the Monte Carlo samples "
+        "these inputs over their own distributions and the tornado over its own ranges, so P(NPV<0), "
+        "P(rank 1), the histograms and these inputs' tornado bars do not follow the what-if value."
+    )
+
+
+def verdict(result: Any, kpis: Sequence[Any] = (), params: Any = None, study_params: Any = None) -> Verdict:
+    """Headline and caveats of a CBA result (see the module docstring for the rules)."""
+    text, degenerate = headline(result)
+    caveats = kpi_caveats(kpis)
+    moved = whatif_caveat(params, study_params)
+    if moved:
+        caveats.append(moved)
+    if params is not None:
+        note = assumption_caveat(params)
+        if note:
+            caveats.append(note)
+    return Verdict(text, degenerate, caveats)
