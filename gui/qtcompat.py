@@ -9,14 +9,16 @@ place that pumps events by hand uses :func:`process_events`.
 
 from __future__ import annotations
 
+import functools
+
 from PySide6.QtCore import QEventLoop
 
-_LOOP: QEventLoop | None = None
+@functools.cache
+def _event_loop() -> QEventLoop:
+    """The one event loop object :func:`process_events` pumps (made on first use, after the app)."""
+    return QEventLoop()
 
 
 def process_events() -> None:
     """Process pending events once (without the None leak of the static ``processEvents``)."""
-    global _LOOP
-    if _LOOP is None:
-        _LOOP = QEventLoop()
-    _LOOP.processEvents()
+    _event_loop().processEvents()
