@@ -53,4 +53,3 @@ def fake_simulate(
 def n_calls(folder: Path) -> int:
     """Number of fake_simulate calls recorded in ``folder``."""
     return len(list(folder.glob("call-*")))
-
