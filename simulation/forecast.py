@@ -61,15 +61,15 @@ def compute_schedule(scenario: Scenario) -> Schedule:
         inj = node_sums(p, scenario)
         q = load_q(p, scenario)
         for fs in spec.feeders:
-            sel = net._feeder_node_idx[fs.feeder_id]
+            sel = net.feeder_node_idx[fs.feeder_id]
             draw, _, _ = net.feeder_step(fs.feeder_id, inj[sel], q[sel], load_frac[k], None, [])
             draws[fs.feeder_id][k] = draw
             inj[sel] += net.own_load_injection(fs.feeder_id)
         for cp in spec.copper_plate_nodes:
             draws[cp.node_id][k] = -inj[scenario.nodes.index(cp.node_id)]
         node_inj[:, k] = inj
-    t_load = net._t_own_p[:, None] * load_frac[None, :]
-    tsel = net._t_node_idx
+    t_load = net.t_own_p_mw[:, None] * load_frac[None, :]
+    tsel = net.t_node_idx
     t_dev = node_inj[tsel].sum(axis=0)
     demand = t_load.sum(axis=0) + sum(draws.values()) - t_dev
     gens = scenario.tso_gens

@@ -44,9 +44,9 @@ def measure(
     meas_inj = true_injection_mw * (1.0 + err)
     vm_true = np.full(n_nodes, np.nan)
     for fs in spec.feeders:
-        sel = net._feeder_node_idx[fs.feeder_id]
+        sel = net.feeder_node_idx[fs.feeder_id]
         vm_true[sel] = net.fnets[fs.feeder_id].res_bus.vm_pu.reindex(nodes.bus[sel]).to_numpy(float)
-    tsel = net._t_node_idx
+    tsel = net.t_node_idx
     vm_true[tsel] = net.tnet.res_bus.vm_pu.reindex(nodes.bus[tsel]).to_numpy(float)
     vm_meas = vm_true + spec.measurement.vm_error_std_pu * rng.standard_normal(n_nodes)
     return Measurement(true_injection_mw, meas_inj, vm_true, vm_meas)

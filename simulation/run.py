@@ -180,7 +180,7 @@ class _SchemeDay:
             self.behaviour,
             writer,
             count_per_aggregator(self.devices, len(scenario.aggregators)),
-            {fid: int(idx.size) for fid, idx in self.net._feeder_node_idx.items()},
+            {fid: int(idx.size) for fid, idx in self.net.feeder_node_idx.items()},
             self.timings,
         )
         self.node_index = {name: i for i, name in enumerate(scenario.nodes.name)}
@@ -275,7 +275,7 @@ class _SchemeDay:
             k,
             len(scen.nodes),
             scen.tso_gens["bus"].size,
-            self.net._t_node_idx,
+            self.net.t_node_idx,
             len(scen.aggregators),
             self.rng_dispatch,
         )
@@ -287,7 +287,7 @@ class _SchemeDay:
         self.recorder.physics(p)
         if any(g == "transmission" for g, _ in p.tripped):
             tp = time.perf_counter()
-            self.clearing.after_trip(self.net.tnet, self.net._t_own_p)
+            self.clearing.after_trip(self.net.tnet, self.net.t_own_p_mw)
             self.timings["physics_network"] += time.perf_counter() - tp
         tm = time.perf_counter()
         m = measure(scen, self.net, p.true_injection_mw, self.rng_meas)

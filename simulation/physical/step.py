@@ -105,10 +105,10 @@ def physics_step(
     draws_q: dict[str, float] = {}
     true_inj = inj.copy()
     for fs in spec.feeders:
-        sel = net._feeder_node_idx[fs.feeder_id]
+        sel = net.feeder_node_idx[fs.feeder_id]
         fnet = net.fnets[fs.feeder_id]
         noise = spec.imbalance.load_forecast_error_std_frac * rng.standard_normal(
-            net._feeder_own_p[fs.feeder_id].size
+            net.feeder_own_p_mw[fs.feeder_id].size
         )
         draw, loss, unserved = net.feeder_step(fs.feeder_id, inj[sel], q[sel], lf, noise, out.scada_actions)
         draws[fs.feeder_id] = draw
@@ -120,13 +120,13 @@ def physics_step(
         i = nodes.index(cp.node_id)
         draws[cp.node_id] = -inj[i]
         draws_q[cp.node_id] = -q[i]
-    t_noise = spec.imbalance.load_forecast_error_std_frac * rng.standard_normal(net._t_own_p.size)
+    t_noise = spec.imbalance.load_forecast_error_std_frac * rng.standard_normal(net.t_own_p_mw.size)
     j = (k * spec.timing.physical_step_min) // spec.timing.granularity_min
     j_im = min(j, scenario.imbalance_mw.size - 1)
     afrr, _residual, _slack, _t_loss = net.transmission_step(
         draws,
         draws_q,
-        inj[net._t_node_idx],
+        inj[net.t_node_idx],
         lf,
         t_noise,
         float(scenario.imbalance_mw[j_im]),
