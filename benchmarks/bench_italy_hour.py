@@ -1,10 +1,10 @@
 """Benchmark (issue 8): the full-scale Italian scenario through the platform, one hour x five schemes.
 
 Measures, on the generated ``italy-2030`` scenario (3,648 transmission buses, 50 SimBench MV grids, 2,360
-copper-plate nodes, 2.5 million devices), with :func:`simulation.platform.simulate` in one process:
+copper-plate nodes, 2.5 million devices), with :func:`simulation.simulate.simulate` in one process:
 
 * setup: scenario build + schedule of the earlier markets (once for all schemes);
-* per scheme, one simulated hour: time per layer (``simulation.platform.LAST_TIMINGS``), and per clearing
+* per scheme, one simulated hour: time per layer (``SimulationResult.runs[scheme].timings_s``), and per clearing
   its build and solve time and size (from the results database's ``clearings`` table) - "one clearing
   per scheme" (goal for the common market: under 10 s);
 * the projected day: setup + 24 x the hour, per scheme and for all five (goal: a day x 5 schemes under
@@ -43,7 +43,7 @@ def main() -> int:
 
     from simulation.db import clearings, make_engine, runs
     from simulation.imports import read_spec, write_spec
-    from simulation.platform import LAST_TIMINGS, simulate
+    from simulation.simulate import simulate
 
     tmp = Path(tempfile.mkdtemp(prefix="italy-hour-"))
     if args.spec:
@@ -90,7 +90,7 @@ def main() -> int:
         return record_slack(clear(case, scheme, options))
 
     def session_hook(self, progress=None):  # type: ignore[no-untyped-def]
-        # CM and IFM clear in a MarketSession in the platform (simulation.platform.SESSION_SCHEMES)
+        # CM and IFM clear in a MarketSession (simulation.schemes: market_session)
         return record_slack(session_clear(self, progress))
 
     def tstep_hook(self, *a, **kw):  # type: ignore[no-untyped-def]
@@ -102,9 +102,11 @@ def main() -> int:
     market.MarketSession.clear = session_hook  # type: ignore[method-assign]
     PhysicalNetwork.transmission_step = tstep_hook  # type: ignore[method-assign]
     t0 = time.perf_counter()
-    kpis = simulate(spec, schemes, db, _Print(), processes=1)
+    result = simulate(spec, schemes, db, _Print(), processes=1)
+    kpis = result.kpis
     wall = time.perf_counter() - t0
-    timings = json.loads(json.dumps(LAST_TIMINGS))
+    timings = {s: {**r.timings_s, "cpu_s": r.cpu_s} for s, r in result.runs.items()}
+    timings["_setup"] = {"scenario_and_schedule": result.setup_s, "cpu_s": result.setup_cpu_s}
     engine = make_engine(db)
     per_clearing: dict[str, list[dict[str, float]]] = {}
     with engine.connect() as conn:

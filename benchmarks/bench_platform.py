@@ -17,10 +17,9 @@ import sys
 import tempfile
 import time
 
-from simulation.platform import LAST_MARKET_STATS, LAST_TIMINGS, simulate
+from simulation.run import LAYERS
+from simulation.simulate import simulate
 from simulation.scenario import default_scenario_spec
-
-LAYERS = ("bidding", "market", "dispatch", "physics_devices", "physics_network", "measurements", "database")
 
 
 def main() -> None:
@@ -32,10 +31,12 @@ def main() -> None:
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()
-            kpis = simulate(
+            result = simulate(
                 spec, None, f"sqlite:///{os.path.join(tmp, 'results.sqlite')}", market_sessions=sessions
             )
             walls.append(time.perf_counter() - t0)
+    kpis = result.kpis
+    runs = result.runs  # the last run's figures
     walls.sort()
     wall = walls[len(walls) // 2]
     print(
@@ -44,15 +45,15 @@ def main() -> None:
         f"{spec.timing.n_physical_steps} physical steps each: wall {wall:.1f} s "
         f"(goal < 60 s: {'met' if wall < 60 else 'NOT met'}); load average now {os.getloadavg()[0]:.1f}"
     )
-    setup = LAST_TIMINGS.get("_setup", {}).get("scenario_and_schedule", 0.0)
+    setup = result.setup_s
     print(f"  scenario build + schedule (once): {setup:.1f} s")
-    total = {layer: sum(LAST_TIMINGS[s].get(layer, 0.0) for s in kpis) for layer in LAYERS}
+    total = {layer: sum(runs[s].timings_s.get(layer, 0.0) for s in kpis) for layer in LAYERS}
     cpu = sum(total.values())
     print("  time per layer, summed over the schemes (s, share):")
     for layer in LAYERS:
         print(f"    {layer:16s} {total[layer]:7.1f}  {total[layer] / cpu:6.1%}")
-    cpu = {s: LAST_TIMINGS[s]["cpu_s"] for s in kpis}
-    setup_cpu = LAST_TIMINGS["_setup"]["cpu_s"]
+    cpu = {s: runs[s].cpu_s for s in kpis}
+    setup_cpu = result.setup_cpu_s
     # the same work on an otherwise idle 2-core machine: the setup, then the schemes on two cores
     # (longest first, greedy), from the CPU time each process actually used
     cores = [0.0, 0.0]
@@ -75,14 +76,14 @@ def main() -> None:
     print(
         "  per scheme (s): "
         + ", ".join(
-            f"{s} {sum(v for k, v in LAST_TIMINGS[s].items() if k != 'cpu_s'):.1f} "
-            f"(market {LAST_TIMINGS[s]['market'] / spec.timing.n_clearings:.2f} per clearing)"
+            f"{s} {sum(runs[s].timings_s.values()):.1f} "
+            f"(market {runs[s].timings_s['market'] / spec.timing.n_clearings:.2f} per clearing)"
             for s in kpis
         )
     )
     print(
         "  market CPU time per scheme (s, the figure the machine's load moves least): "
-        + ", ".join(f"{s} {LAST_MARKET_STATS[s].get('market_cpu_s', 0.0):.2f}" for s in kpis)
+        + ", ".join(f"{s} {runs[s].market_stats.get('market_cpu_s', 0.0):.2f}" for s in kpis)
     )
     print(
         "  clearings (session built / re-used / clear()): "
@@ -90,7 +91,7 @@ def main() -> None:
             s
             + " "
             + "/".join(
-                f"{LAST_MARKET_STATS[s].get(f'n_clearings_{w}', 0):.0f}" for w in ("built", "reused", "fresh")
+                f"{runs[s].market_stats.get(f'n_clearings_{w}', 0):.0f}" for w in ("built", "reused", "fresh")
             )
             for s in kpis
         )

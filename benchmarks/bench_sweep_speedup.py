@@ -35,7 +35,7 @@ def _spec(hours: float):  # type: ignore[no-untyped-def]
 
 def _warm(hours: float) -> float:
     """One short run in this process (imports, grid caches)."""
-    from simulation.platform import simulate
+    from simulation.simulate import simulate
 
     t0 = time.perf_counter()
     simulate(_spec(1.0), ["CM"], None, None, processes=1)

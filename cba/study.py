@@ -155,8 +155,8 @@ def run_study(
     """
     from cba.analysis import run_cba
     from sgam.matching import ict_costs
-    from simulation.platform import simulate
     from simulation.scenario import endpoint_counts
+    from simulation.simulate import simulate
 
     progress = progress or NullProgress()
     run_schemes = list(schemes) if schemes else list(study.scenario.schemes)
@@ -178,7 +178,7 @@ def run_study(
     t0 = time.perf_counter()
     if db_url is None and out is not None:
         db_url = f"sqlite:///{(out / 'results.sqlite').resolve()}"
-    kpi_map = simulate(study.scenario, run_schemes, db_url, SubProgress(progress, 0.05, 0.85))
+    kpi_map = simulate(study.scenario, run_schemes, db_url, SubProgress(progress, 0.05, 0.85)).kpis
     kpis = list(kpi_map.values())
     timings["simulation"] = time.perf_counter() - t0
     check_cancelled(progress)

@@ -99,8 +99,8 @@ def _scenario_of_study(path: Path) -> Any:
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Simulate the scenario of a study (or the default scenario); write the database and kpis.csv."""
     from simulation.db import default_sqlite_url
-    from simulation.platform import simulate
     from simulation.scenario import default_scenario_spec
+    from simulation.simulate import simulate
 
     spec = _scenario_of_study(Path(args.study)) if args.study else default_scenario_spec()
     if args.hours is not None:
@@ -110,7 +110,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     url = args.db or default_sqlite_url(out)
-    kpis = simulate(spec, schemes, url, _ConsoleProgress())
+    kpis = simulate(spec, schemes, url, _ConsoleProgress()).kpis
     write_kpis_csv(kpis, out / "kpis.csv")
     print()
     print(kpi_table(kpis))

@@ -3,8 +3,8 @@
 Three entry points, all returning a :class:`simulation.scenario.ScenarioSpec` (the small persisted
 description; grids it references are written as pandapower JSON files next to it):
 
-* :func:`load_grid_file` reads a pandapower JSON (``.json``) or MATPOWER (``.m``, ``.mat``) file into a
-  pandapower net. :mod:`simulation.scenario.build` calls it for ``grid_file`` references.
+* :func:`load_grid_file` (from :mod:`simulation.grid_files`, the one home of grid-file reading, which
+  :mod:`simulation.scenario.build` also uses) reads a pandapower JSON or MATPOWER file into a net.
 * :func:`import_simbench` turns any SimBench code into a scenario: an EHV/HV code becomes the
   transmission grid; an MV or LV code becomes a detailed distribution grid attached to a transmission
   grid, with its static generators, loads and storage turned into device groups (one group per element so
@@ -29,6 +29,7 @@ from typing import Any, Literal
 import numpy as np
 
 from simulation.errors import ScenarioError
+from simulation.grid_files import load_grid_file, load_net, save_grid_file
 from simulation.scenario import (
     CopperPlateNodeSpec,
     DeviceGroupSpec,
@@ -39,75 +40,6 @@ from simulation.scenario import (
     TransmissionGridSpec,
     default_scenario_spec,
 )
-
-GRID_SUFFIXES: tuple[str, ...] = (".json", ".m", ".mat")
-"""File types :func:`load_grid_file` reads."""
-
-
-# ---------------------------------------------------------------------------------------------- files
-
-
-def load_grid_file(path: str | Path) -> Any:
-    """Read a pandapower JSON or MATPOWER case into a pandapower net.
-
-    Raises
-    ------
-    ScenarioError
-        The file does not exist, has another suffix, or cannot be parsed; the message names the file.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"grid file {path}: not found (field grid_file)")
-    suffix = path.suffix.lower()
-    if suffix not in GRID_SUFFIXES:
-        raise ScenarioError(
-            f"grid file {path}: unknown type {suffix!r} (field grid_file); expected one of {GRID_SUFFIXES}"
-        )
-    if suffix == ".m":
-        from pandapower.converter.matpower import matpowercaseframes_imported
-
-        if not matpowercaseframes_imported:
-            raise ScenarioError(
-                f"grid file {path}: MATPOWER .m files need the 'matpowercaseframes' package "
-                "(pip install matpowercaseframes); .mat files and pandapower JSON work without it"
-            )
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if suffix == ".json":
-                import pandapower as pp
-
-                net = pp.from_json(str(path))
-            else:
-                from pandapower.converter.matpower import from_mpc
-
-                net = from_mpc(str(path), f_hz=50)
-    except Exception as exc:  # pandapower raises plain errors for malformed files
-        raise ScenarioError(f"grid file {path}: cannot be read ({type(exc).__name__}: {exc})") from exc
-    if len(net.bus) == 0:
-        raise ScenarioError(f"grid file {path}: the grid has no bus")
-    return net
-
-
-def save_grid_file(net: Any, path: str | Path) -> Path:
-    """Write a net as pandapower JSON atomically (temporary file in the same folder, then rename)."""
-    import os
-    import tempfile
-
-    import pandapower as pp
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = pp.to_json(net)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def write_spec(spec: ScenarioSpec, path: str | Path) -> Path:
@@ -473,8 +405,6 @@ def _simbench_profile_names(net: Any) -> dict[str, str]:
 
 
 def _largest_load_bus(case_name: str) -> int:
-    from simulation.scenario.build import load_net
-
     net = load_net("pandapower", case_name)
     if len(net.load) == 0:
         return int(net.bus.index[0])

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEME_IDS: tuple[str, ...] = ("CMS", "LMS", "SBR", "CM", "IFM")
-"""Identifiers of the five TSO-DSO coordination schemes, used by every package.
+from simulation.schemes import SCHEMES
+
+SCHEME_IDS: tuple[str, ...] = tuple(SCHEMES)
+"""Identifiers of the TSO-DSO coordination schemes (the keys of :data:`simulation.schemes.SCHEMES`), used
+by every package.
 
 CMS centralized AS market; LMS local AS market; SBR shared balancing responsibility; CM common TSO-DSO
 AS market; IFM integrated flexibility market.

@@ -5,7 +5,7 @@ Carlo samples as seed variants). Each run (one scheme, one day, one variant) is 
 hands them to an existing distributed engine, Dask: a :class:`distributed.LocalCluster` on this machine
 by default, or any running Dask scheduler by address (``tcp://host:8786``). Every run writes its rows to
 the one results database (SQLite file or a PostgreSQL URL for a shared one) through the platform's
-:func:`simulation.platform.simulate`.
+:func:`simulation.simulate.simulate`.
 
 Bookkeeping lives in a table ``sweep_tasks`` of the same database (sweep id, task key, the task's
 fingerprint, status, attempts, error, KPIs as JSON). That makes a sweep
@@ -41,8 +41,9 @@ from simulation.kpis import SCHEME_IDS, SchemeKpis
 from simulation.progress import NullProgress, Progress, check_cancelled
 from simulation.scenario import ScenarioSpec
 
-DEFAULT_RUNNER = "simulation.platform:simulate"
-"""Function that simulates ``(spec, [scheme], db_url, progress) -> {scheme: SchemeKpis}``."""
+DEFAULT_RUNNER = "simulation.simulate:simulate"
+"""Function that simulates ``(spec, [scheme], db_url, progress)`` and returns an object whose ``kpis``
+maps the scheme to its :class:`SchemeKpis` (:class:`simulation.simulate.SimulationResult`)."""
 
 DIMENSIONS: tuple[str, ...] = ("schemes", "days", "variants")
 
@@ -319,9 +320,9 @@ def _record(
 # ------------------------------------------------------------------------------------------- running
 
 
-def _resolve(runner: str) -> Callable[..., dict[str, SchemeKpis]]:
+def _resolve(runner: str) -> Callable[..., Any]:
     module, _, name = runner.partition(":")
-    fn: Callable[..., dict[str, SchemeKpis]] = getattr(importlib.import_module(module), name)
+    fn: Callable[..., Any] = getattr(importlib.import_module(module), name)
     return fn
 
 
@@ -337,7 +338,7 @@ def execute_task(
     spec = ScenarioSpec.model_validate_json(spec_json)
     out = _resolve(runner)(spec, [scheme], db_url, NullProgress())
     return {
-        "kpis": out[scheme].model_dump(mode="json"),
+        "kpis": out.kpis[scheme].model_dump(mode="json"),
         "elapsed_s": time.perf_counter() - t0,
         "cpu_s": time.process_time() - c0,
     }

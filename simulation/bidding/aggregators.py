@@ -121,6 +121,12 @@ def pool_keys(dev: DeviceArrays, n_nodes: int) -> np.ndarray:
     return (dev.aggregator.astype(np.int64) * n_nodes + dev.node) * len(AGGREGATION_MODELS) + model
 
 
+def decode_pool(key: int, n_nodes: int) -> tuple[int, int, str]:
+    """Inverse of :func:`pool_keys`: ``(aggregator index, node index, aggregation model)`` of a pool."""
+    n_models = len(AGGREGATION_MODELS)
+    return key // (n_models * n_nodes), (key // n_models) % n_nodes, AGGREGATION_MODELS[key % n_models]
+
+
 def build_bids(
     devices: dict[str, DeviceArrays],
     ctx: ModelContext,
@@ -179,7 +185,7 @@ def build_bids(
         energy_up_all.append(e_up[has_agg])
         energy_down_all.append(e_down[has_agg])
     if not keys_all:
-        return _empty_book(n_steps)
+        return empty_book(n_steps)
     keys = np.concatenate(keys_all)
     uniq, inv = np.unique(keys, return_inverse=True)
     m = uniq.size
@@ -202,7 +208,7 @@ def build_bids(
         for i in ok:
             rows.append((int(i), direction, float(q[i]), float(c[i]) + risk_premium_eur_per_mwh))
     n = len(rows)
-    book = _empty_book(n_steps)
+    book = empty_book(n_steps)
     if n == 0:
         return book
     pool_row = np.array([r[0] for r in rows])
@@ -241,7 +247,8 @@ def build_bids(
     return book
 
 
-def _empty_book(n_steps: int) -> BidBook:
+def empty_book(n_steps: int) -> BidBook:
+    """A bid book without bids over ``n_steps`` market steps."""
     return BidBook(
         bid_id=[],
         owner=[],
@@ -300,7 +307,7 @@ def generator_bids(
             if q > 1e-6:
                 rows.append((g, node, d, float(q), float(pr)))
     n = len(rows)
-    book = _empty_book(n_steps)
+    book = empty_book(n_steps)
     if not n:
         return book
     book.bid_id = [f"{tag}GEN{g}/{node}/{'up' if d > 0 else 'down'}" for g, node, d, _, _ in rows]
@@ -346,7 +353,7 @@ def commercial_bids(
                 )
                 rows.append((c, node, d, "sell", np.full(n_steps, sell), price))
     n = len(rows)
-    book = _empty_book(n_steps)
+    book = empty_book(n_steps)
     if not n:
         return book
     book.bid_id = [f"{tag}CP{c}/{node}/{side}/{'up' if d > 0 else 'down'}" for c, node, d, side, _, _ in rows]

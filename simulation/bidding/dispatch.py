@@ -7,13 +7,20 @@ so storage stays within its SOC limits and a TCL within its temperature band; wh
 flexibility since gate closure (latency), it delivers less and the shortfall shows as residual
 imbalance for aFRR. Atomic (shiftable) loads cannot be half-postponed: each device of the pool is
 postponed (or started early) with probability ``min(1, A / sum_j f_j)``.
+
+:func:`dispatch_step` is the dispatch stage of the simulated day: the firm activation in force at a
+physical step, per bid, becomes pool activations (disaggregated into device set-points here), generator
+set-point changes and commercial parties' injections.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
+
 import numpy as np
 
-from simulation.bidding.aggregators import pool_keys
+from simulation.bidding.aggregators import BidBook, pool_keys
 from simulation.devices import DeviceArrays
 from simulation.physical.models import ModelContext, flexibility
 
@@ -69,3 +76,70 @@ def disaggregate(
             delta = up * ratio_up - down * ratio_down
         out[cat] = delta
     return out
+
+
+@dataclass
+class DispatchOutcome:
+    """Set-points of one physical step."""
+
+    pool_activation_mw: dict[int, tuple[float, float]]
+    """Pool key -> (upward, downward) activation in force (MW, both >= 0)."""
+    device_delta_kw: dict[str, np.ndarray]
+    """Category -> set-point delta per device (kW, injection); categories without an activation absent."""
+    gen_delta_mw: np.ndarray
+    """(n_gens,) change of each transmission generator's output."""
+    extra_injection_mw: np.ndarray
+    """(n_transmission_nodes,) commercial parties' sold injection at each transmission-connected node."""
+    moved_per_pool: dict[int, int]
+    """Pool key -> number of devices given a set-point."""
+    moved_per_aggregator: np.ndarray
+    """(n_aggregators,) devices given a set-point, per aggregator."""
+
+
+def dispatch_step(
+    firm: tuple[BidBook, np.ndarray] | None,
+    s: int,
+    devices: dict[str, DeviceArrays],
+    ctx: ModelContext,
+    k: int,
+    n_nodes: int,
+    n_gens: int,
+    t_node_idx: np.ndarray,
+    n_aggregators: int,
+    rng: np.random.Generator,
+) -> DispatchOutcome:
+    """The set-points of physical step ``k`` from column ``s`` of the firm clearing in force (``firm``: its
+    bids and activation (n_bids, H); None when no clearing is in force); ``t_node_idx``: sorted node
+    indices of the transmission-connected nodes."""
+    pool_act: dict[int, tuple[float, float]] = {}
+    gen_delta = np.zeros(n_gens)
+    extra_inj = np.zeros(t_node_idx.size)
+    if firm is not None and s < firm[1].shape[1]:
+        book, a = firm
+        col = a[:, s]
+        on = np.flatnonzero(col > 1e-9)
+        for b in on:
+            if book.pool[b] >= 0:
+                u, d = pool_act.get(int(book.pool[b]), (0.0, 0.0))
+                if book.direction[b] > 0:
+                    u += col[b]
+                else:
+                    d += col[b]
+                pool_act[int(book.pool[b])] = (u, d)
+            elif book.model[b] == "generator":
+                gen_delta[book.gen[b]] += book.direction[b] * col[b]
+            elif book.model[b] == "commercial" and book.side[b] == "sell":
+                tpos = int(np.searchsorted(t_node_idx, book.node[b]))
+                extra_inj[tpos] += book.direction[b] * col[b]
+    deltas = disaggregate(devices, ctx, k, pool_act, n_nodes, rng)
+    # set-points: devices moved per pool (table setpoints) and per aggregator (messages)
+    moved_per_pool: dict[int, int] = defaultdict(int)
+    moved_per_agg = np.zeros(n_aggregators, dtype=np.int64)
+    for cat, delta in deltas.items():
+        moved = delta != 0
+        if moved.any():
+            keys, counts = np.unique(pool_keys(devices[cat], n_nodes)[moved], return_counts=True)
+            for key, cnt in zip(keys.tolist(), counts.tolist(), strict=True):
+                moved_per_pool[int(key)] += int(cnt)
+            moved_per_agg += np.bincount(devices[cat].aggregator[moved], minlength=moved_per_agg.size)
+    return DispatchOutcome(pool_act, deltas, gen_delta, extra_inj, dict(moved_per_pool), moved_per_agg)

@@ -321,6 +321,26 @@ class PhysicalNetwork:
                     out.append((key, int(idx)))
         return out
 
+    @property
+    def feeder_node_idx(self) -> dict[str, np.ndarray]:
+        """Feeder -> indices of its nodes in the scenario's node table."""
+        return self._feeder_node_idx
+
+    @property
+    def feeder_own_p_mw(self) -> dict[str, np.ndarray]:
+        """Feeder -> the grid's own loads at their base (MW, row order of its load table)."""
+        return self._feeder_own_p
+
+    @property
+    def t_node_idx(self) -> np.ndarray:
+        """Sorted indices of the transmission-connected nodes in the scenario's node table."""
+        return self._t_node_idx
+
+    @property
+    def t_own_p_mw(self) -> np.ndarray:
+        """The transmission grid's own loads at their base (MW, row order of its load table)."""
+        return self._t_own_p
+
     def grids(self) -> list[tuple[str, Any]]:
         """(grid key, pandapower net): the transmission grid and every feeder."""
         return [("transmission", self.tnet), *self.fnets.items()]

@@ -7,7 +7,6 @@ order, so the same spec always gives the same scenario. Devices are numpy arrays
 
 from __future__ import annotations
 
-import copy
 import functools
 import warnings
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ import numpy as np
 
 from simulation.devices import DeviceArrays, concat_devices, empty_devices
 from simulation.errors import ScenarioError
+from simulation.grid_files import cached_net, load_net
 from simulation.scenario import (
     CATEGORY_PARAMETERS,
     DEVICE_CATEGORIES,
@@ -107,34 +107,6 @@ class Scenario:
 
 
 # --------------------------------------------------------------------------------------------- grids
-
-
-@functools.lru_cache(maxsize=16)
-def _cached_net(source: str, case_name: str) -> Any:
-    if source == "file":  # a pandapower JSON or MATPOWER file (TransmissionGridSpec/FeederSpec.grid_file)
-        from simulation.imports import load_grid_file
-
-        return load_grid_file(case_name)
-    if source == "simbench":
-        import simbench
-
-        try:
-            return simbench.get_simbench_net(case_name)
-        except Exception as exc:  # simbench raises plain errors for unknown codes
-            raise ScenarioError(f"SimBench grid {case_name!r}: cannot be loaded ({exc})") from exc
-    import pandapower.networks as pn
-
-    func = getattr(pn, case_name, None)
-    if func is None or not callable(func):
-        raise ScenarioError(f"pandapower grid {case_name!r}: no such function in pandapower.networks")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return func()
-
-
-def load_net(source: str, case_name: str) -> Any:
-    """A fresh copy of a pandapower bundled case or a SimBench grid (cached per process)."""
-    return copy.deepcopy(_cached_net(source, case_name))
 
 
 def run_pf(net: Any, **kw: Any) -> None:
@@ -280,7 +252,7 @@ def _synthetic_profiles(hours: np.ndarray, rng: np.random.Generator) -> dict[str
 
 def _simbench_profiles(spec: ScenarioSpec, hours: np.ndarray) -> dict[str, np.ndarray]:
     ps = spec.profiles
-    net = _cached_net("simbench", ps.simbench_code)
+    net = cached_net("simbench", ps.simbench_code)
     prof = net.profiles
     day0 = (ps.day_of_year - 1) * 96
 

@@ -19,7 +19,7 @@ from cba.study import Study, default_study
 
 @pytest.fixture(scope="module")
 def one_hour_cms(tmp_path_factory: pytest.TempPathFactory) -> tuple[Study, str, Any]:
-    from simulation.platform import simulate
+    from simulation.simulate import simulate
 
     data = default_study().model_dump(mode="json")
     data["scenario"]["timing"]["duration_h"] = data["scenario"]["timing"]["clearing_frequency_min"] / 60

@@ -11,12 +11,14 @@ import uuid
 from pathlib import Path
 
 from simulation.kpis import SchemeKpis
+from simulation.run import SchemeRun
 from simulation.scenario import ScenarioSpec
+from simulation.simulate import SimulationResult
 
 
 def fake_simulate(
     spec: ScenarioSpec, schemes: list[str], db_url: str | None, progress: object
-) -> dict[str, SchemeKpis]:
+) -> SimulationResult:
     """KPIs that are a known function of the spec: activation cost = 1000 x day_of_year + seed % 1000 +
     100 x forecast_error_std_frac; scheme SBR always fails, scheme LMS fails on its first call per day."""
     scheme = schemes[0]
@@ -31,25 +33,23 @@ def fake_simulate(
     cost = (
         1000.0 * spec.profiles.day_of_year + spec.seed % 1000 + 100.0 * spec.imbalance.forecast_error_std_frac
     )
-    return {
-        scheme: SchemeKpis(
-            scheme=scheme,
-            day=spec.name,
-            activation_cost_eur=cost,
-            afrr_energy_mwh=1.0,
-            afrr_cost_eur=2.0,
-            congestion_hours_h=0.0,
-            overload_energy_mwh=0.0,
-            voltage_violation_hours_h=0.0,
-            curtailed_res_mwh=0.0,
-            losses_mwh=0.0,
-            slack_energy_mwh=0.0,
-            slack_cost_eur=0.0,
-        )
-    }
+    kpis = SchemeKpis(
+        scheme=scheme,
+        day=spec.name,
+        activation_cost_eur=cost,
+        afrr_energy_mwh=1.0,
+        afrr_cost_eur=2.0,
+        congestion_hours_h=0.0,
+        overload_energy_mwh=0.0,
+        voltage_violation_hours_h=0.0,
+        curtailed_res_mwh=0.0,
+        losses_mwh=0.0,
+        slack_energy_mwh=0.0,
+        slack_cost_eur=0.0,
+    )
+    return SimulationResult({scheme: SchemeRun(scheme, kpis)})
 
 
 def n_calls(folder: Path) -> int:
     """Number of fake_simulate calls recorded in ``folder``."""
     return len(list(folder.glob("call-*")))
-

@@ -271,10 +271,10 @@ def _scheduled_loading(spec) -> dict[str, tuple[float, float, float]]:  # type: 
     """Highest line and transformer loading (%) of each detailed grid in the platform's schedule of the
     earlier markets over 24 h (30-min steps), and its lowest and highest bus voltage (p.u.): device
     baselines without noise and a pandapower AC power flow of each grid per step, as
-    ``simulation.platform.compute_schedule`` runs them (with the SCADA's tap changer and capacitor)."""
+    ``simulation.forecast.compute_schedule`` runs them (with the SCADA's tap changer and capacitor)."""
+    from simulation.physical.fleet import fresh_devices, load_q, model_context, node_sums
     from simulation.physical.models import step as device_step
     from simulation.physical.network import PhysicalNetwork
-    from simulation.platform import _load_q, _node_sums, fresh_devices, model_context
     from simulation.scenario.build import build_scenario
 
     spec = spec.model_copy(update={"timing": spec.timing.model_copy(update={"duration_h": 24.0})})
@@ -285,8 +285,8 @@ def _scheduled_loading(spec) -> dict[str, tuple[float, float, float]]:  # type: 
     out = {fs.feeder_id: (0.0, np.inf, -np.inf) for fs in spec.feeders}
     for k in range(spec.timing.n_physical_steps):
         p = {cat: device_step(dev, ctx, k, None, None).p_kw for cat, dev in devices.items()}
-        inj = _node_sums(p, scenario)
-        q = _load_q(p, scenario)
+        inj = node_sums(p, scenario)
+        q = load_q(p, scenario)
         for fs in spec.feeders:
             sel = net._feeder_node_idx[fs.feeder_id]
             net.feeder_step(fs.feeder_id, inj[sel], q[sel], scenario.profiles["load"][k], None, [])

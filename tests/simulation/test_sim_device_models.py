@@ -7,8 +7,8 @@ from sim_fixtures import small_spec
 
 from simulation.bidding.aggregators import build_bids, pool_keys
 from simulation.bidding.dispatch import disaggregate
+from simulation.physical.fleet import fresh_devices, model_context
 from simulation.physical.models import baseline, flexibility, step
-from simulation.platform import fresh_devices, model_context
 from simulation.scenario.build import build_scenario
 
 

@@ -14,8 +14,8 @@ import pandapower as pp
 import pandapower.networks as pn
 from sim_fixtures import small_spec
 
+from simulation.forecast import compute_schedule
 from simulation.physical.network import PhysicalNetwork
-from simulation.platform import compute_schedule
 from simulation.scenario import ScenarioSpec
 from simulation.scenario.build import build_scenario
 

@@ -6,7 +6,7 @@ liquidity KPIs), while each passed alone. Cause: HiGHS keeps one thread schedule
 first solve's ``threads`` option; the market tests solve with the default (all cores' worth, 2 here), the
 platform then asks for ``threads=1`` and HiGHS refuses every solve (``kError``/``kNotset``). Forked scheme
 workers inherit the parent's scheduler state, so ``processes=2`` failed the same way. The platform now
-resets the scheduler (:func:`simulation.platform.reset_highs_scheduler`) at the start and end of an
+resets the scheduler (:func:`simulation.clearing_stage.reset_highs_scheduler`) at the start and end of an
 in-process scheme run, and in the parent before it forks the scheme workers (a forked child must not reset
 an inherited scheduler: it joins threads that do not exist there; with the reset inside the worker instead
 this test segfaulted or hung once the worker had started threads of its own).
@@ -23,8 +23,10 @@ import numpy as np
 import pytest
 from sim_fixtures import small_spec
 
-from simulation.platform import compute_schedule, simulate, simulate_scheme
+from simulation.forecast import compute_schedule
+from simulation.run import run_scheme
 from simulation.scenario.build import build_scenario
+from simulation.simulate import simulate
 
 
 def _tiny_lp(threads: int) -> highspy.HighsStatus:
@@ -53,7 +55,7 @@ def highs_started_with_two_threads() -> Iterator[None]:
 def test_scheme_run_clears_after_a_two_thread_highs_solve(highs_started_with_two_threads: None) -> None:
     spec = small_spec(duration_h=1.0)
     scen = build_scenario(spec)
-    kpis, _ = simulate_scheme(scen, compute_schedule(scen), "CM", None)
+    kpis = run_scheme(scen, compute_schedule(scen), "CM", None).kpis
     assert kpis.failed_clearings == 0
     assert kpis.bids_submitted_by_area["F1"] > 0  # the KeyError of the failing order
 
@@ -61,7 +63,7 @@ def test_scheme_run_clears_after_a_two_thread_highs_solve(highs_started_with_two
 def test_forked_scheme_workers_clear_after_a_two_thread_highs_solve_in_the_parent(
     highs_started_with_two_threads: None,
 ) -> None:
-    kpis = simulate(small_spec(duration_h=1.0), ["CMS", "CM"], None, processes=2)
+    kpis = simulate(small_spec(duration_h=1.0), ["CMS", "CM"], None, processes=2).kpis
     for k in kpis.values():
         assert k.failed_clearings == 0, k.scheme
         assert k.bids_submitted_by_area["F1"] > 0, k.scheme

@@ -21,9 +21,10 @@ import numpy as np
 import pytest
 from sim_fixtures import small_spec
 
-import simulation.platform as platform
+import simulation.clearing_stage as clearing_stage
+from simulation.forecast import compute_schedule
 from simulation.market import ClearingOptions, clear
-from simulation.platform import compute_schedule, simulate_scheme
+from simulation.run import run_scheme
 from simulation.scenario import ScenarioSpec, default_scenario_spec
 from simulation.scenario.build import build_scenario
 
@@ -31,9 +32,9 @@ from simulation.scenario.build import build_scenario
 def _run_both(spec: ScenarioSpec, scheme: str):  # type: ignore[no-untyped-def]
     scen = build_scenario(spec)
     schedule = compute_schedule(scen)
-    with_s, tim_s = simulate_scheme(scen, schedule, scheme, None, market_sessions=True)
-    fresh, tim_f = simulate_scheme(scen, schedule, scheme, None, market_sessions=False)
-    return with_s, tim_s, fresh, tim_f
+    with_s = run_scheme(scen, schedule, scheme, None, market_sessions=True)
+    fresh = run_scheme(scen, schedule, scheme, None, market_sessions=False)
+    return with_s.kpis, with_s.market_stats, fresh.kpis, fresh.market_stats
 
 
 def test_default_day_cm_with_one_session_gives_the_kpis_of_fresh_clearings() -> None:
@@ -67,14 +68,14 @@ def test_ifm_session_clears_each_interval_to_the_objective_of_a_fresh_clearing(m
     (1e-6 relative + 1e-3 EUR: the cone tolerance of 1e-6 pu moves the losses term by less), and the
     run's KPIs equal the fresh run's within 0.1 %."""
     seen: list[tuple[object, object]] = []
-    real = platform._MarketClearer.clear
+    real = clearing_stage.SessionClearer.clear
 
     def recording(self, case, book, tag, structure, reach):  # type: ignore[no-untyped-def]
         result, a = real(self, case, book, tag, structure, reach)
         seen.append((case, result))
         return result, a
 
-    monkeypatch.setattr(platform._MarketClearer, "clear", recording)
+    monkeypatch.setattr(clearing_stage.SessionClearer, "clear", recording)
     s, tim_s, f, _ = _run_both(small_spec(duration_h=4.0), "IFM")
     assert tim_s["n_clearings_reused"] >= 1
     assert len(seen) == 8  # 4 with sessions, then 4 fresh
@@ -109,16 +110,16 @@ def test_a_tap_move_and_binding_energy_limits_are_updated_in_the_session_to_the_
     Checked to fail when ``update()`` is not given the root voltages (the root stays at 1.025 p.u., the
     objective 110.68 instead of 55.24 EUR) or the energy limits (274.02 instead of 290.54 EUR)."""
     seen: list[tuple[Any, ...]] = []
-    real = platform._MarketClearer.clear
+    real = clearing_stage.SessionClearer.clear
 
     def recording(self, case, book, tag, structure, reach):  # type: ignore[no-untyped-def]
         result, a = real(self, case, book, tag, structure, reach)
         seen.append((self, case, book, tag, structure, reach, result))
         return result, a
 
-    monkeypatch.setattr(platform._MarketClearer, "clear", recording)
+    monkeypatch.setattr(clearing_stage.SessionClearer, "clear", recording)
     scen = build_scenario(small_spec(duration_h=2.0))
-    _, tim = simulate_scheme(scen, compute_schedule(scen), "CM", None)
+    tim = run_scheme(scen, compute_schedule(scen), "CM", None).market_stats
     assert tim["n_clearings_built"] == 1 and tim["n_clearings_reused"] == 1 and len(seen) == 2
     options = ClearingOptions(solver="highs", threads=1)
     for _, case, _, _, _, _, result in seen:
@@ -170,7 +171,8 @@ def test_a_failed_session_clearing_is_counted_and_the_next_clearing_builds_a_new
 
     monkeypatch.setattr(market.MarketSession, "clear", failing_first)
     scen = build_scenario(small_spec(duration_h=2.0))
-    kpis, tim = simulate_scheme(scen, compute_schedule(scen), "CM", None)
+    run = run_scheme(scen, compute_schedule(scen), "CM", None)
+    kpis, tim = run.kpis, run.market_stats
     assert kpis.failed_clearings == 1
     assert tim["n_clearings_built"] == 2 and len(calls) == 2
     assert calls[0] is not calls[1]  # a new session, not the failed one

@@ -15,8 +15,9 @@ from sim_fixtures import small_spec
 
 import simulation.market as market
 from simulation.errors import SolverFailedError
+from simulation.forecast import compute_schedule
 from simulation.physical.network import PhysicalNetwork, load_shares
-from simulation.platform import compute_schedule, simulate_scheme
+from simulation.run import run_scheme
 from simulation.scenario.build import build_scenario
 
 LOADS_MW = (30.0, 10.0, -20.0)
@@ -62,7 +63,7 @@ def test_tso_need_of_a_clearing_sums_to_the_system_need(monkeypatch: pytest.Monk
 
     monkeypatch.setattr(market, "clear", fake_clear)
     # clear() every interval (a market session would not call it; the need is the same on both paths)
-    simulate_scheme(scen, schedule, "CM", None, market_sessions=False)
+    run_scheme(scen, schedule, "CM", None, market_sessions=False)
     needs = seen[0]  # first clearing: no measurement yet, the need is the TSO's imbalance forecast
     H = scen.spec.timing.steps_per_horizon
     forecast = scen.imbalance_forecast_mw[:H]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sim_fixtures import small_spec
 
+from simulation.forecast import compute_schedule
 from simulation.physical.network import PhysicalNetwork
-from simulation.platform import compute_schedule
 from simulation.scenario.build import build_scenario
 
 

@@ -16,8 +16,8 @@ from sim_fixtures import small_spec
 from simulation.db import fingerprint_of, read_kpis, read_runs, spec_json_of
 from simulation.errors import ResultsDatabaseError
 from simulation.kpis import SCHEME_IDS
-from simulation.platform import simulate
 from simulation.progress import RecordingProgress, RunCancelled
+from simulation.simulate import simulate
 
 
 def _sqlite(tmp_path: Path) -> str:
@@ -29,7 +29,7 @@ def test_five_schemes_write_kpis_messages_and_completed_runs(tmp_path: Path) -> 
 
     url = _sqlite(tmp_path)
     spec = small_spec(duration_h=1.0)
-    kpis = simulate(spec, list(SCHEME_IDS), url, processes=2)
+    kpis = simulate(spec, list(SCHEME_IDS), url, processes=2).kpis
     assert list(kpis) == list(SCHEME_IDS)
     for k in kpis.values():
         assert k.duration_h == 1.0
@@ -90,7 +90,7 @@ def test_killed_run_leaves_a_database_that_opens_and_reads_as_cancelled(tmp_path
         import sys
         sys.path.insert(0, {str(Path(__file__).parent)!r})
         from sim_fixtures import small_spec
-        from simulation.platform import simulate
+        from simulation.simulate import simulate
         simulate(small_spec(duration_h=24.0, start_h=0.0), ["CMS"], {url!r}, processes=1)
     """)
     proc = subprocess.Popen([sys.executable, "-c", script])
@@ -114,8 +114,8 @@ def test_killed_run_leaves_a_database_that_opens_and_reads_as_cancelled(tmp_path
 
 def test_postgresql_gives_the_same_kpis_as_sqlite(tmp_path: Path, postgres_url: str) -> None:
     spec = small_spec(duration_h=1.0)
-    lite = simulate(spec, ["SBR"], _sqlite(tmp_path), processes=1)
-    pg = simulate(spec, ["SBR"], postgres_url, processes=1)
+    lite = simulate(spec, ["SBR"], _sqlite(tmp_path), processes=1).kpis
+    pg = simulate(spec, ["SBR"], postgres_url, processes=1).kpis
     assert pg["SBR"].model_dump() == lite["SBR"].model_dump()
     runs = read_runs(postgres_url)
     assert runs[-1]["status"] == "completed"

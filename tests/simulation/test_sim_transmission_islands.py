@@ -48,7 +48,8 @@ def test_platform_clears_after_a_trip_isolates_a_transmission_bus(tmp_path, monk
     from sim_fixtures import small_spec
 
     import simulation.market as market
-    from simulation.platform import compute_schedule, simulate_scheme
+    from simulation.forecast import compute_schedule
+    from simulation.run import run_scheme
     from simulation.scenario import ScenarioSpec
     from simulation.scenario.build import build_scenario
 
@@ -75,7 +76,7 @@ def test_platform_clears_after_a_trip_isolates_a_transmission_bus(tmp_path, monk
             super().__init__(case, scheme, options)
 
     monkeypatch.setattr(market, "MarketSession", RecordingSession)
-    kpis, _ = simulate_scheme(scen, schedule, "CM", None, market_sessions=sessions)
+    kpis = run_scheme(scen, schedule, "CM", None, market_sessions=sessions).kpis
     assert kpis.lines_tripped >= 1
     assert kpis.failed_clearings == 0
     assert len(cases) == 2  # one clearing per hour (with sessions: one session each, the trip between)

@@ -1,0 +1,113 @@
+"""Grid files and bundled grids: the one place that turns a file path, a pandapower case name or a SimBench
+code into a pandapower net.
+
+* :func:`load_grid_file` reads a pandapower JSON (``.json``) or MATPOWER (``.m``, ``.mat``) file;
+  :func:`save_grid_file` writes a net as pandapower JSON atomically.
+* :func:`load_net` gives a fresh copy of a grid by source (``"file"``, ``"pandapower"``, ``"simbench"``),
+  cached per process (:func:`cached_net`), so a scenario built several times reads its grids once.
+
+Both the scenario builder (:mod:`simulation.scenario.build`) and the importers (:mod:`simulation.imports`)
+read grids through here; neither imports the other for it.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import warnings
+from pathlib import Path
+from typing import Any
+
+from simulation.errors import ScenarioError
+
+GRID_SUFFIXES: tuple[str, ...] = (".json", ".m", ".mat")
+"""File types :func:`load_grid_file` reads."""
+
+
+def load_grid_file(path: str | Path) -> Any:
+    """Read a pandapower JSON or MATPOWER case into a pandapower net.
+
+    Raises
+    ------
+    ScenarioError
+        The file does not exist, has another suffix, or cannot be parsed; the message names the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"grid file {path}: not found (field grid_file)")
+    suffix = path.suffix.lower()
+    if suffix not in GRID_SUFFIXES:
+        raise ScenarioError(
+            f"grid file {path}: unknown type {suffix!r} (field grid_file); expected one of {GRID_SUFFIXES}"
+        )
+    if suffix == ".m":
+        from pandapower.converter.matpower import matpowercaseframes_imported
+
+        if not matpowercaseframes_imported:
+            raise ScenarioError(
+                f"grid file {path}: MATPOWER .m files need the 'matpowercaseframes' package "
+                "(pip install matpowercaseframes); .mat files and pandapower JSON work without it"
+            )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if suffix == ".json":
+                import pandapower as pp
+
+                net = pp.from_json(str(path))
+            else:
+                from pandapower.converter.matpower import from_mpc
+
+                net = from_mpc(str(path), f_hz=50)
+    except Exception as exc:  # pandapower raises plain errors for malformed files
+        raise ScenarioError(f"grid file {path}: cannot be read ({type(exc).__name__}: {exc})") from exc
+    if len(net.bus) == 0:
+        raise ScenarioError(f"grid file {path}: the grid has no bus")
+    return net
+
+
+def save_grid_file(net: Any, path: str | Path) -> Path:
+    """Write a net as pandapower JSON atomically (temporary file in the same folder, then rename)."""
+    import os
+    import tempfile
+
+    import pandapower as pp
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = pp.to_json(net)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+@functools.lru_cache(maxsize=16)
+def cached_net(source: str, case_name: str) -> Any:
+    if source == "file":  # a pandapower JSON or MATPOWER file (TransmissionGridSpec/FeederSpec.grid_file)
+        return load_grid_file(case_name)
+    if source == "simbench":
+        import simbench
+
+        try:
+            return simbench.get_simbench_net(case_name)
+        except Exception as exc:  # simbench raises plain errors for unknown codes
+            raise ScenarioError(f"SimBench grid {case_name!r}: cannot be loaded ({exc})") from exc
+    import pandapower.networks as pn
+
+    func = getattr(pn, case_name, None)
+    if func is None or not callable(func):
+        raise ScenarioError(f"pandapower grid {case_name!r}: no such function in pandapower.networks")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return func()
+
+
+def load_net(source: str, case_name: str) -> Any:
+    """A fresh copy of a pandapower bundled case or a SimBench grid (cached per process)."""
+    return copy.deepcopy(cached_net(source, case_name))

@@ -1,0 +1,172 @@
+"""KPI accumulation over one scheme's day: what each clearing and each physical step adds to the KPIs.
+
+:class:`KpiAccumulator` sums the figures the stages return (:meth:`add_clearing` from a clearing's
+activations and prices, :meth:`add_physics` from a physical step's outcome) and turns them into the
+:class:`simulation.kpis.SchemeKpis` the CBA monetises (:meth:`to_kpis`).
+
+Activation cost of a clearing (pay-as-clear, firm steps ``s`` only, sellers only)::
+
+    cost = sum_b sum_s a[b, s] * dt * (direction_b * LMP[node_b, s]   if |LMP| < penalty / 2
+                                         price_b[s]                    otherwise)
+
+where ``dt`` is one market step in hours: a price at or near the slack penalty is the slack's, not a
+clearing price, and the bid's own price stands in for it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from simulation.bidding.aggregators import BidBook
+from simulation.kpis import SchemeKpis
+
+
+def price_map_of(result: Any) -> dict[tuple[str, int], float]:
+    """(node, step) -> clearing price (EUR/MWh) of a market result."""
+    prices = result.prices
+    out: dict[tuple[str, int], float] = {}
+    if len(prices):
+        for nd, st, pr in zip(prices["node"], prices["step"], prices["price_eur_per_mwh"], strict=True):
+            out[(str(nd), int(st))] = float(pr)
+    return out
+
+
+@dataclass
+class KpiAccumulator:
+    """Running sums of one scheme's KPIs (field names as in :class:`SchemeKpis`, without units where
+    the KPI's own name carries them)."""
+
+    activation_cost_eur: float = 0.0
+    afrr_mwh: float = 0.0
+    afrr_cost_eur: float = 0.0
+    congestion_h: float = 0.0
+    overload_mwh: float = 0.0
+    voltage_h: float = 0.0
+    curtailed_mwh: float = 0.0
+    losses_mwh: float = 0.0
+    slack_mwh: float = 0.0
+    slack_cost_eur: float = 0.0
+    unserved_mwh: float = 0.0
+    lines_tripped: int = 0
+    failed_clearings: int = 0
+    congestion_by_grid: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    voltage_by_grid: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    bids_by_area: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    activated_by_area: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def add_clearing(
+        self,
+        book: BidBook,
+        result: Any,
+        activation: np.ndarray,
+        price_map: dict[tuple[str, int], float],
+        n_firm: int,
+        dt_mstep_h: float,
+        penalty_eur_per_mwh: float,
+        area_of_node: np.ndarray,
+    ) -> None:
+        """Activation cost, slack and liquidity of one clearing (firm steps only; see module docstring)."""
+        a = activation
+        firm_cols = list(range(min(n_firm, a.shape[1])))
+        cost = 0.0
+        for b in np.flatnonzero((a[:, firm_cols] > 1e-9).any(axis=1)).tolist() if firm_cols else []:
+            if book.side[b] == "buy":
+                continue
+            for s in firm_cols:
+                q = a[b, s]
+                if q <= 1e-9:
+                    continue
+                lmp = price_map.get((book.node_name[b], s), float("nan"))
+                unit = (
+                    book.direction[b] * lmp
+                    if np.isfinite(lmp) and abs(lmp) < penalty_eur_per_mwh * 0.5
+                    else book.price_eur_per_mwh[b, s]
+                )
+                cost += unit * q * dt_mstep_h
+        self.activation_cost_eur += cost
+        if len(result.slack):
+            sl = result.slack[result.slack["step"].isin(firm_cols)]
+            e = float((sl["slack_up_mw"] + sl["slack_down_mw"]).sum()) * dt_mstep_h
+            self.slack_mwh += e
+            self.slack_cost_eur += e * penalty_eur_per_mwh
+        # liquidity per DSO area
+        for b in range(len(book)):
+            area = area_of_node[book.node[b]]
+            if area == "transmission":
+                continue
+            self.bids_by_area[area] += 1
+            if firm_cols and (a[b, firm_cols] > 1e-9).any():
+                self.activated_by_area[area] += 1
+
+    def add_physics(self, step: Any, dt_h: float, afrr_price_up: float, afrr_price_down: float) -> None:
+        """What one physical step (:class:`simulation.physical.step.PhysicsOutcome`) adds."""
+        # one addition per device category and per feeder, in order (the same sums to the last digit)
+        for mw in step.curtailed_mw:
+            self.curtailed_mwh += mw * dt_h
+        for loss, unserved in zip(step.losses_mw, step.unserved_mw, strict=True):
+            self.losses_mwh += loss * dt_h
+            self.unserved_mwh += unserved * dt_h
+        afrr = step.afrr_mw
+        self.afrr_mwh += abs(afrr) * dt_h
+        self.afrr_cost_eur += (afrr_price_up if afrr > 0 else afrr_price_down) * abs(afrr) * dt_h
+        for grid_key, n_over, overload_mva, n_voltage in step.grid_violations:
+            self.congestion_h += n_over * dt_h
+            self.congestion_by_grid[grid_key] += n_over * dt_h
+            self.overload_mwh += overload_mva * dt_h
+            v_h = n_voltage * dt_h
+            self.voltage_h += v_h
+            self.voltage_by_grid[grid_key] += v_h
+        self.lines_tripped += step.lines_tripped
+
+    def to_kpis(
+        self,
+        scheme: str,
+        day: str,
+        duration_h: float,
+        messages_by_pair: dict[str, int],
+        bytes_by_pair: dict[str, int],
+    ) -> SchemeKpis:
+        """The run's KPIs."""
+        return SchemeKpis(
+            scheme=scheme,
+            day=day,
+            duration_h=duration_h,
+            activation_cost_eur=self.activation_cost_eur,
+            afrr_energy_mwh=self.afrr_mwh,
+            afrr_cost_eur=self.afrr_cost_eur,
+            congestion_hours_h=self.congestion_h,
+            overload_energy_mwh=self.overload_mwh,
+            voltage_violation_hours_h=self.voltage_h,
+            curtailed_res_mwh=self.curtailed_mwh,
+            losses_mwh=self.losses_mwh,
+            slack_energy_mwh=self.slack_mwh,
+            slack_cost_eur=self.slack_cost_eur,
+            lines_tripped=self.lines_tripped,
+            failed_clearings=self.failed_clearings,
+            energy_not_served_mwh=self.unserved_mwh,
+            congestion_hours_by_grid=dict(self.congestion_by_grid),
+            voltage_violation_hours_by_grid=dict(self.voltage_by_grid),
+            bids_submitted_by_area=dict(self.bids_by_area),
+            bids_activated_by_area=dict(self.activated_by_area),
+            messages_by_pair=dict(messages_by_pair),
+            bytes_by_pair=dict(bytes_by_pair),
+        )
+
+
+def flat_kpis(k: SchemeKpis) -> dict[str, float]:
+    """The ``kpis`` table's name -> value rows (dict KPIs as ``field[key]``)."""
+    out: dict[str, float] = {}
+    for name, value in k.model_dump().items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            out[name] = float(value)
+        elif isinstance(value, dict):
+            for sub, v in value.items():
+                out[f"{name}[{sub}]"] = float(v)
+    return out
+
+
+__all__ = ["KpiAccumulator", "flat_kpis", "price_map_of"]

@@ -1,0 +1,300 @@
+"""One scheme's simulated day: a loop over the physical steps that calls the stages in layer order.
+
+Per physical step ``k``:
+
+1. for every clearing whose information time (delivery start - activation delay - clearing latency -
+   gate closure) falls in this step: **forecast and need** (:mod:`simulation.forecast`), **bidding**
+   (:mod:`simulation.bidding.stage`), **clearing** (:mod:`simulation.clearing_stage`, the scheme's market
+   architecture from :mod:`simulation.schemes`);
+2. **dispatch** (:func:`simulation.bidding.dispatch.dispatch_step`): the firm activation in force becomes
+   device set-points;
+3. **physics** (:func:`simulation.physical.step.physics_step`): devices, power flows, SCADA, aFRR,
+   protections (a transmission trip changes the market's grid model);
+4. **measurement** (:mod:`simulation.measurement`), with the state-estimation error, for the next clearing;
+5. **recording** (:mod:`simulation.recording`): KPIs, message log, results database.
+
+:func:`run_scheme` returns what the run measured in a :class:`SchemeRun` (KPIs, wall time per layer, CPU
+time, market statistics, failed clearings); nothing is left in module state.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from simulation.bidding.aggregators import BidBook, empty_book
+from simulation.bidding.dispatch import dispatch_step
+from simulation.bidding.stage import collect_bids, commercial_parties
+from simulation.bidding.universe import bid_universe
+from simulation.clearing_stage import ClearingStage, reset_highs_scheduler
+from simulation.db import ResultsWriter, fingerprint_of, spec_json_of
+from simulation.forecast import MeasuredState, Schedule, forecast_clearing, per_market_step
+from simulation.kpis import SchemeKpis
+from simulation.measurement import measure
+from simulation.physical.fleet import fresh_devices, model_context
+from simulation.physical.network import PhysicalNetwork
+from simulation.physical.step import physics_step
+from simulation.progress import NullProgress, Progress, RunCancelled, check_cancelled
+from simulation.recording.recorder import Recorder, count_per_aggregator
+from simulation.scenario.build import Scenario
+from simulation.schemes import scheme_behaviour
+
+LAYERS: tuple[str, ...] = (
+    "forecast",
+    "bidding",
+    "market",
+    "dispatch",
+    "physics_devices",
+    "physics_network",
+    "measurements",
+    "database",
+)
+"""Keys of :attr:`SchemeRun.timings_s`: wall seconds of each stage over the run."""
+
+
+@dataclass
+class SchemeRun:
+    """What one scheme's run measured."""
+
+    scheme: str
+    """Scheme id."""
+    kpis: SchemeKpis
+    """The day's KPIs."""
+    timings_s: dict[str, float] = field(default_factory=dict)
+    """Wall seconds per stage (:data:`LAYERS`)."""
+    cpu_s: float = 0.0
+    """CPU seconds of the run (its process or thread)."""
+    market_stats: dict[str, float] = field(default_factory=dict)
+    """``market_cpu_s`` (the market's CPU seconds) and how the clearings were made: ``n_clearings_built``,
+    ``_reused``, ``_fresh``, ``_structure_change``, ``_new_bid``, ``_failed_reclear``
+    (:class:`simulation.clearing_stage.SessionClearer`)."""
+    failed_clearings: list[str] = field(default_factory=list)
+    """``"clearing c: why"`` of every clearing without a usable solution (also counted in the KPIs)."""
+
+
+def run_scheme(
+    scenario: Scenario,
+    schedule: Schedule,
+    scheme: str,
+    db_url: str | None,
+    progress: Progress | None = None,
+    fingerprint: str | None = None,
+    *,
+    reset_solver_threads: bool = True,
+    market_sessions: bool = True,
+    block_workers: int | None = None,
+) -> SchemeRun:
+    """Simulate one scheme over the scenario's day (see module docstring).
+
+    ``db_url``: results database (None: none written). ``reset_solver_threads``: drop this thread's HiGHS
+    scheduler first (:func:`~simulation.clearing_stage.reset_highs_scheduler`), so an earlier solve with
+    another thread count does not fail the clearings, and drop the run's own at the end. False in a forked
+    worker of :mod:`simulation.parallel`, whose parent reset before forking.
+
+    ``market_sessions``: clear the schemes whose registry entry allows it in one
+    :class:`~simulation.market.MarketSession` while the structure allows; False: ``clear()`` afresh every
+    interval (the reference the sessions are tested against). ``block_workers``: threads for the
+    independent blocks of a clearing (None: one per core; the parallel workers pass 1). Every HiGHS solve
+    uses one thread, so the KPIs do not depend on either.
+
+    Raises :class:`RunCancelled` (after marking the run ``cancelled`` in the database) when ``progress``
+    asks to stop.
+    """
+    progress = progress or NullProgress()
+    logging.getLogger("pandapower").setLevel(logging.ERROR)  # numba notice of pandapower's DC power flow
+    if reset_solver_threads:
+        reset_highs_scheduler()
+    spec = scenario.spec
+    spec_json = spec_json_of(spec)
+    writer = (
+        ResultsWriter(db_url, scheme, fingerprint or fingerprint_of(spec_json), spec.name, spec_json)
+        if db_url
+        else None
+    )
+    cpu0 = time.process_time()
+    try:
+        day = _SchemeDay(scenario, schedule, scheme, writer, market_sessions, block_workers)
+        run = day.simulate(progress)
+    except RunCancelled:
+        if writer is not None:
+            writer.finish("cancelled")
+        raise
+    except BaseException:
+        if writer is not None:
+            writer.finish("failed")
+        raise
+    finally:
+        if reset_solver_threads:
+            reset_highs_scheduler()  # started by this run in this thread: leaves no size behind
+    day.recorder.finish(run.kpis)
+    run.timings_s = {k: v for k, v in day.timings.items() if k != "market_cpu_s"}
+    run.cpu_s = time.process_time() - cpu0
+    return run
+
+
+class _SchemeDay:
+    """The state one scheme's day carries from step to step, and the loop over the steps."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        schedule: Schedule,
+        scheme: str,
+        writer: ResultsWriter | None,
+        market_sessions: bool,
+        block_workers: int | None,
+    ) -> None:
+        spec = scenario.spec
+        tsp = spec.timing
+        self.scenario, self.schedule = scenario, schedule
+        self.behaviour = scheme_behaviour(scheme)
+        self.timings: dict[str, float] = defaultdict(float)
+        self.ctx = model_context(scenario)
+        self.devices = fresh_devices(scenario, self.ctx)
+        self.rng_noise = np.random.default_rng(spec.seed + 11)
+        self.rng_dispatch = np.random.default_rng(spec.seed + 13)
+        self.rng_meas = np.random.default_rng(spec.seed + 17)
+        self.net = PhysicalNetwork(scenario)  # before the market's grids (they run a DC power flow)
+        parties = commercial_parties(scenario)
+        self.parties = parties if self.behaviour.commercial_parties else None
+        H = tsp.steps_per_horizon
+        sessions = market_sessions and self.behaviour.market_session
+        universe = bid_universe(scenario, self.devices, self.parties, H) if sessions else ([], empty_book(H))
+        t0 = time.perf_counter()
+        self.clearing = ClearingStage(
+            scenario,
+            schedule,
+            self.behaviour,
+            self.net.load_share,
+            market_sessions=sessions,
+            block_workers=block_workers,
+            universe=universe,
+        )
+        self.timings["market"] += time.perf_counter() - t0
+        self.recorder = Recorder(
+            scenario,
+            self.behaviour,
+            writer,
+            count_per_aggregator(self.devices, len(scenario.aggregators)),
+            {fid: int(idx.size) for fid, idx in self.net.feeder_node_idx.items()},
+            self.timings,
+        )
+        self.node_index = {name: i for i, name in enumerate(scenario.nodes.name)}
+        self.sched_mstep = per_market_step(schedule.node_inj_mw, tsp.granularity_min // tsp.physical_step_min)
+        lead = tsp.activation_delay_min + tsp.clearing_latency_min + tsp.gate_closure_min
+        F, P = tsp.clearing_frequency_min, tsp.physical_step_min
+        self.clear_at: dict[int, list[int]] = defaultdict(list)
+        for c in range(tsp.n_clearings):
+            self.clear_at[max(0, int(np.floor((c * F - lead) / P)))].append(c)
+        self.measured = MeasuredState(schedule.node_inj_mw[:, 0].copy(), 0)
+        self.firm: dict[int, tuple[BidBook, np.ndarray]] = {}  # clearing -> (bids, activation (n_bids, H))
+
+    def simulate(self, progress: Progress) -> SchemeRun:
+        """The loop over the day's physical steps; returns the run's KPIs and market statistics."""
+        tsp = self.scenario.spec.timing
+        K = tsp.n_physical_steps
+        for k in range(K):
+            check_cancelled(progress)
+            t_min = tsp.start_h * 60 + k * tsp.physical_step_min
+            for c in self.clear_at.get(k, []):
+                self._clear(c, k, t_min)
+            self._step(k, t_min)
+            progress.report((k + 1) / K, f"{self.behaviour.scheme_id}: step {k + 1}/{K}")
+        stats: dict[str, float] = {"market_cpu_s": self.timings.get("market_cpu_s", 0.0)}
+        for what, count in self.clearing.stats.items():
+            stats[f"n_clearings_{what}"] = float(count)
+        kpis = self.recorder.result_kpis()
+        return SchemeRun(
+            self.behaviour.scheme_id, kpis, market_stats=stats, failed_clearings=list(self.recorder.failures)
+        )
+
+    def _clear(self, c: int, k: int, t_min: float) -> None:
+        """Forecast, bidding and clearing of clearing ``c`` at physical step ``k``; records it."""
+        scen, tsp = self.scenario, self.scenario.spec.timing
+        G, F, H, K = (
+            tsp.granularity_min,
+            tsp.clearing_frequency_min,
+            tsp.steps_per_horizon,
+            tsp.n_physical_steps,
+        )
+        j0 = (c * F) // G  # first market step of the clearing
+        t0 = time.perf_counter()
+        share = float(self.parties["share_frac"].sum()) if self.parties is not None else 0.0
+        fc = forecast_clearing(
+            scen,
+            self.schedule,
+            self.sched_mstep,
+            j0,
+            H,
+            self.measured,
+            self.clearing.t_load_buses,
+            self.clearing.need_weights,
+            share,
+        )
+        t1 = time.perf_counter()
+        self.timings["forecast"] += t1 - t0
+        book = collect_bids(
+            scen,
+            self.devices,
+            self.ctx,
+            k,
+            H,
+            self.schedule.gen_mw[:, min(k, K - 1)],
+            self.node_index,
+            self.parties,
+            fc.need_mw,
+            self.clearing.reach,
+            f"c{c}:",
+        )
+        t2 = time.perf_counter()
+        self.timings["bidding"] += t2 - t1
+        cpu = time.process_time()  # the market's wall time also counts other processes' load
+        root_vm = {f: float(n.ext_grid.vm_pu.iloc[0]) for f, n in self.net.fnets.items()}
+        outcome = self.clearing.clear(c, book, fc, root_vm)
+        self.timings["market"] += time.perf_counter() - t2
+        self.timings["market_cpu_s"] += time.process_time() - cpu
+        self.firm[c] = (outcome.book, outcome.activation_mw)
+        self.recorder.clearing(c, t_min, tsp.start_h * 60 + j0 * G, outcome)
+
+    def _step(self, k: int, t_min: float) -> None:
+        """Dispatch, physics, measurement and recording of physical step ``k``."""
+        scen, tsp = self.scenario, self.scenario.spec.timing
+        P, G, F = tsp.physical_step_min, tsp.granularity_min, tsp.clearing_frequency_min
+        td = time.perf_counter()
+        j = (k * P) // G
+        c_now = (j * G) // F
+        d = dispatch_step(
+            self.firm.get(c_now),
+            j - (c_now * F) // G,
+            self.devices,
+            self.ctx,
+            k,
+            len(scen.nodes),
+            scen.tso_gens["bus"].size,
+            self.net.t_node_idx,
+            len(scen.aggregators),
+            self.rng_dispatch,
+        )
+        self.recorder.setpoints(t_min, d)
+        self.timings["dispatch"] += time.perf_counter() - td
+        p = physics_step(
+            scen, self.schedule, self.net, self.devices, self.ctx, k, d, self.rng_noise, self.timings
+        )
+        self.recorder.physics(p)
+        if any(g == "transmission" for g, _ in p.tripped):
+            tp = time.perf_counter()
+            self.clearing.after_trip(self.net.tnet, self.net.t_own_p_mw)
+            self.timings["physics_network"] += time.perf_counter() - tp
+        tm = time.perf_counter()
+        m = measure(scen, self.net, p.true_injection_mw, self.rng_meas)
+        self.measured = MeasuredState(m.p_measured_mw, k)
+        self.recorder.measurements(t_min, m, p)
+        self.timings["measurements"] += time.perf_counter() - tm
+        self.recorder.end_of_step(k)
+
+
+__all__ = ["LAYERS", "SchemeRun", "run_scheme"]
