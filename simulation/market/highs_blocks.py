@@ -436,7 +436,8 @@ class HighsBlocks:
                 # HiGHS refused to start (its reason goes to the log, which output_flag=False hides), so
                 # a retry cannot help. The usual cause: the ``threads`` option differs from the size of
                 # the calling thread's task scheduler, fixed by that thread's first solve (or inherited
-                # through fork); only the owner of the thread may reset it (simulation.clearing_stage.reset_highs_scheduler, called by the parent before it forks).
+                # through fork); only the owner of the thread may reset it (the parent does, before it
+                # forks: simulation.clearing_stage.reset_highs_scheduler).
                 msg = (
                     f"{self.name}: HiGHS refused to solve before any iteration (HighsStatus.kError); does "
                     "its 'threads' option differ from that of an earlier HiGHS solve in this thread or in "
