@@ -217,7 +217,9 @@ def test_every_menu_action_does_what_it_says(
     assert opened_urls and opened_urls[-1].endswith("docs/gui.md")
     assert about
 
-    # Open recent: the file saved above is listed; its action opens it
+    # Open recent: the file saved above is listed; its action opens it. The recent menu is rebuilt
+    # whenever the list changes (its old actions are deleted), so look the actions up afresh.
+    by_prefix.clear()
     by_prefix.update(menu_actions(w))
     name, recent = find("File > Open recent > 1 ")
     w.doc.set_fields(("metadata",), {"title": "changed"})
