@@ -117,20 +117,31 @@ def step_4_shared_objects(src: Path) -> None:
     assert edited >= 10, f"step 4: only {edited} shared lists name CMS"
 
 
-def step_5_colour(src: Path) -> None:
-    """Step 5 (optional): the scheme's colour in cba/charts.py SCHEME_COLOURS (reports and GUI)."""
+def step_5_sgam_scheme_ids(src: Path) -> None:
+    """Step 5: the id appended to ``SCHEME_IDS`` in sgam/model.py, the default library's schemes (sgam may not
+    import the registry; the test below holds the two equal)."""
     _replace_once(
-        src / "cba" / "charts.py", '"IFM": "#D55E00"}', '"IFM": "#D55E00", "TOY": "#56B4E9"}', "step 5"
+        src / "sgam" / "model.py",
+        'SCHEME_IDS: tuple[str, ...] = ("CMS", "LMS", "SBR", "CM", "IFM")',
+        'SCHEME_IDS: tuple[str, ...] = ("CMS", "LMS", "SBR", "CM", "IFM", "TOY")',
+        "step 5",
     )
 
 
-def step_6_draft_name(src: Path) -> None:
-    """Step 6 (optional): the scheme's name in the policy draft, cba/recommendations.py SCHEME_NAMES."""
+def step_6_colour(src: Path) -> None:
+    """Step 6 (optional): the scheme's colour in cba/charts.py SCHEME_COLOURS (reports and GUI)."""
+    _replace_once(
+        src / "cba" / "charts.py", '"IFM": "#D55E00"}', '"IFM": "#D55E00", "TOY": "#56B4E9"}', "step 6"
+    )
+
+
+def step_7_draft_name(src: Path) -> None:
+    """Step 7 (optional): the scheme's name in the policy draft, cba/recommendations.py SCHEME_NAMES."""
     _replace_once(
         src / "cba" / "recommendations.py",
         '    "IFM": "integrated flexibility market",\n}',
         '    "IFM": "integrated flexibility market",\n    "TOY": "toy scheme",\n}',
-        "step 6",
+        "step 7",
     )
 
 
@@ -139,11 +150,30 @@ WALKTHROUGH = (
     step_2_scheme_file,
     step_3_manifest,
     step_4_shared_objects,
-    step_5_colour,
-    step_6_draft_name,
+    step_5_sgam_scheme_ids,
+    step_6_colour,
+    step_7_draft_name,
 )
 
 # ------------------------------------------------------------------------------------------------
+
+
+_SAME_SCHEMES = """
+from sgam.library import default_model
+from sgam.model import SCHEME_IDS as LIBRARY_IDS
+from simulation.schemes import SCHEMES
+assert default_model().scheme_ids() == list(LIBRARY_IDS) == list(SCHEMES), (LIBRARY_IDS, list(SCHEMES))
+"""
+
+
+def test_the_registry_and_the_default_library_name_the_same_schemes() -> None:
+    """Every simulated scheme has an SGAM/ICT design and every designed scheme is simulated, in one order
+    (the copy in the walkthrough's test runs the same check as ``_SAME_SCHEMES``)."""
+    from sgam.library import default_model
+    from sgam.model import SCHEME_IDS as LIBRARY_IDS
+    from simulation.schemes import SCHEMES
+
+    assert default_model().scheme_ids() == list(LIBRARY_IDS) == list(SCHEMES)
 
 
 def _copy_sources(dest: Path) -> Path:
@@ -180,6 +210,7 @@ def test_a_sixth_scheme_added_by_the_walkthrough_runs_through_ict_simulation_and
     )
     for path in imported.stdout.split():
         assert Path(path).resolve().is_relative_to(src.resolve()), f"imported {path}, not the copy in {src}"
+    _run(src, "-c", _SAME_SCHEMES)
 
     # A new study carries the library with TOY; shortened to one hour (one clearing).
     study = tmp_path / "study.yaml"
