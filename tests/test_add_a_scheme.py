@@ -1,8 +1,9 @@
 """The walkthrough "How to add a sixth scheme" of docs/architecture.md, done to a copy of the source tree.
 
 Each step of the walkthrough is one function below that edits the copied files as a newcomer would edit
-them by hand (same file, same place, same text), and asserts that the place it edits is still there, so a
-refactoring that moves it fails here, naming the step, until the walkthrough is updated. Then the copy's
+them by hand (same file, same place, same text; the registry entry and the scheme's YAML file are the code
+blocks of the walkthrough itself), and asserts that the place it edits is still there, so a refactoring
+that moves it fails here, naming the step, until the walkthrough is updated. Then the copy's
 own ``main.py`` is run in a subprocess (working directory = the copy, so the copy's packages are
 imported, which the test checks once) through the user's path: ``new`` (a study with the new library),
 ``ict`` and ``run`` on a study shortened to one hour with ``--schemes CMS,TOY``.
@@ -12,7 +13,8 @@ messages, and the SGAM library lists TOY wherever it lists CMS (step 4), plus on
 (``C-TOY-OPS``, 1,000,000 EUR per TSO, in ``TOY.yaml``). Reference, by construction: TOY's ICT CAPEX is
 CMS's plus 1,000,000 EUR per TSO and its OPEX CMS's plus 50,000 EUR/a per TSO; its simulated day is CMS's
 (same seed, same clearing), so every KPI equals CMS's to the last digit; it completes its clearing (status
-``optimal``) and appears in kpis.csv, in cba_result.json and in the ICT check. About 15 s.
+``optimal``) and appears in kpis.csv, in cba_result.json and in the ICT check. About 15 s (30 s on a
+loaded machine).
 """
 
 from __future__ import annotations
@@ -31,48 +33,30 @@ ROOT = Path(__file__).resolve().parents[1]
 # ------------------------------------------------------------------------------------------------
 # The walkthrough's steps (docs/architecture.md, "How to add a sixth scheme"), as text edits.
 
-REGISTRY_ENTRY = """\
-        SchemeBehaviour(
-            "TOY",
-            "toy scheme: CMS's centralised market under another id",
-            market_architecture="CMS",
-            local_market_role="tso_market",
-            local_market_name="TSO_MARKET",
-            dso_messages=(
-                MessageFlow("DMS@{dso}", "dso_dms", "TSO_MARKET", "tso_market", "prequal_result"),
-                MessageFlow("TSO_MARKET", "tso_market", "DMS@{dso}", "dso_dms", "activation_info"),
-            ),
-        ),
-"""
+DOC = ROOT / "docs" / "architecture.md"
+SECTION = "## How to add a sixth scheme"
 
-TOY_YAML = """\
-# SGAM/ICT library: scheme TOY (a toy scheme: CMS's information flows under another id).
 
-# The scheme.
-schemes:
-  - id: TOY
-    name: Toy scheme
-    description: CMS's information flows under another id, with one platform of its own.
+def _doc_blocks() -> list[tuple[str, str]]:
+    """The fenced code blocks (language, text) of the walkthrough's section of docs/architecture.md, in order:
+    the registry entry (step 1) and the scheme's file (step 2) are taken from there, so the text a reader
+    copies is the text this test runs."""
+    text = DOC.read_text(encoding="utf-8")
+    section = text[text.index(SECTION) :]
+    nxt = section.find("\n## ", len(SECTION))
+    section = section if nxt < 0 else section[:nxt]
+    blocks = []
+    parts = section.split("```")
+    for block in parts[1::2]:
+        lang, _, body = block.partition("\n")
+        blocks.append((lang.strip(), body))
+    return blocks
 
-# Components only this scheme needs (the shared ones list TOY in catalogue.yaml).
-components:
-  - id: C-TOY-OPS
-    name: TOY operations platform
-    actor_id: tso_market
-    layer: function
-    domain: transmission
-    zone: market
-    multiplicity: tso
-    schemes: [TOY]
-    capex_eur_per_unit: 1000000
-    opex_eur_per_unit_year: 50000
-    lifetime_years: 10
-    source: assumption (toy figure of the walkthrough)
-    description: The platform that tells TOY from CMS in the ICT cost.
-"""
 
 TOY_CAPEX_EUR = 1_000_000.0
+"""C-TOY-OPS's CAPEX in the walkthrough's TOY.yaml (one TSO)."""
 TOY_OPEX_EUR_PER_YEAR = 50_000.0
+"""Its OPEX."""
 
 
 def _replace_once(path: Path, old: str, new: str, step: str) -> None:
@@ -83,15 +67,19 @@ def _replace_once(path: Path, old: str, new: str, step: str) -> None:
 
 def step_1_registry_entry(src: Path) -> None:
     """Step 1: one SchemeBehaviour at the end of the SCHEMES tuple in simulation/schemes.py."""
+    lang, entry = _doc_blocks()[0]
+    assert lang == "python" and entry.startswith('        SchemeBehaviour(\n            "TOY",'), entry
     anchor = '    )\n}\n"""Every scheme the platform simulates'
-    _replace_once(src / "simulation" / "schemes.py", anchor, REGISTRY_ENTRY + anchor, "step 1")
+    _replace_once(src / "simulation" / "schemes.py", anchor, entry + anchor, "step 1")
 
 
 def step_2_scheme_file(src: Path) -> None:
     """Step 2: the scheme's own file in the SGAM library."""
     path = src / "sgam" / "library" / "TOY.yaml"
     assert not path.exists()
-    path.write_text(TOY_YAML, encoding="utf-8")
+    lang, text = _doc_blocks()[1]
+    assert lang == "yaml" and text.startswith("schemes:\n  - id: TOY\n"), text
+    path.write_text(text, encoding="utf-8")
 
 
 def step_3_manifest(src: Path) -> None:
