@@ -232,7 +232,7 @@ class PydanticListModel(QAbstractTableModel):
 
 def refuse_unknown_schemes(list_path: ObjPath, spec: FieldSpec, value: Any) -> None:
     """Refuse a scheme id the simulation does not know (``run_study`` would refuse the study later)."""
-    from sgam.model import SCHEME_IDS
+    from simulation.kpis import SCHEME_IDS
 
     is_scheme_field = spec.name in ("schemes", "scheme", "reference_scheme") or (
         tuple(list_path) == ("sgam", "schemes") and spec.name == "id"

@@ -78,9 +78,10 @@ __all__ = [
 ]
 
 SCHEME_IDS: tuple[str, ...] = ("CMS", "LMS", "SBR", "CM", "IFM")
-"""The five TSO-DSO coordination schemes.
+"""The TSO-DSO coordination schemes of the default library (``library/``), in its order.
 
-The same tuple as ``simulation.kpis.SCHEME_IDS``; sgam cannot import it."""
+The same tuple as ``simulation.kpis.SCHEME_IDS``; sgam cannot import it (``tests/test_add_a_scheme.py``
+holds the two and the library equal). A sixth scheme is added here too: ``docs/architecture.md``."""
 
 SCHEMA_VERSION = 1
 """Version of the persisted SGAM model layout (the study file migrates older versions)."""

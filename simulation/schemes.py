@@ -9,8 +9,8 @@ whether commercial parties trade in it (IFM), whether the DSOs' grids carry the 
 each DSO exchanges per clearing.
 
 Adding a sixth scheme: add one :class:`SchemeBehaviour` to :data:`SCHEMES` (and its SGAM/ICT library
-entry on the sgam side); ``simulation.kpis.SCHEME_IDS`` follows from this table. See
-``simulation/README.md``.
+entry on the sgam side); ``simulation.kpis.SCHEME_IDS`` follows from this table. Every step, with its
+text: ``docs/architecture.md`` ("How to add a sixth scheme").
 """
 
 from __future__ import annotations

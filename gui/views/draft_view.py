@@ -16,6 +16,8 @@ from typing import Any
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
+from simulation.kpis import SCHEME_IDS  # the scheme registry (simulation/schemes.py)
+
 #: Section heading prefix -> where its figures are (a target understood by MainWindow.show_figure).
 SECTION_TARGETS: tuple[tuple[str, str], ...] = (
     ("1.", "cba-table"),
@@ -28,7 +30,6 @@ SECTION_TARGETS: tuple[tuple[str, str], ...] = (
     ("Summary", "cba-table"),
     ("Caveats", "results-kpis"),
 )
-SCHEME_IDS = ("CMS", "LMS", "SBR", "CM", "IFM")
 _SCHEME_RE = re.compile(r"\b(" + "|".join(SCHEME_IDS) + r")\b")
 
 

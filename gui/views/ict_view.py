@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from gui.charts import ChartWidget, bar_by_scheme
 from gui.document import StudyDocument
 from gui.tables import ListEditor
+from simulation.kpis import SCHEME_IDS
 
 #: (list name in SgamModel, tab title, model class name, columns shown first; None = all)
 SGAM_TABLES: tuple[tuple[str, str, str], ...] = (
@@ -48,7 +49,7 @@ SGAM_TABLES: tuple[tuple[str, str, str], ...] = (
     ("endpoint_counts", "Endpoint counts", "EndpointCount"),
 )
 
-SCHEMES = ("CMS", "LMS", "SBR", "CM", "IFM")
+SCHEMES = SCHEME_IDS  # the simulation's scheme registry (simulation/schemes.py)
 
 
 class IctView(QWidget):

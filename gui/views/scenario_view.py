@@ -30,8 +30,10 @@ import simulation.scenario as scen
 from gui.document import EditRejected, StudyDocument
 from gui.forms import PydanticForm
 from gui.tables import ListEditor
+from simulation.kpis import SCHEME_IDS
+from simulation.schemes import scheme_behaviour
 
-SCHEMES = ("CMS", "LMS", "SBR", "CM", "IFM")
+SCHEMES = SCHEME_IDS  # the simulation's scheme registry (simulation/schemes.py)
 SCHEME_NAMES = {
     "CMS": "Centralized AS market",
     "LMS": "Local AS market",
@@ -139,8 +141,9 @@ class ScenarioView(QWidget):
         r.addWidget(QLabel("Schemes to simulate:"))
         self.scheme_checks: dict[str, QCheckBox] = {}
         for s in SCHEMES:
-            check = QCheckBox(f"{s} – {SCHEME_NAMES[s]}")
-            check.setToolTip(f"Simulate the {SCHEME_NAMES[s]} scheme ({s})")
+            name = SCHEME_NAMES.get(s, scheme_behaviour(s).description)
+            check = QCheckBox(f"{s} – {name}")
+            check.setToolTip(f"Simulate the {name} scheme ({s})")
             check.toggled.connect(self._schemes_toggled)
             self.scheme_checks[s] = check
             r.addWidget(check)

@@ -8,8 +8,9 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBox
 
 from gui.charts import SCHEME_COLOURS, ChartWidget
 from gui.series import PackedSeries, RunSeries
+from simulation.kpis import SCHEME_IDS
 
-SCHEME_ORDER = ("CMS", "LMS", "SBR", "CM", "IFM")
+SCHEME_ORDER = SCHEME_IDS  # the simulation's scheme registry (simulation/schemes.py)
 
 
 class TimeSeriesPanel(QWidget):
