@@ -95,8 +95,10 @@ def assess(kpis: Iterable[SchemeKpis], reference_scheme: str | None = None) -> l
     module docstring. With ``reference_scheme`` not assessed, every other scheme is not assessed either
     (its reason says so)."""
     sums: dict[str, dict[str, float]] = {}
-    failures: dict[str, list[str]] = {}
+    failures: dict[str, list[tuple[str, str]]] = {}
+    records: dict[str, int] = {}
     for k in kpis:
+        records[k.scheme] = records.get(k.scheme, 0) + 1
         acc = sums.setdefault(k.scheme, {})
         for name in (
             "clearings",
@@ -110,9 +112,7 @@ def assess(kpis: Iterable[SchemeKpis], reference_scheme: str | None = None) -> l
             acc[name] = acc.get(name, 0.0) + float(getattr(k, name))
         text = k.run_failure
         if text or k.run_failed:
-            failures.setdefault(k.scheme, []).append(
-                f"day {k.day}: {text}" if text else f"day {k.day}: stopped before the end of the day"
-            )
+            failures.setdefault(k.scheme, []).append((k.day, text or "stopped before the end of the day"))
     out: list[SchemeAssessment] = []
     for scheme, acc in sums.items():
         a = SchemeAssessment(
@@ -124,7 +124,10 @@ def assess(kpis: Iterable[SchemeKpis], reference_scheme: str | None = None) -> l
             time_limited_clearings=int(acc["time_limited_clearings"]),
             slack_clearings=int(acc["slack_clearings"]),
             slack_energy_mwh=acc["slack_energy_mwh"],
-            run_failure="; ".join(failures.get(scheme, [])),
+            run_failure="; ".join(
+                f"day {day}: {text}" if records[scheme] > 1 else text
+                for day, text in failures.get(scheme, [])
+            ),
         )
         reason = _own_reason(a)
         out.append(a.model_copy(update={"assessed": not reason, "reason": reason}))

@@ -134,7 +134,7 @@ def format_summary_table(result: StudyResult) -> str:
     assessments = result.assessments()
     verdicts = {a.scheme: a for a in assessments}
     header = (f"{'scheme':<7}{'activation EUR':>16}{'aFRR EUR':>12}{'congest. h':>12}"
-              f"{'failed clr.':>13}{'slack MWh':>11}"
+              f"{'failed clr.':>13}{'slack MWh':>13}"
               f"{'ICT CAPEX EUR':>16}{'ICT OPEX EUR/a':>16}{'NPV EUR':>16}{'BCR':>8}{'rank':>6}")
     rows = [header, "-" * len(header)]
     figures = {s.scheme: s for s in getattr(result.cba, "schemes", [])}
@@ -145,7 +145,8 @@ def format_summary_table(result: StudyResult) -> str:
         bcr = getattr(f, "bcr", None)
         a = verdicts.get(scheme)
         failed = "-" if a is None else (
-            f"{a.failed_clearings}/{a.clearings}" if a.clearings else str(a.failed_clearings)
+            "run failed" if a.run_failure
+            else f"{a.failed_clearings}/{a.clearings}" if a.clearings else str(a.failed_clearings)
         )
         rank = "-" if f is None else (str(f.rank) if getattr(f, "assessed", True) else "n/a")
         rows.append(
@@ -154,7 +155,7 @@ def format_summary_table(result: StudyResult) -> str:
             f"{(k.afrr_cost_eur if k else float('nan')):>12,.0f}"
             f"{(k.congestion_hours_h if k else float('nan')):>12,.1f}"
             f"{failed + (' !' if a is not None and not a.assessed else ''):>13}"
-            f"{(k.slack_energy_mwh if k else float('nan')):>11,.2f}"
+            f" {(k.slack_energy_mwh if k else float('nan')):>12,.2f}"
             f"{(ict.capex_eur if ict else float('nan')):>16,.0f}"
             f"{(ict.opex_eur_per_year if ict else float('nan')):>16,.0f}"
             f"{(getattr(f, 'npv_eur', float('nan'))):>16,.0f}"
@@ -210,7 +211,11 @@ def run_study(
     check_cancelled(progress)
 
     check = None
-    if db_url is not None:
+    failed_runs = [k.scheme for k in kpis if k.run_failed]
+    if db_url is not None and failed_runs:
+        # the ICT check reads complete message logs; a failed run's is not (the scheme is not assessed)
+        progress.report(0.85, f"ICT check skipped: the run of {', '.join(failed_runs)} failed")
+    elif db_url is not None:
         t0 = time.perf_counter()
         progress.report(0.85, "ICT design checked against the simulated messages")
         from cba.ictcheck import ict_check
