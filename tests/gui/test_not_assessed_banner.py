@@ -39,3 +39,16 @@ def test_banner_when_the_reference_is_not_assessed(window: Any) -> None:
     assert "The reference scheme CMS is not assessed: no scheme is ranked." in text
     reason = "the run failed: physical step 4, grid F1: power flow failed"
     assert f"CMS is not assessed (not ranked): {reason}." in text
+
+
+def test_results_view_names_the_scheme_not_assessed_and_marks_its_count(window: Any) -> None:
+    kpis = _with(hand_kpis(), "LMS", failed_clearings=24, infeasible_clearings=24, clearings=24)
+    window.results.show_result(HandResult(kpis))
+    header = window.results.header.text()
+    assert "LMS is not assessed (not ranked): 24 of 24 market clearings failed (24 infeasible)." in header
+    table = window.results.table
+    row = next(r for r in range(table.rowCount()) if table.verticalHeaderItem(r).toolTip().startswith(
+        "Clearings the solver could not solve"))
+    col = [k.scheme for k in kpis].index("LMS")
+    assert table.item(row, col).text() == "24"
+    assert table.item(row, col).foreground().color().name() == "#b00020"
