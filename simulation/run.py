@@ -44,8 +44,6 @@ from simulation.recording.recorder import Recorder, count_per_aggregator
 from simulation.scenario.build import Scenario
 from simulation.schemes import scheme_behaviour
 
-_log = logging.getLogger(__name__)
-
 LAYERS: tuple[str, ...] = (
     "forecast",
     "bidding",
@@ -163,7 +161,7 @@ model that cannot be built or solved outside the per-clearing failure handling."
 def _failed_run(scenario: Scenario, scheme: str, day: _SchemeDay | None, exc: Exception) -> SchemeRun:
     """The run of a scheme that stopped on ``exc``: the KPIs of the steps before it, marked failed."""
     message = str(exc) or type(exc).__name__
-    _log.warning("scheme %s: run failed: %s", scheme, message)
+    logging.getLogger(__name__).info("scheme %s: run failed: %s", scheme, message)  # reported in the result
     spec = scenario.spec
     if day is not None:
         kpis = day.recorder.result_kpis()
