@@ -22,6 +22,7 @@ __version__ = "0.1.0"
 EXIT_OK = 0
 EXIT_BUG = 1
 EXIT_BAD_INPUT = 2
+EXIT_NOT_ASSESSED = 3  # the study ran and its outputs are written, but a scheme is not assessed
 EXIT_CANCELLED = 130
 
 #: Packages that contribute subcommands through a ``register(subparsers)`` function in their ``cli`` module.
@@ -92,6 +93,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     print()
     print(result.summary_table())
     print(f"\noutputs written to {out}/")
+    from cba.assessment import not_assessed_line
+
+    line = not_assessed_line(result.assessments())
+    if line:
+        print(f"warning: {line}", file=sys.stderr)
+        return EXIT_NOT_ASSESSED
     return EXIT_OK
 
 

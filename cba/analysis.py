@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cba import finance
 from cba.allocation import ActorResult, actor_cost_pv, actor_split
+from cba.assessment import SchemeAssessment, assess, not_assessed_warnings
 from cba.benefits import AnnualQuantities, annual_quantities
 from cba.cashflows import IctSchedule, NpvModel, ict_schedule, scheme_cash_flows
 from cba.errors import CbaError
@@ -70,7 +71,9 @@ class SchemeResult(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     scheme: str = Field(description="Scheme id.")
-    rank: int = Field(description="Rank by NPV, 1 = highest.")
+    rank: int = Field(
+        description="Rank by NPV among the assessed schemes, 1 = highest; 0 = not assessed (not ranked)."
+    )
     npv_eur: float = Field(description="Net present value, EUR.")
     pv_benefits_eur: float = Field(description="Present value of the benefits, EUR.")
     pv_costs_eur: float = Field(description="Present value of the ICT costs net of residual value, EUR.")
@@ -108,6 +111,14 @@ class SchemeResult(BaseModel):
     unserved_events: list[str] = Field(
         default_factory=list, description="Interaction events no technology could serve (from sgam)."
     )
+    assessed: bool = Field(
+        default=True,
+        description="False when the scheme's benefits were not measured (failed market clearings, a failed "
+        "run, or a reference scheme that is not assessed): its figures are shown but it is not ranked.",
+    )
+    not_assessed_reason: str = Field(
+        default="", description="Why the scheme is not assessed; empty if it is."
+    )
 
 
 class LiquidityRow(BaseModel):
@@ -134,13 +145,21 @@ class CbaResult(BaseModel):
     ict_cost_basis: str = Field(description="incremental or full.")
     days: list[str] = Field(description="Representative day ids, in the order of the weights.")
     schemes: list[SchemeResult] = Field(description="Key figures per scheme, canonical scheme order.")
-    ranking: list[str] = Field(description="Scheme ids by NPV, highest first.")
+    ranking: list[str] = Field(
+        description="Ids of the assessed schemes by NPV, highest first (empty when the reference scheme is "
+        "not assessed)."
+    )
     tornado: list[TornadoEntry] = Field(description="Tornado entries per input range and scheme.")
     switching_values: list[SwitchingValue] = Field(description="Switching values per input.")
     monte_carlo: MonteCarloResult = Field(description="Monte Carlo NPV distribution per scheme.")
     actors: list[ActorResult] = Field(description="Per scheme and actor group: PV costs, benefits, NPV.")
     liquidity: list[LiquidityRow] = Field(description="Local-market liquidity per scheme and DSO area.")
     warnings: list[str] = Field(default_factory=list, description="Conditions the reader should know.")
+    assessments: list[SchemeAssessment] = Field(
+        default_factory=list,
+        description="Per scheme: whether its benefits were measured, and the clearing figures behind it "
+        "(cba.assessment).",
+    )
 
     def scheme(self, scheme_id: str) -> SchemeResult:
         """The figures of ``scheme_id``."""
@@ -282,7 +301,15 @@ def run_cba(
         raise CbaError(f"cba: {exc}") from exc
     weights = discount * growth
     results = [_scheme_result(params, q, schedule, ict, s, weights) for s in q.schemes]
-    order = sorted(range(len(results)), key=lambda i: (-results[i].npv_eur, i))
+    assessments = assess(kpis, params.reference_scheme)
+    verdicts = {a.scheme: a for a in assessments}
+    for r in results:
+        a = verdicts.get(r.scheme)
+        if a is not None and not a.assessed:
+            r.assessed, r.not_assessed_reason = False, a.reason
+    # only schemes whose benefits were measured are ranked (cba.assessment)
+    assessed = [i for i in range(len(results)) if results[i].assessed]
+    order = sorted(assessed, key=lambda i: (-results[i].npv_eur, i))
     ranking = [results[i].scheme for i in order]
     for rank, i in enumerate(order, start=1):
         results[i].rank = rank
@@ -290,7 +317,7 @@ def run_cba(
     model = NpvModel(params, q, schedule)
     mc, _ = monte_carlo(model, params, n=monte_carlo_samples)
     pv_by_cat = {r.scheme: r.pv_benefits_by_category_eur for r in results}
-    warnings: list[str] = []
+    warnings: list[str] = not_assessed_warnings(assessments, params.reference_scheme)
     for r in results:
         if r.unserved_events:
             warnings.append(
@@ -318,4 +345,5 @@ def run_cba(
         actors=actor_split(params, q.schemes, pv_by_cat, ict, weights),
         liquidity=_liquidity(params, q),
         warnings=warnings,
+        assessments=assessments,
     )

@@ -47,7 +47,10 @@ def _save(fig: Figure, path: Path) -> Path:
 
 def _focus(result: CbaResult) -> str:
     """First-ranked scheme other than the reference (the reference itself if it is alone)."""
-    return next((s for s in result.ranking if s != result.reference_scheme), result.ranking[0])
+    return next(
+        (s for s in result.ranking if s != result.reference_scheme),
+        result.ranking[0] if result.ranking else result.reference_scheme,  # nothing ranked: not assessed
+    )
 
 
 def cash_flow_chart(result: CbaResult, path: Path) -> Path:

@@ -1,12 +1,14 @@
 """Command line of the CBA: ``coordstudio cba STUDY --results DB --out DIR``.
 
 Parses the arguments, calls :func:`cba.reappraisal.reappraise` (read the stored KPIs, re-run the CBA,
-write the outputs through :mod:`cba.outputs`) and prints the ranking.
+write the outputs through :mod:`cba.outputs`) and prints the ranking. Exit status 3
+(:data:`cba.assessment.EXIT_NOT_ASSESSED`) when the outputs are written but a scheme is not assessed.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,21 +16,32 @@ __all__ = ["register"]
 
 
 def _cmd_cba(args: argparse.Namespace) -> int:
+    from cba.assessment import EXIT_NOT_ASSESSED, not_assessed_line
     from cba.reappraisal import reappraise
     from cba.study_file import load_study
 
     result, paths = reappraise(load_study(Path(args.study)), args.results, Path(args.out), args.samples)
     mc = result.monte_carlo
-    print(f"{'rank':<5}{'scheme':<8}{'NPV EUR':>16}{'BCR':>8}{'IRR':>9}{'P(NPV<0)':>10}")
-    for s in sorted(result.schemes, key=lambda s: s.rank):
+    print(f"{'rank':<5}{'scheme':<8}{'NPV EUR':>16}{'BCR':>8}{'IRR':>9}{'P(NPV<0)':>10}{'failed clr.':>13}")
+    verdicts = {a.scheme: a for a in result.assessments}
+    # assessed schemes by rank, then those not assessed (rank 0) in scheme order
+    for s in sorted(result.schemes, key=lambda s: (not s.assessed, s.rank)):
         bcr = f"{s.bcr:8.2f}" if s.bcr is not None else f"{'n/a':>8}"
         irr = f"{s.irr:9.1%}" if s.irr is not None else f"{'n/a':>9}"
+        a = verdicts.get(s.scheme)
+        failed = "-" if a is None else f"{a.failed_clearings}" + (f"/{a.clearings}" if a.clearings else "")
+        rank = str(s.rank) if s.assessed else "n/a"
         print(
-            f"{s.rank:<5}{s.scheme:<8}{s.npv_eur:>16,.0f}{bcr}{irr}{mc.scheme(s.scheme).prob_npv_negative:>10.1%}"
+            f"{rank:<5}{s.scheme:<8}{s.npv_eur:>16,.0f}{bcr}{irr}{mc.scheme(s.scheme).prob_npv_negative:>10.1%}"
+            f"{failed + ('' if s.assessed else ' !'):>13}"
         )
     for warning in result.warnings:
         print(f"warning: {warning}")
     print(f"\nwrote {', '.join(p.name for p in paths.values())} to {args.out}/")
+    line = not_assessed_line(result.assessments)
+    if line:
+        print(f"warning: {line}", file=sys.stderr)
+        return EXIT_NOT_ASSESSED
     return 0
 
 

@@ -16,7 +16,7 @@ __all__ = ["Block", "Document", "render_docx", "render_markdown"]
 
 @dataclass
 class Block:
-    """One element of the document: heading, paragraph, bullet or table."""
+    """One element of the document: heading, paragraph, bullet, warning or table."""
 
     kind: str
     text: str = ""
@@ -40,6 +40,11 @@ class Document:
     def bullet(self, text: str) -> None:
         self.blocks.append(Block("bullet", text))
 
+    def warning(self, text: str) -> None:
+        """A warning the reader must not miss (e.g. a scheme not assessed): a quoted, bold "Warning:" line
+        in Markdown, a red paragraph in DOCX."""
+        self.blocks.append(Block("warning", text))
+
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         self.blocks.append(Block("table", headers=list(headers), rows=[list(r) for r in rows]))
 
@@ -61,6 +66,8 @@ def render_markdown(doc: Document) -> str:
             out += [b.text, ""]
         elif b.kind == "bullet":
             out.append("- " + b.text)
+        elif b.kind == "warning":
+            out += ["> **Warning:** " + b.text, ""]
         elif b.kind == "table":
             out.append("| " + " | ".join(_md_cell(h) for h in b.headers) + " |")
             out.append("|" + "|".join("---" for _ in b.headers) + "|")
@@ -83,7 +90,7 @@ def render_docx(doc: Document) -> bytes:
     """DOCX bytes of the document (python-docx)."""
     import docx
     from docx.enum.section import WD_ORIENT
-    from docx.shared import Cm, Pt
+    from docx.shared import Cm, Pt, RGBColor
 
     d = docx.Document()
     d.styles["Normal"].font.size = Pt(10)
@@ -99,6 +106,10 @@ def render_docx(doc: Document) -> bytes:
             _add_runs(d.add_paragraph(), b.text)
         elif b.kind == "bullet":
             _add_runs(d.add_paragraph(style="List Bullet"), b.text)
+        elif b.kind == "warning":
+            run = d.add_paragraph().add_run("Warning: " + b.text.replace("**", ""))
+            run.bold = True
+            run.font.color.rgb = RGBColor(0x9C, 0x00, 0x06)
         elif b.kind == "table":
             table = d.add_table(rows=1 + len(b.rows), cols=len(b.headers))
             table.style = "Table Grid"

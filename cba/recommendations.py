@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cba.analysis import CbaResult, SchemeResult
+from cba.assessment import kpi_warnings, not_assessed
 from cba.draft_document import Document, render_docx, render_markdown
 from cba.fileio import atomic_write_bytes, atomic_write_text
 from cba.parameters import ACTOR_LABELS, BENEFIT_LABELS, CbaParameters
@@ -571,7 +572,20 @@ def build_document(
         f"simulated over {len(result.days)} representative day(s): {days}. Every statement cites the figure "
         "behind it; figures are in the Excel report (report.xlsx). Edit freely."
     )
+    failures = _warning_block(doc, result)
+    full, result = result, _assessed_view(result)
+    if not result.ranking:
+        doc.heading("1. Which scheme ranks first", 2)
+        doc.para(
+            "No scheme is ranked, and the draft recommends none: "
+            + _lower_first(failures[0] if failures else "no scheme was assessed.")
+        )
+        _caveats(doc, full)
+        return doc
     verdict = _section_ranking(doc, params, result)
+    for s in full.schemes:
+        if not s.assessed:
+            doc.para(f"Not assessed, and not ranked: {_name(s.scheme)} ({s.not_assessed_reason}).")
     sensitive = _section_switching(doc, params, result)
     thin, has_liquidity = _section_liquidity(doc, result)
     _section_ict(doc, result)
@@ -591,6 +605,41 @@ def build_document(
         + (", ".join(sorted(set(sensitive))) if sensitive else "none found")
         + "."
     )
+    _caveats(doc, full)
+    return doc
+
+
+def _warning_block(doc: Document, result: CbaResult) -> list[str]:
+    """The warning block at the top of the draft when a scheme is not assessed (failed market clearings, a
+    failed run: :mod:`cba.assessment`), with the market slack; returns its lines (none: every scheme was
+    assessed, and the draft is unchanged)."""
+    if not not_assessed(result.assessments):
+        return []
+    lines = kpi_warnings(result.assessments, result.reference_scheme)
+    doc.heading("Warning: not every scheme was assessed", 2)
+    for line in lines:
+        doc.warning(line)
+    return lines
+
+
+def _assessed_view(result: CbaResult) -> CbaResult:
+    """``result`` restricted to the assessed schemes, so that no section cites or ranks the figures of a
+    scheme whose benefits were not measured."""
+    keep = {s.scheme for s in result.schemes if s.assessed}
+    if len(keep) == len(result.schemes):
+        return result
+    return result.model_copy(
+        update={
+            "schemes": [s for s in result.schemes if s.scheme in keep],
+            "actors": [a for a in result.actors if a.scheme in keep],
+            "liquidity": [r for r in result.liquidity if r.scheme in keep],
+            "tornado": [t for t in result.tornado if t.scheme in keep],
+            "switching_values": [v for v in result.switching_values if v.scheme in keep],
+        }
+    )
+
+
+def _caveats(doc: Document, result: CbaResult) -> None:
     if result.warnings:
         doc.heading("Caveats", 2)
         for w in result.warnings:
@@ -599,7 +648,6 @@ def build_document(
         "Prices marked 'assumption' on the Assumptions sheet have no checked primary source; replace them "
         "with the figures of the regulator or system operator concerned before relying on this draft."
     )
-    return doc
 
 
 def write_recommendations(

@@ -32,6 +32,10 @@ FACTOR = "0.000000"
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="305496")
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
+ALERT_FILL = PatternFill("solid", fgColor="FF9999")
+"""Red marker of a figure the result does not rest on: failed market clearings, a failed run, a scheme
+not assessed (cba.assessment)."""
+ALERT_FONT = Font(bold=True, color="9C0006")
 TITLE_FONT = Font(bold=True, size=14)
 SECTION_FONT = Font(bold=True, size=12)
 

@@ -21,6 +21,8 @@ from cba.parameters import (
     CbaParameters,
 )
 from cba.report_excel_cells import (
+    ALERT_FILL,
+    ALERT_FONT,
     EUR,
     EUR2,
     FACTOR,
@@ -39,7 +41,7 @@ from cba.report_excel_cells import (
 from sgam.costs import SchemeIctCost
 from simulation.kpis import SchemeKpis
 
-__all__ = ["KPI_COLUMNS", "write_assumptions", "write_ict", "write_kpis"]
+__all__ = ["CLEARING_COLUMNS", "KPI_COLUMNS", "write_assumptions", "write_ict", "write_kpis"]
 
 #: KPI columns of the Simulation KPIs sheet: field -> header.
 KPI_COLUMNS: dict[str, str] = {
@@ -54,6 +56,17 @@ KPI_COLUMNS: dict[str, str] = {
     "slack_energy_mwh": "Market slack energy (MWh)",
     "slack_cost_eur": "Market slack cost (EUR)",
     "lines_tripped": "Lines tripped (count)",
+}
+
+#: Market-clearing columns of the Simulation KPIs sheet (after the bid counts): field -> header. Not
+#: monetised; a failed clearing or run is marked red (cba.assessment: the scheme is not assessed).
+CLEARING_COLUMNS: dict[str, str] = {
+    "clearings": "Market clearings (count)",
+    "failed_clearings": "Failed market clearings (count)",
+    "infeasible_clearings": "Infeasible clearings (count)",
+    "time_limited_clearings": "Time-limited clearings (count)",
+    "slack_clearings": "Clearings using slack (count)",
+    "run_failure": "Run failure",
 }
 
 # Scalar inputs on the Assumptions sheet, in display order, with their number format.
@@ -188,6 +201,7 @@ def write_kpis(
     titles = ["Scheme", "Day", "Duration (h)", "Day scale (24 h / duration)"]
     titles += list(KPI_COLUMNS.values())
     titles += ["Bids submitted, all DSO areas (count)", "Bids activated, all DSO areas (count)"]
+    titles += list(CLEARING_COLUMNS.values())
     header(ws, 4, titles)
     by_key = {(k.scheme, k.day): k for k in kpis}
     row = 5
@@ -207,10 +221,28 @@ def write_kpis(
             col = 5 + len(KPI_COLUMNS)
             ws.cell(row=row, column=col, value=sum(k.bids_submitted_by_area.values()))
             ws.cell(row=row, column=col + 1, value=sum(k.bids_activated_by_area.values()))
+            _write_clearing_cells(ws, row, col + 2, k)
             row += 1
         layout.kpi_rows[scheme] = (first, row - 1)
     widths(ws, {i: 16 for i in range(1, len(titles) + 1)})
     ws.freeze_panes = "C5"
+
+
+def _write_clearing_cells(ws: Worksheet, row: int, col0: int, k: SchemeKpis) -> None:
+    """The clearing columns (:data:`CLEARING_COLUMNS`) of one KPI row, in red where the scheme's benefits
+    are not measured (a failed clearing or run, cba.assessment)."""
+    for j, name in enumerate(CLEARING_COLUMNS):
+        value = getattr(k, name)
+        cell = ws.cell(row=row, column=col0 + j, value=value if value != "" else None)
+        if name != "run_failure":
+            cell.number_format = "0"
+        if name in ("failed_clearings", "infeasible_clearings", "time_limited_clearings", "run_failure") and (
+            value not in (0, "")
+        ):
+            cell.fill, cell.font = ALERT_FILL, ALERT_FONT
+    if k.failed_clearings or k.run_failed:
+        for col in (1, 2):
+            ws.cell(row=row, column=col).fill = ALERT_FILL
 
 
 def write_ict(

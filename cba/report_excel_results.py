@@ -17,6 +17,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from cba.analysis import CbaResult
 from cba.parameters import ACTOR_GROUPS, ACTOR_LABELS, BENEFIT_CATEGORIES, BENEFIT_LABELS, CbaParameters
 from cba.report_excel_cells import (
+    ALERT_FILL,
+    ALERT_FONT,
     EUR,
     NUM,
     PCT,
@@ -54,17 +56,37 @@ def write_summary(
     titles = ["Rank (by NPV)", "Scheme", "NPV (EUR)", "Benefit-cost ratio (-)", "IRR (fraction/a)",
               "Discounted payback (years)", "PV of benefits (EUR)", "PV of costs (EUR)",
               "ICT CAPEX, own (EUR)", "ICT OPEX, own (EUR/a)", "ICT cost share (fraction)",
-              "P(NPV < 0), Monte Carlo (fraction)", "P(ranks first), Monte Carlo (fraction)"]
+              "P(NPV < 0), Monte Carlo (fraction)", "P(ranks first), Monte Carlo (fraction)",
+              "Failed market clearings (count)", "Market slack energy (MWh)", "Assessment"]
     header(ws, row, titles)
-    ordered = sorted(result.schemes, key=lambda s: s.rank)
+    # the assessed schemes by rank (the live RANK runs over them only), then those not assessed
+    ordered = sorted(result.schemes, key=lambda s: (not s.assessed, s.rank))
+    verdicts = {a.scheme: a for a in result.assessments}
     first = row + 1
     last = row + len(ordered)
+    last_ranked = row + sum(1 for s in ordered if s.assessed)
     for j, s in enumerate(ordered):
         i = first + j
         cells = layout.result_cells[s.scheme]
         mc = result.monte_carlo.scheme(s.scheme)
-        ws.cell(row=i, column=1, value=f"=RANK(C{i},$C${first}:$C${last})")
+        if s.assessed:
+            ws.cell(row=i, column=1, value=f"=RANK(C{i},$C${first}:$C${last_ranked})")
+        else:
+            ws.cell(row=i, column=1, value="not assessed")
         ws.cell(row=i, column=2, value=s.scheme)
+        assessment = verdicts.get(s.scheme)
+        failed = ws.cell(row=i, column=14, value=None if assessment is None else assessment.failed_clearings)
+        failed.number_format = "0"
+        slack = None if assessment is None else assessment.slack_energy_mwh
+        ws.cell(row=i, column=15, value=slack).number_format = NUM
+        verdict = "assessed" if s.assessed else f"not assessed: {s.not_assessed_reason}"
+        ws.cell(row=i, column=16, value=verdict)
+        if assessment is not None and assessment.failed_clearings:
+            failed.fill, failed.font = ALERT_FILL, ALERT_FONT
+        if not s.assessed:
+            for col in (1, 2, 16):
+                ws.cell(row=i, column=col).fill = ALERT_FILL
+                ws.cell(row=i, column=col).font = ALERT_FONT
         for col, key, fmt in [(3, "npv", EUR), (4, "bcr", RATIO), (5, "irr", PCT), (6, "payback", YEARS),
                               (7, "pv_benefits", EUR), (8, "pv_costs", EUR)]:
             ws.cell(row=i, column=col, value=f"={cells[key]}").number_format = fmt
@@ -95,12 +117,16 @@ def write_summary(
         section(ws, row, "Warnings")
         for j, text in enumerate(result.warnings):
             ws.cell(row=row + 1 + j, column=1, value=text)
-    widths(ws, {i: 17 for i in range(1, 14)})
+    widths(ws, {i: 17 for i in range(1, 16)})
     ws.column_dimensions["A"].width = 28
+    ws.column_dimensions["P"].width = 60
 
 
 def write_sensitivity(ws: Worksheet, result: CbaResult) -> None:
-    focus = next((s for s in result.ranking if s != result.reference_scheme), result.ranking[0])
+    focus = next(
+        (s for s in result.ranking if s != result.reference_scheme),
+        result.ranking[0] if result.ranking else result.reference_scheme,  # nothing ranked: not assessed
+    )
     ws["A1"] = f"Sensitivity: tornado of {focus} (first-ranked scheme other than the reference)"
     ws["A1"].font = TITLE_FONT
     ws["A2"] = ("Each input moved alone over its range (Assumptions sheet), all others at base; "

@@ -113,11 +113,28 @@ class StudyResult:
         return format_summary_table(self)
 
 
+    def assessments(self) -> list[Any]:
+        """Per scheme, whether its benefits were measured (:func:`cba.assessment.assess`)."""
+        from cba.assessment import assess
+
+        stored = getattr(self.cba, "assessments", None)
+        if stored:
+            return list(stored)
+        return assess(self.kpis, getattr(self.cba, "reference_scheme", None))
+
+
 def format_summary_table(result: StudyResult) -> str:
-    """Per scheme: activation cost, aFRR cost, ICT CAPEX/OPEX, NPV, BCR, rank."""
+    """Per scheme: activation cost, aFRR cost, congestion, failed market clearings (of those made), market
+    slack, ICT CAPEX/OPEX, NPV, BCR and rank ("n/a" when the scheme is not assessed); then a line per
+    scheme not assessed, with its reason (:mod:`cba.assessment`)."""
+    from cba.assessment import not_assessed_warnings
+
     by_scheme = {k.scheme: k for k in result.kpis}
     schemes = list(by_scheme) or list(result.ict)
+    assessments = result.assessments()
+    verdicts = {a.scheme: a for a in assessments}
     header = (f"{'scheme':<7}{'activation EUR':>16}{'aFRR EUR':>12}{'congest. h':>12}"
+              f"{'failed clr.':>13}{'slack MWh':>13}"
               f"{'ICT CAPEX EUR':>16}{'ICT OPEX EUR/a':>16}{'NPV EUR':>16}{'BCR':>8}{'rank':>6}")
     rows = [header, "-" * len(header)]
     figures = {s.scheme: s for s in getattr(result.cba, "schemes", [])}
@@ -126,17 +143,27 @@ def format_summary_table(result: StudyResult) -> str:
         ict = result.ict.get(scheme)
         f = figures.get(scheme)
         bcr = getattr(f, "bcr", None)
+        a = verdicts.get(scheme)
+        failed = "-" if a is None else (
+            "run failed" if a.run_failure
+            else f"{a.failed_clearings}/{a.clearings}" if a.clearings else str(a.failed_clearings)
+        )
+        rank = "-" if f is None else (str(f.rank) if getattr(f, "assessed", True) else "n/a")
         rows.append(
             f"{scheme:<7}"
             f"{(k.activation_cost_eur if k else float('nan')):>16,.0f}"
             f"{(k.afrr_cost_eur if k else float('nan')):>12,.0f}"
             f"{(k.congestion_hours_h if k else float('nan')):>12,.1f}"
+            f"{failed + (' !' if a is not None and not a.assessed else ''):>13}"
+            f" {(k.slack_energy_mwh if k else float('nan')):>12,.2f}"
             f"{(ict.capex_eur if ict else float('nan')):>16,.0f}"
             f"{(ict.opex_eur_per_year if ict else float('nan')):>16,.0f}"
             f"{(getattr(f, 'npv_eur', float('nan'))):>16,.0f}"
             f"{(f'{bcr:.2f}' if bcr is not None and bcr == bcr else '-'):>8}"
-            f"{str(getattr(f, 'rank', '-')):>6}"
+            f"{rank:>6}"
         )
+    reference = getattr(result.cba, "reference_scheme", None)
+    rows += [f"! {line}" for line in not_assessed_warnings(assessments, reference)]
     return "\n".join(rows)
 
 
@@ -184,7 +211,11 @@ def run_study(
     check_cancelled(progress)
 
     check = None
-    if db_url is not None:
+    failed_runs = [k.scheme for k in kpis if k.run_failed]
+    if db_url is not None and failed_runs:
+        # the ICT check reads complete message logs; a failed run's is not (the scheme is not assessed)
+        progress.report(0.85, f"ICT check skipped: the run of {', '.join(failed_runs)} failed")
+    elif db_url is not None:
         t0 = time.perf_counter()
         progress.report(0.85, "ICT design checked against the simulated messages")
         from cba.ictcheck import ict_check

@@ -112,12 +112,13 @@ class OverviewView(QWidget):
             return
         mc = {m.scheme: m for m in result.monte_carlo.schemes}
         rows = "".join(
-            f"<tr><td>{r.rank}</td><td><b>{r.scheme}</b></td><td align=right>{r.npv_eur / 1e6:,.2f}</td>"
+            f"<tr><td>{r.rank if r.assessed else 'not assessed'}</td>"
+            f"<td><b>{r.scheme}</b></td><td align=right>{r.npv_eur / 1e6:,.2f}</td>"
             f"<td align=right>{'–' if r.bcr is None else f'{r.bcr:.2f}'}</td>"
             f"<td align=right>{100 * mc[r.scheme].prob_npv_negative:.0f} %</td></tr>"
             if r.scheme in mc
             else ""
-            for r in sorted(result.schemes, key=lambda r: r.rank)
+            for r in sorted(result.schemes, key=lambda r: (not r.assessed, r.rank))
         )
         from gui.verdict import headline
 

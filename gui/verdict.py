@@ -9,9 +9,10 @@ the reference*. The rules here follow the recommendations draft (``cba.recommend
 * the first-ranked NPV is <= 0 -> "no scheme has a positive NPV";
 * otherwise -> "X has the highest NPV, relative to the reference Y".
 
-and add what weakens the figures: clearings the solver could not solve (``SchemeKpis.failed_clearings``),
-market slack (``slack_energy_mwh``: need left unserved, priced as a penalty) and CBA inputs whose source
-is an assumption (``CbaParameters.sources``). Qt-free presentation logic, tested without a display.
+and add what weakens the figures: schemes not assessed (failed market clearings or a failed run) and
+market slack, by the same rule and in the same words as the draft (:mod:`cba.assessment`), and CBA inputs
+whose source is an assumption (``CbaParameters.sources``). Qt-free presentation logic, tested without a
+display.
 """
 
 from __future__ import annotations
@@ -31,11 +32,14 @@ class Verdict:
     headline: str
     degenerate: bool
     caveats: list[str] = field(default_factory=list)
+    alerts: list[str] = field(default_factory=list)
+    """Schemes not assessed, with the reason (shown in red, before the caveats)."""
 
     def html(self) -> str:
-        """Rich text for a QLabel: the headline in bold, each caveat on its own line."""
+        """Rich text for a QLabel: the headline in bold, each alert and caveat on its own line."""
         colour = "#8a5a00" if self.degenerate else "#1b5e20"
         lines = [f"<b style='color:{colour}'>{self.headline}</b>"]
+        lines += [f"<b style='color:#b00020'>✖ {a}</b>" for a in self.alerts]
         lines += [f"<span style='color:#8a5a00'>⚠ {c}</span>" for c in self.caveats]
         return "<br>".join(lines)
 
@@ -47,6 +51,9 @@ def _meur(value: float) -> str:
 def headline(result: Any) -> tuple[str, bool]:
     """The one-sentence finding of a ``CbaResult`` and whether it is degenerate (no alternative wins)."""
     if not result.ranking:
+        ref = result.reference_scheme
+        if any(a.scheme == ref and not a.assessed for a in getattr(result, "assessments", [])):
+            return f"The reference scheme {ref} is not assessed: no scheme is ranked.", True
         return "No scheme was assessed.", True
     ref = result.reference_scheme
     leader = result.ranking[0]
@@ -67,26 +74,30 @@ def headline(result: Any) -> tuple[str, bool]:
     )
 
 
-def kpi_caveats(kpis: Sequence[Any]) -> list[str]:
-    """Failed clearings and market slack per scheme (figures the benefits rest on)."""
-    out: list[str] = []
-    failed = {k.scheme: int(getattr(k, "failed_clearings", 0)) for k in kpis}
-    failed = {s: n for s, n in failed.items() if n > 0}
-    if failed:
-        out.append(
-            "Failed clearings (the solver found no solution; nothing was activated): "
-            + ", ".join(f"{s} {n}" for s, n in failed.items())
-            + ". The benefits of these schemes are not fully simulated."
-        )
-    slack = {k.scheme: float(getattr(k, "slack_energy_mwh", 0.0)) for k in kpis}
-    slack = {s: v for s, v in slack.items() if v > 1e-9}
-    if slack:
-        out.append(
-            "Market slack (need left unserved, priced as a penalty): "
-            + ", ".join(f"{s} {v:,.2f} MWh" for s, v in slack.items())
-            + "."
-        )
-    return out
+def _assessments(result: Any, kpis: Sequence[Any]) -> list[Any]:
+    """The result's assessments (:class:`cba.assessment.SchemeAssessment`), or those of ``kpis``."""
+    from cba.assessment import assess
+
+    stored = list(getattr(result, "assessments", None) or [])
+    return stored or assess(kpis, getattr(result, "reference_scheme", None))
+
+
+def kpi_alerts(result: Any, kpis: Sequence[Any] = ()) -> list[str]:
+    """The schemes not assessed, with their reasons: the draft's warning lines
+    (:func:`cba.assessment.not_assessed_warnings`)."""
+    from cba.assessment import not_assessed_warnings
+
+    return not_assessed_warnings(_assessments(result, kpis), getattr(result, "reference_scheme", None))
+
+
+def kpi_caveats(kpis: Sequence[Any], reference_scheme: str | None = None) -> list[str]:
+    """Market slack per scheme (priced, shown, but not a reason to drop a scheme), in the draft's words
+    (:func:`cba.assessment.kpi_warnings` without the lines of :func:`kpi_alerts`)."""
+    from cba.assessment import assess, kpi_warnings, not_assessed_warnings
+
+    assessments = assess(kpis, reference_scheme)
+    alerts = set(not_assessed_warnings(assessments, reference_scheme))
+    return [line for line in kpi_warnings(assessments, reference_scheme) if line not in alerts]
 
 
 def assumption_caveat(params: Any) -> str:
@@ -128,7 +139,8 @@ def whatif_caveat(shown: Any, study: Any) -> str:
 def verdict(result: Any, kpis: Sequence[Any] = (), params: Any = None, study_params: Any = None) -> Verdict:
     """Headline and caveats of a CBA result (see the module docstring for the rules)."""
     text, degenerate = headline(result)
-    caveats = kpi_caveats(kpis)
+    alerts = kpi_alerts(result, kpis)
+    caveats = kpi_caveats(kpis, getattr(result, "reference_scheme", None))
     moved = whatif_caveat(params, study_params)
     if moved:
         caveats.append(moved)
@@ -136,4 +148,4 @@ def verdict(result: Any, kpis: Sequence[Any] = (), params: Any = None, study_par
         note = assumption_caveat(params)
         if note:
             caveats.append(note)
-    return Verdict(text, degenerate, caveats)
+    return Verdict(text, degenerate or bool(alerts), caveats, alerts)

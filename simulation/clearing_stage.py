@@ -321,6 +321,21 @@ class ClearingOutcome:
     """The market layer's :class:`~simulation.market.MarketResult`; None when the clearing failed."""
     error: str | None = None
     """Why the clearing has no usable solution (solver failure, infeasible), else None."""
+    failure_kind: str | None = None
+    """What kind of failure: ``"infeasible"`` (proved infeasible even with slack), ``"time_limit"`` (stopped
+    by the solver's time limit without a usable solution) or ``"solver"`` (any other solver failure); None
+    when the clearing was solved."""
+
+
+def failure_kind(exc: Exception) -> str:
+    """``"infeasible"``, ``"time_limit"`` or ``"solver"``: the kind of a clearing's failure, from its error
+    (the market layer names a time limit by the solver's status, ``kTimeLimit`` / ``maxTimeLimit``)."""
+    if isinstance(exc, InfeasibleMarketError):
+        return "infeasible"
+    text = str(exc).lower()
+    if "timelimit" in text or "time limit" in text or "time_limit" in text:
+        return "time_limit"
+    return "solver"
 
 
 class ClearingStage:
@@ -404,7 +419,9 @@ class ClearingStage:
             result, a = self.clearer.clear(case, book, f"c{c}:", structure, self.reach)
         except (SolverFailedError, InfeasibleMarketError) as exc:
             # a clearing without a usable solution activates nothing: aFRR covers the step
-            return ClearingOutcome(book, np.zeros((len(book), self.timing.horizon_steps)), None, str(exc))
+            return ClearingOutcome(
+                book, np.zeros((len(book), self.timing.horizon_steps)), None, str(exc), failure_kind(exc)
+            )
         return ClearingOutcome(book, a, result)
 
     def after_trip(self, tnet: Any, t_own_p_mw: np.ndarray) -> None:
@@ -438,6 +455,7 @@ __all__ = [
     "ClearingOutcome",
     "ClearingStage",
     "SessionClearer",
+    "failure_kind",
     "market_case",
     "market_grids",
     "reset_highs_scheduler",

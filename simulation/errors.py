@@ -31,5 +31,10 @@ class SolverFailedError(SimulationError):
     """The solver ran but returned no usable solution; the message names the clearing."""
 
 
+class PhysicsFailedError(SimulationError):
+    """A physical step failed inside a run (a power flow that does not converge, a singular grid model);
+    the message names the step and the grid. The run of that scheme is reported failed, not crashed."""
+
+
 class ResultsDatabaseError(SimulationError):
     """A results database cannot be opened, belongs to another study, or holds a cancelled run."""

@@ -66,3 +66,39 @@ class SchemeKpis(BaseModel):
     bytes_by_pair: dict[str, int] = Field(
         default_factory=dict, description="Bytes exchanged per 'sender->receiver' actor pair, B."
     )
+    clearings: int = Field(
+        default=0,
+        ge=0,
+        description="Clearings made over the run, failed ones included (0 when not recorded, e.g. KPIs "
+        "written before this field existed), count.",
+    )
+    infeasible_clearings: int = Field(
+        default=0,
+        ge=0,
+        description="Failed clearings the solver proved infeasible even with slack (part of "
+        "failed_clearings), count.",
+    )
+    time_limited_clearings: int = Field(
+        default=0,
+        ge=0,
+        description="Failed clearings stopped by the solver's time limit without a usable solution (part "
+        "of failed_clearings), count.",
+    )
+    slack_clearings: int = Field(
+        default=0,
+        ge=0,
+        description="Solved clearings whose firm steps used market slack (unserved need, priced in "
+        "slack_cost_eur), count.",
+    )
+    run_failed: int = Field(
+        default=0,
+        ge=0,
+        le=1,
+        description="1 when the run stopped on a physics or solver failure (the KPIs cover only the steps "
+        "before it), else 0.",
+    )
+    run_failure: str = Field(
+        default="",
+        description="Why the run stopped (the failure's message, naming the step and the grid or "
+        "clearing); empty when it completed.",
+    )

@@ -32,6 +32,7 @@ from simulation.bidding.stage import collect_bids, commercial_parties
 from simulation.bidding.universe import bid_universe
 from simulation.clearing_stage import ClearingStage, reset_highs_scheduler
 from simulation.db import ResultsWriter, fingerprint_of, spec_json_of
+from simulation.errors import MarketError, PhysicsFailedError, SolverFailedError
 from simulation.forecast import MeasuredState, Schedule, forecast_clearing, per_market_step
 from simulation.kpis import SchemeKpis
 from simulation.measurement import measure
@@ -74,6 +75,10 @@ class SchemeRun:
     (:class:`simulation.clearing_stage.SessionClearer`)."""
     failed_clearings: list[str] = field(default_factory=list)
     """``"clearing c: why"`` of every clearing without a usable solution (also counted in the KPIs)."""
+    failure: str | None = None
+    """Why the run stopped before the end of the day (a physics or solver failure; the message names the
+    step and the grid, or the clearing); None when it completed. The KPIs then cover only the steps before
+    it and carry ``run_failed = 1`` and the same message in ``run_failure``."""
 
 
 def run_scheme(
@@ -116,9 +121,13 @@ def run_scheme(
         else None
     )
     cpu0 = time.process_time()
+    day: _SchemeDay | None = None
     try:
-        day = _SchemeDay(scenario, schedule, scheme, writer, market_sessions, block_workers)
-        run = day.simulate(progress)
+        try:
+            day = _SchemeDay(scenario, schedule, scheme, writer, market_sessions, block_workers)
+            run = day.simulate(progress)
+        except RUN_FAILURES as exc:
+            run = _failed_run(scenario, scheme, day, exc)
     except RunCancelled:
         if writer is not None:
             writer.finish("cancelled")
@@ -130,10 +139,53 @@ def run_scheme(
     finally:
         if reset_solver_threads:
             reset_highs_scheduler()  # started by this run in this thread: leaves no size behind
-    day.recorder.finish(run.kpis)
-    run.timings_s = {k: v for k, v in day.timings.items() if k != "market_cpu_s"}
+    if day is None:
+        if writer is not None:
+            writer.finish("failed")
+    elif run.failure is None:
+        day.recorder.finish(run.kpis)
+    else:
+        day.recorder.fail(run.kpis)
+    if day is not None:
+        run.timings_s = {k: v for k, v in day.timings.items() if k != "market_cpu_s"}
     run.cpu_s = time.process_time() - cpu0
     return run
+
+
+RUN_FAILURES: tuple[type[Exception], ...] = (PhysicsFailedError, MarketError, SolverFailedError)
+"""Failures inside a scheme's day that end that scheme's run as a reported failure (its
+:attr:`SchemeRun.failure`) while the other schemes go on: a power flow that does not converge, a market
+model that cannot be built or solved outside the per-clearing failure handling."""
+
+
+def _failed_run(scenario: Scenario, scheme: str, day: _SchemeDay | None, exc: Exception) -> SchemeRun:
+    """The run of a scheme that stopped on ``exc``: the KPIs of the steps before it, marked failed."""
+    message = str(exc) or type(exc).__name__
+    logging.getLogger(__name__).info("scheme %s: run failed: %s", scheme, message)  # reported in the result
+    spec = scenario.spec
+    if day is not None:
+        kpis = day.recorder.result_kpis()
+        failed = list(day.recorder.failures)
+    else:  # failed while setting up the day (e.g. the first power flow): nothing was measured
+        zero = dict.fromkeys(
+            (
+                "activation_cost_eur",
+                "afrr_energy_mwh",
+                "afrr_cost_eur",
+                "congestion_hours_h",
+                "overload_energy_mwh",
+                "voltage_violation_hours_h",
+                "curtailed_res_mwh",
+                "losses_mwh",
+                "slack_energy_mwh",
+                "slack_cost_eur",
+            ),
+            0.0,
+        )
+        kpis = SchemeKpis(scheme=scheme, day=spec.name, duration_h=spec.timing.duration_h, **zero)
+        failed = []
+    kpis = kpis.model_copy(update={"run_failed": 1, "run_failure": message})
+    return SchemeRun(scheme, kpis, failed_clearings=failed, failure=message)
 
 
 class _SchemeDay:
@@ -297,4 +349,4 @@ class _SchemeDay:
         self.recorder.end_of_step(k)
 
 
-__all__ = ["LAYERS", "SchemeRun", "run_scheme"]
+__all__ = ["LAYERS", "RUN_FAILURES", "SchemeRun", "run_scheme"]

@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
@@ -506,12 +507,12 @@ class CbaView(QWidget):
 
     def _show(self, result: Any) -> None:
         mc = {m.scheme: m for m in result.monte_carlo.schemes}
-        rows = sorted(result.schemes, key=lambda r: r.rank)
+        rows = sorted(result.schemes, key=lambda r: (not r.assessed, r.rank))  # not assessed: last
         self.table.setRowCount(len(rows))
         for row, r in enumerate(rows):
             m = mc.get(r.scheme)
             cells = [
-                str(r.rank),
+                str(r.rank) if r.assessed else "not assessed",
                 r.scheme,
                 _m(r.npv_eur),
                 "–" if r.bcr is None else f"{r.bcr:.2f}",
@@ -529,6 +530,9 @@ class CbaView(QWidget):
                     if col >= 2
                     else Qt.AlignmentFlag.AlignCenter
                 )
+                if not r.assessed:
+                    item.setForeground(QColor("#b00020"))
+                    item.setToolTip(f"not assessed: {r.not_assessed_reason}")
                 self.table.setItem(row, col, item)
         from gui.verdict import verdict
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QGridLayout,
     QHeaderView,
@@ -55,6 +56,17 @@ def format_kpi(value: float | int) -> str:
     if value != 0 and abs(value) < 0.005:
         return f"{value:.2e}"
     return f"{value:,.2f}"
+
+
+#: KPIs whose non-zero value makes a scheme not assessed (cba.assessment): shown in red.
+_ALERT_KPIS = ("failed_clearings", "infeasible_clearings", "time_limited_clearings", "run_failed")
+
+
+def _not_assessed(kpis: list[SchemeKpis], reference: str) -> list[str]:
+    """The draft's lines on the schemes not assessed (cba.assessment), for the header."""
+    from cba.assessment import assess, not_assessed_warnings
+
+    return not_assessed_warnings(assess(kpis, reference or None), reference or None)
 
 
 class ResultsView(QWidget):
@@ -149,6 +161,7 @@ class ResultsView(QWidget):
                 if reference
                 else ""
             )
+            + "".join(f"<br><b style='color:#b00020'>✖ {line}</b>" for line in _not_assessed(kpis, reference))
         )
         rows = kpi_rows()
         self.table.clear()
@@ -164,6 +177,8 @@ class ResultsView(QWidget):
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 item.setToolTip(desc)
+                if name in _ALERT_KPIS and value:
+                    item.setForeground(QColor("#b00020"))  # the scheme is not assessed (cba.assessment)
                 self.table.setItem(r, c, item)
         self._fit_table()
         for chart, (_title, fields, unit) in zip(self.charts, KPI_CHARTS, strict=True):

@@ -14,12 +14,15 @@ transmission loads' noise (one generator, ``rng``).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from simulation.bidding.dispatch import DispatchOutcome
+from simulation.errors import PhysicsFailedError
 from simulation.forecast import Schedule
 from simulation.physical.fleet import load_q, node_sums
 from simulation.physical.models import ModelContext
@@ -73,6 +76,20 @@ def grid_violations(grid_key: str, gnet: Any) -> tuple[str, float, float, float]
     return grid_key, float(over.sum()), overload_mva, n_voltage
 
 
+@contextmanager
+def grid_failure(k: int, grid: str) -> Iterator[None]:
+    """Turn a numerical failure of grid ``grid`` at step ``k`` (pandapower's power flow not converging, a
+    singular matrix, a floating-point overflow) into a :class:`PhysicsFailedError` naming both, which the
+    run reports as that scheme's failure instead of crashing."""
+    from pandapower.auxiliary import ppException
+
+    try:
+        yield
+    except (ppException, np.linalg.LinAlgError, FloatingPointError, OverflowError, ZeroDivisionError) as exc:
+        what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        raise PhysicsFailedError(f"physical step {k}, grid {grid}: power flow failed ({what})") from exc
+
+
 def physics_step(
     scenario: Scenario,
     schedule: Schedule,
@@ -110,7 +127,10 @@ def physics_step(
         noise = spec.imbalance.load_forecast_error_std_frac * rng.standard_normal(
             net.feeder_own_p_mw[fs.feeder_id].size
         )
-        draw, loss, unserved = net.feeder_step(fs.feeder_id, inj[sel], q[sel], lf, noise, out.scada_actions)
+        with grid_failure(k, fs.feeder_id):
+            draw, loss, unserved = net.feeder_step(
+                fs.feeder_id, inj[sel], q[sel], lf, noise, out.scada_actions
+            )
         draws[fs.feeder_id] = draw
         draws_q[fs.feeder_id] = float(fnet.res_ext_grid.q_mvar.sum())
         out.losses_mw.append(loss)
@@ -123,23 +143,25 @@ def physics_step(
     t_noise = spec.imbalance.load_forecast_error_std_frac * rng.standard_normal(net.t_own_p_mw.size)
     j = (k * spec.timing.physical_step_min) // spec.timing.granularity_min
     j_im = min(j, scenario.imbalance_mw.size - 1)
-    afrr, _residual, _slack, _t_loss = net.transmission_step(
-        draws,
-        draws_q,
-        inj[net.t_node_idx],
-        lf,
-        t_noise,
-        float(scenario.imbalance_mw[j_im]),
-        schedule.gen_mw[:, k] + dispatch.gen_delta_mw,
-        dispatch.extra_injection_mw,
-        float(schedule.nonslack_injection_mw[k]),
-    )
+    with grid_failure(k, "transmission"):
+        afrr, _residual, _slack, _t_loss = net.transmission_step(
+            draws,
+            draws_q,
+            inj[net.t_node_idx],
+            lf,
+            t_noise,
+            float(scenario.imbalance_mw[j_im]),
+            schedule.gen_mw[:, k] + dispatch.gen_delta_mw,
+            dispatch.extra_injection_mw,
+            float(schedule.nonslack_injection_mw[k]),
+        )
     out.afrr_mw = afrr
     out.grid_violations = [grid_violations(key, gnet) for key, gnet in net.grids()]
-    out.tripped = list(net.protect())
+    with grid_failure(k, "protection"):
+        out.tripped = list(net.protect())
     out.true_injection_mw = true_inj
     timings["physics_network"] += time.perf_counter() - tp
     return out
 
 
-__all__ = ["PhysicsOutcome", "grid_violations", "physics_step"]
+__all__ = ["PhysicsOutcome", "grid_failure", "grid_violations", "physics_step"]

@@ -53,6 +53,10 @@ class KpiAccumulator:
     unserved_mwh: float = 0.0
     lines_tripped: int = 0
     failed_clearings: int = 0
+    clearings: int = 0
+    infeasible_clearings: int = 0
+    time_limited_clearings: int = 0
+    slack_clearings: int = 0
     congestion_by_grid: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     voltage_by_grid: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     bids_by_area: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -93,6 +97,8 @@ class KpiAccumulator:
             e = float((sl["slack_up_mw"] + sl["slack_down_mw"]).sum()) * dt_mstep_h
             self.slack_mwh += e
             self.slack_cost_eur += e * penalty_eur_per_mwh
+            if e > 1e-9:
+                self.slack_clearings += 1
         # liquidity per DSO area
         for b in range(len(book)):
             area = area_of_node[book.node[b]]
@@ -101,6 +107,15 @@ class KpiAccumulator:
             self.bids_by_area[area] += 1
             if firm_cols and (a[b, firm_cols] > 1e-9).any():
                 self.activated_by_area[area] += 1
+
+    def add_failed_clearing(self, kind: str | None) -> None:
+        """A clearing without a usable solution (``kind``: see
+        :attr:`simulation.clearing_stage.ClearingOutcome.failure_kind`)."""
+        self.failed_clearings += 1
+        if kind == "infeasible":
+            self.infeasible_clearings += 1
+        elif kind == "time_limit":
+            self.time_limited_clearings += 1
 
     def add_physics(self, step: Any, dt_h: float, afrr_price_up: float, afrr_price_down: float) -> None:
         """What one physical step (:class:`simulation.physical.step.PhysicsOutcome`) adds."""
@@ -154,6 +169,10 @@ class KpiAccumulator:
             bids_activated_by_area=dict(self.activated_by_area),
             messages_by_pair=dict(messages_by_pair),
             bytes_by_pair=dict(bytes_by_pair),
+            clearings=self.clearings,
+            infeasible_clearings=self.infeasible_clearings,
+            time_limited_clearings=self.time_limited_clearings,
+            slack_clearings=self.slack_clearings,
         )
 
 

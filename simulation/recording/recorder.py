@@ -68,8 +68,9 @@ class Recorder:
         messages and rows."""
         book, a, result = outcome.book, outcome.activation_mw, outcome.result
         self._n_recorded += 1
+        self.kpis.clearings += 1
         if result is None:
-            self.kpis.failed_clearings += 1
+            self.kpis.add_failed_clearing(outcome.failure_kind)
             self.failures.append(f"clearing {c}: {outcome.error}")
             if self.writer is not None:
                 self.writer.add(
@@ -149,6 +150,14 @@ class Recorder:
         self.writer.add("kpis", [{"name": k, "value": float(v)} for k, v in flat_kpis(kpis).items()])
         self.writer.finish("completed", self.scenario.spec.timing.n_clearings)
         self.timings["database"] += time.perf_counter() - t0
+
+
+    def fail(self, kpis: SchemeKpis) -> None:
+        """Store the KPIs of the steps before a run's failure and mark the run failed."""
+        if self.writer is None:
+            return
+        self.writer.add("kpis", [{"name": k, "value": float(v)} for k, v in flat_kpis(kpis).items()])
+        self.writer.finish("failed", self._n_recorded)
 
 
 def count_per_aggregator(devices: dict[str, Any], n_aggregators: int) -> list[int]:
