@@ -14,8 +14,6 @@ problem raises :class:`~sgam.errors.SgamImportError` naming the file, sheet, row
 from __future__ import annotations
 
 import enum
-import os
-import tempfile
 import types
 import typing
 from pathlib import Path
@@ -31,6 +29,7 @@ from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
 from sgam.errors import SgamImportError, SgamValidationError
+from sgam.fileio import atomic_save
 from sgam.model import ITEM_LISTS, SgamModel
 
 SETTINGS_SHEET = "model"
@@ -213,17 +212,7 @@ def export_workbook(model: SgamModel, path: str | Path) -> Path:
     """Write ``model`` to an ``.xlsx`` workbook at ``path`` atomically; return the path."""
     path = Path(path)
     wb = build_workbook(model)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return atomic_save(path, wb.save)
 
 
 # ---- import

@@ -68,23 +68,11 @@ def load_grid_file(path: str | Path) -> Any:
 
 def save_grid_file(net: Any, path: str | Path) -> Path:
     """Write a net as pandapower JSON atomically (temporary file in the same folder, then rename)."""
-    import os
-    import tempfile
-
     import pandapower as pp
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = pp.to_json(net)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    from simulation.fileio import atomic_write_text
+
+    return atomic_write_text(path, pp.to_json(net))
 
 
 @functools.lru_cache(maxsize=16)
