@@ -48,6 +48,12 @@ def load_grid_file(path: str | Path) -> Any:
                 f"grid file {path}: MATPOWER .m files need the 'matpowercaseframes' package "
                 "(pip install matpowercaseframes); .mat files and pandapower JSON work without it"
             )
+    if suffix == ".json":
+        from simulation.grid_json_guard import unsafe_object
+
+        refused = unsafe_object(path)  # before pandapower imports what the file names
+        if refused is not None:
+            raise ScenarioError(f"grid file {path} (field grid_file): {refused}")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
