@@ -218,8 +218,8 @@ def output_set(out_dir: str | os.PathLike[str]) -> Iterator[OutputSet]:
         stage = OutputSet(out, staging)
         try:
             yield stage
-        except OutputError:
-            raise
+        except OutputError as exc:  # name the file where it was meant to go, not the staging folder
+            raise OutputError(str(exc).replace(str(staging), str(out))) from exc
         except OSError as exc:
             where = Path(exc.filename) if isinstance(exc.filename, str) else staging
             with contextlib.suppress(ValueError):
