@@ -440,3 +440,38 @@ def test_pandapower_own_files_still_load(tmp_path: Path) -> None:
 
 def test_output_error_is_also_an_os_error() -> None:
     assert issubclass(sim_fileio.OutputError, OSError)
+
+
+def test_sgam_import_reads_the_values_a_spreadsheet_computed(
+    study: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import subprocess
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("LibreOffice (soffice) is required under CI")
+        pytest.skip("LibreOffice (soffice) is not installed here")
+    xlsx = tmp_path / "m.xlsx"
+    assert main.main(["sgam", "export", str(study), str(xlsx)]) == 0
+    wb = openpyxl.load_workbook(xlsx)
+    ws = wb["actors"]
+    original = str(ws["B2"].value)
+    half = len(original) // 2
+    ws["B2"] = f'=CONCATENATE("{original[:half]}","{original[half:]}")'
+    wb.save(xlsx)
+    out = tmp_path / "saved"
+    profile = (tmp_path / "lo-profile").resolve().as_uri()
+    subprocess.run(
+        [soffice, f"-env:UserInstallation={profile}", "--headless", "--calc", "--convert-to", "xlsx",
+         "--outdir", str(out), str(xlsx)],
+        check=True, capture_output=True, timeout=180,
+    )
+    new_study = tmp_path / "new.yaml"
+    code, err = _run(capsys, "sgam", "import", str(study), str(out / "m.xlsx"), "--out", str(new_study))
+    assert code == 0, err
+    from cba.study_file import load_study
+
+    header = [c.value for c in ws[1]]
+    field = str(header[1])
+    assert getattr(load_study(new_study).sgam.actors[0], field) == original
