@@ -74,8 +74,8 @@ def user_texts(*inputs: object) -> frozenset[str]:
             if obj.startswith("="):
                 found.add(obj)
             continue
-        if id(obj) in seen:
-            continue
+        if not isinstance(obj, (BaseModel, Mapping, list, tuple, set, frozenset)) or id(obj) in seen:
+            continue  # numbers, None, enums: nothing to quote
         seen.add(id(obj))
         if isinstance(obj, BaseModel):
             stack.extend(getattr(obj, name) for name in type(obj).model_fields)
