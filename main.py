@@ -9,6 +9,7 @@ and the traceback saved to a file instead of thrown at the user.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import sys
@@ -36,6 +37,13 @@ PLUGIN_CLI_MODULES: tuple[str, ...] = (
     "cba.ictcheck_cli",
     "cba.sweep_cli",
 )
+
+
+#: OS errors that mean a problem with the user's files or disk, not a bug (exit code 2).
+_FILE_PROBLEMS = frozenset({
+    errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EISDIR,
+    errno.EEXIST, errno.ENOENT, errno.ENAMETOOLONG, errno.EFBIG, errno.EMFILE,
+})
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
@@ -229,9 +237,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return EXIT_CANCELLED
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
+        if isinstance(exc, OSError) and exc.errno in _FILE_PROBLEMS:
+            # a file problem outside the packages' writers (their OutputError is caught above): one line
+            where = exc.filename if exc.filename is not None else "a file"
+            print(f"error: {where}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
         path = _save_traceback()
+        text = " ".join(str(exc).split())
+        text = text if len(text) <= 300 else text[:299] + "\u2026"  # the full text is in the saved traceback
         print(
-            f"internal error: {type(exc).__name__}: {exc}\n"
+            f"internal error: {type(exc).__name__}: {text}\n"
             f"This is a bug in Coordination Studio. Please report it with the traceback saved in {path}.",
             file=sys.stderr,
         )

@@ -17,9 +17,11 @@ __all__ = ["register"]
 
 def _cmd_cba(args: argparse.Namespace) -> int:
     from cba.assessment import EXIT_NOT_ASSESSED, not_assessed_line
+    from cba.fileio import prepare_out_dir
     from cba.reappraisal import reappraise
     from cba.study_file import load_study
 
+    prepare_out_dir(args.out)  # a bad --out fails before the CBA, with one line
     result, paths = reappraise(load_study(Path(args.study)), args.results, Path(args.out), args.samples)
     mc = result.monte_carlo
     print(f"{'rank':<5}{'scheme':<8}{'NPV EUR':>16}{'BCR':>8}{'IRR':>9}{'P(NPV<0)':>10}{'failed clr.':>13}")

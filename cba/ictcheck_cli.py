@@ -42,11 +42,13 @@ def handle(args: argparse.Namespace) -> int:
     """Run the check and write its outputs; return the exit code (0)."""
     from pathlib import Path
 
+    from cba.fileio import prepare_out_dir
     from cba.ictcheck import IctCheckOptions, ict_check
     from cba.ictcheck_output import ict_check_paragraph
     from cba.outputs import write_ict_check_outputs
     from cba.study_file import load_study
 
+    prepare_out_dir(args.out)  # a bad --out fails before the check, with one line
     study = load_study(Path(args.study))
     opts = IctCheckOptions() if args.tolerance is None else IctCheckOptions(tolerance_frac=args.tolerance)
     result = ict_check(study, args.results, opts)

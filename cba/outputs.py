@@ -16,8 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cba.errors import CbaError
-from cba.fileio import atomic_write_text
+from cba.fileio import OutputSet, atomic_write_text, output_set
 
 if TYPE_CHECKING:
     from cba.analysis import CbaResult
@@ -82,41 +81,61 @@ def cba_outputs(
         Path of each file by key (:data:`OUTPUT_FILES`).
     """
     from cba.analysis import run_cba
+
+    if result is None:
+        result = run_cba(params, kpis, ict)
+    with output_set(out_dir) as stage:  # all files or none (docs/reliability.md, section 4)
+        paths = _write_cba_files(stage.staging, params, kpis, ict, result, ict_check)
+    return _final_paths(paths, stage)
+
+
+def _final_paths(paths: Mapping[str, Path], stage: OutputSet) -> dict[str, Path]:
+    """Where the staged files ended up after :meth:`OutputSet.commit`."""
+    return {key: stage.out / path.relative_to(stage.staging) for key, path in paths.items()}
+
+
+def _write_cba_files(
+    out: Path,
+    params: CbaParameters,
+    kpis: Sequence[SchemeKpis],
+    ict: Mapping[str, SchemeIctCost],
+    result: CbaResult,
+    ict_check: IctCheckResult | None,
+) -> dict[str, Path]:
+    """Write the CBA files of :data:`OUTPUT_FILES` into the (staging) folder ``out``."""
     from cba.charts import write_charts
     from cba.recommendations import write_recommendations
     from cba.report_excel import write_report
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    if result is None:
-        result = run_cba(params, kpis, ict)
     paths: dict[str, Path] = {}
-    try:
-        paths["report"] = write_report(out / OUTPUT_FILES["report"], params, kpis, ict, result, ict_check)
-        md, docx = write_recommendations(
-            out / OUTPUT_FILES["recommendations_md"],
-            out / OUTPUT_FILES["recommendations_docx"],
-            params,
-            kpis,
-            dict(ict),
-            result,
-            ict_check,
-        )
-        paths["recommendations_md"], paths["recommendations_docx"] = md, docx
-        paths["cba_result"] = atomic_write_text(
-            out / OUTPUT_FILES["cba_result"], result.model_dump_json(indent=1) + "\n"
-        )
-        paths.update(write_charts(result, out))
-    except OSError as exc:
-        raise CbaError(f"{out}: cannot write the CBA outputs: {exc.strerror or exc}") from exc
+    paths["report"] = write_report(out / OUTPUT_FILES["report"], params, kpis, ict, result, ict_check)
+    md, docx = write_recommendations(
+        out / OUTPUT_FILES["recommendations_md"],
+        out / OUTPUT_FILES["recommendations_docx"],
+        params,
+        kpis,
+        dict(ict),
+        result,
+        ict_check,
+    )
+    paths["recommendations_md"], paths["recommendations_docx"] = md, docx
+    paths["cba_result"] = atomic_write_text(
+        out / OUTPUT_FILES["cba_result"], result.model_dump_json(indent=1) + "\n"
+    )
+    paths.update(write_charts(result, out))
     return paths
 
 
 def write_ict_check_outputs(check: IctCheckResult, out_dir: str | Path) -> dict[str, Path]:
-    """The ICT check's CSV tables and its chart (key ``ict_check_chart``) in ``out_dir``."""
+    """The ICT check's CSV tables and its chart (key ``ict_check_chart``) in ``out_dir``, as one set."""
+    with output_set(out_dir) as stage:
+        paths = _write_ict_check_files(check, stage.staging)
+    return _final_paths(paths, stage)
+
+
+def _write_ict_check_files(check: IctCheckResult, out: Path) -> dict[str, Path]:
     from cba.ictcheck_output import write_ict_check_chart, write_ict_check_csv
 
-    out = Path(out_dir)
     paths = dict(write_ict_check_csv(check, out))
     paths["ict_check_chart"] = write_ict_check_chart(check, out / "ict_check.png")
     return paths
@@ -131,8 +150,9 @@ def write_study_outputs(
     ict_check: IctCheckResult | None,
 ) -> dict[str, Path]:
     """Every file of a study run: ``kpis.csv``, the CBA outputs and (with a check) the ICT-check files."""
-    paths = {"kpis": write_kpis_csv(kpis, out_dir / KPIS_FILE)}
-    paths.update(cba_outputs(params, kpis, ict, out_dir, result=result, ict_check=ict_check))
-    if ict_check is not None:
-        paths.update(write_ict_check_outputs(ict_check, out_dir))
-    return paths
+    with output_set(out_dir) as stage:  # one set: a failure leaves the previous run's files untouched
+        paths = {"kpis": write_kpis_csv(kpis, stage.path(KPIS_FILE))}
+        paths.update(_write_cba_files(stage.staging, params, kpis, ict, result, ict_check))
+        if ict_check is not None:
+            paths.update(_write_ict_check_files(check=ict_check, out=stage.staging))
+    return _final_paths(paths, stage)

@@ -44,7 +44,7 @@ from cba.benefits import order_schemes
 from cba.fileio import atomic_write_bytes
 from cba.parameters import CbaParameters
 from cba.report_excel_cashflows import LABELS, write_cash_flows
-from cba.report_excel_cells import Layout, cash_flow_sheet_name
+from cba.report_excel_cells import Layout, cash_flow_sheet_name, keep_user_text_as_text, user_texts
 from cba.report_excel_inputs import write_assumptions, write_ict, write_kpis
 from cba.report_excel_results import write_actors, write_monte_carlo, write_sensitivity, write_summary
 from sgam.costs import SchemeIctCost
@@ -112,6 +112,7 @@ def write_report(
         from cba.ictcheck_output import write_ict_check_sheet
 
         write_ict_check_sheet(wb, ict_check)
+    keep_user_text_as_text(wb, user_texts(params, kpis, ict, result, ict_check))  # no formula injection
     buf = io.BytesIO()
     wb.save(buf)
     return atomic_write_bytes(path, buf.getvalue())

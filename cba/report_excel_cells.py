@@ -14,11 +14,14 @@ from dataclasses import dataclass, field
 from openpyxl.chart import BarChart, LineChart
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
+from pydantic import BaseModel
 
 __all__ = [
     "EUR", "EUR2", "FACTOR", "INPUT_FILL", "NUM", "PCT", "RATIO", "SECTION_FONT", "TITLE_FONT", "YEARS",
-    "Layout", "axes_visible", "cash_flow_sheet_name", "column_range", "header", "ref", "section", "widths",
+    "Layout", "axes_visible", "cash_flow_sheet_name", "column_range", "header", "keep_user_text_as_text",
+    "ref", "section", "user_texts", "widths",
 ]
 
 EUR = '#,##0;[Red]-#,##0'
@@ -57,6 +60,58 @@ def column_range(sheet: str, col: int, row0: int, row1: int) -> str:
     letter = get_column_letter(col)
     name = f"'{sheet}'" if re.search(r"[^A-Za-z0-9_]", sheet) else sheet
     return f"{name}!${letter}${row0}:${letter}${row1}"
+
+
+def user_texts(*inputs: object) -> frozenset[str]:
+    """Every text of the user's inputs that a spreadsheet would take for a formula (starts with ``=``).
+
+    Walks pydantic models, mappings (keys and values) and sequences. Only ``=`` matters for openpyxl,
+    which makes any string starting with it a formula cell; ``+``, ``-`` and ``@`` stay string cells
+    and LibreOffice and Excel open string cells as text.
+    """
+    found: set[str] = set()
+    stack: list[object] = list(inputs)
+    seen: set[int] = set()
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, str):
+            if obj.startswith("="):
+                found.add(obj)
+            continue
+        if not isinstance(obj, (BaseModel, Mapping, list, tuple, set, frozenset)) or id(obj) in seen:
+            continue  # numbers, None, enums: nothing to quote
+        seen.add(id(obj))
+        if isinstance(obj, BaseModel):
+            stack.extend(getattr(obj, name) for name in type(obj).model_fields)
+        elif isinstance(obj, Mapping):
+            stack.extend(obj.keys())
+            stack.extend(obj.values())
+        elif isinstance(obj, (list, tuple, set, frozenset)):
+            stack.extend(obj)
+    return frozenset(found)
+
+
+def keep_user_text_as_text(workbook: Workbook, texts: frozenset[str]) -> int:
+    """Turn every formula cell written from user text back into a string cell; return how many.
+
+    Formula injection (issue 18, section 5): a study's source or description such as ``=HYPERLINK(...)``
+    must not become a live formula in the report. The report's own formulas are never equal to a user's
+    text (they reference the report's cells), so a formula cell is user text when its value is one of
+    ``texts`` or starts with one of them followed by a space (a cell composed as ``"{role} -> ..."``).
+    """
+    if not texts:
+        return 0
+    changed = 0
+    for ws in workbook.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type != "f" or not isinstance(cell.value, str):
+                    continue
+                value = cell.value
+                if value in texts or any(value.startswith(t + " ") for t in texts):
+                    cell.data_type = "s"
+                    changed += 1
+    return changed
 
 
 def header(ws: Worksheet, row: int, titles: Sequence[object], col0: int = 1) -> None:

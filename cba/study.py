@@ -192,7 +192,9 @@ def run_study(
         raise StudyError(f"schemes: unknown scheme(s) {', '.join(unknown)}; expected {', '.join(SCHEME_IDS)}")
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
+        from cba.fileio import prepare_out_dir
+
+        prepare_out_dir(out)  # a bad --out fails now (one line, exit 2), not after the simulation
     timings: dict[str, float] = {}
 
     t0 = time.perf_counter()

@@ -121,8 +121,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         schemes = [study.cba.reference_scheme]
     days = _parse_days(args.days) if "days" in over else None
     variants = _parse_variants(args.variants) if "variants" in over else None
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    from cba.fileio import prepare_out_dir
+
+    out = prepare_out_dir(args.out)  # a bad --out fails before the sweep, with one line
     db_url = args.db or f"sqlite:///{(out / 'sweep.sqlite').resolve()}"
     res = run_sweep(
         spec,

@@ -20,14 +20,13 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sgam.costs import SchemeIctCost
 from sgam.errors import SgamValidationError
+from sgam.fileio import atomic_write_bytes, atomic_write_text, output_set, prepare_out_dir
 from sgam.model import Layer, SgamModel
 
 
@@ -39,25 +38,12 @@ class IctCommandResult:
     files: list[Path] = field(default_factory=list)
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> Path:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(rows)
-    _atomic_write_text(path, buf.getvalue())
+    atomic_write_text(path, buf.getvalue())
     return path
 
 
@@ -191,17 +177,19 @@ def ict_command(
     """
     from sgam.matching import check_served, ict_costs
 
-    out = Path(out_dir)
+    prepare_out_dir(out_dir)  # a bad --out fails before the matching, with one line
     costs = ict_costs(model, endpoint_counts, horizon_years, discount_rate)
-    files = write_cost_csvs(costs, out)
-    if figures:
-        from sgam.plane import draw_sgam_plane, save_figure
+    with output_set(out_dir) as stage:  # all files or none: a failure leaves the previous set as it was
+        write_cost_csvs(costs, stage.staging)
+        if figures:
+            from sgam.plane import draw_sgam_plane, save_figure
 
-        chosen = [Layer(x) for x in layers] if layers else list(Layer)
-        for scheme in costs:
-            for layer in chosen:
-                fig = draw_sgam_plane(model, scheme, layer, costs=costs)
-                files.append(save_figure(fig, out / f"sgam_{scheme}_{layer.value}.png"))
+            chosen = [Layer(x) for x in layers] if layers else list(Layer)
+            for scheme in costs:
+                for layer in chosen:
+                    fig = draw_sgam_plane(model, scheme, layer, costs=costs)
+                    save_figure(fig, stage.path(f"sgam_{scheme}_{layer.value}.png"))
+    files = stage.files
     if strict:
         check_served(costs)
     return IctCommandResult(costs=costs, files=files)
@@ -243,8 +231,6 @@ def library_model(library_dir: str | Path | None, study_model: SgamModel) -> Sga
 
 def copy_library(target_dir: str | Path, *, force: bool = False) -> list[Path]:
     """Copy the default library's YAML files into ``target_dir`` for editing; return the files written."""
-    import shutil
-
     from sgam.library import LIBRARY_DIR
 
     target = Path(target_dir)
@@ -252,8 +238,8 @@ def copy_library(target_dir: str | Path, *, force: bool = False) -> list[Path]:
     clashes = [target / src.name for src in sources if (target / src.name).exists()]
     if clashes and not force:
         raise SgamValidationError(f"{clashes[0]} exists; pass --force to overwrite the library files")
-    target.mkdir(parents=True, exist_ok=True)
-    return [Path(shutil.copyfile(src, target / src.name)) for src in sources]
+    prepare_out_dir(target)
+    return [atomic_write_bytes(target / src.name, src.read_bytes()) for src in sources]
 
 
 def cmd_copy_library(args: argparse.Namespace) -> int:

@@ -5,9 +5,15 @@ Messages name the object's id and the field (and the file, sheet, row, column fo
 
 from __future__ import annotations
 
+from sgam.quoting import shorten_message
+
 
 class SgamError(Exception):
     """Base class of every error caused by the user's SGAM/ICT model."""
+
+    def __str__(self) -> str:
+        """The message with long quoted values cut (:func:`sgam.quoting.shorten_message`)."""
+        return shorten_message(super().__str__())
 
 
 class SgamValidationError(SgamError):

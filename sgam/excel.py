@@ -14,8 +14,6 @@ problem raises :class:`~sgam.errors.SgamImportError` naming the file, sheet, row
 from __future__ import annotations
 
 import enum
-import os
-import tempfile
 import types
 import typing
 from pathlib import Path
@@ -31,7 +29,9 @@ from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
 from sgam.errors import SgamImportError, SgamValidationError
+from sgam.fileio import atomic_save
 from sgam.model import ITEM_LISTS, SgamModel
+from sgam.quoting import short
 
 SETTINGS_SHEET = "model"
 """Sheet with the model-level scalar settings (one row per field: field, value, description)."""
@@ -213,17 +213,7 @@ def export_workbook(model: SgamModel, path: str | Path) -> Path:
     """Write ``model`` to an ``.xlsx`` workbook at ``path`` atomically; return the path."""
     path = Path(path)
     wb = build_workbook(model)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return atomic_save(path, wb.save)
 
 
 # ---- import
@@ -238,6 +228,30 @@ def _where(path: Path, sheet: str, row: int | None = None, col: int | None = Non
     return out
 
 
+def _uncomputed_formulas(path: Path, values: Workbook, formulas: Workbook) -> list[str]:
+    """A problem for every formula cell that has no computed (cached) value in the file.
+
+    openpyxl cannot compute formulas; it reads the value the spreadsheet program stored with each formula.
+    A workbook saved by Excel or LibreOffice has those values and they are imported; one written by a
+    script (or openpyxl) has none, and such a cell would silently read as empty, so it is refused with its
+    sheet and cell.
+    """
+    problems: list[str] = []
+    for ws in formulas.worksheets:
+        if ws.title not in values.sheetnames:
+            continue
+        cached = values[ws.title]
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f" and cached[cell.coordinate].value is None:
+                    problems.append(
+                        f"{path.name}: sheet '{ws.title}', cell {cell.coordinate}: a formula "
+                        f"({short(str(cell.value))}) with no computed value; open and save the workbook in "
+                        "Excel or LibreOffice, or type the value"
+                    )
+    return problems
+
+
 def import_workbook(path: str | Path) -> SgamModel:
     """Read a workbook written by :func:`export_workbook` (possibly edited) back into a validated model.
 
@@ -250,10 +264,11 @@ def import_workbook(path: str | Path) -> SgamModel:
     path = Path(path)
     try:
         wb = load_workbook(path, data_only=True)
+        with_formulas = load_workbook(path, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a bad file
-        raise SgamImportError(f"{path}: cannot read the workbook: {exc}") from exc
+        raise SgamImportError(f"{path}: cannot read the workbook: {short(exc)}") from exc
 
-    problems: list[str] = []
+    problems: list[str] = _uncomputed_formulas(path, wb, with_formulas)
     data: dict[str, Any] = {}
     settings_rows: dict[str, int] = {}
     if SETTINGS_SHEET in wb.sheetnames:

@@ -19,8 +19,6 @@ What each layer shows:
 
 from __future__ import annotations
 
-import os
-import tempfile
 import textwrap
 from collections.abc import Mapping
 from pathlib import Path
@@ -462,15 +460,6 @@ def _size(n_bytes: int) -> str:
 
 def save_figure(fig: Figure, path: str | Path, dpi: int = 120) -> Path:
     """Save ``fig`` as PNG atomically (temporary file in the same folder, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=dpi, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    from sgam.fileio import atomic_save
+
+    return atomic_save(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))

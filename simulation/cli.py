@@ -11,11 +11,10 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from simulation.fileio import atomic_write_text, prepare_out_dir
 from simulation.kpis import SchemeKpis
 
 KPI_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -53,11 +52,7 @@ def write_kpis_csv(kpis: dict[str, SchemeKpis], path: Path) -> None:
     w.writerow(names)
     for k in kpis.values():
         w.writerow([getattr(k, n) for n in names])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".kpis-")
-    with os.fdopen(fd, "w", newline="") as fh:
-        fh.write(buf.getvalue())
-    os.replace(tmp, path)
+    atomic_write_text(path, buf.getvalue())
 
 
 class _ConsoleProgress:
@@ -107,8 +102,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         spec = spec.model_copy(deep=True)
         spec.timing.duration_h = args.hours
     schemes = [s.strip() for s in args.schemes.split(",")] if args.schemes else None
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = prepare_out_dir(args.out)  # a bad --out fails now, not after the simulation
     url = args.db or default_sqlite_url(out)
     kpis = simulate(spec, schemes, url, _ConsoleProgress()).kpis
     write_kpis_csv(kpis, out / "kpis.csv")

@@ -6,9 +6,15 @@ as one line and the GUI can show it in a dialog. ``main.py`` maps these to exit 
 
 from __future__ import annotations
 
+from simulation.quoting import shorten_message
+
 
 class SimulationError(Exception):
     """Base class of every error caused by the user's simulation input or an unusable solver."""
+
+    def __str__(self) -> str:
+        """The message with long quoted values cut (:func:`simulation.quoting.shorten_message`)."""
+        return shorten_message(super().__str__())
 
 
 class ScenarioError(SimulationError):

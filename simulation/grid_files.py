@@ -48,6 +48,12 @@ def load_grid_file(path: str | Path) -> Any:
                 f"grid file {path}: MATPOWER .m files need the 'matpowercaseframes' package "
                 "(pip install matpowercaseframes); .mat files and pandapower JSON work without it"
             )
+    if suffix == ".json":
+        from simulation.grid_json_guard import unsafe_object
+
+        refused = unsafe_object(path)  # before pandapower imports what the file names
+        if refused is not None:
+            raise ScenarioError(f"grid file {path} (field grid_file): {refused}")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -68,23 +74,11 @@ def load_grid_file(path: str | Path) -> Any:
 
 def save_grid_file(net: Any, path: str | Path) -> Path:
     """Write a net as pandapower JSON atomically (temporary file in the same folder, then rename)."""
-    import os
-    import tempfile
-
     import pandapower as pp
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = pp.to_json(net)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    from simulation.fileio import atomic_write_text
+
+    return atomic_write_text(path, pp.to_json(net))
 
 
 @functools.lru_cache(maxsize=16)

@@ -45,28 +45,19 @@ from simulation.scenario import (
 def write_spec(spec: ScenarioSpec, path: str | Path) -> Path:
     """Write a scenario spec as YAML (or JSON for ``.json``), atomically."""
     import json
-    import os
-    import tempfile
 
     import yaml
 
+    from simulation.fileio import atomic_write_text
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = spec.model_dump(mode="json", exclude_defaults=False)
     if path.suffix.lower() == ".json":
         text = json.dumps(data, indent=1)
     else:
         dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml: ~10x faster at full scale
         text = yaml.dump(data, Dumper=dumper, sort_keys=False, width=110)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write_text(path, text)
 
 
 def read_spec(path: str | Path) -> ScenarioSpec:

@@ -88,10 +88,12 @@ def register(subparsers: Any) -> None:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     """``scenario generate PRESET --out FILE [--seed N] [--scale F]``."""
+    from simulation.fileio import prepare_out_dir
     from simulation.generator import generate_scenario
     from simulation.imports import write_spec
 
     out = Path(args.out)
+    prepare_out_dir(out.parent if str(out.parent) else Path("."))
     t0 = time.perf_counter()
     gen = generate_scenario(
         args.preset, out.parent if str(out.parent) else Path("."), seed=args.seed, scale=args.scale
@@ -112,10 +114,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """``scenario import simbench CODE --out FILE`` or ``scenario import grid FILE --as ROLE --out FILE``."""
+    from simulation.fileio import prepare_out_dir
     from simulation.imports import import_grid, import_simbench, read_spec, write_spec
 
     out = Path(args.out)
-    out_dir = out.parent if str(out.parent) else Path(".")
+    out_dir = prepare_out_dir(out.parent if str(out.parent) else Path("."))
     if args.kind == "simbench":
         spec = import_simbench(
             args.source, out_dir, transmission_case=args.transmission_case, interface_bus=args.interface_bus

@@ -657,13 +657,13 @@ def read_bids_json(path: str | Path, n_steps: int | None = None) -> BidTable:
 
 def write_bids_csv(table: BidTable, path: str | Path) -> None:
     """Write the CSV format (atomic)."""
-    from simulation.market._io import atomic_write_text
+    from simulation.fileio import atomic_write_text
 
     atomic_write_text(Path(path), table.to_frame().to_csv(index=False))
 
 
 def write_bids_json(table: BidTable, path: str | Path) -> None:
     """Write the JSON format (atomic)."""
-    from simulation.market._io import atomic_write_text
+    from simulation.fileio import atomic_write_text
 
     atomic_write_text(Path(path), json.dumps(table.to_json_obj(), indent=1))

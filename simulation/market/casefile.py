@@ -37,6 +37,11 @@ def _load_net(spec: dict[str, Any], base: Path, where: str) -> Any:
         return fn()
     if "pandapower_file" in spec:
         path = base / str(spec["pandapower_file"])
+        from simulation.grid_json_guard import unsafe_object
+
+        refused = unsafe_object(path)  # before pandapower imports what the file names
+        if refused is not None:
+            raise MarketError(f"{where}: pandapower file {path}: {refused}")
         try:
             return pp.from_json(str(path))
         except Exception as exc:  # pandapower raises several types

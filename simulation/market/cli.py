@@ -8,10 +8,12 @@ from pathlib import Path
 
 def cmd_clear(args: argparse.Namespace) -> int:
     """Clear the case and write activations.csv, prices.csv, slack.csv, interface.csv, summary.json."""
+    from simulation.fileio import prepare_out_dir
     from simulation.market.case import ClearingOptions
     from simulation.market.casefile import load_case
     from simulation.market.clearing import clear
 
+    prepare_out_dir(args.out)  # a bad --out fails before the clearing, with one line
     case = load_case(Path(args.case))
     opts = ClearingOptions(
         solver=args.solver,

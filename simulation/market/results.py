@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation.market._io import atomic_write_text
+from simulation.fileio import atomic_write_text, output_set
 
 
 @dataclass
@@ -106,16 +106,16 @@ class ClearingResult:
 
     def write(self, out_dir: str | Path) -> None:
         """Write ``activations.csv``, ``prices.csv``, ``slack.csv``, ``interface.csv`` and
-        ``summary.json``."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / "activations.csv", self.activations.to_csv(index=False))
-        atomic_write_text(out / "prices.csv", self.prices.to_csv(index=False))
-        atomic_write_text(out / "slack.csv", self.slack.to_csv(index=False))
-        atomic_write_text(out / "interface.csv", self.interface.to_csv(index=False))
-        if len(self.excluded_bids):
-            atomic_write_text(out / "excluded_bids.csv", self.excluded_bids.to_csv(index=False))
-        atomic_write_text(out / "summary.json", json.dumps(self.summary(), indent=1, default=_jsonable))
+        ``summary.json``, as one set: staged, then moved in together (``simulation.fileio.output_set``)."""
+        with output_set(out_dir) as out:
+            atomic_write_text(out.path("activations.csv"), self.activations.to_csv(index=False))
+            atomic_write_text(out.path("prices.csv"), self.prices.to_csv(index=False))
+            atomic_write_text(out.path("slack.csv"), self.slack.to_csv(index=False))
+            atomic_write_text(out.path("interface.csv"), self.interface.to_csv(index=False))
+            if len(self.excluded_bids):
+                atomic_write_text(out.path("excluded_bids.csv"), self.excluded_bids.to_csv(index=False))
+            summary = json.dumps(self.summary(), indent=1, default=_jsonable)
+            atomic_write_text(out.path("summary.json"), summary)
 
 
 def _jsonable(o: Any) -> Any:
