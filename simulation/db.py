@@ -367,6 +367,8 @@ def _create_tables(engine: sa.Engine, attempts: int = 5) -> None:
             _add_columns(conn)
             conn.commit()
         return
+    with engine.connect():
+        pass  # an unreachable server fails here, once, instead of once per attempt below
     for attempt in range(attempts):
         try:
             metadata.create_all(engine)
