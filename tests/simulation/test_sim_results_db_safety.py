@@ -166,10 +166,8 @@ def test_an_older_database_is_read_as_it_is_and_upgraded_by_a_writer(tmp_path: P
             "DATETIME NOT NULL, updated_at DATETIME NOT NULL, finished_at DATETIME, n_clearings INTEGER NOT "
             "NULL, spec_json TEXT NOT NULL)"
         )
-        stamp = "'2026-01-01 00:00:00.000000'"
-        conn.execute(
-            f"INSERT INTO runs VALUES (1, 'CM', 'fp', 'old', 'completed', {stamp}, {stamp}, {stamp}, 4, '{{}}')"
-        )
+        t = "'2026-01-01 00:00:00.000000'"
+        conn.execute(f"INSERT INTO runs VALUES (1, 'CM', 'fp', 'old', 'completed', {t}, {t}, {t}, 4, '{{}}')")
     before = path.read_bytes()
     (run,) = read_runs(f"sqlite:///{path}")
     assert run["status"] == "completed" and run["kpis_json"] is None and run["owner"] is None
