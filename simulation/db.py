@@ -334,9 +334,11 @@ def describe_error(url: str, exc: BaseException) -> str:
         return f"{label}: the database server at {_server(url)} did not answer in time ({text})"
     if url.startswith("postgres") and ("connect" in low or "connection" in low):
         return f"{label}: cannot connect to the database server at {_server(url)} ({text})"
-    if "readonly" in low or "read-only" in low or "read only" in low:
+    if "readonly" in low or "read-only" in low or "read only" in low or "full" in low:
         return f"{label}: cannot be written ({text})"
-    return f"{label}: cannot be opened ({text})"
+    if "unable to open" in low or "no such file" in low or "permission" in low:
+        return f"{label}: cannot be opened ({text})"
+    return f"{label}: database error ({text})"
 
 
 @contextmanager

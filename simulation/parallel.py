@@ -47,6 +47,11 @@ CANCEL_GRACE_S = 20.0
 """Seconds the parent waits, after a cancel request, for the workers to stop at their next step."""
 
 
+def start_order(schemes: list[str]) -> list[str]:
+    """The order the workers start the schemes: longest expected first (:data:`EXPECTED_COST`)."""
+    return sorted(schemes, key=lambda s: EXPECTED_COST.get(s, 1.0), reverse=True)
+
+
 def _worker(
     parent_pid: int,
     scenario: Scenario,
@@ -125,7 +130,7 @@ def run_in_processes(
     cancel = ctx.Event()
     done_frac = {s: 0.0 for s in schemes}
     span = 1.0 - progress_from
-    todo = sorted(schemes, key=lambda s: EXPECTED_COST.get(s, 1.0), reverse=True)
+    todo = start_order(schemes)
     running: dict[str, Any] = {}
     results: dict[str, tuple[SchemeRun | None, str | None]] = {}
     cancel_at: float | None = None
@@ -259,4 +264,4 @@ def _raise_first(errors: list[str]) -> None:
         raise RuntimeError(errors[0])
 
 
-__all__ = ["CANCEL_GRACE_S", "EXPECTED_COST", "run_in_processes"]
+__all__ = ["CANCEL_GRACE_S", "EXPECTED_COST", "run_in_processes", "start_order"]

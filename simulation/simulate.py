@@ -18,7 +18,7 @@ from simulation.db import close_runs, create_runs, fingerprint_of, make_engine, 
 from simulation.errors import SimulationError
 from simulation.forecast import compute_schedule
 from simulation.kpis import SCHEME_IDS, SchemeKpis
-from simulation.parallel import run_in_processes
+from simulation.parallel import run_in_processes, start_order
 from simulation.progress import NullProgress, Progress, RunCancelled, SubProgress, check_cancelled
 from simulation.run import SchemeRun, run_scheme
 from simulation.scenario import ScenarioSpec
@@ -97,13 +97,16 @@ def simulate(
     spec_json = spec_json_of(spec)
     fingerprint = fingerprint or fingerprint_of(spec_json)
     prints = dict(fingerprints) if fingerprints else None
+    n_proc = processes if processes is not None else min(len(schemes), os.cpu_count() or 1)
+    serial = n_proc <= 1 or len(schemes) == 1
     run_ids: dict[str, int] = {}
     if db_url:
         make_engine(db_url).dispose()  # create the tables once, before the scheme processes start
-        run_ids = create_runs(db_url, schemes, fingerprint, spec.name, spec_json, prints)
-    n_proc = processes if processes is not None else min(len(schemes), os.cpu_count() or 1)
+        # the rows numbered in the order the schemes start
+        order = schemes if serial else start_order(schemes)
+        run_ids = create_runs(db_url, order, fingerprint, spec.name, spec_json, prints)
     runs: dict[str, SchemeRun] = {}
-    if n_proc <= 1 or len(schemes) == 1:
+    if serial:
         try:
             n = len(schemes)
             for i, scheme in enumerate(schemes):
