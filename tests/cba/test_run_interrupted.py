@@ -33,11 +33,12 @@ from sim_fixtures import small_spec  # noqa: E402
 
 def small_study(hours: float = 8.0) -> Study:
     """The default study's SGAM model and CBA on the small scenario (two schemes, ``hours`` of 15-min
-    steps): a run of a few seconds per scheme."""
+    steps, the first database batch after 2 h): a run of a few seconds per scheme."""
     study = default_study()
     spec = small_spec(duration_h=hours, start_h=6.0).model_copy(update={"schemes": ["CMS", "CM"],
                                                                        "name": "default"})
-    return study.model_copy(update={"scenario": spec})
+    cba = study.cba.model_copy(update={"monte_carlo_samples": 500})  # the outputs in a second, not five
+    return study.model_copy(update={"scenario": spec, "cba": cba})
 
 
 @pytest.fixture(scope="module")
