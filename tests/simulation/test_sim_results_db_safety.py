@@ -11,7 +11,8 @@ References (each built in the test):
 * every scheme asked for has a row from the start: cancelling during the first of two schemes leaves
   both rows ``cancelled`` (the second never started); ``close_runs`` only touches unfinished rows;
 * a row whose process is gone reads ``cancelled``/``interrupted`` at once (no 10-minute heartbeat wait);
-* a database written before the new ``runs`` columns is read as it is and upgraded by a writer.
+* a database written before the new ``runs`` columns is read as it is and upgraded by a writer;
+* a scheme worker killed mid-run is noticed by its exit code: the run is ``failed``, nothing hangs.
 """
 
 from __future__ import annotations
@@ -175,3 +176,36 @@ def test_an_older_database_is_read_as_it_is_and_upgraded_by_a_writer(tmp_path: P
     ResultsWriter(f"sqlite:///{path}", "CMS", "fp", "old", "{}").finish("completed", 1, '{"x": 1}')
     runs = read_runs(f"sqlite:///{path}")
     assert [r["scheme"] for r in runs] == ["CM", "CMS"] and runs[1]["kpis_json"] == '{"x": 1}'
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork and /proc")
+def test_a_worker_killed_mid_run_is_a_failed_run_not_a_hang(tmp_path: Path) -> None:
+    """A scheme worker killed with SIGKILL (as the OOM killer does): the parent notices by the exit code,
+    raises naming the scheme, marks the run failed; the other scheme completes."""
+    import signal as sig
+
+    url = f"sqlite:///{tmp_path / 'results.sqlite'}"
+    killed: list[int] = []
+
+    def kill_first_worker() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not killed:
+            time.sleep(0.1)
+            try:
+                running = [r for r in read_runs(url) if r["status"] == "running" and r["scheme"] == "CM"]
+            except ResultsDatabaseError:
+                continue
+            if running and running[0]["owner"]:
+                pid = int(running[0]["owner"].split(":")[-2])
+                if pid != os.getpid():
+                    os.kill(pid, sig.SIGKILL)
+                    killed.append(pid)
+
+    watcher = threading.Thread(target=kill_first_worker, daemon=True)
+    watcher.start()
+    with pytest.raises(RuntimeError, match="worker of scheme CM died"):
+        simulate(small_spec(duration_h=6.0), ["CMS", "CM"], url, processes=2)
+    watcher.join(timeout=5)
+    assert killed
+    statuses = {r["scheme"]: r["status"] for r in read_runs(url)}
+    assert statuses == {"CMS": "completed", "CM": "failed"}
