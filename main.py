@@ -83,21 +83,31 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run the whole chain (ICT cost, simulation, CBA, report) on a study."""
+    """Run the whole chain (ICT cost, simulation, CBA, report) on a study, or resume an interrupted one."""
     from cba.study import ConsoleProgress, default_study, load_study, run_study
+    from simulation.progress import RunCancelled, SignalCancel
 
     study = default_study() if args.study is None else load_study(Path(args.study))
     schemes = None
     if args.schemes:
         schemes = [s.strip() for s in args.schemes.split(",") if s.strip()]
-    out = Path(args.out)
-    result = run_study(
-        study,
-        ConsoleProgress(quiet=args.quiet),
-        out_dir=out,
-        db_url=args.db,
-        schemes=schemes,
-    )
+    if args.resume is not None and args.out is not None and Path(args.out) != Path(args.resume):
+        print(f"error: --out {args.out} and --resume {args.resume} name different folders; "
+              "a resumed run writes its outputs where it started", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    out = Path(args.resume if args.resume is not None else (args.out or "out"))
+    # the first Ctrl-C asks the run to stop at its next step (runs marked cancelled), the second interrupts
+    with SignalCancel(ConsoleProgress(quiet=args.quiet)) as progress:
+        try:
+            result = run_study(
+                study, progress, out_dir=out, db_url=args.db, schemes=schemes, resume=args.resume is not None
+            )
+        except RunCancelled as exc:
+            study_arg = args.study or ""
+            raise RunCancelled(
+                f"{exc}; finish it with: coordstudio run {study_arg + ' ' if study_arg else ''}"
+                f"{'--db URL ' if args.db else ''}--resume {out}"
+            ) from None
     print()
     print(result.summary_table())
     print(f"\noutputs written to {out}/")
@@ -166,8 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("study", nargs="?", help="study file (YAML or JSON); default: the embedded study")
-    p.add_argument("--out", default="out", help="output folder (created if missing; default: out)")
+    p.add_argument("--out", default=None, help="output folder (created if missing; default: out)")
     p.add_argument("--schemes", help="comma-separated schemes to simulate, e.g. CMS,CM (default: all)")
+    p.add_argument("--resume", metavar="DIR",
+                   help="complete the interrupted run in DIR: reuse its results database, simulate only the "
+                        "schemes whose run there is missing or not completed, then write every output to DIR")
     p.add_argument("--db", metavar="URL",
                    help="results database URL (default: a SQLite file in --out), e.g. "
                         "postgresql+psycopg://user@host/db")
@@ -230,8 +243,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except user_errors as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except RunCancelled:
-        print("cancelled", file=sys.stderr)
+    except RunCancelled as exc:
+        print(str(exc) or "cancelled", file=sys.stderr)
         return EXIT_CANCELLED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -2,16 +2,17 @@
 
 The platform logs every message it exchanged between actors (``simulation.db.messages``: time, sender
 role, receiver role, information object, number of messages, bytes). This module finds the latest
-completed run of each scheme *of this study* in a results database and returns its log as a table,
-refusing, with a message that names the database, anything it cannot trust: a missing file, a file that
-is not a results database (without modifying it), runs of another study, an unfinished run.
+completed run of each scheme *of this study* in a results database (chosen by :mod:`cba.stored_runs`)
+and returns its log as a table, refusing, with a message that names the database, anything it cannot
+trust: a missing file, a file that is not a results database or is damaged (opened read-only: nothing is
+created or changed), runs of another study, an unfinished run.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -40,15 +41,6 @@ LOG_COLUMNS: tuple[str, ...] = (
 LOG_KEY = ["sender_role", "receiver_role", "information_object"]
 
 
-def _sqlite_path(url: str) -> Path | None:
-    if not url.startswith("sqlite"):
-        return None
-    path = url.split("///", 1)[-1] if "///" in url else ""
-    if not path or path == ":memory:":
-        return None
-    return Path(path)
-
-
 def as_db_url(results: str | Path) -> str:
     """A results database given as a URL or a path to an SQLite file -> a SQLAlchemy URL."""
     text = str(results)
@@ -57,98 +49,25 @@ def as_db_url(results: str | Path) -> str:
     return f"sqlite:///{Path(text).resolve()}"
 
 
-def _same_scenario(run_spec_json: Any, study: Study) -> bool:
-    """True when a run's stored scenario, read with today's schema, equals the study's scenario.
-
-    The fingerprint hashes the scenario's JSON, so a field added to ``ScenarioSpec`` after the run (with a
-    default) changes it although the scenario simulated is the same; comparing the validated specs is
-    robust to that and still tells another study apart.
-    """
-    from pydantic import ValidationError
-
-    from simulation.scenario import ScenarioSpec
-
-    if not isinstance(run_spec_json, str) or not run_spec_json:
-        return False
-    try:
-        return ScenarioSpec.model_validate_json(run_spec_json) == study.scenario
-    except ValidationError:
-        return False
-
-
-def _require_results_tables(db_url: str, label: str) -> None:
-    """Refuse a database without the platform's ``runs`` and ``messages`` tables, without touching it.
-
-    ``simulation.db.make_engine`` creates missing tables; on a file that is not a results database (a
-    wrong path given by the user) that would modify the user's file, so look first with a plain engine.
-    """
-    import sqlalchemy as sa
-
-    from simulation.errors import ResultsDatabaseError
-
-    try:
-        engine = sa.create_engine(db_url)
-    except Exception as exc:  # bad URL, missing driver
-        raise ResultsDatabaseError(f"results database {label}: cannot be opened ({exc})") from exc
-    try:
-        tables = set(sa.inspect(engine).get_table_names())
-    except Exception as exc:  # not a database, unreachable server
-        raise ResultsDatabaseError(f"results database {label}: cannot be opened ({exc})") from exc
-    finally:
-        engine.dispose()
-    missing = {"runs", "messages"} - tables
-    if missing:
-        raise ResultsDatabaseError(
-            f"results database {label}: not a results database of this tool (no table "
-            f"{', '.join(sorted(missing))})"
-        )
-
-
 def read_scheme_logs(study: Study, db_url: str) -> tuple[dict[str, SchemeLog], str]:
     """The latest run of each scheme of this study in the results database, and the redacted URL.
 
     Raises
     ------
     simulation.errors.ResultsDatabaseError
-        The file does not exist; it holds no run; its runs belong to another study (scenario
-        fingerprint differs); or the latest run of a scheme is cancelled, failed or still running.
-        Every message names the database.
+        The file does not exist, is not a results database or is damaged; it holds no run; its runs
+        belong to another study (the message names the sections that differ); or the latest run of a
+        scheme is not completed (:func:`cba.stored_runs.completed_runs`). Every message names the
+        database, which is opened read-only.
     """
     import sqlalchemy as sa
 
+    from cba.stored_runs import completed_runs
     from simulation import db as simdb
     from simulation.errors import ResultsDatabaseError
 
-    label = simdb._redact(db_url)
-    path = _sqlite_path(db_url)
-    if path is not None and not path.is_file():
-        # make_engine would silently create an empty database: refuse first.
-        raise ResultsDatabaseError(f"results database {path}: file not found")
-    _require_results_tables(db_url, label)
-    runs = simdb.read_runs(db_url)
-    if not runs:
-        raise ResultsDatabaseError(f"results database {label}: holds no simulation run")
-    spec_json = simdb.spec_json_of(study.scenario)
-    fingerprint = simdb.fingerprint_of(spec_json)
-    accepted = {fingerprint}
-    # A run belongs to this study when its fingerprint is one of ours or it simulated the same scenario.
-    mine = [r for r in runs if r["fingerprint"] in accepted or _same_scenario(r.get("spec_json"), study)]
-    if not mine:
-        other = sorted({str(r["fingerprint"])[:12] for r in runs})
-        raise ResultsDatabaseError(
-            f"results database {label}: its runs belong to another study (scenario fingerprint "
-            f"{', '.join(other)}, this study's is {fingerprint[:12]}); simulate this study into it first"
-        )
-    latest: dict[str, dict[str, Any]] = {}
-    for r in mine:
-        latest[str(r["scheme"])] = r  # read_runs orders by run_id
-    for scheme, r in latest.items():
-        if r["status"] != "completed":
-            raise ResultsDatabaseError(
-                f"results database {label}: run {r['run_id']} (scheme {scheme}) is {r['status']}, "
-                f"not completed; its message log is incomplete, simulate the scheme again"
-            )
-    engine = simdb.make_engine(db_url)
+    latest, label = completed_runs(study, db_url)
+    engine = simdb.open_read_only(db_url)
     logs: dict[str, SchemeLog] = {}
     m = simdb.messages
     try:
@@ -170,7 +89,7 @@ def read_scheme_logs(study: Study, db_url: str) -> tuple[dict[str, SchemeLog], s
                           "sender_role": str, "receiver_role": str, "information_object": str})
                 logs[scheme] = SchemeLog(scheme=scheme, run_id=int(r["run_id"]), table=table)
     except sa.exc.SQLAlchemyError as exc:
-        raise ResultsDatabaseError(f"results database {label}: cannot read the message log ({exc})") from exc
+        raise ResultsDatabaseError(simdb.describe_error(db_url, exc)) from exc
     finally:
         engine.dispose()
     return logs, label

@@ -3,8 +3,9 @@
 The KPIs come from ``--results``, which may be
 
 * a results database: a SQLAlchemy URL (``sqlite:///out/results.sqlite``,
-  ``postgresql+psycopg://...``) or the path of a SQLite file; the latest completed run of each scheme
-  is used;
+  ``postgresql+psycopg://...``) or the path of a SQLite file, opened read-only; the latest run of
+  each scheme of the study is used, and must be completed (:mod:`cba.stored_runs`: a database of
+  another study, or with a pending, running, failed or cancelled latest run, is refused by name);
 * the ``kpis.csv`` that ``run`` writes beside the report;
 * a JSON list of KPI records (the fields of :class:`simulation.kpis.SchemeKpis`).
 
@@ -16,8 +17,6 @@ from __future__ import annotations
 
 import csv
 import json
-import re
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,65 +30,39 @@ if TYPE_CHECKING:
 __all__ = ["load_kpis", "reappraise"]
 
 
-_DICT_KEY = re.compile(r"^(?P<field>[a-z_]+)\[(?P<key>.*)\]$")
+def _kpis_from_db(url: str, day: str, study: Study | None) -> list[SchemeKpis]:
+    """The KPIs of the latest run of each scheme, refusing a database that is missing, damaged, written
+    for another study (with ``study``: :mod:`cba.stored_runs` compares the fingerprints) or whose latest
+    run of a scheme is not completed (named, with the command that completes it)."""
+    from cba.stored_runs import completed_runs, kpis_of_run, require_complete
+    from simulation import db as simdb
+    from simulation.errors import ResultsDatabaseError
+
+    if study is not None:
+        latest, label = completed_runs(study, url)
+    else:
+        label = simdb.db_label(url)
+        runs = simdb.read_runs(url)
+        if not runs:
+            raise ResultsDatabaseError(f"{label}: holds no simulation run")
+        latest = {str(r["scheme"]): r for r in runs}
+        require_complete(latest, label, url)
+    return [kpis_of_run(url, run, day, label) for run in latest.values()]
 
 
-def _kpis_from_flat(flat: Mapping[str, float], scheme: str, day: str, where: str) -> SchemeKpis:
-    """A :class:`SchemeKpis` from the flat ``name -> value`` rows of the results database.
-
-    Dictionary fields are stored as ``field[key]`` (``bids_submitted_by_area[dso_1]``).
-    """
-    from pydantic import ValidationError
-
-    from simulation.kpis import SchemeKpis
-
-    data: dict[str, Any] = {"scheme": scheme, "day": day}
-    fields = SchemeKpis.model_fields
-    for name, value in flat.items():
-        match = _DICT_KEY.match(name)
-        if match and match["field"] in fields:
-            data.setdefault(match["field"], {})[match["key"]] = int(round(value))
-        elif name in fields and name not in ("scheme", "day"):
-            data[name] = int(round(value)) if fields[name].annotation is int else value
-    try:
-        return SchemeKpis.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise CbaError(f"{where}: KPI '{field}' of scheme {scheme}: {first['msg']}") from None
-
-
-def _kpis_from_db(url: str, day: str) -> list[SchemeKpis]:
-    from simulation.db import read_kpis, read_runs
-    from simulation.errors import SimulationError
-
-    try:
-        runs = read_runs(url)
-    except SimulationError:
-        raise
-    except Exception as exc:  # SQLAlchemy errors: not a database, missing tables, ...
-        raise CbaError(f"--results {url}: not a readable results database ({type(exc).__name__})") from None
-    latest: dict[str, int] = {}
-    for run in runs:
-        if run.get("status") == "completed":
-            latest[str(run["scheme"])] = int(run["run_id"])
-    if not latest:
-        raise CbaError(f"--results {url}: the results database holds no completed run")
-    return [
-        _kpis_from_flat(read_kpis(url, run_id), scheme, day, f"--results {url} run {run_id}")
-        for scheme, run_id in latest.items()
-    ]
-
-
-def load_kpis(source: str | Path, day: str = "default") -> list[SchemeKpis]:
+def load_kpis(source: str | Path, day: str = "default", study: Study | None = None) -> list[SchemeKpis]:
     """Read simulation KPIs from a results database URL or SQLite file, a ``kpis.csv`` or a JSON list.
 
-    ``day`` names the representative day of database runs (which simulate one day each).
+    ``day`` names the representative day of database runs (which simulate one day each). ``study``: a
+    database must hold runs of this study's scenario (else refused, naming the sections that differ).
 
     Raises
     ------
     CbaError
         If the source cannot be read or a KPI is missing or invalid (the message names the field).
+    simulation.errors.ResultsDatabaseError
+        A database that is missing, damaged, of another study, or whose latest run of a scheme is not
+        completed.
     """
     from pydantic import ValidationError
 
@@ -97,7 +70,7 @@ def load_kpis(source: str | Path, day: str = "default") -> list[SchemeKpis]:
 
     text = str(source)
     if "://" in text:
-        return _kpis_from_db(text, day)
+        return _kpis_from_db(text, day, study)
     path = Path(text)
     if not path.exists():
         raise CbaError(f"--results {path}: file not found")
@@ -111,7 +84,7 @@ def load_kpis(source: str | Path, day: str = "default") -> list[SchemeKpis]:
             if not isinstance(records, list):
                 raise CbaError(f"--results {path}: expected a JSON list of KPI records")
         else:
-            return _kpis_from_db(f"sqlite:///{path.resolve()}", day)
+            return _kpis_from_db(f"sqlite:///{path.resolve()}", day, study)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CbaError(f"--results {path}: cannot read: {exc}") from None
     out = []
@@ -149,7 +122,7 @@ def reappraise(
         params = params.model_copy(update={"monte_carlo_samples": samples})
     weights = params.day_weights_days_per_year
     day = next(iter(weights)) if len(weights) == 1 else "default"
-    kpis = load_kpis(results, day)
+    kpis = load_kpis(results, day, study)
     ict = ict_costs(study.sgam, endpoint_counts(study.scenario), params.horizon_years, params.discount_rate)
     result = run_cba(params, kpis, ict)
     return result, cba_outputs(params, kpis, ict, Path(out_dir), result=result)

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cba.errors import StudyError
+from cba.errors import CbaError, StudyError
+from cba.fingerprint import StudyFingerprint, study_fingerprint
 from cba.outputs import write_study_outputs
+from cba.stored_runs import ResumePlan, resume_plan
 from cba.study_file import (
     CURRENT_SCHEMA_VERSION,
     MIGRATIONS,
@@ -41,6 +43,7 @@ __all__ = [
     "Migration",
     "Study",
     "StudyMetadata",
+    "StudyFingerprint",
     "StudyResult",
     "default_study",
     "format_summary_table",
@@ -49,6 +52,7 @@ __all__ = [
     "run_study",
     "save_study",
     "solver_report",
+    "study_fingerprint",
     "study_from_mapping",
     "study_summary",
     "study_to_text",
@@ -173,12 +177,18 @@ def run_study(
     out_dir: Path | str | None = None,
     db_url: str | None = None,
     schemes: Sequence[str] | None = None,
+    resume: bool = False,
 ) -> StudyResult:
     """Run the whole chain on a study: ICT cost, simulation of each scheme, CBA, and the outputs.
 
     The CLI calls it directly; the GUI calls it in a worker thread with a progress adapter. Progress
     fractions: ICT costing 0-5 %, simulation 5-85 %, CBA 85-92 %, writing outputs 92-100 %. Cancelling
-    raises :class:`simulation.progress.RunCancelled` (the results database marks the run cancelled).
+    raises :class:`simulation.progress.RunCancelled` (the results database marks the runs cancelled).
+    Every run is stored with the study's fingerprints (:mod:`cba.fingerprint`).
+
+    ``resume``: ``out_dir`` holds an interrupted run of this study; reuse its results database (or
+    ``db_url``), simulate only the schemes whose latest run there is not completed
+    (:func:`cba.stored_runs.resume_plan`), then write every output as a normal run does.
     """
     from cba.analysis import run_cba
     from sgam.matching import ict_costs
@@ -191,6 +201,8 @@ def run_study(
     if unknown:
         raise StudyError(f"schemes: unknown scheme(s) {', '.join(unknown)}; expected {', '.join(SCHEME_IDS)}")
     out = Path(out_dir) if out_dir is not None else None
+    if resume and (out is None or not out.is_dir()):
+        raise CbaError(f"--resume {out}: no such folder; it must hold the interrupted run's outputs")
     if out is not None:
         from cba.fileio import prepare_out_dir
 
@@ -207,8 +219,17 @@ def run_study(
     t0 = time.perf_counter()
     if db_url is None and out is not None:
         db_url = f"sqlite:///{(out / 'results.sqlite').resolve()}"
-    kpi_map = simulate(study.scenario, run_schemes, db_url, SubProgress(progress, 0.05, 0.85)).kpis
-    kpis = list(kpi_map.values())
+    prints = study_fingerprint(study).as_mapping()
+    to_run, kpi_map = run_schemes, {}
+    if resume:
+        plan = resume_plan(study, db_url, run_schemes) if db_url else ResumePlan(to_run=run_schemes)
+        to_run, kpi_map = plan.to_run, dict(plan.reused)
+        progress.report(0.05, f"resuming: {', '.join(plan.reused) or 'no scheme'} completed before, "
+                              f"simulating {', '.join(to_run) or 'nothing'}")
+    if to_run:
+        sim = simulate(study.scenario, to_run, db_url, SubProgress(progress, 0.05, 0.85), fingerprints=prints)
+        kpi_map.update(sim.kpis)
+    kpis = [kpi_map[s] for s in run_schemes]
     timings["simulation"] = time.perf_counter() - t0
     check_cancelled(progress)
 

@@ -53,8 +53,10 @@ def run_in_child(
     from cba.errors import CbaError, StudyError
     from sgam.errors import SgamError
     from simulation.errors import SimulationError
+    from simulation.lifeline import die_with_parent
     from simulation.progress import RunCancelled
 
+    die_with_parent(os.getppid())  # a GUI killed with kill -9 takes its run (and the scheme workers) along
     try:
         # The computation yields the CPU to the window (and its pool workers inherit this niceness),
         # and leads its own process group so that a hard cancel can stop the scheme workers with it.

@@ -39,10 +39,11 @@ class RunSeries:
 def load_series(db_url: str) -> RunSeries:
     """Read the completed runs' clearings, firm nodal prices, firm activations and measurements."""
     import pandas as pd
-    import sqlalchemy as sa
+
+    from simulation.db import open_read_only
 
     try:
-        engine = sa.create_engine(db_url)
+        engine = open_read_only(db_url)  # never creates or changes the database
         with engine.connect() as conn:
             runs = pd.read_sql("SELECT run_id, scheme FROM runs WHERE status = 'completed'", conn)
             if runs.empty:

@@ -94,6 +94,7 @@ def _scenario_of_study(path: Path) -> Any:
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Simulate the scenario of a study (or the default scenario); write the database and kpis.csv."""
     from simulation.db import default_sqlite_url
+    from simulation.progress import SignalCancel
     from simulation.scenario import default_scenario_spec
     from simulation.simulate import simulate
 
@@ -104,7 +105,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     schemes = [s.strip() for s in args.schemes.split(",")] if args.schemes else None
     out = prepare_out_dir(args.out)  # a bad --out fails now, not after the simulation
     url = args.db or default_sqlite_url(out)
-    kpis = simulate(spec, schemes, url, _ConsoleProgress()).kpis
+    with SignalCancel(_ConsoleProgress()) as progress:  # Ctrl-C: runs marked cancelled, exit 130
+        kpis = simulate(spec, schemes, url, progress).kpis
     write_kpis_csv(kpis, out / "kpis.csv")
     print()
     print(kpi_table(kpis))
@@ -113,17 +115,25 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    """List the runs of a results database."""
+    """List the runs of a results database (opened read-only: nothing is created or changed).
+
+    ``status`` is the stored one, except that a pending or running run whose process is gone reads
+    ``cancelled*`` (see :func:`simulation.db.read_runs`)."""
     from simulation.db import read_runs
 
     url = args.db if "://" in args.db else f"sqlite:///{Path(args.db).resolve()}"
     rows: list[dict[str, Any]] = read_runs(url)
-    print(f"{'run':>4s} {'scheme':6s} {'status':10s} {'clearings':>9s} {'started':20s} fingerprint")
+    print(f"{'run':>4s} {'scheme':6s} {'status':11s} {'clearings':>9s} {'started':20s} "
+          f"{'finished':20s} {'scenario fp':16s} study fp")
     for r in rows:
+        status = f"{r['status']}{'*' if r['interrupted'] else ''}"
         print(
-            f"{r['run_id']:4d} {r['scheme']:6s} {r['status']:10s} {r['n_clearings']:9d} "
-            f"{str(r['started_at'])[:19]:20s} {r['fingerprint'][:16]}"
+            f"{r['run_id']:4d} {r['scheme']:6s} {status:11s} {r['n_clearings']:9d} "
+            f"{str(r['started_at'])[:19]:20s} {str(r['finished_at'] or '-')[:19]:20s} "
+            f"{r['fingerprint'][:16]:16s} {(r['study_fingerprint'] or '-')[:16]}"
         )
+    if any(r["interrupted"] for r in rows):
+        print("* its process ended without finishing the run (killed): resume it with 'run --resume'")
     return 0
 
 

@@ -3,8 +3,10 @@
 Tables (every row carries ``run_id``; one run = one scheme simulated over the day):
 
 ============  ========================================================================================
-runs          run_id, scheme, fingerprint (of the study/scenario), scenario, status (running, completed,
-              cancelled, failed), started_at, updated_at (heartbeat), finished_at, n_clearings, spec_json
+runs          run_id, scheme, fingerprint (of the scenario), study_fingerprint and fingerprints_json (of
+              the whole study and of each of its sections, given by the caller), scenario, status,
+              started_at, updated_at (heartbeat), finished_at, owner (``host:pid:start`` of the process
+              responsible for the run), n_clearings, spec_json, kpis_json (the KPIs of a completed run)
 bids          clearing, bid_id, owner, node, direction, model, quantity_mw (first step), price_eur_per_mwh,
               energy_mwh (whole horizon)
 clearings     clearing, time_min (start of its first step), status, objective_eur, activation_cost_eur,
@@ -17,11 +19,22 @@ kpis          name, value
 messages      time_min, sender, sender_role, receiver, receiver_role, information_object, n_messages, bytes
 ============  ========================================================================================
 
-Rows are buffered and written in batches (``executemany`` inside one transaction per batch), never row
-by row. A run is ``running`` until :meth:`ResultsWriter.finish` marks it; each batch commits atomically, so
-a run interrupted at any point leaves a database that opens. A run cancelled through the progress
-protocol is marked ``cancelled``; :func:`read_runs` reports a ``running`` run whose heartbeat is older than
-``stale_after_s`` as ``cancelled`` too (the process was killed).
+Life of a run row (``status``): ``pending`` (written for every scheme of a simulation before the first
+one starts, so a scheme that never started still has a row), ``running`` (claimed by the process that
+simulates it, whose :func:`simulation.lifeline.owner_tag` it records), then ``completed``, ``failed`` or
+``cancelled``. Rows are buffered and written in batches (``executemany`` inside one transaction per
+batch), never row by row; each batch commits atomically, so a run interrupted at any point leaves a
+database that opens. :func:`read_runs` reports a ``pending`` or ``running`` run whose process is gone
+(same host) or whose heartbeat is older than ``stale_after_s`` (another host) as ``cancelled``, with
+``interrupted`` True: ``kill -9`` cannot mark its own rows.
+
+Opening: writers go through :func:`make_engine` (creates the tables and the columns an older file
+lacks). Readers go through :func:`open_read_only`, which never creates or alters anything: an SQLite
+file is opened with ``mode=ro`` (``immutable`` when its WAL is closed, so not even ``-wal``/``-shm``
+files appear), a missing file is refused by name, a file that is not an SQLite database or lacks the
+``runs`` table reads "not a results database", a corrupt one "damaged". PostgreSQL connections get a
+connect timeout, TCP keep-alives and a statement timeout (:data:`PG_DEFAULTS`; a URL's own query
+parameters win), so a server that never answers is named in an error instead of hanging for ever.
 """
 
 from __future__ import annotations
@@ -32,13 +45,37 @@ import json
 import random
 import sqlite3
 import time
-from collections.abc import Iterable
+import urllib.parse
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from simulation.errors import ResultsDatabaseError
+from simulation.lifeline import owner_alive, owner_tag
+
+UNFINISHED = ("pending", "running")
+"""Stored statuses of a run that has not ended (yet)."""
+
+RUN_STATUSES = (*UNFINISHED, "completed", "failed", "cancelled")
+"""Every stored status of a run, in the order of its life."""
+
+PG_DEFAULTS: dict[str, str] = {
+    "connect_timeout": "10",
+    "keepalives": "1",
+    "keepalives_idle": "30",
+    "keepalives_interval": "10",
+    "keepalives_count": "3",
+    "tcp_user_timeout": "60000",
+}
+"""libpq connection parameters given to every PostgreSQL connection unless the URL sets them: give up on
+a server that does not answer within 10 s, and on a connection whose packets go unacknowledged for 60 s."""
+
+PG_STATEMENT_TIMEOUT_MS = 300_000
+"""Server-side limit of one statement (a batch insert of :attr:`ResultsWriter.batch_rows` rows takes well
+under a second on a healthy server)."""
 
 metadata = sa.MetaData()
 
@@ -55,7 +92,14 @@ runs = sa.Table(
     sa.Column("finished_at", sa.DateTime, nullable=True),
     sa.Column("n_clearings", sa.Integer, nullable=False, default=0),
     sa.Column("spec_json", sa.Text, nullable=False),
+    sa.Column("study_fingerprint", sa.String(64), nullable=True),
+    sa.Column("fingerprints_json", sa.Text, nullable=True),
+    sa.Column("owner", sa.String(300), nullable=True),
+    sa.Column("kpis_json", sa.Text, nullable=True),
 )
+ADDED_RUN_COLUMNS = ("study_fingerprint", "fingerprints_json", "owner", "kpis_json")
+"""Columns of ``runs`` newer than the first databases: added to an older file when a writer opens it,
+read as None from it by a reader."""
 
 
 def _table(name: str, *cols: sa.Column) -> sa.Table:
@@ -155,10 +199,21 @@ def fingerprint_of(spec_json: str) -> str:
     return hashlib.sha256(spec_json.encode()).hexdigest()
 
 
+def _pg_connect_args(url: sa.URL, read_only: bool) -> dict[str, Any]:
+    """Timeouts (:data:`PG_DEFAULTS`) and the statement timeout, where the URL does not set them."""
+    args: dict[str, Any] = {k: v for k, v in PG_DEFAULTS.items() if k not in url.query}
+    if "options" not in url.query:
+        options = f"-c statement_timeout={PG_STATEMENT_TIMEOUT_MS}"
+        if read_only:
+            options += " -c default_transaction_read_only=on"
+        args["options"] = options
+    return args
+
+
 def make_engine(url: str) -> sa.Engine:
-    """An engine for ``url`` with the tables created; SQLite gets WAL and a busy timeout so that several
-    scheme processes can write one file."""
-    try:
+    """An engine for writing ``url``, with the tables (and any column an older file lacks) created; SQLite
+    gets WAL and a busy timeout so that several scheme processes can write one file."""
+    with _translated(url):
         if url.startswith("sqlite"):
             path = url.split("///", 1)[-1]
             if path and path != ":memory:":
@@ -181,15 +236,124 @@ def make_engine(url: str) -> sa.Engine:
                 cur.execute("PRAGMA synchronous=NORMAL")
                 cur.close()
         else:
-            engine = sa.create_engine(url, pool_pre_ping=True)
+            parsed = sa.engine.make_url(url)
+            engine = sa.create_engine(
+                url, pool_pre_ping=True, connect_args=_pg_connect_args(parsed, read_only=False)
+            )
         _create_tables(engine)
         return engine
-    except Exception as exc:  # any driver error: unreachable server, bad path, missing driver
-        raise ResultsDatabaseError(f"results database {_redact(url)}: cannot be opened ({exc})") from exc
+    raise AssertionError("unreachable")  # pragma: no cover - _translated re-raises
+
+
+def open_read_only(url: str) -> sa.Engine:
+    """An engine that only reads the results database ``url`` (see module docstring); the ``runs`` table
+    is there. Raises :class:`ResultsDatabaseError` with one line naming the file or the server."""
+    path = sqlite_path(url)
+    if url.startswith("sqlite") and path is None:
+        raise ResultsDatabaseError(f"{url}: an in-memory database holds no stored results")
+    with _translated(url):
+        if path is not None:
+            if not path.exists():
+                raise ResultsDatabaseError(f"{path}: file not found (no results database there)")
+            if path.is_dir():
+                raise ResultsDatabaseError(f"{path}: is a folder, not a results database")
+            uri = f"file:{urllib.parse.quote(str(path.resolve()))}?mode=ro"
+            if _wal_closed(path):
+                uri += "&immutable=1"  # no writer has it open: read without creating -wal/-shm files
+
+            def connect() -> sqlite3.Connection:
+                return sqlite3.connect(uri, uri=True, timeout=60, check_same_thread=False)
+
+            engine = sa.create_engine("sqlite://", creator=connect, poolclass=sa.pool.NullPool)
+        else:
+            parsed = sa.engine.make_url(url)
+            engine = sa.create_engine(
+                url, poolclass=sa.pool.NullPool, connect_args=_pg_connect_args(parsed, read_only=True)
+            )
+        try:
+            tables = set(sa.inspect(engine).get_table_names())
+        except BaseException:
+            engine.dispose()
+            raise
+        if "runs" not in tables:
+            engine.dispose()
+            raise ResultsDatabaseError(
+                f"{db_label(url)}: not a results database of this tool (no table runs)"
+            )
+        return engine
+    raise AssertionError("unreachable")  # pragma: no cover - _translated re-raises
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of an ``sqlite:///`` URL (None for another server or an in-memory database)."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split("///", 1)[-1] if "///" in url else ""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    return Path(path)
+
+
+def _wal_closed(path: Path) -> bool:
+    """True when ``path`` is a WAL-mode SQLite file with no ``-wal`` file beside it: no connection has it
+    open (the last one to close deletes the ``-wal``), so it can be read as immutable."""
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(20)
+    except OSError:
+        return False
+    is_wal = len(header) == 20 and header[:16] == b"SQLite format 3\x00" and header[18:20] == b"\x02\x02"
+    return is_wal and not Path(f"{path}-wal").exists()
+
+
+def db_label(url: str) -> str:
+    """How a message names the database: the file's path, or the URL without its password."""
+    path = sqlite_path(url)
+    return str(path) if path is not None else _redact(url)
+
+
+def _server(url: str) -> str:
+    try:
+        parsed = sa.engine.make_url(url)
+    except Exception:
+        return "the server"
+    return f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+
+
+def describe_error(url: str, exc: BaseException) -> str:
+    """One line saying what went wrong with the database ``url``, naming the file or the server."""
+    label = db_label(url)
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    low = text.lower()
+    if "file is not a database" in low or "not a database" in low:
+        return f"{label}: not a results database (not an SQLite database file)"
+    if "malformed" in low or "corrupt" in low:
+        return f"{label}: damaged results database ({text})"
+    if "timeout" in low or "timed out" in low:
+        return f"{label}: the database server at {_server(url)} did not answer in time ({text})"
+    if url.startswith("postgres") and ("connect" in low or "connection" in low):
+        return f"{label}: cannot connect to the database server at {_server(url)} ({text})"
+    if "readonly" in low or "read-only" in low or "read only" in low or "full" in low:
+        return f"{label}: cannot be written ({text})"
+    if "unable to open" in low or "no such file" in low or "permission" in low:
+        return f"{label}: cannot be opened ({text})"
+    return f"{label}: database error ({text})"
+
+
+@contextmanager
+def _translated(url: str) -> Iterator[None]:
+    """Turn a driver's exception into a one-line :class:`ResultsDatabaseError` naming the database."""
+    try:
+        yield
+    except ResultsDatabaseError:
+        raise
+    except (sa.exc.SQLAlchemyError, sqlite3.Error, OSError, ImportError, ValueError) as exc:
+        raise ResultsDatabaseError(describe_error(url, exc)) from exc
 
 
 def _create_tables(engine: sa.Engine, attempts: int = 5) -> None:
-    """Create the missing tables; safe when several processes open a brand-new database at once.
+    """Create the missing tables and columns; safe when several processes open a brand-new database.
 
     SQLite: the check and the ``CREATE TABLE``s run in one ``BEGIN IMMEDIATE`` transaction, so a second
     process waits (busy timeout) for the first to commit and then finds every table; without it both saw
@@ -197,21 +361,40 @@ def _create_tables(engine: sa.Engine, attempts: int = 5) -> None:
     17 of 40 trials failed). Other servers: retried, since a concurrent creator commits first."""
     if engine.dialect.name == "sqlite":
         with engine.connect() as conn:
-            if set(metadata.tables) <= set(sa.inspect(conn).get_table_names()):
-                return  # nothing to create: no write lock (a read-only database opens)
+            if set(metadata.tables) <= set(sa.inspect(conn).get_table_names()) and not _missing_columns(conn):
+                return  # nothing to create: no write lock
             conn.rollback()
             conn.exec_driver_sql("BEGIN IMMEDIATE")
             metadata.create_all(conn)
+            _add_columns(conn)
             conn.commit()
         return
+    with engine.connect():
+        pass  # an unreachable server fails here, once, instead of once per attempt below
     for attempt in range(attempts):
         try:
             metadata.create_all(engine)
+            with engine.begin() as conn:
+                _add_columns(conn)
             return
         except (sa.exc.OperationalError, sa.exc.ProgrammingError, sa.exc.IntegrityError):
             if attempt == attempts - 1:
                 raise
             time.sleep(0.2 * (attempt + 1))  # another process is creating the tables right now
+
+
+def _missing_columns(conn: sa.Connection) -> list[str]:
+    present = {c["name"] for c in sa.inspect(conn).get_columns("runs")}
+    return [name for name in ADDED_RUN_COLUMNS if name not in present]
+
+
+def _add_columns(conn: sa.Connection) -> None:
+    """Add the :data:`ADDED_RUN_COLUMNS` an older database lacks (all nullable)."""
+    for name in _missing_columns(conn):
+        col = runs.c[name]
+        conn.exec_driver_sql(
+            f"ALTER TABLE runs ADD COLUMN {name} {col.type.compile(dialect=conn.dialect)}"
+        )
 
 
 def _redact(url: str) -> str:
@@ -226,10 +409,23 @@ def _now() -> dt.datetime:
 
 
 class ResultsWriter:
-    """Buffered writer of one run's rows (see module docstring)."""
+    """Buffered writer of one run's rows (see module docstring).
+
+    ``run_id``: the ``pending`` row of this run (written by :func:`create_runs`), claimed as ``running``
+    by this process; None inserts a new row. ``fingerprints``: the caller's fingerprints of the study
+    (``"study"`` and one per section, e.g. ``"scenario"``, ``"cba"``, ``"sgam"``), stored as given."""
 
     def __init__(
-        self, url: str, scheme: str, fingerprint: str, scenario: str, spec_json: str, batch_rows: int = 20_000
+        self,
+        url: str,
+        scheme: str,
+        fingerprint: str,
+        scenario: str,
+        spec_json: str,
+        batch_rows: int = 20_000,
+        *,
+        run_id: int | None = None,
+        fingerprints: Mapping[str, str] | None = None,
     ) -> None:
         self.url = url
         self.engine = make_engine(url)
@@ -237,20 +433,21 @@ class ResultsWriter:
         self._buffer: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLES}
         self._n_buffered = 0
         now = _now()
-        with self.engine.begin() as conn:
-            res = conn.execute(
-                runs.insert().values(
-                    scheme=scheme,
-                    fingerprint=fingerprint,
-                    scenario=scenario,
-                    status="running",
-                    started_at=now,
-                    updated_at=now,
-                    n_clearings=0,
-                    spec_json=spec_json,
+        claim = {"status": "running", "started_at": now, "updated_at": now, "owner": owner_tag()}
+        with _translated(url), self.engine.begin() as conn:
+            if run_id is not None:
+                conn.execute(runs.update().where(runs.c.run_id == run_id).values(**claim))
+                self.run_id = run_id
+            else:
+                res = conn.execute(
+                    runs.insert().values(
+                        scheme=scheme,
+                        n_clearings=0,
+                        **_identity(fingerprint, scenario, spec_json, fingerprints),
+                        **claim,
+                    )
                 )
-            )
-            self.run_id = int(res.inserted_primary_key[0])  # type: ignore[index]
+                self.run_id = int(res.inserted_primary_key[0])  # type: ignore[index]
 
     def add(self, table: str, rows: Iterable[dict[str, Any]]) -> None:
         """Queue rows of ``table``; writes a batch when enough rows are queued."""
@@ -263,7 +460,7 @@ class ResultsWriter:
 
     def flush(self, n_clearings: int | None = None) -> None:
         """Write every queued row in one transaction and refresh the run's heartbeat."""
-        with self.engine.begin() as conn:
+        with _translated(self.url), self.engine.begin() as conn:
             for name, rows in self._buffer.items():
                 if rows:
                     for row in rows:
@@ -276,43 +473,134 @@ class ResultsWriter:
         self._buffer = {name: [] for name in TABLES}
         self._n_buffered = 0
 
-    def finish(self, status: str, n_clearings: int | None = None) -> None:
-        """Flush and mark the run ``completed``, ``cancelled`` or ``failed``."""
+    def finish(self, status: str, n_clearings: int | None = None, kpis_json: str | None = None) -> None:
+        """Flush and mark the run ``completed`` (with its KPIs as JSON), ``cancelled`` or ``failed``."""
         self.flush(n_clearings)
-        with self.engine.begin() as conn:
-            conn.execute(
-                runs.update().where(runs.c.run_id == self.run_id).values(status=status, finished_at=_now())
-            )
+        values: dict[str, Any] = {"status": status, "finished_at": _now()}
+        if kpis_json is not None:
+            values["kpis_json"] = kpis_json
+        with _translated(self.url), self.engine.begin() as conn:
+            conn.execute(runs.update().where(runs.c.run_id == self.run_id).values(**values))
         self.engine.dispose()
 
 
-def read_runs(url: str, stale_after_s: float = 600.0) -> list[dict[str, Any]]:
-    """Every run of the database; a ``running`` run silent for ``stale_after_s`` reads as ``cancelled``."""
+def _identity(
+    fingerprint: str, scenario: str, spec_json: str, fingerprints: Mapping[str, str] | None
+) -> dict[str, Any]:
+    """The columns that say what a run simulated."""
+    return {
+        "fingerprint": fingerprint,
+        "scenario": scenario,
+        "spec_json": spec_json,
+        "study_fingerprint": (fingerprints or {}).get("study"),
+        "fingerprints_json": json.dumps(dict(fingerprints), sort_keys=True) if fingerprints else None,
+    }
+
+
+def create_runs(
+    url: str,
+    schemes: Iterable[str],
+    fingerprint: str,
+    scenario: str,
+    spec_json: str,
+    fingerprints: Mapping[str, str] | None = None,
+) -> dict[str, int]:
+    """A ``pending`` row for every scheme, owned by this process, in one transaction: scheme -> run_id.
+
+    Written before the first scheme starts, so a simulation killed at any point leaves a row for every
+    scheme it was asked for (a scheme that never started reads ``pending``, then ``cancelled``)."""
+    engine = make_engine(url)
+    now = _now()
+    ids: dict[str, int] = {}
+    try:
+        with _translated(url), engine.begin() as conn:
+            for scheme in schemes:
+                res = conn.execute(
+                    runs.insert().values(
+                        scheme=scheme,
+                        status="pending",
+                        started_at=now,
+                        updated_at=now,
+                        n_clearings=0,
+                        owner=owner_tag(),
+                        **_identity(fingerprint, scenario, spec_json, fingerprints),
+                    )
+                )
+                ids[scheme] = int(res.inserted_primary_key[0])  # type: ignore[index]
+    finally:
+        engine.dispose()
+    return ids
+
+
+def close_runs(url: str, run_ids: Iterable[int], status: str) -> list[tuple[int, str]]:
+    """Mark those of ``run_ids`` that are still pending or running as ``status`` (``cancelled`` or
+    ``failed``); the (run_id, scheme) of each row changed. The caller owns the runs (it started them, or
+    their process is gone)."""
+    ids = list(run_ids)
+    if not ids:
+        return []
     engine = make_engine(url)
     try:
-        with engine.connect() as conn:
-            rows = [dict(r._mapping) for r in conn.execute(sa.select(runs).order_by(runs.c.run_id))]
+        with _translated(url), engine.begin() as conn:
+            open_runs = [
+                (int(r.run_id), str(r.scheme))
+                for r in conn.execute(
+                    sa.select(runs.c.run_id, runs.c.scheme)
+                    .where(runs.c.run_id.in_(ids), runs.c.status.in_(UNFINISHED))
+                    .order_by(runs.c.run_id)
+                )
+            ]
+            if open_runs:
+                conn.execute(
+                    runs.update()
+                    .where(runs.c.run_id.in_([i for i, _ in open_runs]), runs.c.status.in_(UNFINISHED))
+                    .values(status=status, finished_at=_now())
+                )
+    finally:
+        engine.dispose()
+    return open_runs
+
+
+def read_runs(url: str, stale_after_s: float = 600.0) -> list[dict[str, Any]]:
+    """Every run of the database, oldest first, read without changing anything (:func:`open_read_only`).
+
+    Each row is a dict of the ``runs`` columns (None for a column an older database lacks) plus
+    ``interrupted``: True for a ``pending``/``running`` run whose process is gone (same host) or, when that
+    cannot be told, a ``running`` run silent for ``stale_after_s``; such a run reads as ``cancelled``."""
+    engine = open_read_only(url)
+    try:
+        with _translated(url), engine.connect() as conn:
+            present = {c["name"] for c in sa.inspect(conn).get_columns("runs")}
+            cols = [c for c in runs.c if c.name in present]
+            rows = [dict(r._mapping) for r in conn.execute(sa.select(*cols).order_by(runs.c.run_id))]
     finally:
         engine.dispose()
     now = _now()
     for r in rows:
-        if r["status"] == "running" and (now - r["updated_at"]).total_seconds() > stale_after_s:
+        for name in ADDED_RUN_COLUMNS:
+            r.setdefault(name, None)
+        r["interrupted"] = False
+        if r["status"] not in UNFINISHED:
+            continue
+        alive = owner_alive(r["owner"])
+        stale = (now - r["updated_at"]).total_seconds() > stale_after_s
+        if alive is False or (alive is None and r["status"] == "running" and stale):
             r["status"] = "cancelled"
+            r["interrupted"] = True
     return rows
 
 
 def read_kpis(url: str, run_id: int) -> dict[str, float]:
-    """KPI name -> value of one completed run; a cancelled run raises :class:`ResultsDatabaseError`."""
-    engine = make_engine(url)
+    """KPI name -> value of one completed run; another status raises :class:`ResultsDatabaseError`."""
+    engine = open_read_only(url)
     try:
-        with engine.connect() as conn:
-            run = conn.execute(sa.select(runs).where(runs.c.run_id == run_id)).first()
+        with _translated(url), engine.connect() as conn:
+            run = conn.execute(sa.select(runs.c.scheme, runs.c.status).where(runs.c.run_id == run_id)).first()
             if run is None:
-                raise ResultsDatabaseError(f"results database {_redact(url)}: run {run_id} does not exist")
+                raise ResultsDatabaseError(f"{db_label(url)}: run {run_id} does not exist")
             if run.status != "completed":
                 raise ResultsDatabaseError(
-                    f"results database {_redact(url)}: run {run_id} ({run.scheme}) is {run.status}, "
-                    "not completed"
+                    f"{db_label(url)}: run {run_id} ({run.scheme}) is {run.status}, not completed"
                 )
             rows = conn.execute(sa.select(kpis.c.name, kpis.c.value).where(kpis.c.run_id == run_id))
             return {name: float(value) for name, value in rows}

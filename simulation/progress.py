@@ -72,3 +72,49 @@ def check_cancelled(progress: Progress) -> None:
     """Raise :class:`RunCancelled` when the user asked to stop."""
     if progress.cancelled():
         raise RunCancelled("run cancelled by the user")
+
+
+class SignalCancel:
+    """Turns the first Ctrl-C (SIGINT) or SIGTERM into a cancel request; the second Ctrl-C interrupts.
+
+    Why: a ``KeyboardInterrupt`` raised wherever the interpreter happens to be (inside a database
+    transaction, a solver call, the pool's bookkeeping) used to mark some runs ``failed`` and leave others
+    ``running`` for ever. Used as a context manager around a computation in the main thread, it installs
+    signal handlers that only set a flag; :meth:`cancelled` then answers True (and ORs ``parent``'s
+    answer), and the computation stops at its next check, marking its runs ``cancelled``. The previous
+    handlers come back on exit. Outside the main thread (a GUI worker) it installs nothing.
+    """
+
+    def __init__(self, parent: Progress) -> None:
+        self._parent = parent
+        self._requested = False
+        self._previous: dict[int, object] = {}
+
+    def report(self, fraction: float, message: str) -> None:
+        self._parent.report(fraction, message)
+
+    def cancelled(self) -> bool:
+        return self._requested or self._parent.cancelled()
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        import signal
+
+        if self._requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt  # asked twice: stop now
+        self._requested = True
+
+    def __enter__(self) -> SignalCancel:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
+        self._previous.clear()

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -92,6 +93,8 @@ def run_scheme(
     reset_solver_threads: bool = True,
     market_sessions: bool = True,
     block_workers: int | None = None,
+    run_id: int | None = None,
+    fingerprints: Mapping[str, str] | None = None,
 ) -> SchemeRun:
     """Simulate one scheme over the scenario's day (see module docstring).
 
@@ -106,8 +109,11 @@ def run_scheme(
     independent blocks of a clearing (None: one per core; the parallel workers pass 1). Every HiGHS solve
     uses one thread, so the KPIs do not depend on either.
 
+    ``run_id``: the pending row of this run in the database (:func:`simulation.db.create_runs`; None: a
+    new row). ``fingerprints``: the caller's fingerprints of the study, stored with the run.
+
     Raises :class:`RunCancelled` (after marking the run ``cancelled`` in the database) when ``progress``
-    asks to stop.
+    asks to stop or a Ctrl-C (KeyboardInterrupt) reaches this process.
     """
     progress = progress or NullProgress()
     logging.getLogger("pandapower").setLevel(logging.ERROR)  # numba notice of pandapower's DC power flow
@@ -116,7 +122,10 @@ def run_scheme(
     spec = scenario.spec
     spec_json = spec_json_of(spec)
     writer = (
-        ResultsWriter(db_url, scheme, fingerprint or fingerprint_of(spec_json), spec.name, spec_json)
+        ResultsWriter(
+            db_url, scheme, fingerprint or fingerprint_of(spec_json), spec.name, spec_json,
+            run_id=run_id, fingerprints=fingerprints,
+        )
         if db_url
         else None
     )
@@ -132,6 +141,10 @@ def run_scheme(
         if writer is not None:
             writer.finish("cancelled")
         raise
+    except KeyboardInterrupt:
+        if writer is not None:
+            writer.finish("cancelled")
+        raise RunCancelled(f"run cancelled by the user: scheme {scheme} marked cancelled") from None
     except BaseException:
         if writer is not None:
             writer.finish("failed")

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from simulation.db import fingerprint_of, make_engine, spec_json_of
+from simulation.db import close_runs, create_runs, fingerprint_of, make_engine, spec_json_of
 from simulation.errors import SimulationError
 from simulation.forecast import compute_schedule
 from simulation.kpis import SCHEME_IDS, SchemeKpis
-from simulation.parallel import run_in_processes
-from simulation.progress import NullProgress, Progress, SubProgress, check_cancelled
+from simulation.parallel import run_in_processes, start_order
+from simulation.progress import NullProgress, Progress, RunCancelled, SubProgress, check_cancelled
 from simulation.run import SchemeRun, run_scheme
 from simulation.scenario import ScenarioSpec
 from simulation.scenario.build import build_scenario
@@ -49,6 +50,7 @@ def simulate(
     fingerprint: str | None = None,
     processes: int | None = None,
     market_sessions: bool = True,
+    fingerprints: Mapping[str, str] | None = None,
 ) -> SimulationResult:
     """Simulate every scheme of ``schemes`` (default: the spec's) over the scenario's day.
 
@@ -63,6 +65,9 @@ def simulate(
     processes: worker processes (default: one per scheme up to the number of cores; 1 = in this process).
     market_sessions: schemes whose registry entry allows it keep one market session per run
         (:class:`simulation.clearing_stage.SessionClearer`); False clears afresh every interval.
+    fingerprints: the caller's fingerprints of the whole study (``"study"``) and of its sections, stored
+        with every run as given (the study is not known here: ``cba.fingerprint`` computes them), so a
+        reader can tell which section of a study differs from the one a database was written for.
 
     Returns
     -------
@@ -71,7 +76,8 @@ def simulate(
     Raises
     ------
     ScenarioError, MarketError, ...: bad input (one clear message).
-    RunCancelled: the user cancelled; every started run is marked ``cancelled`` in the database.
+    RunCancelled: the user cancelled; every run not completed is marked ``cancelled`` in the database,
+        including the schemes not started yet (each scheme has a ``pending`` row from the start).
     """
     progress = progress or NullProgress()
     schemes = list(schemes or spec.schemes)
@@ -88,20 +94,42 @@ def simulate(
     setup_s = time.perf_counter() - t0
     setup_cpu_s = time.process_time() - cpu0
     check_cancelled(progress)
-    fingerprint = fingerprint or fingerprint_of(spec_json_of(spec))
+    spec_json = spec_json_of(spec)
+    fingerprint = fingerprint or fingerprint_of(spec_json)
+    prints = dict(fingerprints) if fingerprints else None
+    n_proc = processes if processes is not None else min(len(schemes), os.cpu_count() or 1)
+    serial = n_proc <= 1 or len(schemes) == 1
+    run_ids: dict[str, int] = {}
     if db_url:
         make_engine(db_url).dispose()  # create the tables once, before the scheme processes start
-    n_proc = processes if processes is not None else min(len(schemes), os.cpu_count() or 1)
+        # the rows numbered in the order the schemes start
+        order = schemes if serial else start_order(schemes)
+        run_ids = create_runs(db_url, order, fingerprint, spec.name, spec_json, prints)
     runs: dict[str, SchemeRun] = {}
-    if n_proc <= 1 or len(schemes) == 1:
-        for i, scheme in enumerate(schemes):
-            sub = SubProgress(progress, 0.05 + 0.95 * i / len(schemes), 0.05 + 0.95 * (i + 1) / len(schemes))
-            runs[scheme] = run_scheme(
-                scenario, schedule, scheme, db_url, sub, fingerprint, market_sessions=market_sessions
-            )
+    if serial:
+        try:
+            n = len(schemes)
+            for i, scheme in enumerate(schemes):
+                sub = SubProgress(progress, 0.05 + 0.95 * i / n, 0.05 + 0.95 * (i + 1) / n)
+                check_cancelled(sub)
+                runs[scheme] = run_scheme(
+                    scenario, schedule, scheme, db_url, sub, fingerprint, market_sessions=market_sessions,
+                    run_id=run_ids.get(scheme), fingerprints=prints,
+                )
+        except (RunCancelled, KeyboardInterrupt):
+            if db_url:
+                close_runs(db_url, run_ids.values(), "cancelled")
+            left = ", ".join(s for s in schemes if s not in runs) or "none"
+            raise RunCancelled(f"run cancelled by the user: scheme(s) {left} marked cancelled") from None
+        except BaseException:
+            if db_url:
+                # the schemes this failure kept from running (the failed one marked itself failed)
+                close_runs(db_url, run_ids.values(), "cancelled")
+            raise
     else:
         runs = run_in_processes(
-            scenario, schedule, schemes, db_url, fingerprint, progress, n_proc, market_sessions
+            scenario, schedule, schemes, db_url, fingerprint, progress, n_proc, market_sessions,
+            run_ids=run_ids, fingerprints=prints,
         )
     progress.report(1.0, "simulation done")
     return SimulationResult({s: runs[s] for s in schemes}, setup_s, setup_cpu_s)

@@ -148,7 +148,7 @@ class Recorder:
             return
         t0 = time.perf_counter()
         self.writer.add("kpis", [{"name": k, "value": float(v)} for k, v in flat_kpis(kpis).items()])
-        self.writer.finish("completed", self.scenario.spec.timing.n_clearings)
+        self.writer.finish("completed", self.scenario.spec.timing.n_clearings, kpis.model_dump_json())
         self.timings["database"] += time.perf_counter() - t0
 
 

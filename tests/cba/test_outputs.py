@@ -15,6 +15,7 @@ from cba.errors import CbaError
 from cba.outputs import OUTPUT_FILES, cba_outputs
 from cba.reappraisal import load_kpis
 from cba.recommendations import NOT_SUPPORTED, build_document, render_markdown
+from simulation.errors import ResultsDatabaseError
 from simulation.kpis import SchemeKpis
 
 
@@ -114,11 +115,13 @@ def test_load_kpis_from_a_results_database_csv_and_json(tmp_path: Path) -> None:
         writer = ResultsWriter(url, k.scheme, "fp", "test", "{}")
         writer.add("kpis", [{"name": n, "value": v} for n, v in _flat(k).items()])
         writer.finish("completed", 1)
-    cancelled = ResultsWriter(url, "CM", "fp", "test", "{}")  # a later, cancelled run is ignored
-    cancelled.finish("cancelled", 0)
     loaded = load_kpis(url, day="weekday")
     assert sorted(loaded, key=lambda k: k.scheme) == sorted(kpis, key=lambda k: k.scheme)
     assert load_kpis(tmp_path / "results.sqlite", day="weekday")[0] in kpis
+    cancelled = ResultsWriter(url, "CM", "fp", "test", "{}")  # a later, cancelled run is refused by name
+    cancelled.finish("cancelled", 0)
+    with pytest.raises(ResultsDatabaseError, match=r"results\.sqlite: incomplete run\(s\) 6 \(CM\) cancel"):
+        load_kpis(url, day="weekday")
 
     as_json = tmp_path / "kpis.json"
     as_json.write_text(json.dumps([k.model_dump() for k in make_kpis()]))
