@@ -18,8 +18,9 @@ lines had drifted apart (some left ``mkstemp``'s mode 0600, none kept a symlink 
   folder and moves them in only when every one was written, so a failed command leaves the previous
   outputs untouched instead of a partly new set that looks complete.
 
-This module imports only the standard library and :mod:`sgam.errors`; ``simulation`` and ``cba`` keep
-their own copy because the packages may not import each other.
+This module imports only the standard library and :mod:`sgam.errors`. It is a copy of
+:mod:`simulation.fileio` (which ``cba`` and the GUI use too), because ``sgam`` and ``simulation`` may not
+import each other.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Why: an error that echoes a value in full can be megabytes long (issue 18 saw a 
 cell's whole content), which floods a terminal or a dialog and hides the message itself. Every error of
 the package passes through :func:`shorten_message` (the base error class's ``__str__``), so the ~80 places
 that quote a value need no change; :func:`short` is for code that builds a message from a value itself.
-``sgam`` and ``cba`` keep their own copy because the packages may not import each other.
+``sgam`` keeps its own copy (``sgam`` and ``simulation`` may not import each other); ``cba`` uses this one.
 """
 
 from __future__ import annotations
