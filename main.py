@@ -16,6 +16,7 @@ import tempfile
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 __version__ = "0.1.0"
 
@@ -121,9 +122,19 @@ def cmd_gui(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------------------------ parser
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (exit code 2), like every other bad input.
+
+    ``add_subparsers`` makes the subcommands' parsers of the same class, so every subcommand follows.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand (plugins from the packages included)."""
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="coordstudio",
         description=(
             "Coordination Studio: TSO-DSO coordination studies. Model each coordination scheme's ICT on "

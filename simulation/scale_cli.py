@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from simulation.cli_args import number
+
 
 def register(subparsers: Any) -> None:
     """Add ``scenario generate`` and ``scenario import`` to the main parser's subcommands."""
@@ -39,10 +41,12 @@ def register(subparsers: Any) -> None:
     )
     g.add_argument("preset", help="italy-2030, denmark-like or spain-like")
     g.add_argument("--out", required=True, help="scenario file to write (.json or .yaml)")
-    g.add_argument("--seed", type=int, default=20190601, help="random seed (same seed, same scenario)")
+    g.add_argument(
+        "--seed", type=number(int, low=0, high=2**32 - 1), default=20190601,
+        help="random seed (same seed, same scenario)")
     g.add_argument(
         "--scale",
-        type=float,
+        type=number(float, low=0.0, low_open=True, high=100.0),
         default=1.0,
         help="multiply every count by this factor (e.g. 0.01 for a quick test; default 1)",
     )
@@ -74,7 +78,7 @@ def register(subparsers: Any) -> None:
     )
     i.add_argument(
         "--interface-bus",
-        type=int,
+        type=number(int, low=0),
         help="transmission bus the distribution grid connects to (default: largest load bus)",
     )
     i.add_argument(
