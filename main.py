@@ -201,11 +201,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _save_traceback() -> Path:
+def _save_traceback(exc: BaseException) -> Path:
+    """Write the current traceback (and a worker process's own, when the error carries one) to a file."""
     fd, name = tempfile.mkstemp(prefix="coordstudio-crash-", suffix=".txt")
     with os.fdopen(fd, "w") as fh:
         fh.write(traceback.format_exc())
+        worker = getattr(exc, "worker_traceback", None)
+        if isinstance(worker, str):
+            fh.write("\nTraceback in the worker process:\n" + worker)
     return Path(name)
+
+
+def _one_line(text: object, limit: int = 300) -> str:
+    """``text`` on one line, at most ``limit`` characters (an error may quote a whole file)."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -224,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
         return code
     except user_errors as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(exc, 2000)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except RunCancelled:
         print("cancelled", file=sys.stderr)
@@ -233,10 +243,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return EXIT_CANCELLED
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
-        path = _save_traceback()
+        path = _save_traceback(exc)
         print(
-            f"internal error: {type(exc).__name__}: {exc}\n"
-            f"This is a bug in Coordination Studio. Please report it with the traceback saved in {path}.",
+            f"internal error: {type(exc).__name__}: {_one_line(exc)} (a bug in Coordination Studio; "
+            f"please report it with the traceback saved in {path})",
             file=sys.stderr,
         )
         return EXIT_BUG
