@@ -37,7 +37,7 @@ CURRENT_SCHEMA_VERSION = 1
 class StudyMetadata(BaseModel):
     """Who made the study, and what it is about."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     title: str = Field(default="Untitled study", min_length=1, description="Title of the study.")
     description: str = Field(default="", description="What the study investigates, in a few sentences.")
@@ -50,7 +50,7 @@ class StudyMetadata(BaseModel):
 class Study(BaseModel):
     """A complete coordination study: ICT model, scenario and cost-benefit parameters."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     schema_version: int = Field(
         default=CURRENT_SCHEMA_VERSION, description="Version of the study file format."

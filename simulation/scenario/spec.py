@@ -15,7 +15,8 @@ from simulation.scenario.categories import CATEGORY_PARAMETERS
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # allow_inf_nan=False: a 'nan' or '.inf' in a spec would reach loops, array sizes and the solvers
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class ParamDistribution(_Spec):
