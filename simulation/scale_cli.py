@@ -116,24 +116,42 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """``scenario import simbench CODE --out FILE`` or ``scenario import grid FILE --as ROLE --out FILE``."""
+    from pydantic import ValidationError
+
+    from simulation.errors import ScenarioError
+    from simulation.grid_files import PANDAPOWER_CASES
     from simulation.imports import import_grid, import_simbench, read_spec, write_spec
 
     out = Path(args.out)
     out_dir = out.parent if str(out.parent) else Path(".")
-    if args.kind == "simbench":
-        spec = import_simbench(
-            args.source, out_dir, transmission_case=args.transmission_case, interface_bus=args.interface_bus
+    if args.transmission_case not in PANDAPOWER_CASES:
+        raise ScenarioError(
+            f"--transmission-case: unknown pandapower grid {args.transmission_case[:60]!r}; known: "
+            f"{', '.join(PANDAPOWER_CASES)}"
         )
-    else:
-        base = read_spec(args.into) if args.into else None
-        spec = import_grid(
-            args.source,
-            args.role,
-            base=base,
-            out_dir=out_dir,
-            feeder_id=args.feeder_id,
-            interface_bus=args.interface_bus,
-        )
+    try:
+        if args.kind == "simbench":
+            spec = import_simbench(
+                args.source,
+                out_dir,
+                transmission_case=args.transmission_case,
+                interface_bus=args.interface_bus,
+            )
+        else:
+            base = read_spec(args.into) if args.into else None
+            spec = import_grid(
+                args.source,
+                args.role,
+                base=base,
+                out_dir=out_dir,
+                feeder_id=args.feeder_id,
+                interface_bus=args.interface_bus,
+            )
+    except ValidationError as exc:  # the imported grid gives a spec the schema refuses (e.g. a bus index)
+        first = exc.errors()[0]
+        loc = ".".join(str(part) for part in first["loc"])
+        msg = " ".join(str(first["msg"]).removeprefix("Value error, ").split())
+        raise ScenarioError(f"{args.source}: the imported scenario is invalid: {loc}: {msg}") from None
     write_spec(spec, out)
     n_dev = sum(g.count for g in spec.device_groups)
     print(
