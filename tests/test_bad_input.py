@@ -102,24 +102,34 @@ def test_deeply_nested_sgam_library(tmp_path: Path, study_doc: dict[str, Any]) -
     lib = tmp_path / "lib"
     assert main.main(["sgam", "library", str(lib)]) == 0
     catalogue = lib / "catalogue.yaml"
-    catalogue.write_text(catalogue.read_text(encoding="utf-8") + "deep:\n- " + "[" * 300 + "]" * 300 + "\n",
-                         encoding="utf-8")
+    catalogue.write_text(
+        catalogue.read_text(encoding="utf-8") + "deep:\n- " + "[" * 300 + "]" * 300 + "\n", encoding="utf-8"
+    )
     study = write_study(tmp_path, study_doc)
-    assert_refused(["ict", str(study), "--library", str(lib), "--out", str(tmp_path / "o")],
-                   "catalogue.yaml", "nested deeper", keep=[catalogue, study])
+    assert_refused(
+        ["ict", str(study), "--library", str(lib), "--out", str(tmp_path / "o")],
+        "catalogue.yaml",
+        "nested deeper",
+        keep=[catalogue, study],
+    )
 
 
 def test_deeply_nested_market_case_and_grid(tmp_path: Path) -> None:
     case = tmp_path / "case.json"
     case.write_text('{"timing": ' + "[" * 50_000 + "]" * 50_000 + "}", encoding="utf-8")
-    assert_refused(["clear", str(case), "--scheme", "CMS", "--out", str(tmp_path / "o")], str(case), "nested",
-                   keep=[case])
+    assert_refused(
+        ["clear", str(case), "--scheme", "CMS", "--out", str(tmp_path / "o")],
+        str(case),
+        "nested",
+        keep=[case],
+    )
     doc = json.loads((MARKET / "two_node_congestion.json").read_text(encoding="utf-8"))
     doc["distribution"] = [{"grid_id": "d", "interface_node": "A", "pandapower_file": "grid.json"}]
     (tmp_path / "grid.json").write_text("[" * 50_000 + "]" * 50_000, encoding="utf-8")
     case.write_text(json.dumps(doc), encoding="utf-8")
-    assert_refused(["clear", str(case), "--scheme", "CMS", "--out", str(tmp_path / "o")], "distribution[0]",
-                   keep=[case])
+    assert_refused(
+        ["clear", str(case), "--scheme", "CMS", "--out", str(tmp_path / "o")], "distribution[0]", keep=[case]
+    )
 
 
 # ------------------------------------------------------------------------------- 2. numeric arguments
@@ -141,9 +151,15 @@ def test_simulate_hours(tmp_path: Path, hours: str) -> None:
         (["clear", "CASE", "--scheme", "CMS", "--out", "OUT", "--cone-tolerance", "-1"], "--cone-tolerance"),
         (["scenario", "generate", "italy-2030", "--out", "OUT/s.yaml", "--scale", "inf"], "--scale"),
         (["scenario", "generate", "italy-2030", "--out", "OUT/s.yaml", "--seed", "-5"], "--seed"),
-        (["scenario", "import", "grid", "CASE", "--out", "OUT/s.yaml", "--interface-bus", "-1"], "--interface-bus"),
+        (
+            ["scenario", "import", "grid", "CASE", "--out", "OUT/s.yaml", "--interface-bus", "-1"],
+            "--interface-bus",
+        ),
         (["cba", "STUDY", "--results", "OUT/x.sqlite", "--samples", "0"], "--samples"),
-        (["ict-check", "STUDY", "--results", "OUT/x.sqlite", "--out", "OUT", "--tolerance", "nan"], "--tolerance"),
+        (
+            ["ict-check", "STUDY", "--results", "OUT/x.sqlite", "--out", "OUT", "--tolerance", "nan"],
+            "--tolerance",
+        ),
         (["sweep", "STUDY", "--workers", "-3"], "--workers"),
         (["sweep", "STUDY", "--over", "days", "--days", "x:400", "--out", "OUT"], "--days"),
     ],
@@ -153,7 +169,9 @@ def test_every_numeric_option_is_bounded(tmp_path: Path, argv: list[str], needle
     shutil.copy(MARKET / "two_node_congestion.json", case)
     study = tmp_path / "study.yaml"
     assert main.main(["new", str(study)]) == 0
-    argv = [a.replace("CASE", str(case)).replace("STUDY", str(study)).replace("OUT", str(tmp_path)) for a in argv]
+    argv = [
+        a.replace("CASE", str(case)).replace("STUDY", str(study)).replace("OUT", str(tmp_path)) for a in argv
+    ]
     assert_refused(argv, needle, keep=[case, study])
 
 
@@ -163,9 +181,12 @@ def test_every_numeric_option_is_bounded(tmp_path: Path, argv: list[str], needle
 def test_tiny_lifetime_is_refused_not_hung(tmp_path: Path, study_doc: dict[str, Any]) -> None:
     path = write_study(tmp_path, edited(study_doc, "sgam.technologies[0].lifetime_years", 1e-320))
     assert_refused(["validate", str(path)], "lifetime_years", keep=[path])
-    path = write_study(tmp_path, edited(study_doc, "sgam.technologies[0].capex_per_endpoint_eur", float("nan"))
-                       if "capex_per_endpoint_eur" in study_doc["sgam"]["technologies"][0]
-                       else edited(study_doc, "sgam.technologies[0].lifetime_years", float("inf")))
+    path = write_study(
+        tmp_path,
+        edited(study_doc, "sgam.technologies[0].capex_per_endpoint_eur", float("nan"))
+        if "capex_per_endpoint_eur" in study_doc["sgam"]["technologies"][0]
+        else edited(study_doc, "sgam.technologies[0].lifetime_years", float("inf")),
+    )
     assert_refused(["validate", str(path)], "sgam.technologies", keep=[path])
 
 
@@ -230,12 +251,28 @@ def _case_folder(tmp_path: Path) -> Path:
         ({"timing": []}, ["timing"]),
         ({"transmission": {"nodes": 5}}, ["transmission"]),
         ({"transmission": {"nodes": ["A"], "base_injection_mw": [1]}}, ["transmission"]),
-        ({"distribution": [{"grid_id": "d", "interface_node": "T1", "pandapower": "Point"}]}, ["distribution[0]",
-                                                                                              "pandapower"]),
-        ({"distribution": [{"grid_id": "d", "interface_node": "T1", "pandapower": "create_bus"}]},
-         ["distribution[0]"]),
-        ({"distribution": [{"grid_id": "d", "interface_node": "T1", "pandapower": "case33bw", "vmin_pu": 1.1,
-                            "vmax_pu": 0.9}]}, ["distribution[0]", "vmin_pu"]),
+        (
+            {"distribution": [{"grid_id": "d", "interface_node": "T1", "pandapower": "Point"}]},
+            ["distribution[0]", "pandapower"],
+        ),
+        (
+            {"distribution": [{"grid_id": "d", "interface_node": "T1", "pandapower": "create_bus"}]},
+            ["distribution[0]"],
+        ),
+        (
+            {
+                "distribution": [
+                    {
+                        "grid_id": "d",
+                        "interface_node": "T1",
+                        "pandapower": "case33bw",
+                        "vmin_pu": 1.1,
+                        "vmax_pu": 0.9,
+                    }
+                ]
+            },
+            ["distribution[0]", "vmin_pu"],
+        ),
         ({"distribution": ["d1"]}, ["distribution[0]"]),
         ({"copper_plates": [{"node_id": "D2"}]}, ["copper_plates[0]", "interface_node"]),
         ({"needs_mw": {"T2": ["x"]}}, ["needs_mw[T2]"]),
@@ -248,8 +285,12 @@ def test_malformed_market_case_json(tmp_path: Path, edit: dict[str, Any], needle
     doc = json.loads(case.read_text(encoding="utf-8"))
     doc.update(edit)
     case.write_text(json.dumps(doc), encoding="utf-8")
-    assert_refused(["clear", str(case), "--scheme", "CMS", "--out", str(tmp_path / "o")], str(case), *needles,
-                   keep=[case])
+    assert_refused(
+        ["clear", str(case), "--scheme", "CMS", "--out", str(tmp_path / "o")],
+        str(case),
+        *needles,
+        keep=[case],
+    )
 
 
 @pytest.mark.parametrize(
@@ -274,8 +315,9 @@ def test_malformed_market_case_csv(
     fields[column] = cell
     lines[row] = ",".join(fields)
     target.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    assert_refused(["clear", str(case), "--scheme", "CMS", "--out", str(tmp_path / "o")], *needles,
-                   keep=[case, target])
+    assert_refused(
+        ["clear", str(case), "--scheme", "CMS", "--out", str(tmp_path / "o")], *needles, keep=[case, target]
+    )
 
 
 # ------------------------------------------------------------------------------- 6. validation gaps
@@ -291,7 +333,9 @@ def test_malformed_market_case_csv(
         ("schema_version", 99, "schema_version"),
     ],
 )
-def test_validation_gaps(tmp_path: Path, study_doc: dict[str, Any], dotted: str, value: Any, needle: str) -> None:
+def test_validation_gaps(
+    tmp_path: Path, study_doc: dict[str, Any], dotted: str, value: Any, needle: str
+) -> None:
     path = write_study(tmp_path, edited(study_doc, dotted, value))
     assert_refused(["validate", str(path)], str(path), needle, keep=[path])
 
@@ -300,8 +344,9 @@ def test_duplicate_yaml_and_json_keys(tmp_path: Path, study_doc: dict[str, Any])
     path = write_study(tmp_path, study_doc)
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("metadata:\n", "metadata:\n  title: first\n", 1), encoding="utf-8")
-    line = next(no for no, ln in enumerate(path.read_text().splitlines(), 1) if ln.startswith("  title:")
-                and no > 3)
+    line = next(
+        no for no, ln in enumerate(path.read_text().splitlines(), 1) if ln.startswith("  title:") and no > 3
+    )
     assert_refused(["validate", str(path)], str(path), f"line {line}", "'title'", "twice", keep=[path])
     js = tmp_path / "study.json"
     js.write_text('{"schema_version": 1, "schema_version": 1}', encoding="utf-8")
@@ -314,12 +359,17 @@ def test_duplicate_keys_in_sgam_library_and_market_case(tmp_path: Path, study_do
     manifest = lib / "library.yaml"
     manifest.write_text(manifest.read_text(encoding="utf-8") + "name: again\nname: twice\n", encoding="utf-8")
     study = write_study(tmp_path, study_doc)
-    assert_refused(["ict", str(study), "--library", str(lib), "--out", str(tmp_path / "o")], "library.yaml",
-                   "'name'", keep=[manifest])
+    assert_refused(
+        ["ict", str(study), "--library", str(lib), "--out", str(tmp_path / "o")],
+        "library.yaml",
+        "'name'",
+        keep=[manifest],
+    )
     case = tmp_path / "case.yaml"
     case.write_text("name: a\nname: b\n", encoding="utf-8")
-    assert_refused(["clear", str(case), "--scheme", "CMS", "--out", str(tmp_path / "o")], str(case), "line 2",
-                   "'name'")
+    assert_refused(
+        ["clear", str(case), "--scheme", "CMS", "--out", str(tmp_path / "o")], str(case), "line 2", "'name'"
+    )
 
 
 def test_yaml_merge_keys_may_be_overridden() -> None:
@@ -355,7 +405,7 @@ def test_worker_crash_is_one_line_and_a_log(monkeypatch: pytest.MonkeyPatch) -> 
     from simulation import parallel
     from simulation.errors import WorkerCrashed
 
-    worker_tb = "Traceback (most recent call last):\n  File \"x.py\", line 1, in f\n" * 40 + "ValueError: boom"
+    worker_tb = 'Traceback (most recent call last):\n  File "x.py", line 1, in f\n' * 40 + "ValueError: boom"
     with pytest.raises(WorkerCrashed) as info:
         parallel._raise_first(["crash:" + worker_tb])
     assert str(info.value) == "in a worker process: ValueError: boom"

@@ -28,8 +28,26 @@ ROOT = Path(__file__).resolve().parents[1]
 MARKET = ROOT / "examples" / "market"
 MAX_SECONDS = 30.0
 
-ODD_STRINGS = ["", " ", "nan", "inf", "-inf", "1e999", "__class__", "Point", "create_bus", "../../etc/passwd",
-               "=1+1", "\x00", "é" * 50, "x" * 5000, "0x10", "True", "null", "[1, 2]"]
+ODD_STRINGS = [
+    "",
+    " ",
+    "nan",
+    "inf",
+    "-inf",
+    "1e999",
+    "__class__",
+    "Point",
+    "create_bus",
+    "../../etc/passwd",
+    "=1+1",
+    "\x00",
+    "é" * 50,
+    "x" * 5000,
+    "0x10",
+    "True",
+    "null",
+    "[1, 2]",
+]
 VALUES = st.one_of(
     st.none(),
     st.booleans(),
@@ -147,8 +165,10 @@ def test_mutated_market_case_clears_or_is_refused_in_one_line(data: st.DataObjec
 
 
 def _csv_mutations() -> st.SearchStrategy[tuple[str, int, int, str]]:
-    cells = st.one_of(st.sampled_from(ODD_STRINGS), st.sampled_from(["-1", "1e308", "1e-320", "nan", "2.5",
-                                                                        "99999999999", ",", '"']))
+    cells = st.one_of(
+        st.sampled_from(ODD_STRINGS),
+        st.sampled_from(["-1", "1e308", "1e-320", "nan", "2.5", "99999999999", ",", '"']),
+    )
     return st.tuples(
         st.sampled_from(["tso_case33bw_bids.csv", "tso_case33bw_needs.csv", "tso_case33bw_energy.csv"]),
         st.integers(min_value=0, max_value=5),
