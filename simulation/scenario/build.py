@@ -281,12 +281,21 @@ def _csv_profiles(spec: ScenarioSpec, n_steps: int) -> dict[str, np.ndarray]:
     path = spec.profiles.csv_path
     if not path or not Path(path).is_file():
         raise ScenarioError(f"profiles: field csv_path {path!r} is not a readable file")
-    frame = pd.read_csv(path)
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        reason = " ".join(str(exc).split())[:200]
+        raise ScenarioError(f"profile file {path}: cannot be read ({reason})") from None
     out: dict[str, np.ndarray] = {}
     for col in ("load", "pv", "wind", "ambient_temp_c"):
         if col not in frame:
             raise ScenarioError(f"profile file {path}: column {col!r} is missing")
-        values = frame[col].to_numpy(dtype=float)
+        values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
+        bad = np.flatnonzero(~np.isfinite(values[:n_steps]))
+        if bad.size:
+            raise ScenarioError(
+                f"profile file {path}: row {int(bad[0]) + 2}: column {col!r} is not a finite number"
+            )
         if values.size < n_steps:
             raise ScenarioError(
                 f"profile file {path}: column {col!r} has {values.size} rows, needs {n_steps}"
