@@ -245,8 +245,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
         path = _save_traceback(exc)
         print(
-            f"internal error: {type(exc).__name__}: {_one_line(exc)} (a bug in Coordination Studio; "
-            f"please report it with the traceback saved in {path})",
+            f"internal error: {type(exc).__name__}: {_one_line(exc)}; this is a bug in Coordination "
+            f"Studio, please report it with the traceback saved in {path}",
             file=sys.stderr,
         )
         return EXIT_BUG
