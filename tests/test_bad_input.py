@@ -223,6 +223,36 @@ def test_physically_odd_study_is_refused(
     assert_refused(["validate", str(path)], str(path), needle, keep=[path])
 
 
+def test_feeder_that_does_not_solve_is_named(tmp_path: Path, study_doc: dict[str, Any]) -> None:
+    """Valid by the schema, but the feeder's own loads do not solve: one line naming feeder and field."""
+    path = write_study(tmp_path, edited(study_doc, "scenario.feeders[0].load_scale_frac", 10.0))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "kpis.csv").write_text("earlier results\n", encoding="utf-8")
+    feeder = study_doc["scenario"]["feeders"][0]["feeder_id"]
+    assert_refused(
+        ["simulate", str(path), "--hours", "1", "--schemes", "CMS", "--out", str(out)],
+        f"feeder {feeder!r}",
+        "load_scale_frac",
+        keep=[path, out / "kpis.csv"],
+    )
+
+
+def test_tripped_grid_the_market_cannot_model_is_a_market_error() -> None:
+    import pandapower.networks as pn
+
+    from simulation.errors import MarketError
+    from simulation.market.grids import TransmissionGrid
+
+    net = pn.case9()
+    net.line["in_service"] = False
+    net.trafo["in_service"] = False
+    try:
+        TransmissionGrid.from_pandapower(net)
+    except MarketError:
+        pass  # named; anything else (IndexError from pandapower) fails the test
+
+
 def test_bundled_grid_from_explicit_table() -> None:
     from simulation.errors import ScenarioError
     from simulation.grid_files import cached_net
