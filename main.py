@@ -17,6 +17,7 @@ import tempfile
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 __version__ = "0.1.0"
 
@@ -146,9 +147,19 @@ def cmd_gui(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------------------------ parser
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (exit code 2), like every other bad input.
+
+    ``add_subparsers`` makes the subcommands' parsers of the same class, so every subcommand follows.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand (plugins from the packages included)."""
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="coordstudio",
         description=(
             "Coordination Studio: TSO-DSO coordination studies. Model each coordination scheme's ICT on "
@@ -218,11 +229,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _save_traceback() -> Path:
+def _save_traceback(exc: BaseException) -> Path:
+    """Write the current traceback (and a worker process's own, when the error carries one) to a file."""
     fd, name = tempfile.mkstemp(prefix="coordstudio-crash-", suffix=".txt")
     with os.fdopen(fd, "w") as fh:
         fh.write(traceback.format_exc())
+        worker = getattr(exc, "worker_traceback", None)
+        if isinstance(worker, str):
+            fh.write("\nTraceback in the worker process:\n" + worker)
     return Path(name)
+
+
+def _one_line(text: object, limit: int = 300) -> str:
+    """``text`` on one line, at most ``limit`` characters (an error may quote a whole file)."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -241,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
         return code
     except user_errors as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(exc, 2000)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except RunCancelled as exc:
         print(str(exc) or "cancelled", file=sys.stderr)
@@ -255,12 +276,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             where = exc.filename if exc.filename is not None else "a file"
             print(f"error: {where}: {exc.strerror or exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
-        path = _save_traceback()
-        text = " ".join(str(exc).split())
-        text = text if len(text) <= 300 else text[:299] + "\u2026"  # the full text is in the saved traceback
+        path = _save_traceback(exc)
         print(
-            f"internal error: {type(exc).__name__}: {text}\n"
-            f"This is a bug in Coordination Studio. Please report it with the traceback saved in {path}.",
+            f"internal error: {type(exc).__name__}: {_one_line(exc)}; this is a bug in Coordination "
+            f"Studio, please report it with the traceback saved in {path}",
             file=sys.stderr,
         )
         return EXIT_BUG

@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from simulation.cli_args import number
+
 __all__ = ["register"]
 
 
@@ -71,7 +73,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--out", default="out", help="output folder (created if missing; default: out)")
     p.add_argument(
         "--samples",
-        type=int,
+        type=number(int, low=10, high=5_000_000),
         metavar="N",
         help="Monte Carlo samples (default: the study's cba.monte_carlo_samples)",
     )

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from simulation.cli_args import number
+
 
 def register(subparsers: Any) -> None:
     """Add the ``ict-check`` subcommand to the main parser's subparsers."""
@@ -32,7 +34,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the table and the chart")
     p.add_argument(
-        "--tolerance", type=float, default=None, metavar="FRAC",
+        "--tolerance", type=number(float, low=0.0, high=10.0), default=None, metavar="FRAC",
         help="relative deviation still called consistent (default 0.10)",
     )
     p.set_defaults(func=handle)

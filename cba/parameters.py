@@ -136,7 +136,7 @@ class UncertainInput(BaseModel):
     in the unit of the input named by ``parameter``.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     parameter: str = Field(description="Name of the scalar CBA input this distribution moves.")
     distribution: Literal["triangular", "uniform", "normal"] = Field(
@@ -205,7 +205,7 @@ class UncertainInput(BaseModel):
 class TornadoRange(BaseModel):
     """The low and high value over which the tornado analysis moves one input, all else at base."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     parameter: str = Field(description="Name of the scalar CBA input moved.")
     low: float = Field(description="Low value of the input, in its unit.")
@@ -289,7 +289,7 @@ class CbaParameters(BaseModel):
     of years 1..``horizon_years``; the net cash flow of year ``t`` is discounted by ``(1 + r)^t``.
     """
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
     discount_rate: float = Field(
         default=0.04, gt=-1.0, le=1.0,

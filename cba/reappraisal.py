@@ -80,8 +80,10 @@ def load_kpis(source: str | Path, day: str = "default", study: Study | None = No
             with path.open(newline="", encoding="utf-8") as fh:
                 records: list[Any] = list(csv.DictReader(fh))
         elif suffix == ".json":
-            records = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(records, list):
+            from cba.safe_yaml import read_data_file
+
+            records = read_data_file(path, json_format=True)  # duplicate keys, depth and size checked
+            if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
                 raise CbaError(f"--results {path}: expected a JSON list of KPI records")
         else:
             return _kpis_from_db(f"sqlite:///{path.resolve()}", day, study)
@@ -96,7 +98,8 @@ def load_kpis(source: str | Path, day: str = "default", study: Study | None = No
         except ValidationError as exc:
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"])
-            raise CbaError(f"--results {path}: record {i + 1}, field '{field}': {first['msg']}") from None
+            msg = " ".join(str(first["msg"]).split())
+            raise CbaError(f"--results {path}: record {i + 1}, field '{field}': {msg}") from None
     return out
 
 

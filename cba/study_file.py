@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from cba.errors import StudyError
 from cba.fileio import atomic_write_text
 from cba.parameters import CbaParameters
+from cba.safe_yaml import parse_text, read_text
 from sgam.model import SgamModel
 from simulation.kpis import SCHEME_IDS
 from simulation.scenario import ScenarioSpec
@@ -36,7 +37,7 @@ CURRENT_SCHEMA_VERSION = 1
 class StudyMetadata(BaseModel):
     """Who made the study, and what it is about."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     title: str = Field(default="Untitled study", min_length=1, description="Title of the study.")
     description: str = Field(default="", description="What the study investigates, in a few sentences.")
@@ -49,7 +50,7 @@ class StudyMetadata(BaseModel):
 class Study(BaseModel):
     """A complete coordination study: ICT model, scenario and cost-benefit parameters."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     schema_version: int = Field(
         default=CURRENT_SCHEMA_VERSION, description="Version of the study file format."
@@ -164,38 +165,14 @@ def study_from_mapping(raw: Any, source: str = "<study>") -> Study:
 
 
 def _parse_text(text: str, path: Path) -> Any:
-    suffix = path.suffix.lower()
-    if suffix == ".json":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise StudyError(
-                f"{path}: line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}"
-            ) from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        if mark is not None:
-            raise StudyError(
-                f"{path}: line {mark.line + 1} column {mark.column + 1}: invalid YAML: {problem}"
-            ) from None
-        raise StudyError(f"{path}: invalid YAML: {problem}") from None
+    """Parse a study's text through the package's one safe loader (C parser, duplicate keys, depth)."""
+    return parse_text(text, str(path), json_format=path.suffix.lower() == ".json")
 
 
 def load_study(path: Path | str) -> Study:
     """Read, migrate and validate a study file (``.yaml``/``.yml`` or ``.json``)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise StudyError(f"{path}: file not found") from None
-    except UnicodeDecodeError:
-        raise StudyError(f"{path}: not a text file (expected YAML or JSON in UTF-8)") from None
-    except OSError as exc:
-        raise StudyError(f"{path}: cannot read: {exc.strerror}") from None
-    return study_from_mapping(_parse_text(text, path), str(path))
+    return study_from_mapping(_parse_text(read_text(path), path), str(path))
 
 
 def study_to_text(study: Study, fmt: str = "yaml") -> str:
@@ -276,17 +253,14 @@ def study_from_scenario_file(path: str | Path) -> Study:
 def load_study_or_scenario(path: str | Path) -> Study:
     """A study file, or a bare scenario file wrapped into the default study."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise StudyError(f"{p}: cannot read ({exc.strerror or exc})") from None
+    text = read_text(p)
     head = text[:4000]
     is_study = "schema_version" in head and ("sgam" in head or "sgam:" in text)
     if is_study:
         return load_study(p)
     try:
-        raw = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError):
+        raw = _parse_text(text, p)
+    except StudyError:
         return load_study(p)  # let the study loader report the syntax error with line and column
     if isinstance(raw, dict) and "schema_version" in raw:
         return load_study(p)

@@ -15,6 +15,7 @@ from typing import Any
 
 from cba.errors import StudyError
 from cba.study_file import load_study_or_scenario, study_from_scenario_file
+from simulation.cli_args import number
 
 __all__ = ["cmd_study_from_scenario", "cmd_sweep", "register", "study_from_scenario_file"]
 
@@ -35,7 +36,9 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("study", help="study file (YAML/JSON), or a scenario file (wrapped in the default study)")
     p.add_argument("--over", default="schemes", help="dimensions to sweep: any of schemes,days,variants")
-    p.add_argument("--workers", type=int, default=2, help="LocalCluster worker processes; 0 runs serially")
+    p.add_argument(
+        "--workers", type=number(int, low=0, high=512), default=2,
+        help="LocalCluster worker processes; 0 runs serially")
     p.add_argument("--scheduler", metavar="ADDRESS", help="address of an existing Dask scheduler")
     p.add_argument("--db", metavar="URL", help="results database URL (default: sweep.sqlite in --out)")
     p.add_argument("--out", default="sweep-out", help="output folder (default: sweep-out)")
@@ -72,24 +75,23 @@ def _parse_days(text: str | None) -> list[Any]:
     days = []
     for item in text.split(","):
         day_id, _, doy = item.strip().partition(":")
-        if not doy.strip().isdigit():
-            raise StudyError(f"--days: item {item!r}: expected ID:DAY_OF_YEAR, e.g. summer:196")
+        if not doy.strip().isdigit() or not day_id.strip() or not 1 <= int(doy) <= 365:
+            raise StudyError(
+                f"--days: item {item[:40]!r}: expected ID:DAY_OF_YEAR with a day 1 to 365, e.g. summer:196"
+            )
         days.append(SweepDay(day_id=day_id.strip(), day_of_year=int(doy)))
     return days
 
 
 def _parse_variants(path: str | None) -> list[Any]:
-    import yaml
     from pydantic import ValidationError
 
+    from cba.safe_yaml import read_data_file
     from simulation.sweep import DEFAULT_VARIANTS, SweepVariant
 
     if not path:
         return list(DEFAULT_VARIANTS)
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise StudyError(f"{path}: cannot read the variants ({exc})") from None
+    raw = read_data_file(Path(path))
     if not isinstance(raw, list):
         raise StudyError(f"{path}: expected a list of variants ({{variant_id, overrides}})")
     out = []
@@ -99,7 +101,8 @@ def _parse_variants(path: str | None) -> list[Any]:
         except ValidationError as exc:
             err = exc.errors()[0]
             raise StudyError(
-                f"{path}: variant [{k}]: field {'.'.join(map(str, err['loc']))}: {err['msg']}"
+                f"{path}: variant [{k}]: field {'.'.join(map(str, err['loc']))}: "
+                f"{' '.join(str(err['msg']).split())}"
             ) from None
     return out
 

@@ -37,8 +37,11 @@ from sgam.costs import IctCostLine, SchemeIctCost
 from sgam.errors import SgamValidationError, UnservedEventError
 from sgam.model import InteractionEvent, Link, SecurityLevel, SgamModel, Technology
 
-
 # ---- finance
+_MAX_PURCHASES = 10_000
+"""Most purchases (first one and replacements) the present value sums; beyond, the input is refused."""
+
+
 def present_value(
     capex_eur: float,
     opex_eur_per_year: float,
@@ -60,8 +63,13 @@ def present_value(
         raise SgamValidationError(f"horizon_years must be > 0, got {horizon_years}")
     if discount_rate <= -1:
         raise SgamValidationError(f"discount_rate must be > -1 (a fraction), got {discount_rate}")
-    if lifetime_years <= 0:
+    if not math.isfinite(lifetime_years) or lifetime_years <= 0:
         raise SgamValidationError(f"lifetime_years must be > 0, got {lifetime_years}")
+    if horizon_years / lifetime_years > _MAX_PURCHASES:  # the loop below runs once per purchase
+        raise SgamValidationError(
+            f"lifetime_years {lifetime_years:g} is too short for a {horizon_years}-year horizon "
+            f"(more than {_MAX_PURCHASES} replacements)"
+        )
     T, L, r = float(horizon_years), float(lifetime_years), discount_rate
     pv_capex = 0.0
     k = 0

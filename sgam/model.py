@@ -86,6 +86,13 @@ holds the two and the library equal). A sixth scheme is added here too: ``docs/a
 SCHEMA_VERSION = 1
 """Version of the persisted SGAM model layout (the study file migrates older versions)."""
 
+MIN_LIFETIME_YEARS = 0.5
+"""Shortest asset lifetime accepted, years: the present value buys a replacement every lifetime, so a
+lifetime near zero means millions of purchases (1e-320 years hung the ICT matching)."""
+
+MAX_LIFETIME_YEARS = 200.0
+"""Longest asset lifetime accepted, years."""
+
 
 # ------------------------------------------------------------------------------------------------
 # Objects
@@ -93,7 +100,8 @@ SCHEMA_VERSION = 1
 class _Item(BaseModel):
     """Base of every list item: an id, unknown fields rejected, assignments validated."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # allow_inf_nan=False: 'nan' or '.inf' in a cost or a rate would poison every sum downstream
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
     id: str = Field(min_length=1, description="Unique id within its kind.")
 
@@ -144,7 +152,9 @@ class Component(_Item):
     schemes: list[str] = Field(default_factory=list, description="Ids of the schemes that need it.")
     capex_eur_per_unit: float = Field(ge=0, description="Investment per unit, EUR.")
     opex_eur_per_unit_year: float = Field(ge=0, description="Operating cost per unit and year, EUR/a.")
-    lifetime_years: float = Field(gt=0, description="Lifetime of the item, years.")
+    lifetime_years: float = Field(
+        ge=MIN_LIFETIME_YEARS, le=MAX_LIFETIME_YEARS, description="Lifetime of the item, years."
+    )
     source: str = Field(description="Public reference of the cost figures, or 'assumption (...)'.")
     description: str = Field(default="", description="What the component does.")
 
@@ -320,7 +330,9 @@ class Technology(_Item):
         default=0.0, ge=0, description="Operating cost per gateway and year, EUR/a."
     )
     opex_eur_per_gb: float = Field(default=0.0, ge=0, description="Traffic cost per GB carried, EUR/GB.")
-    lifetime_years: float = Field(gt=0, description="Lifetime of the equipment, years.")
+    lifetime_years: float = Field(
+        ge=MIN_LIFETIME_YEARS, le=MAX_LIFETIME_YEARS, description="Lifetime of the equipment, years."
+    )
     source: str = Field(min_length=1, description="Public reference of the figures, or 'assumption (...)'.")
     description: str = Field(default="", description="Notes on the technology.")
 
@@ -380,9 +392,14 @@ class SgamModel(BaseModel):
     kind. Errors are pydantic ``ValidationError`` whose location is ``(list name, object id, field)``.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    schema_version: int = Field(default=SCHEMA_VERSION, ge=1, description="Layout version of the SGAM model.")
+    schema_version: int = Field(
+        default=SCHEMA_VERSION,
+        ge=1,
+        le=SCHEMA_VERSION,
+        description="Layout version of the SGAM model (only versions this code knows are accepted).",
+    )
     name: str = Field(default="SGAM/ICT model", description="Name of the model.")
     description: str = Field(default="", description="Notes on the model.")
     market_clearing_period_s: float = Field(

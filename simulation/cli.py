@@ -71,24 +71,30 @@ class _ConsoleProgress:
 
 def _scenario_of_study(path: Path) -> Any:
     """The ``scenario:`` section of a study file (the study format itself belongs to ``cba``)."""
-    import json
+    from simulation.errors import ScenarioError
+    from simulation.safe_yaml import read_data_file
 
-    import yaml
+    data = read_data_file(path)
+    if not isinstance(data, dict) or "scenario" not in data:
+        raise ScenarioError(f"{path}: has no 'scenario' section")
+    return _validated_spec(data["scenario"], str(path), "scenario.")
+
+
+def _validated_spec(data: Any, source: str, prefix: str = "") -> Any:
+    """A :class:`ScenarioSpec` from ``data``; the first problem as one :class:`ScenarioError` line."""
+    from pydantic import ValidationError
 
     from simulation.errors import ScenarioError
     from simulation.scenario import ScenarioSpec
 
     try:
-        text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (OSError, ValueError, yaml.YAMLError) as exc:
-        raise ScenarioError(f"{path}: cannot be read ({exc})") from exc
-    if not isinstance(data, dict) or "scenario" not in data:
-        raise ScenarioError(f"{path}: has no 'scenario' section")
-    try:
-        return ScenarioSpec.model_validate(data["scenario"])
-    except ValueError as exc:
-        raise ScenarioError(f"{path}: scenario: {exc}") from exc
+        return ScenarioSpec.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(part) for part in first["loc"])
+        msg = " ".join(str(first["msg"]).removeprefix("Value error, ").split())
+        where = f"{prefix}{loc}".rstrip(".") or "scenario"
+        raise ScenarioError(f"{source}: {where}: {msg}") from None
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -100,8 +106,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     spec = _scenario_of_study(Path(args.study)) if args.study else default_scenario_spec()
     if args.hours is not None:
-        spec = spec.model_copy(deep=True)
-        spec.timing.duration_h = args.hours
+        data = spec.model_dump(mode="json")
+        data["timing"]["duration_h"] = args.hours
+        spec = _validated_spec(data, f"--hours {args.hours:g}")
     schemes = [s.strip() for s in args.schemes.split(",")] if args.schemes else None
     out = prepare_out_dir(args.out)  # a bad --out fails now, not after the simulation
     url = args.db or default_sqlite_url(out)
@@ -139,6 +146,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the ``simulate`` and ``runs`` subcommands."""
+    from simulation.cli_args import number
     from simulation.kpis import SCHEME_IDS
 
     p = subparsers.add_parser(
@@ -151,7 +159,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--schemes", help=f"comma-separated schemes (default: all of {', '.join(SCHEME_IDS)})")
     p.add_argument("--db", help="SQLAlchemy URL of the results database (default: DIR/results.sqlite)")
-    p.add_argument("--hours", type=float, help="simulate only this many hours from the scenario's start")
+    p.add_argument(
+        "--hours",
+        type=number(float, low=0.0, low_open=True, high=24.0 * 7),
+        help="simulate only this many hours from the scenario's start (a whole number of clearing "
+        "periods, at most 168)",
+    )
     p.set_defaults(func=cmd_simulate)
 
     r = subparsers.add_parser("runs", help="list the runs of a results database")

@@ -44,3 +44,16 @@ class PhysicsFailedError(SimulationError):
 
 class ResultsDatabaseError(SimulationError):
     """A results database cannot be opened, belongs to another study, or holds a cancelled run."""
+
+
+class WorkerCrashed(RuntimeError):
+    """A worker process failed with an unexpected exception (a bug, exit code 1, not bad input).
+
+    ``str()`` is one line, the exception's own last line; :attr:`worker_traceback` keeps the worker's whole
+    traceback, which the command line saves to the crash log instead of printing it.
+    """
+
+    def __init__(self, worker_traceback: str) -> None:
+        lines = [line for line in worker_traceback.strip().splitlines() if line.strip()]
+        super().__init__(f"in a worker process: {lines[-1].strip() if lines else 'unknown failure'}")
+        self.worker_traceback = worker_traceback

@@ -23,6 +23,20 @@ from simulation.errors import ScenarioError
 GRID_SUFFIXES: tuple[str, ...] = (".json", ".m", ".mat")
 """File types :func:`load_grid_file` reads."""
 
+PANDAPOWER_CASES: tuple[str, ...] = (
+    "case4gs", "case5", "case6ww", "case9", "case11_iwamoto", "case14", "case24_ieee_rts", "case30",
+    "case_ieee30", "case33bw", "case39", "case57", "case89pegase", "case118", "case145",
+    "case_illinois200", "case300", "case1354pegase", "case1888rte", "case2848rte", "case2869pegase",
+    "case3120sp", "case6470rte", "case6495rte", "case6515rte", "case9241pegase", "GBnetwork",
+    "GBreducednetwork", "iceland", "create_cigre_network_hv", "create_cigre_network_mv",
+    "create_cigre_network_lv", "mv_oberrhein", "example_simple", "example_multivoltage",
+    "simple_four_bus_system", "simple_mv_open_ring_net", "panda_four_load_branch",
+    "four_loads_with_branches_out",
+)
+"""Grids of ``pandapower.networks`` a spec may name in ``case_name``: an explicit table, because looking a
+user's text up as an attribute of the module would reach any function there (``create_bus``, ``runpp``)
+or a class (``Point``, ``__class__``)."""
+
 
 def load_grid_file(path: str | Path) -> Any:
     """Read a pandapower JSON or MATPOWER case into a pandapower net.
@@ -94,6 +108,11 @@ def cached_net(source: str, case_name: str) -> Any:
             raise ScenarioError(f"SimBench grid {case_name!r}: cannot be loaded ({exc})") from exc
     import pandapower.networks as pn
 
+    if case_name not in PANDAPOWER_CASES:
+        raise ScenarioError(
+            f"pandapower grid {case_name[:60]!r}: not a bundled grid (field case_name); known: "
+            f"{', '.join(PANDAPOWER_CASES)}"
+        )
     func = getattr(pn, case_name, None)
     if func is None or not callable(func):
         raise ScenarioError(f"pandapower grid {case_name!r}: no such function in pandapower.networks")

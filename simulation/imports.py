@@ -62,21 +62,12 @@ def write_spec(spec: ScenarioSpec, path: str | Path) -> Path:
 
 def read_spec(path: str | Path) -> ScenarioSpec:
     """Read a scenario spec (YAML or JSON); a bare study file's ``scenario:`` section is accepted too."""
-    import json
-
-    import yaml
     from pydantic import ValidationError
 
+    from simulation.safe_yaml import read_data_file
+
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(f"scenario file {path}: cannot be read ({exc.strerror or exc})") from None
-    try:
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        raw = json.loads(text) if path.suffix.lower() == ".json" else yaml.load(text, Loader=loader)  # noqa: S506
-    except (ValueError, yaml.YAMLError) as exc:
-        raise ScenarioError(f"scenario file {path}: not valid YAML/JSON ({exc})") from None
+    raw = read_data_file(path)  # C parser, duplicate keys, depth and size checked; one line naming the file
     if isinstance(raw, dict) and "scenario" in raw and "schema_version" in raw:
         raw = raw["scenario"]
     try:
@@ -84,7 +75,8 @@ def read_spec(path: str | Path) -> ScenarioSpec:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
-        raise ScenarioError(f"scenario file {path}: {loc}: {err['msg']}") from None
+        msg = " ".join(str(err["msg"]).removeprefix("Value error, ").split())
+        raise ScenarioError(f"scenario file {path}: {loc}: {msg}") from None
 
 
 # --------------------------------------------------------------------------------------------- radial

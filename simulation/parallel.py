@@ -121,7 +121,7 @@ def run_in_processes(
     ``run_ids``: the pending run row of each scheme (:func:`simulation.db.create_runs`).
 
     Raises :class:`RunCancelled` when the user cancelled, the :mod:`simulation.errors` class a worker
-    raised (with its message), or RuntimeError with a crashed worker's traceback."""
+    raised (with its message), or :class:`WorkerCrashed` holding a crashed worker's traceback."""
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context("spawn")
     # a forked worker inherits this thread's HiGHS scheduler and cannot safely reset it: drop it here
     reset_highs_scheduler()
@@ -261,7 +261,9 @@ def _raise_first(errors: list[str]) -> None:
 
             raise getattr(errmod, name, SimulationError)(text)
     if errors:
-        raise RuntimeError(errors[0])
+        from simulation.errors import WorkerCrashed
+
+        raise WorkerCrashed(errors[0].removeprefix("crash:"))
 
 
 __all__ = ["CANCEL_GRACE_S", "EXPECTED_COST", "run_in_processes", "start_order"]

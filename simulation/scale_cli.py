@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from simulation.cli_args import number
+
 
 def register(subparsers: Any) -> None:
     """Add ``scenario generate`` and ``scenario import`` to the main parser's subcommands."""
@@ -39,10 +41,12 @@ def register(subparsers: Any) -> None:
     )
     g.add_argument("preset", help="italy-2030, denmark-like or spain-like")
     g.add_argument("--out", required=True, help="scenario file to write (.json or .yaml)")
-    g.add_argument("--seed", type=int, default=20190601, help="random seed (same seed, same scenario)")
+    g.add_argument(
+        "--seed", type=number(int, low=0, high=2**32 - 1), default=20190601,
+        help="random seed (same seed, same scenario)")
     g.add_argument(
         "--scale",
-        type=float,
+        type=number(float, low=0.0, low_open=True, high=100.0),
         default=1.0,
         help="multiply every count by this factor (e.g. 0.01 for a quick test; default 1)",
     )
@@ -74,7 +78,7 @@ def register(subparsers: Any) -> None:
     )
     i.add_argument(
         "--interface-bus",
-        type=int,
+        type=number(int, low=0),
         help="transmission bus the distribution grid connects to (default: largest load bus)",
     )
     i.add_argument(
@@ -114,25 +118,43 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """``scenario import simbench CODE --out FILE`` or ``scenario import grid FILE --as ROLE --out FILE``."""
+    from pydantic import ValidationError
+
+    from simulation.errors import ScenarioError
     from simulation.fileio import prepare_out_dir
+    from simulation.grid_files import PANDAPOWER_CASES
     from simulation.imports import import_grid, import_simbench, read_spec, write_spec
 
     out = Path(args.out)
+    if args.transmission_case not in PANDAPOWER_CASES:
+        raise ScenarioError(
+            f"--transmission-case: unknown pandapower grid {args.transmission_case[:60]!r}; known: "
+            f"{', '.join(PANDAPOWER_CASES)}"
+        )
     out_dir = prepare_out_dir(out.parent if str(out.parent) else Path("."))
-    if args.kind == "simbench":
-        spec = import_simbench(
-            args.source, out_dir, transmission_case=args.transmission_case, interface_bus=args.interface_bus
-        )
-    else:
-        base = read_spec(args.into) if args.into else None
-        spec = import_grid(
-            args.source,
-            args.role,
-            base=base,
-            out_dir=out_dir,
-            feeder_id=args.feeder_id,
-            interface_bus=args.interface_bus,
-        )
+    try:
+        if args.kind == "simbench":
+            spec = import_simbench(
+                args.source,
+                out_dir,
+                transmission_case=args.transmission_case,
+                interface_bus=args.interface_bus,
+            )
+        else:
+            base = read_spec(args.into) if args.into else None
+            spec = import_grid(
+                args.source,
+                args.role,
+                base=base,
+                out_dir=out_dir,
+                feeder_id=args.feeder_id,
+                interface_bus=args.interface_bus,
+            )
+    except ValidationError as exc:  # the imported grid gives a spec the schema refuses (e.g. a bus index)
+        first = exc.errors()[0]
+        loc = ".".join(str(part) for part in first["loc"])
+        msg = " ".join(str(first["msg"]).removeprefix("Value error, ").split())
+        raise ScenarioError(f"{args.source}: the imported scenario is invalid: {loc}: {msg}") from None
     write_spec(spec, out)
     n_dev = sum(g.count for g in spec.device_groups)
     print(

@@ -19,11 +19,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
-from sgam.errors import LibraryError
+from sgam.errors import LibraryError, SgamError
 from sgam.model import ITEM_LISTS, SgamModel
+from sgam.safe_yaml import parse_text, read_text
 
 __all__ = ["LIBRARY_DIR", "MANIFEST", "SETTINGS", "LibraryError", "default_model", "load_library"]
 
@@ -36,27 +36,19 @@ MANIFEST = "library.yaml"
 SETTINGS = ("schema_version", "name", "description", "market_clearing_period_s", "time_step_s")
 """Model-level settings the manifest may hold (besides ``files``)."""
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""The C YAML parser when libyaml is installed (about ten times faster), else the Python one."""
-
 _Origin = tuple[str, int]
 """Where an object was written: (file path as text, line number, 1-based; 0 if unknown)."""
 
 
 def _read_yaml(path: Path) -> tuple[Any, str]:
+    """Parse one library file through :mod:`sgam.safe_yaml` (C parser, duplicate keys, depth, size)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise LibraryError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LibraryError(f"{path}: cannot read: {exc}") from None
-    try:
-        return yaml.load(text, Loader=_LOADER), text
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        where = f" line {mark.line + 1} column {mark.column + 1}:" if mark is not None else ""
-        raise LibraryError(f"{path}:{where} invalid YAML: {problem}") from None
+        text = read_text(path)
+        return parse_text(text, str(path)), text
+    except LibraryError:
+        raise
+    except SgamError as exc:
+        raise LibraryError(str(exc)) from None
 
 
 def _id_lines(text: str) -> dict[str, int]:

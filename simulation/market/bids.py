@@ -647,11 +647,10 @@ def bids_from_json_obj(obj: dict[str, Any], n_steps: int | None = None, source: 
 
 def read_bids_json(path: str | Path, n_steps: int | None = None) -> BidTable:
     """Read the JSON format (see the module docstring)."""
+    from simulation.safe_yaml import read_data_file
+
     path = Path(path)
-    try:
-        obj = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise MarketError(f"{path}: cannot read bids: {exc}") from exc
+    obj = read_data_file(path, json_format=True)
     return bids_from_json_obj(obj, n_steps, source=str(path))
 
 

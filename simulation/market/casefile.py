@@ -7,20 +7,94 @@ or a pandapower JSON file, or a small hand-written transmission grid (nodes and 
 
 from __future__ import annotations
 
-import json
-import re
+import functools
+import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from simulation.errors import MarketError
+from simulation.grid_files import PANDAPOWER_CASES
 from simulation.market.bids import BidTable, bids_from_json_obj, read_bids_csv, read_bids_json
 from simulation.market.case import DEFAULT_SLACK_PENALTY_EUR_PER_MWH, MarketCase, MarketTiming
 from simulation.market.grids import CopperPlateNode, DistributionGrid, TransmissionGrid
+from simulation.safe_yaml import read_data_file
 
-_NET_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_T = TypeVar("_T")
+
+MAX_HORIZON_STEPS = 2016
+"""Most market time units of one case (a week of 5-minute units): arrays are sized by it."""
+
+_BAD_VALUE: tuple[type[BaseException], ...] = (
+    KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError, ZeroDivisionError,
+)
+"""What a wrong type or value raises deep in numpy, pandas or the grid builders; turned into MarketError."""
+
+
+def _guarded(where: str, build: Callable[[], _T]) -> _T:
+    """Run one section's builder; a wrong type or value anywhere in it becomes one MarketError line
+    naming the file and the section (the explicit checks name the field themselves)."""
+    try:
+        return build()
+    except MarketError:
+        raise
+    except _BAD_VALUE as exc:
+        text = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise MarketError(f"{where}: invalid value ({type(exc).__name__}: {text})") from None
+
+
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise MarketError(f"{where}: expected an object with fields, got {type(value).__name__}")
+    return value
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise MarketError(f"{where}: expected a list, got {type(value).__name__}")
+    return value
+
+
+def _finite(value: Any, where: str, low: float | None = None) -> float:
+    """A finite number (not a bool), at least ``low`` if given."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise MarketError(f"{where}: expected a number, got {type(value).__name__}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise MarketError(f"{where}: expected a number, got {str(value)[:40]!r}") from None
+    if not math.isfinite(number):
+        raise MarketError(f"{where}: expected a finite number, got {value!r}")
+    if low is not None and number < low:
+        raise MarketError(f"{where}: must be at least {low:g}, got {number:g}")
+    return number
+
+
+def _timing(spec: Any, src: str) -> MarketTiming:
+    where = f"{src}: timing"
+    spec = _mapping(spec, where)
+    known = MarketTiming.__dataclass_fields__
+    values: dict[str, Any] = {}
+    for name, value in spec.items():
+        if name not in known:
+            raise MarketError(f"{where}: unknown field {str(name)[:40]!r}; known: {', '.join(known)}")
+        if name == "rolling":
+            if not isinstance(value, bool):
+                raise MarketError(f"{where}: field 'rolling' must be true or false, got {value!r}")
+            values[name] = value
+        elif name == "horizon_steps":
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_HORIZON_STEPS:
+                raise MarketError(
+                    f"{where}: field 'horizon_steps' must be a whole number 1 to {MAX_HORIZON_STEPS}, "
+                    f"got {str(value)[:40]}"
+                )
+            values[name] = value
+        else:
+            values[name] = _finite(value, f"{where}: field {name!r}", low=0.0)
+    return MarketTiming(**values)
 
 
 def _load_net(spec: dict[str, Any], base: Path, where: str) -> Any:
@@ -29,10 +103,11 @@ def _load_net(spec: dict[str, Any], base: Path, where: str) -> Any:
 
     if "pandapower" in spec:
         name = str(spec["pandapower"])
-        fn = getattr(pn, name, None) if _NET_NAME.match(name) else None
+        # an explicit table: a name looked up as any attribute of the module could reach create_bus, runpp
+        fn = getattr(pn, name, None) if name in PANDAPOWER_CASES else None
         if fn is None or not callable(fn):
             raise MarketError(
-                f"{where}: field 'pandapower' = {name!r} is not a network of pandapower.networks"
+                f"{where}: field 'pandapower' = {name[:60]!r} is not a network of pandapower.networks"
             )
         return fn()
     if "pandapower_file" in spec:
@@ -85,8 +160,35 @@ def _transmission(spec: dict[str, Any], base: Path, src: str) -> TransmissionGri
     )
 
 
-def _needs(spec: Any, base: Path, src: str) -> dict[str, Any]:
+def _distribution(d: dict[str, Any], base: Path, where: str) -> DistributionGrid:
+    """One ``distribution:`` entry: its grid and its voltage and branch limits."""
+    limits = {f: d.get(f) for f in ("vmin_pu", "vmax_pu", "branch_limit_mva")}
+    for f, value in limits.items():
+        if value is not None:
+            limits[f] = _finite(value, f"{where}: field {f!r}", low=0.0)
+    vmin, vmax = limits["vmin_pu"], limits["vmax_pu"]
+    if vmin is not None and vmax is not None and vmin >= vmax:
+        raise MarketError(f"{where}: field 'vmin_pu' must be below field 'vmax_pu'")
+    return DistributionGrid.from_pandapower(
+        _load_net(d, base, where),
+        str(d["grid_id"]),
+        str(d["interface_node"]),
+        dso_id=str(d.get("dso_id", "")),
+        vmin_pu=vmin,
+        vmax_pu=vmax,
+        branch_limit_mva=limits["branch_limit_mva"],
+    )
+
+
+def _needs(spec: Any, base: Path, src: str, n_steps: int) -> dict[str, Any]:
     if isinstance(spec, dict):
+        for node, values in spec.items():
+            where = f"{src}: needs_mw[{str(node)[:40]}]"
+            items = values if isinstance(values, list) else [values]
+            if len(items) > n_steps:
+                raise MarketError(f"{where}: {len(items)} values for {n_steps} market time units")
+            for k, value in enumerate(items):
+                _finite(value, f"{where}[{k}]")
         return spec
     if isinstance(spec, str):
         path = base / spec
@@ -98,7 +200,21 @@ def _needs(spec: Any, base: Path, src: str) -> dict[str, Any]:
             if c not in frame.columns:
                 raise MarketError(f"{path}: required column {c!r} is missing")
         out: dict[str, list[float]] = {}
-        n = int(frame.step.max()) + 1 if len(frame) else 0
+        steps = pd.to_numeric(frame.step, errors="coerce")
+        needs = pd.to_numeric(frame.need_mw, errors="coerce")
+        for row in range(len(frame)):
+            step, need = steps.iloc[row], needs.iloc[row]
+            if not (math.isfinite(step) and step == int(step) and 0 <= step < n_steps):
+                raise MarketError(
+                    f"{path}: row {row + 2}: field 'step' must be a whole number 0 to {n_steps - 1}, "
+                    f"got {str(frame.step.iloc[row])[:40]!r}"
+                )
+            if not math.isfinite(need):
+                raise MarketError(
+                    f"{path}: row {row + 2}: field 'need_mw' must be a finite number, "
+                    f"got {str(frame.need_mw.iloc[row])[:40]!r}"
+                )
+        n = int(steps.max()) + 1 if len(frame) else 0
         for nd, grp in frame.groupby("node"):
             arr = np.zeros(n)
             arr[grp.step.astype(int).to_numpy()] = grp.need_mw.astype(float).to_numpy()
@@ -111,51 +227,57 @@ def load_case(path: str | Path) -> MarketCase:
     """Read a market case file (``.json``, ``.yaml`` or ``.yml``)."""
     path = Path(path)
     src = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise MarketError(f"{src}: cannot read the market case: {exc}") from exc
-    try:
-        if path.suffix.lower() in (".yaml", ".yml"):
-            import yaml
-
-            obj = yaml.safe_load(text)
-        else:
-            obj = json.loads(text)
-    except Exception as exc:  # json / yaml parse errors
-        raise MarketError(f"{src}: not a valid case file: {exc}") from exc
+    obj = read_data_file(path, json_format=path.suffix.lower() not in (".yaml", ".yml"))
     if not isinstance(obj, dict):
         raise MarketError(f"{src}: a case file holds one object")
     base = path.parent
-    try:
-        timing = MarketTiming(**obj.get("timing", {}))
-    except TypeError as exc:
-        raise MarketError(f"{src}: field 'timing': {exc}") from exc
+    timing = _timing(obj.get("timing", {}), src)
     if "transmission" not in obj:
         raise MarketError(f"{src}: field 'transmission' is missing")
-    tg = _transmission(obj["transmission"], base, src)
+    tspec = _mapping(obj["transmission"], f"{src}: transmission")
+    tg = _guarded(f"{src}: transmission", lambda: _transmission(tspec, base, src))
     grids = []
-    for i, d in enumerate(obj.get("distribution", [])):
+    for i, d in enumerate(_list(obj.get("distribution", []), f"{src}: distribution")):
         where = f"{src}: distribution[{i}]"
+        d = _mapping(d, where)
         for f in ("grid_id", "interface_node"):
             if f not in d:
                 raise MarketError(f"{where}: field {f!r} is missing")
-        net = _load_net(d, base, where)
-        grids.append(
-            DistributionGrid.from_pandapower(
-                net,
-                str(d["grid_id"]),
-                str(d["interface_node"]),
-                dso_id=str(d.get("dso_id", "")),
-                vmin_pu=d.get("vmin_pu"),
-                vmax_pu=d.get("vmax_pu"),
-                branch_limit_mva=d.get("branch_limit_mva"),
-            )
-        )
-    cps = [
-        CopperPlateNode(str(c["node_id"]), str(c["interface_node"]), str(c.get("dso_id", "")))
-        for c in obj.get("copper_plates", [])
-    ]
+        grids.append(_guarded(where, functools.partial(_distribution, d, base, where)))
+    cps = []
+    for i, c in enumerate(_list(obj.get("copper_plates", []), f"{src}: copper_plates")):
+        where = f"{src}: copper_plates[{i}]"
+        c = _mapping(c, where)
+        for f in ("node_id", "interface_node"):
+            if f not in c:
+                raise MarketError(f"{where}: field {f!r} is missing")
+        cps.append(CopperPlateNode(str(c["node_id"]), str(c["interface_node"]), str(c.get("dso_id", ""))))
+    bids = _guarded(f"{src}: bids", lambda: _bids(obj, base, src, timing))
+    needs = _guarded(
+        f"{src}: needs_mw", lambda: _needs(obj.get("needs_mw", {}), base, src, timing.horizon_steps)
+    )
+    penalty = _finite(
+        obj.get("slack_penalty_eur_per_mwh", DEFAULT_SLACK_PENALTY_EUR_PER_MWH),
+        f"{src}: field 'slack_penalty_eur_per_mwh'",
+        low=0.0,
+    )
+    return _guarded(
+        src,
+        lambda: MarketCase(
+            transmission=tg,
+            bids=bids,
+            needs_mw=needs,
+            distribution=grids,
+            copper_plates=cps,
+            timing=timing,
+            slack_penalty_eur_per_mwh=penalty,
+            name=str(obj.get("name", path.stem)),
+        ),
+    )
+
+
+def _bids(obj: dict[str, Any], base: Path, src: str, timing: MarketTiming) -> BidTable:
+    """The case's bids: a CSV or JSON file next to it, or a JSON bids object inline."""
     bspec = obj.get("bids")
     bids: BidTable
     if isinstance(bspec, str):
@@ -169,15 +291,4 @@ def load_case(path: str | Path) -> MarketCase:
         bids = bids_from_json_obj(bspec, timing.horizon_steps, source=f"{src}: bids")
     else:
         raise MarketError(f"{src}: field 'bids' must be a CSV/JSON path or a JSON bids object")
-    return MarketCase(
-        transmission=tg,
-        bids=bids,
-        needs_mw=_needs(obj.get("needs_mw", {}), base, src),
-        distribution=grids,
-        copper_plates=cps,
-        timing=timing,
-        slack_penalty_eur_per_mwh=float(
-            obj.get("slack_penalty_eur_per_mwh", DEFAULT_SLACK_PENALTY_EUR_PER_MWH)
-        ),
-        name=str(obj.get("name", path.stem)),
-    )
+    return bids

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from simulation.cli_args import number
+
 
 def cmd_clear(args: argparse.Namespace) -> int:
     """Clear the case and write activations.csv, prices.csv, slack.csv, interface.csv, summary.json."""
@@ -52,8 +54,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help=f"one of {', '.join(SOLVER_NAMES)} (default {DEFAULT_SOLVER})",
     )
     p.add_argument(
-        "--cone-tolerance", type=float, default=1e-6, help="largest accepted cone violation, per unit"
+        "--cone-tolerance",
+        type=number(float, low=0.0, high=1.0),
+        default=1e-6,
+        help="largest accepted cone violation, per unit",
     )
-    p.add_argument("--time-limit", type=float, default=None, help="solver time limit per solve, s")
+    p.add_argument(
+        "--time-limit",
+        type=number(float, low=0.0, low_open=True, high=1e6),
+        default=None,
+        help="solver time limit per solve, s",
+    )
     p.add_argument("--no-prices", action="store_true", help="skip the pricing re-solve (no LMPs)")
     p.set_defaults(func=cmd_clear)

@@ -62,9 +62,12 @@ def _ppc_node_ids(net: Any, ppc: dict[str, Any], prefix: str) -> tuple[np.ndarra
 def _to_ppc(net: Any) -> dict[str, Any]:
     from pandapower.converter.pypower.to_ppc import to_ppc
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return to_ppc(net, init="flat", calculate_voltage_angles=False)  # type: ignore[no-any-return]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return to_ppc(net, init="flat", calculate_voltage_angles=False)  # type: ignore[no-any-return]
+    except (IndexError, KeyError, ValueError) as exc:  # e.g. every line of an area out of service after trips
+        raise MarketError(f"grid: cannot be modelled for the market ({type(exc).__name__}: {exc})") from None
 
 
 def _ratings(rate_a: np.ndarray) -> np.ndarray:

@@ -118,6 +118,22 @@ def run_pf(net: Any, **kw: Any) -> None:
         pp.runpp(net, numba=False, **kw)
 
 
+def _build_pf(net: Any, feeder: FeederSpec) -> None:
+    """The power flow of a feeder's own loads while building the scenario: a grid that does not solve
+    before anything is simulated is an input problem (loads scaled too far, a broken grid file), named
+    with the feeder and the fields that cause it, not a pandapower exception."""
+    from pandapower.auxiliary import ppException
+
+    try:
+        run_pf(net)
+    except (ppException, np.linalg.LinAlgError, FloatingPointError, OverflowError, ZeroDivisionError) as exc:
+        raise ScenarioError(
+            f"feeder {feeder.feeder_id!r}: the power flow of the grid's own loads does not converge "
+            f"({type(exc).__name__}); check fields load_scale_frac ({feeder.load_scale_frac:g}) and "
+            "case_name/grid_file"
+        ) from None
+
+
 def _prepare_transmission(spec: ScenarioSpec) -> Any:
     ts = spec.transmission
     net = load_net("file", ts.grid_file) if ts.grid_file else load_net("pandapower", ts.case_name)
@@ -154,7 +170,7 @@ def _prepare_feeder(fs: FeederSpec) -> tuple[Any, int]:
     if fs.line_rating_mva is not None:
         net.line["max_i_ka"] = fs.line_rating_mva / (np.sqrt(3) * vn)
     elif (net.line.max_i_ka >= 1e3).any():
-        run_pf(net)
+        _build_pf(net, fs)
         i_base = net.res_line.i_ka.fillna(0.0).to_numpy()
         i_floor = 0.05 * float(np.nanmax(i_base)) if np.nanmax(i_base) > 0 else 0.01
         rating = np.maximum(i_base, i_floor) * (1.0 + fs.unrated_line_margin_frac)
@@ -169,7 +185,7 @@ def _prepare_feeder(fs: FeederSpec) -> tuple[Any, int]:
     if fs.q_compensation_mvar > 0:
         import pandapower as pp
 
-        run_pf(net)
+        _build_pf(net, fs)
         weakest = int(net.res_bus.vm_pu.idxmin())
         pp.create_shunt(
             net,
@@ -281,12 +297,17 @@ def _csv_profiles(spec: ScenarioSpec, n_steps: int) -> dict[str, np.ndarray]:
     path = spec.profiles.csv_path
     if not path or not Path(path).is_file():
         raise ScenarioError(f"profiles: field csv_path {path!r} is not a readable file")
-    frame = pd.read_csv(path)
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        reason = " ".join(str(exc).split())[:200]
+        raise ScenarioError(f"profile file {path}: cannot be read ({reason})") from None
     out: dict[str, np.ndarray] = {}
     for col in ("load", "pv", "wind", "ambient_temp_c"):
         if col not in frame:
             raise ScenarioError(f"profile file {path}: column {col!r} is missing")
-        values = frame[col].to_numpy(dtype=float)
+        # text becomes NaN here, which the profile check below names by profile and step
+        values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
         if values.size < n_steps:
             raise ScenarioError(
                 f"profile file {path}: column {col!r} has {values.size} rows, needs {n_steps}"

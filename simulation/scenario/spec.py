@@ -10,12 +10,38 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from simulation.grid_files import PANDAPOWER_CASES
 from simulation.kpis import SCHEME_IDS
 from simulation.scenario.categories import CATEGORY_PARAMETERS
 
+MAX_LOAD_SCALE = 10.0
+"""Largest multiplier of a grid's own loads, -: beyond, no power flow of the bundled grids converges."""
+
+MIN_RATING_FACTOR = 0.01
+"""Smallest multiplier of line ratings, -: below, every line is overloaded by its own loads."""
+
+MAX_RATING_FACTOR = 100.0
+"""Largest multiplier of line ratings, -."""
+
+
+def _check_voltage_band(vm_min_pu: float, vm_max_pu: float) -> None:
+    """The voltage band must be a band: vm_min_pu below vm_max_pu."""
+    if vm_min_pu >= vm_max_pu:
+        raise ValueError(f"field vm_min_pu ({vm_min_pu:g}) must be below field vm_max_pu ({vm_max_pu:g})")
+
+
+def _check_case_name(case_name: str) -> None:
+    """A bundled grid is named from an explicit table, never looked up as any attribute of a module."""
+    if case_name not in PANDAPOWER_CASES:
+        raise ValueError(
+            f"field case_name: unknown pandapower grid {case_name[:60]!r}; "
+            f"known: {', '.join(PANDAPOWER_CASES)}"
+        )
+
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # allow_inf_nan=False: a 'nan' or '.inf' in a spec would reach loops, array sizes and the solvers
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class ParamDistribution(_Spec):
@@ -62,10 +88,16 @@ class TransmissionGridSpec(_Spec):
         "set it replaces case_name (written by 'scenario generate' and 'scenario import').",
     )
     line_rating_factor: float = Field(
-        default=1.0, gt=0, description="Multiplier applied to every line's thermal rating (max_i_ka), -."
+        default=1.0,
+        ge=MIN_RATING_FACTOR,
+        le=MAX_RATING_FACTOR,
+        description="Multiplier applied to every line's thermal rating (max_i_ka), -.",
     )
     load_scale_frac: float = Field(
-        default=1.0, gt=0, description="Multiplier applied to the case's own loads at the profile peak, -."
+        default=1.0,
+        gt=0,
+        le=MAX_LOAD_SCALE,
+        description="Multiplier applied to the case's own loads at the profile peak, -.",
     )
     generator_flex_frac: float = Field(
         default=0.25,
@@ -81,8 +113,15 @@ class TransmissionGridSpec(_Spec):
         default=0.94, gt=0, description="Lower voltage limit of transmission buses, p.u."
     )
     vm_max_pu: float = Field(
-        default=1.06, gt=0, description="Upper voltage limit of transmission buses, p.u."
+        default=1.06, gt=0, le=2, description="Upper voltage limit of transmission buses, p.u."
     )
+
+    @model_validator(mode="after")
+    def _check_grid(self) -> TransmissionGridSpec:
+        _check_voltage_band(self.vm_min_pu, self.vm_max_pu)
+        if self.grid_file is None:
+            _check_case_name(self.case_name)
+        return self
 
 
 class FeederSpec(_Spec):
@@ -107,11 +146,14 @@ class FeederSpec(_Spec):
         ge=0, description="Transmission bus index the feeder's substation connects to."
     )
     load_scale_frac: float = Field(
-        default=1.0, gt=0, description="Multiplier applied to the grid's own loads at the profile peak, -."
+        default=1.0,
+        gt=0,
+        le=MAX_LOAD_SCALE,
+        description="Multiplier applied to the grid's own loads at the profile peak, -.",
     )
     line_rating_mva: float | None = Field(
         default=None,
-        gt=0,
+        ge=0.001,
         description="Thermal rating given to lines that have none (e.g. case33bw), MVA; None keeps the data.",
     )
     unrated_line_margin_frac: float = Field(
@@ -121,13 +163,16 @@ class FeederSpec(_Spec):
         "power flow of the grid's own loads, -.",
     )
     line_rating_factor: float = Field(
-        default=1.0, gt=0, description="Multiplier applied to every line's thermal rating after the above, -."
+        default=1.0,
+        ge=MIN_RATING_FACTOR,
+        le=MAX_RATING_FACTOR,
+        description="Multiplier applied to every line's thermal rating after the above, -.",
     )
     vm_min_pu: float = Field(
         default=0.95, gt=0, description="Lower voltage limit of the feeder's buses, p.u."
     )
     vm_max_pu: float = Field(
-        default=1.05, gt=0, description="Upper voltage limit of the feeder's buses, p.u."
+        default=1.05, gt=0, le=2, description="Upper voltage limit of the feeder's buses, p.u."
     )
     tap_step_pct: float = Field(
         default=1.25, ge=0, description="Voltage change per tap of the substation tap changer, %."
@@ -139,6 +184,13 @@ class FeederSpec(_Spec):
     q_compensation_mvar: float = Field(
         default=0.0, ge=0, description="Switchable capacitor bank at the feeder's weakest bus, Mvar."
     )
+
+    @model_validator(mode="after")
+    def _check_grid(self) -> FeederSpec:
+        _check_voltage_band(self.vm_min_pu, self.vm_max_pu)
+        if self.grid_file is None and self.source == "pandapower":
+            _check_case_name(self.case_name)
+        return self
 
 
 class CopperPlateNodeSpec(_Spec):
@@ -405,6 +457,9 @@ class ScenarioSpec(_Spec):
         unknown = [s for s in value if s not in SCHEME_IDS]
         if unknown:
             raise ValueError(f"unknown scheme(s) {unknown}; known: {list(SCHEME_IDS)}")
+        repeated = sorted({s for s in value if value.count(s) > 1})
+        if repeated:
+            raise ValueError(f"scheme(s) {repeated} listed twice")
         return value
 
     @model_validator(mode="after")
