@@ -80,9 +80,11 @@ def _pandapower_rate_a(net: Any, ppc: dict[str, Any]) -> np.ndarray:
 
     pandapower's converter writes ``max_loading_percent/100 * sqrt(3) * vn_kv(from bus) * max_i_ka * df
     * parallel`` for a line and ``max_loading_percent/100 * sn_mva`` for a transformer, but a flat
-    100 MVA placeholder when the column is absent (e.g. the CIGRE HV network). The rating of the branch
-    itself is the same formula at 100 %, which is what a missing (or NaN) ``max_loading_percent`` means
-    here. Other branch kinds (impedances, switches, 3-winding transformers) keep pandapower's value.
+    100 MVA placeholder when the column is absent (e.g. the CIGRE HV network). A missing (or NaN)
+    ``max_loading_percent`` here means the branch's own rating, the power at which pandapower reports
+    100 % loading: the line formula above at 100 %, ``sn_mva * parallel * df`` for a transformer
+    (``results_branch``: ``loading_percent = s / sn_mva / parallel / df``).
+    Other branch kinds (impedances, switches, 3-winding transformers) keep pandapower's value.
     """
     rate = np.asarray(ppc["branch"][:, 5].real, dtype=float).copy()
     ranges = net._pd2ppc_lookups["branch"]
@@ -100,7 +102,9 @@ def _pandapower_rate_a(net: Any, ppc: dict[str, Any]) -> np.ndarray:
         tr = net.trafo
         mlp = tr.max_loading_percent.to_numpy(float) if "max_loading_percent" in tr else None
         missing = np.ones(len(tr), bool) if mlp is None else ~np.isfinite(mlp)
-        rate[f:t][missing] = tr.sn_mva.to_numpy(float)[missing]
+        par = tr.parallel.to_numpy(float) if "parallel" in tr else np.ones(len(tr))
+        df_t = tr.df.to_numpy(float) if "df" in tr else np.ones(len(tr))
+        rate[f:t][missing] = (tr.sn_mva.to_numpy(float) * par * df_t)[missing]
     return rate
 
 
