@@ -88,6 +88,15 @@ def _pandapower_rate_a(net: Any, ppc: dict[str, Any]) -> np.ndarray:
     """
     rate = np.asarray(ppc["branch"][:, 5].real, dtype=float).copy()
     ranges = net._pd2ppc_lookups["branch"]
+    n_full = max((t for _, t in ranges.values()), default=0)
+    # to_ppc returns pandapower's internal ppc: out-of-service branches (and those at isolated buses)
+    # are dropped; ``branch_is`` marks the rows of the full branch table that were kept
+    kept = ppc.get("internal", {}).get("branch_is")
+    if kept is None or len(kept) != n_full:
+        if rate.shape[0] != n_full:
+            return rate  # rows cannot be matched to the elements: keep the converter's values
+        kept = np.ones(n_full, bool)
+    own = np.full(n_full, np.nan)
     if "line" in ranges and len(net.line):
         f, t = ranges["line"]
         line = net.line
@@ -95,8 +104,8 @@ def _pandapower_rate_a(net: Any, ppc: dict[str, Any]) -> np.ndarray:
         missing = np.ones(len(line), bool) if mlp is None else ~np.isfinite(mlp)
         vn = net.bus.loc[line.from_bus.to_numpy(), "vn_kv"].to_numpy(float)
         df = line.df.to_numpy(float) if "df" in line else np.ones(len(line))
-        own = math.sqrt(3.0) * vn * line.max_i_ka.to_numpy(float) * df * line.parallel.to_numpy(float)
-        rate[f:t][missing] = own[missing]
+        cap = math.sqrt(3.0) * vn * line.max_i_ka.to_numpy(float) * df * line.parallel.to_numpy(float)
+        own[f:t] = np.where(missing, cap, np.nan)
     if "trafo" in ranges and len(net.trafo):
         f, t = ranges["trafo"]
         tr = net.trafo
@@ -104,8 +113,9 @@ def _pandapower_rate_a(net: Any, ppc: dict[str, Any]) -> np.ndarray:
         missing = np.ones(len(tr), bool) if mlp is None else ~np.isfinite(mlp)
         par = tr.parallel.to_numpy(float) if "parallel" in tr else np.ones(len(tr))
         df_t = tr.df.to_numpy(float) if "df" in tr else np.ones(len(tr))
-        rate[f:t][missing] = (tr.sn_mva.to_numpy(float) * par * df_t)[missing]
-    return rate
+        own[f:t] = np.where(missing, tr.sn_mva.to_numpy(float) * par * df_t, np.nan)
+    own = own[np.asarray(kept, bool)]
+    return np.where(np.isfinite(own), own, rate)
 
 
 def _ratings(rate_a: np.ndarray) -> np.ndarray:

@@ -129,3 +129,19 @@ def test_clearing_flows_include_the_shifter(shift_mw: float) -> None:
     assert by_id["T0-T1"] == pytest.approx(2 / 3 * cheap - shift_mw / 3, abs=1e-6)
     np.testing.assert_allclose([by_id[b] for b in tg.branch_ids], hand, atol=1e-6)
     assert by_id["T0-T1"] == pytest.approx(30.0, abs=1e-6)
+
+
+def test_cigre_ratings_follow_their_branches_when_one_is_out_of_service() -> None:
+    """Reference: the hand formula of the previous test. pandapower's converter drops an
+    out-of-service line from its internal branch table; the remaining ratings stay with their lines."""
+    net = pn.create_cigre_network_hv()
+    net.line.loc[2, "in_service"] = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tg = TransmissionGrid.from_pandapower(net)
+    on = net.line.in_service.to_numpy(bool)
+    vn = net.bus.vn_kv.loc[net.line.from_bus].to_numpy(float)
+    own = (math.sqrt(3) * vn * net.line.max_i_ka.to_numpy(float))[on]
+    assert tg.n_branches == on.sum() + len(net.trafo)
+    np.testing.assert_allclose(tg.branch_rating_mw[: on.sum()], own, rtol=1e-12)
+    assert tg.branch_rating_mw[7 - 1] == pytest.approx(math.sqrt(3) * 380.0 * 1.32, abs=1e-9)
