@@ -59,15 +59,63 @@ def _ppc_node_ids(net: Any, ppc: dict[str, Any], prefix: str) -> tuple[np.ndarra
     return lookup, [canonical.get(k, f"{prefix}ppc{k}") for k in range(n)], aliases
 
 
-def _to_ppc(net: Any) -> dict[str, Any]:
+def _to_ppc(net: Any, calculate_voltage_angles: bool = False) -> dict[str, Any]:
+    """pandapower's ppc of ``net``; ``calculate_voltage_angles=True`` keeps the transformers' phase shifts
+    (``shift_degree``) in the branch table's SHIFT column, as pandapower's DC power flow does."""
     from pandapower.converter.pypower.to_ppc import to_ppc
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return to_ppc(net, init="flat", calculate_voltage_angles=False)  # type: ignore[no-any-return]
+            return to_ppc(  # type: ignore[no-any-return]
+                net, init="flat", calculate_voltage_angles=calculate_voltage_angles
+            )
     except (IndexError, KeyError, ValueError) as exc:  # e.g. every line of an area out of service after trips
         raise MarketError(f"grid: cannot be modelled for the market ({type(exc).__name__}: {exc})") from None
+
+
+def _pandapower_rate_a(net: Any, ppc: dict[str, Any]) -> np.ndarray:
+    """RATE_A (MVA) of every ppc branch, with the lines' and transformers' ratings derived as pandapower
+    defines them where the net gives no ``max_loading_percent``.
+
+    pandapower's converter writes ``max_loading_percent/100 * sqrt(3) * vn_kv(from bus) * max_i_ka * df
+    * parallel`` for a line and ``max_loading_percent/100 * sn_mva`` for a transformer, but a flat
+    100 MVA placeholder when the column is absent (e.g. the CIGRE HV network). A missing (or NaN)
+    ``max_loading_percent`` here means the branch's own rating, the power at which pandapower reports
+    100 % loading: the line formula above at 100 %, ``sn_mva * parallel * df`` for a transformer
+    (``results_branch``: ``loading_percent = s / sn_mva / parallel / df``).
+    Other branch kinds (impedances, switches, 3-winding transformers) keep pandapower's value.
+    """
+    rate = np.asarray(ppc["branch"][:, 5].real, dtype=float).copy()
+    ranges = net._pd2ppc_lookups["branch"]
+    n_full = max((t for _, t in ranges.values()), default=0)
+    # to_ppc returns pandapower's internal ppc: out-of-service branches (and those at isolated buses)
+    # are dropped; ``branch_is`` marks the rows of the full branch table that were kept
+    kept = ppc.get("internal", {}).get("branch_is")
+    if kept is None or len(kept) != n_full:
+        if rate.shape[0] != n_full:
+            return rate  # rows cannot be matched to the elements: keep the converter's values
+        kept = np.ones(n_full, bool)
+    own = np.full(n_full, np.nan)
+    if "line" in ranges and len(net.line):
+        f, t = ranges["line"]
+        line = net.line
+        mlp = line.max_loading_percent.to_numpy(float) if "max_loading_percent" in line else None
+        missing = np.ones(len(line), bool) if mlp is None else ~np.isfinite(mlp)
+        vn = net.bus.loc[line.from_bus.to_numpy(), "vn_kv"].to_numpy(float)
+        df = line.df.to_numpy(float) if "df" in line else np.ones(len(line))
+        cap = math.sqrt(3.0) * vn * line.max_i_ka.to_numpy(float) * df * line.parallel.to_numpy(float)
+        own[f:t] = np.where(missing, cap, np.nan)
+    if "trafo" in ranges and len(net.trafo):
+        f, t = ranges["trafo"]
+        tr = net.trafo
+        mlp = tr.max_loading_percent.to_numpy(float) if "max_loading_percent" in tr else None
+        missing = np.ones(len(tr), bool) if mlp is None else ~np.isfinite(mlp)
+        par = tr.parallel.to_numpy(float) if "parallel" in tr else np.ones(len(tr))
+        df_t = tr.df.to_numpy(float) if "df" in tr else np.ones(len(tr))
+        own[f:t] = np.where(missing, tr.sn_mva.to_numpy(float) * par * df_t, np.nan)
+    own = own[np.asarray(kept, bool)]
+    return np.where(np.isfinite(own), own, rate)
 
 
 def _ratings(rate_a: np.ndarray) -> np.ndarray:
@@ -91,8 +139,17 @@ class TransmissionGrid:
     ref_node: int = 0
     name: str = "transmission"
     aliases: dict[str, int] = field(default_factory=dict)
+    branch_shift_flow_mw: np.ndarray | None = None
+    """Flow (MW) each branch carries at equal end angles: ``-base_mva * b_l * shift_l`` of a phase
+    shifter (pandapower's ``Pfinj``), zero elsewhere; ``None`` = no shifter."""
 
     def __post_init__(self) -> None:
+        m0 = len(self.branch_ids)
+        self.branch_shift_flow_mw = (
+            np.zeros(m0)
+            if self.branch_shift_flow_mw is None
+            else np.asarray(self.branch_shift_flow_mw, float)
+        )
         self.branch_from = np.asarray(self.branch_from, dtype=int)
         self.branch_to = np.asarray(self.branch_to, dtype=int)
         self.branch_b_pu = np.asarray(self.branch_b_pu, dtype=float)
@@ -102,7 +159,7 @@ class TransmissionGrid:
         if len(set(self.node_ids)) != n:
             raise MarketError(f"transmission grid {self.name!r}: node ids are not unique")
         m = len(self.branch_ids)
-        for fld in ("branch_from", "branch_to", "branch_b_pu", "branch_rating_mw"):
+        for fld in ("branch_from", "branch_to", "branch_b_pu", "branch_rating_mw", "branch_shift_flow_mw"):
             if getattr(self, fld).shape != (m,):
                 raise MarketError(f"transmission grid {self.name!r}: field {fld!r} must have {m} entries")
         if m and (self.branch_from.min() < 0 or max(self.branch_from.max(), self.branch_to.max()) >= n):
@@ -144,6 +201,54 @@ class TransmissionGrid:
                 f"the horizon {n_steps}"
             )
         return b[:, :n_steps]
+
+    @property
+    def shift_flow_mw(self) -> np.ndarray:
+        """``(n_branches,)`` flow offsets of the phase shifters (zeros when there is none)."""
+        assert self.branch_shift_flow_mw is not None  # set in __post_init__
+        return self.branch_shift_flow_mw
+
+    def shift_injection_mw(self) -> np.ndarray:
+        """``(n_nodes,)`` injection the phase shifters take at each node (pandapower's ``Pbusinj``).
+
+        With ``F = S diag(b) A theta + F_shift`` the nodal balance is ``P = B theta + A^T F_shift``, so the
+        angles see ``P - A^T F_shift``: a shifter of angle ``phi`` on branch ``k`` moves ``-S b_k phi`` out
+        of its from node into its to node.
+        """
+        inj = np.zeros(self.n_nodes)
+        np.add.at(inj, self.branch_from, self.shift_flow_mw)
+        np.add.at(inj, self.branch_to, -self.shift_flow_mw)
+        return inj
+
+    def flows_mw(self, injection_mw: np.ndarray) -> np.ndarray:
+        """Branch flows (MW, from -> to) of the DC model for net nodal injections ``(n_nodes[, T])``
+        summing to zero: ``B theta = P - A^T F_shift`` with ``theta_ref = 0``, then
+        ``F = S b (theta_f - theta_t) + F_shift`` (pandapower's ``dcpf`` and ``Bf theta + Pfinj``)."""
+        import scipy.sparse.linalg as spla
+
+        P = np.asarray(injection_mw, dtype=float)
+        one = P.ndim == 1
+        P2 = P[:, None] if one else P
+        n, nb = self.n_nodes, self.n_branches
+        rows = np.r_[np.arange(nb), np.arange(nb)]
+        A = sp.csr_matrix(
+            (np.r_[np.ones(nb), -np.ones(nb)], (rows, np.r_[self.branch_from, self.branch_to])), (nb, n)
+        )
+        coef = self.base_mva * self.branch_b_pu
+        B = (A.T @ sp.diags(coef) @ A).tocsc()
+        keep = np.flatnonzero(np.arange(n) != self.ref_node)
+        rhs = P2 - self.shift_injection_mw()[:, None]
+        theta = np.zeros_like(rhs)
+        if len(keep):
+            sol = spla.spsolve(B[keep][:, keep].tocsc(), rhs[keep])
+            theta[keep] = np.asarray(sol).reshape(len(keep), -1)
+        F = coef[:, None] * (A @ theta) + self.shift_flow_mw[:, None]
+        return F[:, 0] if one else F
+
+    def base_flows_mw(self) -> np.ndarray:
+        """``(n_branches,)`` flows of the scheduled injections (first step when they vary)."""
+        b = self.base_injection_mw
+        return self.flows_mw(b if b.ndim == 1 else b[:, 0])
 
     @staticmethod
     def single_node(node_id: str = "system", name: str = "transmission") -> TransmissionGrid:
@@ -199,13 +304,23 @@ class TransmissionGrid:
         injections are those of a pandapower DC power flow of the net (external grid as slack).
         """
         import pandapower as pp
+        from pandapower.pypower.makeBdc import makeBdc
 
-        ppc = _to_ppc(net)
+        ppc = _to_ppc(net, calculate_voltage_angles=True)
         lookup, node_ids, aliases = _ppc_node_ids(net, ppc, node_prefix)
         n = len(node_ids)
+        rate_a = _pandapower_rate_a(net, ppc)
         br = ppc["branch"]
         status = br[:, 10].real > 0
         br = br[status]
+        rate_a = rate_a[status]
+        # phase shifters: pandapower's own B-theta matrices give the flow each branch carries at equal end
+        # angles (Pfinj = -b * shift, per unit); the DC power flow adds it to B_f theta
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a zero-impedance branch: b = inf, no shift there (below)
+            _, _, _, pfinj, _ = makeBdc(ppc["bus"].real.copy(), br.real.copy())
+        shift_flow = np.asarray(pfinj, dtype=float).ravel() * float(ppc["baseMVA"])
+        shift_flow[br[:, 9].real == 0] = 0.0
         x = br[:, 3].real
         tap = br[:, 8].real
         tap = np.where(tap == 0, 1.0, tap)
@@ -232,8 +347,9 @@ class TransmissionGrid:
             branch_from=br[:, 0].real.astype(int),
             branch_to=br[:, 1].real.astype(int),
             branch_b_pu=1.0 / (x * tap),
-            branch_rating_mw=_ratings(br[:, 5].real) * rating_factor,
+            branch_rating_mw=_ratings(rate_a) * rating_factor,
             base_injection_mw=inj,
+            branch_shift_flow_mw=shift_flow,
             base_mva=float(ppc["baseMVA"]),
             ref_node=int(ref[0]) if len(ref) else 0,
             name=name,

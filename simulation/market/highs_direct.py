@@ -195,6 +195,7 @@ class HighsDirect:
             g = p.tgrid
             self.f_coef = g.base_mva * g.branch_b_pu
             self.f_rating = g.branch_rating_mw
+            self.f_shift = g.shift_flow_mw
             self.f_from, self.f_to = g.branch_from, g.branch_to
             self.flow_added = ~np.isfinite(np.repeat(g.branch_rating_mw[:, None], T, axis=1))
         self.iterations = 0
@@ -284,7 +285,7 @@ class HighsDirect:
         if not self.flow_added.size or self.flow_added.all():
             return 0
         th = self.val(self.col_theta, self.fix_theta)
-        F = self.f_coef[:, None] * (th[self.f_from] - th[self.f_to])
+        F = self.f_coef[:, None] * (th[self.f_from] - th[self.f_to]) + self.f_shift[:, None]
         r = self.f_rating[:, None]
         viol = ~self.flow_added & (np.abs(F) > r * (1 + 1e-9) + 1e-6)
         k, t = np.nonzero(viol)
@@ -296,11 +297,11 @@ class HighsDirect:
         idx = np.stack([self.col_theta[self.f_from[k], t], self.col_theta[self.f_to[k], t]], axis=1)
         coef = np.stack([c, -c], axis=1)
         rating = self.f_rating[k]
-        shift = np.zeros(n)
+        shift = self.f_shift[k].copy()  # a phase shifter's flow at equal angles moves to the bounds
         absent = idx < 0
         if absent.any():
             fixed = np.stack([self.fix_theta[self.f_from[k], t], self.fix_theta[self.f_to[k], t]], axis=1)
-            shift = (coef * fixed * absent).sum(axis=1)
+            shift = shift + (coef * fixed * absent).sum(axis=1)
         self._add_rows(-rating - shift, rating - shift, idx, coef)
         return n
 
@@ -470,6 +471,8 @@ def solve_direct(
         th = hd.val(hd.col_theta, hd.fix_theta)
         g = p.tgrid
         t_flow = (g.base_mva * g.branch_b_pu)[:, None] * (th[g.branch_from] - th[g.branch_to])
+        if g.shift_flow_mw.any():  # phase shifters (kept apart so a grid without any is untouched)
+            t_flow = t_flow + g.shift_flow_mw[:, None]
     else:
         t_flow = np.zeros((0, T))
     V = hd.val(hd.col_v, hd.fix_v)

@@ -310,7 +310,8 @@ def declare_dc_angles(m: pyo.ConcreteModel, p: Problem) -> None:
 
 
 def add_dc_flow_limits(m: pyo.ConcreteModel, p: Problem) -> None:
-    """Thermal limits of rated branches: ``-F^max_l <= S b_l (theta_f,t - theta_to,t) <= F^max_l``."""
+    """Thermal limits of rated branches: ``-F^max_l <= S b_l (theta_f,t - theta_to,t) + F^shift_l <=
+    F^max_l`` (``F^shift_l``: a phase shifter's flow at equal angles, zero elsewhere)."""
     g = p.tgrid
     assert g is not None
     rated = np.flatnonzero(np.isfinite(g.branch_rating_mw)).tolist()
@@ -318,12 +319,13 @@ def add_dc_flow_limits(m: pyo.ConcreteModel, p: Problem) -> None:
     f = g.branch_from.tolist()
     to = g.branch_to.tolist()
     rating = g.branch_rating_mw.tolist()
+    shift = g.shift_flow_mw.tolist()
     keys = [(br, t) for br in rated for t in range(p.n_steps)]
 
     def rule(_m: pyo.ConcreteModel, k: int) -> object:
         br, t = keys[k]
         expr = LinearExpression(
-            constant=0.0,
+            constant=shift[br],
             linear_coefs=[coef[br], -coef[br]],
             linear_vars=[_m.theta[f[br], t], _m.theta[to[br], t]],
         )
@@ -335,7 +337,8 @@ def add_dc_flow_limits(m: pyo.ConcreteModel, p: Problem) -> None:
 def add_transmission_balance(m: pyo.ConcreteModel, p: Problem) -> None:
     """Nodal balance of transmission node ``i`` (dual = price of upward need there):
     ``sum_{b at i} s_b a_bt + su_it - sd_it - S sum_{g at i} I_gt - sum_j B_ij theta_jt = need_it
-    - base_it - sum_{g at i} schedule_gt`` with ``B = S A^T diag(b) A`` (right side a mutable param)."""
+    - base_it - sum_{g at i} schedule_gt`` with ``B = S A^T diag(b) A`` (right side a mutable param);
+    phase shifters add ``-(A^T F^shift)_i`` (pandapower's ``Pbusinj``) to the left side as a constant."""
     if p.tgrid is None:
         m.t_rhs = pyo.Param([], mutable=True, within=pyo.Any)
         m.tbal = pyo.Constraint([])
@@ -371,6 +374,8 @@ def add_transmission_balance(m: pyo.ConcreteModel, p: Problem) -> None:
         if d.mode == "coupled":
             grids_at[d.t_row].append(k)
     has_slack = p.slack_at_t_nodes
+    shifted = g.shift_flow_mw.any()
+    const = (-g.shift_injection_mw() if shifted else np.zeros(n)).tolist()
 
     def rule(_m: pyo.ConcreteModel, i: int, t: int) -> object:
         coefs: list[float] = []
@@ -390,7 +395,7 @@ def add_transmission_balance(m: pyo.ConcreteModel, p: Problem) -> None:
         for j, val in zip(B.indices[lo:hi].tolist(), B.data[lo:hi].tolist(), strict=True):
             coefs.append(-val)
             vars_.append(_m.theta[j, t])
-        return LinearExpression(constant=0.0, linear_coefs=coefs, linear_vars=vars_) == _m.t_rhs[i, t]
+        return LinearExpression(constant=const[i], linear_coefs=coefs, linear_vars=vars_) == _m.t_rhs[i, t]
 
     m.tbal = pyo.Constraint(range(n), range(T), rule=rule)
 

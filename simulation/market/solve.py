@@ -283,6 +283,8 @@ def _read_solution(
         th = grab(m.theta, p.n_t)
         g = p.tgrid
         t_flow = (g.base_mva * g.branch_b_pu)[:, None] * (th[g.branch_from] - th[g.branch_to])
+        if g.shift_flow_mw.any():  # phase shifters (kept apart so a grid without any is untouched)
+            t_flow = t_flow + g.shift_flow_mw[:, None]
     else:
         t_flow = np.zeros((0, T))
     return Solution(
