@@ -186,7 +186,8 @@ class PydanticListModel(QAbstractTableModel):
         Returns the number of references rewritten; :class:`EditRejected` for an empty or taken id.
         """
         from gui.document import ReplaceCommand, validated_copy
-        from gui.refactor import KIND_NAMES, renamed_sgam
+        from gui.refactor import KIND_NAMES
+        from sgam.rename import renamed_sgam
 
         list_name = str(self.list_path[1])
         obj = self.item(row)

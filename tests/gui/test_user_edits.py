@@ -200,7 +200,7 @@ def test_draft_view_links_each_statement_to_its_figure(window: Any, qtbot: Any) 
 def test_reference_fields_cover_every_reference_of_the_sgam_model() -> None:
     """Every *_id / *_ids field of the SGAM model is known to the rename (else a rename would miss it)."""
     import sgam.model as m
-    from gui.refactor import REFERENCE_FIELDS
+    from sgam.rename import REFERENCE_FIELDS
 
     names = set()
     for obj in vars(m).values():
