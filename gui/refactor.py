@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from gui.document import Problem, format_path
 from gui.schema import pretty_name
+
 __all__ = ["KIND_NAMES", "describe_problem"]
 
 #: SGAM list name -> how one of its objects is called in a sentence.
