@@ -168,6 +168,26 @@ class CbaResult(BaseModel):
                 return item
         raise KeyError(scheme_id)
 
+    def outcome(self) -> tuple[str, str | None]:
+        """What the ranking supports, as ``(case, scheme the finding is about)``; one rule for the draft
+        and the GUI banner.
+
+        * ``"none_ranked"``: no scheme is assessed (e.g. the reference failed); no subject.
+        * ``"reference_wins"``: the reference ranks first although alternatives exist (its NPV is 0 by
+          construction, so every alternative's NPV is <= 0); the subject is the best alternative.
+        * ``"no_positive_npv"``: no scheme has a positive NPV; the subject is the least negative.
+        * ``"leader_wins"``: the leader has a positive NPV against the reference; the subject is it.
+        """
+        if not self.ranking:
+            return "none_ranked", None
+        leader = self.ranking[0]
+        alternatives = [s for s in self.ranking if s != self.reference_scheme]
+        if leader == self.reference_scheme and alternatives:
+            return "reference_wins", alternatives[0]
+        if self.scheme(leader).npv_eur <= 0:
+            return "no_positive_npv", leader
+        return "leader_wins", leader
+
 
 def _liquidity(params: CbaParameters, q: AnnualQuantities) -> list[LiquidityRow]:
     rows: list[LiquidityRow] = []

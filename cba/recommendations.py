@@ -131,9 +131,9 @@ def _section_ranking(doc: Document, params: CbaParameters, result: CbaResult) ->
     )
     p_first = mc.scheme(leader).prob_rank_first
     p_neg = mc.scheme(leader).prob_npv_negative
-    alternatives = [s for s in result.ranking if s != ref]
-    subject = result.scheme(alternatives[0]) if leader == ref and alternatives else lead
-    if leader == ref and alternatives:
+    case, about = result.outcome()
+    subject = result.scheme(about) if about is not None else lead
+    if case == "reference_wins":
         doc.para(
             f"No scheme improves on the reference {_name(ref)} {basis}: the best alternative, "
             f"{_name(subject.scheme)}, has an NPV of {_meur(subject.npv_eur)} (benefit-cost ratio "
@@ -141,7 +141,7 @@ def _section_ranking(doc: Document, params: CbaParameters, result: CbaResult) ->
             f"cover its ICT costs of {_meur(subject.pv_costs_eur)}. On these figures the draft recommends "
             f"keeping {_name(ref)}."
         )
-    elif lead.npv_eur <= 0:
+    elif case == "no_positive_npv":
         doc.para(
             f"No scheme has a positive NPV {basis}; the least negative is {_name(leader)} with "
             f"{_meur(lead.npv_eur)}."

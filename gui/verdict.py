@@ -49,27 +49,29 @@ def _meur(value: float) -> str:
 
 
 def headline(result: Any) -> tuple[str, bool]:
-    """The one-sentence finding of a ``CbaResult`` and whether it is degenerate (no alternative wins)."""
-    if not result.ranking:
-        ref = result.reference_scheme
+    """The one-sentence finding of a ``CbaResult`` and whether it is degenerate (no alternative wins),
+    in the words of the draft's case (:meth:`cba.analysis.CbaResult.outcome`)."""
+    ref = result.reference_scheme
+    case, about = result.outcome()
+    if case == "none_ranked":
         if any(a.scheme == ref and not a.assessed for a in getattr(result, "assessments", [])):
             return f"The reference scheme {ref} is not assessed: no scheme is ranked.", True
         return "No scheme was assessed.", True
-    ref = result.reference_scheme
-    leader = result.ranking[0]
-    lead = result.scheme(leader)
-    alternatives = [s for s in result.ranking if s != ref]
-    if leader == ref and alternatives:
-        best = result.scheme(alternatives[0])
+    subject = result.scheme(about)
+    if case == "reference_wins":
         return (
             f"No alternative beats the reference {ref} (its NPV is 0 by construction): the best "
-            f"alternative, {best.scheme}, has an NPV of {_meur(best.npv_eur)}.",
+            f"alternative, {subject.scheme}, has an NPV of {_meur(subject.npv_eur)}.",
             True,
         )
-    if lead.npv_eur <= 0:
-        return f"No scheme has a positive NPV; the least negative is {leader} ({_meur(lead.npv_eur)}).", True
+    if case == "no_positive_npv":
+        return (
+            f"No scheme has a positive NPV; the least negative is {subject.scheme} "
+            f"({_meur(subject.npv_eur)}).",
+            True,
+        )
     return (
-        f"{leader} has the highest NPV, {_meur(lead.npv_eur)}, relative to the reference {ref}.",
+        f"{subject.scheme} has the highest NPV, {_meur(subject.npv_eur)}, relative to the reference {ref}.",
         False,
     )
 
