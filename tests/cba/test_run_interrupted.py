@@ -111,7 +111,7 @@ def _resume_matches_reference(
     assert all(r["status"] in ("completed", "cancelled") for r in runs)
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="scans /proc")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the orphan check reads /proc (Linux only)")
 def test_kill_9_leaves_no_orphan_cba_refuses_and_resume_completes(
     reference: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -141,7 +141,7 @@ def test_kill_9_leaves_no_orphan_cba_refuses_and_resume_completes(
     _resume_matches_reference(study_path, out, ref_out, capsys)
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="scans /proc")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the orphan check reads /proc (Linux only)")
 def test_ctrl_c_cancels_cleanly_and_resume_completes(
     reference: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

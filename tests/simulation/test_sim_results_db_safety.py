@@ -178,7 +178,7 @@ def test_an_older_database_is_read_as_it_is_and_upgraded_by_a_writer(tmp_path: P
     assert [r["scheme"] for r in runs] == ["CM", "CMS"] and runs[1]["kpis_json"] == '{"x": 1}'
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork and /proc")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs fork and /proc (Linux only)")
 def test_a_worker_killed_mid_run_is_a_failed_run_not_a_hang(tmp_path: Path) -> None:
     """A scheme worker killed with SIGKILL (as the OOM killer does): the parent notices by the exit code,
     raises naming the scheme, marks the run failed; the other scheme completes."""
