@@ -175,8 +175,27 @@ def format_summary_table(result: StudyResult) -> str:
             f"{rank:>6}"
         )
     reference = getattr(result.cba, "reference_scheme", None)
+    rows += break_even_lines(result.cba)
     rows += [f"! {line}" for line in not_assessed_warnings(assessments, reference)]
     return "\n".join(rows)
+
+
+def break_even_lines(cba: Any) -> list[str]:
+    """The stated system and each alternative's break-even scale (:mod:`cba.system_scale`), as text."""
+    system = getattr(cba, "system", None)
+    scales = getattr(cba, "break_even_scale", None) or {}
+    if system is None:
+        return []
+    lines = [
+        "",
+        f"system: {system.name} = {system.scale_factor:g} x the simulated grid, "
+        f"{system.platform_share:.0%} of each organisation's platform charged",
+    ]
+    if scales:
+        parts = [f"{s} {'never' if v is None else f'{v:,.1f} x'}" for s, v in scales.items()]
+        lines.append("break-even scale (system size, in simulated grids, whose benefits pay whole "
+                     "platforms): " + ", ".join(parts))
+    return lines
 
 
 _AVERAGED = ("activation_cost_eur", "afrr_cost_eur", "congestion_hours_h", "slack_energy_mwh")
@@ -300,7 +319,10 @@ def run_study(
     if out is not None:
         t0 = time.perf_counter()
         progress.report(0.92, "writing report and recommendations")
-        outputs = write_study_outputs(out, params, kpis, ict, cba_result, check)
+        from cba.system_scale import scale_ict
+
+        # the report's ICT lines are those of the stated system, as the CBA counted them
+        outputs = write_study_outputs(out, params, kpis, scale_ict(ict, params.system), cba_result, check)
         if days:
             outputs["representative_days"] = write_representative_days(out, days)
         timings["outputs"] = time.perf_counter() - t0
