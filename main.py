@@ -118,6 +118,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             ) from None
     print()
     print(result.summary_table())
+    from cba.study import break_even_lines
+
+    for text in break_even_lines(result.cba):
+        print(text)
     print(f"\noutputs written to {out}/")
     from cba.assessment import not_assessed_line
 

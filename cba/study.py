@@ -175,7 +175,6 @@ def format_summary_table(result: StudyResult) -> str:
             f"{rank:>6}"
         )
     reference = getattr(result.cba, "reference_scheme", None)
-    rows += break_even_lines(result.cba)
     rows += [f"! {line}" for line in not_assessed_warnings(assessments, reference)]
     return "\n".join(rows)
 
