@@ -22,6 +22,11 @@ the rule below expected in that step (MW, injection; negative when consumption r
     need[t]      = imbalance_forecast[t] - sum_{n not transmission} (base[n, t] - schedule[n, t])
     need_at_load[l, t] = need[t] * (1 - commercial share) * w_l        (w: load shares, sum 1)
 
+except under SBR, where each DSO keeps its interface on the schedule with its own bids: the distribution
+deviation is the DSO's to balance and stays out of the TSO's need (``need[t] = imbalance_forecast[t]``);
+counting it there too made the TSO buy it a second time once the deviation no longer contained the DSOs'
+own restoring activations (SBR's aFRR energy +11 MWh on the default day, measured).
+
 ``b_fc[n, t]``: the payback forecast for market step ``t`` (mean over its physical steps), from the
 tracker's state moved forward over the steps after ``k`` with the set-points already dispatched for them
 (the step in progress when its clearing is known) and none afterwards. Before this the base was
@@ -353,16 +358,18 @@ def forecast_clearing(
     need_weights: np.ndarray,
     commercial_share: float,
     deferred: DeferredEnergy | None = None,
+    dso_balances_interface: bool = False,
 ) -> ClearingForecast:
     """The forecast of the clearing whose first market step is ``j0`` (see module docstring).
 
     ``schedule_per_mstep``: :func:`per_market_step` of the schedule's node injections; ``need_weights``:
     each transmission load's share of the need (row order of ``t_load_buses``); ``commercial_share``: the
     part of the need the commercial parties buy themselves (IFM), 0 otherwise; ``deferred``: the
-    activations dispatched so far and the energy they deferred (None: nothing dispatched yet)."""
+    activations dispatched so far and the energy they deferred (None: nothing dispatched yet);
+    ``dso_balances_interface``: the DSOs keep their interfaces on the schedule (SBR), so the distribution
+    deviation is not the TSO's need."""
     nodes = scenario.nodes
-    n = len(nodes)
-    K = schedule.node_inj_mw.shape[1]
+    n, K = schedule.node_inj_mw.shape
     m = max(1, K // max(1, schedule_per_mstep.shape[1]))
     steps_j = np.minimum(np.arange(j0, j0 + H), schedule_per_mstep.shape[1] - 1)
     need = scenario.imbalance_forecast_mw[np.minimum(steps_j, scenario.imbalance_forecast_mw.size - 1)]
@@ -380,8 +387,9 @@ def forecast_clearing(
             if cols.size:
                 payback[:, h] = fc[:, cols].sum(axis=1) / m
     base_nodes = schedule_per_mstep[:, steps_j] + dev[:, None] + payback
-    dist = nodes.kind != "transmission"
-    need = need - (base_nodes - schedule_per_mstep[:, steps_j])[dist].sum(axis=0)
+    if not dso_balances_interface:
+        dist = nodes.kind != "transmission"
+        need = need - (base_nodes - schedule_per_mstep[:, steps_j])[dist].sum(axis=0)
     needs: dict[str, np.ndarray] = {}
     for b, w in zip(t_load_buses, need_weights, strict=True):
         if w > 0:  # the TSO's need, spread over the transmission loads (several may share a bus)

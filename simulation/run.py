@@ -310,6 +310,7 @@ class _SchemeDay:
             self.clearing.need_weights,
             share,
             self.deferred,
+            self.behaviour.interface_schedule,
         )
         t1 = time.perf_counter()
         self.timings["forecast"] += t1 - t0
