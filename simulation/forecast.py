@@ -62,11 +62,11 @@ overrides and the rule keeps the energy balance. Parameters, each read from the 
   leaves the room ``gain * E / (P dt)`` warm, which decays by ``a = exp(-dt / tau)`` over the next step,
   so the baseline takes back ``a * E`` in the next step (the rest went to ambient); ``delay = 1``, ``a``
   the node's mean, ``C = sum p_rated`` (duty at most 1).
-* ``shiftable_load``: a postponed cycle of ``cycle`` steps runs ``D`` steps later, so the energy
-  deferred in step ``t`` is consumed in step ``t + cycle`` (the end of the shifted cycle), or at release
-  when the postponement outlasts the cycle (the set-point then cancels the payback and re-defers it, which
-  the rule carries forward step by step); ``delay = `` the node's mean cycle in steps, ``a = 1``,
-  ``C = sum p_kw``.
+* ``shiftable_load``: a cycle of ``cycle`` steps postponed by ``q`` steps runs ``q`` steps later, so
+  the energy deferred in step ``t`` is consumed in step ``t + cycle`` (the end of the shifted cycle), or
+  at release when the postponement outlasts the cycle (the set-point then cancels the payback and
+  re-defers it, which the rule carries forward step by step); ``delay = `` the node's mean cycle in
+  steps, ``a = 1``, ``C = sum p_kw``.
 
 Reference: hand calculations in ``tests/simulation/test_forecast_uncontrolled.py`` (an activation of
 ``X`` MW forecast as ``schedule + d``, not ``schedule - X``; a two-step EV rebound limited by the free
