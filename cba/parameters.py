@@ -114,11 +114,14 @@ _DEFAULT_SOURCES: dict[str, str] = {
     "wholesale price of about 60 EUR/MWh; no primary source checked)",
     "losses_price_eur_per_mwh": "assumption (losses bought at an average wholesale price of about "
     "60 EUR/MWh; no primary source checked)",
-    "unserved_need_price_eur_per_mwh": "assumption (3000 EUR/MWh: the default scenario's slack penalty, "
-    "prices.slack_penalty_eur_per_mwh, the value its market clearing itself puts on a MWh of need it "
-    "leaves unserved; also the single day-ahead coupling's harmonised maximum clearing price before 2022, "
-    "not checked against the primary source. Low end 150 EUR/MWh, the aFRR upward energy price: the "
-    "unserved need is covered physically by aFRR, whose energy the afrr category already counts)",
+    "unserved_need_price_eur_per_mwh": "assumption (20 EUR/MWh: what the need the market left unserved "
+    "costs beyond its physical consequences, which the other categories already count (the imbalance "
+    "it leaves is covered by aFRR, priced in the afrr category; a congestion or voltage problem it leaves "
+    "is measured as overload and voltage violations), i.e. the balancing capacity the TSO must hold for "
+    "it, at the order of magnitude of European aFRR capacity prices (about 5-30 EUR/MW per hour), not "
+    "checked against a primary source. Range 0 (physical consequences only) to 3000 EUR/MWh (the "
+    "default scenario's slack penalty, prices.slack_penalty_eur_per_mwh, as if the unserved need were "
+    "lost load, which double-counts them))",
     "co2_price_eur_per_t": "assumption (0: not counted by default, since the ETS price is already in "
     "the wholesale prices used for curtailment and losses; set a societal CO2 value to add it, as "
     "ENTSO-E CBA 3.0 does)",
@@ -265,7 +268,7 @@ def _default_tornado_ranges() -> list[TornadoRange]:
         TornadoRange(parameter="curtailed_res_price_eur_per_mwh", low=40.0, high=100.0),
         TornadoRange(parameter="losses_price_eur_per_mwh", low=40.0, high=100.0),
         TornadoRange(parameter="co2_price_eur_per_t", low=0.0, high=150.0),
-        TornadoRange(parameter="unserved_need_price_eur_per_mwh", low=150.0, high=3000.0),
+        TornadoRange(parameter="unserved_need_price_eur_per_mwh", low=0.0, high=3000.0),
     ]
 
 
@@ -349,8 +352,9 @@ class CbaParameters(BaseModel):
         default=60.0, ge=0, description="Price of grid losses, EUR/MWh."
     )
     unserved_need_price_eur_per_mwh: float = Field(
-        default=3000.0, ge=0,
-        description="Value of need the market left unserved (market slack energy), EUR/MWh.",
+        default=20.0, ge=0,
+        description="Cost of need the market left unserved (market slack energy) beyond its physical "
+        "consequences (aFRR energy, violations: counted in their own categories), EUR/MWh.",
     )
     co2_price_eur_per_t: float = Field(
         default=0.0, ge=0, description="CO2 value, EUR/t (0 leaves CO2 out of the benefits)."
