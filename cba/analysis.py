@@ -23,7 +23,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from cba import finance
-from cba.allocation import ActorResult, actor_cost_pv, actor_split
+from cba.allocation import ActorResult, activation_cash_by_actor, actor_cost_pv, actor_split
 from cba.assessment import SchemeAssessment, assess, not_assessed_warnings
 from cba.benefits import AnnualQuantities, annual_quantities
 from cba.cashflows import IctSchedule, NpvModel, ict_schedule, scheme_cash_flows
@@ -362,7 +362,7 @@ def run_cba(
         tornado=tornado(model, params),
         switching_values=switching_values(model, params, ranking),
         monte_carlo=mc,
-        actors=actor_split(params, q.schemes, pv_by_cat, ict, weights),
+        actors=actor_split(params, q.schemes, pv_by_cat, ict, weights, activation_cash_by_actor(params, q)),
         liquidity=_liquidity(params, q),
         warnings=warnings,
         assessments=assessments,

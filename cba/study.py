@@ -128,9 +128,9 @@ class StudyResult:
 
 
 def format_summary_table(result: StudyResult) -> str:
-    """Per scheme: activation resource cost (as bid), aFRR cost, congestion, failed market clearings (of those made), market
-    slack, ICT CAPEX/OPEX, NPV, BCR and rank ("n/a" when the scheme is not assessed); then a line per
-    scheme not assessed, with its reason (:mod:`cba.assessment`)."""
+    """Per scheme: activation resource cost (as bid), aFRR cost, congestion, failed market clearings (of
+    those made), market slack, ICT CAPEX/OPEX, NPV, BCR and rank ("n/a" when the scheme is not
+    assessed); then a line per scheme not assessed, with its reason (:mod:`cba.assessment`)."""
     from cba.assessment import not_assessed_warnings
 
     by_scheme = {k.scheme: k for k in result.kpis}

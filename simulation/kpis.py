@@ -45,6 +45,11 @@ class SchemeKpis(BaseModel):
         description="Payments by the buyers of flexibility at their nodal clearing prices (the operators' "
         "needs; IFM's commercial buy bids), EUR.",
     )
+    need_payments_eur: float = Field(
+        default=0.0,
+        description="The part of buyer_payments_eur paid for the operators' needs (the rest: commercial "
+        "parties' buy bids, IFM), EUR.",
+    )
     congestion_rent_eur: float = Field(
         default=0.0,
         description="buyer_payments_eur - activation_cost_eur: the transfer the nodal prices leave with the "

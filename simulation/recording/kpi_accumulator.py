@@ -66,6 +66,7 @@ class KpiAccumulator:
     activation_cost_eur: float = 0.0
     resource_cost_eur: float = 0.0
     buyer_payments_eur: float = 0.0
+    need_payments_eur: float = 0.0
     afrr_mwh: float = 0.0
     afrr_cost_eur: float = 0.0
     congestion_h: float = 0.0
@@ -122,12 +123,15 @@ class KpiAccumulator:
                 unit = book.direction[b] * lmp if at_lmp else bid
                 paid += unit * q * dt_mstep_h
                 resource += bid * q * dt_mstep_h
+        need_paid = 0.0
         for node, need in needs_mw.items():
             need_arr = np.broadcast_to(np.asarray(need, dtype=float), (a.shape[1],))
             for s in firm_cols:
                 lmp = price_map.get((str(node), s), float("nan"))
                 if np.isfinite(lmp) and abs(lmp) < priced:
-                    bought += float(need_arr[s]) * lmp * dt_mstep_h
+                    need_paid += float(need_arr[s]) * lmp * dt_mstep_h
+        bought += need_paid
+        self.need_payments_eur += need_paid
         self.activation_cost_eur += paid
         self.resource_cost_eur += resource
         self.buyer_payments_eur += bought
@@ -194,6 +198,7 @@ class KpiAccumulator:
             activation_cost_eur=self.activation_cost_eur,
             resource_cost_eur=self.resource_cost_eur,
             buyer_payments_eur=self.buyer_payments_eur,
+            need_payments_eur=self.need_payments_eur,
             congestion_rent_eur=self.buyer_payments_eur - self.activation_cost_eur,
             afrr_energy_mwh=self.afrr_mwh,
             afrr_cost_eur=self.afrr_cost_eur,

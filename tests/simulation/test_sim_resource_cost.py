@@ -66,6 +66,7 @@ def test_resource_cost_payments_and_rent_by_hand() -> None:
     assert k.resource_cost_eur == pytest.approx(70.0)
     assert k.activation_cost_eur == pytest.approx(70.0)
     assert k.buyer_payments_eur == pytest.approx(100.0)
+    assert k.need_payments_eur == pytest.approx(75.0)
     assert k.congestion_rent_eur == pytest.approx(30.0)
 
 
