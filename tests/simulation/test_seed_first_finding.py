@@ -25,9 +25,10 @@ the congested half holds; the uncongested half does **not** hold to the solver's
 strict ``xfail`` below keeps it as a test that turns red the day it holds. The cause is in the model,
 not the solver: CM's clearing models the distribution feeders with their losses (DistFlow), CMS's does
 not (its distribution bids sit at their interface node, lossless), so a bid in an exporting feeder is
-worth less to CM than to CMS (F1's nodal prices in the first clearing are up to 6 % below the
-transmission price) and the two clearings pick a slightly different merit order (first clearing: 31
-against 34 bids, resource cost 67.72 against 67.50 EUR); the rolling forecast then carries the
+worth less to CM than to CMS (F1's nodal prices in the first clearing are 51.8-56.8 EUR/MWh under CM,
+56.8 everywhere under CMS) and the two clearings pick a slightly different merit order (first clearing:
+CMS takes the CHP at F1:28 bid at 55.12 EUR/MWh, which CM values at 54.31 and leaves; 34 against 31
+bids, resource cost 67.50 against 67.72 EUR); the rolling forecast then carries the
 difference into every later clearing (issue 16 item 1), so the day's operating costs differ by about
 1 %.
 """
