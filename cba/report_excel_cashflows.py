@@ -97,6 +97,7 @@ def _write_benefits(
         "curtailment": f"={a['curtailed_res_price_eur_per_mwh']}",
         "losses": f"={a['losses_price_eur_per_mwh']}",
         "co2": f"={a['emission_factor_t_per_mwh']}*{a['co2_price_eur_per_t']}",
+        "unserved_need": f"={a['unserved_need_price_eur_per_mwh']}",
     }
     ref_rows = layout.kpi_rows[params.reference_scheme]
     own_rows = layout.kpi_rows[scheme]

@@ -79,12 +79,14 @@ class Recorder:
             return
         area = self.scenario.nodes.area
         price_map = price_map_of(result)
-        self.kpis.add_clearing(
-            book, result, a, price_map, self._n_firm, self._dt_mstep_h, self._penalty, area
+        money = self.kpis.add_clearing(
+            book, result, a, price_map, self._n_firm, self._dt_mstep_h, self._penalty, area, outcome.needs_mw
         )
         log_clearing(self.log, t_min, book, a, self.behaviour, area, self._dso_of_area)
         if self.writer is not None:
-            rows = clearing_rows(c, t_first_min, book, result, a, price_map, self._n_firm, self._dt_mstep_h)
+            rows = clearing_rows(
+                c, t_first_min, book, result, a, price_map, self._n_firm, self._dt_mstep_h, money
+            )
             for table, table_rows in rows.items():
                 self.writer.add(table, table_rows)
 
