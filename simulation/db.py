@@ -19,6 +19,10 @@ setpoints     time_min, aggregator, node, model, delta_mw, n_devices
 measurements  time_min, node, p_mw (true), p_measured_mw, vm_pu (true), vm_measured_pu
 kpis          name, value
 messages      time_min, sender, sender_role, receiver, receiver_role, information_object, n_messages, bytes
+balancing     time_min, need_mw (residual imbalance the market left), afrr_mw (delivered within the TSO's
+              reserve and ramp), uncovered_mw (need - aFRR: positive energy not served, negative surplus
+              not absorbed); absent from databases written before issue 16 (created when a writer opens
+              them, empty for their old runs)
 ============  ========================================================================================
 
 Life of a run row (``status``): ``pending`` (written for every scheme of a simulation before the first
@@ -199,9 +203,17 @@ messages = _table(
     sa.Column("n_messages", sa.Integer),
     sa.Column("bytes", sa.BigInteger),
 )
+balancing = _table(
+    "balancing",
+    sa.Column("time_min", sa.Float),
+    sa.Column("need_mw", sa.Float),
+    sa.Column("afrr_mw", sa.Float),
+    sa.Column("uncovered_mw", sa.Float),
+)
 
 TABLES: dict[str, sa.Table] = {
-    t.name: t for t in (bids, clearings, activations, prices, setpoints, measurements, kpis, messages)
+    t.name: t
+    for t in (bids, clearings, activations, prices, setpoints, measurements, kpis, messages, balancing)
 }
 
 

@@ -57,6 +57,34 @@ class SchemeKpis(BaseModel):
     )
     afrr_energy_mwh: float = Field(ge=0, description="Residual imbalance energy covered by aFRR, MWh.")
     afrr_cost_eur: float = Field(ge=0, description="Cost of the aFRR energy at the aFRR price, EUR.")
+    afrr_need_energy_mwh: float = Field(
+        default=0.0,
+        ge=0,
+        description="Residual imbalance energy the market left (sum of |need| dt over the physical steps), "
+        "which an unlimited aFRR would cover; afrr_energy_mwh is what the reserve and its ramp covered of "
+        "it, MWh.",
+    )
+    afrr_up_energy_mwh: float = Field(default=0.0, ge=0, description="Upward aFRR energy delivered, MWh.")
+    afrr_down_energy_mwh: float = Field(
+        default=0.0, ge=0, description="Downward aFRR energy delivered, MWh."
+    )
+    afrr_energy_not_served_mwh: float = Field(
+        default=0.0,
+        ge=0,
+        description="Deficit beyond the TSO's upward aFRR reserve or ramp (energy not served by the "
+        "balancing reserves; the slack bus, i.e. the interconnection, supplied it), MWh.",
+    )
+    afrr_surplus_not_absorbed_mwh: float = Field(
+        default=0.0,
+        ge=0,
+        description="Surplus beyond the TSO's downward aFRR reserve or ramp (not absorbed by the balancing "
+        "reserves; exported through the slack bus), MWh.",
+    )
+    afrr_short_steps: int = Field(
+        default=0,
+        ge=0,
+        description="Physical steps in which aFRR could not cover the whole residual imbalance, count.",
+    )
     congestion_hours_h: float = Field(ge=0, description="Line-hours with loading above 100 %, h.")
     overload_energy_mwh: float = Field(ge=0, description="Energy flowing above line ratings, MWh.")
     voltage_violation_hours_h: float = Field(

@@ -21,6 +21,11 @@ own bid, and a need there is left out of ``bought`` (its unserved part is priced
 ``paid - resource`` is the sellers' surplus, ``rent`` what the nodal prices leave with the operators;
 both are transfers between actors, so the system CBA counts ``resource`` and the per-actor analysis the
 payments.
+
+aFRR of a physical step (``R`` the residual imbalance, ``a`` the aFRR delivered within the TSO's reserve
+and ramp, :mod:`simulation.physical.afrr`): ``afrr_energy += |a| dt``, ``afrr_need_energy += |R| dt``,
+``R - a > 0`` adds ``(R - a) dt`` to the energy not served, ``R - a < 0`` adds ``(a - R) dt`` to the surplus
+not absorbed.
 """
 
 from __future__ import annotations
@@ -34,6 +39,9 @@ import numpy as np
 
 from simulation.bidding.aggregators import BidBook
 from simulation.kpis import SchemeKpis
+
+AFRR_SHORT_TOL_MW = 1e-9
+"""A residual imbalance left uncovered by less than this (MW) is rounding, not a shortage."""
 
 
 def price_map_of(result: Any) -> dict[tuple[str, int], float]:
@@ -69,6 +77,12 @@ class KpiAccumulator:
     need_payments_eur: float = 0.0
     afrr_mwh: float = 0.0
     afrr_cost_eur: float = 0.0
+    afrr_need_mwh: float = 0.0
+    afrr_up_mwh: float = 0.0
+    afrr_down_mwh: float = 0.0
+    afrr_not_served_mwh: float = 0.0
+    afrr_not_absorbed_mwh: float = 0.0
+    afrr_short_steps: int = 0
     congestion_h: float = 0.0
     overload_mwh: float = 0.0
     voltage_h: float = 0.0
@@ -173,6 +187,18 @@ class KpiAccumulator:
         afrr = step.afrr_mw
         self.afrr_mwh += abs(afrr) * dt_h
         self.afrr_cost_eur += (afrr_price_up if afrr > 0 else afrr_price_down) * abs(afrr) * dt_h
+        if afrr > 0:
+            self.afrr_up_mwh += afrr * dt_h
+        else:
+            self.afrr_down_mwh += -afrr * dt_h
+        self.afrr_need_mwh += abs(step.afrr_need_mw) * dt_h
+        uncovered = step.afrr_need_mw - afrr
+        if uncovered > AFRR_SHORT_TOL_MW:
+            self.afrr_not_served_mwh += uncovered * dt_h
+            self.afrr_short_steps += 1
+        elif uncovered < -AFRR_SHORT_TOL_MW:
+            self.afrr_not_absorbed_mwh += -uncovered * dt_h
+            self.afrr_short_steps += 1
         for grid_key, n_over, overload_mva, n_voltage in step.grid_violations:
             self.congestion_h += n_over * dt_h
             self.congestion_by_grid[grid_key] += n_over * dt_h
@@ -202,6 +228,12 @@ class KpiAccumulator:
             congestion_rent_eur=self.buyer_payments_eur - self.activation_cost_eur,
             afrr_energy_mwh=self.afrr_mwh,
             afrr_cost_eur=self.afrr_cost_eur,
+            afrr_need_energy_mwh=self.afrr_need_mwh,
+            afrr_up_energy_mwh=self.afrr_up_mwh,
+            afrr_down_energy_mwh=self.afrr_down_mwh,
+            afrr_energy_not_served_mwh=self.afrr_not_served_mwh,
+            afrr_surplus_not_absorbed_mwh=self.afrr_not_absorbed_mwh,
+            afrr_short_steps=self.afrr_short_steps,
             congestion_hours_h=self.congestion_h,
             overload_energy_mwh=self.overload_mwh,
             voltage_violation_hours_h=self.voltage_h,

@@ -139,4 +139,10 @@ def measurement_rows(t_min: float, node_names: Any, m: Any) -> list[dict[str, An
     ]
 
 
-__all__ = ["clearing_rows", "failed_clearing_rows", "measurement_rows", "setpoint_rows"]
+def balancing_rows(t_min: float, need_mw: float, afrr_mw: float) -> list[dict[str, Any]]:
+    """The ``balancing`` row of a physical step: the residual imbalance, the aFRR delivered within the
+    TSO's limits and what was left uncovered (positive: energy not served)."""
+    return [{"time_min": t_min, "need_mw": need_mw, "afrr_mw": afrr_mw, "uncovered_mw": need_mw - afrr_mw}]
+
+
+__all__ = ["balancing_rows", "clearing_rows", "failed_clearing_rows", "measurement_rows", "setpoint_rows"]

@@ -422,6 +422,46 @@ class ScadaSpec(_Spec):
     )
 
 
+class AfrrSpec(_Spec):
+    """The aFRR the TSO holds: a contracted reserve band and its ramp (:mod:`simulation.physical.afrr`).
+
+    The residual imbalance of each physical step beyond the band or the ramp is not covered by aFRR; it is
+    reported as energy not served (deficit) or surplus not absorbed."""
+
+    limited: bool = Field(
+        default=True,
+        description="Limit aFRR to the reserve and ramp below; False: the ideal, unlimited, instantaneous "
+        "balancer of earlier versions (every residual is covered).",
+    )
+    reserve_up_mw: float | None = Field(
+        default=None,
+        ge=0,
+        description="Upward aFRR reserve contracted by the TSO, MW. None: sized to cover 99 % of the "
+        "modelled imbalances (source: assumption, after ENTSO-E's probabilistic FRR dimensioning, "
+        "Regulation (EU) 2017/1485 SOGL Art. 157: A + 2.33 sqrt(std^2 + sum (f L)^2) of the imbalance "
+        "settings and the transmission loads at their peak; simulation.physical.afrr.sized_reserve_mw).",
+    )
+    reserve_down_mw: float | None = Field(
+        default=None,
+        ge=0,
+        description="Downward aFRR reserve contracted by the TSO, MW. None: sized as reserve_up_mw's "
+        "default (the modelled imbalance is symmetric).",
+    )
+    ramp_mw_per_min: float | None = Field(
+        default=None,
+        gt=0,
+        description="Largest change of the delivered aFRR, MW/min. None: the larger reserve within "
+        "full_activation_time_min.",
+    )
+    full_activation_time_min: float = Field(
+        default=5.0,
+        gt=0,
+        description="aFRR full activation time, min (source: assumption, the 5-minute full activation "
+        "time of the European aFRR standard product, ACER Decision 02/2020 on the aFRR implementation "
+        "framework, unverified). Used only for the default ramp.",
+    )
+
+
 class ScenarioSpec(_Spec):
     """Everything the simulation platform needs to build one scenario and simulate it.
 
@@ -457,6 +497,9 @@ class ScenarioSpec(_Spec):
         default_factory=MeasurementSpec, description="State-estimation error of measurements."
     )
     scada: ScadaSpec = Field(default_factory=ScadaSpec, description="SCADA actions outside the market.")
+    afrr: AfrrSpec = Field(
+        default_factory=AfrrSpec, description="The TSO's aFRR reserve and ramp (limits of the balancer)."
+    )
     schemes: list[str] = Field(
         default_factory=lambda: list(SCHEME_IDS), description="Coordination schemes to simulate."
     )
