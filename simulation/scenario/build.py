@@ -8,6 +8,7 @@ order, so the same spec always gives the same scenario. Devices are numpy arrays
 from __future__ import annotations
 
 import functools
+import logging
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,8 @@ from simulation.scenario import (
     ParamDistribution,
     ScenarioSpec,
 )
+
+logger = logging.getLogger(__name__)
 
 PROFILE_NAMES: tuple[str, ...] = ("load", "pv", "wind", "flat", "ambient_temp_c", "lighting", "heat")
 
@@ -165,18 +168,7 @@ def _prepare_feeder(fs: FeederSpec) -> tuple[Any, int]:
     net.load["base_p_mw"] = net.load["p_mw"]
     net.load["base_q_mvar"] = net.load["q_mvar"]
     ext_bus = int(net.ext_grid.bus.iloc[0])
-    # ratings
-    vn = net.bus.vn_kv.loc[net.line.from_bus].to_numpy()
-    if fs.line_rating_mva is not None:
-        net.line["max_i_ka"] = fs.line_rating_mva / (np.sqrt(3) * vn)
-    elif (net.line.max_i_ka >= 1e3).any():
-        _build_pf(net, fs)
-        i_base = net.res_line.i_ka.fillna(0.0).to_numpy()
-        i_floor = 0.05 * float(np.nanmax(i_base)) if np.nanmax(i_base) > 0 else 0.01
-        rating = np.maximum(i_base, i_floor) * (1.0 + fs.unrated_line_margin_frac)
-        unrated = net.line.max_i_ka.to_numpy() >= 1e3
-        net.line.loc[unrated, "max_i_ka"] = rating[unrated]
-    net.line["max_i_ka"] = net.line["max_i_ka"] * fs.line_rating_factor
+    _rate_feeder_lines(net, fs)
     net.bus["min_vm_pu"] = fs.vm_min_pu
     net.bus["max_vm_pu"] = fs.vm_max_pu
     # SCADA equipment: an on-load tap changer at the substation (transformer if there is one, otherwise the
@@ -196,6 +188,53 @@ def _prepare_feeder(fs: FeederSpec) -> tuple[Any, int]:
             name=f"{fs.feeder_id} capacitor bank",
         )
     return net, ext_bus
+
+
+def unrated_lines(net: Any) -> np.ndarray:
+    """Mask of the lines whose data give no thermal rating: ``max_i_ka`` missing, NaN, not positive, or at
+    pandapower's placeholder for none (99999 kA in the MATPOWER imports such as case33bw; 1e3 kA and above
+    here, beyond any distribution cable)."""
+    if "max_i_ka" not in net.line:
+        return np.ones(len(net.line), bool)
+    i_max = net.line.max_i_ka.to_numpy(dtype=float)
+    return ~np.isfinite(i_max) | (i_max <= 0) | (i_max >= 1e3)
+
+
+def _rate_feeder_lines(net: Any, fs: FeederSpec) -> None:
+    """Each feeder line's thermal rating (``max_i_ka``), in the order the data allow.
+
+    1. ``line_rating_mva`` given: every line gets ``I = S / (sqrt(3) * V_kV)`` at its from-bus voltage.
+    2. Otherwise each line keeps its own ``max_i_ka``, so the market (which derives its branch ratings from
+       it, :func:`simulation.market.grids._pandapower_rate_a`: ``S = sqrt(3) * V_kV * I_kA``) and physics
+       (pandapower's ``loading_percent``, the protections) read the same rating as pandapower defines it.
+    3. Only lines whose data give none (:func:`unrated_lines`) get the documented fallback, (1 +
+       ``unrated_line_margin_frac``) x their current in a power flow of the grid's own loads (at least 5 %
+       of the largest), and a warning naming the feeder and how many lines took it.
+
+    ``line_rating_factor`` multiplies the result. Transformers keep their ``sn_mva``.
+    """
+    vn = net.bus.vn_kv.loc[net.line.from_bus].to_numpy(dtype=float)
+    if fs.line_rating_mva is not None:
+        net.line["max_i_ka"] = fs.line_rating_mva / (np.sqrt(3) * vn)
+    else:
+        unrated = unrated_lines(net)
+        if unrated.any():
+            _build_pf(net, fs)
+            i_base = net.res_line.i_ka.reindex(net.line.index).fillna(0.0).to_numpy(dtype=float)
+            i_floor = 0.05 * float(np.nanmax(i_base)) if np.nanmax(i_base) > 0 else 0.01
+            rating = np.maximum(i_base, i_floor) * (1.0 + fs.unrated_line_margin_frac)
+            net.line.loc[unrated, "max_i_ka"] = rating[unrated]
+            logger.warning(
+                "feeder %r: %d of %d lines have no max_i_ka in grid %s; they are rated (1 + "
+                "unrated_line_margin_frac = %g) x their current in a power flow of the grid's own loads "
+                "(set line_rating_mva to give one)",
+                fs.feeder_id,
+                int(unrated.sum()),
+                len(net.line),
+                fs.grid_file or fs.case_name,
+                1.0 + fs.unrated_line_margin_frac,
+            )
+    net.line["max_i_ka"] = net.line["max_i_ka"] * fs.line_rating_factor
 
 
 def _node_table(spec: ScenarioSpec, tnet: Any, feeders: dict[str, Any]) -> NodeTable:
