@@ -291,7 +291,7 @@ def _node_table(spec: ScenarioSpec, tnet: Any, feeders: dict[str, Any]) -> NodeT
 # ------------------------------------------------------------------------------------------ profiles
 
 
-def _synthetic_load_shape(hours: np.ndarray) -> np.ndarray:
+def synthetic_load_shape(hours: np.ndarray) -> np.ndarray:
     """The synthetic load shape (morning, noon and evening bumps on a base), unscaled, periodic in 24 h."""
     h = np.asarray(hours, dtype=float) % 24.0
     return (
@@ -303,17 +303,17 @@ def _synthetic_load_shape(hours: np.ndarray) -> np.ndarray:
 
 
 def synthetic_load_peak() -> float:
-    """Peak of :func:`_synthetic_load_shape` over its own period (one day, sampled every second).
+    """Peak of :func:`synthetic_load_shape` over its own period (one day, sampled every second).
 
     The shape repeats every 24 h, so its peak over the day is its peak over any year; dividing by it (and
     not by the peak of the simulated window) keeps a step's load independent of the window's length.
     """
-    return float(_synthetic_load_shape(np.arange(86_400) / 3600.0).max())
+    return float(synthetic_load_shape(np.arange(86_400) / 3600.0).max())
 
 
 def _synthetic_profiles(hours: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
     h = hours % 24.0
-    load = _synthetic_load_shape(hours)
+    load = synthetic_load_shape(hours)
     pv = np.clip(np.sin(np.pi * (h - 5.5) / 15.0), 0.0, None) ** 1.5 * 0.85
     wind = np.clip(
         0.35 + 0.15 * np.sin(2 * np.pi * (h - 3.0) / 24.0) + np.cumsum(rng.normal(0, 0.01, h.size)), 0, 1
