@@ -97,7 +97,8 @@ class TransmissionGridSpec(_Spec):
         default=1.0,
         gt=0,
         le=MAX_LOAD_SCALE,
-        description="Multiplier applied to the case's own loads at the profile peak, -.",
+        description="Multiplier applied to the case's own loads, which are its loads at the load "
+        "profile's peak over the year (profile 1.0), -.",
     )
     generator_flex_frac: float = Field(
         default=0.25,
@@ -149,7 +150,8 @@ class FeederSpec(_Spec):
         default=1.0,
         gt=0,
         le=MAX_LOAD_SCALE,
-        description="Multiplier applied to the grid's own loads at the profile peak, -.",
+        description="Multiplier applied to the grid's own loads, which are its loads at the load "
+        "profile's peak over the year (profile 1.0), -.",
     )
     line_rating_mva: float | None = Field(
         default=None,
@@ -259,14 +261,15 @@ class ProfileSpec(_Spec):
     source: Literal["simbench", "synthetic", "csv"] = Field(
         default="simbench",
         description="simbench: load/PV/wind profiles of a SimBench grid (offline); synthetic: analytic "
-        "shapes; "
-        "csv: the file csv_path.",
+        "shapes; csv: the file csv_path. The load profile is a fraction of its peak over the source's "
+        "whole year (SimBench's year, every row of the CSV, the synthetic day's own peak), never of the "
+        "simulated window.",
     )
     csv_path: str | None = Field(
         default=None,
-        description="CSV file with one row per physical step and columns load, pv, wind (fractions of peak "
-        "or "
-        "capacity) and ambient_temp_c (source csv).",
+        description="CSV file with one row per physical step from the start and columns load (divided by "
+        "its peak over every row of the file), pv, wind (fractions of capacity) and ambient_temp_c, degC "
+        "(source csv).",
     )
     simbench_code: str = Field(
         default="1-MV-rural--0-sw", description="SimBench grid whose profiles are used (source simbench)."
@@ -283,7 +286,8 @@ class ProfileSpec(_Spec):
         "CBA's day_weights_days_per_year.",
     )
     load_profile: str = Field(
-        default="lv_semiurb4", description="SimBench load profile name (without _pload)."
+        default="lv_semiurb4",
+        description="SimBench load profile name (without _pload); divided by its peak over SimBench's year.",
     )
     pv_profile: str = Field(default="PV3", description="SimBench renewables profile name for PV.")
     wind_profile: str = Field(default="WP4", description="SimBench renewables profile name for wind.")
