@@ -245,6 +245,11 @@ def run_study(
 
         check = ict_check(study, db_url)
         timings["ict_check"] = time.perf_counter() - t0
+    components = None
+    if db_url is not None and not failed_runs:
+        from cba.price_components import read_price_components
+
+        components = read_price_components(study, db_url)  # the report's "Price components" sheet
 
     t0 = time.perf_counter()
     progress.report(0.87, "cost-benefit analysis")
@@ -255,7 +260,7 @@ def run_study(
     if out is not None:
         t0 = time.perf_counter()
         progress.report(0.92, "writing report and recommendations")
-        outputs = write_study_outputs(out, study.cba, kpis, ict, cba_result, check)
+        outputs = write_study_outputs(out, study.cba, kpis, ict, cba_result, check, components)
         timings["outputs"] = time.perf_counter() - t0
     progress.report(1.0, "done")
     return StudyResult(

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from simulation.bidding.aggregators import BidBook, decode_pool
+from simulation.db import PRICE_COMPONENT_COLUMNS
 
 
 def failed_clearing_rows(clearing: int, time_min: float, n_bids: int, error: str) -> list[dict[str, Any]]:
@@ -82,11 +83,32 @@ def clearing_rows(
         }
         for b, s in zip(*np.nonzero(a > 1e-9), strict=True)
     ]
+    comps = price_components_of(result)
+    none = (None,) * len(PRICE_COMPONENT_COLUMNS)
     prices = [
-        {"clearing": clearing, "node": nd, "step": st, "price_eur_per_mwh": (pr if np.isfinite(pr) else None)}
+        {
+            "clearing": clearing,
+            "node": nd,
+            "step": st,
+            "price_eur_per_mwh": (pr if np.isfinite(pr) else None),
+            **dict(zip(PRICE_COMPONENT_COLUMNS, comps.get((nd, st), none), strict=True)),
+        }
         for (nd, st), pr in price_map.items()
     ]
     return {"bids": bids, "clearings": summary, "activations": activations, "prices": prices}
+
+
+def price_components_of(result: Any) -> dict[tuple[str, int], tuple[float | None, ...]]:
+    """(node, step) -> the price's components (:data:`simulation.db.PRICE_COMPONENT_COLUMNS` order;
+    None where a component is NaN) of a market result, empty when it has none."""
+    prices = result.prices
+    if not len(prices) or not set(PRICE_COMPONENT_COLUMNS) <= set(prices.columns):
+        return {}
+    vals = prices[list(PRICE_COMPONENT_COLUMNS)].to_numpy(dtype=float)
+    out: dict[tuple[str, int], tuple[float | None, ...]] = {}
+    for nd, st, row in zip(prices["node"], prices["step"], vals.tolist(), strict=True):
+        out[(str(nd), int(st))] = tuple(v if np.isfinite(v) else None for v in row)
+    return out
 
 
 def setpoint_rows(
@@ -129,4 +151,10 @@ def measurement_rows(t_min: float, node_names: Any, m: Any) -> list[dict[str, An
     ]
 
 
-__all__ = ["clearing_rows", "failed_clearing_rows", "measurement_rows", "setpoint_rows"]
+__all__ = [
+    "clearing_rows",
+    "failed_clearing_rows",
+    "measurement_rows",
+    "price_components_of",
+    "setpoint_rows",
+]
