@@ -156,20 +156,19 @@ def distribution_components(
     pk = parent_k[has_parent]
     kp = kk[has_parent]
     pi_root = price[root]
-    for t in range(T):
-        M = _kkt_matrix(nb, kp, pk, r_pu, x_pu, P[:, t], Q[:, t], L[:, t], V[fr, t])
-        b = np.zeros((4 * nb, 4))
-        b[kk[~has_parent], 0] = 1.0  # unit root price (pi_i = pi_root moved to the right)
-        b[2 * nb + kk, 1] = c_l
-        b[2 * nb + kk, 2] = -z_l[:, t]
-        b[3 * nb + kk, 3] = -z_v[to, t]
-        x = _solve(M, b)
-        pi = x[:nb]  # (nb, 4): per node to[k], per source
-        delta = pi[:, 0]
-        loss = (delta - 1.0) * pi_root[t] + pi[:, 1]
-        out[to, 3, t] = pi[:, 2]
-        out[to, 4, t] = pi[:, 3]
-        resid[to, t] = price[to, t] - (pi_root[t] + loss + pi[:, 2] + pi[:, 3])
+    # every step's system at once: one block-diagonal factorisation per feeder
+    M = _kkt_matrix(nb, kp, pk, r_pu, x_pu, P, Q, L, V[fr])
+    b = np.zeros((T, 4 * nb, 4))
+    b[:, kk[~has_parent], 0] = 1.0  # unit root price (pi_i = pi_root moved to the right)
+    b[:, 2 * nb + kk, 1] = c_l[None, :]
+    b[:, 2 * nb + kk, 2] = -z_l.T
+    b[:, 3 * nb + kk, 3] = -z_v[to].T
+    x = _solve(M, b.reshape(T * 4 * nb, 4)).reshape(T, 4 * nb, 4)
+    pi = x[:, :nb]  # (T, nb, 4): per step, node to[k], source
+    loss = (pi[:, :, 0] - 1.0) * pi_root[:, None] + pi[:, :, 1]  # (T, nb)
+    out[to, 3] = pi[:, :, 2].T
+    out[to, 4] = pi[:, :, 3].T
+    resid[to] = price[to] - (pi_root[:, None] + loss + pi[:, :, 2] + pi[:, :, 3]).T
     # the root and the approximation's residual: losses take what the others leave of the price
     out[:, 2] = price - out[:, 0] - out[:, 1] - out[:, 3] - out[:, 4]
     return out, resid
@@ -186,33 +185,37 @@ def _kkt_matrix(
     L: np.ndarray,
     v_from: np.ndarray,
 ) -> sp.csr_matrix:
-    """The ``4 nb`` square stationarity system of one feeder and step (module docstring): rows ``P_k,
-    Q_k, l_k, v_to(k)``, columns ``pi, rho, beta, eta`` per branch; ``kp`` the branches with a parent
-    branch ``pk`` (the others leave the root)."""
+    """The stationarity systems of one feeder (module docstring), one ``4 nb`` block per step on the
+    diagonal: rows ``P_k, Q_k, l_k, v_to(k)``, columns ``pi, rho, beta, eta`` per branch; ``kp`` the
+    branches with a parent branch ``pk`` (the others leave the root); ``P, Q, L, v_from`` ``(nb, T)``."""
+    T = P.shape[1]
     kk = np.arange(nb)
-    one = np.ones(nb)
-    ones_p = np.ones(len(kp))
+    one = np.ones((nb, T))
+    ones_p = np.ones((len(kp), T))
+    rr, xx = np.repeat(r[:, None], T, axis=1), np.repeat(x[:, None], T, axis=1)
     trip = [
         (kk, kk, one),  # P_k: pi_j
         (kp, pk, -ones_p),  # P_k: -pi_i
-        (kk, 2 * nb + kk, 2 * r),
+        (kk, 2 * nb + kk, 2 * rr),
         (kk, 3 * nb + kk, 2 * P),
         (nb + kk, nb + kk, one),  # Q_k: rho_j - rho_i
         (nb + kp, nb + pk, -ones_p),
-        (nb + kk, 2 * nb + kk, 2 * x),
+        (nb + kk, 2 * nb + kk, 2 * xx),
         (nb + kk, 3 * nb + kk, 2 * Q),
-        (2 * nb + kk, kk, -r),  # l_k
-        (2 * nb + kk, nb + kk, -x),
-        (2 * nb + kk, 2 * nb + kk, -(r**2 + x**2)),
+        (2 * nb + kk, kk, -rr),  # l_k
+        (2 * nb + kk, nb + kk, -xx),
+        (2 * nb + kk, 2 * nb + kk, -(rr**2 + xx**2)),
         (2 * nb + kk, 3 * nb + kk, -v_from),
         (3 * nb + kk, 2 * nb + kk, one),  # v_j: own drop, children's drops and cones
         (3 * nb + pk, 2 * nb + kp, -ones_p),
         (3 * nb + pk, 3 * nb + kp, -L[kp]),
     ]
-    rows = np.concatenate([t[0] for t in trip])
-    cols = np.concatenate([t[1] for t in trip])
-    vals = np.concatenate([np.asarray(t[2], dtype=float) for t in trip])
-    return sp.csr_matrix((vals, (rows, cols)), shape=(4 * nb, 4 * nb))
+    off = np.arange(T)[None, :] * 4 * nb  # (1, T): each step's block
+    rows = np.concatenate([(t[0][:, None] + off).ravel() for t in trip])
+    cols = np.concatenate([(t[1][:, None] + off).ravel() for t in trip])
+    vals = np.concatenate([np.asarray(t[2], dtype=float).ravel() for t in trip])
+    n = 4 * nb * T
+    return sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
 
 
 def _solve(M: sp.csr_matrix, b: np.ndarray) -> np.ndarray:
