@@ -25,6 +25,15 @@ STACKED = "stacked"
 """The component selector's value for every component stacked (day means)."""
 
 
+def _abs_max(values: Any) -> float:
+    """The largest absolute finite value of an array (1.0 when there is none), for a symmetric scale."""
+    import numpy as np
+
+    finite = np.abs(np.asarray(values, dtype=float))
+    finite = finite[np.isfinite(finite)]
+    return float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+
+
 class TimeSeriesPanel(QWidget):
     """Four charts over the simulated period: nodal prices, activations, clearing cost, voltages."""
 
@@ -175,10 +184,15 @@ class TimeSeriesPanel(QWidget):
         ax = self.price_chart.axes()
         hours = [t / 60.0 for t in table.columns]
         step = (hours[1] - hours[0]) if len(hours) > 1 else 1.0
+        values = table.to_numpy()
+        # a component has a sign (a node at an upper voltage limit, a lower one): diverging colours at 0
+        span = float(abs(_abs_max(values))) if part else 0.0
         image = ax.imshow(
-            table.to_numpy(),
+            values,
             aspect="auto",
-            cmap="viridis",
+            cmap="coolwarm" if part else "viridis",
+            vmin=-span if part else None,
+            vmax=span if part else None,
             interpolation="nearest",
             extent=(hours[0], hours[-1] + step, len(table.index) - 0.5, -0.5),
         )
