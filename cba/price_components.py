@@ -47,6 +47,7 @@ def read_price_components(study: Study, db_url: str) -> PriceComponentTable | No
     the database predates the price components (no such columns) or holds no decomposed price."""
     import pandas as pd
 
+    from cba.benefits import order_schemes
     from cba.stored_runs import completed_runs
     from simulation import db as simdb
 
@@ -75,7 +76,7 @@ def read_price_components(study: Study, db_url: str) -> PriceComponentTable | No
         return None
     values = ["price_eur_per_mwh", *(f"{c}_eur_per_mwh" for c in COMPONENTS)]
     rows: list[PriceComponentRow] = []
-    order = list(latest)
+    order = order_schemes(list(latest))
     by_node = data.groupby(["scheme", "node"])[values].agg(["mean", "count"])
     for scheme in order:
         part = data[data["scheme"] == scheme]
