@@ -75,6 +75,39 @@ def test_three_bus_congestion_by_hand() -> None:
     )
 
 
+def test_with_binaries_the_components_are_those_of_the_fixed_binary_lp() -> None:
+    """A fill-or-kill bid at B (10 MW at 30 EUR/MWh, all or nothing) makes the clearing a MILP; prices
+    come from the LP with the binaries fixed at their optimum, and so do the components: energy is the
+    reference bus's price and, DC being lossless, congestion is each price's difference to it (the
+    PTDF identity holds for the LP's duals whatever the binaries), summing exactly to the price."""
+    tg = TransmissionGrid.from_lines(
+        ["A", "B", "C"], [("A", "B", 0.1, 1e3), ("B", "C", 0.1, 1e3), ("A", "C", 0.1, 50.0)]
+    )
+    bids = [
+        Bid.simple("a", "A", "up", 200, 20, n_steps=2),
+        Bid.simple("c", "C", "up", 200, 60, n_steps=2),
+        Bid.simple("b", "B", "up", 10, 30, n_steps=2, fill_or_kill=True),
+    ]
+    case = MarketCase(
+        tg,
+        BidTable.from_bids(bids, 2),
+        {"C": [90.0, 60.0]},
+        timing=MarketTiming(horizon_steps=2, granularity_min=60),
+    )
+    res = clear(case, "CM", ClearingOptions())
+    assert res.n_binaries > 0
+    _sum_check(res.prices)
+    pr = res.prices.set_index(["node", "step"])
+    for t in (0, 1):
+        ref = pr.loc[("A", t), "price_eur_per_mwh"]
+        for n in ("A", "B", "C"):
+            assert pr.loc[(n, t), "energy_eur_per_mwh"] == pytest.approx(ref, abs=1e-9)
+            assert pr.loc[(n, t), "congestion_eur_per_mwh"] == pytest.approx(
+                pr.loc[(n, t), "price_eur_per_mwh"] - ref, abs=1e-6
+            )
+            assert abs(pr.loc[(n, t), "losses_eur_per_mwh"]) < 1e-6
+
+
 # ------------------------------------------------------------------------------------------- (b) SOCP
 S_MVA = 10.0
 R_PU = X_PU = 0.05
@@ -327,3 +360,47 @@ def test_steps_are_decomposed_independently() -> None:
         )
         assert np.allclose(whole[:, :, s], one) and np.allclose(resid[:, s], r1)
     assert np.allclose(whole.sum(axis=1), price)
+
+
+def test_misocp_components_are_those_of_the_fixed_binary_socp() -> None:
+    """A fill-or-kill bid (1.5 MW at 70 EUR/MWh at node 2) on the voltage-limited feeder: the MISOCP is
+    solved (tangent cuts, then the MILP with cuts), the prices and components come from the LP with the
+    binary fixed. Reference: Clarabel on the continuous SOCP with that bid's 1.5 MW taken off node 2's
+    load (what fixing the binary at 1 means), same tolerances as above."""
+    from dataclasses import replace
+
+    dg = _feeder(0.95, np.inf)
+    bids = [
+        Bid.simple("t", "T", "up", 100.0, PI0),
+        Bid.simple("loc", "d1:3", "up", 4.0, LOCAL_PRICE),
+        Bid.simple("fk", "d1:2", "up", 1.5, 70.0, fill_or_kill=True),
+    ]
+    case = replace(_case(dg, 3), bids=BidTable.from_bids(bids, 1))
+    res = clear(case, "CM", ClearingOptions())
+    assert res.n_binaries == 1
+    assert res.activations.set_index("bid_id").loc["fk", "activation_mw"] == pytest.approx(1.5)
+    _sum_check(res.prices)
+    load = dg.base_p_mw.copy()
+    load[2] -= 1.5
+    ref = _clarabel(replace(dg, base_p_mw=load), 3)
+    ours = res.prices.set_index("node").loc[dg.node_ids]
+    assert ours["price_eur_per_mwh"].to_numpy() == pytest.approx(ref["price"], abs=0.01)
+    comp, _ = distribution_components(
+        dg.branch_from,
+        dg.branch_to,
+        dg.root,
+        dg.r_pu,
+        dg.x_pu,
+        ref["P"][:, None],
+        ref["Q"][:, None],
+        ref["L"][:, None],
+        ref["V"][:, None],
+        ref["price"][:, None],
+        np.array([[PI0], [0.0]]),
+        ref["z_l"][:, None],
+        ref["z_v"][:, None],
+        0.01 * dg.r_pu,
+    )
+    for k, c in enumerate(COMPONENTS):
+        assert ours[f"{c}_eur_per_mwh"].to_numpy() == pytest.approx(comp[:, k, 0], abs=0.01), c
+    assert ours["voltage_eur_per_mwh"].max() > 1.0
