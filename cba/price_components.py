@@ -69,9 +69,11 @@ def read_price_components(study: Study, db_url: str) -> PriceComponentTable | No
                 frames.append(df)
     finally:
         engine.dispose()
+    frames = [f.dropna() for f in frames]
+    frames = [f for f in frames if not f.empty]  # a run without a decomposed price adds nothing
     if not frames:
         return None
-    data = pd.concat(frames, ignore_index=True).dropna()
+    data = pd.concat(frames, ignore_index=True)
     if data.empty:
         return None
     values = ["price_eur_per_mwh", *(f"{c}_eur_per_mwh" for c in COMPONENTS)]
