@@ -13,7 +13,8 @@ model              bids of a pool (seed: the five aggregation models)
                    in their planned steps) in the pool's **exclusive group** (one start time per
                    pool and horizon), and the cycles' rebound as a fill-or-kill profile down bid
                    coupled to it by an **energy group** (both or neither)
-``tcl``            per firm step ``s`` a curtailable deferral (up) bid offering in step ``s`` only,
+``tcl``            per firm step ``s`` a fill-or-kill deferral (up) bid offering in step ``s`` only
+                   (the pool switched as one block: one signal to all its heat pumps),
                    and its **payback** (a down bid in step ``s + 1``, price 0) bound to it by an
                    energy group with ``emin = emax = 0``; the same for a boost (down) and its
                    payback (up). The payback is what the thermostats do by themselves when the
@@ -77,7 +78,7 @@ def pool_products(model: str, firm_steps: int) -> tuple[Product, ...]:
         out = []
         for s in range(firm_steps):
             for d, name in ((1, "defer"), (-1, "boost")):
-                out.append(Product(d, f"{name}{s}", energy=f"{name}{s}", step=s))
+                out.append(Product(d, f"{name}{s}", fill_or_kill=True, energy=f"{name}{s}", step=s))
                 out.append(Product(-d, f"{name}{s}/payback", energy=f"{name}{s}", dispatched=False, step=s))
         return tuple(out)
     if model == "storage":
