@@ -231,7 +231,9 @@ class _SchemeDay:
         H = tsp.steps_per_horizon
         sessions = market_sessions and self.behaviour.market_session
         firm = max(1, min(H, tsp.clearing_frequency_min // tsp.granularity_min))
-        universe = bid_universe(scenario, self.devices, self.parties, H, firm) if sessions else ([], empty_book(H))
+        universe = (
+            bid_universe(scenario, self.devices, self.parties, H, firm) if sessions else ([], empty_book(H))
+        )
         t0 = time.perf_counter()
         self.clearing = ClearingStage(
             scenario,

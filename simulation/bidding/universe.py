@@ -35,7 +35,8 @@ def bid_universe(
 ) -> tuple[list[tuple[Any, ...]], BidBook]:
     """Every bid the scheme's clearings can contain, with 0 MW: per aggregator pool (from the devices'
     fixed aggregator, node, category and cost segment) the bids of its model's products
-    (:func:`simulation.bidding.products.pool_products`; ``firm_steps``: dispatched steps per clearing), per transmission generator up and down, per
+    (:func:`simulation.bidding.products.pool_products`; ``firm_steps``: dispatched steps per clearing),
+    per transmission generator up and down, per
     commercial party buy and sell in both directions (``parties``; None for a scheme without them).
     Returns the bids' keys (:func:`bid_key`) and the bids, in a fixed order."""
     nodes = scenario.nodes

@@ -12,7 +12,15 @@ import pytest
 from simulation.bidding.aggregators import BidBook, build_bids, pool_keys
 from simulation.bidding.atomic import shift_profiles, shift_set
 from simulation.bidding.products import pool_products
-from simulation.market import Bid, BidTable, EnergyConstraint, MarketCase, MarketTiming, TransmissionGrid, clear
+from simulation.market import (
+    Bid,
+    BidTable,
+    EnergyConstraint,
+    MarketCase,
+    MarketTiming,
+    TransmissionGrid,
+    clear,
+)
 
 
 def _one_node(bids: list[Bid], need: list[float], groups: list[EnergyConstraint] | None = None) -> MarketCase:
@@ -43,13 +51,12 @@ def test_tcl_deferral_shows_its_rebound_in_the_next_step() -> None:
     EUR/MWh, up to 1 MW in step 2), bound by an energy group ``emin = emax = 0`` (the products of
     :func:`pool_products` for ``tcl``); a generator offers 2 MW up @ 50 and 2 MW down @ -10 in both steps.
 
-    By hand: deferring X = 1 MWh in step 1 forces 1 MWh back in step 2, which the generator's down bid
-    must absorb... no: the payback *adds* consumption, so the generator's up bid covers it (1 MW @ 50).
-    Deferral plan: 20 + 0 + 50 = 70 EUR; generator alone in step 1: 50 EUR. The market therefore sees the
-    rebound and uses the generator (50 < 70), whereas without the payback it would defer (20 < 50).
-    With a need of 1 MW up in step 1 and 1 MW *down* in step 2, deferral + payback covers both for 20 EUR
-    (against 50 - 10 = 40): the clearing activates 1 MW of deferral in step 1 and shows the 1 MW rebound
-    in step 2."""
+    By hand: deferring X = 1 MWh in step 1 forces X = 1 MWh of payback (extra consumption) in step 2,
+    which the generator's up bid must then cover: 20 + 0 + 50 = 70 EUR, against 50 EUR for the generator
+    alone in step 1. The clearing sees the rebound and takes the generator; without the payback it would
+    defer (20 < 50). With a need of 1 MW up in step 1 and 1 MW *down* in step 2, deferral plus payback
+    covers both for 20 EUR (against 50 - 10 = 40 with the generator): the clearing activates the 1 MW
+    deferral in step 1 and shows its 1 MW rebound in step 2."""
     prods = {p.name: p for p in pool_products("tcl", 1)}
     assert prods["defer0"].fill_or_kill and not prods["defer0/payback"].dispatched
 
@@ -78,7 +85,8 @@ def test_tcl_deferral_shows_its_rebound_in_the_next_step() -> None:
 
 
 def test_wet_appliance_profile_is_all_or_nothing_at_one_start() -> None:
-    """A wet-appliance pool: one 1 kW... scaled: 1 MW of cycles of two steps planned from step 0. Shifting
+    """A wet-appliance pool: 1 MW of cycles (one 1,000 kW device for the arithmetic) of two steps planned
+    from step 0. Shifting
     them by one step (d = 1) gives by hand ``B = (1, 1, 0)``, shifted ``(0, 1, 1)``: up profile (1, 0, 0)
     and rebound (0, 0, 1); by two steps: up (1, 1, 0), rebound (0, 0, 1) within three steps (the last
     step of the cycle falls beyond the horizon). Offered as the pool's products (fill-or-kill profile up
