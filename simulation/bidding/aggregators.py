@@ -3,13 +3,15 @@
 A **pool** is the set of devices of one aggregator at one node in one aggregation model (for the
 curtailable model, in one cost segment of its merit order). Each pool makes the bids its model's
 products define (:func:`simulation.bidding.products.pool_products`): curtailable up and down bids for
-the plain pools, energy-limited ones for storage, deferrals with their paybacks for TCLs, fill-or-kill
-profile bids with exclusive start times for atomic loads. Quantities come from the pool's flexibility
-(sum over its devices of :func:`simulation.physical.models.flexibility`); the price of a pool's service
-is the highest flexibility cost among its devices with flexibility, plus the risk premium (what the
-aggregator asks to exercise its option now rather than later); generators' downward bids return part
-of their fuel saving (negative price); a payback or rebound is priced 0 (it is the consequence of the
-deferral, priced in it).
+the plain pools, energy-limited ones for storage, deferrals with their paybacks for TCLs and EVs
+(:mod:`simulation.bidding.ev`), bids within the heat stores over the horizon for CHP
+(:mod:`simulation.bidding.chp`), fill-or-kill profile bids with exclusive start times for atomic loads.
+Quantities come from the pool's flexibility (sum over its devices of
+:func:`simulation.physical.models.flexibility`); the price of a pool's service is the highest
+flexibility cost among its devices with flexibility, plus the risk premium (what the aggregator asks to
+exercise its option now rather than later); generators' downward bids return part of their fuel saving
+(negative price); a payback or rebound is priced 0 (it is the consequence of the deferral, priced in
+it).
 
 Pools smaller than ``min_bid_mw`` are not offered (a market's minimum bid size).
 """
@@ -33,7 +35,16 @@ from simulation.devices import DeviceArrays
 from simulation.physical.models import ModelContext, flexibility
 from simulation.scenario import AGGREGATION_MODEL_OF_CATEGORY
 
-AGGREGATION_MODELS: tuple[str, ...] = ("atomic", "chp", "curtailable", "storage", "tcl")
+AGGREGATION_MODELS: tuple[str, ...] = ("atomic", "chp", "curtailable", "storage", "tcl", "ev")
+"""Pool models: the seed's five aggregation models, with the storage model's EVs pooled apart ("ev")
+because their flexibility is a deferral with a payback (:mod:`simulation.bidding.ev`), not a store's."""
+
+
+def pool_model(category: str) -> str:
+    """Pool model of a device category: its aggregation model, except EVs ("ev", see
+    :data:`AGGREGATION_MODELS`)."""
+    return "ev" if category == "ev" else AGGREGATION_MODEL_OF_CATEGORY[category]
+
 
 _COST_FIELD = {
     "storage": "flex_cost_eur_per_mwh",
@@ -159,7 +170,7 @@ class BidBook:
 def pool_keys(dev: DeviceArrays, n_nodes: int) -> np.ndarray:
     """Pool key of each device: ``((aggregator * n_nodes + node) * n_models + model) * N_SEGMENTS + seg``,
     ``seg`` the device's merit-order segment (:func:`merit_segment`; 0 outside the curtailable model)."""
-    name = AGGREGATION_MODEL_OF_CATEGORY[dev.category]
+    name = pool_model(dev.category)
     model = AGGREGATION_MODELS.index(name)
     base = (dev.aggregator.astype(np.int64) * n_nodes + dev.node) * len(AGGREGATION_MODELS) + model
     seg = merit_segment(dev) if name == "curtailable" else 0
@@ -234,11 +245,16 @@ def build_bids(
             cost_down = -DOWN_PRICE_FUEL_RETURN_FRAC * cost
         else:
             cost_down = cost
-        if cat in ("storage", "ev"):
+        if cat == "storage":
             p = dev.params
             soc = dev.state["soc_frac"]
             e_up = np.maximum(0.0, soc - p["soc_min_frac"]) * p["e_max_kwh"] * p["efficiency_frac"]
             e_down = np.maximum(0.0, p["soc_max_frac"] - soc) * p["e_max_kwh"] / p["efficiency_frac"]
+        elif cat == "ev":  # charging more than the plan only takes an EV above its target
+            p = dev.params
+            above = np.maximum(dev.state["soc_frac"], p["soc_target_frac"])
+            e_up = np.zeros(len(dev))
+            e_down = np.maximum(0.0, p["soc_max_frac"] - above) * p["e_max_kwh"] / p["efficiency_frac"]
         else:
             e_up = np.zeros(len(dev))
             e_down = np.zeros(len(dev))
@@ -266,6 +282,8 @@ def build_bids(
     np.maximum.at(c_up, inv, np.concatenate(cost_up_all))
     np.maximum.at(c_down, inv, np.concatenate(cost_down_all))
     atomic = _atomic_profiles(devices.get("shiftable_load"), n_nodes, k0, n_steps, m, firm_steps)
+    ev = _ev_pools(devices.get("ev"), ctx, n_nodes, k, k0, n_steps, m, firm_steps)
+    chp = _chp_pools(devices.get("chp"), ctx, n_nodes, k, k0, n_steps, m)
     H = n_steps
     rows: list[dict[str, Any]] = []
     groups: dict[str, tuple[float, float]] = {}
@@ -297,6 +315,25 @@ def build_bids(
                 qty[step] = qd
                 price[step] = c[base_dir] if prod.dispatched else 0.0
                 groups[group] = (0.0, 0.0)
+            elif model == "ev" and prod.step >= 0:
+                dq, pb, c_ev = ev.get(key, (None, None, -np.inf))
+                if dq is None or pb is None or dq[prod.step] < min_bid_mw or not np.isfinite(c_ev):
+                    continue
+                if prod.dispatched:
+                    qty[prod.step] = dq[prod.step]
+                    price[prod.step] = c_ev + risk_premium_eur_per_mwh
+                else:
+                    qty[:] = pb[prod.step]
+                groups[group] = (0.0, 0.0)
+            elif model == "chp":
+                lim = chp.get(key)
+                if lim is None or q[d] < min_bid_mw or not np.isfinite(c[d]):
+                    continue
+                if (lim[2] if d > 0 else lim[3]) <= 1e-9:
+                    continue  # the store is full (empty) somewhere in the horizon: nothing to offer
+                qty[:] = lim[0] if d > 0 else lim[1]
+                price[:] = c[d]
+                groups[group] = (0.0, lim[2]) if d > 0 else (-lim[3], 0.0)
             else:
                 if q[d] < min_bid_mw or q[d] <= 1e-9 or not np.isfinite(c[d]):
                     continue
@@ -328,6 +365,60 @@ def build_bids(
     book.energy_groups = {g: v for g, v in groups.items() if g in used}
     book.first_phys_step = k0
     return book
+
+
+def _ev_pools(
+    dev: DeviceArrays | None,
+    ctx: ModelContext,
+    n_nodes: int,
+    k: int,
+    k0: int,
+    H: int,
+    m: int,
+    firm_steps: int,
+) -> dict[int, tuple[np.ndarray, np.ndarray, float]]:
+    """Per EV pool key: deferrable MW per firm step ``(firm_steps,)``, the payback profile of each
+    ``(firm_steps, H)`` (MW per market step) and the price base (the dearest flexibility cost among the
+    EVs that can defer) (:func:`simulation.bidding.ev.ev_deferrals`)."""
+    out: dict[int, tuple[np.ndarray, np.ndarray, float]] = {}
+    if dev is None or len(dev) == 0:
+        return out
+    from simulation.bidding.ev import ev_deferrals
+
+    defer, payback = ev_deferrals(dev, ctx, k, k0, H, m, firm_steps)
+    keys = pool_keys(dev, n_nodes)
+    cost = dev.params[_COST_FIELD["ev"]]
+    ok = dev.aggregator >= 0
+    for key in np.unique(keys[ok]).tolist():
+        sel = ok & (keys == key)
+        can = sel & (defer.max(axis=1, initial=0.0) > 0)
+        c = float(cost[can].max()) if can.any() else -np.inf
+        out[int(key)] = (defer[sel].sum(axis=0) / 1000.0, payback[sel].sum(axis=0) / 1000.0, c)
+    return out
+
+
+def _chp_pools(
+    dev: DeviceArrays | None, ctx: ModelContext, n_nodes: int, k: int, k0: int, H: int, m: int
+) -> dict[int, tuple[np.ndarray, np.ndarray, float, float]]:
+    """Per CHP pool key: up and down MW per market step ``(H,)`` and the up and down energy (MWh) the
+    pool's heat stores allow over the horizon (:func:`simulation.bidding.chp.chp_horizon_limits`)."""
+    out: dict[int, tuple[np.ndarray, np.ndarray, float, float]] = {}
+    if dev is None or len(dev) == 0:
+        return out
+    from simulation.bidding.chp import chp_horizon_limits
+
+    up, down, e_up, e_down = chp_horizon_limits(dev, ctx, k, k0, H, m)
+    keys = pool_keys(dev, n_nodes)
+    ok = dev.aggregator >= 0
+    for key in np.unique(keys[ok]).tolist():
+        sel = ok & (keys == key)
+        out[int(key)] = (
+            up[sel].sum(axis=0) / 1000.0,
+            down[sel].sum(axis=0) / 1000.0,
+            float(e_up[sel].sum()) / 1000.0,
+            float(e_down[sel].sum()) / 1000.0,
+        )
+    return out
 
 
 def _atomic_profiles(

@@ -19,9 +19,17 @@ model              bids of a pool (seed: the five aggregation models)
                    energy group with ``emin = emax = 0``; the same for a boost (down) and its
                    payback (up). The payback is what the thermostats do by themselves when the
                    deferral ends: the market sees it, the dispatch does not send it.
-``storage``        stationary storage and EVs: up and down bids sharing one energy group bounded by
+``storage``        stationary storage: up and down bids sharing one energy group bounded by
                    the energy the devices can still discharge or absorb (state of charge)
-``chp``            up and down bids within the heat store (the flexibility is bounded by it)
+``ev``             the storage model's EVs, pooled apart (their flexibility has a payback): per firm
+                   step ``s`` a deferral (up) offering in step ``s`` only, and its **payback** (a
+                   down bid in the later steps where the EVs have headroom before they leave, price
+                   0, not dispatched: the EVs' own charging plan makes it) bound to it by an energy
+                   group ``emin = emax = 0`` (:mod:`simulation.bidding.ev`); and a down bid (charge
+                   more) bounded by the energy the EVs can still take above their targets
+``chp``            up and down bids within the heat store: per-step quantities from the store's
+                   baseline trajectory, and each direction an energy group bounded by what the store
+                   can take or give over the horizon (:mod:`simulation.bidding.chp`)
 ``curtailable``    a **merit order** per pool: the pool is split by the devices' flexibility costs
                    into cost segments (:data:`MERIT_ORDER_EDGES_EUR_PER_MWH`), each its own pool
                    with up and down bids at its own price, so the cheapest devices go first
@@ -62,7 +70,7 @@ class Product:
     shift_steps: int = 0
     """Atomic: the start-time shift in market steps (0 = not a shift)."""
     step: int = -1
-    """TCL: the market step the deferral or boost offers in (-1 = every step)."""
+    """TCL, EV: the market step the deferral or boost offers in (-1 = every step)."""
 
 
 def pool_products(model: str, firm_steps: int) -> tuple[Product, ...]:
@@ -83,6 +91,15 @@ def pool_products(model: str, firm_steps: int) -> tuple[Product, ...]:
         return tuple(out)
     if model == "storage":
         return (Product(1, "", energy="energy"), Product(-1, "", energy="energy"))
+    if model == "ev":
+        out = []
+        for s in range(firm_steps):
+            out.append(Product(1, f"defer{s}", energy=f"defer{s}", step=s))
+            out.append(Product(-1, f"defer{s}/payback", energy=f"defer{s}", dispatched=False, step=s))
+        out.append(Product(-1, "", energy="energy"))
+        return tuple(out)
+    if model == "chp":
+        return (Product(1, "", energy="store/up"), Product(-1, "", energy="store/down"))
     return (Product(1, ""), Product(-1, ""))
 
 
