@@ -17,8 +17,15 @@ Per EV ``i`` and firm market step ``s`` (market steps of ``m`` physical steps of
 * deferrable power ``d_is = min_j c_ij`` over the physical steps of ``s`` (all of them connected);
 * payback room in a later market step ``t``: ``r_it = sum_j (P_i - c_ij) dt`` over its physical steps,
   counted only while the EV stays connected in the same stay (not after it left);
-* offered: ``d_is' = min(d_is, sum_{t>s} r_it / (m dt))``, and its payback profile the earliest-first
-  fill of the rooms with ``d_is' m dt`` (what the baseline does): ``b_ist`` kW per market step.
+* offered: ``d_is' = d_is`` when its whole energy comes back in the horizon, ``sum_{t>s} r_it >=
+  d_is m dt``, else 0 (the device model's own rule: an EV defers only what it can still charge before
+  it leaves, :func:`simulation.physical.models.flexibility`, so the dispatch finds the offered EVs
+  deferrable), and its payback profile the earliest-first fill of the rooms with ``d_is' m dt`` (what
+  the baseline does): ``b_ist`` kW per market step.
+
+The dispatch splits a pool's activated deferral over all its EVs that can defer at delivery (in
+proportion to their charging power), including those whose payback falls beyond this horizon (still
+before they leave): the market's view of where the payback lands is then an approximation for them.
 
 The pool offers ``D_s = sum_i d_is'`` in step ``s`` and a payback bid bounded by ``B_st = sum_i b_ist``
 in the later steps, bound to it by an energy group with ``emin = emax = 0``: a full deferral returns
@@ -92,7 +99,7 @@ def ev_deferrals(
         ok = (conn[:, sl] & stay[:, sl]).all(axis=1)
         d = np.where(ok, charge[:, sl].min(axis=1), 0.0)
         later = room[:, s + 1 :]
-        d = np.minimum(d, later.sum(axis=1) / dt_mkt)
+        d = np.where(later.sum(axis=1) >= d * dt_mkt - 1e-9, d, 0.0)  # all of it comes back, or none
         # earliest-first fill of the later rooms with the deferred energy (what the baseline does)
         before = np.cumsum(later, axis=1) - later
         fill = np.clip(d[:, None] * dt_mkt - before, 0.0, later)
