@@ -115,8 +115,10 @@ class SessionClearer:
     (:data:`_OPEN_ENERGY_MWH`) for the others, whose bids offer 0 MW anyway. The re-clearing solves the
     clearing's own problem, so no check of the solution against the limits a session was built with is
     needed (the former certificate, which replaced the session when a kept limit that differed was
-    active, is gone). Every aggregator bid is curtailable (no binaries); a clearing with any on/off
-    product is cleared with ``clear()``.
+    active, is gone). The same holds for the product catalogue's other linking rows (a TCL pool's
+    deferral-payback groups, an atomic pool's start-time groups): their limits are parameters, and the
+    on/off products (fill-or-kill profile bids, exclusive start times) are part of the universe's fixed
+    structure, so every re-clearing is a MISOCP solved through the same model.
     """
 
     def __init__(
@@ -309,6 +311,18 @@ def market_case(
     )
 
 
+def count_binaries(bids: Any) -> int:
+    """Binaries of the clearing problem of ``bids`` (a :class:`~simulation.market.BidTable`), as the
+    market layer declares them for the offered (bid, step) pairs: one on/off binary per step an on/off
+    bid (fill-or-kill, minimum quantity or duration) offers in, one selection binary per offered bid of an
+    exclusive group. Zero means the clearing is a pure SOCP (no MISOCP path)."""
+    offered = bids.quantity_mw > 0
+    on_off = bids.fill_or_kill | (bids.min_quantity_mw > 0) | (bids.min_duration_steps > 1)
+    n_u = int(offered[on_off].sum())
+    n_z = int(((bids.exclusive_group != "") & offered.any(axis=1)).sum())
+    return n_u + n_z
+
+
 @dataclass
 class ClearingOutcome:
     """One clearing's result as the later stages need it."""
@@ -391,6 +405,8 @@ class ClearingStage:
             solver="highs", curve_points=spec.prices.curve_points, threads=1, block_workers=block_workers
         )
         keys_u, book_u = universe
+        self.binaries: list[int] = []
+        """Binaries of each clearing's own problem (:func:`count_binaries`), in clearing order."""
         self.clearer = SessionClearer(behaviour.market_architecture, options, market_sessions, keys_u, book_u)
 
     def clear(
@@ -417,6 +433,7 @@ class ClearingStage:
             f"{self.behaviour.scheme_id} clearing {c}",
             root_vm,
         )
+        self.binaries.append(count_binaries(case.bids))
         structure = self.grid_version  # a tap move (root_vm) is a parameter of the session, not structure
         try:
             result, a = self.clearer.clear(case, book, f"c{c}:", structure, self.reach)
@@ -458,6 +475,7 @@ __all__ = [
     "ClearingOutcome",
     "ClearingStage",
     "SessionClearer",
+    "count_binaries",
     "failure_kind",
     "market_case",
     "market_grids",

@@ -77,7 +77,9 @@ class SchemeRun:
     market_stats: dict[str, float] = field(default_factory=dict)
     """``market_cpu_s`` (the market's CPU seconds) and how the clearings were made: ``n_clearings_built``,
     ``_reused``, ``_fresh``, ``_structure_change``, ``_new_bid``, ``_failed_reclear``
-    (:class:`simulation.clearing_stage.SessionClearer`)."""
+    (:class:`simulation.clearing_stage.SessionClearer`); the binaries of the clearings' problems
+    (:func:`simulation.clearing_stage.count_binaries`): ``n_binaries_min``, ``_max``, ``_mean`` and
+    ``n_clearings_with_binaries``."""
     failed_clearings: list[str] = field(default_factory=list)
     """``"clearing c: why"`` of every clearing without a usable solution (also counted in the KPIs)."""
     failure: str | None = None
@@ -232,7 +234,10 @@ class _SchemeDay:
         self.parties = parties if self.behaviour.commercial_parties else None
         H = tsp.steps_per_horizon
         sessions = market_sessions and self.behaviour.market_session
-        universe = bid_universe(scenario, self.devices, self.parties, H) if sessions else ([], empty_book(H))
+        firm = max(1, min(H, tsp.clearing_frequency_min // tsp.granularity_min))
+        universe = (
+            bid_universe(scenario, self.devices, self.parties, H, firm) if sessions else ([], empty_book(H))
+        )
         t0 = time.perf_counter()
         self.clearing = ClearingStage(
             scenario,
@@ -282,6 +287,12 @@ class _SchemeDay:
         stats: dict[str, float] = {"market_cpu_s": self.timings.get("market_cpu_s", 0.0)}
         for what, count in self.clearing.stats.items():
             stats[f"n_clearings_{what}"] = float(count)
+        nb = np.asarray(self.clearing.binaries, dtype=float)
+        if nb.size:
+            stats["n_binaries_min"] = float(nb.min())
+            stats["n_binaries_max"] = float(nb.max())
+            stats["n_binaries_mean"] = float(nb.mean())
+            stats["n_clearings_with_binaries"] = float((nb > 0).sum())
         kpis = self.recorder.result_kpis()
         return SchemeRun(
             self.behaviour.scheme_id, kpis, market_stats=stats, failed_clearings=list(self.recorder.failures)
@@ -326,6 +337,7 @@ class _SchemeDay:
             fc.need_mw,
             self.clearing.reach,
             f"c{c}:",
+            k_delivery=j0 * (G // tsp.physical_step_min),
         )
         t2 = time.perf_counter()
         self.timings["bidding"] += t2 - t1
@@ -356,6 +368,8 @@ class _SchemeDay:
             self.net.t_node_idx,
             len(scen.aggregators),
             self.rng_dispatch,
+            G // P,
+            max(1, F // G),
         )
         self.deferred.advance(k, d.node_delta_mw)
         self.timings["dispatch"] += time.perf_counter() - td

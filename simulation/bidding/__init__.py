@@ -12,11 +12,13 @@ aggregation model         categories                                  approach
 ``tcl``                   thermostatically controlled loads           physical (temperature band)
 ========================  ==========================================  =========================
 
-:func:`simulation.bidding.aggregators.build_bids` pools, per aggregator, node, aggregation model and
-direction, the flexibility every device has left in the direction its earlier-market position leaves
-open, and offers it at the pool's highest device cost plus a risk premium.
+:func:`simulation.bidding.aggregators.build_bids` pools, per aggregator, node, aggregation model (and
+merit-order cost segment), the flexibility every device has left in the direction its earlier-market
+position leaves open, and offers it as the model's products (:mod:`simulation.bidding.products`:
+profile bids with exclusive start times, deferrals with paybacks, energy-limited and curtailable bids).
 :func:`simulation.bidding.dispatch.disaggregate` splits each pool's activation into device set-points
-in proportion to each device's flexibility at delivery time, never beyond it.
+in proportion to each device's flexibility at delivery time, never beyond it; an atomic pool's shift
+holds back its cycles (:mod:`simulation.bidding.atomic`).
 """
 
 from simulation.bidding.aggregators import AGGREGATION_MODELS, BidBook, build_bids

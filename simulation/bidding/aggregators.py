@@ -1,31 +1,50 @@
-"""Aggregators: device flexibility -> the market layer's bid products, one pool per bid.
+"""Aggregators: device flexibility -> the market layer's bid products (the product catalogue).
 
-A **pool** is the set of devices of one aggregator at one node in one aggregation model. Each pool
-offers at most one upward and one downward bid, curtailable, over the clearing horizon:
-
-* quantity in step ``s``: the pool's flexibility in that direction (sum over its devices of
-  :func:`simulation.physical.models.flexibility`), the same in every step of the horizon except that a
-  storage pool's up and down bids share one energy group bounded by the energy its devices can still
-  discharge or absorb;
-* price: the highest flexibility cost among the devices with flexibility in the pool, plus the risk
-  premium (what the aggregator asks to exercise its option now rather than later); generators' downward
-  bids return part of their fuel saving (negative price).
+A **pool** is the set of devices of one aggregator at one node in one aggregation model (for the
+curtailable model, in one cost segment of its merit order). Each pool makes the bids its model's
+products define (:func:`simulation.bidding.products.pool_products`): curtailable up and down bids for
+the plain pools, energy-limited ones for storage, deferrals with their paybacks for TCLs and EVs
+(:mod:`simulation.bidding.ev`), bids within the heat stores over the horizon for CHP
+(:mod:`simulation.bidding.chp`), fill-or-kill profile bids with exclusive start times for atomic loads.
+Quantities come from the pool's flexibility (sum over its devices of
+:func:`simulation.physical.models.flexibility`); the price of a pool's service is the highest
+flexibility cost among its devices with flexibility, plus the risk premium (what the aggregator asks to
+exercise its option now rather than later); generators' downward bids return part of their fuel saving
+(negative price); a payback or rebound is priced 0 (it is the consequence of the deferral, priced in
+it).
 
 Pools smaller than ``min_bid_mw`` are not offered (a market's minimum bid size).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from simulation.bidding.atomic import shift_profiles, shift_set
+from simulation.bidding.products import (
+    MERIT_ORDER_EDGES_EUR_PER_MWH,
+    N_SEGMENTS,
+    bid_name,
+    pool_label,
+    pool_products,
+)
 from simulation.devices import DeviceArrays
 from simulation.physical.models import ModelContext, flexibility
 from simulation.scenario import AGGREGATION_MODEL_OF_CATEGORY
 
-AGGREGATION_MODELS: tuple[str, ...] = ("atomic", "chp", "curtailable", "storage", "tcl")
+AGGREGATION_MODELS: tuple[str, ...] = ("atomic", "chp", "curtailable", "storage", "tcl", "ev")
+"""Pool models: the seed's five aggregation models, with the storage model's EVs pooled apart ("ev")
+because their flexibility is a deferral with a payback (:mod:`simulation.bidding.ev`), not a store's."""
+
+
+def pool_model(category: str) -> str:
+    """Pool model of a device category: its aggregation model, except EVs ("ev", see
+    :data:`AGGREGATION_MODELS`)."""
+    return "ev" if category == "ev" else AGGREGATION_MODEL_OF_CATEGORY[category]
+
 
 _COST_FIELD = {
     "storage": "flex_cost_eur_per_mwh",
@@ -66,6 +85,31 @@ class BidBook:
     price_eur_per_mwh: np.ndarray
     energy_groups: dict[str, tuple[float, float]]
     energy_group: list[str]
+    product: list[str] = field(default_factory=list)
+    """Product name of each bid inside its pool ("" = the plain bid; :mod:`simulation.bidding.products`)."""
+    fill_or_kill: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    """All or nothing (a profile bid when it also has an exclusive group)."""
+    exclusive_group: list[str] = field(default_factory=list)
+    """Exclusive group of each bid ("" = none)."""
+    dispatched: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    """False for a payback or rebound, which the devices make by themselves (the dispatch skips it)."""
+    shift_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """Atomic shift bids: the start-time shift in market steps (0 otherwise)."""
+    first_phys_step: int = 0
+    """Physical step where the clearing's market step 0 starts (the atomic shifts refer to it)."""
+
+    def __post_init__(self) -> None:
+        n = len(self.bid_id)
+        if len(self.product) != n:
+            self.product = [""] * n
+        if self.fill_or_kill.size != n:
+            self.fill_or_kill = np.zeros(n, dtype=bool)
+        if len(self.exclusive_group) != n:
+            self.exclusive_group = [""] * n
+        if self.dispatched.size != n:
+            self.dispatched = np.ones(n, dtype=bool)
+        if self.shift_steps.size != n:
+            self.shift_steps = np.zeros(n, dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.bid_id)
@@ -94,6 +138,12 @@ class BidBook:
             price_eur_per_mwh=self.price_eur_per_mwh[idx],
             energy_groups={g: v for g, v in self.energy_groups.items() if g in groups},
             energy_group=pick(self.energy_group),
+            product=pick(self.product),
+            fill_or_kill=self.fill_or_kill[idx],
+            exclusive_group=pick(self.exclusive_group),
+            dispatched=self.dispatched[idx],
+            shift_steps=self.shift_steps[idx],
+            first_phys_step=self.first_phys_step,
         )
 
     def to_bid_table(self, submitted_min: float = float("nan")) -> Any:
@@ -109,6 +159,8 @@ class BidBook:
             "side": np.array(self.side, dtype=object),
             "party": np.array(self.party, dtype=object),
             "energy_group": np.array(self.energy_group, dtype=object),
+            "fill_or_kill": np.asarray(self.fill_or_kill, dtype=bool),
+            "exclusive_group": np.array(self.exclusive_group, dtype=object),
             "submitted_min": np.full(n, submitted_min),
         }
         cons = [EnergyConstraint(g, lo, hi) for g, (lo, hi) in self.energy_groups.items()]
@@ -116,15 +168,31 @@ class BidBook:
 
 
 def pool_keys(dev: DeviceArrays, n_nodes: int) -> np.ndarray:
-    """Pool key of each device: ``(aggregator * n_nodes + node) * n_models + model``."""
-    model = AGGREGATION_MODELS.index(AGGREGATION_MODEL_OF_CATEGORY[dev.category])
-    return (dev.aggregator.astype(np.int64) * n_nodes + dev.node) * len(AGGREGATION_MODELS) + model
+    """Pool key of each device: ``((aggregator * n_nodes + node) * n_models + model) * N_SEGMENTS + seg``,
+    ``seg`` the device's merit-order segment (:func:`merit_segment`; 0 outside the curtailable model)."""
+    name = pool_model(dev.category)
+    model = AGGREGATION_MODELS.index(name)
+    base = (dev.aggregator.astype(np.int64) * n_nodes + dev.node) * len(AGGREGATION_MODELS) + model
+    seg = merit_segment(dev) if name == "curtailable" else 0
+    return base * N_SEGMENTS + seg
+
+
+def merit_segment(dev: DeviceArrays) -> np.ndarray:
+    """Merit-order segment of each device: its cost band (:data:`MERIT_ORDER_EDGES_EUR_PER_MWH`)."""
+    cost = dev.params[_COST_FIELD[dev.category]]
+    return np.searchsorted(np.asarray(MERIT_ORDER_EDGES_EUR_PER_MWH), cost, side="right").astype(np.int64)
 
 
 def decode_pool(key: int, n_nodes: int) -> tuple[int, int, str]:
     """Inverse of :func:`pool_keys`: ``(aggregator index, node index, aggregation model)`` of a pool."""
     n_models = len(AGGREGATION_MODELS)
-    return key // (n_models * n_nodes), (key // n_models) % n_nodes, AGGREGATION_MODELS[key % n_models]
+    base = key // N_SEGMENTS
+    return base // (n_models * n_nodes), (base // n_models) % n_nodes, AGGREGATION_MODELS[base % n_models]
+
+
+def pool_segment(key: int) -> int:
+    """Merit-order segment of a pool key (0 outside the curtailable model)."""
+    return int(key % N_SEGMENTS)
 
 
 def build_bids(
@@ -137,6 +205,9 @@ def build_bids(
     risk_premium_eur_per_mwh: float,
     min_bid_mw: float = 0.005,
     tag: str = "",
+    firm_steps: int = 1,
+    k_delivery: int | None = None,
+    phys_per_market_step: int = 1,
 ) -> BidBook:
     """Bids of every aggregator for a horizon of ``n_steps`` market steps, from the state at step ``k``.
 
@@ -150,8 +221,13 @@ def build_bids(
     risk_premium_eur_per_mwh: added to every price.
     min_bid_mw: pools below this are not offered.
     tag: prefix that makes the bid ids unique per clearing.
+    firm_steps: market steps of the clearing that are dispatched (TCL deferrals offer in each).
+    k_delivery: physical step where market step 0 starts (None: ``k``); atomic shifts refer to it.
+    phys_per_market_step: physical steps per market step.
     """
     n_nodes = len(node_names)
+    k0 = k if k_delivery is None else k_delivery
+    m = phys_per_market_step
     keys_all: list[np.ndarray] = []
     up_all: list[np.ndarray] = []
     down_all: list[np.ndarray] = []
@@ -169,14 +245,22 @@ def build_bids(
             cost_down = -DOWN_PRICE_FUEL_RETURN_FRAC * cost
         else:
             cost_down = cost
-        if cat in ("storage", "ev"):
+        if cat == "storage":
             p = dev.params
             soc = dev.state["soc_frac"]
             e_up = np.maximum(0.0, soc - p["soc_min_frac"]) * p["e_max_kwh"] * p["efficiency_frac"]
             e_down = np.maximum(0.0, p["soc_max_frac"] - soc) * p["e_max_kwh"] / p["efficiency_frac"]
+        elif cat == "ev":  # charging more than the plan only takes an EV above its target
+            p = dev.params
+            above = np.maximum(dev.state["soc_frac"], p["soc_target_frac"])
+            e_up = np.zeros(len(dev))
+            e_down = np.maximum(0.0, p["soc_max_frac"] - above) * p["e_max_kwh"] / p["efficiency_frac"]
         else:
             e_up = np.zeros(len(dev))
             e_down = np.zeros(len(dev))
+        if cat == "shiftable_load":  # the shift bids' price: the pool's dearest device that can move
+            up = np.where(shift_set(dev, k0, firm_steps * m, m), dev.params["p_kw"], 0.0)
+            down = np.zeros(len(dev))
         keys_all.append(pool_keys(dev, n_nodes)[has_agg])
         up_all.append(up[has_agg])
         down_all.append(down[has_agg])
@@ -188,63 +272,203 @@ def build_bids(
         return empty_book(n_steps)
     keys = np.concatenate(keys_all)
     uniq, inv = np.unique(keys, return_inverse=True)
-    m = uniq.size
-    q_up = np.bincount(inv, np.concatenate(up_all), m) / 1000.0
-    q_down = np.bincount(inv, np.concatenate(down_all), m) / 1000.0
-    e_up = np.bincount(inv, np.concatenate(energy_up_all), m) / 1000.0
-    e_down = np.bincount(inv, np.concatenate(energy_down_all), m) / 1000.0
-    c_up = np.full(m, -np.inf)
-    c_down = np.full(m, -np.inf)
+    npool = uniq.size
+    q_up = np.bincount(inv, np.concatenate(up_all), npool) / 1000.0
+    q_down = np.bincount(inv, np.concatenate(down_all), npool) / 1000.0
+    e_up = np.bincount(inv, np.concatenate(energy_up_all), npool) / 1000.0
+    e_down = np.bincount(inv, np.concatenate(energy_down_all), npool) / 1000.0
+    c_up = np.full(npool, -np.inf)
+    c_down = np.full(npool, -np.inf)
     np.maximum.at(c_up, inv, np.concatenate(cost_up_all))
     np.maximum.at(c_down, inv, np.concatenate(cost_down_all))
-    n_models = len(AGGREGATION_MODELS)
-    model_idx = uniq % n_models
-    node_idx = (uniq // n_models) % n_nodes
-    agg_idx = uniq // (n_models * n_nodes)
-
-    rows: list[tuple[int, int, float, float]] = []  # (pool row, direction, quantity, price)
-    for direction, q, c in ((1, q_up, c_up), (-1, q_down, c_down)):
-        ok = np.flatnonzero((q >= min_bid_mw) & (q > 1e-9) & np.isfinite(c))
-        for i in ok:
-            rows.append((int(i), direction, float(q[i]), float(c[i]) + risk_premium_eur_per_mwh))
-    n = len(rows)
-    book = empty_book(n_steps)
-    if n == 0:
-        return book
-    pool_row = np.array([r[0] for r in rows])
-    direction_arr = np.array([r[1] for r in rows], dtype=np.int8)
-    qty = np.array([r[2] for r in rows])
-    price = np.array([r[3] for r in rows])
-    models = [AGGREGATION_MODELS[int(model_idx[i])] for i in pool_row]
-    aggs = agg_idx[pool_row]
-    nodes = node_idx[pool_row]
-    bid_ids = [
-        f"{tag}{aggregator_names[int(a)]}/{node_names[int(nd)]}/{mdl}/{'up' if d > 0 else 'down'}"
-        for a, nd, mdl, d in zip(aggs, nodes, models, direction_arr, strict=True)
-    ]
-    energy_group = [""] * n
+    atomic = _atomic_profiles(devices.get("shiftable_load"), n_nodes, k0, n_steps, m, firm_steps)
+    ev = _ev_pools(devices.get("ev"), ctx, n_nodes, k, k0, n_steps, m, firm_steps)
+    chp = _chp_pools(devices.get("chp"), ctx, n_nodes, k, k0, n_steps, m)
+    H = n_steps
+    rows: list[dict[str, Any]] = []
     groups: dict[str, tuple[float, float]] = {}
-    for j, i in enumerate(pool_row):
-        if models[j] == "storage":
-            g = f"{tag}{aggregator_names[int(aggs[j])]}/{node_names[int(nodes[j])]}/storage"
-            energy_group[j] = g
-            groups[g] = (-float(e_down[i]), float(e_up[i]))
-    book.bid_id = bid_ids
-    book.owner = [aggregator_names[int(a)] for a in aggs]
-    book.node = nodes.astype(np.int64)
-    book.node_name = [node_names[int(nd)] for nd in nodes]
-    book.direction = direction_arr
-    book.aggregator = aggs.astype(np.int64)
-    book.model = models
-    book.pool = uniq[pool_row]
-    book.gen = np.full(n, -1, dtype=np.int64)
-    book.party = ["bsp"] * n
-    book.side = ["sell"] * n
-    book.quantity_mw = np.repeat(qty[:, None], n_steps, axis=1)
-    book.price_eur_per_mwh = np.repeat(price[:, None], n_steps, axis=1)
-    book.energy_groups = groups
-    book.energy_group = energy_group
+    for i, key in enumerate(uniq.tolist()):
+        agg, node, model = decode_pool(key, n_nodes)
+        label = tag + pool_label(aggregator_names[agg], node_names[node], model, pool_segment(key))
+        q = {1: q_up[i], -1: q_down[i]}
+        c = {1: c_up[i] + risk_premium_eur_per_mwh, -1: c_down[i] + risk_premium_eur_per_mwh}
+        for prod in pool_products(model, firm_steps):
+            qty = np.zeros(H)
+            price = np.zeros(H)
+            d = prod.direction
+            group = f"{label}/{prod.energy}" if prod.energy else ""
+            if model == "atomic":
+                prof = atomic.get((key, prod.shift_steps))
+                if prof is None or not np.isfinite(c[1]) or prof[0].max() < min_bid_mw:
+                    continue
+                qty = prof[0] if d > 0 else prof[1]
+                price = np.full(H, c[1] if d > 0 else 0.0)
+                eu, ed = float(prof[0].sum()), float(prof[1].sum())
+                dt_h = ctx.dt_h * m
+                groups[group] = (min(0.0, (eu - ed) * dt_h), max(0.0, (eu - ed) * dt_h))
+            elif model == "tcl":
+                base_dir = d if prod.dispatched else -d  # a payback follows its deferral or boost
+                qd = q[base_dir]
+                step = prod.step if prod.dispatched else prod.step + 1
+                if qd < min_bid_mw or not np.isfinite(c[base_dir]) or prod.step + 1 >= H:
+                    continue
+                qty[step] = qd
+                price[step] = c[base_dir] if prod.dispatched else 0.0
+                groups[group] = (0.0, 0.0)
+            elif model == "ev" and prod.step >= 0:
+                dq, pb, c_ev = ev.get(key, (None, None, -np.inf))
+                if dq is None or pb is None or dq[prod.step] < min_bid_mw or not np.isfinite(c_ev):
+                    continue
+                if prod.dispatched:
+                    qty[prod.step] = dq[prod.step]
+                    price[prod.step] = c_ev + risk_premium_eur_per_mwh
+                else:
+                    qty[:] = pb[prod.step]
+                groups[group] = (0.0, 0.0)
+            elif model == "chp":
+                lim = chp.get(key)
+                if lim is None or q[d] < min_bid_mw or not np.isfinite(c[d]):
+                    continue
+                if (lim[2] if d > 0 else lim[3]) <= 1e-9:
+                    continue  # the store is full (empty) somewhere in the horizon: nothing to offer
+                qty[:] = lim[0] if d > 0 else lim[1]
+                price[:] = c[d]
+                groups[group] = (0.0, lim[2]) if d > 0 else (-lim[3], 0.0)
+            else:
+                if q[d] < min_bid_mw or q[d] <= 1e-9 or not np.isfinite(c[d]):
+                    continue
+                qty[:] = q[d]
+                price[:] = c[d]
+                if group:
+                    groups[group] = (-float(e_down[i]), float(e_up[i]))
+            rows.append(
+                {
+                    "bid_id": tag + bid_name(label[len(tag) :], prod),
+                    "owner": aggregator_names[agg],
+                    "node": node,
+                    "direction": d,
+                    "aggregator": agg,
+                    "model": model,
+                    "pool": key,
+                    "q": qty,
+                    "p": price,
+                    "energy_group": group,
+                    "product": prod.name,
+                    "fok": prod.fill_or_kill,
+                    "excl": f"{label}/{prod.exclusive}" if prod.exclusive else "",
+                    "dispatched": prod.dispatched,
+                    "shift": prod.shift_steps,
+                }
+            )
+    book = _book_of_rows(rows, n_steps, node_names, aggregator_names)
+    used = set(book.energy_group)
+    book.energy_groups = {g: v for g, v in groups.items() if g in used}
+    book.first_phys_step = k0
     return book
+
+
+def _ev_pools(
+    dev: DeviceArrays | None,
+    ctx: ModelContext,
+    n_nodes: int,
+    k: int,
+    k0: int,
+    H: int,
+    m: int,
+    firm_steps: int,
+) -> dict[int, tuple[np.ndarray, np.ndarray, float]]:
+    """Per EV pool key: deferrable MW per firm step ``(firm_steps,)``, the payback profile of each
+    ``(firm_steps, H)`` (MW per market step) and the price base (the dearest flexibility cost among the
+    EVs that can defer) (:func:`simulation.bidding.ev.ev_deferrals`)."""
+    out: dict[int, tuple[np.ndarray, np.ndarray, float]] = {}
+    if dev is None or len(dev) == 0:
+        return out
+    from simulation.bidding.ev import ev_deferrals
+
+    defer, payback = ev_deferrals(dev, ctx, k, k0, H, m, firm_steps)
+    keys = pool_keys(dev, n_nodes)
+    cost = dev.params[_COST_FIELD["ev"]]
+    ok = dev.aggregator >= 0
+    for key in np.unique(keys[ok]).tolist():
+        sel = ok & (keys == key)
+        can = sel & (defer.max(axis=1, initial=0.0) > 0)
+        c = float(cost[can].max()) if can.any() else -np.inf
+        out[int(key)] = (defer[sel].sum(axis=0) / 1000.0, payback[sel].sum(axis=0) / 1000.0, c)
+    return out
+
+
+def _chp_pools(
+    dev: DeviceArrays | None, ctx: ModelContext, n_nodes: int, k: int, k0: int, H: int, m: int
+) -> dict[int, tuple[np.ndarray, np.ndarray, float, float]]:
+    """Per CHP pool key: up and down MW per market step ``(H,)`` and the up and down energy (MWh) the
+    pool's heat stores allow over the horizon (:func:`simulation.bidding.chp.chp_horizon_limits`)."""
+    out: dict[int, tuple[np.ndarray, np.ndarray, float, float]] = {}
+    if dev is None or len(dev) == 0:
+        return out
+    from simulation.bidding.chp import chp_horizon_limits
+
+    up, down, e_up, e_down = chp_horizon_limits(dev, ctx, k, k0, H, m)
+    keys = pool_keys(dev, n_nodes)
+    ok = dev.aggregator >= 0
+    for key in np.unique(keys[ok]).tolist():
+        sel = ok & (keys == key)
+        out[int(key)] = (
+            up[sel].sum(axis=0) / 1000.0,
+            down[sel].sum(axis=0) / 1000.0,
+            float(e_up[sel].sum()) / 1000.0,
+            float(e_down[sel].sum()) / 1000.0,
+        )
+    return out
+
+
+def _atomic_profiles(
+    dev: DeviceArrays | None, n_nodes: int, k0: int, H: int, m: int, firm_steps: int
+) -> dict[tuple[int, int], tuple[np.ndarray, np.ndarray]]:
+    """Per (atomic pool key, shift in market steps): the up and rebound profiles (MW per market step) of
+    shifting the pool's movable cycles (:mod:`simulation.bidding.atomic`)."""
+    out: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+    if dev is None or len(dev) == 0:
+        return out
+    keys = pool_keys(dev, n_nodes)
+    from simulation.bidding.products import ATOMIC_SHIFTS
+
+    for d in ATOMIC_SHIFTS:
+        movable = shift_set(dev, k0, firm_steps * m, d * m) & (dev.aggregator >= 0)
+        for key in np.unique(keys[movable]).tolist():
+            up, reb = shift_profiles(dev, movable & (keys == key), k0, H, m, d * m)
+            out[(int(key), d)] = (up / 1000.0, reb / 1000.0)
+    return out
+
+
+def _book_of_rows(
+    rows: list[dict[str, Any]], n_steps: int, node_names: list[str], aggregator_names: list[str]
+) -> BidBook:
+    """A bid book of aggregator bids described by ``rows`` (see :func:`build_bids`)."""
+    n = len(rows)
+    if n == 0:
+        return empty_book(n_steps)
+    return BidBook(
+        bid_id=[r["bid_id"] for r in rows],
+        owner=[r["owner"] for r in rows],
+        node=np.array([r["node"] for r in rows], dtype=np.int64),
+        node_name=[node_names[r["node"]] for r in rows],
+        direction=np.array([r["direction"] for r in rows], dtype=np.int8),
+        aggregator=np.array([r["aggregator"] for r in rows], dtype=np.int64),
+        model=[r["model"] for r in rows],
+        pool=np.array([r["pool"] for r in rows], dtype=np.int64),
+        gen=np.full(n, -1, dtype=np.int64),
+        party=["bsp"] * n,
+        side=["sell"] * n,
+        quantity_mw=np.vstack([r["q"] for r in rows]).reshape(n, n_steps),
+        price_eur_per_mwh=np.vstack([r["p"] for r in rows]).reshape(n, n_steps),
+        energy_groups={},
+        energy_group=[r["energy_group"] for r in rows],
+        product=[r["product"] for r in rows],
+        fill_or_kill=np.array([r["fok"] for r in rows], dtype=bool),
+        exclusive_group=[r["excl"] for r in rows],
+        dispatched=np.array([r["dispatched"] for r in rows], dtype=bool),
+        shift_steps=np.array([r["shift"] for r in rows], dtype=np.int64),
+    )
 
 
 def empty_book(n_steps: int) -> BidBook:
@@ -286,6 +510,12 @@ def append_bids(book: BidBook, other: BidBook) -> BidBook:
         price_eur_per_mwh=np.vstack([book.price_eur_per_mwh, other.price_eur_per_mwh]),
         energy_groups={**book.energy_groups, **other.energy_groups},
         energy_group=book.energy_group + other.energy_group,
+        product=book.product + other.product,
+        fill_or_kill=np.concatenate([book.fill_or_kill, other.fill_or_kill]),
+        exclusive_group=book.exclusive_group + other.exclusive_group,
+        dispatched=np.concatenate([book.dispatched, other.dispatched]),
+        shift_steps=np.concatenate([book.shift_steps, other.shift_steps]),
+        first_phys_step=book.first_phys_step if len(book) else other.first_phys_step,
     )
 
 
@@ -324,6 +554,7 @@ def generator_bids(
     book.quantity_mw = np.repeat(np.array([r[3] for r in rows])[:, None], n_steps, axis=1)
     book.price_eur_per_mwh = np.repeat(np.array([r[4] for r in rows])[:, None], n_steps, axis=1)
     book.energy_group = [""] * n
+    book.__post_init__()  # the product columns of bids without products
     return book
 
 
@@ -370,4 +601,5 @@ def commercial_bids(
     book.quantity_mw = np.vstack([r[4] for r in rows])
     book.price_eur_per_mwh = np.vstack([np.full(n_steps, r[5]) for r in rows])
     book.energy_group = [""] * n
+    book.__post_init__()  # the product columns of bids without products
     return book

@@ -5,8 +5,12 @@ proportion to the flexibility ``f_i`` each has at delivery time in that directio
 ``delta_i = dir * f_i * min(1, A / sum_j f_j)``. A device never receives more than its own flexibility,
 so storage stays within its SOC limits and a TCL within its temperature band; when the pool has lost
 flexibility since gate closure (latency), it delivers less and the shortfall shows as residual
-imbalance for aFRR. Atomic (shiftable) loads cannot be half-postponed: each device of the pool is
-postponed (or started early) with probability ``min(1, A / sum_j f_j)``.
+imbalance for aFRR. Atomic (shiftable) loads cannot be half-postponed: an activated start-time shift
+(a fill-or-kill profile bid, all of it or nothing) holds back every cycle of its shift set until its
+planned start plus the shift (:func:`simulation.bidding.atomic.postpone_deltas`); the physical model
+then runs them later by itself. Paybacks and rebounds (bids with ``dispatched`` False) are what the
+devices do by themselves when a deferral ends (a thermostat restoring its temperature, a postponed
+cycle starting): the market sees them, the dispatch sends no set-point for them.
 
 :func:`dispatch_step` is the dispatch stage of the simulated day: the firm activation in force at a
 physical step, per bid, becomes pool activations (disaggregated into device set-points here), generator
@@ -21,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulation.bidding.aggregators import BidBook, pool_keys
+from simulation.bidding.atomic import postpone_deltas
 from simulation.devices import DeviceArrays
 from simulation.physical.models import ModelContext, flexibility
 
@@ -32,13 +37,21 @@ def disaggregate(
     pool_activation_mw: dict[int, tuple[float, float]],
     n_nodes: int,
     rng: np.random.Generator,
+    shifts: tuple[dict[int, int], int, int] | None = None,
 ) -> dict[str, np.ndarray]:
     """Set-point deltas (kW, injection) per device of every category for physical step ``k``.
 
     ``pool_activation_mw`` maps a pool key to its (upward, downward) activation in MW (both >= 0).
     Categories without an activated pool get no entry (their devices follow their baseline).
+    ``shifts``: the atomic start-time shifts in force ``(pool key -> shift in physical steps, first
+    delivery step of their clearing, firm physical steps of that clearing)``.
     """
     out: dict[str, np.ndarray] = {}
+    if shifts is not None and shifts[0] and "shiftable_load" in devices:
+        dev = devices["shiftable_load"]
+        delta = postpone_deltas(dev, pool_keys(dev, n_nodes), shifts[0], k, shifts[1], shifts[2])
+        if delta.any():
+            out["shiftable_load"] = delta
     if not pool_activation_mw:
         return out
     keys_act = np.fromiter(pool_activation_mw.keys(), dtype=np.int64)
@@ -69,6 +82,8 @@ def disaggregate(
         ratio_down = np.zeros(len(dev))
         ratio_up[hit] = r_up[inv]
         ratio_down[hit] = r_down[inv]
+        if cat == "shiftable_load" and cat in out:
+            continue  # moved by its start-time shifts
         if cat == "shiftable_load":
             u = rng.random(len(dev))
             delta = np.where(u < ratio_up, up, 0.0) - np.where((u < ratio_down) & (up == 0), down, 0.0)
@@ -111,17 +126,30 @@ def dispatch_step(
     t_node_idx: np.ndarray,
     n_aggregators: int,
     rng: np.random.Generator,
+    phys_per_market_step: int = 1,
+    firm_steps: int = 1,
 ) -> DispatchOutcome:
     """The set-points of physical step ``k`` from column ``s`` of the firm clearing in force (``firm``: its
     bids and activation (n_bids, H); None when no clearing is in force); ``t_node_idx``: sorted node
-    indices of the transmission-connected nodes."""
+    indices of the transmission-connected nodes; ``phys_per_market_step`` and ``firm_steps`` (the
+    clearing's dispatched market steps) place the atomic shifts in physical steps."""
     pool_act: dict[int, tuple[float, float]] = {}
     gen_delta = np.zeros(n_gens)
     extra_inj = np.zeros(t_node_idx.size)
+    shifts: tuple[dict[int, int], int, int] | None = None
     if firm is not None and s < firm[1].shape[1]:
         book, a = firm
         col = a[:, s]
-        on = np.flatnonzero(col > 1e-9)
+        # an atomic shift is a profile: activated when any of its steps is (all of them then)
+        sh = np.flatnonzero((book.shift_steps > 0) & book.dispatched & (a.max(axis=1) > 1e-9))
+        if sh.size:
+            m = phys_per_market_step
+            shifts = (
+                {int(book.pool[b]): int(book.shift_steps[b]) * m for b in sh.tolist()},
+                book.first_phys_step,
+                firm_steps * m,
+            )
+        on = np.flatnonzero((col > 1e-9) & book.dispatched & (book.shift_steps == 0))
         for b in on:
             if book.pool[b] >= 0:
                 u, d = pool_act.get(int(book.pool[b]), (0.0, 0.0))
@@ -135,7 +163,7 @@ def dispatch_step(
             elif book.model[b] == "commercial" and book.side[b] == "sell":
                 tpos = int(np.searchsorted(t_node_idx, book.node[b]))
                 extra_inj[tpos] += book.direction[b] * col[b]
-    deltas = disaggregate(devices, ctx, k, pool_act, n_nodes, rng)
+    deltas = disaggregate(devices, ctx, k, pool_act, n_nodes, rng, shifts)
     # set-points: devices moved per pool (table setpoints) and per aggregator (messages)
     moved_per_pool: dict[int, int] = defaultdict(int)
     moved_per_agg = np.zeros(n_aggregators, dtype=np.int64)

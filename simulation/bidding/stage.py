@@ -49,12 +49,16 @@ def collect_bids(
     need_mw: np.ndarray,
     reach: np.ndarray,
     tag: str,
+    k_delivery: int | None = None,
 ) -> BidBook:
     """Every bid of one clearing made at physical step ``k`` over ``H`` market steps (ids prefixed with
     ``tag``): aggregators, transmission generators (around ``gen_schedule_mw``), then commercial parties
     (``parties``, None for a scheme without them) buying their share of ``need_mw``; bids at nodes outside
-    ``reach`` are left out."""
+    ``reach`` are left out. ``k_delivery``: physical step where the clearing's market step 0 starts (None:
+    ``k``)."""
     prices = scenario.spec.prices
+    tsp = scenario.spec.timing
+    firm_steps = max(1, min(H, tsp.clearing_frequency_min // tsp.granularity_min))
     book = build_bids(
         devices,
         ctx,
@@ -65,6 +69,9 @@ def collect_bids(
         prices.risk_premium_eur_per_mwh,
         min_bid_mw=prices.min_bid_mw,
         tag=tag,
+        firm_steps=firm_steps,
+        k_delivery=k_delivery,
+        phys_per_market_step=scenario.spec.timing.granularity_min // scenario.spec.timing.physical_step_min,
     )
     book = append_bids(book, generator_bids(scenario.tso_gens, gen_schedule_mw, node_index, H, tag=tag))
     if parties is not None:

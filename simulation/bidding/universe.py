@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from simulation.bidding.aggregators import BidBook, decode_pool, pool_keys
+from simulation.bidding.aggregators import BidBook, decode_pool, pool_keys, pool_segment
+from simulation.bidding.products import bid_name, pool_label, pool_products
 from simulation.scenario.build import Scenario
 
 
@@ -22,14 +23,20 @@ def bid_key(book: BidBook, b: int) -> tuple[Any, ...]:
         return ("gen", int(book.gen[b]), int(book.direction[b]))
     if book.model[b] == "commercial":
         return ("cp", int(book.gen[b]), book.side[b], int(book.direction[b]))
-    return ("pool", int(book.pool[b]), int(book.direction[b]))
+    return ("pool", int(book.pool[b]), int(book.direction[b]), book.product[b])
 
 
 def bid_universe(
-    scenario: Scenario, devices: dict[str, Any], parties: dict[str, np.ndarray] | None, H: int
+    scenario: Scenario,
+    devices: dict[str, Any],
+    parties: dict[str, np.ndarray] | None,
+    H: int,
+    firm_steps: int = 1,
 ) -> tuple[list[tuple[Any, ...]], BidBook]:
     """Every bid the scheme's clearings can contain, with 0 MW: per aggregator pool (from the devices'
-    fixed aggregator, node and category) up and down, per transmission generator up and down, per
+    fixed aggregator, node, category and cost segment) the bids of its model's products
+    (:func:`simulation.bidding.products.pool_products`; ``firm_steps``: dispatched steps per clearing),
+    per transmission generator up and down, per
     commercial party buy and sell in both directions (``parties``; None for a scheme without them).
     Returns the bids' keys (:func:`bid_key`) and the bids, in a fixed order."""
     nodes = scenario.nodes
@@ -43,22 +50,27 @@ def bid_universe(
         pools.update(pool_keys(dev, n_nodes)[dev.aggregator >= 0].tolist())
     for pool in sorted(pools):
         agg_idx, node_idx, model = decode_pool(pool, n_nodes)
-        agg, node = scenario.aggregators[agg_idx], nodes.name[node_idx]
-        for d in (1, -1):
+        label = pool_label(scenario.aggregators[agg_idx], nodes.name[node_idx], model, pool_segment(pool))
+        for prod in pool_products(model, firm_steps):
             rows.append(
                 {
-                    "key": ("pool", pool, d),
-                    "bid_id": f"{agg}/{node}/{model}/{'up' if d > 0 else 'down'}",
-                    "owner": agg,
+                    "key": ("pool", pool, prod.direction, prod.name),
+                    "bid_id": bid_name(label, prod),
+                    "owner": scenario.aggregators[agg_idx],
                     "node": node_idx,
-                    "direction": d,
+                    "direction": prod.direction,
                     "aggregator": agg_idx,
                     "model": model,
                     "pool": pool,
                     "gen": -1,
                     "party": "bsp",
                     "side": "sell",
-                    "energy_group": f"{agg}/{node}/storage" if model == "storage" else "",
+                    "energy_group": f"{label}/{prod.energy}" if prod.energy else "",
+                    "product": prod.name,
+                    "fok": prod.fill_or_kill,
+                    "excl": f"{label}/{prod.exclusive}" if prod.exclusive else "",
+                    "dispatched": prod.dispatched,
+                    "shift": prod.shift_steps,
                 }
             )
     gens = scenario.tso_gens
@@ -119,6 +131,11 @@ def bid_universe(
         price_eur_per_mwh=np.zeros((n, H)),
         energy_groups={},
         energy_group=[r["energy_group"] for r in rows],
+        product=[r.get("product", "") for r in rows],
+        fill_or_kill=np.array([r.get("fok", False) for r in rows], dtype=bool),
+        exclusive_group=[r.get("excl", "") for r in rows],
+        dispatched=np.array([r.get("dispatched", True) for r in rows], dtype=bool),
+        shift_steps=np.array([r.get("shift", 0) for r in rows], dtype=np.int64),
     )
     return [r["key"] for r in rows], book
 

@@ -32,7 +32,9 @@ attribute                  meaning
                            (where it offers a quantity), and a bid that was on starts no new run
                            in step 0
 ``exclusive_group``        bids sharing a non-empty group are alternatives: at most one of them is
-                           activated over the whole horizon ("" = none)
+                           activated over the whole horizon ("" = none); a fill-or-kill bid of
+                           an exclusive group is a **profile bid**: all of its profile (every step's
+                           ``quantity_mw``) or nothing
 ``energy_group``           bids sharing a non-empty group obey one integral (energy) constraint
                            ``emin <= sum_b sum_t dir_b * a_bt * dt_h <= emax`` with
                            ``dir_b = +1`` up, ``-1`` down (see :class:`EnergyConstraint`); e.g. a

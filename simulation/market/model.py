@@ -263,13 +263,16 @@ def energy_limits(p: Problem, groups: list[str]) -> tuple[dict[str, float], dict
 
 
 def add_exclusive_groups(m: pyo.ConcreteModel, p: Problem) -> None:
-    """Exclusive group ``G``: ``sum_{b in G} z_b <= 1``, linked by ``u_bt <= z_b`` (on/off bids) or
-    ``a_bt <= q_bt z_b`` (curtailable bids)."""
+    """Exclusive group ``G``: ``sum_{b in G} z_b <= 1``, linked by ``u_bt <= z_b`` (on/off bids),
+    ``u_bt = z_b`` (fill-or-kill bids: a **profile bid**, its whole profile ``q_b.`` or nothing, e.g. one
+    start time of a wet-appliance cycle) or ``a_bt <= q_bt z_b`` (curtailable bids)."""
     bt = p.bids
     excl = np.flatnonzero(bt.exclusive_group != "").tolist()
     link = []
     for b in excl:
-        if b in m._on_off:
+        if bt.fill_or_kill[b]:  # a profile bid: linked in the steps it offers (off elsewhere)
+            link += [("u", b, t, -1) for t, _ in m._bid_steps.get(b, [])]
+        elif b in m._on_off:
             link += [("u", b, t, -1) for t in range(p.n_steps)]
         else:
             link += [("a", b, t, i) for t, i in m._bid_steps.get(b, [])]
@@ -277,7 +280,7 @@ def add_exclusive_groups(m: pyo.ConcreteModel, p: Problem) -> None:
     def link_rule(_m: pyo.ConcreteModel, k: int) -> object:
         kind, b, t, i = link[k]
         if kind == "u":
-            return _m.u[b, t] <= _m.z[b]
+            return _m.u[b, t] == _m.z[b] if bt.fill_or_kill[b] else _m.u[b, t] <= _m.z[b]
         return _m.a[i] <= _m.q[i] * _m.z[b]
 
     m.excl_link = pyo.Constraint(range(len(link)), rule=link_rule)

@@ -8,6 +8,7 @@ from simulation.scenario.spec import (
     FeederSpec,
     ParamDistribution,
     ScenarioSpec,
+    TimingSpec,
     TransmissionGridSpec,
 )
 
@@ -30,6 +31,8 @@ def default_scenario_spec() -> ScenarioSpec:
     return ScenarioSpec(
         name="default",
         transmission=TransmissionGridSpec(case_name="case30", line_rating_factor=1.0),
+        # a 3-hour rolling horizon (2 firm steps, 4 advisory): the market sees paybacks and rebounds
+        timing=TimingSpec(horizon_min=180),
         feeders=_default_feeders(),
         copper_plate_nodes=_default_copper_plates(),
         device_groups=_feeder_groups() + _copper_plate_groups(),

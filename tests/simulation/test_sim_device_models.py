@@ -94,5 +94,6 @@ def test_bids_offer_only_the_direction_the_schedule_leaves_open() -> None:
     assert up.sum() == 0 and down.sum() == 0
     noon_up, noon_down = flexibility(res, ctx, 48)
     assert noon_up.sum() == 0 and noon_down.sum() > 0  # curtailment only
-    prices = night.price_eur_per_mwh[:, 0]
-    assert (prices[night.direction > 0] >= 5.0).all()  # risk premium added to every upward price
+    # risk premium added to every upward price offered (paybacks and rebounds are priced 0: consequences)
+    offered = (night.quantity_mw > 0) & (night.dispatched & (night.direction > 0))[:, None]
+    assert offered.any() and (night.price_eur_per_mwh[offered] >= 5.0).all()
