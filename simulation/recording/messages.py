@@ -36,6 +36,7 @@ MESSAGE_BYTES: dict[str, int] = {
     "prequal_result": 10_000,
     "activation_info": 5_000,
     "commercial_order": 500,
+    "dso_needs": 5_000,
 }
 """Bytes per message of each information object (per bid, per set-point, per measurement, ...), from the
 default SGAM library's payload sizes where one message carries one item (assumption, order of magnitude)."""
