@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from sgam.cli import export_command, ict_command, import_command
 from sgam.errors import SgamValidationError, UnservedEventError
 from sgam.library import default_model
-from sgam.model import Layer, SgamModel
+from sgam.model import SCHEME_IDS, Layer, SgamModel
 from sgam.plane import draw_sgam_plane, save_figure
 
 
@@ -64,7 +64,7 @@ def test_ict_command_writes_csvs_and_pngs(tmp_path: Path) -> None:
     result = ict_command(default_model(), {"der": 500}, 20, 0.04, tmp_path, layers=["communication"])
     with open(tmp_path / "ict_summary.csv", newline="") as fh:
         rows = {r["scheme"]: r for r in csv.DictReader(fh)}
-    assert set(rows) == {"CMS", "LMS", "SBR", "CM", "IFM"}
+    assert set(rows) == set(SCHEME_IDS)
     for scheme, cost in result.costs.items():
         assert float(rows[scheme]["capex_eur"]) == pytest.approx(cost.capex_eur, abs=0.01)
     assert sorted(p.name for p in tmp_path.glob("*.png")) == sorted(
@@ -88,7 +88,7 @@ def test_ict_command_raises_after_writing_when_an_event_is_unserved(tmp_path: Pa
         ict_command(model, None, 20, 0.04, tmp_path, figures=False)
     with open(tmp_path / "ict_unserved.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert {r["scheme"] for r in rows} == {"CMS", "LMS", "SBR", "CM", "IFM"}
+    assert {r["scheme"] for r in rows} == set(SCHEME_IDS)
     assert {r["event_id"] for r in rows} == {"E-SETPOINT"}
 
 
