@@ -32,7 +32,8 @@ CHART_FILES = {
 #: Okabe-Ito; CM-D, the decentralised common market, a darker shade of CM's colour, from Paul Tol's muted
 #: scheme). A scheme not listed gets matplotlib's cycle colour.
 SCHEME_COLOURS = {
-    "CMS": "#0072B2", "LMS": "#E69F00", "SBR": "#009E73", "CM": "#CC79A7", "CM-D": "#882255", "IFM": "#D55E00"}
+    "CMS": "#0072B2", "LMS": "#E69F00", "SBR": "#009E73", "CM": "#CC79A7", "CM-D": "#882255",
+    "IFM": "#D55E00"}
 _MEUR = FuncFormatter(lambda x, _pos: f"{x / 1e6:,.1f}")
 
 

@@ -203,7 +203,8 @@ def default_study() -> Study:
             title="Default TSO-DSO coordination study",
             description=(
                 "The SmartNet coordination schemes (both common-market variants) on the embedded default "
-                "scenario: a meshed transmission grid with detailed distribution feeders, one representative day."
+                "scenario: a meshed transmission grid with detailed distribution feeders, one representative "
+                "day."
             ),
             author="Coordination Studio",
             created="2026-11-24",

@@ -109,7 +109,7 @@ class _Item(BaseModel):
 class Scheme(_Item):
     """A TSO-DSO coordination scheme of the study."""
 
-    id: str = Field(min_length=1, description="Scheme id (CMS, LMS, SBR, CM, CM-D, IFM in the default library).")
+    id: str = Field(min_length=1, description="Scheme id (default library: CMS, LMS, SBR, CM, CM-D, IFM).")
     name: str = Field(default="", description="Full name of the scheme.")
     description: str = Field(default="", description="What the scheme changes in the information flows.")
 

@@ -135,7 +135,9 @@ SCHEMES: dict[str, SchemeBehaviour] = {
                 _STATE_ESTIMATE_TO_LOCAL,
                 MessageFlow("{dso}_MARKET", "dso_market", "{central}", "{central_role}", "dso_needs"),
                 MessageFlow("{dso}_MARKET", "dso_market", "{central}", "{central_role}", "aggregated_curve"),
-                MessageFlow("{central}", "{central_role}", "{dso}_MARKET", "dso_market", "interface_activation"),
+                MessageFlow(
+                    "{central}", "{central_role}", "{dso}_MARKET", "dso_market", "interface_activation"
+                ),
             ),
         ),
         SchemeBehaviour(

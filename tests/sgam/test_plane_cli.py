@@ -45,9 +45,13 @@ def test_plane_shows_the_schemes_actors_and_flows(tmp_path: Path) -> None:
 
 
 def test_plane_communication_layer_names_chosen_technology() -> None:
-    fig = draw_sgam_plane(default_model(), "CM", Layer.COMMUNICATION)
+    fig = draw_sgam_plane(default_model(), "CM-D", Layer.COMMUNICATION)
     texts = _flat(fig)
     assert "DSO local market platform -- TSO AS market platform: Leased line / MPLS VPN (redundant)" in texts
+    # the centralised common market has no local market platform: the DMS talks to the common platform
+    texts = _flat(draw_sgam_plane(default_model(), "CM", Layer.COMMUNICATION))
+    assert "DSO local market platform" not in texts
+    assert "DSO DMS/SCADA -- TSO AS market platform: Leased line / MPLS VPN (redundant)" in texts
 
 
 def test_plane_draws_into_a_given_axes_and_rejects_unknown_scheme() -> None:
