@@ -25,7 +25,7 @@ def _sqlite(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'results.sqlite'}"
 
 
-def test_five_schemes_write_kpis_messages_and_completed_runs(tmp_path: Path) -> None:
+def test_every_scheme_writes_kpis_messages_and_completed_runs(tmp_path: Path) -> None:
     from sgam.library import default_model
 
     url = _sqlite(tmp_path)
