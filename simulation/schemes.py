@@ -131,6 +131,8 @@ SCHEMES: dict[str, SchemeBehaviour] = {
             market_architecture="CM-D",
             local_market_role="dso_market",
             local_market_name="{dso}_MARKET",
+            # market_session stays False: like LMS's, no session run of its sub-clearings (local markets,
+            # curve points, disaggregation) has been compared with fresh clearings yet
             dso_messages=(
                 _STATE_ESTIMATE_TO_LOCAL,
                 MessageFlow("{dso}_MARKET", "dso_market", "{central}", "{central_role}", "dso_needs"),
