@@ -28,9 +28,12 @@ CHART_FILES = {
     "chart_monte_carlo": "chart_monte_carlo.png",
 }
 
-#: One palette for the five schemes in every chart of the tool, reports and GUI alike (colour-blind
-#: safe, Okabe-Ito).
-SCHEME_COLOURS = {"CMS": "#0072B2", "LMS": "#E69F00", "SBR": "#009E73", "CM": "#CC79A7", "IFM": "#D55E00"}
+#: One palette for the schemes in every chart of the tool, reports and GUI alike (colour-blind safe,
+#: Okabe-Ito; CM-D, the decentralised common market, a darker shade of CM's colour, from Paul Tol's muted
+#: scheme). A scheme not listed gets matplotlib's cycle colour.
+SCHEME_COLOURS = {
+    "CMS": "#0072B2", "LMS": "#E69F00", "SBR": "#009E73", "CM": "#CC79A7", "CM-D": "#882255",
+    "IFM": "#D55E00"}
 _MEUR = FuncFormatter(lambda x, _pos: f"{x / 1e6:,.1f}")
 
 

@@ -56,12 +56,13 @@ SCHEME_NAMES = {
     "CMS": "centralized AS market",
     "LMS": "local AS market",
     "SBR": "shared balancing responsibility",
-    "CM": "common TSO-DSO AS market",
+    "CM": "common TSO-DSO AS market, centralised",
+    "CM-D": "common TSO-DSO AS market, decentralised",
     "IFM": "integrated flexibility market",
 }
 _LOCAL_MARKET_SCHEMES = ("LMS", "SBR")
-_COMMON_MARKET_SCHEMES = ("CM", "IFM")
-_DSO_ROLE_SCHEMES = ("LMS", "SBR", "CM", "IFM")
+_COMMON_MARKET_SCHEMES = ("CM", "CM-D", "IFM")
+_DSO_ROLE_SCHEMES = ("LMS", "SBR", "CM", "CM-D", "IFM")
 
 SUPPORTED = "Supported"
 PARTLY = "Partly supported"

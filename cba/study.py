@@ -251,6 +251,12 @@ def run_study(
     unknown = [s for s in run_schemes if s not in SCHEME_IDS]
     if unknown:
         raise StudyError(f"schemes: unknown scheme(s) {', '.join(unknown)}; expected {', '.join(SCHEME_IDS)}")
+    undesigned = [s for s in run_schemes if s not in study.sgam.scheme_ids()]
+    if undesigned:  # the CBA needs each scheme's ICT cost: say so now, not after the simulation
+        raise StudyError(
+            f"schemes: no SGAM/ICT design of {', '.join(undesigned)} in this (older) study; add it with: "
+            "coordstudio sgam import STUDY sgam/library"
+        )
     out = Path(out_dir) if out_dir is not None else None
     if resume and (out is None or not out.is_dir()):
         raise CbaError(f"--resume {out}: no such folder; it must hold the interrupted run's outputs")

@@ -64,7 +64,7 @@ class Study(BaseModel):
 
     @model_validator(mode="after")
     def _check_cross_references(self) -> Study:
-        """The CBA's reference scheme must be one of the five schemes."""
+        """The CBA's reference scheme must be one of the registry's schemes."""
         if self.cba.reference_scheme not in SCHEME_IDS:
             raise ValueError(
                 f"cba.reference_scheme: unknown scheme {self.cba.reference_scheme!r}; "
@@ -202,8 +202,9 @@ def default_study() -> Study:
         metadata=StudyMetadata(
             title="Default TSO-DSO coordination study",
             description=(
-                "The five SmartNet coordination schemes on the embedded default scenario: a meshed "
-                "transmission grid with detailed distribution feeders, one representative day."
+                "The SmartNet coordination schemes (both common-market variants) on the embedded default "
+                "scenario: a meshed transmission grid with detailed distribution feeders, one representative "
+                "day."
             ),
             author="Coordination Studio",
             created="2026-11-24",

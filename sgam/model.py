@@ -77,7 +77,7 @@ __all__ = [
     "Zone",
 ]
 
-SCHEME_IDS: tuple[str, ...] = ("CMS", "LMS", "SBR", "CM", "IFM")
+SCHEME_IDS: tuple[str, ...] = ("CMS", "LMS", "SBR", "CM", "CM-D", "IFM")
 """The TSO-DSO coordination schemes of the default library (``library/``), in its order.
 
 The same tuple as ``simulation.kpis.SCHEME_IDS``; sgam cannot import it (``tests/test_add_a_scheme.py``
@@ -109,7 +109,7 @@ class _Item(BaseModel):
 class Scheme(_Item):
     """A TSO-DSO coordination scheme of the study."""
 
-    id: str = Field(min_length=1, description="Scheme id (CMS, LMS, SBR, CM, IFM).")
+    id: str = Field(min_length=1, description="Scheme id (default library: CMS, LMS, SBR, CM, CM-D, IFM).")
     name: str = Field(default="", description="Full name of the scheme.")
     description: str = Field(default="", description="What the scheme changes in the information flows.")
 

@@ -116,12 +116,31 @@ SCHEMES: dict[str, SchemeBehaviour] = {
         ),
         SchemeBehaviour(
             "CM",
-            "common TSO-DSO AS market: one clearing over transmission and distribution grids",
+            "common TSO-DSO AS market, centralised: one market operator clears transmission and distribution"
+            " grids together",
             market_architecture="CM",
             local_market_role="tso_market",  # the common market runs on the TSO's platform (SGAM library)
             local_market_name="TSO_MARKET",
             market_session=True,
             dso_messages=(_STATE_ESTIMATE_TO_CENTRAL,),
+        ),
+        SchemeBehaviour(
+            "CM-D",
+            "common TSO-DSO AS market, decentralised: each DSO's local market platform passes its least-cost"
+            " interface curve and needs to the common clearing, then disaggregates what it takes",
+            market_architecture="CM-D",
+            local_market_role="dso_market",
+            local_market_name="{dso}_MARKET",
+            # market_session stays False: like LMS's, no session run of its sub-clearings (local markets,
+            # curve points, disaggregation) has been compared with fresh clearings yet
+            dso_messages=(
+                _STATE_ESTIMATE_TO_LOCAL,
+                MessageFlow("{dso}_MARKET", "dso_market", "{central}", "{central_role}", "dso_needs"),
+                MessageFlow("{dso}_MARKET", "dso_market", "{central}", "{central_role}", "aggregated_curve"),
+                MessageFlow(
+                    "{central}", "{central_role}", "{dso}_MARKET", "dso_market", "interface_activation"
+                ),
+            ),
         ),
         SchemeBehaviour(
             "IFM",

@@ -1,9 +1,10 @@
 """Sweeps: the grid of runs schemes x representative days x scenario variants, on a Dask cluster.
 
-A study multiplies: five schemes, several representative days, scenario variants (sensitivities, Monte
-Carlo samples as seed variants). Each run (one scheme, one day, one variant) is independent, so the sweep
-hands them to an existing distributed engine, Dask: a :class:`distributed.LocalCluster` on this machine
-by default, or any running Dask scheduler by address (``tcp://host:8786``). Every run writes its rows to
+A study multiplies: every scheme of the registry, several representative days, scenario variants
+(sensitivities, Monte Carlo samples as seed variants). Each run (one scheme, one day, one variant) is
+independent, so the sweep hands them to an existing distributed engine, Dask: a
+:class:`distributed.LocalCluster` on this machine by default, or any running Dask scheduler by address
+(``tcp://host:8786``). Every run writes its rows to
 the one results database (SQLite file or a PostgreSQL URL for a shared one) through the platform's
 :func:`simulation.simulate.simulate`.
 

@@ -28,6 +28,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sgam.model import SCHEME_IDS
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # ------------------------------------------------------------------------------------------------
@@ -97,7 +99,7 @@ def step_4_shared_objects(src: Path) -> None:
     (here: everything CMS needs, i.e. every list that names CMS, which is always first in those lists)."""
     library = src / "sgam" / "library"
     edited = 0
-    for name in ("common.yaml", "CMS.yaml", "LMS.yaml", "SBR.yaml", "CM.yaml", "IFM.yaml", "catalogue.yaml"):
+    for name in ("common.yaml", *(f"{s}.yaml" for s in SCHEME_IDS), "catalogue.yaml"):
         path = library / name
         text = path.read_text(encoding="utf-8")
         edited += text.count("schemes: [CMS")
@@ -108,10 +110,11 @@ def step_4_shared_objects(src: Path) -> None:
 def step_5_sgam_scheme_ids(src: Path) -> None:
     """Step 5: the id appended to ``SCHEME_IDS`` in sgam/model.py, the default library's schemes (sgam may not
     import the registry; the test below holds the two equal)."""
+    ids = ", ".join(f'"{s}"' for s in SCHEME_IDS)
     _replace_once(
         src / "sgam" / "model.py",
-        'SCHEME_IDS: tuple[str, ...] = ("CMS", "LMS", "SBR", "CM", "IFM")',
-        'SCHEME_IDS: tuple[str, ...] = ("CMS", "LMS", "SBR", "CM", "IFM", "TOY")',
+        f"SCHEME_IDS: tuple[str, ...] = ({ids})",
+        f'SCHEME_IDS: tuple[str, ...] = ({ids}, "TOY")',
         "step 5",
     )
 
@@ -210,7 +213,7 @@ def test_a_sixth_scheme_added_by_the_walkthrough_runs_through_ict_simulation_and
     # ICT cost: TOY has a line, CMS's cost plus its own component.
     _run(src, "main.py", "ict", str(study), "--out", str(tmp_path / "ict"), "--no-figures")
     ict = _csv_rows(tmp_path / "ict" / "ict_summary.csv")
-    assert list(ict) == ["CMS", "LMS", "SBR", "CM", "IFM", "TOY"]
+    assert list(ict) == [*SCHEME_IDS, "TOY"]
     assert float(ict["TOY"]["capex_eur"]) == float(ict["CMS"]["capex_eur"]) + TOY_CAPEX_EUR
     assert (
         abs(

@@ -34,13 +34,6 @@ from simulation.kpis import SCHEME_IDS
 from simulation.schemes import scheme_behaviour
 
 SCHEMES = SCHEME_IDS  # the simulation's scheme registry (simulation/schemes.py)
-SCHEME_NAMES = {
-    "CMS": "Centralized AS market",
-    "LMS": "Local AS market",
-    "SBR": "Shared balancing responsibility",
-    "CM": "Common TSO-DSO AS market",
-    "IFM": "Integrated flexibility market",
-}
 
 
 def _scroll(widget: QWidget) -> QScrollArea:
@@ -141,8 +134,10 @@ class ScenarioView(QWidget):
         r = QVBoxLayout(run_box)
         r.addWidget(QLabel("Schemes to simulate:"))
         self.scheme_checks: dict[str, QCheckBox] = {}
+        # names from the study's SGAM library (a scheme it does not design: the registry's description)
+        names = {sc.id: sc.name for sc in self.doc.study.sgam.schemes if sc.name}
         for s in SCHEMES:
-            name = SCHEME_NAMES.get(s, scheme_behaviour(s).description)
+            name = names.get(s, scheme_behaviour(s).description)
             check = QCheckBox(f"{s} – {name}")
             check.setToolTip(f"Simulate the {name} scheme ({s})")
             check.toggled.connect(self._schemes_toggled)

@@ -54,7 +54,7 @@ class WelcomeView(QWidget):
         title = QLabel(
             "<h1>Coordination Studio</h1>"
             "<p>TSO-DSO coordination studies: the ICT an architecture needs and what it costs (SGAM), a "
-            "simulation of the markets and grids of five coordination schemes, and the cost-benefit "
+            "simulation of the markets and grids of the SmartNet coordination schemes, and the cost-benefit "
             "analysis that compares them, with a draft of policy recommendations.</p>"
         )
         title.setWordWrap(True)
@@ -62,7 +62,9 @@ class WelcomeView(QWidget):
 
         buttons = QHBoxLayout()
         self.default_button = QPushButton("Open the default study")
-        self.default_button.setToolTip("The embedded Italian case with five coordination schemes")
+        self.default_button.setToolTip(
+            "The embedded case with every coordination scheme (both common-market variants among them)"
+        )
         self.default_button.clicked.connect(lambda: self.openDefault.emit())
         self.open_button = QPushButton("Open a study file…")
         self.open_button.clicked.connect(lambda: self.openFile.emit())

@@ -14,8 +14,8 @@ from simulation.market.bids import BidTable
 from simulation.market.grids import CopperPlateNode, DistributionGrid, TransmissionGrid
 
 SCHEMES: tuple[str, ...] = ("CMS", "LMS", "SBR", "CM", "CM-D", "IFM")
-"""Clearing schemes: the five of ``simulation.kpis.SCHEME_IDS`` plus ``CM-D``, the decentralised
-variant of the common market (local curves into the central market)."""
+"""Market architectures the registry's schemes (``simulation.schemes``) clear under: ``CM`` is the
+centralised common market, ``CM-D`` the decentralised variant (local curves into the central market)."""
 
 DEFAULT_SLACK_PENALTY_EUR_PER_MWH = 10_000.0
 """Penalty price of market slack (unserved or unabsorbed need). Source: assumption (order of magnitude

@@ -68,6 +68,7 @@ MESSAGE_BYTES: dict[str, int] = {
     "prequal_result": 200,
     "activation_info": 600,
     "commercial_order": 500,
+    "dso_needs": 5_000,
 }
 """Bytes of one record of each information object, without its time-series points (:data:`STEP_BYTES`).
 Source: assumption (order of magnitude of the XML serialisation of each record, estimated from the

@@ -62,7 +62,7 @@ def test_recommendations_cite_the_figures(outputs: tuple[dict[str, Path], object
     md = paths["recommendations_md"].read_text()
     leader = result.scheme(result.ranking[0])  # type: ignore[attr-defined]
     mc = result.monte_carlo.scheme(leader.scheme)  # type: ignore[attr-defined]
-    assert f"{leader.scheme} (common TSO-DSO AS market) has the highest net present value" in md
+    assert f"{leader.scheme} (common TSO-DSO AS market, centralised) has the highest net present value" in md
     assert f"{leader.npv_eur / 1e6:,.2f} M EUR" in md
     assert f"ranks first in {mc.prob_rank_first:.1%} of the samples" in md
     assert "dso_south in SBR (4.4 bids/day)" in md  # (5 x 261 + 3 x 104) / 365 bids per day

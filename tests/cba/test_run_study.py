@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from cba.study import Study, default_study, run_study
+from simulation.kpis import SCHEME_IDS
 from simulation.progress import RecordingProgress, RunCancelled
 
 
@@ -45,7 +46,7 @@ def test_outputs_and_kpis_agree(two_scheme_run) -> None:
         k = by_scheme[row["scheme"]]
         assert float(row["activation_cost_eur"]) == pytest.approx(k.activation_cost_eur, rel=1e-12)
         assert float(row["duration_h"]) == pytest.approx(2.0)
-    assert set(result.ict) == {"CMS", "LMS", "SBR", "CM", "IFM"}
+    assert set(result.ict) == set(SCHEME_IDS)
 
 
 def test_report_has_ict_check_sheet_and_summary(two_scheme_run) -> None:

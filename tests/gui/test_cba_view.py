@@ -63,8 +63,8 @@ def test_cba_table_equals_run_cba_and_whatif_recomputes(window: Any, qtbot: Any)
     study = window.doc.study
     ict = view._ict_for(study.cba)
     expected = run_cba(study.cba, kpis, ict)
-    assert view.table.rowCount() == 5
-    shown = {view.table.item(r, 1).text(): view.table.item(r, 2).text() for r in range(5)}
+    assert view.table.rowCount() == len(DAY)
+    shown = {view.table.item(r, 1).text(): view.table.item(r, 2).text() for r in range(len(DAY))}
     for s in expected.schemes:
         assert shown[s.scheme] == f"{s.npv_eur / 1e6:,.2f}"
     assert view.table.item(0, 1).text() == expected.ranking[0]

@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from gui.mainwindow import MainWindow
+from simulation.kpis import SCHEME_IDS
 
 
 def test_window_opens_on_the_default_study(window: MainWindow) -> None:
-    """Six views, an explorer listing the SGAM lists, no validation problem, live ICT cost of 5 schemes."""
+    """Six views, an explorer listing the SGAM lists, no validation problem, live ICT cost of every scheme."""
     # welcome, study, SGAM/ICT, scenario, results, CBA, recommendations, ICT check
     assert window.tabs.count() == 8
     top = [window.explorer.topLevelItem(i).text(0) for i in range(window.explorer.topLevelItemCount())]
@@ -17,7 +18,7 @@ def test_window_opens_on_the_default_study(window: MainWindow) -> None:
     assert f"Actors ({n_actors})" in top
     assert any(t.startswith("Runs") for t in top)
     assert window.problems.count() == 0
-    assert sorted(window.ict.costs) == sorted(["CMS", "LMS", "SBR", "CM", "IFM"])
+    assert sorted(window.ict.costs) == sorted(SCHEME_IDS)  # the registry's schemes (six: both CM variants)
     assert window.windowTitle().startswith("untitled")
 
 

@@ -18,6 +18,7 @@ import pytest
 
 from cba.ictcheck import ict_check
 from cba.study import default_study
+from simulation.kpis import SCHEME_IDS
 
 
 def stated_log(study: Any, scheme: str) -> list[dict[str, Any]]:
@@ -57,13 +58,13 @@ def default_result(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 def test_table_covers_every_event_of_every_scheme(default_result: Any) -> None:
-    """One row per (scheme, event) of the default model: 5 schemes, every event listed for its schemes."""
+    """One row per (scheme, event) of the default model: every scheme, every event listed for its schemes."""
     study, result = default_result
     expected = {(s, e.id) for e in study.sgam.events for s in e.schemes}
     got = [(r.scheme, r.event_id) for r in result.events]
     assert len(got) == len(set(got))
     assert set(got) == expected
-    assert {s.scheme for s in result.schemes} == {"CMS", "LMS", "SBR", "CM", "IFM"}
+    assert {s.scheme for s in result.schemes} == set(SCHEME_IDS)
     assert result.unmatched_messages == [] and result.unseen_events == []
 
 
@@ -84,7 +85,7 @@ def test_traffic_as_stated_is_consistent_and_costs_the_same(default_result: Any)
 
 
 def test_schemes_without_a_run_are_named(tmp_path: Any) -> None:
-    """Only CMS simulated: the table holds CMS's 10 events and the other four schemes are listed as not
+    """Only CMS simulated: the table holds CMS's 10 events and the other schemes are listed as not
     simulated (10 = E-SETPOINT, E-DER-MEAS, E-METER, E-HUB-AGG + six CMS-* events of the library)."""
     from ictcheck_fixtures import write_run
 
@@ -94,4 +95,4 @@ def test_schemes_without_a_run_are_named(tmp_path: Any) -> None:
     result = ict_check(study, url)
     assert {r.scheme for r in result.events} == {"CMS"}
     assert len(result.events) == 10
-    assert result.schemes_not_simulated == ["LMS", "SBR", "CM", "IFM"]
+    assert result.schemes_not_simulated == [s for s in SCHEME_IDS if s != "CMS"]

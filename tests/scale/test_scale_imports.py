@@ -11,6 +11,7 @@ import pytest
 
 from simulation.errors import ScenarioError
 from simulation.imports import import_grid, import_simbench, load_grid_file, make_radial
+from simulation.kpis import SCHEME_IDS
 
 
 def _pf(net):  # type: ignore[no-untyped-def]
@@ -99,9 +100,9 @@ def test_simbench_study_runs_end_to_end_through_the_cba(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'out' / 'results.sqlite'}"
     make_engine(db).dispose()  # create the tables once before the scheme processes open the file
     result = run_study(study, RecordingProgress(), tmp_path / "out", db_url=db)
-    assert sorted(k.scheme for k in result.kpis) == sorted(["CMS", "LMS", "SBR", "CM", "IFM"])
+    assert sorted(k.scheme for k in result.kpis) == sorted(SCHEME_IDS)
     assert all(k.day == spec.name for k in result.kpis)
     ref = result.cba.scheme(study.cba.reference_scheme)
     assert abs(ref.npv_eur) < 1e-6
-    assert len(result.cba.ranking) == 5
+    assert len(result.cba.ranking) == len(SCHEME_IDS)
     assert (tmp_path / "out" / "kpis.csv").is_file()

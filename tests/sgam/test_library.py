@@ -15,12 +15,17 @@ from sgam.matching import ict_costs
 from sgam.model import SCHEME_IDS
 
 #: ICT cost of the default library with its default endpoint counts, 20 years at 4 % (EUR): the figures the
-#: Python library (sgam/library.py, replaced by the YAML files) gave, to the cent.
+#: Python library (sgam/library.py, replaced by the YAML files) gave, to the cent. Issue 16 item 3 split the
+#: common market: the old CM figures (29,133,000 / 1,806,957.67 / 67,436,081.94, the decentralised design)
+#: became CM-D's less the DMS-to-common-market link of CM-GRID/CM-STATE (mpls, 2 DSOs: 2 x 5,000 EUR CAPEX)
+#: plus the aggregators' link to the common market of CMS-BID/CMS-RESULT (lte, 10 aggregators: 10 x 200 EUR);
+#: CM is now the centralised design (no local market platforms, no curve interface).
 KNOWN_TOTALS = {
     "CMS": (3_486_400.00, 297_448.29, 9_767_539.46),
     "LMS": (26_123_000.00, 1_494_957.67, 58_152_451.97),
     "SBR": (27_377_000.00, 1_561_158.04, 60_836_319.15),
-    "CM": (29_133_000.00, 1_806_957.67, 67_436_081.94),
+    "CM": (22_621_000.00, 1_144_857.67, 47_526_653.00),
+    "CM-D": (29_125_000.00, 1_795_583.95, 67_268_826.54),
     "IFM": (27_634_200.00, 1_653_371.76, 62_840_422.66),
 }
 
@@ -56,7 +61,7 @@ def test_default_library_gives_the_known_totals() -> None:
         36,
         13,
         14,
-        69,
+        80,
     )
     costs = ict_costs(m, None, 20, 0.04)
     for scheme, (capex, opex, pv) in KNOWN_TOTALS.items():
@@ -107,8 +112,8 @@ def test_default_model_is_a_new_object_each_call() -> None:
         ),
         (
             "catalogue.yaml",
-            "    schemes: [CMS, LMS, SBR, CM, IFM]\n",
-            "    schemes: [CMS, LMS, SBR, CM, IFM, XYZ]\n",
+            "    schemes: [CMS, LMS, SBR, CM, CM-D, IFM]\n",
+            "    schemes: [CMS, LMS, SBR, CM, CM-D, IFM, XYZ]\n",
             r"catalogue\.yaml line \d+: components 'C-DER-GW': schemes: "
             r"'XYZ' is not the id of any of the schemes",
         ),

@@ -98,15 +98,15 @@ def test_present_value_matches_numpy_financial(
     assert present_value(capex, opex, life, horizon, rate) == pytest.approx(npf.npv(rate, flows), rel=1e-9)
 
 
-def test_default_library_five_schemes_have_distinct_costs_in_documented_order() -> None:
-    """docs/sgam.md explains this order (PV over 20 years at 4 %): CMS < LMS < SBR < IFM < CM."""
+def test_default_library_schemes_have_distinct_costs_in_documented_order() -> None:
+    """docs/sgam.md explains this order (PV over 20 years at 4 %): CMS < CM < LMS < SBR < IFM < CM-D."""
     costs = ict_costs(default_model(), None, 20, 0.04)
     check_served(costs)
     pv = {s: c.present_value_eur for s, c in costs.items()}
-    assert sorted(pv, key=lambda s: pv[s]) == ["CMS", "LMS", "SBR", "IFM", "CM"]
-    assert len({round(v) for v in pv.values()}) == 5
+    assert sorted(pv, key=lambda s: pv[s]) == ["CMS", "CM", "LMS", "SBR", "IFM", "CM-D"]
+    assert len({round(v) for v in pv.values()}) == len(pv)
     capex = {s: c.capex_eur for s, c in costs.items()}
-    assert sorted(capex, key=lambda s: capex[s]) == ["CMS", "LMS", "SBR", "IFM", "CM"]
+    assert sorted(capex, key=lambda s: capex[s]) == ["CMS", "CM", "LMS", "SBR", "IFM", "CM-D"]
     roles = {line.actor_role for c in costs.values() for line in c.lines}
     assert {"tso", "dso", "aggregator", "der_owner", "market_operator", "commercial_party"} <= roles
     layers = {row.group for row in breakdown(costs["LMS"], "layer")}

@@ -21,7 +21,7 @@ def test_default_and_empty_models_validate_and_round_trip_exactly() -> None:
         assert SgamModel.model_validate(json.loads(json.dumps(data))).model_dump(mode="json") == data
 
 
-def test_default_model_covers_all_five_schemes_with_scheme_specific_flows() -> None:
+def test_default_model_covers_all_schemes_with_scheme_specific_flows() -> None:
     """Every scheme has events; each scheme-specific flow of the issue is present only where it belongs."""
     model = default_model()
     assert tuple(model.scheme_ids()) == SCHEME_IDS
@@ -29,12 +29,16 @@ def test_default_model_covers_all_five_schemes_with_scheme_specific_flows() -> N
     for e in model.events:
         by_io.setdefault(e.information_object_id, set()).update(e.schemes)
     assert by_io["prequal_request"] == {"CMS"}
-    assert by_io["ss_measurement"] == {"LMS", "SBR", "CM", "IFM"}
-    assert by_io["aggregated_curve"] == {"LMS", "CM"}
+    assert by_io["ss_measurement"] == {"LMS", "SBR", "CM", "CM-D", "IFM"}
+    assert by_io["aggregated_curve"] == {"LMS", "CM-D"}  # the centralised CM exchanges no curves
+    assert by_io["grid_model"] == {"CM", "IFM"}  # the common platform models the distribution grids
+    assert by_io["dso_needs"] == {"CM-D", "IFM"}
     assert by_io["interface_schedule"] == {"SBR"}
     assert by_io["commercial_order"] == {"IFM"}
     local = {c.id: set(c.schemes) for c in model.components}
-    assert local["C-LOC-MKT"] == {"LMS", "SBR", "CM"}
+    assert local["C-LOC-MKT"] == {"LMS", "SBR", "CM-D"}  # no local market platform in the centralised CM
+    assert local["C-CURVE"] == {"LMS", "CM-D"}
+    assert local["C-COMMON"] == {"CM", "CM-D"}
     assert local["C-IMO"] == {"IFM"}
 
 

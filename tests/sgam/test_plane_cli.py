@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from sgam.cli import export_command, ict_command, import_command
 from sgam.errors import SgamValidationError, UnservedEventError
 from sgam.library import default_model
-from sgam.model import Layer, SgamModel
+from sgam.model import SCHEME_IDS, Layer, SgamModel
 from sgam.plane import draw_sgam_plane, save_figure
 
 
@@ -45,9 +45,13 @@ def test_plane_shows_the_schemes_actors_and_flows(tmp_path: Path) -> None:
 
 
 def test_plane_communication_layer_names_chosen_technology() -> None:
-    fig = draw_sgam_plane(default_model(), "CM", Layer.COMMUNICATION)
+    fig = draw_sgam_plane(default_model(), "CM-D", Layer.COMMUNICATION)
     texts = _flat(fig)
     assert "DSO local market platform -- TSO AS market platform: Leased line / MPLS VPN (redundant)" in texts
+    # the centralised common market has no local market platform: the DMS talks to the common platform
+    texts = _flat(draw_sgam_plane(default_model(), "CM", Layer.COMMUNICATION))
+    assert "DSO local market platform" not in texts
+    assert "DSO DMS/SCADA -- TSO AS market platform: Leased line / MPLS VPN (redundant)" in texts
 
 
 def test_plane_draws_into_a_given_axes_and_rejects_unknown_scheme() -> None:
@@ -64,7 +68,7 @@ def test_ict_command_writes_csvs_and_pngs(tmp_path: Path) -> None:
     result = ict_command(default_model(), {"der": 500}, 20, 0.04, tmp_path, layers=["communication"])
     with open(tmp_path / "ict_summary.csv", newline="") as fh:
         rows = {r["scheme"]: r for r in csv.DictReader(fh)}
-    assert set(rows) == {"CMS", "LMS", "SBR", "CM", "IFM"}
+    assert set(rows) == set(SCHEME_IDS)
     for scheme, cost in result.costs.items():
         assert float(rows[scheme]["capex_eur"]) == pytest.approx(cost.capex_eur, abs=0.01)
     assert sorted(p.name for p in tmp_path.glob("*.png")) == sorted(
@@ -88,7 +92,7 @@ def test_ict_command_raises_after_writing_when_an_event_is_unserved(tmp_path: Pa
         ict_command(model, None, 20, 0.04, tmp_path, figures=False)
     with open(tmp_path / "ict_unserved.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert {r["scheme"] for r in rows} == {"CMS", "LMS", "SBR", "CM", "IFM"}
+    assert {r["scheme"] for r in rows} == set(SCHEME_IDS)
     assert {r["event_id"] for r in rows} == {"E-SETPOINT"}
 
 

@@ -17,6 +17,7 @@ from simulation.db import fingerprint_of, read_kpis, read_runs, spec_json_of
 from simulation.errors import ResultsDatabaseError
 from simulation.kpis import SCHEME_IDS
 from simulation.progress import RecordingProgress, RunCancelled
+from simulation.schemes import SCHEMES
 from simulation.simulate import simulate
 
 
@@ -24,7 +25,7 @@ def _sqlite(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'results.sqlite'}"
 
 
-def test_five_schemes_write_kpis_messages_and_completed_runs(tmp_path: Path) -> None:
+def test_every_scheme_writes_kpis_messages_and_completed_runs(tmp_path: Path) -> None:
     from sgam.library import default_model
 
     url = _sqlite(tmp_path)
@@ -36,12 +37,7 @@ def test_five_schemes_write_kpis_messages_and_completed_runs(tmp_path: Path) -> 
         assert k.afrr_energy_mwh >= 0 and k.losses_mwh > 0
         assert k.bids_submitted_by_area["F1"] > 0
         # every kind of exchange is logged: bids, results, set-points, measurements
-        bids_to = "agg_platform->" + {
-            "CMS": "tso_market",
-            "LMS": "dso_market",
-            "SBR": "dso_market",
-            "CM": "tso_market",
-        }.get(k.scheme, "imo_platform")
+        bids_to = "agg_platform->" + SCHEMES[k.scheme].local_market_role  # distribution bids' market
         assert k.messages_by_pair[bids_to] > 0
         assert k.messages_by_pair["rtu_secondary->dso_dms"] > 0
         assert k.messages_by_pair["der_gateway->agg_platform"] > 0
@@ -49,11 +45,13 @@ def test_five_schemes_write_kpis_messages_and_completed_runs(tmp_path: Path) -> 
             k.bytes_by_pair["rtu_secondary->dso_dms"] == 1000 * k.messages_by_pair["rtu_secondary->dso_dms"]
         )
     assert kpis["LMS"].messages_by_pair["dso_market->tso_market"] > 0  # aggregated curves
+    assert kpis["CM-D"].messages_by_pair["dso_market->tso_market"] > 0  # local platforms: curves, needs
+    assert "dso_market->tso_market" not in kpis["CM"].messages_by_pair  # centralised: no local market
     assert kpis["SBR"].messages_by_pair["tso_ems->dso_dms"] > 0  # interface schedules
     assert kpis["CMS"].messages_by_pair["dso_dms->tso_market"] > 0  # pre-qualification results
     assert kpis["IFM"].messages_by_pair["cp_platform->imo_platform"] > 0  # commercial orders
     runs = read_runs(url)
-    assert sorted(r["status"] for r in runs) == ["completed"] * 5
+    assert sorted(r["status"] for r in runs) == ["completed"] * len(SCHEME_IDS)
     assert runs[0]["fingerprint"] == fingerprint_of(spec_json_of(spec))
     engine = sa.create_engine(url)
     with engine.connect() as conn:
