@@ -263,12 +263,15 @@ def _default_uncertain_inputs() -> list[UncertainInput]:
             min=50.0, mode=100.0, max=200.0,
         ),
         UncertainInput(
-            parameter="curtailed_res_price_eur_per_mwh", distribution="triangular", min=40.0, mode=60.0, max=100.0
+            parameter="curtailed_res_price_eur_per_mwh", distribution="triangular",
+            min=40.0, mode=60.0, max=100.0,
         ),
         UncertainInput(
             parameter="losses_price_eur_per_mwh", distribution="triangular", min=40.0, mode=60.0, max=100.0
         ),
-        UncertainInput(parameter="co2_price_eur_per_t", distribution="triangular", min=0.0, mode=0.0, max=150.0),
+        UncertainInput(
+            parameter="co2_price_eur_per_t", distribution="triangular", min=0.0, mode=0.0, max=150.0
+        ),
         UncertainInput(
             parameter="emission_factor_t_per_mwh", distribution="triangular", min=0.2, mode=0.35, max=0.5
         ),

@@ -332,7 +332,8 @@ def _daily_reductions(params: CbaParameters, q: AnnualQuantities) -> FloatArray:
         for di, day in enumerate(days):
             k = q.by_scheme_day[(scheme, day)]
             for ci, category in enumerate(BENEFIT_CATEGORIES):
-                per[si, ci, di] = sum(float(getattr(k, f)) for f in CATEGORY_KPIS[category]) * 24.0 / k.duration_h
+                amount = sum(float(getattr(k, f)) for f in CATEGORY_KPIS[category])
+                per[si, ci, di] = amount * 24.0 / k.duration_h
     ref = q.schemes.index(q.reference)
     return np.asarray(per[ref][None, :, :] - per, dtype=float)
 

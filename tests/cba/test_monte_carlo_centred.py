@@ -40,7 +40,8 @@ def test_distributions_are_centred_on_the_studys_values() -> None:
         (0.04, 0.06, 0.094))  # a rate is shifted
     assert by["ict_capex_factor"] == params.uncertain_inputs[1]  # already centred: unchanged
     congestion = by["unresolved_congestion_price_eur_per_mwh"]
-    assert (congestion.min + congestion.max) / 2 == pytest.approx(params.unresolved_congestion_price_eur_per_mwh)
+    centre = (congestion.min + congestion.max) / 2
+    assert centre == pytest.approx(params.unresolved_congestion_price_eur_per_mwh)
 
 
 @pytest.mark.parametrize("benefit_factor", [0.5, 1.0, 20.0])

@@ -39,7 +39,8 @@ def _ranged(params: CbaParameters, name: str) -> list[str]:
     if not tornado or not tornado[0].low < tornado[0].high:
         problems.append("no tornado range with low < high")
     elif not tornado[0].low <= base <= tornado[0].high:
-        problems.append(f"tornado range {tornado[0].low:g}-{tornado[0].high:g} leaves out the study's {base:g}")
+        low, high = tornado[0].low, tornado[0].high
+        problems.append(f"tornado range {low:g}-{high:g} leaves out the study's {base:g}")
     dist = [d for d in anchored_inputs(params) if d.parameter == name]
     if not dist:
         problems.append("no Monte Carlo distribution")
@@ -72,7 +73,8 @@ def unsourced(params: CbaParameters, sgam_sections: list[tuple[str, dict[str, An
                 ict_assumed = ict_assumed or _is_assumption(source)
     if ict_assumed:
         for factor in ("ict_capex_factor", "ict_opex_factor"):
-            out += [f"cba.{factor} (the range of the assumed ICT costs): {p}" for p in _ranged(params, factor)]
+            out += [f"cba.{factor} (the range of the assumed ICT costs): {p}"
+                    for p in _ranged(params, factor)]
     return out
 
 
@@ -94,7 +96,8 @@ def test_the_check_fails_on_an_unsourced_price_and_on_an_assumption_without_rang
     bare = params.model_copy(update={"sources": sources})
     assert unsourced(bare, sections) == ["cba.losses_price_eur_per_mwh: no source"]
     no_range = params.model_copy(update={
-        "tornado_ranges": [r for r in params.tornado_ranges if r.parameter != "curtailed_res_price_eur_per_mwh"],
+        "tornado_ranges": [r for r in params.tornado_ranges
+                           if r.parameter != "curtailed_res_price_eur_per_mwh"],
     })
     assert unsourced(no_range, sections) == [
         "cba.curtailed_res_price_eur_per_mwh: assumption with no tornado range with low < high"
