@@ -41,7 +41,7 @@ from cba.report_excel_cells import (
 from sgam.costs import SchemeIctCost
 from simulation.kpis import SchemeKpis
 
-__all__ = ["CLEARING_COLUMNS", "KPI_COLUMNS", "write_assumptions", "write_ict", "write_kpis"]
+__all__ = ["CLEARING_COLUMNS", "FIXED_AT_RUN", "KPI_COLUMNS", "write_assumptions", "write_ict", "write_kpis"]
 
 #: KPI columns of the Simulation KPIs sheet: field -> header.
 KPI_COLUMNS: dict[str, str] = {
@@ -94,20 +94,30 @@ _ASSUMPTION_ROWS: list[tuple[str, str, str]] = [
 
 
 
+#: Assumptions the workbook's formulas do not read (they shape the rows, or the Python-computed sheets): not
+#: yellow, since editing them there would change nothing; they are changed in the study and re-run.
+FIXED_AT_RUN: tuple[str, ...] = ("horizon_years", "monte_carlo_samples", "monte_carlo_seed", "histogram_bins")
+
+
 def write_assumptions(ws: Worksheet, params: CbaParameters, layout: Layout) -> None:
     ws["A1"] = "Assumptions: every input of the cost-benefit analysis"
     ws["A1"].font = TITLE_FONT
     ws["A2"] = ("Yellow cells are inputs: change them and the cash-flow sheets and the Summary recalculate. "
-                "The horizon fixes the number of year rows; change it in the study and re-run instead.")
+                "The horizon fixes the number of year rows and the Monte Carlo settings the Python-computed "
+                "sheets; change those in the study and re-run instead.")
     header(ws, 4, ["Parameter", "Description", "Value", "Unit", "Source"])
     row = 5
     fields = CbaParameters.model_fields
     for name, unit, fmt in _ASSUMPTION_ROWS:
         ws.cell(row=row, column=1, value=name)
-        ws.cell(row=row, column=2, value=fields[name].description)
+        description = str(fields[name].description)
+        if name in FIXED_AT_RUN:
+            description += " Fixed at the run: change it in the study and re-run."
+        ws.cell(row=row, column=2, value=description)
         cell = ws.cell(row=row, column=3, value=getattr(params, name))
         cell.number_format = fmt
-        cell.fill = INPUT_FILL
+        if name not in FIXED_AT_RUN:
+            cell.fill = INPUT_FILL
         ws.cell(row=row, column=4, value=SCALAR_PARAMETERS.get(name, unit))
         ws.cell(row=row, column=5, value=params.source_of(name))
         layout.assumption[name] = ref(ws.title, f"C{row}")
@@ -285,6 +295,7 @@ def write_ict(
                          f"+INT(-({tcell}/{life}-1E-9)),0)")
                 ws.cell(row=row, column=col, value=f"=$H{row}*{count}").number_format = EUR
             row += 1
+    layout.ict_sheet = ws.title
     layout.ict_first_row = 5
     layout.ict_last_row = max(row - 1, 5)
     layout.ict_year_col0 = year0
