@@ -19,6 +19,7 @@ from cba.parameters import (
     BENEFIT_LABELS,
     SCALAR_PARAMETERS,
     CbaParameters,
+    anchored_inputs,
 )
 from cba.report_excel_cells import (
     ALERT_FILL,
@@ -148,12 +149,12 @@ def write_assumptions(ws: Worksheet, params: CbaParameters, layout: Layout) -> N
     ws.cell(row=row, column=3, value=f"=SUM(C{first}:C{last})").number_format = NUM
 
     row += 2
-    section(ws, row, "Monte Carlo: uncertain inputs")
+    section(ws, row, "Monte Carlo: uncertain inputs, as sampled (centred on the values above)")
     ws.cell(row=row, column=5, value=params.source_of("uncertain_inputs"))
     row += 1
     header(ws, row, ["Parameter", "Distribution", "Min", "Mode", "Max", "Mean", "Std", "Unit"])
     row += 1
-    for dist in params.uncertain_inputs:
+    for dist in anchored_inputs(params):
         values: list[str | float | None] = [
             dist.parameter, dist.distribution, dist.min, dist.mode, dist.max, dist.mean, dist.std,
             SCALAR_PARAMETERS[dist.parameter],
