@@ -485,7 +485,8 @@ def _section_actors(doc: Document, result: CbaResult) -> list[str]:
             for a in rows
         ],
     )
-    losers = [ACTOR_LABELS[a.actor] for a in rows if a.business_case == "negative"]
+    # a loss that rounds to 0.00 M EUR is no business case either way
+    losers = [ACTOR_LABELS[a.actor] for a in rows if a.business_case == "negative" and a.npv_eur <= -5e3]
     if losers:
         doc.para(
             f"Moving from {ref} to {subject}, {', '.join(losers)} would bear more ICT cost than their share "
