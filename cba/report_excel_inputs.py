@@ -42,7 +42,10 @@ from cba.report_excel_cells import (
 from sgam.costs import SchemeIctCost
 from simulation.kpis import SchemeKpis
 
-__all__ = ["CLEARING_COLUMNS", "FIXED_AT_RUN", "KPI_COLUMNS", "write_assumptions", "write_ict", "write_kpis"]
+__all__ = [
+    "CLEARING_COLUMNS", "FIXED_AT_RUN", "KPI_COLUMNS", "add_reference_choices", "write_assumptions",
+    "write_ict", "write_kpis",
+]
 
 #: KPI columns of the Simulation KPIs sheet: field -> header.
 KPI_COLUMNS: dict[str, str] = {
@@ -201,6 +204,15 @@ def write_assumptions(ws: Worksheet, params: CbaParameters, layout: Layout) -> N
     ws.freeze_panes = "A5"
 
 
+
+
+def add_reference_choices(ws: Worksheet, layout: Layout, schemes: Sequence[str]) -> None:
+    """A drop-down of the simulated schemes on the reference-scheme cell: the benefits find the reference's
+    KPI rows by its id, so an id without KPIs would leave every cash-flow sheet at #N/A."""
+    cell = layout.assumption["reference_scheme"].split("!")[-1].replace("$", "")
+    dv = DataValidation(type="list", formula1='"' + ",".join(schemes) + '"', allow_blank=False)
+    ws.add_data_validation(dv)
+    dv.add(cell)
 
 
 def write_kpis(
