@@ -89,6 +89,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from simulation.progress import RunCancelled, SignalCancel
 
     study = default_study() if args.study is None else load_study(Path(args.study))
+    if args.days is not None:
+        if not 0 <= args.days <= 365:
+            print(f"error: --days {args.days}: must be 0 (the study's one day) to 365", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        profiles = study.scenario.profiles.model_copy(update={"representative_days": args.days})
+        scenario = study.scenario.model_copy(update={"profiles": profiles})
+        study = study.model_copy(update={"scenario": scenario})
     schemes = None
     if args.schemes:
         schemes = [s.strip() for s in args.schemes.split(",") if s.strip()]
@@ -111,6 +118,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             ) from None
     print()
     print(result.summary_table())
+    from cba.study import break_even_lines
+
+    for text in break_even_lines(result.cba):
+        print(text)
     print(f"\noutputs written to {out}/")
     from cba.assessment import not_assessed_line
 
@@ -189,6 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("study", nargs="?", help="study file (YAML or JSON); default: the embedded study")
     p.add_argument("--out", default=None, help="output folder (created if missing; default: out)")
     p.add_argument("--schemes", help="comma-separated schemes to simulate, e.g. CMS,CM (default: all)")
+    p.add_argument("--days", type=int, metavar="N", default=None,
+                   help="representative days to simulate, chosen from the profile year by tsam "
+                        "(0: the study's one day_of_year; default: the study's profiles.representative_days)")
     p.add_argument("--resume", metavar="DIR",
                    help="complete the interrupted run in DIR: reuse its results database, simulate only the "
                         "schemes whose run there is missing or not completed, then write every output to DIR")

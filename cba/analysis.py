@@ -37,6 +37,7 @@ from cba.sensitivity import (
     switching_values,
     tornado,
 )
+from cba.system_scale import SystemScale, break_even_scale, is_identity, scale_ict, scale_quantities
 from sgam.costs import SchemeIctCost
 from simulation.kpis import SchemeKpis
 
@@ -155,6 +156,14 @@ class CbaResult(BaseModel):
     actors: list[ActorResult] = Field(description="Per scheme and actor group: PV costs, benefits, NPV.")
     liquidity: list[LiquidityRow] = Field(description="Local-market liquidity per scheme and DSO area.")
     warnings: list[str] = Field(default_factory=list, description="Conditions the reader should know.")
+    system: SystemScale = Field(
+        default_factory=SystemScale, description="The system the figures stand for (cba.system_scale)."
+    )
+    break_even_scale: dict[str, float | None] = Field(
+        default_factory=dict,
+        description="Per alternative scheme: the system size, in multiples of the simulated grid, from "
+        "which its NPV is positive when organisations carry whole platforms; None: at no size.",
+    )
     assessments: list[SchemeAssessment] = Field(
         default_factory=list,
         description="Per scheme: whether its benefits were measured, and the clearing figures behind it "
@@ -310,6 +319,9 @@ def run_cba(
         ``cba.reference_scheme``, ``ict['LMS'].lines[3] ... lifetime_years``, ...).
     """
     q = annual_quantities(params, kpis)
+    q_grid, ict_grid = q, ict  # the simulated grid's, for the break-even scale
+    if not is_identity(params.system):  # costs and benefits of the one stated system (cba.system_scale)
+        q, ict = scale_quantities(q, params.system.scale_factor), scale_ict(ict, params.system)
     schedule = ict_schedule(params, ict, q.schemes)
     try:
         discount = finance.discount_factors(params.discount_rate, params.horizon_years)
@@ -362,6 +374,11 @@ def run_cba(
         tornado=tornado(model, params),
         switching_values=switching_values(model, params, ranking),
         monte_carlo=mc,
+        system=params.system,
+        break_even_scale={
+            s: break_even_scale(params, q_grid, ict_grid, s)
+            for s in q.schemes if s != params.reference_scheme
+        },
         actors=actor_split(params, q.schemes, pv_by_cat, ict, weights),
         liquidity=_liquidity(params, q),
         warnings=warnings,

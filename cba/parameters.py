@@ -25,6 +25,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cba.errors import CbaError
+from cba.system_scale import SystemScale
 
 __all__ = [
     "ACTOR_GROUPS",
@@ -415,6 +416,11 @@ class CbaParameters(BaseModel):
     cost_role_to_actor: dict[str, str] = Field(
         default_factory=_default_role_map,
         description="Actor group that bears the ICT cost of each actor_role of the ICT cost lines.",
+    )
+    system: SystemScale = Field(
+        default_factory=SystemScale,
+        description="The system the study's costs and benefits stand for: its size in multiples of the "
+        "simulated grid and the share of the organisations' platforms charged to it (cba.system_scale).",
     )
     sources: dict[str, str] = Field(
         default_factory=lambda: dict(_DEFAULT_SOURCES),

@@ -35,6 +35,12 @@ from cba.study_file import (
 from sgam.costs import SchemeIctCost
 from simulation.kpis import SCHEME_IDS, SchemeKpis
 from simulation.progress import NullProgress, Progress, SubProgress, check_cancelled
+from simulation.scenario.representative_days import (
+    RepresentativeDay,
+    day_weights,
+    select_representative_days,
+    spec_for_day,
+)
 
 __all__ = [
     "CURRENT_SCHEMA_VERSION",
@@ -111,6 +117,8 @@ class StudyResult:
     ict_check: Any = None
     outputs: dict[str, Path] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
+    day_weights: dict[str, float] = field(default_factory=dict)
+    """Day id -> days per year it stands for (the CBA's weights)."""
 
     def summary_table(self) -> str:
         """A fixed-width table of the key figures per scheme."""
@@ -133,7 +141,7 @@ def format_summary_table(result: StudyResult) -> str:
     scheme not assessed, with its reason (:mod:`cba.assessment`)."""
     from cba.assessment import not_assessed_warnings
 
-    by_scheme = {k.scheme: k for k in result.kpis}
+    by_scheme = _average_day(result.kpis, result.day_weights)
     schemes = list(by_scheme) or list(result.ict)
     assessments = result.assessments()
     verdicts = {a.scheme: a for a in assessments}
@@ -169,6 +177,49 @@ def format_summary_table(result: StudyResult) -> str:
     reference = getattr(result.cba, "reference_scheme", None)
     rows += [f"! {line}" for line in not_assessed_warnings(assessments, reference)]
     return "\n".join(rows)
+
+
+def break_even_lines(cba: Any) -> list[str]:
+    """The stated system and each alternative's break-even scale (:mod:`cba.system_scale`), as text."""
+    system = getattr(cba, "system", None)
+    scales = getattr(cba, "break_even_scale", None) or {}
+    if system is None:
+        return []
+    lines = [
+        "",
+        f"system: {system.name} = {system.scale_factor:g} x the simulated grid, "
+        f"{system.platform_share:.0%} of each organisation's platform charged",
+    ]
+    if scales:
+        parts = [f"{s} {'never' if v is None else f'{v:,.1f} x'}" for s, v in scales.items()]
+        lines.append("break-even scale (system size, in simulated grids, whose benefits pay whole "
+                     "platforms): " + ", ".join(parts))
+    return lines
+
+
+_AVERAGED = ("activation_cost_eur", "afrr_cost_eur", "congestion_hours_h", "slack_energy_mwh")
+
+
+def _average_day(kpis: Sequence[SchemeKpis], weights: dict[str, float]) -> dict[str, SchemeKpis]:
+    """Per scheme, its KPI record, or with several days the weighted average day of the summary's columns:
+    ``x_avg = sum_d w_d x_d / sum_d w_d`` (``w_d``: the days a year day ``d`` stands for)."""
+    groups: dict[str, list[SchemeKpis]] = {}
+    for k in kpis:
+        groups.setdefault(k.scheme, []).append(k)
+    out: dict[str, SchemeKpis] = {}
+    for scheme, records in groups.items():
+        if len(records) == 1:
+            out[scheme] = records[0]
+            continue
+        w = [weights.get(k.day, 0.0) for k in records]
+        total = sum(w) or float(len(records))
+        if not sum(w):
+            w = [1.0] * len(records)
+        update = {
+            f: sum(wi * getattr(k, f) for wi, k in zip(w, records, strict=True)) / total for f in _AVERAGED
+        }
+        out[scheme] = records[0].model_copy(update={**update, "day": "average"})
+    return out
 
 
 def run_study(
@@ -226,10 +277,22 @@ def run_study(
         to_run, kpi_map = plan.to_run, dict(plan.reused)
         progress.report(0.05, f"resuming: {', '.join(plan.reused) or 'no scheme'} completed before, "
                               f"simulating {', '.join(to_run) or 'nothing'}")
-    if to_run:
-        sim = simulate(study.scenario, to_run, db_url, SubProgress(progress, 0.05, 0.85), fingerprints=prints)
-        kpi_map.update(sim.kpis)
-    kpis = [kpi_map[s] for s in run_schemes]
+    days = representative_days_of(study)
+    if days:
+        if resume:
+            raise CbaError(
+                "--resume: a study with profiles.representative_days is simulated day by day; "
+                "resuming one is not supported yet, run it again without --resume"
+            )
+        kpis = _simulate_days(study, days, run_schemes, db_url, progress, prints)
+        params = study.cba.model_copy(update={"day_weights_days_per_year": day_weights(days)})
+    else:
+        if to_run:
+            sim = simulate(study.scenario, to_run, db_url, SubProgress(progress, 0.05, 0.85),
+                           fingerprints=prints)
+            kpi_map.update(sim.kpis)
+        kpis = [kpi_map[s] for s in run_schemes]
+        params = study.cba
     timings["simulation"] = time.perf_counter() - t0
     check_cancelled(progress)
 
@@ -248,16 +311,69 @@ def run_study(
 
     t0 = time.perf_counter()
     progress.report(0.87, "cost-benefit analysis")
-    cba_result = run_cba(study.cba, kpis, ict)
+    cba_result = run_cba(params, kpis, ict)
     timings["cba"] = time.perf_counter() - t0
 
     outputs: dict[str, Path] = {}
     if out is not None:
         t0 = time.perf_counter()
         progress.report(0.92, "writing report and recommendations")
-        outputs = write_study_outputs(out, study.cba, kpis, ict, cba_result, check)
+        from cba.system_scale import scale_ict
+
+        # the report's ICT lines are those of the stated system, as the CBA counted them
+        outputs = write_study_outputs(out, params, kpis, scale_ict(ict, params.system), cba_result, check)
+        if days:
+            outputs["representative_days"] = write_representative_days(out, days)
         timings["outputs"] = time.perf_counter() - t0
     progress.report(1.0, "done")
     return StudyResult(
-        ict=ict, kpis=kpis, cba=cba_result, ict_check=check, outputs=outputs, timings_s=timings
+        ict=ict, kpis=kpis, cba=cba_result, ict_check=check, outputs=outputs, timings_s=timings,
+        day_weights=dict(params.day_weights_days_per_year),
     )
+
+
+def representative_days_of(study: Study) -> list[RepresentativeDay]:
+    """The representative days the study simulates (empty: its one ``day_of_year``)."""
+    if study.scenario.profiles.representative_days <= 0:
+        return []
+    return select_representative_days(study.scenario)
+
+
+def _simulate_days(
+    study: Study,
+    days: Sequence[RepresentativeDay],
+    schemes: Sequence[str],
+    db_url: str | None,
+    progress: Progress,
+    prints: Any,
+) -> list[SchemeKpis]:
+    """Simulate every scheme on every representative day; the KPIs carry the day's id.
+
+    Each day is one :func:`simulation.simulate.simulate` call on the scenario with that day's profiles
+    (:func:`simulation.scenario.representative_days.spec_for_day`), writing to the same database."""
+    from simulation.simulate import simulate
+
+    kpis: list[SchemeKpis] = []
+    span = 0.80 / len(days)
+    for i, day in enumerate(days):
+        check_cancelled(progress)
+        lo = 0.05 + i * span
+        progress.report(
+            lo, f"day {i + 1}/{len(days)}: {day.day_id} ({day.kind}, {day.weight_days:.1f} days/a)"
+        )
+        # the runs carry the study's scenario fingerprint: a day is part of this study's scenario, so the
+        # ICT check and `runs` find them (the latest run per scheme: the last day's message log)
+        sim = simulate(spec_for_day(study.scenario, day), list(schemes), db_url,
+                       SubProgress(progress, lo, lo + span), fingerprint=prints.get("scenario"),
+                       fingerprints=prints)
+        kpis.extend(sim.kpis[s].model_copy(update={"day": day.day_id}) for s in schemes)
+    return kpis
+
+
+def write_representative_days(out: Path, days: Sequence[RepresentativeDay]) -> Path:
+    """``representative_days.csv``: the simulated days, why each was chosen and the days it stands for."""
+    from cba.fileio import atomic_write_text
+
+    lines = ["day_id,day_of_year,kind,weight_days_per_year,ambient_temp_c"]
+    lines += [f"{d.day_id},{d.day_of_year},{d.kind},{d.weight_days:.6f},{d.ambient_temp_c}" for d in days]
+    return atomic_write_text(out / "representative_days.csv", "\n".join(lines) + "\n")

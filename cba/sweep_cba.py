@@ -31,7 +31,8 @@ def write_sweep_table(res: Any, out: Path) -> Path:
 
 
 def cba_per_variant(study: Study, res: Any, out: Path) -> dict[str, list[str]]:
-    """CBA of each variant over the swept days (equal day weights when days were swept).
+    """CBA of each variant over the swept days (the representative days' weights, or equal weights for
+    days given with ``--days``).
 
     Writes ``cba_by_variant.json`` (NPV and BCR per scheme, or why a variant was skipped) and returns the
     ranking of each variant that could be appraised (one without its reference scheme cannot).
@@ -58,7 +59,13 @@ def cba_per_variant(study: Study, res: Any, out: Path) -> dict[str, list[str]]:
         complete = [
             k for k in kpis if all(any(o.scheme == k.scheme and o.day == d for o in kpis) for d in days)
         ]
-        weights = {d: 365.0 / len(days) for d in days}
+        given = getattr(res, "day_weights", {}) or {}
+        if all(given.get(d) is not None for d in days) and sum(given[d] for d in days) > 0:
+            # representative days: each stands for its cluster's days, rescaled to a year over the days run
+            total = sum(given[d] for d in days)
+            weights = {d: 365.0 * given[d] / total for d in days}
+        else:
+            weights = {d: 365.0 / len(days) for d in days}
         params = CbaParameters.model_validate(
             {**study.cba.model_dump(mode="json"), "day_weights_days_per_year": weights}
         )

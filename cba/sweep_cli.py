@@ -67,11 +67,22 @@ def register(subparsers: Any) -> None:
     s.set_defaults(func=cmd_study_from_scenario)
 
 
-def _parse_days(text: str | None) -> list[Any]:
+def _parse_days(text: str | None, spec: Any = None) -> list[Any]:
+    """The swept days: ``--days ID:DOY,...`` (equal weights), else the study's representative days (its
+    ``profiles.representative_days``, or 4 when it sets none) with their weights."""
     from simulation.sweep import DEFAULT_DAYS, SweepDay
 
     if not text:
-        return list(DEFAULT_DAYS)
+        if spec is None or spec.profiles.source != "simbench":
+            return list(DEFAULT_DAYS)
+        from simulation.scenario.representative_days import select_representative_days
+
+        n = spec.profiles.representative_days or 4
+        return [
+            SweepDay(day_id=d.day_id, day_of_year=d.day_of_year, weight_days=d.weight_days,
+                     ambient_temp_c=d.ambient_temp_c)
+            for d in select_representative_days(spec, n)
+        ]
     days = []
     for item in text.split(","):
         day_id, _, doy = item.strip().partition(":")
@@ -122,7 +133,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     schemes = [s.strip() for s in args.schemes.split(",")] if args.schemes else None
     if "schemes" not in over and schemes is None:
         schemes = [study.cba.reference_scheme]
-    days = _parse_days(args.days) if "days" in over else None
+    days = _parse_days(args.days, spec) if "days" in over else None
     variants = _parse_variants(args.variants) if "variants" in over else None
     from cba.fileio import prepare_out_dir
 

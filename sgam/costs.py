@@ -41,6 +41,11 @@ class IctCostLine(BaseModel):
         "matching horizon, EUR; the quantity the matching minimised.",
     )
     description: str = Field(default="", description="What the line pays for, in words.")
+    multiplicity: str = Field(
+        default="",
+        description="Endpoint multiplicity the line's quantity follows (der, smart_meter, dso, tso, ...): "
+        "a component's own, a link's larger end; the CBA scales lines to the study's system by it.",
+    )
 
 
 class SchemeIctCost(BaseModel):

@@ -30,6 +30,7 @@ import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -351,6 +352,7 @@ def ict_costs(
                     item_kind="link",
                     present_value_eur=m.chosen.present_value_eur,
                     description=f"{link.name or link.id}: {', '.join(m.event_ids)}",
+                    multiplicity=_link_multiplicity(actors, link, counts),
                 )
             )
         for comp in model.components:
@@ -377,12 +379,20 @@ def ict_costs(
                         capex, opex, comp.lifetime_years, horizon_years, discount_rate
                     ),
                     description=comp.name or comp.id,
+                    multiplicity=comp.multiplicity,
                 )
             )
         result[scheme] = SchemeIctCost(
             scheme=scheme, lines=lines, unserved_events=sorted(unserved), unserved_reasons=unserved
         )
     return result
+
+
+def _link_multiplicity(actors: Mapping[str, Any], link: Link, counts: Mapping[str, int]) -> str:
+    """The multiplicity giving a link its endpoints: the end with the larger count (as the load rule)."""
+    a = actors[link.actor_a_id].multiplicity
+    b = actors[link.actor_b_id].multiplicity
+    return str(a if counts[a] >= counts[b] else b)
 
 
 def check_served(costs: Mapping[str, SchemeIctCost]) -> None:

@@ -55,6 +55,12 @@ class SweepDay(BaseModel):
 
     day_id: str = Field(description="Id of the day (the KPIs' day and the CBA's day-weight key).")
     day_of_year: int = Field(ge=1, le=365, description="Day of the year of the profiles (1 = 1 Jan).")
+    weight_days: float | None = Field(
+        default=None, ge=0, description="Days per year the day stands for, days/a (None: equal weights)."
+    )
+    ambient_temp_c: float | None = Field(
+        default=None, description="Daily mean ambient temperature of the day, degC (None: the scenario's)."
+    )
 
 
 class SweepVariant(BaseModel):
@@ -120,6 +126,8 @@ class SweepResult:
     task_time_s: dict[str, float] = field(default_factory=dict)
     """Task key -> wall time of its run, s."""
     task_cpu_s: dict[str, float] = field(default_factory=dict)
+    day_weights: dict[str, float] = field(default_factory=dict)
+    """Day id -> days per year it stands for (representative days; empty: equal weights)."""
     """Task key -> CPU time of its run in its process, s (wall minus waiting for a shared core)."""
 
     def rows(self) -> list[dict[str, Any]]:
@@ -190,6 +198,9 @@ def variant_spec(spec: ScenarioSpec, day: SweepDay | None, variant: SweepVariant
     if day is not None:
         data["name"] = day.day_id
         data["profiles"]["day_of_year"] = day.day_of_year
+        data["profiles"]["representative_days"] = 0
+        if day.ambient_temp_c is not None:
+            data["profiles"]["ambient_temp_c"] = day.ambient_temp_c
     if variant is not None:
         for path, value in variant.overrides.items():
             _set_path(data, path, value, variant.variant_id)
@@ -411,7 +422,8 @@ def run_sweep(
     t_start = time.perf_counter()
     tasks = plan_sweep(spec, schemes, days, variants)
     sid = sweep_id or sweep_id_of(tasks)
-    result = SweepResult(sweep_id=sid, tasks={t.key: t for t in tasks})
+    weights = {d.day_id: d.weight_days for d in (days or []) if d.weight_days is not None}
+    result = SweepResult(sweep_id=sid, tasks={t.key: t for t in tasks}, day_weights=weights)
     engine = _engine(db_url) if db_url else None
     todo: list[SweepTask] = []
     done_before = completed_tasks(db_url, sid) if db_url else {}

@@ -1,0 +1,249 @@
+"""Representative days: the few days of the profile year a study simulates, and the days each stands for.
+
+A study cannot simulate 365 days of every scheme, so it simulates ``n`` days chosen from the year of its
+profiles and weights each by the number of days it represents (the CBA's
+``day_weights_days_per_year``). The choice is made by tsam (Kotzur et al., "Impact of different time
+series aggregation methods on optimal energy system design", Renewable Energy 117, 2018), the library
+PyPSA-Eur and FINE use for the same task:
+
+* the year's daily profiles of load, PV and wind (96 quarter-hours each, the SimBench year of the
+  scenario's ``profiles``) are the candidates; tsam min-max normalises each profile over the year;
+* the two **extreme days** are kept as days of their own (tsam ``extremePeriodMethod="new_cluster_center"``):
+  the day with the year's load peak (the most congested) and the day with the PV peak (the largest reverse
+  flows and curtailment), because averaging would lose exactly the days where flexibility is worth most;
+* the other ``n - 2`` days are the medoids of Ward's hierarchical clustering of the remaining days (tsam
+  ``clusterMethod="hierarchical"``, ``representationMethod="medoidRepresentation"``): each is a real day
+  of the year, never an average that no grid ever saw. (tsam's exact k-medoids is a MILP over
+  366 x 366 binaries; it did not finish in 10 minutes on the 2-core reference machine, where Ward's
+  clustering with medoids takes 0.5 s.)
+
+Weights: the number of days of the year in each cluster, scaled so they sum to 365 days (the SimBench
+year, 2016, has 366 days), then changed by the least amount that gives the weighted days the year's mean
+load, PV and wind (:func:`fit_weights`, a linear programme)::
+
+    w0_c = |cluster c| * 365 / N_days,        sum_c w_c = 365,   sum_c w_c mean_c(f) = 365 mean_year(f)
+
+With ``n`` < 3 no extreme day is kept (1: the year's medoid day; 2: two medoids).
+
+Ambient temperature: the day's mean follows the seasonal curve of Germany's climate normals (the SimBench
+profiles are German), an assumption that replaces the scenario's fixed ``ambient_temp_c`` for each
+representative day so that a January day is not simulated at a June temperature::
+
+    T(doy) = 9.6 + 8.7 cos(2 pi (doy - 197) / 365)  degC
+
+(DWD 1991-2020 normals: January 0.9 degC, July 18.3 degC; annual mean 9.6 degC; warmest around 16 July).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulation.errors import ScenarioError
+from simulation.scenario.spec import ScenarioSpec
+
+STEPS_PER_DAY = 96
+"""Quarter-hours per day of the SimBench profiles."""
+YEAR_DAYS = 365.0
+"""Days a year the weights sum to."""
+EXTREME_DAYS: tuple[tuple[str, str], ...] = (("load", "max"), ("pv", "max"))
+"""The extreme days kept as days of their own: (profile, which peak)."""
+
+
+@dataclass(frozen=True)
+class RepresentativeDay:
+    """One simulated day of the year and the days it stands for."""
+
+    day_id: str
+    """Id of the day, ``d<day of year>`` (``d015``): the KPIs' ``day`` and the CBA's weight key."""
+    day_of_year: int
+    """Day of the profile year, 1 = 1 January."""
+    weight_days: float
+    """Days per year this day stands for, days/a."""
+    kind: str
+    """``medoid`` (a cluster's medoid) or ``peak load`` / ``peak pv`` (an extreme day kept)."""
+    ambient_temp_c: float
+    """Daily mean ambient temperature of the day (seasonal curve), degC."""
+
+
+def seasonal_ambient_temp_c(day_of_year: int) -> float:
+    """Daily mean ambient temperature on ``day_of_year`` (module docstring), degC."""
+    return 9.6 + 8.7 * math.cos(2.0 * math.pi * (day_of_year - 197) / 365.0)
+
+
+def year_profiles(spec: ScenarioSpec) -> dict[str, np.ndarray]:
+    """The year of the scenario's profile source as (days, 96) arrays: ``load``, ``pv``, ``wind``.
+
+    Only SimBench profiles hold a year; a CSV or synthetic source has one day, so it cannot be clustered.
+    """
+    ps = spec.profiles
+    if ps.source != "simbench":
+        raise ScenarioError(
+            f"profiles: field representative_days needs a year of profiles (source simbench); "
+            f"source {ps.source!r} holds one day"
+        )
+    from simulation.scenario.build import cached_net
+
+    prof = cached_net("simbench", ps.simbench_code).profiles
+    columns = {
+        "load": ("load", f"{ps.load_profile}_pload"),
+        "pv": ("renewables", ps.pv_profile),
+        "wind": ("renewables", ps.wind_profile),
+    }
+    out: dict[str, np.ndarray] = {}
+    for name, (table, column) in columns.items():
+        if column not in prof[table]:
+            raise ScenarioError(
+                f"profiles: SimBench grid {ps.simbench_code} has no {table} profile {column!r}"
+            )
+        values = prof[table][column].to_numpy(dtype=float)
+        n_days = values.size // STEPS_PER_DAY
+        out[name] = values[: n_days * STEPS_PER_DAY].reshape(n_days, STEPS_PER_DAY)
+    return out
+
+
+def select_representative_days(spec: ScenarioSpec, n_days: int | None = None) -> list[RepresentativeDay]:
+    """The ``n_days`` representative days of the spec's profile year (default: the spec's setting).
+
+    Returns them sorted by day of year; their weights sum to 365 days (module docstring for the method).
+    """
+    import pandas as pd
+    import tsam.timeseriesaggregation as tsam
+
+    n = int(n_days if n_days is not None else spec.profiles.representative_days)
+    if n < 1:
+        raise ScenarioError(f"profiles: field representative_days must be >= 1 to select days, got {n}")
+    year = year_profiles(spec)
+    total_days = year["load"].shape[0]
+    if n > total_days:
+        raise ScenarioError(
+            f"profiles: field representative_days {n} exceeds the {total_days} days of the year"
+        )
+    frame = pd.DataFrame({name: arr.ravel() for name, arr in year.items()})
+    frame.index = pd.date_range("2016-01-01", periods=len(frame), freq="15min")
+    extremes = EXTREME_DAYS if n >= 3 else ()
+    n_typical = n - len(extremes)
+    agg = tsam.TimeSeriesAggregation(
+        frame,
+        noTypicalPeriods=n_typical,
+        hoursPerPeriod=24,
+        resolution=24.0 / STEPS_PER_DAY,
+        clusterMethod="hierarchical",
+        representationMethod="medoidRepresentation",
+        extremePeriodMethod="new_cluster_center" if extremes else "None",
+        addPeakMax=[name for name, _ in extremes],
+        rescaleClusterPeriods=False,
+    )
+    agg.createTypicalPeriods()
+    counts = {int(c): int(v) for c, v in agg.clusterPeriodNoOccur.items()}
+    day_index: dict[int, tuple[int, str]] = {
+        c: (int(i), "medoid") for c, i in enumerate(agg.clusterCenterIndices)
+    }
+    for info in getattr(agg, "extremePeriods", {}).values():
+        kind = "peak " + str(info["column"])
+        day_index[int(info["newClusterNo"])] = (int(info["stepNo"]), kind)
+    scale = YEAR_DAYS / float(sum(counts.values()))
+    days = []
+    for cluster, count in counts.items():
+        if count == 0:
+            continue
+        idx, kind = day_index[cluster]
+        doy = min(idx + 1, 365)
+        days.append(
+            RepresentativeDay(
+                day_id=f"d{doy:03d}",
+                day_of_year=doy,
+                weight_days=count * scale,
+                kind=kind,
+                ambient_temp_c=round(seasonal_ambient_temp_c(doy), 2),
+            )
+        )
+    merged: dict[int, RepresentativeDay] = {}
+    for d in days:  # a medoid that is also an extreme day: one day, the weights added
+        if d.day_of_year in merged:
+            old = merged[d.day_of_year]
+            d = RepresentativeDay(d.day_id, d.day_of_year, old.weight_days + d.weight_days,
+                                  old.kind if old.kind != "medoid" else d.kind, d.ambient_temp_c)
+        merged[d.day_of_year] = d
+    chosen = sorted(merged.values(), key=lambda d: d.day_of_year)
+    fitted = fit_weights(year, chosen)
+    return [
+        RepresentativeDay(d.day_id, d.day_of_year, float(w), d.kind, d.ambient_temp_c)
+        for d, w in zip(chosen, fitted, strict=True)
+    ]
+
+
+def fit_weights(year: dict[str, np.ndarray], days: list[RepresentativeDay]) -> list[float]:
+    """The cluster sizes, changed as little as possible so the weighted days have the year's mean profiles.
+
+    Medoids are real days, so their weighted mean differs from the year's (by 3-13 % for PV and wind with
+    8 days); the annual energy a KPI is scaled by must not. A linear programme (scipy's HiGHS) finds::
+
+        min sum_d |w_d - w0_d|   s.t.  sum_d w_d = 365,  sum_d w_d m_fd = 365 m_f  (f = load, pv, wind),
+                                       w_d >= 1
+
+    with ``w0`` the cluster sizes, ``m_fd`` the mean of profile f on day d and ``m_f`` its mean over the
+    year. When no such weights exist (too few days to match three means), the cluster sizes are kept.
+    """
+    from scipy.optimize import linprog
+
+    w0 = np.array([d.weight_days for d in days])
+    n = len(days)
+    if n < 4:
+        return list(w0)
+    means = np.array([[arr[d.day_of_year - 1].mean() for d in days] for arr in year.values()])
+    targets = np.array([arr.mean() for arr in year.values()]) * YEAR_DAYS
+    # variables: w (n), u (n), v (n) with w - w0 = u - v, u, v >= 0; minimise sum(u + v)
+    eye = np.eye(n)
+    a_eq = np.vstack([
+        np.hstack([np.ones((1, n)), np.zeros((1, 2 * n))]),
+        np.hstack([means, np.zeros((means.shape[0], 2 * n))]),
+        np.hstack([eye, -eye, eye]),
+    ])
+    b_eq = np.concatenate([[YEAR_DAYS], targets, w0])
+    cost = np.concatenate([np.zeros(n), np.ones(2 * n)])
+    bounds = [(1.0, None)] * n + [(0.0, None)] * (2 * n)
+    res = linprog(cost, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+    if res.status != 0:
+        return list(w0)
+    w = np.asarray(res.x[:n])
+    return list(w * (YEAR_DAYS / w.sum()))
+
+
+def spec_for_day(spec: ScenarioSpec, day: RepresentativeDay) -> ScenarioSpec:
+    """The scenario with its profiles taken on ``day`` (day of year and seasonal temperature)."""
+    profiles = spec.profiles.model_copy(
+        update={
+            "day_of_year": day.day_of_year,
+            "ambient_temp_c": day.ambient_temp_c,
+            "representative_days": 0,
+        }
+    )
+    return spec.model_copy(update={"profiles": profiles})
+
+
+def day_weights(days: list[RepresentativeDay]) -> dict[str, float]:
+    """Day id -> weight (days/a), the CBA's ``day_weights_days_per_year``."""
+    return {d.day_id: d.weight_days for d in days}
+
+
+def profile_statistics(
+    year: dict[str, np.ndarray], days: list[RepresentativeDay]
+) -> dict[str, dict[str, float]]:
+    """Per profile: the year's mean and peak against the representative days' weighted mean and peak.
+
+    ``mean_rep = sum_d w_d mean(profile on d) / sum_d w_d``; ``peak_rep = max_d max(profile on d)``.
+    """
+    out: dict[str, dict[str, float]] = {}
+    weights = np.array([d.weight_days for d in days])
+    for name, arr in year.items():
+        rows = arr[[d.day_of_year - 1 for d in days]]
+        out[name] = {
+            "year_mean": float(arr.mean()),
+            "rep_mean": float(np.sum(weights * rows.mean(axis=1)) / weights.sum()),
+            "year_peak": float(arr.max()),
+            "rep_peak": float(rows.max()),
+        }
+    return out

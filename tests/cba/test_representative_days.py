@@ -1,0 +1,145 @@
+"""Representative days (issue 17 item 1): chosen from the profile year, weighted to the year, all simulated.
+
+References:
+
+* the SimBench year read directly from the ``simbench`` package (``sb.get_simbench_net(code).profiles``),
+  not through the scenario code, for the year's mean and peak of each profile;
+* hand arithmetic for the CBA: the yearly amount of a KPI is ``sum_d w_d * KPI_d * 24 / h_d``
+  (``cba.benefits``), so the benefit against the reference over the representative days is computed here
+  from ``kpis.csv`` and ``representative_days.csv`` and compared with ``cba_result.json``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from simulation.scenario import default_scenario_spec
+from simulation.scenario.representative_days import (
+    profile_statistics,
+    select_representative_days,
+    year_profiles,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def simbench_year() -> dict[str, np.ndarray]:
+    """The default scenario's profiles for the whole year, read straight from SimBench."""
+    import simbench as sb
+
+    spec = default_scenario_spec()
+    prof = sb.get_simbench_net(spec.profiles.simbench_code).profiles
+    return {
+        "load": prof["load"][f"{spec.profiles.load_profile}_pload"].to_numpy(float),
+        "pv": prof["renewables"][spec.profiles.pv_profile].to_numpy(float),
+        "wind": prof["renewables"][spec.profiles.wind_profile].to_numpy(float),
+    }
+
+
+@pytest.mark.parametrize("n_days", [8, 12, 16])
+def test_days_reproduce_the_years_mean_and_peak(n_days: int, simbench_year: dict[str, np.ndarray]) -> None:
+    """With 8-16 days the weights sum to 365 days (1e-9), the weighted days have the year's mean of load,
+    PV and wind (1e-6 relative: the weights are fitted to them), and the year's load and PV peaks are
+    simulated (the extreme days are kept: equal to 1e-12). Wind's peak is not kept; with 8 days it is
+    within 10 % of the year's."""
+    spec = default_scenario_spec()
+    days = select_representative_days(spec, n_days)
+    assert len(days) == n_days
+    assert len({d.day_of_year for d in days}) == n_days
+    assert sum(d.weight_days for d in days) == pytest.approx(365.0, abs=1e-9)
+    assert all(d.weight_days >= 1.0 - 1e-9 for d in days)
+    kinds = {d.kind for d in days}
+    assert {"peak load", "peak pv"} <= kinds
+    w = np.array([d.weight_days for d in days])
+    for name, series in simbench_year.items():
+        daily = series[: (series.size // 96) * 96].reshape(-1, 96)
+        rows = daily[[d.day_of_year - 1 for d in days]]
+        rep_mean = float(np.sum(w * rows.mean(axis=1)) / w.sum())
+        assert rep_mean == pytest.approx(float(series.mean()), rel=1e-6), name
+        if name in ("load", "pv"):
+            assert float(rows.max()) == pytest.approx(float(series.max()), rel=1e-12), name
+        else:
+            assert float(rows.max()) >= 0.9 * float(series.max()), name
+
+
+def test_profile_statistics_match_a_direct_computation(simbench_year: dict[str, np.ndarray]) -> None:
+    """``profile_statistics`` (used in docs/cba.md) agrees with the year read directly (1e-12)."""
+    spec = default_scenario_spec()
+    days = select_representative_days(spec, 8)
+    stats = profile_statistics(year_profiles(spec), days)
+    for name, series in simbench_year.items():
+        whole_days = series[: (series.size // 96) * 96]
+        assert stats[name]["year_mean"] == pytest.approx(float(whole_days.mean()), rel=1e-12)
+        assert stats[name]["year_peak"] == pytest.approx(float(series.max()), rel=1e-12)
+
+
+def test_a_study_without_a_year_of_profiles_is_refused() -> None:
+    """Synthetic profiles hold one day: selecting days from them is a clear error naming the field."""
+    from simulation.errors import ScenarioError
+
+    spec = default_scenario_spec()
+    spec = spec.model_copy(update={"profiles": spec.profiles.model_copy(update={"source": "synthetic"})})
+    with pytest.raises(ScenarioError, match="representative_days"):
+        select_representative_days(spec, 4)
+
+
+def _short_study(tmp_path: Path) -> Path:
+    """The default study cut to one hour (11:00-12:00) of two schemes, so three days run in about a minute."""
+    path = tmp_path / "study.yaml"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, str(ROOT / "main.py"), "new", str(path)], check=True, env=env,
+                   capture_output=True)
+    data = yaml.safe_load(path.read_text())
+    data["scenario"]["timing"]["duration_h"] = 1.0
+    data["scenario"]["timing"]["start_h"] = 11.0
+    data["scenario"]["schemes"] = ["CMS", "LMS"]
+    data["scenario"]["profiles"]["representative_days"] = 3
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def test_run_simulates_every_representative_day_and_the_cba_weights_them(tmp_path: Path) -> None:
+    """`coordstudio run STUDY` with ``profiles.representative_days: 3`` simulates each scheme on the three
+    days (kpis.csv), writes representative_days.csv (weights summing to 365), and the CBA's yearly
+    activation-cost saving of LMS against CMS equals the hand sum over the days (1e-6 relative)."""
+    study = _short_study(tmp_path)
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "run", str(study), "--out", str(out),
+                           "--quiet"], env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode in (0, 3), proc.stderr[-2000:]
+    with open(out / "representative_days.csv", newline="") as fh:
+        days = list(csv.DictReader(fh))
+    assert len(days) == 3
+    weights = {d["day_id"]: float(d["weight_days_per_year"]) for d in days}
+    assert sum(weights.values()) == pytest.approx(365.0, abs=1e-6)
+    with open(out / "kpis.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {(r["scheme"], r["day"]) for r in rows} == {(s, d) for s in ("CMS", "LMS") for d in weights}
+    cost = {(r["scheme"], r["day"]): float(r["activation_cost_eur"]) * 24.0 / float(r["duration_h"])
+            for r in rows}
+    saving = sum(w * (cost[("CMS", d)] - cost[("LMS", d)]) for d, w in weights.items())
+    result = json.loads((out / "cba_result.json").read_text())
+    assert set(result["days"]) == set(weights) or sorted(result["days"]) == sorted(weights)
+    lms = next(s for s in result["schemes"] if s["scheme"] == "LMS")
+    assert lms["annual_benefits_eur_per_year"]["activation"] == pytest.approx(saving, rel=1e-6)
+
+
+def test_run_days_option_is_checked(tmp_path: Path) -> None:
+    """``--days -1`` is bad input: one line, exit 2, nothing written."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "run", "--days", "-1", "--out",
+                           str(tmp_path / "o")], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "--days -1" in proc.stderr
+    assert not (tmp_path / "o").exists()
