@@ -740,18 +740,34 @@ def _section_limitations(
         text += " The Monte Carlo does not resample the days (monte_carlo_day_spread is off)."
     bullets.append(text)
     subject = _subject(result)
+    system = result.system
+    if system.scale_factor == 1.0 and system.platform_share == 1.0:
+        scale = ("the figures stand for the simulated grid itself, carrying whole platforms "
+                 f"({system.source}).")
+    else:
+        scale = (
+            f"the figures stand for {system.name}: {system.scale_factor:g} x the simulated grid, with "
+            f"{system.platform_share:.0%} of each organisation's platform charged to it ({system.source})."
+        )
     if subject is not None and ict:
         names, share = platform_items(params, ict, subject)
         s = result.scheme(subject)
         if names:
-            bullets.append(
-                f"Scale: platform-scale ICT items (one unit per operator, at least "
+            scale += (
+                " Platform-scale ICT items (one unit per operator, at least "
                 f"{PLATFORM_UNIT_EUR / 1e3:,.0f} k EUR each: {', '.join(names)}) are {share:.0%} of "
-                f"{subject}'s own ICT cost and are charged whole to the benefits of the simulated grid; "
-                f"{subject}'s benefits are {_meur(s.pv_benefits_eur)} in present value against "
-                f"{_meur(s.pv_costs_eur)} of extra ICT cost. A larger system sharing the same platforms "
-                "would change this ratio."
+                f"{subject}'s own ICT cost; {subject}'s benefits are {_meur(s.pv_benefits_eur)} in present "
+                f"value against {_meur(s.pv_costs_eur)} of extra ICT cost."
             )
+    if subject is not None and subject in result.break_even_scale:
+        even = result.break_even_scale[subject]
+        scale += (
+            f" With whole platforms, {subject} would break even from a system of {even:.3g} simulated grids."
+            if even is not None else
+            f" With whole platforms, {subject} breaks even at no system size (its device-level ICT costs "
+            "exceed its benefits)."
+        )
+    bullets.append("Scale: " + scale)
     failed = sum(a.failed_clearings for a in result.assessments)
     clearings = sum(a.clearings for a in result.assessments)
     if failed:

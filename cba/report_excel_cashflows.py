@@ -90,7 +90,8 @@ def _write_benefits(
     A yearly KPI is ``SUMPRODUCT(day weights, KPI per day, 24 h scale per day)`` over the KPI sheet. The
     reference's rows are found from the reference-scheme cell of the Assumptions sheet (``MATCH`` of its
     id in the KPI sheet's scheme column; each scheme has one row per day, in the order of the weights),
-    so changing that cell re-bases every benefit on the new reference.
+    so changing that cell re-bases every benefit on the new reference. The reduction is multiplied by the
+    stated system's scale factor (cba.system_scale), as the CBA's quantities are.
     """
     a = layout.assumption
     section(ws, _BENEFITS_ROW - 1, "Yearly benefits at base-year prices")
@@ -129,7 +130,8 @@ def _write_benefits(
     for category in BENEFIT_CATEGORIES:
         ws.cell(row=row, column=1, value=BENEFIT_LABELS[category])
         ws.cell(row=row, column=2,
-                value=f"={yearly(None, category)}-{yearly(own_rows, category)}").number_format = EUR2
+                value=f"=({yearly(None, category)}-{yearly(own_rows, category)})*{a['system_scale_factor']}"
+                ).number_format = EUR2
         ws.cell(row=row, column=3, value=CATEGORY_QUANTITY_UNITS[category])
         price = price_formula[category]
         value: str | float = float(price) if not price.startswith("=") else price

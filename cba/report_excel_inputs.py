@@ -132,7 +132,16 @@ def write_assumptions(ws: Worksheet, params: CbaParameters, layout: Layout) -> N
             dv.add(cell)
         row += 1
 
-    row += 1
+    # the stated system (cba.system_scale): the benefits formulas multiply by it; the ICT lines below are
+    # already those of that system, so the cell is fixed at the run like the horizon
+    ws.cell(row=row, column=1, value="system.scale_factor")
+    ws.cell(row=row, column=2, value=f"{CbaParameters.model_fields['system'].description} Stated system: "
+            f"{params.system.name}. Fixed at the run: change it in the study and re-run.")
+    ws.cell(row=row, column=3, value=params.system.scale_factor).number_format = "0.000"
+    ws.cell(row=row, column=4, value="-")
+    ws.cell(row=row, column=5, value=params.system.source)
+    layout.assumption["system_scale_factor"] = ref(ws.title, f"C{row}")
+    row += 2
     section(ws, row, "Representative day weights")
     ws.cell(row=row, column=5, value=params.source_of("day_weights_days_per_year"))
     row += 1

@@ -325,7 +325,8 @@ def sample_inputs(
 
 def _daily_reductions(params: CbaParameters, q: AnnualQuantities) -> FloatArray:
     """``r[s, c, d]``: the reduction of category ``c``'s KPI of scheme ``s`` against the reference on day
-    ``d``, scaled to 24 h (so that ``sum_d w_d r[s, c, d]`` is ``q.reduction[s, c]``)."""
+    ``d``, scaled to 24 h and to the stated system (so that ``sum_d w_d r[s, c, d]`` is
+    ``q.reduction[s, c]``)."""
     days = list(q.days)
     per = np.zeros((len(q.schemes), len(BENEFIT_CATEGORIES), len(days)), dtype=float)
     for si, scheme in enumerate(q.schemes):
@@ -335,7 +336,9 @@ def _daily_reductions(params: CbaParameters, q: AnnualQuantities) -> FloatArray:
                 amount = sum(float(getattr(k, f)) for f in CATEGORY_KPIS[category])
                 per[si, ci, di] = amount * 24.0 / k.duration_h
     ref = q.schemes.index(q.reference)
-    return np.asarray(per[ref][None, :, :] - per, dtype=float)
+    # the CBA's quantities are those of the stated system (cba.system_scale: scale_factor x the grid's)
+    scale = float(params.system.scale_factor)
+    return np.asarray((per[ref][None, :, :] - per) * scale, dtype=float)
 
 
 def day_bootstrap(

@@ -97,3 +97,16 @@ def test_resampled_days_add_the_spread_of_the_simulated_days_and_no_bias() -> No
     kpis = [k for k in make_kpis() if k.day == "weekday"]
     assert day_bootstrap(one_day, annual_quantities(one_day, kpis), 10, np.random.default_rng(0)) is None
     assert not run_cba(one_day, kpis, make_ict(), monte_carlo_samples=50).monte_carlo.day_spread
+
+
+def test_the_resampled_days_follow_the_stated_system() -> None:
+    """With a stated system (cba.system_scale) the quantities are scale_factor x the grid's; the
+    resampled days are too, so the Monte Carlo mean stays at the deterministic NPV."""
+    params = make_params(monte_carlo_samples=20_000, system={"scale_factor": 3.0, "platform_share": 0.5},
+                         uncertain_inputs=[])
+    result = run_cba(params, make_kpis(), make_ict())
+    assert result.monte_carlo.day_spread
+    for s in result.schemes:
+        mc = result.monte_carlo.scheme(s.scheme)
+        stderr = mc.std_npv_eur / math.sqrt(result.monte_carlo.samples)
+        assert abs(mc.mean_npv_eur - s.npv_eur) <= 4 * stderr + 1e-6, s.scheme

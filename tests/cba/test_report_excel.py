@@ -272,3 +272,16 @@ def test_every_input_cell_recalculates_to_the_tools_result_for_the_same_edit(tmp
             _compare(recalculated[target], tool)
         except AssertionError as exc:
             raise AssertionError(f"{cells[int(target.stem[4:])]}: {exc}") from exc
+
+
+def test_a_stated_system_recalculates_too(tmp_path: Path) -> None:
+    """With a stated system (cba.system_scale) the run writes the ICT lines of that system and the
+    benefits formulas multiply by its scale factor, so the workbook still equals the tool."""
+    from cba.system_scale import scale_ict
+
+    params = make_params(system={"scale_factor": 4.0, "platform_share": 0.25}, monte_carlo_samples=50)
+    kpis, ict = make_kpis(), make_ict()
+    result = run_cba(params, kpis, ict)
+    path = tmp_path / "system.xlsx"
+    write_report(path, params, kpis, scale_ict(ict, params.system), result)
+    _compare(_recalculate(path, tmp_path), result)
