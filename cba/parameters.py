@@ -37,6 +37,7 @@ __all__ = [
     "TornadoRange",
     "UncertainInput",
     "anchored_inputs",
+    "anchored_ranges",
     "assumed_inputs",
     "format_validation_error",
     "parse_parameters",
@@ -559,6 +560,28 @@ def anchored_inputs(params: CbaParameters) -> list[UncertainInput]:
             out.append(_moved(dist, 1.0, base - centre))
         else:
             out.append(_moved(dist, base / centre, 0.0))
+    return out
+
+
+def anchored_ranges(params: CbaParameters) -> list[TornadoRange]:
+    """The tornado ranges around the study's values: a range that contains the study's value is kept; one
+    that does not (``benefit_factor: 20`` against the default 0.7-1.3) is moved like the Monte Carlo's
+    distributions (:func:`anchored_inputs`) with its midpoint as the centre, so the tornado swings the
+    input around the value the NPVs stand on."""
+    out: list[TornadoRange] = []
+    for rng in params.tornado_ranges:
+        base = params.scalar(rng.parameter)
+        centre = (rng.low + rng.high) / 2.0
+        if rng.low <= base <= rng.high:
+            out.append(rng)
+            continue
+        if rng.parameter in ADDITIVE_PARAMETERS or centre == 0.0:
+            low, high = rng.low + base - centre, rng.high + base - centre
+        else:
+            low, high = rng.low * base / centre, rng.high * base / centre
+        if rng.parameter not in ADDITIVE_PARAMETERS:
+            low = max(low, 0.0)
+        out.append(TornadoRange(parameter=rng.parameter, low=low, high=high))
     return out
 
 

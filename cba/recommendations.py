@@ -41,7 +41,14 @@ from cba.assessment import kpi_warnings, not_assessed
 from cba.draft_document import Document, render_docx, render_markdown
 from cba.fileio import atomic_write_bytes, atomic_write_text
 from cba.findings import PLATFORM_UNIT_EUR, cost_items, crossing, platform_items, within_noise
-from cba.parameters import ACTOR_LABELS, BENEFIT_LABELS, CbaParameters, anchored_inputs, assumed_inputs
+from cba.parameters import (
+    ACTOR_LABELS,
+    BENEFIT_LABELS,
+    CbaParameters,
+    anchored_inputs,
+    anchored_ranges,
+    assumed_inputs,
+)
 from sgam.costs import SchemeIctCost
 from simulation.kpis import SchemeKpis
 
@@ -289,7 +296,7 @@ def _robustness(doc: Document, result: CbaResult, leader: str, subject: str | No
 
 def _plausible_range(params: CbaParameters, name: str) -> tuple[float, float] | None:
     bounds: list[float] = []
-    for rng in params.tornado_ranges:
+    for rng in anchored_ranges(params):
         if rng.parameter == name:
             bounds += [rng.low, rng.high]
     for dist in anchored_inputs(params):  # as the Monte Carlo sampled them: around the study's values

@@ -20,6 +20,7 @@ from cba.parameters import (
     SCALAR_PARAMETERS,
     CbaParameters,
     anchored_inputs,
+    anchored_ranges,
 )
 from cba.report_excel_cells import (
     ALERT_FILL,
@@ -181,7 +182,7 @@ def write_assumptions(ws: Worksheet, params: CbaParameters, layout: Layout) -> N
     row += 1
     header(ws, row, ["Parameter", "Low", "High", "Unit"])
     row += 1
-    for rng in params.tornado_ranges:
+    for rng in anchored_ranges(params):
         for j, item in enumerate([rng.parameter, rng.low, rng.high, SCALAR_PARAMETERS[rng.parameter]]):
             ws.cell(row=row, column=1 + j, value=item)
         row += 1

@@ -1,7 +1,8 @@
 """Sensitivity of the NPVs: tornado, switching values and Monte Carlo, all vectorised with numpy.
 
 * **Tornado**: each input of :attr:`~cba.parameters.CbaParameters.tornado_ranges` is set to its low
-  and its high value, all others at base, and the NPV of every scheme recorded.
+  and its high value, all others at base, and the NPV of every scheme recorded; a range that leaves out
+  the study's value is moved around it (:func:`cba.parameters.anchored_ranges`).
 * **Switching values**: the value of an input at which a scheme's NPV changes sign, and the value at
   which the first-ranked scheme loses first place, each the root nearest to the base value within the
   input's search domain (found on a grid of :data:`GRID_POINTS` values, then refined by bisection).
@@ -30,6 +31,7 @@ from cba.parameters import (
     CbaParameters,
     UncertainInput,
     anchored_inputs,
+    anchored_ranges,
 )
 
 __all__ = [
@@ -140,7 +142,7 @@ def tornado(model: NpvModel, params: CbaParameters) -> list[TornadoEntry]:
     """One entry per (tornado range, scheme), ranges in the order given."""
     base = model.npv({}, 1)[0]
     entries: list[TornadoEntry] = []
-    for rng in params.tornado_ranges:
+    for rng in anchored_ranges(params):
         npv = model.npv_at(rng.parameter, np.array([rng.low, rng.high]))
         for si, scheme in enumerate(model.schemes):
             entries.append(
@@ -173,7 +175,7 @@ def search_domain(params: CbaParameters, name: str) -> tuple[float, float]:
     if name == "escalation_rate":
         return -0.05, 0.2
     top = max(abs(params.scalar(name)), 1e-300)
-    for rng in params.tornado_ranges:
+    for rng in anchored_ranges(params):
         if rng.parameter == name:
             top = max(top, abs(rng.low), abs(rng.high))
     for dist in anchored_inputs(params):

@@ -110,3 +110,16 @@ def test_the_resampled_days_follow_the_stated_system() -> None:
         mc = result.monte_carlo.scheme(s.scheme)
         stderr = mc.std_npv_eur / math.sqrt(result.monte_carlo.samples)
         assert abs(mc.mean_npv_eur - s.npv_eur) <= 4 * stderr + 1e-6, s.scheme
+
+
+def test_a_tornado_range_that_leaves_out_the_studys_value_is_moved_around_it() -> None:
+    from cba.parameters import anchored_ranges
+
+    params = make_params(benefit_factor=20.0)
+    by = {r.parameter: r for r in anchored_ranges(params)}
+    assert (by["benefit_factor"].low, by["benefit_factor"].high) == pytest.approx((14.0, 26.0))
+    kept = {r.parameter: r for r in params.tornado_ranges}
+    assert by["discount_rate"] == kept["discount_rate"]  # contains the study's 4 %: unchanged
+    result = run_cba(params, make_kpis(), make_ict(), monte_carlo_samples=20)
+    bars = [t for t in result.tornado if t.parameter == "benefit_factor"]
+    assert all(t.low_value < 20.0 < t.high_value for t in bars)
