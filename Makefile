@@ -36,14 +36,15 @@ apt-qt:
 apt-test:
 	$(call apt_install,$(APT_TEST))
 
-$(VENV)/.installed: pyproject.toml
+# constraints.txt: the library versions the tests last passed with, so a fresh machine reproduces them
+$(VENV)/.installed: pyproject.toml constraints.txt
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e .
+	$(PIP) install -q -c constraints.txt -e '.[gui]'
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(PIP) install -q -e '.[test]'
+$(VENV)/.installed-test: pyproject.toml constraints.txt $(VENV)/.installed
+	$(PIP) install -q -c constraints.txt -e '.[test]'
 	@touch $@
 
 venv: $(VENV)/.installed
@@ -64,7 +65,7 @@ test: apt-test venv-test
 	QT_QPA_PLATFORM=offscreen MPLBACKEND=Agg $(VENV)/bin/pytest -q
 
 bench: venv
-	$(PIP) install -q -e '.[test,bench,distributed]'
+	$(PIP) install -q -c constraints.txt -e '.[test,bench,distributed]'
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
 lint: venv-test

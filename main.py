@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import errno
 import importlib
+import importlib.util
 import os
 import sys
 import tempfile
@@ -132,6 +133,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_schema(args: argparse.Namespace) -> int:
+    """Write the study file's JSON Schema to FILE, or print it."""
+    from cba.fileio import atomic_write_text
+    from cba.study_schema import study_schema_text
+
+    text = study_schema_text()
+    if args.file is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    atomic_write_text(Path(args.file), text)
+    print(f"wrote the study file's JSON Schema to {args.file}")
+    return EXIT_OK
+
+
 def cmd_check_solvers(args: argparse.Namespace) -> int:
     """List the optimisation solvers Pyomo can reach on this machine."""
     from cba.study import solver_report
@@ -146,6 +161,19 @@ def cmd_check_solvers(args: argparse.Namespace) -> int:
 
 def cmd_gui(args: argparse.Namespace) -> int:
     """Open the desktop application (optionally on a study, or render screenshots)."""
+    if importlib.util.find_spec("PySide6") is None:
+        print("error: the desktop application needs PySide6, which this installation does not have: "
+              "pip install 'coordination-studio[gui]' (every other command works without it)",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    headless = os.environ.get("QT_QPA_PLATFORM", "") in ("offscreen", "minimal", "vnc")
+    if (args.screenshots is None and not headless and sys.platform.startswith("linux")
+            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")):
+        # Qt would abort (exit 134) trying to reach a display; say so in one line instead
+        print("error: no display for the desktop application (DISPLAY and WAYLAND_DISPLAY are unset); "
+              "run it on a desktop or under xvfb-run, or use the headless commands "
+              "(coordstudio run STUDY --out DIR)", file=sys.stderr)
+        return EXIT_BAD_INPUT
     try:
         app_module = importlib.import_module("gui.app")
     except ImportError as exc:  # pragma: no cover - only when PySide6 is broken
@@ -158,11 +186,28 @@ def cmd_gui(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------------------------ parser
 
 
+class _DefaultsFormatter(argparse.RawDescriptionHelpFormatter):
+    """Help text that shows each option's default, except where there is none to show (None, False)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        shown = "default" in text.lower() or not action.option_strings
+        if shown or default is None or default is argparse.SUPPRESS or isinstance(default, bool):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
 class _OneLineParser(argparse.ArgumentParser):
     """An argument parser whose errors are one line (exit code 2), like every other bad input.
 
-    ``add_subparsers`` makes the subcommands' parsers of the same class, so every subcommand follows.
+    ``add_subparsers`` makes the subcommands' parsers of the same class, so every subcommand follows, and
+    every ``--help`` shows the options' defaults (:class:`_DefaultsFormatter`).
     """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("formatter_class", _DefaultsFormatter)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_BAD_INPUT, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
@@ -224,6 +269,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     p.set_defaults(func=cmd_new)
 
+    p = sub.add_parser("schema", help="write the study file's JSON Schema (for editors) to a file or stdout",
+                       description="Write the JSON Schema of the study file, generated from the model "
+                                   "that validates studies, so an editor can check and complete study "
+                                   "files (docs/study-schema.md); it ships as cba/data/study.schema.json.")
+    p.add_argument("file", nargs="?", help="file to write (default: print to stdout)")
+    p.set_defaults(func=cmd_schema)
+
     p = sub.add_parser("check-solvers", help="list the optimisation solvers reachable here",
                        description="List which solvers Pyomo can reach on this machine and which one "
                                    "the market clearing uses by default.")
@@ -264,6 +316,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line, run the subcommand, and turn errors into exit codes."""
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
+    from simulation.market.solvers import silence_highs_banner
+
+    silence_highs_banner()
     if argv and Path(argv[0]).suffix.lower() in (".yaml", ".yml", ".json"):
         argv = ["gui", *argv]  # `coordstudio STUDY.yaml` opens the study in the desktop application
     args = parser.parse_args(argv)

@@ -6,7 +6,9 @@ Every node's net injection and voltage magnitude, each with its state-estimation
     vm_measured[n] = vm_true[n] + e_v[n],        e_v ~ N(0, vm_error_std_pu^2)
 
 (``spec.measurement``; one generator, the active powers' errors drawn first). The next clearing's forecast
-(:mod:`simulation.forecast`) starts from these measured injections, not the true ones.
+(:mod:`simulation.forecast`) starts from these measured injections, not the true ones: it takes out the
+activations the operators dispatched and the payback they expect, and carries the rest of the deviation,
+the state-estimation error included, into the forecast of the uncontrolled system (issue 16 item 1).
 """
 
 from __future__ import annotations

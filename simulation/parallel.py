@@ -68,6 +68,9 @@ def _worker(
     """One scheme's day in a worker process; puts ``("progress", ...)`` messages, then one
     ``("done", scheme, SchemeRun | None, error | None)``."""
     die_with_parent(parent_pid)
+    from simulation.market.solvers import silence_highs_banner
+
+    silence_highs_banner()  # a spawned worker prints it otherwise (a forked one inherits the parent's state)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     class _QueueProgress:

@@ -3,11 +3,15 @@
 Per physical step ``k``:
 
 1. for every clearing whose information time (delivery start - activation delay - clearing latency -
-   gate closure) falls in this step: **forecast and need** (:mod:`simulation.forecast`), **bidding**
-   (:mod:`simulation.bidding.stage`), **clearing** (:mod:`simulation.clearing_stage`, the scheme's market
-   architecture from :mod:`simulation.schemes`);
+   gate closure) falls in this step: **forecast and need** (:mod:`simulation.forecast`: the uncontrolled
+   system, i.e. the measured deviation net of the activations dispatched, plus the payback of the energy
+   they deferred), **bidding** (:mod:`simulation.bidding.stage`), **clearing**
+   (:mod:`simulation.clearing_stage`, the scheme's market architecture from :mod:`simulation.schemes`);
 2. **dispatch** (:func:`simulation.bidding.dispatch.dispatch_step`): the firm activation in force becomes
-   device set-points;
+   device set-points, whose sums per node move the forecast's deferred-energy tracker
+   (:class:`simulation.forecast.DeferredEnergy`). When the clearing in force in the step was made in an
+   earlier step, the dispatch runs before this step's clearings (same device state, same random draws),
+   so their forecast knows the set-points of the step in progress;
 3. **physics** (:func:`simulation.physical.step.physics_step`): devices, power flows, SCADA, aFRR,
    protections (a transmission trip changes the market's grid model);
 4. **measurement** (:mod:`simulation.measurement`), with the state-estimation error, for the next clearing;
@@ -28,13 +32,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulation.bidding.aggregators import BidBook, empty_book
-from simulation.bidding.dispatch import dispatch_step
+from simulation.bidding.dispatch import DispatchOutcome, dispatch_step
 from simulation.bidding.stage import collect_bids, commercial_parties
 from simulation.bidding.universe import bid_universe
 from simulation.clearing_stage import ClearingStage, reset_highs_scheduler
 from simulation.db import ResultsWriter, fingerprint_of, spec_json_of
 from simulation.errors import MarketError, PhysicsFailedError, SolverFailedError
-from simulation.forecast import MeasuredState, Schedule, forecast_clearing, per_market_step
+from simulation.forecast import DeferredEnergy, MeasuredState, Schedule, forecast_clearing, per_market_step
 from simulation.kpis import SchemeKpis
 from simulation.measurement import measure
 from simulation.physical.fleet import fresh_devices, model_context
@@ -256,6 +260,8 @@ class _SchemeDay:
         for c in range(tsp.n_clearings):
             self.clear_at[max(0, int(np.floor((c * F - lead) / P)))].append(c)
         self.measured = MeasuredState(schedule.node_inj_mw[:, 0].copy(), 0)
+        self.deferred = DeferredEnergy(schedule.payback, len(scenario.nodes))
+        """Activations dispatched so far per node and the energy they deferred (the forecast's)."""
         self.firm: dict[int, tuple[BidBook, np.ndarray]] = {}  # clearing -> (bids, activation (n_bids, H))
 
     def simulate(self, progress: Progress) -> SchemeRun:
@@ -265,9 +271,13 @@ class _SchemeDay:
         for k in range(K):
             check_cancelled(progress)
             t_min = tsp.start_h * 60 + k * tsp.physical_step_min
-            for c in self.clear_at.get(k, []):
+            clearings = self.clear_at.get(k, [])
+            j = (k * tsp.physical_step_min) // tsp.granularity_min
+            c_now = (j * tsp.granularity_min) // tsp.clearing_frequency_min  # the clearing in force
+            d = None if c_now in clearings else self._dispatch(k)
+            for c in clearings:
                 self._clear(c, k, t_min)
-            self._step(k, t_min)
+            self._step(k, t_min, d)
             progress.report((k + 1) / K, f"{self.behaviour.scheme_id}: step {k + 1}/{K}")
         stats: dict[str, float] = {"market_cpu_s": self.timings.get("market_cpu_s", 0.0)}
         for what, count in self.clearing.stats.items():
@@ -299,6 +309,8 @@ class _SchemeDay:
             self.clearing.t_load_buses,
             self.clearing.need_weights,
             share,
+            self.deferred,
+            self.behaviour.interface_schedule,
         )
         t1 = time.perf_counter()
         self.timings["forecast"] += t1 - t0
@@ -325,8 +337,9 @@ class _SchemeDay:
         self.firm[c] = (outcome.book, outcome.activation_mw)
         self.recorder.clearing(c, t_min, tsp.start_h * 60 + j0 * G, outcome)
 
-    def _step(self, k: int, t_min: float) -> None:
-        """Dispatch, physics, measurement and recording of physical step ``k``."""
+    def _dispatch(self, k: int) -> DispatchOutcome:
+        """Dispatch of physical step ``k``: the firm activation in force becomes set-points, passed to the
+        deferred-energy tracker (recorded by :meth:`_step`, after the step's clearings, as before)."""
         scen, tsp = self.scenario, self.scenario.spec.timing
         P, G, F = tsp.physical_step_min, tsp.granularity_min, tsp.clearing_frequency_min
         td = time.perf_counter()
@@ -344,6 +357,17 @@ class _SchemeDay:
             len(scen.aggregators),
             self.rng_dispatch,
         )
+        self.deferred.advance(k, d.node_delta_mw)
+        self.timings["dispatch"] += time.perf_counter() - td
+        return d
+
+    def _step(self, k: int, t_min: float, d: DispatchOutcome | None) -> None:
+        """Dispatch (unless done already: ``d``), physics, measurement and recording of physical step
+        ``k``."""
+        scen = self.scenario
+        if d is None:
+            d = self._dispatch(k)
+        td = time.perf_counter()
         self.recorder.setpoints(t_min, d)
         self.timings["dispatch"] += time.perf_counter() - td
         p = physics_step(

@@ -16,7 +16,7 @@ set-point changes and commercial parties' injections.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -94,6 +94,10 @@ class DispatchOutcome:
     """Pool key -> number of devices given a set-point."""
     moved_per_aggregator: np.ndarray
     """(n_aggregators,) devices given a set-point, per aggregator."""
+    node_delta_mw: dict[str, np.ndarray] = field(default_factory=dict)
+    """Category -> (n_nodes,) set-point deltas summed per node (MW, injection): the activations the
+    operators dispatched, which the next clearing's forecast takes out of the measured deviation
+    (:mod:`simulation.forecast`)."""
 
 
 def dispatch_step(
@@ -142,4 +146,7 @@ def dispatch_step(
             for key, cnt in zip(keys.tolist(), counts.tolist(), strict=True):
                 moved_per_pool[int(key)] += int(cnt)
             moved_per_agg += np.bincount(devices[cat].aggregator[moved], minlength=moved_per_agg.size)
-    return DispatchOutcome(pool_act, deltas, gen_delta, extra_inj, dict(moved_per_pool), moved_per_agg)
+    node_delta = {cat: np.bincount(devices[cat].node, dl, n_nodes) / 1000.0 for cat, dl in deltas.items()}
+    return DispatchOutcome(
+        pool_act, deltas, gen_delta, extra_inj, dict(moved_per_pool), moved_per_agg, node_delta
+    )

@@ -12,6 +12,8 @@ like HiGHS with tangent cuts.
 from __future__ import annotations
 
 import importlib.util
+import os
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,3 +158,26 @@ def make_solver(name: str, clearing: str = "clearing") -> SolverHandle:
     return SolverHandle(
         key, pyo.SolverFactory(_PYOMO_NAMES[key]), persistent=False, native_cones=key in NATIVE_CONES
     )
+
+
+def silence_highs_banner() -> None:
+    """Keep HiGHS's start-up banner off stdout.
+
+    HiGHS prints "Running HiGHS ... Copyright ..." to the C-level stdout at the first ``Highs()`` of a
+    process, whatever ``output_flag`` is set to afterwards; under ``--quiet`` (or with a table on stdout)
+    that banner is noise. This constructs that first instance with file descriptor 1 pointed at
+    ``/dev/null``. Forked worker processes inherit the "already printed" state; spawned ones call this
+    themselves (:mod:`simulation.parallel`). Nothing happens without highspy."""
+    if importlib.util.find_spec("highspy") is None:
+        return
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
