@@ -23,7 +23,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from cba import finance
-from cba.allocation import ActorResult, actor_cost_pv, actor_split
+from cba.allocation import ActorResult, activation_cash_by_actor, actor_cost_pv, actor_split
 from cba.assessment import SchemeAssessment, assess, not_assessed_warnings
 from cba.benefits import AnnualQuantities, annual_quantities
 from cba.cashflows import IctSchedule, NpvModel, ict_schedule, scheme_cash_flows
@@ -291,6 +291,16 @@ def _scheme_result(
     )
 
 
+def _scaled_cash(params: CbaParameters, q_grid: AnnualQuantities) -> dict[str, dict[str, float]] | None:
+    """The activation cash per actor (:func:`cba.allocation.activation_cash_by_actor`) of the stated
+    system: the simulated grid's, times ``cba.system.scale_factor`` like every benefit."""
+    cash = activation_cash_by_actor(params, q_grid)
+    if cash is None:
+        return None
+    factor = params.system.scale_factor
+    return {scheme: {actor: v * factor for actor, v in by.items()} for scheme, by in cash.items()}
+
+
 def run_cba(
     params: CbaParameters,
     kpis: Sequence[SchemeKpis],
@@ -379,7 +389,7 @@ def run_cba(
             s: break_even_scale(params, q_grid, ict_grid, s)
             for s in q.schemes if s != params.reference_scheme
         },
-        actors=actor_split(params, q.schemes, pv_by_cat, ict, weights),
+        actors=actor_split(params, q.schemes, pv_by_cat, ict, weights, _scaled_cash(params, q_grid)),
         liquidity=_liquidity(params, q),
         warnings=warnings,
         assessments=assessments,

@@ -9,8 +9,9 @@ its figures are still computed and shown, but it is not ranked and no recommenda
 **reference** scheme is not assessed, no benefit of any scheme is measured, and nothing is ranked.
 
 Market slack (``slack_clearings``, ``slack_energy_mwh``) is different: the clearing was solved, the
-unserved need is priced at the slack penalty (``slack_cost_eur``, a KPI the CBA monetises) and shown, but
-does not by itself make a scheme not assessed.
+unserved need is priced at the slack penalty inside the market and reaches the CBA as its own benefit
+category (``unserved_need``, at ``unserved_need_price_eur_per_mwh``) and is shown, but does not by itself
+make a scheme not assessed.
 
 Every place that shows the result uses these functions: the CBA's ranking (:func:`cba.analysis.run_cba`),
 the printed summary, the Excel report, the recommendations draft, the GUI's banner, and the exit status

@@ -16,16 +16,24 @@ with the quantities and prices
 ============  ==============================  ====================================================
 category      KPI (unit)                      price ``p_c``
 ============  ==============================  ====================================================
-activation    activation_cost_eur (EUR)       1
+activation    resource_cost_eur (EUR)         1
 afrr          afrr_cost_eur (EUR)             1
 congestion    overload_energy_mwh (MWh)       unresolved_congestion_price_eur_per_mwh
 voltage       voltage_violation_hours_h       voltage_violation_price_eur_per_bus_hour
 curtailment   curtailed_res_mwh (MWh)         curtailed_res_price_eur_per_mwh
 losses        losses_mwh (MWh)                losses_price_eur_per_mwh
 co2           curtailed_res_mwh + losses_mwh  emission_factor_t_per_mwh * co2_price_eur_per_t
+unserved_need slack_energy_mwh (MWh)          unserved_need_price_eur_per_mwh
 ============  ==============================  ====================================================
 
 CO2 counts the energy that replaces curtailed RES or covers losses as emitted at the emission factor.
+
+The system counts **resource costs**, not payments (issue 16 item 4): ``activation`` is the as-bid cost
+of the activated flexibility (``resource_cost_eur``), not what the operators pay the sellers at nodal
+prices (``activation_cost_eur``); the difference (the sellers' surplus) and the congestion rent are
+transfers between actors, booked in the per-actor analysis. Together with aFRR energy and losses this is
+the system's operating cost. ``unserved_need`` is the need the market left unserved (its slack, e.g.
+SBR's schedule the DSOs could not keep), priced at the study's value for it.
 """
 
 from __future__ import annotations
@@ -51,13 +59,14 @@ __all__ = [
 
 #: KPI fields whose sum is the quantity of each benefit category.
 CATEGORY_KPIS: dict[str, tuple[str, ...]] = {
-    "activation": ("activation_cost_eur",),
+    "activation": ("resource_cost_eur",),
     "afrr": ("afrr_cost_eur",),
     "congestion": ("overload_energy_mwh",),
     "voltage": ("voltage_violation_hours_h",),
     "curtailment": ("curtailed_res_mwh",),
     "losses": ("losses_mwh",),
     "co2": ("curtailed_res_mwh", "losses_mwh"),
+    "unserved_need": ("slack_energy_mwh",),
 }
 
 #: Unit of each category's yearly quantity (what its price multiplies).
@@ -69,6 +78,7 @@ CATEGORY_QUANTITY_UNITS: dict[str, str] = {
     "curtailment": "MWh/a",
     "losses": "MWh/a",
     "co2": "MWh/a",
+    "unserved_need": "MWh/a",
 }
 
 
@@ -90,6 +100,7 @@ def category_prices(params: CbaParameters) -> NDArray[np.float64]:
             params.curtailed_res_price_eur_per_mwh,
             params.losses_price_eur_per_mwh,
             params.emission_factor_t_per_mwh * params.co2_price_eur_per_t,
+            params.unserved_need_price_eur_per_mwh,
         ],
         dtype=float,
     )

@@ -26,7 +26,11 @@ Steps (one completed run per scheme, the latest one of this study in the results
    * share of messages later than the event's latency requirement with the technology the matching chose:
      message ``i`` takes ``latency_t + 8 s_i / rate_t`` ms (``sgam.matching`` step 2);
    * load of each link: the sum over its events of the bytes per interval, per endpoint, peak against the
-     chosen technology's data rate.
+     chosen technology's data rate;
+   * payload of each link: the largest ratio of an event's measured p95 payload to its stated (design)
+     payload; events above ``1 + tolerance`` are listed and the link is flagged
+     (``LinkLoadRow.payload_exceeds_design``). The simulation sizes each message from the records it
+     carries (``simulation.recording.messages``), so this compares the design with what was exchanged.
 
 3. **Re-matching on measured figures** (:func:`measured_model`): a copy of the SGAM model in which each
    observed event of the scheme carries its own information object with payload = the measured p95,
@@ -336,7 +340,9 @@ def _check_scheme(ctx: _Context, scheme: str, log: SchemeLog) -> _SchemeCheck:
     mmodel = measured_model(model, scheme, measured_inputs, ctx.counts)
     measured_matches = {m.link_id: m for m in match_scheme(mmodel, scheme, ctx.counts, ctx.horizon, ctx.rate)}
     out.measured_cost = ict_costs(mmodel, ctx.counts, ctx.horizon, ctx.rate)[scheme]
-    out.links = _link_rows(model, scheme, stated_matches, measured_matches, link_peak)
+    out.links = _link_rows(
+        model, scheme, stated_matches, measured_matches, link_peak, stats, opts.tolerance_frac
+    )
     # 4. per event rows and verdicts
     verdict_counts: dict[str, int] = {}
     techs = model.index("technologies")
@@ -408,14 +414,24 @@ def _link_rows(
     stated_matches: Mapping[str, LinkMatch],
     measured_matches: Mapping[str, LinkMatch],
     link_peak: Mapping[str, tuple[float, float | None]],
+    stats: Mapping[str, _EventStats],
+    tol: float,
 ) -> list[LinkLoadRow]:
-    """One row per link: measured peak against the chosen technology, stated and measured matching."""
+    """One row per link: measured peak against the chosen technology, stated and measured matching, and
+    the events whose measured p95 payload exceeds their stated (design) payload by more than ``tol``."""
     techs = model.index("technologies")
+    ios = model.index("information_objects")
     rows = []
     for link_id, lm in stated_matches.items():
         mm = measured_matches[link_id]
         tech = techs[lm.chosen.technology_id] if lm.chosen else None
         peak, start = link_peak[link_id]
+        ratios: dict[str, float] = {}
+        for eid in lm.event_ids:
+            if eid in stats:
+                stated = float(ios[model.get("events", eid).information_object_id].payload_bytes)
+                ratios[eid] = stats[eid].p95 / stated if stated > 0 else math.inf
+        oversized = [eid for eid, r in ratios.items() if r > 1 + tol]
         rows.append(
             LinkLoadRow(
                 scheme=scheme,
@@ -432,6 +448,9 @@ def _link_rows(
                 pv_stated_eur=lm.chosen.present_value_eur if lm.chosen else 0.0,
                 pv_measured_eur=mm.chosen.present_value_eur if mm.chosen else None,
                 unserved_reason="; ".join(f"{k}: {v}" for k, v in mm.unserved.items()),
+                max_payload_ratio=max(ratios.values()) if ratios else None,
+                oversized_event_ids=oversized,
+                payload_exceeds_design=bool(oversized),
             )
         )
     return rows

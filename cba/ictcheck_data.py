@@ -154,6 +154,22 @@ class LinkLoadRow(_Row):
     pv_stated_eur: float = Field(description="Present value on stated figures, EUR.")
     pv_measured_eur: float | None = Field(description="Present value on measured figures, EUR.")
     unserved_reason: str = Field(default="", description="Why no technology serves the measured figures.")
+    max_payload_ratio: float | None = Field(
+        default=None,
+        ge=0,
+        description="Largest measured p95 payload over the stated payload among the link's observed "
+        "events (None: none observed), -.",
+    )
+    oversized_event_ids: list[str] = Field(
+        default_factory=list,
+        description="Events of the link whose measured p95 payload exceeds the stated (design) payload by "
+        "more than the tolerance.",
+    )
+    payload_exceeds_design: bool = Field(
+        default=False,
+        description="True when at least one event of the link carries messages larger than its design "
+        "payload (oversized_event_ids is not empty).",
+    )
 
 
 class SchemeIctDelta(_Row):

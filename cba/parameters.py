@@ -52,17 +52,22 @@ BENEFIT_CATEGORIES: tuple[str, ...] = (
     "curtailment",
     "losses",
     "co2",
+    "unserved_need",
 )
+
+#: Benefit categories added after the first study files (their allocation key defaults when a study has none).
+NEWER_CATEGORIES: tuple[str, ...] = ("unserved_need",)
 
 #: Human-readable names of the benefit categories (report headers).
 BENEFIT_LABELS: dict[str, str] = {
-    "activation": "Lower activation cost",
+    "activation": "Lower activation (resource) cost",
     "afrr": "Lower aFRR/imbalance cost",
     "congestion": "Less unresolved congestion",
     "voltage": "Fewer voltage violations",
     "curtailment": "Less RES curtailment",
     "losses": "Lower grid losses",
     "co2": "Less CO2 emitted",
+    "unserved_need": "Less need left unserved by the market",
 }
 
 #: Actor groups of the micro-level (per-actor) analysis.
@@ -85,6 +90,7 @@ SCALAR_PARAMETERS: dict[str, str] = {
     "voltage_violation_price_eur_per_bus_hour": "EUR/(bus h)",
     "curtailed_res_price_eur_per_mwh": "EUR/MWh",
     "losses_price_eur_per_mwh": "EUR/MWh",
+    "unserved_need_price_eur_per_mwh": "EUR/MWh",
     "co2_price_eur_per_t": "EUR/t",
     "emission_factor_t_per_mwh": "t/MWh",
     "benefit_factor": "-",
@@ -112,6 +118,14 @@ _DEFAULT_SOURCES: dict[str, str] = {
     "wholesale price of about 60 EUR/MWh; no primary source checked)",
     "losses_price_eur_per_mwh": "assumption (losses bought at an average wholesale price of about "
     "60 EUR/MWh; no primary source checked)",
+    "unserved_need_price_eur_per_mwh": "assumption (20 EUR/MWh: what the need the market left unserved "
+    "costs beyond its physical consequences, which the other categories already count (the imbalance "
+    "it leaves is covered by aFRR, priced in the afrr category; a congestion or voltage problem it leaves "
+    "is measured as overload and voltage violations), i.e. the balancing capacity the TSO must hold for "
+    "it, at the order of magnitude of European aFRR capacity prices (about 5-30 EUR/MW per hour), not "
+    "checked against a primary source. Range 0 (physical consequences only) to 3000 EUR/MWh (the "
+    "default scenario's slack penalty, prices.slack_penalty_eur_per_mwh, as if the unserved need were "
+    "lost load, which double-counts them))",
     "co2_price_eur_per_t": "assumption (0: not counted by default, since the ETS price is already in "
     "the wholesale prices used for curtailment and losses; set a societal CO2 value to add it, as "
     "ENTSO-E CBA 3.0 does)",
@@ -121,9 +135,11 @@ _DEFAULT_SOURCES: dict[str, str] = {
     "ict_capex_factor": "assumption (1: ICT investment as costed by the SGAM model)",
     "ict_opex_factor": "assumption (1: ICT operating cost as costed by the SGAM model)",
     "day_weights_days_per_year": "assumption (one representative day standing for the whole year)",
-    "uncertain_inputs": "assumption (ranges chosen for illustration, the same as the tornado ranges; each "
-    "distribution is centred on the study's own value, see cba.parameters.anchored_inputs; 7.4 % is the "
-    "regulated WACC of the JRC Isernia study, EUR 29222, 2018)",
+    "uncertain_inputs": "assumption (ranges chosen for illustration, the same as the tornado ranges except "
+    "the unserved-need price, sampled over the 5-30 EUR/MWh band its source quotes while the tornado spans "
+    "the bounds 0-3000; each distribution is centred on the study's own value, see "
+    "cba.parameters.anchored_inputs; 7.4 % is the regulated WACC of the JRC Isernia study, EUR 29222, "
+    "2018)",
     "tornado_ranges": "assumption (ranges chosen for illustration; 7.4 % is the regulated WACC of the "
     "JRC Isernia study, EUR 29222, 2018)",
     "benefit_allocation": "assumption (savings of the system operators are passed to consumers through "
@@ -277,6 +293,10 @@ def _default_uncertain_inputs() -> list[UncertainInput]:
         UncertainInput(
             parameter="emission_factor_t_per_mwh", distribution="triangular", min=0.2, mode=0.35, max=0.5
         ),
+        UncertainInput(
+            parameter="unserved_need_price_eur_per_mwh", distribution="triangular",
+            min=5.0, mode=20.0, max=30.0,
+        ),
     ]
 
 
@@ -293,6 +313,7 @@ def _default_tornado_ranges() -> list[TornadoRange]:
         TornadoRange(parameter="losses_price_eur_per_mwh", low=40.0, high=100.0),
         TornadoRange(parameter="co2_price_eur_per_t", low=0.0, high=150.0),
         TornadoRange(parameter="emission_factor_t_per_mwh", low=0.2, high=0.5),
+        TornadoRange(parameter="unserved_need_price_eur_per_mwh", low=0.0, high=3000.0),
     ]
 
 
@@ -305,6 +326,7 @@ def _default_allocation() -> dict[str, dict[str, float]]:
         "curtailment": {"der_owner": 1.0},
         "losses": {"dso": 0.5, "consumer": 0.5},
         "co2": {"consumer": 1.0},
+        "unserved_need": {"tso": 0.5, "consumer": 0.5},
     }
 
 
@@ -373,6 +395,11 @@ class CbaParameters(BaseModel):
     )
     losses_price_eur_per_mwh: float = Field(
         default=60.0, ge=0, description="Price of grid losses, EUR/MWh."
+    )
+    unserved_need_price_eur_per_mwh: float = Field(
+        default=20.0, ge=0,
+        description="Cost of need the market left unserved (market slack energy) beyond its physical "
+        "consequences (aFRR energy, violations: counted in their own categories), EUR/MWh.",
     )
     co2_price_eur_per_t: float = Field(
         default=0.0, ge=0, description="CO2 value, EUR/t (0 leaves CO2 out of the benefits)."
@@ -454,6 +481,16 @@ class CbaParameters(BaseModel):
                 raise ValueError(f"'{item.parameter}' has more than one distribution")
             seen.add(item.parameter)
         return items
+
+    @field_validator("benefit_allocation", mode="before")
+    @classmethod
+    def _allocation_of_newer_categories(cls, keys: Any) -> Any:
+        """A study written before a category existed has no key for it: it takes the default key, so
+        older study files still load (categories added since: :data:`NEWER_CATEGORIES`)."""
+        if isinstance(keys, dict):
+            defaults = _default_allocation()
+            keys = {**{c: defaults[c] for c in NEWER_CATEGORIES if c not in keys}, **keys}
+        return keys
 
     @field_validator("benefit_allocation")
     @classmethod

@@ -50,7 +50,10 @@ __all__ = [
 
 #: KPI columns of the Simulation KPIs sheet: field -> header.
 KPI_COLUMNS: dict[str, str] = {
-    "activation_cost_eur": "Activation cost (EUR)",
+    "resource_cost_eur": "Activation resource cost, as bid (EUR)",
+    "activation_cost_eur": "Payments to sellers at nodal prices (EUR)",
+    "buyer_payments_eur": "Payments by buyers at nodal prices (EUR)",
+    "congestion_rent_eur": "Congestion rent (EUR)",
     "afrr_energy_mwh": "aFRR energy (MWh)",
     "afrr_cost_eur": "aFRR cost (EUR)",
     "congestion_hours_h": "Congestion (line h)",
@@ -87,6 +90,7 @@ _ASSUMPTION_ROWS: list[tuple[str, str, str]] = [
     ("voltage_violation_price_eur_per_bus_hour", "EUR/(bus h)", EUR2),
     ("curtailed_res_price_eur_per_mwh", "EUR/MWh", EUR2),
     ("losses_price_eur_per_mwh", "EUR/MWh", EUR2),
+    ("unserved_need_price_eur_per_mwh", "EUR/MWh", EUR2),
     ("co2_price_eur_per_t", "EUR/t", EUR2),
     ("emission_factor_t_per_mwh", "t/MWh", "0.000"),
     ("benefit_factor", "-", "0.000"),

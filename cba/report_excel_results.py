@@ -98,7 +98,8 @@ def write_summary(
         ws.cell(row=i, column=13, value=mc.prob_rank_first).number_format = PCT
     row = last + 2
     ws.cell(row=row, column=1, value=(
-        "ICT cost share: annualised ICT cost / (annualised ICT cost + yearly activation and aFRR cost). "
+        "ICT cost share: annualised ICT cost / (annualised ICT cost + yearly activation resource and aFRR "
+        "cost). "
         "Monte Carlo, Sensitivity and Actors are computed by Python at the inputs on the Assumptions sheet; "
         "re-run the study to refresh them after editing inputs."))
     row += 2
@@ -257,8 +258,10 @@ def write_monte_carlo(ws: Worksheet, result: CbaResult) -> None:
 def write_actors(ws: Worksheet, result: CbaResult) -> None:
     ws["A1"] = "Micro level: present value of costs and benefits per actor group"
     ws["A1"].font = TITLE_FONT
-    ws["A2"] = ("Benefits split with the allocation keys, ICT costs by the paying actor's role "
-                "(Assumptions); computed by Python.")
+    ws["A2"] = ("Activation benefit booked from the simulated cash flows (TSO: its needs' payments; "
+                "aggregators: the sellers' surplus; DSOs: the congestion rent), the other benefits split "
+                "with the allocation keys, ICT costs by the paying actor's role (Assumptions); computed "
+                "by Python.")
     header(ws, 4, ["Scheme", "Actor group", "PV of benefits (EUR)", "PV of ICT costs (EUR)", "NPV (EUR)",
                    "Business case"])
     for j, a in enumerate(result.actors):

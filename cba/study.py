@@ -136,16 +136,16 @@ class StudyResult:
 
 
 def format_summary_table(result: StudyResult) -> str:
-    """Per scheme: activation cost, aFRR cost, congestion, failed market clearings (of those made), market
-    slack, ICT CAPEX/OPEX, NPV, BCR and rank ("n/a" when the scheme is not assessed); then a line per
-    scheme not assessed, with its reason (:mod:`cba.assessment`)."""
+    """Per scheme: activation resource cost (as bid), aFRR cost, congestion, failed market clearings (of
+    those made), market slack, ICT CAPEX/OPEX, NPV, BCR and rank ("n/a" when the scheme is not
+    assessed); then a line per scheme not assessed, with its reason (:mod:`cba.assessment`)."""
     from cba.assessment import not_assessed_warnings
 
     by_scheme = _average_day(result.kpis, result.day_weights)
     schemes = list(by_scheme) or list(result.ict)
     assessments = result.assessments()
     verdicts = {a.scheme: a for a in assessments}
-    header = (f"{'scheme':<7}{'activation EUR':>16}{'aFRR EUR':>12}{'congest. h':>12}"
+    header = (f"{'scheme':<7}{'resource EUR':>16}{'aFRR EUR':>12}{'congest. h':>12}"
               f"{'failed clr.':>13}{'slack MWh':>13}"
               f"{'ICT CAPEX EUR':>16}{'ICT OPEX EUR/a':>16}{'NPV EUR':>16}{'BCR':>8}{'rank':>6}")
     rows = [header, "-" * len(header)]
@@ -163,7 +163,7 @@ def format_summary_table(result: StudyResult) -> str:
         rank = "-" if f is None else (str(f.rank) if getattr(f, "assessed", True) else "n/a")
         rows.append(
             f"{scheme:<7}"
-            f"{(k.activation_cost_eur if k else float('nan')):>16,.0f}"
+            f"{(k.resource_cost_eur if k else float('nan')):>16,.0f}"
             f"{(k.afrr_cost_eur if k else float('nan')):>12,.0f}"
             f"{(k.congestion_hours_h if k else float('nan')):>12,.1f}"
             f"{failed + (' !' if a is not None and not a.assessed else ''):>13}"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -325,6 +325,9 @@ class ClearingOutcome:
     """What kind of failure: ``"infeasible"`` (proved infeasible even with slack), ``"time_limit"`` (stopped
     by the solver's time limit without a usable solution) or ``"solver"`` (any other solver failure); None
     when the clearing was solved."""
+    needs_mw: dict[str, Any] = field(default_factory=dict)
+    """The operators' need per node id and market step the clearing bought (its buyers' side: what
+    :class:`~simulation.recording.kpi_accumulator.KpiAccumulator` prices as their payments), MW."""
 
 
 def failure_kind(exc: Exception) -> str:
@@ -422,7 +425,7 @@ class ClearingStage:
             return ClearingOutcome(
                 book, np.zeros((len(book), self.timing.horizon_steps)), None, str(exc), failure_kind(exc)
             )
-        return ClearingOutcome(book, a, result)
+        return ClearingOutcome(book, a, result, needs_mw=fc.needs_mw)
 
     def after_trip(self, tnet: Any, t_own_p_mw: np.ndarray) -> None:
         """A transmission line tripped: the market's DC model of ``tnet`` (the physical grid now), the nodes

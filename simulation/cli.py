@@ -18,7 +18,8 @@ from simulation.fileio import atomic_write_text, prepare_out_dir
 from simulation.kpis import SchemeKpis
 
 KPI_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("activation_cost_eur", "act. cost EUR"),
+    ("resource_cost_eur", "resource EUR"),
+    ("activation_cost_eur", "paid EUR"),
     ("afrr_energy_mwh", "aFRR MWh"),
     ("afrr_cost_eur", "aFRR EUR"),
     ("congestion_hours_h", "congest. h"),

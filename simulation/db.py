@@ -9,14 +9,20 @@ runs          run_id, scheme, fingerprint (of the scenario), study_fingerprint a
               responsible for the run), n_clearings, spec_json, kpis_json (the KPIs of a completed run)
 bids          clearing, bid_id, owner, node, direction, model, quantity_mw (first step), price_eur_per_mwh,
               energy_mwh (whole horizon)
-clearings     clearing, time_min (start of its first step), status, objective_eur, activation_cost_eur,
-              slack_energy_mwh, n_bids, n_activated, build_time_s, solve_time_s
-activations   clearing, bid_id, step, firm, activation_mw, clearing_price_eur_per_mwh
+clearings     clearing, time_min (start of its first step), status, objective_eur, activation_cost_eur
+              (as-bid, whole horizon), slack_energy_mwh, n_bids, n_activated, build_time_s, solve_time_s,
+              and over the firm steps: resource_cost_eur (as-bid), payment_eur (to sellers at nodal
+              prices), buyer_payment_eur (by the needs' and buy bids' owners at nodal prices)
+activations   clearing, bid_id, step, firm, activation_mw, clearing_price_eur_per_mwh, bid_price_eur_per_mwh
 prices        clearing, node, step, price_eur_per_mwh
 setpoints     time_min, aggregator, node, model, delta_mw, n_devices
 measurements  time_min, node, p_mw (true), p_measured_mw, vm_pu (true), vm_measured_pu
 kpis          name, value
 messages      time_min, sender, sender_role, receiver, receiver_role, information_object, n_messages, bytes
+balancing     time_min, need_mw (residual imbalance the market left), afrr_mw (delivered within the TSO's
+              reserve and ramp), uncovered_mw (need - aFRR: positive energy not served, negative surplus
+              not absorbed); absent from databases written before issue 16 (created when a writer opens
+              them, empty for their old runs)
 ============  ========================================================================================
 
 Life of a run row (``status``): ``pending`` (written for every scheme of a simulation before the first
@@ -102,6 +108,16 @@ ADDED_RUN_COLUMNS = ("study_fingerprint", "fingerprints_json", "owner", "kpis_js
 read as None from it by a reader."""
 
 
+ADDED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "runs": ADDED_RUN_COLUMNS,
+    "clearings": ("resource_cost_eur", "payment_eur", "buyer_payment_eur"),
+    "activations": ("bid_price_eur_per_mwh",),
+}
+"""Columns of each table newer than the first databases (resource cost and payments: issue 16 item 4),
+added to an older file when a writer opens it; a reader selects columns by name, so it never sees them
+missing."""
+
+
 def _table(name: str, *cols: sa.Column) -> sa.Table:
     return sa.Table(
         name,
@@ -136,6 +152,9 @@ clearings = _table(
     sa.Column("n_activated", sa.Integer),
     sa.Column("build_time_s", sa.Float),
     sa.Column("solve_time_s", sa.Float),
+    sa.Column("resource_cost_eur", sa.Float),
+    sa.Column("payment_eur", sa.Float),
+    sa.Column("buyer_payment_eur", sa.Float),
 )
 activations = _table(
     "activations",
@@ -145,6 +164,7 @@ activations = _table(
     sa.Column("firm", sa.Boolean),
     sa.Column("activation_mw", sa.Float),
     sa.Column("clearing_price_eur_per_mwh", sa.Float),
+    sa.Column("bid_price_eur_per_mwh", sa.Float),
 )
 prices = _table(
     "prices",
@@ -183,9 +203,17 @@ messages = _table(
     sa.Column("n_messages", sa.Integer),
     sa.Column("bytes", sa.BigInteger),
 )
+balancing = _table(
+    "balancing",
+    sa.Column("time_min", sa.Float),
+    sa.Column("need_mw", sa.Float),
+    sa.Column("afrr_mw", sa.Float),
+    sa.Column("uncovered_mw", sa.Float),
+)
 
 TABLES: dict[str, sa.Table] = {
-    t.name: t for t in (bids, clearings, activations, prices, setpoints, measurements, kpis, messages)
+    t.name: t
+    for t in (bids, clearings, activations, prices, setpoints, measurements, kpis, messages, balancing)
 }
 
 
@@ -383,17 +411,22 @@ def _create_tables(engine: sa.Engine, attempts: int = 5) -> None:
             time.sleep(0.2 * (attempt + 1))  # another process is creating the tables right now
 
 
-def _missing_columns(conn: sa.Connection) -> list[str]:
-    present = {c["name"] for c in sa.inspect(conn).get_columns("runs")}
-    return [name for name in ADDED_RUN_COLUMNS if name not in present]
+def _missing_columns(conn: sa.Connection) -> list[tuple[str, str]]:
+    """``(table, column)`` of every :data:`ADDED_COLUMNS` entry the database lacks."""
+    inspector = sa.inspect(conn)
+    missing = []
+    for table, names in ADDED_COLUMNS.items():
+        present = {c["name"] for c in inspector.get_columns(table)}
+        missing += [(table, name) for name in names if name not in present]
+    return missing
 
 
 def _add_columns(conn: sa.Connection) -> None:
-    """Add the :data:`ADDED_RUN_COLUMNS` an older database lacks (all nullable)."""
-    for name in _missing_columns(conn):
-        col = runs.c[name]
+    """Add the :data:`ADDED_COLUMNS` an older database lacks (all nullable: its older rows read None)."""
+    for table, name in _missing_columns(conn):
+        col = metadata.tables[table].c[name]
         conn.exec_driver_sql(
-            f"ALTER TABLE runs ADD COLUMN {name} {col.type.compile(dialect=conn.dialect)}"
+            f"ALTER TABLE {table} ADD COLUMN {name} {col.type.compile(dialect=conn.dialect)}"
         )
 
 

@@ -50,6 +50,7 @@ FORM_FIELDS = [
     "voltage_violation_price_eur_per_bus_hour",
     "curtailed_res_price_eur_per_mwh",
     "losses_price_eur_per_mwh",
+    "unserved_need_price_eur_per_mwh",
     "co2_price_eur_per_t",
     "emission_factor_t_per_mwh",
     "benefit_factor",

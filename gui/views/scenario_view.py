@@ -126,6 +126,7 @@ class ScenarioView(QWidget):
             ("profiles", "Profiles", "ProfileSpec"),
             ("measurement", "Measurements", "MeasurementSpec"),
             ("scada", "SCADA", "ScadaSpec"),
+            ("afrr", "aFRR", "AfrrSpec"),
         ):
             cls = getattr(scen, cls_name, None)
             if cls is None or attr not in scen.ScenarioSpec.model_fields:
@@ -262,6 +263,7 @@ class ScenarioView(QWidget):
             "profiles": "Profiles",
             "measurement": "Measurements",
             "scada": "SCADA",
+            "afrr": "aFRR",
             "transmission": "Grids",
         }
         title = titles.get(attr, "Devices")

@@ -583,17 +583,26 @@ class DistributionGrid:
 
         Node ids are ``f"{grid_id}:{bus}"``. Branch data (r, x per unit on ``net.sn_mva``) come from
         pandapower's converter; voltage limits from ``min_vm_pu``/``max_vm_pu`` of the buses (0.9/1.1 when
-        absent, or the arguments), current limits from the branch ratings (``branch_limit_mva`` sets
-        one for all branches). Scheduled net loads are the in-service loads minus static generators.
+        absent, or the arguments), current limits from the branch ratings as pandapower defines them
+        (:func:`_pandapower_rate_a`: a line's ``sqrt(3) * vn_kv * max_i_ka * df * parallel``, a
+        transformer's ``sn_mva * parallel * df``, where the net gives no ``max_loading_percent``; a
+        ``max_i_ka`` at pandapower's 99999 kA placeholder is no limit), or ``branch_limit_mva`` for all
+        branches. Scheduled net loads are the in-service loads minus static generators.
         Transformer taps and line charging are not modelled (DistFlow on nominal ratios).
         """
         ppc = _to_ppc(net)
         lookup, node_ids, aliases = _ppc_node_ids(net, ppc, f"{grid_id}:")
         n = len(node_ids)
+        # each line's and transformer's own rating (sqrt(3) * vn_kv * max_i_ka * df * parallel; sn_mva *
+        # parallel * df), not the converter's flat 100 MVA where the net has no max_loading_percent (the
+        # CIGRE MV grid: 5-7 MVA lines were 100 MVA in the market while physics tripped them at 150 %)
+        rate_a = _pandapower_rate_a(net, ppc)
         br = ppc["branch"]
-        br = br[br[:, 10].real > 0]
+        status = br[:, 10].real > 0
+        br = br[status]
+        rate_a = rate_a[status]
         base_mva = float(ppc["baseMVA"])
-        rate = _ratings(br[:, 5].real)
+        rate = _ratings(rate_a)
         if branch_limit_mva is not None:
             rate = np.full(br.shape[0], float(branch_limit_mva))
         bus = net.bus

@@ -12,8 +12,10 @@ trip stay out of service for the rest of that scheme's day). Each physical step:
    transmission interface buses; transmission loads follow the load profile with noise plus the system
    imbalance process;
 3. aFRR: the residual imbalance ``R = sum(scheduled injections) - sum(actual injections)`` over every
-   non-slack transmission-level injection is dispatched to the aFRR providers in proportion to their
-   rating, so the slack deviates from its schedule only by the change of transmission losses;
+   non-slack transmission-level injection is covered by aFRR as far as the TSO's reserve and its ramp
+   allow (:func:`simulation.physical.afrr.limit_afrr`), dispatched to the aFRR providers in proportion to
+   their rating; the slack deviates from its schedule by the change of transmission losses and by the
+   part of ``R`` the reserve did not cover (reported as energy not served or surplus not absorbed);
 4. an AC power flow of the transmission grid; lines loaded above the protection threshold trip (out of
    service from the next step on).
 """
@@ -25,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from simulation.physical.afrr import AfrrLimits, limit_afrr, resolve_limits
 from simulation.scenario.build import Scenario, run_pf
 
 Q_PER_P_LOAD = float(np.tan(np.arccos(0.95)))
@@ -140,6 +143,13 @@ class PhysicalNetwork:
         self._gen_ids = self.scenario.tso_gens.get("id", self.tnet.gen.index.to_numpy())
         """pandapower ids of the transmission generators, in the order of ``scenario.tso_gens``."""
         self.afrr_share = self._afrr_participation()
+        peak_frac = float(np.max(scenario.profiles["load"])) if "load" in scenario.profiles else 1.0
+        self.afrr_limits: AfrrLimits | None = (
+            resolve_limits(spec, self._t_own_p * peak_frac) if spec.afrr.limited else None
+        )
+        """The TSO's aFRR reserve and ramp (None: unlimited)."""
+        self.afrr_previous_mw = 0.0
+        """aFRR delivered in the last transmission step (the ramp's starting point; 0 at the start)."""
         self.tripped: set[tuple[str, int]] = set()
         self._initialised_pf: set[str] = set()
         self._dirty: set[str] = set()
@@ -270,7 +280,8 @@ class PhysicalNetwork:
         extra_inj_mw: np.ndarray | None,
         scheduled_injection_mw: float,
     ) -> tuple[float, float, float, float]:
-        """AC power flow of the transmission grid with aFRR covering the residual imbalance.
+        """AC power flow of the transmission grid with aFRR covering the residual imbalance within the
+        reserve and ramp (the rest, ``residual - aFRR``, stays with the slack).
 
         ``scheduled_injection_mw`` is the sum of the scheduled non-slack injections of this step (the
         schedule run's value); the residual ``R`` is that minus the actual sum. ``extra_inj_mw`` are
@@ -300,7 +311,9 @@ class PhysicalNetwork:
         gen_p = np.asarray(gen_p_mw, dtype=float)
         actual_total = float(gen_p.sum() - p.sum())
         residual = sched_total - actual_total
-        afrr = residual
+        dt_min = self.spec.timing.physical_step_min
+        afrr = limit_afrr(residual, self.afrr_previous_mw, self.afrr_limits, dt_min)
+        self.afrr_previous_mw = afrr
         gen_p = gen_p + afrr * self.afrr_share
         net.gen.loc[self._gen_ids, "p_mw"] = gen_p
         self._pf("transmission", net)

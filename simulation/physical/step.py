@@ -2,8 +2,9 @@
 
 Devices move with their noise (:func:`simulation.physical.models.step`); each detailed feeder and then the
 transmission grid solve an AC power flow with their own loads' forecast error, SCADA acts (tap changers,
-capacitor banks), aFRR covers the imbalance the market left, and the protections trip overloaded lines.
-What the step produced (curtailment, losses, unserved energy, aFRR, each grid's limit violations, trips,
+capacitor banks), aFRR covers the imbalance the market left within the TSO's reserve and ramp, and the
+protections trip overloaded lines. What the step produced (curtailment, losses, unserved energy, aFRR
+and the imbalance it left uncovered, each grid's limit violations, trips,
 the true injections the measurements read) is returned as a :class:`PhysicsOutcome`; the KPIs are summed
 by :mod:`simulation.recording.kpi_accumulator`.
 
@@ -43,6 +44,8 @@ class PhysicsOutcome:
     """Load not served per detailed feeder (MW)."""
     afrr_mw: float = 0.0
     """aFRR activated to cover the residual imbalance (MW, positive: upward)."""
+    afrr_need_mw: float = 0.0
+    """Residual imbalance the market left (MW, positive: deficit); aFRR covers it up to its limits."""
     grid_violations: list[tuple[str, float, float, float]] = field(default_factory=list)
     """Per grid: (grid key, lines above 100 % loading, their overload (MVA), buses outside voltage limits)."""
     tripped: list[tuple[str, Any]] = field(default_factory=list)
@@ -144,7 +147,7 @@ def physics_step(
     j = (k * spec.timing.physical_step_min) // spec.timing.granularity_min
     j_im = min(j, scenario.imbalance_mw.size - 1)
     with grid_failure(k, "transmission"):
-        afrr, _residual, _slack, _t_loss = net.transmission_step(
+        afrr, residual, _slack, _t_loss = net.transmission_step(
             draws,
             draws_q,
             inj[net.t_node_idx],
@@ -156,6 +159,7 @@ def physics_step(
             float(schedule.nonslack_injection_mw[k]),
         )
     out.afrr_mw = afrr
+    out.afrr_need_mw = residual
     out.grid_violations = [grid_violations(key, gnet) for key, gnet in net.grids()]
     with grid_failure(k, "protection"):
         out.tripped = list(net.protect())

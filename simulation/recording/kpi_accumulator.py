@@ -4,18 +4,34 @@
 activations and prices, :meth:`add_physics` from a physical step's outcome) and turns them into the
 :class:`simulation.kpis.SchemeKpis` the CBA monetises (:meth:`to_kpis`).
 
-Activation cost of a clearing (pay-as-clear, firm steps ``s`` only, sellers only)::
+A clearing adds, over its firm steps ``s`` (``dt``: one market step in hours), the **resource cost**
+(what the activated flexibility costs its sellers, by their own bids), the **payments to sellers**
+(pay-as-clear at the nodal price) and the **payments by buyers** (the operators' needs and IFM's buy bids
+at their nodal prices)::
 
-    cost = sum_b sum_s a[b, s] * dt * (direction_b * LMP[node_b, s]   if |LMP| < penalty / 2
-                                         price_b[s]                    otherwise)
+    resource = sum_{b sell} sum_s a[b, s] * price_b[s] * dt
+    paid     = sum_{b sell} sum_s a[b, s] * dt * (direction_b * LMP[node_b, s]   if |LMP| < penalty / 2
+                                                  price_b[s]                    otherwise)
+    bought   = sum_{n, s priced} need[n, s] * LMP[n, s] * dt
+               + sum_{b buy} sum_{s priced} a[b, s] * direction_b * LMP[node_b, s] * dt
+    rent     = bought - paid
 
-where ``dt`` is one market step in hours: a price at or near the slack penalty is the slack's, not a
-clearing price, and the bid's own price stands in for it.
+A price at or near the slack penalty is the slack's, not a clearing price: a seller there is paid its
+own bid, and a need there is left out of ``bought`` (its unserved part is priced as slack).
+``paid - resource`` is the sellers' surplus, ``rent`` what the nodal prices leave with the operators;
+both are transfers between actors, so the system CBA counts ``resource`` and the per-actor analysis the
+payments.
+
+aFRR of a physical step (``R`` the residual imbalance, ``a`` the aFRR delivered within the TSO's reserve
+and ramp, :mod:`simulation.physical.afrr`): ``afrr_energy += |a| dt``, ``afrr_need_energy += |R| dt``,
+``R - a > 0`` adds ``(R - a) dt`` to the energy not served, ``R - a < 0`` adds ``(a - R) dt`` to the surplus
+not absorbed.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +39,9 @@ import numpy as np
 
 from simulation.bidding.aggregators import BidBook
 from simulation.kpis import SchemeKpis
+
+AFRR_SHORT_TOL_MW = 1e-9
+"""A residual imbalance left uncovered by less than this (MW) is rounding, not a shortage."""
 
 
 def price_map_of(result: Any) -> dict[tuple[str, int], float]:
@@ -35,14 +54,35 @@ def price_map_of(result: Any) -> dict[tuple[str, int], float]:
     return out
 
 
+@dataclass(frozen=True)
+class ClearingMoney:
+    """One clearing's money over its firm steps (see module docstring), EUR."""
+
+    resource_cost_eur: float
+    """Activated sell bids at their own prices."""
+    payment_eur: float
+    """Paid to the activated sellers at their nodal prices."""
+    buyer_payment_eur: float
+    """Paid by the buyers (needs and buy bids) at their nodal prices."""
+
+
 @dataclass
 class KpiAccumulator:
     """Running sums of one scheme's KPIs (field names as in :class:`SchemeKpis`, without units where
     the KPI's own name carries them)."""
 
     activation_cost_eur: float = 0.0
+    resource_cost_eur: float = 0.0
+    buyer_payments_eur: float = 0.0
+    need_payments_eur: float = 0.0
     afrr_mwh: float = 0.0
     afrr_cost_eur: float = 0.0
+    afrr_need_mwh: float = 0.0
+    afrr_up_mwh: float = 0.0
+    afrr_down_mwh: float = 0.0
+    afrr_not_served_mwh: float = 0.0
+    afrr_not_absorbed_mwh: float = 0.0
+    afrr_short_steps: int = 0
     congestion_h: float = 0.0
     overload_mwh: float = 0.0
     voltage_h: float = 0.0
@@ -72,26 +112,44 @@ class KpiAccumulator:
         dt_mstep_h: float,
         penalty_eur_per_mwh: float,
         area_of_node: np.ndarray,
-    ) -> None:
-        """Activation cost, slack and liquidity of one clearing (firm steps only; see module docstring)."""
+        needs_mw: Mapping[str, Any] | None = None,
+    ) -> ClearingMoney:
+        """Resource cost, payments, slack and liquidity of one clearing (firm steps only; see module
+        docstring). ``needs_mw``: the operators' need per node id and market step, MW (the market case's).
+        Returns the clearing's own money figures (for its database row)."""
+        needs_mw = needs_mw or {}
         a = activation
         firm_cols = list(range(min(n_firm, a.shape[1])))
-        cost = 0.0
+        priced = penalty_eur_per_mwh * 0.5
+        paid = resource = bought = 0.0
         for b in np.flatnonzero((a[:, firm_cols] > 1e-9).any(axis=1)).tolist() if firm_cols else []:
-            if book.side[b] == "buy":
-                continue
             for s in firm_cols:
                 q = a[b, s]
                 if q <= 1e-9:
                     continue
                 lmp = price_map.get((book.node_name[b], s), float("nan"))
-                unit = (
-                    book.direction[b] * lmp
-                    if np.isfinite(lmp) and abs(lmp) < penalty_eur_per_mwh * 0.5
-                    else book.price_eur_per_mwh[b, s]
-                )
-                cost += unit * q * dt_mstep_h
-        self.activation_cost_eur += cost
+                at_lmp = bool(np.isfinite(lmp) and abs(lmp) < priced)
+                if book.side[b] == "buy":
+                    if at_lmp:
+                        bought += book.direction[b] * lmp * q * dt_mstep_h
+                    continue
+                bid = book.price_eur_per_mwh[b, s]
+                unit = book.direction[b] * lmp if at_lmp else bid
+                paid += unit * q * dt_mstep_h
+                resource += bid * q * dt_mstep_h
+        need_paid = 0.0
+        for node, need in needs_mw.items():
+            need_arr = np.broadcast_to(np.asarray(need, dtype=float), (a.shape[1],))
+            for s in firm_cols:
+                lmp = price_map.get((str(node), s), float("nan"))
+                if np.isfinite(lmp) and abs(lmp) < priced:
+                    need_paid += float(need_arr[s]) * lmp * dt_mstep_h
+        bought += need_paid
+        self.need_payments_eur += need_paid
+        self.activation_cost_eur += paid
+        self.resource_cost_eur += resource
+        self.buyer_payments_eur += bought
+        money = ClearingMoney(resource_cost_eur=resource, payment_eur=paid, buyer_payment_eur=bought)
         if len(result.slack):
             sl = result.slack[result.slack["step"].isin(firm_cols)]
             e = float((sl["slack_up_mw"] + sl["slack_down_mw"]).sum()) * dt_mstep_h
@@ -107,6 +165,7 @@ class KpiAccumulator:
             self.bids_by_area[area] += 1
             if firm_cols and (a[b, firm_cols] > 1e-9).any():
                 self.activated_by_area[area] += 1
+        return money
 
     def add_failed_clearing(self, kind: str | None) -> None:
         """A clearing without a usable solution (``kind``: see
@@ -128,6 +187,18 @@ class KpiAccumulator:
         afrr = step.afrr_mw
         self.afrr_mwh += abs(afrr) * dt_h
         self.afrr_cost_eur += (afrr_price_up if afrr > 0 else afrr_price_down) * abs(afrr) * dt_h
+        if afrr > 0:
+            self.afrr_up_mwh += afrr * dt_h
+        else:
+            self.afrr_down_mwh += -afrr * dt_h
+        self.afrr_need_mwh += abs(step.afrr_need_mw) * dt_h
+        uncovered = step.afrr_need_mw - afrr
+        if uncovered > AFRR_SHORT_TOL_MW:
+            self.afrr_not_served_mwh += uncovered * dt_h
+            self.afrr_short_steps += 1
+        elif uncovered < -AFRR_SHORT_TOL_MW:
+            self.afrr_not_absorbed_mwh += -uncovered * dt_h
+            self.afrr_short_steps += 1
         for grid_key, n_over, overload_mva, n_voltage in step.grid_violations:
             self.congestion_h += n_over * dt_h
             self.congestion_by_grid[grid_key] += n_over * dt_h
@@ -151,8 +222,18 @@ class KpiAccumulator:
             day=day,
             duration_h=duration_h,
             activation_cost_eur=self.activation_cost_eur,
+            resource_cost_eur=self.resource_cost_eur,
+            buyer_payments_eur=self.buyer_payments_eur,
+            need_payments_eur=self.need_payments_eur,
+            congestion_rent_eur=self.buyer_payments_eur - self.activation_cost_eur,
             afrr_energy_mwh=self.afrr_mwh,
             afrr_cost_eur=self.afrr_cost_eur,
+            afrr_need_energy_mwh=self.afrr_need_mwh,
+            afrr_up_energy_mwh=self.afrr_up_mwh,
+            afrr_down_energy_mwh=self.afrr_down_mwh,
+            afrr_energy_not_served_mwh=self.afrr_not_served_mwh,
+            afrr_surplus_not_absorbed_mwh=self.afrr_not_absorbed_mwh,
+            afrr_short_steps=self.afrr_short_steps,
             congestion_hours_h=self.congestion_h,
             overload_energy_mwh=self.overload_mwh,
             voltage_violation_hours_h=self.voltage_h,
@@ -188,4 +269,4 @@ def flat_kpis(k: SchemeKpis) -> dict[str, float]:
     return out
 
 
-__all__ = ["KpiAccumulator", "flat_kpis", "price_map_of"]
+__all__ = ["ClearingMoney", "KpiAccumulator", "flat_kpis", "price_map_of"]

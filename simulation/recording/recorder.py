@@ -21,7 +21,13 @@ from simulation.measurement import Measurement
 from simulation.physical.step import PhysicsOutcome
 from simulation.recording.kpi_accumulator import KpiAccumulator, flat_kpis, price_map_of
 from simulation.recording.messages import MessageLog, log_clearing, log_measurements, log_setpoints
-from simulation.recording.rows import clearing_rows, failed_clearing_rows, measurement_rows, setpoint_rows
+from simulation.recording.rows import (
+    balancing_rows,
+    clearing_rows,
+    failed_clearing_rows,
+    measurement_rows,
+    setpoint_rows,
+)
 from simulation.scenario.build import Scenario
 from simulation.schemes import SchemeBehaviour
 
@@ -56,6 +62,10 @@ class Recorder:
         self._dso_of_area = {fs.feeder_id: fs.dso_id for fs in spec.feeders} | {
             c.node_id: c.dso_id for c in spec.copper_plate_nodes
         }
+        self._branches_of_area = {
+            fid: int(len(net.line) + len(net.trafo)) for fid, net in scenario.feeder_nets.items()
+        }
+        """Lines and transformers of each detailed feeder (the records of its grid model)."""
         self._n_firm = tsp.clearing_frequency_min // tsp.granularity_min
         self._dt_mstep_h = tsp.physical_step_min / 60.0 * (tsp.granularity_min // tsp.physical_step_min)
         self._dt_h = tsp.physical_step_min / 60.0
@@ -79,12 +89,25 @@ class Recorder:
             return
         area = self.scenario.nodes.area
         price_map = price_map_of(result)
-        self.kpis.add_clearing(
-            book, result, a, price_map, self._n_firm, self._dt_mstep_h, self._penalty, area
+        money = self.kpis.add_clearing(
+            book, result, a, price_map, self._n_firm, self._dt_mstep_h, self._penalty, area, outcome.needs_mw
         )
-        log_clearing(self.log, t_min, book, a, self.behaviour, area, self._dso_of_area)
+        log_clearing(
+            self.log,
+            t_min,
+            book,
+            a,
+            self.behaviour,
+            area,
+            self._dso_of_area,
+            horizon_steps=self.scenario.spec.timing.steps_per_horizon,
+            curve_points=self.scenario.spec.prices.curve_points,
+            branches_of_area=self._branches_of_area,
+        )
         if self.writer is not None:
-            rows = clearing_rows(c, t_first_min, book, result, a, price_map, self._n_firm, self._dt_mstep_h)
+            rows = clearing_rows(
+                c, t_first_min, book, result, a, price_map, self._n_firm, self._dt_mstep_h, money
+            )
             for table, table_rows in rows.items():
                 self.writer.add(table, table_rows)
 
@@ -106,11 +129,12 @@ class Recorder:
         )
 
     def measurements(self, t_min: float, m: Measurement, p: PhysicsOutcome) -> None:
-        """The step's measurements (rows and messages) and SCADA set-points; hands the step's messages to
-        the database."""
+        """The step's measurements (rows and messages), its balancing row (aFRR against the residual
+        imbalance) and SCADA set-points; hands the step's messages to the database."""
         scen = self.scenario
         if self.writer is not None:
             self.writer.add("measurements", measurement_rows(t_min, scen.nodes.name, m))
+            self.writer.add("balancing", balancing_rows(t_min, p.afrr_need_mw, p.afrr_mw))
         log_measurements(
             self.log,
             t_min,

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from simulation.bidding.aggregators import BidBook, decode_pool
+from simulation.recording.kpi_accumulator import ClearingMoney
 
 
 def failed_clearing_rows(clearing: int, time_min: float, n_bids: int, error: str) -> list[dict[str, Any]]:
@@ -27,6 +28,9 @@ def failed_clearing_rows(clearing: int, time_min: float, n_bids: int, error: str
             "n_activated": 0,
             "build_time_s": 0.0,
             "solve_time_s": 0.0,
+            "resource_cost_eur": 0.0,
+            "payment_eur": 0.0,
+            "buyer_payment_eur": 0.0,
         }
     ]
 
@@ -40,8 +44,10 @@ def clearing_rows(
     price_map: dict[tuple[str, int], float],
     n_firm: int,
     dt_mstep_h: float,
+    money: ClearingMoney | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
-    """Table -> rows of one clearing: its bids, its summary, its activations and its prices."""
+    """Table -> rows of one clearing: its bids, its summary (with ``money``, its firm steps' resource cost
+    and payments), its activations (with the bid's own price) and its prices."""
     a = activation
     bids = [
         {
@@ -69,6 +75,9 @@ def clearing_rows(
             "n_activated": int((a > 1e-9).any(axis=1).sum()),
             "build_time_s": float(result.build_time_s),
             "solve_time_s": float(result.solve_time_s),
+            "resource_cost_eur": None if money is None else money.resource_cost_eur,
+            "payment_eur": None if money is None else money.payment_eur,
+            "buyer_payment_eur": None if money is None else money.buyer_payment_eur,
         }
     ]
     activations = [
@@ -79,6 +88,7 @@ def clearing_rows(
             "firm": bool(s < n_firm),
             "activation_mw": float(a[b, s]),
             "clearing_price_eur_per_mwh": price_map.get((book.node_name[b], int(s))),
+            "bid_price_eur_per_mwh": float(book.price_eur_per_mwh[b, s]),
         }
         for b, s in zip(*np.nonzero(a > 1e-9), strict=True)
     ]
@@ -129,4 +139,10 @@ def measurement_rows(t_min: float, node_names: Any, m: Any) -> list[dict[str, An
     ]
 
 
-__all__ = ["clearing_rows", "failed_clearing_rows", "measurement_rows", "setpoint_rows"]
+def balancing_rows(t_min: float, need_mw: float, afrr_mw: float) -> list[dict[str, Any]]:
+    """The ``balancing`` row of a physical step: the residual imbalance, the aFRR delivered within the
+    TSO's limits and what was left uncovered (positive: energy not served)."""
+    return [{"time_min": t_min, "need_mw": need_mw, "afrr_mw": afrr_mw, "uncovered_mw": need_mw - afrr_mw}]
+
+
+__all__ = ["balancing_rows", "clearing_rows", "failed_clearing_rows", "measurement_rows", "setpoint_rows"]

@@ -27,6 +27,7 @@ from simulation.scenario.categories import (
 from simulation.scenario.defaults import default_scenario_spec
 from simulation.scenario.endpoints import endpoint_counts
 from simulation.scenario.spec import (
+    AfrrSpec,
     CopperPlateNodeSpec,
     DeviceGroupSpec,
     FeederSpec,
@@ -46,6 +47,7 @@ __all__ = [
     "CATEGORY_PARAMETERS",
     "DER_CATEGORIES",
     "DEVICE_CATEGORIES",
+    "AfrrSpec",
     "CopperPlateNodeSpec",
     "DeviceGroupSpec",
     "FeederSpec",

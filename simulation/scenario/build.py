@@ -8,6 +8,7 @@ order, so the same spec always gives the same scenario. Devices are numpy arrays
 from __future__ import annotations
 
 import functools
+import logging
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,8 @@ from simulation.scenario import (
     ParamDistribution,
     ScenarioSpec,
 )
+
+logger = logging.getLogger(__name__)
 
 PROFILE_NAMES: tuple[str, ...] = ("load", "pv", "wind", "flat", "ambient_temp_c", "lighting", "heat")
 
@@ -79,7 +82,8 @@ class Scenario:
     devices: category -> all devices of that category.
     device_ids: category -> device id per device (``<group_id>#<k>``), for error messages.
     aggregators: aggregator ids; ``aggregator_area[i]`` is the area of aggregator ``i``.
-    profiles: profile name -> value per physical step (fractions of peak or capacity; degC).
+    profiles: profile name -> value per physical step (load: fraction of the profile's peak over the
+        source's whole year; pv, wind: fraction of capacity; degC).
     imbalance_mw: true system imbalance per market step (positive: deficit, the TSO needs upward energy).
     imbalance_forecast_mw: the TSO's forecast of it per market step.
     tso_gens: transmission generators' flexibility table (pandapower id, bus, p_max_mw, flex_mw, cost).
@@ -165,18 +169,7 @@ def _prepare_feeder(fs: FeederSpec) -> tuple[Any, int]:
     net.load["base_p_mw"] = net.load["p_mw"]
     net.load["base_q_mvar"] = net.load["q_mvar"]
     ext_bus = int(net.ext_grid.bus.iloc[0])
-    # ratings
-    vn = net.bus.vn_kv.loc[net.line.from_bus].to_numpy()
-    if fs.line_rating_mva is not None:
-        net.line["max_i_ka"] = fs.line_rating_mva / (np.sqrt(3) * vn)
-    elif (net.line.max_i_ka >= 1e3).any():
-        _build_pf(net, fs)
-        i_base = net.res_line.i_ka.fillna(0.0).to_numpy()
-        i_floor = 0.05 * float(np.nanmax(i_base)) if np.nanmax(i_base) > 0 else 0.01
-        rating = np.maximum(i_base, i_floor) * (1.0 + fs.unrated_line_margin_frac)
-        unrated = net.line.max_i_ka.to_numpy() >= 1e3
-        net.line.loc[unrated, "max_i_ka"] = rating[unrated]
-    net.line["max_i_ka"] = net.line["max_i_ka"] * fs.line_rating_factor
+    _rate_feeder_lines(net, fs)
     net.bus["min_vm_pu"] = fs.vm_min_pu
     net.bus["max_vm_pu"] = fs.vm_max_pu
     # SCADA equipment: an on-load tap changer at the substation (transformer if there is one, otherwise the
@@ -196,6 +189,53 @@ def _prepare_feeder(fs: FeederSpec) -> tuple[Any, int]:
             name=f"{fs.feeder_id} capacitor bank",
         )
     return net, ext_bus
+
+
+def unrated_lines(net: Any) -> np.ndarray:
+    """Mask of the lines whose data give no thermal rating: ``max_i_ka`` missing, NaN, not positive, or at
+    pandapower's placeholder for none (99999 kA in the MATPOWER imports such as case33bw; 1e3 kA and above
+    here, beyond any distribution cable)."""
+    if "max_i_ka" not in net.line:
+        return np.ones(len(net.line), bool)
+    i_max = net.line.max_i_ka.to_numpy(dtype=float)
+    return ~np.isfinite(i_max) | (i_max <= 0) | (i_max >= 1e3)
+
+
+def _rate_feeder_lines(net: Any, fs: FeederSpec) -> None:
+    """Each feeder line's thermal rating (``max_i_ka``), in the order the data allow.
+
+    1. ``line_rating_mva`` given: every line gets ``I = S / (sqrt(3) * V_kV)`` at its from-bus voltage.
+    2. Otherwise each line keeps its own ``max_i_ka``, so the market (which derives its branch ratings from
+       it, :func:`simulation.market.grids._pandapower_rate_a`: ``S = sqrt(3) * V_kV * I_kA``) and physics
+       (pandapower's ``loading_percent``, the protections) read the same rating as pandapower defines it.
+    3. Only lines whose data give none (:func:`unrated_lines`) get the documented fallback, (1 +
+       ``unrated_line_margin_frac``) x their current in a power flow of the grid's own loads (at least 5 %
+       of the largest), and a warning naming the feeder and how many lines took it.
+
+    ``line_rating_factor`` multiplies the result. Transformers keep their ``sn_mva``.
+    """
+    vn = net.bus.vn_kv.loc[net.line.from_bus].to_numpy(dtype=float)
+    if fs.line_rating_mva is not None:
+        net.line["max_i_ka"] = fs.line_rating_mva / (np.sqrt(3) * vn)
+    else:
+        unrated = unrated_lines(net)
+        if unrated.any():
+            _build_pf(net, fs)
+            i_base = net.res_line.i_ka.reindex(net.line.index).fillna(0.0).to_numpy(dtype=float)
+            i_floor = 0.05 * float(np.nanmax(i_base)) if np.nanmax(i_base) > 0 else 0.01
+            rating = np.maximum(i_base, i_floor) * (1.0 + fs.unrated_line_margin_frac)
+            net.line.loc[unrated, "max_i_ka"] = rating[unrated]
+            logger.warning(
+                "feeder %r: %d of %d lines have no max_i_ka in grid %s; they are rated (1 + "
+                "unrated_line_margin_frac = %g) x their current in a power flow of the grid's own loads "
+                "(set line_rating_mva to give one)",
+                fs.feeder_id,
+                int(unrated.sum()),
+                len(net.line),
+                fs.grid_file or fs.case_name,
+                1.0 + fs.unrated_line_margin_frac,
+            )
+    net.line["max_i_ka"] = net.line["max_i_ka"] * fs.line_rating_factor
 
 
 def _node_table(spec: ScenarioSpec, tnet: Any, feeders: dict[str, Any]) -> NodeTable:
@@ -251,19 +291,34 @@ def _node_table(spec: ScenarioSpec, tnet: Any, feeders: dict[str, Any]) -> NodeT
 # ------------------------------------------------------------------------------------------ profiles
 
 
-def _synthetic_profiles(hours: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    h = hours % 24.0
-    load = (
+def synthetic_load_shape(hours: np.ndarray) -> np.ndarray:
+    """The synthetic load shape (morning, noon and evening bumps on a base), unscaled, periodic in 24 h."""
+    h = np.asarray(hours, dtype=float) % 24.0
+    return (
         0.45
         + 0.25 * np.exp(-(((h - 8.0) / 2.0) ** 2))
         + 0.55 * np.exp(-(((h - 19.5) / 2.5) ** 2))
         + 0.15 * np.exp(-(((h - 13.0) / 3.0) ** 2))
     )
+
+
+def synthetic_load_peak() -> float:
+    """Peak of :func:`synthetic_load_shape` over its own period (one day, sampled every second).
+
+    The shape repeats every 24 h, so its peak over the day is its peak over any year; dividing by it (and
+    not by the peak of the simulated window) keeps a step's load independent of the window's length.
+    """
+    return float(synthetic_load_shape(np.arange(86_400) / 3600.0).max())
+
+
+def _synthetic_profiles(hours: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    h = hours % 24.0
+    load = synthetic_load_shape(hours)
     pv = np.clip(np.sin(np.pi * (h - 5.5) / 15.0), 0.0, None) ** 1.5 * 0.85
     wind = np.clip(
         0.35 + 0.15 * np.sin(2 * np.pi * (h - 3.0) / 24.0) + np.cumsum(rng.normal(0, 0.01, h.size)), 0, 1
     )
-    return {"load": load / load.max(), "pv": pv, "wind": wind}
+    return {"load": load / synthetic_load_peak(), "pv": pv, "wind": wind}
 
 
 def _simbench_profiles(spec: ScenarioSpec, hours: np.ndarray) -> dict[str, np.ndarray]:
@@ -272,22 +327,27 @@ def _simbench_profiles(spec: ScenarioSpec, hours: np.ndarray) -> dict[str, np.nd
     prof = net.profiles
     day0 = (ps.day_of_year - 1) * 96
 
-    def pick(table: str, column: str) -> np.ndarray:
+    def year(table: str, column: str) -> np.ndarray:
         if column not in prof[table]:
             raise ScenarioError(
                 f"profiles: SimBench grid {ps.simbench_code} has no {table} profile {column!r} "
                 f"(fields load_profile/pv_profile/wind_profile); known: {list(prof[table].columns[1:])}"
             )
-        values = prof[table][column].to_numpy(dtype=float)
+        return prof[table][column].to_numpy(dtype=float)
+
+    def pick(values: np.ndarray) -> np.ndarray:
         idx = day0 + np.floor(hours * 4.0).astype(int)
         idx = np.clip(idx, 0, values.size - 1)
         return values[idx]
 
-    load = pick("load", f"{ps.load_profile}_pload")
+    # the load profile is divided by its peak over SimBench's whole year (35,136 quarter-hours), not over
+    # the simulated window: a step's load does not depend on how many steps are simulated, and a winter day
+    # is loaded more than a summer day (issue 16 item 2)
+    load_year = year("load", f"{ps.load_profile}_pload")
     return {
-        "load": load / max(float(load.max()), 1e-9),
-        "pv": np.clip(pick("renewables", ps.pv_profile), 0.0, 1.0),
-        "wind": np.clip(pick("renewables", ps.wind_profile), 0.0, 1.0),
+        "load": pick(load_year) / max(float(np.nanmax(load_year)), 1e-9),
+        "pv": np.clip(pick(year("renewables", ps.pv_profile)), 0.0, 1.0),
+        "wind": np.clip(pick(year("renewables", ps.wind_profile)), 0.0, 1.0),
     }
 
 
@@ -313,12 +373,27 @@ def _csv_profiles(spec: ScenarioSpec, n_steps: int) -> dict[str, np.ndarray]:
                 f"profile file {path}: column {col!r} has {values.size} rows, needs {n_steps}"
             )
         out[col] = values[:n_steps]
+    # load: fractions of the file's own peak, taken over every row of the file (not only the rows simulated),
+    # so a step's load does not depend on the window's length; a file already in fractions of its peak
+    # (peak 1) is read unchanged
+    full_load = pd.to_numeric(frame["load"], errors="coerce").to_numpy(dtype=float)
+    finite = full_load[np.isfinite(full_load)]
+    peak = float(finite.max()) if finite.size else 1.0
+    if peak > 0:
+        out["load"] = out["load"] / peak
     return out
 
 
 def build_profiles(spec: ScenarioSpec, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Profiles per physical step: load (fraction of the day's peak), pv and wind (fraction of capacity),
-    flat (1), ambient_temp_c, lighting (1 when dark), heat (CHP heat demand, fraction of rated heat)."""
+    """Profiles per physical step: load (fraction of the load profile's peak over its source's whole year),
+    pv and wind (fraction of capacity), flat (1), ambient_temp_c, lighting (1 when dark), heat (CHP heat
+    demand, fraction of rated heat).
+
+    The load profile's reference is the peak of the whole source, never of the simulated window: SimBench's
+    year, every row of the CSV file, the synthetic shape's own daily peak (:func:`synthetic_load_peak`).
+    So a step's load is the same whether it is simulated alone or inside a longer run, and a grid's own
+    loads (times ``load_scale_frac``) are its loads at the year's peak (issue 16 item 2).
+    """
     t = spec.timing
     n = t.n_physical_steps
     hours = t.start_h + (np.arange(n) + 0.5) * t.physical_step_min / 60.0

@@ -97,7 +97,8 @@ class TransmissionGridSpec(_Spec):
         default=1.0,
         gt=0,
         le=MAX_LOAD_SCALE,
-        description="Multiplier applied to the case's own loads at the profile peak, -.",
+        description="Multiplier applied to the case's own loads, which are its loads at the load "
+        "profile's peak over the year (profile 1.0), -.",
     )
     generator_flex_frac: float = Field(
         default=0.25,
@@ -149,7 +150,8 @@ class FeederSpec(_Spec):
         default=1.0,
         gt=0,
         le=MAX_LOAD_SCALE,
-        description="Multiplier applied to the grid's own loads at the profile peak, -.",
+        description="Multiplier applied to the grid's own loads, which are its loads at the load "
+        "profile's peak over the year (profile 1.0), -.",
     )
     line_rating_mva: float | None = Field(
         default=None,
@@ -259,14 +261,15 @@ class ProfileSpec(_Spec):
     source: Literal["simbench", "synthetic", "csv"] = Field(
         default="simbench",
         description="simbench: load/PV/wind profiles of a SimBench grid (offline); synthetic: analytic "
-        "shapes; "
-        "csv: the file csv_path.",
+        "shapes; csv: the file csv_path. The load profile is a fraction of its peak over the source's "
+        "whole year (SimBench's year, every row of the CSV, the synthetic day's own peak), never of the "
+        "simulated window.",
     )
     csv_path: str | None = Field(
         default=None,
-        description="CSV file with one row per physical step and columns load, pv, wind (fractions of peak "
-        "or "
-        "capacity) and ambient_temp_c (source csv).",
+        description="CSV file with one row per physical step from the start and columns load (divided by "
+        "its peak over every row of the file), pv, wind (fractions of capacity) and ambient_temp_c, degC "
+        "(source csv).",
     )
     simbench_code: str = Field(
         default="1-MV-rural--0-sw", description="SimBench grid whose profiles are used (source simbench)."
@@ -283,7 +286,8 @@ class ProfileSpec(_Spec):
         "CBA's day_weights_days_per_year.",
     )
     load_profile: str = Field(
-        default="lv_semiurb4", description="SimBench load profile name (without _pload)."
+        default="lv_semiurb4",
+        description="SimBench load profile name (without _pload); divided by its peak over SimBench's year.",
     )
     pv_profile: str = Field(default="PV3", description="SimBench renewables profile name for PV.")
     wind_profile: str = Field(default="WP4", description="SimBench renewables profile name for wind.")
@@ -422,6 +426,46 @@ class ScadaSpec(_Spec):
     )
 
 
+class AfrrSpec(_Spec):
+    """The aFRR the TSO holds: a contracted reserve band and its ramp (:mod:`simulation.physical.afrr`).
+
+    The residual imbalance of each physical step beyond the band or the ramp is not covered by aFRR; it is
+    reported as energy not served (deficit) or surplus not absorbed."""
+
+    limited: bool = Field(
+        default=True,
+        description="Limit aFRR to the reserve and ramp below; False: the ideal, unlimited, instantaneous "
+        "balancer of earlier versions (every residual is covered).",
+    )
+    reserve_up_mw: float | None = Field(
+        default=None,
+        ge=0,
+        description="Upward aFRR reserve contracted by the TSO, MW. None: sized to cover 99 % of the "
+        "modelled imbalances (source: assumption, after ENTSO-E's probabilistic FRR dimensioning, "
+        "Regulation (EU) 2017/1485 SOGL Art. 157: A + 2.33 sqrt(std^2 + sum (f L)^2) of the imbalance "
+        "settings and the transmission loads at their peak; simulation.physical.afrr.sized_reserve_mw).",
+    )
+    reserve_down_mw: float | None = Field(
+        default=None,
+        ge=0,
+        description="Downward aFRR reserve contracted by the TSO, MW. None: sized as reserve_up_mw's "
+        "default (the modelled imbalance is symmetric).",
+    )
+    ramp_mw_per_min: float | None = Field(
+        default=None,
+        gt=0,
+        description="Largest change of the delivered aFRR, MW/min. None: the larger reserve within "
+        "full_activation_time_min.",
+    )
+    full_activation_time_min: float = Field(
+        default=5.0,
+        gt=0,
+        description="aFRR full activation time, min (source: assumption, the 5-minute full activation "
+        "time of the European aFRR standard product, ACER Decision 02/2020 on the aFRR implementation "
+        "framework, unverified). Used only for the default ramp.",
+    )
+
+
 class ScenarioSpec(_Spec):
     """Everything the simulation platform needs to build one scenario and simulate it.
 
@@ -457,6 +501,9 @@ class ScenarioSpec(_Spec):
         default_factory=MeasurementSpec, description="State-estimation error of measurements."
     )
     scada: ScadaSpec = Field(default_factory=ScadaSpec, description="SCADA actions outside the market.")
+    afrr: AfrrSpec = Field(
+        default_factory=AfrrSpec, description="The TSO's aFRR reserve and ramp (limits of the balancer)."
+    )
     schemes: list[str] = Field(
         default_factory=lambda: list(SCHEME_IDS), description="Coordination schemes to simulate."
     )

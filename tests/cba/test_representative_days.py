@@ -111,7 +111,7 @@ def _short_study(tmp_path: Path) -> Path:
 def test_run_simulates_every_representative_day_and_the_cba_weights_them(tmp_path: Path) -> None:
     """`coordstudio run STUDY` with ``profiles.representative_days: 3`` simulates each scheme on the three
     days (kpis.csv), writes representative_days.csv (weights summing to 365), and the CBA's yearly
-    activation-cost saving of LMS against CMS equals the hand sum over the days (1e-6 relative)."""
+    activation (resource) cost saving of LMS against CMS equals the hand sum over the days (1e-6 relative)."""
     study = _short_study(tmp_path)
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
@@ -126,7 +126,8 @@ def test_run_simulates_every_representative_day_and_the_cba_weights_them(tmp_pat
     with open(out / "kpis.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert {(r["scheme"], r["day"]) for r in rows} == {(s, d) for s in ("CMS", "LMS") for d in weights}
-    cost = {(r["scheme"], r["day"]): float(r["activation_cost_eur"]) * 24.0 / float(r["duration_h"])
+    # the CBA's activation benefit counts the resource cost (as-bid) of what was activated (docs/cba.md)
+    cost = {(r["scheme"], r["day"]): float(r["resource_cost_eur"]) * 24.0 / float(r["duration_h"])
             for r in rows}
     saving = sum(w * (cost[("CMS", d)] - cost[("LMS", d)]) for d, w in weights.items())
     result = json.loads((out / "cba_result.json").read_text())

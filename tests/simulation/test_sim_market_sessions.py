@@ -29,6 +29,22 @@ from simulation.scenario import ScenarioSpec, default_scenario_spec
 from simulation.scenario.build import build_scenario
 
 
+def _at_window_peak(spec: ScenarioSpec) -> ScenarioSpec:
+    """``spec`` (synthetic profiles) with its grids' loads scaled so that the window's highest step is at
+    1.0 x their loads, the level the load profile had when it was divided by the window's peak (before
+    issue 16 item 2): the 10:00-12:00 window, at 0.57 of the day's peak, no longer moves F1's tap."""
+    from simulation.scenario.build import synthetic_load_peak, synthetic_load_shape
+
+    t = spec.timing
+    hours = t.start_h + (np.arange(t.n_physical_steps) + 0.5) * t.physical_step_min / 60.0
+    scale = synthetic_load_peak() / float(synthetic_load_shape(hours).max())
+    out = spec.model_copy(deep=True)
+    out.transmission.load_scale_frac *= scale
+    for fs in out.feeders:
+        fs.load_scale_frac *= scale
+    return out
+
+
 def _run_both(spec: ScenarioSpec, scheme: str):  # type: ignore[no-untyped-def]
     scen = build_scenario(spec)
     schedule = compute_schedule(scen)
@@ -118,7 +134,7 @@ def test_a_tap_move_and_binding_energy_limits_are_updated_in_the_session_to_the_
         return result, a
 
     monkeypatch.setattr(clearing_stage.SessionClearer, "clear", recording)
-    scen = build_scenario(small_spec(duration_h=2.0))
+    scen = build_scenario(_at_window_peak(small_spec(duration_h=2.0)))
     tim = run_scheme(scen, compute_schedule(scen), "CM", None).market_stats
     assert tim["n_clearings_built"] == 1 and tim["n_clearings_reused"] == 1 and len(seen) == 2
     options = ClearingOptions(solver="highs", threads=1)
