@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from cba.analysis import CbaResult
     from cba.ictcheck_data import IctCheckResult
     from cba.parameters import CbaParameters
+    from cba.price_components import PriceComponentTable
     from sgam.costs import SchemeIctCost
     from simulation.kpis import SchemeKpis
 
@@ -101,6 +102,7 @@ def _write_cba_files(
     ict: Mapping[str, SchemeIctCost],
     result: CbaResult,
     ict_check: IctCheckResult | None,
+    price_components: PriceComponentTable | None = None,
 ) -> dict[str, Path]:
     """Write the CBA files of :data:`OUTPUT_FILES` into the (staging) folder ``out``."""
     from cba.charts import write_charts
@@ -108,7 +110,9 @@ def _write_cba_files(
     from cba.report_excel import write_report
 
     paths: dict[str, Path] = {}
-    paths["report"] = write_report(out / OUTPUT_FILES["report"], params, kpis, ict, result, ict_check)
+    paths["report"] = write_report(
+        out / OUTPUT_FILES["report"], params, kpis, ict, result, ict_check, price_components
+    )
     md, docx = write_recommendations(
         out / OUTPUT_FILES["recommendations_md"],
         out / OUTPUT_FILES["recommendations_docx"],
@@ -148,11 +152,13 @@ def write_study_outputs(
     ict: Mapping[str, SchemeIctCost],
     result: CbaResult,
     ict_check: IctCheckResult | None,
+    price_components: PriceComponentTable | None = None,
 ) -> dict[str, Path]:
-    """Every file of a study run: ``kpis.csv``, the CBA outputs and (with a check) the ICT-check files."""
+    """Every file of a study run: ``kpis.csv``, the CBA outputs and (with a check) the ICT-check files;
+    ``price_components`` (read from the results database) add the report's "Price components" sheet."""
     with output_set(out_dir) as stage:  # one set: a failure leaves the previous run's files untouched
         paths = {"kpis": write_kpis_csv(kpis, stage.path(KPIS_FILE))}
-        paths.update(_write_cba_files(stage.staging, params, kpis, ict, result, ict_check))
+        paths.update(_write_cba_files(stage.staging, params, kpis, ict, result, ict_check, price_components))
         if ict_check is not None:
             paths.update(_write_ict_check_files(check=ict_check, out=stage.staging))
     return _final_paths(paths, stage)

@@ -52,6 +52,7 @@ from simulation.kpis import SchemeKpis
 
 if TYPE_CHECKING:
     from cba.ictcheck_data import IctCheckResult
+    from cba.price_components import PriceComponentTable
 
 __all__ = ["LABELS", "build_workbook", "cash_flow_sheet_name", "write_report"]
 
@@ -103,17 +104,29 @@ def write_report(
     ict: Mapping[str, SchemeIctCost],
     result: CbaResult,
     ict_check: IctCheckResult | None = None,
+    price_components: PriceComponentTable | None = None,
 ) -> Path:
     """Write the Excel report of ``result`` to ``path`` (atomically) and return the path.
 
     With ``ict_check`` (the ICT design checked against the simulated messages), the workbook gains its
-    "ICT check" sheet.
+    "ICT check" sheet; with ``price_components`` (the day means read from the results database), its
+    "Price components" sheet.
     """
     wb = build_workbook(params, kpis, ict, result)
     if ict_check is not None:
         from cba.ictcheck_output import write_ict_check_sheet
 
         write_ict_check_sheet(wb, ict_check)
+    if price_components is not None:
+        from cba.report_excel_prices import SHEET, write_price_components
+
+        ws = wb.create_sheet(SHEET)
+        write_price_components(ws, price_components)
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
     keep_user_text_as_text(wb, user_texts(params, kpis, ict, result, ict_check))  # no formula injection
     buf = io.BytesIO()
     wb.save(buf)

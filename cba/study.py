@@ -308,6 +308,11 @@ def run_study(
 
         check = ict_check(study, db_url)
         timings["ict_check"] = time.perf_counter() - t0
+    components = None
+    if db_url is not None and not failed_runs:
+        from cba.price_components import read_price_components
+
+        components = read_price_components(study, db_url)  # the report's "Price components" sheet
 
     t0 = time.perf_counter()
     progress.report(0.87, "cost-benefit analysis")
@@ -321,7 +326,8 @@ def run_study(
         from cba.system_scale import scale_ict
 
         # the report's ICT lines are those of the stated system, as the CBA counted them
-        outputs = write_study_outputs(out, params, kpis, scale_ict(ict, params.system), cba_result, check)
+        outputs = write_study_outputs(out, params, kpis, scale_ict(ict, params.system), cba_result, check,
+                                      components)
         if days:
             outputs["representative_days"] = write_representative_days(out, days)
         timings["outputs"] = time.perf_counter() - t0

@@ -37,10 +37,11 @@ class RunSeries:
 
 
 def load_series(db_url: str) -> RunSeries:
-    """Read the completed runs' clearings, firm nodal prices, firm activations and measurements."""
+    """Read the completed runs' clearings, firm nodal prices (with their components when the database
+    has them), firm activations and measurements."""
     import pandas as pd
 
-    from simulation.db import open_read_only
+    from simulation.db import PRICE_COMPONENT_COLUMNS, has_price_components, open_read_only
 
     try:
         engine = open_read_only(db_url)  # never creates or changes the database
@@ -54,8 +55,10 @@ def load_series(db_url: str) -> RunSeries:
                 f"FROM clearings WHERE run_id IN ({ids})",
                 conn,
             )
+            # the price components (issue 16 item 6) where the file has them: an older one has not
+            extra = "".join(f", {c}" for c in PRICE_COMPONENT_COLUMNS) if has_price_components(conn) else ""
             prices = pd.read_sql(
-                f"SELECT run_id, clearing, node, price_eur_per_mwh FROM prices "
+                f"SELECT run_id, clearing, node, price_eur_per_mwh{extra} FROM prices "
                 f"WHERE step = 0 AND run_id IN ({ids})",
                 conn,
             )

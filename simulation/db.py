@@ -14,7 +14,9 @@ clearings     clearing, time_min (start of its first step), status, objective_eu
               and over the firm steps: resource_cost_eur (as-bid), payment_eur (to sellers at nodal
               prices), buyer_payment_eur (by the needs' and buy bids' owners at nodal prices)
 activations   clearing, bid_id, step, firm, activation_mw, clearing_price_eur_per_mwh, bid_price_eur_per_mwh
-prices        clearing, node, step, price_eur_per_mwh
+prices        clearing, node, step, price_eur_per_mwh, and its components (issue 16 item 6; summing to
+              the price, NULL in older files and where not decomposed): energy_eur_per_mwh,
+              congestion_eur_per_mwh, losses_eur_per_mwh, current_eur_per_mwh, voltage_eur_per_mwh
 setpoints     time_min, aggregator, node, model, delta_mw, n_devices
 measurements  time_min, node, p_mw (true), p_measured_mw, vm_pu (true), vm_measured_pu
 kpis          name, value
@@ -106,16 +108,24 @@ runs = sa.Table(
 ADDED_RUN_COLUMNS = ("study_fingerprint", "fingerprints_json", "owner", "kpis_json")
 """Columns of ``runs`` newer than the first databases: added to an older file when a writer opens it,
 read as None from it by a reader."""
-
-
+PRICE_COMPONENT_COLUMNS = (
+    "energy_eur_per_mwh",
+    "congestion_eur_per_mwh",
+    "losses_eur_per_mwh",
+    "current_eur_per_mwh",
+    "voltage_eur_per_mwh",
+)
+"""Columns of ``prices`` newer than the first databases (the price components): added to an older file
+when a writer opens it; a reader checks for them (:func:`has_price_components`)."""
 ADDED_COLUMNS: dict[str, tuple[str, ...]] = {
     "runs": ADDED_RUN_COLUMNS,
     "clearings": ("resource_cost_eur", "payment_eur", "buyer_payment_eur"),
     "activations": ("bid_price_eur_per_mwh",),
+    "prices": PRICE_COMPONENT_COLUMNS,
 }
-"""Columns of each table newer than the first databases (resource cost and payments: issue 16 item 4),
-added to an older file when a writer opens it; a reader selects columns by name, so it never sees them
-missing."""
+"""Per table, the nullable columns newer than the first databases (resource cost and payments: issue 16
+item 4; price components: item 6), added to an older file when a writer opens it; a reader selects
+columns by name, or checks for them (:func:`has_price_components`)."""
 
 
 def _table(name: str, *cols: sa.Column) -> sa.Table:
@@ -172,6 +182,7 @@ prices = _table(
     sa.Column("node", sa.String(50)),
     sa.Column("step", sa.Integer),
     sa.Column("price_eur_per_mwh", sa.Float),
+    *(sa.Column(name, sa.Float) for name in PRICE_COMPONENT_COLUMNS),
 )
 setpoints = _table(
     "setpoints",
@@ -412,22 +423,31 @@ def _create_tables(engine: sa.Engine, attempts: int = 5) -> None:
 
 
 def _missing_columns(conn: sa.Connection) -> list[tuple[str, str]]:
-    """``(table, column)`` of every :data:`ADDED_COLUMNS` entry the database lacks."""
-    inspector = sa.inspect(conn)
-    missing = []
+    """(table, column) of the :data:`ADDED_COLUMNS` an existing table lacks."""
+    out: list[tuple[str, str]] = []
+    tables = set(sa.inspect(conn).get_table_names())
     for table, names in ADDED_COLUMNS.items():
-        present = {c["name"] for c in inspector.get_columns(table)}
-        missing += [(table, name) for name in names if name not in present]
-    return missing
+        if table not in tables:
+            continue  # created whole by create_all
+        present = {c["name"] for c in sa.inspect(conn).get_columns(table)}
+        out += [(table, name) for name in names if name not in present]
+    return out
 
 
 def _add_columns(conn: sa.Connection) -> None:
-    """Add the :data:`ADDED_COLUMNS` an older database lacks (all nullable: its older rows read None)."""
+    """Add the :data:`ADDED_COLUMNS` an older database lacks (all nullable)."""
     for table, name in _missing_columns(conn):
         col = metadata.tables[table].c[name]
         conn.exec_driver_sql(
             f"ALTER TABLE {table} ADD COLUMN {name} {col.type.compile(dialect=conn.dialect)}"
         )
+
+
+def has_price_components(conn: sa.Connection) -> bool:
+    """Whether the ``prices`` table of an open database has the component columns (an older file,
+    opened read-only, does not)."""
+    present = {c["name"] for c in sa.inspect(conn).get_columns("prices")}
+    return set(PRICE_COMPONENT_COLUMNS) <= present
 
 
 def _redact(url: str) -> str:

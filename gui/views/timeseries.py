@@ -11,6 +11,27 @@ from gui.series import PackedSeries, RunSeries
 from simulation.kpis import SCHEME_IDS
 
 SCHEME_ORDER = SCHEME_IDS  # the simulation's scheme registry (simulation/schemes.py)
+PRICE_COMPONENTS = ("energy", "congestion", "losses", "current", "voltage")
+"""The components of a nodal price (``simulation.market.price_components.COMPONENTS``; recorded in the
+results database as ``<name>_eur_per_mwh``), in stacking order."""
+COMPONENT_COLOURS = {
+    "energy": "#4c72b0",
+    "congestion": "#dd8452",
+    "losses": "#55a868",
+    "current": "#c44e52",
+    "voltage": "#8172b3",
+}
+STACKED = "stacked"
+"""The component selector's value for every component stacked (day means)."""
+
+
+def _abs_max(values: Any) -> float:
+    """The largest absolute finite value of an array (1.0 when there is none), for a symmetric scale."""
+    import numpy as np
+
+    finite = np.abs(np.asarray(values, dtype=float))
+    finite = finite[np.isfinite(finite)]
+    return float(finite.max()) if finite.size and finite.max() > 0 else 1.0
 
 
 class TimeSeriesPanel(QWidget):
@@ -30,9 +51,21 @@ class TimeSeriesPanel(QWidget):
         self.price_mode.addItem("all schemes: mean and range over nodes", "")
         self.price_mode.setToolTip("Nodal prices: a band per scheme, or every node of one scheme as a map")
         self.price_mode.currentIndexChanged.connect(self._redraw_prices)
+        self.price_part = QComboBox()
+        self.price_part.addItem("price", "")
+        for name in PRICE_COMPONENTS:
+            self.price_part.addItem(f"{name} component", name)
+        self.price_part.addItem("components stacked (day mean)", STACKED)
+        self.price_part.setToolTip(
+            "The nodal price or one of its components (energy at the reference bus, transmission "
+            "congestion, distribution losses, current and voltage limits; they sum to the price), or "
+            "all components stacked: one bar per scheme, or per node of one scheme"
+        )
+        self.price_part.currentIndexChanged.connect(self._redraw_prices)
         top = QHBoxLayout()
         top.addWidget(QLabel("Nodal prices:"))
         top.addWidget(self.price_mode)
+        top.addWidget(self.price_part)
         top.addStretch(1)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -89,25 +122,77 @@ class TimeSeriesPanel(QWidget):
         if not isinstance(series, RunSeries) or series.error or series.empty:
             return
         scheme = self.price_mode.currentData()
-        if scheme:
-            self._price_map(series, str(scheme))
+        part = str(self.price_part.currentData() or "")
+        if part and f"{PRICE_COMPONENTS[0]}_eur_per_mwh" not in series.prices.columns:
+            self.price_chart.message(
+                "This results database holds no price components (written before they were recorded)."
+            )
+            return
+        if part == STACKED:
+            self._components_stacked(series, str(scheme) if scheme else "")
+        elif scheme:
+            self._price_map(series, str(scheme), part)
         else:
-            self._prices(series, self._schemes)
+            self._prices(series, self._schemes, part)
 
-    def _price_map(self, s: RunSeries, scheme: str) -> None:
-        """Every node's firm-step price over time for one scheme (rows: nodes, columns: clearings)."""
+    def _components_stacked(self, s: RunSeries, scheme: str) -> None:
+        """Day-mean price components as stacked bars (positive parts up, negative parts down from zero)
+        and the mean price as a dot: one bar per scheme, or with ``scheme`` one bar per node of it."""
+        cols = [f"{c}_eur_per_mwh" for c in PRICE_COMPONENTS]
+        p = s.prices if not scheme else s.prices[s.prices["scheme"] == scheme]
+        key = "node" if scheme else "scheme"
+        if p.empty:
+            self.price_chart.message("No nodal prices were recorded.")
+            return
+        means = p.groupby(key)[[*cols, "price_eur_per_mwh"]].mean()
+        if not scheme:
+            means = means.reindex([x for x in self._schemes if x in means.index])
+        ax = self.price_chart.axes()
+        xs = list(range(len(means)))
+        up = [0.0] * len(means)
+        down = [0.0] * len(means)
+        for name, col in zip(PRICE_COMPONENTS, cols, strict=True):
+            vals = means[col].fillna(0.0).tolist()
+            bottom = [u if v >= 0 else d for v, u, d in zip(vals, up, down, strict=True)]
+            ax.bar(xs, vals, bottom=bottom, color=COMPONENT_COLOURS[name], label=name, width=0.8)
+            up = [u + max(v, 0.0) for v, u in zip(vals, up, strict=True)]
+            down = [d + min(v, 0.0) for v, d in zip(vals, down, strict=True)]
+        ax.plot(xs, means["price_eur_per_mwh"].tolist(), "o", color="black", ms=3, label="price")
+        ax.axhline(0.0, color="black", lw=0.8)
+        labels = [str(i) for i in means.index]
+        ax.set_xticks(xs, labels, rotation=90 if scheme else 0, fontsize=6 if scheme else 8)
+        if scheme and len(xs) > 40:
+            ax.set_xticks(
+                xs[:: max(1, len(xs) // 40)], labels[:: max(1, len(xs) // 40)], rotation=90, fontsize=6
+            )
+        ax.set_ylabel("day mean [EUR/MWh]")
+        ax.legend(ncols=6, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, fontsize=7)
+        self.price_chart.set_title(
+            f"Price components of {scheme}: every node" if scheme else "Price components: day mean per scheme"
+        )
+        self.price_chart.draw()
+
+    def _price_map(self, s: RunSeries, scheme: str, part: str = "") -> None:
+        """Every node's firm-step price (or one ``part``: a component) over time for one scheme (rows:
+        nodes, columns: clearings)."""
         p = s.prices[s.prices["scheme"] == scheme]
         if p.empty:
             self.price_chart.message(f"No nodal prices were recorded for {scheme}.")
             return
-        table = p.pivot_table(index="node", columns="time_min", values="price_eur_per_mwh", aggfunc="mean")
+        value = f"{part}_eur_per_mwh" if part else "price_eur_per_mwh"
+        table = p.pivot_table(index="node", columns="time_min", values=value, aggfunc="mean")
         ax = self.price_chart.axes()
         hours = [t / 60.0 for t in table.columns]
         step = (hours[1] - hours[0]) if len(hours) > 1 else 1.0
+        values = table.to_numpy()
+        # a component has a sign (a node at an upper voltage limit, a lower one): diverging colours at 0
+        span = float(abs(_abs_max(values))) if part else 0.0
         image = ax.imshow(
-            table.to_numpy(),
+            values,
             aspect="auto",
-            cmap="viridis",
+            cmap="coolwarm" if part else "viridis",
+            vmin=-span if part else None,
+            vmax=span if part else None,
             interpolation="nearest",
             extent=(hours[0], hours[-1] + step, len(table.index) - 0.5, -0.5),
         )
@@ -122,21 +207,24 @@ class TimeSeriesPanel(QWidget):
         ax.set_ylabel("node")
         ax.grid(False)
         self.price_chart.figure.colorbar(image, ax=ax, label="EUR/MWh")
-        self.price_chart.set_title(f"Nodal prices of {scheme}: every node")
+        what = f"{part} component of the nodal prices" if part else "Nodal prices"
+        self.price_chart.set_title(f"{what} of {scheme}: every node")
         self.price_chart.draw()
 
     @staticmethod
     def _hours(minutes: Any) -> Any:
         return minutes / 60.0
 
-    def _prices(self, s: RunSeries, schemes: list[str]) -> None:
-        self.price_chart.set_title("Nodal prices: mean and range")
+    def _prices(self, s: RunSeries, schemes: list[str], part: str = "") -> None:
+        what = f"{part} component of the nodal prices" if part else "Nodal prices"
+        self.price_chart.set_title(f"{what}: mean and range")
         if s.prices.empty:
             self.price_chart.message("No nodal prices were recorded.")
             return
+        value = f"{part}_eur_per_mwh" if part else "price_eur_per_mwh"
         ax = self.price_chart.axes()
         for scheme in schemes:
-            g = s.prices[s.prices["scheme"] == scheme].groupby("time_min")["price_eur_per_mwh"]
+            g = s.prices[s.prices["scheme"] == scheme].groupby("time_min")[value]
             stats = g.agg(["mean", "min", "max"]).sort_index()
             if stats.empty:
                 continue

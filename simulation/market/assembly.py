@@ -17,6 +17,7 @@ import pandas as pd
 
 from simulation.market.case import ClearingOptions
 from simulation.market.prepare import PreparedCase
+from simulation.market.price_components import COMPONENTS
 from simulation.market.problem import Problem
 from simulation.market.results import ClearingResult
 from simulation.market.solution import SLACK_TOL_MW, Solution
@@ -36,6 +37,11 @@ class ResultBuilder:
         self.t_price = np.full((case.transmission.n_nodes, T), math.nan)
         self.d_price = [np.full((dg.n_nodes, T), math.nan) for dg in case.distribution]
         self.c_price: dict[str, np.ndarray] = {}
+        K = len(COMPONENTS)
+        self.t_comp = np.full((case.transmission.n_nodes, K, T), math.nan)
+        """Components of ``t_price`` (node, component, step), EUR/MWh; NaN where not decomposed."""
+        self.d_comp = [np.full((dg.n_nodes, K, T), math.nan) for dg in case.distribution]
+        self.c_comp: dict[str, np.ndarray] = {}
         self.t_slack = np.zeros((case.transmission.n_nodes, 2, T))
         self.d_slack = [np.zeros((dg.n_nodes, 2, T)) for dg in case.distribution]
         self.c_slack: dict[str, np.ndarray] = {}
@@ -80,6 +86,8 @@ class ResultBuilder:
         n, nb = dg.n_nodes, dg.n_branches
         if prices:
             self.d_price[g] = sol.d_price[o : o + n]
+            if sol.d_components is not None:
+                self.d_comp[g] = sol.d_components[o : o + n]
         self.d_slack[g][:, 0] += sol.dsu[o : o + n]
         self.d_slack[g][:, 1] += sol.dsd[o : o + n]
         self.imp[g] = sol.imp_mw[prob_grid]
@@ -87,6 +95,18 @@ class ResultBuilder:
         self.losses[g] = (dg.r_pu[:, None] * L).sum(axis=0) * dg.base_mva
         self.v[g] = sol.v[o : o + n]
         self.d_flow[g] = sol.P[ob : ob + nb] * dg.base_mva
+
+    def take_transmission_prices(self, sol: Solution) -> None:
+        """The transmission prices of a solution (and their components, where it has them)."""
+        self.t_price = sol.t_price
+        if sol.t_components is not None:
+            self.t_comp = sol.t_components
+
+    def take_copper_plate_prices(self, node_id: str, sol: Solution) -> None:
+        """A copper plate's own market price: the one node of ``sol``'s single-node grid (all energy)."""
+        self.c_price[node_id] = sol.t_price[0]
+        if sol.t_components is not None:
+            self.c_comp[node_id] = sol.t_components[0]
 
     def result(self, extract_start: float) -> ClearingResult:
         """The one :class:`ClearingResult` of everything taken so far (``extract_start``: when the
@@ -145,25 +165,33 @@ class ResultBuilder:
         case = self.prep.case
         T = self.prep.T
         tg = case.transmission
+        K = len(COMPONENTS)
         node_ids: list[str] = []
         blocks: list[np.ndarray] = []
+        cblocks: list[np.ndarray] = []
         node_ids += tg.node_ids
         blocks.append(self.t_price)
+        cblocks.append(self.t_comp)
         for g, dg in enumerate(case.distribution):
             node_ids += dg.node_ids
             blocks.append(self.d_price[g])
+            cblocks.append(self.d_comp[g])
         tidx = tg.node_index()
         for cp in case.copper_plates:
             node_ids.append(cp.node_id)
-            blocks.append(self.c_price.get(cp.node_id, self.t_price[tidx[cp.interface_node]])[None, :])
+            i = tidx[cp.interface_node]
+            blocks.append(self.c_price.get(cp.node_id, self.t_price[i])[None, :])
+            cblocks.append(self.c_comp.get(cp.node_id, self.t_comp[i])[None, :])
         price_mat = np.vstack(blocks) if blocks else np.zeros((0, T))
-        prices = pd.DataFrame(
-            {
-                "node": np.repeat(np.array(node_ids, dtype=object), T),
-                "step": np.tile(np.arange(T), len(node_ids)),
-                "price_eur_per_mwh": price_mat.reshape(-1),
-            }
-        )
+        comp_mat = np.concatenate(cblocks) if cblocks else np.zeros((0, K, T))
+        cols: dict[str, object] = {
+            "node": np.repeat(np.array(node_ids, dtype=object), T),
+            "step": np.tile(np.arange(T), len(node_ids)),
+            "price_eur_per_mwh": price_mat.reshape(-1),
+        }
+        for k, name in enumerate(COMPONENTS):
+            cols[f"{name}_eur_per_mwh"] = comp_mat[:, k].reshape(-1)
+        prices = pd.DataFrame(cols)
         price_of = {nid: price_mat[i] for i, nid in enumerate(node_ids)}
         for alias, i in tg.aliases.items():
             price_of[alias] = self.t_price[i]
@@ -297,7 +325,7 @@ def take_central(acc: ResultBuilder, prob: Problem, sol: Solution, mask: np.ndar
     CMS the distribution grids were not modelled, so their import follows from needs and activations."""
     prep = acc.prep
     acc.a[mask] = sol.a
-    acc.t_price = sol.t_price
+    acc.take_transmission_prices(sol)
     acc.t_slack[:, 0] += sol.su
     acc.t_slack[:, 1] += sol.sd
     acc.t_flow = sol.t_flow
@@ -309,11 +337,9 @@ def take_central(acc: ResultBuilder, prob: Problem, sol: Solution, mask: np.ndar
             acc.imp[g] = (
                 prep.schedule[g] + prep.d_need[g].sum(axis=0) - (sign[sel, None] * acc.a[sel]).sum(axis=0)
             )
-            acc.d_price[g] = np.repeat(
-                sol.t_price[prep.case.transmission.node_index()[_dg.interface_node]][None, :],
-                _dg.n_nodes,
-                axis=0,
-            )
+            i = prep.case.transmission.node_index()[_dg.interface_node]
+            acc.d_price[g] = np.repeat(sol.t_price[i][None, :], _dg.n_nodes, axis=0)
+            acc.d_comp[g] = np.repeat(acc.t_comp[i][None, :], _dg.n_nodes, axis=0)
     else:
         for g in range(len(prob.dgrids)):
             acc.take_grid(g, g, prob, sol)

@@ -163,7 +163,7 @@ def _clear_sbr(
         )
         sol = _solve(prob, options, handle, acc, f"SBR local market {cp.node_id}", cache, ("copper", c))
         acc.a[idx] = sol.a
-        acc.c_price[cp.node_id] = sol.t_price[0]
+        acc.take_copper_plate_prices(cp.node_id, sol)
         acc.c_slack[cp.node_id] = np.stack([sol.su[0], sol.sd[0]])
         progress.report((len(case.distribution) + c + 1) / n_sub, f"SBR: local market {cp.node_id} cleared")
     # TSO: transmission bids and needs only; interfaces on schedule (already in the base injections)
@@ -185,7 +185,7 @@ def _clear_sbr(
     )
     sol = _solve(prob, options, handle, acc, "SBR TSO market", cache, "central")
     acc.a[tmask] = sol.a
-    acc.t_price = sol.t_price
+    acc.take_transmission_prices(sol)
     acc.t_slack[:, 0] += sol.su
     acc.t_slack[:, 1] += sol.sd
     acc.t_flow = sol.t_flow
@@ -359,7 +359,7 @@ def _clear_with_curves(
     sol = _solve(prob, options, handle, acc, f"{scheme} TSO market", cache, "central")
     n_own = own.n_bids
     acc.a[tmask] = sol.a[:n_own]
-    acc.t_price = sol.t_price
+    acc.take_transmission_prices(sol)
     acc.t_slack[:, 0] += sol.su
     acc.t_slack[:, 1] += sol.sd
     acc.t_flow = sol.t_flow

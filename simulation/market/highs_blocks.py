@@ -151,6 +151,9 @@ class _Block:
     """Rows of the compiled model in this block (appended rows follow them)."""
     appended_cut: list[bool] = field(default_factory=list)
     """Per appended row: True for a tangent cut (prunable), False for a thermal limit."""
+    appended_tag: list[int] = field(default_factory=list)
+    """Per appended row: the caller's tag (a thermal limit's ``branch * T + step``; -1 for a cut), so
+    its dual can be found after cuts were deleted (:meth:`HighsBlocks.tagged_duals`)."""
     dirty: bool = True
     x: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
@@ -271,11 +274,18 @@ class HighsBlocks:
         self.integral = integral
 
     def add_rows(
-        self, lower: np.ndarray, upper: np.ndarray, idx: np.ndarray, coef: np.ndarray, cut: bool
+        self,
+        lower: np.ndarray,
+        upper: np.ndarray,
+        idx: np.ndarray,
+        coef: np.ndarray,
+        cut: bool,
+        tags: np.ndarray | None = None,
     ) -> None:
         """Rows ``lower <= sum_k coef[i, k] x[idx[i, k]] <= upper`` (``idx < 0``: no entry), each in the
         block of its columns."""
         lower, upper = np.asarray(lower, float), np.asarray(upper, float)
+        tag = np.full(len(lower), -1, dtype=np.int64) if tags is None else np.asarray(tags, dtype=np.int64)
         keep = (idx >= 0) & (np.abs(coef) > 1e-9)  # HiGHS drops smaller entries itself, with a warning
         first = np.where(keep, idx, -1).max(axis=1)
         block = np.where(first >= 0, self.col_block[np.maximum(first, 0)], 0)
@@ -287,10 +297,10 @@ class HighsBlocks:
             k = keep[sel]
             if (self.col_block[idx[sel][k]] != b).any():
                 raise SolverFailedError(f"{self.name}: an added row links two independent blocks")
-            self._add(blk, lower[sel], upper[sel], k, self.col_local[idx[sel]], coef[sel], cut)
+            self._add(blk, lower[sel], upper[sel], k, self.col_local[idx[sel]], coef[sel], cut, tag[sel])
             order += [(b, len(blk.appended_cut) - len(sel) + j) for j in range(len(sel))]
             if self.full is not None:
-                self._add(self.full, lower[sel], upper[sel], k, idx[sel], coef[sel], cut)
+                self._add(self.full, lower[sel], upper[sel], k, idx[sel], coef[sel], cut, tag[sel])
         if self.full is not None:
             self.full_app += order
 
@@ -303,6 +313,7 @@ class HighsBlocks:
         idx: np.ndarray,
         coef: np.ndarray,
         cut: bool,
+        tag: np.ndarray,
     ) -> None:
         counts = keep.sum(axis=1)
         starts = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int32)
@@ -316,6 +327,7 @@ class HighsBlocks:
             coef[keep].astype(float),
         )
         blk.appended_cut += [cut] * len(lower)
+        blk.appended_tag += tag.tolist()
         blk.dirty = True
 
     def prune_cuts(self, keep_max: int) -> int:
@@ -344,6 +356,7 @@ class HighsBlocks:
             if n:
                 blk.h.deleteRows(n, rows[drop].astype(np.int32))
                 blk.appended_cut = [bool(c) for c in is_cut[~drop]]
+                blk.appended_tag = np.asarray(blk.appended_tag, dtype=np.int64)[~drop].tolist()
                 deleted += n
         return deleted
 
@@ -480,6 +493,30 @@ class HighsBlocks:
                 d = np.asarray(blk.h.getSolution().row_dual, dtype=float)
                 res[sel] = d[self.row_local[flat[sel]]]
         return res.reshape(rows.shape)
+
+    def col_duals(self, cols: np.ndarray) -> np.ndarray:
+        """Reduced costs ``c - A^T y`` of columns (global indices, any shape; -1: 0)."""
+        out = np.zeros(cols.shape)
+        flat = cols.ravel()
+        res = np.zeros(flat.size)
+        ok = flat >= 0
+        for b, blk in enumerate(self.blocks):
+            sel = ok & (self.col_block[np.maximum(flat, 0)] == b)
+            if sel.any():
+                d = np.asarray(blk.h.getSolution().col_dual, dtype=float)
+                res[sel] = d[self.col_local[flat[sel]]]
+        return res.reshape(out.shape)
+
+    def tagged_duals(self, n_tags: int) -> np.ndarray:
+        """Dual of each appended row by its tag (``0 <= tag < n_tags``; 0 where no row has the tag)."""
+        out = np.zeros(n_tags)
+        for blk in self.blocks:
+            tag = np.asarray(blk.appended_tag, dtype=np.int64)
+            sel = np.flatnonzero(tag >= 0)
+            if sel.size:
+                d = np.asarray(blk.h.getSolution().row_dual, dtype=float)
+                out[tag[sel]] = d[blk.n_base + sel]
+        return out
 
     @property
     def num_col(self) -> int:

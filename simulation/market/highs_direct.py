@@ -21,6 +21,12 @@ from simulation.market.case import ClearingOptions
 from simulation.market.cones import cone_violation, initial_cut_points
 from simulation.market.highs_blocks import CompiledLP, HighsBlocks
 from simulation.market.model import gc_paused
+from simulation.market.price_components import (
+    COMPONENTS,
+    distribution_components,
+    transmission_components,
+    transmission_congestion,
+)
 from simulation.market.problem import Problem
 from simulation.market.solution import SLACK_TOL_MW, Solution
 
@@ -302,13 +308,24 @@ class HighsDirect:
         if absent.any():
             fixed = np.stack([self.fix_theta[self.f_from[k], t], self.fix_theta[self.f_to[k], t]], axis=1)
             shift = shift + (coef * fixed * absent).sum(axis=1)
-        self._add_rows(-rating - shift, rating - shift, idx, coef)
+        self._add_rows(-rating - shift, rating - shift, idx, coef, tags=k * self.T + t)
         return n
 
     def _add_rows(
-        self, lower: np.ndarray, upper: np.ndarray, idx: np.ndarray, coef: np.ndarray, cut: bool = False
+        self,
+        lower: np.ndarray,
+        upper: np.ndarray,
+        idx: np.ndarray,
+        coef: np.ndarray,
+        cut: bool = False,
+        tags: np.ndarray | None = None,
     ) -> None:
-        self.hb.add_rows(lower, upper, idx, coef, cut)
+        self.hb.add_rows(lower, upper, idx, coef, cut, tags)
+
+    def flow_limit_duals(self) -> np.ndarray:
+        """``(n_branches, T)`` duals of the thermal-limit rows added so far (0 for the others)."""
+        nb = self.flow_added.shape[0]
+        return self.hb.tagged_duals(nb * self.T).reshape(nb, self.T) if nb else np.zeros((0, self.T))
 
     def prune_cuts(self, keep_max: int) -> int:
         """Delete the tangent cuts that are slack in the last solution once there are more than
@@ -436,6 +453,8 @@ def solve_direct(
     objective = hd.objective()
     t_price = np.full((p.n_t, T), math.nan)
     d_price = np.full((m._d["n_nodes"], T), math.nan)
+    t_comp: np.ndarray | None = None
+    d_comp: np.ndarray | None = None
     if options.compute_prices:
         if binaries:
             hd.fix_binaries(hd.val(hd.col_bin))
@@ -446,6 +465,7 @@ def solve_direct(
                 t_price = hd.row_duals(hd.row_tbal) / p.dt_h
             if hd.row_dbal.size:
                 d_price = hd.row_duals(hd.row_dbal) / (m._d["S"][:, None] * p.dt_h)
+            t_comp, d_comp = price_components(hd, m, p, t_price, d_price)
             # the pricing LP may move continuous variables among equal-cost optima: keep its point
             objective = hd.objective()
         finally:
@@ -500,4 +520,63 @@ def solve_direct(
         n_binaries=int(hd.col_bin.size) if binaries else 0,
         load_time_s=load_s,
         lp_iterations=hd.iterations - it0,
+        t_components=t_comp,
+        d_components=d_comp,
     )
+
+
+def price_components(
+    hd: HighsDirect, m: pyo.ConcreteModel, p: Problem, t_price: np.ndarray, d_price: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The components of the pricing LP's nodal prices (:mod:`~simulation.market.price_components`),
+    read from its duals: the thermal limits' row duals (transmission congestion through the PTDF), the
+    squared currents' and squared voltages' reduced costs (distribution current and voltage), the
+    cleared point (the cone gradients). ``(n_t, 5, T)`` and ``(n_d_nodes, 5, T)``, EUR/MWh."""
+    T, dt = p.n_steps, p.dt_h
+    K = len(COMPONENTS)
+    t_comp = np.zeros((p.n_t, K, T))
+    g = p.tgrid
+    if g is not None and p.n_t:
+        cong = np.zeros((p.n_t, T))
+        if g.n_branches and hd.flow_added.shape[0] == g.n_branches:
+            mu = hd.flow_limit_duals() / dt
+            cong = transmission_congestion(
+                p.n_t, g.ref_node, g.branch_from, g.branch_to, g.base_mva * g.branch_b_pu, mu
+            )
+        t_comp = transmission_components(t_price, g.ref_node, cong)
+    d = m._d
+    d_comp = np.zeros((d["n_nodes"], K, T))
+    if not p.dgrids:
+        return t_comp, d_comp
+    z_l = hd.hb.col_duals(hd.col_l)
+    z_v = hd.hb.col_duals(hd.col_v)
+    P, Q, L = hd.val(hd.col_P), hd.val(hd.col_Q), hd.val(hd.col_l)
+    V = hd.val(hd.col_v, hd.fix_v)
+    for gi, dd in enumerate(p.dgrids):
+        gr = dd.grid
+        o, ob = d["node_off"][gi], d["br_off"][gi]
+        n, nb = gr.n_nodes, gr.n_branches
+        scale = gr.base_mva * dt
+        price = d_price[o : o + n]
+        if dd.mode == "coupled" and g is not None:
+            split = t_comp[dd.t_row, :2]
+        else:  # a feeder cleared on its own: its root is its reference bus
+            split = np.stack([price[gr.root], np.zeros(T)])
+        comp, _ = distribution_components(
+            gr.branch_from,
+            gr.branch_to,
+            gr.root,
+            gr.r_pu,
+            gr.x_pu,
+            P[ob : ob + nb],
+            Q[ob : ob + nb],
+            L[ob : ob + nb],
+            V[o : o + n],
+            price,
+            split,
+            z_l[ob : ob + nb] / scale,
+            z_v[o : o + n] / scale,
+            p.loss_penalty_eur_per_mwh * gr.r_pu,
+        )
+        d_comp[o : o + n] = comp
+    return t_comp, d_comp

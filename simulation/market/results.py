@@ -44,7 +44,9 @@ class ClearingResult:
     """Rows with a non-zero activation: bid_id, owner, node, direction, side, step, activation_mw,
     price_eur_per_mwh (the bid's), clearing_price_eur_per_mwh (node LMP), cost_eur, payment_eur."""
     prices: pd.DataFrame
-    """node, step, price_eur_per_mwh (every node of the case; NaN when not priced)."""
+    """node, step, price_eur_per_mwh (every node of the case; NaN when not priced) and its components
+    energy/congestion/losses/current/voltage_eur_per_mwh, summing to it (``price_components``; NaN when
+    not decomposed)."""
     slack: pd.DataFrame
     """node, step, slack_up_mw (unserved upward need), slack_down_mw (unabsorbed downward need): rows
     with non-zero slack only."""

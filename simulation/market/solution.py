@@ -37,3 +37,9 @@ class Solution:
     """Part of ``solve_time_s`` spent loading the model into the solver (first solve of a model)."""
     lp_iterations: int = 0
     """Simplex iterations of all rounds (HiGHS)."""
+    t_components: np.ndarray | None = None
+    """``(n_t, 5, T)`` components of ``t_price`` (:data:`simulation.market.price_components.COMPONENTS`:
+    energy, congestion, losses, current, voltage; EUR/MWh, summing to the price); None when not priced
+    or not decomposed (a solver other than HiGHS)."""
+    d_components: np.ndarray | None = None
+    """``(n_d_nodes, 5, T)`` components of ``d_price`` (same axes)."""

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from simulation.bidding.aggregators import BidBook, decode_pool
+from simulation.db import PRICE_COMPONENT_COLUMNS
 from simulation.recording.kpi_accumulator import ClearingMoney
 
 
@@ -92,11 +93,32 @@ def clearing_rows(
         }
         for b, s in zip(*np.nonzero(a > 1e-9), strict=True)
     ]
+    comps = price_components_of(result)
+    none = (None,) * len(PRICE_COMPONENT_COLUMNS)
     prices = [
-        {"clearing": clearing, "node": nd, "step": st, "price_eur_per_mwh": (pr if np.isfinite(pr) else None)}
+        {
+            "clearing": clearing,
+            "node": nd,
+            "step": st,
+            "price_eur_per_mwh": (pr if np.isfinite(pr) else None),
+            **dict(zip(PRICE_COMPONENT_COLUMNS, comps.get((nd, st), none), strict=True)),
+        }
         for (nd, st), pr in price_map.items()
     ]
     return {"bids": bids, "clearings": summary, "activations": activations, "prices": prices}
+
+
+def price_components_of(result: Any) -> dict[tuple[str, int], tuple[float | None, ...]]:
+    """(node, step) -> the price's components (:data:`simulation.db.PRICE_COMPONENT_COLUMNS` order;
+    None where a component is NaN) of a market result, empty when it has none."""
+    prices = result.prices
+    if not len(prices) or not set(PRICE_COMPONENT_COLUMNS) <= set(prices.columns):
+        return {}
+    vals = prices[list(PRICE_COMPONENT_COLUMNS)].to_numpy(dtype=float)
+    out: dict[tuple[str, int], tuple[float | None, ...]] = {}
+    for nd, st, row in zip(prices["node"], prices["step"], vals.tolist(), strict=True):
+        out[(str(nd), int(st))] = tuple(v if np.isfinite(v) else None for v in row)
+    return out
 
 
 def setpoint_rows(
@@ -145,4 +167,11 @@ def balancing_rows(t_min: float, need_mw: float, afrr_mw: float) -> list[dict[st
     return [{"time_min": t_min, "need_mw": need_mw, "afrr_mw": afrr_mw, "uncovered_mw": need_mw - afrr_mw}]
 
 
-__all__ = ["balancing_rows", "clearing_rows", "failed_clearing_rows", "measurement_rows", "setpoint_rows"]
+__all__ = [
+    "balancing_rows",
+    "clearing_rows",
+    "failed_clearing_rows",
+    "measurement_rows",
+    "price_components_of",
+    "setpoint_rows",
+]
