@@ -357,7 +357,7 @@ def run_cba(
         results[i].rank = rank
 
     model = NpvModel(params, q, schedule)
-    mc, _ = monte_carlo(model, params, n=monte_carlo_samples)
+    mc, _ = monte_carlo(model, params, n=monte_carlo_samples, quantities=q)
     pv_by_cat = {r.scheme: r.pv_benefits_by_category_eur for r in results}
     warnings: list[str] = not_assessed_warnings(assessments, params.reference_scheme)
     for r in results:

@@ -209,11 +209,16 @@ class NpvModel:
             return np.broadcast_to(arr, (n,)) if arr.ndim == 0 else arr
         return np.full(n, float(getattr(self.params, name)))
 
-    def npv(self, values: Mapping[str, FloatArray], n: int | None = None) -> FloatArray:
+    def npv(
+        self, values: Mapping[str, FloatArray], n: int | None = None,
+        reduction_deviation: FloatArray | None = None,
+    ) -> FloatArray:
         """NPV per sample and scheme, shape ``(n, S)``, EUR.
 
         ``values`` maps scalar input names (:data:`SCALAR_PARAMETERS`) to arrays of ``n`` samples;
-        the others stay at their base values.
+        the others stay at their base values. ``reduction_deviation`` (shape ``(n, S, C)``, the unit of
+        each category's yearly quantity) is added to the yearly KPI reductions ``q`` of each sample: the
+        Monte Carlo's resampling of the simulated days (:func:`cba.sensitivity.day_bootstrap`).
         """
         for name in values:
             if name not in SCALAR_PARAMETERS:
@@ -242,7 +247,10 @@ class NpvModel:
             ],
             axis=1,
         )  # (n, C)
-        pv_benefit = (col["benefit_factor"] * annuity)[:, None] * (prices @ self._q.T)
+        priced = prices @ self._q.T  # (n, S)
+        if reduction_deviation is not None:
+            priced = priced + np.einsum("nc,nsc->ns", prices, reduction_deviation)
+        pv_benefit = (col["benefit_factor"] * annuity)[:, None] * priced
         pv_capex = col["ict_capex_factor"][:, None] * (weights @ self._capex.T)
         pv_opex = (col["ict_opex_factor"] * annuity)[:, None] * self._opex[None, :]
         pv_residual = (col["ict_capex_factor"] * weights[:, -1])[:, None] * self._residual[None, :]

@@ -36,6 +36,9 @@ __all__ = [
     "CbaParameters",
     "TornadoRange",
     "UncertainInput",
+    "anchored_inputs",
+    "anchored_ranges",
+    "assumed_inputs",
     "format_validation_error",
     "parse_parameters",
 ]
@@ -132,8 +135,11 @@ _DEFAULT_SOURCES: dict[str, str] = {
     "ict_capex_factor": "assumption (1: ICT investment as costed by the SGAM model)",
     "ict_opex_factor": "assumption (1: ICT operating cost as costed by the SGAM model)",
     "day_weights_days_per_year": "assumption (one representative day standing for the whole year)",
-    "uncertain_inputs": "assumption (ranges chosen for illustration; 7.4 % is the regulated WACC of the "
-    "JRC Isernia study, EUR 29222, 2018)",
+    "uncertain_inputs": "assumption (ranges chosen for illustration, the same as the tornado ranges except "
+    "the unserved-need price, sampled over the 5-30 EUR/MWh band its source quotes while the tornado spans "
+    "the bounds 0-3000; each distribution is centred on the study's own value, see "
+    "cba.parameters.anchored_inputs; 7.4 % is the regulated WACC of the JRC Isernia study, EUR 29222, "
+    "2018)",
     "tornado_ranges": "assumption (ranges chosen for illustration; 7.4 % is the regulated WACC of the "
     "JRC Isernia study, EUR 29222, 2018)",
     "benefit_allocation": "assumption (savings of the system operators are passed to consumers through "
@@ -208,6 +214,16 @@ class UncertainInput(BaseModel):
         return self
 
     @property
+    def centre(self) -> float:
+        """The value the distribution is built around: the mode (triangular), the mean (normal) or the
+        midpoint (uniform); :func:`anchored_inputs` puts it on the study's own value."""
+        if self.distribution == "triangular":
+            return float(self.mode)  # type: ignore[arg-type]
+        if self.distribution == "uniform":
+            return (float(self.min) + float(self.max)) / 2.0  # type: ignore[arg-type]
+        return float(self.mean)  # type: ignore[arg-type]
+
+    @property
     def expected_value(self) -> float:
         """Mean of the distribution (before any clipping of a normal), in the input's unit."""
         if self.distribution == "triangular":
@@ -247,13 +263,39 @@ class TornadoRange(BaseModel):
 
 
 def _default_uncertain_inputs() -> list[UncertainInput]:
+    """Every assumed price and multiplier has a distribution whose most likely value is the default, so
+    the Monte Carlo samples around the study (:func:`anchored_inputs` keeps it there when the study's
+    value is edited); the triangular ranges are those of :func:`_default_tornado_ranges`."""
     return [
         UncertainInput(parameter="discount_rate", distribution="triangular", min=0.02, mode=0.04, max=0.074),
+        UncertainInput(parameter="escalation_rate", distribution="triangular", min=0.01, mode=0.02, max=0.03),
         UncertainInput(parameter="benefit_factor", distribution="normal", mean=1.0, std=0.15, min=0.0),
         UncertainInput(parameter="ict_capex_factor", distribution="triangular", min=0.8, mode=1.0, max=1.5),
         UncertainInput(parameter="ict_opex_factor", distribution="triangular", min=0.8, mode=1.0, max=1.5),
         UncertainInput(
-            parameter="unresolved_congestion_price_eur_per_mwh", distribution="uniform", min=150.0, max=600.0
+            parameter="unresolved_congestion_price_eur_per_mwh", distribution="triangular",
+            min=150.0, mode=300.0, max=600.0,
+        ),
+        UncertainInput(
+            parameter="voltage_violation_price_eur_per_bus_hour", distribution="triangular",
+            min=50.0, mode=100.0, max=200.0,
+        ),
+        UncertainInput(
+            parameter="curtailed_res_price_eur_per_mwh", distribution="triangular",
+            min=40.0, mode=60.0, max=100.0,
+        ),
+        UncertainInput(
+            parameter="losses_price_eur_per_mwh", distribution="triangular", min=40.0, mode=60.0, max=100.0
+        ),
+        UncertainInput(
+            parameter="co2_price_eur_per_t", distribution="triangular", min=0.0, mode=0.0, max=150.0
+        ),
+        UncertainInput(
+            parameter="emission_factor_t_per_mwh", distribution="triangular", min=0.2, mode=0.35, max=0.5
+        ),
+        UncertainInput(
+            parameter="unserved_need_price_eur_per_mwh", distribution="triangular",
+            min=5.0, mode=20.0, max=30.0,
         ),
     ]
 
@@ -261,6 +303,7 @@ def _default_uncertain_inputs() -> list[UncertainInput]:
 def _default_tornado_ranges() -> list[TornadoRange]:
     return [
         TornadoRange(parameter="discount_rate", low=0.02, high=0.074),
+        TornadoRange(parameter="escalation_rate", low=0.01, high=0.03),
         TornadoRange(parameter="benefit_factor", low=0.7, high=1.3),
         TornadoRange(parameter="ict_capex_factor", low=0.8, high=1.5),
         TornadoRange(parameter="ict_opex_factor", low=0.8, high=1.5),
@@ -269,6 +312,7 @@ def _default_tornado_ranges() -> list[TornadoRange]:
         TornadoRange(parameter="curtailed_res_price_eur_per_mwh", low=40.0, high=100.0),
         TornadoRange(parameter="losses_price_eur_per_mwh", low=40.0, high=100.0),
         TornadoRange(parameter="co2_price_eur_per_t", low=0.0, high=150.0),
+        TornadoRange(parameter="emission_factor_t_per_mwh", low=0.2, high=0.5),
         TornadoRange(parameter="unserved_need_price_eur_per_mwh", low=0.0, high=3000.0),
     ]
 
@@ -380,6 +424,11 @@ class CbaParameters(BaseModel):
     )
     monte_carlo_samples: int = Field(
         default=10_000, ge=10, le=5_000_000, description="Number of Monte Carlo samples, count."
+    )
+    monte_carlo_day_spread: bool = Field(
+        default=True,
+        description="With two or more representative days, the Monte Carlo also resamples the days (a "
+        "bootstrap by weight), adding the spread of the simulated days to the benefits.",
     )
     monte_carlo_seed: int = Field(default=20_240_601, ge=0, description="Seed of the Monte Carlo sampler.")
     histogram_bins: int = Field(default=40, ge=5, le=500, description="Bins of the NPV histogram, count.")
@@ -506,6 +555,76 @@ class CbaParameters(BaseModel):
     def day_ids(self) -> list[str]:
         """Representative day ids in the order of :attr:`day_weights_days_per_year`."""
         return list(self.day_weights_days_per_year)
+
+
+#: Inputs whose distribution is moved (shifted) rather than scaled onto the study's value: rates, where a
+#: spread of +-2 points means the same at 3 % and at 5 %.
+ADDITIVE_PARAMETERS: tuple[str, ...] = ("discount_rate", "escalation_rate")
+
+
+def _moved(dist: UncertainInput, scale: float, shift: float) -> UncertainInput:
+    data = dist.model_dump()
+    for field in ("min", "mode", "max", "mean"):
+        if data[field] is not None:
+            data[field] = data[field] * scale + shift
+    if data["std"] is not None:
+        data["std"] = data["std"] * abs(scale)
+    if dist.parameter not in ADDITIVE_PARAMETERS and data["min"] is not None and data["min"] < 0.0:
+        data["min"] = 0.0  # prices and multipliers are >= 0 (the fields' own bound)
+    return UncertainInput.model_validate(data)
+
+
+def anchored_inputs(params: CbaParameters) -> list[UncertainInput]:
+    """The Monte Carlo distributions centred on the study's own values.
+
+    A distribution in the study describes the *spread* of an input; the value the analysis stands on is
+    the study's. So each distribution is moved until its centre (:attr:`UncertainInput.centre`: mode,
+    mean or midpoint) equals the study's value ``b``:
+
+    * rates (:data:`ADDITIVE_PARAMETERS`) are shifted by ``b - centre``;
+    * prices and multipliers are scaled by ``b / centre`` (a 15 % spread stays 15 % of the value), or
+      shifted by ``b`` when the centre is 0.
+
+    With ``benefit_factor: 20`` and the default ``normal(1, 0.15)``, the Monte Carlo samples
+    ``normal(20, 3)``; a distribution already centred on the study's value is returned unchanged.
+    """
+    out: list[UncertainInput] = []
+    for dist in params.uncertain_inputs:
+        base, centre = params.scalar(dist.parameter), dist.centre
+        if base == centre:
+            out.append(dist)
+        elif dist.parameter in ADDITIVE_PARAMETERS or centre == 0.0:
+            out.append(_moved(dist, 1.0, base - centre))
+        else:
+            out.append(_moved(dist, base / centre, 0.0))
+    return out
+
+
+def anchored_ranges(params: CbaParameters) -> list[TornadoRange]:
+    """The tornado ranges around the study's values: a range that contains the study's value is kept; one
+    that does not (``benefit_factor: 20`` against the default 0.7-1.3) is moved like the Monte Carlo's
+    distributions (:func:`anchored_inputs`) with its midpoint as the centre, so the tornado swings the
+    input around the value the NPVs stand on."""
+    out: list[TornadoRange] = []
+    for rng in params.tornado_ranges:
+        base = params.scalar(rng.parameter)
+        centre = (rng.low + rng.high) / 2.0
+        if rng.low <= base <= rng.high:
+            out.append(rng)
+            continue
+        if rng.parameter in ADDITIVE_PARAMETERS or centre == 0.0:
+            low, high = rng.low + base - centre, rng.high + base - centre
+        else:
+            low, high = rng.low * base / centre, rng.high * base / centre
+        if rng.parameter not in ADDITIVE_PARAMETERS:
+            low = max(low, 0.0)
+        out.append(TornadoRange(parameter=rng.parameter, low=low, high=high))
+    return out
+
+
+def assumed_inputs(params: CbaParameters) -> list[str]:
+    """Scalar inputs (prices, rates, multipliers) whose source is an assumption, not a citation."""
+    return [name for name in SCALAR_PARAMETERS if params.source_of(name).lower().startswith("assumption")]
 
 
 def format_validation_error(exc: ValidationError, prefix: str = "cba") -> str:

@@ -5,14 +5,24 @@ figures come from :class:`~cba.analysis.CbaResult`); where this study's results 
 consideration, the draft says so instead of asserting it. Sections:
 
 1. Which scheme ranks first, and how robust that is (Monte Carlo: probability of ranking first and of a
-   negative NPV).
+   negative NPV, judged on the schemes that can lose, never on the reference's NPV of 0 by construction).
+   A degenerate outcome (no alternative beats the reference, no positive NPV, NPVs within the Monte Carlo
+   noise) is said as such, with the switching values that would change first place (the benefit
+   multiplier and the ICT cost factor at which another scheme draws level, :mod:`cba.findings`) and the
+   ICT item that dominates the best alternative's extra cost.
 2. Which inputs would change the conclusion (switching values), flagged when they lie inside the range
    the study considers plausible (tornado range or distribution bounds).
 3. Local-market liquidity per DSO area (bids submitted and activated per day).
 4. The ICT cost share, and who pays for ICT.
-5. Business cases per actor group (micro level).
-6. The regulatory considerations of the SmartNet paper's conclusion, each marked *supported*, *partly
-   supported* or *not supported by this study's results*, with the figures behind the verdict.
+5. Business cases per actor group (micro level) in the first-ranked scheme, or in the best alternative
+   when the reference ranks first (never the reference against itself).
+6. The regulatory considerations of the SmartNet paper's conclusion, each judged by the figure that tests
+   it (*supported*, *partly supported*, *not supported by this study's results*) or marked *not tested by
+   this study* where the study does not vary what the conclusion is about.
+
+Then the limitations, generated from the study: the simulated days and their weights, platform-scale
+ICT items against the simulated grid's benefits, failed clearings, and the unsourced assumptions with
+their ranges.
 
 One neutral document model (:mod:`cba.draft_document`: headings, paragraphs, bullets, tables) is
 rendered twice, to Markdown and to DOCX (python-docx), so both files say the same.
@@ -20,6 +30,7 @@ rendered twice, to Markdown and to DOCX (python-docx), so both files say the sam
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +40,15 @@ from cba.analysis import CbaResult, SchemeResult
 from cba.assessment import kpi_warnings, not_assessed
 from cba.draft_document import Document, render_docx, render_markdown
 from cba.fileio import atomic_write_bytes, atomic_write_text
-from cba.parameters import ACTOR_LABELS, BENEFIT_LABELS, CbaParameters
+from cba.findings import PLATFORM_UNIT_EUR, cost_items, crossing, platform_items, within_noise
+from cba.parameters import (
+    ACTOR_LABELS,
+    BENEFIT_LABELS,
+    CbaParameters,
+    anchored_inputs,
+    anchored_ranges,
+    assumed_inputs,
+)
 from sgam.costs import SchemeIctCost
 from simulation.kpis import SchemeKpis
 
@@ -67,6 +86,7 @@ _DSO_ROLE_SCHEMES = ("LMS", "SBR", "CM", "CM-D", "IFM")
 SUPPORTED = "Supported"
 PARTLY = "Partly supported"
 NOT_SUPPORTED = "Not supported by this study's results"
+NOT_TESTED = "Not tested by this study"
 
 
 def _meur(value: float) -> str:
@@ -102,7 +122,61 @@ def _ranked(result: CbaResult) -> list[SchemeResult]:
 # ------------------------------------------------------------------------------- sections
 
 
-def _section_ranking(doc: Document, params: CbaParameters, result: CbaResult) -> str:
+def _subject(result: CbaResult) -> str | None:
+    """The scheme the draft's statements are about: the leader when it beats the reference, else the best
+    alternative; never the reference against itself (``None`` when only the reference was ranked)."""
+    case, about = result.outcome()
+    if about is None or about == result.reference_scheme:
+        alternatives = [s for s in result.ranking if s != result.reference_scheme]
+        return alternatives[0] if alternatives else None
+    return about
+
+
+def _ranking_switch_text(params: CbaParameters, result: CbaResult, leader: str) -> str:
+    """The switching values that change first place: over every other ranked scheme, the benefit multiplier
+    and the ICT cost factor closest to 1 at which it draws level with ``leader`` (:func:`crossing`)."""
+    others = [s for s in result.ranking if s != leader]
+    benefit = [(c.benefit_multiplier, s) for s in others
+               if (c := crossing(result, s, leader)).benefit_multiplier is not None]
+    cost = [(c.ict_cost_factor, s) for s in others
+            if (c := crossing(result, s, leader)).ict_cost_factor is not None]
+    parts = []
+    if benefit:
+        m, scheme = min(benefit, key=lambda x: abs(math.log(x[0])))
+        parts.append(
+            f"all benefits were {m:.3g} times as high (benefit_factor {params.benefit_factor * m:.3g} "
+            f"instead of {params.benefit_factor:g}; {scheme} would draw level with {leader})"
+        )
+    if cost:
+        k, scheme = min(cost, key=lambda x: abs(math.log(x[0])))
+        word = "lower" if k < 1 else "higher"
+        parts.append(f"all ICT costs were {abs(1 - k):.1%} {word} (ICT cost x {k:.3g}; {scheme} would draw "
+                     f"level with {leader})")
+    if not parts:
+        return (f"No common change of benefits or ICT costs takes first place from {leader}: no other scheme "
+                "has both more benefits and more ICT cost than it (or both less).")
+    return "The ranking would change if " + ", or if ".join(parts) + "."
+
+
+def _dominant_cost_text(
+    params: CbaParameters, ict: dict[str, SchemeIctCost] | None, scheme: str, reference: str
+) -> str:
+    items = cost_items(params, ict or {}, scheme, reference)
+    if not items:
+        return ""
+    top = items[0]
+    text = (
+        f"The cost item that dominates {scheme}'s extra ICT cost over {reference} is {top.item_id} "
+        f"({top.description}): {_meur(top.pv_eur)} in present value, {top.share:.0%} of it"
+    )
+    if len(items) > 1:
+        text += f"; next {items[1].item_id} ({items[1].description}) with {items[1].share:.0%}"
+    return text + "."
+
+
+def _section_ranking(
+    doc: Document, params: CbaParameters, result: CbaResult, ict: dict[str, SchemeIctCost] | None
+) -> str:
     """Returns the verdict word on robustness, reused in the summary."""
     mc = result.monte_carlo
     leader = result.ranking[0]
@@ -115,12 +189,12 @@ def _section_ranking(doc: Document, params: CbaParameters, result: CbaResult) ->
         [
             [
                 str(s.rank),
-                s.scheme,
+                s.scheme + (" (reference)" if s.scheme == ref else ""),
                 _meur(s.npv_eur),
                 _num(s.bcr),
                 _pct(s.irr),
                 _payback(s, result),
-                _pct(mc.scheme(s.scheme).prob_npv_negative),
+                "-" if _is_reference_zero(s, result) else _pct(mc.scheme(s.scheme).prob_npv_negative),
                 _pct(mc.scheme(s.scheme).prob_rank_first),
             ]
             for s in _ranked(result)
@@ -130,61 +204,103 @@ def _section_ranking(doc: Document, params: CbaParameters, result: CbaResult) ->
         f"over {result.horizon_years} years at a {result.discount_rate:.1%} {result.price_basis} discount "
         f"rate, relative to {_name(ref)}, with {result.ict_cost_basis} ICT costs"
     )
-    p_first = mc.scheme(leader).prob_rank_first
-    p_neg = mc.scheme(leader).prob_npv_negative
-    case, about = result.outcome()
-    subject = result.scheme(about) if about is not None else lead
+    case, _ = result.outcome()
+    subject_id = _subject(result)
+    subject = result.scheme(subject_id) if subject_id is not None else lead
     if case == "reference_wins":
         doc.para(
-            f"No scheme improves on the reference {_name(ref)} {basis}: the best alternative, "
-            f"{_name(subject.scheme)}, has an NPV of {_meur(subject.npv_eur)} (benefit-cost ratio "
-            f"{_num(subject.bcr)}); its benefits of {_meur(subject.pv_benefits_eur)} in present value do not "
-            f"cover its ICT costs of {_meur(subject.pv_costs_eur)}. On these figures the draft recommends "
-            f"keeping {_name(ref)}."
+            f"**Degenerate outcome: no alternative beats the reference.** No scheme improves on the "
+            f"reference {_name(ref)} {basis}: the best alternative, {_name(subject.scheme)}, has an NPV of "
+            f"{_meur(subject.npv_eur)} (benefit-cost ratio {_num(subject.bcr)}); its benefits of "
+            f"{_meur(subject.pv_benefits_eur)} in present value do not cover its extra ICT costs of "
+            f"{_meur(subject.pv_costs_eur)}. On these figures the draft recommends keeping {_name(ref)}."
         )
     elif case == "no_positive_npv":
         doc.para(
-            f"No scheme has a positive NPV {basis}; the least negative is {_name(leader)} with "
-            f"{_meur(lead.npv_eur)}."
+            f"**Degenerate outcome: no scheme has a positive NPV** {basis}; the least negative is "
+            f"{_name(leader)} with {_meur(lead.npv_eur)}."
         )
     else:
         doc.para(
             f"{_name(leader)} has the highest net present value, {_meur(lead.npv_eur)} {basis} "
             f"(benefit-cost ratio {_num(lead.bcr)}, discounted payback {_payback(lead, result)})."
         )
-    if p_first >= ROBUST_PROB_FIRST and p_neg <= RISK_PROB_NEGATIVE:
+    if len(result.ranking) > 1:
+        doc.para(_ranking_switch_text(params, result, leader))
+    if subject_id is not None:
+        dominant = _dominant_cost_text(params, ict, subject_id, ref)
+        if dominant:
+            doc.para(dominant)
+    verdict = _robustness(doc, result, leader, subject_id)
+    if subject_id is not None and all(abs(v) < 5e3 for v in subject.annual_benefits_eur_per_year.values()):
+        doc.para(f"{subject.scheme}'s simulated KPIs give no measurable benefit over {ref} (every category "
+                 "below 0.01 M EUR/a): the simulation does not tell the two apart.")
+    elif subject_id is not None:
+        top_benefits = sorted(subject.annual_benefits_eur_per_year.items(), key=lambda kv: -abs(kv[1]))[:3]
+        doc.para(
+            f"Where {subject.scheme}'s benefit over {ref} comes from (yearly, base-year prices): "
+            + "; ".join(f"{_lower_first(BENEFIT_LABELS[c])} {_meur(v)}/a" for c, v in top_benefits)
+            + "."
+        )
+    return verdict
+
+
+def _is_reference_zero(s: SchemeResult, result: CbaResult) -> bool:
+    """The reference against itself under incremental costs: NPV 0 by construction, nothing to test."""
+    return s.scheme == result.reference_scheme and result.ict_cost_basis == "incremental"
+
+
+def _robustness(doc: Document, result: CbaResult, leader: str, subject: str | None) -> str:
+    """The Monte Carlo verdict, judged on the schemes that can lose (never the reference's P(NPV < 0),
+    which is 0 by construction with incremental costs); returns robust / moderately robust / not robust."""
+    mc = result.monte_carlo
+    ref = result.reference_scheme
+    p_first = mc.scheme(leader).prob_rank_first
+    inputs = f"{mc.samples:,} Monte Carlo samples of {', '.join(mc.inputs) or 'no input'}"
+    inputs += (
+        ", with the simulated days resampled" if mc.day_spread
+        else "; the spread of the simulation itself is not in it (one simulated day)"
+    )
+    if leader == ref:
+        p_risk = 1.0 - p_first
+        text = f"Robustness ({inputs}): the reference {ref} stays first in {_pct(p_first)} of the samples"
+        if subject is not None:
+            incremental = result.ict_cost_basis == "incremental"
+            beat = 1.0 - mc.scheme(subject).prob_npv_negative if incremental else None
+            text += (
+                f"; the best alternative, {subject}, has a negative NPV in "
+                f"{_pct(mc.scheme(subject).prob_npv_negative)}"
+                + (f" and beats the reference in {_pct(beat)}" if beat is not None else "")
+            )
+    else:
+        p_risk = mc.scheme(leader).prob_npv_negative
+        text = (
+            f"Robustness ({inputs}): {leader} ranks first in {_pct(p_first)} of the samples and its NPV is "
+            f"negative in {_pct(p_risk)}"
+        )
+    if p_first >= ROBUST_PROB_FIRST and p_risk <= RISK_PROB_NEGATIVE:
         verdict = "robust"
     elif p_first >= 0.5:
         verdict = "moderately robust"
     else:
         verdict = "not robust"
-    runner = next((s for s in result.ranking[1:]), None)
-    text = (
-        f"Robustness ({mc.samples:,} Monte Carlo samples of {', '.join(mc.inputs) or 'no input'}): "
-        f"{leader} ranks first in {_pct(p_first)} of the samples and its NPV is negative in {_pct(p_neg)}; "
-        f"the ranking is {verdict}"
-    )
-    if runner is not None:
+    text += f"; the ranking is {verdict}"
+    if subject is not None and subject != leader and within_noise(result, subject, leader):
         text += (
-            f". The runner-up, {_name(runner)}, ranks first in "
-            f"{_pct(mc.scheme(runner).prob_rank_first)} of the samples"
+            f". The NPV difference between {subject} and {leader} is smaller than the Monte Carlo standard "
+            f"deviation of {subject}'s NPV ({_meur(mc.scheme(subject).std_npv_eur)}): **the two are within "
+            "the noise** of this study"
         )
     doc.para(text + ".")
-    top_benefits = sorted(subject.annual_benefits_eur_per_year.items(), key=lambda kv: -abs(kv[1]))[:3]
-    doc.para(
-        f"Where {subject.scheme}'s benefit comes from (yearly, base-year prices): "
-        + "; ".join(f"{_lower_first(BENEFIT_LABELS[c])} {_meur(v)}/a" for c, v in top_benefits)
-        + "."
-    )
     return verdict
 
 
 def _plausible_range(params: CbaParameters, name: str) -> tuple[float, float] | None:
     bounds: list[float] = []
-    for rng in params.tornado_ranges:
+    for rng in anchored_ranges(params):
         if rng.parameter == name:
             bounds += [rng.low, rng.high]
-    for dist in params.uncertain_inputs:
+    for dist in anchored_inputs(params):  # as the Monte Carlo sampled them: around the study's values
         if dist.parameter == name:
             if dist.distribution == "normal":
                 # mean +- 2 std, inside the clipping bounds (which are limits, not plausible values)
@@ -330,13 +446,20 @@ def _section_ict(doc: Document, result: CbaResult) -> None:
     if shares:
         hi = max(shares, key=lambda s: s.ict_cost_share or 0.0)
         lo = min(shares, key=lambda s: s.ict_cost_share or 0.0)
-        leader = result.scheme(result.ranking[0])
-        doc.para(
+        text = (
             f"ICT is {_pct(hi.ict_cost_share)} of the yearly cost (annualised ICT plus activation and aFRR) "
-            f"of {hi.scheme}, the highest share, and {_pct(lo.ict_cost_share)} of {lo.scheme}'s, the lowest. "
-            f"For the first-ranked {leader.scheme}, the present value of the ICT costs counted is "
-            f"{_meur(leader.pv_costs_eur)} against {_meur(leader.pv_benefits_eur)} of benefits."
+            f"of {hi.scheme}, the highest share, and {_pct(lo.ict_cost_share)} of {lo.scheme}'s, the lowest."
         )
+        subject_id = _subject(result)
+        if subject_id is not None:
+            subject = result.scheme(subject_id)
+            role = "first-ranked" if subject_id == result.ranking[0] else "best alternative"
+            text += (
+                f" For the {role} {subject.scheme}, the present value of the ICT costs counted (over "
+                f"{result.reference_scheme}) is {_meur(subject.pv_costs_eur)} against "
+                f"{_meur(subject.pv_benefits_eur)} of benefits."
+            )
+        doc.para(text)
     for s in result.schemes:
         if s.unserved_events:
             doc.bullet(
@@ -346,10 +469,17 @@ def _section_ict(doc: Document, result: CbaResult) -> None:
 
 
 def _section_actors(doc: Document, result: CbaResult) -> list[str]:
-    """Returns the actor groups that lose in the first-ranked scheme."""
-    leader = result.ranking[0]
-    doc.heading("5. Business cases per actor (micro level)", 2)
-    rows = [a for a in result.actors if a.scheme == leader]
+    """Business cases per actor in the scheme the draft is about (the leader, or the best alternative when
+    the reference wins: the reference against itself is all zeros). Returns the losing actor groups."""
+    subject = _subject(result)
+    ref = result.reference_scheme
+    if subject is None:
+        doc.heading("5. Business cases per actor (micro level)", 2)
+        doc.para(f"No alternative to {ref} was assessed, so there is no business case to split among actors.")
+        return []
+    role = "the first-ranked scheme" if subject == result.ranking[0] else "the best alternative"
+    doc.heading(f"5. Business cases per actor in {subject}, {role}, against {ref} (micro level)", 2)
+    rows = [a for a in result.actors if a.scheme == subject]
     doc.table(
         ["Actor group", "PV of benefits", "PV of ICT costs", "NPV", "Business case"],
         [
@@ -363,15 +493,17 @@ def _section_actors(doc: Document, result: CbaResult) -> list[str]:
             for a in rows
         ],
     )
-    losers = [ACTOR_LABELS[a.actor] for a in rows if a.business_case == "negative"]
+    # a loss that rounds to 0.00 M EUR is no business case either way
+    losers = [ACTOR_LABELS[a.actor] for a in rows if a.business_case == "negative" and a.npv_eur <= -5e3]
     if losers:
         doc.para(
-            f"In {leader}, {', '.join(losers)} bear more ICT cost than their share of the benefits under "
-            "the allocation keys of the Assumptions: without a remuneration or an incentive they have no "
-            "business case."
+            f"Moving from {ref} to {subject}, {', '.join(losers)} would bear more ICT cost than their share "
+            "of the benefits under the allocation keys of the Assumptions: without a remuneration or an "
+            "incentive they have no business case."
         )
     else:
-        doc.para(f"In {leader}, no actor group loses under the allocation keys of the Assumptions.")
+        doc.para(f"Moving from {ref} to {subject}, no actor group loses under the allocation keys of the "
+                 "Assumptions.")
     return losers
 
 
@@ -382,18 +514,18 @@ _Consideration = tuple[str, str, str]
 _OUT_OF_SCOPE: tuple[_Consideration, ...] = (
     (
         "Integrate AS markets seamlessly with day-ahead and intraday markets to avoid gaming.",
-        NOT_SUPPORTED,
+        NOT_TESTED,
         "The simulation clears real-time AS markets only; day-ahead/intraday markets and strategic bidding "
         "are not modelled.",
     ),
     (
         "Integrate with the ENTSO-E balancing platforms (TSO-TSO coordination).",
-        NOT_SUPPORTED,
+        NOT_TESTED,
         "The study models one country without cross-border exchange of balancing energy.",
     ),
     (
         "Harmonise AS markets and TSO-DSO schemes across Europe.",
-        NOT_SUPPORTED,
+        NOT_TESTED,
         "The study covers one scenario of one country.",
     ),
 )
@@ -402,13 +534,14 @@ _OUT_OF_SCOPE: tuple[_Consideration, ...] = (
 def _section_regulatory(
     doc: Document, result: CbaResult, thin: list[str], has_liquidity: bool, losers: list[str]
 ) -> None:
-    """Section 6: each conclusion of the SmartNet paper, marked supported or not by this study's figures."""
+    """Section 6: each conclusion of the SmartNet paper judged by the figure that tests it, or marked
+    not tested by this study."""
     doc.heading("6. Regulatory considerations (SmartNet conclusions) against this study's figures", 2)
     by = {s.scheme: s for s in result.schemes}
-    dso_schemes = [s for s in _DSO_ROLE_SCHEMES if s in by]
+    dso_schemes = [s for s in by if s in _DSO_ROLE_SCHEMES or _family(s) in _DSO_ROLE_SCHEMES]
     considerations = [
         _dso_role(result, by, dso_schemes),
-        _common_market(by),
+        _common_market(result, by),
         _liquidity_first(thin, has_liquidity),
         *_OUT_OF_SCOPE,
         *_dso_pooling(result, dso_schemes),
@@ -421,134 +554,254 @@ def _section_regulatory(
         doc.bullet(f"**{title}** {verdict}. {evidence}")
 
 
+def _family(scheme: str) -> str:
+    """The SmartNet scheme a variant belongs to (``CM-D`` -> ``CM``), judged with its family."""
+    return scheme.split("-", 1)[0]
+
+
+def _beats_reference(result: CbaResult, scheme: str) -> bool:
+    return result.scheme(scheme).npv_eur > result.scheme(result.reference_scheme).npv_eur
+
+
 def _dso_role(result: CbaResult, by: dict[str, SchemeResult], dso_schemes: list[str]) -> _Consideration:
-    """1. DSOs leave fit-and-forget; TSOs share AS procurement responsibilities."""
+    """1. DSOs leave fit-and-forget; TSOs share AS procurement responsibilities. Tested by whether a
+    scheme with a DSO market role beats the reference (and ranks first)."""
     title = "DSOs move to real-time monitoring and share AS procurement with the TSO."
+    candidates = [s for s in dso_schemes if s != result.reference_scheme]
+    if not candidates:
+        return title, NOT_TESTED, "No scheme with a DSO market role was simulated against the reference."
+    best = max(candidates, key=lambda s: by[s].npv_eur)
     leader = result.ranking[0]
-    lead = result.scheme(leader)
-    if leader in _DSO_ROLE_SCHEMES and lead.npv_eur > 0:
-        return (
-            title,
-            SUPPORTED,
-            f"The first-ranked scheme, {leader}, gives DSOs a market role and has an NPV of "
-            f"{_meur(lead.npv_eur)} over the centralized reference.",
-        )
-    if dso_schemes:
-        best = max(dso_schemes, key=lambda s: by[s].npv_eur)
-        return (
-            title,
-            NOT_SUPPORTED,
-            f"The best scheme with a DSO market role, {best}, has an NPV of {_meur(by[best].npv_eur)}, and "
-            f"{leader} ranks first.",
-        )
-    return title, NOT_SUPPORTED, "No scheme with a DSO market role was simulated."
+    figure = (f"The best scheme with a DSO market role, {best}, has an NPV of {_meur(by[best].npv_eur)} "
+              f"against {result.reference_scheme}")
+    if leader == best and _beats_reference(result, best):
+        return title, SUPPORTED, figure + " and ranks first."
+    if _beats_reference(result, best):
+        return title, PARTLY, figure + f", but {leader} ranks first."
+    return title, NOT_SUPPORTED, figure + f": it does not pay for its ICT; {leader} ranks first."
 
 
-def _common_market(by: dict[str, SchemeResult]) -> _Consideration:
-    """2. Avoid counteracting actions: a common marketplace / common merit order."""
+def _common_market(result: CbaResult, by: dict[str, SchemeResult]) -> _Consideration:
+    """2. Avoid counteracting actions: a common marketplace / common merit order. Tested by the rank of
+    every common-market scheme against the schemes with separate local markets, and against the
+    reference: supported only if every common-market scheme ranks above every separate one and beats
+    the reference."""
     title = "A common marketplace (common merit order) avoids counteracting TSO and DSO actions."
-    common = [s for s in _COMMON_MARKET_SCHEMES if s in by]
-    separate = [s for s in _LOCAL_MARKET_SCHEMES if s in by]
+    common = [s for s in by if _family(s) in _COMMON_MARKET_SCHEMES]
+    separate = [s for s in by if _family(s) in _LOCAL_MARKET_SCHEMES]
     if not (common and separate):
-        return title, NOT_SUPPORTED, "Common and separate local-market schemes were not both simulated."
-    bc = max(common, key=lambda s: by[s].npv_eur)
-    bs = max(separate, key=lambda s: by[s].npv_eur)
-    better = by[bc].npv_eur > by[bs].npv_eur
-    return (
-        title,
-        SUPPORTED if better else NOT_SUPPORTED,
-        f"Best common-market scheme {bc}: NPV {_meur(by[bc].npv_eur)}; best scheme with separate local "
-        f"markets {bs}: NPV {_meur(by[bs].npv_eur)}.",
-    )
+        return title, NOT_TESTED, "Common and separate local-market schemes were not both simulated."
+    rank = {s: by[s].rank for s in by}
+    figures = "; ".join(f"{s} rank {rank[s]}, NPV {_meur(by[s].npv_eur)}" for s in common + separate)
+    best_common = max(common, key=lambda s: by[s].npv_eur)
+    best_separate = max(separate, key=lambda s: by[s].npv_eur)
+    worst_common = min(common, key=lambda s: by[s].npv_eur)
+    all_above = by[worst_common].npv_eur > by[best_separate].npv_eur
+    any_pays = any(_beats_reference(result, s) for s in common)
+    if all_above and any_pays and all(_beats_reference(result, s) for s in common):
+        return title, SUPPORTED, f"Every common-market scheme ranks above every separate one ({figures})."
+    if by[best_common].npv_eur > by[best_separate].npv_eur:
+        caveat = (f" {worst_common} ranks below {best_separate}." if not all_above else "")
+        if not any_pays:
+            caveat += f" No common-market scheme beats the reference {result.reference_scheme}."
+        return title, PARTLY, f"{best_common} ranks above the separate local markets ({figures}).{caveat}"
+    return title, NOT_SUPPORTED, f"The separate local markets do at least as well ({figures})."
 
 
 def _liquidity_first(thin: list[str], has_liquidity: bool) -> _Consideration:
     """3. Evaluate local-market liquidity first (the figures are section 3's)."""
     title = "Evaluate the liquidity of local AS markets before creating them."
     if not has_liquidity:
-        return title, NOT_SUPPORTED, "The simulation reported no bids per DSO area."
+        return title, NOT_TESTED, "The simulation reported no bids per DSO area."
+    if thin:
+        return title, SUPPORTED, "Thin areas: " + "; ".join(thin) + ". See section 3."
     return (
         title,
-        SUPPORTED if thin else PARTLY,
-        (
-            "Thin areas: " + "; ".join(thin) + "."
-            if thin
-            else f"Every area has at least {LIQUIDITY_THIN_BIDS_PER_DAY:g} bids per day here; "
-            f"the need for the "
-            "check is not contradicted, but no area shows the problem."
-        )
-        + " See section 3.",
+        NOT_TESTED,
+        f"Every area has at least {LIQUIDITY_THIN_BIDS_PER_DAY:g} bids per day here, so no area shows the "
+        "problem the check guards against. See section 3.",
     )
 
 
 def _dso_pooling(result: CbaResult, dso_schemes: list[str]) -> list[_Consideration]:
-    """7. Small DSOs pool / an independent AS market operator (only with a DSO-role scheme simulated)."""
+    """7. Small DSOs pool / an independent AS market operator: DSO size is not varied, so not tested; the
+    DSOs' ICT cost is the figure a pooling study would start from."""
     dso_cost = {
         s: next((a.pv_costs_eur for a in result.actors if a.scheme == s and a.actor == "dso"), 0.0)
-        for s in dso_schemes
+        for s in dso_schemes if s != result.reference_scheme
     }
     if not dso_cost:
         return []
     worst = max(dso_cost, key=lambda s: dso_cost[s])
     return [(
         "Small DSOs pool their efforts, possibly under one independent AS market operator.",
-        PARTLY,
-        f"The DSOs' ICT cost is highest in {worst} ({_meur(dso_cost[worst])} in present value, "
-        "incremental "
-        "over the reference), which pooling would share; the study does not model DSO size.",
+        NOT_TESTED,
+        f"The study does not vary DSO size or pooling. The DSOs' extra ICT cost over "
+        f"{result.reference_scheme} is highest in {worst} ({_meur(dso_cost[worst])} in present value), "
+        "which pooling would share.",
     )]
 
 
 def _der_level_playing_field(result: CbaResult) -> _Consideration:
-    """8. Level playing field for DER."""
-    leader = result.ranking[0]
-    curtail = result.scheme(leader).annual_benefits_eur_per_year.get("curtailment", 0.0)
+    """8. Level playing field for DER: market access rules are not varied, so not tested."""
+    title = ("Real-time markets take DER constraints into account so that DER compete on a level playing "
+             "field.")
+    subject = _subject(result)
+    if subject is None:
+        return title, NOT_TESTED, "No alternative to the reference was assessed."
+    curtail = result.scheme(subject).annual_benefits_eur_per_year.get("curtailment", 0.0)
+    if abs(curtail) < 5e3:  # rounds to 0.00 M EUR
+        change = f"does not measurably change RES curtailment against {result.reference_scheme}"
+    else:
+        verb = "reduces" if curtail > 0 else "increases"
+        change = f"{verb} RES curtailment against {result.reference_scheme} by {_meur(abs(curtail))}/a"
     return (
-        "Real-time markets take DER constraints into account so that DER compete on a level playing field.",
-        PARTLY if curtail > 0 else NOT_SUPPORTED,
-        f"{leader} reduces RES curtailment worth {_meur(curtail)}/a; market access rules for DER are not "
-        "varied in this study.",
+        title,
+        NOT_TESTED,
+        f"Market access rules for DER are not varied in this study; for reference, {subject} {change}.",
     )
 
 
 def _business_models(result: CbaResult, losers: list[str]) -> _Consideration:
     """9. Viable business models, incentives for an initial period (the figures are section 5's)."""
-    leader = result.ranking[0]
+    title = "Viable business models for all market participants; incentives where needed."
+    subject = _subject(result)
+    if subject is None:
+        return title, NOT_TESTED, "No alternative to the reference was assessed."
+    if losers:
+        return (
+            title,
+            SUPPORTED,
+            f"Moving to {subject}, {', '.join(losers)} have a negative NPV (section 5): an incentive or "
+            "remuneration is needed. The split rests on the allocation keys, which are assumptions.",
+        )
     return (
-        "Viable business models for all market participants; incentives where needed.",
-        SUPPORTED if losers else PARTLY,
-        (
-            f"In {leader}, {', '.join(losers)} have a negative NPV (section 5): "
-            "an incentive or remuneration is "
-            "needed."
-            if losers
-            else f"In {leader} every actor group has a business case under the allocation "
-            "keys used; the keys themselves are assumptions."
-        ),
+        title,
+        PARTLY,
+        f"Moving to {subject}, every actor group has a business case under the allocation keys used; the "
+        "keys themselves are assumptions.",
     )
 
 
 def _reinforcement_or_markets(result: CbaResult) -> _Consideration:
-    """10. Network oversizing vs liquid local congestion markets."""
-    leader = result.ranking[0]
-    cong = result.scheme(leader).annual_benefits_eur_per_year.get("congestion", 0.0)
+    """10. Network oversizing vs liquid local congestion markets: reinforcement is not costed."""
+    title = "Balance network reinforcement against liquid local congestion markets."
+    subject = _subject(result)
+    if subject is None:
+        return title, NOT_TESTED, "No alternative to the reference was assessed."
+    cong = result.scheme(subject).annual_benefits_eur_per_year.get("congestion", 0.0)
     return (
-        "Balance network reinforcement against liquid local congestion markets.",
-        PARTLY,
-        f"{leader} relieves unresolved congestion worth {_meur(cong)}/a; grid reinforcement as an "
-        "alternative is not costed in this study.",
+        title,
+        NOT_TESTED,
+        f"Grid reinforcement as an alternative is not costed in this study; for reference, {subject} "
+        f"changes the value of unresolved congestion against {result.reference_scheme} by "
+        f"{_meur(cong)}/a.",
     )
 
 
 def _ict_analysis(result: CbaResult) -> _Consideration:
-    """11. ICT analysis is unavoidable (the figures are section 4's)."""
+    """11. ICT analysis is unavoidable (the figures are section 4's): supported when the ICT cost decides
+    the ranking, i.e. the spread of ICT costs across schemes exceeds the spread of their benefits."""
     costs = sorted(result.schemes, key=lambda s: s.ict_pv_cost_eur)
+    benefits = [s.pv_benefits_eur for s in result.schemes]
+    cost_spread = costs[-1].ict_pv_cost_eur - costs[0].ict_pv_cost_eur
+    benefit_spread = max(benefits) - min(benefits)
+    figure = (
+        f"ICT present cost ranges from {_meur(costs[0].ict_pv_cost_eur)} ({costs[0].scheme}) to "
+        f"{_meur(costs[-1].ict_pv_cost_eur)} ({costs[-1].scheme}), benefits over "
+        f"{_meur(benefit_spread)} (section 4)"
+    )
+    if cost_spread > benefit_spread:
+        return (
+            "A thorough analysis of information requirements and ICT costs is unavoidable.",
+            SUPPORTED,
+            figure + ": the ICT cost differences decide the ranking.",
+        )
     return (
         "A thorough analysis of information requirements and ICT costs is unavoidable.",
-        SUPPORTED,
-        f"ICT present cost ranges from {_meur(costs[0].ict_pv_cost_eur)} ({costs[0].scheme}) to "
-        f"{_meur(costs[-1].ict_pv_cost_eur)} ({costs[-1].scheme}) across the schemes (section 4).",
+        PARTLY,
+        figure + ": the benefit differences are larger than the ICT cost differences.",
     )
+
+
+def _section_limitations(
+    doc: Document, params: CbaParameters, result: CbaResult, ict: dict[str, SchemeIctCost] | None
+) -> list[str]:
+    """What the figures rest on, generated from the study: the simulated days and their weights, the
+    scale of the grid against platform costs, failed clearings and the unsourced assumptions. Returns the
+    bullets (also used by the tests)."""
+    doc.heading("Limitations of this study", 2)
+    bullets: list[str] = []
+    weights = params.day_weights_days_per_year
+    total = sum(weights.values())
+    days = len(result.days)
+    largest = max(weights.values())
+    text = (
+        f"{days} simulated day(s) stand for the year: "
+        + ", ".join(f"{d} ({weights[d]:g} d/a)" for d in result.days)
+        + f"; the heaviest stands for {largest / total:.0%} of the year."
+    )
+    if days == 1:
+        text += (" Seasons, weekdays and weather other than that day's are not represented, and the Monte "
+                 "Carlo contains no spread of the simulation itself.")
+    elif not result.monte_carlo.day_spread:
+        text += " The Monte Carlo does not resample the days (monte_carlo_day_spread is off)."
+    bullets.append(text)
+    subject = _subject(result)
+    system = result.system
+    if system.scale_factor == 1.0 and system.platform_share == 1.0:
+        scale = ("the figures stand for the simulated grid itself, carrying whole platforms "
+                 f"({system.source}).")
+    else:
+        scale = (
+            f"the figures stand for {system.name}: {system.scale_factor:g} x the simulated grid, with "
+            f"{system.platform_share:.0%} of each organisation's platform charged to it ({system.source})."
+        )
+    if subject is not None and ict:
+        names, share = platform_items(params, ict, subject)
+        s = result.scheme(subject)
+        if names:
+            scale += (
+                " Platform-scale ICT items (one unit per operator, at least "
+                f"{PLATFORM_UNIT_EUR / 1e3:,.0f} k EUR each: {', '.join(names)}) are {share:.0%} of "
+                f"{subject}'s own ICT cost; {subject}'s benefits are {_meur(s.pv_benefits_eur)} in present "
+                f"value against {_meur(s.pv_costs_eur)} of extra ICT cost."
+            )
+    if subject is not None and subject in result.break_even_scale:
+        even = result.break_even_scale[subject]
+        scale += (
+            f" With whole platforms, {subject} would break even from a system of {even:.3g} simulated grids."
+            if even is not None else
+            f" With whole platforms, {subject} breaks even at no system size (its device-level ICT costs "
+            "exceed its benefits)."
+        )
+    bullets.append("Scale: " + scale)
+    failed = sum(a.failed_clearings for a in result.assessments)
+    clearings = sum(a.clearings for a in result.assessments)
+    if failed:
+        bullets.append(f"{failed} market clearing(s) failed; the schemes concerned are flagged above.")
+    elif clearings:
+        bullets.append(f"All {clearings:,} market clearings of the simulation were solved.")
+    assumed = assumed_inputs(params)
+    if assumed:
+        ranges = {d.parameter: d for d in anchored_inputs(params)}
+        described = []
+        for name in assumed:
+            d = ranges.get(name)
+            if d is None:
+                described.append(f"{name} = {params.scalar(name):g} (no range)")
+            elif d.distribution == "normal":
+                described.append(f"{name} = {params.scalar(name):g} (normal, std {d.std:g})")
+            else:
+                described.append(f"{name} = {params.scalar(name):g} ({d.min:g}-{d.max:g})")
+        bullets.append(
+            "Unsourced assumptions (no checked primary source; their ranges enter the tornado and the Monte "
+            "Carlo): " + "; ".join(described) + ". The ICT catalogue's cost figures are assumptions too, "
+            "covered by the ranges of ict_capex_factor and ict_opex_factor."
+        )
+    for b in bullets:
+        doc.bullet(b)
+    return bullets
 
 
 def build_document(
@@ -583,7 +836,7 @@ def build_document(
         )
         _caveats(doc, full)
         return doc
-    verdict = _section_ranking(doc, params, result)
+    verdict = _section_ranking(doc, params, result, ict)
     for s in full.schemes:
         if not s.assessed:
             doc.para(f"Not assessed, and not ranked: {_name(s.scheme)} ({s.not_assessed_reason}).")
@@ -599,8 +852,18 @@ def build_document(
             doc.para(paragraph)
     losers = _section_actors(doc, result)
     _section_regulatory(doc, result, thin, has_liquidity, losers)
+    _section_limitations(doc, params, full, ict)
     doc.heading("Summary", 2)
-    doc.bullet(f"First-ranked scheme: {_name(result.ranking[0])}; ranking {verdict} in the Monte Carlo.")
+    case, _ = result.outcome()
+    subject = _subject(result)
+    if case == "reference_wins" and subject is not None:
+        doc.bullet(
+            f"No alternative beats the reference {_name(result.reference_scheme)}: the best, {subject}, "
+            f"has an NPV of {_meur(result.scheme(subject).npv_eur)}. "
+            + _ranking_switch_text(params, result, result.ranking[0])
+        )
+    else:
+        doc.bullet(f"First-ranked scheme: {_name(result.ranking[0])}; ranking {verdict} in the Monte Carlo.")
     doc.bullet(
         "Inputs that could change the conclusion within their plausible range: "
         + (", ".join(sorted(set(sensitive))) if sensitive else "none found")

@@ -45,7 +45,7 @@ from cba.fileio import atomic_write_bytes
 from cba.parameters import CbaParameters
 from cba.report_excel_cashflows import LABELS, write_cash_flows
 from cba.report_excel_cells import Layout, cash_flow_sheet_name, keep_user_text_as_text, user_texts
-from cba.report_excel_inputs import write_assumptions, write_ict, write_kpis
+from cba.report_excel_inputs import add_reference_choices, write_assumptions, write_ict, write_kpis
 from cba.report_excel_results import write_actors, write_monte_carlo, write_sensitivity, write_summary
 from sgam.costs import SchemeIctCost
 from simulation.kpis import SchemeKpis
@@ -74,6 +74,8 @@ def build_workbook(
     layout = Layout()
     write_assumptions(assumptions, params, layout)
     write_kpis(kpi_ws, params, kpis, schemes, layout)
+    if all("," not in s and '"' not in s for s in schemes):
+        add_reference_choices(assumptions, layout, schemes)
     write_ict(ict_ws, params, ict, schemes, layout)
     for scheme in schemes:
         ws = wb.create_sheet(cash_flow_sheet_name(scheme))

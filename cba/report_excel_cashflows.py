@@ -31,7 +31,7 @@ from cba.report_excel_cells import (
     widths,
 )
 
-__all__ = ["LABELS", "write_cash_flows"]
+__all__ = ["IRR_GUESSES", "LABELS", "write_cash_flows"]
 
 #: Labels of the result cells of each cash-flow sheet (column A), value in column B.
 LABELS = {
@@ -43,6 +43,10 @@ LABELS = {
     "payback": "Discounted payback (years)",
 }
 
+
+#: Starting guesses of the spreadsheet's IRR search besides the tool's own root (fractions per year).
+IRR_GUESSES: tuple[float, ...] = (-0.9, -0.6, -0.3, -0.1, 0.0, 0.1, 0.3, 0.6, 1.0, 2.0)
+_IRR_COL, _IRR_COL_ABS = "P", "Q"
 
 #: First row of the results block (rows 4-9, filled once the yearly table's rows are known) and the header
 #: row of the benefits table.
@@ -64,8 +68,8 @@ def write_cash_flows(
 
     ``irr_guess`` (the Python IRR) starts the spreadsheet's IRR iteration, so it finds the same root.
     """
-    ws["A1"] = (f"Cash flows of {scheme} relative to {params.reference_scheme} "
-                "(live formulas over the Assumptions sheet)")
+    ws["A1"] = (f'="Cash flows of {scheme} relative to "&{layout.assumption["reference_scheme"]}'
+                '&" (live formulas over the Assumptions sheet)"')
     ws["A1"].font = TITLE_FONT
     ws["A2"] = ("Benefits are the reference scheme's yearly KPI minus this scheme's, times the price; ICT "
                 "costs are the scheme's (minus the reference's when the ICT cost basis is incremental).")
@@ -83,7 +87,11 @@ def _write_benefits(
 ) -> int:
     """Yearly benefit per category: (reference's yearly KPI - scheme's) x price. Returns the Total row.
 
-    A yearly KPI is ``SUMPRODUCT(day weights, KPI per day, 24 h scale per day)`` over the KPI sheet.
+    A yearly KPI is ``SUMPRODUCT(day weights, KPI per day, 24 h scale per day)`` over the KPI sheet. The
+    reference's rows are found from the reference-scheme cell of the Assumptions sheet (``MATCH`` of its
+    id in the KPI sheet's scheme column; each scheme has one row per day, in the order of the weights),
+    so changing that cell re-bases every benefit on the new reference. The reduction is multiplied by the
+    stated system's scale factor (cba.system_scale), as the CBA's quantities are.
     """
     a = layout.assumption
     section(ws, _BENEFITS_ROW - 1, "Yearly benefits at base-year prices")
@@ -99,14 +107,21 @@ def _write_benefits(
         "co2": f"={a['emission_factor_t_per_mwh']}*{a['co2_price_eur_per_t']}",
         "unserved_need": f"={a['unserved_need_price_eur_per_mwh']}",
     }
-    ref_rows = layout.kpi_rows[params.reference_scheme]
     own_rows = layout.kpi_rows[scheme]
+    all_rows = (min(r[0] for r in layout.kpi_rows.values()), max(r[1] for r in layout.kpi_rows.values()))
+    days = own_rows[1] - own_rows[0] + 1
+    match = f"MATCH({a['reference_scheme']},{column_range(kpi_sheet, 1, *all_rows)},0)"
 
-    def yearly(rows: tuple[int, int], category: str) -> str:
-        scale = column_range(kpi_sheet, layout.kpi_scale_col, *rows)
+    def reference_rows(col: int) -> str:
+        whole = column_range(kpi_sheet, col, *all_rows)
+        return f"INDEX({whole},{match}):INDEX({whole},{match}+{days - 1})"
+
+    def yearly(rows: tuple[int, int] | None, category: str) -> str:
+        def rng(col: int) -> str:
+            return reference_rows(col) if rows is None else column_range(kpi_sheet, col, *rows)
+
         parts = [
-            f"SUMPRODUCT({layout.weights_range},{column_range(kpi_sheet, layout.kpi_col[f], *rows)},"
-            f"{scale})"
+            f"SUMPRODUCT({layout.weights_range},{rng(layout.kpi_col[f])},{rng(layout.kpi_scale_col)})"
             for f in CATEGORY_KPIS[category]
         ]
         return "(" + "+".join(parts) + ")"
@@ -116,7 +131,8 @@ def _write_benefits(
     for category in BENEFIT_CATEGORIES:
         ws.cell(row=row, column=1, value=BENEFIT_LABELS[category])
         ws.cell(row=row, column=2,
-                value=f"={yearly(ref_rows, category)}-{yearly(own_rows, category)}").number_format = EUR2
+                value=f"=({yearly(None, category)}-{yearly(own_rows, category)})*{a['system_scale_factor']}"
+                ).number_format = EUR2
         ws.cell(row=row, column=3, value=CATEGORY_QUANTITY_UNITS[category])
         price = price_formula[category]
         value: str | float = float(price) if not price.startswith("=") else price
@@ -193,12 +209,17 @@ def _write_results(
         "pv_benefits": f"=D{first}+NPV({r},D{first + 1}:D{last})",
         "pv_costs": f"=H{first}+NPV({r},H{first + 1}:H{last})",
         "bcr": f'=IF(B{top + 2}>0,B{top + 1}/B{top + 2},"n/a")',
-        # Newton's method starts at the Python IRR, so the spreadsheet finds the same root.
-        "irr": f'=IFERROR(IRR(I{first}:I{last},{irr_guess!r}),"none")',
+        # the root closest to 0 among those IRR() finds from several starting guesses (_write_irr_search),
+        # the rule of cba.finance.irr, so an edited workbook still finds the tool's root, negative or not
+        "irr": f'=IF(MIN({_IRR_COL_ABS}{top}:{_IRR_COL_ABS}{top + len(IRR_GUESSES)})>=1E+99,"none",'
+               f"INDEX({_IRR_COL}{top}:{_IRR_COL}{top + len(IRR_GUESSES)},"
+               f"MATCH(MIN({_IRR_COL_ABS}{top}:{_IRR_COL_ABS}{top + len(IRR_GUESSES)}),"
+               f"{_IRR_COL_ABS}{top}:{_IRR_COL_ABS}{top + len(IRR_GUESSES)},0)))",
         "payback": f'=IF(COUNT(L{first}:L{last})=0,"never",MIN(L{first}:L{last}))',
     }
     formats = {"npv": EUR, "pv_benefits": EUR, "pv_costs": EUR, "bcr": RATIO, "irr": PCT, "payback": YEARS}
     section(ws, top - 1, "Results (formulas)")
+    _write_irr_search(ws, top, first, last, irr_guess)
     cells: dict[str, str] = {}
     for j, (key, formula) in enumerate(results.items()):
         ws.cell(row=top + j, column=1, value=LABELS[key]).font = Font(bold=True)
@@ -207,6 +228,20 @@ def _write_results(
         cell.font = Font(bold=True)
         cells[key] = ref(ws.title, f"B{top + j}")
     return cells
+
+
+def _write_irr_search(ws: Worksheet, top: int, first: int, last: int, irr_guess: float) -> None:
+    """IRR() from the tool's root and from each of :data:`IRR_GUESSES`, with the absolute value of each
+    root found (1E+99 where IRR() fails), in columns P and Q from row ``top``; the IRR cell takes the
+    root closest to 0. One guess alone (the tool's root at writing) can miss once the user edits an
+    input and the flows change; a negative IRR in particular needs a guess on its side of 0."""
+    ws.cell(row=top - 1, column=16, value="IRR search: root from each guess").font = Font(bold=True)
+    ws.cell(row=top - 1, column=17, value="|root|").font = Font(bold=True)
+    for j, guess in enumerate((irr_guess, *IRR_GUESSES)):
+        row = top + j
+        ws.cell(row=row, column=15, value=guess).number_format = PCT
+        ws.cell(row=row, column=16, value=f'=IFERROR(IRR(I{first}:I{last},O{row}),"")').number_format = PCT
+        ws.cell(row=row, column=17, value=f'=IF(ISNUMBER(P{row}),ABS(P{row}),1E+99)')
 
 
 def _add_chart(ws: Worksheet, scheme: str, trow: int, first: int, last: int) -> None:

@@ -155,4 +155,5 @@ class Layout:
     ict_last_row: int = 0
     ict_year_col0: int = 0  # column of year 0
     ict_cols: dict[str, int] = field(default_factory=dict)
+    ict_sheet: str = "ICT costs"  # title of the ICT cost sheet
     result_cells: dict[str, dict[str, str]] = field(default_factory=dict)  # scheme -> key -> ref

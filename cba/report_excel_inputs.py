@@ -19,6 +19,8 @@ from cba.parameters import (
     BENEFIT_LABELS,
     SCALAR_PARAMETERS,
     CbaParameters,
+    anchored_inputs,
+    anchored_ranges,
 )
 from cba.report_excel_cells import (
     ALERT_FILL,
@@ -41,7 +43,10 @@ from cba.report_excel_cells import (
 from sgam.costs import SchemeIctCost
 from simulation.kpis import SchemeKpis
 
-__all__ = ["CLEARING_COLUMNS", "KPI_COLUMNS", "write_assumptions", "write_ict", "write_kpis"]
+__all__ = [
+    "CLEARING_COLUMNS", "FIXED_AT_RUN", "KPI_COLUMNS", "add_reference_choices", "write_assumptions",
+    "write_ict", "write_kpis",
+]
 
 #: KPI columns of the Simulation KPIs sheet: field -> header.
 KPI_COLUMNS: dict[str, str] = {
@@ -98,20 +103,30 @@ _ASSUMPTION_ROWS: list[tuple[str, str, str]] = [
 
 
 
+#: Assumptions the workbook's formulas do not read (they shape the rows, or the Python-computed sheets): not
+#: yellow, since editing them there would change nothing; they are changed in the study and re-run.
+FIXED_AT_RUN: tuple[str, ...] = ("horizon_years", "monte_carlo_samples", "monte_carlo_seed", "histogram_bins")
+
+
 def write_assumptions(ws: Worksheet, params: CbaParameters, layout: Layout) -> None:
     ws["A1"] = "Assumptions: every input of the cost-benefit analysis"
     ws["A1"].font = TITLE_FONT
     ws["A2"] = ("Yellow cells are inputs: change them and the cash-flow sheets and the Summary recalculate. "
-                "The horizon fixes the number of year rows; change it in the study and re-run instead.")
+                "The horizon fixes the number of year rows and the Monte Carlo settings the Python-computed "
+                "sheets; change those in the study and re-run instead.")
     header(ws, 4, ["Parameter", "Description", "Value", "Unit", "Source"])
     row = 5
     fields = CbaParameters.model_fields
     for name, unit, fmt in _ASSUMPTION_ROWS:
         ws.cell(row=row, column=1, value=name)
-        ws.cell(row=row, column=2, value=fields[name].description)
+        description = str(fields[name].description)
+        if name in FIXED_AT_RUN:
+            description += " Fixed at the run: change it in the study and re-run."
+        ws.cell(row=row, column=2, value=description)
         cell = ws.cell(row=row, column=3, value=getattr(params, name))
         cell.number_format = fmt
-        cell.fill = INPUT_FILL
+        if name not in FIXED_AT_RUN:
+            cell.fill = INPUT_FILL
         ws.cell(row=row, column=4, value=SCALAR_PARAMETERS.get(name, unit))
         ws.cell(row=row, column=5, value=params.source_of(name))
         layout.assumption[name] = ref(ws.title, f"C{row}")
@@ -122,7 +137,16 @@ def write_assumptions(ws: Worksheet, params: CbaParameters, layout: Layout) -> N
             dv.add(cell)
         row += 1
 
-    row += 1
+    # the stated system (cba.system_scale): the benefits formulas multiply by it; the ICT lines below are
+    # already those of that system, so the cell is fixed at the run like the horizon
+    ws.cell(row=row, column=1, value="system.scale_factor")
+    ws.cell(row=row, column=2, value=f"{CbaParameters.model_fields['system'].description} Stated system: "
+            f"{params.system.name}. Fixed at the run: change it in the study and re-run.")
+    ws.cell(row=row, column=3, value=params.system.scale_factor).number_format = "0.000"
+    ws.cell(row=row, column=4, value="-")
+    ws.cell(row=row, column=5, value=params.system.source)
+    layout.assumption["system_scale_factor"] = ref(ws.title, f"C{row}")
+    row += 2
     section(ws, row, "Representative day weights")
     ws.cell(row=row, column=5, value=params.source_of("day_weights_days_per_year"))
     row += 1
@@ -142,12 +166,12 @@ def write_assumptions(ws: Worksheet, params: CbaParameters, layout: Layout) -> N
     ws.cell(row=row, column=3, value=f"=SUM(C{first}:C{last})").number_format = NUM
 
     row += 2
-    section(ws, row, "Monte Carlo: uncertain inputs")
+    section(ws, row, "Monte Carlo: uncertain inputs, as sampled (centred on the values above)")
     ws.cell(row=row, column=5, value=params.source_of("uncertain_inputs"))
     row += 1
     header(ws, row, ["Parameter", "Distribution", "Min", "Mode", "Max", "Mean", "Std", "Unit"])
     row += 1
-    for dist in params.uncertain_inputs:
+    for dist in anchored_inputs(params):
         values: list[str | float | None] = [
             dist.parameter, dist.distribution, dist.min, dist.mode, dist.max, dist.mean, dist.std,
             SCALAR_PARAMETERS[dist.parameter],
@@ -162,7 +186,7 @@ def write_assumptions(ws: Worksheet, params: CbaParameters, layout: Layout) -> N
     row += 1
     header(ws, row, ["Parameter", "Low", "High", "Unit"])
     row += 1
-    for rng in params.tornado_ranges:
+    for rng in anchored_ranges(params):
         for j, item in enumerate([rng.parameter, rng.low, rng.high, SCALAR_PARAMETERS[rng.parameter]]):
             ws.cell(row=row, column=1 + j, value=item)
         row += 1
@@ -194,6 +218,15 @@ def write_assumptions(ws: Worksheet, params: CbaParameters, layout: Layout) -> N
     ws.freeze_panes = "A5"
 
 
+
+
+def add_reference_choices(ws: Worksheet, layout: Layout, schemes: Sequence[str]) -> None:
+    """A drop-down of the simulated schemes on the reference-scheme cell: the benefits find the reference's
+    KPI rows by its id, so an id without KPIs would leave every cash-flow sheet at #N/A."""
+    cell = layout.assumption["reference_scheme"].split("!")[-1].replace("$", "")
+    dv = DataValidation(type="list", formula1='"' + ",".join(schemes) + '"', allow_blank=False)
+    ws.add_data_validation(dv)
+    dv.add(cell)
 
 
 def write_kpis(
@@ -289,6 +322,7 @@ def write_ict(
                          f"+INT(-({tcell}/{life}-1E-9)),0)")
                 ws.cell(row=row, column=col, value=f"=$H{row}*{count}").number_format = EUR
             row += 1
+    layout.ict_sheet = ws.title
     layout.ict_first_row = 5
     layout.ict_last_row = max(row - 1, 5)
     layout.ict_year_col0 = year0

@@ -27,6 +27,7 @@ from cba.report_excel_cells import (
     YEARS,
     Layout,
     axes_visible,
+    column_range,
     header,
     section,
     widths,
@@ -90,8 +91,8 @@ def write_summary(
         for col, key, fmt in [(3, "npv", EUR), (4, "bcr", RATIO), (5, "irr", PCT), (6, "payback", YEARS),
                               (7, "pv_benefits", EUR), (8, "pv_costs", EUR)]:
             ws.cell(row=i, column=col, value=f"={cells[key]}").number_format = fmt
-        ws.cell(row=i, column=9, value=s.ict_capex_eur).number_format = EUR
-        ws.cell(row=i, column=10, value=s.ict_opex_eur_per_year).number_format = EUR
+        ws.cell(row=i, column=9, value=_ict_sum(layout, s.scheme, "capex")).number_format = EUR
+        ws.cell(row=i, column=10, value=_ict_sum(layout, s.scheme, "opex")).number_format = EUR
         ws.cell(row=i, column=11, value=s.ict_cost_share).number_format = PCT
         ws.cell(row=i, column=12, value=mc.prob_npv_negative).number_format = PCT
         ws.cell(row=i, column=13, value=mc.prob_rank_first).number_format = PCT
@@ -121,6 +122,14 @@ def write_summary(
     widths(ws, {i: 17 for i in range(1, 16)})
     ws.column_dimensions["A"].width = 28
     ws.column_dimensions["P"].width = 60
+
+
+def _ict_sum(layout: Layout, scheme: str, column: str) -> str:
+    """The scheme's own ICT CAPEX or OPEX, summed live over its lines on the ICT sheet."""
+    schemes = column_range(layout.ict_sheet, 1, layout.ict_first_row, layout.ict_last_row)
+    rows = (layout.ict_first_row, layout.ict_last_row)
+    values = column_range(layout.ict_sheet, layout.ict_cols[column], *rows)
+    return f'=SUMIF({schemes},"{scheme}",{values})'
 
 
 def write_sensitivity(ws: Worksheet, result: CbaResult) -> None:

@@ -1,14 +1,18 @@
 """Sensitivity of the NPVs: tornado, switching values and Monte Carlo, all vectorised with numpy.
 
 * **Tornado**: each input of :attr:`~cba.parameters.CbaParameters.tornado_ranges` is set to its low
-  and its high value, all others at base, and the NPV of every scheme recorded.
+  and its high value, all others at base, and the NPV of every scheme recorded; a range that leaves out
+  the study's value is moved around it (:func:`cba.parameters.anchored_ranges`).
 * **Switching values**: the value of an input at which a scheme's NPV changes sign, and the value at
   which the first-ranked scheme loses first place, each the root nearest to the base value within the
   input's search domain (found on a grid of :data:`GRID_POINTS` values, then refined by bisection).
 * **Monte Carlo**: :attr:`~cba.parameters.CbaParameters.monte_carlo_samples` draws of the uncertain
-  inputs (triangular by inverse CDF, uniform, normal clipped to its optional bounds), one NPV matrix
+  inputs (triangular by inverse CDF, uniform, normal clipped to its optional bounds), each distribution
+  centred on the study's own value (:func:`cba.parameters.anchored_inputs`), one NPV matrix
   evaluation (:class:`cba.cashflows.NpvModel`), then per scheme the mean, spread, percentiles,
   ``P(NPV < 0)`` and the probability of ranking first, and a histogram on common bin edges.
+  With two or more representative days the simulated days are resampled too
+  (:func:`day_bootstrap`), so the spread of the simulation itself enters the NPV distribution.
 """
 
 from __future__ import annotations
@@ -19,8 +23,16 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
+from cba.benefits import CATEGORY_KPIS, AnnualQuantities
 from cba.cashflows import NpvModel
-from cba.parameters import SCALAR_PARAMETERS, CbaParameters, UncertainInput
+from cba.parameters import (
+    BENEFIT_CATEGORIES,
+    SCALAR_PARAMETERS,
+    CbaParameters,
+    UncertainInput,
+    anchored_inputs,
+    anchored_ranges,
+)
 
 __all__ = [
     "GRID_POINTS",
@@ -28,6 +40,7 @@ __all__ = [
     "MonteCarloScheme",
     "SwitchingValue",
     "TornadoEntry",
+    "day_bootstrap",
     "monte_carlo",
     "sample_inputs",
     "search_domain",
@@ -110,6 +123,9 @@ class MonteCarloResult(BaseModel):
     bin_edges_eur: list[float] = Field(description="Common NPV histogram bin edges, EUR.")
     schemes: list[MonteCarloScheme] = Field(description="NPV distribution per scheme.")
     elapsed_s: float = Field(default=0.0, description="Time the sampling and evaluation took, s.")
+    day_spread: bool = Field(
+        default=False, description="Whether the simulated days were resampled (two or more days)."
+    )
 
     def scheme(self, scheme_id: str) -> MonteCarloScheme:
         """The distribution of ``scheme_id``."""
@@ -126,7 +142,7 @@ def tornado(model: NpvModel, params: CbaParameters) -> list[TornadoEntry]:
     """One entry per (tornado range, scheme), ranges in the order given."""
     base = model.npv({}, 1)[0]
     entries: list[TornadoEntry] = []
-    for rng in params.tornado_ranges:
+    for rng in anchored_ranges(params):
         npv = model.npv_at(rng.parameter, np.array([rng.low, rng.high]))
         for si, scheme in enumerate(model.schemes):
             entries.append(
@@ -159,10 +175,10 @@ def search_domain(params: CbaParameters, name: str) -> tuple[float, float]:
     if name == "escalation_rate":
         return -0.05, 0.2
     top = max(abs(params.scalar(name)), 1e-300)
-    for rng in params.tornado_ranges:
+    for rng in anchored_ranges(params):
         if rng.parameter == name:
             top = max(top, abs(rng.low), abs(rng.high))
-    for dist in params.uncertain_inputs:
+    for dist in anchored_inputs(params):
         if dist.parameter == name:
             for v in (dist.min, dist.mode, dist.max, dist.mean):
                 if v is not None:
@@ -302,23 +318,75 @@ def _sample(dist: UncertainInput, n: int, rng: np.random.Generator) -> FloatArra
 def sample_inputs(
     params: CbaParameters, n: int | None = None, seed: int | None = None
 ) -> dict[str, FloatArray]:
-    """Draw ``n`` samples of every uncertain input (independent), reproducible from ``seed``."""
+    """Draw ``n`` samples of every uncertain input (independent), reproducible from ``seed``, each
+    distribution centred on the study's value (:func:`cba.parameters.anchored_inputs`)."""
     n = params.monte_carlo_samples if n is None else n
     rng = np.random.default_rng(params.monte_carlo_seed if seed is None else seed)
-    return {dist.parameter: _sample(dist, n, rng) for dist in params.uncertain_inputs}
+    return {dist.parameter: _sample(dist, n, rng) for dist in anchored_inputs(params)}
+
+
+def _daily_reductions(params: CbaParameters, q: AnnualQuantities) -> FloatArray:
+    """``r[s, c, d]``: the reduction of category ``c``'s KPI of scheme ``s`` against the reference on day
+    ``d``, scaled to 24 h and to the stated system (so that ``sum_d w_d r[s, c, d]`` is
+    ``q.reduction[s, c]``)."""
+    days = list(q.days)
+    per = np.zeros((len(q.schemes), len(BENEFIT_CATEGORIES), len(days)), dtype=float)
+    for si, scheme in enumerate(q.schemes):
+        for di, day in enumerate(days):
+            k = q.by_scheme_day[(scheme, day)]
+            for ci, category in enumerate(BENEFIT_CATEGORIES):
+                amount = sum(float(getattr(k, f)) for f in CATEGORY_KPIS[category])
+                per[si, ci, di] = amount * 24.0 / k.duration_h
+    ref = q.schemes.index(q.reference)
+    # the CBA's quantities are those of the stated system (cba.system_scale: scale_factor x the grid's)
+    scale = float(params.system.scale_factor)
+    return np.asarray((per[ref][None, :, :] - per) * scale, dtype=float)
+
+
+def day_bootstrap(
+    params: CbaParameters, q: AnnualQuantities, n: int, rng: np.random.Generator
+) -> FloatArray | None:
+    """Deviation of the yearly KPI reductions when the simulated days are resampled, ``(n, S, C)``.
+
+    The ``D`` representative days are treated as a sample of the year: each Monte Carlo sample draws
+    ``D`` days with replacement, day ``d`` with probability ``w_d / W`` (``W`` the days of the year), and
+    the yearly reduction is ``W`` times their mean. Its expectation is the deterministic
+    ``sum_d w_d r_d``, so only the spread is added; its variance is ``W^2 var_w(r) / D``, the standard
+    error of an annual figure estimated from ``D`` days. Schemes are resampled on the same days, which
+    keeps their correlation. ``None`` with fewer than two days (no spread is measured).
+    """
+    days = len(q.days)
+    if days < 2:
+        return None
+    weights = np.array([params.day_weights_days_per_year[d] for d in q.days], dtype=float)
+    total = float(weights.sum())
+    r = _daily_reductions(params, q)  # (S, C, D)
+    picks = rng.choice(days, size=(n, days), p=weights / total)  # (n, D)
+    counts = np.zeros((n, days), dtype=float)
+    np.add.at(counts, (np.arange(n)[:, None], picks), 1.0)
+    resampled = total / days * np.einsum("nd,scd->nsc", counts, r)
+    return np.asarray(resampled - q.reduction[None, :, :], dtype=float)
 
 
 def monte_carlo(
-    model: NpvModel, params: CbaParameters, n: int | None = None, seed: int | None = None
+    model: NpvModel, params: CbaParameters, n: int | None = None, seed: int | None = None,
+    quantities: AnnualQuantities | None = None,
 ) -> tuple[MonteCarloResult, FloatArray]:
-    """Sample, evaluate and summarise; returns the summary and the ``(n, S)`` NPV samples."""
+    """Sample, evaluate and summarise; returns the summary and the ``(n, S)`` NPV samples.
+
+    With ``quantities`` (two or more days) and ``params.monte_carlo_day_spread``, the days are resampled
+    as well (:func:`day_bootstrap`, on a generator of its own so the input draws do not change).
+    """
     import time
 
     start = time.perf_counter()
     n = params.monte_carlo_samples if n is None else n
     seed = params.monte_carlo_seed if seed is None else seed
     draws = sample_inputs(params, n, seed)
-    npv = model.npv(draws, n)
+    deviation = None
+    if quantities is not None and params.monte_carlo_day_spread:
+        deviation = day_bootstrap(params, quantities, n, np.random.default_rng(seed + 1))
+    npv = model.npv(draws, n, reduction_deviation=deviation)
     best = np.argmax(npv, axis=1)
     lo, hi = float(npv.min()), float(npv.max())
     if hi <= lo:
@@ -349,5 +417,6 @@ def monte_carlo(
         bin_edges_eur=[float(e) for e in edges],
         schemes=schemes,
         elapsed_s=elapsed,
+        day_spread=deviation is not None,
     )
     return result, npv

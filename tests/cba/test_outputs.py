@@ -14,7 +14,7 @@ from cba.analysis import run_cba
 from cba.errors import CbaError
 from cba.outputs import OUTPUT_FILES, cba_outputs
 from cba.reappraisal import load_kpis
-from cba.recommendations import NOT_SUPPORTED, build_document, render_markdown
+from cba.recommendations import NOT_SUPPORTED, NOT_TESTED, build_document, render_markdown
 from simulation.errors import ResultsDatabaseError
 from simulation.kpis import SchemeKpis
 
@@ -67,11 +67,12 @@ def test_recommendations_cite_the_figures(outputs: tuple[dict[str, Path], object
     assert f"ranks first in {mc.prob_rank_first:.1%} of the samples" in md
     assert "dso_south in SBR (4.4 bids/day)" in md  # (5 x 261 + 3 x 104) / 365 bids per day
     assert f"{leader.ict_cost_share:.1%}" in md or "ICT cost share" in md
-    section = md.split("## 6.")[1].split("## Summary")[0]
+    section = md.split("## 6.")[1].split("## Limitations")[0]
     bullets = [line for line in section.splitlines() if line.startswith("- ")]
     assert len(bullets) >= 9
     for line in bullets:
-        assert any(v in line for v in ("Supported.", "Partly supported.", f"{NOT_SUPPORTED}.")), line
+        assert any(v in line for v in ("Supported.", "Partly supported.", f"{NOT_SUPPORTED}.",
+                                       f"{NOT_TESTED}.")), line
     # The DOCX says the same: the same headings and one table per Markdown table.
     d = docx.Document(str(paths["recommendations_docx"]))
     docx_headings = [p.text for p in d.paragraphs if p.style.name.startswith("Heading")]
@@ -91,7 +92,8 @@ def test_recommendations_say_when_nothing_supports_a_claim() -> None:
     result = run_cba(params, kpis, make_ict())
     md = render_markdown(build_document(params, kpis, make_ict(), result))
     assert "No scheme improves on the reference" in md
-    assert f"{NOT_SUPPORTED}: the simulation reported no bids per DSO area" in md
+    assert f"{NOT_SUPPORTED}: the simulation reported no bids per DSO area" in md  # section 3
+    assert f"**Evaluate the liquidity of local AS markets before creating them.** {NOT_TESTED}" in md
     assert "**DSOs move to real-time monitoring and share AS procurement with the TSO.** Not supported" in md
 
 

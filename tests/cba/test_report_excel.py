@@ -158,3 +158,130 @@ def test_nominal_basis_and_full_costs_recalculate_too(tmp_path: Path) -> None:
     path = tmp_path / "nominal.xlsx"
     write_report(path, params, kpis, ict, result)
     _compare(_recalculate(path, tmp_path), result)
+
+
+# ---------------------------------------------------------------- every invited edit (issue 17, item 5)
+
+
+def _recalculate_many(paths: list[Path], workdir: Path) -> dict[Path, Path]:
+    """One LibreOffice run recalculating every workbook in ``paths``; returns original -> recalculated."""
+    soffice = _need_soffice()
+    out = workdir / "recalculated"
+    out.mkdir(exist_ok=True)
+    profile = (workdir / "lo-profile").resolve().as_uri()
+    subprocess.run(
+        [soffice, f"-env:UserInstallation={profile}", "--headless", "--calc", "--convert-to", "xlsx",
+         "--outdir", str(out), *map(str, paths)],
+        check=True, capture_output=True, timeout=900,
+    )
+    return {p: out / p.name for p in paths}
+
+
+def _input_cells(path: Path) -> list[tuple[str, str, int, int]]:
+    """Every cell the workbook invites the user to edit (yellow): (sheet, label in column A, row, col)."""
+    from cba.report_excel_cells import INPUT_FILL
+
+    wb = openpyxl.load_workbook(path)
+    found = []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                yellow = cell.fill is not None and cell.fill.fill_type == "solid" and \
+                    cell.fill.fgColor.rgb == INPUT_FILL.fgColor.rgb
+                if yellow:
+                    label = str(ws.cell(row=cell.row, column=1).value)
+                    found.append((ws.title, label, cell.row, cell.column))
+    return found
+
+
+def _edit_for(
+    cell: tuple[str, str, int, int], params: CbaParameters, kpis: list, ict: dict, wb: openpyxl.Workbook,
+) -> tuple[dict[tuple[str, int, int], object], CbaParameters, dict]:
+    """The workbook edit of one input cell and the same edit made to the tool's inputs."""
+    sheet, label, row, col = cell
+    ws = wb[sheet]
+    if sheet == "Assumptions" and label in params.day_weights_days_per_year:
+        days = list(params.day_weights_days_per_year)
+        other = days[(days.index(label) + 1) % len(days)]
+        weights = dict(params.day_weights_days_per_year)
+        weights[label] += 40.0
+        weights[other] -= 40.0  # the weights must still make a year
+        other_row = next(r for r in range(1, ws.max_row + 1) if ws.cell(row=r, column=1).value == other)
+        edits = {(sheet, row, col): weights[label], (sheet, other_row, col): weights[other]}
+        return edits, params.model_copy(update={"day_weights_days_per_year": weights}), ict
+    if sheet == "Assumptions":
+        special = {"reference_scheme": "LMS", "price_basis": "nominal", "ict_cost_basis": "full",
+                   "discount_rate": 0.062, "escalation_rate": 0.035}
+        base = getattr(params, label)
+        value: object = special[label] if label in special else (base * 1.5 if base else 80.0)
+        return {(sheet, row, col): value}, params.model_copy(update={label: value}), ict
+    if sheet == "ICT costs":
+        scheme, link = label, ws.cell(row=row, column=2).value
+        field = {8: "capex_eur", 9: "opex_eur_per_year", 10: "lifetime_years"}[col]
+        base = ws.cell(row=row, column=col).value
+        value = {"lifetime_years": 7.0}.get(field, float(base) * 1.7 + 1000.0)
+        lines = [line.model_copy(update={field: value}) if line.link_id == link else line
+                 for line in ict[scheme].lines]
+        edited = dict(ict)
+        edited[scheme] = ict[scheme].model_copy(update={"lines": lines})
+        return {(sheet, row, col): value}, params, edited
+    raise AssertionError(f"yellow cell {sheet}!{row},{col} ({label}) has no known edit: add one to this test")
+
+
+def test_every_input_cell_recalculates_to_the_tools_result_for_the_same_edit(tmp_path: Path) -> None:
+    """Each yellow cell, changed with openpyxl and recalculated by LibreOffice, gives the NPV, PV, BCR,
+    IRR and payback of every scheme that the tool computes for the same edit. The reference-scheme cell
+    re-bases the benefits on the new reference; IRRs include negative ones. Cells the formulas do not
+    read (horizon, Monte Carlo settings) are not yellow. Every Assumptions cell is edited on its own; of
+    the ICT sheet's lines (all alike: CAPEX, OPEX, lifetime) the first of the reference scheme and the
+    first of another scheme, each column on its own (LibreOffice takes ~5 s per workbook here)."""
+    from cba.report_excel_inputs import FIXED_AT_RUN
+
+    _need_soffice()
+    params = make_params(monte_carlo_samples=50, benefit_factor=0.4)  # some IRRs are negative
+    kpis, ict = make_kpis(), make_ict()
+    result = run_cba(params, kpis, ict)
+    assert any(s.irr is not None and s.irr < 0 for s in result.schemes)
+    path = tmp_path / "report.xlsx"
+    write_report(path, params, kpis, ict, result)
+    cells = _input_cells(path)
+    labels = {c[1] for c in cells if c[0] == "Assumptions"}
+    assert "reference_scheme" in labels and "discount_rate" in labels
+    assert not labels & set(FIXED_AT_RUN)
+    ict_cells = [c for c in cells if c[0] == "ICT costs"]
+    assert {c[3] for c in ict_cells} == {8, 9, 10}  # CAPEX, OPEX, lifetime
+    first_rows = {}
+    for c in ict_cells:
+        first_rows.setdefault(c[1], c[2])
+    other = next(s for s in first_rows if s != params.reference_scheme)
+    keep = {first_rows[params.reference_scheme], first_rows[other]}
+    cells = [c for c in cells if c[0] != "ICT costs" or c[2] in keep]
+    expected: dict[Path, CbaResult] = {}
+    base_wb = openpyxl.load_workbook(path)
+    for i, cell in enumerate(cells):
+        edits, edited_params, edited_ict = _edit_for(cell, params, kpis, ict, base_wb)
+        wb = openpyxl.load_workbook(path)
+        for (sheet, row, col), value in edits.items():
+            wb[sheet].cell(row=row, column=col).value = value
+        target = tmp_path / f"edit{i:03d}.xlsx"
+        wb.save(target)
+        expected[target] = run_cba(edited_params, kpis, edited_ict, monte_carlo_samples=10)
+    recalculated = _recalculate_many(list(expected), tmp_path)
+    for target, tool in expected.items():
+        try:
+            _compare(recalculated[target], tool)
+        except AssertionError as exc:
+            raise AssertionError(f"{cells[int(target.stem[4:])]}: {exc}") from exc
+
+
+def test_a_stated_system_recalculates_too(tmp_path: Path) -> None:
+    """With a stated system (cba.system_scale) the run writes the ICT lines of that system and the
+    benefits formulas multiply by its scale factor, so the workbook still equals the tool."""
+    from cba.system_scale import scale_ict
+
+    params = make_params(system={"scale_factor": 4.0, "platform_share": 0.25}, monte_carlo_samples=50)
+    kpis, ict = make_kpis(), make_ict()
+    result = run_cba(params, kpis, ict)
+    path = tmp_path / "system.xlsx"
+    write_report(path, params, kpis, scale_ict(ict, params.system), result)
+    _compare(_recalculate(path, tmp_path), result)
