@@ -39,44 +39,22 @@ import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from cba.system_spec import PLATFORM_MULTIPLICITIES, SystemScale
 from sgam.costs import SchemeIctCost
 
-if TYPE_CHECKING:  # cba.parameters holds a SystemScale, and cba.benefits imports cba.parameters
+if TYPE_CHECKING:
     from cba.benefits import AnnualQuantities
     from cba.parameters import CbaParameters
 
-PLATFORM_MULTIPLICITIES: frozenset[str] = frozenset(
-    {"tso", "dso", "market_operator", "data_hub", "commercial_party"}
-)
-"""Multiplicities that count organisations: their lines are the organisations' (shared) platforms."""
-
-
-class SystemScale(BaseModel):
-    """The system the study's figures stand for (module docstring for the rule)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(
-        default="the simulated grid",
-        description="What the figures stand for, in words (e.g. 'distribution of northern Italy').",
-    )
-    scale_factor: float = Field(
-        default=1.0, gt=0,
-        description="Size of that system in multiples of the simulated grid (devices, substations, "
-        "benefits), -; 1: the simulated grid itself.",
-    )
-    platform_share: float = Field(
-        default=1.0, gt=0, le=1,
-        description="Share of each organisation's platform (TSO, DSO, market operator, data hub, commercial "
-        "party) the simulated grid accounts for, -; 1: its operators carry whole platforms.",
-    )
-    source: str = Field(
-        default="assumption (the simulated grid stands for itself and carries whole platforms)",
-        description="Where scale_factor and platform_share come from (a publication or 'assumption ...').",
-    )
-
+__all__ = [
+    "PLATFORM_MULTIPLICITIES",
+    "SystemScale",
+    "break_even_scale",
+    "is_identity",
+    "line_factor",
+    "scale_ict",
+    "scale_quantities",
+]
 
 def line_factor(multiplicity: str, system: SystemScale) -> float:
     """Factor of one ICT cost line: ``s * platform_share`` for platforms, ``s`` for the rest."""
