@@ -144,8 +144,11 @@ def test_congested_feeders_cm_costs_less_than_cms(congested: dict[str, SchemeKpi
 
 def test_payments_split_into_resource_cost_and_transfers(congested: dict[str, SchemeKpis]) -> None:
     """The money identities of issue 16 item 4 on a real run: the congestion rent is what buyers pay
-    minus what sellers receive, and CM's counter-trades in the congested feeder (bought at a high
-    nodal price, sold back at a low one) cost the operators money: a negative rent."""
+    minus what sellers receive (to 1e-6 relative), and CM's rent is not zero: its feeders' nodal prices
+    differ from the interface's, so buyers and sellers at different nodes pay and receive different
+    prices. Its sign is not an identity: with the single-price curtailable bids CM's counter-trades in
+    the congested feeder made it negative; with the product catalogue (issue 16 item 5) and its
+    fixed-binary prices it is +16.7 EUR over these two hours (measured 2026-12-07)."""
     for k in congested.values():
-        assert k.congestion_rent_eur == pytest.approx(k.buyer_payments_eur - k.activation_cost_eur)
-    assert congested["CM"].congestion_rent_eur < 0.0
+        assert k.congestion_rent_eur == pytest.approx(k.buyer_payments_eur - k.activation_cost_eur, rel=1e-6)
+    assert abs(congested["CM"].congestion_rent_eur) > 1.0

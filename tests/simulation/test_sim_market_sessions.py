@@ -67,15 +67,22 @@ def test_default_day_cm_with_one_session_gives_the_kpis_of_fresh_clearings() -> 
     )
     assert tim_f.get("n_clearings_reused", 0) == 0 and tim_f["n_clearings_fresh"] == 24  # no session here
     assert s.failed_clearings == f.failed_clearings == 0
-    # tolerances: 0.1 % on money and energies (50x the drift seen), one physical step (0.5 h) on counts
-    assert s.activation_cost_eur == pytest.approx(f.activation_cost_eur, rel=1e-3)
-    assert s.afrr_energy_mwh == pytest.approx(f.afrr_energy_mwh, rel=1e-3)
-    assert s.afrr_cost_eur == pytest.approx(f.afrr_cost_eur, rel=1e-3)
-    assert s.losses_mwh == pytest.approx(f.losses_mwh, rel=1e-3)
-    assert s.slack_energy_mwh == pytest.approx(f.slack_energy_mwh, abs=1e-3)
+    # With the product catalogue (issue 16 item 5) every clearing is a MISOCP. Measured 7 Dec 2026, session
+    # against fresh: resource cost 3,365.94 vs 3,363.09 EUR (0.085 %), aFRR 23.03 vs 23.10 MWh (0.29 %),
+    # losses 0.10 %, slack 3.000 vs 3.037 MWh, voltage hours 39.5 vs 38.5, congestion equal. The payments
+    # at nodal prices differ by 3.7 % (4,300.86 vs 4,465.61 EUR): the prices come from the LP with the
+    # binaries fixed, which is degenerate where a fill-or-kill block sits at a node, so a warm-started
+    # session and a fresh solve land on different (equally valid) duals. The system CBA counts the
+    # resource cost (issue 16 item 4), which agrees; the payments are not compared.
+    # Tolerances: about 2x the drift measured on money and energies, one hour on the hour counts.
+    assert s.resource_cost_eur == pytest.approx(f.resource_cost_eur, rel=2e-3)
+    assert s.afrr_energy_mwh == pytest.approx(f.afrr_energy_mwh, rel=6e-3)
+    assert s.afrr_cost_eur == pytest.approx(f.afrr_cost_eur, rel=6e-3)
+    assert s.losses_mwh == pytest.approx(f.losses_mwh, rel=3e-3)
+    assert s.slack_energy_mwh == pytest.approx(f.slack_energy_mwh, abs=0.1)
     assert s.curtailed_res_mwh == pytest.approx(f.curtailed_res_mwh, abs=1e-3)
-    assert abs(s.congestion_hours_h - f.congestion_hours_h) <= 0.5
-    assert abs(s.voltage_violation_hours_h - f.voltage_violation_hours_h) <= 0.5
+    assert abs(s.congestion_hours_h - f.congestion_hours_h) <= 1.0
+    assert abs(s.voltage_violation_hours_h - f.voltage_violation_hours_h) <= 1.0
 
 
 def test_ifm_session_clears_each_interval_to_the_objective_of_a_fresh_clearing(monkeypatch) -> None:  # type: ignore[no-untyped-def]
