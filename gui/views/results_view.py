@@ -29,7 +29,9 @@ from simulation.kpis import SchemeKpis
 
 #: Charts of the results view: (title, [(KPI field, legend label)], y label)
 KPI_CHARTS: tuple[tuple[str, tuple[tuple[str, str], ...], str], ...] = (
-    ("Activation cost", (("activation_cost_eur", "activation"),), "EUR"),
+    # the CBA counts the resource cost (as bid); the payments at nodal prices are transfers (issue 16 item 4)
+    ("Activation: resource cost and payments",
+     (("resource_cost_eur", "resource cost (as bid)"), ("activation_cost_eur", "paid to sellers")), "EUR"),
     ("Imbalance covered by aFRR", (("afrr_cost_eur", "aFRR cost"),), "EUR"),
     ("Congestion", (("congestion_hours_h", "line-hours > 100 %"),), "h"),
     ("Voltage violations", (("voltage_violation_hours_h", "bus-hours outside limits"),), "h"),
