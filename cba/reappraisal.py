@@ -128,4 +128,7 @@ def reappraise(
     kpis = load_kpis(results, day, study)
     ict = ict_costs(study.sgam, endpoint_counts(study.scenario), params.horizon_years, params.discount_rate)
     result = run_cba(params, kpis, ict)
-    return result, cba_outputs(params, kpis, ict, Path(out_dir), result=result)
+    from cba.system_scale import scale_ict
+
+    # the report and draft show the stated system's ICT lines, as the CBA counted them (as `run` does)
+    return result, cba_outputs(params, kpis, scale_ict(ict, params.system), Path(out_dir), result=result)
