@@ -316,9 +316,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line, run the subcommand, and turn errors into exit codes."""
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    from simulation.market.solvers import silence_highs_banner
-
-    silence_highs_banner()
     if argv and Path(argv[0]).suffix.lower() in (".yaml", ".yml", ".json"):
         argv = ["gui", *argv]  # `coordstudio STUDY.yaml` opens the study in the desktop application
     args = parser.parse_args(argv)

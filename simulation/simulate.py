@@ -18,6 +18,7 @@ from simulation.db import close_runs, create_runs, fingerprint_of, make_engine, 
 from simulation.errors import SimulationError
 from simulation.forecast import compute_schedule
 from simulation.kpis import SCHEME_IDS, SchemeKpis
+from simulation.market.solvers import silence_highs_banner
 from simulation.parallel import run_in_processes, start_order
 from simulation.progress import NullProgress, Progress, RunCancelled, SubProgress, check_cancelled
 from simulation.run import SchemeRun, run_scheme
@@ -95,6 +96,8 @@ def simulate(
     setup_cpu_s = time.process_time() - cpu0
     check_cancelled(progress)
     spec_json = spec_json_of(spec)
+    # before any worker forks, so every process of the run has the banner printed already (off stdout)
+    silence_highs_banner()
     fingerprint = fingerprint or fingerprint_of(spec_json)
     prints = dict(fingerprints) if fingerprints else None
     n_proc = processes if processes is not None else min(len(schemes), os.cpu_count() or 1)

@@ -14,7 +14,9 @@ def cmd_clear(args: argparse.Namespace) -> int:
     from simulation.market.case import ClearingOptions
     from simulation.market.casefile import load_case
     from simulation.market.clearing import clear
+    from simulation.market.solvers import silence_highs_banner
 
+    silence_highs_banner()  # the summary line is this command's output
     prepare_out_dir(args.out)  # a bad --out fails before the clearing, with one line
     case = load_case(Path(args.case))
     opts = ClearingOptions(
