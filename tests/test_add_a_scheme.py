@@ -171,6 +171,9 @@ def _copy_sources(dest: Path) -> Path:
     """main.py and the three packages the command line runs (not gui/, tests/, .venv)."""
     dest.mkdir()
     shutil.copy2(ROOT / "main.py", dest / "main.py")
+    # coordstudio/ and its links to the folders beside it: the copy imports itself as coordstudio.*
+    shutil.copytree(ROOT / "coordstudio", dest / "coordstudio", symlinks=True,
+                    ignore=shutil.ignore_patterns("__pycache__"))
     for package in ("sgam", "simulation", "cba"):
         shutil.copytree(ROOT / package, dest / package, ignore=shutil.ignore_patterns("__pycache__"))
     return dest
@@ -197,7 +200,7 @@ def test_a_sixth_scheme_added_by_the_walkthrough_runs_through_ict_simulation_and
         step(src)
 
     imported = _run(
-        src, "-c", "import sgam, simulation, cba; print(sgam.__file__, simulation.__file__, cba.__file__)"
+        src, "-c", "from coordstudio import sgam, simulation, cba; print(sgam.__file__, simulation.__file__, cba.__file__)"
     )
     for path in imported.stdout.split():
         assert Path(path).resolve().is_relative_to(src.resolve()), f"imported {path}, not the copy in {src}"

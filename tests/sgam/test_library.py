@@ -245,6 +245,6 @@ def test_library_is_package_data() -> None:
     """pyproject ships every YAML file of the packages (``"*" = ["*.yaml"]``): wheels hold the library."""
     import tomllib
 
-    pyproject = tomllib.loads((Path(main.__file__).parent / "pyproject.toml").read_text(encoding="utf-8"))
+    pyproject = tomllib.loads((Path(main.__file__).resolve().parent / "pyproject.toml").read_text(encoding="utf-8"))
     globs = pyproject["tool"]["setuptools"]["package-data"]["*"]
     assert "*.yaml" in globs
