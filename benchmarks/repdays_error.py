@@ -232,18 +232,18 @@ def _plot(table: list[dict[str, Any]], path: Path, note: str) -> None:
     ns = sorted({r["n_days"] for r in table})
     for i, k in enumerate(KPIS):
         color = plt.get_cmap("tab10")(i % 10)
-        for diff, style in ((False, "-"), (True, "--")):
+        for diff, style, marker in ((False, "-", "o"), (True, "--", "x")):
             ys = []
             for n in ns:
                 errs = [abs(r["relative_error"]) for r in table if r["n_days"] == n and r["kpi"] == k
                         and (" - " in r["series"]) == diff and math.isfinite(r["relative_error"])]
                 ys.append(100 * max(errs) if errs else float("nan"))
-            ax.plot(ns, ys, style, marker="o", color=color, label=k if not diff else None)
+            ax.plot(ns, ys, style, marker=marker, color=color, label=k if not diff else None)
     ax.set_xlabel("representative days")
     ax.set_ylabel("largest |relative error| of the annual KPI, %")
     ax.set_xticks(ns)
     ax.set_title(f"Annual KPIs from representative days against {note}\n"
-                 "solid: per scheme; dashed: difference to the reference scheme", fontsize=10)
+                 "solid, o: per scheme; dashed, x: difference to the first (reference) scheme", fontsize=10)
     ax.legend(fontsize=7, ncol=2)
     ax.grid(alpha=0.3)
     fig.tight_layout()

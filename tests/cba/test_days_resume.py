@@ -86,18 +86,30 @@ def test_a_second_resume_simulates_nothing(resumed: dict[str, Any]) -> None:
     assert all(not p.to_run and set(p.reused) == {"CMS", "CM"} for p in plans.values())
 
 
-def test_ict_check_reads_every_simulated_day_weighted_as_the_cba(resumed: dict[str, Any]) -> None:
-    """Message counts per scheme = sum over days of (n w_d / W) x the day run's messages (hand sum from the
-    database, 0.5 message rounding per type), over 2 x 1 h; the check lists both days."""
-    study, days, db_url = resumed["study"], resumed["days"], resumed["db_url"]
+def test_ict_check_reads_every_simulated_day_weighted_as_the_cba(
+    resumed: dict[str, Any], tmp_path: Path
+) -> None:
+    """Message counts and bytes per scheme = sum over days of (n w_d / W) x the day run's messages (hand sum
+    from the database, 0.5 rounding per message type), over 2 x 1 h; the check lists both days.
+
+    The two days of one hour exchange the same messages, which could not tell weighting from adding; so a
+    copy of the database has day 1's CMS messages tripled first (days then differ by a known factor)."""
+    from cba.stored_runs import day_runs
+
+    study, days = resumed["study"], resumed["days"]
+    copy = tmp_path / "results.sqlite"
+    with sqlite3.connect(resumed["out"] / "results.sqlite") as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)  # the committed content, write-ahead log included
+    db_url = f"sqlite:///{copy}"
+    by_day, _ = day_runs(study, db_url, days)
+    with sqlite3.connect(copy) as conn:
+        conn.execute("UPDATE messages SET n_messages = 3 * n_messages, bytes = 3 * bytes WHERE run_id = ?",
+                     (by_day[days[0].day_id]["CMS"]["run_id"],))
     check = ict_check(study, db_url)
     assert check.days == pytest.approx({d.day_id: d.weight_days for d in days})
     assert check.duration_h == pytest.approx(2.0)
     total_w = sum(d.weight_days for d in days)
-    from cba.stored_runs import day_runs
-
-    by_day, _ = day_runs(study, db_url, days)
-    with sqlite3.connect(resumed["out"] / "results.sqlite") as conn:
+    with sqlite3.connect(copy) as conn:
         for scheme in ("CMS", "CM"):
             expected_n = expected_b = 0.0
             per_day = []
@@ -105,14 +117,16 @@ def test_ict_check_reads_every_simulated_day_weighted_as_the_cba(resumed: dict[s
                 run_id = by_day[d.day_id][scheme]["run_id"]
                 n, b = conn.execute(
                     "SELECT SUM(n_messages), SUM(bytes) FROM messages WHERE run_id = ?", (run_id,)).fetchone()
-                per_day.append((float(n), float(b)))
+                per_day.append(float(n))
                 expected_n += 2 * d.weight_days / total_w * float(n)
                 expected_b += 2 * d.weight_days / total_w * float(b)
             rows = [t for t in check.message_types if t.scheme == scheme]
-            assert sum(t.n_messages for t in rows) == pytest.approx(expected_n, abs=0.5 * len(rows) + 1e-9)
+            got = sum(t.n_messages for t in rows)
+            assert got == pytest.approx(expected_n, abs=0.5 * len(rows) + 1e-9), scheme
             assert sum(t.bytes_total for t in rows) == pytest.approx(expected_b, abs=0.5 * len(rows) + 1e-9)
-            assert all(n > 0 for n, _ in per_day)
-            # the days differ (else weighting them could not be told from adding them)
-            assert per_day[0][1] != per_day[1][1], scheme
-    # the run's own check (written by run_study) is the same one
+            assert all(n > 0 for n in per_day)
+            if scheme == "CMS":  # adding the days unweighted (or reading one) would give another count
+                assert abs(got - sum(per_day)) > 0.05 * got
+                assert abs(got - per_day[-1]) > 0.05 * got
+    # the run's own check (written by run_study) read the same two days
     assert resumed["result"].ict_check.days == check.days
