@@ -228,7 +228,7 @@ def _plot(table: list[dict[str, Any]], path: Path, note: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = plt.subplots(figsize=(8, 5.5))
     ns = sorted({r["n_days"] for r in table})
     for i, k in enumerate(KPIS):
         color = plt.get_cmap("tab10")(i % 10)
@@ -244,7 +244,7 @@ def _plot(table: list[dict[str, Any]], path: Path, note: str) -> None:
     ax.set_xticks(ns)
     ax.set_title(f"Annual KPIs from representative days against {note}\n"
                  "solid, o: per scheme; dashed, x: difference to the first (reference) scheme", fontsize=10)
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.13))
     ax.grid(alpha=0.3)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
