@@ -6,7 +6,8 @@ sender, sender role, receiver, receiver role, information object, number of mess
 closes that loop. It lives in ``cba`` because it needs both ``sgam`` and ``simulation``, which must not
 import each other.
 
-Steps (one completed run per scheme, the latest one of this study in the results database):
+Steps (one completed run per scheme, the latest one of this study in the results database; with several
+representative days, every day's run, weighted as the CBA weights the days: :func:`ict_check`):
 
 1. **Mapping.** Each simulated message type ``(sender_role, receiver_role, information_object)`` is mapped
    to the interaction event of the scheme it realises (:func:`map_message_types`): the event's information

@@ -2,10 +2,10 @@
 
 The platform logs every message it exchanged between actors (``simulation.db.messages``: time, sender
 role, receiver role, information object, number of messages, bytes). This module finds the latest
-completed run of each scheme *of this study* in a results database (chosen by :mod:`cba.stored_runs`)
-and returns its log as a table, refusing, with a message that names the database, anything it cannot
-trust: a missing file, a file that is not a results database or is damaged (opened read-only: nothing is
-created or changed), runs of another study, an unfinished run.
+completed run of each scheme *of this study* (with representative days: on each day) in a results
+database (chosen by :mod:`cba.stored_runs`) and returns its log as a table, refusing, with a message that
+names the database, anything it cannot trust: a missing file, a file that is not a results database or is
+damaged (opened read-only: nothing is created or changed), runs of another study, an unfinished run.
 """
 
 from __future__ import annotations

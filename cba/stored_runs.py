@@ -14,7 +14,11 @@ database (every one of them opens it read-only through :func:`simulation.db.read
 * **complete**: that latest run must be ``completed``. A ``pending``, ``running``, ``failed`` or
   ``cancelled`` one (``kill -9`` reads as ``cancelled``: its process is gone) is refused by name, with the
   command that completes it (:func:`require_complete`); ``run --resume`` re-runs exactly those
-  (:func:`resume_plan`).
+  (:func:`resume_plan`);
+* **representative days**: a study simulated on several days has one run per scheme and day, each with
+  the study's scenario fingerprint and the day's own scenario; :func:`day_runs` sorts them by day,
+  :func:`completed_day_runs` refuses a missing or incomplete one, :func:`resume_day_plans` resumes per day
+  and scheme.
 """
 
 from __future__ import annotations
