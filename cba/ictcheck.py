@@ -279,9 +279,9 @@ def ict_check(
     days : list of RepresentativeDay, optional
         The study's representative days (default: those of ``profiles.representative_days``, none when
         it is 0). With days, every day's run of a scheme is read (:func:`cba.ictcheck_log.read_scheme_logs`):
-        rates, bytes and payload percentiles are those of the days weighted as the CBA weights them (the
-        year's mean day), peaks and late shares those of the busiest interval of any day, over
-        ``n x duration`` hours.
+        rates, bytes, payload percentiles and late shares are those of the days weighted as the CBA weights
+        them (the year's mean day), peaks those of the busiest interval of any day, over ``n x duration``
+        hours.
 
     Returns
     -------
