@@ -23,7 +23,6 @@ from cba.ictcheck import ict_check
 from cba.study import Study, default_study, representative_days_of, run_study
 from simulation.db import read_runs
 from simulation.scenario.representative_days import spec_for_day
-from simulation.simulate import simulate
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "simulation"))
@@ -43,6 +42,10 @@ def tiny_days_study() -> Study:
 @pytest.fixture(scope="module")
 def resumed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The interrupted run (day 1 only, CM's run cancelled), then ``run_study(..., resume=True)``."""
+    # imported here, not at collection: importing Pyomo's solvers loads matplotlib's pyplot headless, which
+    # the GUI tests collected later cannot switch to QtAgg
+    from simulation.simulate import simulate
+
     out = tmp_path_factory.mktemp("days-resume")
     study = tiny_days_study()
     days = representative_days_of(study)
