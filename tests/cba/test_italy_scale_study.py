@@ -6,6 +6,9 @@ OUT/results.sqlite``), and its figures must be those its source states: ``scale_
 2,410 distribution grid nodes of northern Italy over the simulated grid's distribution areas (one per
 TSO-DSO interface, ``endpoint_counts(...)["primary_substation"]``), ``platform_share`` = 10 DSO platforms
 over the simulated grid's DSOs, per simulated grid.
+
+When a default changes, regenerate the example: copy ``cba/data/default_study.yaml`` over it and put back
+its ``metadata`` block and its ``cba.system`` block.
 """
 
 from __future__ import annotations
