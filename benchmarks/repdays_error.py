@@ -65,7 +65,7 @@ META = "settings.csv"
 
 def _study(args: argparse.Namespace) -> Any:
     """The study with the command's schemes, duration and start hour applied (the same in every step)."""
-    from cba.study_file import default_study, load_study
+    from coordstudio.cba.study_file import default_study, load_study
 
     study = default_study() if args.study is None else load_study(Path(args.study))
     timing = study.scenario.timing.model_copy(
@@ -79,7 +79,7 @@ def _study(args: argparse.Namespace) -> Any:
 
 def _days(text: str, spec: Any) -> list[int]:
     """Days of the year named by ``--days`` (module docstring)."""
-    from simulation.scenario.representative_days import select_representative_days
+    from coordstudio.simulation.scenario.representative_days import select_representative_days
 
     if text == "all":
         return list(range(1, YEAR + 1))
@@ -97,12 +97,12 @@ def _days(text: str, spec: Any) -> list[int]:
 def _simulate_day(job: tuple[Any, int, str]) -> str:
     """Simulate one day in this worker and write its CSV atomically; returns the file's name."""
     spec, doy, results = job
-    from simulation.scenario.representative_days import (
+    from coordstudio.simulation.scenario.representative_days import (
         RepresentativeDay,
         seasonal_ambient_temp_c,
         spec_for_day,
     )
-    from simulation.simulate import simulate
+    from coordstudio.simulation.simulate import simulate
 
     day = RepresentativeDay(f"d{doy:03d}", doy, 1.0, "day", round(seasonal_ambient_temp_c(doy), 2))
     sim = simulate(spec_for_day(spec, day), list(spec.schemes), None, processes=1)
@@ -183,7 +183,7 @@ def annual_errors(
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Step (b): the errors of 4, 8, 12 and 16 representative days, a CSV and a plot."""
-    from simulation.scenario.representative_days import select_representative_days
+    from coordstudio.simulation.scenario.representative_days import select_representative_days
 
     study = _study(args)
     results = Path(args.results)

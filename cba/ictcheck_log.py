@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 if TYPE_CHECKING:
-    from cba.study_file import Study
-    from simulation.scenario.representative_days import RepresentativeDay
+    from coordstudio.cba.study_file import Study
+    from coordstudio.simulation.scenario.representative_days import RepresentativeDay
 
 __all__ = ["LOG_COLUMNS", "LOG_KEY", "WEIGHT_COLUMN", "SchemeLog", "as_db_url", "read_scheme_logs"]
 
@@ -79,9 +79,9 @@ def read_scheme_logs(
     """
     import sqlalchemy as sa
 
-    from cba.stored_runs import completed_day_runs, completed_runs
-    from simulation import db as simdb
-    from simulation.errors import ResultsDatabaseError
+    from coordstudio.cba.stored_runs import completed_day_runs, completed_runs
+    from coordstudio.simulation import db as simdb
+    from coordstudio.simulation.errors import ResultsDatabaseError
 
     if days:
         by_day, label = completed_day_runs(study, db_url, days)

@@ -96,7 +96,7 @@ def test_one_version_string_and_the_licence_ships() -> None:
     pyproject declares, listed in license-files; the build floor knows SPDX expressions (setuptools 77)."""
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert "version" not in meta["project"] and "version" in meta["project"]["dynamic"]
-    assert meta["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "main.__version__"}
+    assert meta["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "coordstudio.main.__version__"}
     assert meta["project"]["license"] == "Apache-2.0"
     assert meta["project"]["license-files"] == ["LICENSE"]
     assert (ROOT / "LICENSE").read_text().startswith("Apache License\nVersion 2.0")
@@ -127,7 +127,7 @@ def test_shipped_schema_is_the_models_and_validates_studies(tmp_path: Path) -> N
     the default study and rejects one whose discount rate is text, which the tool rejects too."""
     import jsonschema
 
-    from cba.study_schema import SCHEMA_FILE, study_schema_text
+    from coordstudio.cba.study_schema import SCHEMA_FILE, study_schema_text
 
     hint = "regenerate: coordstudio schema cba/data/study.schema.json"
     assert SCHEMA_FILE.read_text() == study_schema_text(), hint

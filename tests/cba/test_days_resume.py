@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from cba.fingerprint import study_fingerprint
-from cba.ictcheck import ict_check
-from cba.study import Study, default_study, representative_days_of, run_study
-from simulation.db import read_runs
-from simulation.scenario.representative_days import spec_for_day
+from coordstudio.cba.fingerprint import study_fingerprint
+from coordstudio.cba.ictcheck import ict_check
+from coordstudio.cba.study import Study, default_study, representative_days_of, run_study
+from coordstudio.simulation.db import read_runs
+from coordstudio.simulation.scenario.representative_days import spec_for_day
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "simulation"))
@@ -44,7 +44,7 @@ def resumed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The interrupted run (day 1 only, CM's run cancelled), then ``run_study(..., resume=True)``."""
     # imported here, not at collection: importing Pyomo's solvers loads matplotlib's pyplot headless, which
     # the GUI tests collected later cannot switch to QtAgg
-    from simulation.simulate import simulate
+    from coordstudio.simulation.simulate import simulate
 
     out = tmp_path_factory.mktemp("days-resume")
     study = tiny_days_study()
@@ -83,7 +83,7 @@ def test_resume_reuses_each_completed_day_and_scheme_and_simulates_the_rest(resu
 
 def test_a_second_resume_simulates_nothing(resumed: dict[str, Any]) -> None:
     """Everything completed: resuming again reuses all four day-scheme runs."""
-    from cba.stored_runs import resume_day_plans
+    from coordstudio.cba.stored_runs import resume_day_plans
 
     plans = resume_day_plans(resumed["study"], resumed["db_url"], ["CMS", "CM"], resumed["days"])
     assert all(not p.to_run and set(p.reused) == {"CMS", "CM"} for p in plans.values())
@@ -97,7 +97,7 @@ def test_ict_check_reads_every_simulated_day_weighted_as_the_cba(
 
     The two days of one hour exchange the same messages, which could not tell weighting from adding; so a
     copy of the database has day 1's CMS messages tripled first (days then differ by a known factor)."""
-    from cba.stored_runs import day_runs
+    from coordstudio.cba.stored_runs import day_runs
 
     study, days = resumed["study"], resumed["days"]
     copy = tmp_path / "results.sqlite"

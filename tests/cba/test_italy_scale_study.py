@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from cba.fingerprint import study_fingerprint
-from cba.study_file import default_study, load_study
-from simulation.scenario import endpoint_counts
+from coordstudio.cba.fingerprint import study_fingerprint
+from coordstudio.cba.study_file import default_study, load_study
+from coordstudio.simulation.scenario import endpoint_counts
 
 ROOT = Path(__file__).resolve().parents[2]
 ITALY = ROOT / "examples" / "italy_scale" / "study.yaml"

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from cba.parameters import SCALAR_PARAMETERS, CbaParameters, anchored_inputs, parse_parameters
+from coordstudio.cba.parameters import SCALAR_PARAMETERS, CbaParameters, anchored_inputs, parse_parameters
 
 ROOT = Path(__file__).resolve().parents[2]
 STUDY = ROOT / "cba" / "data" / "default_study.yaml"
@@ -115,7 +115,7 @@ def scenario_prices(scenario: dict[str, Any]) -> list[tuple[str, float, float]]:
     """Every price or cost the simulation uses, as (dotted path, lowest, highest value): the scenario's
     ``prices`` (EUR fields), the transmission generators' bid-price distribution, and each device
     category's cost distribution (the defaults of ``CATEGORY_PARAMETERS``, or a device group's override)."""
-    from simulation.scenario.categories import CATEGORY_PARAMETERS
+    from coordstudio.simulation.scenario.categories import CATEGORY_PARAMETERS
 
     def span(value: Any) -> tuple[float, float]:
         if isinstance(value, dict):  # a ParamDistribution
