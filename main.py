@@ -115,7 +115,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             study_arg = args.study or ""
             raise RunCancelled(
                 f"{exc}; finish it with: coordstudio run {study_arg + ' ' if study_arg else ''}"
-                f"{'--db URL ' if args.db else ''}--resume {out}"
+                f"{'--db URL ' if args.db else ''}{f'--days {args.days} ' if args.days is not None else ''}"
+                f"--resume {out}"
             ) from None
     print()
     print(result.summary_table())
@@ -250,7 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "(0: the study's one day_of_year; default: the study's profiles.representative_days)")
     p.add_argument("--resume", metavar="DIR",
                    help="complete the interrupted run in DIR: reuse its results database, simulate only the "
-                        "schemes whose run there is missing or not completed, then write every output to DIR")
+                        "schemes (with representative days: the schemes on each day) whose run there is "
+                        "missing or not completed, then write every output to DIR; pass the same --days")
     p.add_argument("--db", metavar="URL",
                    help="results database URL (default: a SQLite file in --out), e.g. "
                         "postgresql+psycopg://user@host/db")

@@ -6,7 +6,8 @@ sender, sender role, receiver, receiver role, information object, number of mess
 closes that loop. It lives in ``cba`` because it needs both ``sgam`` and ``simulation``, which must not
 import each other.
 
-Steps (one completed run per scheme, the latest one of this study in the results database):
+Steps (one completed run per scheme, the latest one of this study in the results database; with several
+representative days, every day's run, weighted as the CBA weights the days: :func:`ict_check`):
 
 1. **Mapping.** Each simulated message type ``(sender_role, receiver_role, information_object)`` is mapped
    to the interaction event of the scheme it realises (:func:`map_message_types`): the event's information
@@ -55,7 +56,7 @@ paragraph). The names of the first three are re-exported here.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,7 +75,7 @@ from coordstudio.cba.ictcheck_data import (
     UnseenEventRow,
     Verdict,
 )
-from coordstudio.cba.ictcheck_log import LOG_KEY, SchemeLog, as_db_url, read_scheme_logs
+from coordstudio.cba.ictcheck_log import LOG_KEY, WEIGHT_COLUMN, SchemeLog, as_db_url, read_scheme_logs
 from coordstudio.cba.ictcheck_mapping import map_message_types, unmatched_hint
 from coordstudio.sgam.costs import SchemeIctCost
 
@@ -82,6 +83,7 @@ if TYPE_CHECKING:
     from coordstudio.cba.study_file import Study
     from coordstudio.sgam.matching import LinkMatch
     from coordstudio.sgam.model import InteractionEvent, SgamModel
+    from coordstudio.simulation.scenario.representative_days import RepresentativeDay
 
 __all__ = [
     "EventCheckRow",
@@ -149,11 +151,20 @@ def _event_stats(log: SchemeLog, mapping: Mapping[tuple[str, str, str], str],
     for eid, g in df.groupby("event_id", sort=False):
         n_msg = g["n_messages"].to_numpy(dtype=float)
         b = g["bytes"].to_numpy(dtype=float)
+        w = _day_weights(g)
         k = np.floor(g["time_min"].to_numpy(dtype=float) / interval_min + 1e-9).astype(int)
-        per = pd.Series(b).groupby(k).sum()
+        per = pd.Series(b).groupby(k).sum()  # peaks: the busiest interval of any day, not weighted
         intervals = {int(i): float(v) for i, v in per.items()}
-        out[str(eid)] = _EventStats(int(n_msg.sum()), int(b.sum()), b / n_msg, n_msg, intervals)
+        out[str(eid)] = _EventStats(int(round(float((w * n_msg).sum()))), int(round(float((w * b).sum()))),
+                                    b / n_msg, w * n_msg, intervals)
     return out
+
+
+def _day_weights(table: pd.DataFrame) -> np.ndarray:
+    """Each log line's day weight (:data:`cba.ictcheck_log.WEIGHT_COLUMN`; 1 for a log without one)."""
+    if WEIGHT_COLUMN in table:
+        return table[WEIGHT_COLUMN].to_numpy(dtype=float)
+    return np.ones(len(table))
 
 
 # -------------------------------------------------------------------------------------- re-matching
@@ -251,7 +262,10 @@ class _SchemeCheck:
     measured_cost: SchemeIctCost | None = None
 
 
-def ict_check(study: Study, db_url: str | Path, options: IctCheckOptions | None = None) -> IctCheckResult:
+def ict_check(
+    study: Study, db_url: str | Path, options: IctCheckOptions | None = None,
+    days: Sequence[RepresentativeDay] | None = None,
+) -> IctCheckResult:
     """Check the study's SGAM interaction events against the messages of its simulation runs.
 
     Parameters
@@ -262,6 +276,12 @@ def ict_check(study: Study, db_url: str | Path, options: IctCheckOptions | None 
         Results database: a SQLAlchemy URL or the path of an SQLite file.
     options : IctCheckOptions, optional
         Tolerances and extra name aliases.
+    days : list of RepresentativeDay, optional
+        The study's representative days (default: those of ``profiles.representative_days``, none when
+        it is 0). With days, every day's run of a scheme is read (:func:`cba.ictcheck_log.read_scheme_logs`):
+        rates, bytes, payload percentiles and late shares are those of the days weighted as the CBA weights
+        them (the year's mean day), peaks those of the busiest interval of any day, over ``n x duration``
+        hours.
 
     Returns
     -------
@@ -279,7 +299,12 @@ def ict_check(study: Study, db_url: str | Path, options: IctCheckOptions | None 
     from coordstudio.simulation.scenario import endpoint_counts
 
     opts = options or IctCheckOptions()
-    logs, label = read_scheme_logs(study, as_db_url(db_url))
+    if days is None and study.scenario.profiles.representative_days > 0:
+        from coordstudio.simulation.scenario.representative_days import select_representative_days
+
+        days = select_representative_days(study.scenario)
+    days = list(days or [])
+    logs, label = read_scheme_logs(study, as_db_url(db_url), days)
     model = study.sgam
     timing = study.scenario.timing
     horizon = int(study.cba.horizon_years)
@@ -289,8 +314,8 @@ def ict_check(study: Study, db_url: str | Path, options: IctCheckOptions | None 
         stated_costs = ict_costs(model, counts, horizon, rate)
     except KeyError as exc:
         raise StudyError(f"sgam: cannot match the model: unknown id {exc}") from None
-    ctx = _Context(model, counts, horizon, rate, float(timing.duration_h), float(timing.granularity_min),
-                   stated_costs, opts)
+    ctx = _Context(model, counts, horizon, rate, float(timing.duration_h) * max(1, len(days)),
+                   float(timing.granularity_min), stated_costs, opts)
     checks = {scheme: _check_scheme(ctx, scheme, logs[scheme]) for scheme in model.scheme_ids()
               if scheme in logs}
     parts = list(checks.values())
@@ -315,6 +340,7 @@ def ict_check(study: Study, db_url: str | Path, options: IctCheckOptions | None 
         stated_ict={sc: stated_costs[sc] for sc in measured_ict},
         measured_ict=measured_ict,
         schemes_not_simulated=[sc for sc in model.scheme_ids() if sc not in logs],
+        days={d.day_id: d.weight_days for d in days},
     )
 
 
@@ -370,7 +396,11 @@ def _message_types(
     model: SgamModel, scheme: str, log: SchemeLog, opts: IctCheckOptions
 ) -> tuple[dict[tuple[str, str, str], str], list[MessageTypeRow]]:
     """Step 1: the event of each simulated message type, and one row per type with its totals."""
-    grouped = log.table.groupby(LOG_KEY, sort=True)[["n_messages", "bytes"]].sum()
+    weighted = log.table[LOG_KEY].copy()  # totals of the weighted days (the year's mean day times n)
+    w = _day_weights(log.table)
+    weighted["n_messages"] = log.table["n_messages"].to_numpy(dtype=float) * w
+    weighted["bytes"] = log.table["bytes"].to_numpy(dtype=float) * w
+    grouped = weighted.groupby(LOG_KEY, sort=True)[["n_messages", "bytes"]].sum().round()
     totals: dict[tuple[str, str, str], list[int]] = {
         (str(k[0]), str(k[1]), str(k[2])): [int(v[0]), int(v[1])]
         for k, v in zip(grouped.index, grouped.to_numpy(), strict=True)

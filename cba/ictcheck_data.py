@@ -197,7 +197,10 @@ class IctCheckResult(_Row):
 
     study_title: str = Field(description="Title of the study checked.")
     results_db: str = Field(description="Results database URL (password hidden).")
-    duration_h: float = Field(gt=0, description="Simulated duration of each run, h.")
+    duration_h: float = Field(
+        gt=0, description="Simulated duration checked, h: of each run, times the number of representative "
+        "days when several are simulated (their runs follow each other in the check).",
+    )
     interval_min: float = Field(gt=0, description="Market interval used for peak rates, min.")
     horizon_years: int = Field(description="Horizon of the present values, years.")
     discount_rate: float = Field(description="Discount rate of the present values, fraction.")
@@ -220,4 +223,9 @@ class IctCheckResult(_Row):
     schemes_not_simulated: list[str] = Field(
         default_factory=list,
         description="Schemes of the SGAM model with no completed run of this study in the database.",
+    )
+    days: dict[str, float] = Field(
+        default_factory=dict,
+        description="Representative day id -> days a year it stands for, when the study simulates several "
+        "days (counts and bytes are the weighted days', peaks the busiest day's); empty: one day.",
     )

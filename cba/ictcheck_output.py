@@ -217,7 +217,8 @@ def write_ict_check_sheet(workbook: Workbook, result: IctCheckResult, title: str
     ws["A1"] = "ICT check: SGAM interaction events against the messages the simulation exchanged"
     ws["A1"].font = Font(bold=True, size=13)
     ws["A2"] = (
-        f"Study: {result.study_title}; results: {result.results_db}; simulated {result.duration_h:g} h; "
+        f"Study: {result.study_title}; results: {result.results_db}; simulated {result.duration_h:g} h"
+        f"{_days_note(result)}; "
         f"market interval {result.interval_min:g} min; tolerance {result.options.tolerance_frac:.0%}; "
         f"present values over {result.horizon_years} years at {result.discount_rate:.1%}."
     )
@@ -319,10 +320,19 @@ def ict_check_paragraph(result: IctCheckResult) -> str | None:
         parts.append(text)
     return (
         "The ICT requirements were checked against the messages the simulation actually exchanged "
-        f"({result.duration_h:g} simulated hours per scheme). Re-matching the communication technologies on "
-        "the measured message rates, payloads and peak data rates changes the ICT cost materially for "
+        f"({result.duration_h:g} simulated hours per scheme{_days_note(result)}). Re-matching the "
+        "communication technologies on the measured message rates, payloads and peak data rates changes the "
+        "ICT cost materially for "
         + ("this scheme: " if len(parts) == 1 else "these schemes: ")
         + "; ".join(parts)
         + ". Before relying on the cost-benefit ranking, the ICT architect should revise the requirements "
         "of the events listed, or confirm that the simulation understates the traffic they will carry."
     )
+
+
+def _days_note(result: IctCheckResult) -> str:
+    """With several representative days: how many, and that counts are weighted, peaks the busiest day's."""
+    if len(result.days) < 2:
+        return ""
+    return (f" over {len(result.days)} representative days (rates and payloads weighted as in the CBA, "
+            "peaks of the busiest day)")

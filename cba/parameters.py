@@ -25,6 +25,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from coordstudio.cba.errors import CbaError
+from coordstudio.cba.simulation_figures import SimulationFigure, default_simulation_figures
 from coordstudio.cba.system_spec import SystemScale
 
 __all__ = [
@@ -449,6 +450,12 @@ class CbaParameters(BaseModel):
         default_factory=SystemScale,
         description="The system the study's costs and benefits stand for: its size in multiples of the "
         "simulated grid and the share of the organisations' platforms charged to it (cba.system_scale).",
+    )
+    simulation_figures: list[SimulationFigure] = Field(
+        default_factory=default_simulation_figures,
+        description="Source (or assumption with a low-high range) of each price and cost the simulation "
+        "itself uses (aFRR prices, slack penalty, bid costs), by dotted path in the scenario "
+        "(cba.simulation_figures); kept here so that editing a source leaves the stored results valid.",
     )
     sources: dict[str, str] = Field(
         default_factory=lambda: dict(_DEFAULT_SOURCES),

@@ -107,6 +107,31 @@ def load_kpis(source: str | Path, day: str = "default", study: Study | None = No
 # ------------------------------------------------------------------------------------- re-appraisal
 
 
+def _representative_days(study: Study) -> list[Any]:
+    """The study's representative days (empty: its one ``day_of_year``)."""
+    if study.scenario.profiles.representative_days <= 0:
+        return []
+    from coordstudio.simulation.scenario.representative_days import select_representative_days
+
+    return select_representative_days(study.scenario)
+
+
+def _kpis_of_days(study: Study, results: str | Path, days: list[Any]) -> list[SchemeKpis]:
+    """The KPIs of a study simulated on several representative days: a ``kpis.csv``/JSON as written (its
+    rows carry the day ids), or from a database every scheme's completed run on each day
+    (:func:`cba.stored_runs.completed_day_runs`), each carrying its day's id."""
+    text = str(results)
+    if "://" not in text and Path(text).suffix.lower() in (".csv", ".json"):
+        return load_kpis(results, "default", study)
+    from coordstudio.cba.stored_runs import completed_day_runs, kpis_of_run
+
+    url = text if "://" in text else f"sqlite:///{Path(text).resolve()}"
+    if "://" not in text and not Path(text).exists():
+        raise CbaError(f"--results {text}: file not found")
+    by_day, label = completed_day_runs(study, url, days)
+    return [kpis_of_run(url, run, day_id, label) for day_id, runs in by_day.items() for run in runs.values()]
+
+
 def reappraise(
     study: Study, results: str | Path, out_dir: str | Path, samples: int | None = None
 ) -> tuple[CbaResult, dict[str, Path]]:
@@ -125,7 +150,14 @@ def reappraise(
         params = params.model_copy(update={"monte_carlo_samples": samples})
     weights = params.day_weights_days_per_year
     day = next(iter(weights)) if len(weights) == 1 else "default"
-    kpis = load_kpis(results, day, study)
+    days = _representative_days(study)
+    if days:  # the days `run` simulated and weighted: the same selection, so the same weights
+        from coordstudio.simulation.scenario.representative_days import day_weights
+
+        params = params.model_copy(update={"day_weights_days_per_year": day_weights(days)})
+        kpis = _kpis_of_days(study, results, days)
+    else:
+        kpis = load_kpis(results, day, study)
     ict = ict_costs(study.sgam, endpoint_counts(study.scenario), params.horizon_years, params.discount_rate)
     result = run_cba(params, kpis, ict)
     from coordstudio.cba.system_scale import scale_ict

@@ -746,6 +746,9 @@ def _section_limitations(
                  "Carlo contains no spread of the simulation itself.")
     elif not result.monte_carlo.day_spread:
         text += " The Monte Carlo does not resample the days (monte_carlo_day_spread is off)."
+    text += (" Every day is simulated with the scenario's one random seed: the spread of the random draws "
+             "(imbalance, forecast errors, device parameters) is not measured, and the Monte Carlo cannot "
+             "resample it without a simulation per seed (e.g. sweep variants overriding seed).")
     bullets.append(text)
     subject = _subject(result)
     system = result.system
@@ -798,6 +801,14 @@ def _section_limitations(
             "Unsourced assumptions (no checked primary source; their ranges enter the tornado and the Monte "
             "Carlo): " + "; ".join(described) + ". The ICT catalogue's cost figures are assumptions too, "
             "covered by the ranges of ict_capex_factor and ict_opex_factor."
+        )
+    figures = [f for f in params.simulation_figures if f.is_assumption]
+    if figures:
+        bullets.append(
+            "Prices inside the simulation are assumptions too (cba.simulation_figures; the CBA cannot move "
+            "them without simulating again, e.g. with sweep variants): "
+            + "; ".join(f"{f.path}" + (f" ({f.low:g}-{f.high:g})" if f.low is not None and f.high is not None
+                                       else " (no range)") for f in figures) + "."
         )
     for b in bullets:
         doc.bullet(b)

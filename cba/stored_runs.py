@@ -14,7 +14,11 @@ database (every one of them opens it read-only through :func:`simulation.db.read
 * **complete**: that latest run must be ``completed``. A ``pending``, ``running``, ``failed`` or
   ``cancelled`` one (``kill -9`` reads as ``cancelled``: its process is gone) is refused by name, with the
   command that completes it (:func:`require_complete`); ``run --resume`` re-runs exactly those
-  (:func:`resume_plan`).
+  (:func:`resume_plan`);
+* **representative days**: a study simulated on several days has one run per scheme and day, each with
+  the study's scenario fingerprint and the day's own scenario; :func:`day_runs` sorts them by day,
+  :func:`completed_day_runs` refuses a missing or incomplete one, :func:`resume_day_plans` resumes per day
+  and scheme.
 """
 
 from __future__ import annotations
@@ -31,13 +35,17 @@ from coordstudio.cba.fingerprint import SECTIONS, StudyFingerprint, study_finger
 if TYPE_CHECKING:
     from coordstudio.cba.study_file import Study
     from coordstudio.simulation.kpis import SchemeKpis
+    from coordstudio.simulation.scenario.representative_days import RepresentativeDay
 
 __all__ = [
     "ResumePlan",
+    "completed_day_runs",
     "completed_runs",
+    "day_runs",
     "kpis_from_flat",
     "kpis_of_run",
     "require_complete",
+    "resume_day_plans",
     "resume_plan",
     "study_runs",
 ]
@@ -233,3 +241,112 @@ def resume_plan(study: Study, db_url: str, schemes: Sequence[str]) -> ResumePlan
     if dead:
         plan.superseded = [i for i, _ in simdb.close_runs(db_url, dead, "cancelled")]
     return plan
+
+
+# ------------------------------------------------------------------------------ representative days
+
+
+def day_runs(
+    study: Study, db_url: str, days: Sequence[RepresentativeDay]
+) -> tuple[dict[str, dict[str, dict[str, Any]]], str]:
+    """The latest run of each scheme on each representative day of this study: day id -> scheme -> run
+    row, and the label that names the database.
+
+    A study with ``profiles.representative_days`` simulates each day as its own run
+    (:func:`cba.study.run_study`): every run carries the *study's* scenario fingerprint, and its stored
+    scenario is the day's (:func:`simulation.scenario.representative_days.spec_for_day`: the study's
+    scenario on that day of the year, at that day's temperature). So a run belongs to day ``d`` when its
+    fingerprint is the study's and its stored scenario, read with today's schema, equals the day's. A day
+    with no run is an empty mapping. Refused like :func:`study_runs`: no run, or runs of another study."""
+    from coordstudio.simulation import db as simdb
+    from coordstudio.simulation.errors import ResultsDatabaseError
+    from coordstudio.simulation.scenario import ScenarioSpec
+    from coordstudio.simulation.scenario.representative_days import spec_for_day
+
+    label = simdb.db_label(db_url)
+    runs = simdb.read_runs(db_url)
+    if not runs:
+        raise ResultsDatabaseError(f"{label}: holds no simulation run")
+    mine = study_fingerprint(study)
+    ours = [r for r in runs if r["fingerprint"] == mine.scenario]
+    if not ours:
+        raise ResultsDatabaseError(_other_study_message(label, runs[-1], mine))
+    wanted = {d.day_id: spec_for_day(study.scenario, d) for d in days}
+    parsed: dict[str, ScenarioSpec | None] = {}
+    out: dict[str, dict[str, dict[str, Any]]] = {d.day_id: {} for d in days}
+    for r in ours:  # oldest first: a later run of a day and scheme supersedes an earlier one
+        text = str(r.get("spec_json") or "")
+        if text not in parsed:
+            try:
+                parsed[text] = ScenarioSpec.model_validate_json(text) if text else None
+            except ValueError:
+                parsed[text] = None
+        spec = parsed[text]
+        for day_id, day_spec in wanted.items():
+            if spec is not None and spec == day_spec:
+                out[day_id][str(r["scheme"])] = r
+    return out, label
+
+
+def completed_day_runs(
+    study: Study, db_url: str, days: Sequence[RepresentativeDay], schemes: Sequence[str] | None = None
+) -> tuple[dict[str, dict[str, dict[str, Any]]], str]:
+    """:func:`day_runs`, refusing unless every scheme (default: every scheme with a run on some day) has a
+    completed latest run on every day; the refusal names the missing or incomplete runs and the command
+    that completes them."""
+    from coordstudio.simulation.errors import ResultsDatabaseError
+
+    by_day, label = day_runs(study, db_url, days)
+    if schemes is not None:
+        wanted = list(schemes)
+    else:
+        wanted = list(dict.fromkeys(s for runs in by_day.values() for s in runs))
+    missing = [f"{s} on {d}" for d, runs in by_day.items() for s in wanted if s not in runs]
+    bad = [r for runs in by_day.values() for s, r in runs.items()
+           if s in wanted and r["status"] != "completed"]
+    if missing or bad:
+        bad.sort(key=lambda r: int(r["run_id"]))
+        parts = ([f"no run of {', '.join(missing)}"] if missing else []) + (
+            [f"incomplete run(s) {', '.join(_describe(r) for r in bad)}"] if bad else [])
+        raise ResultsDatabaseError(
+            f"{label}: {'; '.join(parts)}; complete them with: {_resume_hint(db_url)}"
+        )
+    return {d: {s: r for s, r in runs.items() if s in wanted} for d, runs in by_day.items()}, label
+
+
+def resume_day_plans(
+    study: Study, db_url: str, schemes: Sequence[str], days: Sequence[RepresentativeDay]
+) -> dict[str, ResumePlan]:
+    """Per representative day, :class:`ResumePlan` of ``schemes``: the completed runs of that day are
+    reused (their KPIs carry the day's id), the others simulated again. A database that does not exist
+    yet means: run everything. Refused like :func:`resume_plan` (another study, a run still alive)."""
+    from coordstudio.simulation import db as simdb
+    from coordstudio.simulation.errors import ResultsDatabaseError
+
+    path = simdb.sqlite_path(db_url)
+    if (path is not None and not path.exists()) or not simdb.read_runs(db_url):
+        return {d.day_id: ResumePlan(to_run=list(schemes)) for d in days}
+    by_day, label = day_runs(study, db_url, days)
+    alive = [r for runs in by_day.values() for s, r in runs.items()
+             if s in schemes and r["status"] in simdb.UNFINISHED]
+    if alive:
+        raise ResultsDatabaseError(
+            f"{label}: run(s) {', '.join(_describe(r) for r in alive)} still in progress in another "
+            "process; wait for it to end or stop it first"
+        )
+    plans: dict[str, ResumePlan] = {}
+    for day_id, runs in by_day.items():
+        plan = ResumePlan()
+        for scheme in schemes:
+            run = runs.get(scheme)
+            if run is not None and run["status"] == "completed":
+                plan.reused[scheme] = kpis_of_run(db_url, run, day_id, label)
+            else:
+                plan.to_run.append(scheme)
+        plans[day_id] = plan
+    dead = [int(r["run_id"]) for r in simdb.read_runs(db_url) if r.get("interrupted")]
+    if dead:
+        closed = [i for i, _ in simdb.close_runs(db_url, dead, "cancelled")]
+        for plan in plans.values():
+            plan.superseded = closed
+    return plans

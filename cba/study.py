@@ -17,7 +17,7 @@ from typing import Any
 from coordstudio.cba.errors import CbaError, StudyError
 from coordstudio.cba.fingerprint import StudyFingerprint, study_fingerprint
 from coordstudio.cba.outputs import write_study_outputs
-from coordstudio.cba.stored_runs import ResumePlan, resume_plan
+from coordstudio.cba.stored_runs import ResumePlan, resume_day_plans, resume_plan
 from coordstudio.cba.study_file import (
     CURRENT_SCHEMA_VERSION,
     MIGRATIONS,
@@ -278,21 +278,23 @@ def run_study(
         db_url = f"sqlite:///{(out / 'results.sqlite').resolve()}"
     prints = study_fingerprint(study).as_mapping()
     to_run, kpi_map = run_schemes, {}
-    if resume:
-        plan = resume_plan(study, db_url, run_schemes) if db_url else ResumePlan(to_run=run_schemes)
-        to_run, kpi_map = plan.to_run, dict(plan.reused)
-        progress.report(0.05, f"resuming: {', '.join(plan.reused) or 'no scheme'} completed before, "
-                              f"simulating {', '.join(to_run) or 'nothing'}")
     days = representative_days_of(study)
     if days:
-        if resume:
-            raise CbaError(
-                "--resume: a study with profiles.representative_days is simulated day by day; "
-                "resuming one is not supported yet, run it again without --resume"
-            )
-        kpis = _simulate_days(study, days, run_schemes, db_url, progress, prints)
+        plans = None
+        if resume and db_url:
+            # each day is its own set of runs: resume per day and scheme (cba.stored_runs.day_runs)
+            plans = resume_day_plans(study, db_url, run_schemes, days)
+            done = sum(len(p.reused) for p in plans.values())
+            progress.report(0.05, f"resuming: {done} of {len(days) * len(run_schemes)} day-scheme runs "
+                                  "completed before, simulating the others")
+        kpis = _simulate_days(study, days, run_schemes, db_url, progress, prints, plans)
         params = study.cba.model_copy(update={"day_weights_days_per_year": day_weights(days)})
     else:
+        if resume:
+            plan = resume_plan(study, db_url, run_schemes) if db_url else ResumePlan(to_run=run_schemes)
+            to_run, kpi_map = plan.to_run, dict(plan.reused)
+            progress.report(0.05, f"resuming: {', '.join(plan.reused) or 'no scheme'} completed before, "
+                                  f"simulating {', '.join(to_run) or 'nothing'}")
         if to_run:
             sim = simulate(study.scenario, to_run, db_url, SubProgress(progress, 0.05, 0.85),
                            fingerprints=prints)
@@ -312,7 +314,7 @@ def run_study(
         progress.report(0.85, "ICT design checked against the simulated messages")
         from coordstudio.cba.ictcheck import ict_check
 
-        check = ict_check(study, db_url)
+        check = ict_check(study, db_url, days=days)  # every simulated day, weighted as the CBA does
         timings["ict_check"] = time.perf_counter() - t0
     components = None
     if db_url is not None and not failed_runs:
@@ -358,11 +360,14 @@ def _simulate_days(
     db_url: str | None,
     progress: Progress,
     prints: Any,
+    plans: dict[str, ResumePlan] | None = None,
 ) -> list[SchemeKpis]:
     """Simulate every scheme on every representative day; the KPIs carry the day's id.
 
     Each day is one :func:`simulation.simulate.simulate` call on the scenario with that day's profiles
-    (:func:`simulation.scenario.representative_days.spec_for_day`), writing to the same database."""
+    (:func:`simulation.scenario.representative_days.spec_for_day`), writing to the same database.
+    ``plans`` (``run --resume``): per day, the schemes whose completed runs are reused and those simulated
+    again (:func:`cba.stored_runs.resume_day_plans`); a day whose schemes all completed is not simulated."""
     from coordstudio.simulation.simulate import simulate
 
     kpis: list[SchemeKpis] = []
@@ -370,15 +375,22 @@ def _simulate_days(
     for i, day in enumerate(days):
         check_cancelled(progress)
         lo = 0.05 + i * span
+        plan = plans.get(day.day_id) if plans is not None else None
+        reused = dict(plan.reused) if plan is not None else {}
+        to_run = [s for s in schemes if s not in reused]
         progress.report(
             lo, f"day {i + 1}/{len(days)}: {day.day_id} ({day.kind}, {day.weight_days:.1f} days/a)"
+            + (f", reusing {', '.join(reused)}" if reused else "")
         )
-        # the runs carry the study's scenario fingerprint: a day is part of this study's scenario, so the
-        # ICT check and `runs` find them (the latest run per scheme: the last day's message log)
-        sim = simulate(spec_for_day(study.scenario, day), list(schemes), db_url,
-                       SubProgress(progress, lo, lo + span), fingerprint=prints.get("scenario"),
-                       fingerprints=prints)
-        kpis.extend(sim.kpis[s].model_copy(update={"day": day.day_id}) for s in schemes)
+        by_scheme = {s: k.model_copy(update={"day": day.day_id}) for s, k in reused.items()}
+        if to_run:
+            # the runs carry the study's scenario fingerprint and the day's scenario: a day is part of
+            # this study's scenario, and cba.stored_runs.day_runs finds each day's runs by the two
+            sim = simulate(spec_for_day(study.scenario, day), to_run, db_url,
+                           SubProgress(progress, lo, lo + span), fingerprint=prints.get("scenario"),
+                           fingerprints=prints)
+            by_scheme.update({s: sim.kpis[s].model_copy(update={"day": day.day_id}) for s in to_run})
+        kpis.extend(by_scheme[s] for s in schemes)
     return kpis
 
 

@@ -111,6 +111,80 @@ def test_the_check_fails_on_an_unsourced_price_and_on_an_assumption_without_rang
     assert any("components" in line for line in unsourced(params, [("catalogue", catalogue)]))
 
 
+def scenario_prices(scenario: dict[str, Any]) -> list[tuple[str, float, float]]:
+    """Every price or cost the simulation uses, as (dotted path, lowest, highest value): the scenario's
+    ``prices`` (EUR fields), the transmission generators' bid-price distribution, and each device
+    category's cost distribution (the defaults of ``CATEGORY_PARAMETERS``, or a device group's override)."""
+    from coordstudio.simulation.scenario.categories import CATEGORY_PARAMETERS
+
+    def span(value: Any) -> tuple[float, float]:
+        if isinstance(value, dict):  # a ParamDistribution
+            kind = value.get("kind")
+            if kind == "uniform":
+                return float(value["low"]), float(value["high"])
+            if kind == "normal":
+                return float(value["mean"]), float(value["mean"])
+            return float(value["value"]), float(value["value"])
+        return float(value), float(value)
+
+    out = [(f"prices.{k}", *span(v)) for k, v in scenario["prices"].items() if "_eur_" in k]
+    out.append(("transmission.generator_cost_eur_per_mwh",
+                *span(scenario["transmission"]["generator_cost_eur_per_mwh"])))
+    for category, params in CATEGORY_PARAMETERS.items():
+        out += [(f"categories.{category}.{k}", *span(v)) for k, v in params.items() if "_eur_" in k]
+    for group in scenario.get("device_groups") or []:
+        out += [(f"categories.{group['category']}.{k}", *span(v))
+                for k, v in (group.get("parameters") or {}).items() if "_eur_" in k]
+    return out
+
+
+def unsourced_simulation_figures(params: CbaParameters, scenario: dict[str, Any]) -> list[str]:
+    """Every price or cost of the scenario with neither a source in ``cba.simulation_figures`` nor, when
+    assumed, a low-high range holding its value, as ``where: why`` lines."""
+    figures = {f.path: f for f in params.simulation_figures}
+    out: list[str] = []
+    for path, low, high in scenario_prices(scenario):
+        figure = figures.get(path)
+        if figure is None or not figure.source.strip():
+            out.append(f"cba.simulation_figures {path}: no source")
+        elif figure.is_assumption:
+            if figure.low is None or figure.high is None or not figure.low < figure.high:
+                out.append(f"cba.simulation_figures {path}: assumption without a range low < high")
+            elif not figure.low <= low <= high <= figure.high:
+                out.append(f"cba.simulation_figures {path}: range {figure.low:g}-{figure.high:g} leaves out "
+                           f"the scenario's {low:g}-{high:g}")
+    return out
+
+
+def test_every_price_the_simulation_uses_is_sourced_or_a_ranged_assumption() -> None:
+    """The aFRR prices, slack penalty, risk premium, bid spread, generator and device bid costs of the shipped
+    study (and of the Italian-scale example, which shares its scenario)."""
+    for path in (STUDY, ROOT / "examples" / "italy_scale" / "study.yaml"):
+        study = yaml.safe_load(path.read_text(encoding="utf-8"))
+        params = parse_parameters(study.get("cba"))
+        assert len(scenario_prices(study["scenario"])) >= 14
+        assert unsourced_simulation_figures(params, study["scenario"]) == [], path.name
+
+
+def test_the_simulation_figures_check_fails_on_a_missing_source_and_a_range_without_the_value() -> None:
+    study = yaml.safe_load(STUDY.read_text(encoding="utf-8"))
+    params = parse_parameters(study.get("cba"))
+    scenario = study["scenario"]
+    bare = params.model_copy(update={"simulation_figures": [
+        f for f in params.simulation_figures if f.path != "prices.slack_penalty_eur_per_mwh"]})
+    assert unsourced_simulation_figures(bare, scenario) == [
+        "cba.simulation_figures prices.slack_penalty_eur_per_mwh: no source"]
+    moved = dict(scenario, prices=dict(scenario["prices"], afrr_price_up_eur_per_mwh=500.0))
+    assert unsourced_simulation_figures(params, moved) == [
+        "cba.simulation_figures prices.afrr_price_up_eur_per_mwh: range 80-400 leaves out the scenario's "
+        "500-500"]
+    unranged = params.model_copy(update={"simulation_figures": [
+        f.model_copy(update={"high": None}) if f.path.startswith("categories.ev.") else f
+        for f in params.simulation_figures]})
+    assert unsourced_simulation_figures(unranged, scenario) == [
+        "cba.simulation_figures categories.ev.flex_cost_eur_per_mwh: assumption without a range low < high"]
+
+
 @pytest.mark.parametrize("name", list(SCALAR_PARAMETERS))
 def test_each_default_price_carries_a_source(name: str) -> None:
     assert CbaParameters().source_of(name) != "user input", name

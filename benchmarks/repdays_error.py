@@ -1,0 +1,277 @@
+"""How far annual KPIs from 4, 8, 12 and 16 representative days are from a full-year simulation (issue 17).
+
+Two steps, so the expensive one can run for hours, be stopped and resumed:
+
+``simulate``: simulate a list of days of the profile year, one ``day_DOY.csv`` of KPIs (one row per
+scheme) per day into ``--results``. A day whose CSV exists is skipped (resumable; each CSV is written
+atomically, so a stopped run leaves no half file). Days run in ``--processes`` worker processes at
+``nice`` 10 (the machine is shared), each day simulating its schemes one after the other in its worker.
+Each day is the study's scenario on that day of the year at its seasonal temperature, exactly as
+``run`` simulates a representative day (:func:`simulation.scenario.representative_days.spec_for_day`).
+``--days``: ``all`` (the 365 days), ``1,15,196`` (days of the year), ``sample:N`` (N days spread evenly
+over the year) or ``repdays:4,8,12,16`` (the days the representative-day selection picks for those
+numbers of days, so the comparison can start before the full year is in).
+
+``compare``: the annual KPIs ``A_k = sum_d w_d k_d 24 / h_d`` (the CBA's formula, ``cba.benefits``) from
+N representative days (their tsam weights) against the reference ``A_k = sum over the simulated days of
+k_d 24 / h_d``, scaled by ``365 / (days simulated)`` when fewer than 365 are in (then the reference is
+only an estimate from a sample, and the output says so). Per scheme and KPI, and for each scheme's
+difference to the first scheme (what the CBA's benefits are made of): the relative error
+``(A_rep - A_ref) / |A_ref|``. Writes ``repdays_error.csv`` into ``--results`` and a plot (PNG) of the
+largest absolute relative error over the schemes per KPI against N. An N whose chosen days are not all
+simulated is skipped and named.
+
+Full year of the default study: 365 days x 6 schemes, about 180 CPU-s per day today, 18 CPU-hours; it
+waits for the speed work of issue 21. Tiny demonstration (a few minutes)::
+
+    python benchmarks/repdays_error.py simulate --schemes CMS,CM --hours 1 --start-h 11 \\
+        --days repdays:4 --results /tmp/repdays --processes 1
+    python benchmarks/repdays_error.py simulate --schemes CMS,CM --hours 1 --start-h 11 \\
+        --days sample:4 --results /tmp/repdays --processes 1
+    python benchmarks/repdays_error.py compare --results /tmp/repdays --n 4 --plot docs/repdays_error.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import multiprocessing as mp
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+KPIS: tuple[str, ...] = (
+    "resource_cost_eur",
+    "afrr_cost_eur",
+    "afrr_energy_mwh",
+    "congestion_hours_h",
+    "overload_energy_mwh",
+    "voltage_violation_hours_h",
+    "curtailed_res_mwh",
+    "losses_mwh",
+    "slack_energy_mwh",
+)
+"""The KPIs compared: those the CBA turns into money (``cba.benefits.CATEGORY_KPIS``) and aFRR energy."""
+YEAR = 365
+META = "settings.csv"
+
+
+def _study(args: argparse.Namespace) -> Any:
+    """The study with the command's schemes, duration and start hour applied (the same in every step)."""
+    from coordstudio.cba.study_file import default_study, load_study
+
+    study = default_study() if args.study is None else load_study(Path(args.study))
+    timing = study.scenario.timing.model_copy(
+        update={k: v for k, v in (("duration_h", args.hours), ("start_h", args.start_h)) if v is not None}
+    )
+    update: dict[str, Any] = {"timing": timing}
+    if args.schemes:
+        update["schemes"] = [s.strip() for s in args.schemes.split(",") if s.strip()]
+    return study.model_copy(update={"scenario": study.scenario.model_copy(update=update)})
+
+
+def _days(text: str, spec: Any) -> list[int]:
+    """Days of the year named by ``--days`` (module docstring)."""
+    from coordstudio.simulation.scenario.representative_days import select_representative_days
+
+    if text == "all":
+        return list(range(1, YEAR + 1))
+    if text.startswith("sample:"):
+        n = int(text.split(":", 1)[1])
+        return sorted({1 + int(round(i * (YEAR - 1) / max(1, n - 1))) for i in range(n)})
+    if text.startswith("repdays:"):
+        out: set[int] = set()
+        for n in text.split(":", 1)[1].split(","):
+            out |= {d.day_of_year for d in select_representative_days(spec, int(n))}
+        return sorted(out)
+    return sorted({int(x) for x in text.split(",") if x.strip()})
+
+
+def _simulate_day(job: tuple[Any, int, str]) -> str:
+    """Simulate one day in this worker and write its CSV atomically; returns the file's name."""
+    spec, doy, results = job
+    from coordstudio.simulation.scenario.representative_days import (
+        RepresentativeDay,
+        seasonal_ambient_temp_c,
+        spec_for_day,
+    )
+    from coordstudio.simulation.simulate import simulate
+
+    day = RepresentativeDay(f"d{doy:03d}", doy, 1.0, "day", round(seasonal_ambient_temp_c(doy), 2))
+    sim = simulate(spec_for_day(spec, day), list(spec.schemes), None, processes=1)
+    path = Path(results) / f"day_{doy:03d}.csv"
+    tmp = path.with_suffix(".csv.tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["scheme", "day_of_year", "duration_h", *KPIS])
+        for scheme in spec.schemes:
+            k = sim.kpis[scheme]
+            w.writerow([scheme, doy, k.duration_h, *(getattr(k, name) for name in KPIS)])
+    tmp.replace(path)
+    return path.name
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Step (a): simulate the days not simulated yet, ``--processes`` at a time."""
+    study = _study(args)
+    results = Path(args.results)
+    results.mkdir(parents=True, exist_ok=True)
+    settings = f"study,{args.study or 'default'}\nschemes,{'|'.join(study.scenario.schemes)}\n" \
+               f"duration_h,{study.scenario.timing.duration_h}\nstart_h,{study.scenario.timing.start_h}\n"
+    meta = results / META
+    if meta.exists() and meta.read_text() != settings:
+        print(f"error: {results} holds days simulated with other settings ({meta}); use another --results",
+              file=sys.stderr)
+        return 2
+    meta.write_text(settings)
+    days = _days(args.days, study.scenario)
+    todo = [d for d in days if not (results / f"day_{d:03d}.csv").exists()]
+    print(f"{len(days) - len(todo)} of {len(days)} days simulated before; simulating {len(todo)}")
+    jobs = [(study.scenario, d, str(results)) for d in todo]
+    if args.processes <= 1:
+        os.nice(10)  # shared machine: the benchmark yields to interactive work
+        for job in jobs:
+            print(_simulate_day(job), flush=True)
+    else:
+        with mp.get_context("spawn").Pool(args.processes, initializer=os.nice, initargs=(10,)) as pool:
+            for name in pool.imap_unordered(_simulate_day, jobs):
+                print(name, flush=True)
+    return 0
+
+
+def _read_days(results: Path) -> dict[int, dict[str, dict[str, float]]]:
+    """Day of year -> scheme -> KPI (scaled to 24 h: ``k 24 / h``)."""
+    out: dict[int, dict[str, dict[str, float]]] = {}
+    for path in sorted(results.glob("day_*.csv")):
+        with path.open(newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                scale = 24.0 / float(row["duration_h"])
+                out.setdefault(int(row["day_of_year"]), {})[row["scheme"]] = {
+                    k: float(row[k]) * scale for k in KPIS
+                }
+    return out
+
+
+def annual_errors(
+    simulated: dict[int, dict[str, dict[str, float]]], chosen: dict[int, float], schemes: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Rows (scheme or 'X - first', KPI, reference, estimate, relative error) of one set of representative
+    days (day of year -> weight) against the simulated days (module docstring)."""
+    n_sim = len(simulated)
+    rows = []
+    series = [(s, [s]) for s in schemes] + [(f"{s} - {schemes[0]}", [s, schemes[0]]) for s in schemes[1:]]
+    for label, parts in series:
+        sign = [1.0, -1.0][: len(parts)]
+        for k in KPIS:
+            ref = YEAR / n_sim * sum(
+                sum(g * simulated[d][p][k] for g, p in zip(sign, parts, strict=True)) for d in simulated
+            )
+            est = sum(w * sum(g * simulated[d][p][k] for g, p in zip(sign, parts, strict=True))
+                      for d, w in chosen.items())
+            rel = (est - ref) / abs(ref) if abs(ref) > 1e-12 else (0.0 if abs(est) < 1e-12 else math.inf)
+            rows.append({"series": label, "kpi": k, "reference_per_year": ref, "estimate_per_year": est,
+                         "relative_error": rel})
+    return rows
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Step (b): the errors of 4, 8, 12 and 16 representative days, a CSV and a plot."""
+    from coordstudio.simulation.scenario.representative_days import select_representative_days
+
+    study = _study(args)
+    results = Path(args.results)
+    simulated = _read_days(results)
+    if not simulated:
+        print(f"error: {results}: no day_*.csv; run the simulate step first", file=sys.stderr)
+        return 2
+    schemes = [s for s in study.scenario.schemes if all(s in v for v in simulated.values())]
+    note = "full year" if len(simulated) >= YEAR else f"{len(simulated)} of {YEAR} days (a sample estimate)"
+    print(f"reference: {note}; schemes {', '.join(schemes)}")
+    table: list[dict[str, Any]] = []
+    for n in [int(x) for x in args.n.split(",")]:
+        chosen = {d.day_of_year: d.weight_days for d in select_representative_days(study.scenario, n)}
+        missing = sorted(set(chosen) - set(simulated))
+        if missing:
+            print(f"{n} days: skipped, days {missing} not simulated (simulate --days repdays:{n})")
+            continue
+        for row in annual_errors(simulated, chosen, schemes):
+            table.append({"n_days": n, "reference_days": len(simulated), **row})
+    if not table:
+        return 2
+    out = results / "repdays_error.csv"
+    with out.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(table[0]))
+        w.writeheader()
+        w.writerows(table)
+    for r in table:
+        print(f"{r['n_days']:>3} days {r['series']:<12} {r['kpi']:<26} ref {r['reference_per_year']:>14,.2f} "
+              f"est {r['estimate_per_year']:>14,.2f} err {100 * r['relative_error']:>8.1f} %")
+    print(f"wrote {out}")
+    if args.plot:
+        _plot(table, Path(args.plot), note)
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def _plot(table: list[dict[str, Any]], path: Path, note: str) -> None:
+    """Largest |relative error| over the schemes (solid) and over the differences to the first scheme
+    (dashed) per KPI, against the number of representative days."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    ns = sorted({r["n_days"] for r in table})
+    for i, k in enumerate(KPIS):
+        color = plt.get_cmap("tab10")(i % 10)
+        for diff, style, marker in ((False, "-", "o"), (True, "--", "x")):
+            ys = []
+            for n in ns:
+                errs = [abs(r["relative_error"]) for r in table if r["n_days"] == n and r["kpi"] == k
+                        and (" - " in r["series"]) == diff and math.isfinite(r["relative_error"])]
+                ys.append(100 * max(errs) if errs else float("nan"))
+            ax.plot(ns, ys, style, marker=marker, color=color, label=k if not diff else None)
+    ax.set_xlabel("representative days")
+    ax.set_ylabel("largest |relative error| of the annual KPI, %")
+    ax.set_xticks(ns)
+    ax.set_title(f"Annual KPIs from representative days against {note}\n"
+                 "solid, o: per scheme; dashed, x: difference to the first (reference) scheme", fontsize=10)
+    ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.13))
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="step", required=True)
+    for name, func in (("simulate", cmd_simulate), ("compare", cmd_compare)):
+        p = sub.add_parser(name)
+        p.add_argument("--study", default=None, help="study file (default: the embedded default study)")
+        p.add_argument("--results", required=True, help="folder of the day CSVs")
+        p.add_argument("--schemes", default=None, help="comma-separated schemes (default: the study's)")
+        p.add_argument("--hours", type=float, default=None, help="simulated hours per day (default: study)")
+        p.add_argument("--start-h", type=float, default=None, help="start hour (default: the study's)")
+        p.set_defaults(func=func)
+        if name == "simulate":
+            p.add_argument("--days", default="all", help="all | 1,15,196 | sample:N | repdays:4,8,12,16")
+            p.add_argument("--processes", type=int, default=1, help="days simulated side by side")
+        else:
+            p.add_argument("--n", default="4,8,12,16", help="numbers of representative days to compare")
+            p.add_argument("--plot", default=None, help="PNG of the errors (e.g. docs/repdays_error.png)")
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

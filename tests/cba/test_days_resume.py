@@ -1,0 +1,135 @@
+"""``run --resume`` of a study simulated on several representative days, and the ICT check over every
+simulated day (issue 17: the remaining gaps B and C).
+
+One tiny study (the small scenario of ``tests/simulation/sim_fixtures.py`` with its SimBench year, two
+representative days, one hour, schemes CMS and CM) is interrupted by hand: day 1 is simulated as
+``run_study`` does before it is stopped, and CM's day-1 run is then marked ``cancelled``. The resumed
+``run_study`` must reuse CMS's day-1 run (same run id, same KPIs), simulate CM on day 1 and both schemes on
+day 2, and give the CBA the two days' weights. The ICT check of the resumed folder must read both days: its
+message counts equal a hand sum over the two days' ``messages`` rows weighted ``n w_d / W``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from coordstudio.cba.fingerprint import study_fingerprint
+from coordstudio.cba.ictcheck import ict_check
+from coordstudio.cba.study import Study, default_study, representative_days_of, run_study
+from coordstudio.simulation.db import read_runs
+from coordstudio.simulation.scenario.representative_days import spec_for_day
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "simulation"))
+from sim_fixtures import small_spec  # noqa: E402
+
+
+def tiny_days_study() -> Study:
+    """Two representative days of one hour (11:00-12:00), schemes CMS and CM, on the small scenario."""
+    study = default_study()
+    spec = small_spec(duration_h=1.0, start_h=11.0)
+    profiles = spec.profiles.model_copy(update={"source": "simbench", "representative_days": 2})
+    spec = spec.model_copy(update={"schemes": ["CMS", "CM"], "name": "default", "profiles": profiles})
+    cba = study.cba.model_copy(update={"monte_carlo_samples": 200})
+    return study.model_copy(update={"scenario": spec, "cba": cba})
+
+
+@pytest.fixture(scope="module")
+def resumed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The interrupted run (day 1 only, CM's run cancelled), then ``run_study(..., resume=True)``."""
+    # imported here, not at collection: importing Pyomo's solvers loads matplotlib's pyplot headless, which
+    # the GUI tests collected later cannot switch to QtAgg
+    from coordstudio.simulation.simulate import simulate
+
+    out = tmp_path_factory.mktemp("days-resume")
+    study = tiny_days_study()
+    days = representative_days_of(study)
+    assert len(days) == 2
+    db_url = f"sqlite:///{out / 'results.sqlite'}"
+    prints = study_fingerprint(study).as_mapping()
+    first = simulate(spec_for_day(study.scenario, days[0]), ["CMS", "CM"], db_url,
+                     fingerprint=prints["scenario"], fingerprints=prints)
+    before = {r["scheme"]: r for r in read_runs(db_url)}
+    with sqlite3.connect(out / "results.sqlite") as conn:
+        conn.execute("UPDATE runs SET status = 'cancelled' WHERE run_id = ?", (before["CM"]["run_id"],))
+    result = run_study(study, None, out_dir=out, resume=True)
+    return {"study": study, "days": days, "out": out, "db_url": db_url, "first": first,
+            "before": before, "result": result}
+
+
+def test_resume_reuses_each_completed_day_and_scheme_and_simulates_the_rest(resumed: dict[str, Any]) -> None:
+    days, result, before = resumed["days"], resumed["result"], resumed["before"]
+    runs = read_runs(resumed["db_url"])
+    # 2 runs of the interrupted day 1 + CM again on day 1 + both schemes on day 2; CMS day 1 not re-run
+    assert len(runs) == 5
+    assert [r["run_id"] for r in runs if r["scheme"] == "CMS"][0] == before["CMS"]["run_id"]
+    assert sum(r["scheme"] == "CMS" for r in runs) == 2
+    assert all(r["status"] == "completed" for r in runs if r["run_id"] != before["CM"]["run_id"])
+    by_key = {(k.scheme, k.day): k for k in result.kpis}
+    assert set(by_key) == {(s, d.day_id) for s in ("CMS", "CM") for d in days}
+    reused = by_key[("CMS", days[0].day_id)]
+    stored = resumed["first"].kpis["CMS"]
+    assert reused.resource_cost_eur == stored.resource_cost_eur  # read back exactly, not re-simulated
+    assert reused.afrr_energy_mwh == stored.afrr_energy_mwh
+    assert result.day_weights == pytest.approx({d.day_id: d.weight_days for d in days}, abs=1e-9)
+    assert sum(result.day_weights.values()) == pytest.approx(365.0, abs=1e-6)
+    assert (resumed["out"] / "kpis.csv").read_text().count("\n") == 1 + 4
+
+
+def test_a_second_resume_simulates_nothing(resumed: dict[str, Any]) -> None:
+    """Everything completed: resuming again reuses all four day-scheme runs."""
+    from coordstudio.cba.stored_runs import resume_day_plans
+
+    plans = resume_day_plans(resumed["study"], resumed["db_url"], ["CMS", "CM"], resumed["days"])
+    assert all(not p.to_run and set(p.reused) == {"CMS", "CM"} for p in plans.values())
+
+
+def test_ict_check_reads_every_simulated_day_weighted_as_the_cba(
+    resumed: dict[str, Any], tmp_path: Path
+) -> None:
+    """Message counts and bytes per scheme = sum over days of (n w_d / W) x the day run's messages (hand sum
+    from the database, 0.5 rounding per message type), over 2 x 1 h; the check lists both days.
+
+    The two days of one hour exchange the same messages, which could not tell weighting from adding; so a
+    copy of the database has day 1's CMS messages tripled first (days then differ by a known factor)."""
+    from coordstudio.cba.stored_runs import day_runs
+
+    study, days = resumed["study"], resumed["days"]
+    copy = tmp_path / "results.sqlite"
+    with sqlite3.connect(resumed["out"] / "results.sqlite") as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)  # the committed content, write-ahead log included
+    db_url = f"sqlite:///{copy}"
+    by_day, _ = day_runs(study, db_url, days)
+    with sqlite3.connect(copy) as conn:
+        conn.execute("UPDATE messages SET n_messages = 3 * n_messages, bytes = 3 * bytes WHERE run_id = ?",
+                     (by_day[days[0].day_id]["CMS"]["run_id"],))
+    check = ict_check(study, db_url)
+    assert check.days == pytest.approx({d.day_id: d.weight_days for d in days})
+    assert check.duration_h == pytest.approx(2.0)
+    total_w = sum(d.weight_days for d in days)
+    with sqlite3.connect(copy) as conn:
+        for scheme in ("CMS", "CM"):
+            expected_n = expected_b = 0.0
+            per_day = []
+            for d in days:
+                run_id = by_day[d.day_id][scheme]["run_id"]
+                n, b = conn.execute(
+                    "SELECT SUM(n_messages), SUM(bytes) FROM messages WHERE run_id = ?", (run_id,)).fetchone()
+                per_day.append(float(n))
+                expected_n += 2 * d.weight_days / total_w * float(n)
+                expected_b += 2 * d.weight_days / total_w * float(b)
+            rows = [t for t in check.message_types if t.scheme == scheme]
+            got = sum(t.n_messages for t in rows)
+            assert got == pytest.approx(expected_n, abs=0.5 * len(rows) + 1e-9), scheme
+            assert sum(t.bytes_total for t in rows) == pytest.approx(expected_b, abs=0.5 * len(rows) + 1e-9)
+            assert all(n > 0 for n in per_day)
+            if scheme == "CMS":  # adding the days unweighted (or reading one) would give another count
+                assert abs(got - sum(per_day)) > 0.05 * got
+                assert abs(got - per_day[-1]) > 0.05 * got
+    # the run's own check (written by run_study) read the same two days
+    assert resumed["result"].ict_check.days == check.days
