@@ -689,6 +689,14 @@ def _tables(sheet: str, rows: Rows) -> tuple[dict[str, list[_Row]], dict[str, tu
     return tables, labels
 
 
+def _placeholder_note(what: str, item_id: str, used: Mapping[str, Any], row: _Row) -> str:
+    values = ", ".join(f"{k} = {v}" for k, v in used.items())
+    return (
+        f"{what} '{item_id}' (sheet '{row.sheet}', row {row.line}) is new: the template does not give its "
+        f"{', '.join(used)}; placeholders {values} set, review them"
+    )
+
+
 def _replace(
     items: list[dict[str, Any]], new: list[dict[str, Any]], old: Callable[[dict[str, Any]], bool]
 ) -> list[dict[str, Any]]:
@@ -843,12 +851,10 @@ def _import(path: Path, sheets: Mapping[str, Rows], base: SgamModel) -> tuple[Sg
             raw["name"] = base_actors[aid].name
         raw = overlay("3.1", label, raw, Actor)
         if aid not in base_actors:
-            for fname, value in PLACEHOLDERS["actors"].items():
-                if fname not in raw:
-                    raw[fname] = value
-                    notes.append(
-                        f"actor '{aid}': {fname} set to the placeholder '{value}' (template row {row.line})"
-                    )
+            used = {f: v for f, v in PLACEHOLDERS["actors"].items() if f not in raw}
+            raw.update(used)
+            if used:
+                notes.append(_placeholder_note("actor", aid, used, row))
         where[("actors", aid)] = (row.sheet, row.line)
         actor_raw[aid] = raw
         further = _col(row, COLS_31[3])
@@ -952,13 +958,10 @@ def _import(path: Path, sheets: Mapping[str, Rows], base: SgamModel) -> tuple[Sg
         )
         raw = overlay("5", iid, raw, InformationObject)
         if iid not in base_ios:
-            for fname, value in PLACEHOLDERS["information_objects"].items():
-                if fname not in raw:
-                    raw[fname] = value
-                    notes.append(
-                        f"information object '{iid}': {fname} set to the placeholder {value} "
-                        f"(template row {row.line})"
-                    )
+            used = {f: v for f, v in PLACEHOLDERS["information_objects"].items() if f not in raw}
+            raw.update(used)
+            if used:
+                notes.append(_placeholder_note("information object", iid, used, row))
         where[("information_objects", iid)] = (row.sheet, row.line)
         io_raw[iid] = raw
 
