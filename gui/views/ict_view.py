@@ -289,7 +289,13 @@ class IctView(QWidget):
             QMessageBox.critical(self, "Cannot import the use case", str(exc))
             return False
         self.doc.set_value(("sgam",), model, f"Import use case from {path.name}")
-        self.template_notes.setText("\n".join(notes))
+        # One line under the toolbar (the tables keep their room); every placeholder in the tooltip.
+        named = ", ".join(n.split("'")[1] for n in notes if n.count("'") >= 2)
+        self.template_notes.setText(
+            f"{len(notes)} new object(s) got placeholders for what the template does not give (SGAM "
+            f"placement, message size): {named}. Review them (hover for details)."
+        )
+        self.template_notes.setToolTip("\n".join(notes))
         self.template_notes.setVisible(bool(notes))
         review = f" ({len(notes)} placeholder(s) to review)" if notes else ""
         self.message.emit(f"Imported {path.name}{review}")
