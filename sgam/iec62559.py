@@ -679,8 +679,8 @@ def _tables(sheet: str, rows: Rows) -> tuple[dict[str, list[_Row]], dict[str, tu
             continue
         if header is None:
             raise SgamImportError(
-                f"{sheet}, row {line}: '{short(first)}' is neither a heading, a table header of the IEC "
-                "62559-2 template nor a row of a table"
+                f"sheet '{sheet}', row {line}: '{short(first)}' is neither a heading, a table header of "
+                "the IEC 62559-2 template nor a row of a table"
             )
         cells = {h: (row[i] if i < len(row) else "") for i, h in enumerate(header)}
         if header[0] == _key(COLS_6_CAT[0]):
