@@ -46,9 +46,9 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from pydantic import BaseModel, ValidationError
 
-from sgam.errors import SgamImportError, SgamValidationError
-from sgam.fileio import atomic_save
-from sgam.model import (
+from coordstudio.sgam.errors import SgamImportError, SgamValidationError
+from coordstudio.sgam.fileio import atomic_save
+from coordstudio.sgam.model import (
     Actor,
     CustomInformation,
     EndpointCount,
@@ -67,7 +67,7 @@ from sgam.model import (
     UseCaseStep,
     UseCaseVersion,
 )
-from sgam.quoting import short
+from coordstudio.sgam.quoting import short
 
 __all__ = [
     "MAPPING_SHEET",

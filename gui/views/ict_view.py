@@ -267,8 +267,8 @@ class IctView(QWidget):
 
     def export_template(self, use_case_id: str, path: Path) -> bool:
         """Write use case ``use_case_id`` as an IEC 62559-2 template workbook; a dialog says why not."""
-        from sgam.errors import SgamError
-        from sgam.iec62559 import export_use_case
+        from coordstudio.sgam.errors import SgamError
+        from coordstudio.sgam.iec62559 import export_use_case
 
         try:
             export_use_case(self.doc.study.sgam, use_case_id, path)
@@ -280,8 +280,8 @@ class IctView(QWidget):
 
     def import_template(self, path: Path) -> bool:
         """Read an IEC 62559-2 template workbook into the model (one undo step); a dialog says why not."""
-        from sgam.errors import SgamError
-        from sgam.iec62559 import import_use_case
+        from coordstudio.sgam.errors import SgamError
+        from coordstudio.sgam.iec62559 import import_use_case
 
         try:
             model, notes = import_use_case(path, self.doc.study.sgam)

@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cba.study import load_study
-from sgam.iec62559 import read_sheets
+from coordstudio.cba.study import load_study
+from coordstudio.sgam.iec62559 import read_sheets
 
 PLATONE = Path(__file__).resolve().parents[1] / "sgam" / "data" / "iec62559_platone_uc_gr_2.xlsx"
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from sgam.errors import SgamImportError
-from sgam.iec62559 import SECTION_SHEETS, export_use_case, import_use_case, read_sheets
-from sgam.library import default_model
+from coordstudio.sgam.errors import SgamImportError
+from coordstudio.sgam.iec62559 import SECTION_SHEETS, export_use_case, import_use_case, read_sheets
+from coordstudio.sgam.library import default_model
 
 PLATONE = Path(__file__).resolve().parent / "data" / "iec62559_platone_uc_gr_2.xlsx"
 
@@ -78,7 +78,7 @@ def test_every_library_use_case_goes_through_the_template_and_back_unchanged(
 ) -> None:
     """Export then import (into the same model) gives back an equal model for every use case: what the
     template has no column for travels on the SGAM mapping sheet."""
-    from sgam.model import SgamModel
+    from coordstudio.sgam.model import SgamModel
 
     assert isinstance(library, SgamModel)
     for uc in library.use_cases:
@@ -91,7 +91,7 @@ def test_every_library_use_case_goes_through_the_template_and_back_unchanged(
 def test_filled_library_use_case_follows_the_standard_layout(library: object, tmp_path: Path) -> None:
     """UC-CM-CLEAR (CM.yaml, from the seed document) fills every section; the workbook has the standard's
     numbered headings in the standard's order, KPIs under 1.5, R-IDs per step under 4.2."""
-    from sgam.model import SgamModel
+    from coordstudio.sgam.model import SgamModel
 
     assert isinstance(library, SgamModel)
     sheets = read_sheets(export_use_case(library, "UC-CM-CLEAR", tmp_path / "cm.xlsx"))
