@@ -757,7 +757,7 @@ class MainWindow(QMainWindow):
                     return self.ict.select(list_name, row)
                 editor = self.ict.editors.get(list_name)
                 if editor is not None:
-                    self.ict.tabs.setCurrentWidget(editor)
+                    self.ict.show_editor(editor)
             return True
         if head == "scenario":
             self.show_view("scenario")

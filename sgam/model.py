@@ -7,7 +7,10 @@ IEC 62559-2:2015 use-case template:
   (:class:`Zone`); actors and components are placed on a domain x zone cell;
 * **actors** (organisations, systems, devices) and **components** (hardware or software items with a cost,
   owned by an actor, e.g. RTUs, DER gateways, a local market platform);
-* **use cases** with the IEC 62559-2 fields, their **scenarios** and **steps** (service CREATE, GET, ...);
+* **use cases** with the IEC 62559-2 fields, their **scenarios** and **steps** (service CREATE, GET, ...),
+  and the template's per-use-case tables as flat lists keyed by ``use_case_id``: versions (1.2), KPIs (1.5),
+  conditions (1.6), diagrams (2), actor information (3.1), references (3.2), terms (7), custom information
+  (8); :mod:`sgam.iec62559` exchanges one use case in the template's layout (``docs/iec62559.md``);
 * **requirements** (IEC 62559-2 requirement list) carrying the hard ICT limits: latency, data rate,
   availability, security level;
 * **information objects** (payload in bytes) and **interaction events** (producer -> receiver, information
@@ -56,6 +59,7 @@ __all__ = [
     "ActorRole",
     "ActorType",
     "Component",
+    "CustomInformation",
     "Domain",
     "EndpointCount",
     "InformationObject",
@@ -70,10 +74,17 @@ __all__ = [
     "SgamModel",
     "StepService",
     "Technology",
+    "Term",
     "Trigger",
     "UseCase",
+    "UseCaseActorInfo",
+    "UseCaseCondition",
+    "UseCaseDiagram",
+    "UseCaseKpi",
+    "UseCaseReference",
     "UseCaseScenario",
     "UseCaseStep",
+    "UseCaseVersion",
     "Zone",
 ]
 
@@ -160,7 +171,7 @@ class Component(_Item):
 
 
 class UseCase(_Item):
-    """An IEC 62559-2 use case (section 1-2 of the template)."""
+    """An IEC 62559-2 use case: section 1 of the template; its other sections are lists keyed by its id."""
 
     id: str = Field(min_length=1, description="Use-case id (IEC 62559-2 1.1).")
     name: str = Field(description="Use-case name (IEC 62559-2 1.1).")
@@ -174,6 +185,26 @@ class UseCase(_Item):
     requirement_ids: list[str] = Field(
         default_factory=list, description="Ids of the requirements of the use case (section 6)."
     )
+    objectives: str = Field(default="", description="Objective(s) of the use case (IEC 62559-2 1.3).")
+    related_business_cases: str = Field(default="", description="Related business case(s) (IEC 62559-2 1.3).")
+    complete_description: str = Field(
+        default="", description="Complete description; the narrative is the short one (IEC 62559-2 1.4)."
+    )
+    relation_to_other_use_cases: str = Field(
+        default="", description="Relation to other use cases: include, extend, invoke, associate (1.7)."
+    )
+    level_of_depth: str = Field(
+        default="", description="Level of depth: high level, generic, detailed, specialised (1.7)."
+    )
+    prioritisation: str = Field(default="", description="Prioritisation, e.g. mandatory or optional (1.7).")
+    generic_regional_national: str = Field(
+        default="", description="Generic, regional or national relation (IEC 62559-2 1.7)."
+    )
+    nature: str = Field(
+        default="", description="Nature of the use case: technical, business/market, test, ... (1.7)."
+    )
+    keywords: str = Field(default="", description="Further keywords for classification (1.7).")
+    general_remarks: str = Field(default="", description="General remarks (IEC 62559-2 1.8).")
 
 
 class UseCaseScenario(_Item):
@@ -182,6 +213,7 @@ class UseCaseScenario(_Item):
     id: str = Field(min_length=1, description="Unique scenario id.")
     use_case_id: str = Field(description="Id of the use case the scenario belongs to.")
     name: str = Field(description="Scenario name.")
+    description: str = Field(default="", description="Scenario description (IEC 62559-2 4.1).")
     primary_actor_id: str = Field(description="Id of the primary actor.")
     triggering_event: str = Field(default="", description="What starts the scenario.")
     pre_condition: str = Field(default="", description="Pre-condition.")
@@ -241,6 +273,9 @@ class InformationObject(_Item):
     payload_bytes: int = Field(ge=0, description="Size of one message carrying the object, bytes.")
     standard: str = Field(default="", description="Data model or standard (e.g. IEC 62325, IEC 61850).")
     description: str = Field(default="", description="Content of the object.")
+    requirement_ids: list[str] = Field(
+        default_factory=list, description="Ids of the requirements to the information (R-IDs, IEC 62559-2 5)."
+    )
 
 
 class Link(_Item):
@@ -337,6 +372,93 @@ class Technology(_Item):
     description: str = Field(default="", description="Notes on the technology.")
 
 
+class _UseCasePart(_Item):
+    """A row of one of the IEC 62559-2 template's per-use-case tables (versions, KPIs, conditions, ...)."""
+
+    use_case_id: str = Field(min_length=1, description="Id of the use case the row belongs to.")
+
+
+class UseCaseVersion(_UseCasePart):
+    """A version of a use-case description (IEC 62559-2 1.2 version management)."""
+
+    id: str = Field(min_length=1, description="Unique id of the row (template import: '<use case>-V<n>').")
+    version_no: str = Field(default="", description="Version number as written, e.g. 0.1.")
+    date: str = Field(default="", description="Date of the version as written (ISO 8601 preferred).")
+    authors: str = Field(default="", description="Name of author(s).")
+    changes: str = Field(default="", description="Changes made in this version.")
+    approval_status: str = Field(default="", description="Approval status, e.g. draft, for comments, final.")
+
+
+class UseCaseKpi(_UseCasePart):
+    """A key performance indicator of a use case (IEC 62559-2 1.5)."""
+
+    id: str = Field(min_length=1, description="KPI id as written in the template (unique in the model).")
+    name: str = Field(default="", description="Name of the KPI.")
+    description: str = Field(default="", description="How the KPI is measured or computed.")
+    objectives_reference: str = Field(
+        default="", description="Reference to the use-case objectives (1.3) the KPI measures."
+    )
+
+
+class UseCaseCondition(_UseCasePart):
+    """A row of the use-case conditions (IEC 62559-2 1.6): an assumption and/or a prerequisite."""
+
+    id: str = Field(min_length=1, description="Unique id of the row (template import: '<use case>-C<n>').")
+    assumption: str = Field(default="", description="General presumption about conditions or configuration.")
+    prerequisite: str = Field(default="", description="What must hold for the use case to succeed.")
+
+
+class UseCaseDiagram(_UseCasePart):
+    """A diagram of a use case (IEC 62559-2 section 2), kept as a reference to a drawing file or link."""
+
+    id: str = Field(min_length=1, description="Unique id of the row (template import: '<use case>-D<n>').")
+    title: str = Field(default="", description="Title of the diagram, e.g. sequence diagram of scenario 1.")
+    description: str = Field(default="", description="What the diagram shows.")
+    file: str = Field(default="", description="File name or link of the drawing (UML, PNG, SVG).")
+
+
+class UseCaseActorInfo(_UseCasePart):
+    """Further information on an actor specific to one use case (IEC 62559-2 3.1, last column)."""
+
+    id: str = Field(
+        min_length=1, description="Unique id of the row (template import: '<use case>-A-<actor id>')."
+    )
+    actor_id: str = Field(description="Id of the actor.")
+    further_information: str = Field(
+        default="", description="Further information on the actor specific to this use case."
+    )
+
+
+class UseCaseReference(_UseCasePart):
+    """A reference of a use case: standard, regulation, report (IEC 62559-2 3.2)."""
+
+    id: str = Field(min_length=1, description="Unique id of the row (template import: '<use case>-R<n>').")
+    reference_no: str = Field(default="", description="Number of the reference as written (No.).")
+    reference_type: str = Field(default="", description="Type: standard, regulation, report, paper, ...")
+    reference: str = Field(default="", description="The reference itself (title, number).")
+    status: str = Field(default="", description="Status of the reference, e.g. final, draft.")
+    impact: str = Field(default="", description="Impact on the use case.")
+    originator: str = Field(default="", description="Originator or organisation.")
+    link: str = Field(default="", description="Link (URL or DOI).")
+
+
+class Term(_UseCasePart):
+    """A common term and its definition (IEC 62559-2 section 7)."""
+
+    id: str = Field(min_length=1, description="Unique id of the row (template import: '<use case>-T<n>').")
+    term: str = Field(default="", description="The term.")
+    definition: str = Field(default="", description="Its definition.")
+
+
+class CustomInformation(_UseCasePart):
+    """A key-value pair of custom information (IEC 62559-2 section 8)."""
+
+    id: str = Field(min_length=1, description="Unique id of the row (template import: '<use case>-X<n>').")
+    key: str = Field(default="", description="Key.")
+    value: str = Field(default="", description="Value.")
+    refers_to_section: str = Field(default="", description="Section of the template the row refers to.")
+
+
 # ------------------------------------------------------------------------------------------------
 # The model
 # ------------------------------------------------------------------------------------------------
@@ -354,8 +476,28 @@ ITEM_LISTS: dict[str, type[_Item]] = {
     "links": Link,
     "events": InteractionEvent,
     "technologies": Technology,
+    "use_case_versions": UseCaseVersion,
+    "kpis": UseCaseKpi,
+    "use_case_conditions": UseCaseCondition,
+    "use_case_diagrams": UseCaseDiagram,
+    "use_case_actors": UseCaseActorInfo,
+    "use_case_references": UseCaseReference,
+    "terms": Term,
+    "custom_information": CustomInformation,
 }
 
+
+_USE_CASE_PARTS: tuple[str, ...] = (
+    "use_case_versions",
+    "kpis",
+    "use_case_conditions",
+    "use_case_diagrams",
+    "use_case_actors",
+    "use_case_references",
+    "terms",
+    "custom_information",
+)
+"""The lists whose rows belong to one use case (``use_case_id``): the template's per-use-case tables."""
 
 Problem = tuple[tuple[str, ...], str, Any]
 """A validation problem: (location ``(list, object id, field)``, message, offending value)."""
@@ -422,6 +564,30 @@ class SgamModel(BaseModel):
     links: list[Link] = Field(default_factory=list, description="Communication links.")
     events: list[InteractionEvent] = Field(default_factory=list, description="Interaction events.")
     technologies: list[Technology] = Field(default_factory=list, description="Technology catalogue.")
+    use_case_versions: list[UseCaseVersion] = Field(
+        default_factory=list, description="Version management of the use cases (IEC 62559-2 1.2)."
+    )
+    kpis: list[UseCaseKpi] = Field(
+        default_factory=list, description="Key performance indicators of the use cases (IEC 62559-2 1.5)."
+    )
+    use_case_conditions: list[UseCaseCondition] = Field(
+        default_factory=list, description="Assumptions and prerequisites of the use cases (IEC 62559-2 1.6)."
+    )
+    use_case_diagrams: list[UseCaseDiagram] = Field(
+        default_factory=list, description="Diagrams of the use cases (IEC 62559-2 section 2)."
+    )
+    use_case_actors: list[UseCaseActorInfo] = Field(
+        default_factory=list, description="Use-case specific information on actors (IEC 62559-2 3.1)."
+    )
+    use_case_references: list[UseCaseReference] = Field(
+        default_factory=list, description="References of the use cases (IEC 62559-2 3.2)."
+    )
+    terms: list[Term] = Field(
+        default_factory=list, description="Common terms and definitions (IEC 62559-2 section 7)."
+    )
+    custom_information: list[CustomInformation] = Field(
+        default_factory=list, description="Custom information (IEC 62559-2 section 8)."
+    )
 
     # ---- validation
     @model_validator(mode="wrap")
@@ -519,6 +685,14 @@ class SgamModel(BaseModel):
             yield from _refs(ids, "steps", st.id, "information_object_ids", ios, "information_objects")
             yield from _refs(ids, "steps", st.id, "interaction_event_ids", st.interaction_event_ids, "events")
             yield from _refs(ids, "steps", st.id, "requirement_ids", st.requirement_ids, "requirements")
+        for io in self.information_objects:
+            rids = io.requirement_ids
+            yield from _refs(ids, "information_objects", io.id, "requirement_ids", rids, "requirements")
+        for kind in _USE_CASE_PARTS:
+            for part in getattr(self, kind):
+                yield from _ref(ids, kind, part.id, "use_case_id", part.use_case_id, "use_cases")
+        for info in self.use_case_actors:
+            yield from _ref(ids, "use_case_actors", info.id, "actor_id", info.actor_id, "actors")
 
     def _link_problems(self, ids: Mapping[str, set[str]]) -> Iterator[Problem]:
         """Dangling references of links, and a payer that is neither an end nor the owner of one."""

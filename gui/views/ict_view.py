@@ -5,21 +5,29 @@ timer; when it fires, the ICT cost of every scheme is recomputed with ``sgam.mat
 same function ``run_study`` uses) on the current model and the scenario's endpoint counts, and the SGAM
 plane is redrawn with ``sgam.plane.draw_sgam_plane``. Clicking an actor's label on the plane selects the
 actor in the Actors table.
+
+The use case and the tables of the IEC 62559-2 template (versions, KPIs, conditions, diagrams, actor notes,
+references, scenarios, steps, terms, custom information) sit together in the "Use cases (IEC 62559-2)" tab,
+in the template's order, with export to and import from the template's workbook (``sgam.iec62559``).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import matplotlib
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
+    QPushButton,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -43,11 +51,37 @@ SGAM_TABLES: tuple[tuple[str, str, str], ...] = (
     ("links", "Links", "Link"),
     ("components", "Components", "Component"),
     ("use_cases", "Use cases", "UseCase"),
+    ("use_case_versions", "1.2 Versions", "UseCaseVersion"),
+    ("kpis", "1.5 KPIs", "UseCaseKpi"),
+    ("use_case_conditions", "1.6 Conditions", "UseCaseCondition"),
+    ("use_case_diagrams", "2 Diagrams", "UseCaseDiagram"),
+    ("use_case_actors", "3.1 Actor notes", "UseCaseActorInfo"),
+    ("use_case_references", "3.2 References", "UseCaseReference"),
     ("scenarios", "Use-case scenarios", "UseCaseScenario"),
     ("steps", "Use-case steps", "UseCaseStep"),
+    ("terms", "7 Terms", "Term"),
+    ("custom_information", "8 Custom information", "CustomInformation"),
     ("schemes", "Schemes", "Scheme"),
     ("endpoint_counts", "Endpoint counts", "EndpointCount"),
 )
+
+#: The tables of the IEC 62559-2 use-case template, shown together in the "Use cases (IEC 62559-2)" tab in
+#: the template's section order (the use case itself holds sections 1.1, 1.3, 1.4, 1.7 and 1.8).
+USE_CASE_TABLES: tuple[str, ...] = (
+    "use_cases",
+    "use_case_versions",
+    "kpis",
+    "use_case_conditions",
+    "use_case_diagrams",
+    "use_case_actors",
+    "use_case_references",
+    "scenarios",
+    "steps",
+    "terms",
+    "custom_information",
+)
+
+TEMPLATE_FILTER = "IEC 62559-2 template (*.xlsx);;All files (*)"
 
 SCHEMES = SCHEME_IDS  # the simulation's scheme registry (simulation/schemes.py)
 
@@ -91,6 +125,8 @@ class IctView(QWidget):
         self.tabs = QTabWidget()
         self.editors: dict[str, ListEditor] = {}
         refs = self._reference_choices()
+        self.use_case_tabs = QTabWidget()
+        self.use_case_panel = self._use_case_panel()
         for list_name, title, class_name in SGAM_TABLES:
             item_type = getattr(sgam_model, class_name, None)
             if item_type is None:
@@ -98,7 +134,12 @@ class IctView(QWidget):
             editor = ListEditor(doc, ("sgam", list_name), item_type, reference_choices=refs)
             editor.message.connect(self.message)
             self.editors[list_name] = editor
-            self.tabs.addTab(editor, title)
+            if list_name in USE_CASE_TABLES:
+                self.use_case_tabs.addTab(editor, title)
+                if list_name == "use_cases":
+                    self.tabs.addTab(self.use_case_panel, "Use cases (IEC 62559-2)")
+            else:
+                self.tabs.addTab(editor, title)
 
         # -------- plane and costs
         self.plane = ChartWidget("SGAM plane", design_width_in=8.0)
@@ -158,6 +199,115 @@ class IctView(QWidget):
         self.scheme_box.currentIndexChanged.connect(self._on_scheme)
         self.layer_box.currentIndexChanged.connect(self.draw_plane)
         self.recompute()
+
+    # ------------------------------------------------------------------ IEC 62559-2 template
+
+    def _use_case_panel(self) -> QWidget:
+        """The use-case tables in the template's order, with export to and import from the template."""
+        self.template_box = QComboBox()
+        self.template_box.setToolTip("Use case to export in the IEC 62559-2 template layout")
+        export = QPushButton("Export template…")
+        export.setToolTip(
+            "Write the chosen use case as an IEC 62559-2 template workbook (.xlsx): one sheet per section, "
+            "the standard's headings and columns, plus an 'SGAM mapping' sheet"
+        )
+        export.clicked.connect(self._ask_export_template)
+        imp = QPushButton("Import template…")
+        imp.setToolTip(
+            "Read a use case written in the IEC 62559-2 template (.xlsx) into the model; it replaces the use "
+            "case of the same id (undoable)"
+        )
+        imp.clicked.connect(self._ask_import_template)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("IEC 62559-2 template of:"))
+        bar.addWidget(self.template_box, 1)
+        bar.addWidget(export)
+        bar.addWidget(imp)
+        self.template_notes = QLabel("")
+        self.template_notes.setWordWrap(True)
+        self.template_notes.setVisible(False)
+        panel = QWidget()
+        layout = QVBoxLayout(panel)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.template_notes)
+        layout.addWidget(self.use_case_tabs, 1)
+        self.doc.changed.connect(lambda _p: self._fill_template_box())
+        self.doc.studyReplaced.connect(self._fill_template_box)
+        self._fill_template_box()
+        return panel
+
+    def _fill_template_box(self) -> None:
+        current = self.template_box.currentData()
+        ids = [u.id for u in self.doc.study.sgam.use_cases]
+        if [self.template_box.itemData(i) for i in range(self.template_box.count())] == ids:
+            return
+        self.template_box.blockSignals(True)
+        self.template_box.clear()
+        for u in self.doc.study.sgam.use_cases:
+            self.template_box.addItem(f"{u.id} – {u.name}", u.id)
+        self.template_box.setCurrentIndex(max(self.template_box.findData(current), 0))
+        self.template_box.blockSignals(False)
+
+    def _ask_export_template(self) -> None:
+        use_case = str(self.template_box.currentData() or "")
+        if not use_case:
+            QMessageBox.critical(self, "Export template", "The model has no use case to export.")
+            return
+        start = str((self.doc.path.parent if self.doc.path else Path.cwd()) / f"{use_case}.xlsx")
+        name, _ = QFileDialog.getSaveFileName(self, "Export IEC 62559-2 template", start, TEMPLATE_FILTER)
+        if name:
+            self.export_template(use_case, Path(name))
+
+    def _ask_import_template(self) -> None:
+        start = str(self.doc.path.parent if self.doc.path else Path.cwd())
+        name, _ = QFileDialog.getOpenFileName(self, "Import IEC 62559-2 template", start, TEMPLATE_FILTER)
+        if name:
+            self.import_template(Path(name))
+
+    def export_template(self, use_case_id: str, path: Path) -> bool:
+        """Write use case ``use_case_id`` as an IEC 62559-2 template workbook; a dialog says why not."""
+        from coordstudio.sgam.errors import SgamError
+        from coordstudio.sgam.iec62559 import export_use_case
+
+        try:
+            export_use_case(self.doc.study.sgam, use_case_id, path)
+        except (SgamError, OSError) as exc:
+            QMessageBox.critical(self, "Cannot export the use case", str(exc))
+            return False
+        self.message.emit(f"Use case {use_case_id} written to {path} (IEC 62559-2 template)")
+        return True
+
+    def import_template(self, path: Path) -> bool:
+        """Read an IEC 62559-2 template workbook into the model (one undo step); a dialog says why not."""
+        from coordstudio.sgam.errors import SgamError
+        from coordstudio.sgam.iec62559 import import_use_case
+
+        try:
+            model, notes = import_use_case(path, self.doc.study.sgam)
+        except SgamError as exc:
+            QMessageBox.critical(self, "Cannot import the use case", str(exc))
+            return False
+        self.doc.set_value(("sgam",), model, f"Import use case from {path.name}")
+        # One line under the toolbar (the tables keep their room); every placeholder in the tooltip.
+        named = ", ".join(n.split("'")[1] for n in notes if n.count("'") >= 2)
+        self.template_notes.setText(
+            f"{len(notes)} new object(s) got placeholders for what the template does not give (SGAM "
+            f"placement, message size): {named}. Review them (hover for details)."
+        )
+        self.template_notes.setToolTip("\n".join(notes))
+        self.template_notes.setVisible(bool(notes))
+        review = f" ({len(notes)} placeholder(s) to review)" if notes else ""
+        self.message.emit(f"Imported {path.name}{review}")
+        return True
+
+    def show_editor(self, editor: ListEditor) -> None:
+        """Bring a table to the front, inside the use-case tab when it is one of the template's."""
+        if self.use_case_tabs.indexOf(editor) >= 0:
+            self.tabs.setCurrentWidget(self.use_case_panel)
+            self.use_case_tabs.setCurrentWidget(editor)
+        else:
+            self.tabs.setCurrentWidget(editor)
 
     # ------------------------------------------------------------------ reference combos
 
@@ -346,7 +496,7 @@ class IctView(QWidget):
         editor = self.editors.get(list_name)
         if editor is None:
             return False
-        self.tabs.setCurrentWidget(editor)
+        self.show_editor(editor)
         return editor.select_source_row(row)
 
 
