@@ -206,6 +206,7 @@ def read_sources(results: Path | str, db_url: str | None = None) -> FigureSource
     from cba.analysis import CbaResult
     from cba.reappraisal import load_kpis
     from cba.run_series import load_series
+    from simulation.errors import SimulationError
 
     text = str(results)
     sources = FigureSources()
@@ -230,7 +231,10 @@ def read_sources(results: Path | str, db_url: str | None = None) -> FigureSource
         database = db_url or (str(stored) if stored.exists() else None)
     else:
         database = db_url or text
-        sources.kpis = _kpis(database, load_kpis)
+        try:
+            sources.kpis = _kpis(database, load_kpis)
+        except (CbaError, SimulationError) as exc:  # the time series may still be there
+            sources.notes.append(f"no KPI charts: {exc}")
         sources.notes.append("no cba_result.json given (a database alone), no CBA figures")
     if database is None:
         sources.notes.append(f"{folder}/results.sqlite: missing, no time series")

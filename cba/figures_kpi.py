@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from cba.figure_style import SCHEME_COLOURS, bar_by_scheme, series_gid, show_message, top_legend
+from cba.figure_style import SCHEME_COLOURS, bar_by_scheme, bar_labels, series_gid, show_message, top_legend
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -20,19 +20,22 @@ if TYPE_CHECKING:
 __all__ = ["KPI_CHARTS", "KpiChart", "draw_capex_by_technology", "draw_ict_cost", "draw_kpi_chart"]
 
 KpiChart = tuple[str, str, tuple[tuple[str, str], ...], str]
-"""(file stem, title, ((KPI field, legend label), ...), y-axis unit) of one KPI chart."""
+"""(file stem, title, ((KPI field, legend label), ...), y-axis label with unit) of one KPI chart."""
 
 KPI_CHARTS: tuple[KpiChart, ...] = (
     # the CBA counts the resource cost (as bid); the payments at nodal prices are transfers (issue 16 item 4)
     ("kpi_activation_cost", "Activation: resource cost and payments",
-     (("resource_cost_eur", "resource cost (as bid)"), ("activation_cost_eur", "paid to sellers")), "EUR"),
-    ("kpi_afrr_cost", "Imbalance covered by aFRR", (("afrr_cost_eur", "aFRR cost"),), "EUR"),
-    ("kpi_congestion", "Congestion", (("congestion_hours_h", "line-hours > 100 %"),), "h"),
+     (("resource_cost_eur", "resource cost (as bid)"), ("activation_cost_eur", "paid to sellers")),
+     "cost [EUR]"),
+    ("kpi_afrr_cost", "Imbalance covered by aFRR", (("afrr_cost_eur", "aFRR cost"),), "aFRR cost [EUR]"),
+    ("kpi_congestion", "Congestion", (("congestion_hours_h", "line-hours > 100 %"),),
+     "line-hours above 100 % [h]"),
     ("kpi_voltage_violations", "Voltage violations",
-     (("voltage_violation_hours_h", "bus-hours outside limits"),), "h"),
+     (("voltage_violation_hours_h", "bus-hours outside limits"),), "bus-hours outside limits [h]"),
     ("kpi_curtailment_losses", "RES curtailment and losses",
-     (("curtailed_res_mwh", "curtailed RES"), ("losses_mwh", "losses")), "MWh"),
-    ("kpi_market_slack", "Market slack (unserved need)", (("slack_energy_mwh", "slack energy"),), "MWh"),
+     (("curtailed_res_mwh", "curtailed RES"), ("losses_mwh", "losses")), "energy [MWh]"),
+    ("kpi_market_slack", "Market slack (unserved need)", (("slack_energy_mwh", "slack energy"),),
+     "slack energy [MWh]"),
 )
 """The KPI charts of the results view and of ``coordstudio figures``, in the order shown."""
 
@@ -46,7 +49,7 @@ def _bar_key(kpi: SchemeKpis, several_days: bool) -> str:
 def draw_kpi_chart(fig: Figure, kpis: Sequence[SchemeKpis], chart: KpiChart) -> str:
     """One KPI chart: a bar per scheme (and day, when the KPIs are of several representative days) with
     its value, or for two KPIs a pair of bars per scheme; returns the title."""
-    stem, title, fields, unit = chart
+    _stem, title, fields, ylabel = chart
     if not kpis:
         show_message(fig, "No KPIs in this run.")
         return title
@@ -56,19 +59,21 @@ def draw_kpi_chart(fig: Figure, kpis: Sequence[SchemeKpis], chart: KpiChart) -> 
     keys = [_bar_key(k, several_days) for k in kpis]
     if len(fields) == 1:
         field, _label = fields[0]
-        bar_by_scheme(ax, {key: float(getattr(k, field)) for key, k in zip(keys, kpis, strict=True)}, unit,
+        bar_by_scheme(ax, {key: float(getattr(k, field)) for key, k in zip(keys, kpis, strict=True)}, ylabel,
                       what=field)
     else:
         n = len(fields)
         width = 0.8 / n
         for i, (field, label) in enumerate(fields):
             xs = [j + (i - (n - 1) / 2) * width for j in range(len(kpis))]
-            bars = ax.bar(xs, [float(getattr(k, field)) for k in kpis], width=width, label=label,
-                          color=_FIELD_COLOURS[i % 2])
+            heights = [float(getattr(k, field)) for k in kpis]
+            bars = ax.bar(xs, heights, width=width, label=label, color=_FIELD_COLOURS[i % 2])
+            ax.bar_label(bars, labels=bar_labels(heights), fontsize=7, padding=2)
             for bar, key in zip(bars, keys, strict=True):
                 bar.set_gid(series_gid("bar", field, key))
         ax.set_xticks(range(len(kpis)), keys)
-        ax.set_ylabel(unit)
+        ax.set_ylabel(ylabel)
+        ax.margins(y=0.15)
         top_legend(ax, n)  # above the axes, never over the bars
     if all(float(getattr(k, f)) == 0.0 for k in kpis for f, _l in fields):
         ax.set_ylim(0.0, 1.0)

@@ -88,7 +88,7 @@ def _value_column(part: str) -> str:
 def draw_price_bands(fig: Figure, series: RunSeries, schemes: Sequence[str], part: str = "") -> str:
     """Mean over the nodes of each scheme's firm-step price (or one component ``part``) per clearing,
     as a step line, with the nodes' range as a band; returns the title."""
-    what = f"{part} component of the nodal prices" if part else "Nodal prices"
+    what = f"{part.capitalize()} component of the nodal prices" if part else "Nodal prices"
     title = f"{what}: mean and range"
     if series.prices.empty:
         show_message(fig, "No nodal prices were recorded.")
@@ -120,7 +120,7 @@ def draw_price_map(fig: Figure, series: RunSeries, scheme: str, part: str = "") 
     """Every node's firm-step price (or one component ``part``) of one scheme over time, as an image
     (rows: nodes, columns: clearings); a component has a sign, so it gets diverging colours centred on
     zero. Returns the title."""
-    what = f"{part} component of the nodal prices" if part else "Nodal prices"
+    what = f"{part.capitalize()} component of the nodal prices" if part else "Nodal prices"
     title = f"{what} of {scheme}: every node"
     p = series.prices[series.prices["scheme"] == scheme] if not series.prices.empty else series.prices
     if p.empty:
