@@ -227,7 +227,8 @@ def test_a_sixth_scheme_added_by_the_walkthrough_runs_through_ict_simulation_and
 
     # Simulation, ICT check and CBA of CMS and TOY.
     out = tmp_path / "run"
-    _run(src, "main.py", "run", str(study), "--schemes", "CMS,TOY", "--out", str(out), "--quiet")
+    _run(src, "main.py", "run", str(study), "--schemes", "CMS,TOY", "--out", str(out), "--quiet",
+         "--figures", "none")
     kpis = _csv_rows(out / "kpis.csv")
     assert list(kpis) == ["CMS", "TOY"]
     assert kpis["TOY"]["failed_clearings"] == "0"
