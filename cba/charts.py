@@ -112,10 +112,10 @@ def draw_cash_flow(fig: Figure, result: CbaResult) -> str:
     ax.axhline(0.0, color="black", linewidth=0.8)
     _integer_years(ax)
     ax.set_xlabel("year")
-    ax.set_ylabel("cumulative discounted net cash flow [M EUR]")
+    ax.set_ylabel("cum. discounted net [M EUR]")
     top_legend(ax, 3)
-    return (f"Cumulative discounted cash flow vs {result.reference_scheme} ({result.discount_rate:.1%} "
-            f"{result.price_basis} discount rate; diamonds: discounted payback)")
+    return (f"Cumulative discounted cash flow vs {result.reference_scheme} ({result.discount_rate:.1%}/a "
+            f"{result.price_basis}; diamonds: payback)")
 
 
 def draw_annual_cash_flow(fig: Figure, result: CbaResult) -> str:
@@ -169,8 +169,7 @@ def draw_monte_carlo(fig: Figure, result: CbaResult) -> str:
     """NPV histograms of the schemes over the Monte Carlo samples (the reference is left out when its
     NPV is 0 by construction), with ``P(NPV < 0)`` and the 5 %..95 % range in the legend."""
     mc = result.monte_carlo
-    title = (f"Monte Carlo NPV distribution: {mc.samples:,} samples of {len(mc.inputs)} uncertain input"
-             f"{'' if len(mc.inputs) == 1 else 's'}")
+    title = f"Monte Carlo NPV: {mc.samples:,} samples, {len(mc.inputs)} uncertain inputs"
     if not mc.schemes or not mc.bin_edges_eur:
         show_message(fig, "No Monte Carlo inputs in the CBA parameters.")
         return "Monte Carlo NPV distribution"
