@@ -55,8 +55,8 @@ def _write_database(url: str) -> None:
                 started_at=now, updated_at=now, finished_at=now, n_clearings=len(TIMES_MIN), spec_json="{}"))
             for clearing, t in enumerate(TIMES_MIN):
                 conn.execute(sa.insert(simdb.clearings).values(
-                    run_id=run_id, clearing=clearing, time_min=t, status="optimal", activation_cost_eur=10.0 * run_id,
-                    slack_energy_mwh=0.0, n_activated=1))
+                    run_id=run_id, clearing=clearing, time_min=t, status="optimal",
+                    activation_cost_eur=10.0 * run_id, slack_energy_mwh=0.0, n_activated=1))
                 conn.execute(sa.insert(simdb.activations).values(
                     run_id=run_id, clearing=clearing, bid_id="b", step=0, firm=True,
                     activation_mw=ACTIVATION_MW[scheme]))
@@ -65,6 +65,7 @@ def _write_database(url: str) -> None:
                         run_id=run_id, clearing=clearing, node=node, step=0, price_eur_per_mwh=price,
                         energy_eur_per_mwh=40.0, congestion_eur_per_mwh=0.0, losses_eur_per_mwh=0.0,
                         current_eur_per_mwh=0.0, voltage_eur_per_mwh=price - 40.0))
+                    vm_pu = 0.97 + 0.03 * ("n1", "n2", "n3").index(node)
                     conn.execute(sa.insert(simdb.measurements).values(
-                        run_id=run_id, time_min=t, node=node, vm_pu=0.97 + 0.03 * ("n1", "n2", "n3").index(node)))
+                        run_id=run_id, time_min=t, node=node, vm_pu=vm_pu))
     engine.dispose()

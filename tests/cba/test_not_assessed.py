@@ -161,7 +161,8 @@ def test_run_writes_the_figures_of_the_scheme_that_ran(lms_fails: tuple[int, str
     ids = [e.get("id", "") for e in ET.parse(folder / "ts_prices.svg").getroot().iter()]
     assert [i for i in ids if i.startswith("line-price-")] == ["line-price-CMS"]
     ids = [e.get("id", "") for e in ET.parse(folder / "kpi_afrr_cost.svg").getroot().iter()]
-    assert sorted(i for i in ids if i.startswith("bar-")) == ["bar-afrr_cost_eur-CMS", "bar-afrr_cost_eur-LMS"]
+    bars = sorted(i for i in ids if i.startswith("bar-"))
+    assert bars == ["bar-afrr_cost_eur-CMS", "bar-afrr_cost_eur-LMS"]
     assert not (folder / "ts_prices.png").exists()  # only the formats asked for
 
 

@@ -21,8 +21,10 @@ from tests.cba.figure_fixtures import NODE_PRICES, SCHEMES, write_results_dir
 
 def _lines(fig: Figure) -> list[tuple[str, list[float], list[float]]]:
     return [
-        (str(ln.get_label()), list(np.asarray(ln.get_xdata(), float)), list(np.asarray(ln.get_ydata(), float)))
-        for ax in fig.axes for ln in ax.get_lines()
+        (str(ln.get_label()), list(np.asarray(ln.get_xdata(), float)),
+         list(np.asarray(ln.get_ydata(), float)))
+        for ax in fig.axes
+        for ln in ax.get_lines()
     ]
 
 
