@@ -45,8 +45,13 @@ def day_means(prices: pd.DataFrame, by: str) -> pd.DataFrame:
         return means
     if by != "scheme":
         raise ValueError(f"day_means: by must be 'scheme' or 'node', not {by!r}")
-    node_means = prices.groupby(["scheme", "node"])[cols].mean()
-    means = node_means.groupby(level="scheme").mean()
+    import pandas as pd
+
+    rows = {}
+    for scheme, part in prices.groupby("scheme"):
+        node_means = part.groupby("node")[cols].mean()
+        rows[scheme] = {c: float(node_means[c].mean()) for c in cols}  # column by column, as the report had
+    means = pd.DataFrame.from_dict(rows, orient="index")
     means["n_values"] = prices.groupby("scheme")[cols[0]].count()
     return means
 
