@@ -14,8 +14,11 @@ __all__ = ["register"]
 
 def _cmd_figures(args: argparse.Namespace) -> int:
     from cba.figures import parse_formats, write_results_figures
+    from cba.fileio import prepare_out_dir
 
     formats = parse_formats(args.format)
+    if args.out is not None:
+        prepare_out_dir(args.out)  # a --out that is a file or read-only fails now, in one line
     paths, notes = write_results_figures(args.results, args.out, formats, args.db)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
