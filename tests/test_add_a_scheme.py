@@ -120,9 +120,10 @@ def step_5_sgam_scheme_ids(src: Path) -> None:
 
 
 def step_6_colour(src: Path) -> None:
-    """Step 6 (optional): the scheme's colour in cba/charts.py SCHEME_COLOURS (reports and GUI)."""
+    """Step 6 (optional): the scheme's colour in cba/figure_style.py SCHEME_COLOURS (reports, figure files
+    and GUI)."""
     _replace_once(
-        src / "cba" / "charts.py", '"IFM": "#D55E00"}', '"IFM": "#D55E00", "TOY": "#56B4E9"}', "step 6"
+        src / "cba" / "figure_style.py", '"IFM": "#D55E00"}', '"IFM": "#D55E00", "TOY": "#56B4E9"}', "step 6"
     )
 
 
