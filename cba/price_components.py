@@ -84,9 +84,9 @@ def read_price_components(study: Study, db_url: str) -> PriceComponentTable | No
     the database predates the price components (no such columns) or holds no decomposed price."""
     import pandas as pd
 
-    from cba.benefits import order_schemes
-    from cba.stored_runs import completed_runs
-    from simulation import db as simdb
+    from coordstudio.cba.benefits import order_schemes
+    from coordstudio.cba.stored_runs import completed_runs
+    from coordstudio.simulation import db as simdb
 
     latest, label = completed_runs(study, db_url)
     engine = simdb.open_read_only(db_url)

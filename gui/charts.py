@@ -168,7 +168,7 @@ class ChartWidget(QWidget):
         """Write the chart to PNG or SVG (by extension) atomically."""
         import io
 
-        from cba.fileio import atomic_write_bytes
+        from coordstudio.cba.fileio import atomic_write_bytes
 
         path = Path(path)
         fmt = "svg" if path.suffix.lower() == ".svg" else "png"

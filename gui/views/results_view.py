@@ -56,7 +56,7 @@ _ALERT_KPIS = ("failed_clearings", "infeasible_clearings", "time_limited_clearin
 
 def _not_assessed(kpis: list[SchemeKpis], reference: str) -> list[str]:
     """The draft's lines on the schemes not assessed (cba.assessment), for the header."""
-    from cba.assessment import assess, not_assessed_warnings
+    from coordstudio.cba.assessment import assess, not_assessed_warnings
 
     return not_assessed_warnings(assess(kpis, reference or None), reference or None)
 
@@ -88,7 +88,7 @@ class ResultsView(QWidget):
         charts.setWidgetResizable(True)
         charts.setFrameShape(QScrollArea.Shape.NoFrame)
         charts.setWidget(charts_inner)
-        from gui.views.timeseries import TimeSeriesPanel
+        from coordstudio.gui.views.timeseries import TimeSeriesPanel
 
         self.timeseries = TimeSeriesPanel()
         self.right_tabs = QTabWidget()
