@@ -30,15 +30,15 @@ EXIT_CANCELLED = 130
 
 #: Packages that contribute subcommands through a ``register(subparsers)`` function in their ``cli`` module.
 PLUGIN_CLI_MODULES: tuple[str, ...] = (
-    "simulation.market.cli",
-    "simulation.cli",
-    "simulation.scale_cli",
-    "sgam.cli",
-    "cba.cli",
-    "cba.ict_cli",
-    "cba.ictcheck_cli",
-    "cba.sweep_cli",
-    "cba.figures_cli",
+    "coordstudio.simulation.market.cli",
+    "coordstudio.simulation.cli",
+    "coordstudio.simulation.scale_cli",
+    "coordstudio.sgam.cli",
+    "coordstudio.cba.cli",
+    "coordstudio.cba.ict_cli",
+    "coordstudio.cba.ictcheck_cli",
+    "coordstudio.cba.sweep_cli",
+    "coordstudio.cba.figures_cli",
 )
 
 
@@ -87,9 +87,9 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the whole chain (ICT cost, simulation, CBA, report) on a study, or resume an interrupted one."""
-    from cba.figures import parse_formats, write_results_figures
-    from cba.study import ConsoleProgress, default_study, load_study, run_study
-    from simulation.progress import RunCancelled, SignalCancel
+    from coordstudio.cba.figures import parse_formats, write_results_figures
+    from coordstudio.cba.study import ConsoleProgress, default_study, load_study, run_study
+    from coordstudio.simulation.progress import RunCancelled, SignalCancel
 
     formats = parse_formats(args.figures, "--figures")  # a bad format fails now, not after the simulation
 

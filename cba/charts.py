@@ -22,9 +22,9 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from cba.analysis import CbaResult
-from cba.figure_style import SCHEME_COLOURS, scheme_colour, series_gid, show_message, top_legend
-from cba.fileio import atomic_write_bytes
+from coordstudio.cba.analysis import CbaResult
+from coordstudio.cba.figure_style import SCHEME_COLOURS, scheme_colour, series_gid, show_message, top_legend
+from coordstudio.cba.fileio import atomic_write_bytes
 
 __all__ = [
     "ACTOR_NAMES",

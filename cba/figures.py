@@ -19,14 +19,14 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cba.errors import CbaError
+from coordstudio.cba.errors import CbaError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from cba.analysis import CbaResult
-    from cba.run_series import RunSeries
-    from simulation.kpis import SchemeKpis
+    from coordstudio.cba.analysis import CbaResult
+    from coordstudio.cba.run_series import RunSeries
+    from coordstudio.simulation.kpis import SchemeKpis
 
 __all__ = [
     "FORMATS",
@@ -69,13 +69,13 @@ class FigureSources:
 
 
 def _kpi_jobs(kpis: Sequence[SchemeKpis]) -> list[FigureJob]:
-    from cba.figures_kpi import KPI_CHARTS, draw_kpi_chart
+    from coordstudio.cba.figures_kpi import KPI_CHARTS, draw_kpi_chart
 
     return [FigureJob(c[0], _SMALL, partial(draw_kpi_chart, kpis=kpis, chart=c)) for c in KPI_CHARTS]
 
 
 def _cba_jobs(result: CbaResult) -> list[FigureJob]:
-    from cba.charts import (
+    from coordstudio.cba.charts import (
         _focus,
         draw_actors,
         draw_annual_cash_flow,
@@ -83,7 +83,7 @@ def _cba_jobs(result: CbaResult) -> list[FigureJob]:
         draw_monte_carlo,
         draw_tornado,
     )
-    from cba.figures_kpi import draw_ict_cost
+    from coordstudio.cba.figures_kpi import draw_ict_cost
 
     rows = sum(1 for e in result.tornado if e.scheme == _focus(result))
     return [
@@ -105,9 +105,9 @@ def _cba_jobs(result: CbaResult) -> list[FigureJob]:
 
 
 def _series_jobs(series: RunSeries) -> list[FigureJob]:
-    from cba import figures_timeseries as ts
-    from cba.price_components import COMPONENTS
-    from simulation.kpis import SCHEME_IDS
+    from coordstudio.cba import figures_timeseries as ts
+    from coordstudio.cba.price_components import COMPONENTS
+    from coordstudio.simulation.kpis import SCHEME_IDS
 
     schemes = series.schemes(list(SCHEME_IDS))
     jobs = [FigureJob("ts_prices", _WIDE, lambda fig: ts.draw_price_bands(fig, series, schemes))]
@@ -172,8 +172,8 @@ def write_figures(
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from cba.figure_style import FIGURE_STYLE
-    from cba.fileio import atomic_write_bytes
+    from coordstudio.cba.figure_style import FIGURE_STYLE
+    from coordstudio.cba.fileio import atomic_write_bytes
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -203,10 +203,10 @@ def read_sources(results: Path | str, db_url: str | None = None) -> FigureSource
     URL: KPIs and time series, no CBA figures)."""
     from pydantic import ValidationError
 
-    from cba.analysis import CbaResult
-    from cba.reappraisal import load_kpis
-    from cba.run_series import load_series
-    from simulation.errors import SimulationError
+    from coordstudio.cba.analysis import CbaResult
+    from coordstudio.cba.reappraisal import load_kpis
+    from coordstudio.cba.run_series import load_series
+    from coordstudio.simulation.errors import SimulationError
 
     text = str(results)
     sources = FigureSources()

@@ -13,8 +13,8 @@ __all__ = ["register"]
 
 
 def _cmd_figures(args: argparse.Namespace) -> int:
-    from cba.figures import parse_formats, write_results_figures
-    from cba.fileio import prepare_out_dir
+    from coordstudio.cba.figures import parse_formats, write_results_figures
+    from coordstudio.cba.fileio import prepare_out_dir
 
     formats = parse_formats(args.format)
     if args.out is not None:

@@ -10,12 +10,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from cba.figure_style import SCHEME_COLOURS, bar_by_scheme, bar_labels, series_gid, show_message, top_legend
+from coordstudio.cba.figure_style import (
+    SCHEME_COLOURS,
+    bar_by_scheme,
+    bar_labels,
+    series_gid,
+    show_message,
+    top_legend,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from simulation.kpis import SchemeKpis
+    from coordstudio.simulation.kpis import SchemeKpis
 
 __all__ = ["KPI_CHARTS", "KpiChart", "draw_capex_by_technology", "draw_ict_cost", "draw_kpi_chart"]
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from cba.figure_style import TOP_LEGEND, scheme_colour, series_gid, show_message, top_legend
-from cba.price_components import COMPONENTS, day_means
+from coordstudio.cba.figure_style import TOP_LEGEND, scheme_colour, series_gid, show_message, top_legend
+from coordstudio.cba.price_components import COMPONENTS, day_means
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from cba.run_series import RunSeries
+    from coordstudio.cba.run_series import RunSeries
 
 __all__ = [
     "COMPONENT_COLOURS",

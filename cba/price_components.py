@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 if TYPE_CHECKING:
     import pandas as pd
 
-    from cba.study_file import Study
+    from coordstudio.cba.study_file import Study
 
 COMPONENTS = ("energy", "congestion", "losses", "current", "voltage")
 """Component names (``simulation.market.price_components.COMPONENTS``), in their order."""

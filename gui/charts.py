@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (  # noqa: E402
 )
 
 # one palette, style and bar helpers for reports, files and windows (cba.figure_style)
-from cba.figure_style import FIGURE_STYLE, SCHEME_COLOURS, bar_by_scheme, bar_labels  # noqa: E402
+from coordstudio.cba.figure_style import FIGURE_STYLE, SCHEME_COLOURS, bar_by_scheme, bar_labels  # noqa: E402
 
 matplotlib.rcParams.update(FIGURE_STYLE)
 

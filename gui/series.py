@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from cba.run_series import RunSeries, load_series
+from coordstudio.cba.run_series import RunSeries, load_series
 
 __all__ = ["PackedSeries", "RunSeries", "load_series"]
 

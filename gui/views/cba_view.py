@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cba.charts import (
+from coordstudio.cba.charts import (
     ACTOR_NAMES,
     draw_actors,
     draw_annual_cash_flow,
@@ -42,10 +42,10 @@ from cba.charts import (
     draw_monte_carlo,
     draw_tornado,
 )
-from cba.parameters import CbaParameters
-from gui.charts import ChartWidget
-from gui.document import EditRejected, StudyDocument
-from gui.forms import PydanticForm
+from coordstudio.cba.parameters import CbaParameters
+from coordstudio.gui.charts import ChartWidget
+from coordstudio.gui.document import EditRejected, StudyDocument
+from coordstudio.gui.forms import PydanticForm
 
 FORM_FIELDS = [
     "discount_rate",

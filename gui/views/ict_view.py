@@ -27,11 +27,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cba.figures_kpi import draw_capex_by_technology, draw_ict_cost
-from gui.charts import ChartWidget
-from gui.document import StudyDocument
-from gui.tables import ListEditor
-from simulation.kpis import SCHEME_IDS
+from coordstudio.cba.figures_kpi import draw_capex_by_technology, draw_ict_cost
+from coordstudio.gui.charts import ChartWidget
+from coordstudio.gui.document import StudyDocument
+from coordstudio.gui.tables import ListEditor
+from coordstudio.simulation.kpis import SCHEME_IDS
 
 #: (list name in SgamModel, tab title, model class name, columns shown first; None = all)
 SGAM_TABLES: tuple[tuple[str, str, str], ...] = (

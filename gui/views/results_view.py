@@ -24,10 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cba.figures_kpi import KPI_CHARTS, draw_kpi_chart
-from gui.charts import ChartWidget
-from gui.schema import pretty_name
-from simulation.kpis import SchemeKpis
+from coordstudio.cba.figures_kpi import KPI_CHARTS, draw_kpi_chart
+from coordstudio.gui.charts import ChartWidget
+from coordstudio.gui.schema import pretty_name
+from coordstudio.simulation.kpis import SchemeKpis
 
 
 def kpi_rows() -> list[tuple[str, str, str]]:

@@ -10,11 +10,11 @@ from typing import Any
 
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from cba import figures_timeseries as ts
-from cba.price_components import COMPONENTS as PRICE_COMPONENTS
-from gui.charts import ChartWidget
-from gui.series import PackedSeries, RunSeries
-from simulation.kpis import SCHEME_IDS
+from coordstudio.cba import figures_timeseries as ts
+from coordstudio.cba.price_components import COMPONENTS as PRICE_COMPONENTS
+from coordstudio.gui.charts import ChartWidget
+from coordstudio.gui.series import PackedSeries, RunSeries
+from coordstudio.simulation.kpis import SCHEME_IDS
 
 SCHEME_ORDER = SCHEME_IDS  # the simulation's scheme registry (simulation/schemes.py)
 STACKED = "stacked"

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from cba.analysis import run_cba
-from cba.outputs import write_kpis_csv
-from simulation import db as simdb
+from coordstudio.cba.analysis import run_cba
+from coordstudio.cba.outputs import write_kpis_csv
+from coordstudio.simulation import db as simdb
 
 SCHEMES = ("CMS", "CM")
 NODE_PRICES = {"CMS": (40.0, 42.0, 44.0), "CM": (40.0, 45.0, 50.0)}

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-import main
-from cba.figures import read_sources
-from cba.figures_kpi import KPI_CHARTS
-from cba.price_components import COMPONENTS
+from coordstudio import main
+from coordstudio.cba.figures import read_sources
+from coordstudio.cba.figures_kpi import KPI_CHARTS
+from coordstudio.cba.price_components import COMPONENTS
 from tests.cba.figure_fixtures import NODE_PRICES, SCHEMES, write_results_dir
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -89,7 +89,7 @@ def test_the_mean_price_line_is_the_hand_mean(figures: tuple[Path, Path, str]) -
     """The data the figure draws, read back from the same drawing call the command made."""
     from matplotlib.figure import Figure
 
-    from cba.figures import figure_jobs
+    from coordstudio.cba.figures import figure_jobs
 
     results, _out, _ = figures
     job = next(j for j in figure_jobs(read_sources(results)) if j.stem == "ts_prices")
@@ -105,7 +105,7 @@ def test_the_mean_price_line_is_the_hand_mean(figures: tuple[Path, Path, str]) -
 def test_a_database_alone_gives_the_time_series_figures(tmp_path: Path) -> None:
     """A results database without its folder: the time series, no CBA figure (no cba_result.json); the
     hand-built database has no KPI rows, which is a note, not an error."""
-    from cba.figures import figure_jobs
+    from coordstudio.cba.figures import figure_jobs
 
     results = write_results_dir(tmp_path / "run")
     sources = read_sources(results / "results.sqlite")

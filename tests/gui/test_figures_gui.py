@@ -11,11 +11,11 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from cba.figures import read_sources
-from cba.figures_kpi import KPI_CHARTS, draw_kpi_chart
-from cba.figures_timeseries import draw_activations, draw_price_bands, draw_voltages
-from gui.views.results_view import ResultsView
-from gui.views.timeseries import TimeSeriesPanel
+from coordstudio.cba.figures import read_sources
+from coordstudio.cba.figures_kpi import KPI_CHARTS, draw_kpi_chart
+from coordstudio.cba.figures_timeseries import draw_activations, draw_price_bands, draw_voltages
+from coordstudio.gui.views.results_view import ResultsView
+from coordstudio.gui.views.timeseries import TimeSeriesPanel
 from tests.cba.figure_fixtures import NODE_PRICES, SCHEMES, write_results_dir
 
 
