@@ -38,6 +38,7 @@ PLUGIN_CLI_MODULES: tuple[str, ...] = (
     "coordstudio.cba.ict_cli",
     "coordstudio.cba.ictcheck_cli",
     "coordstudio.cba.sweep_cli",
+    "coordstudio.cba.figures_cli",
 )
 
 
@@ -86,8 +87,11 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the whole chain (ICT cost, simulation, CBA, report) on a study, or resume an interrupted one."""
+    from coordstudio.cba.figures import parse_formats, write_results_figures
     from coordstudio.cba.study import ConsoleProgress, default_study, load_study, run_study
     from coordstudio.simulation.progress import RunCancelled, SignalCancel
+
+    formats = parse_formats(args.figures, "--figures")  # a bad format fails now, not after the simulation
 
     study = default_study() if args.study is None else load_study(Path(args.study))
     if args.days is not None:
@@ -118,6 +122,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 f"{'--db URL ' if args.db else ''}{f'--days {args.days} ' if args.days is not None else ''}"
                 f"--resume {out}"
             ) from None
+    write_results_figures(out, out, formats, db_url=args.db)  # every GUI figure (docs/figures.md)
     print()
     print(result.summary_table())
     from coordstudio.cba.study import break_even_lines
@@ -257,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="results database URL (default: a SQLite file in --out), e.g. "
                         "postgresql+psycopg://user@host/db")
     p.add_argument("--quiet", action="store_true", help="print no progress lines")
+    p.add_argument("--figures", default="png,svg", metavar="FORMATS",
+                   help="formats of the figures written to --out (docs/figures.md): png, svg, or none")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("validate", help="check a study file and report the first problem",

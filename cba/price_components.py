@@ -13,10 +13,47 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from coordstudio.cba.study_file import Study
 
 COMPONENTS = ("energy", "congestion", "losses", "current", "voltage")
 """Component names (``simulation.market.price_components.COMPONENTS``), in their order."""
+
+
+VALUE_COLUMNS = ("price_eur_per_mwh", *(f"{c}_eur_per_mwh" for c in COMPONENTS))
+"""The columns of the results database's ``prices`` table that :func:`day_means` averages."""
+
+
+def day_means(prices: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Day means of the price and its components per scheme (``by="scheme"``) or per node (``"node"``).
+
+    The one place these means are computed: the report's "Price components" sheet
+    (:func:`read_price_components`) and the price-component figures (GUI and headless,
+    :mod:`cba.figures_timeseries`) both call it. A node's mean is over its firm-step values
+    (``mean_n = sum_t p_{n,t} / T_n``); a scheme's is the mean of its nodes' means with equal weight
+    (``mean_s = sum_n mean_n / N``), so a node that cleared fewer times does not weigh less.
+    ``prices`` needs the columns ``scheme``, ``node`` and :data:`VALUE_COLUMNS` (one row per clearing
+    and node); the result is indexed by ``by``, with :data:`VALUE_COLUMNS` and ``n_values`` (the number
+    of prices averaged).
+    """
+    cols = list(VALUE_COLUMNS)
+    if by == "node":
+        grouped = prices.groupby("node", sort=True)
+        means = grouped[cols].mean()
+        means["n_values"] = grouped[cols[0]].count()
+        return means
+    if by != "scheme":
+        raise ValueError(f"day_means: by must be 'scheme' or 'node', not {by!r}")
+    import pandas as pd
+
+    rows = {}
+    for scheme, part in prices.groupby("scheme"):
+        node_means = part.groupby("node")[cols].mean()
+        rows[scheme] = {c: float(node_means[c].mean()) for c in cols}  # column by column, as the report had
+    means = pd.DataFrame.from_dict(rows, orient="index")
+    means["n_values"] = prices.groupby("scheme")[cols[0]].count()
+    return means
 
 
 class PriceComponentRow(BaseModel):
@@ -76,31 +113,29 @@ def read_price_components(study: Study, db_url: str) -> PriceComponentTable | No
     data = pd.concat(frames, ignore_index=True)
     if data.empty:
         return None
-    values = ["price_eur_per_mwh", *(f"{c}_eur_per_mwh" for c in COMPONENTS)]
     rows: list[PriceComponentRow] = []
-    order = order_schemes(list(latest))
-    by_node = data.groupby(["scheme", "node"])[values].agg(["mean", "count"])
-    for scheme in order:
+    for scheme in order_schemes(list(latest)):
         part = data[data["scheme"] == scheme]
         if part.empty:
             continue
-        node_means = part.groupby("node")[values].mean()
-        rows.append(
-            PriceComponentRow(
-                scheme=scheme, node="", n_values=len(part), **{v: float(node_means[v].mean()) for v in values}
-            )
-        )
-        for node in node_means.index:
-            rec = by_node.loc[(scheme, node)]
-            rows.append(
-                PriceComponentRow(
-                    scheme=scheme,
-                    node=str(node),
-                    n_values=int(rec[(values[0], "count")]),
-                    **{v: float(rec[(v, "mean")]) for v in values},
+        for key, means in (("scheme", day_means(part, "scheme")), ("node", day_means(part, "node"))):
+            for name, rec in means.iterrows():
+                rows.append(
+                    PriceComponentRow(
+                        scheme=scheme,
+                        node="" if key == "scheme" else str(name),
+                        n_values=int(rec["n_values"]),
+                        **{v: float(rec[v]) for v in VALUE_COLUMNS},
+                    )
                 )
-            )
     return PriceComponentTable(rows=rows, source=label)
 
 
-__all__ = ["COMPONENTS", "PriceComponentRow", "PriceComponentTable", "read_price_components"]
+__all__ = [
+    "COMPONENTS",
+    "VALUE_COLUMNS",
+    "PriceComponentRow",
+    "PriceComponentTable",
+    "day_means",
+    "read_price_components",
+]

@@ -1,8 +1,9 @@
 """Matplotlib figures inside Qt widgets, with export to PNG/SVG.
 
 Every chart of the application is a :class:`ChartWidget`: a ``FigureCanvasQTAgg`` with a small toolbar
-row (title, "Export..." button). Drawing is left to functions that take an ``Axes`` (the domain packages'
-plotting functions, or the tiny bar-chart helpers here which only lay out numbers they are given).
+row (title, "Export..." button). Drawing is left to the Qt-free functions of ``cba`` (``cba.figures_kpi``,
+``cba.figures_timeseries``, ``cba.charts``, ``sgam.plane``) that draw into the widget's ``Figure``; the
+command line's ``figures`` writes the same functions' figures to files, so the two cannot drift.
 Font sizes are fixed in points so charts stay readable at 1366x768 as well as 1920x1080.
 """
 
@@ -29,20 +30,13 @@ from PySide6.QtWidgets import (  # noqa: E402
     QWidget,
 )
 
-from coordstudio.cba.charts import SCHEME_COLOURS  # noqa: E402  - one palette for reports and windows
+# one palette, style and bar helpers for reports, files and windows (cba.figure_style)
+from coordstudio.cba.figure_style import FIGURE_STYLE, SCHEME_COLOURS, bar_by_scheme, bar_labels  # noqa: E402
 
-matplotlib.rcParams.update(
-    {
-        "font.size": 9,
-        "axes.titlesize": 10,
-        "axes.labelsize": 9,
-        "xtick.labelsize": 8,
-        "ytick.labelsize": 8,
-        "legend.fontsize": 8,
-        "axes.grid": True,
-        "grid.alpha": 0.3,
-    }
-)
+matplotlib.rcParams.update(FIGURE_STYLE)
+
+__all__ = ["DRAWER", "SCHEME_COLOURS", "ChartWidget", "ScalingCanvas", "bar_by_scheme", "bar_labels",
+           "grouped_bars"]
 
 
 class ScalingCanvas(FigureCanvasQTAgg):
@@ -154,6 +148,12 @@ class ChartWidget(QWidget):
         self.figure.clear()
         return self.figure.add_subplot(111)
 
+    def plot(self, draw: Any, *args: Any, **kwargs: Any) -> None:
+        """Draw with one of the Qt-free drawing functions (``draw(figure, *args, **kwargs) -> title``, the
+        same call ``coordstudio figures`` makes into a file's figure), show its title and redraw."""
+        self.set_title(draw(self.figure, *args, **kwargs))
+        self.draw()
+
     def message(self, text: str) -> None:
         """Show a sentence instead of a chart (e.g. "Run the simulation to see ...")."""
         self.figure.clear()
@@ -186,18 +186,6 @@ class ChartWidget(QWidget):
             self.save(name)
 
 
-def bar_by_scheme(ax: Axes, values: dict[str, float], ylabel: str, title: str = "") -> None:
-    """One bar per scheme with its value written on top (numbers are given, nothing is computed)."""
-    schemes = list(values)
-    heights = [values[s] for s in schemes]
-    bars = ax.bar(schemes, heights, color=[SCHEME_COLOURS.get(s, "#777777") for s in schemes])
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    ax.bar_label(bars, labels=bar_labels(heights), fontsize=7, padding=2)
-    ax.margins(y=0.15)
-
-
 def grouped_bars(ax: Axes, groups: Sequence[str], series: dict[str, Sequence[float]], ylabel: str) -> None:
     """Bars grouped by ``groups`` (x), one series per scheme (colour)."""
     n = max(len(series), 1)
@@ -209,14 +197,3 @@ def grouped_bars(ax: Axes, groups: Sequence[str], series: dict[str, Sequence[flo
     ax.set_ylabel(ylabel)
     # above the axes: a legend inside covered bars
     ax.legend(ncols=min(n, 5), loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, fontsize=7)
-
-
-def bar_labels(values: Sequence[float]) -> list[str]:
-    """The values of one chart written in one format, chosen by the largest of them: 0.82 and 9.59 (not
-    0.819 and 9.59), 643 and 1,532 (not 643 and 1.5 k), 1.25 M and 0.40 M."""
-    top = max((abs(v) for v in values), default=0.0)
-    if top >= 1e6:
-        return [f"{v / 1e6:,.2f} M" for v in values]
-    if top >= 100:
-        return [f"{v:,.0f}" for v in values]
-    return [f"{v:,.2f}" for v in values]

@@ -120,9 +120,10 @@ def step_5_sgam_scheme_ids(src: Path) -> None:
 
 
 def step_6_colour(src: Path) -> None:
-    """Step 6 (optional): the scheme's colour in cba/charts.py SCHEME_COLOURS (reports and GUI)."""
+    """Step 6 (optional): the scheme's colour in cba/figure_style.py SCHEME_COLOURS (reports, figure files
+    and GUI)."""
     _replace_once(
-        src / "cba" / "charts.py", '"IFM": "#D55E00"}', '"IFM": "#D55E00", "TOY": "#56B4E9"}', "step 6"
+        src / "cba" / "figure_style.py", '"IFM": "#D55E00"}', '"IFM": "#D55E00", "TOY": "#56B4E9"}', "step 6"
     )
 
 
@@ -230,7 +231,8 @@ def test_a_sixth_scheme_added_by_the_walkthrough_runs_through_ict_simulation_and
 
     # Simulation, ICT check and CBA of CMS and TOY.
     out = tmp_path / "run"
-    _run(src, "main.py", "run", str(study), "--schemes", "CMS,TOY", "--out", str(out), "--quiet")
+    _run(src, "main.py", "run", str(study), "--schemes", "CMS,TOY", "--out", str(out), "--quiet",
+         "--figures", "none")
     kpis = _csv_rows(out / "kpis.csv")
     assert list(kpis) == ["CMS", "TOY"]
     assert kpis["TOY"]["failed_clearings"] == "0"

@@ -34,8 +34,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from coordstudio.cba.charts import (
+    ACTOR_NAMES,
+    draw_actors,
+    draw_annual_cash_flow,
+    draw_cash_flow,
+    draw_monte_carlo,
+    draw_tornado,
+)
 from coordstudio.cba.parameters import CbaParameters
-from coordstudio.gui.charts import SCHEME_COLOURS, ChartWidget
+from coordstudio.gui.charts import ChartWidget
 from coordstudio.gui.document import EditRejected, StudyDocument
 from coordstudio.gui.forms import PydanticForm
 
@@ -73,25 +81,6 @@ RESULT_COLUMNS = [
     "P(NPV<0)\n[%]",
     "P(rank 1)\n[%]",
 ]
-
-
-ACTOR_NAMES = {
-    "tso": "TSO",
-    "dso": "DSOs",
-    "aggregator": "Aggregators",
-    "der_owner": "DER owners",
-    "consumer": "Consumers",
-}
-
-#: Legend above the axes, outside the data (constrained layout makes room for it).
-TOP_LEGEND: dict[str, Any] = {
-    "loc": "lower center",
-    "bbox_to_anchor": (0.5, 1.0),
-    "frameon": False,
-    "fontsize": 7,
-    "handlelength": 1.2,
-    "columnspacing": 0.8,
-}
 
 
 def _short_name(parameter: str) -> str:
@@ -565,40 +554,8 @@ class CbaView(QWidget):
         next_chart()
 
     def _draw_cash(self, result: Any) -> None:
-        ax = self.cash_chart.axes()
-        ax2 = self.annual_chart.axes()
-        n = max(len(result.schemes), 1)
-        width = 0.8 / n
-        for i, r in enumerate(result.schemes):
-            years = [c.year for c in r.cash_flows]
-            colour = SCHEME_COLOURS.get(r.scheme)
-            ax.plot(
-                years,
-                [c.cumulative_discounted_eur / 1e6 for c in r.cash_flows],
-                label=r.scheme,
-                color=colour,
-                marker="o",
-                markersize=2.5,
-            )
-            ax2.bar(
-                [y + (i - (n - 1) / 2) * width for y in years],
-                [c.net_eur / 1e6 for c in r.cash_flows],
-                width=width,
-                label=r.scheme,
-                color=colour,
-            )
-            if r.discounted_payback_years is not None:
-                ax.axvline(r.discounted_payback_years, color=colour, lw=0.8, ls=":")
-        ax.axhline(0.0, color="black", lw=0.8)
-        ax.set_xlabel("year")
-        ax.set_ylabel("cum. disc. net [M EUR]")
-        ax.legend(ncols=min(n, 5), **TOP_LEGEND)
-        ax2.axhline(0.0, color="black", lw=0.8)
-        ax2.set_xlabel("year")
-        ax2.set_ylabel("net cash flow [M EUR]")
-        ax2.legend(ncols=min(n, 5), **TOP_LEGEND)
-        self.cash_chart.draw()
-        self.annual_chart.draw()
+        self.cash_chart.plot(draw_cash_flow, result)
+        self.annual_chart.plot(draw_annual_cash_flow, result)
 
     def _fill_actors(self, result: Any) -> None:
         rows = list(getattr(result, "actors", []))
@@ -619,25 +576,7 @@ class CbaView(QWidget):
                 if c == 5 and a.business_case == "negative":
                     item.setForeground(Qt.GlobalColor.darkRed)
                 self.actor_table.setItem(r, c, item)
-        if not rows:
-            self.actor_chart.message("No per-actor split in this result.")
-            return
-        schemes = list(dict.fromkeys(a.scheme for a in rows))
-        actors = list(dict.fromkeys(a.actor for a in rows))
-        npv = {(a.scheme, a.actor): a.npv_eur / 1e6 for a in rows}
-        ax = self.actor_chart.axes()
-        n = max(len(schemes), 1)
-        width = 0.8 / n
-        for i, s in enumerate(schemes):
-            xs = [j + (i - (n - 1) / 2) * width for j in range(len(actors))]
-            ax.bar(
-                xs, [npv.get((s, a), 0.0) for a in actors], width=width, label=s, color=SCHEME_COLOURS.get(s)
-            )
-        ax.set_xticks(range(len(actors)), [ACTOR_NAMES.get(a, a) for a in actors])
-        ax.axhline(0.0, color="black", lw=0.8)
-        ax.set_ylabel("NPV [M EUR]")
-        ax.legend(ncols=min(n, 5), **TOP_LEGEND)
-        self.actor_chart.draw()
+        self.actor_chart.plot(draw_actors, result)
 
     def _fill_switching(self, result: Any) -> None:
         rows = list(getattr(result, "switching_values", []))
@@ -656,41 +595,8 @@ class CbaView(QWidget):
                 self.switch_table.setItem(r, c, QTableWidgetItem(text))
 
     def _draw_tornado(self, result: Any) -> None:
-        # The reference scheme's NPV is 0 by construction (benefits and ICT cost are counted relative to
-        # it), so its tornado is empty: show the best-ranked alternative instead.
-        alternatives = [s for s in result.ranking if s != result.reference_scheme]
-        best = alternatives[0] if alternatives else (result.ranking[0] if result.ranking else None)
-        entries = [t for t in result.tornado if t.scheme == best]
-        if not entries:
-            self.tornado_chart.message("No tornado ranges in the CBA parameters.")
-            return
-        entries.sort(key=lambda t: abs(t.npv_high_eur - t.npv_low_eur))
-        ax = self.tornado_chart.axes()
-        base = entries[0].npv_base_eur / 1e6
-        labels = []
-        for i, t in enumerate(entries):
-            lo, hi = t.npv_low_eur / 1e6, t.npv_high_eur / 1e6
-            ax.barh(i, lo - base, left=base, color="#0072B2", label="input low" if i == 0 else None)
-            ax.barh(i, hi - base, left=base, color="#D55E00", label="input high" if i == 0 else None)
-            labels.append(f"{_short_name(t.parameter)} ({t.low_value:g}…{t.high_value:g})")
-        ax.set_yticks(range(len(entries)), labels, fontsize=7)
-        ax.axvline(base, color="black", lw=0.8)
-        ax.set_xlabel(f"NPV of {best} [M EUR]")
-        ax.legend(ncols=2, **{k: v for k, v in TOP_LEGEND.items() if k != "ncols"})
-        self.tornado_chart.title = f"Tornado {best}"
-        self.tornado_chart.draw()
+        # the reference's NPV is 0 by construction: draw_tornado shows the best-ranked alternative
+        self.tornado_chart.plot(draw_tornado, result)
 
     def _draw_mc(self, result: Any) -> None:
-        mc = result.monte_carlo
-        if not mc.schemes or not mc.bin_edges_eur:
-            self.mc_chart.message("No Monte Carlo inputs in the CBA parameters.")
-            return
-        ax = self.mc_chart.axes()
-        edges = [e / 1e6 for e in mc.bin_edges_eur]
-        for s in mc.schemes:
-            ax.stairs(s.histogram_counts, edges, label=s.scheme, color=SCHEME_COLOURS.get(s.scheme), lw=1.4)
-        ax.axvline(0.0, color="black", lw=0.8)
-        ax.set_xlabel("NPV [M EUR]")
-        ax.set_ylabel(f"samples (of {mc.samples:,})")
-        ax.legend(ncols=5, **TOP_LEGEND)
-        self.mc_chart.draw()
+        self.mc_chart.plot(draw_monte_carlo, result)

@@ -16,7 +16,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import matplotlib
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -36,7 +35,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from coordstudio.gui.charts import ChartWidget, bar_by_scheme
+from coordstudio.cba.figures_kpi import draw_capex_by_technology, draw_ict_cost
+from coordstudio.gui.charts import ChartWidget
 from coordstudio.gui.document import StudyDocument
 from coordstudio.gui.tables import ListEditor
 from coordstudio.simulation.kpis import SCHEME_IDS
@@ -386,39 +386,15 @@ class IctView(QWidget):
         if not self.costs:
             self.cost_chart.message("No scheme to cost.")
             return
-        fig = self.cost_chart.figure
-        fig.clear()
-        ax1, ax2 = fig.subplots(1, 2)
-        bar_by_scheme(
-            ax1, {s: c.capex_eur / 1e6 for s, c in self.costs.items()}, "CAPEX [M EUR]", "Investment"
+        self.cost_chart.plot(
+            draw_ict_cost,
+            {s: c.capex_eur for s, c in self.costs.items()},
+            {s: c.opex_eur_per_year for s, c in self.costs.items()},
         )
-        bar_by_scheme(
-            ax2,
-            {s: c.opex_eur_per_year / 1e6 for s, c in self.costs.items()},
-            "OPEX [M EUR/a]",
-            "Operating cost",
-        )
-        self.cost_chart.draw()
-        self._capex_by_technology(self.breakdown_chart.axes())
-        self.breakdown_chart.draw()
-
-    def _capex_by_technology(self, ax: Any) -> None:
-        """Stacked CAPEX per scheme, one colour per technology (the sum of the matching's cost lines)."""
-        schemes = list(self.costs)
-        by_tech: dict[str, list[float]] = {}
-        for i, scheme in enumerate(schemes):
-            for line in getattr(self.costs[scheme], "lines", []):
-                by_tech.setdefault(line.technology_id, [0.0] * len(schemes))[i] += line.capex_eur / 1e6
         sgam = self.doc.study.sgam
         names = {t.id: t.name or t.id for t in sgam.technologies}
         names.update({c.id: f"{c.name or c.id} (component)" for c in sgam.components})
-        bottom = [0.0] * len(schemes)
-        cmap = matplotlib.colormaps["tab20"]
-        for k, (tech, values) in enumerate(sorted(by_tech.items(), key=lambda kv: -sum(kv[1]))):
-            ax.bar(schemes, values, bottom=bottom, label=names.get(tech, tech), color=cmap(k % 20))
-            bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-        ax.set_ylabel("CAPEX [M EUR]")
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        self.breakdown_chart.plot(draw_capex_by_technology, self.costs, names)
 
     # ------------------------------------------------------------------ SGAM plane
 

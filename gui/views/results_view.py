@@ -1,7 +1,8 @@
 """Simulation results: the KPI table (one column per scheme) beside charts comparing the schemes.
 
 Shows a :class:`cba.study.StudyResult` as it came from ``run_study``; nothing is computed here, the
-numbers are the simulation's KPIs (``simulation.kpis.SchemeKpis``) laid out for comparison.
+numbers are the simulation's KPIs (``simulation.kpis.SchemeKpis``) laid out for comparison by
+:mod:`cba.figures_kpi` (whose charts ``coordstudio figures`` writes to files).
 """
 
 from __future__ import annotations
@@ -23,21 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from coordstudio.gui.charts import SCHEME_COLOURS, ChartWidget, bar_by_scheme
+from coordstudio.cba.figures_kpi import KPI_CHARTS, draw_kpi_chart
+from coordstudio.gui.charts import ChartWidget
 from coordstudio.gui.schema import pretty_name
 from coordstudio.simulation.kpis import SchemeKpis
-
-#: Charts of the results view: (title, [(KPI field, legend label)], y label)
-KPI_CHARTS: tuple[tuple[str, tuple[tuple[str, str], ...], str], ...] = (
-    # the CBA counts the resource cost (as bid); the payments at nodal prices are transfers (issue 16 item 4)
-    ("Activation: resource cost and payments",
-     (("resource_cost_eur", "resource cost (as bid)"), ("activation_cost_eur", "paid to sellers")), "EUR"),
-    ("Imbalance covered by aFRR", (("afrr_cost_eur", "aFRR cost"),), "EUR"),
-    ("Congestion", (("congestion_hours_h", "line-hours > 100 %"),), "h"),
-    ("Voltage violations", (("voltage_violation_hours_h", "bus-hours outside limits"),), "h"),
-    ("RES curtailment and losses", (("curtailed_res_mwh", "curtailed RES"), ("losses_mwh", "losses")), "MWh"),
-    ("Market slack (unserved need)", (("slack_energy_mwh", "slack energy"),), "MWh"),
-)
 
 
 def kpi_rows() -> list[tuple[str, str, str]]:
@@ -88,7 +78,7 @@ class ResultsView(QWidget):
         grid = QGridLayout(charts_inner)
         grid.setContentsMargins(0, 0, 0, 0)
         self.charts: list[ChartWidget] = []
-        for i, (title, _fields, _unit) in enumerate(KPI_CHARTS):
+        for i, (_stem, title, _fields, _unit) in enumerate(KPI_CHARTS):
             chart = ChartWidget(title)
             chart.message("Run the study to see this chart.")
             chart.setMinimumHeight(250)  # legible bar labels; the grid scrolls on a small screen
@@ -183,37 +173,5 @@ class ResultsView(QWidget):
                     item.setForeground(QColor("#b00020"))  # the scheme is not assessed (cba.assessment)
                 self.table.setItem(r, c, item)
         self._fit_table()
-        for chart, (_title, fields, unit) in zip(self.charts, KPI_CHARTS, strict=True):
-            if not kpis:
-                chart.message("No KPIs in this run.")
-                continue
-            ax = chart.axes()
-            if len(fields) == 1:
-                field, _label = fields[0]
-                bar_by_scheme(ax, {k.scheme: float(getattr(k, field)) for k in kpis}, unit)
-            else:
-                n = len(fields)
-                width = 0.8 / n
-                for i, (field, label_) in enumerate(fields):
-                    xs = [j + (i - (n - 1) / 2) * width for j in range(len(kpis))]
-                    ax.bar(
-                        xs,
-                        [float(getattr(k, field)) for k in kpis],
-                        width=width,
-                        label=label_,
-                        color=["#4C72B0", "#DD8452"][i % 2],
-                    )
-                ax.set_xticks(range(len(kpis)), schemes)
-                ax.set_ylabel(unit)
-                # above the axes, never over the bars
-                ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=n, frameon=False, fontsize=7)
-            if all(float(getattr(k, f)) == 0.0 for k in kpis for f, _l in fields):
-                ax.set_ylim(0.0, 1.0)
-                ax.text(
-                    0.5, 0.6, "zero for every scheme", ha="center", transform=ax.transAxes, color="#555555"
-                )
-            else:
-                ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
-            for tick in ax.get_xticklabels():
-                tick.set_color(SCHEME_COLOURS.get(tick.get_text(), "black"))
-            chart.draw()
+        for chart, spec in zip(self.charts, KPI_CHARTS, strict=True):
+            chart.plot(draw_kpi_chart, kpis, spec)  # the chart `coordstudio figures` writes (cba.figures)

@@ -49,7 +49,7 @@ def _run_captured(tmp: Path, study: Study) -> tuple[int, str, str, Path]:
         path = tmp / "study.yaml"
         save_study(study, path)
         folder = tmp / "out"
-        code = main.main(["run", str(path), "--out", str(folder), "--quiet"])
+        code = main.main(["run", str(path), "--out", str(folder), "--quiet", "--figures", "svg"])
     return code, out.getvalue(), err.getvalue(), folder
 
 
@@ -150,6 +150,20 @@ def test_draft_warns_and_ranks_only_the_assessed_scheme(lms_fails: tuple[int, st
 
     text = "\n".join(p.text for p in docx.Document(str(lms_fails[3] / "recommendations.docx")).paragraphs)
     assert "Warning: LMS is not assessed (not ranked)" in text
+
+
+def test_run_writes_the_figures_of_the_scheme_that_ran(lms_fails: tuple[int, str, str, Path]) -> None:
+    """`run --figures svg` (docs/figures.md): the failed scheme's run has no time series, the other's
+    does; the KPI charts have a bar for each scheme (the failed one's KPIs are in kpis.csv)."""
+    import xml.etree.ElementTree as ET
+
+    folder = lms_fails[3]
+    ids = [e.get("id", "") for e in ET.parse(folder / "ts_prices.svg").getroot().iter()]
+    assert [i for i in ids if i.startswith("line-price-")] == ["line-price-CMS"]
+    ids = [e.get("id", "") for e in ET.parse(folder / "kpi_afrr_cost.svg").getroot().iter()]
+    bars = sorted(i for i in ids if i.startswith("bar-"))
+    assert bars == ["bar-afrr_cost_eur-CMS", "bar-afrr_cost_eur-LMS"]
+    assert not (folder / "ts_prices.png").exists()  # only the formats asked for
 
 
 def test_need_far_beyond_every_bid_fails_by_name_and_ranks_nothing(tmp_path: Path) -> None:

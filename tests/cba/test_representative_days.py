@@ -116,7 +116,7 @@ def test_run_simulates_every_representative_day_and_the_cba_weights_them(tmp_pat
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
     proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "run", str(study), "--out", str(out),
-                           "--quiet"], env=env, capture_output=True, text=True, timeout=900)
+                           "--quiet", "--figures", "none"], env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode in (0, 3), proc.stderr[-2000:]
     with open(out / "representative_days.csv", newline="") as fh:
         days = list(csv.DictReader(fh))

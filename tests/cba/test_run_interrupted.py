@@ -53,7 +53,8 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def _start_run(study_path: Path, out: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, str(ROOT / "main.py"), "run", str(study_path), "--out", str(out), "--quiet"],
+        [sys.executable, str(ROOT / "main.py"), "run", str(study_path), "--out", str(out), "--quiet", "--figures",
+         "none"],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
@@ -102,7 +103,7 @@ def _no_orphans(pgid: int) -> None:
 def _resume_matches_reference(
     study_path: Path, out: Path, ref_out: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert entry.main(["run", str(study_path), "--resume", str(out), "--quiet"]) == 0
+    assert entry.main(["run", str(study_path), "--resume", str(out), "--quiet", "--figures", "none"]) == 0
     capsys.readouterr()
     assert (out / "kpis.csv").read_text() == (ref_out / "kpis.csv").read_text()
     runs = read_runs(f"sqlite:///{out / 'results.sqlite'}")

@@ -50,7 +50,7 @@ def test_the_component_selector_stacks_and_maps(qtbot: Any) -> None:
     panel.price_mode.setCurrentIndex(panel.price_mode.findData("CM"))
     assert "Price components of CM: every node" in panel.price_chart.title_label.text()
     panel.price_part.setCurrentIndex(panel.price_part.findData("voltage"))
-    assert "voltage component of the nodal prices of CM" in panel.price_chart.title_label.text()
+    assert "Voltage component of the nodal prices of CM" in panel.price_chart.title_label.text()
 
 
 def test_an_older_database_says_it_has_no_components(qtbot: Any) -> None:

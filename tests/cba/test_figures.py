@@ -1,0 +1,121 @@
+"""``coordstudio figures`` writes every figure of the desktop application from a finished run's folder,
+as PNG and SVG, without simulating (issue 19 item 7).
+
+The run folder is hand-built (:mod:`tests.cba.figure_fixtures`), so the expected content is known: two
+schemes, hence two price lines, two bars per single-KPI chart, two cash-flow curves; the mean price of
+each clearing is the mean of the three nodal prices by hand (CMS (40+42+44)/3 = 42, CM (40+45+50)/3 = 45).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from coordstudio import main
+from coordstudio.cba.figures import read_sources
+from coordstudio.cba.figures_kpi import KPI_CHARTS
+from coordstudio.cba.price_components import COMPONENTS
+from tests.cba.figure_fixtures import NODE_PRICES, SCHEMES, write_results_dir
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+EXPECTED_STEMS = [
+    *(c[0] for c in KPI_CHARTS),
+    "chart_cash_flow", "chart_annual_cash_flow", "chart_tornado", "chart_monte_carlo", "chart_actors",
+    "ict_cost",
+    "ts_prices", *(f"ts_prices_{c}" for c in COMPONENTS), "ts_price_components",
+    *(f"ts_price_map_{s}" for s in SCHEMES), *(f"ts_price_components_{s}" for s in SCHEMES),
+    "ts_activations", "ts_clearing_costs", "ts_voltages",
+]
+"""docs/figures.md lists these files; a figure added there and not here (or the reverse) fails."""
+
+
+def _cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main.main(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def figures(tmp_path_factory: Any) -> tuple[Path, Path, str]:
+    results = write_results_dir(tmp_path_factory.mktemp("run"))
+    out = tmp_path_factory.mktemp("figures")
+    code, stdout, stderr = _cli("figures", str(results), "--out", str(out))
+    assert code == 0, stderr
+    return results, out, stdout
+
+
+def _ids(svg: Path, prefix: str) -> list[str]:
+    root = ET.parse(svg).getroot()  # parses: the file is well-formed XML
+    assert root.tag == f"{SVG}svg"
+    return [e.get("id", "") for e in root.iter() if e.get("id", "").startswith(prefix)]
+
+
+def test_every_figure_is_written_as_png_and_svg(figures: tuple[Path, Path, str]) -> None:
+    _results, out, stdout = figures
+    written = sorted(p.name for p in out.iterdir())
+    expected = sorted(f"{stem}.{fmt}" for stem in EXPECTED_STEMS for fmt in ("png", "svg"))
+    assert written == expected
+    assert f"wrote {len(expected)} figure files" in stdout
+    for name in written:
+        data = (out / name).read_bytes()
+        if name.endswith(".png"):
+            assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5_000, name
+        else:
+            ET.fromstring(data)  # every SVG parses as XML
+
+
+def test_the_svgs_hold_one_series_per_scheme(figures: tuple[Path, Path, str]) -> None:
+    _results, out, _ = figures
+    assert sorted(_ids(out / "ts_prices.svg", "line-price-")) == sorted(f"line-price-{s}" for s in SCHEMES)
+    bars = sorted(_ids(out / "kpi_afrr_cost.svg", "bar-"))
+    assert bars == sorted(f"bar-afrr_cost_eur-{s}" for s in SCHEMES)
+    assert len(_ids(out / "chart_cash_flow.svg", "line-cash-")) == len(SCHEMES)
+    assert len(_ids(out / "ts_voltages.svg", "line-vmin-")) == len(SCHEMES)
+    assert len(_ids(out / "ts_activations.svg", "line-")) == len(SCHEMES)  # CMS up, CM down
+    # the per-node components: five stacked components at each of the three nodes
+    assert len(_ids(out / "ts_price_components_CM.svg", "bar-")) == 5 * 3
+    svg_text = (out / "ts_prices.svg").read_text(encoding="utf-8")
+    assert "time [h]" in svg_text and "price [EUR/MWh]" in svg_text  # text stays text in SVG
+
+
+def test_the_mean_price_line_is_the_hand_mean(figures: tuple[Path, Path, str]) -> None:
+    """The data the figure draws, read back from the same drawing call the command made."""
+    from matplotlib.figure import Figure
+
+    from coordstudio.cba.figures import figure_jobs
+
+    results, _out, _ = figures
+    job = next(j for j in figure_jobs(read_sources(results)) if j.stem == "ts_prices")
+    fig = Figure()
+    job.draw(fig)
+    lines = {ln.get_label(): ln for ln in fig.axes[0].get_lines()}
+    for scheme in SCHEMES:
+        hand = sum(NODE_PRICES[scheme]) / 3.0
+        assert list(lines[scheme].get_ydata()) == pytest.approx([hand] * 5, abs=1e-9)  # 4 clearings + end
+        assert list(lines[scheme].get_xdata()) == pytest.approx([0.0, 0.25, 0.5, 0.75, 1.0])
+
+
+def test_a_database_alone_gives_the_time_series_figures(tmp_path: Path) -> None:
+    """A results database without its folder: the time series, no CBA figure (no cba_result.json); the
+    hand-built database has no KPI rows, which is a note, not an error."""
+    from coordstudio.cba.figures import figure_jobs
+
+    results = write_results_dir(tmp_path / "run")
+    sources = read_sources(results / "results.sqlite")
+    stems = [job.stem for job in figure_jobs(sources)]
+    assert sorted(stems) == sorted(s for s in EXPECTED_STEMS if s.startswith("ts_"))
+    assert any("no CBA figures" in note for note in sources.notes)
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    code, _out, err = _cli("figures", str(tmp_path / "missing"))
+    assert code == 2 and err.count("\n") == 1 and "no such results folder" in err
+    code, _out, err = _cli("figures", str(tmp_path), "--format", "pdf")
+    assert code == 2 and "--format 'pdf'" in err and err.count("\n") == 1
