@@ -146,10 +146,11 @@ class HighsDirect:
     generation); the optimum of the reduced LP that violates no limit is the optimum of the full LP.
     """
 
-    def __init__(self, m: pyo.ConcreteModel, p: Problem) -> None:
+    def __init__(self, m: pyo.ConcreteModel, p: Problem, comp: CompiledLP | None = None) -> None:
         self.model = m
-        _track_changes(m)
-        comp = compile_lp(m)
+        if comp is None:  # else the compile of the model as it stands (the one update() rejected)
+            _track_changes(m)
+            comp = compile_lp(m)
         self.comp = comp
         self.hb = HighsBlocks(comp, p.name)
         col_of: dict[int, int] = {id(v): k for k, v in enumerate(comp.columns)}
@@ -219,12 +220,16 @@ class HighsDirect:
         self.x = np.zeros(0)
         self.reloads = 0
         """Structural changes met by :meth:`update` (each reloads the model and loses the basis)."""
+        self.rejected: CompiledLP | None = None
+        """The compile :meth:`update` found structurally different (None after an accepted update):
+        the model as it stands, which the caller loads afresh without compiling it a second time."""
 
     def update(self) -> bool:
         """Bring HiGHS up to date with the model's mutable parameters (see the class docstring).
         Returns False, changing nothing, when the compiled structure differs (a column or row appeared
         or disappeared): the caller then loads the model afresh."""
         m = self.model
+        self.rejected = None
         if not m._params_changed:
             done = self._update_import_targets()
             if done is not None:
@@ -239,6 +244,7 @@ class HighsDirect:
             and new.row_ids == old.row_ids
         )
         if not same:
+            self.rejected = new
             return False
         hb = self.hb
         diff = (new.A - old.A).tocoo()
@@ -246,6 +252,7 @@ class HighsDirect:
             Anew = new.A.tocsr()
             for i, j in zip(diff.row.tolist(), diff.col.tolist(), strict=True):
                 if not hb.change_coeff(int(i), int(j), float(Anew[i, j])):
+                    self.rejected = new
                     return False  # the entry would link two independent blocks
         if not np.array_equal(new.cost, old.cost):
             hb.change_costs(new.cost)
@@ -478,10 +485,14 @@ def solve_direct(
     t0 = time.perf_counter()
     hd: HighsDirect | None = getattr(m, "_highs_direct", None)
     load_s = 0.0
+    comp = None
     if hd is not None and not hd.update():
-        hd = None  # the structure changed: load afresh
+        # the structure changed: load afresh, from the compile update() just made of the same model
+        # (a market session's universe met a new structure at 5 of 6 clearings: the compile, 3-4 s at
+        # the default day's CM under load, was done twice)
+        comp, hd = hd.rejected, None
     if hd is None:
-        hd = HighsDirect(m, p)
+        hd = HighsDirect(m, p, comp)
         load_s = time.perf_counter() - t0
         m._highs_direct = hd
         if hd.nb:
