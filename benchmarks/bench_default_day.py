@@ -106,6 +106,8 @@ def main() -> int:
             per = ", ".join(f"{s} {v['wall_s']:.1f}" for s, v in res["schemes"].items())
             print(f"repeat {r} {name}: setup {res['setup_s']:.1f} s; {per}; "
                   f"load {res['load'][0]:.1f}-{res['load'][1]:.1f}", flush=True)
+            if args.json:  # after every measurement, so an interrupted run keeps what it measured
+                args.json.write_text(json.dumps(runs, indent=1))
     print()
     print("| scheme | " + " | ".join(f"{k} median wall (s)" for k in trees)
           + (" | new / base (median of per-repeat ratios)" if "base" in trees else "") + " |")
