@@ -35,11 +35,11 @@ from pathlib import Path
 _CHILD = r"""
 import json, sys, time, os
 t_imp = time.perf_counter()
-from cba.study_file import default_study
-from simulation.forecast import compute_schedule
-from simulation.run import run_scheme
-from simulation.scenario.build import build_scenario
-from simulation.market.solvers import silence_highs_banner
+from coordstudio.cba.study_file import default_study
+from coordstudio.simulation.forecast import compute_schedule
+from coordstudio.simulation.run import run_scheme
+from coordstudio.simulation.scenario.build import build_scenario
+from coordstudio.simulation.market.solvers import silence_highs_banner
 schemes = sys.argv[1].split(",")
 db = sys.argv[2]
 hours = float(sys.argv[3])

@@ -11,7 +11,7 @@ import numpy as np
 import pandapower.networks as pn
 import pytest
 
-from simulation.market import (
+from coordstudio.simulation.market import (
     Bid,
     BidTable,
     DistributionGrid,
@@ -20,8 +20,8 @@ from simulation.market import (
     TransmissionGrid,
     clear,
 )
-from simulation.market import highs_direct as hdm
-from simulation.market.prepare import participating, prepare_case, prequalify
+from coordstudio.simulation.market import highs_direct as hdm
+from coordstudio.simulation.market.prepare import participating, prepare_case, prequalify
 
 T = 4
 
