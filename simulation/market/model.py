@@ -521,6 +521,11 @@ def set_import_target(m: pyo.ConcreteModel, g: int, t: int, target_mw: float) ->
     lo, hi = _import_bounds(float(target_mw))
     m.imp_lo[g, t].set_value(lo)
     m.imp_hi[g, t].set_value(hi)
+    # noted for a compiled copy of the model (HighsDirect.update): when nothing else changed since its
+    # last compile, only these rows' bounds move, without compiling the whole model again
+    changed = getattr(m, "_imp_changed", None)
+    if changed is not None:
+        changed.add((g, t))
 
 
 def set_parameters(m: pyo.ConcreteModel, p: Problem) -> None:
@@ -529,6 +534,7 @@ def set_parameters(m: pyo.ConcreteModel, p: Problem) -> None:
     activations and minimum-duration carry-over, transmission right-hand sides, distribution loads and
     import targets, energy-group limits, the feeders' root voltages. A (bid, step) pair without a
     variable in ``m`` keeps offering nothing."""
+    m._params_changed = True  # anything may change: a compiled copy compiles the model again
     bt = p.bids
     groups = list(m.e_lo.keys())
     if groups:

@@ -208,12 +208,18 @@ def prequalify(prep: PreparedCase, mask: np.ndarray) -> np.ndarray:
         v0, _, _, l0 = dg.branch_flow(p0, q0)
         base_bad_v = (v0 < vlo[:, None] - 1e-9) | (v0 > vhi[:, None] + 1e-9)
         base_bad_l = l0 > lmax[:, None] + 1e-9
-        for b in sel.tolist():
-            pb = p0.copy()
-            pb[prep.loc_row[b]] -= sign[b] * bt.quantity_mw[b]
-            v, _, _, L = dg.branch_flow(pb, q0)
-            bad_v = ((v < vlo[:, None] - 1e-9) | (v > vhi[:, None] + 1e-9) | ~np.isfinite(v)) & ~base_bad_v
-            bad_l = ((L > lmax[:, None] + 1e-9) | ~np.isfinite(L)) & ~base_bad_l
-            if bad_v.any() or bad_l.any():
-                ok[b] = False
+        T = prep.T
+        # every bid's own power flow, up to 64 bids per batched sweep (bit for bit the one-by-one flows)
+        for chunk in np.array_split(sel, -(-len(sel) // 64)):
+            pb = np.repeat(p0[:, None, :], len(chunk), axis=1)  # (n_nodes, bids, T)
+            pb[prep.loc_row[chunk], np.arange(len(chunk))] -= sign[chunk, None] * bt.quantity_mw[chunk]
+            v, _, _, L = dg.branch_flow_cases(
+                pb.reshape(dg.n_nodes, -1), np.tile(q0, (1, len(chunk))), T
+            )
+            v = v.reshape(dg.n_nodes, len(chunk), T)
+            L = L.reshape(dg.n_branches, len(chunk), T)
+            bad_v = ((v < vlo[:, None, None] - 1e-9) | (v > vhi[:, None, None] + 1e-9) | ~np.isfinite(v))
+            bad_v &= ~base_bad_v[:, None, :]
+            bad_l = ((L > lmax[:, None, None] + 1e-9) | ~np.isfinite(L)) & ~base_bad_l[:, None, :]
+            ok[chunk[bad_v.any(axis=(0, 2)) | bad_l.any(axis=(0, 2))]] = False
     return ok
