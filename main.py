@@ -396,6 +396,14 @@ def _study_as_gui(argv: list[str], commands: set[str]) -> list[str]:
     return argv
 
 
+def _to_log_file(handlers: Sequence[logging.Handler], level: int, message: str) -> None:
+    """A record of how the command ended, for the log file only: the console already has its one line."""
+    record = logging.LogRecord("coordstudio", level, __file__, 0, message, None, None)
+    for handler in handlers:
+        if isinstance(handler, logging.FileHandler) and record.levelno >= handler.level:
+            handler.handle(record)
+
+
 def _save_traceback(exc: BaseException) -> Path:
     """Write the current traceback (and a worker process's own, when the error carries one) to a file."""
     fd, name = tempfile.mkstemp(prefix="coordstudio-crash-", suffix=".txt")
@@ -431,15 +439,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         handlers = configure_logging(args.verbose, args.log_file)
         logging.getLogger(__name__).info("coordstudio %s: %s", __version__, " ".join(argv))
         code: int = args.func(args)
+        _to_log_file(handlers, logging.INFO, f"exit code {code}")
         return code
     except user_errors as exc:
         print(f"error: {_one_line(exc, 2000)}", file=sys.stderr)
+        _to_log_file(handlers, logging.ERROR, f"exit code {EXIT_BAD_INPUT}: {_one_line(exc, 2000)}")
         return EXIT_BAD_INPUT
     except RunCancelled as exc:
         print(str(exc) or "cancelled", file=sys.stderr)
+        _to_log_file(handlers, logging.WARNING, f"exit code {EXIT_CANCELLED}: {exc or 'cancelled'}")
         return EXIT_CANCELLED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
+        _to_log_file(handlers, logging.WARNING, f"exit code {EXIT_CANCELLED}: interrupted")
         return EXIT_CANCELLED
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
         if isinstance(exc, OSError) and exc.errno in _FILE_PROBLEMS:
@@ -448,6 +460,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {where}: {exc.strerror or exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
         path = _save_traceback(exc)
+        _to_log_file(handlers, logging.ERROR,
+                     f"exit code {EXIT_BUG}: {type(exc).__name__}: {_one_line(exc)}; traceback in {path}")
         print(
             f"internal error: {type(exc).__name__}: {_one_line(exc)}; this is a bug in Coordination "
             f"Studio, please report it with the traceback saved in {path}",
