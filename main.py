@@ -435,6 +435,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from simulation.progress import RunCancelled
 
     handlers: list[logging.Handler] = []
+    root_level = logging.getLogger().level
     try:
         handlers = configure_logging(args.verbose, args.log_file)
         logging.getLogger(__name__).info("coordstudio %s: %s", __version__, " ".join(argv))
@@ -472,6 +473,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for handler in handlers:
             logging.getLogger().removeHandler(handler)
             handler.close()
+        logging.getLogger().setLevel(root_level)
 
 
 def gui_main() -> int:
