@@ -230,7 +230,7 @@ def run_study(
     if undesigned:  # the CBA needs each scheme's ICT cost: say so now, not after the simulation
         raise StudyError(
             f"schemes: no SGAM/ICT design of {', '.join(undesigned)} in this (older) study; add it with: "
-            "coordstudio sgam import STUDY sgam/library"
+            "coordstudio sgam import STUDY sgam/library --in-place"
         )
     out = Path(out_dir) if out_dir is not None else None
     if resume and (out is None or not out.is_dir()):

@@ -316,7 +316,7 @@ def add_sgam_arguments(parser: argparse.ArgumentParser) -> argparse._SubParsersA
         help="write a copy of the default SGAM/ICT library (YAML) to edit",
         description="Copy the default SGAM/ICT library (library.yaml, common.yaml, one file per scheme, "
         "catalogue.yaml with the technologies' and components' costs and their sources) into DIR. Edit "
-        "the files, then run 'ict STUDY --library DIR' or 'sgam import STUDY DIR'.",
+        "the files, then run 'ict STUDY --library DIR' or 'sgam import STUDY DIR --in-place'.",
     )
     p.add_argument("dir", help="folder to write the library files into")
     p.add_argument("--force", action="store_true", help="overwrite library files already in DIR")
