@@ -172,11 +172,19 @@ class ConsoleLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def __init__(self, stream: TextIO | None = None) -> None:
         super().__init__(stream)
         self._fixed = stream
+        self._pid = os.getpid()
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
+            stream = self._fixed if self._fixed is not None else sys.stderr
+            if os.getpid() != self._pid:
+                # a forked worker inherited this handler and a copy of the parent's bars: writing through
+                # tqdm there would redraw bars the parent owns
+                stream.write(self.format(record) + "\n")
+                stream.flush()
+                return
             from tqdm import tqdm
 
-            tqdm.write(self.format(record), file=self._fixed if self._fixed is not None else sys.stderr)
+            tqdm.write(self.format(record), file=stream)
         except Exception:  # noqa: BLE001 - logging must never raise into the computation
             self.handleError(record)
