@@ -5,18 +5,20 @@ The computation reports through the one channel the GUI also reads (``report(fra
 step_message`) after every physical step; everything else is a phase ("building the scenario",
 "cost-benefit analysis"). :class:`ConsoleProgress` turns
 
-* on a terminal, each counted task (a scheme, the sweep) into one ``tqdm`` bar, redrawn in place, with the
-  phases as lines above the bars;
-* anywhere else (a CI log, a file, a pipe), the phases and, per task, a line at every quarter of its steps
-  and at most every ``line_interval_s`` seconds in between: a log a person reads afterwards, not the ~130
-  lines of one line per couple of steps it used to be;
+* on a terminal (stderr is one), each counted task (a scheme, the sweep) into one ``tqdm`` bar on stderr,
+  redrawn in place, with the phases as lines above the bars;
+* anywhere else (a CI log, a file, a pipe), plain lines on stdout: the phases and, per task, a line at
+  every quarter of its steps and at most every ``line_interval_s`` seconds in between, a log a person reads
+  afterwards, not the ~130 lines of one line per couple of steps it used to be;
 * under ``quiet``, into nothing at all.
 
 Why tqdm and not rich: tqdm is already installed with the core dependencies (pandapower and tsam require
 it), draws several bars at fixed positions with nothing else, and writes plain text when asked; rich would
-be a new dependency for the same bars. Bars and lines go to stderr, so stdout holds only the result a user
-asked for (a table, a path) and can be piped; whether to draw bars is decided by the stream they are drawn
-on (stderr is a terminal), which is the same test as "stdout is a terminal" in a CI log or a pipeline.
+be a new dependency for the same bars. Bars go to stderr, the terminal's, so ``coordstudio run > file``
+keeps them on the screen and the table in the file. Lines go to stdout, where ``simulate`` always wrote
+them, so stderr keeps its contract: a command refused for bad input writes exactly one line there, even
+when the refusal comes after the first progress lines (a feeder that does not solve). ``--quiet`` leaves
+stdout to the result alone.
 
 :class:`ConsoleLogHandler` writes log records through ``tqdm.write`` so a warning printed while bars run
 appears above them instead of tearing them.
@@ -44,8 +46,9 @@ class ConsoleProgress:
     Parameters
     ----------
     quiet: print nothing.
-    stream: where bars and lines go (default: ``sys.stderr`` at the time of each write).
+    stream: where bars go (default: ``sys.stderr`` at the time of each write).
     bars: draw bars (default: when ``stream`` is a terminal).
+    line_stream: where plain lines go when no bars are drawn (default: ``sys.stdout`` at each write).
     phase_interval_s: a phase repeated within this many seconds (same text before the first ``:``) is
         printed once.
     line_interval_s: in the plain-lines mode, the longest silence of a running task.
@@ -56,11 +59,13 @@ class ConsoleProgress:
         quiet: bool = False,
         stream: TextIO | None = None,
         bars: bool | None = None,
+        line_stream: TextIO | None = None,
         phase_interval_s: float = 2.0,
         line_interval_s: float = 30.0,
     ) -> None:
         self._quiet = quiet
         self._stream = stream
+        self._line_stream = line_stream
         self._bars_wanted = bars
         self._phase_interval_s = phase_interval_s
         self._line_interval_s = line_interval_s
@@ -72,8 +77,13 @@ class ConsoleProgress:
 
     @property
     def stream(self) -> TextIO:
-        """The stream bars and lines go to."""
+        """The stream bars go to."""
         return self._stream if self._stream is not None else sys.stderr
+
+    @property
+    def line_stream(self) -> TextIO:
+        """The stream plain lines go to."""
+        return self._line_stream if self._line_stream is not None else sys.stdout
 
     @property
     def drawing_bars(self) -> bool:
@@ -122,7 +132,7 @@ class ConsoleProgress:
 
             tqdm.write(text, file=self.stream)  # above the bars, which are redrawn below it
         else:
-            print(text, file=self.stream, flush=True)
+            print(text, file=self.stream if self.drawing_bars else self.line_stream, flush=True)
 
     def _report_phase(self, fraction: float, message: str, now: float) -> None:
         phase = message.split(":", 1)[0]

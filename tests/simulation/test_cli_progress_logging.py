@@ -3,8 +3,8 @@
 * On a terminal, ``simulate`` draws one bar per running scheme (a pseudo-terminal stands in for the
   user's terminal: the command's stderr is its slave side, sized 100 x 24 like a window), with ``-v``'s
   log records above the bars, and ``--log-file`` holds the same records with time and module.
-* Off a terminal (a CI log), the same progress reports give a line per quarter of each scheme: counted by
-  hand below for 2 schemes x 48 steps.
+* Off a terminal (a CI log), the same progress reports give a line per quarter of each scheme on stdout
+  (stderr stays for warnings and the one line of a refusal): counted by hand for 2 schemes x 48 steps.
 * ``-v`` and ``--log-file`` exist on every command, before or after its name; ``coordstudio STUDY`` opens
   STUDY in the desktop application, as the README says.
 """
@@ -105,7 +105,7 @@ def test_off_a_terminal_a_line_per_quarter_of_each_scheme() -> None:
         progress.report(0.9, "cost-benefit analysis")
 
     log = io.StringIO()
-    with ConsoleProgress(stream=log, line_interval_s=1e9) as progress:
+    with ConsoleProgress(line_stream=log, bars=False, line_interval_s=1e9) as progress:
         feed(progress)
     lines = log.getvalue().splitlines()
     assert len(lines) == 12, lines
@@ -113,7 +113,7 @@ def test_off_a_terminal_a_line_per_quarter_of_each_scheme() -> None:
     assert steps == [1, 12, 24, 36, 48]
     assert all(re.match(r"\[ *\d+\.\d % +\d+\.\d s\] ", line) for line in lines)
     quiet = io.StringIO()
-    with ConsoleProgress(quiet=True, stream=quiet) as progress:
+    with ConsoleProgress(quiet=True, stream=quiet, line_stream=quiet) as progress:
         feed(progress)
     assert quiet.getvalue() == ""
 
