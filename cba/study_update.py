@@ -4,19 +4,21 @@
 (:func:`cba.study_file.save_study`) would drop every comment the user wrote, put the keys in the model's
 order and re-wrap long strings. Instead the file's text is edited where the values changed:
 
-1. The old and the new study are compared as JSON-able data (``model_dump(mode="json")``); the result is
-   the list of changed leaf values by path (``("sgam", "technologies", 3, "capex_eur")``), or None when
-   the structure changed (a row added or deleted, a key appearing).
-2. When only leaves changed and each is written in the file, each one's text span is located with
-   ruamel.yaml's event parser (start and end of every scalar, quotes included, comments excluded) and
-   replaced by the new value in YAML (or JSON) notation: every other byte of the file stays as it was.
-3. Otherwise the file goes through ruamel.yaml's round-trip loader, the changes are merged into the
-   loaded document (unchanged keys keep their order and comments, new keys come last) and it is dumped
-   again: comments and key order kept, long strings possibly re-wrapped.
+1. The old and the new study are compared as JSON-able data (``model_dump(mode="json")``): the result is
+   the changed leaf values by path (``("sgam", "technologies", 3, "capex_eur")``) and the smallest lists
+   or tables whose shape changed (a row added or deleted in the workbook), with their new values.
+2. Where each of them is written is located with ruamel.yaml's event parser (start and end of every
+   scalar, quotes included, trailing comments excluded; a block list up to the end of its last value) and
+   that text alone is replaced: a value by its YAML (or JSON) notation, a list by its rows written at the
+   list's indentation and the file's line width. Every other byte of the file stays as it was.
+3. If that is not possible (a changed value the file leaves out as a default), the file goes through
+   ruamel.yaml's round-trip loader, the changes are merged into the loaded document (unchanged keys keep
+   their order and comments, new keys come last) and it is dumped again: comments and key order kept,
+   long strings possibly re-wrapped.
 
 Either result is checked by loading it as the tool loads any study; if it does not equal the new study
 (an anchor, a migrated older file), the study is written afresh by ``save_study``'s serialiser, and the
-caller is told which of the three happened.
+caller is told which of these happened (:class:`UpdateMethod`).
 """
 
 from __future__ import annotations
