@@ -342,7 +342,7 @@ def configure_logging(verbose: int, log_file: str | None) -> list[logging.Handle
     (``logging.getLogger(__name__)``); this is the one place that decides where records go. Returns the
     handlers added, so :func:`main` removes them when the command ends (a test may call main() many
     times in one process)."""
-    from simulation.console_progress import ConsoleLogHandler
+    from coordstudio.simulation.console_progress import ConsoleLogHandler
 
     level = _CONSOLE_LEVELS[min(max(verbose, 0), len(_CONSOLE_LEVELS) - 1)]
     console = ConsoleLogHandler()

@@ -51,10 +51,10 @@ def cmd_sgam_import(args: argparse.Namespace) -> int:
     """``sgam import STUDY FILE.xlsx|DIR [--out NEW | --in-place]``: the study with the workbook's (or the
     library folder's) SGAM/ICT model, written as STUDY's own text edited where the model changed
     (:mod:`cba.study_update`: comments, key order and layout kept)."""
-    from cba.errors import StudyError
-    from cba.study_file import load_study
-    from cba.study_update import UpdateMethod, write_updated_study
-    from sgam.cli import import_command
+    from coordstudio.cba.errors import StudyError
+    from coordstudio.cba.study_file import load_study
+    from coordstudio.cba.study_update import UpdateMethod, write_updated_study
+    from coordstudio.sgam.cli import import_command
 
     source = Path(args.study)
     if args.in_place and args.out:

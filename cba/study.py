@@ -32,11 +32,11 @@ from coordstudio.cba.study_file import (
     study_summary,
     study_to_text,
 )
-from sgam.costs import SchemeIctCost
-from simulation.console_progress import ConsoleProgress  # the command line's; re-exported here
-from simulation.kpis import SCHEME_IDS, SchemeKpis
-from simulation.progress import NullProgress, Progress, SubProgress, check_cancelled
-from simulation.scenario.representative_days import (
+from coordstudio.sgam.costs import SchemeIctCost
+from coordstudio.simulation.console_progress import ConsoleProgress  # the command line's; re-exported here
+from coordstudio.simulation.kpis import SCHEME_IDS, SchemeKpis
+from coordstudio.simulation.progress import NullProgress, Progress, SubProgress, check_cancelled
+from coordstudio.simulation.scenario.representative_days import (
     RepresentativeDay,
     day_weights,
     select_representative_days,

@@ -32,9 +32,9 @@ from typing import Any
 
 import yaml
 
-from cba.errors import StudyError
-from cba.fileio import atomic_write_text
-from cba.study_file import Study, study_from_mapping, study_to_text
+from coordstudio.cba.errors import StudyError
+from coordstudio.cba.fileio import atomic_write_text
+from coordstudio.cba.study_file import Study, study_from_mapping, study_to_text
 
 Path_ = tuple[str | int, ...]
 
@@ -259,7 +259,7 @@ def updated_study_text(
     new_data = new.model_dump(mode="json")
 
     def holds_new(candidate: str) -> bool:
-        from cba.safe_yaml import parse_text
+        from coordstudio.cba.safe_yaml import parse_text
 
         try:
             return study_from_mapping(parse_text(candidate, source, json_format=json_format), source) == new
@@ -287,7 +287,7 @@ def updated_study_text(
 
 def write_updated_study(source: Path, target: Path, old: Study, new: Study) -> UpdateMethod:
     """Write ``new`` to ``target`` as ``source``'s text (which holds ``old``) edited (atomic write)."""
-    from cba.study_file import read_text
+    from coordstudio.cba.study_file import read_text
 
     json_format = source.suffix.lower() == ".json"
     text, method = updated_study_text(read_text(source), old, new, json_format, str(source))

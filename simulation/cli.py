@@ -86,11 +86,11 @@ def _validated_spec(data: Any, source: str, prefix: str = "") -> Any:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Simulate the scenario of a study (or the default scenario); write the database and kpis.csv."""
-    from simulation.console_progress import ConsoleProgress
-    from simulation.db import default_sqlite_url
-    from simulation.progress import SignalCancel
-    from simulation.scenario import default_scenario_spec
-    from simulation.simulate import simulate
+    from coordstudio.simulation.console_progress import ConsoleProgress
+    from coordstudio.simulation.db import default_sqlite_url
+    from coordstudio.simulation.progress import SignalCancel
+    from coordstudio.simulation.scenario import default_scenario_spec
+    from coordstudio.simulation.simulate import simulate
 
     spec = _scenario_of_study(Path(args.study)) if args.study else default_scenario_spec()
     if args.hours is not None:

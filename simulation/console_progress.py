@@ -33,7 +33,7 @@ import time
 from types import TracebackType
 from typing import Any, TextIO
 
-from simulation.progress import parse_counted
+from coordstudio.simulation.progress import parse_counted
 
 #: Fractions of a task at which the plain-lines mode prints a line (besides the time-based ones).
 _QUARTERS = 4

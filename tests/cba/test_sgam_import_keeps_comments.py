@@ -16,8 +16,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-import main
-from cba.study_file import load_study
+from coordstudio import main
+from coordstudio.cba.study_file import load_study
 
 HEADER = "sgam:\n  schema_version: 1\n  name: Default TSO-DSO coordination SGAM/ICT model\n"
 MINE = (

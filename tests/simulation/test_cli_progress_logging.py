@@ -26,9 +26,9 @@ import pytest
 import yaml
 from sim_fixtures import small_spec
 
-import main
-from simulation.console_progress import ConsoleProgress
-from simulation.progress import parse_counted, step_message
+from coordstudio import main
+from coordstudio.simulation.console_progress import ConsoleProgress
+from coordstudio.simulation.progress import parse_counted, step_message
 
 ROOT = Path(__file__).resolve().parents[2]
 
