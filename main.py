@@ -12,6 +12,7 @@ import argparse
 import errno
 import importlib
 import importlib.util
+import logging
 import os
 import sys
 import tempfile
@@ -110,7 +111,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     out = Path(args.resume if args.resume is not None else (args.out or "out"))
     # the first Ctrl-C asks the run to stop at its next step (runs marked cancelled), the second interrupts
-    with SignalCancel(ConsoleProgress(quiet=args.quiet)) as progress:
+    with ConsoleProgress(quiet=args.quiet) as console, SignalCancel(console) as progress:
         try:
             result = run_study(
                 study, progress, out_dir=out, db_url=args.db, schemes=schemes, resume=args.resume is not None
@@ -231,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Start with:  coordstudio new my_study.yaml && coordstudio run my_study.yaml --out out",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _add_logging_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("gui", help="open the desktop application (the default)",
@@ -261,7 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", metavar="URL",
                    help="results database URL (default: a SQLite file in --out), e.g. "
                         "postgresql+psycopg://user@host/db")
-    p.add_argument("--quiet", action="store_true", help="print no progress lines")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bars or lines: stdout holds the summary only (docs/cli.md)")
     p.add_argument("--figures", default="png,svg", metavar="FORMATS",
                    help="formats of the figures written to --out (docs/figures.md): png, svg, or none")
     p.set_defaults(func=cmd_run)
@@ -301,7 +304,113 @@ def build_parser() -> argparse.ArgumentParser:
         register = getattr(module, "register", None)
         if register is not None:
             register(sub)
+    for child in _every_subparser(parser):  # every command takes -v and --log-file
+        if "--log-file" not in child._option_string_actions:
+            _add_logging_options(child, top=False)
     return parser
+
+
+#: Log level of the console per ``-v`` given (none: warnings only; ``-v``: what each phase did; ``-vv``: all).
+_CONSOLE_LEVELS = (logging.WARNING, logging.INFO, logging.DEBUG)
+_LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+#: Top-level logger names of this project (before and after the import rename to ``coordstudio.*``).
+_OWN_LOGGERS = frozenset({"coordstudio", "main", "gui", "sgam", "simulation", "cba", "__main__"})
+
+
+def _add_logging_options(parser: argparse.ArgumentParser, top: bool) -> None:
+    """``-v/--verbose`` and ``--log-file`` on ``parser``.
+
+    The top-level parser holds the defaults; a subcommand's options default to ``SUPPRESS`` so that
+    ``coordstudio -v run`` and ``coordstudio run -v`` both work and neither erases the other."""
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0 if top else argparse.SUPPRESS,
+        help="log what the computation does on stderr: -v each phase and scheme (INFO), -vv everything "
+             "(DEBUG); default: warnings only",
+    )
+    parser.add_argument(
+        "--log-file", metavar="PATH", default=None if top else argparse.SUPPRESS,
+        help="also append the log records to PATH (at INFO, or DEBUG with -vv), with time and module",
+    )
+
+
+def _every_subparser(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """The parsers of every subcommand under ``parser``, nested ones (``sgam import``) included."""
+    found: list[argparse.ArgumentParser] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                if all(child is not seen for seen in found):
+                    found.append(child)
+                    found.extend(_every_subparser(child))
+    return found
+
+
+def configure_logging(verbose: int, log_file: str | None) -> list[logging.Handler]:
+    """Handlers on the root logger for one command: the console (stderr, above any progress bars) at the
+    ``-v`` level, and ``log_file`` at INFO or lower. The library modules only create loggers
+    (``logging.getLogger(__name__)``); this is the one place that decides where records go. Returns the
+    handlers added, so :func:`main` removes them when the command ends (a test may call main() many
+    times in one process)."""
+    from coordstudio.simulation.console_progress import ConsoleLogHandler
+
+    level = _CONSOLE_LEVELS[min(max(verbose, 0), len(_CONSOLE_LEVELS) - 1)]
+    console = ConsoleLogHandler()
+    console.setLevel(level)
+    console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handlers: list[logging.Handler] = [console]
+    if log_file:
+        try:
+            file_handler = logging.FileHandler(log_file, encoding="utf-8")
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, log_file) from None
+        file_handler.setLevel(min(level, logging.INFO))
+        file_handler.setFormatter(logging.Formatter(_LOG_FORMAT))
+        handlers.append(file_handler)
+    if level > logging.DEBUG:
+        for handler in handlers:
+            handler.addFilter(_own_records_below_warning)
+    root = logging.getLogger()
+    root.setLevel(min(h.level for h in handlers))
+    for handler in handlers:
+        root.addHandler(handler)
+    return handlers
+
+
+def _own_records_below_warning(record: logging.LogRecord) -> bool:
+    """Below WARNING, only the project's own records: the libraries' INFO chatter (matplotlib's font
+    cache, numba, distributed's cluster start-up) shows at -vv only."""
+    return record.levelno >= logging.WARNING or record.name.split(".")[0] in _OWN_LOGGERS
+
+
+def _study_as_gui(argv: list[str], commands: set[str]) -> list[str]:
+    """``coordstudio [OPTIONS] STUDY [...]`` as ``coordstudio [OPTIONS] gui STUDY [...]``.
+
+    The README's ``coordstudio STUDY`` opens a study in the desktop application: the first positional
+    argument, when it is no command and names a study file (by extension, or an existing file), is the
+    study of ``gui``."""
+    takes_value = {"--log-file"}
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in takes_value:
+            i += 2
+            continue
+        if arg.startswith("-"):
+            i += 1
+            continue
+        is_study = Path(arg).suffix.lower() in (".yaml", ".yml", ".json") or Path(arg).is_file()
+        if arg not in commands and is_study:
+            return [*argv[:i], "gui", *argv[i:]]
+        return argv
+    return argv
+
+
+def _to_log_file(handlers: Sequence[logging.Handler], level: int, message: str) -> None:
+    """A record of how the command ended, for the log file only: the console already has its one line."""
+    record = logging.LogRecord("coordstudio", level, __file__, 0, message, None, None)
+    for handler in handlers:
+        if isinstance(handler, logging.FileHandler) and record.levelno >= handler.level:
+            handler.handle(record)
 
 
 def _save_traceback(exc: BaseException) -> Path:
@@ -325,25 +434,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line, run the subcommand, and turn errors into exit codes."""
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and Path(argv[0]).suffix.lower() in (".yaml", ".yml", ".json"):
-        argv = ["gui", *argv]  # `coordstudio STUDY.yaml` opens the study in the desktop application
+    commands = {name for child in parser._actions if isinstance(child, argparse._SubParsersAction)
+                for name in child.choices}
+    argv = _study_as_gui(argv, commands)  # `coordstudio STUDY.yaml` opens the study in the desktop app
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["gui", *(argv or [])])
     user_errors = _user_errors()
     from coordstudio.simulation.progress import RunCancelled
 
+    handlers: list[logging.Handler] = []
+    root_level = logging.getLogger().level
     try:
+        handlers = configure_logging(args.verbose, args.log_file)
+        logging.getLogger(__name__).info("coordstudio %s: %s", __version__, " ".join(argv))
         code: int = args.func(args)
+        _to_log_file(handlers, logging.INFO, f"exit code {code}")
         return code
     except user_errors as exc:
         print(f"error: {_one_line(exc, 2000)}", file=sys.stderr)
+        _to_log_file(handlers, logging.ERROR, f"exit code {EXIT_BAD_INPUT}: {_one_line(exc, 2000)}")
         return EXIT_BAD_INPUT
     except RunCancelled as exc:
         print(str(exc) or "cancelled", file=sys.stderr)
+        _to_log_file(handlers, logging.WARNING, f"exit code {EXIT_CANCELLED}: {exc or 'cancelled'}")
         return EXIT_CANCELLED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
+        _to_log_file(handlers, logging.WARNING, f"exit code {EXIT_CANCELLED}: interrupted")
         return EXIT_CANCELLED
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
         if isinstance(exc, OSError) and exc.errno in _FILE_PROBLEMS:
@@ -352,12 +470,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {where}: {exc.strerror or exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
         path = _save_traceback(exc)
+        _to_log_file(handlers, logging.ERROR,
+                     f"exit code {EXIT_BUG}: {type(exc).__name__}: {_one_line(exc)}; traceback in {path}")
         print(
             f"internal error: {type(exc).__name__}: {_one_line(exc)}; this is a bug in Coordination "
             f"Studio, please report it with the traceback saved in {path}",
             file=sys.stderr,
         )
         return EXIT_BUG
+    finally:
+        for handler in handlers:
+            logging.getLogger().removeHandler(handler)
+            handler.close()
+        logging.getLogger().setLevel(root_level)
 
 
 def gui_main() -> int:

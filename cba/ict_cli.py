@@ -41,16 +41,44 @@ def cmd_sgam_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def imported_study_path(study: Path) -> Path:
+    """Where ``sgam import`` writes without ``--out`` or ``--in-place``: ``STEM-imported.SUFFIX`` beside
+    STUDY, so an import never overwrites the study it read unless asked to."""
+    return study.with_name(f"{study.stem}-imported{study.suffix}")
+
+
 def cmd_sgam_import(args: argparse.Namespace) -> int:
-    """``sgam import STUDY FILE.xlsx [--out NEW]``: replace the study's SGAM model by the workbook's."""
-    from coordstudio.cba.study_file import load_study, save_study
+    """``sgam import STUDY FILE.xlsx|DIR [--out NEW | --in-place]``: the study with the workbook's (or the
+    library folder's) SGAM/ICT model, written as STUDY's own text edited where the model changed
+    (:mod:`cba.study_update`: comments, key order and layout kept)."""
+    from coordstudio.cba.errors import StudyError
+    from coordstudio.cba.study_file import load_study
+    from coordstudio.cba.study_update import UpdateMethod, write_updated_study
     from coordstudio.sgam.cli import import_command
 
-    study = load_study(Path(args.study))
-    study.sgam = import_command(args.file)
-    target = Path(args.out) if getattr(args, "out", None) else Path(args.study)
-    save_study(study, target)
-    print(f"imported {args.file} into {target}")
+    source = Path(args.study)
+    if args.in_place and args.out:
+        raise StudyError(f"--out {args.out} and --in-place: give one of them (--in-place rewrites {source})")
+    if args.in_place:
+        target = source
+    elif args.out:
+        target = Path(args.out)
+    else:
+        target = imported_study_path(source)
+        if target.exists() and not args.force:
+            raise StudyError(f"{target} exists; pass --force to overwrite it, --out NEW to write elsewhere, "
+                             f"or --in-place to update {source} itself")
+    old = load_study(source)
+    new = old.model_copy(update={"sgam": import_command(args.file)})
+    method = write_updated_study(source, target, old, new)
+    how = {
+        UpdateMethod.SPLICED: "only the changed values rewritten; comments and layout kept",
+        UpdateMethod.BLOCKS: "the changed values and the lists whose rows changed rewritten; comments "
+                             "and layout kept elsewhere",
+        UpdateMethod.ROUND_TRIP: "comments and key order kept; long lines may be re-wrapped",
+        UpdateMethod.REWRITTEN: "written afresh: the file's comments could not be kept",
+    }[method]
+    print(f"imported {args.file} into {target} ({how})")
     return 0
 
 

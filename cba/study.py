@@ -7,7 +7,7 @@ The files a run writes are written by :mod:`cba.outputs`.
 
 from __future__ import annotations
 
-import sys
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,6 +33,7 @@ from coordstudio.cba.study_file import (
     study_to_text,
 )
 from coordstudio.sgam.costs import SchemeIctCost
+from coordstudio.simulation.console_progress import ConsoleProgress  # the command line's; re-exported here
 from coordstudio.simulation.kpis import SCHEME_IDS, SchemeKpis
 from coordstudio.simulation.progress import NullProgress, Progress, SubProgress, check_cancelled
 from coordstudio.simulation.scenario.representative_days import (
@@ -41,6 +42,8 @@ from coordstudio.simulation.scenario.representative_days import (
     select_representative_days,
     spec_for_day,
 )
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "CURRENT_SCHEMA_VERSION",
@@ -77,34 +80,6 @@ def solver_report() -> tuple[list[tuple[str, bool, str]], str]:
 
 
 # ------------------------------------------------------------------------------------------ run_study
-
-
-class ConsoleProgress:
-    """Progress printer for the command line.
-
-    Prints a line when the phase changes (the text before the first ``:``) or at most every
-    ``interval_s`` seconds, so a day of 96 clearings per scheme does not flood the terminal.
-    """
-
-    def __init__(self, quiet: bool = False, interval_s: float = 2.0) -> None:
-        self._quiet = quiet
-        self._interval_s = interval_s
-        self._phase = ""
-        self._t0 = time.perf_counter()
-        self._last_t = -float("inf")
-
-    def report(self, fraction: float, message: str) -> None:
-        if self._quiet:
-            return
-        now = time.perf_counter()
-        phase = message.split(":", 1)[0]
-        if phase == self._phase and now - self._last_t < self._interval_s:
-            return
-        self._phase, self._last_t = phase, now
-        print(f"[{100 * fraction:5.1f} % {now - self._t0:6.1f} s] {message}", file=sys.stderr)
-
-    def cancelled(self) -> bool:
-        return False
 
 
 @dataclass
@@ -255,7 +230,7 @@ def run_study(
     if undesigned:  # the CBA needs each scheme's ICT cost: say so now, not after the simulation
         raise StudyError(
             f"schemes: no SGAM/ICT design of {', '.join(undesigned)} in this (older) study; add it with: "
-            "coordstudio sgam import STUDY sgam/library"
+            "coordstudio sgam import STUDY sgam/library --in-place"
         )
     out = Path(out_dir) if out_dir is not None else None
     if resume and (out is None or not out.is_dir()):
@@ -271,12 +246,19 @@ def run_study(
     ict = ict_costs(study.sgam, endpoint_counts(study.scenario), study.cba.horizon_years,
                     study.cba.discount_rate)
     timings["ict"] = time.perf_counter() - t0
+    logger.info("ICT cost of %d scheme(s) in %.2f s", len(ict), timings["ict"])
     check_cancelled(progress)
 
     t0 = time.perf_counter()
     if db_url is None and out is not None:
         db_url = f"sqlite:///{(out / 'results.sqlite').resolve()}"
     prints = study_fingerprint(study).as_mapping()
+    if logger.isEnabledFor(logging.INFO):
+        from sqlalchemy.engine import make_url
+
+        where = make_url(db_url).render_as_string(hide_password=True) if db_url else "none"
+        logger.info("study %r: fingerprint %s, schemes %s, results database %s", study.metadata.title,
+                    prints.get("study", "")[:16], ", ".join(run_schemes), where)
     to_run, kpi_map = run_schemes, {}
     days = representative_days_of(study)
     if days:
@@ -302,6 +284,7 @@ def run_study(
         kpis = [kpi_map[s] for s in run_schemes]
         params = study.cba
     timings["simulation"] = time.perf_counter() - t0
+    logger.info("simulation of %s in %.2f s", ", ".join(to_run) or "no scheme", timings["simulation"])
     check_cancelled(progress)
 
     check = None
@@ -309,6 +292,7 @@ def run_study(
     if db_url is not None and failed_runs:
         # the ICT check reads complete message logs; a failed run's is not (the scheme is not assessed)
         progress.report(0.85, f"ICT check skipped: the run of {', '.join(failed_runs)} failed")
+        logger.info("ICT check skipped: the run of %s failed", ", ".join(failed_runs))  # the CLI warns once
     elif db_url is not None:
         t0 = time.perf_counter()
         progress.report(0.85, "ICT design checked against the simulated messages")
@@ -326,6 +310,7 @@ def run_study(
     progress.report(0.87, "cost-benefit analysis")
     cba_result = run_cba(params, kpis, ict)
     timings["cba"] = time.perf_counter() - t0
+    logger.info("cost-benefit analysis in %.2f s", timings["cba"])
 
     outputs: dict[str, Path] = {}
     if out is not None:
@@ -339,6 +324,9 @@ def run_study(
         if days:
             outputs["representative_days"] = write_representative_days(out, days)
         timings["outputs"] = time.perf_counter() - t0
+        logger.info("%d output file(s) written to %s in %.2f s", len(outputs), out, timings["outputs"])
+        for name, path in outputs.items():
+            logger.debug("output %s: %s", name, path)
     progress.report(1.0, "done")
     return StudyResult(
         ict=ict, kpis=kpis, cba=cba_result, ict_check=check, outputs=outputs, timings_s=timings,

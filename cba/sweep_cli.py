@@ -54,6 +54,8 @@ def register(subparsers: Any) -> None:
         "'variants': base, forecast-error-x2, lines-90pct)",
     )
     p.add_argument("--no-cba", action="store_true", help="skip the CBA of each variant")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bar or lines: stdout holds the summary only")
     p.set_defaults(func=cmd_sweep)
 
     s = subparsers.add_parser(
@@ -139,16 +141,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     out = prepare_out_dir(args.out)  # a bad --out fails before the sweep, with one line
     db_url = args.db or f"sqlite:///{(out / 'sweep.sqlite').resolve()}"
-    res = run_sweep(
-        spec,
-        schemes,
-        days,
-        variants,
-        db_url=db_url,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        progress=ConsoleProgress(),
-    )
+    with ConsoleProgress(quiet=args.quiet) as console:  # one bar for the sweep's runs on a terminal
+        res = run_sweep(spec, schemes, days, variants, db_url=db_url, workers=args.workers,
+                        scheduler=args.scheduler, progress=console)
     write_sweep_table(res, out)
     print(
         f"sweep {res.sweep_id}: {len(res.tasks)} runs, {len(res.kpis) - len(res.resumed)} computed, "

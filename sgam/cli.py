@@ -300,17 +300,23 @@ def add_sgam_arguments(parser: argparse.ArgumentParser) -> argparse._SubParsersA
         help="read an edited workbook back into the study",
         description="Read FILE.xlsx (written by 'sgam export', possibly edited in Excel or LibreOffice) or a "
         "YAML library folder (written by 'sgam library', possibly edited), validate it, and store it as the "
-        "study's SGAM model. Errors name sheet, row and column, or file, line, object and field.",
+        "study's SGAM model. The study is written to a new file (STEM-imported.yaml) unless --out or "
+        "--in-place is given, as STUDY's own text changed where the model changed: its comments and key "
+        "order are kept. "
+        "Errors name sheet, row and column, or file, line, object and field.",
     )
     p.add_argument("study", help="study file (YAML or JSON) to update")
     p.add_argument("file", help="workbook to read (.xlsx), or a library folder holding library.yaml")
-    p.add_argument("--out", help="write the updated study here instead of overwriting STUDY")
+    p.add_argument("--out", metavar="NEW",
+                   help="write the updated study to NEW (default: STEM-imported.yaml beside STUDY)")
+    p.add_argument("--in-place", action="store_true", help="update STUDY itself")
+    p.add_argument("--force", action="store_true", help="overwrite an existing STEM-imported file")
     p = sub.add_parser(
         "library",
         help="write a copy of the default SGAM/ICT library (YAML) to edit",
         description="Copy the default SGAM/ICT library (library.yaml, common.yaml, one file per scheme, "
         "catalogue.yaml with the technologies' and components' costs and their sources) into DIR. Edit "
-        "the files, then run 'ict STUDY --library DIR' or 'sgam import STUDY DIR'.",
+        "the files, then run 'ict STUDY --library DIR' or 'sgam import STUDY DIR --in-place'.",
     )
     p.add_argument("dir", help="folder to write the library files into")
     p.add_argument("--force", action="store_true", help="overwrite library files already in DIR")

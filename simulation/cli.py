@@ -56,20 +56,6 @@ def write_kpis_csv(kpis: dict[str, SchemeKpis], path: Path) -> None:
     atomic_write_text(path, buf.getvalue())
 
 
-class _ConsoleProgress:
-    def __init__(self) -> None:
-        self._last = -1
-
-    def report(self, fraction: float, message: str) -> None:
-        pct = int(fraction * 100)
-        if pct // 5 != self._last // 5:
-            print(f"  {pct:3d} %  {message}", flush=True)
-            self._last = pct
-
-    def cancelled(self) -> bool:
-        return False
-
-
 def _scenario_of_study(path: Path) -> Any:
     """The ``scenario:`` section of a study file (the study format itself belongs to ``cba``)."""
     from coordstudio.simulation.errors import ScenarioError
@@ -100,6 +86,7 @@ def _validated_spec(data: Any, source: str, prefix: str = "") -> Any:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Simulate the scenario of a study (or the default scenario); write the database and kpis.csv."""
+    from coordstudio.simulation.console_progress import ConsoleProgress
     from coordstudio.simulation.db import default_sqlite_url
     from coordstudio.simulation.progress import SignalCancel
     from coordstudio.simulation.scenario import default_scenario_spec
@@ -113,7 +100,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     schemes = [s.strip() for s in args.schemes.split(",")] if args.schemes else None
     out = prepare_out_dir(args.out)  # a bad --out fails now, not after the simulation
     url = args.db or default_sqlite_url(out)
-    with SignalCancel(_ConsoleProgress()) as progress:  # Ctrl-C: runs marked cancelled, exit 130
+    # a bar per scheme on a terminal, lines in a log (stderr); Ctrl-C: runs marked cancelled, exit 130
+    with ConsoleProgress(quiet=args.quiet) as console, SignalCancel(console) as progress:
         kpis = simulate(spec, schemes, url, progress).kpis
     write_kpis_csv(kpis, out / "kpis.csv")
     print()
@@ -166,6 +154,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="simulate only this many hours from the scenario's start (a whole number of clearing "
         "periods, at most 168)",
     )
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bars or lines: stdout holds the KPI table only")
     p.set_defaults(func=cmd_simulate)
 
     r = subparsers.add_parser("runs", help="list the runs of a results database")

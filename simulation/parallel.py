@@ -22,6 +22,7 @@ running as orphans); a pool also waits for ever for the result of a worker that 
 
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 import os
 import queue as queue_mod
@@ -38,6 +39,8 @@ from coordstudio.simulation.lifeline import die_with_parent
 from coordstudio.simulation.progress import Progress, RunCancelled
 from coordstudio.simulation.run import SchemeRun, run_scheme
 from coordstudio.simulation.scenario.build import Scenario
+
+logger = logging.getLogger(__name__)
 
 EXPECTED_COST: dict[str, float] = {"LMS": 2.2, "CMS": 1.8, "SBR": 1.25, "IFM": 1.1, "CM": 1.0, "CM-D": 2.2}
 """Relative run time of the schemes on the default day (measured; only orders the work, longest first, so
@@ -149,6 +152,7 @@ def run_in_processes(
                     daemon=True,
                 )
                 proc.start()
+                logger.debug("scheme %s: worker process %s started", scheme, proc.pid)
                 running[scheme] = proc
             try:
                 _drain(queue, running, results, done_frac, progress, progress_from, span, len(schemes))
@@ -214,6 +218,8 @@ def _drain(
         else:
             _, scheme, run, err = msg
             results[scheme] = (run, err)
+            logger.debug("scheme %s: worker finished (%s)", scheme,
+                         "ok" if err is None else err.split(":")[0])
             proc = running.pop(scheme, None)
             if proc is not None:
                 proc.join(timeout=30)

@@ -9,8 +9,13 @@ an adapter that forwards to Qt signals; the CLI passes a console printer; tests 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
+
+#: ``"<task>: step <done>/<total>"`` or ``"<task>: <done>/<total> <unit> ..."``: a counted message, the form
+#: :func:`step_message` writes; a console turns each task's counted messages into one progress bar.
+_COUNTED = re.compile(r"^(?P<task>[^:]+): (?:step )?(?P<done>\d+)/(?P<total>\d+)(?!\d)")
 
 
 @runtime_checkable
@@ -66,6 +71,23 @@ class SubProgress:
 
     def cancelled(self) -> bool:
         return self._parent.cancelled()
+
+
+def step_message(task: str, done: int, total: int) -> str:
+    """The message of step ``done`` of ``total`` of ``task`` (a scheme's run): ``"CMS: step 9/48"``.
+
+    One function writes the form :func:`parse_counted` reads, so a console can draw one bar per scheme
+    from the same ``report(fraction, message)`` channel the GUI reads its progress bar from."""
+    return f"{task}: step {done}/{total}"
+
+
+def parse_counted(message: str) -> tuple[str, int, int] | None:
+    """``(task, done, total)`` of a counted message (:func:`step_message`, or ``"sweep: 3/10 runs"``);
+    None for a phase message such as ``"cost-benefit analysis"``."""
+    m = _COUNTED.match(message)
+    if m is None or int(m["total"]) <= 0:
+        return None
+    return m["task"].strip(), int(m["done"]), int(m["total"])
 
 
 def check_cancelled(progress: Progress) -> None:

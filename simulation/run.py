@@ -50,7 +50,13 @@ from coordstudio.simulation.measurement import measure
 from coordstudio.simulation.physical.fleet import fresh_devices, model_context
 from coordstudio.simulation.physical.network import PhysicalNetwork
 from coordstudio.simulation.physical.step import physics_step
-from coordstudio.simulation.progress import NullProgress, Progress, RunCancelled, check_cancelled
+from coordstudio.simulation.progress import (
+    NullProgress,
+    Progress,
+    RunCancelled,
+    check_cancelled,
+    step_message,
+)
 from coordstudio.simulation.recording.recorder import Recorder, count_per_aggregator
 from coordstudio.simulation.scenario.build import Scenario
 from coordstudio.simulation.schemes import scheme_behaviour
@@ -289,7 +295,7 @@ class _SchemeDay:
             for c in clearings:
                 self._clear(c, k, t_min)
             self._step(k, t_min, d)
-            progress.report((k + 1) / K, f"{self.behaviour.scheme_id}: step {k + 1}/{K}")
+            progress.report((k + 1) / K, step_message(self.behaviour.scheme_id, k + 1, K))
         stats: dict[str, float] = {"market_cpu_s": self.timings.get("market_cpu_s", 0.0)}
         for what, count in self.clearing.stats.items():
             stats[f"n_clearings_{what}"] = float(count)

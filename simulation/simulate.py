@@ -9,6 +9,7 @@ has more than one core), each writing its run into the results database. It retu
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Mapping
@@ -24,6 +25,8 @@ from coordstudio.simulation.progress import NullProgress, Progress, RunCancelled
 from coordstudio.simulation.run import SchemeRun, run_scheme
 from coordstudio.simulation.scenario import ScenarioSpec
 from coordstudio.simulation.scenario.build import build_scenario
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -102,6 +105,8 @@ def simulate(
     prints = dict(fingerprints) if fingerprints else None
     n_proc = processes if processes is not None else min(len(schemes), os.cpu_count() or 1)
     serial = n_proc <= 1 or len(schemes) == 1
+    logger.info("scenario %r built with its schedule in %.2f s; %d scheme(s) %s", spec.name, setup_s,
+                len(schemes), "in this process" if serial else f"in {n_proc} worker processes")
     run_ids: dict[str, int] = {}
     if db_url:
         make_engine(db_url).dispose()  # create the tables once, before the scheme processes start
@@ -135,6 +140,9 @@ def simulate(
             run_ids=run_ids, fingerprints=prints,
         )
     progress.report(1.0, "simulation done")
+    for scheme in schemes:
+        run = runs[scheme]
+        logger.info("scheme %s: %s", scheme, "run failed" if run.kpis.run_failed else "run completed")
     return SimulationResult({s: runs[s] for s in schemes}, setup_s, setup_cpu_s)
 
 

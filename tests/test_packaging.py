@@ -61,6 +61,7 @@ def test_run_works_without_pyside6_and_quiet_prints_only_the_summary(tmp_path: P
     assert "HiGHS" not in proc.stdout
     assert "step " not in proc.stdout
     assert proc.stdout.lstrip().startswith("scheme")
+    assert not re.search(r"\[ *\d+\.\d % |step \d+/", proc.stderr), proc.stderr  # no progress at all
 
 
 def test_gui_without_pyside6_says_so(tmp_path: Path) -> None:

@@ -230,7 +230,7 @@ def test_sgam_import_of_a_library_folder_stores_it_in_the_study(tmp_path: Path) 
     assert import_command(lib).get("technologies", "lte").name.startswith("LTE edited")
     study = tmp_path / "study.yaml"
     assert main.main(["new", str(study)]) == 0
-    assert main.main(["sgam", "import", str(study), str(lib)]) == 0
+    assert main.main(["sgam", "import", str(study), str(lib), "--in-place"]) == 0
     assert "LTE edited" in study.read_text(encoding="utf-8")
 
 
