@@ -338,7 +338,7 @@ class Results:
         df = df.merge(bal.drop(columns=["scheme", "day"]), on=["run_id", "time_min"], how="left")
         df = df.merge(grid, on=["run_id", "time_min"], how="left")
         df = df.merge(sp, on=["run_id", "time_min"], how="left")
-        df["setpoint_delta_mw"] = df["setpoint_delta_mw"].fillna(0.0)
+        df["setpoint_delta_mw"] = df["setpoint_delta_mw"].astype(float).fillna(0.0)
         df = df.sort_values(["run_id", "time_min"], kind="stable").reset_index(drop=True)
         return df[["scheme", "day", "run_id", "time_min", "need_mw", "afrr_mw", "uncovered_mw", "vm_min_pu",
                    "vm_max_pu", "p_total_mw", "setpoint_delta_mw"]]
