@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from simulation.progress import Progress
 
 __all__ = [
+    "DEFAULT_STUDY_FILE",
     "Results",
     "default_study",
     "load_study",
@@ -54,6 +55,8 @@ __all__ = [
     "run_study",
 ]
 
+DEFAULT_STUDY_FILE = Path(__file__).resolve().parent / "data" / "default_study.yaml"
+"""The embedded default study as a file (what :func:`cba.study.default_study` builds), to load and edit."""
 RESULTS_DB = "results.sqlite"
 """File name of the results database in an output folder (what ``coordstudio run --out`` writes)."""
 CBA_RESULT = "cba_result.json"

@@ -4,7 +4,15 @@ Only re-exports (the code lives in :mod:`cba.api`), so this file stays tiny whil
 the ``coordstudio.*`` namespace.
 """
 
-from cba.api import Results, default_study, load_study, open_results, run_study
+from cba.api import DEFAULT_STUDY_FILE, Results, default_study, load_study, open_results, run_study
 from main import __version__
 
-__all__ = ["Results", "__version__", "default_study", "load_study", "open_results", "run_study"]
+__all__ = [
+    "DEFAULT_STUDY_FILE",
+    "Results",
+    "__version__",
+    "default_study",
+    "load_study",
+    "open_results",
+    "run_study",
+]
