@@ -408,6 +408,11 @@ class Results:
             d["irr_per_year"] = d.pop("irr")
             d["ict_cost_share_fraction"] = d.pop("ict_cost_share")
             rows.append(d)
+        first = ["scheme", "rank", "assessed", "npv_eur", "pv_benefits_eur", "pv_costs_eur", "bcr",
+                 "irr_per_year"]
+        if rows:
+            rest = [c for c in rows[0] if c not in first]
+            return pd.DataFrame(rows)[first + rest]
         return pd.DataFrame(rows)
 
     def cashflows(self) -> pd.DataFrame:
