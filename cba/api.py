@@ -1,18 +1,18 @@
 """The Python API for notebooks: load a study, run it, and read every result as a pandas DataFrame.
 
-Three calls cover the analyst's path (``import coordstudio as cs``)::
+Three calls cover the analyst's path (``import coordstudio as cs``):
 
     study = cs.load_study("study.yaml")           # or cs.default_study()
-    res = cs.run_study(study, out="out")           # the same chain as ``coordstudio run``
+    res = cs.run_study(study, out="out")           # the same chain as `coordstudio run`
     res.kpis(); res.prices(); res.cashflows()      # pandas DataFrames, units in the column names
     cs.open_results("out").kpis()                  # the same frames, read back later; no SQL
 
-Why one :class:`Results` class for both: a frame computed in memory right after a run and the frame read
+Why one ``Results`` class for both: a frame computed in memory right after a run and the frame read
 back from the results database later are built by the same code from the same stored rows, so a notebook
 can switch between them freely (the tests check they are equal). The simulation's tables (clearings,
 bids, activations, nodal prices, measurements, balancing) are only ever held in the results database:
-:func:`run_study` therefore always has one (in ``out`` or, without it, in a temporary folder that lives
-as long as the :class:`Results` object). The KPIs, ICT cost lines and the CBA come from memory after a
+``run_study`` therefore always has one (in ``out`` or, without it, in a temporary folder that lives
+as long as the ``Results`` object). The KPIs, ICT cost lines and the CBA come from memory after a
 run, and from the database plus the study (or the ``cba_result.json`` the run wrote) when reopened.
 
 Column names carry their unit the way pandapower's ``res_*`` tables do: ``p_mw``, ``vm_pu``,
@@ -20,7 +20,7 @@ Column names carry their unit the way pandapower's ``res_*`` tables do: ``p_mw``
 
 Re-appraising without re-simulating: the simulation reads only the study's ``scenario``; a change to the
 SGAM/ICT model (a requirement, a technology's cost) or to the CBA parameters (discount rate, prices)
-leaves the simulated KPIs valid. :meth:`Results.reappraise` re-runs only the ICT costing and the CBA of an
+leaves the simulated KPIs valid. ``Results.reappraise`` re-runs only the ICT costing and the CBA of an
 edited study on the stored KPIs, in well under a second; a study whose scenario differs is refused.
 """
 
@@ -56,13 +56,13 @@ __all__ = [
 ]
 
 DEFAULT_STUDY_FILE = Path(__file__).resolve().parent / "data" / "default_study.yaml"
-"""The embedded default study as a file (what :func:`cba.study.default_study` builds), to load and edit."""
+"""The embedded default study as a file (what ``cba.study.default_study`` builds), to load and edit."""
 RESULTS_DB = "results.sqlite"
 """File name of the results database in an output folder (what ``coordstudio run --out`` writes)."""
 CBA_RESULT = "cba_result.json"
 """File name of the CBA result in an output folder."""
 STUDY_COPY = "study.yaml"
-"""File name of the study :func:`run_study` saves beside its outputs, so :func:`open_results` finds it."""
+"""File name of the study ``run_study`` saves beside its outputs, so ``open_results`` finds it."""
 
 _RUN_KEYS = ["scheme", "day", "run_id"]
 
@@ -104,9 +104,9 @@ def _same_spec(spec_json: Any, spec: Any) -> bool:
 def _runs_of(db_url: str, study: Study | None) -> dict[tuple[str, str], dict[str, Any]]:
     """(scheme, day) -> the run row whose results count, refusing incomplete ones.
 
-    With a study: its runs (:func:`cba.stored_runs.completed_runs` refuses another study's database);
+    With a study: its runs (``cba.stored_runs.completed_runs`` refuses another study's database);
     a study with representative days has one run per scheme and day, told apart by the day's scenario
-    (:func:`simulation.scenario.representative_days.spec_for_day`), the latest of each pair counting.
+    (``simulation.scenario.representative_days.spec_for_day``), the latest of each pair counting.
     Without a study: the latest run of each scheme, with the day its KPI record names."""
     from cba.stored_runs import completed_runs, kpis_of_run, require_complete
     from simulation import db as simdb
@@ -144,7 +144,7 @@ def _runs_of(db_url: str, study: Study | None) -> dict[tuple[str, str], dict[str
 
 
 class Results:
-    """The results of one study run as pandas DataFrames; from :func:`run_study` or :func:`open_results`.
+    """The results of one study run as pandas DataFrames; from ``run_study`` or ``open_results``.
 
     Every method returns a new DataFrame (change it freely). Frames per scheme carry ``scheme`` and
     ``day`` (the representative day, ``default`` for a study's one day) and, when read from the results
@@ -167,7 +167,7 @@ class Results:
         self.study = study
         """The study the results belong to (None: opened without one; CBA frames from cba_result.json)."""
         self.study_result = study_result
-        """The :class:`cba.study.StudyResult` of a run made by :func:`run_study` (None when reopened)."""
+        """The ``cba.study.StudyResult`` of a run made by ``run_study`` (None when reopened)."""
         self._kpis = list(kpis) if kpis is not None else None
         self._ict = ict
         self._cba = cba
@@ -234,7 +234,7 @@ class Results:
         return self._ict
 
     def cba_result(self) -> CbaResult:
-        """The :class:`cba.analysis.CbaResult` (computed from the study, or read from ``cba_result.json``
+        """The ``cba.analysis.CbaResult`` (computed from the study, or read from ``cba_result.json``
         beside a database opened without its study)."""
         if self._cba is None:
             if self.study is not None:
@@ -374,7 +374,7 @@ class Results:
         """One row per node and market time unit of each clearing: ``price_eur_per_mwh`` and its components
         (``energy_``, ``congestion_``, ``losses_``, ``current_``, ``voltage_eur_per_mwh``, summing to the
         price; missing where not decomposed), with ``time_min`` and ``step_time_min`` as in
-        :meth:`activations`."""
+        ``activations``."""
         from simulation.db import PRICE_COMPONENT_COLUMNS
 
         cols = ["scheme", "day", "run_id", "clearing", "step", "node", "price_eur_per_mwh",
@@ -382,7 +382,7 @@ class Results:
         return self._with_step_time(self._read("prices", cols))
 
     def ict_costs(self) -> pd.DataFrame:
-        """One row per ICT cost line as the CBA counts it (of the stated system, :mod:`cba.system_scale`):
+        """One row per ICT cost line as the CBA counts it (of the stated system, ``cba.system_scale``):
         ``scheme``, ``link_id``, ``technology_id``, ``actor_id``, ``actor_role``, ``layer``,
         ``item_kind``, ``endpoints``, ``capex_eur``, ``opex_eur_per_year``, ``lifetime_years``,
         ``present_value_eur``, ``description``."""
@@ -446,8 +446,8 @@ class Results:
         the value each uncertain input took in that sample (a column per input, in its own unit).
 
         The samples are drawn again from the study's seed with the CBA's own functions
-        (:func:`cba.sensitivity.monte_carlo`), so they are the very samples behind
-        :meth:`monte_carlo_summary` (their mean is its ``mean_npv_eur``); this needs the study."""
+        (``cba.sensitivity.monte_carlo``), so they are the very samples behind
+        ``monte_carlo_summary`` (their mean is its ``mean_npv_eur``); this needs the study."""
         import numpy as np
 
         npv, draws, schemes = self._npv_samples()
@@ -462,7 +462,7 @@ class Results:
         return df
 
     def _npv_samples(self) -> tuple[np.ndarray, dict[str, np.ndarray], list[str]]:
-        """``(n, S)`` NPV samples, the input draws and the schemes, as :func:`cba.analysis.run_cba` draws
+        """``(n, S)`` NPV samples, the input draws and the schemes, as ``cba.analysis.run_cba`` draws
         them (same quantities, schedule, seed and count)."""
         from cba.benefits import annual_quantities
         from cba.cashflows import NpvModel, ict_schedule
@@ -514,11 +514,11 @@ def run_study(
     progress: Progress | None = None,
 ) -> Results:
     """Run the whole chain (ICT cost, simulation of each scheme, CBA) on a study, as ``coordstudio run``
-    does (:func:`cba.study.run_study`), and return its :class:`Results`.
+    does (``cba.study.run_study``), and return its ``Results``.
 
     ``out``: write every output there (report, charts, ``results.sqlite``, ...) and a copy of the study
-    (``study.yaml``), so :func:`open_results` on the folder finds everything later. Without it, nothing
-    is written but a results database in a temporary folder, removed with the :class:`Results`.
+    (``study.yaml``), so ``open_results`` on the folder finds everything later. Without it, nothing
+    is written but a results database in a temporary folder, removed with the ``Results``.
     ``schemes``: simulate only these (the reference scheme must be among them for the CBA).
     ``db_url``: a results database other than the SQLite file (e.g. PostgreSQL).
     """
@@ -544,10 +544,10 @@ def open_results(source: str | Path, study: Study | str | Path | None = None) ->
     a ``results.sqlite`` file or a database URL (``postgresql+psycopg://...``). Nothing is written.
 
     ``study``: the study (object or file) the run was made of; default: the ``study.yaml`` beside the
-    database if there is one (:func:`run_study` saves it). With a study the database must hold its runs
+    database if there is one (``run_study`` saves it). With a study the database must hold its runs
     (another study's is refused, naming what differs) and the ICT costs, CBA and Monte Carlo samples are
     computed from it; without one the CBA frames come from the ``cba_result.json`` beside the database
-    and :meth:`Results.ict_costs` and :meth:`Results.monte_carlo` are refused.
+    and ``Results.ict_costs`` and ``Results.monte_carlo`` are refused.
     """
     url, folder = _db_url(source)
     if study is None and folder is not None and (folder / STUDY_COPY).exists():
