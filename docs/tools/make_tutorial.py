@@ -1,6 +1,6 @@
 """Writes ``docs/tutorial.ipynb`` from the cells below (run: ``python docs/tools/make_tutorial.py``).
 
-The notebook is kept as source without outputs: the test suite executes it (``tests/test_tutorial.py``)
+The notebook is kept as source without outputs: the test suite executes it (``tests/cba/test_api.py``)
 and a reader runs it in Jupyter. Editing the cells here and regenerating keeps the JSON diff readable.
 """
 
@@ -36,7 +36,9 @@ costing and the cost-benefit analysis on the stored simulation results, in a fra
 """, []),
     ("code", """\
 import json
+import tempfile
 import time
+from pathlib import Path
 
 %matplotlib inline
 import matplotlib.pyplot as plt
@@ -62,12 +64,15 @@ small = study.model_copy(update={
     ("md", """\
 ## Run it
 
-`cs.run_study(study, out="out")` runs the same chain as `coordstudio run --out out` and writes the
-report, charts and `results.sqlite` there. Without `out`, as here, only a results database in a
-temporary folder is kept, for as long as the result object lives.
+`cs.run_study(study, out=folder)` runs the same chain as `coordstudio run --out folder`: it writes the
+report, the charts, `results.sqlite` and a copy of the study there. (Without `out`, only a results
+database in a temporary folder is kept, for as long as the result object lives.) Here the folder is a
+throwaway one; use your own.
 """, []),
     ("code", """\
-base = cs.run_study(small)
+out = Path(tempfile.mkdtemp(prefix="coordstudio-tutorial-"))
+base = cs.run_study(small, out=out)
+print(sorted(p.name for p in out.iterdir()))
 base.kpis()[["scheme", "duration_h", "activation_cost_eur", "afrr_cost_eur", "losses_mwh",
              "curtailed_res_mwh"]]""", []),
     ("md", """\
@@ -180,12 +185,14 @@ print(json.dumps(summary))""", ["summary"]),
     ("md", """\
 ## Reading results later
 
-A run with `out="out"` (or `coordstudio run --out out` on the command line) can be reopened at any
-time: `cs.open_results("out")` gives the same frames, read from `out/results.sqlite`, without SQL.
-Here we reopen the temporary database of the run above:
+The folder of a run (`cs.run_study(..., out=folder)`, or `coordstudio run --out folder` on the command
+line) can be reopened at any time: `cs.open_results(folder)` gives the same frames, read from
+`folder/results.sqlite`, without SQL. (For a folder the command line wrote, which holds no copy of the
+study, pass it: `cs.open_results(folder, study=...)`; without it the CBA frames come from
+`cba_result.json`.)
 """, []),
     ("code", """\
-again = cs.open_results(base.db_url, study=small)
+again = cs.open_results(out)
 again.timeseries().head()""", []),
 ]
 

@@ -1,96 +1,147 @@
-"""The notebook API (``cba.api`` / ``import coordstudio``): a run's frames, and the same frames read back.
+"""The notebook API (``cba.api``, ``import coordstudio as cs``) and its tutorial ``docs/tutorial.ipynb``.
 
-One small run (the test scenario of ``sim_fixtures.small_spec``: case30 + one case33bw feeder, one hour,
-CMS and CM, 500 Monte Carlo samples) through ``coordstudio.run_study(study, out=...)``; then:
+One simulation serves every test here (the suite's time budget): the tutorial notebook is executed with
+nbclient in a real IPython kernel, so it cannot rot; it runs the default study shrunk to one hour of CMS
+and CM with ``cs.run_study(small, out=folder)``. An extra cell, run afterwards in the same kernel, saves
+the frames of that in-memory result. Then:
 
-* every frame read back with ``coordstudio.open_results(out)`` equals the in-memory one exactly
-  (``pandas.testing.assert_frame_equal`` with ``check_exact``): same run, two channels;
-* opened as ``coordstudio run --out`` leaves it (``results.sqlite`` and ``cba_result.json``, no study copy)
-  the CBA frames still equal, and the frames that need the study are refused by name;
+* the notebook's NPV change of CM when the discount rate goes from 4 %/a to 7 %/a (through
+  ``Results.reappraise``) equals numpy-financial on the net cash flows it printed,
+  ``npf.npv(0.07, net) - npf.npv(0.04, net)`` (rel 1e-9); the net flows do not depend on the rate (rel
+  1e-12, as the notebook's text says); the tightened ICT requirement makes CM's ICT investment dearer;
+* every frame read back with ``cs.open_results(folder)`` equals the in-memory one exactly
+  (``assert_frame_equal(check_exact=True)``): same run, two channels;
+* opened as ``coordstudio run --out`` leaves a folder (``results.sqlite`` and ``cba_result.json``, no study
+  copy), the CBA frames still equal, and the frames that need the study are refused by name;
 * independent channels: the KPI frame equals ``kpis.csv`` (rel 1e-12); an activation's clearing price is
-  the nodal price the prices frame holds at the bid's node and step (1e-9 EUR/MWh); the price components sum
-  to the price (1e-6 EUR/MWh, what the market stores); ``step_time_min`` = clearing start + step x 30 min;
-* the Monte Carlo samples are the very samples behind the summary: their mean per scheme is its
-  ``mean_npv_eur`` (rel 1e-12), 500 per scheme.
+  the nodal price at the bid's node and step (1e-9 EUR/MWh); the price components sum to the price
+  (1e-6 EUR/MWh, as the market stores them); ``step_time_min`` = clearing start + step x granularity;
+* the Monte Carlo samples are those behind the summary: their mean per scheme is its ``mean_npv_eur``.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import inspect
+import json
+import os
+import pickle
 import shutil
-import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import nbformat
 import numpy as np
+import numpy_financial as npf
 import pandas as pd
 import pytest
+from nbclient import NotebookClient
 
 import coordstudio as cs
 from cba.errors import CbaError
-from cba.study import Study, default_study
 from simulation.errors import ResultsDatabaseError
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "simulation"))
-from sim_fixtures import small_spec  # noqa: E402
-
-FRAMES = ("kpis", "clearings", "timeseries", "measurements", "bids", "activations", "prices", "ict_costs",
-          "appraisal", "cashflows", "sensitivity", "switching_values", "monte_carlo_summary", "monte_carlo")
+NOTEBOOK = ROOT / "docs" / "tutorial.ipynb"
+FRAMES = sorted(n for n, f in inspect.getmembers(cs.Results, inspect.isfunction)
+                if not n.startswith("_") and n not in ("cba_result", "reappraise"))
 CBA_FRAMES = ("appraisal", "cashflows", "sensitivity", "switching_values", "monte_carlo_summary")
 
 
-def small_study() -> Study:
-    study = default_study()
-    spec = small_spec(duration_h=1.0, start_h=10.0).model_copy(update={"schemes": ["CMS", "CM"],
-                                                                       "name": "default"})
-    cba = study.cba.model_copy(update={"monte_carlo_samples": 500})
-    return study.model_copy(update={"scenario": spec, "cba": cba})
+def _generator_cells() -> list[str]:
+    generator = ROOT / "docs" / "tools" / "make_tutorial.py"
+    spec = importlib.util.spec_from_file_location("make_tutorial", generator)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return [c.source for c in module.build().cells]
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, cs.Results]:
-    out = tmp_path_factory.mktemp("api") / "out"
-    return out, cs.run_study(small_study(), out=out)
+def tutorial(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """Execute the notebook, then save the in-memory frames of its run; yields what the tests read."""
+    saved = tmp_path_factory.mktemp("tutorial") / "frames.pkl"
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    extra = nbformat.v4.new_code_cell(
+        "import pickle\n"
+        f"pickle.dump({{n: getattr(base, n)() for n in {FRAMES!r}}}, open({str(saved)!r}, 'wb'))\n"
+        "print(json.dumps({'out': str(out)}))"
+    )
+    nb.cells.append(extra)
+    with pytest.MonkeyPatch.context() as mp:  # the kernel imports this tree
+        mp.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+        NotebookClient(nb, timeout=300, kernel_name="python3",
+                       resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+    (summary_cell,) = [c for c in nb.cells if "summary" in c.metadata.get("tags", [])]
+    out = Path(json.loads(extra.outputs[-1]["text"].strip().splitlines()[-1])["out"])
+    with saved.open("rb") as fh:
+        frames = pickle.load(fh)  # noqa: S301 - written by this test a moment ago
+    yield {"nb": nb, "summary": _stream_json(summary_cell), "out": out, "frames": frames}
+    shutil.rmtree(out, ignore_errors=True)
 
 
-def test_frames_read_back_equal_the_run(run: tuple[Path, cs.Results]) -> None:
-    out, res = run
-    back = cs.open_results(out)  # finds the study copy run_study saved beside the database
-    assert back.study == res.study
+def _stream_json(cell: nbformat.NotebookNode) -> dict:
+    text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+    return json.loads(text.strip().splitlines()[-1])
+
+
+def test_notebook_matches_its_generator() -> None:
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    assert [c.source for c in nb.cells] == _generator_cells()
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "commit it without outputs"
+
+
+def test_tutorial_npv_change_from_the_discount_rate(tutorial: dict) -> None:
+    summary = tutorial["summary"]
+    net_base, net_new = np.array(summary["net_base_eur"]), np.array(summary["net_new_eur"])
+    assert len(net_base) == 21  # years 0..20 of the default study's horizon
+    np.testing.assert_allclose(net_new, net_base, rtol=1e-12)
+    r0, r1 = summary["discount_rate_base"], summary["discount_rate_new"]
+    assert (r0, r1) == (0.04, 0.07)
+    expected = npf.npv(r1, net_new) - npf.npv(r0, net_base)
+    assert summary["npv_change_eur"] == pytest.approx(expected, rel=1e-9)
+    assert summary["npv_change_eur"] < 0  # a higher rate weighs the later benefits less
+    assert summary["ict_capex_change_eur"] > 0
+    outputs = [o for c in tutorial["nb"].cells if c.cell_type == "code" for o in c.outputs]
+    assert len([o for o in outputs if "image/png" in o.get("data", {})]) == 2
+    assert not [o for o in outputs if o.output_type == "error"]
+
+
+def test_frames_read_back_equal_the_run(tutorial: dict) -> None:
+    back = cs.open_results(tutorial["out"])  # finds the study copy run_study saved beside the database
+    assert back.schemes == ["CMS", "CM"]
     for name in FRAMES:
-        mine, theirs = getattr(res, name)(), getattr(back, name)()
+        mine = tutorial["frames"][name]
         assert not mine.empty, name
-        pd.testing.assert_frame_equal(mine, theirs, check_exact=True, obj=name)
-    assert res.schemes == ["CMS", "CM"]
-    assert set(res.kpis()["day"]) == {"default"}
+        pd.testing.assert_frame_equal(mine, getattr(back, name)(), check_exact=True, obj=name)
+    assert set(back.kpis()["day"]) == {"default"}
 
 
-def test_cli_output_folder_without_study(run: tuple[Path, cs.Results], tmp_path: Path) -> None:
-    out, res = run
+def test_cli_output_folder_without_study(tutorial: dict, tmp_path: Path) -> None:
     for name in ("results.sqlite", "cba_result.json"):  # what `coordstudio run --out` leaves
-        shutil.copy(out / name, tmp_path / name)
+        shutil.copy(tutorial["out"] / name, tmp_path / name)
     back = cs.open_results(f"sqlite:///{tmp_path / 'results.sqlite'}")
     for name in (*CBA_FRAMES, "kpis", "prices"):
-        pd.testing.assert_frame_equal(getattr(res, name)(), getattr(back, name)(), check_exact=True, obj=name)
+        pd.testing.assert_frame_equal(tutorial["frames"][name], getattr(back, name)(), check_exact=True,
+                                      obj=name)
     with pytest.raises(CbaError, match=r"study=STUDY"):
         back.ict_costs()
-    # with the study given, everything is there again
-    pd.testing.assert_frame_equal(res.ict_costs(), cs.open_results(tmp_path, study=small_study()).ict_costs())
+    study = cs.load_study(tutorial["out"] / "study.yaml")
+    pd.testing.assert_frame_equal(tutorial["frames"]["ict_costs"],
+                                  cs.open_results(tmp_path, study=study).ict_costs())
 
 
-def test_frames_agree_with_independent_channels(run: tuple[Path, cs.Results]) -> None:
-    out, res = run
+def test_frames_agree_with_independent_channels(tutorial: dict) -> None:
+    out, frames = tutorial["out"], tutorial["frames"]
     csv = pd.read_csv(out / "kpis.csv")
-    frame = res.kpis()
     for col in ("activation_cost_eur", "afrr_cost_eur", "losses_mwh", "duration_h"):
-        np.testing.assert_allclose(frame[col], csv[col], rtol=1e-12, err_msg=col)
+        np.testing.assert_allclose(frames["kpis"][col], csv[col], rtol=1e-12, err_msg=col)
 
-    prices, bids, acts = res.prices(), res.bids(), res.activations()
+    prices, bids, acts = frames["prices"], frames["bids"], frames["activations"]
     assert not acts.empty
-    nodes = bids[["run_id", "clearing", "bid_id", "node"]]
-    joined = acts.merge(nodes, on=["run_id", "clearing", "bid_id"]).merge(
-        prices[["run_id", "clearing", "step", "node", "price_eur_per_mwh"]],
-        on=["run_id", "clearing", "step", "node"],
-    )
+    joined = acts.merge(bids[["run_id", "clearing", "bid_id", "node"]], on=["run_id", "clearing", "bid_id"])
+    joined = joined.merge(prices[["run_id", "clearing", "step", "node", "price_eur_per_mwh"]],
+                          on=["run_id", "clearing", "step", "node"])
     assert len(joined) == len(acts)
     np.testing.assert_allclose(joined["clearing_price_eur_per_mwh"], joined["price_eur_per_mwh"], atol=1e-9)
 
@@ -100,16 +151,17 @@ def test_frames_agree_with_independent_channels(run: tuple[Path, cs.Results]) ->
     assert decomposed.any()
     np.testing.assert_allclose(parts[decomposed].sum(axis=1), prices.loc[decomposed, "price_eur_per_mwh"],
                                atol=1e-6)
-    np.testing.assert_allclose(prices["step_time_min"], prices["time_min"] + 30.0 * prices["step"])
+    granularity = cs.load_study(out / "study.yaml").scenario.timing.granularity_min
+    np.testing.assert_allclose(prices["step_time_min"], prices["time_min"] + granularity * prices["step"])
 
-    ts = res.timeseries()
+    ts = frames["timeseries"]
     assert list(ts.groupby("scheme", sort=False).size().index) == ["CMS", "CM"]
     assert (ts["vm_min_pu"] <= ts["vm_max_pu"]).all()
 
 
-def test_monte_carlo_samples_are_the_summarys(run: tuple[Path, cs.Results]) -> None:
-    _, res = run
-    samples, summary = res.monte_carlo(), res.monte_carlo_summary().set_index("scheme")
+def test_monte_carlo_samples_are_the_summarys(tutorial: dict) -> None:
+    samples = tutorial["frames"]["monte_carlo"]
+    summary = tutorial["frames"]["monte_carlo_summary"].set_index("scheme")
     assert samples.groupby("scheme").size().to_dict() == {"CMS": 500, "CM": 500}
     means = samples.groupby("scheme")["npv_eur"].mean()
     for scheme in ("CMS", "CM"):
@@ -117,10 +169,11 @@ def test_monte_carlo_samples_are_the_summarys(run: tuple[Path, cs.Results]) -> N
     assert "discount_rate" in samples.columns
 
 
-def test_reappraise_refuses_another_scenario(run: tuple[Path, cs.Results]) -> None:
-    _, res = run
-    other = small_study()
-    other = other.model_copy(update={"scenario": small_spec(duration_h=2.0, start_h=10.0).model_copy(
-        update={"schemes": ["CMS", "CM"], "name": "default"})})
+def test_reappraise_refuses_another_scenario(tutorial: dict) -> None:
+    back = cs.open_results(tutorial["out"])
+    assert back.study is not None
+    scenario = back.study.scenario
+    timing = scenario.timing.model_copy(update={"duration_h": 2.0})
+    other = back.study.model_copy(update={"scenario": scenario.model_copy(update={"timing": timing})})
     with pytest.raises(ResultsDatabaseError, match="another study"):
-        res.reappraise(other)
+        back.reappraise(other)
