@@ -177,3 +177,50 @@ def test_reappraise_refuses_another_scenario(tutorial: dict) -> None:
     other = back.study.model_copy(update={"scenario": scenario.model_copy(update={"timing": timing})})
     with pytest.raises(ResultsDatabaseError, match="another study"):
         back.reappraise(other)
+
+
+def test_representative_days_are_told_apart_by_their_scenario(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hand-built database of a two-day study: one run per scheme and day, told apart by the day's
+    scenario (``spec_for_day``), plus an earlier run of CM on day d100 that a later one supersedes (its
+    activation cost 999 EUR must not appear). The days (tsam's choice) are given, not computed."""
+    import cba.api
+    from cba.fingerprint import study_fingerprint
+    from simulation.db import ResultsWriter, spec_json_of
+    from simulation.scenario.representative_days import RepresentativeDay, spec_for_day
+
+    monkeypatch.syspath_prepend(str(ROOT / "tests" / "cba"))
+    from cba_fixtures import make_kpis
+
+    days = [RepresentativeDay("d100", 100, 200.0, "medoid", 10.0), RepresentativeDay("d200", 200, 165.0,
+                                                                                        "medoid", 20.0)]
+    monkeypatch.setattr(cba.api, "representative_days_of", lambda study: days)
+    base = cs.default_study()
+    profiles = base.scenario.profiles.model_copy(update={"representative_days": 2})
+    study = base.model_copy(update={"scenario": base.scenario.model_copy(update={"profiles": profiles})})
+    prints = study_fingerprint(study)
+    url = f"sqlite:///{tmp_path / 'results.sqlite'}"
+    records = {(k.scheme, k.day): k for k in make_kpis({"d100": 200.0, "d200": 165.0})}
+
+    def write(scheme: str, day: RepresentativeDay, status: str, cost: float | None = None) -> None:
+        k = records[(scheme, day.day_id)]
+        k = k.model_copy(update={"day": "default", **({} if cost is None else {"activation_cost_eur": cost})})
+        spec_json = spec_json_of(spec_for_day(study.scenario, day))
+        w = ResultsWriter(url, scheme, prints.scenario, "default", spec_json,
+                          fingerprints=prints.as_mapping())
+        w.finish(status, 4, k.model_dump_json() if status == "completed" else None)
+
+    write("CM", days[0], "completed", cost=999.0)  # superseded below
+    for day in days:
+        for scheme in ("CMS", "CM"):
+            write(scheme, day, "completed")
+    res = cs.open_results(tmp_path, study=study)
+    kpis = res.kpis().set_index(["scheme", "day"])
+    assert sorted(kpis.index) == [("CM", "d100"), ("CM", "d200"), ("CMS", "d100"), ("CMS", "d200")]
+    for key, k in kpis.iterrows():
+        assert k["activation_cost_eur"] == records[key].activation_cost_eur
+    assert res.appraisal().set_index("scheme").loc["CMS", "npv_eur"] == 0.0  # the reference
+
+    write("CMS", days[1], "failed")  # the latest run of CMS on d200 failed: refused by name
+    with pytest.raises(ResultsDatabaseError, match=r"CMS\) failed"):
+        cs.open_results(tmp_path, study=study)
