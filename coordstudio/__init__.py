@@ -1,11 +1,17 @@
-"""Coordination Studio's public Python API: ``import coordstudio as cs``.
+"""Coordination Studio's public Python API: ``import coordstudio as cs`` (``docs/api-notebooks.md``).
 
-Only re-exports (the code lives in :mod:`cba.api`), so this file stays tiny while the packages move under
-the ``coordstudio.*`` namespace.
+Only re-exports (the code lives in :mod:`cba.api`), resolved lazily on first use (PEP 562 module
+``__getattr__``): importing ``coordstudio`` or any ``coordstudio.*`` module must not pull in pandas and the
+simulation, which would slow every command's start-up.
 """
 
-from cba.api import DEFAULT_STUDY_FILE, Results, default_study, load_study, open_results, run_study
-from main import __version__
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cba.api import DEFAULT_STUDY_FILE, Results, default_study, load_study, open_results, run_study
+    from main import __version__
 
 __all__ = [
     "DEFAULT_STUDY_FILE",
@@ -16,3 +22,16 @@ __all__ = [
     "open_results",
     "run_study",
 ]
+_API = frozenset(__all__) - {"__version__"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        from cba import api
+
+        return getattr(api, name)
+    if name == "__version__":
+        from main import __version__
+
+        return __version__
+    raise AttributeError(f"module 'coordstudio' has no attribute {name!r}")
