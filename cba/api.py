@@ -34,17 +34,17 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from cba.errors import CbaError
-from cba.study import Study, StudyResult, default_study, load_study, representative_days_of
-from cba.study import run_study as _run_study_chain
+from coordstudio.cba.errors import CbaError
+from coordstudio.cba.study import Study, StudyResult, default_study, load_study, representative_days_of
+from coordstudio.cba.study import run_study as _run_study_chain
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from cba.analysis import CbaResult
-    from sgam.costs import SchemeIctCost
-    from simulation.kpis import SchemeKpis
-    from simulation.progress import Progress
+    from coordstudio.cba.analysis import CbaResult
+    from coordstudio.sgam.costs import SchemeIctCost
+    from coordstudio.simulation.kpis import SchemeKpis
+    from coordstudio.simulation.progress import Progress
 
 __all__ = [
     "DEFAULT_STUDY_FILE",
@@ -73,7 +73,7 @@ _RUN_KEYS = ["scheme", "day", "run_id"]
 def _db_url(source: str | Path) -> tuple[str, Path | None]:
     """The SQLAlchemy URL of a results database given as an output folder, a SQLite file or a URL, and
     the folder beside it (where ``cba_result.json`` and ``study.yaml`` may be); None for a server."""
-    from simulation import db as simdb
+    from coordstudio.simulation import db as simdb
 
     text = str(source)
     if "://" in text:
@@ -91,7 +91,7 @@ def _same_spec(spec_json: Any, spec: Any) -> bool:
     """True when a run's stored scenario, read with today's schema, equals ``spec``."""
     from pydantic import ValidationError
 
-    from simulation.scenario import ScenarioSpec
+    from coordstudio.simulation.scenario import ScenarioSpec
 
     if not isinstance(spec_json, str) or not spec_json:
         return False
@@ -108,9 +108,9 @@ def _runs_of(db_url: str, study: Study | None) -> dict[tuple[str, str], dict[str
     a study with representative days has one run per scheme and day, told apart by the day's scenario
     (``simulation.scenario.representative_days.spec_for_day``), the latest of each pair counting.
     Without a study: the latest run of each scheme, with the day its KPI record names."""
-    from cba.stored_runs import completed_runs, kpis_of_run, require_complete
-    from simulation import db as simdb
-    from simulation.errors import ResultsDatabaseError
+    from coordstudio.cba.stored_runs import completed_runs, kpis_of_run, require_complete
+    from coordstudio.simulation import db as simdb
+    from coordstudio.simulation.errors import ResultsDatabaseError
 
     label = simdb.db_label(db_url)
     if study is None:
@@ -124,8 +124,8 @@ def _runs_of(db_url: str, study: Study | None) -> dict[tuple[str, str], dict[str
     days = representative_days_of(study)
     if not days:
         return {(s, kpis_of_run(db_url, r, None, label).day): r for s, r in latest.items()}
-    from cba.fingerprint import study_fingerprint
-    from simulation.scenario.representative_days import spec_for_day
+    from coordstudio.cba.fingerprint import study_fingerprint
+    from coordstudio.simulation.scenario.representative_days import spec_for_day
 
     mine = study_fingerprint(study).scenario
     specs = {d.day_id: spec_for_day(study.scenario, d) for d in days}
@@ -176,7 +176,7 @@ class Results:
         self._run_rows: dict[tuple[str, str], dict[str, Any]] | None = None
 
     def __repr__(self) -> str:
-        from simulation import db as simdb
+        from coordstudio.simulation import db as simdb
 
         return f"<coordstudio Results {simdb.db_label(self.db_url)}: schemes {', '.join(self.schemes)}>"
 
@@ -198,8 +198,8 @@ class Results:
 
     def _kpi_records(self) -> list[SchemeKpis]:
         if self._kpis is None:
-            from cba.stored_runs import kpis_of_run
-            from simulation import db as simdb
+            from coordstudio.cba.stored_runs import kpis_of_run
+            from coordstudio.simulation import db as simdb
 
             label = simdb.db_label(self.db_url)
             self._kpis = [kpis_of_run(self.db_url, r, day, label) for (_, day), r in self._runs().items()]
@@ -212,7 +212,7 @@ class Results:
         params = self.study.cba
         days = representative_days_of(self.study)
         if days:
-            from simulation.scenario.representative_days import day_weights
+            from coordstudio.simulation.scenario.representative_days import day_weights
 
             params = params.model_copy(update={"day_weights_days_per_year": day_weights(days)})
         return params
@@ -224,8 +224,8 @@ class Results:
                     "ict_costs: the ICT cost lines are computed from the study's SGAM model; this result was "
                     "opened without it: give open_results(..., study=STUDY)"
                 )
-            from sgam.matching import ict_costs
-            from simulation.scenario import endpoint_counts
+            from coordstudio.sgam.matching import ict_costs
+            from coordstudio.simulation.scenario import endpoint_counts
 
             s = self.study
             self._ict = ict_costs(
@@ -238,7 +238,7 @@ class Results:
         beside a database opened without its study)."""
         if self._cba is None:
             if self.study is not None:
-                from cba.analysis import run_cba
+                from coordstudio.cba.analysis import run_cba
 
                 self._cba = run_cba(self._params(), self._kpi_records(), self._ict_costs())
             else:
@@ -259,7 +259,7 @@ class Results:
         """The rows of one simulation table of the counted runs, with ``scheme`` and ``day`` first."""
         import sqlalchemy as sa
 
-        from simulation import db as simdb
+        from coordstudio.simulation import db as simdb
 
         key = f"table:{table}"
         if key not in self._cache:
@@ -309,7 +309,7 @@ class Results:
     def kpis(self) -> pd.DataFrame:
         """One row per scheme and day: the scalar KPIs of the simulation (the columns of ``kpis.csv``:
         ``activation_cost_eur``, ``afrr_cost_eur``, ``congestion_hours_h``, ``losses_mwh``, ...)."""
-        from simulation.kpis import SchemeKpis
+        from coordstudio.simulation.kpis import SchemeKpis
 
         scalar = [n for n, f in SchemeKpis.model_fields.items() if f.annotation in (str, float, int)]
         return pd.DataFrame([k.model_dump(include=set(scalar)) for k in self._kpi_records()], columns=scalar)
@@ -375,7 +375,7 @@ class Results:
         (``energy_``, ``congestion_``, ``losses_``, ``current_``, ``voltage_eur_per_mwh``, summing to the
         price; missing where not decomposed), with ``time_min`` and ``step_time_min`` as in
         ``activations``."""
-        from simulation.db import PRICE_COMPONENT_COLUMNS
+        from coordstudio.simulation.db import PRICE_COMPONENT_COLUMNS
 
         cols = ["scheme", "day", "run_id", "clearing", "step", "node", "price_eur_per_mwh",
                 *PRICE_COMPONENT_COLUMNS]
@@ -386,8 +386,8 @@ class Results:
         ``scheme``, ``link_id``, ``technology_id``, ``actor_id``, ``actor_role``, ``layer``,
         ``item_kind``, ``endpoints``, ``capex_eur``, ``opex_eur_per_year``, ``lifetime_years``,
         ``present_value_eur``, ``description``."""
-        from cba.system_scale import scale_ict
-        from sgam.costs import IctCostLine
+        from coordstudio.cba.system_scale import scale_ict
+        from coordstudio.sgam.costs import IctCostLine
 
         ict = self._ict_costs()
         if self.study is not None:
@@ -464,10 +464,10 @@ class Results:
     def _npv_samples(self) -> tuple[np.ndarray, dict[str, np.ndarray], list[str]]:
         """``(n, S)`` NPV samples, the input draws and the schemes, as ``cba.analysis.run_cba`` draws
         them (same quantities, schedule, seed and count)."""
-        from cba.benefits import annual_quantities
-        from cba.cashflows import NpvModel, ict_schedule
-        from cba.sensitivity import monte_carlo, sample_inputs
-        from cba.system_scale import is_identity, scale_ict, scale_quantities
+        from coordstudio.cba.benefits import annual_quantities
+        from coordstudio.cba.cashflows import NpvModel, ict_schedule
+        from coordstudio.cba.sensitivity import monte_carlo, sample_inputs
+        from coordstudio.cba.system_scale import is_identity, scale_ict, scale_quantities
 
         params = self._params()
         q, ict = annual_quantities(params, self._kpi_records()), self._ict_costs()
@@ -479,15 +479,15 @@ class Results:
 
 
 def _table(name: str) -> Any:
-    from simulation import db as simdb
+    from coordstudio.simulation import db as simdb
 
     return simdb.TABLES[name]
 
 
 def _read_cba_json(db_url: str) -> CbaResult:
     """The ``cba_result.json`` beside a SQLite results database."""
-    from cba.analysis import CbaResult
-    from simulation import db as simdb
+    from coordstudio.cba.analysis import CbaResult
+    from coordstudio.simulation import db as simdb
 
     path = simdb.sqlite_path(db_url)
     where = path.parent / CBA_RESULT if path is not None else None
@@ -522,7 +522,7 @@ def run_study(
     ``schemes``: simulate only these (the reference scheme must be among them for the CBA).
     ``db_url``: a results database other than the SQLite file (e.g. PostgreSQL).
     """
-    from cba.study_file import save_study
+    from coordstudio.cba.study_file import save_study
 
     if not isinstance(study, Study):
         study = load_study(study)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cba.api import DEFAULT_STUDY_FILE, Results, default_study, load_study, open_results, run_study
-    from main import __version__
+    from coordstudio.cba.api import DEFAULT_STUDY_FILE, Results, default_study, load_study, open_results, run_study
+    from coordstudio.main import __version__
 
 __all__ = [
     "DEFAULT_STUDY_FILE",
@@ -27,11 +27,11 @@ _API = frozenset(__all__) - {"__version__"}
 
 def __getattr__(name: str) -> Any:
     if name in _API:
-        from cba import api
+        from coordstudio.cba import api
 
         return getattr(api, name)
     if name == "__version__":
-        from main import __version__
+        from coordstudio.main import __version__
 
         return __version__
     raise AttributeError(f"module 'coordstudio' has no attribute {name!r}")

@@ -38,8 +38,8 @@ import pytest
 from nbclient import NotebookClient
 
 import coordstudio as cs
-from cba.errors import CbaError
-from simulation.errors import ResultsDatabaseError
+from coordstudio.cba.errors import CbaError
+from coordstudio.simulation.errors import ResultsDatabaseError
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "docs" / "tutorial.ipynb"
@@ -184,10 +184,11 @@ def test_representative_days_are_told_apart_by_their_scenario(tmp_path: Path,
     """A hand-built database of a two-day study: one run per scheme and day, told apart by the day's
     scenario (``spec_for_day``), plus an earlier run of CM on day d100 that a later one supersedes (its
     activation cost 999 EUR must not appear). The days (tsam's choice) are given, not computed."""
-    import cba.api
-    from cba.fingerprint import study_fingerprint
-    from simulation.db import ResultsWriter, spec_json_of
-    from simulation.scenario.representative_days import RepresentativeDay, spec_for_day
+    import coordstudio.cba.api
+    from coordstudio import cba
+    from coordstudio.cba.fingerprint import study_fingerprint
+    from coordstudio.simulation.db import ResultsWriter, spec_json_of
+    from coordstudio.simulation.scenario.representative_days import RepresentativeDay, spec_for_day
 
     monkeypatch.syspath_prepend(str(ROOT / "tests" / "cba"))
     from cba_fixtures import make_kpis

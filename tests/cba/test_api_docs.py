@@ -2,7 +2,7 @@
 lists the public API; ``docs/api-notebooks.md`` documents every frame of :class:`cba.api.Results`.
 
 Reference: the names themselves (``cba.api.__all__`` and the public methods of ``Results``), looked up as
-the anchors mkdocstrings writes (``id="cba.api.Results.prices"``) in the built page. Strict mode turns
+the anchors mkdocstrings writes (``id="coordstudio.cba.api.Results.prices"``) in the built page. Strict mode turns
 every warning (a broken link, a docstring mkdocstrings cannot parse) into a failed build.
 """
 
@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cba import api
+from coordstudio.cba import api
 
 ROOT = Path(__file__).resolve().parents[2]
 FRAME_METHODS = [n for n, f in inspect.getmembers(api.Results, inspect.isfunction)
