@@ -19,7 +19,7 @@ APT_QT    := libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libd
 APT_TEST  := $(APT_QT) xvfb xauth libreoffice-calc-nogui postgresql
 SUDO      := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: run report test bench lint screenshots clean apt-qt apt-test venv venv-test
+.PHONY: run report test bench lint screenshots docs clean apt-qt apt-test venv venv-test
 
 # Install whichever of the listed Debian packages are missing (nothing to do on a prepared machine).
 define apt_install
@@ -74,6 +74,11 @@ lint: venv-test
 
 screenshots: apt-test venv
 	xvfb-run -a -s "-screen 0 1920x1080x24" $(PY) main.py gui --screenshots docs/screenshots
+
+# the API reference site from the docstrings (mkdocs.yml, docs/api.md) into site/
+docs: venv
+	$(PIP) install -q -c constraints.txt -e '.[docs]'
+	$(VENV)/bin/mkdocs build --strict
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache *.egg-info
