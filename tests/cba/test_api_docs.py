@@ -29,9 +29,9 @@ def test_reference_builds_strict_and_lists_the_api(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     page = (tmp_path / "site" / "api" / "index.html").read_text(encoding="utf-8")
     for name in api.__all__:
-        assert f'id="cba.api.{name}"' in page, name
+        assert f'id="coordstudio.cba.api.{name}"' in page, name
     for name in (*FRAME_METHODS, "reappraise", "cba_result"):
-        assert f'id="cba.api.Results.{name}"' in page, name
+        assert f'id="coordstudio.cba.api.Results.{name}"' in page, name
     assert (tmp_path / "site" / "api-notebooks" / "index.html").exists()
 
 
