@@ -225,7 +225,7 @@ def _read_cgmes(path: Path, field: str) -> Any:
             what = f"its content looks like {looks}" if looks else "no RDF document in a CIM namespace"
             raise ScenarioError(f"{_where(f, 'cgmes', field)}: not a CGMES file ({what}; field grid_format)")
     net = from_cim(file_list=[str(f) for f in files], cgmes_version=cgmes_version(files))
-    _cgmes_slack(net)
+    choose_cgmes_slack(net)
     return net
 
 
@@ -240,7 +240,7 @@ def _has_slack(net: Any) -> bool:
     return bool(ext or gen)
 
 
-def _cgmes_slack(net: Any) -> None:
+def choose_cgmes_slack(net: Any) -> None:
     """Without an ``ext_grid``, the in-service machine of highest reference priority (smallest positive
     ``referencePriority``) becomes the slack, as PowSyBl chooses it; ties go to the largest machine."""
     if _has_slack(net) or "referencePriority" not in net.gen or not len(net.gen):

@@ -136,6 +136,22 @@ def test_cgmes_model_matches_the_pandapower_grid_it_was_exported_from(tmp_path: 
     assert float(net.res_ext_grid.p_mw.sum()) == pytest.approx(float(ref.res_ext_grid.p_mw.sum()), abs=1e-6)
 
 
+def test_cgmes_slack_is_the_machine_of_highest_reference_priority() -> None:
+    """No ext_grid: the in-service machine with the smallest positive referencePriority becomes the slack
+    (1 is the highest priority, 0 "do not use"); none with a priority leaves the grid without a slack."""
+    from simulation.grid_formats import choose_cgmes_slack
+
+    net = pn.case9()
+    net.ext_grid = net.ext_grid.iloc[0:0]
+    net.gen["slack"] = False
+    net.gen["referencePriority"] = [0.0, 0.0]
+    choose_cgmes_slack(net)
+    assert not net.gen.slack.any()
+    net.gen["referencePriority"] = [2.0, 1.0]
+    choose_cgmes_slack(net)
+    assert net.gen.slack.tolist() == [False, True]
+
+
 def test_stated_format_reads_a_file_whose_suffix_says_nothing(tmp_path: Path) -> None:
     odd = tmp_path / "case9.txt"
     odd.write_text(CASE9_M.read_text())
