@@ -34,8 +34,9 @@ Formats
     angle reference to the power-flow tool; when the file has no ``EnergySource`` or
     ``ExternalNetworkInjection`` that pandapower turns into an ``ext_grid``, the synchronous machine
     with the highest reference priority (``SynchronousMachine.referencePriority``: 1 is the highest,
-    0 means "do not use") becomes the slack, the rule PowSyBl follows. A model without either is refused
-    as having no slack (the CGMES MicroGrid BE on its own is such a model: its machines all have 0).
+    0 means "do not use") becomes the slack, the attribute CGMES defines for this choice. A model without
+    either is refused as having no slack (the CGMES MicroGrid BE on its own is such a model: its machines
+    all have 0).
 """
 
 from __future__ import annotations
@@ -242,7 +243,8 @@ def _has_slack(net: Any) -> bool:
 
 def choose_cgmes_slack(net: Any) -> None:
     """Without an ``ext_grid``, the in-service machine of highest reference priority (smallest positive
-    ``referencePriority``) becomes the slack, as PowSyBl chooses it; ties go to the largest machine."""
+    ``referencePriority``, the CGMES attribute meant for this choice) becomes the slack; ties go to the
+    largest machine by active power set-point."""
     if _has_slack(net) or "referencePriority" not in net.gen or not len(net.gen):
         return
     prio = net.gen.referencePriority.astype(float)
