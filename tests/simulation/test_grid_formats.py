@@ -188,10 +188,10 @@ def test_bad_grid_files_are_named_in_one_line(tmp_path: Path) -> None:
     slack_m = tmp_path / "no-slack.m"
     slack_m.write_text(CASE9_M.read_text().replace("\t1\t3\t0\t0", "\t1\t2\t0\t0"))  # bus 1: type 3 -> 2
     assert "a bus of type 3" in error(slack_m)
-    heavy = pn.case9()
-    heavy.load["p_mw"] *= 60  # far beyond what the lines carry: Newton-Raphson cannot converge
-    pp.to_json(heavy, str(tmp_path / "heavy.json"))
-    assert "power flow of the grid as given does not converge" in error(tmp_path / "heavy.json")
+    heavy = tmp_path / "heavy.m"  # 9 GW at bus 5, far beyond what the lines carry: no power flow solution
+    heavy.write_text(CASE9_M.read_text().replace("\t5\t1\t90\t30\t", "\t5\t1\t9000\t3000\t"))
+    assert "\t9000\t3000\t" in heavy.read_text()
+    assert "power flow of the grid as given does not converge" in error(heavy)
     with pytest.raises(ValidationError, match="field grid_format .* needs field grid_file"):
         small_spec().transmission.model_validate({"grid_format": "ucte"})
 
