@@ -16,15 +16,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cba.fileio import OutputSet, atomic_write_text, output_set
+from coordstudio.cba.fileio import OutputSet, atomic_write_text, output_set
 
 if TYPE_CHECKING:
-    from cba.analysis import CbaResult
-    from cba.ictcheck_data import IctCheckResult
-    from cba.parameters import CbaParameters
-    from cba.price_components import PriceComponentTable
-    from sgam.costs import SchemeIctCost
-    from simulation.kpis import SchemeKpis
+    from coordstudio.cba.analysis import CbaResult
+    from coordstudio.cba.ictcheck_data import IctCheckResult
+    from coordstudio.cba.parameters import CbaParameters
+    from coordstudio.cba.price_components import PriceComponentTable
+    from coordstudio.sgam.costs import SchemeIctCost
+    from coordstudio.simulation.kpis import SchemeKpis
 
 __all__ = [
     "KPIS_FILE",
@@ -52,7 +52,7 @@ OUTPUT_FILES = {
 
 def write_kpis_csv(kpis: Sequence[SchemeKpis], path: Path) -> Path:
     """The scalar KPIs of each scheme and day as CSV (what ``coordstudio cba --results`` reads back)."""
-    from simulation.kpis import SchemeKpis
+    from coordstudio.simulation.kpis import SchemeKpis
 
     scalar = [name for name, info in SchemeKpis.model_fields.items() if info.annotation in (str, float, int)]
     buf = io.StringIO()
@@ -81,7 +81,7 @@ def cba_outputs(
     dict
         Path of each file by key (:data:`OUTPUT_FILES`).
     """
-    from cba.analysis import run_cba
+    from coordstudio.cba.analysis import run_cba
 
     if result is None:
         result = run_cba(params, kpis, ict)
@@ -105,9 +105,9 @@ def _write_cba_files(
     price_components: PriceComponentTable | None = None,
 ) -> dict[str, Path]:
     """Write the CBA files of :data:`OUTPUT_FILES` into the (staging) folder ``out``."""
-    from cba.charts import write_charts
-    from cba.recommendations import write_recommendations
-    from cba.report_excel import write_report
+    from coordstudio.cba.charts import write_charts
+    from coordstudio.cba.recommendations import write_recommendations
+    from coordstudio.cba.report_excel import write_report
 
     paths: dict[str, Path] = {}
     paths["report"] = write_report(
@@ -138,7 +138,7 @@ def write_ict_check_outputs(check: IctCheckResult, out_dir: str | Path) -> dict[
 
 
 def _write_ict_check_files(check: IctCheckResult, out: Path) -> dict[str, Path]:
-    from cba.ictcheck_output import write_ict_check_chart, write_ict_check_csv
+    from coordstudio.cba.ictcheck_output import write_ict_check_chart, write_ict_check_csv
 
     paths = dict(write_ict_check_csv(check, out))
     paths["ict_check_chart"] = write_ict_check_chart(check, out / "ict_check.png")

@@ -19,7 +19,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from simulation.errors import ScenarioError
+from coordstudio.simulation.errors import ScenarioError
 
 GRID_SUFFIXES: tuple[str, ...] = (".json", ".m", ".mat", ".uct", ".ucte", ".zip", ".xml")
 """File types :func:`load_grid_file` recognises by suffix (any other is recognised by its content, a
@@ -60,7 +60,7 @@ def save_grid_file(net: Any, path: str | Path) -> Path:
     """Write a net as pandapower JSON atomically (temporary file in the same folder, then rename)."""
     import pandapower as pp
 
-    from simulation.fileio import atomic_write_text
+    from coordstudio.simulation.fileio import atomic_write_text
 
     return atomic_write_text(path, pp.to_json(net))
 
