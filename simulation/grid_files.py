@@ -51,7 +51,7 @@ def load_grid_file(path: str | Path, grid_format: str = "auto", *, validate: boo
         The file does not exist, its format is unknown, it cannot be parsed, or the grid fails validation;
         the message names the file, the object and the field.
     """
-    from simulation.grid_formats import read_grid
+    from coordstudio.simulation.grid_formats import read_grid
 
     return read_grid(path, grid_format, validate=validate)
 

@@ -50,7 +50,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, Literal
 
-from simulation.errors import ScenarioError
+from coordstudio.simulation.errors import ScenarioError
 
 GridFormat = Literal["auto", "pandapower-json", "matpower", "ucte", "cgmes"]
 """What ``grid_format`` may state; ``auto`` detects the format from the suffix or the content."""
@@ -140,7 +140,7 @@ def detect_format(path: str | Path, field: str = "grid_file") -> str:
 def _read_pandapower_json(path: Path, field: str) -> Any:
     import pandapower as pp
 
-    from simulation.grid_json_guard import unsafe_object
+    from coordstudio.simulation.grid_json_guard import unsafe_object
 
     refused = unsafe_object(path)  # before pandapower imports what the file names
     if refused is not None:

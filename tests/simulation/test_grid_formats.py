@@ -33,8 +33,8 @@ import yaml
 from pydantic import ValidationError
 from sim_fixtures import small_spec
 
-from simulation.errors import ScenarioError
-from simulation.grid_formats import detect_format, read_grid
+from coordstudio.simulation.errors import ScenarioError
+from coordstudio.simulation.grid_formats import detect_format, read_grid
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "grids"
 CASE9_M = DATA / "case9.m"
@@ -139,7 +139,7 @@ def test_cgmes_model_matches_the_pandapower_grid_it_was_exported_from(tmp_path: 
 def test_cgmes_slack_is_the_machine_of_highest_reference_priority() -> None:
     """No ext_grid: the in-service machine with the smallest positive referencePriority becomes the slack
     (1 is the highest priority, 0 "do not use"); none with a priority leaves the grid without a slack."""
-    from simulation.grid_formats import choose_cgmes_slack
+    from coordstudio.simulation.grid_formats import choose_cgmes_slack
 
     net = pn.case9()
     net.ext_grid = net.ext_grid.iloc[0:0]
@@ -204,7 +204,7 @@ def test_a_study_on_a_matpower_file_simulates_through_the_cli(
 ) -> None:
     """``main.py simulate`` of a study whose transmission grid_file is case9.m: one hour, scheme CM; the
     results' grid is the 9-bus case (9 transmission nodes), every clearing solved, kpis.csv written."""
-    import main
+    from coordstudio import main
 
     d = small_spec(duration_h=1.0).model_dump(mode="json")
     d["transmission"]["grid_file"] = str(CASE9_M)
@@ -221,8 +221,8 @@ def test_a_study_on_a_matpower_file_simulates_through_the_cli(
     assert cm[0] == "CM"
     kpis = dict(zip(header, cm, strict=True))
     assert kpis["failed_clearings"] in ("0", "0/1") and float(kpis["clearings"]) == 1
-    from simulation.scenario import ScenarioSpec
-    from simulation.scenario.build import build_scenario
+    from coordstudio.simulation.scenario import ScenarioSpec
+    from coordstudio.simulation.scenario.build import build_scenario
 
     scen = build_scenario(ScenarioSpec.model_validate(d))
     assert len(scen.transmission_net.bus) == 9
