@@ -1,8 +1,9 @@
 """Grid files and bundled grids: the one place that turns a file path, a pandapower case name or a SimBench
 code into a pandapower net.
 
-* :func:`load_grid_file` reads a pandapower JSON (``.json``) or MATPOWER (``.m``, ``.mat``) file;
-  :func:`save_grid_file` writes a net as pandapower JSON atomically.
+* :func:`load_grid_file` reads a grid file in any format of :mod:`simulation.grid_formats` (pandapower
+  JSON, MATPOWER, UCTE-DEF, CGMES) and checks it; :func:`save_grid_file` writes a net as pandapower
+  JSON atomically.
 * :func:`load_net` gives a fresh copy of a grid by source (``"file"``, ``"pandapower"``, ``"simbench"``),
   cached per process (:func:`cached_net`), so a scenario built several times reads its grids once.
 
@@ -20,8 +21,9 @@ from typing import Any
 
 from coordstudio.simulation.errors import ScenarioError
 
-GRID_SUFFIXES: tuple[str, ...] = (".json", ".m", ".mat")
-"""File types :func:`load_grid_file` reads."""
+GRID_SUFFIXES: tuple[str, ...] = (".json", ".m", ".mat", ".uct", ".ucte", ".zip", ".xml")
+"""File types :func:`load_grid_file` recognises by suffix (any other is recognised by its content, a
+folder is a CGMES model; :mod:`simulation.grid_formats`)."""
 
 PANDAPOWER_CASES: tuple[str, ...] = (
     "case4gs", "case5", "case6ww", "case9", "case11_iwamoto", "case14", "case24_ieee_rts", "case30",
@@ -38,52 +40,20 @@ user's text up as an attribute of the module would reach any function there (``c
 or a class (``Point``, ``__class__``)."""
 
 
-def load_grid_file(path: str | Path) -> Any:
-    """Read a pandapower JSON or MATPOWER case into a pandapower net.
+def load_grid_file(path: str | Path, grid_format: str = "auto", *, validate: bool = True) -> Any:
+    """Read a grid file (pandapower JSON, MATPOWER, UCTE-DEF or CGMES; ``grid_format`` ``auto`` detects
+    it) into a pandapower net, checked by :func:`simulation.grid_formats.validate_grid` unless
+    ``validate`` is false.
 
     Raises
     ------
     ScenarioError
-        The file does not exist, has another suffix, or cannot be parsed; the message names the file.
+        The file does not exist, its format is unknown, it cannot be parsed, or the grid fails validation;
+        the message names the file, the object and the field.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"grid file {path}: not found (field grid_file)")
-    suffix = path.suffix.lower()
-    if suffix not in GRID_SUFFIXES:
-        raise ScenarioError(
-            f"grid file {path}: unknown type {suffix!r} (field grid_file); expected one of {GRID_SUFFIXES}"
-        )
-    if suffix == ".m":
-        from pandapower.converter.matpower import matpowercaseframes_imported
+    from coordstudio.simulation.grid_formats import read_grid
 
-        if not matpowercaseframes_imported:
-            raise ScenarioError(
-                f"grid file {path}: MATPOWER .m files need the 'matpowercaseframes' package "
-                "(pip install matpowercaseframes); .mat files and pandapower JSON work without it"
-            )
-    if suffix == ".json":
-        from coordstudio.simulation.grid_json_guard import unsafe_object
-
-        refused = unsafe_object(path)  # before pandapower imports what the file names
-        if refused is not None:
-            raise ScenarioError(f"grid file {path} (field grid_file): {refused}")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if suffix == ".json":
-                import pandapower as pp
-
-                net = pp.from_json(str(path))
-            else:
-                from pandapower.converter.matpower import from_mpc
-
-                net = from_mpc(str(path), f_hz=50)
-    except Exception as exc:  # pandapower raises plain errors for malformed files
-        raise ScenarioError(f"grid file {path}: cannot be read ({type(exc).__name__}: {exc})") from exc
-    if len(net.bus) == 0:
-        raise ScenarioError(f"grid file {path}: the grid has no bus")
-    return net
+    return read_grid(path, grid_format, validate=validate)
 
 
 def save_grid_file(net: Any, path: str | Path) -> Path:
@@ -96,9 +66,11 @@ def save_grid_file(net: Any, path: str | Path) -> Path:
 
 
 @functools.lru_cache(maxsize=16)
-def cached_net(source: str, case_name: str) -> Any:
-    if source == "file":  # a pandapower JSON or MATPOWER file (TransmissionGridSpec/FeederSpec.grid_file)
-        return load_grid_file(case_name)
+def cached_net(source: str, case_name: str, grid_format: str = "auto") -> Any:
+    """A grid by source, read once per process: ``"file"`` (``case_name`` is the path of a grid file, read
+    as ``grid_format``), ``"simbench"`` (a SimBench code) or ``"pandapower"`` (:data:`PANDAPOWER_CASES`)."""
+    if source == "file":  # TransmissionGridSpec/FeederSpec.grid_file, in any format of grid_formats
+        return load_grid_file(case_name, grid_format)
     if source == "simbench":
         import simbench
 
@@ -121,6 +93,6 @@ def cached_net(source: str, case_name: str) -> Any:
         return func()
 
 
-def load_net(source: str, case_name: str) -> Any:
-    """A fresh copy of a pandapower bundled case or a SimBench grid (cached per process)."""
-    return copy.deepcopy(cached_net(source, case_name))
+def load_net(source: str, case_name: str, grid_format: str = "auto") -> Any:
+    """A fresh copy of a grid file, a pandapower bundled case or a SimBench grid (cached per process)."""
+    return copy.deepcopy(cached_net(source, case_name, grid_format))

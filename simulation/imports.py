@@ -456,6 +456,7 @@ def import_grid(
             **{
                 **spec.transmission.model_dump(),
                 "grid_file": str(Path(path).resolve()),
+                "grid_format": "auto",  # the file written here is pandapower JSON, whatever was read
                 "case_name": grid_path.stem,
             }
         )
@@ -470,7 +471,7 @@ def import_grid(
         interface_bus = (
             _largest_load_bus(spec.transmission.case_name)
             if not spec.transmission.grid_file
-            else int(load_grid_file(spec.transmission.grid_file).bus.index[0])
+            else int(load_grid_file(spec.transmission.grid_file, spec.transmission.grid_format).bus.index[0])
         )
     spec.feeders.append(
         FeederSpec(

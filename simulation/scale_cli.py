@@ -58,7 +58,8 @@ def register(subparsers: Any) -> None:
         description=(
             "simbench CODE: any SimBench code (offline) becomes a scenario: EHV/HV codes as the transmission "
             "grid, MV/LV codes as a detailed distribution grid with their generators, storage and loads as "
-            "devices and their profiles.  grid FILE: a pandapower JSON (.json) or MATPOWER (.m/.mat) case "
+            "devices and their profiles.  grid FILE: a pandapower JSON, MATPOWER, UCTE-DEF or CGMES grid "
+            "(docs/grid-formats.md) "
             "becomes the transmission grid (--as transmission) or one more detailed distribution grid "
             "(--as feeder) of --into SCENARIO (default: the embedded default scenario)."
         ),

@@ -140,7 +140,10 @@ def _build_pf(net: Any, feeder: FeederSpec) -> None:
 
 def _prepare_transmission(spec: ScenarioSpec) -> Any:
     ts = spec.transmission
-    net = load_net("file", ts.grid_file) if ts.grid_file else load_net("pandapower", ts.case_name)
+    if ts.grid_file:
+        net = load_net("file", ts.grid_file, ts.grid_format)
+    else:
+        net = load_net("pandapower", ts.case_name)
     net.line["max_i_ka"] = net.line["max_i_ka"] * ts.line_rating_factor
     net.load["p_mw"] = net.load["p_mw"] * ts.load_scale_frac
     net.load["q_mvar"] = net.load["q_mvar"] * ts.load_scale_frac
@@ -152,7 +155,10 @@ def _prepare_transmission(spec: ScenarioSpec) -> Any:
 
 
 def _prepare_feeder(fs: FeederSpec) -> tuple[Any, int]:
-    net = load_net("file", fs.grid_file) if fs.grid_file else load_net(fs.source, fs.case_name)
+    if fs.grid_file:
+        net = load_net("file", fs.grid_file, fs.grid_format)
+    else:
+        net = load_net(fs.source, fs.case_name)
     if fs.source == "simbench":
         # keep the grid as SimBench ships it, without its own profiles; loads at peak are the base
         net.profiles = {}

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from coordstudio.simulation.grid_files import PANDAPOWER_CASES
+from coordstudio.simulation.grid_formats import GridFormat
 from coordstudio.simulation.kpis import SCHEME_IDS
 from coordstudio.simulation.scenario.categories import CATEGORY_PARAMETERS
 
@@ -28,6 +29,23 @@ def _check_voltage_band(vm_min_pu: float, vm_max_pu: float) -> None:
     """The voltage band must be a band: vm_min_pu below vm_max_pu."""
     if vm_min_pu >= vm_max_pu:
         raise ValueError(f"field vm_min_pu ({vm_min_pu:g}) must be below field vm_max_pu ({vm_max_pu:g})")
+
+
+GRID_FILE_DESCRIPTION = (
+    "file of {what}: pandapower JSON (.json), MATPOWER (.m, .mat), UCTE-DEF (.uct) or CGMES (.zip, .xml, or "
+    "a folder of them holding the model and its boundary set); when set it replaces {replaces} "
+    "(docs/grid-formats.md)."
+)
+GRID_FORMAT_DESCRIPTION = (
+    "Format of grid_file: auto detects it from the suffix or the content; pandapower-json, matpower, ucte "
+    "or cgmes states it (for a file whose suffix says nothing). Only with grid_file."
+)
+
+
+def _check_grid_format(grid_file: str | None, grid_format: str) -> None:
+    """A stated format without a file would be ignored silently: refuse it."""
+    if grid_file is None and grid_format != "auto":
+        raise ValueError(f"field grid_format ({grid_format}) needs field grid_file")
 
 
 def _check_case_name(case_name: str) -> None:
@@ -84,9 +102,9 @@ class TransmissionGridSpec(_Spec):
     )
     grid_file: str | None = Field(
         default=None,
-        description="pandapower JSON (.json) or MATPOWER (.m, .mat) file of the transmission grid; when "
-        "set it replaces case_name (written by 'scenario generate' and 'scenario import').",
+        description=GRID_FILE_DESCRIPTION.format(what="the transmission grid", replaces="case_name"),
     )
+    grid_format: GridFormat = Field(default="auto", description=GRID_FORMAT_DESCRIPTION)
     line_rating_factor: float = Field(
         default=1.0,
         ge=MIN_RATING_FACTOR,
@@ -120,6 +138,7 @@ class TransmissionGridSpec(_Spec):
     @model_validator(mode="after")
     def _check_grid(self) -> TransmissionGridSpec:
         _check_voltage_band(self.vm_min_pu, self.vm_max_pu)
+        _check_grid_format(self.grid_file, self.grid_format)
         if self.grid_file is None:
             _check_case_name(self.case_name)
         return self
@@ -139,9 +158,9 @@ class FeederSpec(_Spec):
     )
     grid_file: str | None = Field(
         default=None,
-        description="pandapower JSON (.json) or MATPOWER (.m, .mat) file of this grid; when set it replaces "
-        "source/case_name (written by 'scenario generate' and 'scenario import').",
+        description=GRID_FILE_DESCRIPTION.format(what="this grid", replaces="source/case_name"),
     )
+    grid_format: GridFormat = Field(default="auto", description=GRID_FORMAT_DESCRIPTION)
     dso_id: str = Field(default="DSO-A", description="Identifier of the DSO operating this grid.")
     interface_bus: int = Field(
         ge=0, description="Transmission bus index the feeder's substation connects to."
@@ -190,6 +209,7 @@ class FeederSpec(_Spec):
     @model_validator(mode="after")
     def _check_grid(self) -> FeederSpec:
         _check_voltage_band(self.vm_min_pu, self.vm_max_pu)
+        _check_grid_format(self.grid_file, self.grid_format)
         if self.grid_file is None and self.source == "pandapower":
             _check_case_name(self.case_name)
         return self
