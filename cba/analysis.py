@@ -29,6 +29,7 @@ from cba.benefits import AnnualQuantities, annual_quantities
 from cba.cashflows import IctSchedule, NpvModel, ict_schedule, scheme_cash_flows
 from cba.errors import CbaError
 from cba.parameters import ACTOR_GROUPS, BENEFIT_CATEGORIES, CbaParameters
+from cba.provenance import Provenance
 from cba.sensitivity import (
     MonteCarloResult,
     SwitchingValue,
@@ -168,6 +169,11 @@ class CbaResult(BaseModel):
         default_factory=list,
         description="Per scheme: whether its benefits were measured, and the clearing figures behind it "
         "(cba.assessment).",
+    )
+    provenance: Provenance | None = Field(
+        default=None,
+        description="Tool, study fingerprint, solver and library versions, date and command of the run "
+        "(cba.provenance); set in the written cba_result.json, None in a result computed in memory.",
     )
 
     def scheme(self, scheme_id: str) -> SchemeResult:
