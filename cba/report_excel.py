@@ -140,4 +140,6 @@ def write_report(
     keep_user_text_as_text(wb, user_texts(params, kpis, ict, result, ict_check))  # no formula injection
     buf = io.BytesIO()
     wb.save(buf)
-    return atomic_write_bytes(path, buf.getvalue())
+    from cba.report_excel_values import evaluate_workbook, with_cached_values
+
+    return atomic_write_bytes(path, with_cached_values(buf.getvalue(), evaluate_workbook(wb)))
