@@ -142,4 +142,4 @@ def write_report(
     wb.save(buf)
     from cba.report_excel_values import evaluate_workbook, with_cached_values
 
-    return atomic_write_bytes(path, with_cached_values(buf.getvalue(), evaluate_workbook(wb)))
+    return atomic_write_bytes(path, with_cached_values(buf.getvalue(), evaluate_workbook(wb, strict=False)))

@@ -18,8 +18,10 @@ between two ``INDEX`` calls. The general-purpose evaluator ``formulas`` (schedul
 dependency graph of the whole workbook, which takes seconds for the ~4,000 formula cells of a report,
 brings half a dozen dependencies, and would still need this module's step 2 (it writes its own
 workbook, without the report's styles, charts and validations). Evaluating the cells directly takes
-a fraction of a second for the default study's report. A formula using a function not listed raises :class:`UnsupportedFormula` when
-the report is written (so a writer adding one is told at once, by the tests); the interpreter follows
+a fraction of a second for the default study's report. A formula using a function not listed is left
+without a cached value when the report is written (the run goes on; the tests, which require a value in
+every formula cell, tell a writer who adds one), and raises :class:`UnsupportedFormula` with
+``strict=True``. The interpreter follows
 Excel's rules for the parts it implements (empty cell = 0 or "", text compares greater than numbers,
 case-insensitive text equality, ``-2^2 = 4``, and IRR's 20 Newton steps to 1e-7 as LibreOffice and
 Excel take them).
@@ -613,14 +615,17 @@ def _irr(flows: list[float], guess: float) -> float:
 # ---------------------------------------------------------------------------------------------- API
 
 
-def evaluate_workbook(wb: Workbook) -> dict[tuple[str, str], Any]:
+def evaluate_workbook(wb: Workbook, strict: bool = True) -> dict[tuple[str, str], Any]:
     """The value of every formula cell, by ``(sheet, coordinate)``: a float, a str, a bool, or an
-    error code string such as ``"#DIV/0!"`` wrapped in :class:`XlError`.
+    :class:`XlError` (its ``code``, e.g. ``#DIV/0!``, is what the cell shows).
+
+    ``strict=False`` leaves out a cell the interpreter cannot evaluate (and the cells that depend on
+    it) instead of raising: the report is still written, those cells without a cached value.
 
     Raises
     ------
     UnsupportedFormula
-        A formula the interpreter cannot evaluate (names sheet, cell and formula).
+        With ``strict``: a formula the interpreter cannot evaluate (names sheet, cell and formula).
     """
     ev = _Evaluator(wb)
     out: dict[tuple[str, str], Any] = {}
@@ -630,8 +635,9 @@ def evaluate_workbook(wb: Workbook) -> dict[tuple[str, str], Any]:
                 continue
             try:
                 out[(ws.title, c.coordinate)] = ev.cell(ws.title, row, col)
-            except (UnsupportedFormula, ValueError, IndexError, RecursionError) as exc:
-                raise UnsupportedFormula(f"{ws.title}!{c.coordinate}: {c.value}: {exc}") from exc
+            except (UnsupportedFormula, ValueError, IndexError, KeyError, RecursionError) as exc:
+                if strict:
+                    raise UnsupportedFormula(f"{ws.title}!{c.coordinate}: {c.value}: {exc}") from exc
     return out
 
 

@@ -207,3 +207,43 @@ def test_formula_cells_carry_libreoffice_s_values(
                 else:
                     assert mine == theirs and seen == theirs, (where, mine, theirs)
     assert checked > 1000 and numbers > 0.9 * checked
+
+
+def test_formula_interpreter_by_hand() -> None:
+    """Hand-computed values of the interpreter's rules: precedence (-2^2 = 4, as in Excel), IRR of
+    (-100, 110) = 10 %, NPV at 10 % of (110, 121) = 200, SUMIF, MATCH/INDEX and INDEX:INDEX ranges,
+    IFERROR on #DIV/0!, an unknown function (raised when strict, left out otherwise)."""
+    from openpyxl import Workbook
+
+    from cba.report_excel_values import UnsupportedFormula, XlError, evaluate_workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "My sheet"
+    for i, (name, value) in enumerate([("a", -100.0), ("b", 110.0), ("a", 121.0)], start=1):
+        ws.cell(row=i, column=1, value=name)
+        ws.cell(row=i, column=2, value=value)
+    formulas = {
+        "D1": ("=-2^2", 4.0), "D2": ("=IRR(B1:B2)", 0.1), "D3": ("=NPV(10%,B2:B3)", 200.0),
+        "D4": ('=SUMIF(A1:A3,"A",B1:B3)', 21.0), "D5": ('=INDEX(B1:B3,MATCH("b",A1:A3,0))', 110.0),
+        "D6": ("=SUM(INDEX(B1:B3,2):INDEX(B1:B3,3))", 231.0), "D7": ('=IFERROR(1/0,"none")', "none"),
+        "D8": ("='My sheet'!B1&\"x\"", "-100x"), "D9": ("=RANK(B2,B1:B3)", 2.0), "D10": ("=1/0", None),
+    }
+    for cell, (text, _) in formulas.items():
+        ws[cell] = text
+    values = evaluate_workbook(wb)
+    for cell, (text, expected) in formulas.items():
+        got = values[("My sheet", cell)]
+        if expected is None:
+            assert isinstance(got, XlError) and got.code == "#DIV/0!", text
+        elif isinstance(expected, float):
+            assert got == pytest.approx(expected, rel=1e-12), text
+        else:
+            assert got == expected, text
+    ws["E1"] = "=FOO(1)"
+    ws["E2"] = "=E1+1"
+    with pytest.raises(UnsupportedFormula, match="FOO"):
+        evaluate_workbook(wb)
+    lenient = evaluate_workbook(wb, strict=False)
+    assert ("My sheet", "E1") not in lenient and ("My sheet", "E2") not in lenient
+    assert lenient[("My sheet", "D6")] == 231.0
