@@ -23,7 +23,6 @@ MWh, ``_h`` h, ...): :func:`unit_of`.
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,8 +40,10 @@ if TYPE_CHECKING:
     from simulation.kpis import SchemeKpis
 
 __all__ = [
+    "PARQUET_ONLY",
     "TABLES_DIR",
     "monte_carlo_samples",
+    "study_run_ids",
     "tidy_tables",
     "time_series_tables",
     "unit_of",
@@ -67,6 +68,11 @@ _SUFFIX_UNITS: tuple[tuple[str, str], ...] = (
 )
 
 LONG = ["quantity", "value", "unit"]
+
+PARQUET_ONLY = frozenset({"node_prices"})
+"""Tables written as Parquet only: the node prices of every clearing and step (about 100,000 rows on the
+default study, a 10 MB CSV taking seconds to write) are not a table of the report, which shows their
+day means (the "Price components" sheet)."""
 
 
 def unit_of(name: str, annotation: Any = float) -> str:
@@ -360,21 +366,18 @@ def _parquet_bytes(frame: pd.DataFrame, provenance: Provenance) -> bytes:
 def write_tables(
     tables: Mapping[str, pd.DataFrame], out_dir: Path, provenance: Provenance
 ) -> dict[str, Path]:
-    """Each table as ``out_dir/<name>.csv`` and ``out_dir/<name>.parquet`` (keys ``table_<name>_csv``
-    and ``table_<name>_parquet``), and ``out_dir/provenance.json``."""
+    """Each table as ``out_dir/<name>.csv`` (not those of :data:`PARQUET_ONLY`) and
+    ``out_dir/<name>.parquet`` (keys ``table_<name>_csv`` and ``table_<name>_parquet``), and
+    ``out_dir/provenance.json``."""
     from cba.provenance import PROVENANCE_FILE
 
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
     for name, frame in tables.items():
-        paths[f"table_{name}_csv"] = atomic_write_text(out_dir / f"{name}.csv", frame.to_csv(index=False))
+        if name not in PARQUET_ONLY:
+            paths[f"table_{name}_csv"] = atomic_write_text(out_dir / f"{name}.csv", frame.to_csv(index=False))
         paths[f"table_{name}_parquet"] = atomic_write_bytes(
             out_dir / f"{name}.parquet", _parquet_bytes(frame, provenance)
         )
     paths["tables_provenance"] = atomic_write_text(out_dir / PROVENANCE_FILE, provenance.to_json() + "\n")
     return paths
-
-
-def tables_index(tables: Mapping[str, pd.DataFrame]) -> str:
-    """JSON of each table's columns and row count (what ``docs/outputs.md`` describes)."""
-    return json.dumps({k: {"rows": len(v), "columns": list(v.columns)} for k, v in tables.items()}, indent=1)
