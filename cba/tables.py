@@ -318,7 +318,8 @@ def time_series_tables(runs: Mapping[tuple[str, str], int], db_url: str) -> dict
                     long = frame.melt(id_vars="time_min", var_name="quantity", value_name="value")
                     long.insert(0, "day", day)
                     long.insert(0, "scheme", scheme)
-                    series.append(long)
+                    if not long.empty:  # a run without clearings adds nothing (and no dtype guess)
+                        series.append(long)
                 p = pd.read_sql(
                     f"SELECT clearing, node, step, {', '.join(price_cols)} FROM prices WHERE run_id = {rid}"
                     " ORDER BY clearing, node, step",
@@ -326,11 +327,12 @@ def time_series_tables(runs: Mapping[tuple[str, str], int], db_url: str) -> dict
                 )
                 p.insert(0, "day", day)
                 p.insert(0, "scheme", scheme)
-                prices.append(p)
+                if not p.empty:
+                    prices.append(p)
     finally:
         engine.dispose()
     ts = pd.concat(series, ignore_index=True) if series else pd.DataFrame(
-        columns=["scheme", "day", "time_min", "quantity", "value"])
+        {"scheme": [], "day": [], "time_min": [], "quantity": [], "value": []})
     ts = ts.dropna(subset=["value"]).reset_index(drop=True)
     ts["value"] = ts["value"].astype(float)
     ts["unit"] = [unit_of(q, int if q.startswith("n_") else float) for q in ts["quantity"]]
