@@ -150,7 +150,8 @@ def _write_cba_files(
     )
     paths["provenance"] = atomic_write_text(out / OUTPUT_FILES["provenance"], prov.to_json() + "\n")
     paths.update(write_charts(result, out))
-    paths.update(write_tables(tidy_tables(params, kpis, ict, result, extra), out / TABLES_DIR, prov))
+    tables = tidy_tables(params, kpis, ict, result, extra, ict_check, price_components)
+    paths.update(write_tables(tables, out / TABLES_DIR, prov))
     return paths
 
 

@@ -33,7 +33,9 @@ from cba.fileio import atomic_write_bytes, atomic_write_text
 
 if TYPE_CHECKING:
     from cba.analysis import CbaResult
+    from cba.ictcheck_data import IctCheckResult
     from cba.parameters import CbaParameters
+    from cba.price_components import PriceComponentTable
     from cba.provenance import Provenance
     from cba.study_file import Study
     from sgam.costs import SchemeIctCost
@@ -164,7 +166,11 @@ def ict_costs_table(ict: Mapping[str, SchemeIctCost]) -> pd.DataFrame:
 
 
 def _models_table(items: Sequence[Any], model: Any) -> pd.DataFrame:
-    return pd.DataFrame([i.model_dump() for i in items], columns=list(model.model_fields))
+    """One row per pydantic item, one column per field (list fields joined with ``;``, as the ICT
+    check's own CSVs write them, so every cell is a scalar)."""
+    rows = [{k: ";".join(map(str, v)) if isinstance(v, list) else v for k, v in i.model_dump().items()}
+            for i in items]
+    return pd.DataFrame(rows, columns=list(model.model_fields))
 
 
 def monte_carlo_summary_table(result: CbaResult) -> pd.DataFrame:
@@ -225,6 +231,8 @@ def tidy_tables(
     ict: Mapping[str, SchemeIctCost],
     result: CbaResult,
     extra: Mapping[str, pd.DataFrame] | None = None,
+    ict_check: IctCheckResult | None = None,
+    price_components: PriceComponentTable | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every table of the report as a tidy DataFrame, by file stem (module docstring).
 
@@ -247,6 +255,17 @@ def tidy_tables(
         "actors": _models_table(result.actors, ActorResult),
         "liquidity": _models_table(result.liquidity, LiquidityRow),
     }
+    if price_components is not None:  # the "Price components" sheet: day means per scheme and node
+        from cba.price_components import PriceComponentRow
+
+        tables["price_components"] = _models_table(price_components.rows, PriceComponentRow)
+    if ict_check is not None:  # the "ICT check" sheet's tables (also ict_check*.csv, in their layout)
+        from cba.ictcheck_data import EventCheckRow, LinkLoadRow, MessageTypeRow, SchemeIctDelta
+
+        tables["ict_check_events"] = _models_table(ict_check.events, EventCheckRow)
+        tables["ict_check_schemes"] = _models_table(ict_check.schemes, SchemeIctDelta)
+        tables["ict_check_links"] = _models_table(ict_check.links, LinkLoadRow)
+        tables["ict_check_message_types"] = _models_table(ict_check.message_types, MessageTypeRow)
     tables.update(extra or {})
     return tables
 

@@ -94,6 +94,11 @@ def test_run_writes_tidy_tables_time_series_and_provenance(two_scheme_run) -> No
     prices = pd.read_parquet(out / "tables" / "node_prices.parquet")
     assert {"scheme", "day", "clearing", "node", "step", "price_eur_per_mwh"} <= set(prices.columns)
     assert set(prices["scheme"]) == {"CMS", "CM"}
+    # the report's ICT check and price components sheets, as tables too (same rows as the check's CSV)
+    events = pd.read_csv(out / "tables" / "ict_check_events.csv")
+    assert len(events) == len(result.ict_check.events) == len(pd.read_csv(out / "ict_check.csv"))
+    components = pd.read_parquet(out / "tables" / "price_components.parquet")
+    assert set(components["scheme"]) == {"CMS", "CM"}
 
 
 class CancelMidSimulation(RecordingProgress):
