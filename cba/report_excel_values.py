@@ -311,6 +311,7 @@ class _Evaluator:
         self.busy: set[tuple[str, int, int]] = set()
         self.sheets = {ws.title: ws for ws in wb.worksheets}
         self.refs: dict[tuple[str, str], Ref] = {}  # parsed references, per evaluation (no global cache)
+        self.grids: dict[Ref, list[list[Any]]] = {}
 
     # ---- cells
     def cell(self, sheet: str, row: int, col: int) -> Any:
@@ -345,8 +346,13 @@ class _Evaluator:
         return 0.0 if value is None else value  # a formula showing an empty cell shows 0
 
     def values(self, ref: Ref) -> list[list[Any]]:
-        return [[self.cell(ref.sheet, r, c) for c in range(ref.c0, ref.c1 + 1)]
-                for r in range(ref.r0, ref.r1 + 1)]
+        """The reference's values, row by row; kept per reference (the workbook does not change while
+        it is evaluated), since the report's SUMIFs read the same ICT-cost columns hundreds of times."""
+        grid = self.grids.get(ref)
+        if grid is None:
+            grid = self.grids[ref] = [[self.cell(ref.sheet, r, c) for c in range(ref.c0, ref.c1 + 1)]
+                                      for r in range(ref.r0, ref.r1 + 1)]
+        return grid
 
     def scalar(self, v: Any) -> Any:
         """A reference's single value (a multi-cell reference in a scalar place is #VALUE!)."""
@@ -362,8 +368,9 @@ class _Evaluator:
         """Each value of the arguments, with whether it came from a reference."""
         for a in args:
             if isinstance(a, Ref):
-                for r, c in a.cells():
-                    yield self.cell(a.sheet, r, c), True
+                for row in self.values(a):
+                    for v in row:
+                        yield v, True
             elif isinstance(a, list):
                 for row in a:
                     for v in row:
@@ -518,9 +525,14 @@ class _Evaluator:
             raise XlError("#VALUE!")
         test = _criterion(crit)
         out = []
-        for (r, c) in rng.cells():
-            if test(self.cell(rng.sheet, r, c)):
-                v = self.cell(total.sheet, total.r0 + r - rng.r0, total.c0 + c - rng.c0)
+        keys = self.values(rng)
+        sums = self.values(Ref(total.sheet, total.r0, total.c0, total.r0 + rng.r1 - rng.r0,
+                               total.c0 + rng.c1 - rng.c0))  # SUMIF sizes the sum range as the range
+        for i, key_row in enumerate(keys):
+            for j, key in enumerate(key_row):
+                if not test(key):
+                    continue
+                v = sums[i][j]
                 if isinstance(v, XlError):
                     raise v
                 if isinstance(v, int | float) and not isinstance(v, bool):
