@@ -70,7 +70,7 @@ bench: venv
 
 lint: venv-test
 	$(VENV)/bin/ruff check sgam simulation cba main.py
-	$(VENV)/bin/mypy sgam simulation cba
+	$(VENV)/bin/mypy -p coordstudio.sgam -p coordstudio.simulation -p coordstudio.cba
 
 screenshots: apt-test venv
 	xvfb-run -a -s "-screen 0 1920x1080x24" $(PY) main.py gui --screenshots docs/screenshots

@@ -30,14 +30,14 @@ EXIT_CANCELLED = 130
 
 #: Packages that contribute subcommands through a ``register(subparsers)`` function in their ``cli`` module.
 PLUGIN_CLI_MODULES: tuple[str, ...] = (
-    "simulation.market.cli",
-    "simulation.cli",
-    "simulation.scale_cli",
-    "sgam.cli",
-    "cba.cli",
-    "cba.ict_cli",
-    "cba.ictcheck_cli",
-    "cba.sweep_cli",
+    "coordstudio.simulation.market.cli",
+    "coordstudio.simulation.cli",
+    "coordstudio.simulation.scale_cli",
+    "coordstudio.sgam.cli",
+    "coordstudio.cba.cli",
+    "coordstudio.cba.ict_cli",
+    "coordstudio.cba.ictcheck_cli",
+    "coordstudio.cba.sweep_cli",
 )
 
 
@@ -50,9 +50,9 @@ _FILE_PROBLEMS = frozenset({
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     """The exception classes that mean 'bad input', collected from every package."""
-    from cba.errors import CbaError, StudyError
-    from sgam.errors import SgamError
-    from simulation.errors import SimulationError
+    from coordstudio.cba.errors import CbaError, StudyError
+    from coordstudio.sgam.errors import SgamError
+    from coordstudio.simulation.errors import SimulationError
 
     return (StudyError, CbaError, SgamError, SimulationError)
 
@@ -62,7 +62,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Load and validate a study; print a short summary."""
-    from cba.study_file import load_study, study_summary
+    from coordstudio.cba.study_file import load_study, study_summary
 
     study = load_study(Path(args.study))
     print(f"{args.study}: valid study (schema_version {study.schema_version})")
@@ -73,7 +73,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_new(args: argparse.Namespace) -> int:
     """Write the embedded default study to FILE (YAML or JSON by extension)."""
-    from cba.study_file import default_study, save_study
+    from coordstudio.cba.study_file import default_study, save_study
 
     path = Path(args.file)
     if path.exists() and not args.force:
@@ -86,8 +86,8 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the whole chain (ICT cost, simulation, CBA, report) on a study, or resume an interrupted one."""
-    from cba.study import ConsoleProgress, default_study, load_study, run_study
-    from simulation.progress import RunCancelled, SignalCancel
+    from coordstudio.cba.study import ConsoleProgress, default_study, load_study, run_study
+    from coordstudio.simulation.progress import RunCancelled, SignalCancel
 
     study = default_study() if args.study is None else load_study(Path(args.study))
     if args.days is not None:
@@ -119,12 +119,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             ) from None
     print()
     print(result.summary_table())
-    from cba.study import break_even_lines
+    from coordstudio.cba.study import break_even_lines
 
     for text in break_even_lines(result.cba):
         print(text)
     print(f"\noutputs written to {out}/")
-    from cba.assessment import not_assessed_line
+    from coordstudio.cba.assessment import not_assessed_line
 
     line = not_assessed_line(result.assessments())
     if line:
@@ -135,8 +135,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_schema(args: argparse.Namespace) -> int:
     """Write the study file's JSON Schema to FILE, or print it."""
-    from cba.fileio import atomic_write_text
-    from cba.study_schema import study_schema_text
+    from coordstudio.cba.fileio import atomic_write_text
+    from coordstudio.cba.study_schema import study_schema_text
 
     text = study_schema_text()
     if args.file is None:
@@ -149,7 +149,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_check_solvers(args: argparse.Namespace) -> int:
     """List the optimisation solvers Pyomo can reach on this machine."""
-    from cba.study import solver_report
+    from coordstudio.cba.study import solver_report
 
     rows, default = solver_report()
     width = max(len(name) for name, _, _ in rows)
@@ -175,7 +175,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
               "(coordstudio run STUDY --out DIR)", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        app_module = importlib.import_module("gui.app")
+        app_module = importlib.import_module("coordstudio.gui.app")
     except ImportError as exc:  # pragma: no cover - only when PySide6 is broken
         print(f"error: the desktop application cannot start: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -322,7 +322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         args = parser.parse_args(["gui", *(argv or [])])
     user_errors = _user_errors()
-    from simulation.progress import RunCancelled
+    from coordstudio.simulation.progress import RunCancelled
 
     try:
         code: int = args.func(args)

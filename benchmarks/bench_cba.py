@@ -28,12 +28,12 @@ sys.path.insert(0, str(ROOT / "tests" / "cba"))
 
 from cba_fixtures import make_ict, make_kpis, make_params  # noqa: E402
 
-from cba import finance  # noqa: E402
-from cba.analysis import run_cba  # noqa: E402
-from cba.benefits import annual_quantities  # noqa: E402
-from cba.cashflows import NpvModel, ict_schedule, scheme_cash_flows  # noqa: E402
-from cba.outputs import cba_outputs  # noqa: E402
-from cba.sensitivity import monte_carlo, sample_inputs  # noqa: E402
+from coordstudio.cba import finance  # noqa: E402
+from coordstudio.cba.analysis import run_cba  # noqa: E402
+from coordstudio.cba.benefits import annual_quantities  # noqa: E402
+from coordstudio.cba.cashflows import NpvModel, ict_schedule, scheme_cash_flows  # noqa: E402
+from coordstudio.cba.outputs import cba_outputs  # noqa: E402
+from coordstudio.cba.sensitivity import monte_carlo, sample_inputs  # noqa: E402
 
 
 def _median(func, repeat: int) -> float:  # type: ignore[no-untyped-def]

@@ -34,18 +34,18 @@ def one_run(mode: str, hours: float, schemes: list[str]) -> dict[str, float]:
     from PySide6.QtCore import QStandardPaths, QThread, QTimer, Signal
 
     QStandardPaths.setTestModeEnabled(True)
-    from gui.app import _ensure_app
+    from coordstudio.gui.app import _ensure_app
 
     _app: Any = _ensure_app()  # keep the QApplication alive
-    from gui.mainwindow import MainWindow
-    from gui.qtcompat import process_events
-    from gui.worker import QtProgress, StudyRunner
+    from coordstudio.gui.mainwindow import MainWindow
+    from coordstudio.gui.qtcompat import process_events
+    from coordstudio.gui.worker import QtProgress, StudyRunner
 
     class ThreadRunner(StudyRunner):
         """The comparison: run_study in this QThread, in the GUI process."""
 
         def run(self) -> None:
-            from cba.study import run_study
+            from coordstudio.cba.study import run_study
 
             self.result = run_study(self.study, self.progress, schemes=self.schemes)
             self.succeeded.emit(self.result)
@@ -58,7 +58,7 @@ def one_run(mode: str, hours: float, schemes: list[str]) -> dict[str, float]:
     timing = w.doc.study.scenario.timing
     w.doc.study.scenario.timing = type(timing).model_validate({**timing.model_dump(), "duration_h": hours})
     if mode == "thread":
-        import gui.mainwindow as mw
+        import coordstudio.gui.mainwindow as mw
 
         mw.StudyRunner = ThreadRunner  # type: ignore[misc]
     gaps: list[float] = []
@@ -84,7 +84,7 @@ def one_run(mode: str, hours: float, schemes: list[str]) -> dict[str, float]:
     wall = time.monotonic() - start
     beat.stop()
     if mode == "thread":
-        import gui.mainwindow as mw
+        import coordstudio.gui.mainwindow as mw
 
         mw.StudyRunner = StudyRunner  # type: ignore[misc]
     w.doc.undo_stack.setClean()

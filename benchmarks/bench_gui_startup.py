@@ -30,12 +30,12 @@ sys.path.insert(0, {root!r})
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QStandardPaths
 QStandardPaths.setTestModeEnabled(True)
-from gui.app import _ensure_app
+from coordstudio.gui.app import _ensure_app
 app = _ensure_app()
-from gui.mainwindow import MainWindow
+from coordstudio.gui.mainwindow import MainWindow
 w = MainWindow(offer_recovery=False, restore_state=False)
 w.show()
-from gui.qtcompat import process_events
+from coordstudio.gui.qtcompat import process_events
 process_events()
 t1 = time.perf_counter()
 assert w.ict.costs, "ICT cost not computed"

@@ -40,14 +40,14 @@ SEED_COUNTS = {
 CHILD = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
-from simulation.generator import generate_scenario
-from simulation.imports import write_spec
+from coordstudio.simulation.generator import generate_scenario
+from coordstudio.simulation.imports import write_spec
 out = sys.argv[1]
 g = generate_scenario("italy-2030", out, seed=20190601, scale=1.0)
 write_spec(g.spec, out + "/italy-2030.json")
 t1 = time.perf_counter()
 rss_gen = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-from simulation.scenario.build import build_scenario
+from coordstudio.simulation.scenario.build import build_scenario
 sc = build_scenario(g.spec)
 t2 = time.perf_counter()
 print(json.dumps({

@@ -41,15 +41,15 @@ def main() -> int:
 
     import sqlalchemy as sa
 
-    from simulation.db import clearings, make_engine, runs
-    from simulation.imports import read_spec, write_spec
-    from simulation.simulate import simulate
+    from coordstudio.simulation.db import clearings, make_engine, runs
+    from coordstudio.simulation.imports import read_spec, write_spec
+    from coordstudio.simulation.simulate import simulate
 
     tmp = Path(tempfile.mkdtemp(prefix="italy-hour-"))
     if args.spec:
         spec = read_spec(args.spec)
     else:
-        from simulation.generator import generate_scenario
+        from coordstudio.simulation.generator import generate_scenario
 
         t0 = time.perf_counter()
         spec = generate_scenario("italy-2030", tmp, seed=20190601).spec
@@ -69,8 +69,8 @@ def main() -> int:
         def cancelled(self) -> bool:
             return False
 
-    import simulation.market as market
-    from simulation.physical.network import PhysicalNetwork
+    import coordstudio.simulation.market as market
+    from coordstudio.simulation.physical.network import PhysicalNetwork
 
     slack_nodes: list[dict[str, float]] = []  # per clearing, in order: node -> slack MW summed over steps
     steps: list[dict[str, float]] = []  # per physical step, in order of the schemes

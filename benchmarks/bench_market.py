@@ -23,7 +23,7 @@ import numpy as np
 
 warnings.filterwarnings("ignore")
 
-from simulation.market import (  # noqa: E402
+from coordstudio.simulation.market import (  # noqa: E402
     Bid,
     BidTable,
     ClearingOptions,
@@ -370,8 +370,8 @@ def _clarabel_objective(case: MarketCase) -> float:
     import cvxpy as cp
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-    from simulation.market.model import build_model
-    from simulation.market.prepare import central_problem, participating, prepare_case
+    from coordstudio.simulation.market.model import build_model
+    from coordstudio.simulation.market.prepare import central_problem, participating, prepare_case
 
     prep = prepare_case(case)
     prob = central_problem(prep, "CM", participating(prep, "CM"), "oracle")
@@ -421,9 +421,9 @@ def _clarabel_objective(case: MarketCase) -> float:
 
 
 def bench_clarabel() -> dict:
-    from simulation.market.model import build_model
-    from simulation.market.prepare import central_problem, participating, prepare_case
-    from simulation.market.solve import solve_problem
+    from coordstudio.simulation.market.model import build_model
+    from coordstudio.simulation.market.prepare import central_problem, participating, prepare_case
+    from coordstudio.simulation.market.solve import solve_problem
 
     case = _feeder_case()
     prep = prepare_case(case)
@@ -475,8 +475,8 @@ def bench_schemes(repeats: int = 3, reclears: int = 5) -> dict:
     ``MarketSession`` re-clearing ``reclears`` rolling steps (median)."""
     from pathlib import Path
 
-    from simulation.market import SCHEMES
-    from simulation.market.casefile import load_case
+    from coordstudio.simulation.market import SCHEMES
+    from coordstudio.simulation.market.casefile import load_case
 
     path = Path(__file__).resolve().parents[1] / "examples" / "market" / "tso_case33bw.json"
     case = load_case(path)

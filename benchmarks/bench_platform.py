@@ -17,9 +17,9 @@ import sys
 import tempfile
 import time
 
-from simulation.run import LAYERS
-from simulation.simulate import simulate
-from simulation.scenario import default_scenario_spec
+from coordstudio.simulation.run import LAYERS
+from coordstudio.simulation.scenario import default_scenario_spec
+from coordstudio.simulation.simulate import simulate
 
 
 def main() -> None:
@@ -64,7 +64,7 @@ def main() -> None:
         + ", ".join(f"{s} {v:.1f}" for s, v in cpu.items())
         + f" s -> {setup_cpu + max(cores):.1f} s on an idle 2-core machine"
     )
-    from simulation.cli import kpi_table
+    from coordstudio.simulation.cli import kpi_table
 
     print(kpi_table(kpis))
     for s, k in kpis.items():

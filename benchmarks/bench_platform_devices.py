@@ -12,8 +12,8 @@ import time
 
 import numpy as np
 
-from simulation.physical.models import ModelContext, init_state, step
-from simulation.scenario import (
+from coordstudio.simulation.physical.models import ModelContext, init_state, step
+from coordstudio.simulation.scenario import (
     CopperPlateNodeSpec,
     DeviceGroupSpec,
     ProfileSpec,
@@ -21,7 +21,7 @@ from simulation.scenario import (
     TimingSpec,
     TransmissionGridSpec,
 )
-from simulation.scenario.build import build_profiles, build_scenario
+from coordstudio.simulation.scenario.build import build_profiles, build_scenario
 
 MIX = {
     "variable_res": 655_323,

@@ -16,11 +16,11 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from sgam.excel import export_workbook, import_workbook
-from sgam.library import default_model
-from sgam.matching import ict_costs
-from sgam.model import SgamModel
-from sgam.plane import draw_sgam_plane
+from coordstudio.sgam.excel import export_workbook, import_workbook
+from coordstudio.sgam.library import default_model
+from coordstudio.sgam.matching import ict_costs
+from coordstudio.sgam.model import SgamModel
+from coordstudio.sgam.plane import draw_sgam_plane
 
 
 def scaled_model(factor: int) -> SgamModel:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 
 def _spec(hours: float):  # type: ignore[no-untyped-def]
-    from simulation.scenario import ProfileSpec, default_scenario_spec
+    from coordstudio.simulation.scenario import ProfileSpec, default_scenario_spec
 
     spec = default_scenario_spec()
     return spec.model_copy(
@@ -35,7 +35,7 @@ def _spec(hours: float):  # type: ignore[no-untyped-def]
 
 def _warm(hours: float) -> float:
     """One short run in this process (imports, grid caches)."""
-    from simulation.simulate import simulate
+    from coordstudio.simulation.simulate import simulate
 
     t0 = time.perf_counter()
     simulate(_spec(1.0), ["CM"], None, None, processes=1)
@@ -49,7 +49,7 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
 
-    from simulation.sweep import SweepDay, close_client, make_client, run_sweep
+    from coordstudio.simulation.sweep import SweepDay, close_client, make_client, run_sweep
 
     days = [SweepDay(day_id="winter", day_of_year=15), SweepDay(day_id="summer", day_of_year=196)]
     schemes = ["CMS", "LMS", "SBR", "CM", "IFM"]

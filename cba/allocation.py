@@ -38,11 +38,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from cba.benefits import AnnualQuantities
-from cba.cashflows import line_schedule
-from cba.errors import CbaError
-from cba.parameters import ACTOR_GROUPS, BENEFIT_CATEGORIES, CbaParameters
-from sgam.costs import SchemeIctCost
+from coordstudio.cba.benefits import AnnualQuantities
+from coordstudio.cba.cashflows import line_schedule
+from coordstudio.cba.errors import CbaError
+from coordstudio.cba.parameters import ACTOR_GROUPS, BENEFIT_CATEGORIES, CbaParameters
+from coordstudio.sgam.costs import SchemeIctCost
 
 __all__ = ["ActorResult", "activation_cash_by_actor", "actor_split", "actor_cost_pv"]
 

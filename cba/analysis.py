@@ -38,9 +38,15 @@ from cba.sensitivity import (
     switching_values,
     tornado,
 )
-from cba.system_scale import SystemScale, break_even_scale, is_identity, scale_ict, scale_quantities
-from sgam.costs import SchemeIctCost
-from simulation.kpis import SchemeKpis
+from coordstudio.cba.system_scale import (
+    SystemScale,
+    break_even_scale,
+    is_identity,
+    scale_ict,
+    scale_quantities,
+)
+from coordstudio.sgam.costs import SchemeIctCost
+from coordstudio.simulation.kpis import SchemeKpis
 
 __all__ = [
     "CbaResult",

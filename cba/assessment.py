@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from simulation.kpis import SchemeKpis
+from coordstudio.simulation.kpis import SchemeKpis
 
 __all__ = [
     "EXIT_NOT_ASSESSED",

@@ -44,9 +44,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from cba.errors import CbaError
-from cba.parameters import BENEFIT_CATEGORIES, CbaParameters
-from simulation.kpis import SCHEME_IDS, SchemeKpis
+from coordstudio.cba.errors import CbaError
+from coordstudio.cba.parameters import BENEFIT_CATEGORIES, CbaParameters
+from coordstudio.simulation.kpis import SCHEME_IDS, SchemeKpis
 
 __all__ = [
     "CATEGORY_KPIS",

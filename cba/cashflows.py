@@ -33,11 +33,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from cba.benefits import AnnualQuantities
-from cba.errors import CbaError
-from cba.finance import purchase_counts, residual_fraction
-from cba.parameters import SCALAR_PARAMETERS, CbaParameters
-from sgam.costs import IctCostLine, SchemeIctCost
+from coordstudio.cba.benefits import AnnualQuantities
+from coordstudio.cba.errors import CbaError
+from coordstudio.cba.finance import purchase_counts, residual_fraction
+from coordstudio.cba.parameters import SCALAR_PARAMETERS, CbaParameters
+from coordstudio.sgam.costs import IctCostLine, SchemeIctCost
 
 __all__ = [
     "IctSchedule",

@@ -16,8 +16,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from cba.analysis import CbaResult
-from cba.fileio import atomic_write_bytes
+from coordstudio.cba.analysis import CbaResult
+from coordstudio.cba.fileio import atomic_write_bytes
 
 __all__ = ["CHART_FILES", "cash_flow_chart", "monte_carlo_chart", "tornado_chart", "write_charts"]
 

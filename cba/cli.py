@@ -12,16 +12,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from simulation.cli_args import number
+from coordstudio.simulation.cli_args import number
 
 __all__ = ["register"]
 
 
 def _cmd_cba(args: argparse.Namespace) -> int:
-    from cba.assessment import EXIT_NOT_ASSESSED, not_assessed_line
-    from cba.fileio import prepare_out_dir
-    from cba.reappraisal import reappraise
-    from cba.study_file import load_study
+    from coordstudio.cba.assessment import EXIT_NOT_ASSESSED, not_assessed_line
+    from coordstudio.cba.fileio import prepare_out_dir
+    from coordstudio.cba.reappraisal import reappraise
+    from coordstudio.cba.study_file import load_study
 
     prepare_out_dir(args.out)  # a bad --out fails before the CBA, with one line
     result, paths = reappraise(load_study(Path(args.study)), args.results, Path(args.out), args.samples)

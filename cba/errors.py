@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cba.quoting import shorten_message
+from coordstudio.cba.quoting import shorten_message
 
 
 class StudyError(Exception):

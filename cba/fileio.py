@@ -12,7 +12,7 @@ maps it to one line and exit code 2, the GUI shows it in a dialog.
 
 from __future__ import annotations
 
-from simulation.fileio import (
+from coordstudio.simulation.fileio import (
     OutputError,
     OutputSet,
     atomic_save,

@@ -36,7 +36,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from cba.errors import CbaError
+from coordstudio.cba.errors import CbaError
 
 __all__ = [
     "RATIO_TOL",

@@ -34,11 +34,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cba import finance
-from cba.analysis import CbaResult
-from cba.cashflows import line_schedule
-from cba.parameters import CbaParameters
-from sgam.costs import IctCostLine, SchemeIctCost
+from coordstudio.cba import finance
+from coordstudio.cba.analysis import CbaResult
+from coordstudio.cba.cashflows import line_schedule
+from coordstudio.cba.parameters import CbaParameters
+from coordstudio.sgam.costs import IctCostLine, SchemeIctCost
 
 __all__ = [
     "PLATFORM_UNIT_EUR",

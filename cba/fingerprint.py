@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
-    from cba.study_file import Study
+    from coordstudio.cba.study_file import Study
 
 SECTIONS: tuple[str, ...] = ("scenario", "cba", "sgam")
 """The study's sections that have a fingerprint of their own, in the order the study's hash joins them."""
@@ -54,7 +54,7 @@ class StudyFingerprint(BaseModel):
 
 def study_fingerprint(study: Study) -> StudyFingerprint:
     """The fingerprints of ``study`` (module docstring)."""
-    from simulation.db import fingerprint_of, spec_json_of
+    from coordstudio.simulation.db import fingerprint_of, spec_json_of
 
     sections = {
         "scenario": fingerprint_of(spec_json_of(study.scenario)),

@@ -13,9 +13,9 @@ from pathlib import Path
 
 def cmd_ict(args: argparse.Namespace) -> int:
     """``ict STUDY --out DIR``: ICT cost breakdowns (CSV) and SGAM plane figures (PNG)."""
-    from cba.study_file import load_study
-    from sgam.cli import format_summary, ict_command, library_model
-    from simulation.scenario import endpoint_counts
+    from coordstudio.cba.study_file import load_study
+    from coordstudio.sgam.cli import format_summary, ict_command, library_model
+    from coordstudio.simulation.scenario import endpoint_counts
 
     study = load_study(Path(args.study))
     result = ict_command(
@@ -33,8 +33,8 @@ def cmd_ict(args: argparse.Namespace) -> int:
 
 def cmd_sgam_export(args: argparse.Namespace) -> int:
     """``sgam export STUDY FILE.xlsx``."""
-    from cba.study_file import load_study
-    from sgam.cli import export_command
+    from coordstudio.cba.study_file import load_study
+    from coordstudio.sgam.cli import export_command
 
     path = export_command(load_study(Path(args.study)).sgam, args.file)
     print(f"wrote the SGAM/ICT model to {path}")
@@ -43,8 +43,8 @@ def cmd_sgam_export(args: argparse.Namespace) -> int:
 
 def cmd_sgam_import(args: argparse.Namespace) -> int:
     """``sgam import STUDY FILE.xlsx [--out NEW]``: replace the study's SGAM model by the workbook's."""
-    from cba.study_file import load_study, save_study
-    from sgam.cli import import_command
+    from coordstudio.cba.study_file import load_study, save_study
+    from coordstudio.sgam.cli import import_command
 
     study = load_study(Path(args.study))
     study.sgam = import_command(args.file)
@@ -56,7 +56,7 @@ def cmd_sgam_import(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``ict`` and ``sgam`` to the main parser."""
-    from sgam.cli import add_ict_arguments, add_sgam_arguments
+    from coordstudio.sgam.cli import add_ict_arguments, add_sgam_arguments
 
     p = subparsers.add_parser("ict", help="ICT cost per scheme and SGAM plane figures of a study")
     add_ict_arguments(p)

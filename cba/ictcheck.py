@@ -63,8 +63,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from cba.errors import StudyError
-from cba.ictcheck_data import (
+from coordstudio.cba.errors import StudyError
+from coordstudio.cba.ictcheck_data import (
     EventCheckRow,
     IctCheckOptions,
     IctCheckResult,
@@ -74,14 +74,14 @@ from cba.ictcheck_data import (
     UnseenEventRow,
     Verdict,
 )
-from cba.ictcheck_log import LOG_KEY, SchemeLog, as_db_url, read_scheme_logs
-from cba.ictcheck_mapping import map_message_types, unmatched_hint
-from sgam.costs import SchemeIctCost
+from coordstudio.cba.ictcheck_log import LOG_KEY, SchemeLog, as_db_url, read_scheme_logs
+from coordstudio.cba.ictcheck_mapping import map_message_types, unmatched_hint
+from coordstudio.sgam.costs import SchemeIctCost
 
 if TYPE_CHECKING:
-    from cba.study_file import Study
-    from sgam.matching import LinkMatch
-    from sgam.model import InteractionEvent, SgamModel
+    from coordstudio.cba.study_file import Study
+    from coordstudio.sgam.matching import LinkMatch
+    from coordstudio.sgam.model import InteractionEvent, SgamModel
 
 __all__ = [
     "EventCheckRow",
@@ -178,8 +178,8 @@ def measured_model(
     Events of other schemes are untouched; events shared with other schemes are copied under the same id
     (the copy is only matched for ``scheme``).
     """
-    from sgam.matching import effective_requirement
-    from sgam.model import SgamModel as _Model
+    from coordstudio.sgam.matching import effective_requirement
+    from coordstudio.sgam.model import SgamModel as _Model
 
     data = model.model_dump(mode="python")
     ios = model.index("information_objects")
@@ -275,8 +275,8 @@ def ict_check(study: Study, db_url: str | Path, options: IctCheckOptions | None 
     cba.errors.StudyError
         The study's SGAM model cannot be matched (e.g. an unknown multiplicity).
     """
-    from sgam.matching import ict_costs, resolve_counts
-    from simulation.scenario import endpoint_counts
+    from coordstudio.sgam.matching import ict_costs, resolve_counts
+    from coordstudio.simulation.scenario import endpoint_counts
 
     opts = options or IctCheckOptions()
     logs, label = read_scheme_logs(study, as_db_url(db_url))
@@ -320,7 +320,7 @@ def ict_check(study: Study, db_url: str | Path, options: IctCheckOptions | None 
 
 def _check_scheme(ctx: _Context, scheme: str, log: SchemeLog) -> _SchemeCheck:
     """Steps 1 to 4 of the module docstring for one scheme's run."""
-    from sgam.matching import ict_costs, match_scheme
+    from coordstudio.sgam.matching import ict_costs, match_scheme
 
     model, opts = ctx.model, ctx.options
     out = _SchemeCheck()
@@ -500,7 +500,7 @@ def _event_row(
     techs: Mapping[str, Any],
 ) -> EventCheckRow:
     """One row of the table: measured figures, stated ones and the verdict (module docstring step 4)."""
-    from sgam.matching import effective_requirement
+    from coordstudio.sgam.matching import effective_requirement
 
     instances = counts.get(e.multiplicity, 0)
     stated_per_h = instances * model.events_per_day(e) * e.rate_per_trigger / 24.0

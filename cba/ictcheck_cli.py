@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from simulation.cli_args import number
+from coordstudio.simulation.cli_args import number
 
 
 def register(subparsers: Any) -> None:
@@ -44,11 +44,11 @@ def handle(args: argparse.Namespace) -> int:
     """Run the check and write its outputs; return the exit code (0)."""
     from pathlib import Path
 
-    from cba.fileio import prepare_out_dir
-    from cba.ictcheck import IctCheckOptions, ict_check
-    from cba.ictcheck_output import ict_check_paragraph
-    from cba.outputs import write_ict_check_outputs
-    from cba.study_file import load_study
+    from coordstudio.cba.fileio import prepare_out_dir
+    from coordstudio.cba.ictcheck import IctCheckOptions, ict_check
+    from coordstudio.cba.ictcheck_output import ict_check_paragraph
+    from coordstudio.cba.outputs import write_ict_check_outputs
+    from coordstudio.cba.study_file import load_study
 
     prepare_out_dir(args.out)  # a bad --out fails before the check, with one line
     study = load_study(Path(args.study))

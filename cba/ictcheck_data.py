@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sgam.costs import SchemeIctCost
+from coordstudio.sgam.costs import SchemeIctCost
 
 __all__ = [
     "EventCheckRow",

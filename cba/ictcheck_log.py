@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 if TYPE_CHECKING:
-    from cba.study_file import Study
+    from coordstudio.cba.study_file import Study
 
 __all__ = ["LOG_COLUMNS", "LOG_KEY", "SchemeLog", "as_db_url", "read_scheme_logs"]
 
@@ -62,9 +62,9 @@ def read_scheme_logs(study: Study, db_url: str) -> tuple[dict[str, SchemeLog], s
     """
     import sqlalchemy as sa
 
-    from cba.stored_runs import completed_runs
-    from simulation import db as simdb
-    from simulation.errors import ResultsDatabaseError
+    from coordstudio.cba.stored_runs import completed_runs
+    from coordstudio.simulation import db as simdb
+    from coordstudio.simulation.errors import ResultsDatabaseError
 
     latest, label = completed_runs(study, db_url)
     engine = simdb.open_read_only(db_url)

@@ -13,10 +13,10 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from cba.ictcheck_data import IctCheckOptions
+from coordstudio.cba.ictcheck_data import IctCheckOptions
 
 if TYPE_CHECKING:
-    from sgam.model import SgamModel
+    from coordstudio.sgam.model import SgamModel
 
 __all__ = [
     "DEFAULT_INFORMATION_OBJECT_ALIASES",

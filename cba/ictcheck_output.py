@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from cba.fileio import atomic_write_bytes, atomic_write_text
-from cba.ictcheck_data import EventCheckRow, IctCheckResult, SchemeIctDelta
+from coordstudio.cba.fileio import atomic_write_bytes, atomic_write_text
+from coordstudio.cba.ictcheck_data import EventCheckRow, IctCheckResult, SchemeIctDelta
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -62,7 +62,7 @@ def write_ict_check_csv(result: IctCheckResult, out_dir: Path | str) -> dict[str
     (ICT cost per scheme stated vs measured), ``ict_check_links.csv`` (link loads),
     ``ict_check_message_types.csv`` (the mapping, with unmatched types having an empty ``event_id``).
     """
-    from cba.ictcheck_data import LinkLoadRow, MessageTypeRow
+    from coordstudio.cba.ictcheck_data import LinkLoadRow, MessageTypeRow
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cba.fileio import OutputSet, atomic_write_text, output_set
+from coordstudio.cba.fileio import OutputSet, atomic_write_text, output_set
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -56,7 +56,7 @@ OUTPUT_FILES = {
 
 def write_kpis_csv(kpis: Sequence[SchemeKpis], path: Path) -> Path:
     """The scalar KPIs of each scheme and day as CSV (what ``coordstudio cba --results`` reads back)."""
-    from simulation.kpis import SchemeKpis
+    from coordstudio.simulation.kpis import SchemeKpis
 
     scalar = [name for name, info in SchemeKpis.model_fields.items() if info.annotation in (str, float, int)]
     buf = io.StringIO()
@@ -90,7 +90,7 @@ def cba_outputs(
     dict
         Path of each file by key (:data:`OUTPUT_FILES`).
     """
-    from cba.analysis import run_cba
+    from coordstudio.cba.analysis import run_cba
 
     if result is None:
         result = run_cba(params, kpis, ict)
@@ -163,7 +163,7 @@ def write_ict_check_outputs(check: IctCheckResult, out_dir: str | Path) -> dict[
 
 
 def _write_ict_check_files(check: IctCheckResult, out: Path) -> dict[str, Path]:
-    from cba.ictcheck_output import write_ict_check_chart, write_ict_check_csv
+    from coordstudio.cba.ictcheck_output import write_ict_check_chart, write_ict_check_csv
 
     paths = dict(write_ict_check_csv(check, out))
     paths["ict_check_chart"] = write_ict_check_chart(check, out / "ict_check.png")

@@ -24,8 +24,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from cba.errors import CbaError
-from cba.system_spec import SystemScale
+from coordstudio.cba.errors import CbaError
+from coordstudio.cba.system_spec import SystemScale
 
 __all__ = [
     "ACTOR_GROUPS",

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field
 
 if TYPE_CHECKING:
-    from cba.study_file import Study
+    from coordstudio.cba.study_file import Study
 
 COMPONENTS = ("energy", "congestion", "losses", "current", "voltage")
 """Component names (``simulation.market.price_components.COMPONENTS``), in their order."""
@@ -47,9 +47,9 @@ def read_price_components(study: Study, db_url: str) -> PriceComponentTable | No
     the database predates the price components (no such columns) or holds no decomposed price."""
     import pandas as pd
 
-    from cba.benefits import order_schemes
-    from cba.stored_runs import completed_runs
-    from simulation import db as simdb
+    from coordstudio.cba.benefits import order_schemes
+    from coordstudio.cba.stored_runs import completed_runs
+    from coordstudio.simulation import db as simdb
 
     latest, label = completed_runs(study, db_url)
     engine = simdb.open_read_only(db_url)

@@ -7,6 +7,6 @@ because it may not): every error passes through :func:`shorten_message` (the bas
 
 from __future__ import annotations
 
-from simulation.quoting import MESSAGE_LIMIT, QUOTE_LIMIT, short, shorten_message
+from coordstudio.simulation.quoting import MESSAGE_LIMIT, QUOTE_LIMIT, short, shorten_message
 
 __all__ = ["MESSAGE_LIMIT", "QUOTE_LIMIT", "short", "shorten_message"]

@@ -20,12 +20,12 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cba.errors import CbaError
+from coordstudio.cba.errors import CbaError
 
 if TYPE_CHECKING:
-    from cba.analysis import CbaResult
-    from cba.study_file import Study
-    from simulation.kpis import SchemeKpis
+    from coordstudio.cba.analysis import CbaResult
+    from coordstudio.cba.study_file import Study
+    from coordstudio.simulation.kpis import SchemeKpis
 
 __all__ = ["load_kpis", "reappraise"]
 
@@ -34,9 +34,9 @@ def _kpis_from_db(url: str, day: str, study: Study | None) -> list[SchemeKpis]:
     """The KPIs of the latest run of each scheme, refusing a database that is missing, damaged, written
     for another study (with ``study``: :mod:`cba.stored_runs` compares the fingerprints) or whose latest
     run of a scheme is not completed (named, with the command that completes it)."""
-    from cba.stored_runs import completed_runs, kpis_of_run, require_complete
-    from simulation import db as simdb
-    from simulation.errors import ResultsDatabaseError
+    from coordstudio.cba.stored_runs import completed_runs, kpis_of_run, require_complete
+    from coordstudio.simulation import db as simdb
+    from coordstudio.simulation.errors import ResultsDatabaseError
 
     if study is not None:
         latest, label = completed_runs(study, url)
@@ -66,7 +66,7 @@ def load_kpis(source: str | Path, day: str = "default", study: Study | None = No
     """
     from pydantic import ValidationError
 
-    from simulation.kpis import SchemeKpis
+    from coordstudio.simulation.kpis import SchemeKpis
 
     text = str(source)
     if "://" in text:
@@ -80,7 +80,7 @@ def load_kpis(source: str | Path, day: str = "default", study: Study | None = No
             with path.open(newline="", encoding="utf-8") as fh:
                 records: list[Any] = list(csv.DictReader(fh))
         elif suffix == ".json":
-            from cba.safe_yaml import read_data_file
+            from coordstudio.cba.safe_yaml import read_data_file
 
             records = read_data_file(path, json_format=True)  # duplicate keys, depth and size checked
             if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
@@ -115,10 +115,10 @@ def reappraise(
     ``samples`` overrides the study's Monte Carlo sample count. With a single representative day in the
     study's day weights, database runs are read as that day; otherwise as ``default``.
     """
-    from cba.analysis import run_cba
-    from cba.outputs import cba_outputs
-    from sgam.matching import ict_costs
-    from simulation.scenario import endpoint_counts
+    from coordstudio.cba.analysis import run_cba
+    from coordstudio.cba.outputs import cba_outputs
+    from coordstudio.sgam.matching import ict_costs
+    from coordstudio.simulation.scenario import endpoint_counts
 
     params = study.cba
     if samples is not None:

@@ -36,12 +36,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cba.analysis import CbaResult, SchemeResult
-from cba.assessment import kpi_warnings, not_assessed
-from cba.draft_document import Document, render_docx, render_markdown
-from cba.fileio import atomic_write_bytes, atomic_write_text
-from cba.findings import PLATFORM_UNIT_EUR, cost_items, crossing, platform_items, within_noise
-from cba.parameters import (
+from coordstudio.cba.analysis import CbaResult, SchemeResult
+from coordstudio.cba.assessment import kpi_warnings, not_assessed
+from coordstudio.cba.draft_document import Document, render_docx, render_markdown
+from coordstudio.cba.fileio import atomic_write_bytes, atomic_write_text
+from coordstudio.cba.findings import PLATFORM_UNIT_EUR, cost_items, crossing, platform_items, within_noise
+from coordstudio.cba.parameters import (
     ACTOR_LABELS,
     BENEFIT_LABELS,
     CbaParameters,
@@ -49,8 +49,8 @@ from cba.parameters import (
     anchored_ranges,
     assumed_inputs,
 )
-from sgam.costs import SchemeIctCost
-from simulation.kpis import SchemeKpis
+from coordstudio.sgam.costs import SchemeIctCost
+from coordstudio.simulation.kpis import SchemeKpis
 
 if TYPE_CHECKING:
     from cba.ictcheck_data import IctCheckResult
@@ -845,7 +845,7 @@ def build_document(
     thin, has_liquidity = _section_liquidity(doc, result)
     _section_ict(doc, result)
     if ict_check is not None:
-        from cba.ictcheck_output import ict_check_paragraph
+        from coordstudio.cba.ictcheck_output import ict_check_paragraph
 
         paragraph = ict_check_paragraph(ict_check)
         if paragraph:

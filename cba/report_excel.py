@@ -39,16 +39,31 @@ from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
 
-from cba.analysis import CbaResult
-from cba.benefits import order_schemes
-from cba.fileio import atomic_write_bytes
-from cba.parameters import CbaParameters
-from cba.report_excel_cashflows import LABELS, write_cash_flows
-from cba.report_excel_cells import Layout, cash_flow_sheet_name, keep_user_text_as_text, user_texts
-from cba.report_excel_inputs import add_reference_choices, write_assumptions, write_ict, write_kpis
-from cba.report_excel_results import write_actors, write_monte_carlo, write_sensitivity, write_summary
-from sgam.costs import SchemeIctCost
-from simulation.kpis import SchemeKpis
+from coordstudio.cba.analysis import CbaResult
+from coordstudio.cba.benefits import order_schemes
+from coordstudio.cba.fileio import atomic_write_bytes
+from coordstudio.cba.parameters import CbaParameters
+from coordstudio.cba.report_excel_cashflows import LABELS, write_cash_flows
+from coordstudio.cba.report_excel_cells import (
+    Layout,
+    cash_flow_sheet_name,
+    keep_user_text_as_text,
+    user_texts,
+)
+from coordstudio.cba.report_excel_inputs import (
+    add_reference_choices,
+    write_assumptions,
+    write_ict,
+    write_kpis,
+)
+from coordstudio.cba.report_excel_results import (
+    write_actors,
+    write_monte_carlo,
+    write_sensitivity,
+    write_summary,
+)
+from coordstudio.sgam.costs import SchemeIctCost
+from coordstudio.simulation.kpis import SchemeKpis
 
 if TYPE_CHECKING:
     from cba.ictcheck_data import IctCheckResult
@@ -124,11 +139,11 @@ def write_report(
     """
     wb = build_workbook(params, kpis, ict, result, provenance)
     if ict_check is not None:
-        from cba.ictcheck_output import write_ict_check_sheet
+        from coordstudio.cba.ictcheck_output import write_ict_check_sheet
 
         write_ict_check_sheet(wb, ict_check)
     if price_components is not None:
-        from cba.report_excel_prices import SHEET, write_price_components
+        from coordstudio.cba.report_excel_prices import SHEET, write_price_components
 
         ws = wb.create_sheet(SHEET)
         write_price_components(ws, price_components)

@@ -12,9 +12,9 @@ from openpyxl.chart import LineChart, Reference
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from cba.benefits import CATEGORY_KPIS, CATEGORY_QUANTITY_UNITS
-from cba.parameters import BENEFIT_CATEGORIES, BENEFIT_LABELS, CbaParameters
-from cba.report_excel_cells import (
+from coordstudio.cba.benefits import CATEGORY_KPIS, CATEGORY_QUANTITY_UNITS
+from coordstudio.cba.parameters import BENEFIT_CATEGORIES, BENEFIT_LABELS, CbaParameters
+from coordstudio.cba.report_excel_cells import (
     EUR,
     EUR2,
     FACTOR,

@@ -12,7 +12,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from cba.parameters import (
+from coordstudio.cba.parameters import (
     ACTOR_GROUPS,
     ACTOR_LABELS,
     BENEFIT_CATEGORIES,
@@ -22,7 +22,7 @@ from cba.parameters import (
     anchored_inputs,
     anchored_ranges,
 )
-from cba.report_excel_cells import (
+from coordstudio.cba.report_excel_cells import (
     ALERT_FILL,
     ALERT_FONT,
     EUR,
@@ -40,8 +40,8 @@ from cba.report_excel_cells import (
     section,
     widths,
 )
-from sgam.costs import SchemeIctCost
-from simulation.kpis import SchemeKpis
+from coordstudio.sgam.costs import SchemeIctCost
+from coordstudio.simulation.kpis import SchemeKpis
 
 __all__ = [
     "CLEARING_COLUMNS", "FIXED_AT_RUN", "KPI_COLUMNS", "add_reference_choices", "write_assumptions",

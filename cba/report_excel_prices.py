@@ -12,8 +12,8 @@ from __future__ import annotations
 from openpyxl.chart import BarChart, Reference
 from openpyxl.worksheet.worksheet import Worksheet
 
-from cba.price_components import COMPONENTS, PriceComponentRow, PriceComponentTable
-from cba.report_excel_cells import EUR2, TITLE_FONT, axes_visible, header, section, widths
+from coordstudio.cba.price_components import COMPONENTS, PriceComponentRow, PriceComponentTable
+from coordstudio.cba.report_excel_cells import EUR2, TITLE_FONT, axes_visible, header, section, widths
 
 SHEET = "Price components"
 """The sheet's name."""

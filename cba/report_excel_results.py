@@ -14,9 +14,15 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from cba.analysis import CbaResult
-from cba.parameters import ACTOR_GROUPS, ACTOR_LABELS, BENEFIT_CATEGORIES, BENEFIT_LABELS, CbaParameters
-from cba.report_excel_cells import (
+from coordstudio.cba.analysis import CbaResult
+from coordstudio.cba.parameters import (
+    ACTOR_GROUPS,
+    ACTOR_LABELS,
+    BENEFIT_CATEGORIES,
+    BENEFIT_LABELS,
+    CbaParameters,
+)
+from coordstudio.cba.report_excel_cells import (
     ALERT_FILL,
     ALERT_FONT,
     EUR,

@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cba.errors import StudyError
-from simulation import safe_yaml as _reader
-from simulation.errors import SimulationError
+from coordstudio.cba.errors import StudyError
+from coordstudio.simulation import safe_yaml as _reader
+from coordstudio.simulation.errors import SimulationError
 
 MAX_FILE_BYTES = _reader.MAX_FILE_BYTES
 MAX_DEPTH = _reader.MAX_DEPTH

@@ -23,9 +23,9 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
-from cba.benefits import CATEGORY_KPIS, AnnualQuantities
-from cba.cashflows import NpvModel
-from cba.parameters import (
+from coordstudio.cba.benefits import CATEGORY_KPIS, AnnualQuantities
+from coordstudio.cba.cashflows import NpvModel
+from coordstudio.cba.parameters import (
     BENEFIT_CATEGORIES,
     SCALAR_PARAMETERS,
     CbaParameters,

@@ -25,12 +25,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cba.errors import CbaError
-from cba.fingerprint import SECTIONS, StudyFingerprint, study_fingerprint
+from coordstudio.cba.errors import CbaError
+from coordstudio.cba.fingerprint import SECTIONS, StudyFingerprint, study_fingerprint
 
 if TYPE_CHECKING:
-    from cba.study_file import Study
-    from simulation.kpis import SchemeKpis
+    from coordstudio.cba.study_file import Study
+    from coordstudio.simulation.kpis import SchemeKpis
 
 __all__ = [
     "ResumePlan",
@@ -49,7 +49,7 @@ def _same_scenario(run_spec_json: Any, study: Study) -> bool:
     """True when a run's stored scenario, read with today's schema, equals the study's scenario."""
     from pydantic import ValidationError
 
-    from simulation.scenario import ScenarioSpec
+    from coordstudio.simulation.scenario import ScenarioSpec
 
     if not isinstance(run_spec_json, str) or not run_spec_json:
         return False
@@ -92,8 +92,8 @@ def study_runs(study: Study, db_url: str) -> tuple[dict[str, dict[str, Any]], st
 
     Raises ``simulation.errors.ResultsDatabaseError`` (one line naming the database): missing file, not
     a results database, damaged, unreachable server, no run, or runs of another study only."""
-    from simulation import db as simdb
-    from simulation.errors import ResultsDatabaseError
+    from coordstudio.simulation import db as simdb
+    from coordstudio.simulation.errors import ResultsDatabaseError
 
     label = simdb.db_label(db_url)
     runs = simdb.read_runs(db_url)
@@ -110,7 +110,7 @@ def study_runs(study: Study, db_url: str) -> tuple[dict[str, dict[str, Any]], st
 
 
 def _resume_hint(db_url: str) -> str:
-    from simulation import db as simdb
+    from coordstudio.simulation import db as simdb
 
     path = simdb.sqlite_path(db_url)
     if path is not None and path.name == "results.sqlite":
@@ -125,7 +125,7 @@ def _describe(run: Mapping[str, Any]) -> str:
 
 def require_complete(latest: Mapping[str, Mapping[str, Any]], label: str, db_url: str) -> None:
     """Refuse when the latest run of a scheme is not ``completed``, naming every such run."""
-    from simulation.errors import ResultsDatabaseError
+    from coordstudio.simulation.errors import ResultsDatabaseError
 
     bad = [r for r in latest.values() if r["status"] != "completed"]
     if bad:
@@ -149,7 +149,7 @@ def kpis_from_flat(flat: Mapping[str, float], scheme: str, day: str, where: str)
     Dictionary fields are stored as ``field[key]`` (``bids_submitted_by_area[dso_1]``)."""
     from pydantic import ValidationError
 
-    from simulation.kpis import SchemeKpis
+    from coordstudio.simulation.kpis import SchemeKpis
 
     data: dict[str, Any] = {"scheme": scheme, "day": day}
     fields = SchemeKpis.model_fields
@@ -173,8 +173,8 @@ def kpis_of_run(db_url: str, run: Mapping[str, Any], day: str | None, label: str
     it; the flat rows need one: ``default``)."""
     from pydantic import ValidationError
 
-    from simulation.db import read_kpis
-    from simulation.kpis import SchemeKpis
+    from coordstudio.simulation.db import read_kpis
+    from coordstudio.simulation.kpis import SchemeKpis
 
     where = f"{label} run {run['run_id']}"
     if run.get("kpis_json"):
@@ -206,8 +206,8 @@ def resume_plan(study: Study, db_url: str, schemes: Sequence[str]) -> ResumePlan
     A database that does not exist yet (the run was stopped before the simulation began) means: run them
     all. Refused (``ResultsDatabaseError``): a database of another study, or a run still in progress in a
     live process. Runs left ``pending``/``running`` by a process that is gone are marked ``cancelled``."""
-    from simulation import db as simdb
-    from simulation.errors import ResultsDatabaseError
+    from coordstudio.simulation import db as simdb
+    from coordstudio.simulation.errors import ResultsDatabaseError
 
     path = simdb.sqlite_path(db_url)
     if path is not None and not path.exists():

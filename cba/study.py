@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cba.errors import CbaError, StudyError
-from cba.fingerprint import StudyFingerprint, study_fingerprint
-from cba.outputs import write_study_outputs
-from cba.stored_runs import ResumePlan, resume_plan
-from cba.study_file import (
+from coordstudio.cba.errors import CbaError, StudyError
+from coordstudio.cba.fingerprint import StudyFingerprint, study_fingerprint
+from coordstudio.cba.outputs import write_study_outputs
+from coordstudio.cba.stored_runs import ResumePlan, resume_plan
+from coordstudio.cba.study_file import (
     CURRENT_SCHEMA_VERSION,
     MIGRATIONS,
     Migration,
@@ -32,10 +32,10 @@ from cba.study_file import (
     study_summary,
     study_to_text,
 )
-from sgam.costs import SchemeIctCost
-from simulation.kpis import SCHEME_IDS, SchemeKpis
-from simulation.progress import NullProgress, Progress, SubProgress, check_cancelled
-from simulation.scenario.representative_days import (
+from coordstudio.sgam.costs import SchemeIctCost
+from coordstudio.simulation.kpis import SCHEME_IDS, SchemeKpis
+from coordstudio.simulation.progress import NullProgress, Progress, SubProgress, check_cancelled
+from coordstudio.simulation.scenario.representative_days import (
     RepresentativeDay,
     day_weights,
     select_representative_days,
@@ -70,7 +70,7 @@ __all__ = [
 
 def solver_report() -> tuple[list[tuple[str, bool, str]], str]:
     """Which optimisation solvers Pyomo reaches here, and the default one for market clearing."""
-    from simulation.market import DEFAULT_SOLVER, available_solvers
+    from coordstudio.simulation.market import DEFAULT_SOLVER, available_solvers
 
     rows = [(name, ok, note) for name, (ok, note) in available_solvers().items()]
     return rows, DEFAULT_SOLVER
@@ -127,7 +127,7 @@ class StudyResult:
 
     def assessments(self) -> list[Any]:
         """Per scheme, whether its benefits were measured (:func:`cba.assessment.assess`)."""
-        from cba.assessment import assess
+        from coordstudio.cba.assessment import assess
 
         stored = getattr(self.cba, "assessments", None)
         if stored:
@@ -139,7 +139,7 @@ def format_summary_table(result: StudyResult) -> str:
     """Per scheme: activation resource cost (as bid), aFRR cost, congestion, failed market clearings (of
     those made), market slack, ICT CAPEX/OPEX, NPV, BCR and rank ("n/a" when the scheme is not
     assessed); then a line per scheme not assessed, with its reason (:mod:`cba.assessment`)."""
-    from cba.assessment import not_assessed_warnings
+    from coordstudio.cba.assessment import not_assessed_warnings
 
     by_scheme = _average_day(result.kpis, result.day_weights)
     schemes = list(by_scheme) or list(result.ict)
@@ -241,10 +241,10 @@ def run_study(
     ``db_url``), simulate only the schemes whose latest run there is not completed
     (:func:`cba.stored_runs.resume_plan`), then write every output as a normal run does.
     """
-    from cba.analysis import run_cba
-    from sgam.matching import ict_costs
-    from simulation.scenario import endpoint_counts
-    from simulation.simulate import simulate
+    from coordstudio.cba.analysis import run_cba
+    from coordstudio.sgam.matching import ict_costs
+    from coordstudio.simulation.scenario import endpoint_counts
+    from coordstudio.simulation.simulate import simulate
 
     progress = progress or NullProgress()
     run_schemes = list(schemes) if schemes else list(study.scenario.schemes)
@@ -261,7 +261,7 @@ def run_study(
     if resume and (out is None or not out.is_dir()):
         raise CbaError(f"--resume {out}: no such folder; it must hold the interrupted run's outputs")
     if out is not None:
-        from cba.fileio import prepare_out_dir
+        from coordstudio.cba.fileio import prepare_out_dir
 
         prepare_out_dir(out)  # a bad --out fails now (one line, exit 2), not after the simulation
     timings: dict[str, float] = {}
@@ -310,13 +310,13 @@ def run_study(
     elif db_url is not None:
         t0 = time.perf_counter()
         progress.report(0.85, "ICT design checked against the simulated messages")
-        from cba.ictcheck import ict_check
+        from coordstudio.cba.ictcheck import ict_check
 
         check = ict_check(study, db_url)
         timings["ict_check"] = time.perf_counter() - t0
     components = None
     if db_url is not None and not failed_runs:
-        from cba.price_components import read_price_components
+        from coordstudio.cba.price_components import read_price_components
 
         components = read_price_components(study, db_url)  # the report's "Price components" sheet
 
@@ -369,7 +369,7 @@ def _simulate_days(
 
     Each day is one :func:`simulation.simulate.simulate` call on the scenario with that day's profiles
     (:func:`simulation.scenario.representative_days.spec_for_day`), writing to the same database."""
-    from simulation.simulate import simulate
+    from coordstudio.simulation.simulate import simulate
 
     kpis: list[SchemeKpis] = []
     span = 0.80 / len(days)
@@ -390,7 +390,7 @@ def _simulate_days(
 
 def write_representative_days(out: Path, days: Sequence[RepresentativeDay]) -> Path:
     """``representative_days.csv``: the simulated days, why each was chosen and the days it stands for."""
-    from cba.fileio import atomic_write_text
+    from coordstudio.cba.fileio import atomic_write_text
 
     lines = ["day_id,day_of_year,kind,weight_days_per_year,ambient_temp_c"]
     lines += [f"{d.day_id},{d.day_of_year},{d.kind},{d.weight_days:.6f},{d.ambient_temp_c}" for d in days]

@@ -22,13 +22,13 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from cba.errors import StudyError
-from cba.fileio import atomic_write_text
-from cba.parameters import CbaParameters
-from cba.safe_yaml import parse_text, read_text
-from sgam.model import SgamModel
-from simulation.kpis import SCHEME_IDS
-from simulation.scenario import ScenarioSpec
+from coordstudio.cba.errors import StudyError
+from coordstudio.cba.fileio import atomic_write_text
+from coordstudio.cba.parameters import CbaParameters
+from coordstudio.cba.safe_yaml import parse_text, read_text
+from coordstudio.sgam.model import SgamModel
+from coordstudio.simulation.kpis import SCHEME_IDS
+from coordstudio.simulation.scenario import ScenarioSpec
 
 CURRENT_SCHEMA_VERSION = 1
 """Version of the study file format this code writes. Older versions are migrated on load."""
@@ -195,8 +195,8 @@ def save_study(study: Study, path: Path | str) -> None:
 
 def default_study() -> Study:
     """The embedded default study: the SGAM library, the default scenario and default CBA parameters."""
-    from sgam.library import default_model
-    from simulation.scenario import default_scenario_spec
+    from coordstudio.sgam.library import default_model
+    from coordstudio.simulation.scenario import default_scenario_spec
 
     return Study(
         metadata=StudyMetadata(
@@ -238,7 +238,7 @@ def study_summary(study: Study) -> list[str]:
 
 def study_from_scenario_file(path: str | Path) -> Study:
     """A study (default SGAM model and CBA parameters) around the scenario in ``path``."""
-    from simulation.imports import read_spec
+    from coordstudio.simulation.imports import read_spec
 
     spec = read_spec(path)
     study = default_study()

@@ -19,7 +19,7 @@ SCHEMA_FILE = Path(__file__).with_name("data") / "study.schema.json"
 
 def study_json_schema() -> dict[str, Any]:
     """The study file's JSON Schema (draft 2020-12), with its title and dialect."""
-    from cba.study_file import Study
+    from coordstudio.cba.study_file import Study
 
     schema = Study.model_json_schema()
     return {

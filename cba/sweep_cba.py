@@ -12,10 +12,10 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cba.fileio import atomic_write_text
+from coordstudio.cba.fileio import atomic_write_text
 
 if TYPE_CHECKING:
-    from cba.study_file import Study
+    from coordstudio.cba.study_file import Study
 
 __all__ = ["cba_per_variant", "write_sweep_table"]
 
@@ -37,10 +37,10 @@ def cba_per_variant(study: Study, res: Any, out: Path) -> dict[str, list[str]]:
     Writes ``cba_by_variant.json`` (NPV and BCR per scheme, or why a variant was skipped) and returns the
     ranking of each variant that could be appraised (one without its reference scheme cannot).
     """
-    from cba.analysis import run_cba
-    from cba.parameters import CbaParameters
-    from sgam.matching import ict_costs
-    from simulation.scenario import endpoint_counts
+    from coordstudio.cba.analysis import run_cba
+    from coordstudio.cba.parameters import CbaParameters
+    from coordstudio.sgam.matching import ict_costs
+    from coordstudio.simulation.scenario import endpoint_counts
 
     by_variant: dict[str, list[Any]] = {}
     for key, k in res.kpis.items():

@@ -13,9 +13,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from cba.errors import StudyError
-from cba.study_file import load_study_or_scenario, study_from_scenario_file
-from simulation.cli_args import number
+from coordstudio.cba.errors import StudyError
+from coordstudio.cba.study_file import load_study_or_scenario, study_from_scenario_file
+from coordstudio.simulation.cli_args import number
 
 __all__ = ["cmd_study_from_scenario", "cmd_sweep", "register", "study_from_scenario_file"]
 
@@ -70,12 +70,12 @@ def register(subparsers: Any) -> None:
 def _parse_days(text: str | None, spec: Any = None) -> list[Any]:
     """The swept days: ``--days ID:DOY,...`` (equal weights), else the study's representative days (its
     ``profiles.representative_days``, or 4 when it sets none) with their weights."""
-    from simulation.sweep import DEFAULT_DAYS, SweepDay
+    from coordstudio.simulation.sweep import DEFAULT_DAYS, SweepDay
 
     if not text:
         if spec is None or spec.profiles.source != "simbench":
             return list(DEFAULT_DAYS)
-        from simulation.scenario.representative_days import select_representative_days
+        from coordstudio.simulation.scenario.representative_days import select_representative_days
 
         n = spec.profiles.representative_days or 4
         return [
@@ -97,8 +97,8 @@ def _parse_days(text: str | None, spec: Any = None) -> list[Any]:
 def _parse_variants(path: str | None) -> list[Any]:
     from pydantic import ValidationError
 
-    from cba.safe_yaml import read_data_file
-    from simulation.sweep import DEFAULT_VARIANTS, SweepVariant
+    from coordstudio.cba.safe_yaml import read_data_file
+    from coordstudio.simulation.sweep import DEFAULT_VARIANTS, SweepVariant
 
     if not path:
         return list(DEFAULT_VARIANTS)
@@ -120,9 +120,9 @@ def _parse_variants(path: str | None) -> list[Any]:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run the sweep, write ``sweep.csv`` and per-variant CBA figures, print a summary."""
-    from cba.study import ConsoleProgress
-    from cba.sweep_cba import cba_per_variant, write_sweep_table
-    from simulation.sweep import DIMENSIONS, run_sweep
+    from coordstudio.cba.study import ConsoleProgress
+    from coordstudio.cba.sweep_cba import cba_per_variant, write_sweep_table
+    from coordstudio.simulation.sweep import DIMENSIONS, run_sweep
 
     over = [d.strip() for d in args.over.split(",") if d.strip()]
     bad = [d for d in over if d not in DIMENSIONS]
@@ -135,7 +135,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         schemes = [study.cba.reference_scheme]
     days = _parse_days(args.days, spec) if "days" in over else None
     variants = _parse_variants(args.variants) if "variants" in over else None
-    from cba.fileio import prepare_out_dir
+    from coordstudio.cba.fileio import prepare_out_dir
 
     out = prepare_out_dir(args.out)  # a bad --out fails before the sweep, with one line
     db_url = args.db or f"sqlite:///{(out / 'sweep.sqlite').resolve()}"
@@ -166,7 +166,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_study_from_scenario(args: argparse.Namespace) -> int:
     """Write the study around a scenario file."""
-    from cba.study_file import save_study
+    from coordstudio.cba.study_file import save_study
 
     study = study_from_scenario_file(args.scenario)
     save_study(study, Path(args.out))

@@ -39,12 +39,12 @@ import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from cba.system_spec import PLATFORM_MULTIPLICITIES, SystemScale
-from sgam.costs import SchemeIctCost
+from coordstudio.cba.system_spec import PLATFORM_MULTIPLICITIES, SystemScale
+from coordstudio.sgam.costs import SchemeIctCost
 
 if TYPE_CHECKING:
-    from cba.benefits import AnnualQuantities
-    from cba.parameters import CbaParameters
+    from coordstudio.cba.benefits import AnnualQuantities
+    from coordstudio.cba.parameters import CbaParameters
 
 __all__ = [
     "PLATFORM_MULTIPLICITIES",
@@ -104,8 +104,8 @@ def break_even_scale(
     positive when its organisations carry whole platforms (module docstring); ``None``: at no size.
 
     ``q`` and ``ict`` are the simulated grid's (unscaled) quantities and ICT costs."""
-    from cba import finance
-    from cba.cashflows import ict_schedule, scheme_cash_flows
+    from coordstudio.cba import finance
+    from coordstudio.cba.cashflows import ict_schedule, scheme_cash_flows
 
     def npv(size: float) -> float:
         scaled = scale_ict(ict, params.system, platform_factor=1.0, device_factor=size)

@@ -36,7 +36,7 @@ def install_excepthook() -> None:
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
-        from gui.mainwindow import user_errors
+        from coordstudio.gui.mainwindow import user_errors
 
         if isinstance(exc, user_errors()):
             message = str(exc)
@@ -69,8 +69,8 @@ def run_gui(study_path: str | None, screenshots_dir: str | None) -> int:
     ):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = _ensure_app()
-    from cba.study import load_study
-    from gui.mainwindow import MainWindow, user_errors
+    from coordstudio.cba.study import load_study
+    from coordstudio.gui.mainwindow import MainWindow, user_errors
 
     study = None
     path = None
@@ -85,7 +85,7 @@ def run_gui(study_path: str | None, screenshots_dir: str | None) -> int:
         if open_error:
             print(f"error: {open_error}", file=sys.stderr)
             return 2
-        from gui.screenshots import render_screenshots
+        from coordstudio.gui.screenshots import render_screenshots
 
         files = render_screenshots(Path(screenshots_dir), study, path)
         for f in files:

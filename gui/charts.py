@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (  # noqa: E402
     QWidget,
 )
 
-from cba.charts import SCHEME_COLOURS  # noqa: E402  - one palette for reports and windows
+from coordstudio.cba.charts import SCHEME_COLOURS  # noqa: E402  - one palette for reports and windows
 
 matplotlib.rcParams.update(
     {
@@ -168,7 +168,7 @@ class ChartWidget(QWidget):
         """Write the chart to PNG or SVG (by extension) atomically."""
         import io
 
-        from cba.fileio import atomic_write_bytes
+        from coordstudio.cba.fileio import atomic_write_bytes
 
         path = Path(path)
         fmt = "svg" if path.suffix.lower() == ".svg" else "png"

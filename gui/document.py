@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from cba.study import Study
+from coordstudio.cba.study import Study
 
 PathKey = str | int
 ObjPath = tuple[PathKey, ...]

@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.document import EditRejected, ObjPath, StudyDocument
-from gui.models import NumberEditor, exact_text, explain, range_text, refuse_unknown_schemes
-from gui.schema import FieldSpec, choice_text, field_specs, format_value, parse_text
+from coordstudio.gui.document import EditRejected, ObjPath, StudyDocument
+from coordstudio.gui.models import NumberEditor, exact_text, explain, range_text, refuse_unknown_schemes
+from coordstudio.gui.schema import FieldSpec, choice_text, field_specs, format_value, parse_text
 
 
 class PydanticForm(QWidget):

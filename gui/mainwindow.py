@@ -33,19 +33,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cba.study import Study, StudyMetadata, load_study, save_study
-from gui.document import EditRejected, ObjPath, Problem, StudyDocument
-from gui.forms import PydanticForm
-from gui.recovery import Autosaver, discard, find_recoveries
-from gui.refactor import describe_problem
-from gui.views.cba_view import CbaView
-from gui.views.draft_view import DraftView
-from gui.views.ict_view import SGAM_TABLES, IctView
-from gui.views.ictcheck_view import IctCheckView
-from gui.views.results_view import ResultsView
-from gui.views.scenario_view import ScenarioView
-from gui.views.welcome_view import WelcomeView
-from gui.worker import StudyRunner
+from coordstudio.cba.study import Study, StudyMetadata, load_study, save_study
+from coordstudio.gui.document import EditRejected, ObjPath, Problem, StudyDocument
+from coordstudio.gui.forms import PydanticForm
+from coordstudio.gui.recovery import Autosaver, discard, find_recoveries
+from coordstudio.gui.refactor import describe_problem
+from coordstudio.gui.views.cba_view import CbaView
+from coordstudio.gui.views.draft_view import DraftView
+from coordstudio.gui.views.ict_view import SGAM_TABLES, IctView
+from coordstudio.gui.views.ictcheck_view import IctCheckView
+from coordstudio.gui.views.results_view import ResultsView
+from coordstudio.gui.views.scenario_view import ScenarioView
+from coordstudio.gui.views.welcome_view import WelcomeView
+from coordstudio.gui.worker import StudyRunner
 
 APP_NAME = "Coordination Studio"
 STUDY_FILTER = "Studies (*.yaml *.yml *.json);;All files (*)"
@@ -58,22 +58,22 @@ PathRole = Qt.ItemDataRole.UserRole + 10
 
 def user_errors() -> tuple[type[BaseException], ...]:
     """Exception classes that mean bad input (shown as a dialog with their one-line message)."""
-    from cba.errors import CbaError, StudyError
-    from sgam.errors import SgamError
-    from simulation.errors import SimulationError
+    from coordstudio.cba.errors import CbaError, StudyError
+    from coordstudio.sgam.errors import SgamError
+    from coordstudio.simulation.errors import SimulationError
 
     return (StudyError, CbaError, SgamError, SimulationError)
 
 
 def initial_study() -> tuple[Study, str]:
     """The embedded default study, and '' (or a note when a package it needs is missing)."""
-    from cba.study import default_study
+    from coordstudio.cba.study import default_study
 
     try:
         return default_study(), ""
     except ImportError as exc:  # a package still being built: open what exists, say what is missing
-        from sgam.model import SgamModel
-        from simulation.scenario import default_scenario_spec
+        from coordstudio.sgam.model import SgamModel
+        from coordstudio.simulation.scenario import default_scenario_spec
 
         study = Study(
             metadata=StudyMetadata(title="Default study (SGAM library missing)"),
@@ -120,7 +120,7 @@ class OverviewView(QWidget):
             else ""
             for r in sorted(result.schemes, key=lambda r: (not r.assessed, r.rank))
         )
-        from gui.verdict import headline
+        from coordstudio.gui.verdict import headline
 
         finding, degenerate = headline(result)
         colour = "#8a5a00" if degenerate else "#1b5e20"
@@ -1018,7 +1018,7 @@ class MainWindow(QMainWindow):
             path = name
         path = Path(path)
         try:
-            from cba.report_excel import write_report
+            from coordstudio.cba.report_excel import write_report
         except ImportError:
             self.show_error(
                 "Export unavailable", "The Excel report (cba.report_excel) is not in this build yet."
@@ -1053,7 +1053,7 @@ class MainWindow(QMainWindow):
             path = name
         path = Path(path)
         try:
-            from cba.recommendations import write_recommendations
+            from coordstudio.cba.recommendations import write_recommendations
         except ImportError:
             self.show_error(
                 "Export unavailable",
@@ -1125,7 +1125,7 @@ class MainWindow(QMainWindow):
             if not name:
                 return None
             path = name
-        from sgam.excel import export_workbook
+        from coordstudio.sgam.excel import export_workbook
 
         try:
             written = export_workbook(self.doc.study.sgam, Path(path))
@@ -1147,7 +1147,7 @@ class MainWindow(QMainWindow):
             if not name:
                 return False
             path = name
-        from sgam.excel import import_workbook
+        from coordstudio.sgam.excel import import_workbook
 
         try:
             model = import_workbook(Path(path))

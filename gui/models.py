@@ -25,8 +25,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QDoubleValidator, QIntValidator
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-from gui.document import EditRejected, ObjPath, StudyDocument, get_at
-from gui.schema import FieldSpec, choice_text, field_specs, format_value, parse_text, split_unit
+from coordstudio.gui.document import EditRejected, ObjPath, StudyDocument, get_at
+from coordstudio.gui.schema import FieldSpec, choice_text, field_specs, format_value, parse_text, split_unit
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -185,9 +185,9 @@ class PydanticListModel(QAbstractTableModel):
 
         Returns the number of references rewritten; :class:`EditRejected` for an empty or taken id.
         """
-        from gui.document import ReplaceCommand, validated_copy
-        from gui.refactor import KIND_NAMES
-        from sgam.rename import renamed_sgam
+        from coordstudio.gui.document import ReplaceCommand, validated_copy
+        from coordstudio.gui.refactor import KIND_NAMES
+        from coordstudio.sgam.rename import renamed_sgam
 
         list_name = str(self.list_path[1])
         obj = self.item(row)
@@ -233,7 +233,7 @@ class PydanticListModel(QAbstractTableModel):
 
 def refuse_unknown_schemes(list_path: ObjPath, spec: FieldSpec, value: Any) -> None:
     """Refuse a scheme id the simulation does not know (``run_study`` would refuse the study later)."""
-    from simulation.kpis import SCHEME_IDS
+    from coordstudio.simulation.kpis import SCHEME_IDS
 
     is_scheme_field = spec.name in ("schemes", "scheme", "reference_scheme") or (
         tuple(list_path) == ("sgam", "schemes") and spec.name == "id"

@@ -13,6 +13,7 @@ import functools
 
 from PySide6.QtCore import QEventLoop
 
+
 @functools.cache
 def _event_loop() -> QEventLoop:
     """The one event loop object :func:`process_events` pumps (made on first use, after the app)."""

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QStandardPaths, QTimer
 
-from cba.fileio import atomic_write_text
-from cba.study import Study, study_to_text
+from coordstudio.cba.fileio import atomic_write_text
+from coordstudio.cba.study import Study, study_to_text
 
 
 @dataclass(frozen=True)

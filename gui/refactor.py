@@ -17,8 +17,8 @@ an endpoint-count id, ``schemes`` -> scheme ids); the table below is that conven
 
 from __future__ import annotations
 
-from gui.document import Problem, format_path
-from gui.schema import pretty_name
+from coordstudio.gui.document import Problem, format_path
+from coordstudio.gui.schema import pretty_name
 
 __all__ = ["KIND_NAMES", "describe_problem"]
 

@@ -50,11 +50,11 @@ def run_in_child(
     """Entry point of the child process: run the study, put the outcome on ``queue``."""
     import os
 
-    from cba.errors import CbaError, StudyError
-    from sgam.errors import SgamError
-    from simulation.errors import SimulationError
-    from simulation.lifeline import die_with_parent
-    from simulation.progress import RunCancelled
+    from coordstudio.cba.errors import CbaError, StudyError
+    from coordstudio.sgam.errors import SgamError
+    from coordstudio.simulation.errors import SimulationError
+    from coordstudio.simulation.lifeline import die_with_parent
+    from coordstudio.simulation.progress import RunCancelled
 
     die_with_parent(os.getppid())  # a GUI killed with kill -9 takes its run (and the scheme workers) along
     try:
@@ -65,13 +65,13 @@ def run_in_child(
     except (AttributeError, OSError):  # Windows, or a restricted system
         pass
     try:
-        from cba.study import run_study
+        from coordstudio.cba.study import run_study
 
         if db_url:
             # Create the database (tables, WAL journal) once here, before the simulation's scheme
             # processes connect to it together: on a fresh SQLite file their simultaneous
             # "PRAGMA journal_mode=WAL" intermittently failed with "database is locked".
-            from simulation.db import make_engine
+            from coordstudio.simulation.db import make_engine
 
             make_engine(db_url).dispose()
 
@@ -87,7 +87,7 @@ def run_in_child(
     else:
         series = None
         if db_url:
-            from gui.series import PackedSeries, load_series
+            from coordstudio.gui.series import PackedSeries, load_series
 
             series = PackedSeries.pack(
                 load_series(db_url)

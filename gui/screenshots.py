@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cba.study import Study
-from gui.qtcompat import process_events
+from coordstudio.cba.study import Study
+from coordstudio.gui.qtcompat import process_events
 
 SIZES: tuple[tuple[int, int], ...] = ((1920, 1080), (1366, 768))
 SCREENSHOT_RUN_HOURS = 4.0
@@ -94,8 +94,8 @@ def render_screenshots(
 
 
 def _render(app: Any, out_dir: Path, study: Study | None, path: Path | None, run: bool) -> list[Path]:
-    from gui.charts import DRAWER
-    from gui.mainwindow import MainWindow
+    from coordstudio.gui.charts import DRAWER
+    from coordstudio.gui.mainwindow import MainWindow
 
     window = MainWindow(study, path, offer_recovery=False, restore_state=False)
     window.show()

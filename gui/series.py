@@ -41,7 +41,7 @@ def load_series(db_url: str) -> RunSeries:
     has them), firm activations and measurements."""
     import pandas as pd
 
-    from simulation.db import PRICE_COMPONENT_COLUMNS, has_price_components, open_read_only
+    from coordstudio.simulation.db import PRICE_COMPONENT_COLUMNS, has_price_components, open_read_only
 
     try:
         engine = open_read_only(db_url)  # never creates or changes the database

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.document import ObjPath, StudyDocument
-from gui.models import ChoiceDelegate, PydanticListModel, SchemeFilterProxy
+from coordstudio.gui.document import ObjPath, StudyDocument
+from coordstudio.gui.models import ChoiceDelegate, PydanticListModel, SchemeFilterProxy
 
 
 def unique_id(existing: set[str], base: str) -> str:
@@ -43,7 +43,7 @@ def blank_item(
     """A new object of ``item_type`` built from what the schema says (pydantic validates it): a
     reference takes the first id it may name, an enumeration its first value, a number its lower bound
     (one above an exclusive bound)."""
-    from gui.schema import field_spec
+    from coordstudio.gui.schema import field_spec
 
     refs = reference_choices or {}
     data: dict[str, Any] = {}

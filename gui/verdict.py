@@ -78,7 +78,7 @@ def headline(result: Any) -> tuple[str, bool]:
 
 def _assessments(result: Any, kpis: Sequence[Any]) -> list[Any]:
     """The result's assessments (:class:`cba.assessment.SchemeAssessment`), or those of ``kpis``."""
-    from cba.assessment import assess
+    from coordstudio.cba.assessment import assess
 
     stored = list(getattr(result, "assessments", None) or [])
     return stored or assess(kpis, getattr(result, "reference_scheme", None))
@@ -87,7 +87,7 @@ def _assessments(result: Any, kpis: Sequence[Any]) -> list[Any]:
 def kpi_alerts(result: Any, kpis: Sequence[Any] = ()) -> list[str]:
     """The schemes not assessed, with their reasons: the draft's warning lines
     (:func:`cba.assessment.not_assessed_warnings`)."""
-    from cba.assessment import not_assessed_warnings
+    from coordstudio.cba.assessment import not_assessed_warnings
 
     return not_assessed_warnings(_assessments(result, kpis), getattr(result, "reference_scheme", None))
 
@@ -95,7 +95,7 @@ def kpi_alerts(result: Any, kpis: Sequence[Any] = ()) -> list[str]:
 def kpi_caveats(kpis: Sequence[Any], reference_scheme: str | None = None) -> list[str]:
     """Market slack per scheme (priced, shown, but not a reason to drop a scheme), in the draft's words
     (:func:`cba.assessment.kpi_warnings` without the lines of :func:`kpi_alerts`)."""
-    from cba.assessment import assess, kpi_warnings, not_assessed_warnings
+    from coordstudio.cba.assessment import assess, kpi_warnings, not_assessed_warnings
 
     assessments = assess(kpis, reference_scheme)
     alerts = set(not_assessed_warnings(assessments, reference_scheme))

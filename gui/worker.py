@@ -16,7 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from cba.study import Study
+from coordstudio.cba.study import Study
 
 
 class QtProgress(QObject):
@@ -101,7 +101,7 @@ class StudyRunner(QThread):
         import multiprocessing as mp
         import queue as queue_mod
 
-        from gui.runprocess import run_in_child
+        from coordstudio.gui.runprocess import run_in_child
 
         ctx = mp.get_context("spawn")
         queue = ctx.Queue()
@@ -125,7 +125,7 @@ class StudyRunner(QThread):
             return
         # The result's classes (CbaResult, ...) are imported now, while the child works, rather than by
         # the unpickling at the end of the run.
-        import cba.analysis  # noqa: F401
+        import coordstudio.cba.analysis  # noqa: F401
 
         self.pid = proc.pid
         outcome: tuple[Any, ...] | None = None
@@ -196,6 +196,6 @@ def kill_process_tree(proc: Any) -> None:
 
 def bug_message(exc: BaseException) -> str:
     """See :func:`gui.runprocess.bug_message` (kept here for callers in the GUI process)."""
-    from gui.runprocess import bug_message as _bug
+    from coordstudio.gui.runprocess import bug_message as _bug
 
     return _bug(exc)

@@ -24,10 +24,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sgam.costs import SchemeIctCost
-from sgam.errors import SgamValidationError
-from sgam.fileio import atomic_write_bytes, atomic_write_text, output_set, prepare_out_dir
-from sgam.model import Layer, SgamModel
+from coordstudio.sgam.costs import SchemeIctCost
+from coordstudio.sgam.errors import SgamValidationError
+from coordstudio.sgam.fileio import atomic_write_bytes, atomic_write_text, output_set, prepare_out_dir
+from coordstudio.sgam.model import Layer, SgamModel
 
 
 @dataclass
@@ -54,7 +54,7 @@ def write_cost_csvs(costs: Mapping[str, SchemeIctCost], out_dir: str | Path) -> 
     ``ict_by_actor.csv``, ``ict_by_role.csv``, ``ict_by_technology.csv``, ``ict_by_layer.csv`` (sums per
     group) and ``ict_unserved.csv`` (events no technology can serve, with the reason).
     """
-    from sgam.matching import breakdown
+    from coordstudio.sgam.matching import breakdown
 
     out = Path(out_dir)
     files = [
@@ -175,14 +175,14 @@ def ict_command(
         After writing everything, raise :class:`~sgam.errors.UnservedEventError` if any event cannot be
         served (the CLI then exits with code 2 and the user reads ``ict_unserved.csv``).
     """
-    from sgam.matching import check_served, ict_costs
+    from coordstudio.sgam.matching import check_served, ict_costs
 
     prepare_out_dir(out_dir)  # a bad --out fails before the matching, with one line
     costs = ict_costs(model, endpoint_counts, horizon_years, discount_rate)
     with output_set(out_dir) as stage:  # all files or none: a failure leaves the previous set as it was
         write_cost_csvs(costs, stage.staging)
         if figures:
-            from sgam.plane import draw_sgam_plane, save_figure
+            from coordstudio.sgam.plane import draw_sgam_plane, save_figure
 
             chosen = [Layer(x) for x in layers] if layers else list(Layer)
             for scheme in costs:
@@ -197,7 +197,7 @@ def ict_command(
 
 def export_command(model: SgamModel, xlsx_path: str | Path) -> Path:
     """Write the model to an Excel workbook for ICT architects (``sgam export``)."""
-    from sgam.excel import export_workbook
+    from coordstudio.sgam.excel import export_workbook
 
     path = Path(xlsx_path)
     if path.suffix.lower() != ".xlsx":
@@ -212,10 +212,10 @@ def import_command(xlsx_path: str | Path) -> SgamModel:
     """
     path = Path(xlsx_path)
     if path.is_dir():
-        from sgam.library import load_library
+        from coordstudio.sgam.library import load_library
 
         return load_library(path)
-    from sgam.excel import import_workbook
+    from coordstudio.sgam.excel import import_workbook
 
     return import_workbook(path)
 
@@ -224,14 +224,14 @@ def library_model(library_dir: str | Path | None, study_model: SgamModel) -> Sga
     """The model ``ict`` works on: the YAML library in ``library_dir`` if given, else the study's own."""
     if library_dir is None:
         return study_model
-    from sgam.library import load_library
+    from coordstudio.sgam.library import load_library
 
     return load_library(library_dir)
 
 
 def copy_library(target_dir: str | Path, *, force: bool = False) -> list[Path]:
     """Copy the default library's YAML files into ``target_dir`` for editing; return the files written."""
-    from sgam.library import LIBRARY_DIR
+    from coordstudio.sgam.library import LIBRARY_DIR
 
     target = Path(target_dir)
     sources = sorted(LIBRARY_DIR.glob("*.yaml"))

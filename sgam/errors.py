@@ -5,7 +5,7 @@ Messages name the object's id and the field (and the file, sheet, row, column fo
 
 from __future__ import annotations
 
-from sgam.quoting import shorten_message
+from coordstudio.sgam.quoting import shorten_message
 
 
 class SgamError(Exception):

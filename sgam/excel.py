@@ -28,10 +28,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
-from sgam.errors import SgamImportError, SgamValidationError
-from sgam.fileio import atomic_save
-from sgam.model import ITEM_LISTS, SgamModel
-from sgam.quoting import short
+from coordstudio.sgam.errors import SgamImportError, SgamValidationError
+from coordstudio.sgam.fileio import atomic_save
+from coordstudio.sgam.model import ITEM_LISTS, SgamModel
+from coordstudio.sgam.quoting import short
 
 SETTINGS_SHEET = "model"
 """Sheet with the model-level scalar settings (one row per field: field, value, description)."""

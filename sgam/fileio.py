@@ -34,7 +34,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from sgam.errors import SgamError
+from coordstudio.sgam.errors import SgamError
 
 __all__ = [
     "OutputError",

@@ -34,9 +34,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sgam.costs import IctCostLine, SchemeIctCost
-from sgam.errors import SgamValidationError, UnservedEventError
-from sgam.model import InteractionEvent, Link, SecurityLevel, SgamModel, Technology
+from coordstudio.sgam.costs import IctCostLine, SchemeIctCost
+from coordstudio.sgam.errors import SgamValidationError, UnservedEventError
+from coordstudio.sgam.model import InteractionEvent, Link, SecurityLevel, SgamModel, Technology
 
 # ---- finance
 _MAX_PURCHASES = 10_000

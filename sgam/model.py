@@ -36,7 +36,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from sgam.vocabulary import (
+from coordstudio.sgam.vocabulary import (
     ActorRole,
     ActorType,
     Domain,

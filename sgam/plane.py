@@ -29,9 +29,19 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 from matplotlib.path import Path as MplPath
 
-from sgam.costs import SchemeIctCost
-from sgam.errors import SgamValidationError
-from sgam.model import Actor, ActorRole, ActorType, Component, Domain, Layer, SgamModel, Trigger, Zone
+from coordstudio.sgam.costs import SchemeIctCost
+from coordstudio.sgam.errors import SgamValidationError
+from coordstudio.sgam.model import (
+    Actor,
+    ActorRole,
+    ActorType,
+    Component,
+    Domain,
+    Layer,
+    SgamModel,
+    Trigger,
+    Zone,
+)
 
 _ROLE_COLOUR = {
     ActorRole.TSO: "#c6dbef",
@@ -179,7 +189,7 @@ def _link_graph(
 ) -> _Graph:
     """Communication layer (links labelled with the chosen technology) or component layer (plus items)."""
     if costs is None or scheme not in costs:
-        from sgam.matching import ict_costs
+        from coordstudio.sgam.matching import ict_costs
 
         costs = ict_costs(model, None, 20, 0.04)
     chosen = {line.link_id: line.technology_id for line in costs[scheme].lines if line.item_kind == "link"}
@@ -460,6 +470,6 @@ def _size(n_bytes: int) -> str:
 
 def save_figure(fig: Figure, path: str | Path, dpi: int = 120) -> Path:
     """Save ``fig`` as PNG atomically (temporary file in the same folder, then rename)."""
-    from sgam.fileio import atomic_save
+    from coordstudio.sgam.fileio import atomic_save
 
     return atomic_save(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))

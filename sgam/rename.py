@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sgam.model import SgamModel
+from coordstudio.sgam.model import SgamModel
 
 __all__ = ["REFERENCE_FIELDS", "renamed_sgam"]
 

@@ -22,7 +22,7 @@ import yaml
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode
 
-from sgam.errors import SgamError as _Error
+from coordstudio.sgam.errors import SgamError as _Error
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 """Largest YAML/JSON input file read, bytes (20 MiB; far above the largest study the tool writes)."""

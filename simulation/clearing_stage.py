@@ -22,17 +22,17 @@ from typing import Any
 
 import numpy as np
 
-from simulation.bidding.aggregators import BidBook
-from simulation.bidding.universe import bid_key
-from simulation.errors import InfeasibleMarketError, SimulationError, SolverFailedError
-from simulation.forecast import ClearingForecast, Schedule
-from simulation.physical.network import Q_PER_P_LOAD, load_shares
-from simulation.scenario.build import Scenario
+from coordstudio.simulation.bidding.aggregators import BidBook
+from coordstudio.simulation.bidding.universe import bid_key
+from coordstudio.simulation.errors import InfeasibleMarketError, SimulationError, SolverFailedError
+from coordstudio.simulation.forecast import ClearingForecast, Schedule
+from coordstudio.simulation.physical.network import Q_PER_P_LOAD, load_shares
+from coordstudio.simulation.scenario.build import Scenario
 
 
 def market_grids(scenario: Scenario, tnet: Any | None = None) -> tuple[Any, list[Any], list[Any]]:
     """The market layer's grid models of the scenario (DC transmission, SOCP feeders, copper plates)."""
-    from simulation.market import CopperPlateNode, DistributionGrid, TransmissionGrid
+    from coordstudio.simulation.market import CopperPlateNode, DistributionGrid, TransmissionGrid
 
     tg = TransmissionGrid.from_pandapower(tnet if tnet is not None else scenario.transmission_net)
     dgs = []
@@ -129,7 +129,7 @@ class SessionClearer:
         universe_keys: list[tuple[Any, ...]],
         universe_book: BidBook,
     ) -> None:
-        from simulation.market import MarketSession, clear
+        from coordstudio.simulation.market import MarketSession, clear
 
         self.scheme = market_architecture
         """The market layer's clearing (:func:`simulation.market.clear`'s ``scheme``)."""
@@ -248,7 +248,7 @@ def market_case(
 
     ``interface_schedule``: the DSOs' grids carry the scheduled interface draw (SBR); ``net_root_vm``: each
     feeder's substation voltage set-point (the tap changer position the DSO knows from SCADA)."""
-    from simulation.market import MarketCase
+    from coordstudio.simulation.market import MarketCase
 
     nodes = scenario.nodes
     spec = scenario.spec
@@ -373,7 +373,7 @@ class ClearingStage:
         block_workers: int | None,
         universe: tuple[list[tuple[Any, ...]], BidBook],
     ) -> None:
-        from simulation.market import ClearingOptions, MarketTiming
+        from coordstudio.simulation.market import ClearingOptions, MarketTiming
 
         spec = scenario.spec
         tsp = spec.timing

@@ -14,8 +14,8 @@ import io
 from pathlib import Path
 from typing import Any
 
-from simulation.fileio import atomic_write_text, prepare_out_dir
-from simulation.kpis import SchemeKpis
+from coordstudio.simulation.fileio import atomic_write_text, prepare_out_dir
+from coordstudio.simulation.kpis import SchemeKpis
 
 KPI_COLUMNS: tuple[tuple[str, str], ...] = (
     ("resource_cost_eur", "resource EUR"),
@@ -72,8 +72,8 @@ class _ConsoleProgress:
 
 def _scenario_of_study(path: Path) -> Any:
     """The ``scenario:`` section of a study file (the study format itself belongs to ``cba``)."""
-    from simulation.errors import ScenarioError
-    from simulation.safe_yaml import read_data_file
+    from coordstudio.simulation.errors import ScenarioError
+    from coordstudio.simulation.safe_yaml import read_data_file
 
     data = read_data_file(path)
     if not isinstance(data, dict) or "scenario" not in data:
@@ -85,8 +85,8 @@ def _validated_spec(data: Any, source: str, prefix: str = "") -> Any:
     """A :class:`ScenarioSpec` from ``data``; the first problem as one :class:`ScenarioError` line."""
     from pydantic import ValidationError
 
-    from simulation.errors import ScenarioError
-    from simulation.scenario import ScenarioSpec
+    from coordstudio.simulation.errors import ScenarioError
+    from coordstudio.simulation.scenario import ScenarioSpec
 
     try:
         return ScenarioSpec.model_validate(data)
@@ -100,10 +100,10 @@ def _validated_spec(data: Any, source: str, prefix: str = "") -> Any:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Simulate the scenario of a study (or the default scenario); write the database and kpis.csv."""
-    from simulation.db import default_sqlite_url
-    from simulation.progress import SignalCancel
-    from simulation.scenario import default_scenario_spec
-    from simulation.simulate import simulate
+    from coordstudio.simulation.db import default_sqlite_url
+    from coordstudio.simulation.progress import SignalCancel
+    from coordstudio.simulation.scenario import default_scenario_spec
+    from coordstudio.simulation.simulate import simulate
 
     spec = _scenario_of_study(Path(args.study)) if args.study else default_scenario_spec()
     if args.hours is not None:
@@ -127,7 +127,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
     ``status`` is the stored one, except that a pending or running run whose process is gone reads
     ``cancelled*`` (see :func:`simulation.db.read_runs`)."""
-    from simulation.db import read_runs
+    from coordstudio.simulation.db import read_runs
 
     url = args.db if "://" in args.db else f"sqlite:///{Path(args.db).resolve()}"
     rows: list[dict[str, Any]] = read_runs(url)
@@ -147,8 +147,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the ``simulate`` and ``runs`` subcommands."""
-    from simulation.cli_args import number
-    from simulation.kpis import SCHEME_IDS
+    from coordstudio.simulation.cli_args import number
+    from coordstudio.simulation.kpis import SCHEME_IDS
 
     p = subparsers.add_parser(
         "simulate",

@@ -61,8 +61,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from simulation.errors import ResultsDatabaseError
-from simulation.lifeline import owner_alive, owner_tag
+from coordstudio.simulation.errors import ResultsDatabaseError
+from coordstudio.simulation.lifeline import owner_alive, owner_tag
 
 UNFINISHED = ("pending", "running")
 """Stored statuses of a run that has not ended (yet)."""

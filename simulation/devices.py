@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simulation.errors import ScenarioError
-from simulation.scenario import CATEGORY_PARAMETERS, DEVICE_CATEGORIES
+from coordstudio.simulation.errors import ScenarioError
+from coordstudio.simulation.scenario import CATEGORY_PARAMETERS, DEVICE_CATEGORIES
 
 # Every device power in this package is an injection (generator convention): loads are negative.
 

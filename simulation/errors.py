@@ -6,7 +6,7 @@ as one line and the GUI can show it in a dialog. ``main.py`` maps these to exit 
 
 from __future__ import annotations
 
-from simulation.quoting import shorten_message
+from coordstudio.simulation.quoting import shorten_message
 
 
 class SimulationError(Exception):

@@ -32,7 +32,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from simulation.errors import SimulationError
+from coordstudio.simulation.errors import SimulationError
 
 __all__ = [
     "OutputError",

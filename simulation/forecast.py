@@ -81,12 +81,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simulation.devices import DeviceArrays
-from simulation.physical.fleet import fresh_devices, load_q, model_context, node_sums
-from simulation.physical.models import ModelContext, flexibility
-from simulation.physical.models import step as device_step
-from simulation.physical.network import PhysicalNetwork
-from simulation.scenario.build import Scenario
+from coordstudio.simulation.devices import DeviceArrays
+from coordstudio.simulation.physical.fleet import fresh_devices, load_q, model_context, node_sums
+from coordstudio.simulation.physical.models import ModelContext, flexibility
+from coordstudio.simulation.physical.models import step as device_step
+from coordstudio.simulation.physical.network import PhysicalNetwork
+from coordstudio.simulation.scenario.build import Scenario
 
 PAYBACK_CATEGORIES: tuple[str, ...] = ("ev", "tcl", "shiftable_load")
 """Device categories whose deferred energy comes back (see the module docstring)."""

@@ -18,7 +18,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from simulation.errors import ScenarioError
+from coordstudio.simulation.errors import ScenarioError
 
 GRID_SUFFIXES: tuple[str, ...] = (".json", ".m", ".mat")
 """File types :func:`load_grid_file` reads."""
@@ -63,7 +63,7 @@ def load_grid_file(path: str | Path) -> Any:
                 "(pip install matpowercaseframes); .mat files and pandapower JSON work without it"
             )
     if suffix == ".json":
-        from simulation.grid_json_guard import unsafe_object
+        from coordstudio.simulation.grid_json_guard import unsafe_object
 
         refused = unsafe_object(path)  # before pandapower imports what the file names
         if refused is not None:
@@ -90,7 +90,7 @@ def save_grid_file(net: Any, path: str | Path) -> Path:
     """Write a net as pandapower JSON atomically (temporary file in the same folder, then rename)."""
     import pandapower as pp
 
-    from simulation.fileio import atomic_write_text
+    from coordstudio.simulation.fileio import atomic_write_text
 
     return atomic_write_text(path, pp.to_json(net))
 

@@ -28,9 +28,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from simulation.errors import ScenarioError
-from simulation.grid_files import load_grid_file, load_net, save_grid_file
-from simulation.scenario import (
+from coordstudio.simulation.errors import ScenarioError
+from coordstudio.simulation.grid_files import load_grid_file, load_net, save_grid_file
+from coordstudio.simulation.scenario import (
     CopperPlateNodeSpec,
     DeviceGroupSpec,
     FeederSpec,
@@ -48,7 +48,7 @@ def write_spec(spec: ScenarioSpec, path: str | Path) -> Path:
 
     import yaml
 
-    from simulation.fileio import atomic_write_text
+    from coordstudio.simulation.fileio import atomic_write_text
 
     path = Path(path)
     data = spec.model_dump(mode="json", exclude_defaults=False)
@@ -64,7 +64,7 @@ def read_spec(path: str | Path) -> ScenarioSpec:
     """Read a scenario spec (YAML or JSON); a bare study file's ``scenario:`` section is accepted too."""
     from pydantic import ValidationError
 
-    from simulation.safe_yaml import read_data_file
+    from coordstudio.simulation.safe_yaml import read_data_file
 
     path = Path(path)
     raw = read_data_file(path)  # C parser, duplicate keys, depth and size checked; one line naming the file
@@ -148,7 +148,7 @@ def prepare_distribution_grid(net: Any, name: str) -> list[str]:
     changes = make_radial(net, name)
     if hasattr(net, "profiles"):
         net.profiles = {}
-    from simulation.generator.transmission import reindex_elements
+    from coordstudio.simulation.generator.transmission import reindex_elements
 
     reindex_elements(net)  # element rows 0..n-1: the platform uses create_* ids as row positions
     return changes
@@ -423,7 +423,7 @@ def import_grid(
             raise ScenarioError(f"grid file {grid_path}: a transmission grid needs a slack (ext_grid)")
         # element rows numbered 0..n-1 (the platform uses create_* ids as row positions); buses keep
         # their ids so interface buses given by the user stay valid
-        from simulation.generator.transmission import reindex_elements
+        from coordstudio.simulation.generator.transmission import reindex_elements
 
         sparse = any(
             tbl in net and len(net[tbl]) and list(net[tbl].index) != list(range(len(net[tbl])))

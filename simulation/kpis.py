@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from simulation.schemes import SCHEMES
+from coordstudio.simulation.schemes import SCHEMES
 
 SCHEME_IDS: tuple[str, ...] = tuple(SCHEMES)
 """Identifiers of the TSO-DSO coordination schemes (the keys of :data:`simulation.schemes.SCHEMES`), used

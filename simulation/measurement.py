@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulation.physical.network import PhysicalNetwork
-from simulation.scenario.build import Scenario
+from coordstudio.simulation.physical.network import PhysicalNetwork
+from coordstudio.simulation.scenario.build import Scenario
 
 
 @dataclass

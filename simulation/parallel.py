@@ -30,14 +30,14 @@ import time
 import traceback
 from typing import Any
 
-from simulation.clearing_stage import reset_highs_scheduler
-from simulation.db import close_runs
-from simulation.errors import SimulationError
-from simulation.forecast import Schedule
-from simulation.lifeline import die_with_parent
-from simulation.progress import Progress, RunCancelled
-from simulation.run import SchemeRun, run_scheme
-from simulation.scenario.build import Scenario
+from coordstudio.simulation.clearing_stage import reset_highs_scheduler
+from coordstudio.simulation.db import close_runs
+from coordstudio.simulation.errors import SimulationError
+from coordstudio.simulation.forecast import Schedule
+from coordstudio.simulation.lifeline import die_with_parent
+from coordstudio.simulation.progress import Progress, RunCancelled
+from coordstudio.simulation.run import SchemeRun, run_scheme
+from coordstudio.simulation.scenario.build import Scenario
 
 EXPECTED_COST: dict[str, float] = {"LMS": 2.2, "CMS": 1.8, "SBR": 1.25, "IFM": 1.1, "CM": 1.0, "CM-D": 2.2}
 """Relative run time of the schemes on the default day (measured; only orders the work, longest first, so
@@ -68,7 +68,7 @@ def _worker(
     """One scheme's day in a worker process; puts ``("progress", ...)`` messages, then one
     ``("done", scheme, SchemeRun | None, error | None)``."""
     die_with_parent(parent_pid)
-    from simulation.market.solvers import silence_highs_banner
+    from coordstudio.simulation.market.solvers import silence_highs_banner
 
     silence_highs_banner()  # a spawned worker prints it otherwise (a forked one inherits the parent's state)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -260,11 +260,11 @@ def _raise_first(errors: list[str]) -> None:
     for e in errors:
         if e.startswith("error:"):
             _, name, text = e.split(":", 2)
-            from simulation import errors as errmod
+            from coordstudio.simulation import errors as errmod
 
             raise getattr(errmod, name, SimulationError)(text)
     if errors:
-        from simulation.errors import WorkerCrashed
+        from coordstudio.simulation.errors import WorkerCrashed
 
         raise WorkerCrashed(errors[0].removeprefix("crash:"))
 

@@ -31,23 +31,29 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simulation.bidding.aggregators import BidBook, empty_book
-from simulation.bidding.dispatch import DispatchOutcome, dispatch_step
-from simulation.bidding.stage import collect_bids, commercial_parties
-from simulation.bidding.universe import bid_universe
-from simulation.clearing_stage import ClearingStage, reset_highs_scheduler
-from simulation.db import ResultsWriter, fingerprint_of, spec_json_of
-from simulation.errors import MarketError, PhysicsFailedError, SolverFailedError
-from simulation.forecast import DeferredEnergy, MeasuredState, Schedule, forecast_clearing, per_market_step
-from simulation.kpis import SchemeKpis
-from simulation.measurement import measure
-from simulation.physical.fleet import fresh_devices, model_context
-from simulation.physical.network import PhysicalNetwork
-from simulation.physical.step import physics_step
-from simulation.progress import NullProgress, Progress, RunCancelled, check_cancelled
-from simulation.recording.recorder import Recorder, count_per_aggregator
-from simulation.scenario.build import Scenario
-from simulation.schemes import scheme_behaviour
+from coordstudio.simulation.bidding.aggregators import BidBook, empty_book
+from coordstudio.simulation.bidding.dispatch import DispatchOutcome, dispatch_step
+from coordstudio.simulation.bidding.stage import collect_bids, commercial_parties
+from coordstudio.simulation.bidding.universe import bid_universe
+from coordstudio.simulation.clearing_stage import ClearingStage, reset_highs_scheduler
+from coordstudio.simulation.db import ResultsWriter, fingerprint_of, spec_json_of
+from coordstudio.simulation.errors import MarketError, PhysicsFailedError, SolverFailedError
+from coordstudio.simulation.forecast import (
+    DeferredEnergy,
+    MeasuredState,
+    Schedule,
+    forecast_clearing,
+    per_market_step,
+)
+from coordstudio.simulation.kpis import SchemeKpis
+from coordstudio.simulation.measurement import measure
+from coordstudio.simulation.physical.fleet import fresh_devices, model_context
+from coordstudio.simulation.physical.network import PhysicalNetwork
+from coordstudio.simulation.physical.step import physics_step
+from coordstudio.simulation.progress import NullProgress, Progress, RunCancelled, check_cancelled
+from coordstudio.simulation.recording.recorder import Recorder, count_per_aggregator
+from coordstudio.simulation.scenario.build import Scenario
+from coordstudio.simulation.schemes import scheme_behaviour
 
 LAYERS: tuple[str, ...] = (
     "forecast",

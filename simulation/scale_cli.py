@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from simulation.cli_args import number
+from coordstudio.simulation.cli_args import number
 
 
 def register(subparsers: Any) -> None:
@@ -92,9 +92,9 @@ def register(subparsers: Any) -> None:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     """``scenario generate PRESET --out FILE [--seed N] [--scale F]``."""
-    from simulation.fileio import prepare_out_dir
-    from simulation.generator import generate_scenario
-    from simulation.imports import write_spec
+    from coordstudio.simulation.fileio import prepare_out_dir
+    from coordstudio.simulation.generator import generate_scenario
+    from coordstudio.simulation.imports import write_spec
 
     out = Path(args.out)
     prepare_out_dir(out.parent if str(out.parent) else Path("."))
@@ -120,10 +120,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     """``scenario import simbench CODE --out FILE`` or ``scenario import grid FILE --as ROLE --out FILE``."""
     from pydantic import ValidationError
 
-    from simulation.errors import ScenarioError
-    from simulation.fileio import prepare_out_dir
-    from simulation.grid_files import PANDAPOWER_CASES
-    from simulation.imports import import_grid, import_simbench, read_spec, write_spec
+    from coordstudio.simulation.errors import ScenarioError
+    from coordstudio.simulation.fileio import prepare_out_dir
+    from coordstudio.simulation.grid_files import PANDAPOWER_CASES
+    from coordstudio.simulation.imports import import_grid, import_simbench, read_spec, write_spec
 
     out = Path(args.out)
     if args.transmission_case not in PANDAPOWER_CASES:

@@ -14,16 +14,16 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from simulation.db import close_runs, create_runs, fingerprint_of, make_engine, spec_json_of
-from simulation.errors import SimulationError
-from simulation.forecast import compute_schedule
-from simulation.kpis import SCHEME_IDS, SchemeKpis
-from simulation.market.solvers import silence_highs_banner
-from simulation.parallel import run_in_processes, start_order
-from simulation.progress import NullProgress, Progress, RunCancelled, SubProgress, check_cancelled
-from simulation.run import SchemeRun, run_scheme
-from simulation.scenario import ScenarioSpec
-from simulation.scenario.build import build_scenario
+from coordstudio.simulation.db import close_runs, create_runs, fingerprint_of, make_engine, spec_json_of
+from coordstudio.simulation.errors import SimulationError
+from coordstudio.simulation.forecast import compute_schedule
+from coordstudio.simulation.kpis import SCHEME_IDS, SchemeKpis
+from coordstudio.simulation.market.solvers import silence_highs_banner
+from coordstudio.simulation.parallel import run_in_processes, start_order
+from coordstudio.simulation.progress import NullProgress, Progress, RunCancelled, SubProgress, check_cancelled
+from coordstudio.simulation.run import SchemeRun, run_scheme
+from coordstudio.simulation.scenario import ScenarioSpec
+from coordstudio.simulation.scenario.build import build_scenario
 
 
 @dataclass

@@ -37,10 +37,10 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
 
-from simulation.errors import ResultsDatabaseError, ScenarioError, SimulationError
-from simulation.kpis import SCHEME_IDS, SchemeKpis
-from simulation.progress import NullProgress, Progress, check_cancelled
-from simulation.scenario import ScenarioSpec
+from coordstudio.simulation.errors import ResultsDatabaseError, ScenarioError, SimulationError
+from coordstudio.simulation.kpis import SCHEME_IDS, SchemeKpis
+from coordstudio.simulation.progress import NullProgress, Progress, check_cancelled
+from coordstudio.simulation.scenario import ScenarioSpec
 
 DEFAULT_RUNNER = "simulation.simulate:simulate"
 """Function that simulates ``(spec, [scheme], db_url, progress)`` and returns an object whose ``kpis``
@@ -272,7 +272,7 @@ sweep_tasks = sa.Table(
 
 
 def _engine(url: str) -> sa.Engine:
-    from simulation.db import make_engine
+    from coordstudio.simulation.db import make_engine
 
     engine = make_engine(url)
     try:

@@ -28,7 +28,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sgam.model import SCHEME_IDS
+from coordstudio.sgam.model import SCHEME_IDS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -150,9 +150,9 @@ WALKTHROUGH = (
 
 
 _SAME_SCHEMES = """
-from sgam.library import default_model
-from sgam.model import SCHEME_IDS as LIBRARY_IDS
-from simulation.schemes import SCHEMES
+from coordstudio.sgam.library import default_model
+from coordstudio.sgam.model import SCHEME_IDS as LIBRARY_IDS
+from coordstudio.simulation.schemes import SCHEMES
 assert default_model().scheme_ids() == list(LIBRARY_IDS) == list(SCHEMES), (LIBRARY_IDS, list(SCHEMES))
 """
 
@@ -160,9 +160,9 @@ assert default_model().scheme_ids() == list(LIBRARY_IDS) == list(SCHEMES), (LIBR
 def test_the_registry_and_the_default_library_name_the_same_schemes() -> None:
     """Every simulated scheme has an SGAM/ICT design and every designed scheme is simulated, in one order
     (the copy in the walkthrough's test runs the same check as ``_SAME_SCHEMES``)."""
-    from sgam.library import default_model
-    from sgam.model import SCHEME_IDS as LIBRARY_IDS
-    from simulation.schemes import SCHEMES
+    from coordstudio.sgam.library import default_model
+    from coordstudio.sgam.model import SCHEME_IDS as LIBRARY_IDS
+    from coordstudio.simulation.schemes import SCHEMES
 
     assert default_model().scheme_ids() == list(LIBRARY_IDS) == list(SCHEMES)
 

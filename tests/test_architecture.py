@@ -29,16 +29,28 @@ FORBIDDEN: dict[str, set[str]] = {
 }
 
 
+NAMESPACE = "coordstudio"  # the one import name the packages are installed under (issue 19)
+
+
+def _unprefixed(name: str) -> str:
+    """``coordstudio.cba.study`` -> ``cba.study``: the rules below speak of the repository's folders."""
+    return name.removeprefix(NAMESPACE + ".")
+
+
 def imported_top_modules(path: Path) -> set[tuple[str, int]]:
-    """Top-level names of every absolute import in a file, with line numbers."""
+    """Top-level names of every absolute import in a file, with line numbers (``coordstudio.`` stripped;
+    ``from coordstudio import cba`` counts as importing ``cba``)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     found: set[tuple[str, int]] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                found.add((alias.name.split(".")[0], node.lineno))
+                found.add((_unprefixed(alias.name).split(".")[0], node.lineno))
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.add((node.module.split(".")[0], node.lineno))
+            if node.module == NAMESPACE:
+                found.update((alias.name, node.lineno) for alias in node.names)
+            else:
+                found.add((_unprefixed(node.module).split(".")[0], node.lineno))
     return found
 
 
@@ -57,6 +69,42 @@ def test_no_import_breaks_the_dependency_direction() -> None:
     assert violations(ROOT) == []
 
 
+def unprefixed_imports(root: Path) -> list[str]:
+    """Every absolute import of one of our packages (or ``main``) without the ``coordstudio.`` prefix, in
+    the packages, ``main.py``, the tests and the benchmarks. Such an import would load a second copy of
+    the module under another name in a checkout (two ``Study`` classes, two sets of module constants) and
+    fail outright in an installed wheel, where only ``coordstudio.*`` exists."""
+    ours = {*PACKAGES, "main"}
+    files = [root / "main.py", root / "conftest.py"]
+    for folder in (*PACKAGES, "tests", "benchmarks"):
+        files += sorted((root / folder).rglob("*.py"))
+    bad: list[str] = []
+    for path in files:
+        if not path.is_file() or path.resolve() == Path(__file__).resolve():
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
+                     else [])
+            bad += [f"{path.relative_to(root)}:{node.lineno} imports {n}" for n in names
+                    if n.split(".")[0] in ours]
+    return sorted(bad)
+
+
+def test_every_import_uses_the_one_import_name() -> None:
+    assert unprefixed_imports(ROOT) == []
+
+
+def test_unprefixed_import_checker_catches_a_planted_import(tmp_path: Path) -> None:
+    for folder in (*PACKAGES, "tests"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "main.py").write_text("from coordstudio.cba import study\n")
+    (tmp_path / "tests" / "test_x.py").write_text("import numpy\n\ndef f():\n    import simulation.kpis\n")
+    (tmp_path / "cba" / "x.py").write_text("from coordstudio import sgam\nfrom main import main\n")
+    assert unprefixed_imports(tmp_path) == ["cba/x.py:2 imports main", "tests/test_x.py:4 imports simulation.kpis"]
+
+
 def test_checker_catches_a_planted_violation(tmp_path: Path) -> None:
     """The checker itself can fail: plant PySide6 in simulation/ and cba in sgam/."""
     for package in PACKAGES:
@@ -64,9 +112,12 @@ def test_checker_catches_a_planted_violation(tmp_path: Path) -> None:
     (tmp_path / "simulation" / "bad.py").write_text("def f():\n    from PySide6 import QtCore\n")
     (tmp_path / "sgam" / "bad.py").write_text("import cba.study\n")
     (tmp_path / "cba" / "ok.py").write_text("import sgam\nimport simulation.kpis\n")
+    (tmp_path / "simulation" / "bad2.py").write_text("from coordstudio.cba import study\nfrom coordstudio import gui\n")
     assert violations(tmp_path) == [
         "sgam/bad.py:1 imports cba",
         "simulation/bad.py:2 imports PySide6",
+        "simulation/bad2.py:1 imports cba",
+        "simulation/bad2.py:2 imports gui",
     ]
 
 
@@ -76,7 +127,7 @@ def test_packages_import_without_qt(package: str) -> None:
     import subprocess
     import sys
 
-    code = f"import sys, {package}; import pkgutil, importlib\n" \
+    code = f"import sys, coordstudio.{package}; import pkgutil, importlib\n" \
            f"print('PySide6' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
@@ -117,13 +168,13 @@ def imported_modules(module: str, path: Path, modules: Mapping[str, Path]) -> se
     for node in ast.walk(tree):
         targets: list[str] = []
         if isinstance(node, ast.Import):
-            targets = [alias.name for alias in node.names]
+            targets = [_unprefixed(alias.name) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package[: len(package) - (node.level - 1)]
                 source = ".".join([*base, *([node.module] if node.module else [])])
             else:
-                source = node.module or ""
+                source = "" if node.module == NAMESPACE else _unprefixed(node.module or "")
             for alias in node.names:
                 submodule = f"{source}.{alias.name}" if source else alias.name
                 targets.append(submodule if submodule in modules else source)

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-import main
+from coordstudio import main
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKET = ROOT / "examples" / "market"
@@ -191,8 +191,8 @@ def test_tiny_lifetime_is_refused_not_hung(tmp_path: Path, study_doc: dict[str, 
 
 
 def test_present_value_loop_is_bounded() -> None:
-    from sgam.errors import SgamValidationError
-    from sgam.matching import present_value
+    from coordstudio.sgam.errors import SgamValidationError
+    from coordstudio.sgam.matching import present_value
 
     with pytest.raises(SgamValidationError, match="lifetime_years"):
         present_value(100.0, 1.0, 1e-320, 20, 0.04)
@@ -241,8 +241,8 @@ def test_feeder_that_does_not_solve_is_named(tmp_path: Path, study_doc: dict[str
 def test_tripped_grid_the_market_cannot_model_is_a_market_error() -> None:
     import pandapower.networks as pn
 
-    from simulation.errors import MarketError
-    from simulation.market.grids import TransmissionGrid
+    from coordstudio.simulation.errors import MarketError
+    from coordstudio.simulation.market.grids import TransmissionGrid
 
     net = pn.case9()
     net.line["in_service"] = False
@@ -254,8 +254,8 @@ def test_tripped_grid_the_market_cannot_model_is_a_market_error() -> None:
 
 
 def test_bundled_grid_from_explicit_table() -> None:
-    from simulation.errors import ScenarioError
-    from simulation.grid_files import cached_net
+    from coordstudio.simulation.errors import ScenarioError
+    from coordstudio.simulation.grid_files import cached_net
 
     for name in ("Point", "__class__", "create_bus", "runpp"):
         with pytest.raises(ScenarioError, match="not a bundled grid"):
@@ -403,7 +403,7 @@ def test_duplicate_keys_in_sgam_library_and_market_case(tmp_path: Path, study_do
 
 
 def test_yaml_merge_keys_may_be_overridden() -> None:
-    from cba.safe_yaml import parse_text
+    from coordstudio.cba.safe_yaml import parse_text
 
     assert parse_text("a: &x {k: 1, j: 2}\nb:\n  <<: *x\n  k: 3\n", "f.yaml") == {
         "a": {"k": 1, "j": 2},
@@ -415,8 +415,9 @@ def test_yaml_merge_keys_may_be_overridden() -> None:
 
 
 def test_input_above_the_size_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import cba.safe_yaml
-    import simulation.safe_yaml
+    import coordstudio.cba.safe_yaml
+    import coordstudio.simulation.safe_yaml
+    from coordstudio import cba, simulation
 
     monkeypatch.setattr(cba.safe_yaml, "MAX_FILE_BYTES", 1000)
     monkeypatch.setattr(simulation.safe_yaml, "MAX_FILE_BYTES", 1000)
@@ -432,8 +433,8 @@ def test_input_above_the_size_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_worker_crash_is_one_line_and_a_log(monkeypatch: pytest.MonkeyPatch) -> None:
-    from simulation import parallel
-    from simulation.errors import WorkerCrashed
+    from coordstudio.simulation import parallel
+    from coordstudio.simulation.errors import WorkerCrashed
 
     worker_tb = 'Traceback (most recent call last):\n  File "x.py", line 1, in f\n' * 40 + "ValueError: boom"
     with pytest.raises(WorkerCrashed) as info:

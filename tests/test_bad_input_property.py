@@ -22,7 +22,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import main
+from coordstudio import main
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKET = ROOT / "examples" / "market"

@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-import main
+from coordstudio import main
 
 
 def _subcommands() -> dict[str, argparse.ArgumentParser]:

@@ -63,10 +63,10 @@ def _csv(path: Path) -> list[dict[str, str]]:
 
 
 def test_the_registry_the_library_and_the_default_study_name_both_variants() -> None:
-    from cba.study import default_study
-    from sgam.library import default_model
-    from sgam.model import SCHEME_IDS as LIBRARY_IDS
-    from simulation.schemes import SCHEMES
+    from coordstudio.cba.study import default_study
+    from coordstudio.sgam.library import default_model
+    from coordstudio.sgam.model import SCHEME_IDS as LIBRARY_IDS
+    from coordstudio.simulation.schemes import SCHEMES
 
     assert list(LIBRARY_IDS) == list(SCHEMES) == default_model().scheme_ids()
     assert {"CM", "CM-D"} <= set(SCHEMES)
@@ -125,9 +125,9 @@ def test_both_variants_run_and_are_costed_as_themselves(tmp_path: Path) -> None:
 def test_a_study_without_a_design_of_a_scheme_fails_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """A study written before CM-D was added keeps its stored SGAM model (no CM-D): asking it to run CM-D
     fails at once, naming the command that adds the design, instead of after the simulation."""
-    from cba.errors import StudyError
-    from cba.study import default_study, run_study
-    from sgam.model import SgamModel
+    from coordstudio.cba.errors import StudyError
+    from coordstudio.cba.study import default_study, run_study
+    from coordstudio.sgam.model import SgamModel
 
     study = default_study()
     monkeypatch.setattr(SgamModel, "scheme_ids", lambda self: ["CMS", "LMS", "SBR", "CM", "IFM"])

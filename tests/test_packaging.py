@@ -96,7 +96,7 @@ def test_one_version_string_and_the_licence_ships() -> None:
     pyproject declares, listed in license-files; the build floor knows SPDX expressions (setuptools 77)."""
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert "version" not in meta["project"] and "version" in meta["project"]["dynamic"]
-    assert meta["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "main.__version__"}
+    assert meta["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "coordstudio.main.__version__"}
     assert meta["project"]["license"] == "Apache-2.0"
     assert meta["project"]["license-files"] == ["LICENSE"]
     assert (ROOT / "LICENSE").read_text().startswith("Apache License\nVersion 2.0")
@@ -127,7 +127,7 @@ def test_shipped_schema_is_the_models_and_validates_studies(tmp_path: Path) -> N
     the default study and rejects one whose discount rate is text, which the tool rejects too."""
     import jsonschema
 
-    from cba.study_schema import SCHEMA_FILE, study_schema_text
+    from coordstudio.cba.study_schema import SCHEMA_FILE, study_schema_text
 
     hint = "regenerate: coordstudio schema cba/data/study.schema.json"
     assert SCHEMA_FILE.read_text() == study_schema_text(), hint
@@ -147,3 +147,54 @@ def test_shipped_schema_is_the_models_and_validates_studies(tmp_path: Path) -> N
     proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "schema", str(written)], env=_env(),
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and written.read_text() == SCHEMA_FILE.read_text()
+
+
+def test_package_list_names_every_folder_of_the_four_packages() -> None:
+    """pyproject lists the wheel's packages by hand (the package-dir mapping puts each top-level folder under
+    ``coordstudio``); a folder added without a line there would be missing from the wheel."""
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    listed = set(meta["tool"]["setuptools"]["packages"])
+    folders = {"coordstudio"}
+    for top in ("gui", "sgam", "simulation", "cba"):
+        assert meta["tool"]["setuptools"]["package-dir"][f"coordstudio.{top}"] == top
+        for d in [ROOT / top, *(p for p in (ROOT / top).rglob("*") if p.is_dir())]:
+            if d.name != "__pycache__" and any(f.is_file() for f in d.iterdir()):
+                folders.add(".".join(["coordstudio", *d.relative_to(ROOT).parts]))
+    assert listed == folders
+
+
+def test_wheel_installs_one_import_name_that_a_users_files_cannot_shadow(tmp_path: Path) -> None:
+    """Issue 19 item 1, as a user meets it: the built wheel holds only ``coordstudio/`` (no top-level
+    ``main``, ``gui``, ``cba``, ``sgam``, ``simulation``), with every module and data file of the checkout;
+    unpacked as site-packages, it imports and runs a CLI command from a folder where the user's own
+    ``simulation.py`` and ``gui/`` sit beside the notebook, and ``import simulation`` still gets the user's."""
+    import zipfile
+
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"),
+                    str(ROOT)], check=True, capture_output=True, timeout=300)
+    wheel = next((tmp_path / "dist").glob("coordination_studio-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert {n.split("/")[0] for n in names} == {"coordstudio", wheel.name.split("-py3")[0] + ".dist-info"}
+    tracked = subprocess.run(["git", "ls-files", "gui", "sgam", "simulation", "cba", "main.py"], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout.split()
+    shipped = [f for f in tracked if f.endswith((".py", ".yaml", ".json", ".csv", "py.typed"))]
+    assert shipped and not [f for f in shipped if f"coordstudio/{f}" not in names]
+    entry = zipfile.ZipFile(wheel).read(wheel.name.split("-py3")[0] + ".dist-info/entry_points.txt").decode()
+    assert "coordstudio = coordstudio.main:main" in entry
+
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    user = tmp_path / "notebooks"
+    (user / "gui").mkdir(parents=True)
+    (user / "gui" / "__init__.py").write_text("WHO = 'user'\n")
+    (user / "simulation.py").write_text("WHO = 'user'\n")
+    code = (
+        "import simulation, gui, coordstudio.simulation.simulate, coordstudio.cba.study, coordstudio.main as m\n"
+        "assert simulation.WHO == 'user' and gui.WHO == 'user'\n"
+        f"assert coordstudio.simulation.simulate.__file__.startswith({str(site)!r})\n"
+        "raise SystemExit(m.main(['validate', m.__file__.replace('main.py', 'cba/data/default_study.yaml')]))\n"
+    )
+    env = _env(PYTHONPATH=str(site))
+    proc = subprocess.run([sys.executable, "-c", code], cwd=user, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]

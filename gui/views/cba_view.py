@@ -34,10 +34,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cba.parameters import CbaParameters
-from gui.charts import SCHEME_COLOURS, ChartWidget
-from gui.document import EditRejected, StudyDocument
-from gui.forms import PydanticForm
+from coordstudio.cba.parameters import CbaParameters
+from coordstudio.gui.charts import SCHEME_COLOURS, ChartWidget
+from coordstudio.gui.document import EditRejected, StudyDocument
+from coordstudio.gui.forms import PydanticForm
 
 FORM_FIELDS = [
     "discount_rate",
@@ -96,7 +96,7 @@ TOP_LEGEND: dict[str, Any] = {
 
 def _short_name(parameter: str) -> str:
     """A compact label for a CBA input in the tornado chart ('losses_price_eur_per_mwh' -> 'losses price')."""
-    from gui.schema import split_unit
+    from coordstudio.gui.schema import split_unit
 
     return split_unit(parameter)[0].replace("_", " ").replace("unresolved ", "").replace("ict ", "ICT ")
 
@@ -286,8 +286,8 @@ class CbaView(QWidget):
 
     def _list_boxes(self) -> QWidget:
         """Editors for the CBA's lists and the day weights (everything editable without a text editor)."""
-        from cba.parameters import SCALAR_PARAMETERS, TornadoRange, UncertainInput
-        from gui.tables import ListEditor
+        from coordstudio.cba.parameters import SCALAR_PARAMETERS, TornadoRange, UncertainInput
+        from coordstudio.gui.tables import ListEditor
 
         box = QWidget()
         lay = QVBoxLayout(box)
@@ -475,14 +475,14 @@ class CbaView(QWidget):
             for chart in self.charts:
                 chart.message("Run the study to see the cost-benefit analysis.")
             return
-        from cba.errors import CbaError
-        from sgam.errors import SgamError
+        from coordstudio.cba.errors import CbaError
+        from coordstudio.sgam.errors import SgamError
 
         t0 = time.perf_counter()
         try:
             params = self.whatif_parameters()
             ict = self._ict_for(params)
-            from cba.analysis import run_cba
+            from coordstudio.cba.analysis import run_cba
 
             result = run_cba(params, self.run_result.kpis, ict)
         except (CbaError, SgamError, ValueError) as exc:
@@ -498,8 +498,8 @@ class CbaView(QWidget):
 
     def _ict_for(self, params: CbaParameters) -> dict[str, Any]:
         """ICT cost of the current SGAM model for the what-if horizon and discount rate."""
-        from sgam.matching import ict_costs
-        from simulation.scenario import endpoint_counts
+        from coordstudio.sgam.matching import ict_costs
+        from coordstudio.simulation.scenario import endpoint_counts
 
         study = self.doc.study
         return dict(
@@ -535,7 +535,7 @@ class CbaView(QWidget):
                     item.setForeground(QColor("#b00020"))
                     item.setToolTip(f"not assessed: {r.not_assessed_reason}")
                 self.table.setItem(row, col, item)
-        from gui.verdict import verdict
+        from coordstudio.gui.verdict import verdict
 
         warn = "; ".join(result.warnings[:2])
         self.status.setText(

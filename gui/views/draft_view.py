@@ -16,7 +16,7 @@ from typing import Any
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
-from simulation.kpis import SCHEME_IDS  # the scheme registry (simulation/schemes.py)
+from coordstudio.simulation.kpis import SCHEME_IDS  # the scheme registry (simulation/schemes.py)
 
 #: Section heading prefix -> where its figures are (a target understood by MainWindow.show_figure).
 SECTION_TARGETS: tuple[tuple[str, str], ...] = (
@@ -107,7 +107,7 @@ class DraftView(QWidget):
             self.export_button.setEnabled(False)
             self.status.setText("No draft yet: run the study (F5); the draft follows the CBA view.")
             return
-        from cba.recommendations import build_document
+        from coordstudio.cba.recommendations import build_document
 
         doc = build_document(params, kpis, ict, result, ict_check)
         self.markdown = linked_markdown(doc)

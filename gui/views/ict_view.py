@@ -28,10 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.charts import ChartWidget, bar_by_scheme
-from gui.document import StudyDocument
-from gui.tables import ListEditor
-from simulation.kpis import SCHEME_IDS
+from coordstudio.gui.charts import ChartWidget, bar_by_scheme
+from coordstudio.gui.document import StudyDocument
+from coordstudio.gui.tables import ListEditor
+from coordstudio.simulation.kpis import SCHEME_IDS
 
 #: (list name in SgamModel, tab title, model class name, columns shown first; None = all)
 SGAM_TABLES: tuple[tuple[str, str, str], ...] = (
@@ -64,7 +64,7 @@ class IctView(QWidget):
         self.costs: dict[str, Any] = {}
         self.cost_error = ""
         self._plane_stale = True
-        import sgam.model as sgam_model
+        import coordstudio.sgam.model as sgam_model
 
         # -------- top bar: scheme filter and plane layer
         self.scheme_box = QComboBox()
@@ -290,7 +290,7 @@ class IctView(QWidget):
         scheme = self.current_scheme() or (self.doc.study.sgam.scheme_ids() or ["CMS"])[0]
         layer = str(self.layer_box.currentData())
         try:
-            from sgam.plane import draw_sgam_plane
+            from coordstudio.sgam.plane import draw_sgam_plane
         except ImportError:
             self.plane.message("The SGAM plane drawing (sgam.plane) is not available in this build yet.")
             return
@@ -397,8 +397,8 @@ def tidy_sgam_plane(ax: Any) -> tuple[str, list[str]]:
 def compute_ict_costs(doc: StudyDocument) -> tuple[dict[str, Any], str]:
     """ICT cost per scheme of the study as it is now, or ({}, message) when it cannot be computed."""
     try:
-        from sgam.matching import ict_costs
-        from simulation.scenario import endpoint_counts
+        from coordstudio.sgam.matching import ict_costs
+        from coordstudio.simulation.scenario import endpoint_counts
     except ImportError as exc:
         return {}, f"ICT costing is not available in this build yet ({exc.name} missing)"
     study = doc.study
@@ -408,7 +408,7 @@ def compute_ict_costs(doc: StudyDocument) -> tuple[dict[str, Any], str]:
         )
     except Exception as exc:  # noqa: BLE001 - shown next to the table, the user fixes the model
         # A bare KeyError ("'agg_platform'") says nothing; the validation problem behind it does.
-        from gui.refactor import describe_problem
+        from coordstudio.gui.refactor import describe_problem
 
         problems = doc.validation_problems()
         if problems:

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.schema import pretty_name
+from coordstudio.gui.schema import pretty_name
 
 #: Columns of the event table: field of ``EventCheckRow`` (header and tooltip come from its schema).
 EVENT_COLUMNS: tuple[str, ...] = (
@@ -115,7 +115,7 @@ class IctCheckView(QWidget):
         layout.addWidget(self.tabs, 1)
 
     def _set_headers(self) -> None:
-        from cba.ictcheck import EventCheckRow
+        from coordstudio.cba.ictcheck import EventCheckRow
 
         fields = EventCheckRow.model_fields
         for i, name in enumerate(EVENT_COLUMNS):
@@ -187,7 +187,7 @@ class IctCheckView(QWidget):
             self._show_figure()
 
     def _show_figure(self) -> None:
-        from cba.ictcheck_output import ict_check_figure
+        from coordstudio.cba.ictcheck_output import ict_check_figure
 
         figure = ict_check_figure(self.result)
         figure.set_dpi(96)

@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.charts import SCHEME_COLOURS, ChartWidget, bar_by_scheme
-from gui.schema import pretty_name
-from simulation.kpis import SchemeKpis
+from coordstudio.gui.charts import SCHEME_COLOURS, ChartWidget, bar_by_scheme
+from coordstudio.gui.schema import pretty_name
+from coordstudio.simulation.kpis import SchemeKpis
 
 #: Charts of the results view: (title, [(KPI field, legend label)], y label)
 KPI_CHARTS: tuple[tuple[str, tuple[tuple[str, str], ...], str], ...] = (
@@ -66,7 +66,7 @@ _ALERT_KPIS = ("failed_clearings", "infeasible_clearings", "time_limited_clearin
 
 def _not_assessed(kpis: list[SchemeKpis], reference: str) -> list[str]:
     """The draft's lines on the schemes not assessed (cba.assessment), for the header."""
-    from cba.assessment import assess, not_assessed_warnings
+    from coordstudio.cba.assessment import assess, not_assessed_warnings
 
     return not_assessed_warnings(assess(kpis, reference or None), reference or None)
 
@@ -98,7 +98,7 @@ class ResultsView(QWidget):
         charts.setWidgetResizable(True)
         charts.setFrameShape(QScrollArea.Shape.NoFrame)
         charts.setWidget(charts_inner)
-        from gui.views.timeseries import TimeSeriesPanel
+        from coordstudio.gui.views.timeseries import TimeSeriesPanel
 
         self.timeseries = TimeSeriesPanel()
         self.right_tabs = QTabWidget()

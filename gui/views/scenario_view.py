@@ -26,12 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-import simulation.scenario as scen
-from gui.document import EditRejected, StudyDocument
-from gui.forms import PydanticForm
-from gui.tables import ListEditor
-from simulation.kpis import SCHEME_IDS
-from simulation.schemes import scheme_behaviour
+import coordstudio.simulation.scenario as scen
+from coordstudio.gui.document import EditRejected, StudyDocument
+from coordstudio.gui.forms import PydanticForm
+from coordstudio.gui.tables import ListEditor
+from coordstudio.simulation.kpis import SCHEME_IDS
+from coordstudio.simulation.schemes import scheme_behaviour
 
 SCHEMES = SCHEME_IDS  # the simulation's scheme registry (simulation/schemes.py)
 

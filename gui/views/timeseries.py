@@ -6,9 +6,9 @@ from typing import Any
 
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from gui.charts import SCHEME_COLOURS, ChartWidget
-from gui.series import PackedSeries, RunSeries
-from simulation.kpis import SCHEME_IDS
+from coordstudio.gui.charts import SCHEME_COLOURS, ChartWidget
+from coordstudio.gui.series import PackedSeries, RunSeries
+from coordstudio.simulation.kpis import SCHEME_IDS
 
 SCHEME_ORDER = SCHEME_IDS  # the simulation's scheme registry (simulation/schemes.py)
 PRICE_COMPONENTS = ("energy", "congestion", "losses", "current", "voltage")

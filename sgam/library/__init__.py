@@ -21,9 +21,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sgam.errors import LibraryError, SgamError
-from sgam.model import ITEM_LISTS, SgamModel
-from sgam.safe_yaml import parse_text, read_text
+from coordstudio.sgam.errors import LibraryError, SgamError
+from coordstudio.sgam.model import ITEM_LISTS, SgamModel
+from coordstudio.sgam.safe_yaml import parse_text, read_text
 
 __all__ = ["LIBRARY_DIR", "MANIFEST", "SETTINGS", "LibraryError", "default_model", "load_library"]
 

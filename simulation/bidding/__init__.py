@@ -21,7 +21,7 @@ in proportion to each device's flexibility at delivery time, never beyond it; an
 holds back its cycles (:mod:`simulation.bidding.atomic`).
 """
 
-from simulation.bidding.aggregators import AGGREGATION_MODELS, BidBook, build_bids
-from simulation.bidding.dispatch import disaggregate
+from coordstudio.simulation.bidding.aggregators import AGGREGATION_MODELS, BidBook, build_bids
+from coordstudio.simulation.bidding.dispatch import disaggregate
 
 __all__ = ["AGGREGATION_MODELS", "BidBook", "build_bids", "disaggregate"]

@@ -23,17 +23,17 @@ from typing import Any
 
 import numpy as np
 
-from simulation.bidding.atomic import shift_profiles, shift_set
-from simulation.bidding.products import (
+from coordstudio.simulation.bidding.atomic import shift_profiles, shift_set
+from coordstudio.simulation.bidding.products import (
     MERIT_ORDER_EDGES_EUR_PER_MWH,
     N_SEGMENTS,
     bid_name,
     pool_label,
     pool_products,
 )
-from simulation.devices import DeviceArrays
-from simulation.physical.models import ModelContext, flexibility
-from simulation.scenario import AGGREGATION_MODEL_OF_CATEGORY
+from coordstudio.simulation.devices import DeviceArrays
+from coordstudio.simulation.physical.models import ModelContext, flexibility
+from coordstudio.simulation.scenario import AGGREGATION_MODEL_OF_CATEGORY
 
 AGGREGATION_MODELS: tuple[str, ...] = ("atomic", "chp", "curtailable", "storage", "tcl", "ev")
 """Pool models: the seed's five aggregation models, with the storage model's EVs pooled apart ("ev")
@@ -148,7 +148,7 @@ class BidBook:
 
     def to_bid_table(self, submitted_min: float = float("nan")) -> Any:
         """The market layer's :class:`simulation.market.BidTable` of these bids."""
-        from simulation.market import BidTable, EnergyConstraint
+        from coordstudio.simulation.market import BidTable, EnergyConstraint
 
         n = len(self)
         attrs: dict[str, Any] = {
@@ -383,7 +383,7 @@ def _ev_pools(
     out: dict[int, tuple[np.ndarray, np.ndarray, float]] = {}
     if dev is None or len(dev) == 0:
         return out
-    from simulation.bidding.ev import ev_deferrals
+    from coordstudio.simulation.bidding.ev import ev_deferrals
 
     defer, payback = ev_deferrals(dev, ctx, k, k0, H, m, firm_steps)
     keys = pool_keys(dev, n_nodes)
@@ -405,7 +405,7 @@ def _chp_pools(
     out: dict[int, tuple[np.ndarray, np.ndarray, float, float]] = {}
     if dev is None or len(dev) == 0:
         return out
-    from simulation.bidding.chp import chp_horizon_limits
+    from coordstudio.simulation.bidding.chp import chp_horizon_limits
 
     up, down, e_up, e_down = chp_horizon_limits(dev, ctx, k, k0, H, m)
     keys = pool_keys(dev, n_nodes)
@@ -430,7 +430,7 @@ def _atomic_profiles(
     if dev is None or len(dev) == 0:
         return out
     keys = pool_keys(dev, n_nodes)
-    from simulation.bidding.products import ATOMIC_SHIFTS
+    from coordstudio.simulation.bidding.products import ATOMIC_SHIFTS
 
     for d in ATOMIC_SHIFTS:
         movable = shift_set(dev, k0, firm_steps * m, d * m) & (dev.aggregator >= 0)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.devices import DeviceArrays
+from coordstudio.simulation.devices import DeviceArrays
 
 
 def shift_set(dev: DeviceArrays, k0: int, firm_phys_steps: int, shift_phys_steps: int) -> np.ndarray:

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.devices import DeviceArrays
-from simulation.physical.models import ModelContext, _chp_heat_kw
+from coordstudio.simulation.devices import DeviceArrays
+from coordstudio.simulation.physical.models import ModelContext, _chp_heat_kw
 
 
 def chp_horizon_limits(

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simulation.bidding.aggregators import BidBook, pool_keys
-from simulation.bidding.atomic import postpone_deltas
-from simulation.devices import DeviceArrays
-from simulation.physical.models import ModelContext, flexibility
+from coordstudio.simulation.bidding.aggregators import BidBook, pool_keys
+from coordstudio.simulation.bidding.atomic import postpone_deltas
+from coordstudio.simulation.devices import DeviceArrays
+from coordstudio.simulation.physical.models import ModelContext, flexibility
 
 
 def disaggregate(

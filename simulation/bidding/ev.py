@@ -36,8 +36,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.devices import DeviceArrays
-from simulation.physical.models import ModelContext
+from coordstudio.simulation.devices import DeviceArrays
+from coordstudio.simulation.physical.models import ModelContext
 
 
 def ev_charging_plan(dev: DeviceArrays, ctx: ModelContext, k: int, n_phys: int) -> tuple[np.ndarray, ...]:

@@ -13,9 +13,15 @@ from typing import Any
 
 import numpy as np
 
-from simulation.bidding.aggregators import BidBook, append_bids, build_bids, commercial_bids, generator_bids
-from simulation.physical.models import ModelContext
-from simulation.scenario.build import Scenario
+from coordstudio.simulation.bidding.aggregators import (
+    BidBook,
+    append_bids,
+    build_bids,
+    commercial_bids,
+    generator_bids,
+)
+from coordstudio.simulation.physical.models import ModelContext
+from coordstudio.simulation.scenario.build import Scenario
 
 
 def commercial_parties(scenario: Scenario) -> dict[str, np.ndarray] | None:

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from simulation.bidding.aggregators import BidBook, decode_pool, pool_keys, pool_segment
-from simulation.bidding.products import bid_name, pool_label, pool_products
-from simulation.scenario.build import Scenario
+from coordstudio.simulation.bidding.aggregators import BidBook, decode_pool, pool_keys, pool_segment
+from coordstudio.simulation.bidding.products import bid_name, pool_label, pool_products
+from coordstudio.simulation.scenario.build import Scenario
 
 
 def bid_key(book: BidBook, b: int) -> tuple[Any, ...]:

@@ -10,7 +10,7 @@ reproducible. See ``docs/scale.md`` for the method and every source.
 
 from __future__ import annotations
 
-from simulation.generator.generate import (
+from coordstudio.simulation.generator.generate import (
     SIMBENCH_MV,
     GeneratedScenario,
     generate_scenario,
@@ -18,7 +18,7 @@ from simulation.generator.generate import (
     spec_device_counts,
     target_counts,
 )
-from simulation.generator.presets import DEVICE_KINDS, PRESETS, DeviceKind, ScalePreset, scaled
+from coordstudio.simulation.generator.presets import DEVICE_KINDS, PRESETS, DeviceKind, ScalePreset, scaled
 
 __all__ = [
     "DEVICE_KINDS",

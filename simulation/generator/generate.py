@@ -46,16 +46,20 @@ from typing import Any
 
 import numpy as np
 
-from simulation.errors import ScenarioError
-from simulation.generator.presets import DEVICE_KINDS, PRESETS, ScalePreset, scaled
-from simulation.generator.reinforce import MV_PLANNING_LOADING_FRAC, Q_PER_P, reinforce_detailed_grids
-from simulation.generator.transmission import (
+from coordstudio.simulation.errors import ScenarioError
+from coordstudio.simulation.generator.presets import DEVICE_KINDS, PRESETS, ScalePreset, scaled
+from coordstudio.simulation.generator.reinforce import (
+    MV_PLANNING_LOADING_FRAC,
+    Q_PER_P,
+    reinforce_detailed_grids,
+)
+from coordstudio.simulation.generator.transmission import (
     BOUNDARY_LOAD_NAME,
     ResizeReport,
     reindex_elements,
     resize_transmission,
 )
-from simulation.scenario import (
+from coordstudio.simulation.scenario import (
     CopperPlateNodeSpec,
     DeviceGroupSpec,
     FeederSpec,
@@ -162,7 +166,7 @@ def target_counts(p: ScalePreset, scale: float) -> dict[str, int]:
 def _simbench_mv(kind: str) -> tuple[Any, float]:
     """Radial SimBench MV grid of ``kind`` and its total load (MW), loaded once per process (callers
     only read or copy the net)."""
-    from simulation.imports import load_simbench, prepare_distribution_grid
+    from coordstudio.simulation.imports import load_simbench, prepare_distribution_grid
 
     net = load_simbench(SIMBENCH_MV[kind])
     prepare_distribution_grid(net, SIMBENCH_MV[kind])
@@ -231,7 +235,7 @@ def generate_scenario(
     timings: dict[str, float] = {}
     files: list[Path] = []
     notes: list[str] = []
-    from simulation.imports import save_grid_file
+    from coordstudio.simulation.imports import save_grid_file
 
     # 1. transmission -------------------------------------------------------------------------------
     t0 = time.perf_counter()
@@ -397,7 +401,7 @@ def _distribution_areas(
     the node's load the grid does not carry left at its bus in ``tnet``), the others as copper-plate
     nodes. Returns the feeders, the copper plates, each node's area id and the meters of each detailed
     node (three per load bus of its grid)."""
-    from simulation.imports import save_grid_file
+    from coordstudio.simulation.imports import save_grid_file
 
     n_dist = alloc.n_dist
     population, node_load_mw, detailed = alloc.population, alloc.node_load_mw, alloc.detailed
@@ -532,7 +536,7 @@ def _reinforce(
 ) -> ScenarioSpec:
     """Step 6: the detailed grids reinforced for their planning envelope; each changed grid written to a
     file of its own, which its feeder then names. Returns the spec with those feeders."""
-    from simulation.imports import save_grid_file
+    from coordstudio.simulation.imports import save_grid_file
 
     feeders = spec.feeders
     base_nets = {

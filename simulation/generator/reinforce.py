@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from simulation.scenario import ScenarioSpec
+from coordstudio.simulation.scenario import ScenarioSpec
 
 Q_PER_P = float(np.tan(np.arccos(0.95)))
 """Reactive per active power of the loads the generator writes (power factor 0.95)."""
@@ -66,9 +66,9 @@ def planning_envelope(
     and parameters exactly as in the whole scenario. Returns ``feeder_id -> (bus ids, (2, n_bus) array of
     [lowest, highest] injection)`` and the grids as the builder prepared them (loads scaled).
     """
-    from simulation.physical.models import ModelContext, init_state
-    from simulation.physical.models import step as device_step
-    from simulation.scenario.build import build_scenario
+    from coordstudio.simulation.physical.models import ModelContext, init_state
+    from coordstudio.simulation.physical.models import step as device_step
+    from coordstudio.simulation.scenario.build import build_scenario
 
     timing = spec.timing.model_copy(update={"duration_h": 24.0})
     part = spec.model_copy(
@@ -113,7 +113,7 @@ def _envelope_flows(net: Any, buses: np.ndarray, inj: np.ndarray) -> tuple[np.nd
     (pandas Series by bus id) of each case."""
     import pandapower as pp
 
-    from simulation.scenario.build import run_pf
+    from coordstudio.simulation.scenario.build import run_pf
 
     work = copy.deepcopy(net)
     work.load = work.load.iloc[0:0]

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from simulation.errors import ScenarioError
+from coordstudio.simulation.errors import ScenarioError
 
 PEGASE_CASES: tuple[tuple[str, int], ...] = (
     ("case89pegase", 89),

@@ -2,7 +2,7 @@
 
 Public API (what the simulation platform and ``main.py clear`` use)::
 
-    from simulation.market import (MarketCase, MarketTiming, ClearingOptions, BidTable, Bid,
+    from coordstudio.simulation.market import (MarketCase, MarketTiming, ClearingOptions, BidTable, Bid,
                                    TransmissionGrid, DistributionGrid, CopperPlateNode, clear)
 
     case = MarketCase(transmission=TransmissionGrid.from_pandapower(net_tso),
@@ -30,7 +30,7 @@ Errors: :class:`simulation.errors.MarketError` (bad input, naming the object and
 
 from __future__ import annotations
 
-from simulation.market.bids import (
+from coordstudio.simulation.market.bids import (
     Bid,
     BidStep,
     BidTable,
@@ -40,18 +40,18 @@ from simulation.market.bids import (
     write_bids_csv,
     write_bids_json,
 )
-from simulation.market.case import (
+from coordstudio.simulation.market.case import (
     DEFAULT_SLACK_PENALTY_EUR_PER_MWH,
     SCHEMES,
     ClearingOptions,
     MarketCase,
     MarketTiming,
 )
-from simulation.market.clearing import clear
-from simulation.market.grids import CopperPlateNode, DistributionGrid, TransmissionGrid
-from simulation.market.results import ClearingResult
-from simulation.market.session import MarketSession
-from simulation.market.solvers import DEFAULT_SOLVER, SolverStatus, available_solvers
+from coordstudio.simulation.market.clearing import clear
+from coordstudio.simulation.market.grids import CopperPlateNode, DistributionGrid, TransmissionGrid
+from coordstudio.simulation.market.results import ClearingResult
+from coordstudio.simulation.market.session import MarketSession
+from coordstudio.simulation.market.solvers import DEFAULT_SOLVER, SolverStatus, available_solvers
 
 __all__ = [
     "Bid",

@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation.market.case import ClearingOptions
-from simulation.market.prepare import PreparedCase
-from simulation.market.price_components import COMPONENTS
-from simulation.market.problem import Problem
-from simulation.market.results import ClearingResult
-from simulation.market.solution import SLACK_TOL_MW, Solution
+from coordstudio.simulation.market.case import ClearingOptions
+from coordstudio.simulation.market.prepare import PreparedCase
+from coordstudio.simulation.market.price_components import COMPONENTS
+from coordstudio.simulation.market.problem import Problem
+from coordstudio.simulation.market.results import ClearingResult
+from coordstudio.simulation.market.solution import SLACK_TOL_MW, Solution
 
 
 # ---------------------------------------------------------------------------------------------- assembly

@@ -80,7 +80,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation.errors import MarketError
+from coordstudio.simulation.errors import MarketError
 
 DIRECTIONS = ("up", "down")
 SIDES = ("sell", "buy")
@@ -649,7 +649,7 @@ def bids_from_json_obj(obj: dict[str, Any], n_steps: int | None = None, source: 
 
 def read_bids_json(path: str | Path, n_steps: int | None = None) -> BidTable:
     """Read the JSON format (see the module docstring)."""
-    from simulation.safe_yaml import read_data_file
+    from coordstudio.simulation.safe_yaml import read_data_file
 
     path = Path(path)
     obj = read_data_file(path, json_format=True)
@@ -658,13 +658,13 @@ def read_bids_json(path: str | Path, n_steps: int | None = None) -> BidTable:
 
 def write_bids_csv(table: BidTable, path: str | Path) -> None:
     """Write the CSV format (atomic)."""
-    from simulation.fileio import atomic_write_text
+    from coordstudio.simulation.fileio import atomic_write_text
 
     atomic_write_text(Path(path), table.to_frame().to_csv(index=False))
 
 
 def write_bids_json(table: BidTable, path: str | Path) -> None:
     """Write the JSON format (atomic)."""
-    from simulation.fileio import atomic_write_text
+    from coordstudio.simulation.fileio import atomic_write_text
 
     atomic_write_text(Path(path), json.dumps(table.to_json_obj(), indent=1))

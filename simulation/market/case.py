@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from simulation.errors import MarketError
-from simulation.market.bids import BidTable
-from simulation.market.grids import CopperPlateNode, DistributionGrid, TransmissionGrid
+from coordstudio.simulation.errors import MarketError
+from coordstudio.simulation.market.bids import BidTable
+from coordstudio.simulation.market.grids import CopperPlateNode, DistributionGrid, TransmissionGrid
 
 SCHEMES: tuple[str, ...] = ("CMS", "LMS", "SBR", "CM", "CM-D", "IFM")
 """Market architectures the registry's schemes (``simulation.schemes``) clear under: ``CM`` is the

@@ -16,12 +16,12 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from simulation.errors import MarketError
-from simulation.grid_files import PANDAPOWER_CASES
-from simulation.market.bids import BidTable, bids_from_json_obj, read_bids_csv, read_bids_json
-from simulation.market.case import DEFAULT_SLACK_PENALTY_EUR_PER_MWH, MarketCase, MarketTiming
-from simulation.market.grids import CopperPlateNode, DistributionGrid, TransmissionGrid
-from simulation.safe_yaml import read_data_file
+from coordstudio.simulation.errors import MarketError
+from coordstudio.simulation.grid_files import PANDAPOWER_CASES
+from coordstudio.simulation.market.bids import BidTable, bids_from_json_obj, read_bids_csv, read_bids_json
+from coordstudio.simulation.market.case import DEFAULT_SLACK_PENALTY_EUR_PER_MWH, MarketCase, MarketTiming
+from coordstudio.simulation.market.grids import CopperPlateNode, DistributionGrid, TransmissionGrid
+from coordstudio.simulation.safe_yaml import read_data_file
 
 _T = TypeVar("_T")
 
@@ -112,7 +112,7 @@ def _load_net(spec: dict[str, Any], base: Path, where: str) -> Any:
         return fn()
     if "pandapower_file" in spec:
         path = base / str(spec["pandapower_file"])
-        from simulation.grid_json_guard import unsafe_object
+        from coordstudio.simulation.grid_json_guard import unsafe_object
 
         refused = unsafe_object(path)  # before pandapower imports what the file names
         if refused is not None:

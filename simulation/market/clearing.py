@@ -34,14 +34,14 @@ from typing import Any
 
 import numpy as np
 
-from simulation.errors import MarketError
-from simulation.market.assembly import ResultBuilder, take_central
-from simulation.market.bids import BidTable
-from simulation.market.case import SCHEMES, ClearingOptions, MarketCase
-from simulation.market.curves import build_curve, curve_bids
-from simulation.market.grids import TransmissionGrid
-from simulation.market.model import build_model, set_import_target, set_parameters
-from simulation.market.prepare import (
+from coordstudio.simulation.errors import MarketError
+from coordstudio.simulation.market.assembly import ResultBuilder, take_central
+from coordstudio.simulation.market.bids import BidTable
+from coordstudio.simulation.market.case import SCHEMES, ClearingOptions, MarketCase
+from coordstudio.simulation.market.curves import build_curve, curve_bids
+from coordstudio.simulation.market.grids import TransmissionGrid
+from coordstudio.simulation.market.model import build_model, set_import_target, set_parameters
+from coordstudio.simulation.market.prepare import (
     PreparedCase,
     central_problem,
     local_problem,
@@ -49,12 +49,12 @@ from simulation.market.prepare import (
     prepare_case,
     prequalify,
 )
-from simulation.market.problem import Problem
-from simulation.market.results import ClearingResult
-from simulation.market.solution import Solution
-from simulation.market.solve import solve_problem
-from simulation.market.solvers import SolverHandle, make_solver
-from simulation.progress import NullProgress, Progress, check_cancelled
+from coordstudio.simulation.market.problem import Problem
+from coordstudio.simulation.market.results import ClearingResult
+from coordstudio.simulation.market.solution import Solution
+from coordstudio.simulation.market.solve import solve_problem
+from coordstudio.simulation.market.solvers import SolverHandle, make_solver
+from coordstudio.simulation.progress import NullProgress, Progress, check_cancelled
 
 # ---------------------------------------------------------------------------------------------- schemes
 ModelCache = dict[Any, Any]

@@ -5,16 +5,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from simulation.cli_args import number
+from coordstudio.simulation.cli_args import number
 
 
 def cmd_clear(args: argparse.Namespace) -> int:
     """Clear the case and write activations.csv, prices.csv, slack.csv, interface.csv, summary.json."""
-    from simulation.fileio import prepare_out_dir
-    from simulation.market.case import ClearingOptions
-    from simulation.market.casefile import load_case
-    from simulation.market.clearing import clear
-    from simulation.market.solvers import silence_highs_banner
+    from coordstudio.simulation.fileio import prepare_out_dir
+    from coordstudio.simulation.market.case import ClearingOptions
+    from coordstudio.simulation.market.casefile import load_case
+    from coordstudio.simulation.market.clearing import clear
+    from coordstudio.simulation.market.solvers import silence_highs_banner
 
     silence_highs_banner()  # the summary line is this command's output
     prepare_out_dir(args.out)  # a bad --out fails before the clearing, with one line
@@ -37,8 +37,8 @@ def cmd_clear(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the ``clear`` subcommand."""
-    from simulation.market.case import SCHEMES
-    from simulation.market.solvers import DEFAULT_SOLVER, SOLVER_NAMES
+    from coordstudio.simulation.market.case import SCHEMES
+    from coordstudio.simulation.market.solvers import DEFAULT_SOLVER, SOLVER_NAMES
 
     p = subparsers.add_parser(
         "clear",

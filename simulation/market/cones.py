@@ -19,7 +19,7 @@ import math
 import numpy as np
 import pyomo.environ as pyo
 
-from simulation.market.problem import Problem
+from coordstudio.simulation.market.problem import Problem
 
 
 def cone_values(m: pyo.ConcreteModel, T: int) -> tuple[np.ndarray, ...]:

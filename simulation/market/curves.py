@@ -13,13 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from simulation.market.bids import BidTable
-from simulation.market.case import ClearingOptions
-from simulation.market.model import build_model, set_import_target
-from simulation.market.problem import Problem
-from simulation.market.solution import SLACK_TOL_MW
-from simulation.market.solve import Solution, solve_problem
-from simulation.market.solvers import SolverHandle
+from coordstudio.simulation.market.bids import BidTable
+from coordstudio.simulation.market.case import ClearingOptions
+from coordstudio.simulation.market.model import build_model, set_import_target
+from coordstudio.simulation.market.problem import Problem
+from coordstudio.simulation.market.solution import SLACK_TOL_MW
+from coordstudio.simulation.market.solve import Solution, solve_problem
+from coordstudio.simulation.market.solvers import SolverHandle
 
 
 # ------------------------------------------------------------------------------------------ aggregated curves

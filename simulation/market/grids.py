@@ -29,7 +29,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from simulation.errors import MarketError
+from coordstudio.simulation.errors import MarketError
 
 UNLIMITED_RATING_MVA = 1e5
 """Branch ratings at or above this (pandapower's 99999 kA placeholders) or <= 0 count as unlimited."""

@@ -41,7 +41,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from simulation.errors import InfeasibleMarketError, SolverFailedError
+from coordstudio.simulation.errors import InfeasibleMarketError, SolverFailedError
 
 MIN_BLOCK_COLUMNS = 2000
 """Components with fewer columns are solved together in one instance (a HiGHS call costs about 1 ms)."""

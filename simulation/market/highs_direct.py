@@ -16,19 +16,19 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from simulation.errors import SolverFailedError
-from simulation.market.case import ClearingOptions
-from simulation.market.cones import cone_violation, initial_cut_points
-from simulation.market.highs_blocks import CompiledLP, HighsBlocks
-from simulation.market.model import gc_paused
-from simulation.market.price_components import (
+from coordstudio.simulation.errors import SolverFailedError
+from coordstudio.simulation.market.case import ClearingOptions
+from coordstudio.simulation.market.cones import cone_violation, initial_cut_points
+from coordstudio.simulation.market.highs_blocks import CompiledLP, HighsBlocks
+from coordstudio.simulation.market.model import gc_paused
+from coordstudio.simulation.market.price_components import (
     COMPONENTS,
     distribution_components,
     transmission_components,
     transmission_congestion,
 )
-from simulation.market.problem import Problem
-from simulation.market.solution import SLACK_TOL_MW, Solution
+from coordstudio.simulation.market.problem import Problem
+from coordstudio.simulation.market.solution import SLACK_TOL_MW, Solution
 
 
 def binaries(m: pyo.ConcreteModel) -> list[pyo.Var]:

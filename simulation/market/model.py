@@ -28,7 +28,7 @@ import pyomo.environ as pyo
 import scipy.sparse as sp
 from pyomo.core.expr.numeric_expr import LinearExpression
 
-from simulation.market.problem import Problem
+from coordstudio.simulation.market.problem import Problem
 
 BIG_CURRENT_PU2 = 1e4
 """Upper bound of the squared current ``l`` of a branch without a rating (per unit squared)."""

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from simulation.market.bids import BidTable
-from simulation.market.case import MarketCase
-from simulation.market.problem import DGridData, Problem
+from coordstudio.simulation.market.bids import BidTable
+from coordstudio.simulation.market.case import MarketCase
+from coordstudio.simulation.market.problem import DGridData, Problem
 
 
 # ---------------------------------------------------------------------------------------------- preparation

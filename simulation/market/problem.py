@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simulation.market.bids import BidTable
-from simulation.market.grids import DistributionGrid, TransmissionGrid
+from coordstudio.simulation.market.bids import BidTable
+from coordstudio.simulation.market.grids import DistributionGrid, TransmissionGrid
 
 INTERFACE_MODES = ("coupled", "fixed", "free")
 """``coupled``: the grid's import enters the transmission nodal balance at its interface node;

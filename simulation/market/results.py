@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation.fileio import atomic_write_text, output_set
+from coordstudio.simulation.fileio import atomic_write_text, output_set
 
 
 @dataclass

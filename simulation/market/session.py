@@ -14,18 +14,18 @@ from typing import Any
 
 import numpy as np
 
-from simulation.errors import MarketError
-from simulation.market.assembly import ResultBuilder, take_central
-from simulation.market.bids import EnergyConstraint
-from simulation.market.case import SCHEMES, ClearingOptions, MarketCase
-from simulation.market.clearing import ModelCache, clear_reusing
-from simulation.market.model import build_model, set_parameters
-from simulation.market.prepare import central_problem, participating, prepare_case, prequalify
-from simulation.market.problem import Problem
-from simulation.market.results import ClearingResult
-from simulation.market.solve import solve_problem
-from simulation.market.solvers import make_solver
-from simulation.progress import Progress
+from coordstudio.simulation.errors import MarketError
+from coordstudio.simulation.market.assembly import ResultBuilder, take_central
+from coordstudio.simulation.market.bids import EnergyConstraint
+from coordstudio.simulation.market.case import SCHEMES, ClearingOptions, MarketCase
+from coordstudio.simulation.market.clearing import ModelCache, clear_reusing
+from coordstudio.simulation.market.model import build_model, set_parameters
+from coordstudio.simulation.market.prepare import central_problem, participating, prepare_case, prequalify
+from coordstudio.simulation.market.problem import Problem
+from coordstudio.simulation.market.results import ClearingResult
+from coordstudio.simulation.market.solve import solve_problem
+from coordstudio.simulation.market.solvers import make_solver
+from coordstudio.simulation.progress import Progress
 
 
 # -------------------------------------------------------------------------------------------- rolling horizon

@@ -19,14 +19,14 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from simulation.errors import SolverFailedError
-from simulation.market.case import ClearingOptions
-from simulation.market.cones import add_cuts, add_initial_cuts, cone_values, cone_violation
-from simulation.market.highs_direct import binaries, solve_direct
-from simulation.market.model import add_native_cones
-from simulation.market.problem import Problem
-from simulation.market.solution import SLACK_TOL_MW, Solution
-from simulation.market.solvers import SolverHandle, make_solver
+from coordstudio.simulation.errors import SolverFailedError
+from coordstudio.simulation.market.case import ClearingOptions
+from coordstudio.simulation.market.cones import add_cuts, add_initial_cuts, cone_values, cone_violation
+from coordstudio.simulation.market.highs_direct import binaries, solve_direct
+from coordstudio.simulation.market.model import add_native_cones
+from coordstudio.simulation.market.problem import Problem
+from coordstudio.simulation.market.solution import SLACK_TOL_MW, Solution
+from coordstudio.simulation.market.solvers import SolverHandle, make_solver
 
 __all__ = ["Solution", "solve_problem"]
 
@@ -56,7 +56,7 @@ def _run(
 
         tc = res.termination_condition
         if tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
-            from simulation.errors import InfeasibleMarketError
+            from coordstudio.simulation.errors import InfeasibleMarketError
 
             raise InfeasibleMarketError(f"{name}: the clearing is infeasible even with slack ({tc.name})")
         if (
@@ -88,7 +88,7 @@ def _run(
 
     tc = res.solver.termination_condition
     if tc in (LTC.infeasible, LTC.infeasibleOrUnbounded):
-        from simulation.errors import InfeasibleMarketError
+        from coordstudio.simulation.errors import InfeasibleMarketError
 
         raise InfeasibleMarketError(f"{name}: the clearing is infeasible even with slack ({tc})")
     if tc not in (LTC.optimal, LTC.locallyOptimal) and res.solver.status != SolverStatus.ok:

@@ -17,7 +17,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from simulation.errors import SolverUnavailableError
+from coordstudio.simulation.errors import SolverUnavailableError
 
 _PYOMO_NAMES = {
     "highs": "highs",

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulation.scenario.spec import ScenarioSpec
+from coordstudio.simulation.scenario.spec import ScenarioSpec
 
 Z_99 = 2.3263478740408408
 """Standard normal quantile of 0.99: the reserve covers 99 % of the modelled imbalances."""

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from simulation.physical.models import ModelContext, init_state
-from simulation.physical.network import Q_PER_P_LOAD
-from simulation.scenario.build import Scenario
+from coordstudio.simulation.physical.models import ModelContext, init_state
+from coordstudio.simulation.physical.network import Q_PER_P_LOAD
+from coordstudio.simulation.scenario.build import Scenario
 
 
 def model_context(scenario: Scenario) -> ModelContext:

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulation.devices import DeviceArrays
+from coordstudio.simulation.devices import DeviceArrays
 
 
 @dataclass

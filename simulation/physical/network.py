@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from simulation.physical.afrr import AfrrLimits, limit_afrr, resolve_limits
-from simulation.scenario.build import Scenario, run_pf
+from coordstudio.simulation.physical.afrr import AfrrLimits, limit_afrr, resolve_limits
+from coordstudio.simulation.scenario.build import Scenario, run_pf
 
 Q_PER_P_LOAD = float(np.tan(np.arccos(0.95)))
 """Reactive power drawn per unit of active consumption by device loads (power factor 0.95)."""

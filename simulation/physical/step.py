@@ -22,14 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from simulation.bidding.dispatch import DispatchOutcome
-from simulation.errors import PhysicsFailedError
-from simulation.forecast import Schedule
-from simulation.physical.fleet import load_q, node_sums
-from simulation.physical.models import ModelContext
-from simulation.physical.models import step as device_step
-from simulation.physical.network import PhysicalNetwork
-from simulation.scenario.build import Scenario
+from coordstudio.simulation.bidding.dispatch import DispatchOutcome
+from coordstudio.simulation.errors import PhysicsFailedError
+from coordstudio.simulation.forecast import Schedule
+from coordstudio.simulation.physical.fleet import load_q, node_sums
+from coordstudio.simulation.physical.models import ModelContext
+from coordstudio.simulation.physical.models import step as device_step
+from coordstudio.simulation.physical.network import PhysicalNetwork
+from coordstudio.simulation.scenario.build import Scenario
 
 
 @dataclass

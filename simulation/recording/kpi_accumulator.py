@@ -37,8 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from simulation.bidding.aggregators import BidBook
-from simulation.kpis import SchemeKpis
+from coordstudio.simulation.bidding.aggregators import BidBook
+from coordstudio.simulation.kpis import SchemeKpis
 
 AFRR_SHORT_TOL_MW = 1e-9
 """A residual imbalance left uncovered by less than this (MW) is rounding, not a shortage."""

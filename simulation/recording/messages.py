@@ -48,8 +48,8 @@ from typing import Any
 
 import numpy as np
 
-from simulation.bidding.aggregators import BidBook
-from simulation.schemes import SchemeBehaviour
+from coordstudio.simulation.bidding.aggregators import BidBook
+from coordstudio.simulation.schemes import SchemeBehaviour
 
 MESSAGE_BYTES: dict[str, int] = {
     "bid": 1_000,

@@ -13,23 +13,28 @@ from typing import Any
 
 import numpy as np
 
-from simulation.bidding.dispatch import DispatchOutcome
-from simulation.clearing_stage import ClearingOutcome
-from simulation.db import ResultsWriter
-from simulation.kpis import SchemeKpis
-from simulation.measurement import Measurement
-from simulation.physical.step import PhysicsOutcome
-from simulation.recording.kpi_accumulator import KpiAccumulator, flat_kpis, price_map_of
-from simulation.recording.messages import MessageLog, log_clearing, log_measurements, log_setpoints
-from simulation.recording.rows import (
+from coordstudio.simulation.bidding.dispatch import DispatchOutcome
+from coordstudio.simulation.clearing_stage import ClearingOutcome
+from coordstudio.simulation.db import ResultsWriter
+from coordstudio.simulation.kpis import SchemeKpis
+from coordstudio.simulation.measurement import Measurement
+from coordstudio.simulation.physical.step import PhysicsOutcome
+from coordstudio.simulation.recording.kpi_accumulator import KpiAccumulator, flat_kpis, price_map_of
+from coordstudio.simulation.recording.messages import (
+    MessageLog,
+    log_clearing,
+    log_measurements,
+    log_setpoints,
+)
+from coordstudio.simulation.recording.rows import (
     balancing_rows,
     clearing_rows,
     failed_clearing_rows,
     measurement_rows,
     setpoint_rows,
 )
-from simulation.scenario.build import Scenario
-from simulation.schemes import SchemeBehaviour
+from coordstudio.simulation.scenario.build import Scenario
+from coordstudio.simulation.schemes import SchemeBehaviour
 
 FLUSH_EVERY_STEPS = 8
 """Physical steps between two writes of the buffered rows to the database."""

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from simulation.bidding.aggregators import BidBook, decode_pool
-from simulation.db import PRICE_COMPONENT_COLUMNS
-from simulation.recording.kpi_accumulator import ClearingMoney
+from coordstudio.simulation.bidding.aggregators import BidBook, decode_pool
+from coordstudio.simulation.db import PRICE_COMPONENT_COLUMNS
+from coordstudio.simulation.recording.kpi_accumulator import ClearingMoney
 
 
 def failed_clearing_rows(clearing: int, time_min: float, n_bids: int, error: str) -> list[dict[str, Any]]:

@@ -18,15 +18,15 @@ package: ``from simulation.scenario import ScenarioSpec``.
 
 from __future__ import annotations
 
-from simulation.scenario.categories import (
+from coordstudio.simulation.scenario.categories import (
     AGGREGATION_MODEL_OF_CATEGORY,
     CATEGORY_PARAMETERS,
     DER_CATEGORIES,
     DEVICE_CATEGORIES,
 )
-from simulation.scenario.defaults import default_scenario_spec
-from simulation.scenario.endpoints import endpoint_counts
-from simulation.scenario.spec import (
+from coordstudio.simulation.scenario.defaults import default_scenario_spec
+from coordstudio.simulation.scenario.endpoints import endpoint_counts
+from coordstudio.simulation.scenario.spec import (
     AfrrSpec,
     CopperPlateNodeSpec,
     DeviceGroupSpec,

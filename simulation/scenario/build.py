@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from simulation.devices import DeviceArrays, concat_devices, empty_devices
-from simulation.errors import ScenarioError
-from simulation.grid_files import cached_net, load_net
-from simulation.scenario import (
+from coordstudio.simulation.devices import DeviceArrays, concat_devices, empty_devices
+from coordstudio.simulation.errors import ScenarioError
+from coordstudio.simulation.grid_files import cached_net, load_net
+from coordstudio.simulation.scenario import (
     CATEGORY_PARAMETERS,
     DEVICE_CATEGORIES,
     DeviceGroupSpec,

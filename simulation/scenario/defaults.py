@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simulation.scenario.spec import (
+from coordstudio.simulation.scenario.spec import (
     CopperPlateNodeSpec,
     DeviceGroupSpec,
     FeederSpec,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from simulation.scenario.categories import DER_CATEGORIES
-from simulation.scenario.spec import ScenarioSpec
+from coordstudio.simulation.scenario.categories import DER_CATEGORIES
+from coordstudio.simulation.scenario.spec import ScenarioSpec
 
 _FEEDER_SECONDARY: dict[str, int] = {
     "case33bw": 32,

@@ -41,8 +41,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulation.errors import ScenarioError
-from simulation.scenario.spec import ScenarioSpec
+from coordstudio.simulation.errors import ScenarioError
+from coordstudio.simulation.scenario.spec import ScenarioSpec
 
 STEPS_PER_DAY = 96
 """Quarter-hours per day of the SimBench profiles."""
@@ -84,7 +84,7 @@ def year_profiles(spec: ScenarioSpec) -> dict[str, np.ndarray]:
             f"profiles: field representative_days needs a year of profiles (source simbench); "
             f"source {ps.source!r} holds one day"
         )
-    from simulation.scenario.build import cached_net
+    from coordstudio.simulation.scenario.build import cached_net
 
     prof = cached_net("simbench", ps.simbench_code).profiles
     columns = {

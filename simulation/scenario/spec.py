@@ -10,9 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from simulation.grid_files import PANDAPOWER_CASES
-from simulation.kpis import SCHEME_IDS
-from simulation.scenario.categories import CATEGORY_PARAMETERS
+from coordstudio.simulation.grid_files import PANDAPOWER_CASES
+from coordstudio.simulation.kpis import SCHEME_IDS
+from coordstudio.simulation.scenario.categories import CATEGORY_PARAMETERS
 
 MAX_LOAD_SCALE = 10.0
 """Largest multiplier of a grid's own loads, -: beyond, no power flow of the bundled grids converges."""

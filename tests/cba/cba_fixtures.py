@@ -7,9 +7,9 @@ need more ICT (local-market platforms, DER monitoring) with short-lived field de
 
 from __future__ import annotations
 
-from cba.parameters import CbaParameters
-from sgam.costs import IctCostLine, SchemeIctCost
-from simulation.kpis import SchemeKpis
+from coordstudio.cba.parameters import CbaParameters
+from coordstudio.sgam.costs import IctCostLine, SchemeIctCost
+from coordstudio.simulation.kpis import SchemeKpis
 
 DAYS = {"weekday": 261.0, "weekend": 104.0}
 

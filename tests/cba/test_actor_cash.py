@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from cba.analysis import run_cba
-from cba.parameters import CbaParameters
-from sgam.costs import SchemeIctCost
-from simulation.kpis import SchemeKpis
+from coordstudio.cba.analysis import run_cba
+from coordstudio.cba.parameters import CbaParameters
+from coordstudio.sgam.costs import SchemeIctCost
+from coordstudio.simulation.kpis import SchemeKpis
 
 _ZERO = dict(
     afrr_energy_mwh=0.0, afrr_cost_eur=0.0, congestion_hours_h=0.0, overload_energy_mwh=0.0,

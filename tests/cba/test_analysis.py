@@ -11,15 +11,15 @@ from cba_fixtures import make_ict, make_kpis, make_params
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cba import finance
-from cba.analysis import run_cba
-from cba.benefits import annual_quantities
-from cba.cashflows import NpvModel, ict_schedule, scheme_cash_flows
-from cba.errors import CbaError
-from cba.parameters import CbaParameters
-from cba.sensitivity import monte_carlo
-from sgam.costs import IctCostLine, SchemeIctCost
-from simulation.kpis import SchemeKpis
+from coordstudio.cba import finance
+from coordstudio.cba.analysis import run_cba
+from coordstudio.cba.benefits import annual_quantities
+from coordstudio.cba.cashflows import NpvModel, ict_schedule, scheme_cash_flows
+from coordstudio.cba.errors import CbaError
+from coordstudio.cba.parameters import CbaParameters
+from coordstudio.cba.sensitivity import monte_carlo
+from coordstudio.sgam.costs import IctCostLine, SchemeIctCost
+from coordstudio.simulation.kpis import SchemeKpis
 
 
 def _kpi(scheme: str, activation: float, day: str = "default", **extra: float) -> SchemeKpis:
@@ -176,7 +176,7 @@ def test_monte_carlo_is_reproducible_and_converges_to_the_mean() -> None:
 def test_monte_carlo_samples_follow_their_distributions() -> None:
     """Sample moments of each distribution within 3 % of the analytic ones (n = 100,000); the uniform
     0.8-1.6 is scaled onto the study's value 1.0 (centre 1.2 -> 1.0)."""
-    from cba.sensitivity import sample_inputs
+    from coordstudio.cba.sensitivity import sample_inputs
 
     params = make_params(uncertain_inputs=[
         {"parameter": "benefit_factor", "distribution": "triangular", "min": 0.5, "mode": 1.0, "max": 2.0},

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from cba_fixtures import make_ict, make_kpis, make_params
 
-import main
-from cba.analysis import run_cba
-from cba.assessment import EXIT_NOT_ASSESSED, assess, clearing_summary, not_assessed_line
-from simulation.kpis import SchemeKpis
+from coordstudio import main
+from coordstudio.cba.analysis import run_cba
+from coordstudio.cba.assessment import EXIT_NOT_ASSESSED, assess, clearing_summary, not_assessed_line
+from coordstudio.simulation.kpis import SchemeKpis
 
 
 def _with(kpis: list[SchemeKpis], scheme: str, **update: object) -> list[SchemeKpis]:
@@ -62,7 +62,7 @@ def test_run_cba_ranks_only_assessed_schemes() -> None:
 
 
 def test_reference_not_assessed_ranks_nothing_and_the_outputs_say_so(tmp_path: Path) -> None:
-    from cba.outputs import write_study_outputs
+    from coordstudio.cba.outputs import write_study_outputs
 
     kpis = _with(make_kpis(), "CMS", failed_clearings=1)
     params = make_params()
@@ -81,7 +81,7 @@ def test_reference_not_assessed_ranks_nothing_and_the_outputs_say_so(tmp_path: P
 
 
 def _write_kpis_csv(kpis: list[SchemeKpis], path: Path) -> None:
-    from cba.outputs import write_kpis_csv
+    from coordstudio.cba.outputs import write_kpis_csv
 
     write_kpis_csv(kpis, path)
     with path.open(newline="") as fh:
@@ -91,7 +91,7 @@ def _write_kpis_csv(kpis: list[SchemeKpis], path: Path) -> None:
 @pytest.mark.parametrize(("failed", "expected"), [(0, main.EXIT_OK), (3, EXIT_NOT_ASSESSED)])
 def test_reappraisal_exit_status(tmp_path: Path, capsys: pytest.CaptureFixture[str], failed: int,
                                  expected: int) -> None:
-    from cba.study import default_study, save_study
+    from coordstudio.cba.study import default_study, save_study
 
     params = make_params(monte_carlo_samples=100)
     study = default_study()

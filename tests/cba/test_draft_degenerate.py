@@ -13,10 +13,10 @@ import re
 import pytest
 from cba_fixtures import make_ict, make_kpis, make_params
 
-from cba.analysis import CbaResult, run_cba
-from cba.findings import crossing
-from cba.parameters import CbaParameters
-from cba.recommendations import NOT_TESTED, SUPPORTED, build_document, render_markdown
+from coordstudio.cba.analysis import CbaResult, run_cba
+from coordstudio.cba.findings import crossing
+from coordstudio.cba.parameters import CbaParameters
+from coordstudio.cba.recommendations import NOT_TESTED, SUPPORTED, build_document, render_markdown
 
 
 def _degenerate() -> tuple[CbaParameters, CbaResult, str]:

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from cba import finance
-from cba.errors import CbaError
+from coordstudio.cba import finance
+from coordstudio.cba.errors import CbaError
 
 # Money and rates as a study has them: sub-micro amounts and subnormal rates are rounded to zero
 # (numpy-financial itself overflows on those).

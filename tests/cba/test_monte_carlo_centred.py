@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from cba_fixtures import make_ict, make_kpis, make_params
 
-from cba.analysis import run_cba
-from cba.benefits import annual_quantities
-from cba.parameters import CbaParameters, anchored_inputs
-from cba.sensitivity import day_bootstrap
+from coordstudio.cba.analysis import run_cba
+from coordstudio.cba.benefits import annual_quantities
+from coordstudio.cba.parameters import CbaParameters, anchored_inputs
+from coordstudio.cba.sensitivity import day_bootstrap
 
 #: The issue's case: the distribution of benefit_factor written for a factor of 1.
 _WRITTEN_FOR_ONE = [
@@ -113,7 +113,7 @@ def test_the_resampled_days_follow_the_stated_system() -> None:
 
 
 def test_a_tornado_range_that_leaves_out_the_studys_value_is_moved_around_it() -> None:
-    from cba.parameters import anchored_ranges
+    from coordstudio.cba.parameters import anchored_ranges
 
     params = make_params(benefit_factor=20.0)
     by = {r.parameter: r for r in anchored_ranges(params)}

@@ -21,11 +21,11 @@ from typing import Any
 import openpyxl
 import pytest
 
-import main
-from cba.assessment import EXIT_NOT_ASSESSED
-from cba.report_excel_cells import ALERT_FILL
-from cba.study import Study, default_study, save_study
-from simulation.errors import InfeasibleMarketError
+from coordstudio import main
+from coordstudio.cba.assessment import EXIT_NOT_ASSESSED
+from coordstudio.cba.report_excel_cells import ALERT_FILL
+from coordstudio.cba.study import Study, default_study, save_study
+from coordstudio.simulation.errors import InfeasibleMarketError
 from tests.simulation.sim_fixtures import small_spec
 
 
@@ -55,7 +55,7 @@ def _run_captured(tmp: Path, study: Study) -> tuple[int, str, str, Path]:
 
 @pytest.fixture(scope="module")
 def lms_fails(tmp_path_factory: Any) -> tuple[int, str, str, Path]:
-    from simulation.clearing_stage import SessionClearer
+    from coordstudio.simulation.clearing_stage import SessionClearer
 
     original = SessionClearer.clear
 

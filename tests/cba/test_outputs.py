@@ -10,13 +10,13 @@ import pytest
 from cba_fixtures import DAYS, make_ict, make_kpis, make_params
 from matplotlib.image import imread
 
-from cba.analysis import run_cba
-from cba.errors import CbaError
-from cba.outputs import OUTPUT_FILES, cba_outputs
-from cba.reappraisal import load_kpis
-from cba.recommendations import NOT_SUPPORTED, NOT_TESTED, build_document, render_markdown
-from simulation.errors import ResultsDatabaseError
-from simulation.kpis import SchemeKpis
+from coordstudio.cba.analysis import run_cba
+from coordstudio.cba.errors import CbaError
+from coordstudio.cba.outputs import OUTPUT_FILES, cba_outputs
+from coordstudio.cba.reappraisal import load_kpis
+from coordstudio.cba.recommendations import NOT_SUPPORTED, NOT_TESTED, build_document, render_markdown
+from coordstudio.simulation.errors import ResultsDatabaseError
+from coordstudio.simulation.kpis import SchemeKpis
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def test_charts_are_readable_pngs(outputs: tuple[dict[str, Path], object]) -> No
 
 
 def test_result_json_round_trips(outputs: tuple[dict[str, Path], object]) -> None:
-    from cba.analysis import CbaResult
+    from coordstudio.cba.analysis import CbaResult
 
     paths, result = outputs
     again = CbaResult.model_validate_json(paths["cba_result"].read_text())
@@ -111,7 +111,7 @@ def _flat(k: SchemeKpis) -> dict[str, float]:
 
 
 def test_load_kpis_from_a_results_database_csv_and_json(tmp_path: Path) -> None:
-    from simulation.db import ResultsWriter
+    from coordstudio.simulation.db import ResultsWriter
 
     kpis = [k for k in make_kpis() if k.day == "weekday"]
     url = f"sqlite:///{tmp_path / 'results.sqlite'}"
@@ -152,8 +152,8 @@ def test_load_kpis_names_the_bad_field(tmp_path: Path) -> None:
 
 def test_cba_command_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """``coordstudio cba STUDY --results KPIS --out DIR`` on the default study with the fixture KPIs."""
-    import main
-    from cba.study import default_study, save_study
+    from coordstudio import main
+    from coordstudio.cba.study import default_study, save_study
 
     study = default_study()
     study = study.model_copy(update={"cba": make_params(monte_carlo_samples=500)})

@@ -7,9 +7,9 @@ import os
 import pytest
 import yaml
 
-from cba.errors import CbaError
-from cba.fileio import atomic_write_bytes, atomic_write_text
-from cba.parameters import SCALAR_PARAMETERS, CbaParameters, parse_parameters
+from coordstudio.cba.errors import CbaError
+from coordstudio.cba.fileio import atomic_write_bytes, atomic_write_text
+from coordstudio.cba.parameters import SCALAR_PARAMETERS, CbaParameters, parse_parameters
 
 
 def test_defaults_are_the_issue_defaults_and_carry_sources() -> None:

@@ -23,8 +23,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-import main
-from simulation import fileio as sim_fileio
+from coordstudio import main
+from coordstudio.simulation import fileio as sim_fileio
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "market"
@@ -179,9 +179,9 @@ def test_full_disk_during_clear_and_sgam_export(
 def test_full_disk_during_the_cba_outputs_keeps_the_previous_set(tmp_path: Path) -> None:
     from cba_fixtures import make_ict, make_kpis, make_params
 
-    from cba.analysis import run_cba
-    from cba.fileio import OutputError
-    from cba.outputs import write_study_outputs
+    from coordstudio.cba.analysis import run_cba
+    from coordstudio.cba.fileio import OutputError
+    from coordstudio.cba.outputs import write_study_outputs
 
     params = make_params(monte_carlo_samples=200)
     kpis, ict = make_kpis(), make_ict()
@@ -213,9 +213,9 @@ def test_new_outputs_follow_the_umask(
     assert main.main(["study-from-scenario", str(study), "--out", str(out / "s.yaml")]) == 0
     from cba_fixtures import make_kpis
 
-    from simulation.cli import write_kpis_csv
-    from simulation.imports import write_spec
-    from simulation.scenario import default_scenario_spec
+    from coordstudio.simulation.cli import write_kpis_csv
+    from coordstudio.simulation.imports import write_spec
+    from coordstudio.simulation.scenario import default_scenario_spec
 
     write_kpis_csv({k.scheme: k for k in make_kpis()}, out / "kpis.csv")
     write_spec(default_scenario_spec(), out / "scenario.yaml")
@@ -265,9 +265,9 @@ HOSTILE = ["=HYPERLINK(\"http://x\",\"y\")", "+1+2", "-3+4", "@SUM(1,2)", "=1+1"
 def test_user_text_in_the_report_is_never_a_formula(tmp_path: Path) -> None:
     from cba_fixtures import make_ict, make_kpis, make_params
 
-    from cba.analysis import run_cba
-    from cba.report_excel import write_report
-    from sgam.costs import SchemeIctCost
+    from coordstudio.cba.analysis import run_cba
+    from coordstudio.cba.report_excel import write_report
+    from coordstudio.sgam.costs import SchemeIctCost
 
     params = make_params(monte_carlo_samples=200)
     params = params.model_copy(update={"sources": {"discount_rate": HOSTILE[0], "horizon_years": HOSTILE[1]}})
@@ -318,8 +318,8 @@ def _recalculated_cells_stay_text(path: Path, workdir: Path, cells: dict[str, st
 
 
 def test_sgam_export_writes_user_text_as_strings(tmp_path: Path) -> None:
-    from sgam.excel import export_workbook
-    from sgam.library import default_model
+    from coordstudio.sgam.excel import export_workbook
+    from coordstudio.sgam.library import default_model
 
     model = default_model()
     for actor, text in zip(model.actors, HOSTILE * 100, strict=False):
@@ -366,9 +366,9 @@ def test_a_huge_cell_is_quoted_short(study: Path, tmp_path: Path, capsys: pytest
 
 
 def test_shorten_message_keeps_short_values_and_cuts_long_ones() -> None:
-    from cba.quoting import shorten_message as cba_short
-    from sgam.quoting import shorten_message as sgam_short
-    from simulation.quoting import shorten_message
+    from coordstudio.cba.quoting import shorten_message as cba_short
+    from coordstudio.sgam.quoting import shorten_message as sgam_short
+    from coordstudio.simulation.quoting import shorten_message
 
     for fn in (shorten_message, cba_short, sgam_short):
         assert fn("field 'abc' is wrong") == "field 'abc' is wrong"
@@ -397,8 +397,8 @@ def _evil_grid(folder: Path, marker: Path) -> Path:
 
 
 def test_a_grid_file_naming_another_module_is_refused(tmp_path: Path) -> None:
-    from simulation.errors import ScenarioError
-    from simulation.grid_files import load_grid_file
+    from coordstudio.simulation.errors import ScenarioError
+    from coordstudio.simulation.grid_files import load_grid_file
 
     marker = tmp_path / "pwned"
     path = _evil_grid(tmp_path, marker)
@@ -431,7 +431,7 @@ def test_pandapower_own_files_still_load(tmp_path: Path) -> None:
     import pandapower as pp
     import pandapower.networks as pn
 
-    from simulation.grid_files import load_grid_file
+    from coordstudio.simulation.grid_files import load_grid_file
 
     path = tmp_path / "g.json"
     pp.to_json(pn.example_multivoltage(), str(path))
@@ -470,7 +470,7 @@ def test_sgam_import_reads_the_values_a_spreadsheet_computed(
     new_study = tmp_path / "new.yaml"
     code, err = _run(capsys, "sgam", "import", str(study), str(out / "m.xlsx"), "--out", str(new_study))
     assert code == 0, err
-    from cba.study_file import load_study
+    from coordstudio.cba.study_file import load_study
 
     header = [c.value for c in ws[1]]
     field = str(header[1])

@@ -18,9 +18,9 @@ import openpyxl
 import pytest
 from cba_fixtures import make_ict, make_kpis, make_params
 
-from cba.analysis import CbaResult, run_cba
-from cba.parameters import SCALAR_PARAMETERS, CbaParameters
-from cba.report_excel import LABELS, cash_flow_sheet_name, write_report
+from coordstudio.cba.analysis import CbaResult, run_cba
+from coordstudio.cba.parameters import SCALAR_PARAMETERS, CbaParameters
+from coordstudio.cba.report_excel import LABELS, cash_flow_sheet_name, write_report
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 REL = 1e-9
@@ -179,7 +179,7 @@ def _recalculate_many(paths: list[Path], workdir: Path) -> dict[Path, Path]:
 
 def _input_cells(path: Path) -> list[tuple[str, str, int, int]]:
     """Every cell the workbook invites the user to edit (yellow): (sheet, label in column A, row, col)."""
-    from cba.report_excel_cells import INPUT_FILL
+    from coordstudio.cba.report_excel_cells import INPUT_FILL
 
     wb = openpyxl.load_workbook(path)
     found = []
@@ -235,7 +235,7 @@ def test_every_input_cell_recalculates_to_the_tools_result_for_the_same_edit(tmp
     read (horizon, Monte Carlo settings) are not yellow. Every Assumptions cell is edited on its own; of
     the ICT sheet's lines (all alike: CAPEX, OPEX, lifetime) the first of the reference scheme and the
     first of another scheme, each column on its own (LibreOffice takes ~5 s per workbook here)."""
-    from cba.report_excel_inputs import FIXED_AT_RUN
+    from coordstudio.cba.report_excel_inputs import FIXED_AT_RUN
 
     _need_soffice()
     params = make_params(monte_carlo_samples=50, benefit_factor=0.4)  # some IRRs are negative
@@ -277,7 +277,7 @@ def test_every_input_cell_recalculates_to_the_tools_result_for_the_same_edit(tmp
 def test_a_stated_system_recalculates_too(tmp_path: Path) -> None:
     """With a stated system (cba.system_scale) the run writes the ICT lines of that system and the
     benefits formulas multiply by its scale factor, so the workbook still equals the tool."""
-    from cba.system_scale import scale_ict
+    from coordstudio.cba.system_scale import scale_ict
 
     params = make_params(system={"scale_factor": 4.0, "platform_share": 0.25}, monte_carlo_samples=50)
     kpis, ict = make_kpis(), make_ict()

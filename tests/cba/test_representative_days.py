@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 import yaml
 
-from simulation.scenario import default_scenario_spec
-from simulation.scenario.representative_days import (
+from coordstudio.simulation.scenario import default_scenario_spec
+from coordstudio.simulation.scenario.representative_days import (
     profile_statistics,
     select_representative_days,
     year_profiles,
@@ -85,7 +85,7 @@ def test_profile_statistics_match_a_direct_computation(simbench_year: dict[str, 
 
 def test_a_study_without_a_year_of_profiles_is_refused() -> None:
     """Synthetic profiles hold one day: selecting days from them is a clear error naming the field."""
-    from simulation.errors import ScenarioError
+    from coordstudio.simulation.errors import ScenarioError
 
     spec = default_scenario_spec()
     spec = spec.model_copy(update={"profiles": spec.profiles.model_copy(update={"source": "synthetic"})})

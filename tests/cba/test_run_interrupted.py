@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 
-import main as entry
-from cba.fingerprint import study_fingerprint
-from cba.reappraisal import load_kpis
-from cba.study import Study, default_study, run_study, save_study
-from simulation.db import ResultsWriter, read_runs, spec_json_of
-from simulation.errors import ResultsDatabaseError
+import coordstudio.main as entry
+from coordstudio.cba.fingerprint import study_fingerprint
+from coordstudio.cba.reappraisal import load_kpis
+from coordstudio.cba.study import Study, default_study, run_study, save_study
+from coordstudio.simulation.db import ResultsWriter, read_runs, spec_json_of
+from coordstudio.simulation.errors import ResultsDatabaseError
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "simulation"))

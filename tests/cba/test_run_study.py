@@ -14,9 +14,9 @@ import openpyxl
 import pytest
 from sqlalchemy import create_engine, text
 
-from cba.study import Study, default_study, run_study
-from simulation.kpis import SCHEME_IDS
-from simulation.progress import RecordingProgress, RunCancelled
+from coordstudio.cba.study import Study, default_study, run_study
+from coordstudio.simulation.kpis import SCHEME_IDS
+from coordstudio.simulation.progress import RecordingProgress, RunCancelled
 
 
 def shortened(hours: float) -> Study:
@@ -119,7 +119,7 @@ def test_cancel_raises_and_database_says_cancelled(tmp_path: Path) -> None:
 
 
 def test_unknown_scheme_is_a_study_error(tmp_path: Path) -> None:
-    from cba.errors import StudyError
+    from coordstudio.cba.errors import StudyError
 
     with pytest.raises(StudyError, match="unknown scheme.*XYZ"):
         run_study(shortened(1.0), None, out_dir=tmp_path, schemes=["XYZ"])

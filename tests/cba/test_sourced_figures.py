@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from cba.parameters import SCALAR_PARAMETERS, CbaParameters, anchored_inputs, parse_parameters
+from coordstudio.cba.parameters import SCALAR_PARAMETERS, CbaParameters, anchored_inputs, parse_parameters
 
 ROOT = Path(__file__).resolve().parents[2]
 STUDY = ROOT / "cba" / "data" / "default_study.yaml"

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-import main
-from cba.errors import StudyError
-from cba.study_file import (
+from coordstudio import main
+from coordstudio.cba.errors import StudyError
+from coordstudio.cba.study_file import (
     CURRENT_SCHEMA_VERSION,
     MIGRATIONS,
     Study,
@@ -65,7 +65,7 @@ def test_save_is_atomic_and_keeps_old_file_on_failure(tmp_path: Path, monkeypatc
     save_study(default_study(), path)
     before = path.read_bytes()
 
-    import cba.study_file as study_module
+    import coordstudio.cba.study_file as study_module
 
     def broken(_study, _fmt="yaml"):  # serialisation fails half-way
         raise OSError(28, "No space left on device")

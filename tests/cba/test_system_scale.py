@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import pytest
 
-from cba.analysis import run_cba
-from cba.parameters import CbaParameters
-from cba.system_scale import PLATFORM_MULTIPLICITIES, SystemScale
-from sgam.costs import IctCostLine, SchemeIctCost
-from simulation.kpis import SchemeKpis
-
+from coordstudio.cba.analysis import run_cba
+from coordstudio.cba.parameters import CbaParameters
+from coordstudio.cba.system_scale import PLATFORM_MULTIPLICITIES, SystemScale
+from coordstudio.sgam.costs import IctCostLine, SchemeIctCost
+from coordstudio.simulation.kpis import SchemeKpis
 
 _ZERO = {
     "afrr_energy_mwh": 0.0, "afrr_cost_eur": 0.0, "congestion_hours_h": 0.0, "overload_energy_mwh": 0.0,
@@ -94,9 +93,9 @@ def test_no_break_even_when_device_costs_exceed_the_benefits() -> None:
 def test_the_shipped_library_marks_organisation_platforms() -> None:
     """On the default study the DSO/TSO/market-operator items carry an organisation multiplicity (so they
     are apportioned) and the DER items a device one: the multiplicity reaches every ICT cost line."""
-    from cba.study_file import default_study
-    from sgam.matching import ict_costs
-    from simulation.scenario import default_scenario_spec, endpoint_counts
+    from coordstudio.cba.study_file import default_study
+    from coordstudio.sgam.matching import ict_costs
+    from coordstudio.simulation.scenario import default_scenario_spec, endpoint_counts
 
     study = default_study()
     ict = ict_costs(study.sgam, endpoint_counts(default_scenario_spec()))

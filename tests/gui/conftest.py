@@ -67,7 +67,7 @@ def clean_recovery(qapp: Any) -> Iterator[None]:
     """An empty recovery folder and settings before and after the test."""
     from PySide6.QtCore import QSettings
 
-    from gui.recovery import recovery_dir
+    from coordstudio.gui.recovery import recovery_dir
 
     shutil.rmtree(recovery_dir(), ignore_errors=True)
     QSettings().clear()
@@ -79,7 +79,7 @@ def clean_recovery(qapp: Any) -> Iterator[None]:
 @pytest.fixture
 def window(qtbot: Any, dialogs: DialogRecorder, clean_recovery: None) -> Any:
     """The main window on the embedded default study (no recovery prompt, dialogs recorded)."""
-    from gui.mainwindow import MainWindow
+    from coordstudio.gui.mainwindow import MainWindow
 
     w = MainWindow(offer_recovery=False)
     qtbot.addWidget(w)

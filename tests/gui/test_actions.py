@@ -92,8 +92,8 @@ def test_every_menu_action_does_what_it_says(
     import docx
     import openpyxl
 
-    from cba.study import load_study
-    from sgam.excel import import_workbook
+    from coordstudio.cba.study import load_study
+    from coordstudio.sgam.excel import import_workbook
 
     opened_urls: list[str] = []
     monkeypatch.setattr(
@@ -134,7 +134,7 @@ def test_every_menu_action_does_what_it_says(
         assert w.doc.path == study_path.resolve() and w.doc.study.metadata.title == "Saved by Ctrl+S"
 
     def check_new() -> None:
-        from cba.study import default_study
+        from coordstudio.cba.study import default_study
 
         assert w.doc.path is None and w.doc.study == default_study()
 

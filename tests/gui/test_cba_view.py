@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from simulation.kpis import SchemeKpis
+from coordstudio.simulation.kpis import SchemeKpis
 
 #: scheme -> (activation EUR/day, aFRR EUR/day, overload MWh/day, curtailed MWh/day, losses MWh/day)
 DAY = {
@@ -54,7 +54,7 @@ class HandResult:
 
 
 def test_cba_table_equals_run_cba_and_whatif_recomputes(window: Any, qtbot: Any) -> None:
-    from cba.analysis import run_cba
+    from coordstudio.cba.analysis import run_cba
 
     view = window.cba
     assert view.cba_result is None and "No simulation results" in view.status.text()

@@ -7,20 +7,20 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
-from gui.document import StudyDocument
-from gui.models import PydanticListModel, SpecRole
-from simulation.kpis import SCHEME_IDS
+from coordstudio.gui.document import StudyDocument
+from coordstudio.gui.models import PydanticListModel, SpecRole
+from coordstudio.simulation.kpis import SCHEME_IDS
 
 
 @pytest.fixture
 def doc(qapp: Any) -> StudyDocument:
-    from cba.study import default_study
+    from coordstudio.cba.study import default_study
 
     return StudyDocument(default_study())
 
 
 def _requirements_model(doc: StudyDocument) -> PydanticListModel:
-    from sgam.model import Requirement
+    from coordstudio.sgam.model import Requirement
 
     return PydanticListModel(doc, ("sgam", "requirements"), Requirement)
 
@@ -41,10 +41,10 @@ def test_editing_a_requirement_changes_the_ict_cost_and_undo_restores_it(qtbot: 
     LoRaWAN for the DER measurement events, so the matching picks a dearer technology and the CAPEX of
     every scheme rises. The view must show what ``sgam.matching.ict_costs`` gives for the edited model
     (to the cent), and undo must give back exactly the original model and costs."""
-    from cba.study import default_study
-    from gui.views.ict_view import IctView
-    from sgam.matching import ict_costs
-    from simulation.scenario import endpoint_counts
+    from coordstudio.cba.study import default_study
+    from coordstudio.gui.views.ict_view import IctView
+    from coordstudio.sgam.matching import ict_costs
+    from coordstudio.simulation.scenario import endpoint_counts
 
     doc = StudyDocument(default_study())
     view = IctView(doc)
@@ -83,7 +83,7 @@ def test_editing_a_requirement_changes_the_ict_cost_and_undo_restores_it(qtbot: 
 
 def test_invalid_value_is_refused_with_object_and_field_named(doc: StudyDocument) -> None:
     """A negative CAPEX violates Technology.capex_eur_per_endpoint >= 0: nothing changes, no undo step."""
-    from sgam.model import Technology
+    from coordstudio.sgam.model import Technology
 
     model = PydanticListModel(doc, ("sgam", "technologies"), Technology)
     messages: list[str] = []
@@ -104,7 +104,7 @@ def test_invalid_value_is_refused_with_object_and_field_named(doc: StudyDocument
 def test_dangling_reference_is_listed_as_a_problem_with_its_path(doc: StudyDocument) -> None:
     """Renaming an event's producer to an unknown actor is accepted (architects pass through such
     states) but the whole-study validation names the event and field."""
-    from sgam.model import InteractionEvent
+    from coordstudio.sgam.model import InteractionEvent
 
     model = PydanticListModel(doc, ("sgam", "events"), InteractionEvent)
     col = model.column_of("producer_id")

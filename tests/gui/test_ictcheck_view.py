@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cba.study import default_study, run_study
+from coordstudio.cba.study import default_study, run_study
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def check(tmp_path_factory):
 
 
 def test_view_lists_every_event_and_filters_by_verdict(qtbot, check) -> None:
-    from gui.views.ictcheck_view import EVENT_COLUMNS, IctCheckView
+    from coordstudio.gui.views.ictcheck_view import EVENT_COLUMNS, IctCheckView
 
     view = IctCheckView()
     qtbot.addWidget(view)
@@ -41,7 +41,7 @@ def test_view_lists_every_event_and_filters_by_verdict(qtbot, check) -> None:
 
 
 def test_view_without_check_says_so(qtbot) -> None:
-    from gui.views.ictcheck_view import IctCheckView
+    from coordstudio.gui.views.ictcheck_view import IctCheckView
 
     view = IctCheckView()
     qtbot.addWidget(view)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cba.assessment import assess, not_assessed_warnings
+from coordstudio.cba.assessment import assess, not_assessed_warnings
 from tests.gui.test_cba_view import HandResult, hand_kpis
 
 

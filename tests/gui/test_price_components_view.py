@@ -7,8 +7,8 @@ from typing import Any
 
 import pandas as pd
 
-from gui.series import RunSeries
-from gui.views.timeseries import PRICE_COMPONENTS, STACKED, TimeSeriesPanel
+from coordstudio.gui.series import RunSeries
+from coordstudio.gui.views.timeseries import PRICE_COMPONENTS, STACKED, TimeSeriesPanel
 
 
 def _series(with_components: bool) -> RunSeries:

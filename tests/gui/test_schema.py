@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gui.schema import field_spec, field_specs, format_value, parse_text, pretty_name, split_unit
+from coordstudio.gui.schema import field_spec, field_specs, format_value, parse_text, pretty_name, split_unit
 
 
 def test_units_are_read_from_field_names() -> None:
@@ -18,7 +18,7 @@ def test_units_are_read_from_field_names() -> None:
 
 def test_sgam_technology_columns_carry_description_and_enum_choices() -> None:
     """Technology.security_level is a StrEnum: a choice column whose choices are its values."""
-    from sgam.model import SecurityLevel, Technology
+    from coordstudio.sgam.model import SecurityLevel, Technology
 
     specs = {s.name: s for s in field_specs(Technology)}
     sec = specs["security_level"]
@@ -31,7 +31,7 @@ def test_sgam_technology_columns_carry_description_and_enum_choices() -> None:
 
 def test_optional_enum_and_lists_parse_back() -> None:
     """Requirement.min_security_level is Optional[enum]: '' means None; lists are comma-separated."""
-    from sgam.model import InteractionEvent, Requirement, SecurityLevel
+    from coordstudio.sgam.model import InteractionEvent, Requirement, SecurityLevel
 
     spec = field_spec("min_security_level", Requirement.model_fields["min_security_level"])
     assert spec.kind == "choice" and spec.optional

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from gui.models import NumberEditor
+from coordstudio.gui.models import NumberEditor
 from tests.gui.test_cba_view import DAY, HandResult, hand_kpis  # noqa: I001
 
 
@@ -89,8 +89,8 @@ def test_rename_an_actor_keeps_the_ict_cost_and_one_undo_restores(window: Any, q
     assert w.doc.validation_problems() == []
     ict.recompute() if hasattr(ict, "recompute") else None
     qtbot.waitUntil(lambda: bool(ict.costs) and not ict.cost_error, timeout=5000)
-    from sgam.matching import ict_costs
-    from simulation.scenario import endpoint_counts
+    from coordstudio.sgam.matching import ict_costs
+    from coordstudio.simulation.scenario import endpoint_counts
 
     study = w.doc.study
     cba = study.cba
@@ -199,8 +199,8 @@ def test_draft_view_links_each_statement_to_its_figure(window: Any, qtbot: Any) 
 
 def test_reference_fields_cover_every_reference_of_the_sgam_model() -> None:
     """Every *_id / *_ids field of the SGAM model is known to the rename (else a rename would miss it)."""
-    import sgam.model as m
-    from sgam.rename import REFERENCE_FIELDS
+    import coordstudio.sgam.model as m
+    from coordstudio.sgam.rename import REFERENCE_FIELDS
 
     names = set()
     for obj in vars(m).values():

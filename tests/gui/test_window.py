@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gui.mainwindow import MainWindow
-from simulation.kpis import SCHEME_IDS
+from coordstudio.gui.mainwindow import MainWindow
+from coordstudio.simulation.kpis import SCHEME_IDS
 
 
 def test_window_opens_on_the_default_study(window: MainWindow) -> None:
@@ -131,7 +131,7 @@ def test_screenshots_render_every_view_at_both_sizes(qapp: Any, tmp_path: Path, 
     the window fits in 1366x768 (its minimum size is not larger)."""
     from PySide6.QtGui import QImage
 
-    from gui.screenshots import SHOTS, render_screenshots
+    from coordstudio.gui.screenshots import SHOTS, render_screenshots
 
     files = render_screenshots(tmp_path, run=False)
     assert len(files) == 2 * len(SHOTS) == 18
@@ -185,8 +185,8 @@ def test_first_launch_shows_the_welcome_page(qtbot: Any, dialogs: Any, clean_rec
 
 def test_coordstudio_study_yaml_opens_the_study_in_the_gui(monkeypatch: Any, tmp_path: Path) -> None:
     """`coordstudio STUDY.yaml` (no subcommand) means `coordstudio gui STUDY.yaml`."""
-    import gui.app
-    import main
+    import coordstudio.gui.app
+    from coordstudio import gui, main
 
     calls: list[tuple[Any, Any]] = []
     def fake_run_gui(study_path: Any, screenshots_dir: Any) -> int:

@@ -23,11 +23,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cba.parameters import CbaParameters
-from cba.study import Study
-from sgam.model import SgamModel
-from simulation import db as simdb
-from simulation.scenario import ScenarioSpec, TimingSpec
+from coordstudio.cba.parameters import CbaParameters
+from coordstudio.cba.study import Study
+from coordstudio.sgam.model import SgamModel
+from coordstudio.simulation import db as simdb
+from coordstudio.simulation.scenario import ScenarioSpec, TimingSpec
 
 
 def small_model() -> SgamModel:

@@ -16,15 +16,15 @@ from typing import Any
 
 import pytest
 
-from cba.ictcheck import ict_check
-from cba.study import default_study
-from simulation.kpis import SCHEME_IDS
+from coordstudio.cba.ictcheck import ict_check
+from coordstudio.cba.study import default_study
+from coordstudio.simulation.kpis import SCHEME_IDS
 
 
 def stated_log(study: Any, scheme: str) -> list[dict[str, Any]]:
     """Rows realising every event of ``scheme`` exactly as the model states it (see module docstring)."""
-    from sgam.matching import resolve_counts
-    from simulation.scenario import endpoint_counts
+    from coordstudio.sgam.matching import resolve_counts
+    from coordstudio.simulation.scenario import endpoint_counts
 
     model = study.sgam
     counts = resolve_counts(model, endpoint_counts(study.scenario))

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from ictcheck_fixtures import hand_log, small_study, write_run
 
-from cba.ictcheck import ict_check, map_message_types, weighted_p95
-from simulation.errors import ResultsDatabaseError
+from coordstudio.cba.ictcheck import ict_check, map_message_types, weighted_p95
+from coordstudio.simulation.errors import ResultsDatabaseError
 
 ANNUITY = (1 - 1.04**-20) / 0.04
 REL = 1e-9
@@ -204,8 +204,8 @@ def test_cli_turns_a_cancelled_run_into_one_line_and_exit_code_2(
 ) -> None:
     """Through ``main.main`` (the lead's entry point, which maps typed errors to exit code 2): a cancelled
     run gives exit code 2 and one stderr line naming the database file."""
-    import main as entry
-    from cba.study import save_study
+    import coordstudio.main as entry
+    from coordstudio.cba.study import save_study
 
     study = small_study()
     save_study(study, tmp_path / "study.yaml")
@@ -222,8 +222,8 @@ def test_measured_model_carries_the_measured_figures() -> None:
     0.10667 kbit/s per endpoint: information object ``order@E1`` of 1500 B; rate_per_trigger =
     4,512,000 / (4 parties x 96 clearings x 1500 B) = 7.8333; requirement ``E1@measured`` keeps the
     1000 ms latency and asks 0.10667 kbit/s. E2 and E3 keep their stated figures."""
-    from cba.ictcheck import measured_model
-    from sgam.matching import resolve_counts
+    from coordstudio.cba.ictcheck import measured_model
+    from coordstudio.sgam.matching import resolve_counts
 
     model = small_study().sgam
     counts = resolve_counts(model, {"commercial_party": 4, "tso": 1})

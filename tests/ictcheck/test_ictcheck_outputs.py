@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from ictcheck_fixtures import small_study
 
-from cba.ictcheck import IctCheckOptions, ict_check
-from cba.ictcheck_output import (
+from coordstudio.cba.ictcheck import IctCheckOptions, ict_check
+from coordstudio.cba.ictcheck_output import (
     EVENT_COLUMNS,
     ict_check_paragraph,
     write_ict_check_chart,
@@ -90,8 +90,8 @@ def test_cli_writes_table_and_chart(results_db: Callable[..., str], tmp_path: Pa
                                     capsys: pytest.CaptureFixture[str]) -> None:
     """``ict-check STUDY --results DB --out DIR`` through the registered parser: exit 0, files written,
     the summary line shows the -200 / 1237.97 = -16.155 % change."""
-    from cba.ictcheck_cli import register
-    from cba.study import save_study
+    from coordstudio.cba.ictcheck_cli import register
+    from coordstudio.cba.study import save_study
 
     study = small_study()
     study_path = tmp_path / "study.yaml"

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 from ictcheck_fixtures import small_study
 
-from cba.ictcheck import ict_check
+from coordstudio.cba.ictcheck import ict_check
 
 
 def test_link_with_messages_above_the_design_payload_is_flagged(results_db: Callable[..., str]) -> None:

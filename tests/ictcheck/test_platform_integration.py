@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from cba.ictcheck import ict_check
-from cba.study import Study, default_study
-from simulation.kpis import SCHEME_IDS
+from coordstudio.cba.ictcheck import ict_check
+from coordstudio.cba.study import Study, default_study
+from coordstudio.simulation.kpis import SCHEME_IDS
 
 
 @pytest.fixture(scope="module")
 def one_hour_cms(tmp_path_factory: pytest.TempPathFactory) -> tuple[Study, str, Any]:
-    from simulation.simulate import simulate
+    from coordstudio.simulation.simulate import simulate
 
     data = default_study().model_dump(mode="json")
     data["scenario"]["timing"]["duration_h"] = data["scenario"]["timing"]["clearing_frequency_min"] / 60
@@ -32,7 +32,7 @@ def one_hour_cms(tmp_path_factory: pytest.TempPathFactory) -> tuple[Study, str, 
 
 def test_every_logged_message_is_accounted_for_once(one_hour_cms: tuple[Study, str, Any]) -> None:
     """sum(event rows) + sum(unmatched types) == SUM(n_messages) of the run in the database (exact)."""
-    from simulation import db as simdb
+    from coordstudio.simulation import db as simdb
 
     study, url, result = one_hour_cms
     engine = sa.create_engine(url)

@@ -10,10 +10,10 @@ import os
 import uuid
 from pathlib import Path
 
-from simulation.kpis import SchemeKpis
-from simulation.run import SchemeRun
-from simulation.scenario import ScenarioSpec
-from simulation.simulate import SimulationResult
+from coordstudio.simulation.kpis import SchemeKpis
+from coordstudio.simulation.run import SchemeRun
+from coordstudio.simulation.scenario import ScenarioSpec
+from coordstudio.simulation.simulate import SimulationResult
 
 
 def fake_simulate(

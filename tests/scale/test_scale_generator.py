@@ -12,9 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulation.errors import ScenarioError
-from simulation.generator import generate_scenario, spec_device_counts
-from simulation.generator.transmission import BOUNDARY_LOAD_NAME, extend_transmission, reduce_transmission
+from coordstudio.simulation.errors import ScenarioError
+from coordstudio.simulation.generator import generate_scenario, spec_device_counts
+from coordstudio.simulation.generator.transmission import (
+    BOUNDARY_LOAD_NAME,
+    extend_transmission,
+    reduce_transmission,
+)
 
 SEED_COUNTS = {  # the seed document, literally
     "pv": 655_323,
@@ -49,7 +53,7 @@ def test_counts_are_exact_at_reduced_scale(italy) -> None:  # type: ignore[no-un
     assert italy.transmission_nodes == round(3648 * SCALE) == 73
     assert len(italy.spec.feeders) + len(italy.spec.copper_plate_nodes) == round(2410 * SCALE) == 48
     assert len(italy.spec.feeders) == 1
-    from simulation.imports import load_grid_file
+    from coordstudio.simulation.imports import load_grid_file
 
     assert len(load_grid_file(italy.spec.transmission.grid_file).bus) == 73
 
@@ -59,7 +63,7 @@ def test_every_distribution_node_has_noncontrollable_load(italy) -> None:  # typ
     PEGASE loads at buses hosting no distribution node stay)."""
     areas_with_load = {g.area for g in italy.spec.device_groups if g.category == "noncontrollable_load"}
     assert areas_with_load == set(italy.spec.area_ids)
-    from simulation.imports import load_grid_file
+    from coordstudio.simulation.imports import load_grid_file
 
     tnet = load_grid_file(italy.spec.transmission.grid_file)
     real = tnet.load[(tnet.load.name != BOUNDARY_LOAD_NAME) & (tnet.load.p_mw > 0)]
@@ -73,8 +77,8 @@ def test_every_distribution_node_has_noncontrollable_load(italy) -> None:  # typ
 def test_built_device_arrays_match_counts(italy) -> None:  # type: ignore[no-untyped-def]
     """The platform's builder turns the spec into numpy arrays with exactly the generated counts per
     category (variable RES = PV + wind farms + run-of-river hydro; storage = pumped hydro)."""
-    from simulation.scenario import ProfileSpec
-    from simulation.scenario.build import build_scenario
+    from coordstudio.simulation.scenario import ProfileSpec
+    from coordstudio.simulation.scenario.build import build_scenario
 
     spec = italy.spec.model_copy(update={"profiles": ProfileSpec(source="synthetic")})
     scenario = build_scenario(spec)
@@ -95,7 +99,7 @@ def test_detailed_grid_choice_by_dg_and_flexibility_per_load() -> None:
     """Hand-made 5 nodes: loads 50, 50, 50, 500, 5 MW; the 500 MW and 5 MW nodes are outside the MV band
     (15-100 MW) and skipped although the 5 MW one has the highest intensity; among the others the
     highest (DG/L)/mean + (F/L)/mean wins (hand computation in the comments)."""
-    from simulation.generator.generate import choose_detailed, detailed_grid_score
+    from coordstudio.simulation.generator.generate import choose_detailed, detailed_grid_score
 
     load = np.array([50.0, 50.0, 50.0, 500.0, 5.0])
     dg = np.array([10.0, 5.0, 0.0, 100.0, 10.0])  # DG/L: .2 .1 0 .2 2 -> mean .5
@@ -165,7 +169,7 @@ def test_bad_preset_and_scale_raise_scenario_error(tmp_path: Path) -> None:
 def test_generated_transmission_tables_are_numbered_by_position(italy) -> None:  # type: ignore[no-untyped-def]
     """Buses and element rows are numbered 0..n-1 in the written grid (the platform uses the ids that
     pandapower's create functions return as row positions)."""
-    from simulation.imports import load_grid_file
+    from coordstudio.simulation.imports import load_grid_file
 
     net = load_grid_file(italy.spec.transmission.grid_file)
     for tbl in ("bus", "load", "gen", "line", "trafo"):
@@ -184,7 +188,7 @@ def test_transmission_branches_are_rated_from_the_case_without_changing_the_powe
     import pandapower as pp
     import pandapower.networks as pn
 
-    from simulation.generator.transmission import (
+    from coordstudio.simulation.generator.transmission import (
         PLACEHOLDER_LINE_KA,
         PLACEHOLDER_TRAFO_MVA,
         rate_transmission_branches,
@@ -229,7 +233,7 @@ def test_static_generators_become_scheduled_generators_with_the_same_power_flow(
     import pandapower as pp
     import pandapower.networks as pn
 
-    from simulation.generator.transmission import SCHEDULED_SGEN_NAME, schedule_static_generators
+    from coordstudio.simulation.generator.transmission import SCHEDULED_SGEN_NAME, schedule_static_generators
 
     net = pn.case1354pegase()
     with warnings.catch_warnings():
@@ -252,8 +256,8 @@ def test_static_generators_become_scheduled_generators_with_the_same_power_flow(
 def test_generated_transmission_grid_keeps_no_placeholder_and_no_static_generator(italy) -> None:  # type: ignore[no-untyped-def]
     """The written transmission grid (case89pegase region at scale 0.02): no transformer at the 99.999 MVA
     placeholder, no line at the 99999 kA placeholder, no static generator left outside the schedule."""
-    from simulation.generator.transmission import PLACEHOLDER_LINE_KA, PLACEHOLDER_TRAFO_MVA
-    from simulation.imports import load_grid_file
+    from coordstudio.simulation.generator.transmission import PLACEHOLDER_LINE_KA, PLACEHOLDER_TRAFO_MVA
+    from coordstudio.simulation.imports import load_grid_file
 
     net = load_grid_file(italy.spec.transmission.grid_file)
     assert not np.isclose(net.trafo.sn_mva, PLACEHOLDER_TRAFO_MVA, rtol=0, atol=1e-6).any()
@@ -272,10 +276,10 @@ def _scheduled_loading(spec) -> dict[str, tuple[float, float, float]]:  # type: 
     earlier markets over 24 h (30-min steps), and its lowest and highest bus voltage (p.u.): device
     baselines without noise and a pandapower AC power flow of each grid per step, as
     ``simulation.forecast.compute_schedule`` runs them (with the SCADA's tap changer and capacitor)."""
-    from simulation.physical.fleet import fresh_devices, load_q, model_context, node_sums
-    from simulation.physical.models import step as device_step
-    from simulation.physical.network import PhysicalNetwork
-    from simulation.scenario.build import build_scenario
+    from coordstudio.simulation.physical.fleet import fresh_devices, load_q, model_context, node_sums
+    from coordstudio.simulation.physical.models import step as device_step
+    from coordstudio.simulation.physical.network import PhysicalNetwork
+    from coordstudio.simulation.scenario.build import build_scenario
 
     spec = spec.model_copy(update={"timing": spec.timing.model_copy(update={"duration_h": 24.0})})
     scenario = build_scenario(spec)
@@ -310,12 +314,12 @@ def test_detailed_grids_scheduled_state_within_planning_loading(stressed) -> Non
     Measured: 111.0 %, 0.952-1.050 p.u. as shipped; 76.9 %, 0.960-1.025 p.u. reinforced. (Before the load
     profile was divided by its year's peak, issue 16 item 2, the day was scaled to its own peak and loaded
     more: 180.4 %, 0.907-1.050 p.u. as shipped, below the 0.95 p.u. limit; 72.8 %, 0.962-1.025.)"""
-    from simulation.generator.generate import MV_PLANNING_LOADING_FRAC
+    from coordstudio.simulation.generator.generate import MV_PLANNING_LOADING_FRAC
 
     spec = stressed.spec
     (fs,) = spec.feeders
     assert "-D" in Path(fs.grid_file).name  # a grid file of its own, reinforced
-    from simulation.imports import load_grid_file
+    from coordstudio.simulation.imports import load_grid_file
 
     net = load_grid_file(fs.grid_file)
     assert (net.line.parallel > 1).any()

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulation.errors import ScenarioError
-from simulation.imports import import_grid, import_simbench, load_grid_file, make_radial
-from simulation.kpis import SCHEME_IDS
+from coordstudio.simulation.errors import ScenarioError
+from coordstudio.simulation.imports import import_grid, import_simbench, load_grid_file, make_radial
+from coordstudio.simulation.kpis import SCHEME_IDS
 
 
 def _pf(net):  # type: ignore[no-untyped-def]
@@ -30,7 +30,7 @@ def test_make_radial_merges_parallel_transformers_exactly() -> None:
     import networkx as nx
     import pandapower.topology as top
 
-    from simulation.imports import load_simbench
+    from coordstudio.simulation.imports import load_simbench
 
     net = load_simbench("1-MV-rural--0-sw")
     before = _pf(net)
@@ -50,8 +50,8 @@ def test_matpower_transmission_and_pandapower_feeder_build(tmp_path: Path) -> No
     import pandapower.networks as pn
     from pandapower.converter.matpower import to_mpc
 
-    from simulation.scenario import ProfileSpec
-    from simulation.scenario.build import build_scenario
+    from coordstudio.simulation.scenario import ProfileSpec
+    from coordstudio.simulation.scenario.build import build_scenario
 
     net = pn.case39()
     with warnings.catch_warnings():
@@ -85,11 +85,11 @@ def test_simbench_study_runs_end_to_end_through_the_cba(tmp_path: Path) -> None:
     """SimBench 1-LV-rural1--0-sw imported (its PV units as one-device groups at their buses), wrapped in a
     study and run through cba.study.run_study for one hour: five schemes' KPIs, a CBA whose reference
     scheme has NPV 0 (by definition of benefits relative to it; tolerance 1e-6 EUR), and the report files."""
-    from cba.study import run_study
-    from cba.sweep_cli import study_from_scenario_file
-    from simulation.db import make_engine
-    from simulation.imports import load_simbench, write_spec
-    from simulation.progress import RecordingProgress
+    from coordstudio.cba.study import run_study
+    from coordstudio.cba.sweep_cli import study_from_scenario_file
+    from coordstudio.simulation.db import make_engine
+    from coordstudio.simulation.imports import load_simbench, write_spec
+    from coordstudio.simulation.progress import RecordingProgress
 
     spec = import_simbench("1-LV-rural1--0-sw", tmp_path)
     n_sgen = len(load_simbench("1-LV-rural1--0-sw").sgen)

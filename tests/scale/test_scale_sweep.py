@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from simulation.errors import ScenarioError
-from simulation.scenario import ProfileSpec, ScenarioSpec, default_scenario_spec
-from simulation.sweep import SweepDay, SweepVariant, plan_sweep, run_sweep
+from coordstudio.simulation.errors import ScenarioError
+from coordstudio.simulation.scenario import ProfileSpec, ScenarioSpec, default_scenario_spec
+from coordstudio.simulation.sweep import SweepDay, SweepVariant, plan_sweep, run_sweep
 
 FAKE = "scale_fixtures:fake_simulate"
 DAYS = [SweepDay(day_id="d1", day_of_year=20), SweepDay(day_id="d2", day_of_year=200)]
@@ -67,7 +67,7 @@ def test_localcluster_equals_serial_on_the_platform(tmp_path: Path) -> None:
         ):
             a, b = getattr(k, name), getattr(other, name)
             assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9), (key, name, a, b)
-    from simulation.db import read_runs
+    from coordstudio.simulation.db import read_runs
 
     runs = read_runs(f"sqlite:///{tmp_path / 'sweep.sqlite'}")
     assert sorted((r["scheme"], r["status"]) for r in runs) == sorted(
@@ -109,8 +109,8 @@ def test_sweep_cli_rejects_bad_input_with_exit_code_2(
 ) -> None:
     """`sweep STUDY --over weeks` and a missing study file: one line on stderr naming the option or the
     file, exit code 2 (main.py's bad-input code)."""
-    from cba.study import default_study, save_study
-    from main import main
+    from coordstudio.cba.study import default_study, save_study
+    from coordstudio.main import main
 
     save_study(default_study(), tmp_path / "s.yaml")
     assert main(["sweep", str(tmp_path / "s.yaml"), "--over", "weeks", "--out", str(tmp_path / "o")]) == 2
@@ -123,7 +123,7 @@ def test_sweep_on_dask_into_postgresql_resumes(tmp_path: Path, postgres_url: str
     """A shared PostgreSQL results database: 2 schemes x 1 day of the real platform on a 2-worker
     LocalCluster write their runs there (2 completed runs), the KPIs equal a serial SQLite sweep's
     (relative 1e-9), and the same sweep again resumes both runs from PostgreSQL without running them."""
-    from simulation.db import read_runs
+    from coordstudio.simulation.db import read_runs
 
     url = postgres_url
     spec = _tiny_spec()

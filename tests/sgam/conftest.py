@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sgam.model import (
+from coordstudio.sgam.model import (
     Actor,
     ActorRole,
     Domain,

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from sgam.errors import SgamImportError
-from sgam.excel import export_workbook, import_workbook
-from sgam.library import default_model
-from sgam.model import ITEM_LISTS, SgamModel
+from coordstudio.sgam.errors import SgamImportError
+from coordstudio.sgam.excel import export_workbook, import_workbook
+from coordstudio.sgam.library import default_model
+from coordstudio.sgam.model import ITEM_LISTS, SgamModel
 
 
 def test_export_import_identity(tmp_path: Path) -> None:

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-import main
-from sgam.cli import copy_library, import_command
-from sgam.library import LIBRARY_DIR, MANIFEST, LibraryError, default_model, load_library
-from sgam.matching import ict_costs
-from sgam.model import SCHEME_IDS
+from coordstudio import main
+from coordstudio.sgam.cli import copy_library, import_command
+from coordstudio.sgam.library import LIBRARY_DIR, MANIFEST, LibraryError, default_model, load_library
+from coordstudio.sgam.matching import ict_costs
+from coordstudio.sgam.model import SCHEME_IDS
 
 #: ICT cost of the default library with its default endpoint counts, 20 years at 4 % (EUR): the figures the
 #: Python library (sgam/library.py, replaced by the YAML files) gave, to the cent. Issue 16 item 3 split the

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy_financial as npf
 import pytest
 
-from sgam.errors import UnservedEventError
-from sgam.library import default_model
-from sgam.matching import breakdown, check_served, ict_costs, match_scheme, present_value
-from sgam.model import SgamModel
+from coordstudio.sgam.errors import UnservedEventError
+from coordstudio.sgam.library import default_model
+from coordstudio.sgam.matching import breakdown, check_served, ict_costs, match_scheme, present_value
+from coordstudio.sgam.model import SgamModel
 
 
 def test_hand_checked_three_events_three_technologies(small: SgamModel) -> None:
@@ -133,7 +133,7 @@ def test_default_library_scales_with_der_count() -> None:
     ],
 )
 def test_bad_matching_arguments_raise_clear_errors(small: SgamModel, counts, horizon, rate, match) -> None:
-    from sgam.errors import SgamValidationError
+    from coordstudio.sgam.errors import SgamValidationError
 
     with pytest.raises(SgamValidationError, match=match):
         ict_costs(small, counts, horizon, rate)

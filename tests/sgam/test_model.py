@@ -8,8 +8,8 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from sgam.library import default_model
-from sgam.model import SCHEME_IDS, SgamModel
+from coordstudio.sgam.library import default_model
+from coordstudio.sgam.model import SCHEME_IDS, SgamModel
 
 
 def test_default_and_empty_models_validate_and_round_trip_exactly() -> None:

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from matplotlib.figure import Figure
 
-from sgam.cli import export_command, ict_command, import_command
-from sgam.errors import SgamValidationError, UnservedEventError
-from sgam.library import default_model
-from sgam.model import SCHEME_IDS, Layer, SgamModel
-from sgam.plane import draw_sgam_plane, save_figure
+from coordstudio.sgam.cli import export_command, ict_command, import_command
+from coordstudio.sgam.errors import SgamValidationError, UnservedEventError
+from coordstudio.sgam.library import default_model
+from coordstudio.sgam.model import SCHEME_IDS, Layer, SgamModel
+from coordstudio.sgam.plane import draw_sgam_plane, save_figure
 
 
 def _texts(fig: Figure) -> list[str]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from simulation.scenario import (
+from coordstudio.simulation.scenario import (
     CopperPlateNodeSpec as CopperPlateNode,
 )
-from simulation.scenario import (
+from coordstudio.simulation.scenario import (
     DeviceGroupSpec,
     FeederSpec,
     ParamDistribution,

@@ -23,10 +23,10 @@ import numpy as np
 import pytest
 from sim_fixtures import small_spec
 
-from simulation.clearing_stage import market_grids
-from simulation.market import DistributionGrid
-from simulation.scenario import FeederSpec
-from simulation.scenario.build import build_scenario
+from coordstudio.simulation.clearing_stage import market_grids
+from coordstudio.simulation.market import DistributionGrid
+from coordstudio.simulation.scenario import FeederSpec
+from coordstudio.simulation.scenario.build import build_scenario
 
 pp = pytest.importorskip("pandapower")
 pn = pytest.importorskip("pandapower.networks")
@@ -72,7 +72,7 @@ def test_scenario_feeder_market_and_physics_read_the_same_rating(caplog: pytest.
     0.5: 2.51148 and 3.37750 MVA by hand), physics (pandapower's ``loading_percent``, the protections)
     reads it, and the market's rating of every line is ``sqrt(3) * V * max_i_ka`` of the same net. No
     fallback warning: every line has data."""
-    with caplog.at_level(logging.WARNING, logger="simulation.scenario.build"):
+    with caplog.at_level(logging.WARNING, logger="coordstudio.simulation.scenario.build"):
         scen = build_scenario(_cigre_spec(line_rating_factor=0.5))
     assert not [r for r in caplog.records if "F3" in r.getMessage()]
     net = scen.feeder_nets["F3"]
@@ -97,7 +97,7 @@ def test_unrated_lines_fall_back_to_the_documented_rule_with_a_warning(
     the build warns, naming the feeder and the count."""
     spec = small_spec(duration_h=1.0)
     spec.feeders[0].line_rating_mva = None
-    with caplog.at_level(logging.WARNING, logger="simulation.scenario.build"):
+    with caplog.at_level(logging.WARNING, logger="coordstudio.simulation.scenario.build"):
         scen = build_scenario(spec)
     messages = [r.getMessage() for r in caplog.records]
     assert any("feeder 'F1': 37 of 37 lines have no max_i_ka" in m for m in messages), messages
@@ -119,7 +119,7 @@ def test_only_the_line_without_data_takes_the_fallback(
     net.line.loc[3, "max_i_ka"] = np.nan
     path = tmp_path / "cigre_mv.json"
     pp.to_json(net, str(path))
-    with caplog.at_level(logging.WARNING, logger="simulation.scenario.build"):
+    with caplog.at_level(logging.WARNING, logger="coordstudio.simulation.scenario.build"):
         scen = build_scenario(_cigre_spec(grid_file=str(path)))
     assert any("feeder 'F3': 1 of 15 lines have no max_i_ka" in r.getMessage() for r in caplog.records)
     got = scen.feeder_nets["F3"].line.max_i_ka.to_numpy(float)

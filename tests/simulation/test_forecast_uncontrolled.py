@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from simulation.devices import DeviceArrays
-from simulation.forecast import (
+from coordstudio.simulation.devices import DeviceArrays
+from coordstudio.simulation.forecast import (
     PAYBACK_CATEGORIES,
     DeferredEnergy,
     MeasuredState,
@@ -25,8 +25,8 @@ from simulation.forecast import (
     payback_model,
     per_market_step,
 )
-from simulation.physical.models import ModelContext, flexibility, init_state
-from simulation.physical.models import step as device_step
+from coordstudio.simulation.physical.models import ModelContext, flexibility, init_state
+from coordstudio.simulation.physical.models import step as device_step
 
 DT_H = 0.5
 K = 6

@@ -12,10 +12,15 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 
-from cba.price_components import PriceComponentRow, PriceComponentTable
-from cba.report_excel_prices import write_price_components
-from simulation.db import PRICE_COMPONENT_COLUMNS, ResultsWriter, has_price_components, open_read_only
-from simulation.recording.rows import price_components_of
+from coordstudio.cba.price_components import PriceComponentRow, PriceComponentTable
+from coordstudio.cba.report_excel_prices import write_price_components
+from coordstudio.simulation.db import (
+    PRICE_COMPONENT_COLUMNS,
+    ResultsWriter,
+    has_price_components,
+    open_read_only,
+)
+from coordstudio.simulation.recording.rows import price_components_of
 
 
 def _old_database(path: Path) -> None:
@@ -33,7 +38,7 @@ def _old_database(path: Path) -> None:
 
 
 def test_an_older_database_opens_without_components_and_a_writer_adds_them(tmp_path: Path) -> None:
-    from gui.series import load_series
+    from coordstudio.gui.series import load_series
 
     path = tmp_path / "old.sqlite"
     _old_database(path)

@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from simulation.bidding.aggregators import BidBook, build_bids, pool_keys
-from simulation.bidding.atomic import shift_profiles, shift_set
-from simulation.bidding.products import pool_products
-from simulation.market import (
+from coordstudio.simulation.bidding.aggregators import BidBook, build_bids, pool_keys
+from coordstudio.simulation.bidding.atomic import shift_profiles, shift_set
+from coordstudio.simulation.bidding.products import pool_products
+from coordstudio.simulation.market import (
     Bid,
     BidTable,
     EnergyConstraint,
@@ -102,7 +102,7 @@ def test_wet_appliance_profile_is_all_or_nothing_at_one_start() -> None:
     bids in one exclusive group, each rebound a profile bound by an energy group), a need of 0.6 MW up in
     steps 1-2 can only be met by the two-step shift *as a whole* (1 MW, not 0.6): the d = 2 up profile
     and its rebound are activated fully, the d = 1 alternative not at all."""
-    from simulation.devices import DeviceArrays
+    from coordstudio.simulation.devices import DeviceArrays
 
     n = 1
     dev = DeviceArrays(
@@ -172,8 +172,8 @@ def test_merit_order_pool_is_activated_cheapest_segment_first() -> None:
     risk premium (here 0). A need of 1.5 MW, the devices offering 1 MW each (curtailment 50 % of 2 MW),
     is met by the 30 segment fully and the 50 segment by half; the 90 segment stays off. One price per
     pool (the dearest device, 90) would have cost 135 EUR, the merit order 30 + 25 = 55 EUR."""
-    from simulation.devices import DeviceArrays
-    from simulation.physical.models import ModelContext
+    from coordstudio.simulation.devices import DeviceArrays
+    from coordstudio.simulation.physical.models import ModelContext
 
     n = 3
     dev = DeviceArrays(
@@ -211,10 +211,10 @@ def test_merit_order_pool_is_activated_cheapest_segment_first() -> None:
 def test_every_clearing_of_the_default_study_has_binaries() -> None:
     """Three hours of the default study, CM: every clearing's problem has binaries (the MISOCP path):
     the TCL pools' fill-or-kill deferrals at night, the wet appliances' start times in the evening."""
-    from cba.study_file import default_study
-    from simulation.forecast import compute_schedule
-    from simulation.run import run_scheme
-    from simulation.scenario.build import build_scenario
+    from coordstudio.cba.study_file import default_study
+    from coordstudio.simulation.forecast import compute_schedule
+    from coordstudio.simulation.run import run_scheme
+    from coordstudio.simulation.scenario.build import build_scenario
 
     spec = default_study().scenario
     spec = spec.model_copy(update={"timing": spec.timing.model_copy(update={"duration_h": 3.0})})
@@ -254,8 +254,8 @@ def _gen(n_steps: int) -> list[Bid]:
 def _ev(soc: float, start_h: float) -> tuple[Any, Any]:
     """One EV of 10 MW (10,000 kW: MW arithmetic), 40 MWh, lossless, SOC ``soc``, target 0.8, away
     07:00-18:00, flexibility cost 20 EUR/MWh; a context of one-hour steps from ``start_h``."""
-    from simulation.devices import DeviceArrays
-    from simulation.physical.models import ModelContext
+    from coordstudio.simulation.devices import DeviceArrays
+    from coordstudio.simulation.physical.models import ModelContext
 
     one = np.ones(1)
     dev = DeviceArrays(
@@ -293,8 +293,8 @@ def test_ev_deferral_pays_back_in_later_steps_before_departure() -> None:
     The same EV at 05:00 with its 12 MWh still to charge leaves during 06-07h: deferring step 0's 10 MW
     would need 10 MWh of room before it leaves, there is 8 (10 - 2 in 06-07h): no deferral is offered
     (nor does the device model's flexibility offer one)."""
-    from simulation.bidding.ev import ev_deferrals
-    from simulation.physical.models import flexibility, step
+    from coordstudio.simulation.bidding.ev import ev_deferrals
+    from coordstudio.simulation.physical.models import flexibility, step
 
     dev, ctx = _ev(0.5, 20.0)
     defer, payback = ev_deferrals(dev, ctx, 0, 0, 4, 1, 2)
@@ -323,7 +323,7 @@ def test_ev_pool_clearing_sees_the_payback() -> None:
     (a market blind to the payback would: 200 < 500). A need of (10, -8, -2, 0) is met by the deferral
     and its payback exactly, 200 EUR, against 500 - 100 = 400 EUR from the generator alone. The dispatch
     sends the deferral (10 MW less charging in step 0) and nothing for the payback."""
-    from simulation.bidding.dispatch import dispatch_step
+    from coordstudio.simulation.bidding.dispatch import dispatch_step
 
     dev, ctx = _ev(0.5, 20.0)
     book = build_bids({"ev": dev}, ctx, 0, 4, ["N"], ["A"], 0.0, firm_steps=2)
@@ -357,8 +357,8 @@ def _chp(store_kwh: float) -> tuple[Any, Any]:
     """One CHP unit of 1 MW (1,000 kW), no minimum, heat-to-power 1, heat store 0.6 MWh holding
     ``store_kwh``, marginal cost 30 EUR/MWh; heat demand 0.5 MW in every one-hour step (the model's
     heat demand is ``htp p_max heat 0.7``, so the profile is 0.5 / 0.7)."""
-    from simulation.devices import DeviceArrays
-    from simulation.physical.models import ModelContext
+    from coordstudio.simulation.devices import DeviceArrays
+    from coordstudio.simulation.physical.models import ModelContext
 
     one = np.ones(1)
     dev = DeviceArrays(
@@ -389,8 +389,8 @@ def test_chp_bids_stay_within_the_heat_store_over_the_horizon() -> None:
     the CHP covers 0.3 MWh (9 EUR), the generator 0.6 MWh (30 EUR): 39 EUR; a bid without the store's
     limit would have covered all three steps (27 EUR) and overfilled the store. The device model,
     producing 0.3 MW more in step 0, fills the store (0.6 MWh) and has no upward room left in step 1."""
-    from simulation.bidding.chp import chp_horizon_limits
-    from simulation.physical.models import flexibility, step
+    from coordstudio.simulation.bidding.chp import chp_horizon_limits
+    from coordstudio.simulation.physical.models import flexibility, step
 
     dev, ctx = _chp(300.0)
     up, down, e_up, e_down = chp_horizon_limits(dev, ctx, 0, 0, 3, 1)
@@ -419,8 +419,8 @@ def test_chp_store_trajectory_limits_the_horizon() -> None:
     0.2 = 0.1 MWh more), but over the horizon it cannot: the store ends empty, so any MWh taken from it
     now is heat missing later (``E_down = 0``); and at its maximum it has nothing up. The pool bids
     nothing, where a one-step bid would have offered 0.1 MW down in every step."""
-    from simulation.bidding.chp import chp_horizon_limits
-    from simulation.physical.models import flexibility
+    from coordstudio.simulation.bidding.chp import chp_horizon_limits
+    from coordstudio.simulation.physical.models import flexibility
 
     dev, ctx = _chp(300.0)
     ctx.profiles["heat"] = np.full(8, 1.2 / 0.7)

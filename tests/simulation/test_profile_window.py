@@ -21,9 +21,9 @@ import numpy as np
 import pytest
 from sim_fixtures import small_spec
 
-from simulation.forecast import compute_schedule
-from simulation.scenario import ProfileSpec, ScenarioSpec, default_scenario_spec
-from simulation.scenario.build import build_profiles, build_scenario
+from coordstudio.simulation.forecast import compute_schedule
+from coordstudio.simulation.scenario import ProfileSpec, ScenarioSpec, default_scenario_spec
+from coordstudio.simulation.scenario.build import build_profiles, build_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -120,7 +120,7 @@ def test_csv_is_divided_by_the_peak_of_the_whole_file(tmp_path: Path) -> None:
 
 def _trips(stdout: str) -> dict[str, int]:
     """Scheme -> lines tripped, from the KPI table ``main.py simulate`` prints (last column)."""
-    from simulation.kpis import SCHEME_IDS
+    from coordstudio.simulation.kpis import SCHEME_IDS
 
     out = {}
     for line in stdout.splitlines():

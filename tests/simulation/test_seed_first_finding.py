@@ -40,11 +40,11 @@ from typing import Any
 
 import pytest
 
-from cba.benefits import category_prices
-from cba.parameters import BENEFIT_CATEGORIES, CbaParameters
-from simulation.kpis import SchemeKpis
-from simulation.scenario import default_scenario_spec
-from simulation.simulate import simulate
+from coordstudio.cba.benefits import category_prices
+from coordstudio.cba.parameters import BENEFIT_CATEGORIES, CbaParameters
+from coordstudio.simulation.kpis import SchemeKpis
+from coordstudio.simulation.scenario import default_scenario_spec
+from coordstudio.simulation.simulate import simulate
 
 SCHEMES = ("CMS", "CM")
 HOURS = 2.0
@@ -140,7 +140,7 @@ def uncongested_lossless(tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
 
     import pandapower as pp
 
-    from simulation.scenario.build import cached_net
+    from coordstudio.simulation.scenario.build import cached_net
 
     spec = _spec(True, 16.0)
     folder = tmp_path_factory.mktemp("lossless")

@@ -17,15 +17,15 @@ import pytest
 import sqlalchemy as sa
 from sim_fixtures import small_spec
 
-from simulation import db as simdb
-from simulation.forecast import compute_schedule
-from simulation.kpis import SchemeKpis
-from simulation.physical.afrr import AfrrLimits, limit_afrr, resolve_limits, sized_reserve_mw
-from simulation.physical.network import PhysicalNetwork
-from simulation.physical.step import PhysicsOutcome
-from simulation.recording.kpi_accumulator import KpiAccumulator
-from simulation.scenario import AfrrSpec, ImbalanceSpec, ScenarioSpec
-from simulation.scenario.build import build_scenario
+from coordstudio.simulation import db as simdb
+from coordstudio.simulation.forecast import compute_schedule
+from coordstudio.simulation.kpis import SchemeKpis
+from coordstudio.simulation.physical.afrr import AfrrLimits, limit_afrr, resolve_limits, sized_reserve_mw
+from coordstudio.simulation.physical.network import PhysicalNetwork
+from coordstudio.simulation.physical.step import PhysicsOutcome
+from coordstudio.simulation.recording.kpi_accumulator import KpiAccumulator
+from coordstudio.simulation.scenario import AfrrSpec, ImbalanceSpec, ScenarioSpec
+from coordstudio.simulation.scenario.build import build_scenario
 
 LIMITS = AfrrLimits(reserve_up_mw=5.0, reserve_down_mw=3.0, ramp_mw_per_min=0.2)
 DT_MIN = 10.0

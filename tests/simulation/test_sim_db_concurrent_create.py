@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from simulation.db import ResultsWriter, read_runs
+from coordstudio.simulation.db import ResultsWriter, read_runs
 
 N_PROCESSES = 5
 TRIALS = 12

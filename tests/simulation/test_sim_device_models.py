@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 from sim_fixtures import small_spec
 
-from simulation.bidding.aggregators import build_bids, pool_keys
-from simulation.bidding.dispatch import disaggregate
-from simulation.physical.fleet import fresh_devices, model_context
-from simulation.physical.models import baseline, flexibility, step
-from simulation.scenario.build import build_scenario
+from coordstudio.simulation.bidding.aggregators import build_bids, pool_keys
+from coordstudio.simulation.bidding.dispatch import disaggregate
+from coordstudio.simulation.physical.fleet import fresh_devices, model_context
+from coordstudio.simulation.physical.models import baseline, flexibility, step
+from coordstudio.simulation.scenario.build import build_scenario
 
 
 def _setup(hours: float = 24.0, start_h: float = 0.0):  # type: ignore[no-untyped-def]

@@ -14,10 +14,10 @@ import pandapower as pp
 import pandapower.networks as pn
 from sim_fixtures import small_spec
 
-from simulation.forecast import compute_schedule
-from simulation.physical.network import PhysicalNetwork
-from simulation.scenario import ScenarioSpec
-from simulation.scenario.build import build_scenario
+from coordstudio.simulation.forecast import compute_schedule
+from coordstudio.simulation.physical.network import PhysicalNetwork
+from coordstudio.simulation.scenario import ScenarioSpec
+from coordstudio.simulation.scenario.build import build_scenario
 
 OWN_SHUNT_MVAR = -0.05
 """A small capacitor of the feeder grid's own (pandapower sign: negative q_mvar injects), at bus 3, id 0."""

@@ -23,10 +23,10 @@ import numpy as np
 import pytest
 from sim_fixtures import small_spec
 
-from simulation.forecast import compute_schedule
-from simulation.run import run_scheme
-from simulation.scenario.build import build_scenario
-from simulation.simulate import simulate
+from coordstudio.simulation.forecast import compute_schedule
+from coordstudio.simulation.run import run_scheme
+from coordstudio.simulation.scenario.build import build_scenario
+from coordstudio.simulation.simulate import simulate
 
 
 def _tiny_lp(threads: int) -> highspy.HighsStatus:

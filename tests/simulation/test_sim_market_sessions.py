@@ -21,19 +21,19 @@ import numpy as np
 import pytest
 from sim_fixtures import small_spec
 
-import simulation.clearing_stage as clearing_stage
-from simulation.forecast import compute_schedule
-from simulation.market import ClearingOptions, clear
-from simulation.run import run_scheme
-from simulation.scenario import ScenarioSpec, default_scenario_spec
-from simulation.scenario.build import build_scenario
+import coordstudio.simulation.clearing_stage as clearing_stage
+from coordstudio.simulation.forecast import compute_schedule
+from coordstudio.simulation.market import ClearingOptions, clear
+from coordstudio.simulation.run import run_scheme
+from coordstudio.simulation.scenario import ScenarioSpec, default_scenario_spec
+from coordstudio.simulation.scenario.build import build_scenario
 
 
 def _at_window_peak(spec: ScenarioSpec) -> ScenarioSpec:
     """``spec`` (synthetic profiles) with its grids' loads scaled so that the window's highest step is at
     1.0 x their loads, the level the load profile had when it was divided by the window's peak (before
     issue 16 item 2): the 10:00-12:00 window, at 0.57 of the day's peak, no longer moves F1's tap."""
-    from simulation.scenario.build import synthetic_load_peak, synthetic_load_shape
+    from coordstudio.simulation.scenario.build import synthetic_load_peak, synthetic_load_shape
 
     t = spec.timing
     hours = t.start_h + (np.arange(t.n_physical_steps) + 0.5) * t.physical_step_min / 60.0
@@ -188,8 +188,8 @@ def test_a_tap_move_and_binding_energy_limits_are_updated_in_the_session_to_the_
 def test_a_failed_session_clearing_is_counted_and_the_next_clearing_builds_a_new_session(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A session whose clearing fails is dropped (its solver state is not trusted); the clearing counts in
     ``failed_clearings`` as with ``clear()``, and the next clearing builds a new session and clears."""
-    import simulation.market as market
-    from simulation.errors import SolverFailedError
+    import coordstudio.simulation.market as market
+    from coordstudio.simulation.errors import SolverFailedError
 
     calls = []
     real = market.MarketSession.clear

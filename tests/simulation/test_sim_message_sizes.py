@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.bidding.aggregators import BidBook
-from simulation.recording.messages import (
+from coordstudio.simulation.bidding.aggregators import BidBook
+from coordstudio.simulation.recording.messages import (
     DEFAULT_RECORD_BYTES,
     MESSAGE_BYTES,
     STEP_BYTES,
@@ -17,7 +17,7 @@ from simulation.recording.messages import (
     log_clearing,
     record_bytes,
 )
-from simulation.schemes import SCHEMES
+from coordstudio.simulation.schemes import SCHEMES
 
 # nodes: 0 transmission, 1-3 feeder F1 (DSO1), 4 copper-plate CP1 (DSO2)
 AREA_OF_NODE = np.array(["transmission", "F1", "F1", "F1", "CP1"], dtype=object)

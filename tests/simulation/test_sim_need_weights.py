@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 from sim_fixtures import small_spec
 
-import simulation.market as market
-from simulation.errors import SolverFailedError
-from simulation.forecast import compute_schedule
-from simulation.physical.network import PhysicalNetwork, load_shares
-from simulation.run import run_scheme
-from simulation.scenario.build import build_scenario
+import coordstudio.simulation.market as market
+from coordstudio.simulation.errors import SolverFailedError
+from coordstudio.simulation.forecast import compute_schedule
+from coordstudio.simulation.physical.network import PhysicalNetwork, load_shares
+from coordstudio.simulation.run import run_scheme
+from coordstudio.simulation.scenario.build import build_scenario
 
 LOADS_MW = (30.0, 10.0, -20.0)
 

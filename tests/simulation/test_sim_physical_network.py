@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from sim_fixtures import small_spec
 
-from simulation.forecast import compute_schedule
-from simulation.physical.network import PhysicalNetwork
-from simulation.scenario.build import build_scenario
+from coordstudio.simulation.forecast import compute_schedule
+from coordstudio.simulation.physical.network import PhysicalNetwork
+from coordstudio.simulation.scenario.build import build_scenario
 
 
 def _feeder_inputs(scen, net):  # type: ignore[no-untyped-def]

@@ -13,12 +13,12 @@ import pytest
 import sqlalchemy as sa
 from sim_fixtures import small_spec
 
-from simulation.db import fingerprint_of, read_kpis, read_runs, spec_json_of
-from simulation.errors import ResultsDatabaseError
-from simulation.kpis import SCHEME_IDS
-from simulation.progress import RecordingProgress, RunCancelled
-from simulation.schemes import SCHEMES
-from simulation.simulate import simulate
+from coordstudio.simulation.db import fingerprint_of, read_kpis, read_runs, spec_json_of
+from coordstudio.simulation.errors import ResultsDatabaseError
+from coordstudio.simulation.kpis import SCHEME_IDS
+from coordstudio.simulation.progress import RecordingProgress, RunCancelled
+from coordstudio.simulation.schemes import SCHEMES
+from coordstudio.simulation.simulate import simulate
 
 
 def _sqlite(tmp_path: Path) -> str:
@@ -26,7 +26,7 @@ def _sqlite(tmp_path: Path) -> str:
 
 
 def test_every_scheme_writes_kpis_messages_and_completed_runs(tmp_path: Path) -> None:
-    from sgam.library import default_model
+    from coordstudio.sgam.library import default_model
 
     url = _sqlite(tmp_path)
     spec = small_spec(duration_h=1.0)
@@ -88,7 +88,7 @@ def test_killed_run_leaves_a_database_that_opens_and_reads_as_cancelled(tmp_path
         import sys
         sys.path.insert(0, {str(Path(__file__).parent)!r})
         from sim_fixtures import small_spec
-        from simulation.simulate import simulate
+        from coordstudio.simulation.simulate import simulate
         simulate(small_spec(duration_h=24.0, start_h=0.0), ["CMS"], {url!r}, processes=1)
     """)
     proc = subprocess.Popen([sys.executable, "-c", script])
@@ -123,7 +123,7 @@ def test_postgresql_gives_the_same_kpis_as_sqlite(tmp_path: Path, postgres_url: 
 def test_rolling_clearing_marks_only_the_first_steps_firm(tmp_path: Path) -> None:
     """Clear every 30 min for a 60-min horizon of 15-min steps: steps 0-1 firm, 2-3 advisory; the grid
     moves on during the 10-min latency + 5-min gate closure (bids from the state one step earlier)."""
-    from simulation.scenario import TimingSpec
+    from coordstudio.simulation.scenario import TimingSpec
 
     spec = small_spec(duration_h=2.0)
     spec.timing = TimingSpec(

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.bidding.aggregators import BidBook
-from simulation.kpis import SchemeKpis
-from simulation.recording.kpi_accumulator import KpiAccumulator
+from coordstudio.simulation.bidding.aggregators import BidBook
+from coordstudio.simulation.kpis import SchemeKpis
+from coordstudio.simulation.recording.kpi_accumulator import KpiAccumulator
 
 PENALTY = 3000.0
 
@@ -101,7 +101,7 @@ def test_an_older_database_gains_the_money_columns(tmp_path: Path) -> None:
 
     import sqlalchemy as sa
 
-    from simulation import db
+    from coordstudio.simulation import db
 
     path = tmp_path / "old.sqlite"
     url = f"sqlite:///{path}"

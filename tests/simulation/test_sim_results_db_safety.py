@@ -30,11 +30,11 @@ from pathlib import Path
 import pytest
 from sim_fixtures import small_spec
 
-import main as entry
-from simulation.db import ResultsWriter, close_runs, create_runs, read_runs
-from simulation.errors import ResultsDatabaseError
-from simulation.progress import RecordingProgress, RunCancelled
-from simulation.simulate import simulate
+import coordstudio.main as entry
+from coordstudio.simulation.db import ResultsWriter, close_runs, create_runs, read_runs
+from coordstudio.simulation.errors import ResultsDatabaseError
+from coordstudio.simulation.progress import RecordingProgress, RunCancelled
+from coordstudio.simulation.simulate import simulate
 
 
 def _runs_cli(target: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str], str]:

@@ -16,11 +16,11 @@ from pandapower.auxiliary import LoadflowNotConverged
 from sim_fixtures import small_spec
 from sqlalchemy import create_engine, text
 
-import simulation.run as run_module
-from simulation.clearing_stage import failure_kind
-from simulation.errors import InfeasibleMarketError, PhysicsFailedError, SolverFailedError
-from simulation.physical.network import PhysicalNetwork
-from simulation.simulate import simulate
+import coordstudio.simulation.run as run_module
+from coordstudio.simulation.clearing_stage import failure_kind
+from coordstudio.simulation.errors import InfeasibleMarketError, PhysicsFailedError, SolverFailedError
+from coordstudio.simulation.physical.network import PhysicalNetwork
+from coordstudio.simulation.simulate import simulate
 
 
 def test_a_power_flow_that_raises_fails_its_scheme_by_name_and_the_other_completes(
@@ -62,7 +62,7 @@ def test_a_power_flow_that_raises_fails_its_scheme_by_name_and_the_other_complet
 
 
 def test_physics_failed_error_is_a_simulation_error() -> None:
-    from simulation.errors import SimulationError
+    from coordstudio.simulation.errors import SimulationError
 
     assert issubclass(PhysicsFailedError, SimulationError)
     assert PhysicsFailedError in run_module.RUN_FAILURES
@@ -79,7 +79,7 @@ def test_clearing_failures_are_classified_by_kind() -> None:
 
 
 def test_recorder_counts_clearings_by_kind() -> None:
-    from simulation.recording.kpi_accumulator import KpiAccumulator
+    from coordstudio.simulation.recording.kpi_accumulator import KpiAccumulator
 
     acc = KpiAccumulator()
     for kind in ("infeasible", "time_limit", "solver"):

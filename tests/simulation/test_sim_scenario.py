@@ -10,8 +10,8 @@ import yaml
 from pydantic import ValidationError
 from sim_fixtures import small_spec
 
-from simulation.errors import ScenarioError
-from simulation.scenario import (
+from coordstudio.simulation.errors import ScenarioError
+from coordstudio.simulation.scenario import (
     DeviceGroupSpec,
     ParamDistribution,
     ProfileSpec,
@@ -19,7 +19,7 @@ from simulation.scenario import (
     default_scenario_spec,
     endpoint_counts,
 )
-from simulation.scenario.build import build_scenario
+from coordstudio.simulation.scenario.build import build_scenario
 
 
 def test_default_spec_round_trips_through_json_and_yaml() -> None:

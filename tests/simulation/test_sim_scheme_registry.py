@@ -12,12 +12,12 @@ from __future__ import annotations
 import pytest
 from sim_fixtures import small_spec
 
-from simulation.forecast import compute_schedule
-from simulation.kpis import SCHEME_IDS
-from simulation.market import SCHEMES as MARKET_ARCHITECTURES
-from simulation.run import run_scheme
-from simulation.scenario.build import build_scenario
-from simulation.schemes import SCHEMES, MessageFlow, SchemeBehaviour
+from coordstudio.simulation.forecast import compute_schedule
+from coordstudio.simulation.kpis import SCHEME_IDS
+from coordstudio.simulation.market import SCHEMES as MARKET_ARCHITECTURES
+from coordstudio.simulation.run import run_scheme
+from coordstudio.simulation.scenario.build import build_scenario
+from coordstudio.simulation.schemes import SCHEMES, MessageFlow, SchemeBehaviour
 
 
 def test_every_scheme_id_comes_from_the_registry_and_clears_under_a_known_architecture() -> None:

@@ -12,7 +12,7 @@ import pandapower.networks as pn
 import pytest
 from pandapower.toolbox import drop_buses
 
-from simulation.market.grids import TransmissionGrid
+from coordstudio.simulation.market.grids import TransmissionGrid
 
 ISOLATING_LINE = 12
 """case30 line 12 (pandapower buses 8-10) is bus 10's only connection: out of service, bus 10 is isolated."""
@@ -47,11 +47,11 @@ def test_platform_clears_after_a_trip_isolates_a_transmission_bus(tmp_path, monk
     import pandapower as pp
     from sim_fixtures import small_spec
 
-    import simulation.market as market
-    from simulation.forecast import compute_schedule
-    from simulation.run import run_scheme
-    from simulation.scenario import ScenarioSpec
-    from simulation.scenario.build import build_scenario
+    import coordstudio.simulation.market as market
+    from coordstudio.simulation.forecast import compute_schedule
+    from coordstudio.simulation.run import run_scheme
+    from coordstudio.simulation.scenario import ScenarioSpec
+    from coordstudio.simulation.scenario.build import build_scenario
 
     net = pn.case30()
     assert (net.gen.bus == GEN_BUS).any()  # the isolated bus carries a generator (and so a generator bid)

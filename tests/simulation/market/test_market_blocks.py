@@ -14,7 +14,7 @@ import numpy as np
 import pandapower.networks as pn
 import pytest
 
-from simulation.market import (
+from coordstudio.simulation.market import (
     Bid,
     BidTable,
     DistributionGrid,

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.errors import MarketError
-from simulation.market import (
+from coordstudio.simulation.errors import MarketError
+from coordstudio.simulation.market import (
     Bid,
     BidTable,
     EnergyConstraint,
@@ -21,7 +21,7 @@ from simulation.market import (
     write_bids_csv,
     write_bids_json,
 )
-from simulation.market.casefile import load_case
+from coordstudio.simulation.market.casefile import load_case
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = ROOT / "examples" / "market"
@@ -96,7 +96,7 @@ def test_clear_command_bad_case_is_one_line_exit_2(tmp_path: Path) -> None:
 
 
 def test_example_feeder_case_loads_and_clears() -> None:
-    from simulation.market import clear
+    from coordstudio.simulation.market import clear
 
     case = load_case(EXAMPLES / "tso_case33bw.json")
     assert case.distribution[0].n_nodes == 33 and case.bids.energy_constraints["hp1"].max_mwh == 0.0

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 import pytest
 
-from simulation.market import TransmissionGrid
+from coordstudio.simulation.market import TransmissionGrid
 
 pp = pytest.importorskip("pandapower")
 pn = pytest.importorskip("pandapower.networks")
@@ -110,7 +110,7 @@ def test_clearing_flows_include_the_shifter(shift_mw: float) -> None:
     against T0-T1 (the loop's three equal reactances share the shift angle), so T0-T1 carries
     ``2/3 P - s/3``. The cheap bid at T0 is limited by T0-T1 <= 30 MW: ``P = (90 + s) / 2``, and the
     rest comes from the dear bid at T1."""
-    from simulation.market import Bid, BidTable, MarketCase, MarketTiming, clear
+    from coordstudio.simulation.market import Bid, BidTable, MarketCase, MarketTiming, clear
 
     tg = _triangle(shift_mw)
     bids = BidTable.from_bids(

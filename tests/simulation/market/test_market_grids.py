@@ -12,8 +12,8 @@ import pandapower as pp
 import pandapower.networks as pn
 import pytest
 
-from simulation.errors import MarketError, SolverUnavailableError
-from simulation.market import (
+from coordstudio.simulation.errors import MarketError, SolverUnavailableError
+from coordstudio.simulation.market import (
     Bid,
     BidTable,
     ClearingOptions,

@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from simulation.market import (
+from coordstudio.simulation.market import (
     Bid,
     BidTable,
     EnergyConstraint,

@@ -12,8 +12,8 @@ import numpy as np
 import pandapower.networks as pn
 import pytest
 
-from simulation.errors import MarketError
-from simulation.market import (
+from coordstudio.simulation.errors import MarketError
+from coordstudio.simulation.market import (
     Bid,
     BidTable,
     DistributionGrid,

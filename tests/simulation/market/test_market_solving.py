@@ -16,7 +16,7 @@ import pandapower.networks as pn
 import pyomo.environ as pyo
 import pytest
 
-from simulation.market import (
+from coordstudio.simulation.market import (
     Bid,
     BidTable,
     ClearingOptions,
@@ -30,8 +30,8 @@ from simulation.market import (
     write_bids_csv,
     write_bids_json,
 )
-from simulation.market.model import build_model
-from simulation.market.prepare import central_problem, participating, prepare_case
+from coordstudio.simulation.market.model import build_model
+from coordstudio.simulation.market.prepare import central_problem, participating, prepare_case
 
 
 def _case9_congested(n_steps: int = 3) -> MarketCase:
@@ -183,7 +183,7 @@ def test_decentralised_session_reuses_its_models_and_matches_fresh_clearings(sch
     the model of each sub-clearing; over two clearings with different needs and bid quantities its
     results must equal the fresh ones (objective and activation cost 1e-6 relative; single activations
     may differ among equal-cost optima), and the second clearing must add no model."""
-    from simulation.market.casefile import load_case
+    from coordstudio.simulation.market.casefile import load_case
 
     case = load_case("examples/market/tso_case33bw.json")
     session = MarketSession(copy.deepcopy(case), scheme)

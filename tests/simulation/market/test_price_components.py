@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from simulation.market import (
+from coordstudio.simulation.market import (
     Bid,
     BidTable,
     ClearingOptions,
@@ -30,7 +30,7 @@ from simulation.market import (
     TransmissionGrid,
     clear,
 )
-from simulation.market.price_components import COMPONENTS, distribution_components, ptdf
+from coordstudio.simulation.market.price_components import COMPONENTS, distribution_components, ptdf
 
 COLS = [f"{c}_eur_per_mwh" for c in COMPONENTS]
 
