@@ -22,15 +22,15 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from cba import finance
-from cba.allocation import ActorResult, activation_cash_by_actor, actor_cost_pv, actor_split
-from cba.assessment import SchemeAssessment, assess, not_assessed_warnings
-from cba.benefits import AnnualQuantities, annual_quantities
-from cba.cashflows import IctSchedule, NpvModel, ict_schedule, scheme_cash_flows
-from cba.errors import CbaError
-from cba.parameters import ACTOR_GROUPS, BENEFIT_CATEGORIES, CbaParameters
-from cba.provenance import Provenance
-from cba.sensitivity import (
+from coordstudio.cba import finance
+from coordstudio.cba.allocation import ActorResult, activation_cash_by_actor, actor_cost_pv, actor_split
+from coordstudio.cba.assessment import SchemeAssessment, assess, not_assessed_warnings
+from coordstudio.cba.benefits import AnnualQuantities, annual_quantities
+from coordstudio.cba.cashflows import IctSchedule, NpvModel, ict_schedule, scheme_cash_flows
+from coordstudio.cba.errors import CbaError
+from coordstudio.cba.parameters import ACTOR_GROUPS, BENEFIT_CATEGORIES, CbaParameters
+from coordstudio.cba.provenance import Provenance
+from coordstudio.cba.sensitivity import (
     MonteCarloResult,
     SwitchingValue,
     TornadoEntry,

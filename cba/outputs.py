@@ -21,13 +21,13 @@ from coordstudio.cba.fileio import OutputSet, atomic_write_text, output_set
 if TYPE_CHECKING:
     import pandas as pd
 
-    from cba.analysis import CbaResult
-    from cba.ictcheck_data import IctCheckResult
-    from cba.parameters import CbaParameters
-    from cba.price_components import PriceComponentTable
-    from cba.provenance import Provenance
-    from sgam.costs import SchemeIctCost
-    from simulation.kpis import SchemeKpis
+    from coordstudio.cba.analysis import CbaResult
+    from coordstudio.cba.ictcheck_data import IctCheckResult
+    from coordstudio.cba.parameters import CbaParameters
+    from coordstudio.cba.price_components import PriceComponentTable
+    from coordstudio.cba.provenance import Provenance
+    from coordstudio.sgam.costs import SchemeIctCost
+    from coordstudio.simulation.kpis import SchemeKpis
 
 __all__ = [
     "KPIS_FILE",
@@ -118,12 +118,12 @@ def _write_cba_files(
 ) -> dict[str, Path]:
     """Write the CBA files of :data:`OUTPUT_FILES` and the tidy tables (``tables/``, keys
     ``table_<name>_csv``/``_parquet``) into the (staging) folder ``out``, each with ``provenance``."""
-    from cba.charts import write_charts
-    from cba.provenance import build_provenance
-    from cba.recommendations import write_recommendations
-    from cba.report_excel import write_report
-    from cba.system_scale import is_identity
-    from cba.tables import TABLES_DIR, monte_carlo_samples, tidy_tables, write_tables
+    from coordstudio.cba.charts import write_charts
+    from coordstudio.cba.provenance import build_provenance
+    from coordstudio.cba.recommendations import write_recommendations
+    from coordstudio.cba.report_excel import write_report
+    from coordstudio.cba.system_scale import is_identity
+    from coordstudio.cba.tables import TABLES_DIR, monte_carlo_samples, tidy_tables, write_tables
 
     prov = provenance if provenance is not None else build_provenance()
     extra = dict(extra_tables or {})

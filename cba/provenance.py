@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
-    from cba.fingerprint import StudyFingerprint
+    from coordstudio.cba.fingerprint import StudyFingerprint
 
 __all__ = [
     "DISTRIBUTION",

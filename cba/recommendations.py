@@ -53,8 +53,8 @@ from coordstudio.sgam.costs import SchemeIctCost
 from coordstudio.simulation.kpis import SchemeKpis
 
 if TYPE_CHECKING:
-    from cba.ictcheck_data import IctCheckResult
-    from cba.provenance import Provenance
+    from coordstudio.cba.ictcheck_data import IctCheckResult
+    from coordstudio.cba.provenance import Provenance
 
 __all__ = [
     "LIQUIDITY_THIN_BIDS_PER_DAY",

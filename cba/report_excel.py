@@ -66,9 +66,9 @@ from coordstudio.sgam.costs import SchemeIctCost
 from coordstudio.simulation.kpis import SchemeKpis
 
 if TYPE_CHECKING:
-    from cba.ictcheck_data import IctCheckResult
-    from cba.price_components import PriceComponentTable
-    from cba.provenance import Provenance
+    from coordstudio.cba.ictcheck_data import IctCheckResult
+    from coordstudio.cba.price_components import PriceComponentTable
+    from coordstudio.cba.provenance import Provenance
 
 __all__ = ["LABELS", "build_workbook", "cash_flow_sheet_name", "write_report"]
 
@@ -105,7 +105,7 @@ def build_workbook(
     write_monte_carlo(wb.create_sheet("Monte Carlo"), result)
     write_actors(wb.create_sheet("Actors"), result)
     if provenance is not None:
-        from cba.report_excel_provenance import write_provenance
+        from coordstudio.cba.report_excel_provenance import write_provenance
 
         write_provenance(assumptions, provenance)
     for ws in wb.worksheets:  # print (and PDF export) landscape, one page wide
@@ -155,6 +155,6 @@ def write_report(
     keep_user_text_as_text(wb, user_texts(params, kpis, ict, result, ict_check))  # no formula injection
     buf = io.BytesIO()
     wb.save(buf)
-    from cba.report_excel_values import evaluate_workbook, with_cached_values
+    from coordstudio.cba.report_excel_values import evaluate_workbook, with_cached_values
 
     return atomic_write_bytes(path, with_cached_values(buf.getvalue(), evaluate_workbook(wb, strict=False)))

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from openpyxl.worksheet.worksheet import Worksheet
 
-from cba.provenance import Provenance
-from cba.report_excel_cells import header, section
+from coordstudio.cba.provenance import Provenance
+from coordstudio.cba.report_excel_cells import header, section
 
 __all__ = ["PROVENANCE_SECTION", "write_provenance"]
 

@@ -329,9 +329,9 @@ def run_study(
     if out is not None:
         t0 = time.perf_counter()
         progress.report(0.92, "writing report and recommendations")
-        from cba.provenance import build_provenance
-        from cba.system_scale import scale_ict
-        from cba.tables import monte_carlo_samples, study_run_ids, time_series_tables
+        from coordstudio.cba.provenance import build_provenance
+        from coordstudio.cba.system_scale import scale_ict
+        from coordstudio.cba.tables import monte_carlo_samples, study_run_ids, time_series_tables
 
         extra = monte_carlo_samples(params, kpis, ict, cba_result)  # the simulated grid's ICT, as run_cba
         if db_url is not None:

@@ -29,17 +29,17 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from cba.fileio import atomic_write_bytes, atomic_write_text
+from coordstudio.cba.fileio import atomic_write_bytes, atomic_write_text
 
 if TYPE_CHECKING:
-    from cba.analysis import CbaResult
-    from cba.ictcheck_data import IctCheckResult
-    from cba.parameters import CbaParameters
-    from cba.price_components import PriceComponentTable
-    from cba.provenance import Provenance
-    from cba.study_file import Study
-    from sgam.costs import SchemeIctCost
-    from simulation.kpis import SchemeKpis
+    from coordstudio.cba.analysis import CbaResult
+    from coordstudio.cba.ictcheck_data import IctCheckResult
+    from coordstudio.cba.parameters import CbaParameters
+    from coordstudio.cba.price_components import PriceComponentTable
+    from coordstudio.cba.provenance import Provenance
+    from coordstudio.cba.study_file import Study
+    from coordstudio.sgam.costs import SchemeIctCost
+    from coordstudio.simulation.kpis import SchemeKpis
 
 __all__ = [
     "PARQUET_ONLY",
@@ -92,7 +92,7 @@ def unit_of(name: str, annotation: Any = float) -> str:
 def kpis_table(kpis: Sequence[SchemeKpis]) -> pd.DataFrame:
     """``scheme, day, quantity, value, unit``: every scalar KPI of each scheme and simulated day, and
     each per-area count as ``name[area]``."""
-    from simulation.kpis import SchemeKpis
+    from coordstudio.simulation.kpis import SchemeKpis
 
     fields = SchemeKpis.model_fields
     rows: list[tuple[str, str, str, float, str]] = []
@@ -155,12 +155,12 @@ def cash_flows_table(result: CbaResult) -> pd.DataFrame:
 
 def ict_costs_table(ict: Mapping[str, SchemeIctCost]) -> pd.DataFrame:
     """One row per ICT cost line (the ICT costs sheet), unit-suffixed columns."""
-    from cba.benefits import order_schemes
+    from coordstudio.cba.benefits import order_schemes
 
     rows = [line.model_dump() for scheme in order_schemes(list(ict)) for line in ict[scheme].lines]
     if rows:
         return pd.DataFrame(rows)
-    from sgam.costs import IctCostLine
+    from coordstudio.sgam.costs import IctCostLine
 
     return pd.DataFrame(columns=list(IctCostLine.model_fields))
 
@@ -206,10 +206,10 @@ def monte_carlo_samples(
     sample count and seed), so the summary of these samples is ``result.monte_carlo`` (checked by the
     tests).
     ``ict``: the simulated grid's ICT costs, as ``run_cba`` takes them."""
-    from cba.benefits import annual_quantities
-    from cba.cashflows import NpvModel, ict_schedule
-    from cba.sensitivity import monte_carlo, sample_inputs
-    from cba.system_scale import is_identity, scale_ict, scale_quantities
+    from coordstudio.cba.benefits import annual_quantities
+    from coordstudio.cba.cashflows import NpvModel, ict_schedule
+    from coordstudio.cba.sensitivity import monte_carlo, sample_inputs
+    from coordstudio.cba.system_scale import is_identity, scale_ict, scale_quantities
 
     q = annual_quantities(params, kpis)
     if not is_identity(params.system):
@@ -238,9 +238,9 @@ def tidy_tables(
 
     ``ict``: the ICT lines the report shows (the stated system's); ``extra``: the Monte Carlo samples
     (:func:`monte_carlo_samples`) and time series (:func:`time_series_tables`), when given."""
-    from cba.allocation import ActorResult
-    from cba.analysis import LiquidityRow
-    from cba.sensitivity import SwitchingValue, TornadoEntry
+    from coordstudio.cba.allocation import ActorResult
+    from coordstudio.cba.analysis import LiquidityRow
+    from coordstudio.cba.sensitivity import SwitchingValue, TornadoEntry
 
     tables = {
         "kpis": kpis_table(kpis),
@@ -256,11 +256,11 @@ def tidy_tables(
         "liquidity": _models_table(result.liquidity, LiquidityRow),
     }
     if price_components is not None:  # the "Price components" sheet: day means per scheme and node
-        from cba.price_components import PriceComponentRow
+        from coordstudio.cba.price_components import PriceComponentRow
 
         tables["price_components"] = _models_table(price_components.rows, PriceComponentRow)
     if ict_check is not None:  # the "ICT check" sheet's tables (also ict_check*.csv, in their layout)
-        from cba.ictcheck_data import EventCheckRow, LinkLoadRow, MessageTypeRow, SchemeIctDelta
+        from coordstudio.cba.ictcheck_data import EventCheckRow, LinkLoadRow, MessageTypeRow, SchemeIctDelta
 
         tables["ict_check_events"] = _models_table(ict_check.events, EventCheckRow)
         tables["ict_check_schemes"] = _models_table(ict_check.schemes, SchemeIctDelta)
@@ -284,8 +284,8 @@ def study_run_ids(study: Study, db_url: str, kpis: Sequence[SchemeKpis]) -> dict
     A study's runs carry its scenario fingerprint; a study with representative days simulates the days
     one after the other (each day every scheme), so a scheme's last ``D`` runs are its ``D`` days in the
     order of ``kpis``. Runs not completed are left out (their series are partial)."""
-    from cba.fingerprint import study_fingerprint
-    from simulation import db as simdb
+    from coordstudio.cba.fingerprint import study_fingerprint
+    from coordstudio.simulation import db as simdb
 
     scenario = study_fingerprint(study).scenario
     ours: dict[str, list[dict[str, Any]]] = {}
@@ -314,7 +314,7 @@ def time_series_tables(runs: Mapping[tuple[str, str], int], db_url: str) -> dict
     * ``node_prices`` (wide): ``scheme, day, clearing, node, step, price_eur_per_mwh`` and the price
       components where the database holds them.
     """
-    from simulation import db as simdb
+    from coordstudio.simulation import db as simdb
 
     engine = simdb.open_read_only(db_url)
     series: list[pd.DataFrame] = []
@@ -371,7 +371,7 @@ def _parquet_bytes(frame: pd.DataFrame, provenance: Provenance) -> bytes:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from cba.provenance import PARQUET_KEY
+    from coordstudio.cba.provenance import PARQUET_KEY
 
     data = frame.copy()
     data.attrs = {"provenance": provenance.model_dump()}
@@ -390,7 +390,7 @@ def write_tables(
     """Each table as ``out_dir/<name>.csv`` (not those of :data:`PARQUET_ONLY`) and
     ``out_dir/<name>.parquet`` (keys ``table_<name>_csv`` and ``table_<name>_parquet``), and
     ``out_dir/provenance.json``."""
-    from cba.provenance import PROVENANCE_FILE
+    from coordstudio.cba.provenance import PROVENANCE_FILE
 
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}

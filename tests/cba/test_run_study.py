@@ -74,8 +74,8 @@ def test_run_writes_tidy_tables_time_series_and_provenance(two_scheme_run) -> No
     many clearings as the results database holds (issue 19 section 3; docs/outputs.md)."""
     import pandas as pd
 
-    from cba.fingerprint import study_fingerprint
-    from cba.provenance import read_provenance
+    from coordstudio.cba.fingerprint import study_fingerprint
+    from coordstudio.cba.provenance import read_provenance
 
     out, result, _ = two_scheme_run
     assert list(pd.read_csv(out / "kpis.csv")["scheme"]) == ["CMS", "CM"]

@@ -31,11 +31,17 @@ import pyarrow.parquet as pq
 import pytest
 from cba_fixtures import make_ict, make_kpis, make_params
 
-from cba.analysis import CbaResult, run_cba
-from cba.fingerprint import study_fingerprint
-from cba.outputs import cba_outputs
-from cba.provenance import PARQUET_KEY, PROVENANCE_FILE, Provenance, build_provenance, read_provenance
-from cba.study import default_study
+from coordstudio.cba.analysis import CbaResult, run_cba
+from coordstudio.cba.fingerprint import study_fingerprint
+from coordstudio.cba.outputs import cba_outputs
+from coordstudio.cba.provenance import (
+    PARQUET_KEY,
+    PROVENANCE_FILE,
+    Provenance,
+    build_provenance,
+    read_provenance,
+)
+from coordstudio.cba.study import default_study
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 COMMAND = ["coordstudio", "cba", "study.yaml", "--results", "kpis.json", "--out", "out dir"]
@@ -53,10 +59,11 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CbaResult, 
 
 
 def test_provenance_record_names_tool_study_solver_libraries_date_and_command() -> None:
-    import highspy  # noqa: F401 - installed: its version is the solver's
     from importlib.metadata import version
 
-    import main
+    import highspy  # noqa: F401 - installed: its version is the solver's
+
+    from coordstudio import main
 
     fp = study_fingerprint(default_study())
     prov = build_provenance(fp, command_line=COMMAND)
@@ -215,7 +222,7 @@ def test_formula_interpreter_by_hand() -> None:
     IFERROR on #DIV/0!, an unknown function (raised when strict, left out otherwise)."""
     from openpyxl import Workbook
 
-    from cba.report_excel_values import UnsupportedFormula, XlError, evaluate_workbook
+    from coordstudio.cba.report_excel_values import UnsupportedFormula, XlError, evaluate_workbook
 
     wb = Workbook()
     ws = wb.active
