@@ -29,6 +29,7 @@ from coordstudio.cba.benefits import AnnualQuantities, annual_quantities
 from coordstudio.cba.cashflows import IctSchedule, NpvModel, ict_schedule, scheme_cash_flows
 from coordstudio.cba.errors import CbaError
 from coordstudio.cba.parameters import ACTOR_GROUPS, BENEFIT_CATEGORIES, CbaParameters
+from coordstudio.cba.provenance import Provenance
 from coordstudio.cba.sensitivity import (
     MonteCarloResult,
     SwitchingValue,
@@ -174,6 +175,11 @@ class CbaResult(BaseModel):
         default_factory=list,
         description="Per scheme: whether its benefits were measured, and the clearing figures behind it "
         "(cba.assessment).",
+    )
+    provenance: Provenance | None = Field(
+        default=None,
+        description="Tool, study fingerprint, solver and library versions, date and command of the run "
+        "(cba.provenance); set in the written cba_result.json, None in a result computed in memory.",
     )
 
     def scheme(self, scheme_id: str) -> SchemeResult:

@@ -27,9 +27,12 @@ class Block:
 
 @dataclass
 class Document:
-    """A flat list of blocks, rendered to Markdown or DOCX."""
+    """A flat list of blocks, rendered to Markdown or DOCX, and a footer (the provenance line)."""
 
     blocks: list[Block] = field(default_factory=list)
+    footer: str = ""
+    """Text at the foot of the document: after a rule at the end of the Markdown, in the page footer of
+    the DOCX (every page). Empty: none."""
 
     def heading(self, text: str, level: int = 1) -> None:
         self.blocks.append(Block("heading", text, level))
@@ -74,6 +77,8 @@ def render_markdown(doc: Document) -> str:
             out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in b.rows]
             out.append("")
         previous = b.kind
+    if doc.footer:
+        out = [*out, "", "---", "", doc.footer]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -126,6 +131,11 @@ def render_docx(doc: Document) -> bytes:
                         for run in paragraph.runs:
                             run.font.size = Pt(8.5)
             d.add_paragraph()
+    if doc.footer:
+        paragraph = section.footer.paragraphs[0]
+        paragraph.text = doc.footer
+        for run in paragraph.runs:
+            run.font.size = Pt(7)
     buf = io.BytesIO()
     d.save(buf)
     return buf.getvalue()

@@ -160,7 +160,14 @@ def reappraise(
         kpis = load_kpis(results, day, study)
     ict = ict_costs(study.sgam, endpoint_counts(study.scenario), params.horizon_years, params.discount_rate)
     result = run_cba(params, kpis, ict)
+    from coordstudio.cba.fingerprint import study_fingerprint
+    from coordstudio.cba.provenance import build_provenance
     from coordstudio.cba.system_scale import scale_ict
+    from coordstudio.cba.tables import monte_carlo_samples
 
     # the report and draft show the stated system's ICT lines, as the CBA counted them (as `run` does)
-    return result, cba_outputs(params, kpis, scale_ict(ict, params.system), Path(out_dir), result=result)
+    return result, cba_outputs(
+        params, kpis, scale_ict(ict, params.system), Path(out_dir), result=result,
+        provenance=build_provenance(study_fingerprint(study)),
+        extra_tables=monte_carlo_samples(params, kpis, ict, result),
+    )

@@ -54,6 +54,7 @@ from coordstudio.simulation.kpis import SchemeKpis
 
 if TYPE_CHECKING:
     from coordstudio.cba.ictcheck_data import IctCheckResult
+    from coordstudio.cba.provenance import Provenance
 
 __all__ = [
     "LIQUIDITY_THIN_BIDS_PER_DAY",
@@ -933,9 +934,13 @@ def write_recommendations(
     ict: dict[str, SchemeIctCost] | None,
     result: CbaResult,
     ict_check: IctCheckResult | None = None,
+    provenance: Provenance | None = None,
 ) -> tuple[Path, Path]:
-    """Write the draft as Markdown and as DOCX (both atomically); returns the two paths."""
+    """Write the draft as Markdown and as DOCX (both atomically); returns the two paths. ``provenance``
+    becomes the documents' footer (:meth:`cba.provenance.Provenance.footer_text`)."""
     doc = build_document(params, kpis, ict, result, ict_check)
+    if provenance is not None:
+        doc.footer = provenance.footer_text()
     md = atomic_write_text(md_path, render_markdown(doc))
     dx = atomic_write_bytes(docx_path, render_docx(doc))
     return md, dx

@@ -68,6 +68,7 @@ from coordstudio.simulation.kpis import SchemeKpis
 if TYPE_CHECKING:
     from coordstudio.cba.ictcheck_data import IctCheckResult
     from coordstudio.cba.price_components import PriceComponentTable
+    from coordstudio.cba.provenance import Provenance
 
 __all__ = ["LABELS", "build_workbook", "cash_flow_sheet_name", "write_report"]
 
@@ -77,8 +78,10 @@ def build_workbook(
     kpis: Sequence[SchemeKpis],
     ict: Mapping[str, SchemeIctCost],
     result: CbaResult,
+    provenance: Provenance | None = None,
 ) -> Workbook:
-    """The report as an openpyxl workbook (not yet saved)."""
+    """The report as an openpyxl workbook (not yet saved); ``provenance`` is written at the foot of the
+    Assumptions sheet."""
     schemes = order_schemes([s.scheme for s in result.schemes])
     wb = Workbook()
     summary = wb.active
@@ -101,6 +104,10 @@ def build_workbook(
     write_sensitivity(wb.create_sheet("Sensitivity"), result)
     write_monte_carlo(wb.create_sheet("Monte Carlo"), result)
     write_actors(wb.create_sheet("Actors"), result)
+    if provenance is not None:
+        from coordstudio.cba.report_excel_provenance import write_provenance
+
+        write_provenance(assumptions, provenance)
     for ws in wb.worksheets:  # print (and PDF export) landscape, one page wide
         ws.page_setup.orientation = "landscape"
         ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -120,14 +127,17 @@ def write_report(
     result: CbaResult,
     ict_check: IctCheckResult | None = None,
     price_components: PriceComponentTable | None = None,
+    provenance: Provenance | None = None,
 ) -> Path:
     """Write the Excel report of ``result`` to ``path`` (atomically) and return the path.
 
     With ``ict_check`` (the ICT design checked against the simulated messages), the workbook gains its
     "ICT check" sheet; with ``price_components`` (the day means read from the results database), its
-    "Price components" sheet.
+    "Price components" sheet; with ``provenance``, the Assumptions sheet its "Provenance" section.
+    Every formula cell carries its computed value (:mod:`cba.report_excel_values`), so a reader that
+    does not recalculate (``pandas.read_excel``) sees the figures.
     """
-    wb = build_workbook(params, kpis, ict, result)
+    wb = build_workbook(params, kpis, ict, result, provenance)
     if ict_check is not None:
         from coordstudio.cba.ictcheck_output import write_ict_check_sheet
 
@@ -145,4 +155,6 @@ def write_report(
     keep_user_text_as_text(wb, user_texts(params, kpis, ict, result, ict_check))  # no formula injection
     buf = io.BytesIO()
     wb.save(buf)
-    return atomic_write_bytes(path, buf.getvalue())
+    from coordstudio.cba.report_excel_values import evaluate_workbook, with_cached_values
+
+    return atomic_write_bytes(path, with_cached_values(buf.getvalue(), evaluate_workbook(wb, strict=False)))

@@ -316,11 +316,17 @@ def run_study(
     if out is not None:
         t0 = time.perf_counter()
         progress.report(0.92, "writing report and recommendations")
+        from coordstudio.cba.provenance import build_provenance
         from coordstudio.cba.system_scale import scale_ict
+        from coordstudio.cba.tables import monte_carlo_samples, study_run_ids, time_series_tables
 
+        extra = monte_carlo_samples(params, kpis, ict, cba_result)  # the simulated grid's ICT, as run_cba
+        if db_url is not None:
+            extra.update(time_series_tables(study_run_ids(study, db_url, kpis), db_url))
         # the report's ICT lines are those of the stated system, as the CBA counted them
         outputs = write_study_outputs(out, params, kpis, scale_ict(ict, params.system), cba_result, check,
-                                      components)
+                                      components, provenance=build_provenance(study_fingerprint(study)),
+                                      extra_tables=extra)
         if days:
             outputs["representative_days"] = write_representative_days(out, days)
         timings["outputs"] = time.perf_counter() - t0

@@ -134,6 +134,18 @@ def test_run_simulates_every_representative_day_and_the_cba_weights_them(tmp_pat
     assert set(result["days"]) == set(weights) or sorted(result["days"]) == sorted(weights)
     lms = next(s for s in result["schemes"] if s["scheme"] == "LMS")
     assert lms["annual_benefits_eur_per_year"]["activation"] == pytest.approx(saving, rel=1e-6)
+    # tidy tables (issue 19 s3): each day's time series comes from that day's run; the provenance
+    # records the command line that wrote them
+    import pandas as pd
+
+    ts = pd.read_parquet(out / "tables" / "time_series.parquet")
+    assert {(s, d) for s, d in zip(ts["scheme"], ts["day"], strict=True)} == set(cost)
+    kpi = pd.read_csv(out / "tables" / "kpis.csv").set_index(["scheme", "day", "quantity"])["value"]
+    for (scheme, day), _ in cost.items():
+        day_cost = ts[(ts["scheme"] == scheme) & (ts["day"] == day) & (ts["quantity"] == "resource_cost_eur")]
+        assert day_cost["value"].sum() == pytest.approx(kpi[(scheme, day, "resource_cost_eur")], rel=1e-6)
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["command_line"].endswith(f"run {study} --out {out} --quiet")
 
 
 def test_run_days_option_is_checked(tmp_path: Path) -> None:

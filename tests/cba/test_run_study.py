@@ -68,6 +68,39 @@ def test_progress_is_monotone_and_completes(two_scheme_run) -> None:
     assert fractions[-1] == 1.0 and progress.reports[-1][1] == "done"
 
 
+def test_run_writes_tidy_tables_time_series_and_provenance(two_scheme_run) -> None:
+    """kpis.csv keeps its plain columns (read_csv without options) beside its provenance.json (this
+    study's fingerprint); tables/ holds the run's time series, one row per clearing and quantity, as
+    many clearings as the results database holds (issue 19 section 3; docs/outputs.md)."""
+    import pandas as pd
+
+    from coordstudio.cba.fingerprint import study_fingerprint
+    from coordstudio.cba.provenance import read_provenance
+
+    out, result, _ = two_scheme_run
+    assert list(pd.read_csv(out / "kpis.csv")["scheme"]) == ["CMS", "CM"]
+    prov = read_provenance((out / "provenance.json").read_text())
+    assert prov.study_fingerprint == study_fingerprint(shortened(2.0)).study
+    ts = pd.read_parquet(out / "tables" / "time_series.parquet")
+    assert not ts.duplicated(["scheme", "day", "time_min", "quantity"]).any()
+    engine = create_engine(f"sqlite:///{out / 'results.sqlite'}")
+    with engine.connect() as conn:
+        n = dict(conn.execute(text(
+            "SELECT r.scheme, COUNT(*) FROM clearings c JOIN runs r ON r.run_id = c.run_id GROUP BY r.scheme"
+        )).all())
+    engine.dispose()
+    cost = ts[ts["quantity"] == "activation_cost_eur"]
+    assert cost.groupby("scheme").size().to_dict() == n and set(cost["unit"]) == {"EUR"}
+    prices = pd.read_parquet(out / "tables" / "node_prices.parquet")
+    assert {"scheme", "day", "clearing", "node", "step", "price_eur_per_mwh"} <= set(prices.columns)
+    assert set(prices["scheme"]) == {"CMS", "CM"}
+    # the report's ICT check and price components sheets, as tables too (same rows as the check's CSV)
+    events = pd.read_csv(out / "tables" / "ict_check_events.csv")
+    assert len(events) == len(result.ict_check.events) == len(pd.read_csv(out / "ict_check.csv"))
+    components = pd.read_parquet(out / "tables" / "price_components.parquet")
+    assert set(components["scheme"]) == {"CMS", "CM"}
+
+
 class CancelMidSimulation(RecordingProgress):
     """Asks to stop once the simulation has cleared its second market step ("CMS: step 2/...")."""
 
