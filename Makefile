@@ -62,7 +62,7 @@ report: venv
 	$(PY) main.py run --out $(OUT)
 
 test: apt-test venv-test
-	QT_QPA_PLATFORM=offscreen MPLBACKEND=Agg $(VENV)/bin/pytest -q
+	QT_QPA_PLATFORM=offscreen MPLBACKEND=Agg $(VENV)/bin/pytest -q --durations=25
 
 bench: venv
 	$(PIP) install -q -c constraints.txt -e '.[test,bench,distributed]'
