@@ -13,11 +13,11 @@ lists the files.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from coordstudio.cba.errors import CbaError
 
@@ -158,11 +158,32 @@ def parse_formats(text: str, option: str = "--format") -> tuple[str, ...]:
     return formats
 
 
+def ict_figure_jobs(costs: Mapping[str, Any], names: Mapping[str, str]) -> list[FigureJob]:
+    """The ICT view's two charts from a study's costing (``sgam.costs.SchemeIctCost`` per scheme): CAPEX
+    and OPEX per scheme (``ict_cost``) and CAPEX by technology and component (``ict_capex_by_technology``);
+    ``names`` maps technology and component ids to display names. ``coordstudio ict`` writes them."""
+    from coordstudio.cba.figures_kpi import draw_capex_by_technology, draw_ict_cost
+
+    capex = {s: c.capex_eur for s, c in costs.items()}
+    opex = {s: c.opex_eur_per_year for s, c in costs.items()}
+    return [
+        FigureJob("ict_cost", _SMALL, lambda fig: draw_ict_cost(fig, capex, opex)),
+        FigureJob("ict_capex_by_technology", _WIDE, lambda fig: draw_capex_by_technology(fig, costs, names)),
+    ]
+
+
 def write_figures(
     sources: FigureSources, out_dir: Path | str, formats: Sequence[str] = FORMATS
 ) -> dict[str, Path]:
-    """Draw every figure of :func:`figure_jobs` and write it in each format into ``out_dir`` (each file
-    atomically); returns the paths by ``<stem>.<format>``.
+    """Every figure of :func:`figure_jobs` written by :func:`write_jobs`."""
+    return write_jobs(figure_jobs(sources), out_dir, formats)
+
+
+def write_jobs(
+    jobs: Sequence[FigureJob], out_dir: Path | str, formats: Sequence[str] = FORMATS
+) -> dict[str, Path]:
+    """Draw each figure and write it in each format into ``out_dir`` (each file atomically); returns the
+    paths by ``<stem>.<format>``.
 
     The figures are drawn with the GUI's style (:data:`cba.figure_style.FIGURE_STYLE`) in an
     ``rc_context``, so the caller's matplotlib settings are left as they were. SVG files carry no
@@ -179,7 +200,7 @@ def write_figures(
     out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
     with matplotlib.rc_context(dict(FIGURE_STYLE)):  # type: ignore[arg-type]
-        for job in figure_jobs(sources):
+        for job in jobs:
             fig = Figure(figsize=job.size_in, dpi=_DPI, layout="constrained")
             FigureCanvasAgg(fig)
             title = job.draw(fig)

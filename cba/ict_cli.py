@@ -18,16 +18,23 @@ def cmd_ict(args: argparse.Namespace) -> int:
     from coordstudio.simulation.scenario import endpoint_counts
 
     study = load_study(Path(args.study))
+    model = library_model(getattr(args, "library", None), study.sgam)
     result = ict_command(
-        library_model(getattr(args, "library", None), study.sgam),
+        model,
         endpoint_counts(study.scenario),
         study.cba.horizon_years,
         study.cba.discount_rate,
         args.out,
         figures=not args.no_figures,
     )
+    if not args.no_figures:  # the ICT view's cost charts too, drawn by the GUI's functions (docs/figures.md)
+        from coordstudio.cba.figures import ict_figure_jobs, write_jobs
+
+        names = {t.id: t.name or t.id for t in model.technologies}
+        names.update({c.id: f"{c.name or c.id} (component)" for c in model.components})
+        write_jobs(ict_figure_jobs(result.costs, names), args.out)
     print(format_summary(result.costs))
-    print(f"\nICT cost breakdowns and SGAM planes written to {args.out}/")
+    print(f"\nICT cost breakdowns, cost charts and SGAM planes written to {args.out}/")
     return 0
 
 

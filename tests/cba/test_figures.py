@@ -119,3 +119,45 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert code == 2 and err.count("\n") == 1 and "no such results folder" in err
     code, _out, err = _cli("figures", str(tmp_path), "--format", "pdf")
     assert code == 2 and "--format 'pdf'" in err and err.count("\n") == 1
+
+
+def test_ict_command_writes_the_ict_views_cost_charts(tmp_path: Path, monkeypatch: Any) -> None:
+    """``coordstudio ict STUDY --out DIR`` writes the ICT view's two cost charts as PNG and SVG; the CAPEX by
+    technology bars of each scheme add up to that scheme's CAPEX in ``ict_summary.csv`` (1 EUR). The SGAM
+    planes (25 figures, tested in tests/sgam/test_plane_cli.py) are skipped to keep the test short."""
+    import csv
+
+    from coordstudio.cba.api import DEFAULT_STUDY_FILE
+    from coordstudio.cba.figures import ict_figure_jobs
+    from coordstudio.cba.study_file import load_study
+    from coordstudio.sgam import cli as sgam_cli
+    from coordstudio.simulation.scenario import endpoint_counts
+
+    real = sgam_cli.ict_command
+    monkeypatch.setattr(sgam_cli, "ict_command", lambda *a, **k: real(*a, **{**k, "figures": False}))
+    code, stdout, stderr = _cli("ict", str(DEFAULT_STUDY_FILE), "--out", str(tmp_path))
+    assert code == 0, stderr
+    for stem in ("ict_cost", "ict_capex_by_technology"):
+        assert (tmp_path / f"{stem}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        ET.parse(tmp_path / f"{stem}.svg")
+    with open(tmp_path / "ict_summary.csv", newline="") as fh:
+        capex = {r["scheme"]: float(r["capex_eur"]) for r in csv.DictReader(fh)}
+    bars = _ids(tmp_path / "ict_capex_by_technology.svg", "bar-")
+    assert {s for s in capex if any(b.endswith(f"-{s}") for b in bars)} == set(capex)
+
+    from matplotlib.figure import Figure
+
+    study = load_study(DEFAULT_STUDY_FILE)
+    cba = study.cba
+    result = real(study.sgam, endpoint_counts(study.scenario), cba.horizon_years, cba.discount_rate,
+                  tmp_path / "again", figures=False)
+    job = next(j for j in ict_figure_jobs(result.costs, {}) if j.stem == "ict_capex_by_technology")
+    fig = Figure()
+    job.draw(fig)
+    schemes = list(result.costs)
+    drawn = dict.fromkeys(schemes, 0.0)
+    for patch in fig.axes[0].patches:  # bar i stands at x = i (categorical axis)
+        drawn[schemes[round(patch.get_x() + patch.get_width() / 2)]] += patch.get_height() * 1e6
+    for scheme, cost in result.costs.items():
+        assert drawn[scheme] == pytest.approx(cost.capex_eur, abs=1.0)
+        assert capex[scheme] == pytest.approx(cost.capex_eur, abs=1.0)
