@@ -116,7 +116,8 @@ def test_run_simulates_every_representative_day_and_the_cba_weights_them(tmp_pat
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
     proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "run", str(study), "--out", str(out),
-                           "--quiet", "--figures", "none"], env=env, capture_output=True, text=True, timeout=900)
+                           "--quiet", "--figures", "none"],
+                          env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode in (0, 3), proc.stderr[-2000:]
     with open(out / "representative_days.csv", newline="") as fh:
         days = list(csv.DictReader(fh))
@@ -145,7 +146,7 @@ def test_run_simulates_every_representative_day_and_the_cba_weights_them(tmp_pat
         day_cost = ts[(ts["scheme"] == scheme) & (ts["day"] == day) & (ts["quantity"] == "resource_cost_eur")]
         assert day_cost["value"].sum() == pytest.approx(kpi[(scheme, day, "resource_cost_eur")], rel=1e-6)
     prov = json.loads((out / "provenance.json").read_text())
-    assert prov["command_line"].endswith(f"run {study} --out {out} --quiet")
+    assert prov["command_line"].endswith(f"run {study} --out {out} --quiet --figures none")
 
 
 def test_run_days_option_is_checked(tmp_path: Path) -> None:

@@ -130,31 +130,26 @@ def _trips(stdout: str) -> dict[str, int]:
     return out
 
 
+DAY_TRIPS_CMS = 0
+"""Lines the 24-hour ``main.py simulate --schemes CMS`` run of the default study trips over its whole day:
+measured 7 Dec 2026 (after issue 16; ``lines_tripped`` in the ``kpis.csv`` of ``main.py run``, 0 for every
+scheme). The day's run takes 20 s, so the test takes the measured figure."""
+
+
 def test_cli_one_hour_trips_no_line_the_day_does_not(tmp_path: Path) -> None:
-    """``main.py simulate --hours 1`` on the default study trips no line in its hour that the 24-hour run
-    does not trip over its whole day (a trip stays for the rest of the day, so the day's trips include
-    those of its first hour). Before: CMS tripped 5 feeder lines in the hour alone, 0 in the whole day.
-    Run for CMS, the scheme that tripped, to keep the test's time down."""
-    trips = {}
-    for hours in ("1", "24"):
-        res = subprocess.run(
-            [
-                sys.executable,
-                "main.py",
-                "simulate",
-                "--out",
-                str(tmp_path / hours),
-                "--hours",
-                hours,
-                "--schemes",
-                "CMS",
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-        assert res.returncode == 0, res.stderr
-        trips[hours] = _trips(res.stdout)
-    assert set(trips["1"]) == {"CMS"}
-    assert trips["1"]["CMS"] <= trips["24"]["CMS"]
+    """``main.py simulate --hours 1`` on the default study trips no more lines in its hour than the 24-hour
+    run trips over its whole day (:data:`DAY_TRIPS_CMS`; a trip stays for the rest of the day, so the
+    day's trips include those of its first hour). Before: CMS tripped 5 feeder lines in the hour alone, 0
+    in the whole day. Run for CMS, the scheme that tripped, to keep the test's time down."""
+    res = subprocess.run(
+        [sys.executable, "main.py", "simulate", "--out", str(tmp_path / "1"), "--hours", "1",
+         "--schemes", "CMS"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert res.returncode == 0, res.stderr
+    trips = _trips(res.stdout)
+    assert set(trips) == {"CMS"}
+    assert trips["CMS"] <= DAY_TRIPS_CMS
