@@ -1026,7 +1026,8 @@ class MainWindow(QMainWindow):
             return None
         try:
             assert self.cba.params_shown is not None  # checked by _require_cba
-            write_report(path, self.cba.params_shown, self.cba.run_result.kpis, self.cba.ict_shown, result)
+            write_report(path, self.cba.params_shown, self.cba.run_result.kpis, self.cba.ict_shown, result,
+                         provenance=self._provenance())
         except user_errors() as exc:
             self.show_error("Cannot write the report", str(exc))
             return None
@@ -1035,6 +1036,15 @@ class MainWindow(QMainWindow):
             return None
         self.show_message(f"Excel report written to {path}")
         return path
+
+    def _provenance(self) -> Any:
+        """The provenance an exported file carries (``cba.provenance``, as ``coordstudio run`` writes it): the
+        tool and library versions, the study's fingerprints and the command line that started the
+        application (issue 19)."""
+        from coordstudio.cba.fingerprint import study_fingerprint
+        from coordstudio.cba.provenance import build_provenance
+
+        return build_provenance(study_fingerprint(self.doc.study))
 
     def export_recommendations(self, path: str | Path | None = None) -> Path | None:
         """Write the drafted recommendations (Markdown, and DOCX beside it when supported)."""
@@ -1071,6 +1081,7 @@ class MainWindow(QMainWindow):
                 self.cba.ict_shown,
                 result,
                 getattr(self.cba.run_result, "ict_check", None),
+                provenance=self._provenance(),
             )
         except user_errors() as exc:
             self.show_error("Cannot write the recommendations", str(exc))

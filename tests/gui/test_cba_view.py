@@ -125,6 +125,11 @@ def test_export_excel_writes_the_cba_as_shown(window: Any, tmp_path: Path, dialo
         values.setdefault(ws.cell(r, 1).value, ws.cell(r, 3).value)
     assert values["discount_rate"] == pytest.approx(0.06, abs=1e-12)
     assert values["horizon_years"] == window.doc.study.cba.horizon_years
+    # the export carries the provenance `coordstudio run` writes (issue 19): the study's fingerprint
+    from coordstudio.cba.fingerprint import study_fingerprint
+
+    cells = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
+    assert "Provenance" in cells and study_fingerprint(window.doc.study).study in cells
 
 
 def test_export_recommendations_draft(window: Any, tmp_path: Path) -> None:
@@ -135,6 +140,9 @@ def test_export_recommendations_draft(window: Any, tmp_path: Path) -> None:
     md = (tmp_path / "reco.md").read_text(encoding="utf-8")
     assert window.cba.cba_result.ranking[0] in md
     assert (tmp_path / "reco.docx").read_bytes()[:2] == b"PK"  # a DOCX is a zip file
+    from coordstudio.cba.fingerprint import study_fingerprint  # the footer names the study (issue 19)
+
+    assert study_fingerprint(window.doc.study).study[:12] in md.strip().splitlines()[-1]
 
 
 def test_day_weights_are_applied_together_and_validated(window: Any) -> None:
