@@ -499,6 +499,22 @@ _USE_CASE_PARTS: tuple[str, ...] = (
 )
 """The lists whose rows belong to one use case (``use_case_id``): the template's per-use-case tables."""
 
+USE_CASE_TEMPLATE_TABLES: tuple[str, ...] = (
+    "use_cases",
+    "use_case_versions",
+    "kpis",
+    "use_case_conditions",
+    "use_case_diagrams",
+    "use_case_actors",
+    "use_case_references",
+    "scenarios",
+    "steps",
+    "terms",
+    "custom_information",
+)
+"""Every list of the IEC 62559-2 use-case template in the template's section order (the use case itself
+holds sections 1.1, 1.3, 1.4, 1.7 and 1.8); editors show them together in this order."""
+
 Problem = tuple[tuple[str, ...], str, Any]
 """A validation problem: (location ``(list, object id, field)``, message, offending value)."""
 

@@ -39,6 +39,7 @@ from coordstudio.cba.figures_kpi import draw_capex_by_technology, draw_ict_cost
 from coordstudio.gui.charts import ChartWidget
 from coordstudio.gui.document import StudyDocument
 from coordstudio.gui.tables import ListEditor
+from coordstudio.sgam.model import USE_CASE_TEMPLATE_TABLES
 from coordstudio.simulation.kpis import SCHEME_IDS
 
 #: (list name in SgamModel, tab title, model class name, columns shown first; None = all)
@@ -66,20 +67,8 @@ SGAM_TABLES: tuple[tuple[str, str, str], ...] = (
 )
 
 #: The tables of the IEC 62559-2 use-case template, shown together in the "Use cases (IEC 62559-2)" tab in
-#: the template's section order (the use case itself holds sections 1.1, 1.3, 1.4, 1.7 and 1.8).
-USE_CASE_TABLES: tuple[str, ...] = (
-    "use_cases",
-    "use_case_versions",
-    "kpis",
-    "use_case_conditions",
-    "use_case_diagrams",
-    "use_case_actors",
-    "use_case_references",
-    "scenarios",
-    "steps",
-    "terms",
-    "custom_information",
-)
+#: the template's section order (the order is the model's: sgam.model.USE_CASE_TEMPLATE_TABLES).
+USE_CASE_TABLES = USE_CASE_TEMPLATE_TABLES
 
 TEMPLATE_FILTER = "IEC 62559-2 template (*.xlsx);;All files (*)"
 
