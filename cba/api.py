@@ -464,18 +464,9 @@ class Results:
     def _npv_samples(self) -> tuple[np.ndarray, dict[str, np.ndarray], list[str]]:
         """``(n, S)`` NPV samples, the input draws and the schemes, as ``cba.analysis.run_cba`` draws
         them (same quantities, schedule, seed and count)."""
-        from coordstudio.cba.benefits import annual_quantities
-        from coordstudio.cba.cashflows import NpvModel, ict_schedule
-        from coordstudio.cba.sensitivity import monte_carlo, sample_inputs
-        from coordstudio.cba.system_scale import is_identity, scale_ict, scale_quantities
+        from coordstudio.cba.tables import monte_carlo_draws
 
-        params = self._params()
-        q, ict = annual_quantities(params, self._kpi_records()), self._ict_costs()
-        if not is_identity(params.system):
-            q, ict = scale_quantities(q, params.system.scale_factor), scale_ict(ict, params.system)
-        model = NpvModel(params, q, ict_schedule(params, ict, q.schemes))
-        _, npv = monte_carlo(model, params, quantities=q)
-        return npv, sample_inputs(params), list(q.schemes)
+        return monte_carlo_draws(self._params(), self._kpi_records(), self._ict_costs())
 
 
 def _table(name: str) -> Any:

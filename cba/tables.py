@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from coordstudio.cba.fileio import atomic_write_bytes, atomic_write_text
@@ -195,17 +196,14 @@ def monte_carlo_histogram_table(result: CbaResult) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["scheme", "bin", "npv_low_eur", "npv_high_eur", "samples"])
 
 
-def monte_carlo_samples(
-    params: CbaParameters, kpis: Sequence[SchemeKpis], ict: Mapping[str, SchemeIctCost], result: CbaResult
-) -> dict[str, pd.DataFrame]:
-    """The Monte Carlo draws: ``monte_carlo_samples`` (``sample, scheme, npv_eur``, one row per sample
-    and scheme) and ``monte_carlo_inputs`` (``sample`` and one column per sampled input, named after
-    the input, whose name carries its unit: ``co2_price_eur_per_t``, ``discount_rate``, ...).
-
-    Drawn again exactly as :func:`cba.analysis.run_cba` drew ``result``'s (same quantities, schedule,
-    sample count and seed), so the summary of these samples is ``result.monte_carlo`` (checked by the
-    tests).
-    ``ict``: the simulated grid's ICT costs, as ``run_cba`` takes them."""
+def monte_carlo_draws(
+    params: CbaParameters, kpis: Sequence[SchemeKpis], ict: Mapping[str, SchemeIctCost],
+    n: int | None = None, seed: int | None = None,
+) -> tuple[np.ndarray, dict[str, np.ndarray], list[str]]:
+    """The ``(n, S)`` NPV samples, the input draws and the schemes, drawn again exactly as
+    :func:`cba.analysis.run_cba` drew them (same quantities, scaling to the stated system, schedule,
+    sample count and seed; ``n``/``seed`` default to the study's). ``ict``: the simulated grid's ICT
+    costs, as ``run_cba`` takes them. One place for the report's tables and the notebook API."""
     from coordstudio.cba.benefits import annual_quantities
     from coordstudio.cba.cashflows import NpvModel, ict_schedule
     from coordstudio.cba.sensitivity import monte_carlo, sample_inputs
@@ -215,12 +213,25 @@ def monte_carlo_samples(
     if not is_identity(params.system):
         q, ict = scale_quantities(q, params.system.scale_factor), scale_ict(ict, params.system)
     model = NpvModel(params, q, ict_schedule(params, ict, q.schemes))
-    n, seed = result.monte_carlo.samples, result.monte_carlo.seed
     _, npv = monte_carlo(model, params, n=n, seed=seed, quantities=q)
-    frame = pd.DataFrame(npv, columns=list(model.schemes))
+    return npv, sample_inputs(params, n, seed), list(model.schemes)
+
+
+def monte_carlo_samples(
+    params: CbaParameters, kpis: Sequence[SchemeKpis], ict: Mapping[str, SchemeIctCost], result: CbaResult
+) -> dict[str, pd.DataFrame]:
+    """The Monte Carlo draws: ``monte_carlo_samples`` (``sample, scheme, npv_eur``, one row per sample
+    and scheme) and ``monte_carlo_inputs`` (``sample`` and one column per sampled input, named after
+    the input, whose name carries its unit: ``co2_price_eur_per_t``, ``discount_rate``, ...).
+
+    Drawn again exactly as :func:`cba.analysis.run_cba` drew ``result``'s (:func:`monte_carlo_draws`
+    with its sample count and seed), so the summary of these samples is ``result.monte_carlo`` (checked
+    by the tests). ``ict``: the simulated grid's ICT costs, as ``run_cba`` takes them."""
+    n, seed = result.monte_carlo.samples, result.monte_carlo.seed
+    npv, draws, schemes = monte_carlo_draws(params, kpis, ict, n, seed)
+    frame = pd.DataFrame(npv, columns=schemes)
     frame.insert(0, "sample", range(n))
     long = frame.melt(id_vars="sample", var_name="scheme", value_name="npv_eur")
-    draws = sample_inputs(params, n, seed)
     inputs = pd.DataFrame({"sample": range(n), **{name: draws[name] for name in draws}})
     return {"monte_carlo_samples": long, "monte_carlo_inputs": inputs}
 
