@@ -173,8 +173,9 @@ def draw_price_components(fig: Figure, series: RunSeries, schemes: Sequence[str]
     means = day_means(p, "node" if scheme else "scheme")
     if WEIGHT_COLUMN in p and "day" in p:  # several representative days (cba.run_series.load_series)
         weights = p.groupby("day")[WEIGHT_COLUMN].first()
-        title += (f" (weighted mean of {len(weights)} representative days: "
-                  + ", ".join(f"{d} {w:.0f} d/a" for d, w in weights.items()) + ")")
+        title = title.replace("day mean per scheme", "per scheme") + (
+            f" (weighted mean of {len(weights)} representative days: "
+            + ", ".join(f"{d} {w:.0f} d/a" for d, w in weights.items()) + ")")
     if not scheme:
         means = means.reindex([x for x in schemes if x in means.index])
     fig.clear()
