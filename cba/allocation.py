@@ -44,10 +44,32 @@ from coordstudio.cba.errors import CbaError
 from coordstudio.cba.parameters import ACTOR_GROUPS, BENEFIT_CATEGORIES, CbaParameters
 from coordstudio.sgam.costs import SchemeIctCost
 
-__all__ = ["ActorResult", "activation_cash_by_actor", "actor_split", "actor_cost_pv"]
+__all__ = [
+    "NEUTRAL_EUR",
+    "ActorResult",
+    "activation_cash_by_actor",
+    "actor_cost_pv",
+    "actor_split",
+    "business_case",
+]
 
-#: Below this absolute NPV (EUR) an actor is neither winning nor losing.
-NEUTRAL_EUR = 1e-6
+#: Below this absolute NPV (EUR) an actor is neither winning nor losing: half of the 0.01 M EUR the
+#: recommendations draft and the GUI's actor table print NPVs to, so an NPV printed as 0.00 M EUR is
+#: "neutral" and one printed as -0.01 M EUR "negative" (issue 17: the draft labelled -0.00 M EUR
+#: "negative" while this threshold was 1e-6 EUR). The Excel report prints the same label beside the
+#: NPV in EUR: a few thousand EUR over a 20-year horizon is no business case either way.
+NEUTRAL_EUR = 5e3
+
+
+def business_case(npv_eur: float) -> str:
+    """'neutral' when ``npv_eur`` prints as 0.00 M EUR (``|NPV| < NEUTRAL_EUR``), else its sign's name.
+
+    Decided on the printed rounding itself (``f"{npv/1e6:.2f}"``), so the label and the figure the draft
+    shows can never disagree, not even at the boundary (a float just under 5,000 EUR that divides to
+    0.005 prints -0.01 and is then "negative")."""
+    if float(f"{npv_eur / 1e6:.2f}") == 0.0:
+        return "neutral"
+    return "positive" if npv_eur > 0 else "negative"
 
 
 class ActorResult(BaseModel):
@@ -60,7 +82,9 @@ class ActorResult(BaseModel):
     pv_benefits_eur: float = Field(description="Present value of the actor's share of the benefits, EUR.")
     pv_costs_eur: float = Field(description="Present value of the ICT cost the actor bears, EUR.")
     npv_eur: float = Field(description="pv_benefits_eur - pv_costs_eur, EUR.")
-    business_case: str = Field(description="'positive', 'negative' or 'neutral' (|NPV| < 1e-6 EUR).")
+    business_case: str = Field(
+        description="'positive', 'negative' or 'neutral' (NPV that rounds to 0.00 M EUR, |NPV| < 5,000 EUR)."
+    )
 
 
 def actor_cost_pv(
@@ -157,7 +181,7 @@ def actor_split(
             if params.ict_cost_basis == "incremental":
                 pv_c -= costs[ref][actor]
             npv = pv_b - pv_c
-            case = "neutral" if abs(npv) < NEUTRAL_EUR else ("positive" if npv > 0 else "negative")
+            case = business_case(npv)
             out.append(
                 ActorResult(
                     scheme=scheme, actor=actor, pv_benefits_eur=pv_b, pv_costs_eur=pv_c, npv_eur=npv,

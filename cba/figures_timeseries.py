@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from coordstudio.cba.figure_style import TOP_LEGEND, scheme_colour, series_gid, show_message, top_legend
-from coordstudio.cba.price_components import COMPONENTS, day_means
+from coordstudio.cba.price_components import COMPONENTS, WEIGHT_COLUMN, day_means
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -159,7 +159,8 @@ def draw_price_map(fig: Figure, series: RunSeries, scheme: str, part: str = "") 
 def draw_price_components(fig: Figure, series: RunSeries, schemes: Sequence[str], scheme: str = "") -> str:
     """Day-mean price components (:func:`cba.price_components.day_means`) as stacked bars, positive
     parts up and negative parts down from zero, with the mean price as a dot: one bar per scheme, or
-    with ``scheme`` one bar per node of it. Returns the title."""
+    with ``scheme`` one bar per node of it. Prices with day weights (several representative days) give
+    the days' weighted means, and the title names the days and weights. Returns the title."""
     title = f"Price components of {scheme}: every node" if scheme else "Price components: day mean per scheme"
     if not has_components(series):
         show_message(fig, NO_COMPONENTS)
@@ -170,6 +171,11 @@ def draw_price_components(fig: Figure, series: RunSeries, schemes: Sequence[str]
         show_message(fig, "No nodal prices were recorded.")
         return title
     means = day_means(p, "node" if scheme else "scheme")
+    if WEIGHT_COLUMN in p and "day" in p:  # several representative days (cba.run_series.load_series)
+        weights = p.groupby("day")[WEIGHT_COLUMN].first()
+        title = title.replace("day mean per scheme", "per scheme") + (
+            f" (weighted mean of {len(weights)} representative days: "
+            + ", ".join(f"{d} {w:.0f} d/a" for d, w in weights.items()) + ")")
     if not scheme:
         means = means.reindex([x for x in schemes if x in means.index])
     fig.clear()

@@ -84,6 +84,8 @@ def cmd_sgam_import(args: argparse.Namespace) -> int:
                              "and layout kept elsewhere",
         UpdateMethod.ROUND_TRIP: "comments and key order kept; long lines may be re-wrapped",
         UpdateMethod.REWRITTEN: "written afresh: the file's comments could not be kept",
+        UpdateMethod.OVERLAY: "written afresh as an overlay of the same base: only what differs from it; "
+                              "the file's comments could not be kept",
     }[method]
     print(f"imported {args.file} into {target} ({how})")
     return 0

@@ -91,7 +91,10 @@ NOT_TESTED = "Not tested by this study"
 
 
 def _meur(value: float) -> str:
-    return f"{value / 1e6:,.2f} M EUR"
+    """``value`` (EUR) in M EUR to two decimals; one that rounds to zero prints as 0.00, never -0.00 (the
+    resolution :data:`cba.allocation.NEUTRAL_EUR` and :func:`cba.allocation.business_case` follow)."""
+    text = f"{value / 1e6:,.2f}"
+    return f"{'0.00' if float(text.replace(',', '')) == 0.0 else text} M EUR"
 
 
 def _pct(value: float | None) -> str:
@@ -494,8 +497,8 @@ def _section_actors(doc: Document, result: CbaResult) -> list[str]:
             for a in rows
         ],
     )
-    # a loss that rounds to 0.00 M EUR is no business case either way
-    losers = [ACTOR_LABELS[a.actor] for a in rows if a.business_case == "negative" and a.npv_eur <= -5e3]
+    # the label follows the printed NPV (cba.allocation.business_case): -0.00 M EUR is "neutral"
+    losers = [ACTOR_LABELS[a.actor] for a in rows if a.business_case == "negative"]
     if losers:
         doc.para(
             f"Moving from {ref} to {subject}, {', '.join(losers)} would bear more ICT cost than their share "

@@ -1,7 +1,9 @@
 """The "Price components" sheet of the Excel report: what each scheme's nodal prices are made of.
 
 Day means over every clearing's firm step (:mod:`cba.price_components`): first one row per scheme (the
-mean over its nodes) with a stacked bar chart, then one row per scheme and node. The components sum to
+mean over its nodes) with a stacked bar chart, then one row per scheme and node. With several
+representative days the means are weighted as the CBA weights the days (the sheet's third line names
+the days and their weights), and a last section gives each scheme's mean on each day. The components sum to
 the price: energy (the reference bus's price), transmission congestion (branch-limit duals through the
 PTDF), and the distribution feeders' losses, current (ampacity) and voltage components (from the
 DistFlow constraints' duals); ``docs/market.md`` gives the maths.
@@ -21,7 +23,8 @@ SHEET = "Price components"
 
 def write_price_components(ws: Worksheet, table: PriceComponentTable) -> None:
     """Fill ``ws`` with the scheme means, their chart and the per-node means of ``table``."""
-    ws["A1"] = "Nodal price components (day mean over the firm steps, EUR/MWh)"
+    title = "day mean" if not table.day_weights_days_per_year else "weighted mean of the representative days"
+    ws["A1"] = f"Nodal price components ({title} over the firm steps, EUR/MWh)"
     ws["A1"].font = TITLE_FONT
     ws["A2"] = (
         "price = energy + congestion + losses + current + voltage. Energy: price at the reference bus "
@@ -29,6 +32,7 @@ def write_price_components(ws: Worksheet, table: PriceComponentTable) -> None:
         "Losses, current, voltage: the distribution feeders' losses, ampacity and voltage limits "
         f"(DistFlow duals). Read from {table.source}."
     )
+    ws["A3"] = f"Days: {table.days_note()}."
     titles = ["Scheme", "Node", "Price", *(c.capitalize() for c in COMPONENTS), "Prices averaged (count)"]
     schemes = [r for r in table.rows if not r.node]
     row = 5
@@ -44,7 +48,8 @@ def write_price_components(ws: Worksheet, table: PriceComponentTable) -> None:
         chart.type = "col"
         chart.grouping = "stacked"
         chart.overlap = 100
-        chart.title = "Price components per scheme (day mean)"
+        chart.title = "Price components per scheme (" + (
+            "day mean)" if not table.day_weights_days_per_year else "weighted mean of the days)")
         chart.y_axis.title = "EUR/MWh"
         data = Reference(ws, min_col=4, max_col=3 + len(COMPONENTS), min_row=first - 1, max_row=last)
         chart.add_data(data, titles_from_data=True)
@@ -59,6 +64,15 @@ def write_price_components(ws: Worksheet, table: PriceComponentTable) -> None:
         if r.node:
             row += 1
             _write_row(ws, row, r)
+    per_day = [r for r in table.rows if r.day]
+    if per_day:
+        row += 3
+        section(ws, row - 1, "Per scheme and representative day (each day's mean, unweighted; "
+                             "the rows above weight them by the days a year each stands for)")
+        header(ws, row, ["Scheme", "Day", *titles[2:]])
+        for r in per_day:
+            row += 1
+            _write_row(ws, row, r)
     widths(ws, {1: 10, 2: 16, **{c: 12 for c in range(3, 9)}, 9: 14})
     ws.freeze_panes = "A6"
 
@@ -66,7 +80,7 @@ def write_price_components(ws: Worksheet, table: PriceComponentTable) -> None:
 def _write_row(ws: Worksheet, row: int, r: PriceComponentRow) -> None:
     values: list[object] = [
         r.scheme,
-        r.node or "(all nodes)",
+        r.day or r.node or "(all nodes)",
         r.price_eur_per_mwh,
         *(getattr(r, f"{c}_eur_per_mwh") for c in COMPONENTS),
         r.n_values,

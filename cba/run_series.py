@@ -9,6 +9,7 @@ price the market cleared, a voltage a value the physical layer measured.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -44,9 +45,14 @@ class RunSeries:
         return [s for s in order if s in present] + sorted(present - set(order))
 
 
-def load_series(db_url: str) -> RunSeries:
+def load_series(db_url: str, run_days: Mapping[int, tuple[str, float]] | None = None) -> RunSeries:
     """Read the completed runs' clearings, firm nodal prices (with their components when the database
-    has them), firm activations and measurements."""
+    has them), firm activations and measurements.
+
+    ``run_days`` (run id -> day id and the days a year it stands for, from
+    :func:`cba.price_components.run_day_weights`) is given for a study simulated on several
+    representative days: only those runs are read, and the prices carry ``day`` and ``weight_days``,
+    so the day means (:func:`cba.price_components.day_means`) weight the days as the CBA does."""
     import pandas as pd
 
     from coordstudio.simulation.db import PRICE_COMPONENT_COLUMNS, has_price_components, open_read_only
@@ -55,6 +61,8 @@ def load_series(db_url: str) -> RunSeries:
         engine = open_read_only(db_url)  # never creates or changes the database
         with engine.connect() as conn:
             runs = pd.read_sql("SELECT run_id, scheme FROM runs WHERE status = 'completed'", conn)
+            if run_days:
+                runs = runs[runs["run_id"].isin([int(i) for i in run_days])]
             if runs.empty:
                 return RunSeries(error="the results database holds no completed run")
             ids = ",".join(str(int(r)) for r in runs["run_id"])
@@ -90,5 +98,8 @@ def load_series(db_url: str) -> RunSeries:
     clearings, prices, activations, measurements = frames
     times = clearings[["run_id", "clearing", "time_min"]]
     prices = prices.merge(times, on=["run_id", "clearing"], how="left")
+    if run_days:
+        prices["day"] = prices["run_id"].map({int(i): d for i, (d, _) in run_days.items()})
+        prices["weight_days"] = prices["run_id"].map({int(i): w for i, (_, w) in run_days.items()})
     activations = activations.merge(times, on=["run_id", "clearing"], how="left")
     return RunSeries(clearings, prices, activations, measurements)

@@ -304,7 +304,8 @@ def run_study(
     if db_url is not None and not failed_runs:
         from coordstudio.cba.price_components import read_price_components
 
-        components = read_price_components(study, db_url)  # the report's "Price components" sheet
+        # the report's "Price components" sheet: every simulated day, weighted as the CBA weights them
+        components = read_price_components(study, db_url, days=days)
 
     t0 = time.perf_counter()
     progress.report(0.87, "cost-benefit analysis")

@@ -7,6 +7,9 @@ whose one-line message names the file, the object (by id where the object has on
 Saving is atomic (temporary file in the same folder, then rename), so a crash mid-save never destroys
 the previous version.
 
+A study file with a top-level ``extends:`` key is an overlay of another study (``default`` or a file):
+it states only what differs, and is merged onto its base before validation (:mod:`cba.study_overlay`).
+
 This module sits low in ``cba``: it knows the file, not the chain that runs a study
 (:mod:`cba.study`), so every other module (the ICT check, the command lines) may import it.
 """
@@ -26,6 +29,7 @@ from coordstudio.cba.errors import StudyError
 from coordstudio.cba.fileio import atomic_write_text
 from coordstudio.cba.parameters import CbaParameters
 from coordstudio.cba.safe_yaml import parse_text, read_text
+from coordstudio.cba.study_overlay import DEFAULT_BASE, EXTENDS_KEY, base_file, deep_merge, overlay_diff
 from coordstudio.sgam.model import SgamModel
 from coordstudio.simulation.kpis import SCHEME_IDS
 from coordstudio.simulation.scenario import ScenarioSpec
@@ -153,15 +157,79 @@ def _format_validation_error(exc: ValidationError, raw: Any, source: str) -> str
     return f"{source}: {_describe_location(raw, loc)}: {msg}{more}"
 
 
-def study_from_mapping(raw: Any, source: str = "<study>") -> Study:
-    """Migrate and validate a parsed study; raise :class:`StudyError` naming file, object and field."""
+def study_from_mapping(raw: Any, source: str = "<study>", _seen: frozenset[Path] = frozenset()) -> Study:
+    """Migrate and validate a parsed study; raise :class:`StudyError` naming file, object and field.
+
+    An overlay (``extends:``, :mod:`cba.study_overlay`) is merged onto its base first: the base is loaded
+    and validated on its own (its errors name the base's file), the merged study's errors name the
+    overlay's file (``source``) and the field. A relative ``extends`` path is taken from ``source``'s
+    folder (the working directory for a source that is no file)."""
     if not isinstance(raw, dict):
         raise StudyError(f"{source}: <study>: expected a mapping at the top level, got {type(raw).__name__}")
+    if EXTENDS_KEY in raw:
+        raw = _merged_overlay(raw, source, _seen)
     raw = migrate(raw, source)
     try:
         return Study.model_validate(raw)
     except ValidationError as exc:
         raise StudyError(_format_validation_error(exc, raw, source)) from None
+
+
+def _merged_overlay(raw: dict[str, Any], source: str, seen: frozenset[Path]) -> dict[str, Any]:
+    """The overlay ``raw`` merged onto its validated base, as raw data (without the ``extends`` key)."""
+    extends = raw[EXTENDS_KEY]
+    overlay = {k: v for k, v in raw.items() if k != EXTENDS_KEY}
+    if extends == DEFAULT_BASE:
+        base = default_study()
+    elif isinstance(extends, str) and extends.strip():
+        folder = Path.cwd() if source.startswith("<") else Path(source).parent
+        path = base_file(extends, folder)
+        key = path.resolve()
+        if key in seen:
+            raise StudyError(f"{source}: {EXTENDS_KEY}: {extends!r} extends back to itself (a circle)")
+        if not path.is_file():
+            raise StudyError(f"{source}: {EXTENDS_KEY}: no study file {path}")
+        here = frozenset() if source.startswith("<") else frozenset({Path(source).resolve()})
+        base = study_from_mapping(_parse_text(read_text(path), path), str(path), seen | here | {key})
+    else:
+        raise StudyError(
+            f"{source}: {EXTENDS_KEY}: expected {DEFAULT_BASE!r} or the path of a study file, got {extends!r}"
+        )
+    return dict(deep_merge(base.model_dump(mode="json"), overlay, Study))
+
+
+def study_extends(path: Path | str) -> str | None:
+    """The ``extends:`` value of the study file at ``path`` (None: a full study, or not readable), so a
+    writer can keep an overlay an overlay (:func:`save_study`)."""
+    try:
+        raw = _parse_text(read_text(Path(path)), Path(path))
+    except StudyError:
+        return None
+    value = raw.get(EXTENDS_KEY) if isinstance(raw, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def overlay_text(study: Study, extends: str, path: Path, fmt: str = "yaml") -> str | None:
+    """``study`` as an overlay of ``extends`` written at ``path``: ``schema_version``, ``extends`` and the
+    values that differ from the base (:func:`cba.study_overlay.overlay_diff`); None when the base cannot
+    be loaded or base + overlay would not load as ``study`` (the caller then writes the study in full)."""
+    source = str(path)
+    head = {"schema_version": CURRENT_SCHEMA_VERSION, EXTENDS_KEY: extends}
+    try:
+        base = study_from_mapping(head, source)
+    except StudyError:
+        return None
+    diff = overlay_diff(base.model_dump(mode="json"), study.model_dump(mode="json"), Study)
+    diff.pop("schema_version", None)
+    data = {**head, **diff}
+    try:
+        if study_from_mapping(json.loads(json.dumps(data)), source) != study:
+            return None
+    except StudyError:
+        return None
+    if fmt == "json":
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
 
 def _parse_text(text: str, path: Path) -> Any:
@@ -183,14 +251,21 @@ def study_to_text(study: Study, fmt: str = "yaml") -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
 
-def save_study(study: Study, path: Path | str) -> None:
-    """Write a study atomically; the format follows the extension (``.json`` or YAML)."""
+def save_study(study: Study, path: Path | str, extends: str | None = None) -> bool:
+    """Write a study atomically; the format follows the extension (``.json`` or YAML).
+
+    With ``extends`` (the base an overlay names, relative to ``path``'s folder), the study is written as
+    an overlay of that base: only the values that differ (:func:`overlay_text`). Returns True when it was
+    written as an overlay, False when in full (no ``extends``, or the base cannot be loaded or cannot
+    express the study: the caller says so)."""
     path = Path(path)
     fmt = "json" if path.suffix.lower() == ".json" else "yaml"
+    text = overlay_text(study, extends, path, fmt) if extends else None
     try:
-        atomic_write_text(path, study_to_text(study, fmt))
+        atomic_write_text(path, text if text is not None else study_to_text(study, fmt))
     except OSError as exc:
         raise StudyError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    return text is not None
 
 
 def default_study() -> Study:
@@ -263,6 +338,6 @@ def load_study_or_scenario(path: str | Path) -> Study:
         raw = _parse_text(text, p)
     except StudyError:
         return load_study(p)  # let the study loader report the syntax error with line and column
-    if isinstance(raw, dict) and "schema_version" in raw:
+    if isinstance(raw, dict) and ("schema_version" in raw or EXTENDS_KEY in raw):
         return load_study(p)
     return study_from_scenario_file(p)

@@ -19,6 +19,13 @@ order and re-wrap long strings. Instead the file's text is edited where the valu
 Either result is checked by loading it as the tool loads any study; if it does not equal the new study
 (an anchor, a migrated older file), the study is written afresh by ``save_study``'s serialiser, and the
 caller is told which of these happened (:class:`UpdateMethod`).
+
+An overlay (``extends:``, :mod:`cba.study_overlay`) stays an overlay: a changed value the overlay states
+is spliced as above; a change to a value it inherits is added to the overlay (only that value, or the
+whole list or data mapping it is in: :func:`cba.study_overlay.overlay_diff` against the base) by the
+round trip, so the overlay still follows its base everywhere else; failing both it is written afresh as
+an overlay of the same base (:data:`UpdateMethod.OVERLAY`), and only when the base cannot express the
+study (a key removed from a mapping the base has) in full.
 """
 
 from __future__ import annotations
@@ -50,6 +57,8 @@ class UpdateMethod(StrEnum):
     """Re-dumped by ruamel.yaml with the document's comments and key order."""
     REWRITTEN = "rewritten"
     """Written afresh (comments and the file's own key order lost)."""
+    OVERLAY = "overlay"
+    """An overlay written afresh as an overlay of the same base (its comments lost, its meaning kept)."""
 
 
 def changes(old: Any, new: Any, path: Path_ = ()) -> list[tuple[Path_, Any]]:
@@ -269,6 +278,7 @@ def updated_study_text(
     edits = changes(old_data, new_data)
     if not edits:
         return text, UpdateMethod.SPLICED
+    extends = _extends_of(text, source, json_format)
     try:
         spliced = splice(text, edits, json_format, old_data)
     except Exception:  # noqa: BLE001 - a parser surprise: the round trip below is the answer
@@ -277,12 +287,50 @@ def updated_study_text(
         blocks = any(isinstance(value, dict | list) for _, value in edits)
         return spliced, UpdateMethod.BLOCKS if blocks else UpdateMethod.SPLICED
     try:
-        dumped = round_trip(text, old_data, new_data, json_format)
+        if extends is not None:  # merge into the overlay what the new overlay states differently
+            old_doc, new_doc = _overlays(text, source, json_format, new, extends)
+            dumped = round_trip(text, old_doc, new_doc, json_format)
+        else:
+            dumped = round_trip(text, old_data, new_data, json_format)
     except Exception:  # noqa: BLE001 - ruamel cannot represent this file: written afresh below
         dumped = None
     if dumped is not None and holds_new(dumped):
         return dumped, UpdateMethod.ROUND_TRIP
-    return study_to_text(new, "json" if json_format else "yaml"), UpdateMethod.REWRITTEN
+    fmt = "json" if json_format else "yaml"
+    if extends is not None:
+        from coordstudio.cba.study_file import overlay_text
+
+        fresh = overlay_text(new, extends, Path(source), fmt)
+        if fresh is not None:
+            return fresh, UpdateMethod.OVERLAY
+    return study_to_text(new, fmt), UpdateMethod.REWRITTEN
+
+
+def _extends_of(text: str, source: str, json_format: bool) -> str | None:
+    """The ``extends:`` of a study's text (None: a full study)."""
+    from coordstudio.cba.safe_yaml import parse_text
+    from coordstudio.cba.study_overlay import EXTENDS_KEY
+
+    try:
+        raw = parse_text(text, source, json_format=json_format)
+    except StudyError:
+        return None
+    value = raw.get(EXTENDS_KEY) if isinstance(raw, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _overlays(text: str, source: str, json_format: bool, new: Study, extends: str) -> tuple[Any, Any]:
+    """The overlay as its text holds it, and the overlay that holds ``new`` instead: the text's keys
+    with the values that now differ from the base (:func:`cba.study_overlay.overlay_diff`) put over them."""
+    from coordstudio.cba.safe_yaml import parse_text
+    from coordstudio.cba.study_overlay import EXTENDS_KEY, deep_merge, overlay_diff
+
+    old_doc = parse_text(text, source, json_format=json_format)
+    base = study_from_mapping({"schema_version": old_doc.get("schema_version", 1), EXTENDS_KEY: extends},
+                              source)
+    diff = overlay_diff(base.model_dump(mode="json"), new.model_dump(mode="json"), Study)
+    # the text's own keys kept where they still hold (a value equal to the base's stays stated)
+    return old_doc, deep_merge(old_doc, diff, Study)
 
 
 def write_updated_study(source: Path, target: Path, old: Study, new: Study) -> UpdateMethod:
@@ -291,6 +339,16 @@ def write_updated_study(source: Path, target: Path, old: Study, new: Study) -> U
 
     json_format = source.suffix.lower() == ".json"
     text, method = updated_study_text(read_text(source), old, new, json_format, str(source))
+    extends = _extends_of(text, str(source), json_format)
+    if extends is not None and target.parent.resolve() != source.parent.resolve():
+        from coordstudio.cba.study_file import overlay_text
+        from coordstudio.cba.study_overlay import rebased_extends
+
+        # a relative base path names another file from the new folder: written again, rebased
+        moved = overlay_text(new, rebased_extends(extends, source.parent, target.parent), target,
+                             "json" if json_format else "yaml")
+        text, method = (moved, UpdateMethod.OVERLAY) if moved is not None else (
+            study_to_text(new, "json" if json_format else "yaml"), UpdateMethod.REWRITTEN)
     if target.suffix.lower() != source.suffix.lower() and (target.suffix.lower() == ".json") != json_format:
         text, method = study_to_text(new, "json" if target.suffix.lower() == ".json" else "yaml"), \
             UpdateMethod.REWRITTEN

@@ -34,6 +34,8 @@ from PySide6.QtWidgets import (
 )
 
 from coordstudio.cba.study import Study, StudyMetadata, load_study, save_study
+from coordstudio.cba.study_file import study_extends
+from coordstudio.cba.study_update import UpdateMethod, write_updated_study
 from coordstudio.gui.document import EditRejected, ObjPath, Problem, StudyDocument
 from coordstudio.gui.forms import PydanticForm
 from coordstudio.gui.recovery import Autosaver, discard, find_recoveries
@@ -176,6 +178,10 @@ class ProblemList(QListWidget):
 
     def sizeHint(self) -> QSize:
         return QSize(400, 80)
+
+
+OVERLAY_KEPT = (UpdateMethod.SPLICED, UpdateMethod.BLOCKS, UpdateMethod.ROUND_TRIP, UpdateMethod.OVERLAY)
+"""How :func:`cba.study_update.write_updated_study` wrote an overlay when it stayed an overlay."""
 
 
 class MainWindow(QMainWindow):
@@ -518,8 +524,18 @@ class MainWindow(QMainWindow):
         return self._save_to(path)
 
     def _save_to(self, path: Path) -> bool:
+        note = ""
         try:
-            save_study(self.doc.study, path)
+            # an overlay (extends:) is saved as an overlay of the same base, its comments kept where they
+            # can be (cba.study_update); a full study is written in full
+            source = self.doc.path
+            extends = study_extends(source) if source is not None and source.is_file() else None
+            if extends is not None and source is not None:
+                method = write_updated_study(source, path, load_study(source), self.doc.study)
+                note = (f" as an overlay of {extends} (only what differs from it)"
+                        if method in OVERLAY_KEPT else f" in full (its base {extends} cannot express it)")
+            else:
+                save_study(self.doc.study, path)
         except user_errors() as exc:
             self.show_error("Cannot save study", str(exc))
             return False
@@ -528,7 +544,7 @@ class MainWindow(QMainWindow):
         self.autosaver.clear(old)
         self.autosaver.clear(str(path.resolve()))
         self._add_recent(path.resolve())
-        self.show_message(f"Saved {path}")
+        self.show_message(f"Saved {path}{note}")
         return True
 
     # ---------------- recent files

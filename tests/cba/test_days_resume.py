@@ -133,3 +133,72 @@ def test_ict_check_reads_every_simulated_day_weighted_as_the_cba(
                 assert abs(got - per_day[-1]) > 0.05 * got
     # the run's own check (written by run_study) read the same two days
     assert resumed["result"].ict_check.days == check.days
+
+
+def test_price_components_weight_every_day_as_the_cba(resumed: dict[str, Any], tmp_path: Path) -> None:
+    """The report's "Price components" and the GUI's stacked price chart read both days' runs and weight
+    them by the CBA's day weights (issue 17, left open: they read the last day only).
+
+    Hand calculation from the database (sqlite3, not pandas): per node, the mean of its firm-step prices on
+    each day, ``sum_d w_d mean_{n,d} / sum_d w_d``, then the mean over nodes; tolerance 1e-9 EUR/MWh
+    (float summation order). As in the ICT check's test, the two one-hour days could not tell a weighted
+    mean from an equal one or from the last day's, so a copy of the database has day 1's CMS price and
+    energy component raised by 30 EUR/MWh first (the weighted mean moves by 30 w_1 / W)."""
+    from openpyxl import load_workbook
+
+    from coordstudio.cba.figures_timeseries import draw_price_components
+    from coordstudio.cba.price_components import day_means, read_price_components, run_day_weights
+    from coordstudio.cba.run_series import load_series
+    from coordstudio.cba.stored_runs import day_runs
+
+    study, days = resumed["study"], resumed["days"]
+    copy = tmp_path / "results.sqlite"
+    with sqlite3.connect(resumed["out"] / "results.sqlite") as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    db_url = f"sqlite:///{copy}"
+    by_day, _ = day_runs(study, db_url, days)
+    with sqlite3.connect(copy) as conn:
+        conn.execute("UPDATE prices SET price_eur_per_mwh = price_eur_per_mwh + 30, "
+                     "energy_eur_per_mwh = energy_eur_per_mwh + 30 WHERE run_id = ?",
+                     (by_day[days[0].day_id]["CMS"]["run_id"],))
+    weights = {d.day_id: d.weight_days for d in days}
+    table = read_price_components(study, db_url)
+    assert table is not None and table.day_weights_days_per_year == pytest.approx(weights)
+    got = {r.scheme: r for r in table.rows if not r.node and not r.day}
+    with sqlite3.connect(copy) as conn:
+        for scheme in ("CMS", "CM"):
+            node_sum: dict[str, float] = {}
+            last_day: dict[str, float] = {}
+            for d in days:
+                rows = conn.execute(
+                    "SELECT node, AVG(price_eur_per_mwh), AVG(energy_eur_per_mwh) FROM prices "
+                    "WHERE step = 0 AND run_id = ? AND energy_eur_per_mwh IS NOT NULL GROUP BY node",
+                    (by_day[d.day_id][scheme]["run_id"],)).fetchall()
+                assert rows
+                for node, price, _ in rows:
+                    node_sum[node] = node_sum.get(node, 0.0) + d.weight_days * price / sum(weights.values())
+                    last_day[node] = price
+            expected = sum(node_sum.values()) / len(node_sum)
+            assert got[scheme].price_eur_per_mwh == pytest.approx(expected, abs=1e-9), scheme
+            if scheme == "CMS":  # neither the last day alone nor the two days' plain mean
+                shift = 30.0 * weights[days[0].day_id] / sum(weights.values())
+                assert abs(expected - sum(last_day.values()) / len(last_day) - shift) < 1e-6
+                day_rows = {r.day: r for r in table.rows if r.scheme == "CMS" and r.day}
+                assert set(day_rows) == set(weights)
+                plain = sum(r.price_eur_per_mwh for r in day_rows.values()) / 2
+                assert abs(got[scheme].price_eur_per_mwh - plain) > 1.0
+    # the GUI's stacked chart: the same runs and weights through cba.run_series.load_series
+    run_days = run_day_weights(study, db_url)
+    assert sorted(run_days) == sorted(int(by_day[d][s]["run_id"]) for d in weights for s in ("CMS", "CM"))
+    series = load_series(db_url, run_days)
+    means = day_means(series.prices.dropna(subset=["energy_eur_per_mwh"]), "scheme")
+    for scheme in ("CMS", "CM"):
+        assert means.loc[scheme, "price_eur_per_mwh"] == pytest.approx(got[scheme].price_eur_per_mwh, abs=1e-9)
+    from matplotlib.figure import Figure
+
+    title = draw_price_components(Figure(), series, ["CMS", "CM"])
+    assert all(d in title for d in weights) and "weighted mean of 2 representative days" in title
+    # the run's own report (written by run_study) has the sheet over both days, and says so
+    ws = load_workbook(resumed["out"] / "report.xlsx", read_only=True)["Price components"]
+    note = str(ws["A3"].value)
+    assert "weighted mean of 2 representative days" in note and all(d in note for d in weights)

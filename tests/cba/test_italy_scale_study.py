@@ -7,8 +7,8 @@ OUT/results.sqlite``), and its figures must be those its source states: ``scale_
 TSO-DSO interface, ``endpoint_counts(...)["primary_substation"]``), ``platform_share`` = 10 DSO platforms
 over the simulated grid's DSOs, per simulated grid.
 
-When a default changes, regenerate the example: copy ``cba/data/default_study.yaml`` over it and put back
-its ``metadata`` block and its ``cba.system`` block.
+The example is an overlay of the default study (``extends: default``, :mod:`cba.study_overlay`): it
+states only its ``metadata`` and its ``cba.system``, so a changed default changes it too.
 """
 
 from __future__ import annotations

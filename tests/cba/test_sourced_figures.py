@@ -158,9 +158,11 @@ def unsourced_simulation_figures(params: CbaParameters, scenario: dict[str, Any]
 
 def test_every_price_the_simulation_uses_is_sourced_or_a_ranged_assumption() -> None:
     """The aFRR prices, slack penalty, risk premium, bid spread, generator and device bid costs of the shipped
-    study (and of the Italian-scale example, which shares its scenario)."""
+    study (and of the Italian-scale example, an overlay of it: read merged, as the tool reads it)."""
+    from coordstudio.cba.study_file import load_study
+
     for path in (STUDY, ROOT / "examples" / "italy_scale" / "study.yaml"):
-        study = yaml.safe_load(path.read_text(encoding="utf-8"))
+        study = load_study(path).model_dump(mode="json")
         params = parse_parameters(study.get("cba"))
         assert len(scenario_prices(study["scenario"])) >= 14
         assert unsourced_simulation_figures(params, study["scenario"]) == [], path.name

@@ -196,3 +196,21 @@ def test_coordstudio_study_yaml_opens_the_study_in_the_gui(monkeypatch: Any, tmp
     monkeypatch.setattr(gui.app, "run_gui", fake_run_gui)
     assert main.main([str(tmp_path / "my_study.yaml")]) == 0
     assert calls == [(str(tmp_path / "my_study.yaml"), None)]
+
+
+def test_saving_an_overlay_study_keeps_it_an_overlay(window: MainWindow, tmp_path: Path) -> None:
+    """The Italian-scale example (``extends: default``) opened, edited and saved: the file still states only
+    what differs from the default study (plus the edit), its comment kept; it reopens to the edited study."""
+    source = Path(__file__).resolve().parents[2] / "examples" / "italy_scale" / "study.yaml"
+    path = tmp_path / "italy.yaml"
+    path.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    assert window.open_path(path)
+    window.doc.set_fields(("cba",), {"discount_rate": 0.05})
+    assert window._save_to(path)
+    assert "as an overlay of default" in window.statusBar().currentMessage()
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# The default study stated") and "\nextends: default\n" in text
+    assert "discount_rate: 0.05" in text and "sgam:" not in text and len(text.splitlines()) < 40
+    saved = window.doc.study.model_copy(deep=True)
+    assert window.open_path(path, confirm=False)
+    assert window.doc.study == saved
