@@ -18,7 +18,7 @@ import numpy as np
 
 from coordstudio.simulation.devices import DeviceArrays, concat_devices, empty_devices
 from coordstudio.simulation.errors import ScenarioError
-from coordstudio.simulation.grid_files import cached_net, load_net
+from coordstudio.simulation.grid_files import cached_net, load_net  # noqa: F401  (cached_net: imported from here by tests)
 from coordstudio.simulation.scenario import (
     CATEGORY_PARAMETERS,
     DEVICE_CATEGORIES,
@@ -328,18 +328,21 @@ def _synthetic_profiles(hours: np.ndarray, rng: np.random.Generator) -> dict[str
 
 
 def _simbench_profiles(spec: ScenarioSpec, hours: np.ndarray) -> dict[str, np.ndarray]:
+    from coordstudio.simulation.scenario.simbench_profiles import grid_profile_tables
+
     ps = spec.profiles
-    net = cached_net("simbench", ps.simbench_code)
-    prof = net.profiles
+    # the grid's profile tables, cached on disk: not the whole SimBench grid on every run (issue 21)
+    prof = grid_profile_tables(ps.simbench_code)
     day0 = (ps.day_of_year - 1) * 96
 
     def year(table: str, column: str) -> np.ndarray:
-        if column not in prof[table]:
+        columns, values = prof[table]
+        if column not in columns:
             raise ScenarioError(
                 f"profiles: SimBench grid {ps.simbench_code} has no {table} profile {column!r} "
-                f"(fields load_profile/pv_profile/wind_profile); known: {list(prof[table].columns[1:])}"
+                f"(fields load_profile/pv_profile/wind_profile); known: {columns}"
             )
-        return prof[table][column].to_numpy(dtype=float)
+        return values[:, columns.index(column)]
 
     def pick(values: np.ndarray) -> np.ndarray:
         idx = day0 + np.floor(hours * 4.0).astype(int)
