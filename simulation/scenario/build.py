@@ -114,9 +114,17 @@ class Scenario:
 
 
 def run_pf(net: Any, **kw: Any) -> None:
-    """pandapower AC power flow without numba (no warning, no JIT compilation per process)."""
+    """pandapower AC power flow without numba (no warning, no JIT compilation per process) and with
+    pandapower's own Newton-Raphson: ``lightsim2grid=False``, because pandapower's default (``"auto"``)
+    switches to lightsim2grid's solver whenever that package happens to be installed, and the study's
+    results then change. Both solvers stop at the same mismatch tolerance and their voltages differ by
+    about 1e-15 pu, but that is enough to move the markets to other optimal solutions among equals: on
+    the default study's first 6 h, SBR's activation cost 1524.65 instead of 1524.69 EUR and CM's 1971
+    instead of 1899 EUR (issue 21, BENCHMARKS.md). So the solver is a fixed choice, not the
+    environment's."""
     import pandapower as pp
 
+    kw.setdefault("lightsim2grid", False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pp.runpp(net, numba=False, **kw)
