@@ -27,6 +27,7 @@ from coordstudio.simulation.scenario import (
     ParamDistribution,
     ScenarioSpec,
 )
+from coordstudio.simulation.scenario.bundled_grids import bundled_net
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ def _prepare_transmission(spec: ScenarioSpec) -> Any:
     if ts.grid_file:
         net = load_net("file", ts.grid_file, ts.grid_format)
     else:
-        net = load_net("pandapower", ts.case_name)
+        net = bundled_net(ts.case_name)  # from the user's cache: not rebuilt from JSON each run
     net.line["max_i_ka"] = net.line["max_i_ka"] * ts.line_rating_factor
     net.load["p_mw"] = net.load["p_mw"] * ts.load_scale_frac
     net.load["q_mvar"] = net.load["q_mvar"] * ts.load_scale_frac
@@ -166,7 +167,7 @@ def _prepare_feeder(fs: FeederSpec) -> tuple[Any, int]:
     if fs.grid_file:
         net = load_net("file", fs.grid_file, fs.grid_format)
     else:
-        net = load_net(fs.source, fs.case_name)
+        net = bundled_net(fs.case_name) if fs.source == "pandapower" else load_net(fs.source, fs.case_name)
     if fs.source == "simbench":
         # keep the grid as SimBench ships it, without its own profiles; loads at peak are the base
         net.profiles = {}

@@ -84,9 +84,9 @@ def year_profiles(spec: ScenarioSpec) -> dict[str, np.ndarray]:
             f"profiles: field representative_days needs a year of profiles (source simbench); "
             f"source {ps.source!r} holds one day"
         )
-    from coordstudio.simulation.scenario.build import cached_net
+    from coordstudio.simulation.scenario.simbench_profiles import grid_profile_tables
 
-    prof = cached_net("simbench", ps.simbench_code).profiles
+    prof = grid_profile_tables(ps.simbench_code)  # cached on disk, not the whole grid (issue 21)
     columns = {
         "load": ("load", f"{ps.load_profile}_pload"),
         "pv": ("renewables", ps.pv_profile),
@@ -94,11 +94,12 @@ def year_profiles(spec: ScenarioSpec) -> dict[str, np.ndarray]:
     }
     out: dict[str, np.ndarray] = {}
     for name, (table, column) in columns.items():
-        if column not in prof[table]:
+        names, table_values = prof[table]
+        if column not in names:
             raise ScenarioError(
                 f"profiles: SimBench grid {ps.simbench_code} has no {table} profile {column!r}"
             )
-        values = prof[table][column].to_numpy(dtype=float)
+        values = table_values[:, names.index(column)]
         n_days = values.size // STEPS_PER_DAY
         out[name] = values[: n_days * STEPS_PER_DAY].reshape(n_days, STEPS_PER_DAY)
     return out
@@ -164,8 +165,13 @@ def select_representative_days(spec: ScenarioSpec, n_days: int | None = None) ->
     for d in days:  # a medoid that is also an extreme day: one day, the weights added
         if d.day_of_year in merged:
             old = merged[d.day_of_year]
-            d = RepresentativeDay(d.day_id, d.day_of_year, old.weight_days + d.weight_days,
-                                  old.kind if old.kind != "medoid" else d.kind, d.ambient_temp_c)
+            d = RepresentativeDay(
+                d.day_id,
+                d.day_of_year,
+                old.weight_days + d.weight_days,
+                old.kind if old.kind != "medoid" else d.kind,
+                d.ambient_temp_c,
+            )
         merged[d.day_of_year] = d
     chosen = sorted(merged.values(), key=lambda d: d.day_of_year)
     fitted = fit_weights(year, chosen)
@@ -197,11 +203,13 @@ def fit_weights(year: dict[str, np.ndarray], days: list[RepresentativeDay]) -> l
     targets = np.array([arr.mean() for arr in year.values()]) * YEAR_DAYS
     # variables: w (n), u (n), v (n) with w - w0 = u - v, u, v >= 0; minimise sum(u + v)
     eye = np.eye(n)
-    a_eq = np.vstack([
-        np.hstack([np.ones((1, n)), np.zeros((1, 2 * n))]),
-        np.hstack([means, np.zeros((means.shape[0], 2 * n))]),
-        np.hstack([eye, -eye, eye]),
-    ])
+    a_eq = np.vstack(
+        [
+            np.hstack([np.ones((1, n)), np.zeros((1, 2 * n))]),
+            np.hstack([means, np.zeros((means.shape[0], 2 * n))]),
+            np.hstack([eye, -eye, eye]),
+        ]
+    )
     b_eq = np.concatenate([[YEAR_DAYS], targets, w0])
     cost = np.concatenate([np.zeros(n), np.ones(2 * n)])
     bounds = [(1.0, None)] * n + [(0.0, None)] * (2 * n)

@@ -4,7 +4,7 @@ A scenario whose profiles come from SimBench (``profiles.source: simbench``) nee
 grid's year of quarter-hours (a load, a PV and a wind profile). ``simbench.get_simbench_net`` builds the
 whole grid from the package's CSV files to give them: 23 tables, a 50 MB ``LoadProfile.csv`` among them,
 4-5 CPU seconds per process (issue 21). So the grid's profile tables are read that way once per machine
-and kept as a small compressed file (:func:`cache_dir`, about 3 MB for ``1-MV-rural--0-sw``) named by
+and kept as a small compressed file (:func:`cache_dir`, about 5 MB for ``1-MV-rural--0-sw``) named by
 the grid code, simbench's version and this file's format; later runs read the file (some 0.1 s).
 
 The cached tables are the ones simbench's loader gives (``net.profiles["load"]``,
@@ -17,17 +17,21 @@ not change. A cache that cannot be read (damaged, another format) is rebuilt; on
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
-import os
-import re
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from coordstudio.simulation.grid_files import cached_net
+from coordstudio.simulation.scenario.disk_cache import (
+    CACHE_ENV,
+    cache_root,
+    package_version,
+    safe_name,
+    write_atomically,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -38,31 +42,17 @@ wind and the other renewable profiles)."""
 CACHE_FORMAT = 1
 """Version of the cache file's layout; part of its name, so a new layout never reads an old file."""
 
-CACHE_ENV = "COORDSTUDIO_CACHE_DIR"
-"""Environment variable naming the cache folder (default: ``$XDG_CACHE_HOME/coordstudio`` or
-``~/.cache/coordstudio``)."""
-
 
 def cache_dir() -> Path:
-    """Folder of the SimBench profile cache: ``$COORDSTUDIO_CACHE_DIR/simbench``, else
-    ``$XDG_CACHE_HOME/coordstudio/simbench``, else ``~/.cache/coordstudio/simbench``."""
-    root = os.environ.get(CACHE_ENV)
-    if not root:
-        xdg = os.environ.get("XDG_CACHE_HOME")
-        root = str(Path(xdg) / "coordstudio") if xdg else str(Path.home() / ".cache" / "coordstudio")
-    return Path(root) / "simbench"
+    """Folder of the SimBench profile cache: ``simbench`` in the user's cache folder
+    (:func:`~simulation.scenario.disk_cache.cache_root`)."""
+    return cache_root() / "simbench"
 
 
 def cache_path(code: str) -> Path:
     """Cache file of grid ``code``'s profile tables for the installed simbench version."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:  # the installed distribution's version, without importing simbench (about 1 s)
-        simbench_version = version("simbench")
-    except PackageNotFoundError:
-        simbench_version = "unknown"
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", f"{code}-simbench{simbench_version}-v{CACHE_FORMAT}")
-    return cache_dir() / f"{safe}.npz"
+    name = safe_name(f"{code}-simbench{package_version('simbench')}-v{CACHE_FORMAT}")
+    return cache_dir() / f"{name}.npz"
 
 
 def _read_cache(path: Path) -> dict[str, tuple[list[str], np.ndarray]] | None:
@@ -84,29 +74,11 @@ def _read_cache(path: Path) -> dict[str, tuple[list[str], np.ndarray]] | None:
 
 
 def _write_cache(path: Path, tables: dict[str, tuple[list[str], np.ndarray]]) -> None:
-    """Write atomically (temporary file beside it, then rename), so a reader never sees half a file and
-    two processes filling the cache at once leave one complete file."""
-    import tempfile
-
     arrays: dict[str, np.ndarray] = {}
     for table, (columns, values) in tables.items():
         arrays[f"{table}__columns"] = np.array(columns, dtype=str)
         arrays[f"{table}__values"] = values
-    tmp: Path | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        tmp = Path(name)
-        with os.fdopen(fd, "wb") as fh:
-            np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
-        os.replace(tmp, path)
-        tmp = None
-    except OSError as exc:
-        logger.info("SimBench profile cache %s not written (%s)", path, exc)
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+    write_atomically(path, lambda fh: np.savez_compressed(fh, **arrays))  # type: ignore[arg-type]
 
 
 def _from_grid(code: str) -> dict[str, tuple[list[str], np.ndarray]]:
