@@ -76,13 +76,25 @@ class GridState:
     """Load disconnected by tripped lines (buses isolated from the substation)."""
 
 
+def _create_loads(net: Any, buses: Any, name: str | list[str]) -> np.ndarray:
+    """Loads of 0 MW at ``buses`` (one each, in order), their pandapower ids: one ``create_loads`` call,
+    the same rows and dtypes as a ``create_load`` per bus at a tenth of the cost (issue 21: 118 calls
+    took 0.26 CPU s per scheme and per schedule)."""
+    import pandapower as pp
+
+    buses = [int(b) for b in buses]
+    if not buses:
+        return np.zeros(0, dtype=np.int64)
+    names = [name] * len(buses) if isinstance(name, str) else list(name)
+    return np.asarray(pp.create_loads(net, buses, p_mw=0.0, q_mvar=0.0, name=names))
+
+
 class PhysicalNetwork:
     """Power-flow side of the physical layer for one scheme's run (see module docstring)."""
 
     def __init__(self, scenario: Scenario) -> None:
         import copy
 
-        import pandapower as pp
 
         self.scenario = scenario
         spec = scenario.spec
@@ -113,8 +125,7 @@ class PhysicalNetwork:
             self._feeder_own_pos[fs.feeder_id] = np.array(
                 [bus_pos[int(b)] for b in net.load.bus], dtype=np.int64
             )
-            rows = [pp.create_load(net, int(b), p_mw=0.0, q_mvar=0.0, name="devices") for b in nodes.bus[sel]]
-            self._feeder_dev_rows[fs.feeder_id] = np.asarray(rows)
+            self._feeder_dev_rows[fs.feeder_id] = _create_loads(net, nodes.bus[sel], "devices")
             self.tap[fs.feeder_id] = 0
             self._tap_has_trafo[fs.feeder_id] = False
             self._v0[fs.feeder_id] = float(net.ext_grid.vm_pu.iloc[0])
@@ -126,18 +137,13 @@ class PhysicalNetwork:
         self._t_own_q = self.tnet.load.base_q_mvar.to_numpy(float).copy()
         self.load_share = load_shares(self._t_own_p)
         """Share of each transmission load (row order) in the system imbalance and the TSO's need."""
-        self._area_rows: dict[str, int] = {}
-        for area in spec.area_ids:
-            ib = int(nodes.interface_bus[np.flatnonzero(nodes.area == area)[0]])
-            self._area_rows[area] = int(
-                pp.create_load(self.tnet, ib, p_mw=0.0, q_mvar=0.0, name=f"area {area}")
-            )
+        area_bus = [int(nodes.interface_bus[np.flatnonzero(nodes.area == a)[0]]) for a in spec.area_ids]
+        area_ids = _create_loads(self.tnet, area_bus, [f"area {a}" for a in spec.area_ids])
+        self._area_rows: dict[str, int] = {a: int(i) for a, i in zip(spec.area_ids, area_ids, strict=True)}
         # transmission-connected devices: one load per bus
         tsel = np.flatnonzero(nodes.kind == "transmission")
         self._t_node_idx = tsel
-        dev_ids = [
-            pp.create_load(self.tnet, int(b), p_mw=0.0, q_mvar=0.0, name="devices") for b in nodes.bus[tsel]
-        ]
+        dev_ids = _create_loads(self.tnet, nodes.bus[tsel], "devices")
         # element ids -> row positions (a grid file may number its loads sparsely)
         load_index = self.tnet.load.index
         self._t_dev_rows = np.asarray(load_index.get_indexer(dev_ids), dtype=np.int64)
