@@ -27,12 +27,18 @@ CACHE_ENV = "COORDSTUDIO_CACHE_DIR"
 
 
 def cache_root() -> Path:
-    """``$COORDSTUDIO_CACHE_DIR``, else ``$XDG_CACHE_HOME/coordstudio``, else ``~/.cache/coordstudio``."""
+    """``$COORDSTUDIO_CACHE_DIR``, else ``$XDG_CACHE_HOME/coordstudio``, else ``~/.cache/coordstudio``
+    (a folder in the system's temporary folder when there is no home folder to be found)."""
     root = os.environ.get(CACHE_ENV)
     if root:
         return Path(root)
     xdg = os.environ.get("XDG_CACHE_HOME")
-    return Path(xdg) / "coordstudio" if xdg else Path.home() / ".cache" / "coordstudio"
+    if xdg:
+        return Path(xdg) / "coordstudio"
+    try:
+        return Path.home() / ".cache" / "coordstudio"
+    except (RuntimeError, KeyError, OSError):  # no HOME and no password-database entry
+        return Path(tempfile.gettempdir()) / "coordstudio-cache"
 
 
 def package_version(name: str) -> str:
