@@ -95,7 +95,6 @@ class PhysicalNetwork:
     def __init__(self, scenario: Scenario) -> None:
         import copy
 
-
         self.scenario = scenario
         spec = scenario.spec
         self.spec = spec
