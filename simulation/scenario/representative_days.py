@@ -165,13 +165,8 @@ def select_representative_days(spec: ScenarioSpec, n_days: int | None = None) ->
     for d in days:  # a medoid that is also an extreme day: one day, the weights added
         if d.day_of_year in merged:
             old = merged[d.day_of_year]
-            d = RepresentativeDay(
-                d.day_id,
-                d.day_of_year,
-                old.weight_days + d.weight_days,
-                old.kind if old.kind != "medoid" else d.kind,
-                d.ambient_temp_c,
-            )
+            d = RepresentativeDay(d.day_id, d.day_of_year, old.weight_days + d.weight_days,
+                                  old.kind if old.kind != "medoid" else d.kind, d.ambient_temp_c)
         merged[d.day_of_year] = d
     chosen = sorted(merged.values(), key=lambda d: d.day_of_year)
     fitted = fit_weights(year, chosen)
@@ -203,13 +198,11 @@ def fit_weights(year: dict[str, np.ndarray], days: list[RepresentativeDay]) -> l
     targets = np.array([arr.mean() for arr in year.values()]) * YEAR_DAYS
     # variables: w (n), u (n), v (n) with w - w0 = u - v, u, v >= 0; minimise sum(u + v)
     eye = np.eye(n)
-    a_eq = np.vstack(
-        [
-            np.hstack([np.ones((1, n)), np.zeros((1, 2 * n))]),
-            np.hstack([means, np.zeros((means.shape[0], 2 * n))]),
-            np.hstack([eye, -eye, eye]),
-        ]
-    )
+    a_eq = np.vstack([
+        np.hstack([np.ones((1, n)), np.zeros((1, 2 * n))]),
+        np.hstack([means, np.zeros((means.shape[0], 2 * n))]),
+        np.hstack([eye, -eye, eye]),
+    ])
     b_eq = np.concatenate([[YEAR_DAYS], targets, w0])
     cost = np.concatenate([np.zeros(n), np.ones(2 * n)])
     bounds = [(1.0, None)] * n + [(0.0, None)] * (2 * n)

@@ -295,15 +295,11 @@ class ProfileSpec(_Spec):
         default="1-MV-rural--0-sw", description="SimBench grid whose profiles are used (source simbench)."
     )
     day_of_year: int = Field(
-        default=175,
-        ge=1,
-        le=365,
+        default=175, ge=1, le=365,
         description="Day of the year simulated (1 = 1 Jan) when representative_days is 0.",
     )
     representative_days: int = Field(
-        default=0,
-        ge=0,
-        le=365,
+        default=0, ge=0, le=365,
         description="Representative days chosen from the profile year by tsam (Ward clustering with "
         "medoids, the peak-load and peak-PV days kept; simulation.scenario.representative_days), each "
         "simulated and weighted by the days it stands for; 0 simulates day_of_year alone, weighted by the "
