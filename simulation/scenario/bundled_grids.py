@@ -11,7 +11,8 @@ of pandapower, pandas and numpy (a pickled DataFrame is tied to them); a run rea
 
 Only names of :data:`simulation.grid_files.PANDAPOWER_CASES` are cached (any other name goes to
 :func:`simulation.grid_files.load_net`, which names the error). The cache folder is the user's own
-(files written with mode 0600); a file that cannot be read back as a pandapower net is rebuilt.
+(files written with the umask's mode, like every output); a file that cannot be read back as a
+pandapower net is rebuilt.
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ complete file. A cache that cannot be written (read-only home) only costs the sl
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import re
@@ -55,25 +54,21 @@ def safe_name(text: str) -> str:
 
 
 def write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> bool:
-    """Let ``write(fh)`` fill a temporary file beside ``path``, then rename it to ``path``; return whether
-    the file was written (an OS error is logged and swallowed: the cache is an optimisation)."""
-    tmp: Path | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        tmp = Path(name)
-        with os.fdopen(fd, "wb") as fh:
+    """Let ``write(fh)`` fill the file at ``path`` atomically (:func:`simulation.fileio.atomic_save`:
+    a temporary file beside it, then a rename); return whether it was written (an OS error is logged and
+    swallowed: the cache is an optimisation)."""
+    from coordstudio.simulation.fileio import atomic_save
+
+    def fill(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
             write(fh)
-        os.replace(tmp, path)
-        tmp = None
+
+    try:
+        atomic_save(path, fill)
         return True
-    except OSError as exc:
+    except OSError as exc:  # OutputError is an OSError too
         logger.info("cache file %s not written (%s)", path, exc)
         return False
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
 
 
 __all__ = ["CACHE_ENV", "cache_root", "package_version", "safe_name", "write_atomically"]
