@@ -82,7 +82,8 @@ def _runpp(net: Any) -> None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pp.runpp(net, numba=False, init="dc", max_iteration=30)
+        # pandapower's own Newton-Raphson whatever is installed (see scenario.build.run_pf)
+        pp.runpp(net, numba=False, init="dc", max_iteration=30, lightsim2grid=False)
 
 
 def _branch_ends(net: Any) -> list[tuple[str, str, str, str, str, str, str]]:

@@ -18,7 +18,7 @@ import numpy as np
 
 from coordstudio.simulation.devices import DeviceArrays, concat_devices, empty_devices
 from coordstudio.simulation.errors import ScenarioError
-from coordstudio.simulation.grid_files import cached_net, load_net
+from coordstudio.simulation.grid_files import cached_net, load_net  # noqa: F401  (cached_net: imported from here by tests)
 from coordstudio.simulation.scenario import (
     CATEGORY_PARAMETERS,
     DEVICE_CATEGORIES,
@@ -27,6 +27,7 @@ from coordstudio.simulation.scenario import (
     ParamDistribution,
     ScenarioSpec,
 )
+from coordstudio.simulation.scenario.bundled_grids import bundled_net
 
 logger = logging.getLogger(__name__)
 
@@ -114,9 +115,17 @@ class Scenario:
 
 
 def run_pf(net: Any, **kw: Any) -> None:
-    """pandapower AC power flow without numba (no warning, no JIT compilation per process)."""
+    """pandapower AC power flow without numba (no warning, no JIT compilation per process) and with
+    pandapower's own Newton-Raphson: ``lightsim2grid=False``, because pandapower's default (``"auto"``)
+    switches to lightsim2grid's solver whenever that package happens to be installed, and the study's
+    results then change. Both solvers stop at the same mismatch tolerance and their voltages differ by
+    about 1e-15 pu, but that is enough to move the markets to other optimal solutions among equals: on
+    the default study's first 6 h, SBR's activation cost 1524.65 instead of 1524.69 EUR and CM's 1971
+    instead of 1899 EUR (issue 21, BENCHMARKS.md). So the solver is a fixed choice, not the
+    environment's."""
     import pandapower as pp
 
+    kw.setdefault("lightsim2grid", False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pp.runpp(net, numba=False, **kw)
@@ -143,7 +152,7 @@ def _prepare_transmission(spec: ScenarioSpec) -> Any:
     if ts.grid_file:
         net = load_net("file", ts.grid_file, ts.grid_format)
     else:
-        net = load_net("pandapower", ts.case_name)
+        net = bundled_net(ts.case_name)  # from the user's cache: not rebuilt from JSON each run
     net.line["max_i_ka"] = net.line["max_i_ka"] * ts.line_rating_factor
     net.load["p_mw"] = net.load["p_mw"] * ts.load_scale_frac
     net.load["q_mvar"] = net.load["q_mvar"] * ts.load_scale_frac
@@ -158,7 +167,7 @@ def _prepare_feeder(fs: FeederSpec) -> tuple[Any, int]:
     if fs.grid_file:
         net = load_net("file", fs.grid_file, fs.grid_format)
     else:
-        net = load_net(fs.source, fs.case_name)
+        net = bundled_net(fs.case_name) if fs.source == "pandapower" else load_net(fs.source, fs.case_name)
     if fs.source == "simbench":
         # keep the grid as SimBench ships it, without its own profiles; loads at peak are the base
         net.profiles = {}
@@ -328,18 +337,21 @@ def _synthetic_profiles(hours: np.ndarray, rng: np.random.Generator) -> dict[str
 
 
 def _simbench_profiles(spec: ScenarioSpec, hours: np.ndarray) -> dict[str, np.ndarray]:
+    from coordstudio.simulation.scenario.simbench_profiles import grid_profile_tables
+
     ps = spec.profiles
-    net = cached_net("simbench", ps.simbench_code)
-    prof = net.profiles
+    # the grid's profile tables, cached on disk: not the whole SimBench grid on every run (issue 21)
+    prof = grid_profile_tables(ps.simbench_code)
     day0 = (ps.day_of_year - 1) * 96
 
     def year(table: str, column: str) -> np.ndarray:
-        if column not in prof[table]:
+        columns, values = prof[table]
+        if column not in columns:
             raise ScenarioError(
                 f"profiles: SimBench grid {ps.simbench_code} has no {table} profile {column!r} "
-                f"(fields load_profile/pv_profile/wind_profile); known: {list(prof[table].columns[1:])}"
+                f"(fields load_profile/pv_profile/wind_profile); known: {columns}"
             )
-        return prof[table][column].to_numpy(dtype=float)
+        return values[:, columns.index(column)]
 
     def pick(values: np.ndarray) -> np.ndarray:
         idx = day0 + np.floor(hours * 4.0).astype(int)

@@ -84,9 +84,9 @@ def year_profiles(spec: ScenarioSpec) -> dict[str, np.ndarray]:
             f"profiles: field representative_days needs a year of profiles (source simbench); "
             f"source {ps.source!r} holds one day"
         )
-    from coordstudio.simulation.scenario.build import cached_net
+    from coordstudio.simulation.scenario.simbench_profiles import grid_profile_tables
 
-    prof = cached_net("simbench", ps.simbench_code).profiles
+    prof = grid_profile_tables(ps.simbench_code)  # cached on disk, not the whole grid (issue 21)
     columns = {
         "load": ("load", f"{ps.load_profile}_pload"),
         "pv": ("renewables", ps.pv_profile),
@@ -94,11 +94,12 @@ def year_profiles(spec: ScenarioSpec) -> dict[str, np.ndarray]:
     }
     out: dict[str, np.ndarray] = {}
     for name, (table, column) in columns.items():
-        if column not in prof[table]:
+        names, table_values = prof[table]
+        if column not in names:
             raise ScenarioError(
                 f"profiles: SimBench grid {ps.simbench_code} has no {table} profile {column!r}"
             )
-        values = prof[table][column].to_numpy(dtype=float)
+        values = table_values[:, names.index(column)]
         n_days = values.size // STEPS_PER_DAY
         out[name] = values[: n_days * STEPS_PER_DAY].reshape(n_days, STEPS_PER_DAY)
     return out
