@@ -138,6 +138,27 @@ def _project(S: CompiledLP, X: CompiledLP, s_keys: np.ndarray) -> np.ndarray | N
     return np.concatenate([cost, [X.offset], data, lo, hi])
 
 
+def _columns_first(S: CompiledLP, X: CompiledLP) -> CompiledLP:
+    """``S`` with ``X``'s columns first, in ``X``'s order, and the others after them: HiGHS then
+    receives the first clearing's LP as the compile at the real values gives it (the explicit zeros
+    HiGHS drops itself), plus the empty columns of the entries that are zero now."""
+    pos = {id(v): j for j, v in enumerate(S.columns)}
+    first = [pos.get(id(v), -1) for v in X.columns]
+    if -1 in first:
+        return S  # _project rejects X
+    rest = sorted(set(range(len(S.columns))) - set(first))
+    order = np.array(first + rest, dtype=np.int64)
+    return replace(
+        S,
+        columns=[S.columns[j] for j in order.tolist()],
+        cost=S.cost[order],
+        col_lo=S.col_lo[order],
+        col_hi=S.col_hi[order],
+        integer=S.integer[order],
+        A=sp.csc_matrix(S.A)[:, order],
+    )
+
+
 def build_param_map(
     m: pyo.ConcreteModel, compile_fn: Callable[[pyo.ConcreteModel], CompiledLP]
 ) -> tuple[ParamMap | None, CompiledLP]:
@@ -156,7 +177,7 @@ def build_param_map(
     finally:
         _set(params, real)
     cr = compile_fn(m)
-    S = c1
+    S = _columns_first(c1, cr)
     A = sp.csc_matrix(S.A)
     A.sort_indices()
     S = replace(S, A=A)
