@@ -130,7 +130,9 @@ class HighsDirect:
     compared with what HiGHS holds: costs, column bounds and row bounds are replaced as whole vectors,
     the few matrix entries that changed (a fill-or-kill quantity ``q`` multiplying a binary) go in one by
     one, so HiGHS keeps its basis and every appended row. A structural change (a column or row appearing
-    or disappearing) reloads the model instead.
+    or disappearing) reloads the model instead. A market session's model (``m._stable_structure``)
+    skips the compile: its arrays follow the parameters through a
+    :class:`~simulation.market.param_map.ParamMap` on a structure that never changes.
 
     HiGHS holds the compiled LP as independent blocks (:class:`~simulation.market.highs_blocks.
     HighsBlocks`: the steps of a clearing that no constraint links), solved side by side.
