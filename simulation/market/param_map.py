@@ -89,13 +89,13 @@ class ParamMap:
 
     def evaluate(self) -> CompiledLP:
         """The compiled LP at the parameters' current values (column bounds read from the variables)."""
-        from coordstudio.simulation.market.highs_direct import highspy_inf
+        import highspy
 
         comp = self.comp
         y = self.targets(_values(self.params))
         n, nnz, r = len(comp.columns), comp.A.nnz, len(comp.row_lo)
         A = sp.csc_matrix((y[n + 1 : n + 1 + nnz], comp.A.indices, comp.A.indptr), shape=comp.A.shape)
-        inf = highspy_inf()
+        inf = float(highspy.kHighsInf)
         lo = np.array([v.lb for v in comp.columns], dtype=object)
         hi = np.array([v.ub for v in comp.columns], dtype=object)
         return replace(

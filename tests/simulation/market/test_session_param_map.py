@@ -79,6 +79,8 @@ def test_session_follows_parameters_without_compile_or_reload(monkeypatch: pytes
     bids = session.case.bids
     fok = list(bids.bid_id).index("fok")
     real_compile = hdm.compile_lp
+    compiles: list[object] = []
+    monkeypatch.setattr(hdm, "compile_lp", lambda m: compiles.append(m) or real_compile(m))
     for step, limits in enumerate(((0.1, 0.1), (-10.0, 0.12))):
         q = bids.quantity_mw.copy()
         q[fok] = [0.0, 0.1, 0.0] if step == 0 else [0.1, 0.0, 0.1]  # Pyomo drops the u entries at 0
@@ -93,10 +95,7 @@ def test_session_follows_parameters_without_compile_or_reload(monkeypatch: pytes
             energy_limits_mwh={"e1": limits},  # equal limits: an equality row in Pyomo's compile
             root_voltage_pu={"d0": 1.02 - 0.01 * step},
         )
-        compiles = []
-        monkeypatch.setattr(hdm, "compile_lp", lambda m: compiles.append(m) or real_compile(m))
         again = session.clear()
-        monkeypatch.setattr(hdm, "compile_lp", real_compile)
         assert not compiles  # no Pyomo compile in the re-clearing
         assert model._highs_direct is hd  # no reload: HiGHS kept its instance (basis, cuts)
         assert (len(hd.comp.columns), len(hd.comp.row_lo)) == (n_cols, n_rows)
@@ -114,3 +113,4 @@ def test_session_follows_parameters_without_compile_or_reload(monkeypatch: pytes
         # the losses are a large part of a 3.6 EUR objective), so within 2e-6 of each other; the
         # session keeps the last clearing's binding cuts, the fresh clearing starts from none
         assert again.objective_eur == pytest.approx(fresh.objective_eur, rel=2e-6)
+        compiles.clear()  # the fresh clearing's own compile
