@@ -118,7 +118,7 @@ def _project(S: CompiledLP, X: CompiledLP, s_keys: np.ndarray) -> np.ndarray | N
     rid_x = np.empty(len(X.row_lo), dtype=np.int64)
     for cid, i in X.row_of.items():
         rid_x[i] = S.row_of.get(cid, -1)
-    if (cmap < 0).any() or (rid_x < 0).any():
+    if (cmap < 0).any() or (rid_x < 0).any() or len(set(rid_x.tolist())) != len(rid_x):
         return None
     n, r = len(S.columns), len(S.row_lo)
     cost = np.zeros(n)
@@ -130,11 +130,11 @@ def _project(S: CompiledLP, X: CompiledLP, s_keys: np.ndarray) -> np.ndarray | N
         return None
     data = np.zeros(len(s_keys))
     data[pos] = coo.data
-    lo = np.full(r, np.nan)
-    hi = np.full(r, np.nan)
-    lo[rid_x], hi[rid_x] = X.row_lo, X.row_hi
     if len(rid_x) != r:
-        return None  # a row of S is constant in X (all its entries 0): the row kinds may differ
+        return None  # a row of S is constant in X (all its entries 0): not followed
+    lo = np.empty(r)
+    hi = np.empty(r)
+    lo[rid_x], hi[rid_x] = X.row_lo, X.row_hi
     return np.concatenate([cost, [X.offset], data, lo, hi])
 
 
