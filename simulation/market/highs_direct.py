@@ -22,6 +22,7 @@ from coordstudio.simulation.market.case import ClearingOptions
 from coordstudio.simulation.market.cones import cone_violation, initial_cut_points
 from coordstudio.simulation.market.highs_blocks import CompiledLP, HighsBlocks
 from coordstudio.simulation.market.model import gc_paused
+from coordstudio.simulation.market.param_map import ParamMap, build_param_map
 from coordstudio.simulation.market.price_components import (
     COMPONENTS,
     distribution_components,
@@ -129,7 +130,9 @@ class HighsDirect:
     compared with what HiGHS holds: costs, column bounds and row bounds are replaced as whole vectors,
     the few matrix entries that changed (a fill-or-kill quantity ``q`` multiplying a binary) go in one by
     one, so HiGHS keeps its basis and every appended row. A structural change (a column or row appearing
-    or disappearing) reloads the model instead.
+    or disappearing) reloads the model instead. A market session's model (``m._stable_structure``)
+    skips the compile: its arrays follow the parameters through a
+    :class:`~simulation.market.param_map.ParamMap` on a structure that never changes.
 
     HiGHS holds the compiled LP as independent blocks (:class:`~simulation.market.highs_blocks.
     HighsBlocks`: the steps of a clearing that no constraint links), solved side by side.
@@ -148,9 +151,18 @@ class HighsDirect:
 
     def __init__(self, m: pyo.ConcreteModel, p: Problem, comp: CompiledLP | None = None) -> None:
         self.model = m
+        pm: ParamMap | None = getattr(m, "_param_map", None)
         if comp is None:  # else the compile of the model as it stands (the one update() rejected)
             _track_changes(m)
-            comp = compile_lp(m)
+            if pm is not None:
+                comp = pm.evaluate()
+            elif getattr(m, "_stable_structure", False):  # a session's model: see param_map
+                pm, comp = build_param_map(m, compile_lp)
+                m._param_map = pm
+            else:
+                comp = compile_lp(m)
+        self.pmap = pm
+        """The compiled arrays as functions of the mutable parameters (None: compile at each update)."""
         self.comp = comp
         self.hb = HighsBlocks(comp, p.name)
         col_of: dict[int, int] = {id(v): k for k, v in enumerate(comp.columns)}
@@ -230,6 +242,8 @@ class HighsDirect:
         or disappeared): the caller then loads the model afresh."""
         m = self.model
         self.rejected = None
+        if self.pmap is not None:
+            return self._update_mapped(self.pmap)
         if not m._params_changed:
             done = self._update_import_targets()
             if done is not None:
@@ -254,6 +268,34 @@ class HighsDirect:
                 if not hb.change_coeff(int(i), int(j), float(Anew[i, j])):
                     self.rejected = new
                     return False  # the entry would link two independent blocks
+        if not np.array_equal(new.cost, old.cost):
+            hb.change_costs(new.cost)
+        if not (np.array_equal(new.col_lo, old.col_lo) and np.array_equal(new.col_hi, old.col_hi)):
+            hb.change_col_bounds(np.arange(len(new.columns)), new.col_lo, new.col_hi)
+        if len(new.row_lo) and not (
+            np.array_equal(new.row_lo, old.row_lo) and np.array_equal(new.row_hi, old.row_hi)
+        ):
+            hb.change_row_bounds(new.row_lo, new.row_hi)
+        if new.offset != old.offset:
+            hb.change_offset(new.offset)
+        self.comp = new
+        return True
+
+    def _update_mapped(self, pm: ParamMap) -> bool:
+        """:meth:`update` without a Pyomo compile: the arrays evaluated from the parameters through
+        the model's :class:`~simulation.market.param_map.ParamMap` (their structure never changes, so
+        HiGHS keeps its basis and appended rows at every re-clearing)."""
+        m = self.model
+        if not m._params_changed and not m._imp_changed:
+            return True
+        _track_changes(m)
+        hb = self.hb
+        new = pm.evaluate()
+        old = self.comp
+        for e in np.flatnonzero(new.A.data != old.A.data).tolist():
+            if not hb.change_coeff(int(pm.a_row[e]), int(pm.a_col[e]), float(new.A.data[e])):
+                self.rejected = new
+                return False  # the entry would link two independent blocks
         if not np.array_equal(new.cost, old.cost):
             hb.change_costs(new.cost)
         if not (np.array_equal(new.col_lo, old.col_lo) and np.array_equal(new.col_hi, old.col_hi)):
@@ -524,6 +566,11 @@ def solve_direct(
             t_comp, d_comp = price_components(hd, m, p, t_price, d_price)
             # the pricing LP may move continuous variables among equal-cost optima: keep its point
             objective = hd.objective()
+            if hd.pmap is not None:
+                # a session's model: the cuts slack at this point go while HiGHS still holds it
+                # (restoring the binaries below discards the solution); kept, they made every later
+                # mixed-integer solve larger (the rows grew by half in three clearings)
+                hd.prune_cuts(0)
         finally:
             if binaries:
                 hd.fix_binaries(None)

@@ -151,6 +151,9 @@ class MarketSession:
             self._mask = mask
             self._prob = central_problem(prep, self.scheme, mask, f"{self.case.name} [{self.scheme}]")
             self._model = build_model(self._prob, reusable=True)
+            # re-cleared with new parameters only: its solver arrays follow them without a Pyomo
+            # compile, on a structure that never changes (simulation.market.param_map)
+            self._model._stable_structure = True
         else:
             assert self._prob is not None and self._mask is not None
             prob = central_problem(prep, self.scheme, self._mask, self._prob.name)
