@@ -113,6 +113,23 @@ def _point(spec_path: str, scheme: str) -> dict[str, Any]:
     }
 
 
+def _baseline() -> dict[str, Any]:
+    """Peak RSS of a process that imported everything a point imports but built no scenario: the part of a
+    point's peak that does not grow with the size (interpreter, NumPy/pandas, pandapower, Pyomo, HiGHS)."""
+    import resource
+
+    import highspy  # noqa: F401
+    import pandapower  # noqa: F401
+    import pyomo.environ  # noqa: F401
+
+    import coordstudio.simulation.market  # noqa: F401
+    import coordstudio.simulation.physical.network  # noqa: F401
+    import coordstudio.simulation.run  # noqa: F401
+    import coordstudio.simulation.simulate  # noqa: F401
+
+    return {"baseline_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
+
+
 def _child(args: list[str]) -> dict[str, Any]:
     """Run this script with ``args`` in a fresh process; its last stdout line is the JSON result."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -143,18 +160,29 @@ def fit_exponent(xs: list[float], ys: list[float]) -> float:
     return sum((a - mx) * (b - my) for a, b in zip(lx, ly, strict=True)) / sxx if sxx > 0 else float("nan")
 
 
-def exponents(data: dict[str, Any]) -> dict[str, dict[str, float]]:
-    """Scheme -> fitted exponents of hour_s, market_s, physics_s and peak RSS against devices."""
+LARGE_DEVICES = 200_000
+"""Second fit over the sizes from here up (F >= 0.1, 5+ feeders), where the scenario, not fixed costs
+(start-up, profile tables, the solver's per-call overhead), makes the time."""
+
+
+def exponents(data: dict[str, Any], min_devices: int = 0) -> dict[str, dict[str, float]]:
+    """Scheme -> fitted exponents against devices of hour_s, market_s, physics_s, peak RSS and the peak RSS
+    above the baseline of imports (``rss_growth_mib``: what the scenario and the hour add)."""
     out: dict[str, dict[str, float]] = {}
     sizes = data["sizes"]
+    base = float(data.get("baseline_rss_mib", 0.0))
+    for p in data["points"]:
+        if "error" not in p:
+            p["rss_growth_mib"] = max(float(p["peak_rss_mib"]) - base, 1.0)
     for scheme in sorted({p["scheme"] for p in data["points"]}):
-        pts = [p for p in data["points"] if p["scheme"] == scheme and "error" not in p]
+        pts = [p for p in data["points"] if p["scheme"] == scheme and "error" not in p
+               and sizes[str(p["scale"])]["devices"] >= min_devices]
         if len({p["scale"] for p in pts}) < 2:
             continue
         xs = [float(sizes[str(p["scale"])]["devices"]) for p in pts]
         out[scheme] = {
             key: fit_exponent(xs, [max(float(p[key]), 1e-6) for p in pts])
-            for key in ("hour_s", "market_s", "physics_s", "peak_rss_mib")
+            for key in ("hour_s", "market_s", "physics_s", "peak_rss_mib", "rss_growth_mib")
         }
         out[scheme]["n_points"] = float(len(pts))
     return out
@@ -166,9 +194,12 @@ def plot(data: dict[str, Any], png: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, LogLocator
 
     sizes = data["sizes"]
     fits = exponents(data)
+    large = exponents(data, LARGE_DEVICES)
+    nan = {"hour_s": float("nan"), "rss_growth_mib": float("nan")}
     fig, axes = plt.subplots(1, 2, figsize=(12, 5))
     markers = {"CMS": "o", "LMS": "s", "SBR": "^", "CM": "D", "IFM": "v", "CM-D": "x"}
     for scheme, fit in fits.items():
@@ -177,22 +208,32 @@ def plot(data: dict[str, Any], png: Path) -> None:
             key=lambda p: sizes[str(p["scale"])]["devices"],
         )
         xs = [sizes[str(p["scale"])]["devices"] for p in pts]
-        for ax, key, label in ((axes[0], "hour_s", "hour_s"), (axes[1], "peak_rss_mib", "peak_rss_mib")):
-            ax.loglog(xs, [p[key] for p in pts], marker=markers.get(scheme, "."),
-                      label=f"{scheme}  (slope {fit[label]:.2f})")
+        big = large.get(scheme, nan)
+        axes[0].loglog(xs, [p["hour_s"] for p in pts], marker=markers.get(scheme, "."),
+                       label=f"{scheme}  {fit['hour_s']:.2f} / {big['hour_s']:.2f}")
+        axes[1].loglog(xs, [p["peak_rss_mib"] for p in pts], marker=markers.get(scheme, "."),
+                       label=f"{scheme}  {fit['rss_growth_mib']:.2f} / {big['rss_growth_mib']:.2f}")
+    if "baseline_rss_mib" in data:
+        axes[1].axhline(data["baseline_rss_mib"], color="grey", ls="--", lw=1)
+        axes[1].annotate(f"imports only: {data['baseline_rss_mib']:.0f} MiB", (0.02, 0.03),
+                         xycoords="axes fraction", fontsize=8, color="grey")
     xs_all = sorted({(v["devices"], v["feeders"]) for v in sizes.values()})
-    for ax, title, ylabel in (
-        (axes[0], "Wall time of one simulated hour (1 clearing + 2 physical steps)", "wall time, s"),
-        (axes[1], "Peak memory of the process (fresh process per point)", "peak RSS, MiB"),
+    for ax, title, ylabel, legend_title in (
+        (axes[0], "Wall time of one simulated hour (1 clearing + 2 physical steps)", "wall time, s",
+         "scheme  exponent: all sizes / >= 200k devices"),
+        (axes[1], "Peak memory of the process (fresh process per point)", "peak RSS, MiB",
+         "scheme  exponent of RSS above imports:\nall sizes / >= 200k devices"),
     ):
         ax.set_xlabel("devices (feeders in brackets)")
         ax.set_ylabel(ylabel)
         ax.set_title(title, fontsize=10)
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(title="scheme (fitted exponent)", fontsize=8)
+        ax.legend(title=legend_title, fontsize=8, title_fontsize=8)
         ax.set_xticks([d for d, _ in xs_all])
         ax.set_xticklabels([f"{d / 1000:,.0f}k\n({f})" for d, f in xs_all], fontsize=8)
         ax.minorticks_off()
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     load = data.get("load") or []
     load_txt = f"; load avg (1 min) {min(load):.1f}-{max(load):.1f}" if load else ""
     fig.suptitle(
@@ -224,8 +265,13 @@ def table(data: dict[str, Any]) -> str:
                 cells.append(f"{p['hour_s']:.1f} / {p['peak_rss_mib']:,.0f}")
         lines.append(f"| {key} | {sz['feeders']} | {sz['devices']:,} | " + " | ".join(cells) + " |")
     fits = exponents(data)
-    lines.append("| **exponent** (time / memory) | | | " + " | ".join(
-        f"{fits[s]['hour_s']:.2f} / {fits[s]['peak_rss_mib']:.2f}" if s in fits else "-" for s in schemes
+    large = exponents(data, LARGE_DEVICES)
+    lines.append("| **exponent >= 200k devices** time / RSS above imports | | | " + " | ".join(
+        f"{large[s]['hour_s']:.2f} / {large[s]['rss_growth_mib']:.2f}" if s in large else "-" for s in schemes
+    ) + " |")
+    lines.append("| **exponent** time / peak RSS / RSS above imports | | | " + " | ".join(
+        f"{fits[s]['hour_s']:.2f} / {fits[s]['peak_rss_mib']:.2f} / {fits[s]['rss_growth_mib']:.2f}"
+        if s in fits else "-" for s in schemes
     ) + " |")
     return "\n".join(lines)
 
@@ -241,16 +287,24 @@ def main() -> int:
     ap.add_argument("--plot-only", action="store_true")
     ap.add_argument("--point", nargs=2, metavar=("SPEC", "SCHEME"), help=argparse.SUPPRESS)
     ap.add_argument("--generate", type=float, metavar="SCALE", help=argparse.SUPPRESS)
+    ap.add_argument("--baseline", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
     if args.point:
         print(json.dumps(_point(args.point[0], args.point[1])))
+        return 0
+    if args.baseline:
+        print(json.dumps(_baseline()))
         return 0
     if args.generate is not None:
         print(json.dumps(_generate(args.generate, Path(args.work))))
         return 0
     jpath = Path(args.json)
     data = _load(jpath)
+    if "baseline_rss_mib" not in data:
+        data["baseline_rss_mib"] = _child(["--baseline"])["baseline_rss_mib"]
+        if jpath.parent.exists():
+            jpath.write_text(json.dumps(data, indent=1))
     if not args.plot_only:
         work = Path(args.work)
         work.mkdir(parents=True, exist_ok=True)
@@ -308,7 +362,8 @@ def main() -> int:
     print(table(data))
     for s, f in exponents(data).items():
         print(f"{s}: exponent time {f['hour_s']:.2f} (market {f['market_s']:.2f}, physics "
-              f"{f['physics_s']:.2f}), memory {f['peak_rss_mib']:.2f} over {int(f['n_points'])} sizes")
+              f"{f['physics_s']:.2f}), memory {f['peak_rss_mib']:.2f} (above imports "
+              f"{f['rss_growth_mib']:.2f}) over {int(f['n_points'])} sizes")
     for s in data["skipped"]:
         print(f"skipped {s['scheme']} F={s['scale']:g}: {s['why']}")
     return 0
