@@ -39,13 +39,17 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--workers", type=number(int, low=0, high=512), default=2,
         help="LocalCluster worker processes; 0 runs serially")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="address of an existing Dask scheduler")
+    p.add_argument(
+        "--scheduler", metavar="ADDRESS", type=_scheduler_address,
+        help="address of an existing Dask cluster's scheduler, e.g. tcp://10.0.0.5:8786 (docs/scale.md: "
+             "dask-jobqueue, Kubernetes, SSH); its workers need the same coordstudio install")
     p.add_argument("--db", metavar="URL", help="results database URL (default: sweep.sqlite in --out)")
     p.add_argument("--out", default="sweep-out", help="output folder (default: sweep-out)")
     p.add_argument("--schemes", help="comma-separated schemes (default: the study's)")
     p.add_argument(
         "--days",
-        help="days as ID:DAY_OF_YEAR,... (default with 'days': winter:15,spring:105,summer:196,autumn:288)",
+        help="days as ID:DAY_OF_YEAR,..., or N: the study's N representative days of the year (tsam, "
+             "weighted; default with 'days': the study's profiles.representative_days, else 4)",
     )
     p.add_argument(
         "--variants",
@@ -69,17 +73,38 @@ def register(subparsers: Any) -> None:
     s.set_defaults(func=cmd_study_from_scenario)
 
 
+def _scheduler_address(text: str) -> str:
+    """argparse type of ``--scheduler``: a malformed address is one line and exit code 2 before the study
+    is read (:func:`simulation.sweep.check_scheduler_address`)."""
+    from coordstudio.simulation.errors import ScenarioError
+    from coordstudio.simulation.sweep import check_scheduler_address
+
+    try:
+        return check_scheduler_address(text)
+    except ScenarioError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--scheduler: ")) from None
+
+
 def _parse_days(text: str | None, spec: Any = None) -> list[Any]:
-    """The swept days: ``--days ID:DOY,...`` (equal weights), else the study's representative days (its
-    ``profiles.representative_days``, or 4 when it sets none) with their weights."""
+    """The swept days: ``--days ID:DOY,...`` (equal weights); ``--days N`` or none: the study's
+    representative days (N, else its ``profiles.representative_days``, else 4) with their weights."""
     from coordstudio.simulation.sweep import DEFAULT_DAYS, SweepDay
 
-    if not text:
+    n_days = int(text) if text and text.strip().isdigit() else None
+    if n_days is not None and not 1 <= n_days <= 365:
+        raise StudyError(f"--days {text}: expected 1 to 365 representative days, or ID:DAY_OF_YEAR,...")
+    if not text or n_days is not None:
         if spec is None or spec.profiles.source != "simbench":
+            if n_days is not None:
+                raise StudyError(
+                    f"--days {text}: representative days need the study's profiles.source simbench "
+                    f"(it is {getattr(getattr(spec, 'profiles', None), 'source', None)!r}); give "
+                    "ID:DAY_OF_YEAR,... instead"
+                )
             return list(DEFAULT_DAYS)
         from coordstudio.simulation.scenario.representative_days import select_representative_days
 
-        n = spec.profiles.representative_days or 4
+        n = n_days or spec.profiles.representative_days or 4
         return [
             SweepDay(day_id=d.day_id, day_of_year=d.day_of_year, weight_days=d.weight_days,
                      ambient_temp_c=d.ambient_temp_c)

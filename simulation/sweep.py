@@ -29,6 +29,7 @@ import datetime as dt
 import hashlib
 import importlib
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -361,17 +362,76 @@ def sweep_id_of(tasks: Sequence[SweepTask]) -> str:
     return hashlib.sha256("\n".join(sorted(t.key for t in tasks)).encode()).hexdigest()[:16]
 
 
-def make_client(workers: int, scheduler: str | None = None) -> Any:
-    """A Dask client: a LocalCluster of ``workers`` single-threaded processes, or ``scheduler``'s cluster."""
+_ADDRESS = re.compile(r"^(tcp|tls|ws|wss|ucx)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):([0-9]{1,5})$")
+"""A Dask scheduler address ``SCHEME://HOST:PORT`` (host name, IPv4 or bracketed IPv6)."""
+
+
+def check_scheduler_address(address: str) -> str:
+    """``address`` stripped if it is a Dask scheduler address to dial; :class:`ScenarioError` if not.
+
+    Why before anything runs: a malformed address otherwise surfaces from the comm layer as a
+    ``ValueError`` deep in :func:`make_client`, after the study is loaded; an address whose form is right
+    but where no scheduler answers fails in :func:`make_client` after its connect timeout.
+    """
+    m = _ADDRESS.match(address.strip())
+    if m is None or not 1 <= int(m.group(3)) <= 65535:
+        raise ScenarioError(
+            f"--scheduler: {address[:80]!r} is not a Dask scheduler address SCHEME://HOST:PORT (SCHEME tcp, "
+            "tls, ws, wss or ucx; PORT 1-65535), e.g. tcp://10.0.0.5:8786"
+        )
+    return address.strip()
+
+
+def worker_ready() -> str:
+    """Run on every worker before the sweep (:func:`check_workers`): this module imported there, so the
+    worker has coordstudio; returns the worker's host name."""
+    import platform
+
+    return platform.node()
+
+
+def check_workers(client: Any, address: str) -> int:
+    """Number of workers of ``address``'s cluster that can run sweep tasks.
+
+    Every worker runs :func:`worker_ready`; one that cannot import coordstudio (a different Python
+    environment, a missing install) answers with the import error. Raises :class:`SimulationError` naming
+    the workers that cannot, so the sweep does not end with every task failed twice. A cluster without
+    workers yet (an adaptive dask-jobqueue cluster still queueing its jobs) passes: tasks wait for them.
+    """
+    answers = client.run(worker_ready, on_error="return")
+    bad = {w: a for w, a in answers.items() if isinstance(a, BaseException)}
+    if bad:
+        worker, err = next(iter(bad.items()))
+        raise SimulationError(
+            f"--scheduler {address}: {len(bad)} of {len(answers)} Dask worker(s) cannot run coordstudio "
+            f"tasks (e.g. {worker}: {type(err).__name__}: {str(err)[:200]}); every worker needs the same "
+            "coordstudio install as this machine (docs/scale.md)"
+        )
+    return len(answers)
+
+
+def make_client(workers: int, scheduler: str | None = None, timeout_s: float = 20.0) -> Any:
+    """A Dask client: a LocalCluster of ``workers`` single-threaded processes, or ``scheduler``'s cluster.
+
+    An existing cluster is checked first: the address's form (:func:`check_scheduler_address`), the
+    connection (``timeout_s``), and that its workers can import coordstudio (:func:`check_workers`)."""
     from distributed import Client, LocalCluster
 
     if scheduler:
+        address = check_scheduler_address(scheduler)
         try:
-            return Client(scheduler, timeout="20s")
+            client = Client(address, timeout=f"{timeout_s:g}s")
         except Exception as exc:  # OSError / TimeoutError from the comm layer
             raise SimulationError(
-                f"sweep: field scheduler: cannot reach Dask scheduler {scheduler!r} ({exc})"
-            ) from exc
+                f"--scheduler {address}: cannot reach the Dask scheduler ({str(exc)[:200]}); is "
+                "`dask scheduler` running there and the port open?"
+            ) from None
+        try:
+            check_workers(client, address)
+        except BaseException:
+            client.close()
+            raise
+        return client
     cluster = LocalCluster(
         n_workers=workers,
         threads_per_worker=1,
