@@ -63,17 +63,26 @@ ModelCache = dict[Any, Any]
 into their mutable parameters."""
 
 
-def _model_for(prob: Problem, cache: ModelCache | None, key: Any) -> tuple[Any, float]:
+def _model_for(
+    prob: Problem, cache: ModelCache | None, key: Any, integral_lp: bool = False
+) -> tuple[Any, float]:
     """The model of ``prob``: built (and kept in ``cache`` under ``key``), or taken from the cache with
-    the data of ``prob`` written into its parameters. Returns it with the time spent."""
+    the data of ``prob`` written into its parameters. Returns it with the time spent.
+
+    ``integral_lp``: a sub-clearing of a decentralised scheme, whose mixed-integer solve is skipped when
+    its relaxation settles it (:func:`~simulation.market.highs_direct.milp_settled_by_relaxation`; the
+    HiGHS path)."""
     t0 = time.perf_counter()
     if cache is None:
-        return build_model(prob), time.perf_counter() - t0
-    m = cache.get(key)
-    if m is None or len(m._pairs) != prob.bids.n_bids * prob.n_steps:  # new key, or another shape
-        m = cache[key] = build_model(prob, reusable=True)
+        m = build_model(prob)
     else:
-        set_parameters(m, prob)
+        m = cache.get(key)
+        if m is None or len(m._pairs) != prob.bids.n_bids * prob.n_steps:  # new key, or another shape
+            m = cache[key] = build_model(prob, reusable=True)
+        else:
+            set_parameters(m, prob)
+    if integral_lp:
+        m._skip_integral_milp = True
     return m, time.perf_counter() - t0
 
 
@@ -85,8 +94,9 @@ def _solve(
     label: str,
     cache: ModelCache | None = None,
     key: Any = None,
+    integral_lp: bool = False,
 ) -> Solution:
-    m, build = _model_for(prob, cache, key)
+    m, build = _model_for(prob, cache, key, integral_lp)
     sol = solve_problem(m, prob, options, handle)
     acc.add_stats(sol, build, label)
     return sol
@@ -140,7 +150,7 @@ def _clear_sbr(
             prep.schedule[g],
             f"{case.name} [SBR local {dg.grid_id}]",
         )
-        sol = _solve(prob, options, handle, acc, f"SBR local market {dg.grid_id}", cache, ("local", g))
+        sol = _solve(prob, options, handle, acc, f"SBR local market {dg.grid_id}", cache, ("local", g), True)
         acc.a[idx] = sol.a
         acc.take_grid(g, 0, prob, sol)
         progress.report((g + 1) / n_sub, f"SBR: local market {dg.grid_id} cleared")
@@ -161,7 +171,7 @@ def _clear_sbr(
             bid_grid=np.full(len(idx), -1),
             bid_row=np.zeros(len(idx), dtype=int),
         )
-        sol = _solve(prob, options, handle, acc, f"SBR local market {cp.node_id}", cache, ("copper", c))
+        sol = _solve(prob, options, handle, acc, f"SBR local market {cp.node_id}", cache, ("copper", c), True)
         acc.a[idx] = sol.a
         acc.take_copper_plate_prices(cp.node_id, sol)
         acc.c_slack[cp.node_id] = np.stack([sol.su[0], sol.sd[0]])
@@ -271,7 +281,7 @@ def _local_curve(
         None,
         f"{case.name} [{scheme} local {dg.grid_id}]",
     )
-    lmodel, build_s = _model_for(prob, cache, ("local", g))
+    lmodel, build_s = _model_for(prob, cache, ("local", g), integral_lp=True)
     sol = solve_problem(lmodel, prob, replace(options, compute_prices=False), handle)
     acc.add_stats(sol, build_s, f"{scheme} local market {dg.grid_id}")
     ref = sol.imp_mw[0].copy()
