@@ -311,7 +311,9 @@ def _local_curve(
         f"{case.name} [{scheme} curve {dg.grid_id}]",
     )
     t0 = time.perf_counter()
-    set_parameters(lmodel, cprob)
+    _fix_import(lmodel, ref)
+    if scheme == "LMS":  # CM-D: the curve's problem is the local market's with the import fixed
+        set_parameters(lmodel, cprob)
     curve, n_solves, cmodel = build_curve(cprob, ref, options, handle, model=lmodel)
     acc.solve_time += time.perf_counter() - t0
     acc.subs.append(
@@ -325,6 +327,20 @@ def _local_curve(
     pad = options.curve_points if cache is not None else 0  # a fixed shape for the kept central model
     cbids = curve_bids(curve, dg.dso_id, dg.grid_id, dg.interface_node, pad)
     return _LocalCurve(g=g, idx=idx, cprob=cprob, ref=ref, bids=cbids, model=cmodel)
+
+
+def _fix_import(model: Any, ref: np.ndarray) -> None:
+    """Fix the import of a local market's model (one grid) at ``ref`` per step, and bring its loaded
+    HiGHS copy up to date at once: the import rows change kind (free -> fixed) without a Pyomo compile
+    (:meth:`~simulation.market.highs_direct.HighsDirect.update`), so HiGHS keeps the local market's
+    basis and cuts for the curve's first point. Done before any other parameter changes (LMS's residual
+    bids), whose compile then finds the rows it already holds instead of a new structure and a reload
+    (168 HiGHS loads of the LMS day, two per grid and clearing, were half of them reloads)."""
+    for t, x in enumerate(ref.tolist()):
+        set_import_target(model, 0, t, x)
+    hd = getattr(model, "_highs_direct", None)
+    if hd is not None:
+        hd.update()
 
 
 def _clear_with_curves(

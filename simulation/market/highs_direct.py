@@ -273,27 +273,31 @@ class HighsDirect:
         disaggregation): the rows ``imp_lo <= S I <= imp_hi`` get their new bounds as the compiler
         would write them (an equality row ``S I = target`` when ``imp_lo == imp_hi``, else a ranged
         row; the body has no constant), and HiGHS receives exactly the calls :meth:`update` makes after
-        a full compile. None when a row would change its kind (fixed <-> free): compile afresh.
+        a full compile. A row that changes its kind (free -> fixed, as from a local market to its
+        curve, or back) keeps its place and its entries in the compile; only its id there (equality or
+        ranged) follows, so HiGHS keeps its basis and cuts where a compile would have reloaded it.
 
         Compiling the whole model with Pyomo for two bounds per step cost 40 % of an LMS day."""
         m = self.model
         comp = self.comp
         changed = m._imp_changed
         row_lo, row_hi = comp.row_lo.copy(), comp.row_hi.copy()
+        row_ids = comp.row_ids
         for g, t in changed:
             con = m.imp_fix[g, t]
             row = comp.row_of.get(id(con))
             if row is None:
                 return None
             lo, hi = float(pyo.value(m.imp_lo[g, t])), float(pyo.value(m.imp_hi[g, t]))
-            equality = comp.row_ids[row] - id(con) * 3 - 1 == 0
-            if equality != (lo == hi):
-                return None
+            kind = id(con) * 3 + (1 if lo == hi else 2)  # compile_lp's id: equality (0) or ranged (+1) row
+            if row_ids[row] != kind:
+                row_ids = list(row_ids) if row_ids is comp.row_ids else row_ids
+                row_ids[row] = kind
             row_lo[row], row_hi[row] = lo, hi
         changed.clear()
         if len(row_lo) and not (np.array_equal(row_lo, comp.row_lo) and np.array_equal(row_hi, comp.row_hi)):
             self.hb.change_row_bounds(row_lo, row_hi)
-        self.comp = replace(comp, row_lo=row_lo, row_hi=row_hi)
+        self.comp = replace(comp, row_lo=row_lo, row_hi=row_hi, row_ids=row_ids)
         return True
 
     # ------------------------------------------------------------------ values

@@ -107,3 +107,30 @@ def test_milp_skipped_when_the_relaxation_settles_it(
         assert 0 < n_fast <= n_ref
     da = np.abs(np.asarray(fast.activation_mw) - np.asarray(ref.activation_mw)).max()
     assert da < 1e-3
+
+
+def test_curve_keeps_the_local_markets_highs_instance(
+    feeder: DistributionGrid, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CM-D: one HiGHS load per grid and clearing (its local market, curve points and disaggregation)
+    plus the central market's: fixing the import for the curve changes the import rows' kind (free ->
+    fixed) without a compile (it reloaded HiGHS before: three loads here). Reference: the same clearing
+    with the fast update switched off (a compile and a reload at the change), objective and activations
+    equal to 1e-9. (LMS's curve also changes the bids to the residual ones, a compile that reloads when
+    a spent fill-or-kill bid drops out of the structure, as here; tested in test_market_speedups.)"""
+    loads = [0]
+    init = hdm.HighsDirect.__init__
+
+    def counted(self: hdm.HighsDirect, *a: Any, **k: Any) -> None:
+        loads[0] += 1
+        init(self, *a, **k)
+
+    monkeypatch.setattr(hdm.HighsDirect, "__init__", counted)
+    fast = clear(_case(feeder, 0.1), "CM-D")
+    assert loads[0] == 2
+    monkeypatch.setattr(hdm.HighsDirect, "_update_import_targets", lambda self: None)
+    loads[0] = 0
+    ref = clear(_case(feeder, 0.1), "CM-D")
+    assert loads[0] == 3
+    assert fast.objective_eur == pytest.approx(ref.objective_eur, rel=1e-9)
+    assert np.allclose(np.asarray(fast.activation_mw), np.asarray(ref.activation_mw), rtol=0, atol=1e-9)
