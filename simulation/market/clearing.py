@@ -339,8 +339,8 @@ def _fix_import(model: Any, ref: np.ndarray) -> None:
     for t, x in enumerate(ref.tolist()):
         set_import_target(model, 0, t, x)
     hd = getattr(model, "_highs_direct", None)
-    if hd is not None:
-        hd.update()
+    if hd is not None and not hd.update():
+        model._highs_direct = None  # a structure it does not hold (not met): the next solve loads afresh
 
 
 def _clear_with_curves(
