@@ -63,17 +63,26 @@ ModelCache = dict[Any, Any]
 into their mutable parameters."""
 
 
-def _model_for(prob: Problem, cache: ModelCache | None, key: Any) -> tuple[Any, float]:
+def _model_for(
+    prob: Problem, cache: ModelCache | None, key: Any, integral_lp: bool = False
+) -> tuple[Any, float]:
     """The model of ``prob``: built (and kept in ``cache`` under ``key``), or taken from the cache with
-    the data of ``prob`` written into its parameters. Returns it with the time spent."""
+    the data of ``prob`` written into its parameters. Returns it with the time spent.
+
+    ``integral_lp``: a sub-clearing of a decentralised scheme, whose mixed-integer solve is skipped when
+    its relaxation settles it (:func:`~simulation.market.highs_direct.milp_settled_by_relaxation`; the
+    HiGHS path)."""
     t0 = time.perf_counter()
     if cache is None:
-        return build_model(prob), time.perf_counter() - t0
-    m = cache.get(key)
-    if m is None or len(m._pairs) != prob.bids.n_bids * prob.n_steps:  # new key, or another shape
-        m = cache[key] = build_model(prob, reusable=True)
+        m = build_model(prob)
     else:
-        set_parameters(m, prob)
+        m = cache.get(key)
+        if m is None or len(m._pairs) != prob.bids.n_bids * prob.n_steps:  # new key, or another shape
+            m = cache[key] = build_model(prob, reusable=True)
+        else:
+            set_parameters(m, prob)
+    if integral_lp:
+        m._skip_integral_milp = True
     return m, time.perf_counter() - t0
 
 
@@ -85,8 +94,9 @@ def _solve(
     label: str,
     cache: ModelCache | None = None,
     key: Any = None,
+    integral_lp: bool = False,
 ) -> Solution:
-    m, build = _model_for(prob, cache, key)
+    m, build = _model_for(prob, cache, key, integral_lp)
     sol = solve_problem(m, prob, options, handle)
     acc.add_stats(sol, build, label)
     return sol
@@ -140,7 +150,7 @@ def _clear_sbr(
             prep.schedule[g],
             f"{case.name} [SBR local {dg.grid_id}]",
         )
-        sol = _solve(prob, options, handle, acc, f"SBR local market {dg.grid_id}", cache, ("local", g))
+        sol = _solve(prob, options, handle, acc, f"SBR local market {dg.grid_id}", cache, ("local", g), True)
         acc.a[idx] = sol.a
         acc.take_grid(g, 0, prob, sol)
         progress.report((g + 1) / n_sub, f"SBR: local market {dg.grid_id} cleared")
@@ -161,7 +171,7 @@ def _clear_sbr(
             bid_grid=np.full(len(idx), -1),
             bid_row=np.zeros(len(idx), dtype=int),
         )
-        sol = _solve(prob, options, handle, acc, f"SBR local market {cp.node_id}", cache, ("copper", c))
+        sol = _solve(prob, options, handle, acc, f"SBR local market {cp.node_id}", cache, ("copper", c), True)
         acc.a[idx] = sol.a
         acc.take_copper_plate_prices(cp.node_id, sol)
         acc.c_slack[cp.node_id] = np.stack([sol.su[0], sol.sd[0]])
@@ -271,7 +281,7 @@ def _local_curve(
         None,
         f"{case.name} [{scheme} local {dg.grid_id}]",
     )
-    lmodel, build_s = _model_for(prob, cache, ("local", g))
+    lmodel, build_s = _model_for(prob, cache, ("local", g), integral_lp=True)
     sol = solve_problem(lmodel, prob, replace(options, compute_prices=False), handle)
     acc.add_stats(sol, build_s, f"{scheme} local market {dg.grid_id}")
     ref = sol.imp_mw[0].copy()
@@ -301,7 +311,9 @@ def _local_curve(
         f"{case.name} [{scheme} curve {dg.grid_id}]",
     )
     t0 = time.perf_counter()
-    set_parameters(lmodel, cprob)
+    _fix_import(lmodel, ref)
+    if scheme == "LMS":  # CM-D: the curve's problem is the local market's with the import fixed
+        set_parameters(lmodel, cprob)
     curve, n_solves, cmodel = build_curve(cprob, ref, options, handle, model=lmodel)
     acc.solve_time += time.perf_counter() - t0
     acc.subs.append(
@@ -315,6 +327,20 @@ def _local_curve(
     pad = options.curve_points if cache is not None else 0  # a fixed shape for the kept central model
     cbids = curve_bids(curve, dg.dso_id, dg.grid_id, dg.interface_node, pad)
     return _LocalCurve(g=g, idx=idx, cprob=cprob, ref=ref, bids=cbids, model=cmodel)
+
+
+def _fix_import(model: Any, ref: np.ndarray) -> None:
+    """Fix the import of a local market's model (one grid) at ``ref`` per step, and bring its loaded
+    HiGHS copy up to date at once: the import rows change kind (free -> fixed) without a Pyomo compile
+    (:meth:`~simulation.market.highs_direct.HighsDirect.update`), so HiGHS keeps the local market's
+    basis and cuts for the curve's first point. Done before any other parameter changes (LMS's residual
+    bids), whose compile then finds the rows it already holds instead of a new structure and a reload
+    (168 HiGHS loads of the LMS day, two per grid and clearing, were half of them reloads)."""
+    for t, x in enumerate(ref.tolist()):
+        set_import_target(model, 0, t, x)
+    hd = getattr(model, "_highs_direct", None)
+    if hd is not None and not hd.update():
+        model._highs_direct = None  # a structure it does not hold (not met): the next solve loads afresh
 
 
 def _clear_with_curves(

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
-from coordstudio.simulation.errors import SolverFailedError
+from coordstudio.simulation.errors import InfeasibleMarketError, SolverFailedError
 from coordstudio.simulation.market.case import ClearingOptions
 from coordstudio.simulation.market.cones import cone_violation, initial_cut_points
 from coordstudio.simulation.market.highs_blocks import CompiledLP, HighsBlocks
@@ -315,27 +315,31 @@ class HighsDirect:
         disaggregation): the rows ``imp_lo <= S I <= imp_hi`` get their new bounds as the compiler
         would write them (an equality row ``S I = target`` when ``imp_lo == imp_hi``, else a ranged
         row; the body has no constant), and HiGHS receives exactly the calls :meth:`update` makes after
-        a full compile. None when a row would change its kind (fixed <-> free): compile afresh.
+        a full compile. A row that changes its kind (free -> fixed, as from a local market to its
+        curve, or back) keeps its place and its entries in the compile; only its id there (equality or
+        ranged) follows, so HiGHS keeps its basis and cuts where a compile would have reloaded it.
 
         Compiling the whole model with Pyomo for two bounds per step cost 40 % of an LMS day."""
         m = self.model
         comp = self.comp
         changed = m._imp_changed
         row_lo, row_hi = comp.row_lo.copy(), comp.row_hi.copy()
+        row_ids = comp.row_ids
         for g, t in changed:
             con = m.imp_fix[g, t]
             row = comp.row_of.get(id(con))
             if row is None:
                 return None
             lo, hi = float(pyo.value(m.imp_lo[g, t])), float(pyo.value(m.imp_hi[g, t]))
-            equality = comp.row_ids[row] - id(con) * 3 - 1 == 0
-            if equality != (lo == hi):
-                return None
+            kind = id(con) * 3 + (1 if lo == hi else 2)  # compile_lp's id: equality (0) or ranged (+1) row
+            if row_ids[row] != kind:
+                row_ids = list(row_ids) if row_ids is comp.row_ids else row_ids
+                row_ids[row] = kind
             row_lo[row], row_hi[row] = lo, hi
         changed.clear()
         if len(row_lo) and not (np.array_equal(row_lo, comp.row_lo) and np.array_equal(row_hi, comp.row_hi)):
             self.hb.change_row_bounds(row_lo, row_hi)
-        self.comp = replace(comp, row_lo=row_lo, row_hi=row_hi)
+        self.comp = replace(comp, row_lo=row_lo, row_hi=row_hi, row_ids=row_ids)
         return True
 
     # ------------------------------------------------------------------ values
@@ -518,6 +522,49 @@ def _direct_loop(hd: HighsDirect, options: ClearingOptions, name: str, rounds: i
             )
 
 
+INTEGRAL_TOL = 1e-9
+"""Largest distance of a binary from 0 or 1 in an LP relaxation's optimum that counts as integral (far
+below HiGHS's own ``mip_feasibility_tolerance``, 1e-6): :func:`milp_settled_by_relaxation`."""
+
+
+def milp_settled_by_relaxation(
+    hd: HighsDirect, options: ClearingOptions, name: str, rounds: int, viol: float
+) -> tuple[bool, int, float]:
+    """Whether the converged LP relaxation just solved settles the mixed-integer problem, so that its
+    MILP solves can be skipped; returns that with the cut rounds and cone violation so far.
+
+    Asked only for a model marked ``_skip_integral_milp`` (the decentralised schemes' sub-clearings,
+    :mod:`~simulation.market.clearing`). The MILP's own rounds solve the same LP again from scratch in
+    the MIP solver (no warm start) once per cut round, and were a quarter of those schemes' CPU time on
+    the default day (issue 21, BENCHMARKS.md). Two cases settle it:
+
+    * every binary is 0 or 1 within :data:`INTEGRAL_TOL` (95 % of the day's local markets and
+      disaggregations): the LP optimum is feasible for the MILP and bounds its optimum from below, so it
+      is the MILP's optimum;
+    * otherwise the binaries rounded and fixed, the LP re-solved (warm, with cut rounds): its objective
+      ``ub`` is that of a point feasible for the MILP, the relaxation's ``lb`` bounds the MILP's optimum
+      from below, and ``ub - lb <= mip_rel_gap * |ub|`` is the test the MIP solver ends on. The binaries
+      are released again; the point kept is the rounded one.
+
+    Where the optimum is not unique, the point returned may be another point of the optimal face than
+    the MILP solver's."""
+    if not hd.col_bin.size:
+        return False, rounds, viol
+    b = hd.val(hd.col_bin)
+    if float(np.abs(b - np.round(b)).max()) <= INTEGRAL_TOL:
+        return True, rounds, viol
+    lb = hd.objective()
+    hd.fix_binaries(b)
+    try:
+        rounds, viol = _direct_loop(hd, options, name + " (rounded)", rounds)
+        ub = hd.objective()
+    except (InfeasibleMarketError, SolverFailedError):  # rounding broke a linking row: the MILP decides
+        return False, rounds, viol
+    finally:
+        hd.fix_binaries(None)
+    return ub - lb <= options.mip_rel_gap * abs(ub), rounds, viol
+
+
 def solve_direct(
     m: pyo.ConcreteModel, p: Problem, options: ClearingOptions, relax_binaries: bool
 ) -> Solution:
@@ -543,11 +590,15 @@ def solve_direct(
     it0 = hd.iterations
     rounds = 0
     binaries = bool(hd.col_bin.size) and not relax_binaries
+    settled = False
     if binaries and hd.nb:
         hd.set_integral(False)
-        rounds, _ = _direct_loop(hd, options, name, rounds)
-    hd.set_integral(binaries)
-    rounds, viol = _direct_loop(hd, options, name, rounds)
+        rounds, viol = _direct_loop(hd, options, name, rounds)
+        if getattr(m, "_skip_integral_milp", False):
+            settled, rounds, viol = milp_settled_by_relaxation(hd, options, name, rounds, viol)
+    if not settled:
+        hd.set_integral(binaries)
+        rounds, viol = _direct_loop(hd, options, name, rounds)
     objective = hd.objective()
     t_price = np.full((p.n_t, T), math.nan)
     d_price = np.full((m._d["n_nodes"], T), math.nan)

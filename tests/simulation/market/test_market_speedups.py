@@ -92,8 +92,8 @@ def test_import_target_update_equals_a_full_compile(
     feeder: DistributionGrid, scheme: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every fast update leaves the compiled arrays equal to Pyomo's compile of the whole model, and
-    the clearing's objective equals the one with the fast path switched off (exactly: HiGHS gets the
-    same calls)."""
+    the clearing's objective equals the one with the fast path switched off (to 1e-12: HiGHS gets the
+    same rows and bounds, warm where the reference reloads)."""
     fast = hdm.HighsDirect._update_import_targets
     n_fast = 0
 
@@ -114,5 +114,7 @@ def test_import_target_update_equals_a_full_compile(
     assert n_fast >= 4  # the curve's points and the disaggregation
     monkeypatch.setattr(hdm.HighsDirect, "_update_import_targets", lambda self: None)
     ref = clear(_case(feeder), scheme)
-    assert res.objective_eur == ref.objective_eur
-    assert np.array_equal(np.asarray(res.activation_mw), np.asarray(ref.activation_mw))
+    # not bit for bit since the import rows change kind (free -> fixed) on the fast path too: without
+    # it, that change reloads HiGHS, which then starts the curve cold (another simplex path)
+    assert res.objective_eur == pytest.approx(ref.objective_eur, rel=1e-12)
+    assert np.allclose(np.asarray(res.activation_mw), np.asarray(ref.activation_mw), rtol=0, atol=1e-9)
