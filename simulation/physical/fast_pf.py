@@ -33,7 +33,15 @@ structural change and takes a full power flow)."""
 
 FRESH_COLUMNS: dict[str, tuple[str, ...]] = {
     "res_bus": ("vm_pu", "va_degree"),
-    "res_line": ("pl_mw", "i_ka", "loading_percent"),
+    "res_line": (
+        "pl_mw",
+        "i_ka",
+        "loading_percent",
+        "vm_from_pu",
+        "va_from_degree",
+        "vm_to_pu",
+        "va_to_degree",
+    ),
     "res_trafo": ("pl_mw",),
     "res_ext_grid": ("p_mw", "q_mvar"),
 }
@@ -179,6 +187,14 @@ def _lean_results(net: Any, ppc: dict[str, Any]) -> None:
         res_line["pl_mw"] = pl_mw
         res_line["i_ka"] = i_ka
         res_line["loading_percent"] = loading * 100
+        # the lines' end voltages: pandapower's next full power flow with init="results" reads them (NaN
+        # there made a generated MV grid's next full power flow diverge, tests/scale/test_scale_generator.py)
+        from_bus = branch[f:t, F_BUS].real.astype(np.int64)
+        to_bus = branch[f:t, T_BUS].real.astype(np.int64)
+        res_line["vm_from_pu"] = bus[from_bus, VM]
+        res_line["va_from_degree"] = bus[from_bus, VA]
+        res_line["vm_to_pu"] = bus[to_bus, VM]
+        res_line["va_to_degree"] = bus[to_bus, VA]
     if "trafo" in lookups:
         # results_branch._get_trafo_results
         f, t = lookups["trafo"]
