@@ -186,17 +186,31 @@ def test_a_worker_killed_mid_run_is_a_failed_run_not_a_hang(tmp_path: Path) -> N
 
     url = f"sqlite:///{tmp_path / 'results.sqlite'}"
     killed: list[int] = []
+    # The watcher reads the runs table in a child process, not in this one: simulate() forks its scheme
+    # workers from this process, and a fork taken while this thread holds SQLite's memory mutex leaves
+    # the worker waiting on it for ever (it hung the clean-clone CI once).
+    query = (
+        "import sqlite3, sys\n"
+        "try:\n"
+        "    con = sqlite3.connect(sys.argv[1], timeout=1)\n"
+        "    row = con.execute(\"select owner from runs where scheme = 'CM' and status = 'running'\").fetchone()\n"
+        "    print(row[0] if row and row[0] else '')\n"
+        "except sqlite3.Error:\n"
+        "    print('')\n"
+    )
 
     def kill_first_worker() -> None:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not killed:
             time.sleep(0.1)
-            try:
-                running = [r for r in read_runs(url) if r["status"] == "running" and r["scheme"] == "CM"]
-            except ResultsDatabaseError:
-                continue
-            if running and running[0]["owner"]:
-                pid = int(running[0]["owner"].split(":")[-2])
+            owner = subprocess.run(
+                [sys.executable, "-c", query, str(tmp_path / "results.sqlite")],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout.strip()
+            if owner:
+                pid = int(owner.split(":")[-2])
                 if pid != os.getpid():
                     os.kill(pid, sig.SIGKILL)
                     killed.append(pid)
