@@ -268,6 +268,13 @@ class HighsDirect:
                 if not hb.change_coeff(int(i), int(j), float(Anew[i, j])):
                     self.rejected = new
                     return False  # the entry would link two independent blocks
+        self._send_vectors(new, old)
+        return True
+
+    def _send_vectors(self, new: CompiledLP, old: CompiledLP) -> None:
+        """Send HiGHS the costs, column bounds, row bounds and objective offset of ``new`` where they
+        differ from ``old`` (whole vectors: one call each), and hold ``new`` as the model's compile."""
+        hb = self.hb
         if not np.array_equal(new.cost, old.cost):
             hb.change_costs(new.cost)
         if not (np.array_equal(new.col_lo, old.col_lo) and np.array_equal(new.col_hi, old.col_hi)):
@@ -279,7 +286,6 @@ class HighsDirect:
         if new.offset != old.offset:
             hb.change_offset(new.offset)
         self.comp = new
-        return True
 
     def _update_mapped(self, pm: ParamMap) -> bool:
         """:meth:`update` without a Pyomo compile: the arrays evaluated from the parameters through
@@ -296,17 +302,7 @@ class HighsDirect:
             if not hb.change_coeff(int(pm.a_row[e]), int(pm.a_col[e]), float(new.A.data[e])):
                 self.rejected = new
                 return False  # the entry would link two independent blocks
-        if not np.array_equal(new.cost, old.cost):
-            hb.change_costs(new.cost)
-        if not (np.array_equal(new.col_lo, old.col_lo) and np.array_equal(new.col_hi, old.col_hi)):
-            hb.change_col_bounds(np.arange(len(new.columns)), new.col_lo, new.col_hi)
-        if len(new.row_lo) and not (
-            np.array_equal(new.row_lo, old.row_lo) and np.array_equal(new.row_hi, old.row_hi)
-        ):
-            hb.change_row_bounds(new.row_lo, new.row_hi)
-        if new.offset != old.offset:
-            hb.change_offset(new.offset)
-        self.comp = new
+        self._send_vectors(new, old)
         return True
 
     def _update_import_targets(self) -> bool | None:
