@@ -159,25 +159,55 @@ def _read_days(results: Path) -> dict[int, dict[str, dict[str, float]]]:
     return out
 
 
+def reference_days(simulated: set[int]) -> tuple[list[int], str]:
+    """The days the reference year is estimated from, and how to name it.
+
+    All 365 when the year is in. Otherwise the largest evenly spaced set ``sample:N`` (module docstring)
+    that is fully simulated: the representative days are simulated first and include the peak days, so
+    counting every simulated day would bias a partial reference towards the days under test. A systematic
+    sample of the year is an unbiased estimate of the year's total (the days' order carries no weight).
+    Falls back to every simulated day when no such sample of 2 or more days is in (said so in the name).
+    """
+    if len(simulated) >= YEAR:
+        return sorted(simulated)[:YEAR], "full year"
+    for n in range(len(simulated), 1, -1):
+        days = set(_days(f"sample:{n}", None))
+        if days <= simulated:
+            return sorted(days), f"{n} evenly spaced days of {YEAR} (a sample estimate)"
+    return sorted(simulated), f"{len(simulated)} of {YEAR} days, not evenly spaced (a biased estimate)"
+
+
 def annual_errors(
-    simulated: dict[int, dict[str, dict[str, float]]], chosen: dict[int, float], schemes: Sequence[str]
+    simulated: dict[int, dict[str, dict[str, float]]], chosen: dict[int, float], schemes: Sequence[str],
+    reference: Sequence[int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Rows (scheme or 'X - first', KPI, reference, estimate, relative error) of one set of representative
-    days (day of year -> weight) against the simulated days (module docstring)."""
-    n_sim = len(simulated)
+    """Rows (scheme or 'X - first', KPI, reference, its standard error, estimate, relative error) of one set
+    of representative days (day of year -> weight) against the reference days (default: every simulated
+    day; module docstring).
+
+    Reference ``R = 365 mean_d x_d`` over the ``n`` reference days; its standard error as a sample of the
+    year, ``SE = 365 s / sqrt(n) sqrt(1 - n/365)`` (``s`` the days' sample standard deviation, the finite
+    population correction making it 0 for the full year). An error smaller than about ``2 SE / |R|`` is not
+    distinguishable from the reference's own sampling error.
+    """
+    ref_days = sorted(simulated) if reference is None else list(reference)
+    n_ref = len(ref_days)
     rows = []
     series = [(s, [s]) for s in schemes] + [(f"{s} - {schemes[0]}", [s, schemes[0]]) for s in schemes[1:]]
     for label, parts in series:
         sign = [1.0, -1.0][: len(parts)]
         for k in KPIS:
-            ref = YEAR / n_sim * sum(
-                sum(g * simulated[d][p][k] for g, p in zip(sign, parts, strict=True)) for d in simulated
-            )
-            est = sum(w * sum(g * simulated[d][p][k] for g, p in zip(sign, parts, strict=True))
-                      for d, w in chosen.items())
+            value = {d: sum(g * simulated[d][p][k] for g, p in zip(sign, parts, strict=True))
+                     for d in set(ref_days) | set(chosen)}
+            xs = [value[d] for d in ref_days]
+            mean = sum(xs) / n_ref
+            ref = YEAR * mean
+            var = sum((x - mean) ** 2 for x in xs) / (n_ref - 1) if n_ref > 1 else 0.0
+            se = YEAR * math.sqrt(var / n_ref * max(0.0, 1.0 - n_ref / YEAR))
+            est = sum(w * value[d] for d, w in chosen.items())
             rel = (est - ref) / abs(ref) if abs(ref) > 1e-12 else (0.0 if abs(est) < 1e-12 else math.inf)
-            rows.append({"series": label, "kpi": k, "reference_per_year": ref, "estimate_per_year": est,
-                         "relative_error": rel})
+            rows.append({"series": label, "kpi": k, "reference_per_year": ref, "reference_se_per_year": se,
+                         "estimate_per_year": est, "relative_error": rel})
     return rows
 
 
@@ -192,7 +222,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(f"error: {results}: no day_*.csv; run the simulate step first", file=sys.stderr)
         return 2
     schemes = [s for s in study.scenario.schemes if all(s in v for v in simulated.values())]
-    note = "full year" if len(simulated) >= YEAR else f"{len(simulated)} of {YEAR} days (a sample estimate)"
+    ref_days, note = reference_days(set(simulated))
     print(f"reference: {note}; schemes {', '.join(schemes)}")
     table: list[dict[str, Any]] = []
     for n in [int(x) for x in args.n.split(",")]:
@@ -201,8 +231,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if missing:
             print(f"{n} days: skipped, days {missing} not simulated (simulate --days repdays:{n})")
             continue
-        for row in annual_errors(simulated, chosen, schemes):
-            table.append({"n_days": n, "reference_days": len(simulated), **row})
+        for row in annual_errors(simulated, chosen, schemes, ref_days):
+            table.append({"n_days": n, "reference_days": len(ref_days), **row})
     if not table:
         return 2
     out = results / "repdays_error.csv"
@@ -212,7 +242,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         w.writerows(table)
     for r in table:
         print(f"{r['n_days']:>3} days {r['series']:<12} {r['kpi']:<26} ref {r['reference_per_year']:>14,.2f} "
-              f"est {r['estimate_per_year']:>14,.2f} err {100 * r['relative_error']:>8.1f} %")
+              f"est {r['estimate_per_year']:>14,.2f} err {100 * r['relative_error']:>8.1f} % "
+              f"(ref SE {100 * r['reference_se_per_year'] / max(abs(r['reference_per_year']), 1e-12):.1f} %)")
     print(f"wrote {out}")
     if args.plot:
         _plot(table, Path(args.plot), note)
@@ -230,20 +261,27 @@ def _plot(table: list[dict[str, Any]], path: Path, note: str) -> None:
 
     fig, ax = plt.subplots(figsize=(8, 5.5))
     ns = sorted({r["n_days"] for r in table})
+    sampled = any(r["reference_se_per_year"] > 0 for r in table)
     for i, k in enumerate(KPIS):
         color = plt.get_cmap("tab10")(i % 10)
-        for diff, style, marker in ((False, "-", "o"), (True, "--", "x")):
-            ys = []
+        for diff, style, marker, shift in ((False, "-", "o", -0.12), (True, "--", "x", 0.12)):
+            ys, bars = [], []
             for n in ns:
-                errs = [abs(r["relative_error"]) for r in table if r["n_days"] == n and r["kpi"] == k
+                rows = [r for r in table if r["n_days"] == n and r["kpi"] == k
                         and (" - " in r["series"]) == diff and math.isfinite(r["relative_error"])]
-                ys.append(100 * max(errs) if errs else float("nan"))
-            ax.plot(ns, ys, style, marker=marker, color=color, label=k if not diff else None)
+                worst = max(rows, key=lambda r: abs(r["relative_error"]), default=None)
+                ys.append(100 * abs(worst["relative_error"]) if worst else float("nan"))
+                ref = max(abs(worst["reference_per_year"]), 1e-12) if worst else 1.0
+                bars.append(200 * worst["reference_se_per_year"] / ref if worst else 0.0)
+            xs = [n + shift + 0.03 * i for n in ns]
+            ax.errorbar(xs, ys, yerr=bars if sampled else None, fmt=style, marker=marker, color=color,
+                        capsize=2, elinewidth=0.8, label=k if not diff else None)
     ax.set_xlabel("representative days")
     ax.set_ylabel("largest |relative error| of the annual KPI, %")
     ax.set_xticks(ns)
     ax.set_title(f"Annual KPIs from representative days against {note}\n"
-                 "solid, o: per scheme; dashed, x: difference to the first (reference) scheme", fontsize=10)
+                 "solid, o: per scheme; dashed, x: difference to the first (reference) scheme"
+                 + ("; bars: 2 standard errors of the sampled reference" if sampled else ""), fontsize=9)
     ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.13))
     ax.grid(alpha=0.3)
     fig.tight_layout()

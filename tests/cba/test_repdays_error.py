@@ -49,3 +49,28 @@ def test_annual_errors_against_a_hand_calculation(tmp_path: Path) -> None:
     assert d["reference_per_year"] == pytest.approx(-3285.0)
     assert d["estimate_per_year"] == pytest.approx(-5300.0)
     assert d["relative_error"] == pytest.approx((-5300.0 + 3285.0) / 3285.0)
+
+
+def test_partial_year_reference_is_the_even_sample_with_its_standard_error(tmp_path: Path) -> None:
+    """Until the year is in, the reference is the largest fully simulated evenly spaced sample (the
+    representative days, simulated first, would bias it), with the standard error of a sample of the year.
+    Hand calculation: sample:3 = days 1, 183, 365; day 50 (a representative day, say) is left out. Values
+    10, 20, 60 (x2 for 12-h days: 20, 40, 120): mean 60, s^2 = (40^2 + 20^2 + 60^2) / 2 = 2,800,
+    SE = 365 sqrt(2800 / 3 (1 - 3/365)) = 11,105.01; reference 365 x 60 = 21,900."""
+    mod = _module()
+    for doy, v in {1: 10.0, 50: 1000.0, 183: 20.0, 365: 60.0}.items():
+        rows = ["scheme,day_of_year,duration_h," + ",".join(mod.KPIS),
+                f"A,{doy},12.0," + ",".join(str(v) for _ in mod.KPIS)]
+        (tmp_path / f"day_{doy:03d}.csv").write_text("\n".join(rows) + "\n")
+    simulated = mod._read_days(tmp_path)
+    days, name = mod.reference_days(set(simulated))
+    assert days == [1, 183, 365] and name.startswith("3 evenly spaced days")
+    row = next(r for r in mod.annual_errors(simulated, {50: 365.0}, ["A"], days) if r["kpi"] == "losses_mwh")
+    assert row["reference_per_year"] == pytest.approx(21900.0)
+    assert row["reference_se_per_year"] == pytest.approx(365 * (2800 / 3 * (1 - 3 / 365)) ** 0.5, rel=1e-12)
+    assert row["reference_se_per_year"] == pytest.approx(11105.01, abs=0.01)
+    # the full year: no sampling error
+    full = {d: {"A": {k: 1.0 for k in mod.KPIS}} for d in range(1, 366)}
+    days, name = mod.reference_days(set(full))
+    assert name == "full year" and len(days) == 365
+    assert all(r["reference_se_per_year"] == 0.0 for r in mod.annual_errors(full, {1: 365.0}, ["A"], days))
