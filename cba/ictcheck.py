@@ -299,10 +299,10 @@ def ict_check(
     from coordstudio.simulation.scenario import endpoint_counts
 
     opts = options or IctCheckOptions()
-    if days is None and study.scenario.profiles.representative_days > 0:
-        from coordstudio.simulation.scenario.representative_days import select_representative_days
+    if days is None:
+        from coordstudio.cba.study_days import study_days
 
-        days = select_representative_days(study.scenario)
+        days = study_days(study)  # seed replicates included; none for the one day simulated once
     days = list(days or [])
     logs, label = read_scheme_logs(study, as_db_url(db_url), days)
     model = study.sgam
