@@ -171,7 +171,8 @@ def break_even_lines(cba: Any) -> list[str]:
     return lines
 
 
-_AVERAGED = ("activation_cost_eur", "afrr_cost_eur", "congestion_hours_h", "slack_energy_mwh")
+_AVERAGED = ("activation_cost_eur", "resource_cost_eur", "afrr_cost_eur", "congestion_hours_h",
+             "slack_energy_mwh")
 
 
 def _average_day(kpis: Sequence[SchemeKpis], weights: dict[str, float]) -> dict[str, SchemeKpis]:
