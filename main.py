@@ -102,6 +102,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         profiles = study.scenario.profiles.model_copy(update={"representative_days": args.days})
         scenario = study.scenario.model_copy(update={"profiles": profiles})
         study = study.model_copy(update={"scenario": scenario})
+    if args.seed_replicates is not None:
+        if not 1 <= args.seed_replicates <= 100:
+            print(f"error: --seed-replicates {args.seed_replicates}: must be 1 (the study's seed alone) to "
+                  "100", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        profiles = study.scenario.profiles.model_copy(update={"seed_replicates": args.seed_replicates})
+        scenario = study.scenario.model_copy(update={"profiles": profiles})
+        study = study.model_copy(update={"scenario": scenario})
     schemes = None
     if args.schemes:
         schemes = [s.strip() for s in args.schemes.split(",") if s.strip()]
@@ -121,6 +129,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise RunCancelled(
                 f"{exc}; finish it with: coordstudio run {study_arg + ' ' if study_arg else ''}"
                 f"{'--db URL ' if args.db else ''}{f'--days {args.days} ' if args.days is not None else ''}"
+                f"{f'--seed-replicates {args.seed_replicates} ' if args.seed_replicates is not None else ''}"
                 f"--resume {out}"
             ) from None
     write_results_figures(out, out, formats, db_url=args.db)  # every GUI figure (docs/figures.md)
@@ -256,10 +265,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=int, metavar="N", default=None,
                    help="representative days to simulate, chosen from the profile year by tsam "
                         "(0: the study's one day_of_year; default: the study's profiles.representative_days)")
+    p.add_argument("--seed-replicates", type=int, metavar="K", default=None,
+                   help="simulate each day K times, with the seeds seed .. seed+K-1, each replicate a day "
+                        "of its own with 1/K of the day's weight; the CBA's Monte Carlo resamples them "
+                        "(default: the study's profiles.seed_replicates, 1)")
     p.add_argument("--resume", metavar="DIR",
                    help="complete the interrupted run in DIR: reuse its results database, simulate only the "
                         "schemes (with representative days: the schemes on each day) whose run there is "
-                        "missing or not completed, then write every output to DIR; pass the same --days")
+                        "missing or not completed, then write every output to DIR; pass the same --days and "
+                        "--seed-replicates")
     p.add_argument("--db", metavar="URL",
                    help="results database URL (default: a SQLite file in --out), e.g. "
                         "postgresql+psycopg://user@host/db")

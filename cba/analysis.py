@@ -30,6 +30,7 @@ from coordstudio.cba.cashflows import IctSchedule, NpvModel, ict_schedule, schem
 from coordstudio.cba.errors import CbaError
 from coordstudio.cba.parameters import ACTOR_GROUPS, BENEFIT_CATEGORIES, CbaParameters
 from coordstudio.cba.provenance import Provenance
+from coordstudio.cba.seed_spread import SeedSpread, seed_spread
 from coordstudio.cba.sensitivity import (
     MonteCarloResult,
     SwitchingValue,
@@ -175,6 +176,11 @@ class CbaResult(BaseModel):
         default_factory=list,
         description="Per scheme: whether its benefits were measured, and the clearing figures behind it "
         "(cba.assessment).",
+    )
+    seed_spread: SeedSpread | None = Field(
+        default=None,
+        description="Per scheme, the annual benefit and NPV with each seed replicate of the simulated days "
+        "(cba.seed_spread); None when each day was simulated with one seed.",
     )
     provenance: Provenance | None = Field(
         default=None,
@@ -370,6 +376,7 @@ def run_cba(
 
     model = NpvModel(params, q, schedule)
     mc, _ = monte_carlo(model, params, n=monte_carlo_samples, quantities=q)
+    seeds = seed_spread(params, q, model)
     pv_by_cat = {r.scheme: r.pv_benefits_by_category_eur for r in results}
     warnings: list[str] = not_assessed_warnings(assessments, params.reference_scheme)
     for r in results:
@@ -405,4 +412,5 @@ def run_cba(
         liquidity=_liquidity(params, q),
         warnings=warnings,
         assessments=assessments,
+        seed_spread=seeds,
     )

@@ -277,8 +277,9 @@ def ict_check(
     options : IctCheckOptions, optional
         Tolerances and extra name aliases.
     days : list of RepresentativeDay, optional
-        The study's representative days (default: those of ``profiles.representative_days``, none when
-        it is 0). With days, every day's run of a scheme is read (:func:`cba.ictcheck_log.read_scheme_logs`):
+        The study's simulated days (default: :func:`cba.study_days.study_days`, its representative days
+        and seed replicates; none for its one day simulated once). With days, every day's run of a
+        scheme is read (:func:`cba.ictcheck_log.read_scheme_logs`):
         rates, bytes, payload percentiles and late shares are those of the days weighted as the CBA weights
         them (the year's mean day), peaks those of the busiest interval of any day, over ``n x duration``
         hours.
@@ -299,10 +300,10 @@ def ict_check(
     from coordstudio.simulation.scenario import endpoint_counts
 
     opts = options or IctCheckOptions()
-    if days is None and study.scenario.profiles.representative_days > 0:
-        from coordstudio.simulation.scenario.representative_days import select_representative_days
+    if days is None:
+        from coordstudio.cba.study_days import study_days
 
-        days = select_representative_days(study.scenario)
+        days = study_days(study)  # seed replicates included; none for the one day simulated once
     days = list(days or [])
     logs, label = read_scheme_logs(study, as_db_url(db_url), days)
     model = study.sgam

@@ -201,12 +201,10 @@ def _rows(means: pd.DataFrame, scheme: str, per_node: bool, day: str = "") -> li
 
 
 def _study_days(study: Study) -> list[RepresentativeDay]:
-    """The study's representative days (empty: its one ``day_of_year``), the selection ``run`` made."""
-    if study.scenario.profiles.representative_days <= 0:
-        return []
-    from coordstudio.simulation.scenario.representative_days import select_representative_days
+    """The study's simulated days (empty: its one ``day_of_year``), the selection ``run`` made."""
+    from coordstudio.cba.study_days import study_days
 
-    return select_representative_days(study.scenario)
+    return study_days(study)
 
 
 def _runs_and_weights(

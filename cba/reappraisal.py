@@ -108,12 +108,10 @@ def load_kpis(source: str | Path, day: str = "default", study: Study | None = No
 
 
 def _representative_days(study: Study) -> list[Any]:
-    """The study's representative days (empty: its one ``day_of_year``)."""
-    if study.scenario.profiles.representative_days <= 0:
-        return []
-    from coordstudio.simulation.scenario.representative_days import select_representative_days
+    """The study's simulated days, seed replicates included (empty: its one ``day_of_year``)."""
+    from coordstudio.cba.study_days import study_days
 
-    return select_representative_days(study.scenario)
+    return study_days(study)
 
 
 def _kpis_of_days(study: Study, results: str | Path, days: list[Any]) -> list[SchemeKpis]:

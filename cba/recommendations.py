@@ -51,6 +51,7 @@ from coordstudio.cba.parameters import (
 )
 from coordstudio.sgam.costs import SchemeIctCost
 from coordstudio.simulation.kpis import SchemeKpis
+from coordstudio.simulation.scenario.representative_days import replicate_groups
 
 if TYPE_CHECKING:
     from coordstudio.cba.ictcheck_data import IctCheckResult
@@ -261,10 +262,15 @@ def _robustness(doc: Document, result: CbaResult, leader: str, subject: str | No
     ref = result.reference_scheme
     p_first = mc.scheme(leader).prob_rank_first
     inputs = f"{mc.samples:,} Monte Carlo samples of {', '.join(mc.inputs) or 'no input'}"
-    inputs += (
-        ", with the simulated days resampled" if mc.day_spread
-        else "; the spread of the simulation itself is not in it (one simulated day)"
-    )
+    if mc.day_spread or mc.seed_spread:
+        inputs += ", with the simulated " + (
+            "days and their seed replicates" if mc.day_spread and mc.seed_spread
+            else "days" if mc.day_spread else "day's seed replicates"
+        ) + " resampled"
+    else:
+        inputs += "; the spread of the simulation itself is not in it (" + (
+            "one simulated day)" if len(result.days) == 1 else "monte_carlo_day_spread is off)"
+        )
     if leader == ref:
         p_risk = 1.0 - p_first
         text = f"Robustness ({inputs}): the reference {ref} stays first in {_pct(p_first)} of the samples"
@@ -728,6 +734,34 @@ def _ict_analysis(result: CbaResult) -> _Consideration:
     )
 
 
+def _seed_limitation(result: CbaResult, seeds: int) -> str:
+    """How many random seeds each day was simulated with, and the spread of each alternative's NPV over
+    them (:mod:`cba.seed_spread`); with one seed, that the spread is not measured."""
+    if result.seed_spread is None:
+        return ("Every day is simulated with the scenario's one random seed: the spread of the random draws "
+                "(imbalance, forecast errors, device parameters) is not measured, and the Monte Carlo cannot "
+                "resample it; profiles.seed_replicates (run --seed-replicates K) simulates each day with K "
+                "seeds.")
+    spread = result.seed_spread
+    ref = result.reference_scheme
+    others = [s for s in spread.schemes if s.scheme != ref] or spread.schemes
+    figures = ", ".join(
+        f"{s.scheme} {_meur(s.npv_std_eur)} (annual benefit {s.benefit_std_eur_per_year / 1e3:,.1f} k EUR/a)"
+        for s in others
+    )
+    worst = max(others, key=lambda s: s.npv_stderr_eur)
+    resampled = (" The Monte Carlo resamples the seeds within each day." if result.monte_carlo.seed_spread
+                 else " The Monte Carlo does not resample them (monte_carlo_day_spread is off).")
+    return (
+        f"Every day is simulated with {seeds} random seeds (the scenario's seed to seed + {seeds - 1}: new "
+        "imbalance draws, forecast errors and device parameters), each with 1/"
+        f"{seeds} of its day's weight, so the figures are the seeds' mean. Standard deviation of the NPV "
+        f"over the seeds (all other inputs at base): {figures}; the standard error left in the mean is at "
+        f"most {_meur(worst.npv_stderr_eur)} ({worst.scheme}). {seeds} seeds measure this spread only "
+        "coarsely." + resampled
+    )
+
+
 def _section_limitations(
     doc: Document, params: CbaParameters, result: CbaResult, ict: dict[str, SchemeIctCost] | None
 ) -> list[str]:
@@ -738,21 +772,25 @@ def _section_limitations(
     bullets: list[str] = []
     weights = params.day_weights_days_per_year
     total = sum(weights.values())
-    days = len(result.days)
-    largest = max(weights.values())
+    groups = [[result.days[i] for i in g] for g in replicate_groups(result.days)]
+    days = len(groups)
+    seeds = result.seed_spread.replicates if result.seed_spread is not None else 1
+    day_w = {g[0]: sum(weights[d] for d in g) for g in groups}
+    largest = max(day_w.values())
     text = (
         f"{days} simulated day(s) stand for the year: "
-        + ", ".join(f"{d} ({weights[d]:g} d/a)" for d in result.days)
+        + ", ".join(f"{d} ({w:g} d/a)" for d, w in day_w.items())
         + f"; the heaviest stands for {largest / total:.0%} of the year."
     )
+    mc = result.monte_carlo
     if days == 1:
-        text += (" Seasons, weekdays and weather other than that day's are not represented, and the Monte "
-                 "Carlo contains no spread of the simulation itself.")
-    elif not result.monte_carlo.day_spread:
+        text += " Seasons, weekdays and weather other than that day's are not represented" + (
+            ", and the Monte Carlo contains no spread of the simulation itself." if seeds == 1 else
+            "; the only spread of the simulation in the Monte Carlo is that of the day's seeds."
+        )
+    elif not mc.day_spread:
         text += " The Monte Carlo does not resample the days (monte_carlo_day_spread is off)."
-    text += (" Every day is simulated with the scenario's one random seed: the spread of the random draws "
-             "(imbalance, forecast errors, device parameters) is not measured, and the Monte Carlo cannot "
-             "resample it without a simulation per seed (e.g. sweep variants overriding seed).")
+    text += " " + _seed_limitation(result, seeds)
     bullets.append(text)
     subject = _subject(result)
     system = result.system
@@ -833,13 +871,16 @@ def build_document(
     """
     doc = Document()
     doc.heading("Recommendations on TSO-DSO coordination (draft for editing)", 1)
-    days = ", ".join(f"{d} ({params.day_weights_days_per_year[d]:g} d/a)" for d in result.days)
+    weights = params.day_weights_days_per_year
+    groups = [[result.days[i] for i in g] for g in replicate_groups(result.days)]
+    days = ", ".join(f"{g[0]} ({sum(weights[d] for d in g):g} d/a)" for g in groups)
+    seeds = f", each with {result.seed_spread.replicates} random seeds" if result.seed_spread else ""
     doc.para(
         f"Drafted by Coordination Studio on {datetime.now(UTC).strftime('%Y-%m-%d')} from the "
         f"cost-benefit analysis of {len(result.schemes)} schemes "
         f"({', '.join(s.scheme for s in result.schemes)}) "
-        f"simulated over {len(result.days)} representative day(s): {days}. Every statement cites the figure "
-        "behind it; figures are in the Excel report (report.xlsx). Edit freely."
+        f"simulated over {len(groups)} representative day(s){seeds}: {days}. Every statement cites the "
+        "figure behind it; figures are in the Excel report (report.xlsx). Edit freely."
     )
     failures = _warning_block(doc, result)
     full, result = result, _assessed_view(result)

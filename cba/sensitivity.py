@@ -11,8 +11,9 @@
   centred on the study's own value (:func:`cba.parameters.anchored_inputs`), one NPV matrix
   evaluation (:class:`cba.cashflows.NpvModel`), then per scheme the mean, spread, percentiles,
   ``P(NPV < 0)`` and the probability of ranking first, and a histogram on common bin edges.
-  With two or more representative days the simulated days are resampled too
-  (:func:`day_bootstrap`), so the spread of the simulation itself enters the NPV distribution.
+  With two or more representative days, or seed replicates of a day, the simulated days and their
+  seeds are resampled too (:func:`day_bootstrap`), so the spread of the simulation itself enters the NPV
+  distribution.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from coordstudio.cba.parameters import (
     anchored_inputs,
     anchored_ranges,
 )
+from coordstudio.simulation.scenario.representative_days import replicate_groups
 
 __all__ = [
     "GRID_POINTS",
@@ -42,6 +44,7 @@ __all__ = [
     "TornadoEntry",
     "day_bootstrap",
     "monte_carlo",
+    "replicate_spread",
     "sample_inputs",
     "search_domain",
     "switching_values",
@@ -125,6 +128,11 @@ class MonteCarloResult(BaseModel):
     elapsed_s: float = Field(default=0.0, description="Time the sampling and evaluation took, s.")
     day_spread: bool = Field(
         default=False, description="Whether the simulated days were resampled (two or more days)."
+    )
+    seed_spread: bool = Field(
+        default=False,
+        description="Whether the seed replicates of the simulated days were resampled within each day "
+        "(profiles.seed_replicates >= 2).",
     )
 
     def scheme(self, scheme_id: str) -> MonteCarloScheme:
@@ -346,26 +354,80 @@ def _daily_reductions(params: CbaParameters, q: AnnualQuantities) -> FloatArray:
 def day_bootstrap(
     params: CbaParameters, q: AnnualQuantities, n: int, rng: np.random.Generator
 ) -> FloatArray | None:
-    """Deviation of the yearly KPI reductions when the simulated days are resampled, ``(n, S, C)``.
+    """Deviation of the yearly KPI reductions when the simulated days and their seeds are resampled,
+    ``(n, S, C)``; a two-stage bootstrap.
 
-    The ``D`` representative days are treated as a sample of the year: each Monte Carlo sample draws
-    ``D`` days with replacement, day ``d`` with probability ``w_d / W`` (``W`` the days of the year), and
-    the yearly reduction is ``W`` times their mean. Its expectation is the deterministic
-    ``sum_d w_d r_d``, so only the spread is added; its variance is ``W^2 var_w(r) / D``, the standard
-    error of an annual figure estimated from ``D`` days. Schemes are resampled on the same days, which
-    keeps their correlation. ``None`` with fewer than two days (no spread is measured).
+    The simulated days ``d`` (``D`` of them, :func:`simulation.scenario.representative_days.replicate_groups`)
+    each have ``K_d`` seed replicates ``m`` with weights ``w_m`` (``w_d = sum_m w_m``, ``W = sum_d w_d``
+    the days of the year). Each Monte Carlo sample
+
+    1. draws ``D`` days with replacement, day ``d`` with probability ``w_d / W`` (the days as a sample of
+       the year);
+    2. for each day drawn, draws ``K_d`` of its replicates with replacement, replicate ``m`` with
+       probability ``w_m / w_d`` (the seeds as a sample of the random draws), and takes their mean;
+
+    and the yearly reduction is ``W`` times the mean of the ``D`` day values. Its expectation is the
+    deterministic ``sum_m w_m r_m`` (``E[count of m] = D w_m / W``), so only the spread is added. Its
+    variance, by the law of total variance over one day's value::
+
+        var = W^2 / D * ( var_w(rbar_d) + sum_d (w_d / W) s_d^2 / K_d )
+
+    with ``rbar_d = sum_m (w_m / w_d) r_m`` the day's replicate mean, ``var_w`` the weighted variance of
+    the day means over ``w_d / W`` and ``s_d^2 = sum_m (w_m / w_d) (r_m - rbar_d)^2`` the day's spread over
+    seeds. Without replicates (``K_d = 1``) it is ``W^2 var_w(r) / D``, the standard error of an annual
+    figure estimated from ``D`` days, and the draws are those of the one-stage bootstrap (same generator
+    calls, same samples). With one day and ``K`` seeds it is ``W^2 s^2 / K``, the squared standard error
+    of the seeds' mean (with the population variance ``s^2``, so ``(K - 1) / K`` of the unbiased one).
+    With two or more days, resampling at both stages counts the seed noise once more than resampling the
+    days alone, whose day means already carry it (Davison and Hinkley 1997, section 3.8): by
+    ``W^2 / D * sum_d (w_d / W) s_d^2 / K_d``, so the spread errs on the wide side; with one day the
+    second stage is the only measure of the spread. Schemes are resampled on the same days and
+    replicates, which keeps their correlation. ``None`` with a single simulation (one day, one seed: no
+    spread is measured).
     """
-    days = len(q.days)
-    if days < 2:
+    if len(q.days) < 2:
         return None
     weights = np.array([params.day_weights_days_per_year[d] for d in q.days], dtype=float)
     total = float(weights.sum())
-    r = _daily_reductions(params, q)  # (S, C, D)
-    picks = rng.choice(days, size=(n, days), p=weights / total)  # (n, D)
-    counts = np.zeros((n, days), dtype=float)
-    np.add.at(counts, (np.arange(n)[:, None], picks), 1.0)
-    resampled = total / days * np.einsum("nd,scd->nsc", counts, r)
+    groups = replicate_groups(list(q.days))
+    days = len(groups)
+    group_w = np.array([weights[g].sum() for g in groups], dtype=float)
+    r = _daily_reductions(params, q)  # (S, C, M), M = every simulated day and replicate
+    picks = rng.choice(days, size=(n, days), p=group_w / total)  # (n, D): stage 1, the days
+    drawn = np.zeros((n, days), dtype=float)  # how often each day was drawn
+    np.add.at(drawn, (np.arange(n)[:, None], picks), 1.0)
+    counts = np.zeros((n, len(q.days)), dtype=float)  # (n, M): weight of each replicate in the D values
+    for gi, members in enumerate(groups):
+        if len(members) == 1:
+            counts[:, members[0]] = drawn[:, gi]
+            continue
+        # stage 2: K draws per time the day was drawn; the counts of its replicates over all of them are
+        # multinomial (same draws, summed), each draw counting 1/K of a day
+        k = len(members)
+        inner = rng.multinomial((drawn[:, gi] * k).astype(np.int64), weights[members] / group_w[gi])
+        counts[:, members] = inner / k
+    resampled = total / days * np.einsum("nm,scm->nsc", counts, r)
     return np.asarray(resampled - q.reduction[None, :, :], dtype=float)
+
+
+def replicate_spread(params: CbaParameters, q: AnnualQuantities) -> FloatArray | None:
+    """Deviation of the yearly KPI reductions of each seed replicate from the deterministic value,
+    ``(K, S, C)``: replicate ``j``'s yearly reduction takes replicate ``j`` of every simulated day at the
+    day's whole weight, ``sum_d w_d r_dj``. Their mean is 0 (the deterministic value is the mean of the
+    replicates when each day's replicates share its weight equally); their spread is what the seeds
+    showed. ``None`` without replicates, or when days have different numbers of replicates."""
+    groups = replicate_groups(list(q.days))
+    k = len(groups[0])
+    if k < 2 or any(len(g) != k for g in groups):
+        return None
+    weights = np.array([params.day_weights_days_per_year[d] for d in q.days], dtype=float)
+    r = _daily_reductions(params, q)  # (S, C, M)
+    out = np.zeros((k, *q.reduction.shape), dtype=float)
+    for members in groups:
+        day_weight = float(weights[members].sum())
+        for j, m in enumerate(members):
+            out[j] += day_weight * r[:, :, m]
+    return np.asarray(out - q.reduction[None, :, :], dtype=float)
 
 
 def monte_carlo(
@@ -374,8 +436,9 @@ def monte_carlo(
 ) -> tuple[MonteCarloResult, FloatArray]:
     """Sample, evaluate and summarise; returns the summary and the ``(n, S)`` NPV samples.
 
-    With ``quantities`` (two or more days) and ``params.monte_carlo_day_spread``, the days are resampled
-    as well (:func:`day_bootstrap`, on a generator of its own so the input draws do not change).
+    With ``quantities`` (two or more days, or seed replicates of a day) and
+    ``params.monte_carlo_day_spread``, the days and their seeds are resampled as well
+    (:func:`day_bootstrap`, on a generator of its own so the input draws do not change).
     """
     import time
 
@@ -384,6 +447,7 @@ def monte_carlo(
     seed = params.monte_carlo_seed if seed is None else seed
     draws = sample_inputs(params, n, seed)
     deviation = None
+    groups = replicate_groups(list(quantities.days)) if quantities is not None else []
     if quantities is not None and params.monte_carlo_day_spread:
         deviation = day_bootstrap(params, quantities, n, np.random.default_rng(seed + 1))
     npv = model.npv(draws, n, reduction_deviation=deviation)
@@ -417,6 +481,7 @@ def monte_carlo(
         bin_edges_eur=[float(e) for e in edges],
         schemes=schemes,
         elapsed_s=elapsed,
-        day_spread=deviation is not None,
+        day_spread=deviation is not None and len(groups) >= 2,
+        seed_spread=deviation is not None and any(len(g) >= 2 for g in groups),
     )
     return result, npv

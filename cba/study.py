@@ -39,7 +39,6 @@ from coordstudio.simulation.progress import NullProgress, Progress, SubProgress,
 from coordstudio.simulation.scenario.representative_days import (
     RepresentativeDay,
     day_weights,
-    select_representative_days,
     spec_for_day,
 )
 
@@ -172,7 +171,8 @@ def break_even_lines(cba: Any) -> list[str]:
     return lines
 
 
-_AVERAGED = ("activation_cost_eur", "afrr_cost_eur", "congestion_hours_h", "slack_energy_mwh")
+_AVERAGED = ("activation_cost_eur", "resource_cost_eur", "afrr_cost_eur", "congestion_hours_h",
+             "slack_energy_mwh")
 
 
 def _average_day(kpis: Sequence[SchemeKpis], weights: dict[str, float]) -> dict[str, SchemeKpis]:
@@ -342,10 +342,11 @@ def run_study(
 
 
 def representative_days_of(study: Study) -> list[RepresentativeDay]:
-    """The representative days the study simulates (empty: its one ``day_of_year``)."""
-    if study.scenario.profiles.representative_days <= 0:
-        return []
-    return select_representative_days(study.scenario)
+    """The days the study simulates, seed replicates included (empty: its one ``day_of_year``, simulated
+    once; :func:`cba.study_days.study_days`)."""
+    from coordstudio.cba.study_days import study_days
+
+    return study_days(study)
 
 
 def _simulate_days(
@@ -374,7 +375,8 @@ def _simulate_days(
         reused = dict(plan.reused) if plan is not None else {}
         to_run = [s for s in schemes if s not in reused]
         progress.report(
-            lo, f"day {i + 1}/{len(days)}: {day.day_id} ({day.kind}, {day.weight_days:.1f} days/a)"
+            lo, f"day {i + 1}/{len(days)}: {day.day_id} ({day.kind}, {day.weight_days:.1f} days/a"
+            + (f", seed + {day.seed_offset})" if day.seed_offset else ")")
             + (f", reusing {', '.join(reused)}" if reused else "")
         )
         by_scheme = {s: k.model_copy(update={"day": day.day_id}) for s, k in reused.items()}
@@ -390,9 +392,11 @@ def _simulate_days(
 
 
 def write_representative_days(out: Path, days: Sequence[RepresentativeDay]) -> Path:
-    """``representative_days.csv``: the simulated days, why each was chosen and the days it stands for."""
+    """``representative_days.csv``: the simulated days, why each was chosen, the days it stands for and its
+    seed replicate (``seed_offset`` j: simulated with the scenario's seed + j)."""
     from coordstudio.cba.fileio import atomic_write_text
 
-    lines = ["day_id,day_of_year,kind,weight_days_per_year,ambient_temp_c"]
-    lines += [f"{d.day_id},{d.day_of_year},{d.kind},{d.weight_days:.6f},{d.ambient_temp_c}" for d in days]
+    lines = ["day_id,day_of_year,kind,weight_days_per_year,ambient_temp_c,seed_offset"]
+    lines += [f"{d.day_id},{d.day_of_year},{d.kind},{d.weight_days:.6f},{d.ambient_temp_c},{d.seed_offset}"
+              for d in days]
     return atomic_write_text(out / "representative_days.csv", "\n".join(lines) + "\n")

@@ -32,12 +32,23 @@ representative day so that a January day is not simulated at a June temperature:
     T(doy) = 9.6 + 8.7 cos(2 pi (doy - 197) / 365)  degC
 
 (DWD 1991-2020 normals: January 0.9 degC, July 18.3 degC; annual mean 9.6 degC; warmest around 16 July).
+
+Seed replicates (``profiles.seed_replicates: K``, :func:`simulated_days`): each simulated day is simulated
+``K`` times, replicate ``j`` with the seed ``seed + j`` (new imbalance draws, forecast errors and device
+parameters), each replicate a day of its own with ``w_d / K`` of the day's weight. Replicate 0 keeps the
+day's id and the study's seed, so ``K = 1`` is the run without replicates; replicate ``j >= 1`` has the id
+``<day id>r<j>`` (``d175r1``). The CBA's deterministic annual KPI is then the day-weighted mean of the
+replicates' means, ``sum_d w_d (1/K) sum_j k_dj``, and its Monte Carlo resamples the replicates within each
+day (:func:`replicate_groups`, ``cba.sensitivity.day_bootstrap``). With ``representative_days: 0`` the
+study's one day is replicated the same way (id ``d<day_of_year>``, its temperature the scenario's own).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -50,6 +61,8 @@ YEAR_DAYS = 365.0
 """Days a year the weights sum to."""
 EXTREME_DAYS: tuple[tuple[str, str], ...] = (("load", "max"), ("pv", "max"))
 """The extreme days kept as days of their own: (profile, which peak)."""
+REPLICATE_ID = re.compile(r"^(?P<day>d\d{3})r(?P<replicate>[1-9]\d*)$")
+"""Id of a seed replicate ``j >= 1`` of a simulated day: ``d175r2`` is replicate 2 of day ``d175``."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,8 @@ class RepresentativeDay:
     """``medoid`` (a cluster's medoid) or ``peak load`` / ``peak pv`` (an extreme day kept)."""
     ambient_temp_c: float
     """Daily mean ambient temperature of the day (seasonal curve), degC."""
+    seed_offset: int = 0
+    """Seed replicate ``j``: the day is simulated with the scenario's seed + j (0: the scenario's seed)."""
 
 
 def seasonal_ambient_temp_c(day_of_year: int) -> float:
@@ -214,15 +229,72 @@ def fit_weights(year: dict[str, np.ndarray], days: list[RepresentativeDay]) -> l
 
 
 def spec_for_day(spec: ScenarioSpec, day: RepresentativeDay) -> ScenarioSpec:
-    """The scenario with its profiles taken on ``day`` (day of year and seasonal temperature)."""
+    """The scenario with its profiles taken on ``day`` (day of year and seasonal temperature) and the
+    day's seed (``seed + seed_offset``): one simulation, so neither days nor replicates are left in it."""
     profiles = spec.profiles.model_copy(
         update={
             "day_of_year": day.day_of_year,
             "ambient_temp_c": day.ambient_temp_c,
             "representative_days": 0,
+            "seed_replicates": 1,
         }
     )
-    return spec.model_copy(update={"profiles": profiles})
+    update: dict[str, object] = {"profiles": profiles}
+    if day.seed_offset:
+        update["seed"] = spec.seed + day.seed_offset
+    return spec.model_copy(update=update)
+
+
+def replicate_day_id(day_id: str, replicate: int) -> str:
+    """Id of seed replicate ``replicate`` of day ``day_id``: the day's own id for 0, else ``d175r<j>``."""
+    return day_id if replicate == 0 else f"{day_id}r{replicate}"
+
+
+def with_seed_replicates(days: Sequence[RepresentativeDay], replicates: int) -> list[RepresentativeDay]:
+    """Each day followed by its seed replicates 1..K-1, every one with ``w_d / K`` of the day's weight
+    (module docstring); the days themselves when ``replicates`` is 1."""
+    k = int(replicates)
+    if k < 1:
+        raise ScenarioError(f"profiles: field seed_replicates must be >= 1, got {k}")
+    if k == 1:
+        return list(days)
+    return [
+        replace(d, day_id=replicate_day_id(d.day_id, j), weight_days=d.weight_days / k, seed_offset=j)
+        for d in days for j in range(k)
+    ]
+
+
+def simulated_days(spec: ScenarioSpec, study_day_weight_days: float = YEAR_DAYS) -> list[RepresentativeDay]:
+    """Every day a study with this scenario simulates, seed replicates included; empty when it simulates
+    its one ``day_of_year`` once (the run without days, its weights the CBA's own).
+
+    * ``representative_days`` >= 1: the selected days (:func:`select_representative_days`), each with its
+      ``seed_replicates``;
+    * ``representative_days`` 0 and ``seed_replicates`` K >= 2: K replicates of ``day_of_year`` at the
+      scenario's own temperature, each standing for ``study_day_weight_days / K`` (the days a year the
+      CBA gives the study's day: the sum of its ``day_weights_days_per_year``).
+    """
+    k = spec.profiles.seed_replicates
+    if spec.profiles.representative_days > 0:
+        return with_seed_replicates(select_representative_days(spec), k)
+    if k <= 1:
+        return []
+    doy = spec.profiles.day_of_year
+    day = RepresentativeDay(f"d{doy:03d}", doy, float(study_day_weight_days), "study day",
+                            spec.profiles.ambient_temp_c)
+    return with_seed_replicates([day], k)
+
+
+def replicate_groups(day_ids: Sequence[str]) -> list[list[int]]:
+    """The positions in ``day_ids`` of each simulated day's seed replicates, one list per day, days in
+    order of first appearance: a ``d175r<j>`` id (:data:`REPLICATE_ID`) joins day ``d175``'s list, any
+    other id is a day of its own. ``[[0], [1], ...]`` when no day has replicates."""
+    groups: dict[str, list[int]] = {}
+    for i, day_id in enumerate(day_ids):
+        match = REPLICATE_ID.match(day_id)
+        base = match.group("day") if match and match.group("day") in day_ids else day_id
+        groups.setdefault(base, []).append(i)
+    return list(groups.values())
 
 
 def day_weights(days: list[RepresentativeDay]) -> dict[str, float]:

@@ -305,6 +305,13 @@ class ProfileSpec(_Spec):
         "simulated and weighted by the days it stands for; 0 simulates day_of_year alone, weighted by the "
         "CBA's day_weights_days_per_year.",
     )
+    seed_replicates: int = Field(
+        default=1, ge=1, le=100,
+        description="Simulations of each simulated day with different random seeds (seed, seed + 1, ...), "
+        "count; each replicate is a day of its own (id d175r1, ...) with 1/seed_replicates of the day's "
+        "weight, so the spread of the random draws is measured and the CBA's Monte Carlo resamples it. "
+        "1 simulates each day once with the scenario's seed.",
+    )
     load_profile: str = Field(
         default="lv_semiurb4",
         description="SimBench load profile name (without _pload); divided by its peak over SimBench's year.",
