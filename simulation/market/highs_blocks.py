@@ -477,7 +477,18 @@ class HighsBlocks:
         return None, int(h.getInfo().simplex_iteration_count)
 
     def objective(self) -> float:
-        return float(sum(blk.h.getInfo().objective_function_value for blk in self.blocks))
+        """Objective of the last solution. A bound change after the solve (the binaries released after
+        a rounded or branched point was settled: :mod:`~simulation.market.lp_branching`) makes HiGHS
+        drop its info (objective 0); the kept solution's ``c x + offset`` is then the objective."""
+        total = 0.0
+        for blk in self.blocks:
+            info = blk.h.getInfo()
+            if info.valid:
+                total += info.objective_function_value
+            else:
+                lp = blk.h.getLp()
+                total += float(np.dot(np.asarray(lp.col_cost_, dtype=float), blk.x)) + float(lp.offset_)
+        return total
 
     def row_duals(self, rows: np.ndarray) -> np.ndarray:
         """Duals of compiled rows (global indices, any shape; phase 1 of a linked problem: not of its

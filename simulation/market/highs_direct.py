@@ -21,6 +21,7 @@ from coordstudio.simulation.errors import InfeasibleMarketError, SolverFailedErr
 from coordstudio.simulation.market.case import ClearingOptions
 from coordstudio.simulation.market.cones import cone_violation, initial_cut_points
 from coordstudio.simulation.market.highs_blocks import CompiledLP, HighsBlocks
+from coordstudio.simulation.market.lp_branching import branch_on_relaxation
 from coordstudio.simulation.market.model import gc_paused
 from coordstudio.simulation.market.param_map import ParamMap, build_param_map
 from coordstudio.simulation.market.price_components import (
@@ -540,7 +541,9 @@ def milp_settled_by_relaxation(
     * otherwise the binaries rounded and fixed, the LP re-solved (warm, with cut rounds): its objective
       ``ub`` is that of a point feasible for the MILP, the relaxation's ``lb`` bounds the MILP's optimum
       from below, and ``ub - lb <= mip_rel_gap * |ub|`` is the test the MIP solver ends on. The binaries
-      are released again; the point kept is the rounded one.
+      are released again; the point kept is the rounded one;
+    * otherwise a small branch and bound of warm LPs, with the same end test
+      (:func:`~simulation.market.lp_branching.branch_on_relaxation`; it gives up after a few nodes).
 
     Where the optimum is not unique, the point returned may be another point of the optimal face than
     the MILP solver's."""
@@ -551,14 +554,19 @@ def milp_settled_by_relaxation(
         return True, rounds, viol
     lb = hd.objective()
     hd.fix_binaries(b)
+    ub = math.inf
     try:
         rounds, viol = _direct_loop(hd, options, name + " (rounded)", rounds)
         ub = hd.objective()
-    except (InfeasibleMarketError, SolverFailedError):  # rounding broke a linking row: the MILP decides
-        return False, rounds, viol
+    except (InfeasibleMarketError, SolverFailedError):  # rounding broke a linking row
+        pass
     finally:
         hd.fix_binaries(None)
-    return ub - lb <= options.mip_rel_gap * abs(ub), rounds, viol
+    if math.isfinite(ub) and ub - lb <= options.mip_rel_gap * abs(ub):
+        return True, rounds, viol
+    # a few fractional binaries: warm LP branchings instead of the MIP solver from scratch
+    inc = (ub, np.round(b)) if math.isfinite(ub) else None
+    return branch_on_relaxation(hd, options, name, rounds, lb, b, _direct_loop, INTEGRAL_TOL, inc)
 
 
 def solve_direct(

@@ -81,9 +81,11 @@ def test_milp_skipped_when_the_relaxation_settles_it(
 ) -> None:
     """0.1 MW fill-or-kill bids at 13-37 EUR/MWh, cheaper than every curtailable bid: the relaxation
     takes them whole (integral). 0.25 MW ones: the 0.35 MW need takes one and a half of them in the
-    relaxation, so the rounded point is dearer than the relaxation by far more than the gap and the MILP
-    must still run. Every sub-clearing's objective equals the MILP path's within 1e-5 relative: the two
-    paths end with different tangent cuts (the MILP rounds add cuts at their own points), and a cut LP
+    relaxation, so the rounded point is dearer than the relaxation by far more than the gap: a few warm
+    LP branchings settle it since issue 21's third session (test_market_milp_skips), and the MIP solver
+    still runs in the TSO market (no feeder, no relaxation first). Every sub-clearing's objective
+    equals the MILP path's within 1e-5 relative: the two paths end with different tangent cuts (the
+    MILP rounds add cuts at their own points), and a cut LP
     whose cones are met within ``cone_tolerance`` (1e-6 pu) fixes the losses' cost only to about that
     accuracy (the same case cleared with a tolerance of 5e-7 instead moves the objectives by 1.1e-6
     relative)."""
