@@ -139,7 +139,8 @@ def test_rolling_clearing_marks_only_the_first_steps_firm(tmp_path: Path) -> Non
     engine = sa.create_engine(url)
     with engine.connect() as conn:
         n_clear = conn.execute(sa.text("select count(*) from clearings")).scalar_one()
-        rows = conn.execute(sa.text("select step, firm from activations")).all()
+        acts = read_table(conn, "activations", columns=["step", "firm"])  # rows or chunks (issue 21)
+        rows = list(zip(acts["step"], acts["firm"], strict=True))
     engine.dispose()
     assert n_clear == 4
     assert rows and all(bool(firm) == (step < 2) for step, firm in rows)
