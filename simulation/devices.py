@@ -51,6 +51,23 @@ class DeviceArrays:
     def __len__(self) -> int:
         return int(self.node.shape[0])
 
+    def fresh_copy(self) -> DeviceArrays:
+        """A copy for one run: its own (copied) ``state``, the fixed data (``group``, ``node``,
+        ``aggregator``, ``params``) shared as read-only views of these arrays.
+
+        Why: the fixed data is 122 MiB at the Italian scale and no run changes it; a deep copy per scheme
+        process (and one more for the schedule's forecast) doubled it. A write through the views raises
+        ``ValueError: assignment destination is read-only`` instead of silently changing another run's
+        devices."""
+        return DeviceArrays(
+            category=self.category,
+            group=_read_only(self.group),
+            node=_read_only(self.node),
+            aggregator=_read_only(self.aggregator),
+            params={k: _read_only(v) for k, v in self.params.items()},
+            state={k: v.copy() for k, v in self.state.items()},
+        )
+
     def copy_state(self) -> dict[str, np.ndarray]:
         """A copy of the dynamic state (for snapshots the bidding layer reads at gate closure)."""
         return {k: v.copy() for k, v in self.state.items()}
@@ -94,6 +111,13 @@ class DeviceArrays:
                     raise ScenarioError(
                         f"device {name(int(bad[0]))}: field {pname} is negative ({values[bad[0]]})"
                     )
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """A view of ``a`` that cannot be written (``a`` itself stays writable)."""
+    v = a.view()
+    v.flags.writeable = False
+    return v
 
 
 class DeviceNames(Sequence[str]):
