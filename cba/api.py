@@ -257,8 +257,6 @@ class Results:
 
     def _read(self, table: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """The rows of one simulation table of the counted runs, with ``scheme`` and ``day`` first."""
-        import sqlalchemy as sa
-
         from coordstudio.simulation import db as simdb
 
         key = f"table:{table}"
@@ -267,20 +265,12 @@ class Results:
             run_keys = pd.DataFrame(
                 [(s, d, int(r["run_id"])) for (s, d), r in runs.items()], columns=_RUN_KEYS
             )
-            t = simdb.TABLES[table]
             engine = simdb.open_read_only(self.db_url)
             try:
-                with engine.connect() as conn:
-                    present = {c["name"] for c in sa.inspect(conn).get_columns(table)}
-                    cols = [c for c in t.c if c.name in present and c.name != "id"]
-                    ids = run_keys["run_id"].tolist()
-                    query = sa.select(*cols).where(t.c.run_id.in_(ids)).order_by(t.c.id)
-                    df = pd.read_sql(query, conn)
+                with engine.connect() as conn:  # SQL rows and columnar chunks alike (issue 21)
+                    df = simdb.read_table(conn, table, run_keys["run_id"].tolist())
             finally:
                 engine.dispose()
-            for c in t.c:  # a column an older database lacks reads as missing values
-                if c.name not in df.columns and c.name != "id":
-                    df[c.name] = float("nan")
             df = run_keys.merge(df, on="run_id", how="inner")
             self._cache[key] = df
         df = self._cache[key]

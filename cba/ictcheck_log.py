@@ -97,26 +97,16 @@ def read_scheme_logs(
         per_scheme = {scheme: [(0.0, 1.0, r)] for scheme, r in latest.items()}
     engine = simdb.open_read_only(db_url)
     logs: dict[str, SchemeLog] = {}
-    m = simdb.messages
     try:
         with engine.connect() as conn:
             for scheme, parts in per_scheme.items():
                 tables = []
                 for offset_min, weight, r in parts:
-                    rows = conn.execute(
-                        sa.select(
-                            m.c.time_min,
-                            m.c.sender_role,
-                            m.c.receiver_role,
-                            m.c.information_object,
-                            m.c.n_messages,
-                            m.c.bytes,
-                        ).where(m.c.run_id == r["run_id"])
-                    ).all()
-                    part = pd.DataFrame.from_records(
-                        [tuple(x) for x in rows], columns=list(LOG_COLUMNS)
-                    ).astype({"time_min": float, "n_messages": "int64", "bytes": "int64",
-                              "sender_role": str, "receiver_role": str, "information_object": str})
+                    # SQL rows or columnar chunks (issue 21)
+                    rows = simdb.read_table(conn, "messages", [int(r["run_id"])], list(LOG_COLUMNS))
+                    part = rows[list(LOG_COLUMNS)].astype(
+                        {"time_min": float, "n_messages": "int64", "bytes": "int64",
+                         "sender_role": str, "receiver_role": str, "information_object": str})
                     part["time_min"] += offset_min
                     part[WEIGHT_COLUMN] = weight
                     tables.append(part)

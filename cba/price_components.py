@@ -147,14 +147,13 @@ def read_price_components(
         with engine.connect() as conn:
             if not simdb.has_price_components(conn):
                 return None
-            cols = ", ".join(f"{c}_eur_per_mwh" for c in COMPONENTS)
+            cols = [f"{c}_eur_per_mwh" for c in COMPONENTS]
             frames = []
             for (scheme, day), r in runs.items():
-                df = pd.read_sql(
-                    f"SELECT node, price_eur_per_mwh, {cols} FROM prices WHERE step = 0 AND run_id = "
-                    f"{int(r['run_id'])}",
-                    conn,
-                )
+                # SQL rows or columnar chunks (issue 21)
+                df = simdb.read_table(conn, "prices", [int(r["run_id"])],
+                                      ["step", "node", "price_eur_per_mwh", *cols])
+                df = df[df["step"] == 0].drop(columns=["run_id", "step"]).reset_index(drop=True)
                 df["scheme"] = scheme
                 if weights:
                     df["day"] = day

@@ -55,7 +55,12 @@ def load_series(db_url: str, run_days: Mapping[int, tuple[str, float]] | None = 
     so the day means (:func:`cba.price_components.day_means`) weight the days as the CBA does."""
     import pandas as pd
 
-    from coordstudio.simulation.db import PRICE_COMPONENT_COLUMNS, has_price_components, open_read_only
+    from coordstudio.simulation.db import (
+        PRICE_COMPONENT_COLUMNS,
+        has_price_components,
+        open_read_only,
+        read_table,
+    )
 
     try:
         engine = open_read_only(db_url)  # never creates or changes the database
@@ -72,20 +77,17 @@ def load_series(db_url: str, run_days: Mapping[int, tuple[str, float]] | None = 
                 conn,
             )
             # the price components (issue 16 item 6) where the file has them: an older one has not
-            extra = "".join(f", {c}" for c in PRICE_COMPONENT_COLUMNS) if has_price_components(conn) else ""
-            prices = pd.read_sql(
-                f"SELECT run_id, clearing, node, price_eur_per_mwh{extra} FROM prices "
-                f"WHERE step = 0 AND run_id IN ({ids})",
-                conn,
-            )
-            activations = pd.read_sql(
-                f"SELECT run_id, clearing, activation_mw FROM activations "
-                f"WHERE firm = 1 AND step = 0 AND run_id IN ({ids})",
-                conn,
-            )
-            measurements = pd.read_sql(
-                f"SELECT run_id, time_min, node, vm_pu FROM measurements WHERE run_id IN ({ids})", conn
-            )
+            extra = list(PRICE_COMPONENT_COLUMNS) if has_price_components(conn) else []
+            # the per-node tables through read_table: SQL rows or columnar chunks (issue 21)
+            run_ids = [int(r) for r in runs["run_id"]]
+            prices = read_table(conn, "prices", run_ids, ["clearing", "step", "node", "price_eur_per_mwh",
+                                                          *extra])
+            prices = prices[prices["step"] == 0].drop(columns="step").reset_index(drop=True)
+            activations = read_table(conn, "activations", run_ids, ["clearing", "step", "firm",
+                                                                    "activation_mw"])
+            activations = activations[activations["firm"] & (activations["step"] == 0)]
+            activations = activations.drop(columns=["step", "firm"]).reset_index(drop=True)
+            measurements = read_table(conn, "measurements", run_ids, ["time_min", "node", "vm_pu"])
         engine.dispose()
     except Exception as exc:  # noqa: BLE001 - a missing/locked database is shown, not raised
         return RunSeries(error=f"cannot read {db_url}: {exc}")

@@ -350,11 +350,10 @@ def time_series_tables(runs: Mapping[tuple[str, str], int], db_url: str) -> dict
                     long.insert(0, "scheme", scheme)
                     if not long.empty:  # a run without clearings adds nothing (and no dtype guess)
                         series.append(long)
-                p = pd.read_sql(
-                    f"SELECT clearing, node, step, {', '.join(price_cols)} FROM prices WHERE run_id = {rid}"
-                    " ORDER BY clearing, node, step",
-                    conn,
-                )
+                # SQL rows or columnar chunks (issue 21); sorted as the SQL ORDER BY did (code points)
+                p = simdb.read_table(conn, "prices", [rid], ["clearing", "node", "step", *price_cols])
+                p = p.drop(columns="run_id").sort_values(["clearing", "node", "step"], kind="stable",
+                                                         ignore_index=True)
                 p.insert(0, "day", day)
                 p.insert(0, "scheme", scheme)
                 if not p.empty:

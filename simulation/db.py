@@ -6,7 +6,9 @@ Tables (every row carries ``run_id``; one run = one scheme simulated over the da
 runs          run_id, scheme, fingerprint (of the scenario), study_fingerprint and fingerprints_json (of
               the whole study and of each of its sections, given by the caller), scenario, status,
               started_at, updated_at (heartbeat), finished_at, owner (``host:pid:start`` of the process
-              responsible for the run), n_clearings, spec_json, kpis_json (the KPIs of a completed run)
+              responsible for the run), n_clearings, spec_json (compressed when large:
+              :func:`pack_spec_json`; :func:`read_runs` gives it back as JSON), kpis_json (the KPIs of a
+              completed run)
 bids          clearing, bid_id, owner, node, direction, model, quantity_mw (first step), price_eur_per_mwh,
               energy_mwh (whole horizon)
 clearings     clearing, time_min (start of its first step), status, objective_eur, activation_cost_eur
@@ -25,7 +27,17 @@ balancing     time_min, need_mw (residual imbalance the market left), afrr_mw (d
               reserve and ramp), uncovered_mw (need - aFRR: positive energy not served, negative surplus
               not absorbed); absent from databases written before issue 16 (created when a writer opens
               them, empty for their old runs)
+series_chunks run_id, table_name, n_rows, parquet: the rows of a :data:`COLUMNAR_TABLES` table written by
+              a columnar writer (the default since issue 21), one compressed Parquet chunk per written
+              batch (:mod:`simulation.results_columns`)
 ============  ========================================================================================
+
+Where the rows are: ``runs``, ``clearings``, ``kpis`` and ``balancing`` (one row per clearing, KPI or step)
+are always SQL rows. The per-node, per-bid and per-message tables (:data:`COLUMNAR_TABLES`) are written as
+compressed columnar chunks (``series_chunks``), about a sixth of their SQL size, unless the writer is asked
+for rows (``columnar=False``, the format of databases before issue 21). Whatever reads them goes through
+:func:`read_table`, which returns the same DataFrame for either (a database may hold both: an older file
+resumed by a newer writer).
 
 Life of a run row (``status``): ``pending`` (written for every scheme of a simulation before the first
 one starts, so a scheme that never started still has a row), ``running`` (claimed by the process that
@@ -47,6 +59,7 @@ parameters win), so a server that never answers is named in an error instead of 
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import json
@@ -54,15 +67,20 @@ import random
 import sqlite3
 import time
 import urllib.parse
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from coordstudio.simulation.errors import ResultsDatabaseError
 from coordstudio.simulation.lifeline import owner_alive, owner_tag
+from coordstudio.simulation.results_columns import decode_chunk, encode_rows, normalise
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 UNFINISHED = ("pending", "running")
 """Stored statuses of a run that has not ended (yet)."""
@@ -226,6 +244,20 @@ TABLES: dict[str, sa.Table] = {
     t.name: t
     for t in (bids, clearings, activations, prices, setpoints, measurements, kpis, messages, balancing)
 }
+
+COLUMNAR_TABLES: tuple[str, ...] = ("bids", "activations", "prices", "setpoints", "measurements", "messages")
+"""Tables a columnar writer stores as compressed chunks (``series_chunks``) instead of SQL rows: the ones
+with a row per node, bid or actor pair and step (99 % of an Italian day's rows)."""
+
+series_chunks = sa.Table(
+    "series_chunks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.run_id"), nullable=False, index=True),
+    sa.Column("table_name", sa.String(32), nullable=False),
+    sa.Column("n_rows", sa.Integer, nullable=False),
+    sa.Column("parquet", sa.LargeBinary, nullable=False),
+)
 
 
 def default_sqlite_url(directory: str | Path) -> str:
@@ -466,7 +498,8 @@ class ResultsWriter:
 
     ``run_id``: the ``pending`` row of this run (written by :func:`create_runs`), claimed as ``running``
     by this process; None inserts a new row. ``fingerprints``: the caller's fingerprints of the study
-    (``"study"`` and one per section, e.g. ``"scenario"``, ``"cba"``, ``"sgam"``), stored as given."""
+    (``"study"`` and one per section, e.g. ``"scenario"``, ``"cba"``, ``"sgam"``), stored as given.
+    ``columnar``: the :data:`COLUMNAR_TABLES` as compressed chunks (default); False: as SQL rows."""
 
     def __init__(
         self,
@@ -479,10 +512,12 @@ class ResultsWriter:
         *,
         run_id: int | None = None,
         fingerprints: Mapping[str, str] | None = None,
+        columnar: bool = True,
     ) -> None:
         self.url = url
         self.engine = make_engine(url)
         self.batch_rows = batch_rows
+        self.columnar = columnar
         self._buffer: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLES}
         self._n_buffered = 0
         now = _now()
@@ -515,10 +550,16 @@ class ResultsWriter:
         """Write every queued row in one transaction and refresh the run's heartbeat."""
         with _translated(self.url), self.engine.begin() as conn:
             for name, rows in self._buffer.items():
-                if rows:
-                    for row in rows:
-                        row["run_id"] = self.run_id
-                    conn.execute(TABLES[name].insert(), rows)
+                if not rows:
+                    continue
+                if self.columnar and name in COLUMNAR_TABLES:
+                    chunk = {"run_id": self.run_id, "table_name": name, "n_rows": len(rows),
+                             "parquet": encode_rows(TABLES[name], rows)}
+                    conn.execute(series_chunks.insert(), [chunk])
+                    continue
+                for row in rows:
+                    row["run_id"] = self.run_id
+                conn.execute(TABLES[name].insert(), rows)
             values: dict[str, Any] = {"updated_at": _now()}
             if n_clearings is not None:
                 values["n_clearings"] = n_clearings
@@ -537,6 +578,30 @@ class ResultsWriter:
         self.engine.dispose()
 
 
+SPEC_PACKED_PREFIX = "zlib+base64:"
+"""Start of a ``runs.spec_json`` value stored compressed (:func:`pack_spec_json`)."""
+
+SPEC_PACK_ABOVE_CHARS = 65_536
+"""A scenario's JSON longer than this is stored compressed: the Italian scenario's is 3.2 MB, once per
+run (5 runs of a day: 16 MB of the database, 1.4 MB compressed); the default study's stays readable."""
+
+
+def pack_spec_json(spec_json: str) -> str:
+    """``spec_json`` as stored in ``runs``: itself, or when longer than :data:`SPEC_PACK_ABOVE_CHARS`,
+    zlib-compressed and base64-encoded behind :data:`SPEC_PACKED_PREFIX` (text, so the column and every
+    reader's type stay as they were)."""
+    if len(spec_json) <= SPEC_PACK_ABOVE_CHARS:
+        return spec_json
+    return SPEC_PACKED_PREFIX + base64.b64encode(zlib.compress(spec_json.encode(), 9)).decode("ascii")
+
+
+def unpack_spec_json(stored: str | None) -> str | None:
+    """The scenario's JSON of a stored ``runs.spec_json`` value (inverse of :func:`pack_spec_json`)."""
+    if stored is None or not stored.startswith(SPEC_PACKED_PREFIX):
+        return stored
+    return zlib.decompress(base64.b64decode(stored[len(SPEC_PACKED_PREFIX):])).decode()
+
+
 def _identity(
     fingerprint: str, scenario: str, spec_json: str, fingerprints: Mapping[str, str] | None
 ) -> dict[str, Any]:
@@ -544,7 +609,7 @@ def _identity(
     return {
         "fingerprint": fingerprint,
         "scenario": scenario,
-        "spec_json": spec_json,
+        "spec_json": pack_spec_json(spec_json),
         "study_fingerprint": (fingerprints or {}).get("study"),
         "fingerprints_json": json.dumps(dict(fingerprints), sort_keys=True) if fingerprints else None,
     }
@@ -632,6 +697,7 @@ def read_runs(url: str, stale_after_s: float = 600.0) -> list[dict[str, Any]]:
     for r in rows:
         for name in ADDED_RUN_COLUMNS:
             r.setdefault(name, None)
+        r["spec_json"] = unpack_spec_json(r.get("spec_json"))
         r["interrupted"] = False
         if r["status"] not in UNFINISHED:
             continue
@@ -659,6 +725,57 @@ def read_kpis(url: str, run_id: int) -> dict[str, float]:
             return {name: float(value) for name, value in rows}
     finally:
         engine.dispose()
+
+
+def read_table(
+    conn: sa.Connection,
+    name: str,
+    run_ids: Iterable[int] | None = None,
+    columns: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """The rows of the results table ``name`` (of ``run_ids``, default every run), SQL rows and columnar
+    chunks alike, in the order they were written, as one DataFrame: ``run_id`` and ``columns`` (default:
+    every column but ``id``), dtypes as :func:`simulation.results_columns.normalise` gives them. A column
+    an older database lacks reads as missing values (NaN / None).
+
+    This is how every reader gets the :data:`COLUMNAR_TABLES` (a ``SELECT`` on the SQL table alone
+    misses the chunks); filters (a step, firm rows) are applied to the frame."""
+    import pandas as pd
+
+    table = TABLES[name]
+    wanted = [c.name for c in table.c if c.name not in ("id", "run_id")] if columns is None else [
+        c for c in columns if c != "run_id"]
+    unknown = [c for c in wanted if c not in table.c]
+    if unknown:
+        raise ValueError(f"table {name}: no column(s) {unknown}")
+    ids = None if run_ids is None else sorted({int(i) for i in run_ids})
+    inspector = sa.inspect(conn)
+    present_tables = set(inspector.get_table_names())
+    frames: list[pd.DataFrame] = []
+    if name in present_tables:
+        present = {c["name"] for c in inspector.get_columns(name)}
+        sel = [table.c.run_id, *(table.c[c] for c in wanted if c in present)]
+        query = sa.select(*sel).order_by(table.c.id)
+        if ids is not None:
+            query = query.where(table.c.run_id.in_(ids))
+        rows = conn.execute(query).all()
+        frames.append(pd.DataFrame.from_records([tuple(r) for r in rows], columns=[c.name for c in sel]))
+    if "series_chunks" in present_tables and name in COLUMNAR_TABLES:
+        sc = series_chunks
+        query = sa.select(sc.c.run_id, sc.c.parquet).where(sc.c.table_name == name).order_by(sc.c.id)
+        if ids is not None:
+            query = query.where(sc.c.run_id.in_(ids))
+        for run_id, data in conn.execute(query):
+            part = decode_chunk(bytes(data), wanted)
+            part.insert(0, "run_id", int(run_id))
+            frames.append(part)
+    frames = [f for f in frames if len(f)] or [pd.DataFrame(columns=["run_id", *wanted])]
+    for i, f in enumerate(frames):  # same columns and dtypes in every part, then one frame
+        for c in wanted:
+            if c not in f.columns:
+                f[c] = None
+        frames[i] = normalise(f[["run_id", *wanted]].copy(), table)
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
 def spec_json_of(spec: Any) -> str:

@@ -7,7 +7,10 @@ populations at once.
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 import numpy as np
 
@@ -48,11 +51,28 @@ class DeviceArrays:
     def __len__(self) -> int:
         return int(self.node.shape[0])
 
+    def fresh_copy(self) -> DeviceArrays:
+        """A copy for one run: its own (copied) ``state``, the fixed data (``group``, ``node``,
+        ``aggregator``, ``params``) shared as read-only views of these arrays.
+
+        Why: the fixed data is 122 MiB at the Italian scale and no run changes it; a deep copy per scheme
+        process (and one more for the schedule's forecast) doubled it. A write through the views raises
+        ``ValueError: assignment destination is read-only`` instead of silently changing another run's
+        devices."""
+        return DeviceArrays(
+            category=self.category,
+            group=_read_only(self.group),
+            node=_read_only(self.node),
+            aggregator=_read_only(self.aggregator),
+            params={k: _read_only(v) for k, v in self.params.items()},
+            state={k: v.copy() for k, v in self.state.items()},
+        )
+
     def copy_state(self) -> dict[str, np.ndarray]:
         """A copy of the dynamic state (for snapshots the bidding layer reads at gate closure)."""
         return {k: v.copy() for k, v in self.state.items()}
 
-    def validate(self, n_nodes: int, device_ids: list[str] | None = None) -> None:
+    def validate(self, n_nodes: int, device_ids: Sequence[str] | None = None) -> None:
         """Raise :class:`ScenarioError` naming the device and field of the first bad value.
 
         Checks: every node index exists, every parameter is finite, capacities (names ending ``_kw``,
@@ -91,6 +111,53 @@ class DeviceArrays:
                     raise ScenarioError(
                         f"device {name(int(bad[0]))}: field {pname} is negative ({values[bad[0]]})"
                     )
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """A view of ``a`` that cannot be written (``a`` itself stays writable)."""
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
+class DeviceNames(Sequence[str]):
+    """The id of each device of one category, ``<group_id>#<k>`` (the k-th device of its group), made when
+    one is asked for (an error message names a device) from the groups' ids and sizes.
+
+    Why not a list: the Italian scenario's 2.5 million ids as Python strings held 179 MiB of every scheme
+    process's memory for the few error messages that name a device (issue 21, P8)."""
+
+    def __init__(self, group_ids: Sequence[str] = (), counts: Sequence[int] = ()) -> None:
+        self._group_ids: list[str] = []
+        self._starts: list[int] = [0]
+        """First device of each group, then the total."""
+        for gid, n in zip(group_ids, counts, strict=True):
+            self.add_group(gid, n)
+
+    def add_group(self, group_id: str, n: int) -> None:
+        """The next ``n`` devices belong to group ``group_id``."""
+        if n > 0:
+            self._group_ids.append(group_id)
+            self._starts.append(self._starts[-1] + int(n))
+
+    def __len__(self) -> int:
+        return self._starts[-1]
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        n = len(self)
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(n))]
+        j = int(i) + n if int(i) < 0 else int(i)
+        if not 0 <= j < n:
+            raise IndexError(f"device {i} of {n}")
+        g = bisect.bisect_right(self._starts, j) - 1
+        return f"{self._group_ids[g]}#{j - self._starts[g]}"
 
 
 def empty_devices(category: str) -> DeviceArrays:

@@ -7,7 +7,6 @@ Every scheme's run and the schedule of the earlier markets start from the same f
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import numpy as np
@@ -30,7 +29,7 @@ def model_context(scenario: Scenario) -> ModelContext:
 
 def fresh_devices(scenario: Scenario, ctx: ModelContext) -> dict[str, Any]:
     """A copy of the scenario's devices with their initial state (same for every scheme)."""
-    devices = copy.deepcopy(scenario.devices)
+    devices = {cat: d.fresh_copy() for cat, d in scenario.devices.items()}  # fixed data shared, read-only
     init_state(
         devices,
         ctx,

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from coordstudio.simulation.devices import DeviceArrays, concat_devices, empty_devices
+from coordstudio.simulation.devices import DeviceArrays, DeviceNames, concat_devices, empty_devices
 from coordstudio.simulation.errors import ScenarioError
 from coordstudio.simulation.grid_files import cached_net, load_net  # noqa: F401  (cached_net: imported from here by tests)
 from coordstudio.simulation.scenario import (
@@ -81,7 +81,8 @@ class Scenario:
     feeder_ext_bus: feeder id -> bus of its net that connects to the transmission grid.
     nodes: the node table.
     devices: category -> all devices of that category.
-    device_ids: category -> device id per device (``<group_id>#<k>``), for error messages.
+    device_ids: category -> device id per device (``<group_id>#<k>``), for error messages; computed when
+        one is asked for (:class:`simulation.devices.DeviceNames`), not held as millions of strings.
     aggregators: aggregator ids; ``aggregator_area[i]`` is the area of aggregator ``i``.
     profiles: profile name -> value per physical step (load: fraction of the profile's peak over the
         source's whole year; pv, wind: fraction of capacity; degC).
@@ -96,7 +97,7 @@ class Scenario:
     feeder_ext_bus: dict[str, int]
     nodes: NodeTable
     devices: dict[str, DeviceArrays]
-    device_ids: dict[str, list[str]]
+    device_ids: dict[str, DeviceNames]
     aggregators: list[str]
     aggregator_area: list[str]
     profiles: dict[str, np.ndarray]
@@ -492,9 +493,9 @@ def _build_devices(
     tnet: Any,
     agg_of_area: dict[str, list[int]],
     rng: np.random.Generator,
-) -> tuple[dict[str, DeviceArrays], dict[str, list[str]]]:
+) -> tuple[dict[str, DeviceArrays], dict[str, DeviceNames]]:
     parts: dict[str, list[DeviceArrays]] = {c: [] for c in DEVICE_CATEGORIES}
-    ids: dict[str, list[str]] = {c: [] for c in DEVICE_CATEGORIES}
+    ids: dict[str, DeviceNames] = {c: DeviceNames() for c in DEVICE_CATEGORIES}
     for gi, group in enumerate(spec.device_groups):
         n = group.count
         cand, weight = _area_buses(group, nodes, nets, tnet)
@@ -505,7 +506,6 @@ def _build_devices(
             aggregator = np.full(n, -1, dtype=np.int32)
         else:
             aggregator = np.asarray(aggs, dtype=np.int32)[rng.integers(0, len(aggs), n)]
-        group_ids = [f"{group.group_id}#{k}" for k in range(n)]
         arrays = DeviceArrays(
             category=group.category,
             group=np.full(n, gi, dtype=np.int32),
@@ -513,9 +513,9 @@ def _build_devices(
             aggregator=aggregator,
             params=params,
         )
-        arrays.validate(len(nodes), group_ids)
+        arrays.validate(len(nodes), DeviceNames([group.group_id], [n]))
         parts[group.category].append(arrays)
-        ids[group.category] += group_ids
+        ids[group.category].add_group(group.group_id, n)
     devices = {c: (concat_devices(parts[c]) if parts[c] else empty_devices(c)) for c in DEVICE_CATEGORIES}
     return devices, ids
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +23,37 @@ import pytest
 from coordstudio.cba.fingerprint import study_fingerprint
 from coordstudio.cba.ictcheck import ict_check
 from coordstudio.cba.study import Study, default_study, representative_days_of, run_study
-from coordstudio.simulation.db import read_runs
+from coordstudio.simulation.db import TABLES, open_read_only, read_runs, read_table
+from coordstudio.simulation.results_columns import decode_chunk, encode_rows
 from coordstudio.simulation.scenario.representative_days import spec_for_day
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "simulation"))
 from sim_fixtures import small_spec  # noqa: E402
+
+
+@contextmanager
+def _reading(db_url: str) -> Iterator[Any]:
+    """A read-only connection to the results database ``db_url``."""
+    engine = open_read_only(db_url)
+    try:
+        with engine.connect() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def _edit_run_rows(path: Path, table: str, run_id: int, edit: Any) -> None:
+    """Change the stored rows of one run's ``table`` in place: ``edit(frame) -> frame`` on each of its
+    columnar chunks (issue 21), as an ``UPDATE`` on SQL rows did."""
+    with sqlite3.connect(path) as conn:
+        chunks = conn.execute("SELECT id, parquet FROM series_chunks WHERE table_name = ? AND run_id = ?",
+                              (table, run_id)).fetchall()
+        assert chunks, (table, run_id)
+        for cid, data in chunks:
+            rows = edit(decode_chunk(data)).to_dict("records")
+            conn.execute("UPDATE series_chunks SET parquet = ? WHERE id = ?",
+                         (encode_rows(TABLES[table], rows), cid))
 
 
 def tiny_days_study() -> Study:
@@ -105,21 +132,20 @@ def test_ict_check_reads_every_simulated_day_weighted_as_the_cba(
         src.backup(dst)  # the committed content, write-ahead log included
     db_url = f"sqlite:///{copy}"
     by_day, _ = day_runs(study, db_url, days)
-    with sqlite3.connect(copy) as conn:
-        conn.execute("UPDATE messages SET n_messages = 3 * n_messages, bytes = 3 * bytes WHERE run_id = ?",
-                     (by_day[days[0].day_id]["CMS"]["run_id"],))
+    _edit_run_rows(copy, "messages", by_day[days[0].day_id]["CMS"]["run_id"],
+                   lambda df: df.assign(n_messages=3 * df["n_messages"], bytes=3 * df["bytes"]))
     check = ict_check(study, db_url)
     assert check.days == pytest.approx({d.day_id: d.weight_days for d in days})
     assert check.duration_h == pytest.approx(2.0)
     total_w = sum(d.weight_days for d in days)
-    with sqlite3.connect(copy) as conn:
+    with _reading(db_url) as conn:
         for scheme in ("CMS", "CM"):
             expected_n = expected_b = 0.0
             per_day = []
             for d in days:
                 run_id = by_day[d.day_id][scheme]["run_id"]
-                n, b = conn.execute(
-                    "SELECT SUM(n_messages), SUM(bytes) FROM messages WHERE run_id = ?", (run_id,)).fetchone()
+                msgs = read_table(conn, "messages", [run_id], ["n_messages", "bytes"])
+                n, b = msgs["n_messages"].sum(), msgs["bytes"].sum()
                 per_day.append(float(n))
                 expected_n += 2 * d.weight_days / total_w * float(n)
                 expected_b += 2 * d.weight_days / total_w * float(b)
@@ -157,23 +183,23 @@ def test_price_components_weight_every_day_as_the_cba(resumed: dict[str, Any], t
         src.backup(dst)
     db_url = f"sqlite:///{copy}"
     by_day, _ = day_runs(study, db_url, days)
-    with sqlite3.connect(copy) as conn:
-        conn.execute("UPDATE prices SET price_eur_per_mwh = price_eur_per_mwh + 30, "
-                     "energy_eur_per_mwh = energy_eur_per_mwh + 30 WHERE run_id = ?",
-                     (by_day[days[0].day_id]["CMS"]["run_id"],))
+    _edit_run_rows(copy, "prices", by_day[days[0].day_id]["CMS"]["run_id"],
+                   lambda df: df.assign(price_eur_per_mwh=df["price_eur_per_mwh"] + 30,
+                                        energy_eur_per_mwh=df["energy_eur_per_mwh"] + 30))
     weights = {d.day_id: d.weight_days for d in days}
     table = read_price_components(study, db_url)
     assert table is not None and table.day_weights_days_per_year == pytest.approx(weights)
     got = {r.scheme: r for r in table.rows if not r.node and not r.day}
-    with sqlite3.connect(copy) as conn:
+    with _reading(db_url) as conn:
         for scheme in ("CMS", "CM"):
             node_sum: dict[str, float] = {}
             last_day: dict[str, float] = {}
             for d in days:
-                rows = conn.execute(
-                    "SELECT node, AVG(price_eur_per_mwh), AVG(energy_eur_per_mwh) FROM prices "
-                    "WHERE step = 0 AND run_id = ? AND energy_eur_per_mwh IS NOT NULL GROUP BY node",
-                    (by_day[d.day_id][scheme]["run_id"],)).fetchall()
+                p = read_table(conn, "prices", [by_day[d.day_id][scheme]["run_id"]],
+                               ["node", "step", "price_eur_per_mwh", "energy_eur_per_mwh"])
+                p = p[(p["step"] == 0) & p["energy_eur_per_mwh"].notna()]
+                rows = list(p.groupby("node")[["price_eur_per_mwh", "energy_eur_per_mwh"]].mean()
+                            .itertuples(name=None))
                 assert rows
                 for node, price, _ in rows:
                     node_sum[node] = node_sum.get(node, 0.0) + d.weight_days * price / sum(weights.values())

@@ -36,8 +36,8 @@ def test_every_logged_message_is_accounted_for_once(one_hour_cms: tuple[Study, s
 
     study, url, result = one_hour_cms
     engine = sa.create_engine(url)
-    with engine.connect() as conn:
-        total = conn.execute(sa.select(sa.func.sum(simdb.messages.c.n_messages))).scalar_one()
+    with engine.connect() as conn:  # SQL rows or columnar chunks alike (issue 21)
+        total = int(simdb.read_table(conn, "messages", columns=["n_messages"])["n_messages"].sum())
     engine.dispose()
     mapped = sum(r.n_messages for r in result.events)
     unmatched = sum(t.n_messages for t in result.unmatched_messages)

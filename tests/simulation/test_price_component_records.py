@@ -19,6 +19,7 @@ from coordstudio.simulation.db import (
     ResultsWriter,
     has_price_components,
     open_read_only,
+    read_table,
 )
 from coordstudio.simulation.recording.rows import price_components_of
 
@@ -26,7 +27,7 @@ from coordstudio.simulation.recording.rows import price_components_of
 def _old_database(path: Path) -> None:
     """A results file of before the components: one completed run whose ``prices`` table lacks their
     columns (written by today's writer, the columns then dropped as no older file had them)."""
-    w = ResultsWriter(f"sqlite:///{path}", "CM", "fp", "old", "{}")
+    w = ResultsWriter(f"sqlite:///{path}", "CM", "fp", "old", "{}", columnar=False)  # rows, as then
     w.add("clearings", [{"clearing": 0, "time_min": 0.0, "status": "optimal", "activation_cost_eur": 1.0}])
     w.add("prices", [{"clearing": 0, "node": "n1", "step": 0, "price_eur_per_mwh": 42.0}])
     w.finish("completed", 1)
@@ -60,7 +61,7 @@ def test_an_older_database_opens_without_components_and_a_writer_adds_them(tmp_p
     engine = open_read_only(url)
     with engine.connect() as conn:
         assert has_price_components(conn)
-        got = pd.read_sql("SELECT * FROM prices ORDER BY id", conn)
+        got = read_table(conn, "prices")  # the old file's row and the new writer's chunk
     engine.dispose()
     assert got["energy_eur_per_mwh"].isna().tolist() == [True, False]  # the old row: NULL
     assert got.loc[1, list(PRICE_COMPONENT_COLUMNS)].sum() == got.loc[1, "price_eur_per_mwh"]

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from sim_fixtures import small_spec
 
-from coordstudio.simulation.db import fingerprint_of, read_kpis, read_runs, spec_json_of
+from coordstudio.simulation.db import fingerprint_of, read_kpis, read_runs, read_table, spec_json_of
 from coordstudio.simulation.errors import ResultsDatabaseError
 from coordstudio.simulation.kpis import SCHEME_IDS
 from coordstudio.simulation.progress import RecordingProgress, RunCancelled
@@ -54,13 +54,11 @@ def test_every_scheme_writes_kpis_messages_and_completed_runs(tmp_path: Path) ->
     assert sorted(r["status"] for r in runs) == ["completed"] * len(SCHEME_IDS)
     assert runs[0]["fingerprint"] == fingerprint_of(spec_json_of(spec))
     engine = sa.create_engine(url)
-    with engine.connect() as conn:
+    with engine.connect() as conn:  # SQL rows or columnar chunks alike (issue 21)
         for table in ("bids", "clearings", "activations", "prices", "measurements", "messages", "kpis"):
-            n = conn.execute(sa.text(f"select count(*) from {table}")).scalar_one()
-            assert n > 0, table
-        rows = conn.execute(
-            sa.text("select distinct sender_role, receiver_role, information_object from messages")
-        ).all()
+            assert len(read_table(conn, table)) > 0, table
+        msgs = read_table(conn, "messages", columns=["sender_role", "receiver_role", "information_object"])
+        rows = list(msgs.drop(columns="run_id").drop_duplicates().itertuples(index=False))
     engine.dispose()
     # the message log speaks the SGAM model's vocabulary (issue 9 checks the counts against its events)
     model = default_model()
@@ -141,7 +139,8 @@ def test_rolling_clearing_marks_only_the_first_steps_firm(tmp_path: Path) -> Non
     engine = sa.create_engine(url)
     with engine.connect() as conn:
         n_clear = conn.execute(sa.text("select count(*) from clearings")).scalar_one()
-        rows = conn.execute(sa.text("select step, firm from activations")).all()
+        acts = read_table(conn, "activations", columns=["step", "firm"])  # rows or chunks (issue 21)
+        rows = list(zip(acts["step"], acts["firm"], strict=True))
     engine.dispose()
     assert n_clear == 4
     assert rows and all(bool(firm) == (step < 2) for step, firm in rows)
