@@ -87,7 +87,7 @@ class _Rows:
     linking: bool = False
 
 
-def _entries(parts: list[tuple[np.ndarray, str, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, ...]:
+def _entries(parts: list[tuple[Any, str, Any, Any]]) -> tuple[np.ndarray, ...]:
     """Concatenate ``(row, kind, local, coef)`` pieces (kind by name)."""
     if not parts:
         z = np.zeros(0, dtype=np.int64)

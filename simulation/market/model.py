@@ -411,8 +411,8 @@ def grid_layout(p: Problem) -> dict[str, Any]:
     node_off, br_off = [], []
     no = bo = 0
     fr, to, r, x, lmax, vlo, vhi, roots = [], [], [], [], [], [], [], []
-    for d in p.dgrids:
-        gr = d.grid
+    for dg in p.dgrids:
+        gr = dg.grid
         node_off.append(no)
         br_off.append(bo)
         fr.append(gr.branch_from + no)
@@ -439,7 +439,7 @@ def grid_layout(p: Problem) -> dict[str, Any]:
         "roots": roots,
         "n_nodes": no,
         "n_br": bo,
-        "grid_of_br": np.repeat(np.arange(len(p.dgrids)), [d.grid.n_branches for d in p.dgrids]).astype(int),
+        "grid_of_br": np.repeat(np.arange(len(p.dgrids)), [dg.grid.n_branches for dg in p.dgrids]).astype(int),
     }
     parent = np.full(no, -1, dtype=int)
     parent[d["to"]] = np.arange(bo)
