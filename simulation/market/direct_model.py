@@ -60,6 +60,32 @@ components first met in the same row)."""
 INF = math.inf
 
 
+COVERED_BID_ATTRS = frozenset(
+    {
+        "bid_id",
+        "owner",
+        "node",
+        "direction",
+        "side",
+        "party",
+        "energy_group",
+        "submitted_min",
+        # products the arrays do not model: supports_direct() refuses a problem that uses one
+        "fill_or_kill",
+        "min_quantity_mw",
+        "ramp_mw_per_step",
+        "min_duration_steps",
+        "exclusive_group",
+        # read only by the refused products (ramp, minimum duration)
+        "initial_activation_mw",
+        "initial_on_steps",
+    }
+)
+"""The bid attributes this module has been checked against (modelled, irrelevant to the model, or
+refused by :func:`supports_direct`). A new product's attribute is not in it: the tests then fail until
+:func:`supports_direct` refuses it or a builder here models it."""
+
+
 def supports_direct(p: Problem) -> bool:
     """Whether :func:`build_direct_model` covers ``p``: continuous bids only (energy groups allowed)."""
     bt = p.bids

@@ -128,3 +128,12 @@ def test_uncovered_problem_keeps_pyomo() -> None:
     prob = _problem(_case(fok=True))
     assert not isinstance(build_clearing_model(prob, direct=True), DirectModel)
     assert not isinstance(build_clearing_model(_problem(_case()), direct=False), DirectModel)
+
+
+def test_every_bid_attribute_is_checked() -> None:
+    """A new bid product (a new column of the bid table) must be modelled here or refused by
+    ``supports_direct``; otherwise a HiGHS clearing would silently drop it."""
+    from coordstudio.simulation.market.bids import _BID_ATTRS
+    from coordstudio.simulation.market.direct_model import COVERED_BID_ATTRS
+
+    assert set(_BID_ATTRS) <= COVERED_BID_ATTRS
