@@ -32,7 +32,7 @@ from coordstudio.simulation.market import (
 from coordstudio.simulation.market.direct_model import DirectModel, build_clearing_model, build_direct_model
 from coordstudio.simulation.market.highs_direct import compile_lp
 from coordstudio.simulation.market.model import build_model
-from coordstudio.simulation.market.prepare import central_problem, participating, prepare_case
+from coordstudio.simulation.market.prepare import central_problem, local_problem, participating, prepare_case
 from coordstudio.simulation.market.problem import Problem
 from coordstudio.simulation.market.solve import solve_problem
 
@@ -75,10 +75,25 @@ def _problem(case: MarketCase, scheme: str = "CM") -> Problem:
     return central_problem(prep, scheme, participating(prep, scheme), "test")
 
 
-@pytest.mark.parametrize("scheme", ["CM", "IFM", "CMS"])
+def _local(mode: str) -> Problem:
+    """The feeder alone (no transmission grid) with its bids, import fixed at its schedule or free, as
+    SBR's local markets and the curves' points pose it."""
+    prep = prepare_case(_case())
+    idx = np.flatnonzero(prep.loc_kind == "D")
+    p, _ = prep.d_base[0]
+    target = prep.schedule[0] if mode == "fixed" else None
+    return local_problem(
+        prep, 0, prep.bids.subset(idx), prep.loc_row[idx], p + prep.d_need[0], mode, target, "l"
+    )
+
+
+@pytest.mark.parametrize("scheme", ["CM", "IFM", "CMS", "local fixed", "local free"])
 @pytest.mark.parametrize("reusable", [False, True])
 def test_arrays_equal_pyomo_compile(scheme: str, reusable: bool) -> None:
-    prob = _problem(_case(shifter=scheme == "CMS"), scheme)
+    if scheme.startswith("local"):
+        prob = _local(scheme.split()[1])
+    else:
+        prob = _problem(_case(shifter=scheme == "CMS"), scheme)
     ref = compile_lp(build_model(prob, reusable))
     got = build_direct_model(prob, reusable).comp
     assert got.A.shape == ref.A.shape
