@@ -29,7 +29,7 @@ HiGHS keeps its basis and every appended row.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -131,16 +131,22 @@ class DirectModel:
     :mod:`~simulation.market.highs_direct` and the schemes read one (``_pairs``, ``_d``)."""
 
     problem: Problem
+    """The problem whose data the arrays hold now."""
     reusable: bool
+    """Every (bid, step) pair has a column (a session's model), not only the offered ones."""
     _pairs: list[tuple[int, int]]
+    """The (bid, step) pair of each activation column, as ``m._pairs`` of the Pyomo model."""
     _d: dict[str, Any]
+    """The distribution grids' numbering (:func:`~simulation.market.model.grid_layout`)."""
     comp: CompiledLP
     """The arrays as HiGHS takes them (``columns``: position in the raw numbering of :data:`KINDS`)."""
     index: dict[str, np.ndarray]
     """Column of every variable and row of every balance, by name (``col_a``, ``col_theta``, ...,
     ``row_tbal``, ``row_dbal``; -1 for a column the compile dropped)."""
     has_flow_limits: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    """The transmission grid has rated branches (their limits are added lazily by the solve)."""
+    changed: bool = False
+    """New data since HiGHS last received the arrays (set by :meth:`set_problem`)."""
 
     def set_problem(self, p: Problem) -> None:
         """The data of ``p`` (same structure: bids, grids and interface modes) in place of the model's;
@@ -149,7 +155,7 @@ class DirectModel:
         if new.comp.A.shape != self.comp.A.shape:
             raise ValueError(f"{p.name}: the new data changes the clearing model's structure")
         self.problem, self.comp, self._d, self.index = p, new.comp, new._d, new.index
-        self.extra["changed"] = True
+        self.changed = True
 
 
 # ---------------------------------------------------------------------------------------------- families
@@ -218,7 +224,7 @@ def interface_rows(p: Problem, r0: int) -> _Rows:
     return _Rows(n, row, kind, local, coef, lo, hi)
 
 
-def transmission_balance_rows(p: Problem, pairs: np.ndarray, pair_index: np.ndarray, r0: int) -> _Rows:
+def transmission_balance_rows(p: Problem, pairs: np.ndarray, r0: int) -> _Rows:
     """:func:`~simulation.market.model.add_transmission_balance`:
     ``sum s_b a_bt + su - sd - S sum I_gt - sum_j B_ij theta_jt = t_rhs_it - const_i``."""
     g = p.tgrid
@@ -263,7 +269,6 @@ def transmission_balance_rows(p: Problem, pairs: np.ndarray, pair_index: np.ndar
     shifted = g.shift_flow_mw.any()
     const = -g.shift_injection_mw() if shifted else np.zeros(n)
     rhs = (p.t_rhs_mw - const[:, None]).reshape(-1)
-    del pair_index
     return _Rows(n * T, row, kind, local, coef, rhs, rhs.copy())
 
 
@@ -380,7 +385,7 @@ def _build_direct_model(p: Problem, reusable: bool, pairs: list[tuple[int, int]]
         r0 += fam.n
     row_tbal = np.zeros((0, T), dtype=np.int64)
     if p.tgrid is not None:
-        fam = transmission_balance_rows(p, pa, np.zeros(0), r0)
+        fam = transmission_balance_rows(p, pa, r0)
         row_tbal = (r0 + np.arange(fam.n)).reshape(p.n_t, T)
         fams.append(fam)
         r0 += fam.n

@@ -290,9 +290,9 @@ class HighsDirect:
         """:meth:`update` for a model held as arrays: its arrays were rebuilt from the new data
         (:meth:`~simulation.market.direct_model.DirectModel.set_problem`); same matrix pattern (always,
         for the problems it covers): the changed entries and vectors go to HiGHS in place."""
-        if not m.extra.get("changed"):
+        if not m.changed:
             return True
-        m.extra["changed"] = False
+        m.changed = False
         new, old = m.comp, self.comp
         if not (
             new.A.shape == old.A.shape

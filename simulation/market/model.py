@@ -439,7 +439,9 @@ def grid_layout(p: Problem) -> dict[str, Any]:
         "roots": roots,
         "n_nodes": no,
         "n_br": bo,
-        "grid_of_br": np.repeat(np.arange(len(p.dgrids)), [dg.grid.n_branches for dg in p.dgrids]).astype(int),
+        "grid_of_br": np.repeat(
+            np.arange(len(p.dgrids)), [dg.grid.n_branches for dg in p.dgrids]
+        ).astype(int),
     }
     parent = np.full(no, -1, dtype=int)
     parent[d["to"]] = np.arange(bo)
