@@ -670,10 +670,14 @@ def solve_direct(
             t_comp, d_comp = price_components(hd, m, p, t_price, d_price)
             # the pricing LP may move continuous variables among equal-cost optima: keep its point
             objective = hd.objective()
-            if hd.pmap is not None:
+            direct_session = isinstance(m, DirectModel) and getattr(m, "_stable_structure", False)
+            session = hd.pmap is not None or direct_session
+            if session:
                 # a session's model: the cuts slack at this point go while HiGHS still holds it
                 # (restoring the binaries below discards the solution); kept, they made every later
-                # mixed-integer solve larger (the rows grew by half in three clearings)
+                # mixed-integer solve larger (the rows grew by half in three clearings). The same for
+                # a session's array-built model (direct_model): its linked re-clears (energy groups,
+                # the whole LP in one instance) took 5-7 % more CPU with the slack cuts kept
                 hd.prune_cuts(0)
         finally:
             if binaries:
