@@ -39,6 +39,7 @@ from coordstudio.simulation.market.assembly import ResultBuilder, take_central
 from coordstudio.simulation.market.bids import BidTable
 from coordstudio.simulation.market.case import SCHEMES, ClearingOptions, MarketCase
 from coordstudio.simulation.market.curves import build_curve, curve_bids
+from coordstudio.simulation.market.direct_model import build_clearing_model
 from coordstudio.simulation.market.grids import TransmissionGrid
 from coordstudio.simulation.market.model import build_model, set_import_target, set_parameters
 from coordstudio.simulation.market.prepare import (
@@ -64,17 +65,18 @@ into their mutable parameters."""
 
 
 def _model_for(
-    prob: Problem, cache: ModelCache | None, key: Any, integral_lp: bool = False
+    prob: Problem, cache: ModelCache | None, key: Any, integral_lp: bool = False, direct: bool = False
 ) -> tuple[Any, float]:
     """The model of ``prob``: built (and kept in ``cache`` under ``key``), or taken from the cache with
     the data of ``prob`` written into its parameters. Returns it with the time spent.
 
     ``integral_lp``: a sub-clearing of a decentralised scheme, whose mixed-integer solve is skipped when
     its relaxation settles it (:func:`~simulation.market.highs_direct.milp_settled_by_relaxation`; the
-    HiGHS path)."""
+    HiGHS path). ``direct``: the solver is HiGHS, driven directly (a model without a cache may then be
+    held as arrays: :func:`~simulation.market.direct_model.build_clearing_model`)."""
     t0 = time.perf_counter()
     if cache is None:
-        m = build_model(prob)
+        m = build_clearing_model(prob, direct=direct)
     else:
         m = cache.get(key)
         if m is None or len(m._pairs) != prob.bids.n_bids * prob.n_steps:  # new key, or another shape
@@ -96,7 +98,7 @@ def _solve(
     key: Any = None,
     integral_lp: bool = False,
 ) -> Solution:
-    m, build = _model_for(prob, cache, key, integral_lp)
+    m, build = _model_for(prob, cache, key, integral_lp, direct=handle.persistent)
     sol = solve_problem(m, prob, options, handle)
     acc.add_stats(sol, build, label)
     return sol

@@ -20,6 +20,7 @@ import pyomo.environ as pyo
 from coordstudio.simulation.errors import InfeasibleMarketError, SolverFailedError
 from coordstudio.simulation.market.case import ClearingOptions
 from coordstudio.simulation.market.cones import cone_violation, initial_cut_points
+from coordstudio.simulation.market.direct_model import DirectModel
 from coordstudio.simulation.market.highs_blocks import CompiledLP, HighsBlocks
 from coordstudio.simulation.market.lp_branching import branch_on_relaxation
 from coordstudio.simulation.market.model import gc_paused
@@ -150,10 +151,13 @@ class HighsDirect:
     generation); the optimum of the reduced LP that violates no limit is the optimum of the full LP.
     """
 
-    def __init__(self, m: pyo.ConcreteModel, p: Problem, comp: CompiledLP | None = None) -> None:
+    def __init__(self, m: Any, p: Problem, comp: CompiledLP | None = None) -> None:
         self.model = m
-        pm: ParamMap | None = getattr(m, "_param_map", None)
-        if comp is None:  # else the compile of the model as it stands (the one update() rejected)
+        direct = isinstance(m, DirectModel)
+        pm: ParamMap | None = None if direct else getattr(m, "_param_map", None)
+        if comp is None and direct:  # assembled as arrays already (simulation.market.direct_model)
+            comp = m.comp
+        elif comp is None:  # else the compile of the model as it stands (the one update() rejected)
             _track_changes(m)
             if pm is not None:
                 comp = pm.evaluate()
@@ -166,54 +170,28 @@ class HighsDirect:
         """The compiled arrays as functions of the mutable parameters (None: compile at each update)."""
         self.comp = comp
         self.hb = HighsBlocks(comp, p.name)
-        col_of: dict[int, int] = {id(v): k for k, v in enumerate(comp.columns)}
         T = p.n_steps
-
-        def cols(component: Any, keys: list[Any]) -> tuple[np.ndarray, np.ndarray]:
-            idx = np.full(len(keys), -1, dtype=np.int64)
-            val = np.zeros(len(keys))
-            for n, k in enumerate(keys):
-                var = component[k]
-                c = col_of.get(id(var))
-                if c is None:  # fixed (moved to the right-hand side) or in no row
-                    val[n] = var.value or 0.0
-                else:
-                    idx[n] = c
-            return idx, val
-
-        def grid2(component: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
-            idx, val = cols(component, [(i, t) for i in range(n) for t in range(T)])
-            return idx.reshape(n, T), val.reshape(n, T)
-
-        def rows(component: Any, n: int) -> np.ndarray:
-            return np.array(
-                [comp.row_of[id(component[i, t])] for i in range(n) for t in range(T)], dtype=np.int64
-            ).reshape(n, T)
-
         d = m._d
         self.T = T
         self.n_pairs = len(m._pairs)
-        self.col_a, _ = cols(m.a, list(range(self.n_pairs)))
-        nt = len(m.su) // T if T else 0
-        self.col_su, _ = grid2(m.su, nt)
-        self.col_sd, _ = grid2(m.sd, nt)
-        self.col_dsu, _ = grid2(m.dsu, d["n_nodes"])
-        self.col_dsd, _ = grid2(m.dsd, d["n_nodes"])
-        self.col_P, _ = grid2(m.P, d["n_br"])
-        self.col_Q, _ = grid2(m.Q, d["n_br"])
-        self.col_l, _ = grid2(m.l, d["n_br"])
-        self.col_v, self.fix_v = grid2(m.v, d["n_nodes"])
-        G = len(p.dgrids)
-        self.col_imp, _ = grid2(m.imp, G)
         self.n_t = p.n_t
-        if p.tgrid is not None:
-            self.col_theta, self.fix_theta = grid2(m.theta, p.n_t)
-        else:
-            self.col_theta, self.fix_theta = np.zeros((0, T), dtype=np.int64), np.zeros((0, T))
-        bins = binaries(m)
-        self.col_bin = np.array([col_of[id(v)] for v in bins if id(v) in col_of], dtype=np.int64)
-        self.row_tbal = rows(m.tbal, p.n_t) if p.tgrid is not None else np.zeros((0, T), int)
-        self.row_dbal = rows(m.dbal, d["n_nodes"])
+        idx = dict(m.index) if direct else _pyomo_index(m, p, comp)
+        self.col_a: np.ndarray = idx["col_a"]
+        self.col_su: np.ndarray = idx["col_su"]
+        self.col_sd: np.ndarray = idx["col_sd"]
+        self.col_dsu: np.ndarray = idx["col_dsu"]
+        self.col_dsd: np.ndarray = idx["col_dsd"]
+        self.col_P: np.ndarray = idx["col_P"]
+        self.col_Q: np.ndarray = idx["col_Q"]
+        self.col_l: np.ndarray = idx["col_l"]
+        self.col_v: np.ndarray = idx["col_v"]
+        self.fix_v: np.ndarray = idx.get("fix_v", np.zeros(self.col_v.shape))
+        self.col_imp: np.ndarray = idx["col_imp"]
+        self.col_theta: np.ndarray = idx["col_theta"]
+        self.fix_theta: np.ndarray = idx.get("fix_theta", np.zeros(self.col_theta.shape))
+        self.col_bin: np.ndarray = idx.get("col_bin", np.zeros(0, dtype=np.int64))
+        self.row_tbal: np.ndarray = idx["row_tbal"]
+        self.row_dbal: np.ndarray = idx["row_dbal"]
         self.fr = d["from"]
         self.nb = d["n_br"]
         self.grid_of_br = d["grid_of_br"]
@@ -221,7 +199,8 @@ class HighsDirect:
         # lazy flow limits
         self.flow_added = np.zeros((0, T), dtype=bool)
         self.n_cones = int(d["n_br"]) * T
-        if p.tgrid is not None and len(getattr(m, "flow_limit", ())) > 0:
+        limits = m.has_flow_limits if direct else len(getattr(m, "flow_limit", ())) > 0
+        if p.tgrid is not None and limits:
             g = p.tgrid
             self.f_coef = g.base_mva * g.branch_b_pu
             self.f_rating = g.branch_rating_mw
@@ -243,6 +222,8 @@ class HighsDirect:
         or disappeared): the caller then loads the model afresh."""
         m = self.model
         self.rejected = None
+        if isinstance(m, DirectModel):
+            return self._update_direct(m)
         if self.pmap is not None:
             return self._update_mapped(self.pmap)
         if not m._params_changed:
@@ -303,6 +284,32 @@ class HighsDirect:
             if not hb.change_coeff(int(pm.a_row[e]), int(pm.a_col[e]), float(new.A.data[e])):
                 self.rejected = new
                 return False  # the entry would link two independent blocks
+        self._send_vectors(new, old)
+        return True
+
+    def _update_direct(self, m: DirectModel) -> bool:
+        """:meth:`update` for a model held as arrays: its arrays were rebuilt from the new data
+        (:meth:`~simulation.market.direct_model.DirectModel.set_problem`); same matrix pattern (always,
+        for the problems it covers): the changed entries and vectors go to HiGHS in place."""
+        if not m.changed:
+            return True
+        m.changed = False
+        new, old = m.comp, self.comp
+        if not (
+            new.A.shape == old.A.shape
+            and np.array_equal(new.A.indptr, old.A.indptr)
+            and np.array_equal(new.A.indices, old.A.indices)
+        ):
+            self.rejected = new
+            return False
+        changed = np.flatnonzero(new.A.data != old.A.data)
+        if changed.size:
+            rows = new.A.indices
+            cols = np.repeat(np.arange(new.A.shape[1]), np.diff(new.A.indptr))
+            for e in changed.tolist():
+                if not self.hb.change_coeff(int(rows[e]), int(cols[e]), float(new.A.data[e])):
+                    self.rejected = new
+                    return False
         self._send_vectors(new, old)
         return True
 
@@ -481,6 +488,56 @@ class HighsDirect:
         return self.hb.row_duals(rows)
 
 
+def _pyomo_index(m: pyo.ConcreteModel, p: Problem, comp: CompiledLP) -> dict[str, np.ndarray]:
+    """Columns of the Pyomo model's variables and rows of its balances in the compiled LP (-1 for a
+    column the compiler dropped: ``fix_*`` then holds the fixed value)."""
+    col_of: dict[int, int] = {id(v): k for k, v in enumerate(comp.columns)}
+    T = p.n_steps
+
+    def cols(component: Any, keys: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+        idx = np.full(len(keys), -1, dtype=np.int64)
+        val = np.zeros(len(keys))
+        for n, k in enumerate(keys):
+            var = component[k]
+            c = col_of.get(id(var))
+            if c is None:  # fixed (moved to the right-hand side) or in no row
+                val[n] = var.value or 0.0
+            else:
+                idx[n] = c
+        return idx, val
+
+    def grid2(component: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+        idx, val = cols(component, [(i, t) for i in range(n) for t in range(T)])
+        return idx.reshape(n, T), val.reshape(n, T)
+
+    def rows(component: Any, n: int) -> np.ndarray:
+        return np.array(
+            [comp.row_of[id(component[i, t])] for i in range(n) for t in range(T)], dtype=np.int64
+        ).reshape(n, T)
+
+    d = m._d
+    out: dict[str, np.ndarray] = {}
+    out["col_a"], _ = cols(m.a, list(range(len(m._pairs))))
+    nt = len(m.su) // T if T else 0
+    out["col_su"], _ = grid2(m.su, nt)
+    out["col_sd"], _ = grid2(m.sd, nt)
+    out["col_dsu"], _ = grid2(m.dsu, d["n_nodes"])
+    out["col_dsd"], _ = grid2(m.dsd, d["n_nodes"])
+    out["col_P"], _ = grid2(m.P, d["n_br"])
+    out["col_Q"], _ = grid2(m.Q, d["n_br"])
+    out["col_l"], _ = grid2(m.l, d["n_br"])
+    out["col_v"], out["fix_v"] = grid2(m.v, d["n_nodes"])
+    out["col_imp"], _ = grid2(m.imp, len(p.dgrids))
+    if p.tgrid is not None:
+        out["col_theta"], out["fix_theta"] = grid2(m.theta, p.n_t)
+    else:
+        out["col_theta"], out["fix_theta"] = np.zeros((0, T), dtype=np.int64), np.zeros((0, T))
+    out["col_bin"] = np.array([col_of[id(v)] for v in binaries(m) if id(v) in col_of], dtype=np.int64)
+    out["row_tbal"] = rows(m.tbal, p.n_t) if p.tgrid is not None else np.zeros((0, T), int)
+    out["row_dbal"] = rows(m.dbal, d["n_nodes"])
+    return out
+
+
 def highspy_inf() -> float:
     import highspy
 
@@ -621,10 +678,14 @@ def solve_direct(
             t_comp, d_comp = price_components(hd, m, p, t_price, d_price)
             # the pricing LP may move continuous variables among equal-cost optima: keep its point
             objective = hd.objective()
-            if hd.pmap is not None:
+            direct_session = isinstance(m, DirectModel) and getattr(m, "_stable_structure", False)
+            session = hd.pmap is not None or direct_session
+            if session:
                 # a session's model: the cuts slack at this point go while HiGHS still holds it
                 # (restoring the binaries below discards the solution); kept, they made every later
-                # mixed-integer solve larger (the rows grew by half in three clearings)
+                # mixed-integer solve larger (the rows grew by half in three clearings). The same for
+                # a session's array-built model (direct_model): its linked re-clears (energy groups,
+                # the whole LP in one instance) took 5-7 % more CPU with the slack cuts kept
                 hd.prune_cuts(0)
         finally:
             if binaries:

@@ -404,16 +404,15 @@ def add_transmission_balance(m: pyo.ConcreteModel, p: Problem) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- distribution
-def declare_distflow_variables(m: pyo.ConcreteModel, p: Problem) -> None:
-    """Per distribution branch ``k`` (flat over grids) and step: ``P_kt``, ``Q_kt`` free, ``0 <= l_kt
-    <= imax_k^2``; per node ``vmin_j^2 <= v_jt <= vmax_j^2`` (the root's bounds at ``v_root^2``); per grid
-    the imports ``I_gt`` (active) and ``J_gt`` (reactive), free."""
-    T = p.n_steps
+def grid_layout(p: Problem) -> dict[str, Any]:
+    """The distribution grids' flat numbering (stored as ``m._d``): node and branch offsets per grid,
+    branch ends, impedances, squared current and voltage limits, roots, each node's parent branch
+    (-1 at a root), grid and base power ``S``."""
     node_off, br_off = [], []
     no = bo = 0
     fr, to, r, x, lmax, vlo, vhi, roots = [], [], [], [], [], [], [], []
-    for d in p.dgrids:
-        gr = d.grid
+    for dg in p.dgrids:
+        gr = dg.grid
         node_off.append(no)
         br_off.append(bo)
         fr.append(gr.branch_from + no)
@@ -427,7 +426,7 @@ def declare_distflow_variables(m: pyo.ConcreteModel, p: Problem) -> None:
         no += gr.n_nodes
         bo += gr.n_branches
     cat = lambda xs: np.concatenate(xs) if xs else np.zeros(0)  # noqa: E731
-    m._d = {
+    d: dict[str, Any] = {
         "node_off": node_off,
         "br_off": br_off,
         "from": cat(fr).astype(int),
@@ -440,8 +439,30 @@ def declare_distflow_variables(m: pyo.ConcreteModel, p: Problem) -> None:
         "roots": roots,
         "n_nodes": no,
         "n_br": bo,
-        "grid_of_br": np.repeat(np.arange(len(p.dgrids)), [d.grid.n_branches for d in p.dgrids]).astype(int),
+        "grid_of_br": np.repeat(
+            np.arange(len(p.dgrids)), [dg.grid.n_branches for dg in p.dgrids]
+        ).astype(int),
     }
+    parent = np.full(no, -1, dtype=int)
+    parent[d["to"]] = np.arange(bo)
+    grid_of_node = np.zeros(no, dtype=int)
+    S = np.zeros(no)
+    for g, dd in enumerate(p.dgrids):
+        o = node_off[g]
+        grid_of_node[o : o + dd.grid.n_nodes] = g
+        S[o : o + dd.grid.n_nodes] = dd.grid.base_mva
+    d.update(parent=parent, grid_of_node=grid_of_node, S=S)
+    return d
+
+
+def declare_distflow_variables(m: pyo.ConcreteModel, p: Problem) -> None:
+    """Per distribution branch ``k`` (flat over grids) and step: ``P_kt``, ``Q_kt`` free, ``0 <= l_kt
+    <= imax_k^2``; per node ``vmin_j^2 <= v_jt <= vmax_j^2`` (the root's bounds at ``v_root^2``); per grid
+    the imports ``I_gt`` (active) and ``J_gt`` (reactive), free."""
+    T = p.n_steps
+    m._d = grid_layout(p)
+    bo, no = m._d["n_br"], m._d["n_nodes"]
+    roots = m._d["roots"]
     lm = m._d["lmax"].tolist()
     vlo_l, vhi_l = m._d["vlo"].tolist(), m._d["vhi"].tolist()
     m.P = pyo.Var(range(bo), range(T))
@@ -533,7 +554,11 @@ def set_parameters(m: pyo.ConcreteModel, p: Problem) -> None:
     the same structure (same bids, grids and interface modes): bid quantities and prices, initial
     activations and minimum-duration carry-over, transmission right-hand sides, distribution loads and
     import targets, energy-group limits, the feeders' root voltages. A (bid, step) pair without a
-    variable in ``m`` keeps offering nothing."""
+    variable in ``m`` keeps offering nothing. A model held as arrays
+    (:class:`~simulation.market.direct_model.DirectModel`) rebuilds them from ``p``."""
+    if hasattr(m, "set_problem"):
+        m.set_problem(p)
+        return
     m._params_changed = True  # anything may change: a compiled copy compiles the model again
     bt = p.bids
     groups = list(m.e_lo.keys())

@@ -19,7 +19,8 @@ from coordstudio.simulation.market.assembly import ResultBuilder, take_central
 from coordstudio.simulation.market.bids import EnergyConstraint
 from coordstudio.simulation.market.case import SCHEMES, ClearingOptions, MarketCase
 from coordstudio.simulation.market.clearing import ModelCache, clear_reusing
-from coordstudio.simulation.market.model import build_model, set_parameters
+from coordstudio.simulation.market.direct_model import build_clearing_model
+from coordstudio.simulation.market.model import set_parameters
 from coordstudio.simulation.market.prepare import central_problem, participating, prepare_case, prequalify
 from coordstudio.simulation.market.problem import Problem
 from coordstudio.simulation.market.results import ClearingResult
@@ -150,7 +151,7 @@ class MarketSession:
                 mask = mask & prequalify(prep, mask)
             self._mask = mask
             self._prob = central_problem(prep, self.scheme, mask, f"{self.case.name} [{self.scheme}]")
-            self._model = build_model(self._prob, reusable=True)
+            self._model = build_clearing_model(self._prob, reusable=True, direct=self.handle.persistent)
             # re-cleared with new parameters only: its solver arrays follow them without a Pyomo
             # compile, on a structure that never changes (simulation.market.param_map)
             self._model._stable_structure = True

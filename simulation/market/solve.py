@@ -22,6 +22,7 @@ import pyomo.environ as pyo
 from coordstudio.simulation.errors import SolverFailedError
 from coordstudio.simulation.market.case import ClearingOptions
 from coordstudio.simulation.market.cones import add_cuts, add_initial_cuts, cone_values, cone_violation
+from coordstudio.simulation.market.direct_model import DirectModel
 from coordstudio.simulation.market.highs_direct import binaries, solve_direct
 from coordstudio.simulation.market.model import add_native_cones
 from coordstudio.simulation.market.problem import Problem
@@ -155,6 +156,8 @@ def solve_problem(
     handle = handle or make_solver(options.solver, name)
     if handle.persistent:
         return solve_direct(m, p, options, relax_binaries)
+    if isinstance(m, DirectModel):
+        raise SolverFailedError(f"{name}: a model held as arrays needs HiGHS (solver {handle.name!r})")
     T = p.n_steps
     nb = m._d["n_br"]
     bins = binaries(m)
