@@ -21,8 +21,10 @@ difference to the first scheme (what the CBA's benefits are made of): the relati
 largest absolute relative error over the schemes per KPI against N. An N whose chosen days are not all
 simulated is skipped and named.
 
-Full year of the default study: 365 days x 6 schemes, about 180 CPU-s per day today, 18 CPU-hours; it
-waits for the speed work of issue 21. Tiny demonstration (a few minutes)::
+Full year of the default study: 365 days x 6 schemes, about 100 CPU-s per day (December 2026), some 10
+CPU-hours; run it from one pinned commit, resumable, across sessions (docs/cba.md, "The full-year run").
+Until the year is in, ``compare`` estimates the reference from the largest evenly spaced sample of
+simulated days, with its standard error. Tiny demonstration (a few minutes)::
 
     python benchmarks/repdays_error.py simulate --schemes CMS,CM --hours 1 --start-h 11 \\
         --days repdays:4 --results /tmp/repdays --processes 1
