@@ -39,6 +39,7 @@ from coordstudio.simulation.market.highs_blocks import CompiledLP
 from coordstudio.simulation.market.model import (
     _import_bounds,
     build_model,
+    bus_susceptance_mw,
     energy_limits,
     gc_paused,
     grid_layout,
@@ -230,18 +231,7 @@ def transmission_balance_rows(p: Problem, pairs: np.ndarray, r0: int) -> _Rows:
     g = p.tgrid
     assert g is not None
     n, T = p.n_t, p.n_steps
-    nb = g.n_branches
-    if nb:
-        A = sp.csr_matrix(
-            (
-                np.r_[np.ones(nb), -np.ones(nb)],
-                (np.r_[np.arange(nb), np.arange(nb)], np.r_[g.branch_from, g.branch_to]),
-            ),
-            shape=(nb, n),
-        )
-        B = (A.T @ sp.diags(g.base_mva * g.branch_b_pu) @ A).tocsr()
-    else:
-        B = sp.csr_matrix((n, n))
+    B = bus_susceptance_mw(g, n)
     sign = p.bid_sign()
     parts: list[tuple[np.ndarray, str, np.ndarray, Any]] = []
     # bids at transmission rows: pairs of bids with bid_grid < 0

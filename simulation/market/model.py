@@ -337,6 +337,25 @@ def add_dc_flow_limits(m: pyo.ConcreteModel, p: Problem) -> None:
     m.flow_limit = pyo.Constraint(range(len(keys)), rule=rule)
 
 
+def bus_susceptance_mw(g: Any, n: int) -> sp.csr_matrix:
+    """The DC network's nodal susceptance matrix in MW/rad, ``B = A^T diag(S_base b) A``.
+
+    ``A`` is the branch-node incidence (+1 at the from bus, -1 at the to bus), ``b`` the branches'
+    susceptance in p.u. and ``S_base`` the MVA base, so ``(B theta)_i`` is the flow out of node ``i``.
+    Shared by the Pyomo builder and the array assembly (``direct_model``) so both hold the same matrix."""
+    nb = g.n_branches
+    if not nb:
+        return sp.csr_matrix((n, n))
+    A = sp.csr_matrix(
+        (
+            np.r_[np.ones(nb), -np.ones(nb)],
+            (np.r_[np.arange(nb), np.arange(nb)], np.r_[g.branch_from, g.branch_to]),
+        ),
+        shape=(nb, n),
+    )
+    return (A.T @ sp.diags(g.base_mva * g.branch_b_pu) @ A).tocsr()
+
+
 def add_transmission_balance(m: pyo.ConcreteModel, p: Problem) -> None:
     """Nodal balance of transmission node ``i`` (dual = price of upward need there):
     ``sum_{b at i} s_b a_bt + su_it - sd_it - S sum_{g at i} I_gt - sum_j B_ij theta_jt = need_it
@@ -355,18 +374,7 @@ def add_transmission_balance(m: pyo.ConcreteModel, p: Problem) -> None:
         mutable=True,
         within=pyo.Any,
     )
-    nb = g.n_branches
-    if nb:
-        A = sp.csr_matrix(
-            (
-                np.r_[np.ones(nb), -np.ones(nb)],
-                (np.r_[np.arange(nb), np.arange(nb)], np.r_[g.branch_from, g.branch_to]),
-            ),
-            shape=(nb, n),
-        )
-        B = (A.T @ sp.diags(g.base_mva * g.branch_b_pu) @ A).tocsr()
-    else:
-        B = sp.csr_matrix((n, n))
+    B = bus_susceptance_mw(g, n)
     sign = p.bid_sign()
     bids_at: dict[int, list[tuple[int, float]]] = defaultdict(list)
     t_bids = np.flatnonzero(p.bid_grid < 0).tolist()
