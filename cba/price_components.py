@@ -148,12 +148,15 @@ def read_price_components(
             if not simdb.has_price_components(conn):
                 return None
             cols = [f"{c}_eur_per_mwh" for c in COMPONENTS]
+            # every run's prices in one read (SQL rows or columnar chunks, issue 21), split per run below
+            every = simdb.read_table(conn, "prices", [int(r["run_id"]) for r in runs.values()],
+                                     ["step", "node", "price_eur_per_mwh", *cols])
+            every = every[every["step"] == 0]
+            by_run = {int(k): g for k, g in every.groupby("run_id", sort=False)}
             frames = []
             for (scheme, day), r in runs.items():
-                # SQL rows or columnar chunks (issue 21)
-                df = simdb.read_table(conn, "prices", [int(r["run_id"])],
-                                      ["step", "node", "price_eur_per_mwh", *cols])
-                df = df[df["step"] == 0].drop(columns=["run_id", "step"]).reset_index(drop=True)
+                df = by_run.get(int(r["run_id"]), every.iloc[0:0])
+                df = df.drop(columns=["run_id", "step"]).reset_index(drop=True)
                 df["scheme"] = scheme
                 if weights:
                     df["day"] = day
