@@ -8,6 +8,7 @@ code path it replaces on a small case (the 33-bus feeder of Baran and Wu, pandap
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,6 @@ from coordstudio.simulation.market import (
     TransmissionGrid,
     clear,
 )
-from coordstudio.simulation.market import highs_blocks as hbm
 from coordstudio.simulation.market import highs_direct as hdm
 
 T = 4
@@ -55,20 +55,6 @@ def _case(dg: DistributionGrid, fok_mw: float) -> MarketCase:
                       timing=MarketTiming(horizon_steps=T), name="decentral speed-up case")
 
 
-def _count_milp_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """A counter of HiGHS runs of a model with integral binaries (MILP solves)."""
-    n = [0]
-    run = hbm.HighsBlocks.run
-
-    def counted(self: hbm.HighsBlocks, *a: Any, **k: Any) -> None:
-        if self.integral:
-            n[0] += 1
-        run(self, *a, **k)
-
-    monkeypatch.setattr(hbm.HighsBlocks, "run", counted)
-    return n
-
-
 def _subs(res: Any) -> dict[str, float]:
     return {s["clearing"]: s["objective_eur"] for s in res.sub_clearings if "objective_eur" in s}
 
@@ -77,7 +63,8 @@ def _subs(res: Any) -> dict[str, float]:
     ("scheme", "fok_mw"), [("SBR", 0.1), ("CM-D", 0.1), ("LMS", 0.25)], ids=["SBR", "CM-D", "LMS-fractional"]
 )
 def test_milp_skipped_when_the_relaxation_settles_it(
-    feeder: DistributionGrid, scheme: str, fok_mw: float, monkeypatch: pytest.MonkeyPatch
+    feeder: DistributionGrid, scheme: str, fok_mw: float, monkeypatch: pytest.MonkeyPatch,
+    count_milp_runs: Callable[[], list[int]],
 ) -> None:
     """0.1 MW fill-or-kill bids at 13-37 EUR/MWh, cheaper than every curtailable bid: the relaxation
     takes them whole (integral). 0.25 MW ones: the 0.35 MW need takes one and a half of them in the
@@ -89,7 +76,7 @@ def test_milp_skipped_when_the_relaxation_settles_it(
     whose cones are met within ``cone_tolerance`` (1e-6 pu) fixes the losses' cost only to about that
     accuracy (the same case cleared with a tolerance of 5e-7 instead moves the objectives by 1.1e-6
     relative)."""
-    milp = _count_milp_runs(monkeypatch)
+    milp = count_milp_runs()
     fast = clear(_case(feeder, fok_mw), scheme)
     n_fast = milp[0]
     monkeypatch.setattr(hdm, "milp_settled_by_relaxation", lambda hd, o, n, r, v: (False, r, v))

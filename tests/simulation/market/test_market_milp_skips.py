@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,6 @@ from coordstudio.simulation.market import (
     TransmissionGrid,
     clear,
 )
-from coordstudio.simulation.market import highs_blocks as hbm
 from coordstudio.simulation.market import highs_direct as hdm
 
 T = 3
@@ -65,28 +65,15 @@ def _case(dg: DistributionGrid, fok_mw: float, need_mw: float) -> MarketCase:
                       timing=MarketTiming(horizon_steps=T), name="MILP skip case")
 
 
-def _count_milp_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """A counter of HiGHS runs with integral binaries (MIP solves)."""
-    n = [0]
-    run = hbm.HighsBlocks.run
-
-    def counted(self: hbm.HighsBlocks, *a: Any, **k: Any) -> None:
-        if self.integral:
-            n[0] += 1
-        run(self, *a, **k)
-
-    monkeypatch.setattr(hbm.HighsBlocks, "run", counted)
-    return n
-
-
 def test_session_reclearing_skips_the_mip_and_equals_a_fresh_clearing(
-    feeder: DistributionGrid, monkeypatch: pytest.MonkeyPatch
+    feeder: DistributionGrid, monkeypatch: pytest.MonkeyPatch,
+    count_milp_runs: Callable[[], list[int]],
 ) -> None:
     """CM session: first clearing, then two re-clearings with new needs and prices; 0.1 MW fill-or-kill
     bids cheaper than every curtailable bid (the relaxation takes them whole: integral). No MIP solve in
     the session; each clearing's objective equals ``clear()`` afresh (MIP solved) within 2e-6 relative,
     activations within 1e-3 MW."""
-    milp = _count_milp_runs(monkeypatch)
+    milp = count_milp_runs()
     session = MarketSession(_case(feeder, 0.1, 1.0), "CM")
     bids = session.case.bids
     for k in range(3):
@@ -106,7 +93,8 @@ def test_session_reclearing_skips_the_mip_and_equals_a_fresh_clearing(
 
 
 def test_fractional_relaxation_settled_by_lp_branching(
-    feeder: DistributionGrid, monkeypatch: pytest.MonkeyPatch
+    feeder: DistributionGrid, monkeypatch: pytest.MonkeyPatch,
+    count_milp_runs: Callable[[], list[int]],
 ) -> None:
     """LMS (CM-D's local markets and disaggregations take the same path). 0.25 MW fill-or-kill bids and
     a 0.35 MW need at bus 17: the relaxation takes one and a half of
@@ -114,7 +102,7 @@ def test_fractional_relaxation_settled_by_lp_branching(
     branchings settle every such sub-clearing (no MIP solve but the central market's, at least one
     branching LP); the local market's objective equals the MIP solver's (branchings switched off) within
     2e-6 relative, the later sub-clearings' within 1e-5 (their inputs differ slightly, see below)."""
-    milp = _count_milp_runs(monkeypatch)
+    milp = count_milp_runs()
     branch_runs = [0]
     loop = hdm._direct_loop
 
