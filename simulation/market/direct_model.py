@@ -29,7 +29,7 @@ HiGHS keeps its basis and every appended row.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -46,14 +46,15 @@ from coordstudio.simulation.market.model import (
 )
 from coordstudio.simulation.market.problem import Problem
 
-KINDS = ("a", "su", "sd", "dsu", "dsd", "l", "v", "P", "Q", "theta", "imp", "impq")
+KINDS = ("a", "su", "sd", "dsu", "dsd", "l", "v", "P", "Q", "theta", "imp", "impq", "u")
 """Variable components of the clearing model (names as in :mod:`~simulation.market.model`)."""
 
 _OBJECTIVE_ORDER = ("a", "su", "sd", "dsu", "dsd", "l")
 """Order of the components' first terms in the objective (:func:`~simulation.market.model.add_objective`)."""
 
 _IN_ROW_RANK = {
-    k: r for r, k in enumerate(("dsu", "dsd", "a", "su", "sd", "v", "P", "Q", "l", "imp", "theta", "impq"))
+    k: r
+    for r, k in enumerate(("dsu", "dsd", "a", "u", "su", "sd", "v", "P", "Q", "l", "imp", "theta", "impq"))
 }
 """Order of the components' terms inside one row, the same in every family's rule (a tie-break for
 components first met in the same row)."""
@@ -87,11 +88,18 @@ refused by :func:`supports_direct`). A new product's attribute is not in it: the
 :func:`supports_direct` refuses it or a builder here models it."""
 
 
-def supports_direct(p: Problem) -> bool:
-    """Whether :func:`build_direct_model` covers ``p``: continuous bids only (energy groups allowed)."""
+def supports_direct(p: Problem, reusable: bool = False) -> bool:
+    """Whether :func:`build_direct_model` covers ``p``: continuous bids (energy groups allowed) and, for a
+    model of the offered pairs only (not ``reusable``), fill-or-kill bids.
+
+    Why not fill-or-kill in a session's model (``reusable``): its row ``a_bt = q_bt u_bt`` has the
+    quantity in the matrix, and a session's Pyomo model keeps that entry (its parameter map) while the
+    quantity goes to 0 and back; the arrays, like a fresh compile, drop a zero entry, so the session
+    would reload HiGHS where it now re-clears in place. A fresh model (the decentralised schemes'
+    sub-clearings) follows the compile, which is what these arrays equal."""
     bt = p.bids
     return not (
-        bt.fill_or_kill.any()
+        (reusable and bt.fill_or_kill.any())
         or (bt.min_quantity_mw > 0).any()
         or (bt.min_duration_steps > 1).any()
         or np.isfinite(bt.ramp_mw_per_step).any()
@@ -151,15 +159,67 @@ class DirectModel:
 
     def set_problem(self, p: Problem) -> None:
         """The data of ``p`` (same structure: bids, grids and interface modes) in place of the model's;
-        the arrays are rebuilt (:meth:`HighsDirect.update` sends HiGHS what changed)."""
+        the arrays are rebuilt (:meth:`HighsDirect.update` sends HiGHS what changed).
+
+        A model of the offered pairs only may lose entries and columns here, as a Pyomo compile of the
+        changed model does (a fill-or-kill quantity set to 0, as LMS's residual bids do: the entry
+        ``q u`` and the binary go); :meth:`HighsDirect.update` then reloads HiGHS, as it does after
+        that compile. A session's model (``reusable``) keeps its structure."""
         new = build_direct_model(p, self.reusable, pairs=self._pairs)
-        if new.comp.A.shape != self.comp.A.shape:
+        if self.reusable and new.comp.A.shape != self.comp.A.shape:
             raise ValueError(f"{p.name}: the new data changes the clearing model's structure")
         self.problem, self.comp, self._d, self.index = p, new.comp, new._d, new.index
         self.changed = True
 
+    def set_import_target(self, g: int, t: int, target_mw: float) -> None:
+        """:func:`~simulation.market.model.set_import_target` for the arrays: grid ``g``'s import row
+        in step ``t`` gets the bounds the Pyomo model's parameters would give it (``lo = hi = target``,
+        or the free range for NaN); HiGHS receives them at the next :meth:`HighsDirect.update`, as the
+        Pyomo path's row-bound update sends them. (:attr:`problem` keeps the target it was built with.)"""
+        row = int(self.index["row_imp"][g, t])
+        if row < 0:
+            raise ValueError(f"{self.problem.name}: grid {g} has no import target (coupled)")
+        lo, hi = _import_bounds(float(target_mw))
+        c = self.comp
+        if c.row_lo[row] == lo and c.row_hi[row] == hi:
+            return
+        row_lo, row_hi = c.row_lo.copy(), c.row_hi.copy()  # new vectors: update() compares with the old
+        row_lo[row], row_hi[row] = lo, hi
+        self.comp = replace(c, row_lo=row_lo, row_hi=row_hi)
+        self.changed = True
+
 
 # ---------------------------------------------------------------------------------------------- families
+def fill_or_kill_rows(p: Problem, pairs: np.ndarray, fok_pos: np.ndarray, r0: int) -> _Rows:
+    """:func:`~simulation.market.model.add_fill_or_kill`: ``a_bt - q_bt u_bt = 0`` per offered pair of a
+    fill-or-kill bid (in pair order: bids by index, steps in order), ``u`` numbered per fill-or-kill bid
+    and step (``fok_pos``: a bid's place among them, -1 for the others)."""
+    T = p.n_steps
+    sel = np.flatnonzero(fok_pos[pairs[:, 0]] >= 0) if len(pairs) else np.zeros(0, dtype=np.int64)
+    b, t = pairs[sel, 0], pairs[sel, 1]
+    rows = r0 + np.arange(len(sel))
+    q = p.bids.quantity_mw[b, t]
+    row, kind, local, coef = _entries([(rows, "a", sel, 1.0), (rows, "u", fok_pos[b] * T + t, -q)])
+    z = np.zeros(len(sel))
+    return _Rows(len(sel), row, kind, local, coef, z, z.copy())
+
+
+def unoffered_off_rows(p: Problem, pairs: np.ndarray, fok_pos: np.ndarray, r0: int) -> _Rows:
+    """:func:`~simulation.market.model.add_on_off_limits`' ``u_bt = 0`` for the steps in which a
+    fill-or-kill bid offers nothing (no pair), bids by index, steps in order."""
+    T = p.n_steps
+    nf = int((fok_pos >= 0).sum())
+    offered = np.zeros((nf, T), dtype=bool)
+    if len(pairs):
+        b = pairs[:, 0]
+        f = fok_pos[b] >= 0
+        offered[fok_pos[b[f]], pairs[f, 1]] = True
+    local = np.flatnonzero(~offered.reshape(-1))
+    n = len(local)
+    row, kind, loc, coef = _entries([(r0 + np.arange(n), "u", local, 1.0)])
+    return _Rows(n, row, kind, loc, coef, np.zeros(n), np.zeros(n))
+
+
 def energy_rows(p: Problem, pairs: np.ndarray, r0: int) -> _Rows:
     """:func:`~simulation.market.model.add_energy_constraints`: ``emin_g <= sum dir_b dt a_bt <= emax_g``
     per energy group (groups without an offered pair have no row)."""
@@ -326,6 +386,8 @@ def _build_direct_model(p: Problem, reusable: bool, pairs: list[tuple[int, int]]
         bb, tt = np.nonzero(np.ones_like(q, dtype=bool) if reusable else q > 0)
         pairs = list(zip(bb.tolist(), tt.tolist(), strict=True))
     pa = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    fok = p.bids.fill_or_kill
+    fok_pos = np.where(fok, np.cumsum(fok) - 1, -1).astype(np.int64)
     d = grid_layout(p)
     nt = p.n_t if p.slack_at_t_nodes else 0
     nd, nbr, G = d["n_nodes"], d["n_br"], len(p.dgrids)
@@ -342,6 +404,7 @@ def _build_direct_model(p: Problem, reusable: bool, pairs: list[tuple[int, int]]
         "theta": (p.n_t if p.tgrid is not None else 0) * T,
         "imp": G * T,
         "impq": G * T,
+        "u": int(fok.sum()) * T,
     }
     # ---- objective (add_objective)
     dt = p.dt_h
@@ -366,13 +429,20 @@ def _build_direct_model(p: Problem, reusable: bool, pairs: list[tuple[int, int]]
     fams: list[_Rows] = []
     r0 = 0
     for build in (
+        lambda r: fill_or_kill_rows(p, pa, fok_pos, r),
+        lambda r: unoffered_off_rows(p, pa, fok_pos, r),
         lambda r: energy_rows(p, pa, r),
         lambda r: voltage_drop_rows(p, d, r),
-        lambda r: interface_rows(p, r),
     ):
         fam = build(r0)
         fams.append(fam)
         r0 += fam.n
+    fam = interface_rows(p, r0)
+    row_imp = np.full((G, T), -1, dtype=np.int64)  # the rows of the fixed and free grids' imports
+    ifx = [g for g, dd in enumerate(p.dgrids) if dd.mode in ("fixed", "free")]
+    row_imp[ifx] = (r0 + np.arange(fam.n)).reshape(len(ifx), T)
+    fams.append(fam)
+    r0 += fam.n
     row_tbal = np.zeros((0, T), dtype=np.int64)
     if p.tgrid is not None:
         fam = transmission_balance_rows(p, pa, r0)
@@ -452,6 +522,7 @@ def _build_direct_model(p: Problem, reusable: bool, pairs: list[tuple[int, int]]
         vlo[d["roots"][g] * T : d["roots"][g] * T + T] = val
         vhi[d["roots"][g] * T : d["roots"][g] * T + T] = val
     put("v", vlo, vhi)
+    put("u", 0.0, 1.0)
     fixed = np.zeros(n_raw, dtype=bool)
     if p.tgrid is not None:
         ref = p.tgrid.ref_node
@@ -467,13 +538,14 @@ def _build_direct_model(p: Problem, reusable: bool, pairs: list[tuple[int, int]]
     hinf = float(highspy.kHighsInf)
     col_lo = np.where(np.isfinite(lo[raw_cols]), lo[raw_cols], -hinf)
     col_hi = np.where(np.isfinite(hi[raw_cols]), hi[raw_cols], hinf)
+    ku = KINDS.index("u")
     comp = CompiledLP(
         columns=raw_cols.tolist(),
         cost=cost[cols],
         offset=0.0,
         col_lo=col_lo,
         col_hi=col_hi,
-        integer=np.zeros(len(cols), dtype=bool),
+        integer=(raw_cols >= raw_off[ku]) & (raw_cols < raw_off[ku] + size["u"]),
         A=A.tocsc(),
         row_lo=np.where(np.isfinite(row_lo), row_lo, -hinf),
         row_hi=np.where(np.isfinite(row_hi), row_hi, hinf),
@@ -490,6 +562,7 @@ def _build_direct_model(p: Problem, reusable: bool, pairs: list[tuple[int, int]]
             else np.zeros((0, T), np.int64)
         )
 
+    col_u = col_of_raw[raw_off[ku] : raw_off[ku] + size["u"]]
     index = {
         "col_a": col_of_raw[raw_off[0] : raw_off[0] + len(pa)],
         "col_su": cidx("su", nt),
@@ -502,6 +575,8 @@ def _build_direct_model(p: Problem, reusable: bool, pairs: list[tuple[int, int]]
         "col_v": cidx("v", nd),
         "col_imp": cidx("imp", G),
         "col_theta": cidx("theta", p.n_t) if p.tgrid is not None else np.zeros((0, T), np.int64),
+        "col_bin": col_u[col_u >= 0],  # binaries(m) of the Pyomo model: the columns it kept
+        "row_imp": row_imp,
         "row_tbal": row_tbal,
         "row_dbal": row_dbal,
         "empty_rows": np.flatnonzero(np.diff(A.tocsr().indptr) == 0),
@@ -514,7 +589,7 @@ def build_clearing_model(p: Problem, reusable: bool = False, direct: bool = Fals
     """The clearing model of ``p``: held as arrays (:class:`DirectModel`) when ``direct`` (the solver is
     HiGHS, driven directly) and :func:`supports_direct` covers it, else the Pyomo model of
     :func:`~simulation.market.model.build_model`."""
-    if direct and supports_direct(p):
+    if direct and supports_direct(p, reusable):
         dm = build_direct_model(p, reusable)
         if not dm.index["empty_rows"].size:  # the compiler drops a row without terms: not followed
             return dm
