@@ -46,16 +46,14 @@ from coordstudio.simulation.market.model import (
 )
 from coordstudio.simulation.market.problem import Problem
 
-KINDS = ("a", "su", "sd", "dsu", "dsd", "l", "v", "P", "Q", "theta", "imp", "impq", "u")
+KINDS = ("a", "su", "sd", "dsu", "dsd", "l", "v", "P", "Q", "theta", "imp", "impq", "u", "z")
 """Variable components of the clearing model (names as in :mod:`~simulation.market.model`)."""
 
 _OBJECTIVE_ORDER = ("a", "su", "sd", "dsu", "dsd", "l")
 """Order of the components' first terms in the objective (:func:`~simulation.market.model.add_objective`)."""
 
-_IN_ROW_RANK = {
-    k: r
-    for r, k in enumerate(("dsu", "dsd", "a", "u", "su", "sd", "v", "P", "Q", "l", "imp", "theta", "impq"))
-}
+_IN_ROW_ORDER = ("dsu", "dsd", "a", "u", "z", "su", "sd", "v", "P", "Q", "l", "imp", "theta", "impq")
+_IN_ROW_RANK = {k: r for r, k in enumerate(_IN_ROW_ORDER)}
 """Order of the components' terms inside one row, the same in every family's rule (a tie-break for
 components first met in the same row)."""
 
@@ -90,20 +88,20 @@ refused by :func:`supports_direct`). A new product's attribute is not in it: the
 
 def supports_direct(p: Problem, reusable: bool = False) -> bool:
     """Whether :func:`build_direct_model` covers ``p``: continuous bids (energy groups allowed) and, for a
-    model of the offered pairs only (not ``reusable``), fill-or-kill bids.
+    model of the offered pairs only (not ``reusable``), fill-or-kill bids and exclusive groups (of
+    fill-or-kill and curtailable bids: the default study's sub-clearings, issue 21's fourth session).
 
-    Why not fill-or-kill in a session's model (``reusable``): its row ``a_bt = q_bt u_bt`` has the
-    quantity in the matrix, and a session's Pyomo model keeps that entry (its parameter map) while the
-    quantity goes to 0 and back; the arrays, like a fresh compile, drop a zero entry, so the session
-    would reload HiGHS where it now re-clears in place. A fresh model (the decentralised schemes'
-    sub-clearings) follows the compile, which is what these arrays equal."""
+    Why not those in a session's model (``reusable``): their rows ``a_bt = q_bt u_bt`` and
+    ``a_bt <= q_bt z_b`` have the quantity in the matrix, and a session's Pyomo model keeps that entry
+    (its parameter map) while the quantity goes to 0 and back; the arrays, like a fresh compile, drop a
+    zero entry, so the session would reload HiGHS where it now re-clears in place. A fresh model (the
+    decentralised schemes' sub-clearings) follows the compile, which is what these arrays equal."""
     bt = p.bids
     return not (
-        (reusable and bt.fill_or_kill.any())
+        (reusable and (bt.fill_or_kill.any() or (bt.exclusive_group != "").any()))
         or (bt.min_quantity_mw > 0).any()
         or (bt.min_duration_steps > 1).any()
         or np.isfinite(bt.ramp_mw_per_step).any()
-        or (bt.exclusive_group != "").any()
     )
 
 
@@ -218,6 +216,48 @@ def unoffered_off_rows(p: Problem, pairs: np.ndarray, fok_pos: np.ndarray, r0: i
     n = len(local)
     row, kind, loc, coef = _entries([(r0 + np.arange(n), "u", local, 1.0)])
     return _Rows(n, row, kind, loc, coef, np.zeros(n), np.zeros(n))
+
+
+def exclusive_link_rows(p: Problem, pairs: np.ndarray, fok_pos: np.ndarray, r0: int) -> _Rows:
+    """:func:`~simulation.market.model.add_exclusive_groups`' links, bids of an exclusive group by index:
+    a fill-or-kill bid (a profile bid) ``u_bt - z_b = 0`` in each step it offers, a curtailable one
+    ``a_bt - q_bt z_b <= 0`` per offered pair (bids with another on/off product are refused by
+    :func:`supports_direct`)."""
+    T = p.n_steps
+    bt = p.bids
+    excl = np.flatnonzero(bt.exclusive_group != "")
+    z_pos = np.full(bt.n_bids, -1, dtype=np.int64)
+    z_pos[excl] = np.arange(len(excl))
+    sel = np.flatnonzero(z_pos[pairs[:, 0]] >= 0) if len(pairs) else np.zeros(0, dtype=np.int64)
+    # pair order is bid order, then step: the rule's order
+    b, t = pairs[sel, 0], pairs[sel, 1]
+    rows = r0 + np.arange(len(sel))
+    f = fok_pos[b] >= 0
+    hi = np.zeros(len(sel))
+    lo = np.where(f, 0.0, -INF)
+    row, kind, local, coef = _entries(
+        [
+            (rows[f], "u", fok_pos[b[f]] * T + t[f], 1.0),
+            (rows[f], "z", z_pos[b[f]], -1.0),
+            (rows[~f], "a", sel[~f], 1.0),
+            (rows[~f], "z", z_pos[b[~f]], -bt.quantity_mw[b[~f], t[~f]]),
+        ]
+    )
+    return _Rows(len(sel), row, kind, local, coef, lo, hi, linking=True)
+
+
+def exclusive_rows(p: Problem, r0: int) -> _Rows:
+    """:func:`~simulation.market.model.add_exclusive_groups`: ``sum_{b in G} z_b <= 1`` per group (by
+    name)."""
+    grp = p.bids.exclusive_group
+    excl = np.flatnonzero(grp != "")
+    names = sorted(set(grp[excl].tolist()))
+    gi = {g: k for k, g in enumerate(names)}
+    g_of = np.array([gi[str(g)] for g in grp[excl].tolist()], dtype=np.int64)
+    order = np.lexsort((np.arange(len(excl)), g_of))  # each group's bids by index
+    row, kind, local, coef = _entries([(r0 + g_of[order], "z", order, 1.0)])
+    n = len(names)
+    return _Rows(n, row, kind, local, coef, np.full(n, -INF), np.ones(n), linking=True)
 
 
 def energy_rows(p: Problem, pairs: np.ndarray, r0: int) -> _Rows:
@@ -405,6 +445,7 @@ def _build_direct_model(p: Problem, reusable: bool, pairs: list[tuple[int, int]]
         "imp": G * T,
         "impq": G * T,
         "u": int(fok.sum()) * T,
+        "z": int((p.bids.exclusive_group != "").sum()),
     }
     # ---- objective (add_objective)
     dt = p.dt_h
@@ -432,6 +473,8 @@ def _build_direct_model(p: Problem, reusable: bool, pairs: list[tuple[int, int]]
         lambda r: fill_or_kill_rows(p, pa, fok_pos, r),
         lambda r: unoffered_off_rows(p, pa, fok_pos, r),
         lambda r: energy_rows(p, pa, r),
+        lambda r: exclusive_link_rows(p, pa, fok_pos, r),
+        lambda r: exclusive_rows(p, r),
         lambda r: voltage_drop_rows(p, d, r),
     ):
         fam = build(r0)
@@ -523,6 +566,7 @@ def _build_direct_model(p: Problem, reusable: bool, pairs: list[tuple[int, int]]
         vhi[d["roots"][g] * T : d["roots"][g] * T + T] = val
     put("v", vlo, vhi)
     put("u", 0.0, 1.0)
+    put("z", 0.0, 1.0)
     fixed = np.zeros(n_raw, dtype=bool)
     if p.tgrid is not None:
         ref = p.tgrid.ref_node
@@ -545,7 +589,7 @@ def _build_direct_model(p: Problem, reusable: bool, pairs: list[tuple[int, int]]
         offset=0.0,
         col_lo=col_lo,
         col_hi=col_hi,
-        integer=(raw_cols >= raw_off[ku]) & (raw_cols < raw_off[ku] + size["u"]),
+        integer=raw_cols >= raw_off[ku],  # u and z, the last components of the raw numbering
         A=A.tocsc(),
         row_lo=np.where(np.isfinite(row_lo), row_lo, -hinf),
         row_hi=np.where(np.isfinite(row_hi), row_hi, hinf),
@@ -562,7 +606,7 @@ def _build_direct_model(p: Problem, reusable: bool, pairs: list[tuple[int, int]]
             else np.zeros((0, T), np.int64)
         )
 
-    col_u = col_of_raw[raw_off[ku] : raw_off[ku] + size["u"]]
+    col_u = col_of_raw[raw_off[ku] :]  # u, then z: binaries(m) of the Pyomo model
     index = {
         "col_a": col_of_raw[raw_off[0] : raw_off[0] + len(pa)],
         "col_su": cidx("su", nt),

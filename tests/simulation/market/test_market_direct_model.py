@@ -66,8 +66,13 @@ def _case(fok: bool = False, shifter: bool = False) -> MarketCase:
         Bid.simple(f"f{k}", f"d0:{j}", "up", 0.2, 10.0 + k, T, energy_group="e1")
         for k, j in enumerate((5, 12, 18))
     ]
-    if fok:  # a feeder's fill-or-kill bid that offers nothing in its second step
+    if fok:  # a feeder's fill-or-kill bid that offers nothing in its second step; an exclusive group
+        # of a profile bid (fill-or-kill) and a curtailable bid
         bids.append(Bid.simple("ff", "d0:9", "up", [0.15, 0.0, 0.1], 8.0, T, fill_or_kill=True))
+        bids.append(
+            Bid.simple("x1", "d0:14", "up", [0.1, 0.1, 0.0], 9.0, T, fill_or_kill=True, exclusive_group="x")
+        )
+        bids.append(Bid.simple("x2", "d0:20", "up", 0.12, 9.5, T, exclusive_group="x"))
     bids += [
         Bid.simple("dn", "d0:25", "down", 0.1, 5.0, T),
         Bid.simple("t2", "T2", "up", [0.5, 0.0, 0.4], 20.0, T, fill_or_kill=fok),
@@ -141,9 +146,10 @@ def test_arrays_equal_pyomo_compile(scheme: str, reusable: bool) -> None:
 
 @pytest.mark.parametrize("kind", ["local fixed", "local free", "copper plate", "TSO"])
 def test_fill_or_kill_arrays_equal_pyomo_compile(kind: str) -> None:
-    """The decentralised schemes' sub-models with fill-or-kill bids (a feeder's local market, curve and
-    disaggregation model; a copper plate; the TSO market of LMS and CM-D): the rows ``a - q u = 0``,
-    ``u = 0`` where the bid offers nothing, and the binaries' integrality, as Pyomo compiles them."""
+    """The decentralised schemes' sub-models with fill-or-kill bids and exclusive groups (a feeder's
+    local market, curve and disaggregation model; a copper plate; the TSO market of LMS and CM-D): the
+    rows ``a - q u = 0``, ``u = 0`` where the bid offers nothing, ``u - z = 0`` and ``a - q z <= 0``,
+    ``sum z <= 1``, and the binaries' integrality, as Pyomo compiles them."""
     if kind.startswith("local"):
         prob = _local(kind.split()[1], fok=True)
     elif kind == "copper plate":
@@ -151,7 +157,8 @@ def test_fill_or_kill_arrays_equal_pyomo_compile(kind: str) -> None:
     else:
         prob = _problem(_case(fok=True), "CMS")
     got = build_direct_model(prob).comp
-    assert got.integer.sum() == 3 * prob.bids.fill_or_kill.sum()  # u per fill-or-kill bid and step
+    bt = prob.bids  # u per fill-or-kill bid and step, z per exclusive bid
+    assert got.integer.sum() == 3 * bt.fill_or_kill.sum() + (bt.exclusive_group != "").sum()
     _assert_same(got, compile_lp(build_model(prob)))
 
 
