@@ -184,6 +184,29 @@ def test_fill_or_kill_data_changes_equal_pyomo_compile() -> None:
     _assert_same(dm.comp, compile_lp(pm))
 
 
+def test_spent_binary_bids_update_highs_as_the_pyomo_path() -> None:
+    """A local model solved, then its exclusive bids' quantities set to 0 in one step (LMS's residual
+    bids after a spent bid): their entries ``q u`` / ``q z`` leave the matrix while the binaries stay in
+    other rows. Both paths then update the loaded HiGHS instance (same columns and rows: the entries
+    set to 0, no reload) and give the same objective, bit for bit (same LPs, same calls)."""
+    prob = _local("free", fok=True)
+    opts = ClearingOptions(compute_prices=False)
+    dm, pm = build_direct_model(prob), build_model(prob)
+    first = [solve_problem(m, prob, opts).objective for m in (dm, pm)]
+    assert first[0] == first[1]
+    hds = [dm._highs_direct, pm._highs_direct]
+    q = prob.bids.quantity_mw.copy()
+    q[prob.bids.exclusive_group != "", 0] = 0.0
+    new = replace(prob, bids=replace(prob.bids, quantity_mw=q))
+    n_nz = dm.comp.A.nnz
+    for m in (dm, pm):
+        set_parameters(m, new)
+    assert dm.comp.A.nnz == n_nz - 2 and dm.comp.A.shape == hds[0].comp.A.shape
+    again = [solve_problem(m, new, opts).objective for m in (dm, pm)]
+    assert dm._highs_direct is hds[0] and pm._highs_direct is hds[1]  # updated in place, both
+    assert again[0] == again[1]
+
+
 @pytest.mark.parametrize("scheme", ["SBR", "LMS", "CM-D"])
 def test_decentral_clearing_equals_pyomo_path(scheme: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A decentralised clearing with fill-or-kill bids, its sub-models held as arrays, against the same
