@@ -283,7 +283,7 @@ def _local_curve(
         None,
         f"{case.name} [{scheme} local {dg.grid_id}]",
     )
-    lmodel, build_s = _model_for(prob, cache, ("local", g), integral_lp=True)
+    lmodel, build_s = _model_for(prob, cache, ("local", g), integral_lp=True, direct=handle.persistent)
     sol = solve_problem(lmodel, prob, replace(options, compute_prices=False), handle)
     acc.add_stats(sol, build_s, f"{scheme} local market {dg.grid_id}")
     ref = sol.imp_mw[0].copy()

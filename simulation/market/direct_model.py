@@ -11,9 +11,13 @@ row order, with the same numbers** (the tests compare the two entry by entry), s
 path and gives the same point.
 
 The Pyomo model stays the model of record: this path covers the problems whose bids are continuous
-(no fill-or-kill, minimum quantity or duration, ramp limit or exclusive group; energy groups are
-covered) and is taken only with HiGHS (:func:`~simulation.market.model.build_clearing_model`);
-everything else is built in Pyomo as before.
+(energy groups included) and, in a model of the offered pairs only (a fresh clearing: the
+decentralised schemes' sub-models, built each clearing), fill-or-kill bids and exclusive groups with
+their binaries (:func:`supports_direct`; HiGHS takes the integrality per column). It is taken only with
+HiGHS (:func:`build_clearing_model`); minimum quantities and durations, ramp limits, a session's model
+with binaries and every other solver are built in Pyomo as before. Since issue 21's fourth session
+every sub-model of the default study's SBR, LMS and CM-D days is held as arrays (their Pyomo build and
+compile were 45 % of SBR's day and a quarter of LMS's and CM-D's).
 
 Column order (what the compiler does): the variables are numbered component by component, a whole
 component at the first term that names one of its free variables, walking the objective first and
@@ -29,7 +33,7 @@ HiGHS keeps its basis and every appended row.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -46,15 +50,14 @@ from coordstudio.simulation.market.model import (
 )
 from coordstudio.simulation.market.problem import Problem
 
-KINDS = ("a", "su", "sd", "dsu", "dsd", "l", "v", "P", "Q", "theta", "imp", "impq")
+KINDS = ("a", "su", "sd", "dsu", "dsd", "l", "v", "P", "Q", "theta", "imp", "impq", "u", "z")
 """Variable components of the clearing model (names as in :mod:`~simulation.market.model`)."""
 
 _OBJECTIVE_ORDER = ("a", "su", "sd", "dsu", "dsd", "l")
 """Order of the components' first terms in the objective (:func:`~simulation.market.model.add_objective`)."""
 
-_IN_ROW_RANK = {
-    k: r for r, k in enumerate(("dsu", "dsd", "a", "su", "sd", "v", "P", "Q", "l", "imp", "theta", "impq"))
-}
+_IN_ROW_ORDER = ("dsu", "dsd", "a", "u", "z", "su", "sd", "v", "P", "Q", "l", "imp", "theta", "impq")
+_IN_ROW_RANK = {k: r for r, k in enumerate(_IN_ROW_ORDER)}
 """Order of the components' terms inside one row, the same in every family's rule (a tie-break for
 components first met in the same row)."""
 
@@ -87,15 +90,22 @@ refused by :func:`supports_direct`). A new product's attribute is not in it: the
 :func:`supports_direct` refuses it or a builder here models it."""
 
 
-def supports_direct(p: Problem) -> bool:
-    """Whether :func:`build_direct_model` covers ``p``: continuous bids only (energy groups allowed)."""
+def supports_direct(p: Problem, reusable: bool = False) -> bool:
+    """Whether :func:`build_direct_model` covers ``p``: continuous bids (energy groups allowed) and, for a
+    model of the offered pairs only (not ``reusable``), fill-or-kill bids and exclusive groups (of
+    fill-or-kill and curtailable bids: the default study's sub-clearings, issue 21's fourth session).
+
+    Why not those in a session's model (``reusable``): their rows ``a_bt = q_bt u_bt`` and
+    ``a_bt <= q_bt z_b`` have the quantity in the matrix, and a session's Pyomo model keeps that entry
+    (its parameter map) while the quantity goes to 0 and back; the arrays, like a fresh compile, drop a
+    zero entry, so the session would reload HiGHS where it now re-clears in place. A fresh model (the
+    decentralised schemes' sub-clearings) follows the compile, which is what these arrays equal."""
     bt = p.bids
     return not (
-        bt.fill_or_kill.any()
+        (reusable and (bt.fill_or_kill.any() or (bt.exclusive_group != "").any()))
         or (bt.min_quantity_mw > 0).any()
         or (bt.min_duration_steps > 1).any()
         or np.isfinite(bt.ramp_mw_per_step).any()
-        or (bt.exclusive_group != "").any()
     )
 
 
@@ -151,15 +161,109 @@ class DirectModel:
 
     def set_problem(self, p: Problem) -> None:
         """The data of ``p`` (same structure: bids, grids and interface modes) in place of the model's;
-        the arrays are rebuilt (:meth:`HighsDirect.update` sends HiGHS what changed)."""
+        the arrays are rebuilt (:meth:`HighsDirect.update` sends HiGHS what changed).
+
+        A model of the offered pairs only may lose entries and columns here, as a Pyomo compile of the
+        changed model does (a fill-or-kill quantity set to 0, as LMS's residual bids do: the entry
+        ``q u`` and the binary go); :meth:`HighsDirect.update` then reloads HiGHS, as it does after
+        that compile. A session's model (``reusable``) keeps its structure."""
         new = build_direct_model(p, self.reusable, pairs=self._pairs)
-        if new.comp.A.shape != self.comp.A.shape:
+        if self.reusable and new.comp.A.shape != self.comp.A.shape:
             raise ValueError(f"{p.name}: the new data changes the clearing model's structure")
         self.problem, self.comp, self._d, self.index = p, new.comp, new._d, new.index
         self.changed = True
 
+    def set_import_target(self, g: int, t: int, target_mw: float) -> None:
+        """:func:`~simulation.market.model.set_import_target` for the arrays: grid ``g``'s import row
+        in step ``t`` gets the bounds the Pyomo model's parameters would give it (``lo = hi = target``,
+        or the free range for NaN); HiGHS receives them at the next :meth:`HighsDirect.update`, as the
+        Pyomo path's row-bound update sends them. (:attr:`problem` keeps the target it was built with.)"""
+        row = int(self.index["row_imp"][g, t])
+        if row < 0:
+            raise ValueError(f"{self.problem.name}: grid {g} has no import target (coupled)")
+        lo, hi = _import_bounds(float(target_mw))
+        c = self.comp
+        if c.row_lo[row] == lo and c.row_hi[row] == hi:
+            return
+        row_lo, row_hi = c.row_lo.copy(), c.row_hi.copy()  # new vectors: update() compares with the old
+        row_lo[row], row_hi[row] = lo, hi
+        self.comp = replace(c, row_lo=row_lo, row_hi=row_hi)
+        self.changed = True
+
 
 # ---------------------------------------------------------------------------------------------- families
+def fill_or_kill_rows(p: Problem, pairs: np.ndarray, fok_pos: np.ndarray, r0: int) -> _Rows:
+    """:func:`~simulation.market.model.add_fill_or_kill`: ``a_bt - q_bt u_bt = 0`` per offered pair of a
+    fill-or-kill bid (in pair order: bids by index, steps in order), ``u`` numbered per fill-or-kill bid
+    and step (``fok_pos``: a bid's place among them, -1 for the others)."""
+    T = p.n_steps
+    sel = np.flatnonzero(fok_pos[pairs[:, 0]] >= 0) if len(pairs) else np.zeros(0, dtype=np.int64)
+    b, t = pairs[sel, 0], pairs[sel, 1]
+    rows = r0 + np.arange(len(sel))
+    q = p.bids.quantity_mw[b, t]
+    row, kind, local, coef = _entries([(rows, "a", sel, 1.0), (rows, "u", fok_pos[b] * T + t, -q)])
+    z = np.zeros(len(sel))
+    return _Rows(len(sel), row, kind, local, coef, z, z.copy())
+
+
+def unoffered_off_rows(p: Problem, pairs: np.ndarray, fok_pos: np.ndarray, r0: int) -> _Rows:
+    """:func:`~simulation.market.model.add_on_off_limits`' ``u_bt = 0`` for the steps in which a
+    fill-or-kill bid offers nothing (no pair), bids by index, steps in order."""
+    T = p.n_steps
+    nf = int((fok_pos >= 0).sum())
+    offered = np.zeros((nf, T), dtype=bool)
+    if len(pairs):
+        b = pairs[:, 0]
+        f = fok_pos[b] >= 0
+        offered[fok_pos[b[f]], pairs[f, 1]] = True
+    local = np.flatnonzero(~offered.reshape(-1))
+    n = len(local)
+    row, kind, loc, coef = _entries([(r0 + np.arange(n), "u", local, 1.0)])
+    return _Rows(n, row, kind, loc, coef, np.zeros(n), np.zeros(n))
+
+
+def exclusive_link_rows(p: Problem, pairs: np.ndarray, fok_pos: np.ndarray, r0: int) -> _Rows:
+    """:func:`~simulation.market.model.add_exclusive_groups`' links, bids of an exclusive group by index:
+    a fill-or-kill bid (a profile bid) ``u_bt - z_b = 0`` in each step it offers, a curtailable one
+    ``a_bt - q_bt z_b <= 0`` per offered pair (bids with another on/off product are refused by
+    :func:`supports_direct`)."""
+    T = p.n_steps
+    bt = p.bids
+    excl = np.flatnonzero(bt.exclusive_group != "")
+    z_pos = np.full(bt.n_bids, -1, dtype=np.int64)
+    z_pos[excl] = np.arange(len(excl))
+    sel = np.flatnonzero(z_pos[pairs[:, 0]] >= 0) if len(pairs) else np.zeros(0, dtype=np.int64)
+    # pair order is bid order, then step: the rule's order
+    b, t = pairs[sel, 0], pairs[sel, 1]
+    rows = r0 + np.arange(len(sel))
+    f = fok_pos[b] >= 0
+    hi = np.zeros(len(sel))
+    lo = np.where(f, 0.0, -INF)
+    row, kind, local, coef = _entries(
+        [
+            (rows[f], "u", fok_pos[b[f]] * T + t[f], 1.0),
+            (rows[f], "z", z_pos[b[f]], -1.0),
+            (rows[~f], "a", sel[~f], 1.0),
+            (rows[~f], "z", z_pos[b[~f]], -bt.quantity_mw[b[~f], t[~f]]),
+        ]
+    )
+    return _Rows(len(sel), row, kind, local, coef, lo, hi, linking=True)
+
+
+def exclusive_rows(p: Problem, r0: int) -> _Rows:
+    """:func:`~simulation.market.model.add_exclusive_groups`: ``sum_{b in G} z_b <= 1`` per group (by
+    name)."""
+    grp = p.bids.exclusive_group
+    excl = np.flatnonzero(grp != "")
+    names = sorted(set(grp[excl].tolist()))
+    gi = {g: k for k, g in enumerate(names)}
+    g_of = np.array([gi[str(g)] for g in grp[excl].tolist()], dtype=np.int64)
+    order = np.lexsort((np.arange(len(excl)), g_of))  # each group's bids by index
+    row, kind, local, coef = _entries([(r0 + g_of[order], "z", order, 1.0)])
+    n = len(names)
+    return _Rows(n, row, kind, local, coef, np.full(n, -INF), np.ones(n), linking=True)
+
+
 def energy_rows(p: Problem, pairs: np.ndarray, r0: int) -> _Rows:
     """:func:`~simulation.market.model.add_energy_constraints`: ``emin_g <= sum dir_b dt a_bt <= emax_g``
     per energy group (groups without an offered pair have no row)."""
@@ -326,6 +430,8 @@ def _build_direct_model(p: Problem, reusable: bool, pairs: list[tuple[int, int]]
         bb, tt = np.nonzero(np.ones_like(q, dtype=bool) if reusable else q > 0)
         pairs = list(zip(bb.tolist(), tt.tolist(), strict=True))
     pa = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    fok = p.bids.fill_or_kill
+    fok_pos = np.where(fok, np.cumsum(fok) - 1, -1).astype(np.int64)
     d = grid_layout(p)
     nt = p.n_t if p.slack_at_t_nodes else 0
     nd, nbr, G = d["n_nodes"], d["n_br"], len(p.dgrids)
@@ -342,6 +448,8 @@ def _build_direct_model(p: Problem, reusable: bool, pairs: list[tuple[int, int]]
         "theta": (p.n_t if p.tgrid is not None else 0) * T,
         "imp": G * T,
         "impq": G * T,
+        "u": int(fok.sum()) * T,
+        "z": int((p.bids.exclusive_group != "").sum()),
     }
     # ---- objective (add_objective)
     dt = p.dt_h
@@ -366,13 +474,22 @@ def _build_direct_model(p: Problem, reusable: bool, pairs: list[tuple[int, int]]
     fams: list[_Rows] = []
     r0 = 0
     for build in (
+        lambda r: fill_or_kill_rows(p, pa, fok_pos, r),
+        lambda r: unoffered_off_rows(p, pa, fok_pos, r),
         lambda r: energy_rows(p, pa, r),
+        lambda r: exclusive_link_rows(p, pa, fok_pos, r),
+        lambda r: exclusive_rows(p, r),
         lambda r: voltage_drop_rows(p, d, r),
-        lambda r: interface_rows(p, r),
     ):
         fam = build(r0)
         fams.append(fam)
         r0 += fam.n
+    fam = interface_rows(p, r0)
+    row_imp = np.full((G, T), -1, dtype=np.int64)  # the rows of the fixed and free grids' imports
+    ifx = [g for g, dd in enumerate(p.dgrids) if dd.mode in ("fixed", "free")]
+    row_imp[ifx] = (r0 + np.arange(fam.n)).reshape(len(ifx), T)
+    fams.append(fam)
+    r0 += fam.n
     row_tbal = np.zeros((0, T), dtype=np.int64)
     if p.tgrid is not None:
         fam = transmission_balance_rows(p, pa, r0)
@@ -452,6 +569,8 @@ def _build_direct_model(p: Problem, reusable: bool, pairs: list[tuple[int, int]]
         vlo[d["roots"][g] * T : d["roots"][g] * T + T] = val
         vhi[d["roots"][g] * T : d["roots"][g] * T + T] = val
     put("v", vlo, vhi)
+    put("u", 0.0, 1.0)
+    put("z", 0.0, 1.0)
     fixed = np.zeros(n_raw, dtype=bool)
     if p.tgrid is not None:
         ref = p.tgrid.ref_node
@@ -467,13 +586,14 @@ def _build_direct_model(p: Problem, reusable: bool, pairs: list[tuple[int, int]]
     hinf = float(highspy.kHighsInf)
     col_lo = np.where(np.isfinite(lo[raw_cols]), lo[raw_cols], -hinf)
     col_hi = np.where(np.isfinite(hi[raw_cols]), hi[raw_cols], hinf)
+    ku = KINDS.index("u")
     comp = CompiledLP(
         columns=raw_cols.tolist(),
         cost=cost[cols],
         offset=0.0,
         col_lo=col_lo,
         col_hi=col_hi,
-        integer=np.zeros(len(cols), dtype=bool),
+        integer=raw_cols >= raw_off[ku],  # u and z, the last components of the raw numbering
         A=A.tocsc(),
         row_lo=np.where(np.isfinite(row_lo), row_lo, -hinf),
         row_hi=np.where(np.isfinite(row_hi), row_hi, hinf),
@@ -490,6 +610,7 @@ def _build_direct_model(p: Problem, reusable: bool, pairs: list[tuple[int, int]]
             else np.zeros((0, T), np.int64)
         )
 
+    col_u = col_of_raw[raw_off[ku] :]  # u, then z: binaries(m) of the Pyomo model
     index = {
         "col_a": col_of_raw[raw_off[0] : raw_off[0] + len(pa)],
         "col_su": cidx("su", nt),
@@ -502,6 +623,8 @@ def _build_direct_model(p: Problem, reusable: bool, pairs: list[tuple[int, int]]
         "col_v": cidx("v", nd),
         "col_imp": cidx("imp", G),
         "col_theta": cidx("theta", p.n_t) if p.tgrid is not None else np.zeros((0, T), np.int64),
+        "col_bin": col_u[col_u >= 0],  # binaries(m) of the Pyomo model: the columns it kept
+        "row_imp": row_imp,
         "row_tbal": row_tbal,
         "row_dbal": row_dbal,
         "empty_rows": np.flatnonzero(np.diff(A.tocsr().indptr) == 0),
@@ -514,7 +637,7 @@ def build_clearing_model(p: Problem, reusable: bool = False, direct: bool = Fals
     """The clearing model of ``p``: held as arrays (:class:`DirectModel`) when ``direct`` (the solver is
     HiGHS, driven directly) and :func:`supports_direct` covers it, else the Pyomo model of
     :func:`~simulation.market.model.build_model`."""
-    if direct and supports_direct(p):
+    if direct and supports_direct(p, reusable):
         dm = build_direct_model(p, reusable)
         if not dm.index["empty_rows"].size:  # the compiler drops a row without terms: not followed
             return dm

@@ -242,6 +242,11 @@ class HighsDirect:
         if not same:
             self.rejected = new
             return False
+        return self._send_changes(new, old)
+
+    def _send_changes(self, new: CompiledLP, old: CompiledLP) -> bool:
+        """Send HiGHS the matrix entries of ``new`` that differ from ``old`` (same columns and rows; an
+        entry that became 0 is set to 0, one that appears is added), one by one, then the vectors."""
         hb = self.hb
         diff = (new.A - old.A).tocoo()
         if diff.nnz:
@@ -295,23 +300,20 @@ class HighsDirect:
             return True
         m.changed = False
         new, old = m.comp, self.comp
-        if not (
-            new.A.shape == old.A.shape
-            and np.array_equal(new.A.indptr, old.A.indptr)
-            and np.array_equal(new.A.indices, old.A.indices)
-        ):
+        # the same columns (raw ids) and rows, as the Pyomo path's test after a compile; an entry that
+        # left (a fill-or-kill or exclusive bid's quantity set to 0, its binary kept by another row)
+        # is set to 0 in HiGHS, as there, instead of a reload that would lose the basis
+        if not (new.A.shape == old.A.shape and new.columns == old.columns):
             self.rejected = new
             return False
-        changed = np.flatnonzero(new.A.data != old.A.data)
-        if changed.size:
-            rows = new.A.indices
-            cols = np.repeat(np.arange(new.A.shape[1]), np.diff(new.A.indptr))
-            for e in changed.tolist():
-                if not self.hb.change_coeff(int(rows[e]), int(cols[e]), float(new.A.data[e])):
-                    self.rejected = new
-                    return False
-        self._send_vectors(new, old)
-        return True
+        if (
+            np.array_equal(new.A.indptr, old.A.indptr)
+            and np.array_equal(new.A.indices, old.A.indices)
+            and np.array_equal(new.A.data, old.A.data)
+        ):  # a session's covered model (its matrix never depends on the data), an import target
+            self._send_vectors(new, old)
+            return True
+        return self._send_changes(new, old)
 
     def _update_import_targets(self) -> bool | None:
         """:meth:`update` when only import targets changed since the last compile

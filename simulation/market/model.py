@@ -546,7 +546,11 @@ def add_interface_targets(m: pyo.ConcreteModel, p: Problem) -> None:
 
 
 def set_import_target(m: pyo.ConcreteModel, g: int, t: int, target_mw: float) -> None:
-    """Fix grid ``g``'s import in step ``t`` at ``target_mw`` (NaN: free)."""
+    """Fix grid ``g``'s import in step ``t`` at ``target_mw`` (NaN: free). A model held as arrays
+    (:class:`~simulation.market.direct_model.DirectModel`) sets its row's bounds."""
+    if hasattr(m, "set_import_target"):
+        m.set_import_target(g, t, target_mw)
+        return
     lo, hi = _import_bounds(float(target_mw))
     m.imp_lo[g, t].set_value(lo)
     m.imp_hi[g, t].set_value(hi)

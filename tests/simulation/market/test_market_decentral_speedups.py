@@ -106,7 +106,12 @@ def test_curve_keeps_the_local_markets_highs_instance(
     fixed) without a compile (it reloaded HiGHS before: three loads here). Reference: the same clearing
     with the fast update switched off (a compile and a reload at the change), objective and activations
     equal to 1e-9. (LMS's curve also changes the bids to the residual ones, a compile that reloads when
-    a spent fill-or-kill bid drops out of the structure, as here; tested in test_market_speedups.)"""
+    a spent fill-or-kill bid drops out of the structure, as here; tested in test_market_speedups.)
+    Both on the Pyomo model, whose update this is (the sub-models are held as arrays since issue 21's
+    fourth session: test_market_direct_model)."""
+    from coordstudio.simulation.market import direct_model
+
+    monkeypatch.setattr(direct_model, "supports_direct", lambda p, reusable=False: False)
     loads = [0]
     init = hdm.HighsDirect.__init__
 

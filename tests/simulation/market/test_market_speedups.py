@@ -93,7 +93,11 @@ def test_import_target_update_equals_a_full_compile(
 ) -> None:
     """Every fast update leaves the compiled arrays equal to Pyomo's compile of the whole model, and
     the clearing's objective equals the one with the fast path switched off (to 1e-12: HiGHS gets the
-    same rows and bounds, warm where the reference reloads)."""
+    same rows and bounds, warm where the reference reloads). On the Pyomo model, whose update this is
+    (the sub-models are held as arrays since issue 21's fourth session: test_market_direct_model)."""
+    from coordstudio.simulation.market import direct_model
+
+    monkeypatch.setattr(direct_model, "supports_direct", lambda p, reusable=False: False)
     fast = hdm.HighsDirect._update_import_targets
     n_fast = 0
 
