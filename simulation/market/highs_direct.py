@@ -124,13 +124,14 @@ def release_rows(m: pyo.ConcreteModel, index: dict[str, np.ndarray], has_flow_li
 
     Why: a market session's Pyomo model is re-cleared through its
     :class:`~simulation.market.param_map.ParamMap` (the arrays as functions of the mutable parameters)
-    and HiGHS's copy; nothing compiles it again. Its rows (one expression object per term: a million
-    at the Italian scale) were 0.4-0.5 GiB held for the whole day beside the arrays and HiGHS's copy
-    (issue 21, P8). What the session still reads stays: the mutable parameters (written by
-    :func:`~simulation.market.model.set_parameters`, read by the map), the variables (their bounds are
-    the columns' bounds; the binaries), and the numbering ``m._d`` and ``m._pairs``. The column and
-    row index of the compiled LP is kept on the model (``m._direct_index``) for a reload after a
-    rejected update, which :func:`_pyomo_index` could no longer compute without the balance rows."""
+    and HiGHS's copy; nothing compiles it again. Its rows (one expression object per term) stayed
+    resident for the whole day beside the arrays and HiGHS's copy: deleting them lowered the Italian
+    CM session's peak by 0.18 GiB (issue 21, P8, BENCHMARKS.md). What the session still reads stays:
+    the mutable parameters (written by :func:`~simulation.market.model.set_parameters`, read by the
+    map), the variables (their bounds are the columns' bounds; the binaries), and the numbering
+    ``m._d`` and ``m._pairs``. The column and row index of the compiled LP is kept on the model
+    (``m._direct_index``) for a reload after a rejected update, which :func:`_pyomo_index` could no
+    longer compute without the balance rows."""
     m._direct_index = index
     m._has_flow_limits = has_flow_limits
     with gc_paused():
@@ -246,7 +247,7 @@ class HighsDirect:
         the model as it stands, which the caller loads afresh without compiling it a second time."""
         if pm is not None and not direct and getattr(m, "_stable_structure", False):
             release_rows(m, idx, limits)
-            return_freed_memory()  # the map's four compiles and the rows: 0.4 GiB at the Italian scale
+            return_freed_memory()  # the map's compiles and the rows, freed but kept by malloc (P8)
 
     def update(self) -> bool:
         """Bring HiGHS up to date with the model's mutable parameters (see the class docstring).
