@@ -228,59 +228,62 @@ def build_bids(
     n_nodes = len(node_names)
     k0 = k if k_delivery is None else k_delivery
     m = phys_per_market_step
-    keys_all: list[np.ndarray] = []
-    up_all: list[np.ndarray] = []
-    down_all: list[np.ndarray] = []
-    cost_up_all: list[np.ndarray] = []
-    cost_down_all: list[np.ndarray] = []
-    energy_up_all: list[np.ndarray] = []
-    energy_down_all: list[np.ndarray] = []
-    for cat, dev in devices.items():
-        if cat == "noncontrollable_load" or len(dev) == 0:
-            continue
-        has_agg = dev.aggregator >= 0
+    cats = [c for c, dev in devices.items() if c != "noncontrollable_load" and len(dev) > 0]
+    if not cats:
+        return empty_book(n_steps)
+    # Two passes over the categories (issue 21, P8): the pool keys first (their numbering), then each
+    # category's flexibility added into the pools and dropped, instead of seven per-device arrays of
+    # every category held at once (0.1-0.15 GiB at 2.5 M devices). np.add.at adds in device order, as
+    # np.bincount over the concatenation did: the pools' sums are the same numbers, bit for bit.
+    has_agg = {c: devices[c].aggregator >= 0 for c in cats}
+    keys = np.concatenate([pool_keys(devices[c], n_nodes)[has_agg[c]] for c in cats])
+    uniq, inv = np.unique(keys, return_inverse=True)
+    del keys
+    npool = uniq.size
+    q_up = np.zeros(npool)
+    q_down = np.zeros(npool)
+    e_up = np.zeros(npool)
+    e_down = np.zeros(npool)
+    c_up = np.full(npool, -np.inf)
+    c_down = np.full(npool, -np.inf)
+    o = 0
+    for cat in cats:
+        dev = devices[cat]
+        sel = has_agg[cat]
+        pos = inv[o : o + int(sel.sum())]
+        o += len(pos)
         up, down = flexibility(dev, ctx, k)
         cost = dev.params[_COST_FIELD[cat]]
         if cat in ("conventional", "chp"):
             cost_down = -DOWN_PRICE_FUEL_RETURN_FRAC * cost
         else:
             cost_down = cost
-        if cat == "storage":
-            p = dev.params
-            soc = dev.state["soc_frac"]
-            e_up = np.maximum(0.0, soc - p["soc_min_frac"]) * p["e_max_kwh"] * p["efficiency_frac"]
-            e_down = np.maximum(0.0, p["soc_max_frac"] - soc) * p["e_max_kwh"] / p["efficiency_frac"]
-        elif cat == "ev":  # charging more than the plan only takes an EV above its target
-            p = dev.params
-            above = np.maximum(dev.state["soc_frac"], p["soc_target_frac"])
-            e_up = np.zeros(len(dev))
-            e_down = np.maximum(0.0, p["soc_max_frac"] - above) * p["e_max_kwh"] / p["efficiency_frac"]
-        else:
-            e_up = np.zeros(len(dev))
-            e_down = np.zeros(len(dev))
         if cat == "shiftable_load":  # the shift bids' price: the pool's dearest device that can move
             up = np.where(shift_set(dev, k0, firm_steps * m, m), dev.params["p_kw"], 0.0)
             down = np.zeros(len(dev))
-        keys_all.append(pool_keys(dev, n_nodes)[has_agg])
-        up_all.append(up[has_agg])
-        down_all.append(down[has_agg])
-        cost_up_all.append(np.where(up > 0, cost, -np.inf)[has_agg])
-        cost_down_all.append(np.where(down > 0, cost_down, -np.inf)[has_agg])
-        energy_up_all.append(e_up[has_agg])
-        energy_down_all.append(e_down[has_agg])
-    if not keys_all:
-        return empty_book(n_steps)
-    keys = np.concatenate(keys_all)
-    uniq, inv = np.unique(keys, return_inverse=True)
-    npool = uniq.size
-    q_up = np.bincount(inv, np.concatenate(up_all), npool) / 1000.0
-    q_down = np.bincount(inv, np.concatenate(down_all), npool) / 1000.0
-    e_up = np.bincount(inv, np.concatenate(energy_up_all), npool) / 1000.0
-    e_down = np.bincount(inv, np.concatenate(energy_down_all), npool) / 1000.0
-    c_up = np.full(npool, -np.inf)
-    c_down = np.full(npool, -np.inf)
-    np.maximum.at(c_up, inv, np.concatenate(cost_up_all))
-    np.maximum.at(c_down, inv, np.concatenate(cost_down_all))
+        np.add.at(q_up, pos, up[sel])
+        np.add.at(q_down, pos, down[sel])
+        if cat == "storage":
+            p = dev.params
+            soc = dev.state["soc_frac"]
+            eu = np.maximum(0.0, soc - p["soc_min_frac"]) * p["e_max_kwh"] * p["efficiency_frac"]
+            ed = np.maximum(0.0, p["soc_max_frac"] - soc) * p["e_max_kwh"] / p["efficiency_frac"]
+            np.add.at(e_up, pos, eu[sel])
+            np.add.at(e_down, pos, ed[sel])
+        elif cat == "ev":  # charging more than the plan only takes an EV above its target
+            p = dev.params
+            above = np.maximum(dev.state["soc_frac"], p["soc_target_frac"])
+            ed = np.maximum(0.0, p["soc_max_frac"] - above) * p["e_max_kwh"] / p["efficiency_frac"]
+            np.add.at(e_down, pos, ed[sel])
+        # the other categories' energies were zeros in the concatenation: adding 0.0 to a sum that
+        # starts at 0.0 changes no bit, so they are left out
+        np.maximum.at(c_up, pos, np.where(up > 0, cost, -np.inf)[sel])
+        np.maximum.at(c_down, pos, np.where(down > 0, cost_down, -np.inf)[sel])
+    del inv
+    q_up /= 1000.0
+    q_down /= 1000.0
+    e_up /= 1000.0
+    e_down /= 1000.0
     atomic = _atomic_profiles(devices.get("shiftable_load"), n_nodes, k0, n_steps, m, firm_steps)
     ev = _ev_pools(devices.get("ev"), ctx, n_nodes, k, k0, n_steps, m, firm_steps)
     chp = _chp_pools(devices.get("chp"), ctx, n_nodes, k, k0, n_steps, m)

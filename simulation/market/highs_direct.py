@@ -18,6 +18,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from coordstudio.simulation.errors import InfeasibleMarketError, SolverFailedError
+from coordstudio.simulation.heap import return_freed_memory
 from coordstudio.simulation.market.case import ClearingOptions
 from coordstudio.simulation.market.cones import cone_violation, initial_cut_points
 from coordstudio.simulation.market.direct_model import DirectModel
@@ -118,6 +119,29 @@ def compile_lp(m: pyo.ConcreteModel) -> CompiledLP:
     )
 
 
+def release_rows(m: pyo.ConcreteModel, index: dict[str, np.ndarray], has_flow_limits: bool) -> None:
+    """Delete the constraints and the objective of a session's model once its parameter map exists.
+
+    Why: a market session's Pyomo model is re-cleared through its
+    :class:`~simulation.market.param_map.ParamMap` (the arrays as functions of the mutable parameters)
+    and HiGHS's copy; nothing compiles it again. Its rows (one expression object per term) stayed
+    resident for the whole day beside the arrays and HiGHS's copy: deleting them lowered the Italian
+    CM session's peak by 0.18 GiB (issue 21, P8, BENCHMARKS.md). What the session still reads stays:
+    the mutable parameters (written by :func:`~simulation.market.model.set_parameters`, read by the
+    map), the variables (their bounds are the columns' bounds; the binaries), and the numbering
+    ``m._d`` and ``m._pairs``. The column and row index of the compiled LP is kept on the model
+    (``m._direct_index``) for a reload after a rejected update, which :func:`_pyomo_index` could no
+    longer compute without the balance rows."""
+    m._direct_index = index
+    m._has_flow_limits = has_flow_limits
+    with gc_paused():
+        for comp in list(m.component_objects((pyo.Constraint, pyo.Objective), descend_into=True)):
+            m.del_component(comp)
+    for helper in ("_pair_of", "_bid_steps"):  # build-time lookups of the rules
+        if hasattr(m, helper):
+            delattr(m, helper)
+
+
 # ------------------------------------------------------------------------------------- HiGHS, driven directly
 class HighsDirect:
     """A built clearing model compiled to matrices once and then driven in ``highspy`` without Pyomo.
@@ -175,7 +199,10 @@ class HighsDirect:
         self.T = T
         self.n_pairs = len(m._pairs)
         self.n_t = p.n_t
-        idx = dict(m.index) if direct else _pyomo_index(m, p, comp)
+        if direct:
+            idx = dict(m.index)
+        else:  # a released model (release_rows) keeps the index it had when its rows went
+            idx = getattr(m, "_direct_index", None) or _pyomo_index(m, p, comp)
         self.col_a: np.ndarray = idx["col_a"]
         self.col_su: np.ndarray = idx["col_su"]
         self.col_sd: np.ndarray = idx["col_sd"]
@@ -199,7 +226,10 @@ class HighsDirect:
         # lazy flow limits
         self.flow_added = np.zeros((0, T), dtype=bool)
         self.n_cones = int(d["n_br"]) * T
-        limits = m.has_flow_limits if direct else len(getattr(m, "flow_limit", ())) > 0
+        if direct:
+            limits = m.has_flow_limits
+        else:
+            limits = getattr(m, "_has_flow_limits", len(getattr(m, "flow_limit", ())) > 0)
         if p.tgrid is not None and limits:
             g = p.tgrid
             self.f_coef = g.base_mva * g.branch_b_pu
@@ -215,6 +245,9 @@ class HighsDirect:
         self.rejected: CompiledLP | None = None
         """The compile :meth:`update` found structurally different (None after an accepted update):
         the model as it stands, which the caller loads afresh without compiling it a second time."""
+        if pm is not None and not direct and getattr(m, "_stable_structure", False):
+            release_rows(m, idx, limits)
+            return_freed_memory()  # the map's compiles and the rows, freed but kept by malloc (P8)
 
     def update(self) -> bool:
         """Bring HiGHS up to date with the model's mutable parameters (see the class docstring).

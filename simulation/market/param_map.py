@@ -167,13 +167,12 @@ def build_param_map(
     params = mutable_params(m)
     real = _values(params)
     K = len(params)
+    # the compiles one after another, each projected and dropped before the next (a compile of the
+    # Italian CM session holds its rows' ids and the matrix: four at once were its process's peak,
+    # issue 21, P8); the structure S comes from the all-PROBE compile and the one at the real values
     try:
-        _set(params, np.zeros(K))
-        c0 = compile_fn(m)
         _set(params, np.full(K, PROBE))
         c1 = compile_fn(m)
-        _set(params, np.arange(1, K + 1, dtype=float))
-        c2 = compile_fn(m)
     finally:
         _set(params, real)
     cr = compile_fn(m)
@@ -184,9 +183,22 @@ def build_param_map(
     coo = A.tocoo()
     r = len(S.row_lo)
     s_keys = coo.col.astype(np.int64) * r + coo.row
-    ys = [_project(S, X, s_keys) for X in (c0, c1, c2, cr)]
+    y1, yr = _project(S, c1, s_keys), _project(S, cr, s_keys)
+    del c1
+    if y1 is None or yr is None:
+        return None, cr
+    ys: list[np.ndarray | None] = []
+    try:
+        for vals in (np.zeros(K), np.arange(1, K + 1, dtype=float)):
+            _set(params, vals)
+            ys.append(_project(S, compile_fn(m), s_keys))
+            if ys[-1] is None:
+                break
+    finally:
+        _set(params, real)
     if any(y is None for y in ys):
         return None, cr
+    ys = [ys[0], y1, ys[1], yr]
     y0, y1, y2, yr = (np.asarray(y) for y in ys)
     with np.errstate(invalid="ignore", divide="ignore"):
         const = (y0 == y1) & (y1 == y2)

@@ -70,6 +70,9 @@ def _targets(comp: CompiledLP, like: CompiledLP) -> np.ndarray:
 
 
 def test_session_follows_parameters_without_compile_or_reload(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the reference below compiles the session's own Pyomo model: its rows are kept here (a session
+    # drops them once mapped, hdm.release_rows; test_session_release_rows checks that)
+    monkeypatch.setattr(hdm, "release_rows", lambda *args: None)
     session = MarketSession(_case(), "CM")
     session.clear()
     model = session._model
@@ -114,3 +117,50 @@ def test_session_follows_parameters_without_compile_or_reload(monkeypatch: pytes
         # session keeps the last clearing's binding cuts, the fresh clearing starts from none
         assert again.objective_eur == pytest.approx(fresh.objective_eur, rel=2e-6)
         compiles.clear()  # the fresh clearing's own compile
+
+
+def _cleared(monkeypatch: pytest.MonkeyPatch, release: bool) -> tuple[list[object], MarketSession]:
+    """Three clearings of one session (new quantities, prices, limits and a tap move between them)."""
+    with monkeypatch.context() as mp:
+        if not release:
+            mp.setattr(hdm, "release_rows", lambda *args: None)
+        session = MarketSession(_case(), "CM")
+        out = [session.clear()]
+        bids = session.case.bids
+        fok = list(bids.bid_id).index("fok")
+        for step in range(2):
+            q = bids.quantity_mw.copy()
+            q[fok] = [0.0, 0.1, 0.0] if step == 0 else [0.1, 0.0, 0.1]
+            session.update(
+                quantity_mw=q,
+                price_eur_per_mwh=bids.price_eur_per_mwh * (1.1 + 0.1 * step),
+                needs_mw={"T1": [0.9, 1.1, 0.7][:: 1 - 2 * step]},
+                energy_limits_mwh={"e1": (0.1, 0.1) if step == 0 else (-10.0, 0.12)},
+                root_voltage_pu={"d0": 1.02 - 0.01 * step},
+            )
+            out.append(session.clear())
+    return out, session
+
+
+def test_session_release_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A session's Pyomo rows are deleted once its parameter map exists (issue 21, P8: 0.2 GiB of the
+    Italian CM process) and every clearing's result is the same, bit for bit, as with the rows kept
+    (the reference: the same session with ``release_rows`` disabled; HiGHS receives the same arrays)."""
+    kept, _ = _cleared(monkeypatch, release=False)
+    released, session = _cleared(monkeypatch, release=True)
+    model = session._model
+    import pyomo.environ as pyo
+
+    assert not list(model.component_objects((pyo.Constraint, pyo.Objective)))  # the rows are gone
+    assert len(list(model.component_objects(pyo.Var))) > 0  # the columns' bounds and binaries stay
+    for a, b in zip(kept, released, strict=True):
+        assert a.objective_eur == b.objective_eur
+        np.testing.assert_array_equal(a.activation_mw, b.activation_mw)
+        for table in ("activations", "prices", "slack", "interface", "voltages", "branch_flows"):
+            assert getattr(a, table).equals(getattr(b, table)), table
+    # a reload (after an update HiGHS rejected) works from the kept index, without the rows
+    hd = model._highs_direct
+    again = hdm.HighsDirect(model, session._prob, hd.comp)
+    for name in ("col_a", "col_v", "col_theta", "row_tbal", "row_dbal", "col_bin"):
+        np.testing.assert_array_equal(getattr(again, name), getattr(hd, name))
+    assert again.flow_added.shape == hd.flow_added.shape
