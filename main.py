@@ -132,7 +132,17 @@ def cmd_run(args: argparse.Namespace) -> int:
                 f"{f'--seed-replicates {args.seed_replicates} ' if args.seed_replicates is not None else ''}"
                 f"--resume {out}"
             ) from None
-    write_results_figures(out, out, formats, db_url=args.db)  # every GUI figure (docs/figures.md)
+    run_days = None
+    if formats:  # several representative days: each day's runs, weighted as the CBA weights them (as the GUI)
+        from coordstudio.cba.errors import CbaError
+        from coordstudio.cba.price_components import run_day_weights
+        from coordstudio.simulation.errors import SimulationError
+
+        try:
+            run_days = run_day_weights(study, args.db or f"sqlite:///{(out / 'results.sqlite').resolve()}")
+        except (CbaError, SimulationError):  # a failed day's run: every completed run, unweighted
+            run_days = None
+    write_results_figures(out, out, formats, db_url=args.db, run_days=run_days or None)  # docs/figures.md
     print()
     print(result.summary_table())
     from coordstudio.cba.study import break_even_lines

@@ -218,10 +218,14 @@ def _db_url(source: str) -> str:
     return source if "://" in source else f"sqlite:///{Path(source).resolve()}"
 
 
-def read_sources(results: Path | str, db_url: str | None = None) -> FigureSources:
+def read_sources(
+    results: Path | str, db_url: str | None = None, run_days: Mapping[int, tuple[str, float]] | None = None,
+) -> FigureSources:
     """The figures' inputs from a run's output folder (``kpis.csv``, ``cba_result.json``,
     ``results.sqlite``, or the database ``db_url``) or from a results database alone (a SQLite file or
-    URL: KPIs and time series, no CBA figures)."""
+    URL: KPIs and time series, no CBA figures). ``run_days`` (:func:`cba.price_components.run_day_weights`,
+    a study of several representative days): only those runs' time series are read, the price components
+    weighted by the days as the CBA weights them (as the GUI reads them); None reads every completed run."""
     from pydantic import ValidationError
 
     from coordstudio.cba.analysis import CbaResult
@@ -260,7 +264,7 @@ def read_sources(results: Path | str, db_url: str | None = None) -> FigureSource
     if database is None:
         sources.notes.append(f"{folder}/results.sqlite: missing, no time series")
         return sources
-    series = load_series(_db_url(database))
+    series = load_series(_db_url(database), run_days)
     if series.error:
         sources.notes.append(f"no time series: {series.error}")
     sources.series = series
@@ -276,14 +280,14 @@ def _kpis(source: Path | str, load: Callable[[str | Path], list[SchemeKpis]]) ->
 
 def write_results_figures(
     results: Path | str, out_dir: Path | str | None = None, formats: Sequence[str] = FORMATS,
-    db_url: str | None = None,
+    db_url: str | None = None, run_days: Mapping[int, tuple[str, float]] | None = None,
 ) -> tuple[dict[str, Path], list[str]]:
-    """Every figure of a finished run (:func:`read_sources`) into ``out_dir`` (default: the results
-    folder itself) in ``formats`` (none: nothing is read or written); returns the paths written and the
-    notes on figures left out."""
+    """Every figure of a finished run (:func:`read_sources`, ``run_days`` as there) into ``out_dir``
+    (default: the results folder itself) in ``formats`` (none: nothing is read or written); returns the
+    paths written and the notes on figures left out."""
     if not formats:
         return {}, []
-    sources = read_sources(results, db_url)
+    sources = read_sources(results, db_url, run_days)
     if out_dir is None:
         if not Path(str(results)).is_dir():
             raise CbaError(f"{results}: a database is not a folder, give --out DIR")

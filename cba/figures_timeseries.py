@@ -10,6 +10,7 @@ draw into and returns its title.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -173,9 +174,10 @@ def draw_price_components(fig: Figure, series: RunSeries, schemes: Sequence[str]
     means = day_means(p, "node" if scheme else "scheme")
     if WEIGHT_COLUMN in p and "day" in p:  # several representative days (cba.run_series.load_series)
         weights = p.groupby("day")[WEIGHT_COLUMN].first()
-        title = title.replace("day mean per scheme", "per scheme") + (
-            f" (weighted mean of {len(weights)} representative days: "
-            + ", ".join(f"{d} {w:.0f} d/a" for d, w in weights.items()) + ")")
+        days = textwrap.fill(  # 8 days do not fit on one line of the figure's width
+            f"(weighted mean of {len(weights)} representative days: "
+            + ", ".join(f"{d} {w:.0f} d/a" for d, w in weights.items()) + ")", 100)
+        title = title.replace("day mean per scheme", "per scheme") + "\n" + days
     if not scheme:
         means = means.reindex([x for x in schemes if x in means.index])
     fig.clear()

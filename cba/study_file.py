@@ -268,24 +268,39 @@ def save_study(study: Study, path: Path | str, extends: str | None = None) -> bo
     return text is not None
 
 
+DEFAULT_REPRESENTATIVE_DAYS = 8
+"""Representative days the default study simulates (its ``scenario.profiles.representative_days``): a year
+is the weighted sum of days chosen from the SimBench profile year (issue 17 item 1,
+:mod:`simulation.scenario.representative_days`), never one hand-picked day weighted 365 times. The one
+place this number is written; everything else reads it from the study (docs/cba.md "Representative
+days" says why this many)."""
+
+
 def default_study() -> Study:
-    """The embedded default study: the SGAM library, the default scenario and default CBA parameters."""
+    """The embedded default study: the SGAM library, the default scenario simulated on
+    :data:`DEFAULT_REPRESENTATIVE_DAYS` representative days, and default CBA parameters.
+
+    The scenario's own default (:func:`simulation.scenario.default_scenario_spec`) stays one day: it is the
+    simulation's (``main.py simulate`` runs one day); the year is the study's business."""
     from coordstudio.sgam.library import default_model
     from coordstudio.simulation.scenario import default_scenario_spec
 
+    scenario = default_scenario_spec()
+    profiles = scenario.profiles.model_copy(update={"representative_days": DEFAULT_REPRESENTATIVE_DAYS})
     return Study(
         metadata=StudyMetadata(
             title="Default TSO-DSO coordination study",
             description=(
                 "The SmartNet coordination schemes (both common-market variants) on the embedded default "
-                "scenario: a meshed transmission grid with detailed distribution feeders, one representative "
-                "day."
+                "scenario: a meshed transmission grid with detailed distribution feeders, simulated on "
+                f"{DEFAULT_REPRESENTATIVE_DAYS} representative days chosen from the profile year and "
+                "weighted by the days each stands for."
             ),
             author="Coordination Studio",
             created="2026-11-24",
         ),
         sgam=default_model(),
-        scenario=default_scenario_spec(),
+        scenario=scenario.model_copy(update={"profiles": profiles}),
         cba=CbaParameters(),
     )
 

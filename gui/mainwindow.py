@@ -159,6 +159,13 @@ class OverviewView(QWidget):
                 f"min, granularity {sc.timing.granularity_min} min, clearing every "
                 f"{sc.timing.clearing_frequency_min} min",
             ),
+            (
+                "Days",
+                f"{sc.profiles.representative_days} representative days of the profile year, each "
+                "weighted by the days it stands for"
+                if sc.profiles.representative_days > 0
+                else f"day {sc.profiles.day_of_year} of the profile year, standing for the CBA's day weights",
+            ),
             ("Schemes to run", ", ".join(sc.schemes) or "none"),
             (
                 "CBA",

@@ -207,7 +207,7 @@ def test_a_sixth_scheme_added_by_the_walkthrough_runs_through_ict_simulation_and
         assert Path(path).resolve().is_relative_to(src.resolve()), f"imported {path}, not the copy in {src}"
     _run(src, "-c", _SAME_SCHEMES)
 
-    # A new study carries the library with TOY; shortened to one hour (one clearing).
+    # A new study carries the library with TOY; shortened to one hour (one clearing) of one day (--days 0).
     study = tmp_path / "study.yaml"
     _run(src, "main.py", "new", str(study))
     text = study.read_text(encoding="utf-8")
@@ -231,8 +231,8 @@ def test_a_sixth_scheme_added_by_the_walkthrough_runs_through_ict_simulation_and
 
     # Simulation, ICT check and CBA of CMS and TOY.
     out = tmp_path / "run"
-    _run(src, "main.py", "run", str(study), "--schemes", "CMS,TOY", "--out", str(out), "--quiet",
-         "--figures", "none")
+    _run(src, "main.py", "run", str(study), "--schemes", "CMS,TOY", "--days", "0", "--out", str(out),
+         "--quiet", "--figures", "none")
     kpis = _csv_rows(out / "kpis.csv")
     assert list(kpis) == ["CMS", "TOY"]
     assert kpis["TOY"]["failed_clearings"] == "0"

@@ -85,8 +85,8 @@ def test_both_variants_run_and_are_costed_as_themselves(tmp_path: Path) -> None:
     text = text.replace("\n  reference_scheme: CMS\n", "\n  reference_scheme: CM\n")
     study.write_text(text, encoding="utf-8")
     out = tmp_path / "run"
-    _main("run", str(study), "--schemes", "CM,CM-D", "--out", str(out), "--quiet", "--figures", "none",
-          cwd=tmp_path)
+    _main("run", str(study), "--schemes", "CM,CM-D", "--days", "0", "--out", str(out), "--quiet",
+          "--figures", "none", cwd=tmp_path)
 
     # the simulation: both complete their clearing under their own id
     kpis = {r["scheme"]: r for r in _csv(out / "kpis.csv")}

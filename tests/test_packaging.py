@@ -53,8 +53,8 @@ def test_run_works_without_pyside6_and_quiet_prints_only_the_summary(tmp_path: P
     holds the summary table only (no progress lines, no "Running HiGHS" banner)."""
     study = _short_study(tmp_path)
     out = tmp_path / "out"
-    cmd = [sys.executable, "-c", _BLOCK_PYSIDE, "run", str(study), "--out", str(out), "--quiet",
-           "--figures", "none"]
+    cmd = [sys.executable, "-c", _BLOCK_PYSIDE, "run", str(study), "--days", "0", "--out", str(out),
+           "--quiet", "--figures", "none"]
     proc = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (out / "report.xlsx").is_file() and (out / "kpis.csv").is_file()

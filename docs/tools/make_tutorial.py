@@ -22,10 +22,12 @@ This tutorial uses the Python API (`import coordstudio as cs`) to
 3. **change an ICT requirement** (the latency the DSO's grid monitoring must meet) and **the discount
    rate**, re-appraise, compare the schemes, and plot.
 
-**Shrunk to run in seconds.** The full default study simulates six schemes over a day (minutes of
+**Shrunk to run in seconds.** The full default study simulates six schemes over a day on each of its
+representative days (`profiles.representative_days`, chosen from the SimBench year; many minutes of
 computing). To keep this notebook fast enough to run in the project's tests, we simulate **one hour (one
-market clearing) of two schemes** (CMS, the centralised reference, and CM, the common TSO-DSO market),
-with **synthetic load/PV profiles** instead of reading the SimBench year, and **500 Monte Carlo samples**.
+market clearing) of one day (`representative_days: 0`) and two schemes** (CMS, the centralised
+reference, and CM, the common TSO-DSO market), with **synthetic load/PV profiles** instead of reading
+the SimBench year, and **500 Monte Carlo samples**.
 The numbers are therefore an hour scaled to a year: fine for learning the API, not for conclusions.
 Remove the shrinking cell to run the real study.
 
@@ -54,7 +56,8 @@ study.metadata.title""", []),
     ("code", """\
 scenario = study.scenario.model_copy(update={
     "timing": study.scenario.timing.model_copy(update={"duration_h": 1.0, "start_h": 11.0}),
-    "profiles": study.scenario.profiles.model_copy(update={"source": "synthetic"}),
+    "profiles": study.scenario.profiles.model_copy(
+        update={"source": "synthetic", "representative_days": 0}),
     "schemes": ["CMS", "CM"],
 })
 small = study.model_copy(update={

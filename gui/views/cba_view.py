@@ -298,6 +298,9 @@ class CbaView(QWidget):
 
         group = QGroupBox("Representative days: weight [days/a] (must sum to 365 or 366)")
         gl = QVBoxLayout(group)
+        self.days_note = QLabel("")  # which days the run weights: the study's own or these (_fill_weights)
+        self.days_note.setWordWrap(True)
+        gl.addWidget(self.days_note)
         self.weights = QTableWidget(0, 2)
         self.weights.setHorizontalHeaderLabels(["Day id", "Weight [d/a]"])
         self.weights.verticalHeader().setVisible(False)
@@ -318,6 +321,15 @@ class CbaView(QWidget):
         return box
 
     def _fill_weights(self) -> None:
+        n_days = self.doc.study.scenario.profiles.representative_days
+        self.days_note.setText(
+            f"This study simulates {n_days} representative days chosen from the profile year (Scenario: "
+            "profiles.representative_days); a run weights each by the days it stands for "
+            "(representative_days.csv). The weights below apply only with representative_days 0."
+            if n_days > 0 else
+            "This study simulates its one day (profiles.day_of_year, representative_days 0); the weights "
+            "below make it a year."
+        )
         weights = self.doc.study.cba.day_weights_days_per_year
         self.weights.setRowCount(len(weights))
         for r, (day, w) in enumerate(weights.items()):
@@ -365,6 +377,8 @@ class CbaView(QWidget):
             self._fill_weights()
             self.reset_whatif()
         elif path[:1] == ("sgam",) or path[:1] == ("scenario",):
+            if path[:2] in (("scenario",), ("scenario", "profiles")):
+                self._fill_weights()  # the note names the study's days
             self._schedule()
 
     def _on_study_replaced(self) -> None:

@@ -139,8 +139,11 @@ class ResultsView(QWidget):
         self.result = result
         self.timeseries.show_series(series)
         kpis: list[SchemeKpis] = list(getattr(result, "kpis", []))
-        schemes = [k.scheme for k in kpis]
         days = sorted({k.day for k in kpis})
+        schemes = list(dict.fromkeys(k.scheme for k in kpis))
+        # a column per scheme and day when the run simulated several representative days, named as the
+        # KPI charts name their bars ("CMS d015")
+        columns = [f"{k.scheme} {k.day}" if len(days) > 1 else k.scheme for k in kpis]
         cba = getattr(result, "cba", None)
         reference = getattr(cba, "reference_scheme", "") if cba is not None else ""
         self.header.setText(
@@ -159,7 +162,7 @@ class ResultsView(QWidget):
         self.table.clear()
         self.table.setRowCount(len(rows))
         self.table.setColumnCount(len(kpis))
-        self.table.setHorizontalHeaderLabels(schemes)
+        self.table.setHorizontalHeaderLabels(columns)
         self.table.setVerticalHeaderLabels([header for _n, header, _d in rows])
         for r, (name, _header, desc) in enumerate(rows):
             self.table.verticalHeaderItem(r).setToolTip(desc)

@@ -91,10 +91,11 @@ def _write_kpis_csv(kpis: list[SchemeKpis], path: Path) -> None:
 @pytest.mark.parametrize(("failed", "expected"), [(0, main.EXIT_OK), (3, EXIT_NOT_ASSESSED)])
 def test_reappraisal_exit_status(tmp_path: Path, capsys: pytest.CaptureFixture[str], failed: int,
                                  expected: int) -> None:
-    from coordstudio.cba.study import default_study, save_study
+    from coordstudio.cba.study import save_study
+    from tests.one_day_study import one_day_default_study
 
     params = make_params(monte_carlo_samples=100)
-    study = default_study()
+    study = one_day_default_study()  # the fixture KPIs are one day's; the weights those of make_params
     study = study.model_copy(update={"cba": params})
     save_study(study, tmp_path / "study.yaml")
     kpis = _with(make_kpis(), "SBR", failed_clearings=failed, clearings=24)

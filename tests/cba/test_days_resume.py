@@ -228,3 +228,35 @@ def test_price_components_weight_every_day_as_the_cba(resumed: dict[str, Any], t
     ws = load_workbook(resumed["out"] / "report.xlsx", read_only=True)["Price components"]
     note = str(ws["A3"].value)
     assert "weighted mean of 2 representative days" in note and all(d in note for d in weights)
+
+
+def test_run_draws_its_figures_from_the_days_weighted_as_the_cba(resumed: dict[str, Any], tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """``coordstudio run`` on a study of several representative days hands its figures the study's day
+    runs with their weights (``run_day_weights``, as the GUI does), so the price-component figure is the
+    weighted mean the report's sheet shows, not the plain mean of every run in the database. The chain is
+    the fixture's finished run (``run_study`` replaced by it, the figures by a recorder); the weights
+    are those of ``representative_days_of`` (1e-12), and the series read with them carries each run's day
+    and weight, where the series read without them does not."""
+    from coordstudio import main
+    from coordstudio.cba import figures
+    from coordstudio.cba import study as study_module
+    from coordstudio.cba.price_components import WEIGHT_COLUMN
+    from coordstudio.cba.study import save_study
+
+    out, study = resumed["out"], resumed["study"]
+    path = tmp_path / "study.yaml"
+    save_study(study, path)
+    monkeypatch.setattr(study_module, "run_study", lambda *a, **k: resumed["result"])
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(figures, "write_results_figures",
+                        lambda *a, **k: seen.update(k) or ({}, []))
+    assert main.main(["run", str(path), "--out", str(out), "--quiet", "--figures", "png"]) == 0
+    weights = {d.day_id: d.weight_days for d in resumed["days"]}
+    run_days = seen["run_days"]
+    assert sorted({day for day, _ in run_days.values()}) == sorted(weights) and len(run_days) == 4
+    for day, w in run_days.values():
+        assert w == pytest.approx(weights[day], rel=1e-12)
+    prices = figures.read_sources(out, run_days=run_days).series.prices
+    assert WEIGHT_COLUMN in prices and set(prices["day"]) == set(weights)
+    assert WEIGHT_COLUMN not in figures.read_sources(out).series.prices

@@ -153,9 +153,10 @@ def test_load_kpis_names_the_bad_field(tmp_path: Path) -> None:
 def test_cba_command_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """``coordstudio cba STUDY --results KPIS --out DIR`` on the default study with the fixture KPIs."""
     from coordstudio import main
-    from coordstudio.cba.study import default_study, save_study
+    from coordstudio.cba.study import save_study
+    from tests.one_day_study import one_day_default_study
 
-    study = default_study()
+    study = one_day_default_study()  # the fixture KPIs' days are make_params' weights, not tsam's days
     study = study.model_copy(update={"cba": make_params(monte_carlo_samples=500)})
     study_path = tmp_path / "study.yaml"
     save_study(study, study_path)

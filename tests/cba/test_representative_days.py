@@ -93,6 +93,27 @@ def test_a_study_without_a_year_of_profiles_is_refused() -> None:
         select_representative_days(spec, 4)
 
 
+def test_the_shipped_default_study_stands_for_the_year_with_representative_days() -> None:
+    """The shipped default study (``cba/data/default_study.yaml``, what ``coordstudio run`` runs without a
+    study) is simulated on its ``profiles.representative_days`` N >= 3 days, not on one day weighted 365
+    times: the days ``run`` simulates (``cba.study.representative_days_of``) are N distinct days of the
+    year whose weights sum to 365 days (1e-9), the year's peak-load and peak-PV days among them, and the
+    CBA weights the run uses (``day_weights``) are theirs, not the study's one-day ``{"default": 365}``."""
+    from coordstudio.cba.study import load_study, representative_days_of
+    from coordstudio.simulation.scenario.representative_days import day_weights
+
+    study = load_study(ROOT / "cba" / "data" / "default_study.yaml")
+    n = study.scenario.profiles.representative_days
+    assert n >= 3
+    days = representative_days_of(study)
+    assert len(days) == len({d.day_of_year for d in days}) == n
+    assert sum(d.weight_days for d in days) == pytest.approx(365.0, abs=1e-9)
+    assert {"peak load", "peak pv"} <= {d.kind for d in days}
+    weights = day_weights(days)
+    assert set(weights) == {d.day_id for d in days} and "default" not in weights
+    assert sum(weights.values()) == pytest.approx(365.0, abs=1e-9)
+
+
 def _short_study(tmp_path: Path) -> Path:
     """The default study cut to one hour (11:00-12:00) of two schemes, so three days run in about a minute."""
     path = tmp_path / "study.yaml"

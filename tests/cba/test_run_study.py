@@ -14,13 +14,16 @@ import openpyxl
 import pytest
 from sqlalchemy import create_engine, text
 
-from coordstudio.cba.study import Study, default_study, run_study
+from coordstudio.cba.study import Study, run_study
 from coordstudio.simulation.kpis import SCHEME_IDS
 from coordstudio.simulation.progress import RecordingProgress, RunCancelled
+from tests.one_day_study import one_day_default_study
 
 
 def shortened(hours: float) -> Study:
-    study = default_study()
+    """The default study on its one day (not its representative days: tests/one_day_study.py), ``hours``
+    long from 11:00."""
+    study = one_day_default_study()
     timing = study.scenario.timing.model_copy(update={"duration_h": hours, "start_h": 11.0})
     scenario = study.scenario.model_copy(update={"timing": timing})
     return study.model_copy(update={"scenario": scenario})

@@ -166,3 +166,31 @@ def test_day_weights_are_applied_together_and_validated(window: Any) -> None:
     window.doc.undo_stack.undo()
     assert window.doc.study.cba.day_weights_days_per_year == {"default": 365.0}
     assert view.weights.rowCount() == 1  # the table follows the study
+
+
+def test_the_days_note_says_which_days_a_run_weights(window: Any) -> None:
+    """The default study simulates its representative days, so the weights table (the one-day study's)
+    is marked as not used, with the study's own N; set to ``representative_days: 0`` (an undoable edit
+    of the scenario) the note says the table's weights make the year."""
+    n = window.doc.study.scenario.profiles.representative_days
+    assert n > 0
+    note = window.cba.days_note.text()
+    assert f"simulates {n} representative days" in note and "apply only with representative_days 0" in note
+    window.doc.set_fields(("scenario", "profiles"), {"representative_days": 0})
+    assert "its one day" in window.cba.days_note.text()
+    window.doc.undo_stack.undo()
+    assert f"simulates {n} representative days" in window.cba.days_note.text()
+
+
+def test_results_table_names_each_day_of_a_run_of_several_days(window: Any) -> None:
+    """A run of two representative days (hand-built KPIs, five schemes x two days): one column per scheme
+    and day, named "CMS d015" as the KPI charts name their bars, and the header counts 5 schemes, not 10
+    columns."""
+    from types import SimpleNamespace
+
+    kpis = [k.model_copy(update={"day": day}) for day in ("d015", "d200") for k in hand_kpis()]
+    window.results.show_result(SimpleNamespace(kpis=kpis, cba=None))
+    table = window.results.table
+    names = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    assert names == [f"{k.scheme} {k.day}" for k in kpis] and names[0] == "CMS d015"
+    assert "5 scheme(s) simulated, day(s) d015, d200" in window.results.header.text()

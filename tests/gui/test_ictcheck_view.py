@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from coordstudio.cba.study import default_study, run_study
+from coordstudio.cba.study import run_study
+from tests.one_day_study import one_day_default_study
 
 
 @pytest.fixture(scope="module")
 def check(tmp_path_factory):
-    study = default_study()
+    study = one_day_default_study()  # one day, one hour: the view is tested, not the days
     timing = study.scenario.timing.model_copy(update={"duration_h": 1.0, "start_h": 11.0})
     study = study.model_copy(update={"scenario": study.scenario.model_copy(update={"timing": timing})})
     out: Path = tmp_path_factory.mktemp("ictview")

@@ -1,8 +1,9 @@
 """Tier 2: ``run_study`` runs in the worker thread; the event loop keeps turning; Cancel stops it.
 
-The default scenario simulates a day; to keep this suite fast on a shared 2-core machine the study's
-timing is cut to one hour (one clearing period of the default timing) and two schemes (the reference
-CMS and LMS). Everything else is the embedded default study, unchanged.
+The default study simulates several representative days; to keep this suite fast on a shared 2-core
+machine the study simulates its one day (``representative_days: 0``), cut to one hour (one clearing period
+of the default timing), and two schemes (the reference CMS and LMS). Everything else is the embedded
+default study, unchanged.
 """
 
 from __future__ import annotations
@@ -17,9 +18,14 @@ RUN_TIMEOUT_MS = 240_000
 
 
 def _shorten(window: Any, hours: float = 1.0) -> None:
+    """``hours`` of the study's one day (``representative_days: 0``, as tests/one_day_study.py)."""
     timing = window.doc.study.scenario.timing
     window.doc.study.scenario.timing = type(timing).model_validate(
         {**timing.model_dump(), "duration_h": hours}
+    )
+    profiles = window.doc.study.scenario.profiles
+    window.doc.study.scenario.profiles = type(profiles).model_validate(
+        {**profiles.model_dump(), "representative_days": 0}
     )
 
 

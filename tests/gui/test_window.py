@@ -20,6 +20,9 @@ def test_window_opens_on_the_default_study(window: MainWindow) -> None:
     assert window.problems.count() == 0
     assert sorted(window.ict.costs) == sorted(SCHEME_IDS)  # the registry's schemes (six: both CM variants)
     assert window.windowTitle().startswith("untitled")
+    n_days = window.doc.study.scenario.profiles.representative_days  # the shipped study's days, said
+    assert n_days > 0
+    assert f"{n_days} representative days of the profile year" in window.overview.summary.text()
 
 
 def test_malformed_study_shows_an_error_dialog_and_nothing_else_breaks(

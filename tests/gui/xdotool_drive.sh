@@ -8,12 +8,14 @@ OUT=${OUT:-/tmp/coordstudio-xdo}
 PY=${PY:-/work/main/.venv/bin/python}
 mkdir -p "$OUT"
 cd "$(dirname "$0")/../.."
-# a short study: 1 h, two schemes (CMS, LMS)
+# a short study: 1 h of its one day (representative_days: 0), two schemes (CMS, LMS)
 PYTHONPATH=$PWD $PY - <<PYEOF
 from cba.study import default_study, save_study
 s = default_study()
 t = s.scenario.timing
 s.scenario.timing = type(t).model_validate({**t.model_dump(), "duration_h": 1.0})
+p = s.scenario.profiles
+s.scenario.profiles = type(p).model_validate({**p.model_dump(), "representative_days": 0})
 s.scenario.schemes = ["CMS", "LMS"]
 s.metadata.title = "Short study for the xdotool drive"
 save_study(s, "$OUT/short.yaml")

@@ -6,8 +6,9 @@ payload, spread evenly over the 96 quarter-hours when ``N`` is a multiple of 96 
 first quarter-hour. Then the measured rate and payload equal the stated ones (ratio 1, inside any
 tolerance), nothing is late on the stated technology (the matching already checked the stated payload
 against the latency), and the table must hold one row per event and scheme of the model with no
-event under-specified. (The full simulation of the default day takes minutes and is run by hand: see
-docs/ict-check.md.)
+event under-specified. The log is one day's: the study is the default study on its one day
+(tests/one_day_study.py), since the check reads one run per scheme. (The full simulation of the
+default study takes minutes and is run by hand: see docs/ict-check.md.)
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import Any
 import pytest
 
 from coordstudio.cba.ictcheck import ict_check
-from coordstudio.cba.study import default_study
 from coordstudio.simulation.kpis import SCHEME_IDS
+from tests.one_day_study import one_day_default_study
 
 
 def stated_log(study: Any, scheme: str) -> list[dict[str, Any]]:
@@ -50,7 +51,7 @@ def stated_log(study: Any, scheme: str) -> list[dict[str, Any]]:
 def default_result(tmp_path_factory: pytest.TempPathFactory) -> Any:
     from ictcheck_fixtures import write_run
 
-    study = default_study()
+    study = one_day_default_study()
     url = f"sqlite:///{tmp_path_factory.mktemp('default') / 'results.sqlite'}"
     for scheme in study.sgam.scheme_ids():
         write_run(url, study, stated_log(study, scheme), scheme=scheme)
@@ -89,7 +90,7 @@ def test_schemes_without_a_run_are_named(tmp_path: Any) -> None:
     simulated (10 = E-SETPOINT, E-DER-MEAS, E-METER, E-HUB-AGG + six CMS-* events of the library)."""
     from ictcheck_fixtures import write_run
 
-    study = default_study()
+    study = one_day_default_study()
     url = f"sqlite:///{tmp_path / 'cms_only.sqlite'}"
     write_run(url, study, stated_log(study, "CMS"), scheme="CMS")
     result = ict_check(study, url)

@@ -14,15 +14,16 @@ import pytest
 import sqlalchemy as sa
 
 from coordstudio.cba.ictcheck import ict_check
-from coordstudio.cba.study import Study, default_study
+from coordstudio.cba.study import Study
 from coordstudio.simulation.kpis import SCHEME_IDS
+from tests.one_day_study import one_day_default_study
 
 
 @pytest.fixture(scope="module")
 def one_hour_cms(tmp_path_factory: pytest.TempPathFactory) -> tuple[Study, str, Any]:
     from coordstudio.simulation.simulate import simulate
 
-    data = default_study().model_dump(mode="json")
+    data = one_day_default_study().model_dump(mode="json")  # one day's run, as ict_check reads it
     data["scenario"]["timing"]["duration_h"] = data["scenario"]["timing"]["clearing_frequency_min"] / 60
     study = Study.model_validate(data)  # one clearing period of the default scenario, validated
     url = f"sqlite:///{tmp_path_factory.mktemp('platform') / 'results.sqlite'}"
