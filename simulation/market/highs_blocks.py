@@ -491,10 +491,10 @@ class HighsBlocks:
 
         Why: a clearing has slack at every node, so the zero activation is always a feasible point, yet
         HiGHS's MIP can report ``kInfeasible`` for it. On the Italian day's TSO clearings (case9241pegase,
-        branches of 2e-6 p.u. reactance: nodal-balance coefficients up to 5.2e5 MW/rad) the branch and
-        bound found the optimum at its root every time, but the solution mapped back through the MIP
-        presolve violated a nodal balance by 1.7e-6 MW, over the 1e-6 MIP feasibility tolerance, and was
-        rejected, until the search ran out of nodes: a false verdict. The same model without presolve
+        branches of 2e-6 p.u. reactance: nodal-balance coefficients up to 5.2e5 MW/rad) the MIP found the
+        optimum at its root again and again, but each time the point mapped back through the presolve
+        violated a nodal balance by 1.7e-6 MW, over the 1e-6 MIP feasibility tolerance, and was
+        rejected; the search ended with no accepted point: a false verdict. The same model without presolve
         solves to its optimum (violation 4.7e-7 MW) in a quarter of the time. Only an infeasible verdict
         costs this second solve; a model that is infeasible indeed stays so."""
         old = h.getOptionValue("presolve")
