@@ -128,6 +128,16 @@ def _tiny_milp(row_lo: float) -> highs_blocks.HighsBlocks:
     return highs_blocks.HighsBlocks(lp, "tiny [LMS central]")
 
 
+def _run_in_a_thread_of_its_own(hb: highs_blocks.HighsBlocks) -> None:
+    """``hb.run(threads=1, workers=1)`` in a new thread: HiGHS sizes each calling thread's task scheduler
+    at that thread's first solve and refuses another size later, so the test's solves must not meet the
+    scheduler an earlier test left in the main thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(hb.run, threads=1, workers=1).result()
+
+
 class _PresolveRejects:
     """A HiGHS instance as the Italian day's TSO clearings met it: every solve *with* presolve ends
     ``kInfeasible`` (HiGHS's MIP found its optimum, but the point mapped back through the presolve broke a
@@ -161,7 +171,7 @@ def test_a_false_infeasible_verdict_is_checked_once_without_presolve() -> None:
     hb = _tiny_milp(1.5)
     fake = _PresolveRejects(hb.blocks[0].h)
     hb.blocks[0].h = fake
-    hb.run(threads=1, workers=1)  # raised InfeasibleMarketError before the check
+    _run_in_a_thread_of_its_own(hb)  # raised InfeasibleMarketError before the check
     assert fake.presolve_of_runs == ["choose", "off"]
     np.testing.assert_allclose(hb.x, [1.0, 0.5], atol=1e-9)
     assert hb.objective() == pytest.approx(2.0, abs=1e-9)
@@ -175,4 +185,4 @@ def test_an_infeasible_model_stays_infeasible_after_the_check() -> None:
 
     hb = _tiny_milp(20.0)
     with pytest.raises(InfeasibleMarketError, match=r"tiny \[LMS central\]: the clearing is infeasible"):
-        hb.run(threads=1, workers=1)
+        _run_in_a_thread_of_its_own(hb)
