@@ -327,49 +327,13 @@ def synthetic_load_peak() -> float:
     return float(synthetic_load_shape(np.arange(86_400) / 3600.0).max())
 
 
-WINDOW_STREAM_IMBALANCE = 1
-"""Stream number of the imbalance's draws after the window's first day (:func:`later_day_rng`)."""
-WINDOW_STREAM_WIND = 2
-"""Stream number of the synthetic wind profile's draws after the window's first day."""
-
-
-def later_day_rng(seed: int, stream: int, day: int) -> np.random.Generator:
-    """The generator of day ``day >= 1`` of the simulated window for one random series (``stream``).
-
-    A series drawn per step (the imbalance, the synthetic wind) takes its window's first day, always
-    whole, from the scenario's generator, and every later day from a generator of its own, seeded by
-    ``(seed, stream, day)``. So a step's value depends on its offset from ``start_h`` only, never on
-    ``duration_h`` (``simulate --hours 7`` sees the first 7 hours of the 24-hour day), and nothing drawn
-    after the series from the scenario's generator (the transmission generators' costs) moves with the
-    window's length. Before, each series drew exactly the window's steps, so a 7-hour run had other
-    forecast errors and other generator costs than the same 7 hours of the day (docs/simulation.md,
-    "Italian day: the infeasible TSO clearings")."""
-    return np.random.default_rng([int(seed), int(stream), int(day)])
-
-
-def _window_normal(
-    rng: np.random.Generator, seed: int, stream: int, n: int, per_day: int, std: float
-) -> np.ndarray:
-    """``n`` normal draws (mean 0, ``std``) of one series over the window, by day (:func:`later_day_rng`):
-    the first ``per_day`` from ``rng`` (all of them, even when the window is shorter), the rest day by day
-    from each later day's own generator."""
-    parts = [rng.normal(0.0, std, per_day)]
-    for day in range(1, -(-n // per_day)):
-        parts.append(later_day_rng(seed, stream, day).normal(0.0, std, per_day))
-    return np.concatenate(parts)[:n]
-
-
-def _synthetic_profiles(
-    hours: np.ndarray, rng: np.random.Generator, seed: int = 0, steps_per_day: int | None = None
-) -> dict[str, np.ndarray]:
-    """The synthetic profiles at ``hours``; the wind's random walk drawn by day (:func:`_window_normal`,
-    ``steps_per_day`` physical steps a day; None: the window's length)."""
+def _synthetic_profiles(hours: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
     h = hours % 24.0
     load = synthetic_load_shape(hours)
     pv = np.clip(np.sin(np.pi * (h - 5.5) / 15.0), 0.0, None) ** 1.5 * 0.85
-    per_day = steps_per_day or max(h.size, 1)
-    walk = np.cumsum(_window_normal(rng, seed, WINDOW_STREAM_WIND, h.size, per_day, 0.01))
-    wind = np.clip(0.35 + 0.15 * np.sin(2 * np.pi * (h - 3.0) / 24.0) + walk, 0, 1)
+    wind = np.clip(
+        0.35 + 0.15 * np.sin(2 * np.pi * (h - 3.0) / 24.0) + np.cumsum(rng.normal(0, 0.01, h.size)), 0, 1
+    )
     return {"load": load / synthetic_load_peak(), "pv": pv, "wind": wind}
 
 
@@ -458,7 +422,7 @@ def build_profiles(spec: ScenarioSpec, rng: np.random.Generator) -> dict[str, np
     elif src == "csv":
         base = _csv_profiles(spec, n)
     else:
-        base = _synthetic_profiles(hours, rng, spec.seed, max(1, (24 * 60) // t.physical_step_min))
+        base = _synthetic_profiles(hours, rng)
     h = hours % 24.0
     out = dict(base)
     if "ambient_temp_c" not in out:
@@ -584,34 +548,22 @@ def _rescale_feeder_loads(
 
 
 def _imbalance(spec: ScenarioSpec, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """The true system imbalance and the TSO's forecast of it per market step: a deterministic ramp
-    shape plus an AR(1) noise ``x_k = rho x_{k-1} + e_k`` (``x_0 ~ N(0, std)``, stationary), and a white
-    forecast error. Drawn by day (:func:`later_day_rng`): a step's values do not depend on the window's
-    length, and the scenario's generator is left in the same state for every window of at most a day."""
     im = spec.imbalance
     t = spec.timing
     n = int(round(t.duration_h * 60)) // t.granularity_min
-    per_day = max(1, (24 * 60) // t.granularity_min)
     hours = t.start_h + (np.arange(n) + 0.5) * t.granularity_min / 60.0
     h = hours % 24.0
     # deterministic part: schedule steps at the ramp hours (morning up-ramp, evening down-ramp)
     shape = im.daily_amplitude_mw * (np.exp(-(((h - 7.5) / 1.0) ** 2)) - np.exp(-(((h - 21.0) / 1.2) ** 2)))
-    sd = im.std_mw * np.sqrt(1.0 - im.autocorrelation**2)
-    fsd = im.forecast_error_std_frac * im.std_mw
-    # the first day's draws in the order they always had (innovations, x_0, forecast errors)
-    eps = [rng.normal(0.0, sd, per_day)]
-    x0 = rng.normal(0, im.std_mw)
-    err = [rng.normal(0.0, fsd, per_day)]
-    for day in range(1, -(-n // per_day)):
-        g = later_day_rng(spec.seed, WINDOW_STREAM_IMBALANCE, day)
-        eps.append(g.normal(0.0, sd, per_day))
-        err.append(g.normal(0.0, fsd, per_day))
-    e = np.concatenate(eps)[:n]
     noise = np.zeros(n)
+    sd = im.std_mw * np.sqrt(1.0 - im.autocorrelation**2)
+    eps = rng.normal(0.0, sd, n)
     for k in range(n):
-        noise[k] = im.autocorrelation * noise[k - 1] + e[k] if k else x0
+        noise[k] = (im.autocorrelation * noise[k - 1] if k else 0.0) + (
+            eps[k] if k else rng.normal(0, im.std_mw)
+        )
     true = shape + noise
-    forecast = true + np.concatenate(err)[:n]
+    forecast = true + rng.normal(0.0, im.forecast_error_std_frac * im.std_mw, n)
     return true, forecast
 
 
