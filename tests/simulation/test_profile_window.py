@@ -153,37 +153,3 @@ def test_cli_one_hour_trips_no_line_the_day_does_not(tmp_path: Path) -> None:
     trips = _trips(res.stdout)
     assert set(trips) == {"CMS"}
     assert trips["CMS"] <= DAY_TRIPS_CMS
-
-
-
-def test_random_series_and_generator_costs_do_not_depend_on_the_window_length() -> None:
-    """The imbalance, its forecast and the synthetic wind of the first 7 hours are those of the same hours
-    inside the 24-hour and the 48-hour window (bit for bit), the 48-hour window's first day is the 24-hour
-    window, and the scenario's generator is left in the same state by all three, so what is drawn after
-    them (the transmission generators' costs) is the same. Before, each series drew exactly the window's
-    steps from the scenario's one generator, so the forecast errors of ``simulate --hours 7`` and every
-    generator's cost differed from the whole day's: the Italian day's clearing 5 cost 5351.27 EUR in a
-    7-hour run and 5270.07 EUR in the 24-hour run (docs/simulation.md, "Italian day: the infeasible TSO
-    clearings")."""
-    from coordstudio.simulation.scenario.build import _imbalance
-
-    out = {}
-    for d in (7.0, 24.0, 48.0):
-        spec = small_spec(duration_h=d, start_h=0.0)
-        rng = np.random.default_rng(20190601)
-        wind = build_profiles(spec, rng)["wind"]
-        true, forecast = _imbalance(spec, rng)
-        out[d] = (true, forecast, wind, rng.bit_generator.state)
-    day = out[24.0]
-    for d in (7.0, 48.0):
-        true, forecast, wind, state = out[d]
-        n = min(true.size, day[0].size)
-        k = min(wind.size, day[2].size)
-        np.testing.assert_array_equal(true[:n], day[0][:n])
-        np.testing.assert_array_equal(forecast[:n], day[1][:n])
-        np.testing.assert_array_equal(wind[:k], day[2][:k])
-        assert state == day[3]
-    assert out[7.0][0].size == 14 and out[48.0][0].size == 96  # 30-minute market steps
-    # the second day is drawn, not a copy of the first
-    assert not np.array_equal(out[48.0][1][48:], day[1])
-
