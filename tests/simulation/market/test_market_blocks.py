@@ -102,3 +102,87 @@ def test_a_ramp_limit_links_the_steps_and_the_warm_started_lp_keeps_it(
     wa = whole.activations
     ref = wa[wa.bid_id == "ramped"].set_index("step")["activation_mw"].reindex(range(T), fill_value=0.0)
     np.testing.assert_allclose(ramped.to_numpy(), ref.to_numpy(), atol=1e-5)
+
+
+# ------------------------------------------------------------------- a false infeasible verdict of HiGHS
+def _tiny_milp(row_lo: float) -> highs_blocks.HighsBlocks:
+    """``min x + 2 y`` s.t. ``x + y >= row_lo``, ``x`` in {0, 1}, ``0 <= y <= 10``, as one block.
+    Hand calculation for ``row_lo = 1.5``: x = 1 (the cheaper unit first), y = 0.5, objective 2.0."""
+    import highspy
+    import scipy.sparse as sp
+
+    lp = highs_blocks.CompiledLP(
+        columns=["x", "y"],
+        cost=np.array([1.0, 2.0]),
+        offset=0.0,
+        col_lo=np.array([0.0, 0.0]),
+        col_hi=np.array([1.0, 10.0]),
+        integer=np.array([True, False]),
+        A=sp.csr_matrix(np.array([[1.0, 1.0]])),
+        row_lo=np.array([row_lo]),
+        row_hi=np.array([highspy.kHighsInf]),
+        row_of={},
+        row_ids=[0],
+        linking=np.zeros(1, dtype=bool),
+    )
+    return highs_blocks.HighsBlocks(lp, "tiny [LMS central]")
+
+
+def _run_in_a_thread_of_its_own(hb: highs_blocks.HighsBlocks) -> None:
+    """``hb.run(threads=1, workers=1)`` in a new thread: HiGHS sizes each calling thread's task scheduler
+    at that thread's first solve and refuses another size later, so the test's solves must not meet the
+    scheduler an earlier test left in the main thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(hb.run, threads=1, workers=1).result()
+
+
+class _PresolveRejects:
+    """A HiGHS instance as the Italian day's TSO clearings met it: every solve *with* presolve ends
+    ``kInfeasible`` (HiGHS's MIP found its optimum, but the point mapped back through the presolve broke a
+    nodal balance by 1.7e-6 MW, over the 1e-6 tolerance, and was rejected); without presolve it is the
+    real solver."""
+
+    def __init__(self, h: object) -> None:
+        self._h = h
+        self.presolve_of_runs: list[str] = []
+
+    def run(self) -> object:
+        self.presolve_of_runs.append(str(self._h.getOptionValue("presolve")[1]))  # type: ignore[attr-defined]
+        return self._h.run()  # type: ignore[attr-defined]
+
+    def getModelStatus(self) -> object:  # noqa: N802 (highspy's name)
+        import highspy
+
+        if self.presolve_of_runs[-1] != "off":
+            return highspy.HighsModelStatus.kInfeasible
+        return self._h.getModelStatus()  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._h, name)
+
+
+def test_a_false_infeasible_verdict_is_checked_once_without_presolve() -> None:
+    """A clearing with slack always has a feasible point; HiGHS's verdict ``kInfeasible`` after presolve
+    (LMS / CM-D clearings 6, 20, 21, 23 of the Italian day) is checked by one solve without presolve,
+    which gives the hand-calculated optimum (x = 1, y = 0.5, objective 2.0, to 1e-9); the presolve option
+    is left as it was."""
+    hb = _tiny_milp(1.5)
+    fake = _PresolveRejects(hb.blocks[0].h)
+    hb.blocks[0].h = fake
+    _run_in_a_thread_of_its_own(hb)  # raised InfeasibleMarketError before the check
+    assert fake.presolve_of_runs == ["choose", "off"]
+    np.testing.assert_allclose(hb.x, [1.0, 0.5], atol=1e-9)
+    assert hb.objective() == pytest.approx(2.0, abs=1e-9)
+    assert fake.getOptionValue("presolve")[1] == "choose"
+
+
+def test_an_infeasible_model_stays_infeasible_after_the_check() -> None:
+    """The check does not hide a real contradiction: ``x + y >= 20`` with ``x <= 1, y <= 10`` is
+    infeasible with or without presolve, and the clearing fails naming itself."""
+    from coordstudio.simulation.errors import InfeasibleMarketError
+
+    hb = _tiny_milp(20.0)
+    with pytest.raises(InfeasibleMarketError, match=r"tiny \[LMS central\]: the clearing is infeasible"):
+        _run_in_a_thread_of_its_own(hb)
