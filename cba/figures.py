@@ -64,14 +64,18 @@ class FigureSources:
     kpis: list[SchemeKpis] = field(default_factory=list)
     result: CbaResult | None = None
     series: RunSeries | None = None
+    day_weights: dict[str, float] = field(default_factory=dict)
+    """Day id -> days a year it stands for, of a study of several representative days (the run's
+    ``representative_days.csv`` or ``run_days``); empty for one simulated day."""
     notes: list[str] = field(default_factory=list)
     """Why some figures are left out (a missing file, a database that cannot be read)."""
 
 
-def _kpi_jobs(kpis: Sequence[SchemeKpis]) -> list[FigureJob]:
+def _kpi_jobs(kpis: Sequence[SchemeKpis], day_weights: Mapping[str, float]) -> list[FigureJob]:
     from coordstudio.cba.figures_kpi import KPI_CHARTS, draw_kpi_chart
 
-    return [FigureJob(c[0], _SMALL, partial(draw_kpi_chart, kpis=kpis, chart=c)) for c in KPI_CHARTS]
+    return [FigureJob(c[0], _SMALL, partial(draw_kpi_chart, kpis=kpis, chart=c, day_weights=day_weights))
+            for c in KPI_CHARTS]
 
 
 def _cba_jobs(result: CbaResult) -> list[FigureJob]:
@@ -138,7 +142,7 @@ def figure_jobs(sources: FigureSources) -> list[FigureJob]:
     """Every figure the sources allow, in the GUI's order: KPIs, CBA, time series."""
     jobs: list[FigureJob] = []
     if sources.kpis:
-        jobs += _kpi_jobs(sources.kpis)
+        jobs += _kpi_jobs(sources.kpis, sources.day_weights)
     if sources.result is not None:
         jobs += _cba_jobs(sources.result)
     if sources.series is not None and not sources.series.error and not sources.series.empty:
@@ -252,6 +256,9 @@ def read_sources(
                 raise CbaError(f"{result_json}: not a CBA result: {str(exc).splitlines()[0]}") from None
         else:
             sources.notes.append(f"{result_json}: missing, no CBA figures")
+        days_csv = folder / "representative_days.csv"
+        if days_csv.exists():
+            sources.day_weights = _day_weights(days_csv)
         stored = folder / "results.sqlite"
         database = db_url or (str(stored) if stored.exists() else None)
     else:
@@ -264,11 +271,29 @@ def read_sources(
     if database is None:
         sources.notes.append(f"{folder}/results.sqlite: missing, no time series")
         return sources
+    if run_days:
+        sources.day_weights = {d: float(w) for d, w in run_days.values()}
     series = load_series(_db_url(database), run_days)
     if series.error:
         sources.notes.append(f"no time series: {series.error}")
     sources.series = series
     return sources
+
+
+def _day_weights(path: Path) -> dict[str, float]:
+    """Day id -> days a year, from a run's ``representative_days.csv`` (:func:`cba.study`'s table); one
+    line naming the file and row when a weight is not a number."""
+    import csv
+
+    weights: dict[str, float] = {}
+    with path.open(newline="", encoding="utf-8") as fh:
+        for i, row in enumerate(csv.DictReader(fh), start=2):
+            try:
+                weights[row["day_id"]] = float(row["weight_days_per_year"])
+            except (KeyError, TypeError, ValueError):
+                raise CbaError(f"{path}: row {i}: day_id/weight_days_per_year missing or not a number"
+                               ) from None
+    return weights
 
 
 def _kpis(source: Path | str, load: Callable[[str | Path], list[SchemeKpis]]) -> list[SchemeKpis]:
