@@ -7,6 +7,7 @@ headless figures (:mod:`cba.figures`) call the same functions.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -103,8 +104,10 @@ def draw_kpi_chart(fig: Figure, kpis: Sequence[SchemeKpis], chart: KpiChart,
         rows = yearly
         schemes_of = {s: s for s in rows}
         ylabel = _per_year(ylabel)
-        title = (f"{title}: per year\n({len(days)} representative days weighted by days/year: "
-                 + ", ".join(f"{d} {day_weights[d]:.0f}" for d in days) + ")")  # type: ignore[index]
+        weights = day_weights or {}
+        title = f"{title}: per year\n" + textwrap.fill(  # 8 days do not fit on one line of a small figure
+            f"(sum of {len(days)} representative days x days/year: "
+            + ", ".join(f"{d} {weights[d]:.0f}" for d in days) + ")", 80)
         several_days = False
     else:
         rows = {_bar_key(k, several_days): {f: float(getattr(k, f)) for f, _l in fields} for k in kpis}
