@@ -188,7 +188,8 @@ def test_kpi_charts_of_two_days_are_one_bar_per_scheme_with_the_yearly_amount(tm
     out = tmp_path / "figures"
     code, _stdout, stderr = _cli("figures", str(tmp_path), "--out", str(out), "--format", "svg")
     assert code == 0, stderr
-    assert sorted(_ids(out / "kpi_afrr_cost.svg", "bar-")) == ["bar-afrr_cost_eur-CM", "bar-afrr_cost_eur-CMS"]
+    bars = sorted(_ids(out / "kpi_afrr_cost.svg", "bar-"))
+    assert bars == ["bar-afrr_cost_eur-CM", "bar-afrr_cost_eur-CMS"]
     job = next(j for j in figure_jobs(read_sources(tmp_path)) if j.stem == "kpi_afrr_cost")
     fig = Figure()
     title = job.draw(fig)
