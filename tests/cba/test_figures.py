@@ -244,3 +244,41 @@ def test_time_series_of_two_days_are_the_weighted_mean_day_or_the_envelope() -> 
     assert list(vmin.get_ydata()) == pytest.approx([0.95, 0.95]) and list(vmax.get_ydata()) == pytest.approx(
         [1.04, 1.04])
     assert "envelope" in title and "a 3" in title
+
+
+def test_figures_of_a_folder_tell_the_days_runs_apart_by_day_of_year(tmp_path: Path) -> None:
+    """``coordstudio figures DIR`` has no study: the runs of each day of ``representative_days.csv`` are
+    told by their scenario's ``profiles.day_of_year``, the latest completed one per scheme and day. Hand
+    case: day a (day 10, 3 d/a) has an older run activating +100 MW (replaced) and the latest +2 MW; day b
+    (day 200, 1 d/a) +6 MW -> weighted mean day (3*2 + 1*6)/4 = 3 MW at 0 min."""
+    import datetime as dt
+    import json
+
+    import sqlalchemy as sa
+    from matplotlib.figure import Figure
+
+    from coordstudio.cba.figures import figure_jobs
+    from coordstudio.simulation import db as simdb
+
+    engine = simdb.make_engine(f"sqlite:///{(tmp_path / 'results.sqlite').resolve()}")
+    now = dt.datetime(2026, 1, 1)
+    with engine.begin() as conn:
+        for run_id, doy, mw in ((1, 10, 100.0), (2, 10, 2.0), (3, 200, 6.0)):
+            conn.execute(sa.insert(simdb.runs).values(
+                run_id=run_id, scheme="CM", fingerprint="f", scenario="hand-built", status="completed",
+                started_at=now, updated_at=now, finished_at=now, n_clearings=1,
+                spec_json=json.dumps({"profiles": {"day_of_year": doy}})))
+            conn.execute(sa.insert(simdb.clearings).values(
+                run_id=run_id, clearing=0, time_min=0.0, status="optimal", activation_cost_eur=0.0,
+                slack_energy_mwh=0.0, n_activated=1))
+            conn.execute(sa.insert(simdb.activations).values(
+                run_id=run_id, clearing=0, bid_id="b", step=0, firm=True, activation_mw=mw))
+    engine.dispose()
+    (tmp_path / "representative_days.csv").write_text(
+        "day_id,day_of_year,kind,weight_days_per_year,ambient_temp_c,seed_offset\n"
+        "a,10,medoid,3.0,5.0,0\nb,200,peak pv,1.0,20.0,0\n", encoding="utf-8")
+    job = next(j for j in figure_jobs(read_sources(tmp_path)) if j.stem == "ts_activations")
+    fig = Figure()
+    title = job.draw(fig)
+    assert list(fig.axes[0].get_lines()[0].get_ydata()) == pytest.approx([3.0], abs=1e-12)
+    assert "weighted mean day" in title and "a 3" in title and "b 1" in title
