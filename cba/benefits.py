@@ -55,6 +55,7 @@ __all__ = [
     "annual_quantities",
     "category_prices",
     "order_schemes",
+    "yearly_kpi",
 ]
 
 #: KPI fields whose sum is the quantity of each benefit category.
@@ -155,6 +156,17 @@ def _index_kpis(params: CbaParameters, kpis: Sequence[SchemeKpis]) -> dict[tuple
     return table
 
 
+def yearly_kpi(by_day: Sequence[SchemeKpis], weights: Sequence[float] | NDArray[np.float64],
+               fields: Sequence[str]) -> float:
+    """``sum_d w_d * k_d * 24 / h_d``: the yearly amount of the KPI fields' sum ``k`` of one scheme,
+    from its KPI record of each representative day (``by_day``, in the order of ``weights``, days a year)
+    simulated over ``h_d`` hours; the one annualisation the CBA (:func:`annual_quantities`) and the
+    KPI charts (:mod:`cba.figures_kpi`) share."""
+    per_day = np.array([sum(float(getattr(k, f)) for f in fields) for k in by_day], dtype=float)
+    scale = np.array([24.0 / k.duration_h for k in by_day], dtype=float)
+    return float(np.sum(np.asarray(weights, dtype=float) * per_day * scale))
+
+
 def annual_quantities(params: CbaParameters, kpis: Sequence[SchemeKpis]) -> AnnualQuantities:
     """Annualise the KPIs of every scheme and subtract them from the reference scheme's.
 
@@ -185,16 +197,9 @@ def annual_quantities(params: CbaParameters, kpis: Sequence[SchemeKpis]) -> Annu
                 f"cba.day_weights_days_per_year: scheme '{scheme}' has no KPIs for day(s) "
                 f"{', '.join(missing)}; every weighted day must be simulated for every scheme"
             )
+        by_day = [table[(scheme, d)] for d in days]
         for ci, category in enumerate(BENEFIT_CATEGORIES):
-            per_day = np.array(
-                [
-                    sum(float(getattr(table[(scheme, d)], f)) for f in CATEGORY_KPIS[category])
-                    for d in days
-                ],
-                dtype=float,
-            )
-            scale = np.array([24.0 / table[(scheme, d)].duration_h for d in days], dtype=float)
-            yearly[si, ci] = float(np.sum(weights * per_day * scale))
+            yearly[si, ci] = yearly_kpi(by_day, weights, CATEGORY_KPIS[category])
     ref_row = yearly[schemes.index(reference)]
     reduction = ref_row[None, :] - yearly
     return AnnualQuantities(

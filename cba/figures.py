@@ -64,14 +64,18 @@ class FigureSources:
     kpis: list[SchemeKpis] = field(default_factory=list)
     result: CbaResult | None = None
     series: RunSeries | None = None
+    day_weights: dict[str, float] = field(default_factory=dict)
+    """Day id -> days a year it stands for, of a study of several representative days (the run's
+    ``representative_days.csv`` or ``run_days``); empty for one simulated day."""
     notes: list[str] = field(default_factory=list)
     """Why some figures are left out (a missing file, a database that cannot be read)."""
 
 
-def _kpi_jobs(kpis: Sequence[SchemeKpis]) -> list[FigureJob]:
+def _kpi_jobs(kpis: Sequence[SchemeKpis], day_weights: Mapping[str, float]) -> list[FigureJob]:
     from coordstudio.cba.figures_kpi import KPI_CHARTS, draw_kpi_chart
 
-    return [FigureJob(c[0], _SMALL, partial(draw_kpi_chart, kpis=kpis, chart=c)) for c in KPI_CHARTS]
+    return [FigureJob(c[0], _SMALL, partial(draw_kpi_chart, kpis=kpis, chart=c, day_weights=day_weights))
+            for c in KPI_CHARTS]
 
 
 def _cba_jobs(result: CbaResult) -> list[FigureJob]:
@@ -138,7 +142,7 @@ def figure_jobs(sources: FigureSources) -> list[FigureJob]:
     """Every figure the sources allow, in the GUI's order: KPIs, CBA, time series."""
     jobs: list[FigureJob] = []
     if sources.kpis:
-        jobs += _kpi_jobs(sources.kpis)
+        jobs += _kpi_jobs(sources.kpis, sources.day_weights)
     if sources.result is not None:
         jobs += _cba_jobs(sources.result)
     if sources.series is not None and not sources.series.error and not sources.series.empty:
@@ -252,6 +256,11 @@ def read_sources(
                 raise CbaError(f"{result_json}: not a CBA result: {str(exc).splitlines()[0]}") from None
         else:
             sources.notes.append(f"{result_json}: missing, no CBA figures")
+        days_csv = folder / "representative_days.csv"
+        day_rows: list[dict[str, str]] = []
+        if days_csv.exists():
+            day_rows = _day_rows(days_csv)
+            sources.day_weights = {r["day_id"]: float(r["weight_days_per_year"]) for r in day_rows}
         stored = folder / "results.sqlite"
         database = db_url or (str(stored) if stored.exists() else None)
     else:
@@ -264,11 +273,67 @@ def read_sources(
     if database is None:
         sources.notes.append(f"{folder}/results.sqlite: missing, no time series")
         return sources
+    if run_days:
+        sources.day_weights = {d: float(w) for d, w in run_days.values()}
+    elif folder is not None and len(day_rows) > 1:  # `figures DIR` has no study: the runs' day of year
+        run_days = _folder_run_days(_db_url(database), day_rows)
+        if not run_days:
+            sources.notes.append(f"{days_csv}: the runs of its days are not told apart (several runs on one "
+                                 "day of year); the time series pile every completed run")
     series = load_series(_db_url(database), run_days)
     if series.error:
         sources.notes.append(f"no time series: {series.error}")
     sources.series = series
     return sources
+
+
+def _day_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of a run's ``representative_days.csv`` (written by :mod:`cba.study`); one line naming the
+    file and row when a day id, day of year or weight is missing or not a number."""
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for i, row in enumerate(rows, start=2):
+        try:
+            ok = (bool(row["day_id"]) and float(row["weight_days_per_year"]) >= 0
+                  and int(row["day_of_year"]) > 0)
+        except (KeyError, TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise CbaError(f"{path}: row {i}: day_id, day_of_year or weight_days_per_year missing or not "
+                           "a number")
+    return rows
+
+
+def _folder_run_days(db_url: str, day_rows: Sequence[Mapping[str, str]]) -> dict[int, tuple[str, float]]:
+    """Run id -> (day id, days a year) for ``coordstudio figures DIR`` of several representative days,
+    which has no study to match the runs by fingerprint (:func:`cba.price_components.run_day_weights`):
+    each day is told by its day of year in the run's scenario (``profiles.day_of_year``), and the latest
+    completed run of each scheme on it is taken (as the CBA takes the latest). Empty (every run read, as
+    before) when the days cannot be told apart that way: seed replicates (a day of year twice) or a
+    database that cannot be read."""
+    import json
+
+    from coordstudio.simulation import db as simdb
+    from coordstudio.simulation.errors import SimulationError
+
+    by_doy = {int(r["day_of_year"]): (r["day_id"], float(r["weight_days_per_year"])) for r in day_rows}
+    if len(by_doy) != len(day_rows) or any(float(r.get("seed_offset") or 0) != 0 for r in day_rows):
+        return {}
+    try:
+        runs = simdb.read_runs(db_url)
+    except (SimulationError, OSError, ValueError):
+        return {}
+    latest: dict[tuple[str, int], int] = {}
+    for r in runs:  # oldest first: a later run of the same scheme and day replaces an earlier one
+        try:
+            doy = json.loads(r.get("spec_json") or "{}").get("profiles", {}).get("day_of_year")
+        except (ValueError, AttributeError):
+            doy = None
+        if r["status"] == "completed" and doy in by_doy:
+            latest[(str(r["scheme"]), int(doy))] = int(r["run_id"])
+    return {run_id: by_doy[doy] for (_scheme, doy), run_id in latest.items()}
 
 
 def _kpis(source: Path | str, load: Callable[[str | Path], list[SchemeKpis]]) -> list[SchemeKpis]:

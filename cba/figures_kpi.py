@@ -7,6 +7,7 @@ headless figures (:mod:`cba.figures`) call the same functions.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -53,42 +54,89 @@ def _bar_key(kpi: SchemeKpis, several_days: bool) -> str:
     return f"{kpi.scheme} {kpi.day}" if several_days else kpi.scheme
 
 
-def draw_kpi_chart(fig: Figure, kpis: Sequence[SchemeKpis], chart: KpiChart) -> str:
-    """One KPI chart: a bar per scheme (and day, when the KPIs are of several representative days) with
-    its value, or for two KPIs a pair of bars per scheme; returns the title."""
+def _per_year(ylabel: str) -> str:
+    """``"cost [EUR]"`` -> ``"cost per year [EUR/a]"``."""
+    head, _, unit = ylabel.rpartition(" [")
+    return f"{head} per year [{unit.rstrip(']')}/a]" if head else f"{ylabel} per year"
+
+
+def _yearly_rows(kpis: Sequence[SchemeKpis], fields: Sequence[str],
+                 day_weights: Mapping[str, float]) -> dict[str, dict[str, float]] | None:
+    """Scheme -> KPI field -> yearly amount (:func:`cba.benefits.yearly_kpi`, the CBA's annualisation),
+    or None when a scheme lacks a weighted day or a day has no weight (then each day gets its bar)."""
+    from coordstudio.cba.benefits import order_schemes, yearly_kpi
+
+    days = sorted({k.day for k in kpis})
+    if any(d not in day_weights for d in days):
+        return None
+    table = {(k.scheme, k.day): k for k in kpis}
+    rows: dict[str, dict[str, float]] = {}
+    for scheme in order_schemes([k.scheme for k in kpis]):
+        if any((scheme, d) not in table for d in days):
+            return None
+        by_day = [table[(scheme, d)] for d in days]
+        rows[scheme] = {f: yearly_kpi(by_day, [day_weights[d] for d in days], (f,)) for f in fields}
+    return rows
+
+
+def draw_kpi_chart(fig: Figure, kpis: Sequence[SchemeKpis], chart: KpiChart,
+                   day_weights: Mapping[str, float] | None = None) -> str:
+    """One KPI chart: a bar per scheme with its value, or for two KPIs a pair of bars per scheme;
+    returns the title.
+
+    KPIs of several representative days with ``day_weights`` (day id -> days a year it stands for, the
+    CBA's ``day_weights_days_per_year``) give one bar per scheme with the yearly amount
+    ``sum_d w_d k_d 24 / h_d`` (:func:`cba.benefits.yearly_kpi`, what the CBA annualises); without
+    weights, a bar per scheme and day."""
     _stem, title, fields, ylabel = chart
     if not kpis:
         show_message(fig, "No KPIs in this run.")
         return title
     fig.clear()
     ax = fig.add_subplot(111)
-    several_days = len({k.day for k in kpis}) > 1
-    keys = [_bar_key(k, several_days) for k in kpis]
+    days = sorted({k.day for k in kpis})
+    several_days = len(days) > 1
+    yearly = None
+    if several_days and day_weights:
+        yearly = _yearly_rows(kpis, [f for f, _l in fields], day_weights)
+    rows: dict[str, dict[str, float]]
+    if yearly is not None:
+        rows = yearly
+        schemes_of = {s: s for s in rows}
+        ylabel = _per_year(ylabel)
+        weights = day_weights or {}
+        title = f"{title}: per year\n" + textwrap.fill(  # 8 days do not fit on one line of a small figure
+            f"(sum of {len(days)} representative days x days/year: "
+            + ", ".join(f"{d} {weights[d]:.0f}" for d in days) + ")", 80)
+        several_days = False
+    else:
+        rows = {_bar_key(k, several_days): {f: float(getattr(k, f)) for f, _l in fields} for k in kpis}
+        schemes_of = {_bar_key(k, several_days): k.scheme for k in kpis}
+    keys = list(rows)
     if len(fields) == 1:
         field, _label = fields[0]
-        bar_by_scheme(ax, {key: float(getattr(k, field)) for key, k in zip(keys, kpis, strict=True)}, ylabel,
-                      what=field)
+        bar_by_scheme(ax, {key: rows[key][field] for key in keys}, ylabel, what=field)
     else:
         n = len(fields)
         width = 0.8 / n
         for i, (field, label) in enumerate(fields):
-            xs = [j + (i - (n - 1) / 2) * width for j in range(len(kpis))]
-            heights = [float(getattr(k, field)) for k in kpis]
+            xs = [j + (i - (n - 1) / 2) * width for j in range(len(keys))]
+            heights = [rows[key][field] for key in keys]
             bars = ax.bar(xs, heights, width=width, label=label, color=_FIELD_COLOURS[i % 2])
             ax.bar_label(bars, labels=bar_labels(heights), fontsize=7, padding=2)
             for bar, key in zip(bars, keys, strict=True):
                 bar.set_gid(series_gid("bar", field, key))
-        ax.set_xticks(range(len(kpis)), keys)
+        ax.set_xticks(range(len(keys)), keys)
         ax.set_ylabel(ylabel)
         ax.margins(y=0.15)
         top_legend(ax, n)  # above the axes, never over the bars
-    if all(float(getattr(k, f)) == 0.0 for k in kpis for f, _l in fields):
+    if all(v == 0.0 for r in rows.values() for v in r.values()):
         ax.set_ylim(0.0, 1.0)
         ax.text(0.5, 0.6, "zero for every scheme", ha="center", transform=ax.transAxes, color="#555555")
     else:
         ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
-    for tick, k in zip(ax.get_xticklabels(), kpis, strict=False):
-        tick.set_color(SCHEME_COLOURS.get(k.scheme, "black"))
+    for tick, key in zip(ax.get_xticklabels(), keys, strict=False):
+        tick.set_color(SCHEME_COLOURS.get(schemes_of[key], "black"))
     if several_days:
         for tick in ax.get_xticklabels():
             tick.set_rotation(30)

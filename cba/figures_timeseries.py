@@ -77,6 +77,38 @@ def _abs_max(values: Any) -> float:
     return float(finite.max()) if finite.size and finite.max() > 0 else 1.0
 
 
+def _day_weights(df: Any) -> dict[str, float]:
+    """Day id -> days a year of a table of several representative days (the ``day`` and
+    :data:`~cba.price_components.WEIGHT_COLUMN` columns :func:`cba.run_series.load_series` adds); empty
+    for one day, whose figures are drawn as they always were."""
+    if "day" not in df or WEIGHT_COLUMN not in df or df.empty:
+        return {}
+    weights = df.groupby("day")[WEIGHT_COLUMN].first().sort_index()
+    return {str(d): float(w) for d, w in weights.items()} if len(weights) > 1 else {}
+
+
+def _days_line(weights: dict[str, float], how: str) -> str:
+    """The title's second line naming the days: ``how`` (e.g. "weighted mean day") and each day's weight."""
+    return "\n" + textwrap.fill(
+        f"({how} of {len(weights)} representative days, days/year: "
+        + ", ".join(f"{d} {w:.0f}" for d, w in weights.items()) + ")", 100)
+
+
+def _weighted_day(per_day: Any, weights: dict[str, float]) -> Any:
+    """Weighted mean day of a table with one row per day and a column per clearing time (or per node and
+    time): ``sum_d w_d x_d / sum_d w_d`` with the weights normalised over the days that have a value."""
+    import numpy as np
+    import pandas as pd
+
+    w = np.array([weights[str(d)] for d in per_day.index], dtype=float)
+    values = per_day.to_numpy(dtype=float)
+    present = np.isfinite(values)
+    total = (np.where(present, values, 0.0) * w[:, None]).sum(axis=0)
+    norm = (present * w[:, None]).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return pd.Series(np.where(norm > 0, total / norm, np.nan), index=per_day.columns)
+
+
 def has_components(series: RunSeries) -> bool:
     """Whether the results database recorded the price components (one written before them did not)."""
     return f"{COMPONENTS[0]}_eur_per_mwh" in series.prices.columns
@@ -100,9 +132,17 @@ def draw_price_bands(fig: Figure, series: RunSeries, schemes: Sequence[str], par
     value = _value_column(part)
     fig.clear()
     ax = fig.add_subplot(111)
+    weights = _day_weights(series.prices)
+    if weights:
+        title = f"{what}: weighted mean day, range over nodes and days" + _days_line(weights, "mean/envelope")
     for i, scheme in enumerate(schemes):
-        stats = series.prices[series.prices["scheme"] == scheme].groupby("time_min")[value]
-        stats = stats.agg(["mean", "min", "max"]).sort_index()
+        p = series.prices[series.prices["scheme"] == scheme]
+        if weights:  # node mean per day and time, then the weighted mean day; the band spans every day
+            node_mean = p.groupby(["day", "time_min"])[value].mean().unstack("time_min")
+            stats = p.groupby("time_min")[value].agg(["min", "max"]).sort_index()
+            stats["mean"] = _weighted_day(node_mean, weights).reindex(stats.index)
+        else:
+            stats = p.groupby("time_min")[value].agg(["mean", "min", "max"]).sort_index()
         if stats.empty:
             continue
         h, mean, low, high = _held(_hours(stats.index.to_numpy()), stats["mean"], stats["min"],
@@ -130,7 +170,14 @@ def draw_price_map(fig: Figure, series: RunSeries, scheme: str, part: str = "") 
     if part and not has_components(series):
         show_message(fig, NO_COMPONENTS)
         return title
-    table = p.pivot_table(index="node", columns="time_min", values=_value_column(part), aggfunc="mean")
+    weights = _day_weights(p)
+    if weights:  # each node's weighted mean day
+        per_day = p.pivot_table(index="day", columns=["node", "time_min"], values=_value_column(part),
+                                aggfunc="mean")
+        table = _weighted_day(per_day, weights).unstack("time_min")
+        title += ", weighted mean day" + _days_line(weights, "weighted mean")
+    else:
+        table = p.pivot_table(index="node", columns="time_min", values=_value_column(part), aggfunc="mean")
     fig.clear()
     ax = fig.add_subplot(111)
     hours = [t / 60.0 for t in table.columns]
@@ -212,12 +259,27 @@ def draw_activations(fig: Figure, series: RunSeries, schemes: Sequence[str]) -> 
     if series.activations.empty:
         show_message(fig, "No firm activation was recorded.")
         return title
+    weights = _day_weights(series.clearings)
+    if weights:
+        title = "Firm activations, weighted mean day (dashed: down)" + _days_line(weights, "weighted mean")
     fig.clear()
     ax = fig.add_subplot(111)
     for i, scheme in enumerate(schemes):
         a = series.activations[series.activations["scheme"] == scheme]
-        up = a[a["activation_mw"] > 0].groupby("time_min")["activation_mw"].sum()
-        down = a[a["activation_mw"] < 0].groupby("time_min")["activation_mw"].sum()
+        if weights:  # each day's sum at a clearing (0 where a day activated nothing), then the mean day
+            times = series.clearings[series.clearings["scheme"] == scheme]
+            grid = times.pivot_table(index="day", columns="time_min", values="clearing", aggfunc="size")
+            grid = grid.notna().astype(float) * 0.0
+            up_d = a[a["activation_mw"] > 0].pivot_table(index="day", columns="time_min",
+                                                         values="activation_mw", aggfunc="sum")
+            down_d = a[a["activation_mw"] < 0].pivot_table(index="day", columns="time_min",
+                                                           values="activation_mw", aggfunc="sum")
+            up = _weighted_day(grid.add(up_d, fill_value=0.0).reindex(grid.index), weights)
+            down = _weighted_day(grid.add(down_d, fill_value=0.0).reindex(grid.index), weights)
+            up, down = up[up > 0], down[down < 0]
+        else:
+            up = a[a["activation_mw"] > 0].groupby("time_min")["activation_mw"].sum()
+            down = a[a["activation_mw"] < 0].groupby("time_min")["activation_mw"].sum()
         colour = scheme_colour(scheme, i)
         if not up.empty:
             ax.plot(_hours(up.index.to_numpy()), up.to_numpy(), "o-", color=colour, label=scheme, ms=3,
@@ -238,13 +300,25 @@ def draw_clearing_costs(fig: Figure, series: RunSeries, schemes: Sequence[str]) 
     if series.clearings.empty:
         show_message(fig, "No clearing was recorded.")
         return title
+    weights = _day_weights(series.clearings)
+    if weights:
+        title = "Clearing cost, slack (dotted), weighted mean day" + _days_line(weights, "weighted mean")
     fig.clear()
     ax = fig.add_subplot(111)
     ax2 = ax.twinx()
     for i, scheme in enumerate(schemes):
         c = series.clearings[series.clearings["scheme"] == scheme].sort_values("time_min")
-        h, cost, slack = _held(_hours(c["time_min"].to_numpy()), c["activation_cost_eur"],
-                               c["slack_energy_mwh"])
+        if weights:
+            cost_d = c.pivot_table(index="day", columns="time_min", values="activation_cost_eur",
+                                   aggfunc="sum")
+            slack_d = c.pivot_table(index="day", columns="time_min", values="slack_energy_mwh",
+                                    aggfunc="sum")
+            mean_cost = _weighted_day(cost_d, weights)
+            h, cost, slack = _held(_hours(mean_cost.index.to_numpy()), mean_cost,
+                                   _weighted_day(slack_d, weights).reindex(mean_cost.index))
+        else:
+            h, cost, slack = _held(_hours(c["time_min"].to_numpy()), c["activation_cost_eur"],
+                                   c["slack_energy_mwh"])
         colour = scheme_colour(scheme, i)
         ax.step(h, cost, where="post", color=colour, label=scheme, lw=1.4,
                 gid=series_gid("line", "cost", scheme))
@@ -264,6 +338,9 @@ def draw_voltages(fig: Figure, series: RunSeries, schemes: Sequence[str]) -> str
     if m.empty:
         show_message(fig, "No voltage measurement was recorded.")
         return title
+    weights = _day_weights(m)
+    if weights:  # min and max over the nodes and every day: the envelope, no mean
+        title = "Voltage: min (solid), max (dashed) over nodes and days" + _days_line(weights, "envelope")
     fig.clear()
     ax = fig.add_subplot(111)
     for i, scheme in enumerate(schemes):

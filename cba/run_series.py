@@ -100,8 +100,9 @@ def load_series(db_url: str, run_days: Mapping[int, tuple[str, float]] | None = 
     clearings, prices, activations, measurements = frames
     times = clearings[["run_id", "clearing", "time_min"]]
     prices = prices.merge(times, on=["run_id", "clearing"], how="left")
-    if run_days:
-        prices["day"] = prices["run_id"].map({int(i): d for i, (d, _) in run_days.items()})
-        prices["weight_days"] = prices["run_id"].map({int(i): w for i, (_, w) in run_days.items()})
     activations = activations.merge(times, on=["run_id", "clearing"], how="left")
+    if run_days:  # every table: the figures draw the weighted mean day or the envelope over days
+        for df in (clearings, prices, activations, measurements):
+            df["day"] = df["run_id"].map({int(i): d for i, (d, _) in run_days.items()})
+            df["weight_days"] = df["run_id"].map({int(i): w for i, (_, w) in run_days.items()})
     return RunSeries(clearings, prices, activations, measurements)

@@ -259,4 +259,11 @@ def test_run_draws_its_figures_from_the_days_weighted_as_the_cba(resumed: dict[s
         assert w == pytest.approx(weights[day], rel=1e-12)
     prices = figures.read_sources(out, run_days=run_days).series.prices
     assert WEIGHT_COLUMN in prices and set(prices["day"]) == set(weights)
-    assert WEIGHT_COLUMN not in figures.read_sources(out).series.prices
+    # `figures DIR` (no study) finds the same runs by the runs' day of year (cba.figures), with the weights
+    # of representative_days.csv (written to 6 decimals, hence abs 1e-6)
+    alone = figures.read_sources(out).series.prices
+    found = {int(r): (d, w)
+             for r, d, w in zip(alone["run_id"], alone["day"], alone[WEIGHT_COLUMN], strict=True)}
+    assert sorted(found) == sorted(run_days)
+    for run_id, (day, w) in found.items():
+        assert day == run_days[run_id][0] and w == pytest.approx(run_days[run_id][1], abs=1e-6)

@@ -161,3 +161,124 @@ def test_ict_command_writes_the_ict_views_cost_charts(tmp_path: Path, monkeypatc
     for scheme, cost in result.costs.items():
         assert drawn[scheme] == pytest.approx(cost.capex_eur, abs=1.0)
         assert capex[scheme] == pytest.approx(cost.capex_eur, abs=1.0)
+
+
+def test_kpi_charts_of_two_days_are_one_bar_per_scheme_with_the_yearly_amount(tmp_path: Path) -> None:
+    """Two made-up representative days: ``coordstudio figures`` on a folder with their KPIs and
+    ``representative_days.csv`` draws one bar per scheme (not one per scheme and day) with the CBA's
+    yearly amount ``sum_d w_d k_d 24 / h_d`` (:func:`cba.benefits.yearly_kpi`). By hand, day a 300 d/a
+    over 24 h, day b 65 d/a over 12 h: CMS aFRR 10 and 4 EUR -> 300*10 + 65*4*2 = 3520 EUR/a; CM 20
+    and 6 EUR -> 6000 + 780 = 6780 EUR/a."""
+    from matplotlib.figure import Figure
+
+    from coordstudio.cba.figures import figure_jobs
+    from coordstudio.cba.outputs import write_kpis_csv
+    from coordstudio.simulation.kpis import SchemeKpis
+
+    afrr = {("CMS", "a"): 10.0, ("CMS", "b"): 4.0, ("CM", "a"): 20.0, ("CM", "b"): 6.0}
+    zero = dict.fromkeys(("activation_cost_eur", "afrr_energy_mwh", "congestion_hours_h",
+                          "overload_energy_mwh", "voltage_violation_hours_h", "curtailed_res_mwh",
+                          "losses_mwh", "slack_energy_mwh", "slack_cost_eur"), 0.0)
+    kpis = [SchemeKpis(scheme=s, day=d, duration_h=24.0 if d == "a" else 12.0, afrr_cost_eur=v, **zero)
+            for (s, d), v in afrr.items()]
+    write_kpis_csv(kpis, tmp_path / "kpis.csv")
+    (tmp_path / "representative_days.csv").write_text(
+        "day_id,day_of_year,kind,weight_days_per_year,ambient_temp_c,seed_offset\n"
+        "a,10,medoid,300.0,5.0,0\nb,200,peak pv,65.0,20.0,0\n", encoding="utf-8")
+    out = tmp_path / "figures"
+    code, _stdout, stderr = _cli("figures", str(tmp_path), "--out", str(out), "--format", "svg")
+    assert code == 0, stderr
+    bars = sorted(_ids(out / "kpi_afrr_cost.svg", "bar-"))
+    assert bars == ["bar-afrr_cost_eur-CM", "bar-afrr_cost_eur-CMS"]
+    job = next(j for j in figure_jobs(read_sources(tmp_path)) if j.stem == "kpi_afrr_cost")
+    fig = Figure()
+    title = job.draw(fig)
+    ax = fig.axes[0]
+    heights = {t.get_text(): p.get_height() for t, p in zip(ax.get_xticklabels(), ax.patches, strict=True)}
+    assert heights == pytest.approx({"CMS": 3520.0, "CM": 6780.0}, rel=1e-12)
+    assert "per year" in title and "a 300" in title and "b 65" in title
+    assert ax.get_ylabel().endswith("[EUR/a]")
+
+
+def test_time_series_of_two_days_are_the_weighted_mean_day_or_the_envelope() -> None:
+    """Two days a (weight 3 d/a) and b (1 d/a) at clearings 0 and 15 min, one scheme. By hand:
+    activations a +2, b +6 MW at 0 min -> weighted mean (3*2 + 1*6)/4 = 3 MW (the old chart summed them
+    to 8); at 15 min a +4, b none -> (3*4 + 1*0)/4 = 3 MW. Clearing cost a 10, b 30 EUR -> 15 EUR.
+    Voltages a 0.95..1.01, b 0.97..1.04 -> envelope 0.95..1.04. The titles name both days."""
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from coordstudio.cba import figures_timeseries as ts
+    from coordstudio.cba.run_series import RunSeries
+
+    w = {"a": 3.0, "b": 1.0}
+
+    def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+        df = pd.DataFrame(rows)
+        df["scheme"] = "CM"
+        df["weight_days"] = df["day"].map(w)
+        return df
+
+    clearings = frame([{"day": d, "run_id": r, "clearing": c, "time_min": 15.0 * c,
+                        "activation_cost_eur": cost, "slack_energy_mwh": 0.0}
+                       for d, r, cost in (("a", 1, 10.0), ("b", 2, 30.0)) for c in (0, 1)])
+    activations = frame([{"day": "a", "run_id": 1, "time_min": 0.0, "activation_mw": 2.0},
+                         {"day": "b", "run_id": 2, "time_min": 0.0, "activation_mw": 6.0},
+                         {"day": "a", "run_id": 1, "time_min": 15.0, "activation_mw": 4.0}])
+    measurements = frame([{"day": d, "run_id": r, "time_min": t, "node": n, "vm_pu": v}
+                          for d, r, lo, hi in (("a", 1, 0.95, 1.01), ("b", 2, 0.97, 1.04))
+                          for t in (0.0, 15.0) for n, v in (("n1", lo), ("n2", hi))])
+    series = RunSeries(clearings, pd.DataFrame(), activations, measurements)
+
+    fig = Figure()
+    title = ts.draw_activations(fig, series, ["CM"])
+    up = fig.axes[0].get_lines()[0]
+    assert list(up.get_ydata()) == pytest.approx([3.0, 3.0], abs=1e-12)
+    assert "weighted mean day" in title and "a 3" in title and "b 1" in title
+    fig = Figure()
+    ts.draw_clearing_costs(fig, series, ["CM"])
+    assert list(fig.axes[0].get_lines()[0].get_ydata()) == pytest.approx([15.0, 15.0, 15.0], abs=1e-12)
+    fig = Figure()
+    title = ts.draw_voltages(fig, series, ["CM"])
+    vmin, vmax = fig.axes[0].get_lines()[:2]
+    assert list(vmin.get_ydata()) == pytest.approx([0.95, 0.95]) and list(vmax.get_ydata()) == pytest.approx(
+        [1.04, 1.04])
+    assert "envelope" in title and "a 3" in title
+
+
+def test_figures_of_a_folder_tell_the_days_runs_apart_by_day_of_year(tmp_path: Path) -> None:
+    """``coordstudio figures DIR`` has no study: the runs of each day of ``representative_days.csv`` are
+    told by their scenario's ``profiles.day_of_year``, the latest completed one per scheme and day. Hand
+    case: day a (day 10, 3 d/a) has an older run activating +100 MW (replaced) and the latest +2 MW; day b
+    (day 200, 1 d/a) +6 MW -> weighted mean day (3*2 + 1*6)/4 = 3 MW at 0 min."""
+    import datetime as dt
+    import json
+
+    import sqlalchemy as sa
+    from matplotlib.figure import Figure
+
+    from coordstudio.cba.figures import figure_jobs
+    from coordstudio.simulation import db as simdb
+
+    engine = simdb.make_engine(f"sqlite:///{(tmp_path / 'results.sqlite').resolve()}")
+    now = dt.datetime(2026, 1, 1)
+    with engine.begin() as conn:
+        for run_id, doy, mw in ((1, 10, 100.0), (2, 10, 2.0), (3, 200, 6.0)):
+            conn.execute(sa.insert(simdb.runs).values(
+                run_id=run_id, scheme="CM", fingerprint="f", scenario="hand-built", status="completed",
+                started_at=now, updated_at=now, finished_at=now, n_clearings=1,
+                spec_json=json.dumps({"profiles": {"day_of_year": doy}})))
+            conn.execute(sa.insert(simdb.clearings).values(
+                run_id=run_id, clearing=0, time_min=0.0, status="optimal", activation_cost_eur=0.0,
+                slack_energy_mwh=0.0, n_activated=1))
+            conn.execute(sa.insert(simdb.activations).values(
+                run_id=run_id, clearing=0, bid_id="b", step=0, firm=True, activation_mw=mw))
+    engine.dispose()
+    (tmp_path / "representative_days.csv").write_text(
+        "day_id,day_of_year,kind,weight_days_per_year,ambient_temp_c,seed_offset\n"
+        "a,10,medoid,3.0,5.0,0\nb,200,peak pv,1.0,20.0,0\n", encoding="utf-8")
+    job = next(j for j in figure_jobs(read_sources(tmp_path)) if j.stem == "ts_activations")
+    fig = Figure()
+    title = job.draw(fig)
+    assert list(fig.axes[0].get_lines()[0].get_ydata()) == pytest.approx([3.0], abs=1e-12)
+    assert "weighted mean day" in title and "a 3" in title and "b 1" in title
