@@ -188,38 +188,44 @@ def test_a_worker_killed_mid_run_is_a_failed_run_not_a_hang(tmp_path: Path) -> N
     killed: list[int] = []
     # The watcher reads the runs table in a child process, not in this one: simulate() forks its scheme
     # workers from this process, and a fork taken while this thread holds SQLite's memory mutex leaves
-    # the worker waiting on it for ever (it hung the clean-clone CI once).
-    query = (
-        "import sqlite3, sys\n"
-        "try:\n"
-        "    con = sqlite3.connect(sys.argv[1], timeout=1)\n"
-        "    row = con.execute(\"select owner from runs where scheme = 'CM' and status = 'running'\").fetchone()\n"
-        "    print(row[0] if row and row[0] else '')\n"
-        "except sqlite3.Error:\n"
-        "    print('')\n"
+    # the worker waiting on it for ever (it hung the clean-clone CI once). One child polls every 20 ms
+    # and prints the CM worker's owner once: a new interpreter per poll (about 0.2 s a round) once
+    # missed the whole CM run in the clean-clone suite, the run having become faster.
+    poll = (
+        "import sqlite3, sys, time\n"
+        "end = time.monotonic() + 120\n"
+        "while time.monotonic() < end:\n"
+        "    try:\n"
+        "        con = sqlite3.connect(sys.argv[1], timeout=0.05)\n"
+        "        row = con.execute(\"select owner from runs where scheme = 'CM' \"\n"
+        "                          \"and status = 'running'\").fetchone()\n"
+        "        con.close()\n"
+        "    except sqlite3.Error:\n"
+        "        row = None\n"
+        "    if row and row[0]:\n"
+        "        print(row[0], flush=True)\n"
+        "        break\n"
+        "    time.sleep(0.02)\n"
     )
+    poller = subprocess.Popen([sys.executable, "-c", poll, str(tmp_path / "results.sqlite")],
+                              stdout=subprocess.PIPE, text=True)
 
     def kill_first_worker() -> None:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not killed:
-            time.sleep(0.1)
-            owner = subprocess.run(
-                [sys.executable, "-c", query, str(tmp_path / "results.sqlite")],
-                capture_output=True,
-                text=True,
-                check=False,
-            ).stdout.strip()
-            if owner:
-                pid = int(owner.split(":")[-2])
-                if pid != os.getpid():
-                    os.kill(pid, sig.SIGKILL)
-                    killed.append(pid)
+        assert poller.stdout is not None
+        owner = poller.stdout.readline().strip()
+        if owner:
+            pid = int(owner.split(":")[-2])
+            if pid != os.getpid():
+                os.kill(pid, sig.SIGKILL)
+                killed.append(pid)
 
     watcher = threading.Thread(target=kill_first_worker, daemon=True)
     watcher.start()
     with pytest.raises(RuntimeError, match="worker of scheme CM died"):
         simulate(small_spec(duration_h=6.0), ["CMS", "CM"], url, processes=2)
     watcher.join(timeout=5)
+    poller.kill()
+    poller.wait()
     assert killed
     statuses = {r["scheme"]: r["status"] for r in read_runs(url)}
     assert statuses == {"CMS": "completed", "CM": "failed"}
