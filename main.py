@@ -134,14 +134,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             ) from None
     run_days = None
     if formats:  # several representative days: each day's runs, weighted as the CBA weights them (as the GUI)
-        from coordstudio.cba.errors import CbaError
-        from coordstudio.cba.price_components import run_day_weights
-        from coordstudio.simulation.errors import SimulationError
+        from coordstudio.cba.price_components import figure_run_days
 
-        try:
-            run_days = run_day_weights(study, args.db or f"sqlite:///{(out / 'results.sqlite').resolve()}")
-        except (CbaError, SimulationError):  # a failed day's run: every completed run, unweighted
-            run_days = None
+        run_days = figure_run_days(study, args.db or f"sqlite:///{(out / 'results.sqlite').resolve()}")
     write_results_figures(out, out, formats, db_url=args.db, run_days=run_days or None)  # docs/figures.md
     print()
     print(result.summary_table())

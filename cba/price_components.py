@@ -240,6 +240,19 @@ def run_day_weights(study: Study, db_url: str) -> dict[int, tuple[str, float]]:
     return {int(r["run_id"]): (day, weights[day]) for (_, day), r in runs.items()}
 
 
+def figure_run_days(study: Study, db_url: str) -> dict[int, tuple[str, float]]:
+    """:func:`run_day_weights` for the figures and the GUI's charts after a run: empty when the study's
+    day runs cannot all be matched (a failed day's run, a database without them), whose charts then read
+    every completed run unweighted rather than fail (the CBA names the missing day itself)."""
+    from coordstudio.cba.errors import CbaError
+    from coordstudio.simulation.errors import SimulationError
+
+    try:
+        return run_day_weights(study, db_url)
+    except (CbaError, SimulationError):
+        return {}
+
+
 __all__ = [
     "COMPONENTS",
     "VALUE_COLUMNS",
@@ -247,6 +260,7 @@ __all__ = [
     "PriceComponentRow",
     "PriceComponentTable",
     "day_means",
+    "figure_run_days",
     "read_price_components",
     "run_day_weights",
 ]

@@ -87,14 +87,10 @@ def run_in_child(
     else:
         series = None
         if db_url:
-            from coordstudio.cba.price_components import run_day_weights
+            from coordstudio.cba.price_components import figure_run_days
             from coordstudio.gui.series import PackedSeries, load_series
 
-            try:  # several representative days: their runs, weighted as the CBA weights them
-                run_days = run_day_weights(study, db_url)
-            except (CbaError, SimulationError):  # a failed day's run: every completed run, unweighted
-                run_days = {}
-            series = PackedSeries.pack(
-                load_series(db_url, run_days)
-            )  # read here, so the GUI thread never waits on the database
+            # several representative days: their runs, weighted as the CBA weights them; read here, so
+            # the GUI thread never waits on the database
+            series = PackedSeries.pack(load_series(db_url, figure_run_days(study, db_url)))
         queue.put(("ok", result, series))

@@ -177,4 +177,6 @@ class ResultsView(QWidget):
                 self.table.setItem(r, c, item)
         self._fit_table()
         for chart, spec in zip(self.charts, KPI_CHARTS, strict=True):
-            chart.plot(draw_kpi_chart, kpis, spec)  # the chart `coordstudio figures` writes (cba.figures)
+            # the chart `coordstudio figures` writes (cba.figures): several days as one yearly bar per
+            # scheme, weighted by the CBA's day weights (cba.benefits.yearly_kpi)
+            chart.plot(draw_kpi_chart, kpis, spec, day_weights=dict(getattr(result, "day_weights", {}) or {}))

@@ -59,3 +59,30 @@ def test_views_draw_what_the_headless_figures_draw(qtbot: Any, tmp_path: Path) -
         headless = Figure()
         assert chart.title == draw_kpi_chart(headless, sources.kpis, spec)
         assert _bars(chart.figure) == _bars(headless) and len(_bars(headless)) >= len(SCHEMES)
+
+
+def test_results_view_kpi_chart_of_two_days_is_the_yearly_amount_per_scheme(qtbot: Any) -> None:
+    """A run of two representative days shown in the GUI: the KPI chart draws one bar per scheme with
+    the yearly amount the CBA annualises (the run's ``day_weights``), as ``coordstudio figures`` does,
+    while the table keeps a column per scheme and day. Hand calculation (as
+    tests/cba/test_figures.py): day a 300 d/a over 24 h, day b 65 d/a over 12 h; CMS aFRR 10 and 4 EUR
+    -> 300*10 + 65*4*2 = 3520 EUR/a; CM 20 and 6 EUR -> 6000 + 780 = 6780 EUR/a."""
+    from coordstudio.simulation.kpis import SchemeKpis
+
+    afrr = {("CMS", "a"): 10.0, ("CMS", "b"): 4.0, ("CM", "a"): 20.0, ("CM", "b"): 6.0}
+    zero = dict.fromkeys(("activation_cost_eur", "afrr_energy_mwh", "congestion_hours_h",
+                          "overload_energy_mwh", "voltage_violation_hours_h", "curtailed_res_mwh",
+                          "losses_mwh", "slack_energy_mwh", "slack_cost_eur"), 0.0)
+    kpis = [SchemeKpis(scheme=s, day=d, duration_h=24.0 if d == "a" else 12.0, afrr_cost_eur=v, **zero)
+            for (s, d), v in afrr.items()]
+    view = ResultsView()
+    qtbot.addWidget(view)
+    view.show_result(SimpleNamespace(kpis=kpis, cba=None, day_weights={"a": 300.0, "b": 65.0}), "two days")
+    spec = next(s for s in KPI_CHARTS if s[0] == "kpi_afrr_cost")
+    chart = view.charts[KPI_CHARTS.index(spec)]
+    ax = chart.figure.axes[0]
+    heights = {t.get_text(): p.get_height() for t, p in zip(ax.get_xticklabels(), ax.patches, strict=True)}
+    assert heights == {"CMS": 3520.0, "CM": 6780.0}
+    assert "per year" in chart.title
+    headers = [view.table.horizontalHeaderItem(c).text() for c in range(view.table.columnCount())]
+    assert headers == ["CMS a", "CMS b", "CM a", "CM b"]
