@@ -709,6 +709,12 @@ def _reinforcement_or_markets(result: CbaResult) -> _Consideration:
     )
 
 
+def _days_a(weight: float) -> str:
+    """A day's weight in days a year as a reader wants it: one decimal at most (25.7317 -> "25.7",
+    99.9977 -> "100", 365.0 -> "365"); the exact weights are in representative_days.csv."""
+    return f"{weight:.1f}".removesuffix(".0")
+
+
 def _ict_analysis(result: CbaResult) -> _Consideration:
     """11. ICT analysis is unavoidable (the figures are section 4's): supported when the ICT cost decides
     the ranking, i.e. the spread of ICT costs across schemes exceeds the spread of their benefits."""
@@ -718,8 +724,8 @@ def _ict_analysis(result: CbaResult) -> _Consideration:
     benefit_spread = max(benefits) - min(benefits)
     figure = (
         f"ICT present cost ranges from {_meur(costs[0].ict_pv_cost_eur)} ({costs[0].scheme}) to "
-        f"{_meur(costs[-1].ict_pv_cost_eur)} ({costs[-1].scheme}), benefits over "
-        f"{_meur(benefit_spread)} (section 4)"
+        f"{_meur(costs[-1].ict_pv_cost_eur)} ({costs[-1].scheme}), a spread of {_meur(cost_spread)}; "
+        f"the schemes' benefits differ by {_meur(benefit_spread)} at most (present values, section 4)"
     )
     if cost_spread > benefit_spread:
         return (
@@ -779,7 +785,7 @@ def _section_limitations(
     largest = max(day_w.values())
     text = (
         f"{days} simulated day(s) stand for the year: "
-        + ", ".join(f"{d} ({w:g} d/a)" for d, w in day_w.items())
+        + ", ".join(f"{d} ({_days_a(w)} d/a)" for d, w in day_w.items())
         + f"; the heaviest stands for {largest / total:.0%} of the year."
     )
     mc = result.monte_carlo
@@ -788,8 +794,14 @@ def _section_limitations(
             ", and the Monte Carlo contains no spread of the simulation itself." if seeds == 1 else
             "; the only spread of the simulation in the Monte Carlo is that of the day's seeds."
         )
-    elif not mc.day_spread:
-        text += " The Monte Carlo does not resample the days (monte_carlo_day_spread is off)."
+    else:
+        # representative days are chosen on the profiles (means and peaks kept), not on the KPIs, and
+        # weights a user gives are chosen on neither: the annual KPIs' error is a separate measurement
+        # against a simulated year (docs/cba.md, "Error of the annual KPIs")
+        text += (" How far the annual KPIs these days give lie from those of a simulated year is not "
+                 "measured by this run (benchmarks/repdays_error.py measures it).")
+        if not mc.day_spread:
+            text += " The Monte Carlo does not resample the days (monte_carlo_day_spread is off)."
     text += " " + _seed_limitation(result, seeds)
     bullets.append(text)
     subject = _subject(result)
@@ -873,7 +885,7 @@ def build_document(
     doc.heading("Recommendations on TSO-DSO coordination (draft for editing)", 1)
     weights = params.day_weights_days_per_year
     groups = [[result.days[i] for i in g] for g in replicate_groups(result.days)]
-    days = ", ".join(f"{g[0]} ({sum(weights[d] for d in g):g} d/a)" for g in groups)
+    days = ", ".join(f"{g[0]} ({_days_a(sum(weights[d] for d in g))} d/a)" for g in groups)
     seeds = f", each with {result.seed_spread.replicates} random seeds" if result.seed_spread else ""
     doc.para(
         f"Drafted by Coordination Studio on {datetime.now(UTC).strftime('%Y-%m-%d')} from the "
