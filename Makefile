@@ -61,8 +61,13 @@ run: apt-qt venv
 report: venv
 	$(PY) main.py run --out $(OUT)
 
+# Two passes: the suite on TEST_WORKERS processes (pytest-xdist, each test file on one worker, so a file's
+# fixtures are built once), then the tests marked `serial` (timing and signal assertions) alone.
+TEST_WORKERS ?= 2
 test: apt-test venv-test
-	QT_QPA_PLATFORM=offscreen MPLBACKEND=Agg $(VENV)/bin/pytest -q --durations=25
+	QT_QPA_PLATFORM=offscreen MPLBACKEND=Agg $(VENV)/bin/pytest -q --durations=25 -n $(TEST_WORKERS) \
+	  --dist loadfile -m "not serial"
+	QT_QPA_PLATFORM=offscreen MPLBACKEND=Agg $(VENV)/bin/pytest -q --durations=10 -m serial
 
 bench: venv
 	$(PIP) install -q -c constraints.txt -e '.[test,bench,distributed]'

@@ -26,6 +26,8 @@ from coordstudio.cba.study import Study, default_study, run_study, save_study
 from coordstudio.simulation.db import ResultsWriter, read_runs, spec_json_of
 from coordstudio.simulation.errors import ResultsDatabaseError
 
+pytestmark = pytest.mark.serial  # timing or signals: run alone after the parallel pass (Makefile)
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "simulation"))
 from sim_fixtures import small_spec  # noqa: E402

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QTimer
 
+pytestmark = pytest.mark.serial  # timing or signals: run alone after the parallel pass (Makefile)
+
 RUN_TIMEOUT_MS = 240_000
 
 

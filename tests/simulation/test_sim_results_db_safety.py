@@ -36,6 +36,8 @@ from coordstudio.simulation.errors import ResultsDatabaseError
 from coordstudio.simulation.progress import RecordingProgress, RunCancelled
 from coordstudio.simulation.simulate import simulate
 
+pytestmark = pytest.mark.serial  # timing or signals: run alone after the parallel pass (Makefile)
+
 
 def _runs_cli(target: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str], str]:
     code = entry.main(["runs", target])
