@@ -167,6 +167,8 @@ class PydanticForm(QWidget):
                 editor.setText(
                     text.removesuffix(".0") if isinstance(value, float) and value.is_integer() else text
                 )
+                if not editor.hasFocus():  # a long text (a description) is read from its start
+                    editor.setCursorPosition(0)
             editor.blockSignals(False)
 
 

@@ -23,6 +23,10 @@ def test_window_opens_on_the_default_study(window: MainWindow) -> None:
     n_days = window.doc.study.scenario.profiles.representative_days  # the shipped study's days, said
     assert n_days > 0
     assert f"{n_days} representative days of the profile year" in window.overview.summary.text()
+    # the study's description, longer than its field, is shown from its start (it showed its end)
+    description = window.overview.form.editors["description"]
+    assert description.text() == window.doc.study.metadata.description
+    assert description.cursorPosition() == 0
 
 
 def test_malformed_study_shows_an_error_dialog_and_nothing_else_breaks(
