@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 from coordstudio.cba.errors import CbaError, StudyError
 from coordstudio.cba.fingerprint import StudyFingerprint, study_fingerprint
 from coordstudio.cba.outputs import write_study_outputs
+from coordstudio.cba.parameters import CbaParameters
 from coordstudio.cba.stored_runs import ResumePlan, resume_day_plans, resume_plan
 from coordstudio.cba.study_file import (
     CURRENT_SCHEMA_VERSION,
@@ -64,6 +65,7 @@ __all__ = [
     "study_from_mapping",
     "study_summary",
     "study_to_text",
+    "with_run_days",
 ]
 
 
@@ -270,7 +272,7 @@ def run_study(
             progress.report(0.05, f"resuming: {done} of {len(days) * len(run_schemes)} day-scheme runs "
                                   "completed before, simulating the others")
         kpis = _simulate_days(study, days, run_schemes, db_url, progress, prints, plans)
-        params = study.cba.model_copy(update={"day_weights_days_per_year": day_weights(days)})
+        params = with_run_days(study.cba, day_weights(days))
     else:
         if resume:
             plan = resume_plan(study, db_url, run_schemes) if db_url else ResumePlan(to_run=run_schemes)
@@ -339,6 +341,18 @@ def run_study(
         ict=ict, kpis=kpis, cba=cba_result, ict_check=check, outputs=outputs, timings_s=timings,
         day_weights=dict(params.day_weights_days_per_year),
     )
+
+
+def with_run_days(params: CbaParameters, run_day_weights: Mapping[str, float]) -> CbaParameters:
+    """``params`` as a run of representative days appraises them: the weights of the days it simulated
+    (``StudyResult.day_weights``) in place of ``cba.day_weights_days_per_year``; unchanged for empty
+    ``run_day_weights`` (a study of its one day, whose weights are the study's own to edit).
+
+    Why one function: the run's CBA (:func:`run_study`), the GUI's what-if on the run's KPIs and the draft
+    must weight the same days; the study's own weights name a day (``d175``) the run did not simulate."""
+    if not run_day_weights:
+        return params
+    return params.model_copy(update={"day_weights_days_per_year": dict(run_day_weights)})
 
 
 def representative_days_of(study: Study) -> list[RepresentativeDay]:

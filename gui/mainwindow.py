@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from coordstudio.cba.study import Study, StudyMetadata, load_study, save_study
+from coordstudio.cba.study import Study, StudyMetadata, load_study, save_study, with_run_days
 from coordstudio.cba.study_file import study_extends
 from coordstudio.cba.study_update import UpdateMethod, write_updated_study
 from coordstudio.gui.document import EditRejected, ObjPath, Problem, StudyDocument
@@ -895,11 +895,16 @@ class MainWindow(QMainWindow):
         self._last_label = label
         self._run_thread_finished()
         self.scenario.run_finished(f"Finished in {elapsed:.1f} s.")
-        run_params = self.runner.study.cba if self.runner is not None else None
+        run_params, run_days = None, {}
+        if self.runner is not None:  # the run's CBA parameters: representative days weight the days run
+            study = self.runner.study
+            if study.scenario.profiles.representative_days > 0:
+                run_days = dict(getattr(result, "day_weights", {}) or {})
+            run_params = with_run_days(study.cba, run_days)
         # Each step in its own event-loop pass (about 0.1 s each), so the window never freezes.
         steps = [
             lambda: self.results.show_result(result, label, series),
-            lambda: self.cba.set_run_result(result, run_params),
+            lambda: self.cba.set_run_result(result, run_params, run_days),
             lambda: self.ictcheck.show_result(getattr(result, "ict_check", None)),
             self._rebuild_explorer,
             lambda: self._mark_results_tab(True),

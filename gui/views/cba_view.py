@@ -43,6 +43,7 @@ from coordstudio.cba.charts import (
     draw_tornado,
 )
 from coordstudio.cba.parameters import CbaParameters
+from coordstudio.cba.study import with_run_days
 from coordstudio.gui.charts import ChartWidget
 from coordstudio.gui.document import EditRejected, StudyDocument
 from coordstudio.gui.forms import PydanticForm
@@ -106,6 +107,8 @@ class CbaView(QWidget):
         self.run_result: Any = None  # StudyResult of the last run (KPIs + ICT)
         self.cba_result: Any = None  # CbaResult shown now (what-if applied)
         self.params_shown: CbaParameters | None = None
+        self.run_days: dict[str, float] = {}
+        """Weights of the shown run's representative days (empty: the study's own weights apply)."""
         self.ict_shown: dict[str, Any] = {}
         self.last_compute_s = 0.0
 
@@ -404,8 +407,9 @@ class CbaView(QWidget):
         self._schedule()
 
     def whatif_parameters(self) -> CbaParameters:
-        """The study's CBA parameters with the what-if values (validated by pydantic)."""
-        data = self.doc.study.cba.model_dump()
+        """The study's CBA parameters with the what-if values (validated by pydantic), weighting the days
+        of the shown run when it simulated representative days (:func:`cba.study.with_run_days`)."""
+        data = with_run_days(self.doc.study.cba, self.run_days).model_dump()
         data.update(
             discount_rate=round(self.rate.value() / 100, 6),
             horizon_years=self.horizon.value(),
@@ -440,14 +444,17 @@ class CbaView(QWidget):
 
     # ------------------------------------------------------------------ results
 
-    def set_run_result(self, result: Any, run_params: CbaParameters | None = None) -> None:
-        """Use the KPIs (and ICT costs) of a finished run.
+    def set_run_result(self, result: Any, run_params: CbaParameters | None = None,
+                       run_days: dict[str, float] | None = None) -> None:
+        """Use the KPIs (and ICT costs) of a finished run; ``run_days`` (day id -> days a year) are the
+        weights of the representative days it simulated (empty: the study's one day and own weights).
 
         When the what-if controls still equal the parameters the run used (``run_params``) and the SGAM
         model is unchanged, the run's own CBA (computed in the worker) is shown as is, so a finished run
         costs the GUI thread no CBA computation; otherwise the CBA is recomputed for what is on screen.
         """
         self.run_result = result
+        self.run_days = dict(run_days or {})
         own = getattr(result, "cba", None)
         if (
             own is not None

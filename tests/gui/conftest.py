@@ -1,7 +1,8 @@
 """Shared fixtures of the GUI tests: offscreen Qt, isolated settings, dialogs that never block.
 
 ``QStandardPaths.setTestModeEnabled(True)`` sends QSettings and the recovery folder to a test location,
-so the tests neither read nor clobber a user's recent files or recovery files. ``dialogs`` replaces the
+so the tests neither read nor clobber a user's recent files or recovery files (one location per
+pytest-xdist worker). ``dialogs`` replaces the
 QMessageBox statics with recorders answering a chosen button: a test can assert that an error dialog was
 shown, with which message, without a modal dialog blocking the run.
 """
@@ -31,7 +32,10 @@ from PySide6.QtCore import QCoreApplication, QStandardPaths  # noqa: E402
 from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
 QCoreApplication.setOrganizationName("CoordinationStudioTests")
-QCoreApplication.setApplicationName("Coordination Studio Tests")
+# one settings file and recovery folder per pytest-xdist worker (`make test` runs two): the fixtures
+# clear them, which must not clear a window's under another worker's test
+_APP_NAME = f"Coordination Studio Tests {os.environ.get('PYTEST_XDIST_WORKER', '')}".strip()
+QCoreApplication.setApplicationName(_APP_NAME)
 QStandardPaths.setTestModeEnabled(True)
 
 
@@ -62,12 +66,21 @@ def dialogs(monkeypatch: pytest.MonkeyPatch) -> DialogRecorder:
     return rec
 
 
+@pytest.fixture(scope="session")
+def qapp_args() -> list[str]:
+    """pytest-qt names the QApplication after its first argument ("pytest-qt-qapp" by default), which
+    would give every worker the same settings and recovery folder: the name is the worker's."""
+    return [_APP_NAME]
+
+
 @pytest.fixture
 def clean_recovery(qapp: Any) -> Iterator[None]:
-    """An empty recovery folder and settings before and after the test."""
+    """An empty recovery folder and settings before and after the test (this worker's own)."""
     from PySide6.QtCore import QSettings
 
     from coordstudio.gui.recovery import recovery_dir
+
+    QCoreApplication.setApplicationName(_APP_NAME)  # whoever made the QApplication first
 
     shutil.rmtree(recovery_dir(), ignore_errors=True)
     QSettings().clear()
