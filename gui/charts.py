@@ -113,6 +113,19 @@ class _SerialDrawer:
 DRAWER = _SerialDrawer()
 
 
+
+def title_html(title: str) -> str:
+    """A chart title as the label above the chart shows it: the first line bold, the lines after it (the
+    days and weights of several representative days, :mod:`cba.figures_kpi`) small and grey, so that a
+    small chart keeps its height for the bars."""
+    from html import escape
+
+    head, _, rest = title.partition("\n")
+    if not rest:
+        return f"<b>{escape(head)}</b>"
+    return (f"<b>{escape(head)}</b><br><span style='color:#555555; font-size:small'>"
+            f"{escape(rest.replace(chr(10), ' '))}</span>")
+
 class ChartWidget(QWidget):
     """A titled matplotlib canvas with an export button."""
 
@@ -128,7 +141,7 @@ class ChartWidget(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         bar = QHBoxLayout()
-        self.title_label = QLabel(f"<b>{title}</b>")
+        self.title_label = QLabel(title_html(title))
         self.title_label.setWordWrap(True)  # a long title wraps instead of widening the chart
         bar.addWidget(self.title_label, 1)
         self.export_button = QPushButton("Export…")
@@ -141,7 +154,8 @@ class ChartWidget(QWidget):
     def set_title(self, title: str) -> None:
         """Change the title shown above the chart (and used as the export file name)."""
         self.title = title
-        self.title_label.setText(f"<b>{title}</b>")
+        self.title_label.setText(title_html(title))
+        self.title_label.setToolTip(title.replace("\n", " "))
 
     def axes(self) -> Axes:
         """A cleared figure with one Axes, ready to draw on."""

@@ -84,5 +84,9 @@ def test_results_view_kpi_chart_of_two_days_is_the_yearly_amount_per_scheme(qtbo
     heights = {t.get_text(): p.get_height() for t, p in zip(ax.get_xticklabels(), ax.patches, strict=True)}
     assert heights == {"CMS": 3520.0, "CM": 6780.0}
     assert "per year" in chart.title
+    # the label above the small chart: the title's first line bold, the days and weights small below it
+    head, _, rest = chart.title.partition("\n")
+    assert chart.title_label.text().startswith(f"<b>{head}</b><br><span")
+    assert "a 300" in rest and "a 300" in chart.title_label.text()
     headers = [view.table.horizontalHeaderItem(c).text() for c in range(view.table.columnCount())]
     assert headers == ["CMS a", "CMS b", "CM a", "CM b"]
