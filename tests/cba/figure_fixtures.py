@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from coordstudio.cba.analysis import run_cba
 from coordstudio.cba.outputs import write_kpis_csv
 from coordstudio.simulation import db as simdb
+from coordstudio.simulation.kpis import SchemeKpis
 
 SCHEMES = ("CMS", "CM")
 NODE_PRICES = {"CMS": (40.0, 42.0, 44.0), "CM": (40.0, 45.0, 50.0)}
@@ -69,3 +70,16 @@ def _write_database(url: str) -> None:
                     conn.execute(sa.insert(simdb.measurements).values(
                         run_id=run_id, time_min=t, node=node, vm_pu=vm_pu))
     engine.dispose()
+
+
+def two_day_afrr_kpis() -> list[SchemeKpis]:
+    """KPIs of two made-up representative days, aFRR cost only (every other summed KPI 0): day a over 24 h,
+    day b over 12 h; CMS 10 and 4 EUR, CM 20 and 6 EUR. With weights a 300 and b 65 d/a the yearly
+    amounts are, by hand, CMS 300*10 + 65*4*2 = 3520 EUR/a and CM 6000 + 780 = 6780 EUR/a."""
+    afrr = {("CMS", "a"): 10.0, ("CMS", "b"): 4.0, ("CM", "a"): 20.0, ("CM", "b"): 6.0}
+    zero = dict.fromkeys(("activation_cost_eur", "afrr_energy_mwh", "congestion_hours_h",
+                          "overload_energy_mwh", "voltage_violation_hours_h", "curtailed_res_mwh",
+                          "losses_mwh", "slack_energy_mwh", "slack_cost_eur"), 0.0)
+    return [SchemeKpis(scheme=s, day=d, duration_h=24.0 if d == "a" else 12.0, afrr_cost_eur=v, **zero)
+            for (s, d), v in afrr.items()]
+

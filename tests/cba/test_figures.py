@@ -20,7 +20,7 @@ from coordstudio import main
 from coordstudio.cba.figures import read_sources
 from coordstudio.cba.figures_kpi import KPI_CHARTS
 from coordstudio.cba.price_components import COMPONENTS
-from tests.cba.figure_fixtures import NODE_PRICES, SCHEMES, write_results_dir
+from tests.cba.figure_fixtures import NODE_PRICES, SCHEMES, two_day_afrr_kpis, write_results_dir
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -173,15 +173,8 @@ def test_kpi_charts_of_two_days_are_one_bar_per_scheme_with_the_yearly_amount(tm
 
     from coordstudio.cba.figures import figure_jobs
     from coordstudio.cba.outputs import write_kpis_csv
-    from coordstudio.simulation.kpis import SchemeKpis
 
-    afrr = {("CMS", "a"): 10.0, ("CMS", "b"): 4.0, ("CM", "a"): 20.0, ("CM", "b"): 6.0}
-    zero = dict.fromkeys(("activation_cost_eur", "afrr_energy_mwh", "congestion_hours_h",
-                          "overload_energy_mwh", "voltage_violation_hours_h", "curtailed_res_mwh",
-                          "losses_mwh", "slack_energy_mwh", "slack_cost_eur"), 0.0)
-    kpis = [SchemeKpis(scheme=s, day=d, duration_h=24.0 if d == "a" else 12.0, afrr_cost_eur=v, **zero)
-            for (s, d), v in afrr.items()]
-    write_kpis_csv(kpis, tmp_path / "kpis.csv")
+    write_kpis_csv(two_day_afrr_kpis(), tmp_path / "kpis.csv")
     (tmp_path / "representative_days.csv").write_text(
         "day_id,day_of_year,kind,weight_days_per_year,ambient_temp_c,seed_offset\n"
         "a,10,medoid,300.0,5.0,0\nb,200,peak pv,65.0,20.0,0\n", encoding="utf-8")

@@ -16,7 +16,7 @@ from coordstudio.cba.figures_kpi import KPI_CHARTS, draw_kpi_chart
 from coordstudio.cba.figures_timeseries import draw_activations, draw_price_bands, draw_voltages
 from coordstudio.gui.views.results_view import ResultsView
 from coordstudio.gui.views.timeseries import TimeSeriesPanel
-from tests.cba.figure_fixtures import NODE_PRICES, SCHEMES, write_results_dir
+from tests.cba.figure_fixtures import NODE_PRICES, SCHEMES, two_day_afrr_kpis, write_results_dir
 
 
 def _lines(fig: Figure) -> list[tuple[str, list[float], list[float]]]:
@@ -67,14 +67,7 @@ def test_results_view_kpi_chart_of_two_days_is_the_yearly_amount_per_scheme(qtbo
     while the table keeps a column per scheme and day. Hand calculation (as
     tests/cba/test_figures.py): day a 300 d/a over 24 h, day b 65 d/a over 12 h; CMS aFRR 10 and 4 EUR
     -> 300*10 + 65*4*2 = 3520 EUR/a; CM 20 and 6 EUR -> 6000 + 780 = 6780 EUR/a."""
-    from coordstudio.simulation.kpis import SchemeKpis
-
-    afrr = {("CMS", "a"): 10.0, ("CMS", "b"): 4.0, ("CM", "a"): 20.0, ("CM", "b"): 6.0}
-    zero = dict.fromkeys(("activation_cost_eur", "afrr_energy_mwh", "congestion_hours_h",
-                          "overload_energy_mwh", "voltage_violation_hours_h", "curtailed_res_mwh",
-                          "losses_mwh", "slack_energy_mwh", "slack_cost_eur"), 0.0)
-    kpis = [SchemeKpis(scheme=s, day=d, duration_h=24.0 if d == "a" else 12.0, afrr_cost_eur=v, **zero)
-            for (s, d), v in afrr.items()]
+    kpis = two_day_afrr_kpis()
     view = ResultsView()
     qtbot.addWidget(view)
     view.show_result(SimpleNamespace(kpis=kpis, cba=None, day_weights={"a": 300.0, "b": 65.0}), "two days")
