@@ -63,6 +63,11 @@ KPIS: tuple[str, ...] = (
 """The KPIs compared: those the CBA turns into money (``cba.benefits.CATEGORY_KPIS``) and aFRR energy."""
 YEAR = 365
 META = "settings.csv"
+PRICED = "priced_cost_eur"
+"""A pseudo-KPI of ``compare``: the KPIs the CBA prices, at the study's prices and benefit factor,
+``f sum_c p_c q_c`` (:func:`cba.benefits.category_prices`, :data:`cba.benefits.CATEGORY_KPIS`); a scheme's
+yearly benefit is the reference scheme's priced cost minus its own, so the error of the difference
+``X - first`` of this row is the error of the CBA's benefit of X (EUR/a, before discounting)."""
 
 
 def _study(args: argparse.Namespace) -> Any:
@@ -148,17 +153,29 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_days(results: Path) -> dict[int, dict[str, dict[str, float]]]:
-    """Day of year -> scheme -> KPI (scaled to 24 h: ``k 24 / h``)."""
+def _read_days(results: Path, params: Any = None) -> dict[int, dict[str, dict[str, float]]]:
+    """Day of year -> scheme -> KPI (scaled to 24 h: ``k 24 / h``), and with the study's CBA parameters
+    ``params`` the day's :data:`PRICED` cost."""
     out: dict[int, dict[str, dict[str, float]]] = {}
     for path in sorted(results.glob("day_*.csv")):
         with path.open(newline="", encoding="utf-8") as fh:
             for row in csv.DictReader(fh):
                 scale = 24.0 / float(row["duration_h"])
-                out.setdefault(int(row["day_of_year"]), {})[row["scheme"]] = {
-                    k: float(row[k]) * scale for k in KPIS
-                }
+                kpis = {k: float(row[k]) * scale for k in KPIS}
+                if params is not None:
+                    kpis[PRICED] = _priced_cost(kpis, params)
+                out.setdefault(int(row["day_of_year"]), {})[row["scheme"]] = kpis
     return out
+
+
+def _priced_cost(kpis: dict[str, float], params: Any) -> float:
+    """:data:`PRICED`: ``f sum_c p_c sum_{k in c} kpi_k`` of one scheme's day."""
+    from coordstudio.cba.benefits import BENEFIT_CATEGORIES, CATEGORY_KPIS, category_prices
+
+    prices = category_prices(params)
+    total = sum(float(prices[i]) * sum(kpis[k] for k in CATEGORY_KPIS[c])
+                for i, c in enumerate(BENEFIT_CATEGORIES))
+    return float(params.benefit_factor) * total
 
 
 def reference_days(simulated: set[int]) -> tuple[list[int], str]:
@@ -196,9 +213,11 @@ def annual_errors(
     n_ref = len(ref_days)
     rows = []
     series = [(s, [s]) for s in schemes] + [(f"{s} - {schemes[0]}", [s, schemes[0]]) for s in schemes[1:]]
+    kpis = [k for k in (*KPIS, PRICED) if all(k in simulated[d][schemes[0]] for d in ref_days)]
+    level = {k: YEAR * sum(simulated[d][schemes[0]][k] for d in ref_days) / n_ref for k in kpis}
     for label, parts in series:
         sign = [1.0, -1.0][: len(parts)]
-        for k in KPIS:
+        for k in kpis:
             value = {d: sum(g * simulated[d][p][k] for g, p in zip(sign, parts, strict=True))
                      for d in set(ref_days) | set(chosen)}
             xs = [value[d] for d in ref_days]
@@ -208,8 +227,12 @@ def annual_errors(
             se = YEAR * math.sqrt(var / n_ref * max(0.0, 1.0 - n_ref / YEAR))
             est = sum(w * value[d] for d, w in chosen.items())
             rel = (est - ref) / abs(ref) if abs(ref) > 1e-12 else (0.0 if abs(est) < 1e-12 else math.inf)
+            # the error against the first scheme's own yearly amount: bounded where a difference is near 0
+            # (a relative error of a difference of ~0 says nothing about the benefit it makes)
+            share = (est - ref) / abs(level[k]) if abs(level[k]) > 1e-12 else math.nan
             rows.append({"series": label, "kpi": k, "reference_per_year": ref, "reference_se_per_year": se,
-                         "estimate_per_year": est, "relative_error": rel})
+                         "estimate_per_year": est, "relative_error": rel,
+                         "error_share_of_first_scheme": share})
     return rows
 
 
@@ -219,7 +242,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     study = _study(args)
     results = Path(args.results)
-    simulated = _read_days(results)
+    simulated = _read_days(results, study.cba)
     if not simulated:
         print(f"error: {results}: no day_*.csv; run the simulate step first", file=sys.stderr)
         return 2
@@ -254,38 +277,64 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _plot(table: list[dict[str, Any]], path: Path, note: str) -> None:
-    """Largest |relative error| over the schemes (solid) and over the differences to the first scheme
-    (dashed) per KPI, against the number of representative days."""
+    """Left: per KPI, the largest |relative error| over the schemes (solid) and the largest |error| of the
+    differences to the first scheme as a share of the first scheme's yearly amount (dashed), against the
+    number of representative days. Right: the error of each scheme's yearly benefit (the difference of the
+    :data:`PRICED` cost, the CBA's prices), k EUR/a. Bars: 2 standard errors of a sampled reference."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 5.5))
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(13, 5.8), gridspec_kw={"width_ratios": [1.25, 1]})
     ns = sorted({r["n_days"] for r in table})
     sampled = any(r["reference_se_per_year"] > 0 for r in table)
+    first = next(r["series"] for r in table if " - " not in r["series"])
+    level = {r["kpi"]: abs(r["reference_per_year"]) for r in table if r["series"] == first}
     for i, k in enumerate(KPIS):
         color = plt.get_cmap("tab10")(i % 10)
         for diff, style, marker, shift in ((False, "-", "o", -0.12), (True, "--", "x", 0.12)):
+            key = "error_share_of_first_scheme" if diff else "relative_error"
             ys, bars = [], []
             for n in ns:
                 rows = [r for r in table if r["n_days"] == n and r["kpi"] == k
-                        and (" - " in r["series"]) == diff and math.isfinite(r["relative_error"])]
-                worst = max(rows, key=lambda r: abs(r["relative_error"]), default=None)
-                ys.append(100 * abs(worst["relative_error"]) if worst else float("nan"))
-                ref = max(abs(worst["reference_per_year"]), 1e-12) if worst else 1.0
-                bars.append(200 * worst["reference_se_per_year"] / ref if worst else 0.0)
+                        and (" - " in r["series"]) == diff and math.isfinite(r.get(key, math.nan))]
+                worst = max(rows, key=lambda r: abs(r[key]), default=None)
+                ys.append(100 * abs(worst[key]) if worst else float("nan"))
+                scale = (level.get(k, 0.0) if diff else abs(worst["reference_per_year"])) if worst else 0.0
+                bars.append(200 * worst["reference_se_per_year"] / scale if worst and scale > 1e-12 else 0.0)
             xs = [n + shift + 0.03 * i for n in ns]
             ax.errorbar(xs, ys, yerr=bars if sampled else None, fmt=style, marker=marker, color=color,
                         capsize=2, elinewidth=0.8, label=k if not diff else None)
+    ax.set_ylim(-2.0, 60.0)  # a KPI of ~0 (curtailed RES: 0-7 MWh/a) is 100 % off: off the scale
     ax.set_xlabel("representative days")
-    ax.set_ylabel("largest |relative error| of the annual KPI, %")
+    ax.set_ylabel("largest |error| of the annual KPI, % (clipped at 60)")
     ax.set_xticks(ns)
-    ax.set_title(f"Annual KPIs from representative days against {note}\n"
-                 "solid, o: per scheme; dashed, x: difference to the first (reference) scheme"
-                 + ("; bars: 2 standard errors of the sampled reference" if sampled else ""), fontsize=9)
-    ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.13))
+    ax.set_title("o, solid: per scheme, of its own value\nx, dashed: difference to the first scheme, "
+                 f"of {first}'s value", fontsize=9)
+    ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.12))
     ax.grid(alpha=0.3)
+    priced = [r for r in table if r["kpi"] == PRICED and " - " in r["series"]]
+    for i, label in enumerate(sorted({r["series"] for r in priced}, key=[r["series"] for r in priced].index)):
+        rows = {r["n_days"]: r for r in priced if r["series"] == label}
+        xs = [n + 0.08 * (i - 2) for n in ns if n in rows]
+        # benefit = -(difference of the priced cost): its error is minus the difference's
+        ys = [-(rows[n]["estimate_per_year"] - rows[n]["reference_per_year"]) / 1e3 for n in ns if n in rows]
+        bars = [2 * rows[n]["reference_se_per_year"] / 1e3 for n in ns if n in rows]
+        ref = rows[ns[0]]["reference_per_year"] if ns[0] in rows else math.nan
+        bx.errorbar(xs, ys, yerr=bars if sampled else None, fmt="-", marker="s", capsize=2, elinewidth=0.8,
+                    color=plt.get_cmap("tab10")(i % 10),
+                    label=f"{label.split(' - ')[0]} (benefit {-ref / 1e3:,.0f} k EUR/a)")
+    bx.axhline(0.0, color="#444444", lw=0.8)
+    bx.set_xticks(ns)
+    bx.set_xlabel("representative days")
+    bx.set_ylabel("error of the yearly benefit, k EUR/a")
+    bx.set_title("Benefit over the first scheme at the study's prices\n(estimate minus reference; "
+                 "legend: the reference's benefit)", fontsize=9)
+    bx.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
+    bx.grid(alpha=0.3)
+    fig.suptitle(f"Annual KPIs from representative days against {note}"
+                 + ("; bars: 2 standard errors of the sampled reference" if sampled else ""), fontsize=10)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
