@@ -74,3 +74,29 @@ def test_partial_year_reference_is_the_even_sample_with_its_standard_error(tmp_p
     days, name = mod.reference_days(set(full))
     assert name == "full year" and len(days) == 365
     assert all(r["reference_se_per_year"] == 0.0 for r in mod.annual_errors(full, {1: 365.0}, ["A"], days))
+
+
+def test_priced_cost_is_the_cbas_valuation_and_its_difference_the_benefit_error(tmp_path: Path) -> None:
+    """``priced_cost_eur`` of a day is ``f sum_c p_c q_c`` at the study's CBA prices, so ``B - A`` of it is
+    minus B's benefit over A. Hand calculation with the default CBA parameters (congestion 300 EUR/MWh of
+    overload, voltage 100 EUR/bus-h, curtailed RES 60 and losses 60 EUR/MWh, CO2 0 EUR/t, unserved need
+    20 EUR/MWh, benefit factor 1) on one 24-h day where every KPI is 1 for A and 2 for B: A costs
+    1 (resource) + 1 (aFRR) + 300 + 100 + 60 + 60 + 0 + 20 = 542 EUR, B 1,084 EUR; over the year (one day
+    weighted 365) B - A = 365 x 542 = 197,830 EUR/a, i.e. B's benefit is -197,830 EUR/a; the error share
+    of the difference is taken of A's own amount (365 x 542)."""
+    from coordstudio.cba.parameters import CbaParameters
+
+    mod = _module()
+    rows = ["scheme,day_of_year,duration_h," + ",".join(mod.KPIS)]
+    for scheme, v in (("A", 1.0), ("B", 2.0)):
+        rows.append(f"{scheme},1,24.0," + ",".join(str(v) for _ in mod.KPIS))
+    (tmp_path / "day_001.csv").write_text("\n".join(rows) + "\n")
+    params = CbaParameters()
+    assert params.co2_price_eur_per_t == 0.0 and params.benefit_factor == 1.0
+    simulated = mod._read_days(tmp_path, params)
+    assert simulated[1]["A"][mod.PRICED] == pytest.approx(542.0, rel=1e-12)
+    assert simulated[1]["B"][mod.PRICED] == pytest.approx(1084.0, rel=1e-12)
+    rows_out = {(r["series"], r["kpi"]): r for r in mod.annual_errors(simulated, {1: 365.0}, ["A", "B"], [1])}
+    d = rows_out[("B - A", mod.PRICED)]
+    assert d["reference_per_year"] == pytest.approx(197830.0, rel=1e-12)
+    assert d["error_share_of_first_scheme"] == pytest.approx(0.0, abs=1e-12)  # the same day: no error
