@@ -768,12 +768,54 @@ def _seed_limitation(result: CbaResult, seeds: int) -> str:
     )
 
 
+def _trip_limitation(params: CbaParameters, kpis: Sequence[SchemeKpis], reference: str) -> str | None:
+    """The energy that tripped lines disconnected, per scheme and year (``energy_not_served_mwh``,
+    annualised as the CBA annualises, :func:`cba.benefits.yearly_kpi`), which no benefit category prices;
+    None when no line tripped. Why it must be said: a de-energised feeder counts no voltage violation and
+    no losses, so a scheme that trips lines looks better on those categories than one that keeps the load
+    supplied, and the benefit of avoiding the outage is not counted at all."""
+    from coordstudio.cba.benefits import yearly_kpi
+
+    weights = params.day_weights_days_per_year
+    table = {(k.scheme, k.day): k for k in kpis}
+    schemes = list(dict.fromkeys(k.scheme for k in kpis))
+    ens: dict[str, float] = {}
+    tripped: dict[str, list[str]] = {}
+    for scheme in schemes:
+        days = [d for d in weights if (scheme, d) in table]
+        if len(days) != len(weights):
+            continue  # a scheme without every weighted day is not annualised (the CBA says so)
+        by_day = [table[(scheme, d)] for d in days]
+        ens[scheme] = yearly_kpi(by_day, [weights[d] for d in days], ("energy_not_served_mwh",))
+        tripped[scheme] = [d for d, k in zip(days, by_day, strict=True) if k.lines_tripped > 0]
+    if not any(ens.values()) and not any(tripped.values()):
+        return None
+    listed = "; ".join(
+        f"{s} {ens[s]:,.0f} MWh/a (lines tripped on {len(tripped[s])} of {len(weights)} simulated days)"
+        for s in ens if ens[s] > 0 or tripped[s]
+    )
+    text = (
+        f"Protection tripped lines and disconnected load: {listed}. The CBA puts no price on energy not "
+        "served, and a de-energised feeder counts no voltage violation and no losses"
+    )
+    ref = ens.get(reference)
+    fewer = [s for s in ens if s != reference and ref is not None and ens[s] < ref]
+    if fewer:
+        text += (f": the benefits over {reference} of {', '.join(fewer)}, which disconnect less, are "
+                 "understated by the value of the energy they keep supplied.")
+    else:
+        text += "."
+    return text
+
+
 def _section_limitations(
-    doc: Document, params: CbaParameters, result: CbaResult, ict: dict[str, SchemeIctCost] | None
+    doc: Document, params: CbaParameters, result: CbaResult, ict: dict[str, SchemeIctCost] | None,
+    kpis: Sequence[SchemeKpis] = (),
 ) -> list[str]:
     """What the figures rest on, generated from the study: the simulated days and their weights, the
-    scale of the grid against platform costs, failed clearings and the unsourced assumptions. Returns the
-    bullets (also used by the tests)."""
+    scale of the grid against platform costs, failed clearings, load that tripped lines disconnected
+    (:func:`_trip_limitation`) and the unsourced assumptions. Returns the bullets (also used by the
+    tests)."""
     doc.heading("Limitations of this study", 2)
     bullets: list[str] = []
     weights = params.day_weights_days_per_year
@@ -833,6 +875,9 @@ def _section_limitations(
             "exceed its benefits)."
         )
     bullets.append("Scale: " + scale)
+    trips = _trip_limitation(params, kpis, result.reference_scheme)
+    if trips:
+        bullets.append(trips)
     failed = sum(a.failed_clearings for a in result.assessments)
     clearings = sum(a.clearings for a in result.assessments)
     if failed:
@@ -920,7 +965,7 @@ def build_document(
             doc.para(paragraph)
     losers = _section_actors(doc, result)
     _section_regulatory(doc, result, thin, has_liquidity, losers)
-    _section_limitations(doc, params, full, ict)
+    _section_limitations(doc, params, full, ict, kpis)
     doc.heading("Summary", 2)
     case, _ = result.outcome()
     subject = _subject(result)

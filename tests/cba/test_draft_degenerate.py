@@ -101,3 +101,24 @@ def test_a_one_day_study_says_the_simulation_spread_is_not_measured() -> None:
     result = run_cba(params, kpis, make_ict())
     md = render_markdown(build_document(params, kpis, make_ict(), result))
     assert "Monte Carlo contains no spread of the simulation itself" in md
+
+
+def test_load_disconnected_by_tripped_lines_is_said_with_its_yearly_energy() -> None:
+    """The reference trips a line on the weekday (261 d/a), disconnecting 10 MWh in its 24 h; no other
+    scheme trips. The CBA prices no energy not served, so the draft's limitations must say so, with the
+    yearly energy annualised as the CBA annualises (by hand: 261 x 10 = 2,610 MWh/a), and that the other
+    schemes' benefits are understated by it. Without a trip the bullet is absent."""
+    params = make_params(monte_carlo_samples=50)
+    ref = params.reference_scheme
+    kpis = [k.model_copy(update={"lines_tripped": 1, "energy_not_served_mwh": 10.0})
+            if k.scheme == ref and k.day == "weekday" else k for k in make_kpis()]
+    result = run_cba(params, kpis, make_ict())
+    limits = _section(render_markdown(build_document(params, kpis, make_ict(), result)),
+                      "## Limitations of this study")
+    line = next(x for x in limits.splitlines() if "Protection tripped lines" in x)
+    assert f"{ref} 2,610 MWh/a (lines tripped on 1 of 2 simulated days)" in line
+    others = [s.scheme for s in result.schemes if s.scheme != ref]
+    assert f"the benefits over {ref} of {', '.join(others)}, which disconnect less, are understated" in line
+    plain = render_markdown(build_document(params, make_kpis(), make_ict(), run_cba(params, make_kpis(),
+                                                                                     make_ict())))
+    assert "Protection tripped lines" not in plain
