@@ -61,6 +61,10 @@ KPIS: tuple[str, ...] = (
     "slack_energy_mwh",
 )
 """The KPIs compared: those the CBA turns into money (``cba.benefits.CATEGORY_KPIS``) and aFRR energy."""
+TRIP_COLUMNS: tuple[str, ...] = ("lines_tripped", "energy_not_served_mwh")
+"""Written beside the KPIs, not compared: the trip regime that biases the reference scheme's grid KPIs
+(docs/cba.md, "Why: CMS trips a feeder line on winter days"). Day files written before 7 December 2026
+evening lack them."""
 YEAR = 365
 META = "settings.csv"
 PRICED = "priced_cost_eur"
@@ -117,10 +121,10 @@ def _simulate_day(job: tuple[Any, int, str]) -> str:
     tmp = path.with_suffix(".csv.tmp")
     with tmp.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["scheme", "day_of_year", "duration_h", *KPIS])
+        w.writerow(["scheme", "day_of_year", "duration_h", *KPIS, *TRIP_COLUMNS])
         for scheme in spec.schemes:
             k = sim.kpis[scheme]
-            w.writerow([scheme, doy, k.duration_h, *(getattr(k, name) for name in KPIS)])
+            w.writerow([scheme, doy, k.duration_h, *(getattr(k, name) for name in (*KPIS, *TRIP_COLUMNS))])
     tmp.replace(path)
     return path.name
 
