@@ -81,6 +81,10 @@ def test_both_variants_run_and_are_costed_as_themselves(tmp_path: Path) -> None:
     text = study.read_text(encoding="utf-8")
     assert text.count("\n    duration_h: 24.0\n") == 1
     text = text.replace("\n    duration_h: 24.0\n", "\n    duration_h: 1.0\n")
+    # the evening hour, when F2 is congested and the local markets clear something (since the EVs start
+    # the day charged as the evening left them, 00:00-01:00 has no congestion and no local activation)
+    assert text.count("\n    start_h: 0.0\n") == 1
+    text = text.replace("\n    start_h: 0.0\n", "\n    start_h: 18.0\n")
     assert text.count("\n  reference_scheme: CMS\n") == 1
     text = text.replace("\n  reference_scheme: CMS\n", "\n  reference_scheme: CM\n")
     study.write_text(text, encoding="utf-8")

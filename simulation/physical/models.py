@@ -61,6 +61,31 @@ class ModelContext:
 RES_PROFILES: tuple[str, ...] = ("pv", "wind", "flat")
 
 
+def ev_day_start_soc(p: dict[str, np.ndarray], start_h: float, soc_init: np.ndarray) -> np.ndarray:
+    """State of charge of the EVs when the simulation starts at ``start_h``, as the evening before left it.
+
+    Why: an EV arrives home with ``soc_init`` (the trip rule) and its scheduled charging (:func:`baseline`)
+    runs at ``p_max`` until ``soc_target``. A simulation starting while the EV is at home (``start_h`` after
+    its arrival or before its departure) must not start it at ``soc_init``: every such EV would then charge
+    at once in the first step, a load no real night has (the default study's F2 head line: 148 % at 00:00
+    with its EVs, 44.6 % without, docs/cba.md "How the trip happens"). So an EV connected at ``start_h``
+    starts with the charge its schedule gave it over the ``h_c = (start_h - arrival_h) mod 24`` hours since
+    its arrival::
+
+        soc_0 = min(max(soc_init, soc_target), soc_init + p_max eta h_c / E_max)   if connected at start_h
+        soc_0 = soc_init                                                         if away
+
+    (charging stops at the target, so an EV that arrived above it keeps its own SOC); clipped to
+    ``[soc_min, soc_max]``. An EV away at ``start_h`` arrives later with ``soc_init``, as every day after."""
+    arr, dep = p["arrival_h"], p["departure_h"]
+    h = start_h % 24.0
+    connected = (h >= arr) | (h < dep)
+    since_arrival_h = (h - arr) % 24.0
+    charged = soc_init + p["p_max_kw"] * p["efficiency_frac"] * since_arrival_h / p["e_max_kwh"]
+    soc = np.minimum(np.maximum(soc_init, p["soc_target_frac"]), charged)
+    return np.clip(np.where(connected, soc, soc_init), p["soc_min_frac"], p["soc_max_frac"])
+
+
 def init_state(
     devices: dict[str, DeviceArrays],
     ctx: ModelContext,
@@ -77,6 +102,8 @@ def init_state(
         st: dict[str, np.ndarray] = {}
         if cat in ("storage", "ev"):
             st["soc_frac"] = np.clip(p["soc_init_frac"], p["soc_min_frac"], p["soc_max_frac"]).copy()
+        if cat == "ev":
+            st["soc_frac"] = ev_day_start_soc(p, ctx.start_h, st["soc_frac"])
         if cat == "variable_res":
             names = [RES_PROFILES.index(pr) if pr in RES_PROFILES else 0 for pr in (group_profiles or [])]
             lut = np.asarray(names or [0], dtype=np.int8)

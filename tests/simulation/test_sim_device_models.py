@@ -97,3 +97,33 @@ def test_bids_offer_only_the_direction_the_schedule_leaves_open() -> None:
     # risk premium added to every upward price offered (paybacks and rebounds are priced 0: consequences)
     offered = (night.quantity_mw > 0) & (night.dispatched & (night.direction > 0))[:, None]
     assert offered.any() and (night.price_eur_per_mwh[offered] >= 5.0).all()
+
+
+def test_evs_at_home_start_the_day_with_the_charge_of_the_evening_before() -> None:
+    """An EV at home when the simulation starts has charged since its arrival (its schedule: p_max until
+    the target), so the first step is not every EV charging at once. Hand calculation, start 00:00,
+    arrival 18:00 (6 h at home), target 0.8:
+    EV 0: 6 kW, eta 0.9, 50 kWh, from 0.3: 0.3 + 6 x 0.9 x 6 / 50 = 0.948 -> stops at the target 0.8;
+    EV 1: 3.7 kW, eta 0.92, 75 kWh, from 0.2: 0.2 + 3.7 x 0.92 x 6 / 75 = 0.47232;
+    EV 2: arrived above the target (0.9): keeps 0.9. Started at 12:00 (all away): their own 0.3, 0.2, 0.9."""
+    from coordstudio.simulation.physical.models import ev_day_start_soc
+
+    p = {
+        "arrival_h": np.array([18.0, 18.0, 18.0]), "departure_h": np.array([7.5, 7.5, 7.5]),
+        "p_max_kw": np.array([6.0, 3.7, 6.0]), "efficiency_frac": np.array([0.9, 0.92, 0.9]),
+        "e_max_kwh": np.array([50.0, 75.0, 50.0]), "soc_target_frac": np.full(3, 0.8),
+        "soc_min_frac": np.full(3, 0.1), "soc_max_frac": np.full(3, 0.95),
+    }
+    init = np.array([0.3, 0.2, 0.9])
+    np.testing.assert_allclose(ev_day_start_soc(p, 0.0, init), [0.8, 0.47232, 0.9], rtol=1e-12)
+    np.testing.assert_allclose(ev_day_start_soc(p, 12.0, init), init, rtol=0)
+    # the fleet of a scenario starts so: no EV below what its evening gave it
+    spec = small_spec()
+    scen = build_scenario(spec)
+    ctx = model_context(scen)
+    ev = fresh_devices(scen, ctx).get("ev")
+    assert ev is not None and len(ev) > 0
+    expect = ev_day_start_soc(ev.params, ctx.start_h,
+                              np.clip(ev.params["soc_init_frac"], ev.params["soc_min_frac"],
+                                      ev.params["soc_max_frac"]))
+    np.testing.assert_allclose(ev.state["soc_frac"], expect, rtol=1e-12)
