@@ -850,11 +850,12 @@ def _section_limitations(
     system = result.system
     if system.scale_factor == 1.0 and system.platform_share == 1.0:
         scale = ("the figures stand for the simulated grid itself, carrying whole platforms "
-                 f"({system.source}).")
+                 f"(source: {system.source}).")
     else:
         scale = (
             f"the figures stand for {system.name}: {system.scale_factor:g} x the simulated grid, with "
-            f"{system.platform_share:.0%} of each organisation's platform charged to it ({system.source})."
+            f"{system.platform_share:.0%} of each organisation's platform charged to it "
+            f"(source: {system.source})."
         )
     if subject is not None and ict:
         names, share = platform_items(params, ict, subject)
