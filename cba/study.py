@@ -65,6 +65,7 @@ __all__ = [
     "study_from_mapping",
     "study_summary",
     "study_to_text",
+    "run_days_of",
     "with_run_days",
 ]
 
@@ -353,6 +354,15 @@ def with_run_days(params: CbaParameters, run_day_weights: Mapping[str, float]) -
     if not run_day_weights:
         return params
     return params.model_copy(update={"day_weights_days_per_year": dict(run_day_weights)})
+
+
+def run_days_of(study: Study, result: StudyResult) -> dict[str, float]:
+    """The day weights :func:`with_run_days` applies for a run of ``study``: the run's own
+    (``result.day_weights``) when the study simulates representative days, else none (its one day's
+    weights stay the study's own to edit)."""
+    if study.scenario.profiles.representative_days > 0:
+        return dict(result.day_weights)
+    return {}
 
 
 def representative_days_of(study: Study) -> list[RepresentativeDay]:

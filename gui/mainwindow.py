@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from coordstudio.cba.study import Study, StudyMetadata, load_study, save_study, with_run_days
+from coordstudio.cba.study import Study, StudyMetadata, load_study, run_days_of, save_study, with_run_days
 from coordstudio.cba.study_file import study_extends
 from coordstudio.cba.study_update import UpdateMethod, write_updated_study
 from coordstudio.gui.document import EditRejected, ObjPath, Problem, StudyDocument
@@ -897,10 +897,8 @@ class MainWindow(QMainWindow):
         self.scenario.run_finished(f"Finished in {elapsed:.1f} s.")
         run_params, run_days = None, {}
         if self.runner is not None:  # the run's CBA parameters: representative days weight the days run
-            study = self.runner.study
-            if study.scenario.profiles.representative_days > 0:
-                run_days = dict(getattr(result, "day_weights", {}) or {})
-            run_params = with_run_days(study.cba, run_days)
+            run_days = run_days_of(self.runner.study, result)
+            run_params = with_run_days(self.runner.study.cba, run_days)
         # Each step in its own event-loop pass (about 0.1 s each), so the window never freezes.
         steps = [
             lambda: self.results.show_result(result, label, series),
