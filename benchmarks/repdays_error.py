@@ -274,10 +274,31 @@ def cmd_compare(args: argparse.Namespace) -> int:
               f"est {r['estimate_per_year']:>14,.2f} err {100 * r['relative_error']:>8.1f} % "
               f"(ref SE {100 * r['reference_se_per_year'] / max(abs(r['reference_per_year']), 1e-12):.1f} %)")
     print(f"wrote {out}")
+    _print_benefits(table)
     if args.plot:
         _plot(table, Path(args.plot), note)
         print(f"wrote {args.plot}")
     return 0
+
+
+def _print_benefits(table: list[dict[str, Any]]) -> None:
+    """Each scheme's yearly benefit over the first scheme (k EUR/a, the CBA's prices, before discounting):
+    the reference with its standard error, and the estimate from each N with its error in reference SEs.
+
+    The benefit is minus the difference of :data:`PRICED`, ``B_X = C_first - C_X``."""
+    priced = [r for r in table if r["kpi"] == PRICED and " - " in r["series"]]
+    ns = sorted({r["n_days"] for r in priced})
+    print("yearly benefit over " + (priced[0]["series"].split(" - ")[1] if priced else "?")
+          + ", k EUR/a: reference +- SE | " + " | ".join(f"{n} days (error in SEs)" for n in ns))
+    for label in dict.fromkeys(r["series"] for r in priced):
+        rows = {r["n_days"]: r for r in priced if r["series"] == label}
+        first = rows[ns[0]]
+        ref, se = -first["reference_per_year"] / 1e3, first["reference_se_per_year"] / 1e3
+        cells = []
+        for n in ns:
+            est = -rows[n]["estimate_per_year"] / 1e3
+            cells.append(f"{est:,.0f} ({(est - ref) / se:+.1f})" if se > 0 else f"{est:,.0f}")
+        print(f"  {label.split(' - ')[0]:<6} {ref:,.0f} +- {se:,.0f} | " + " | ".join(cells))
 
 
 def _plot(table: list[dict[str, Any]], path: Path, note: str) -> None:

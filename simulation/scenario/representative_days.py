@@ -6,8 +6,15 @@ profiles and weights each by the number of days it represents (the CBA's
 series aggregation methods on optimal energy system design", Renewable Energy 117, 2018), the library
 PyPSA-Eur and FINE use for the same task:
 
-* the year's daily profiles of load, PV and wind (96 quarter-hours each, the SimBench year of the
-  scenario's ``profiles``) are the candidates; tsam min-max normalises each profile over the year;
+* the candidates are the year's days, each described by its daily profiles of load, PV and wind (96
+  quarter-hours each, the SimBench year of the scenario's ``profiles``) and by its **ambient temperature**
+  (the seasonal curve below, constant over the day): every input of the simulation that changes from day
+  to day. The temperature drives the heat pumps (TCLs) and the CHP heat; without it the selection chose
+  days 2 degC colder than the year on average (8 days: 7.7 against 9.6 degC, 25 % more heating degree
+  days), and the cold days' heat-pump load made the reference scheme's congestion and the alternatives'
+  benefits too large (docs/cba.md, "Temperature: the driver the selection missed"). EV schedules, imbalance
+  draws and prices are the same on every simulated day, so they cannot tell days apart. tsam min-max
+  normalises each feature over the year;
 * the two **extreme days** are kept as days of their own (tsam ``extremePeriodMethod="new_cluster_center"``):
   the day with the year's load peak (the most congested) and the day with the PV peak (the largest reverse
   flows and curtailment), because averaging would lose exactly the days where flexibility is worth most;
@@ -19,9 +26,13 @@ PyPSA-Eur and FINE use for the same task:
 
 Weights: the number of days of the year in each cluster, scaled so they sum to 365 days (the SimBench
 year, 2016, has 366 days), then changed by the least amount that gives the weighted days the year's mean
-load, PV and wind (:func:`fit_weights`, a linear programme)::
+load, PV, wind and temperature (:func:`fit_weights`, a linear programme)::
 
     w0_c = |cluster c| * 365 / N_days,        sum_c w_c = 365,   sum_c w_c mean_c(f) = 365 mean_year(f)
+
+The mean temperature is matched because the heat pumps' electric power is about linear in it: the
+ambient stays below the 20-22 degC set points except on summer afternoons, so a heat pump's power is
+roughly ``p_rated (T_set - T) / gain`` and its yearly energy follows the weighted mean temperature.
 
 With ``n`` < 3 no extreme day is kept (1: the year's medoid day; 2: two medoids).
 
@@ -120,6 +131,19 @@ def year_profiles(spec: ScenarioSpec) -> dict[str, np.ndarray]:
     return out
 
 
+def year_features(spec: ScenarioSpec) -> dict[str, np.ndarray]:
+    """What the selection compares days by, as (days, 96) arrays: the profiles of :func:`year_profiles`
+    and ``temperature``, the day's seasonal mean ambient temperature (degC) in each quarter-hour.
+
+    The daily swing (``profiles.ambient_temp_swing_c``) is the same on every day, so only the mean
+    tells days apart."""
+    out = year_profiles(spec)
+    n_days = out["load"].shape[0]
+    temps = np.array([seasonal_ambient_temp_c(doy) for doy in range(1, n_days + 1)])
+    out["temperature"] = np.repeat(temps[:, None], STEPS_PER_DAY, axis=1)
+    return out
+
+
 def select_representative_days(spec: ScenarioSpec, n_days: int | None = None) -> list[RepresentativeDay]:
     """The ``n_days`` representative days of the spec's profile year (default: the spec's setting).
 
@@ -131,7 +155,7 @@ def select_representative_days(spec: ScenarioSpec, n_days: int | None = None) ->
     n = int(n_days if n_days is not None else spec.profiles.representative_days)
     if n < 1:
         raise ScenarioError(f"profiles: field representative_days must be >= 1 to select days, got {n}")
-    year = year_profiles(spec)
+    year = year_features(spec)
     total_days = year["load"].shape[0]
     if n > total_days:
         raise ScenarioError(
@@ -191,17 +215,25 @@ def select_representative_days(spec: ScenarioSpec, n_days: int | None = None) ->
     ]
 
 
+MEAN_TOLERANCES: tuple[float, ...] = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2)
+"""Relative tolerances on each feature's weighted mean that :func:`fit_weights` tries, the smallest first."""
+
+
 def fit_weights(year: dict[str, np.ndarray], days: list[RepresentativeDay]) -> list[float]:
-    """The cluster sizes, changed as little as possible so the weighted days have the year's mean profiles.
+    """The cluster sizes, changed as little as possible so the weighted days have the year's mean of each
+    feature (load, PV, wind, temperature), exactly or within the smallest tolerance the days allow.
 
     Medoids are real days, so their weighted mean differs from the year's (by 3-13 % for PV and wind with
     8 days); the annual energy a KPI is scaled by must not. A linear programme (scipy's HiGHS) finds::
 
-        min sum_d |w_d - w0_d|   s.t.  sum_d w_d = 365,  sum_d w_d m_fd = 365 m_f  (f = load, pv, wind),
-                                       w_d >= 1
+        min sum_d |w_d - w0_d|   s.t.  sum_d w_d = 365,  w_d >= 1,
+                                       |sum_d w_d m_fd - 365 m_f| <= tol 365 |m_f|   (f in ``year``)
 
-    with ``w0`` the cluster sizes, ``m_fd`` the mean of profile f on day d and ``m_f`` its mean over the
-    year. When no such weights exist (too few days to match three means), the cluster sizes are kept.
+    with ``w0`` the cluster sizes, ``m_fd`` the mean of feature f on day d and ``m_f`` its mean over the
+    year, for the first ``tol`` of :data:`MEAN_TOLERANCES` (0, 1, 2, 5, 10, 20 %) for which such weights
+    exist. Eight days of the default scenario cannot match the four means exactly with every weight at
+    least one day; they match each within 1 %. When no tolerance works (4 days: no weights bring wind's
+    mean within 20 %), and with fewer than 4 days, the cluster sizes are kept.
     """
     from scipy.optimize import linprog
 
@@ -211,21 +243,32 @@ def fit_weights(year: dict[str, np.ndarray], days: list[RepresentativeDay]) -> l
         return list(w0)
     means = np.array([[arr[d.day_of_year - 1].mean() for d in days] for arr in year.values()])
     targets = np.array([arr.mean() for arr in year.values()]) * YEAR_DAYS
+    n_f = means.shape[0]
     # variables: w (n), u (n), v (n) with w - w0 = u - v, u, v >= 0; minimise sum(u + v)
     eye = np.eye(n)
     a_eq = np.vstack([
         np.hstack([np.ones((1, n)), np.zeros((1, 2 * n))]),
-        np.hstack([means, np.zeros((means.shape[0], 2 * n))]),
         np.hstack([eye, -eye, eye]),
     ])
-    b_eq = np.concatenate([[YEAR_DAYS], targets, w0])
+    b_eq = np.concatenate([[YEAR_DAYS], w0])
+    a_ub = np.vstack([
+        np.hstack([means, np.zeros((n_f, 2 * n))]),
+        np.hstack([-means, np.zeros((n_f, 2 * n))]),
+    ])
     cost = np.concatenate([np.zeros(n), np.ones(2 * n)])
     bounds = [(1.0, None)] * n + [(0.0, None)] * (2 * n)
-    res = linprog(cost, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
-    if res.status != 0:
-        return list(w0)
-    w = np.asarray(res.x[:n])
-    return list(w * (YEAR_DAYS / w.sum()))
+    for tol in MEAN_TOLERANCES:
+        if tol == 0.0:  # exact: equality rows (an inequality pair of zero width is numerically fragile)
+            res = linprog(cost, A_eq=np.vstack([a_eq, a_ub[:n_f]]), b_eq=np.concatenate([b_eq, targets]),
+                          bounds=bounds, method="highs")
+        else:
+            slack = tol * np.abs(targets)
+            res = linprog(cost, A_ub=a_ub, b_ub=np.concatenate([targets + slack, -targets + slack]),
+                          A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        if res.status == 0:
+            w = np.asarray(res.x[:n])
+            return list(w * (YEAR_DAYS / w.sum()))
+    return list(w0)
 
 
 def spec_for_day(spec: ScenarioSpec, day: RepresentativeDay) -> ScenarioSpec:
