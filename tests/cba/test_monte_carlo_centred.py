@@ -86,11 +86,14 @@ def test_resampled_days_add_the_spread_of_the_simulated_days_and_no_bias() -> No
     assert dev is not None and dev.shape == (200_000, *q.reduction.shape)
     w = np.array(list(params.day_weights_days_per_year.values()))
     total, days = w.sum(), len(w)
-    # per-day reductions (the fixture's weekend is 0.7 of the weekday), then W^2 var_w / D analytically
+    # per-day reductions (the fixture's weekend is 0.7 of the weekday), then W^2 var_w / D_eff analytically,
+    # D_eff = W^2 / sum w^2 (Kish; the fixture's 261 and 104 d/a: 1.688 days, not 2)
     weekday = q.reduction / (w[0] + 0.7 * w[1])
     per_day = np.stack([weekday, 0.7 * weekday], axis=-1)  # (S, C, D)
     mean = (per_day * w / total).sum(-1)
-    var = ((per_day - mean[..., None]) ** 2 * w / total).sum(-1) * total**2 / days
+    d_eff = total**2 / float(np.sum(w * w))
+    assert days == 2 and d_eff < days
+    var = ((per_day - mean[..., None]) ** 2 * w / total).sum(-1) * total**2 / d_eff
     assert np.abs(dev.mean(axis=0)).max() <= 4 * np.sqrt(var.max() / 200_000) + 1e-9
     assert dev.std(axis=0) == pytest.approx(np.sqrt(var), rel=0.02, abs=1e-9)
     one_day = CbaParameters(day_weights_days_per_year={"weekday": 365.0})

@@ -82,10 +82,10 @@ def test_days_reproduce_the_years_mean_and_peak(
 
 def test_days_are_chosen_on_temperature_too() -> None:
     """The seasonal temperature is a feature of the selection, not only of the weights: the 8 days chosen
-    on load, PV and wind alone (the selection before 8 December 2026) had a weighted mean temperature of
-    7.66 degC against the year's 9.6 (hand calculation from their days and weights: d005 25.7, d029 1.0,
-    d079 100.0, d090 59.8, d138 1.0, d232 41.6, d293 85.8, d315 50.0 days/a), i.e. 25 % more heating
-    degree days (base 15 degC) than the year; now both are within 3 % of the year's."""
+    on load, PV and wind alone (until the seventh session, 7 December 2026) had a weighted mean
+    temperature of 7.66 degC against the year's 9.6 (hand calculation from their days and weights: d005
+    25.7, d029 1.0, d079 100.0, d090 59.8, d138 1.0, d232 41.6, d293 85.8, d315 50.0 days/a), i.e. 25 %
+    more heating degree days (base 15 degC) than the year; now both are within 3 % of the year's."""
     spec = default_scenario_spec()
     days = select_representative_days(spec, 8)
     temps = 9.6 + 8.7 * np.cos(2 * np.pi * (np.arange(1, 367) - 197) / 365)

@@ -157,8 +157,10 @@ def _priced(params, by, day):  # type: ignore[no-untyped-def]
 
 def test_two_days_three_seeds_the_two_stage_bootstrap_has_its_stated_mean_and_variance() -> None:
     """Two days (261 and 104 d/a) with three seeds each: the bootstrap's deviations have mean 0 (within 4
-    standard errors) and the standard deviation of ``W^2 / D (var_w(rbar_d) + sum_d (w_d / W) s_d^2 / K)``
-    within 2 % (200,000 samples), computed here from the per-replicate reductions."""
+    standard errors) and the standard deviation of ``W^2 / D_eff (var_w(rbar_d) + sum_d (w_d / W) s_d^2 /
+    K)`` within 2 % (200,000 samples), computed here from the per-replicate reductions, with Kish's
+    effective number of days ``D_eff = 365^2 / (261^2 + 104^2) = 1.688`` (hand calculation) for the two
+    unequally weighted days."""
     kpis, weights = _replicated_kpis({"d010": 261.0, "d200": 104.0}, 3)
     params = make_params(day_weights_days_per_year=weights)
     q = annual_quantities(params, kpis)
@@ -184,7 +186,9 @@ def test_two_days_three_seeds_the_two_stage_bootstrap_has_its_stated_mean_and_va
     mean = (rbar * wd / total).sum(-1)
     var_between = ((rbar - mean[..., None]) ** 2 * wd / total).sum(-1)
     within = (s2 * wd / total).sum(-1) / k
-    var = total**2 / days * (var_between + within)
+    d_eff = 365.0**2 / (261.0**2 + 104.0**2)
+    assert d_eff == pytest.approx(1.688, abs=1e-3) and days == 2
+    var = total**2 / d_eff * (var_between + within)
     assert (var > 0).any()
     assert np.abs(dev.mean(axis=0)).max() <= 4 * np.sqrt(var.max() / n) + 1e-9
     assert dev.std(axis=0) == pytest.approx(np.sqrt(var), rel=0.02, abs=1e-9)
@@ -192,7 +196,8 @@ def test_two_days_three_seeds_the_two_stage_bootstrap_has_its_stated_mean_and_va
 
 def test_without_replicates_the_draws_are_the_one_stage_day_bootstrap_of_before() -> None:
     """K = 1: the same generator calls as the day bootstrap before seed replicates (written out here), so
-    the Monte Carlo samples of every study without replicates are unchanged, to the bit."""
+    the Monte Carlo draws of every study without replicates are unchanged; the deviations are those of
+    before times Kish's ``sqrt(D / D_eff)``, ``D_eff = (sum w)^2 / sum w^2`` (1e-12 relative)."""
     params = make_params()
     q = annual_quantities(params, make_kpis())
     n = 1000
@@ -205,7 +210,8 @@ def test_without_replicates_the_draws_are_the_one_stage_day_bootstrap_of_before(
     from coordstudio.cba.sensitivity import _daily_reductions
 
     before = w.sum() / len(w) * np.einsum("nd,scd->nsc", counts, _daily_reductions(params, q)) - q.reduction
-    assert got is not None and np.array_equal(got, before)
+    kish = np.sqrt(len(w) / (w.sum() ** 2 / np.sum(w * w)))
+    assert got is not None and np.allclose(got, kish * before, rtol=1e-12, atol=1e-9)
     assert run_cba(params, make_kpis(), make_ict(), monte_carlo_samples=50).seed_spread is None
 
 
