@@ -92,6 +92,9 @@ def test_the_limitations_are_generated_from_the_study() -> None:
     # the profiles, not on the KPIs); one day says that seasons are not represented instead
     several = len(params.day_weights_days_per_year) > 1
     assert ("not measured by this run" in limits) is several
+    # Kish's effective number of days, by hand for the fixture's 261 and 104 d/a: 365^2 / (261^2 + 104^2)
+    # = 1.688, "1.7"
+    assert ("carry the information of 1.7 equally weighted days" in limits) is several
     assert ("Seasons, weekdays and weather" in limits) is not several
 
 
