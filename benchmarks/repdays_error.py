@@ -19,7 +19,8 @@ only an estimate from a sample, and the output says so). Per scheme and KPI, and
 difference to the first scheme (what the CBA's benefits are made of): the relative error
 ``(A_rep - A_ref) / |A_ref|``. Writes ``repdays_error.csv`` into ``--results`` and a plot (PNG) of the
 largest absolute relative error over the schemes per KPI against N. An N whose chosen days are not all
-simulated is skipped and named.
+simulated is skipped and named. ``--weights clusters`` weights the same days by their cluster sizes instead
+of the weights fitted to the year's means (docs/cba.md: the fit costs effective days).
 
 Full year of the default study: 365 days x 6 schemes, about 100 CPU-s per day (December 2026), some 10
 CPU-hours; run it from one pinned commit, resumable, across sessions (docs/cba.md, "The full-year run").
@@ -255,7 +256,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print(f"reference: {note}; schemes {', '.join(schemes)}")
     table: list[dict[str, Any]] = []
     for n in [int(x) for x in args.n.split(",")]:
-        chosen = {d.day_of_year: d.weight_days for d in select_representative_days(study.scenario, n)}
+        chosen = {d.day_of_year: d.weight_days
+                  for d in select_representative_days(study.scenario, n, args.weights == "fitted")}
         missing = sorted(set(chosen) - set(simulated))
         if missing:
             print(f"{n} days: skipped, days {missing} not simulated (simulate --days repdays:{n})")
@@ -383,6 +385,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             p.add_argument("--n", default="4,8,12,16", help="numbers of representative days to compare")
             p.add_argument("--plot", default=None, help="PNG of the errors (e.g. docs/repdays_error.png)")
+            p.add_argument("--weights", choices=("fitted", "clusters"), default="fitted",
+                           help="the days' weights: fitted to the year's means (as run), or cluster sizes")
     args = parser.parse_args(argv)
     return int(args.func(args))
 

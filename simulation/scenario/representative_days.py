@@ -144,10 +144,14 @@ def year_features(spec: ScenarioSpec) -> dict[str, np.ndarray]:
     return out
 
 
-def select_representative_days(spec: ScenarioSpec, n_days: int | None = None) -> list[RepresentativeDay]:
+def select_representative_days(
+    spec: ScenarioSpec, n_days: int | None = None, fit_to_means: bool = True
+) -> list[RepresentativeDay]:
     """The ``n_days`` representative days of the spec's profile year (default: the spec's setting).
 
     Returns them sorted by day of year; their weights sum to 365 days (module docstring for the method).
+    ``fit_to_means=False`` keeps the cluster sizes as weights (scaled to 365 days) instead of
+    :func:`fit_weights`: what ``benchmarks/repdays_error.py compare --weights clusters`` measures.
     """
     import pandas as pd
     import tsam.timeseriesaggregation as tsam
@@ -208,7 +212,7 @@ def select_representative_days(spec: ScenarioSpec, n_days: int | None = None) ->
                                   old.kind if old.kind != "medoid" else d.kind, d.ambient_temp_c)
         merged[d.day_of_year] = d
     chosen = sorted(merged.values(), key=lambda d: d.day_of_year)
-    fitted = fit_weights(year, chosen)
+    fitted = fit_weights(year, chosen) if fit_to_means else [d.weight_days for d in chosen]
     return [
         RepresentativeDay(d.day_id, d.day_of_year, float(w), d.kind, d.ambient_temp_c)
         for d, w in zip(chosen, fitted, strict=True)

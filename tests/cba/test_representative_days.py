@@ -204,3 +204,18 @@ def test_run_days_option_is_checked(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "--days -1" in proc.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_cluster_size_weights_are_the_fitted_selections_days_with_whole_cluster_counts() -> None:
+    """``fit_to_means=False`` (what ``repdays_error.py compare --weights clusters`` measures): the same days
+    as the fitted selection, weights summing to 365 days (1e-9) that are whole numbers of the SimBench
+    year's 366 days scaled by 365/366 (1e-9), and not the fitted weights."""
+    spec = default_scenario_spec()
+    fitted = select_representative_days(spec, 8)
+    clusters = select_representative_days(spec, 8, fit_to_means=False)
+    assert [d.day_of_year for d in clusters] == [d.day_of_year for d in fitted]
+    assert sum(d.weight_days for d in clusters) == pytest.approx(365.0, abs=1e-9)
+    for d in clusters:
+        count = d.weight_days * 366.0 / 365.0
+        assert count == pytest.approx(round(count), abs=1e-9)
+    assert [d.weight_days for d in clusters] != pytest.approx([d.weight_days for d in fitted], abs=0.5)
