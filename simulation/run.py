@@ -400,7 +400,7 @@ class _SchemeDay:
             scen, self.schedule, self.net, self.devices, self.ctx, k, d, self.rng_noise, self.timings
         )
         self.recorder.physics(p)
-        if any(g == "transmission" for g, _ in p.tripped):
+        if any(g == "transmission" for g, _ in (*p.tripped, *p.restored)):  # the market's model follows
             tp = time.perf_counter()
             self.clearing.after_trip(self.net.tnet, self.net.t_own_p_mw)
             self.timings["physics_network"] += time.perf_counter() - tp

@@ -1,7 +1,8 @@
 """Network part of the physical layer: AC power flows, SCADA actions, protections, aFRR, measurements.
 
 One :class:`PhysicalNetwork` per simulated scheme holds its own copies of the pandapower nets (lines that
-trip stay out of service for the rest of that scheme's day). Each physical step:
+trip stay out of service for ``scada.restore_after_min``, then are switched back in: :meth:`restore`).
+Each physical step:
 
 1. the devices' nodal injections are written into one aggregated load element per bus of each detailed
    feeder, and an AC power flow (pandapower, ``numba=False``) of each feeder runs; its SCADA moves the
@@ -22,6 +23,7 @@ trip stay out of service for the rest of that scheme's day). Each physical step:
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -158,6 +160,8 @@ class PhysicalNetwork:
         self.afrr_previous_mw = 0.0
         """aFRR delivered in the last transmission step (the ramp's starting point; 0 at the start)."""
         self.tripped: set[tuple[str, int]] = set()
+        self.trip_step: dict[tuple[str, int], int] = {}
+        """Tripped line -> the physical step at whose end it tripped (:meth:`restore`)."""
         self._initialised_pf: set[str] = set()
         self._dirty: set[str] = set()
         self._lean: dict[str, bool] = {}
@@ -347,8 +351,9 @@ class PhysicalNetwork:
         slack = float(net.res_ext_grid.p_mw.sum())
         return afrr, residual, slack, self._losses(net)
 
-    def protect(self) -> list[tuple[str, int]]:
-        """Trip every in-service line loaded above the threshold; they stay out from the next step."""
+    def protect(self, k: int = 0) -> list[tuple[str, int]]:
+        """Trip every in-service line loaded above the threshold at the end of physical step ``k``; they
+        are out from the next step until :meth:`restore` switches them back in."""
         out: list[tuple[str, int]] = []
         limit = self.spec.scada.trip_loading_pct
         for key, net in [("transmission", self.tnet), *self.fnets.items()]:
@@ -358,7 +363,30 @@ class PhysicalNetwork:
                     net.line.at[idx, "in_service"] = False
                     self._dirty.add(key)
                     self.tripped.add((key, int(idx)))
+                    self.trip_step[(key, int(idx))] = int(k)
                     out.append((key, int(idx)))
+        return out
+
+    def restore(self, k: int) -> list[tuple[str, int]]:
+        """Switch back in, at the start of physical step ``k``, every line tripped at least
+        ``scada.restore_after_min`` ago: a line tripped at the end of step ``k0`` is out for
+        ``n = ceil(restore_after_min / physical_step_min)`` steps and back in from step ``k0 + 1 + n``
+        (0 minutes: at once, from the next step). The load behind it is served again, and the
+        protection trips it again at the end of a step in which it is still above its threshold.
+        ``restore_after_min`` empty: nothing is restored (a trip lasts for the rest of the run)."""
+        after = self.spec.scada.restore_after_min
+        if after is None or not self.trip_step:
+            return []
+        n_out = int(math.ceil(after / self.spec.timing.physical_step_min - 1e-9))
+        out: list[tuple[str, int]] = []
+        for (key, idx), k0 in sorted(self.trip_step.items()):
+            if k - k0 - 1 >= n_out:
+                net = self.tnet if key == "transmission" else self.fnets[key]
+                net.line.at[idx, "in_service"] = True
+                self._dirty.add(key)
+                self.tripped.discard((key, idx))
+                del self.trip_step[(key, idx)]
+                out.append((key, idx))
         return out
 
     @property

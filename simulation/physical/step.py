@@ -50,6 +50,8 @@ class PhysicsOutcome:
     """Per grid: (grid key, lines above 100 % loading, their overload (MVA), buses outside voltage limits)."""
     tripped: list[tuple[str, Any]] = field(default_factory=list)
     """Lines the protections tripped this step: (grid key, line id)."""
+    restored: list[tuple[str, Any]] = field(default_factory=list)
+    """Tripped lines switched back in at the start of this step (``scada.restore_after_min``)."""
     true_injection_mw: np.ndarray = field(default_factory=lambda: np.zeros(0))
     """(n_nodes,) true net injection per node (feeders: with their own loads)."""
     scada_actions: list[tuple[str, str, float]] = field(default_factory=list)
@@ -109,6 +111,7 @@ def physics_step(
     spec = scenario.spec
     nodes = scenario.nodes
     out = PhysicsOutcome()
+    out.restored = net.restore(k)
     tp = time.perf_counter()
     p_dev: dict[str, np.ndarray] = {}
     for cat, dev in devices.items():
@@ -162,7 +165,7 @@ def physics_step(
     out.afrr_need_mw = residual
     out.grid_violations = [grid_violations(key, gnet) for key, gnet in net.grids()]
     with grid_failure(k, "protection"):
-        out.tripped = list(net.protect())
+        out.tripped = list(net.protect(k))
     out.true_injection_mw = true_inj
     timings["physics_network"] += time.perf_counter() - tp
     return out

@@ -442,6 +442,15 @@ class ScadaSpec(_Spec):
     trip_loading_pct: float = Field(
         default=150.0, gt=100, description="Protection trips a line loaded above this in a physical step, %."
     )
+    restore_after_min: float | None = Field(
+        default=60.0,
+        ge=0,
+        description=(
+            "Minutes a tripped line stays out before the operator switches it back in, restoring the load "
+            "behind it (it trips again if still overloaded); empty: out for the rest of the run. "
+            "Assumption: 60 min, a DSO's restoration by switching (range 15-180 min)."
+        ),
+    )
     tap_regulation: bool = Field(default=True, description="Tap changers regulate the feeders' voltage.")
     reactive_compensation: bool = Field(
         default=True, description="Capacitor banks switch in when a feeder's minimum voltage is low."

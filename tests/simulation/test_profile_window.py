@@ -138,7 +138,7 @@ scheme). The day's run takes 20 s, so the test takes the measured figure."""
 
 def test_cli_one_hour_trips_no_line_the_day_does_not(tmp_path: Path) -> None:
     """``main.py simulate --hours 1`` on the default study trips no more lines in its hour than the 24-hour
-    run trips over its whole day (:data:`DAY_TRIPS_CMS`; a trip stays for the rest of the day, so the
+    run trips over its whole day (:data:`DAY_TRIPS_CMS`; the day counts every trip of its first hour, so the
     day's trips include those of its first hour). Before: CMS tripped 5 feeder lines in the hour alone, 0
     in the whole day. Run for CMS, the scheme that tripped, to keep the test's time down."""
     res = subprocess.run(
