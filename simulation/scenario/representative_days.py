@@ -13,9 +13,8 @@ PyPSA-Eur and FINE use for the same task:
   days 2 degC colder than the year on average (8 days: 7.7 against 9.6 degC, 25 % more heating degree
   days), and the cold days' heat-pump load made the reference scheme's congestion and the alternatives'
   congestion benefit too large (docs/cba.md, "Against the 49-day sample, with the temperature"). EV
-  schedules, imbalance
-  draws and prices are the same on every simulated day, so they cannot tell days apart. tsam min-max
-  normalises each feature over the year;
+  schedules, imbalance draws and prices are the same on every simulated day, so they cannot tell days
+  apart. tsam min-max normalises each feature over the year;
 * the two **extreme days** are kept as days of their own (tsam ``extremePeriodMethod="new_cluster_center"``):
   the day with the year's load peak (the most congested) and the day with the PV peak (the largest reverse
   flows and curtailment), because averaging would lose exactly the days where flexibility is worth most;
