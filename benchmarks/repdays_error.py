@@ -277,10 +277,54 @@ def cmd_compare(args: argparse.Namespace) -> int:
               f"(ref SE {100 * r['reference_se_per_year'] / max(abs(r['reference_per_year']), 1e-12):.1f} %)")
     print(f"wrote {out}")
     _print_benefits(table)
+    if args.markdown:
+        Path(args.markdown).write_text(markdown_tables(table, note), encoding="utf-8")
+        print(f"wrote {args.markdown}")
     if args.plot:
         _plot(table, Path(args.plot), note)
         print(f"wrote {args.plot}")
     return 0
+
+
+MARKDOWN_SERIES: tuple[tuple[str, str], ...] = (
+    ("resource_cost_eur", ""), ("resource_cost_eur", "CM"), ("afrr_cost_eur", "CM"),
+    ("overload_energy_mwh", ""), ("overload_energy_mwh", "CM"), ("voltage_violation_hours_h", ""),
+    ("voltage_violation_hours_h", "CM"), ("losses_mwh", ""), (PRICED, ""), (PRICED, "CM"), (PRICED, "LMS"),
+)
+"""KPI rows of :func:`markdown_tables`: (KPI, "" for the first scheme's own value or a scheme whose
+difference to the first scheme is shown)."""
+
+
+def markdown_tables(table: list[dict[str, Any]], note: str) -> str:
+    """The two tables docs/cba.md shows, from ``compare``'s rows: each scheme's yearly benefit over the
+    first scheme (k EUR/a; reference +- SE, and per N the estimate with its error in reference SEs), and
+    the relative error of the annual KPIs of :data:`MARKDOWN_SERIES` (a scheme's own value: of itself;
+    a difference: of the first scheme's value, ``error_share_of_first_scheme``) with the reference's SE
+    on the same scale."""
+    ns = sorted({r["n_days"] for r in table})
+    first = next(r["series"] for r in table if " - " not in r["series"])
+    out = [f"Reference: {note}.", "",
+           "| scheme | reference | " + " | ".join(f"{n} days" for n in ns) + " |",
+           "|---|---|" + "---|" * len(ns)]
+    for label in dict.fromkeys(r["series"] for r in table if r["kpi"] == PRICED and " - " in r["series"]):
+        rows = {r["n_days"]: r for r in table if r["kpi"] == PRICED and r["series"] == label}
+        ref, se = -rows[ns[0]]["reference_per_year"] / 1e3, rows[ns[0]]["reference_se_per_year"] / 1e3
+        cells = [f"{-rows[n]['estimate_per_year'] / 1e3:,.0f}" + (
+            f" ({(-rows[n]['estimate_per_year'] / 1e3 - ref) / se:+.1f})" if se > 0 else "") for n in ns]
+        out.append(f"| {label.split(' - ')[0]} | {ref:,.0f} +- {se:,.0f} | " + " | ".join(cells) + " |")
+    out += ["", "| KPI | series | " + " | ".join(f"{n} days" for n in ns) + " | reference SE |",
+            "|---|---|" + "---|" * (len(ns) + 1)]
+    for kpi, scheme in MARKDOWN_SERIES:
+        series = first if not scheme else f"{scheme} - {first}"
+        rows = {r["n_days"]: r for r in table if r["kpi"] == kpi and r["series"] == series}
+        if len(rows) != len(ns):
+            continue
+        key = "error_share_of_first_scheme" if scheme else "relative_error"
+        level = next(r for r in table if r["kpi"] == kpi and r["series"] == first)["reference_per_year"]
+        se = rows[ns[0]]["reference_se_per_year"] / abs(level) if abs(level) > 1e-12 else math.nan
+        out.append(f"| {kpi} | {series} | " + " | ".join(f"{100 * rows[n][key]:+.1f} %" for n in ns)
+                   + f" | {100 * se:.1f} % |")
+    return "\n".join(out) + "\n"
 
 
 def _print_benefits(table: list[dict[str, Any]]) -> None:
@@ -385,6 +429,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             p.add_argument("--n", default="4,8,12,16", help="numbers of representative days to compare")
             p.add_argument("--plot", default=None, help="PNG of the errors (e.g. docs/repdays_error.png)")
+            p.add_argument("--markdown", default=None,
+                           help="write the benefit and KPI-error tables as Markdown (docs/cba.md's tables)")
             p.add_argument("--weights", choices=("fitted", "clusters"), default="fitted",
                            help="the days' weights: fitted to the year's means (as run), or cluster sizes")
     args = parser.parse_args(argv)

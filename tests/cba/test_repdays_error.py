@@ -100,3 +100,21 @@ def test_priced_cost_is_the_cbas_valuation_and_its_difference_the_benefit_error(
     d = rows_out[("B - A", mod.PRICED)]
     assert d["reference_per_year"] == pytest.approx(197830.0, rel=1e-12)
     assert d["error_share_of_first_scheme"] == pytest.approx(0.0, abs=1e-12)  # the same day: no error
+
+
+def test_markdown_tables_give_the_benefit_and_its_error_in_reference_ses() -> None:
+    """The docs' benefit table from ``compare``'s rows, by hand: B's priced cost 20,000 EUR/a below A's in
+    the reference (SE 5,000), 30,000 below from 8 days: B's benefit 20 +- 5 k EUR/a, estimate 30 k EUR/a,
+    error (30 - 20) / 5 = +2.0 SEs; A's own priced cost 1.0 % high with an SE of 400 / 10,000 = 4.0 %."""
+    mod = _module()
+    p = mod.PRICED
+    table = [
+        {"n_days": 8, "series": "A", "kpi": p, "reference_per_year": 10_000.0, "reference_se_per_year": 400.0,
+         "estimate_per_year": 10_100.0, "relative_error": 0.01, "error_share_of_first_scheme": 0.01},
+        {"n_days": 8, "series": "B - A", "kpi": p, "reference_per_year": -20_000.0,
+         "reference_se_per_year": 5_000.0, "estimate_per_year": -30_000.0, "relative_error": -0.5,
+         "error_share_of_first_scheme": -1.0},
+    ]
+    md = mod.markdown_tables(table, "a test")
+    assert "| B | 20 +- 5 | 30 (+2.0) |" in md
+    assert "| priced_cost_eur | A | +1.0 % | 4.0 % |" in md
