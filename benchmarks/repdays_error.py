@@ -167,6 +167,8 @@ def _read_days(results: Path, params: Any = None) -> dict[int, dict[str, dict[st
             for row in csv.DictReader(fh):
                 scale = 24.0 / float(row["duration_h"])
                 kpis = {k: float(row[k]) * scale for k in KPIS}
+                # priced since the energy_not_served category (0 in day files written before it)
+                kpis["energy_not_served_mwh"] = float(row.get("energy_not_served_mwh") or 0.0) * scale
                 if params is not None:
                     kpis[PRICED] = _priced_cost(kpis, params)
                 out.setdefault(int(row["day_of_year"]), {})[row["scheme"]] = kpis

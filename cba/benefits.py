@@ -24,6 +24,7 @@ curtailment   curtailed_res_mwh (MWh)         curtailed_res_price_eur_per_mwh
 losses        losses_mwh (MWh)                losses_price_eur_per_mwh
 co2           curtailed_res_mwh + losses_mwh  emission_factor_t_per_mwh * co2_price_eur_per_t
 unserved_need slack_energy_mwh (MWh)          unserved_need_price_eur_per_mwh
+energy_not_s. energy_not_served_mwh (MWh)     energy_not_served_price_eur_per_mwh
 ============  ==============================  ====================================================
 
 CO2 counts the energy that replaces curtailed RES or covers losses as emitted at the emission factor.
@@ -33,7 +34,11 @@ of the activated flexibility (``resource_cost_eur``), not what the operators pay
 prices (``activation_cost_eur``); the difference (the sellers' surplus) and the congestion rent are
 transfers between actors, booked in the per-actor analysis. Together with aFRR energy and losses this is
 the system's operating cost. ``unserved_need`` is the need the market left unserved (its slack, e.g.
-SBR's schedule the DSOs could not keep), priced at the study's value for it.
+SBR's schedule the DSOs could not keep), priced at the study's value for it. ``energy_not_served``
+(category ``energy_not_served``) is the load that tripped lines disconnected until restored
+(``simulation.kpis.SchemeKpis.energy_not_served_mwh``), priced at a value of lost load: without it a
+scheme whose feeder trips would look better on voltage and losses (a dark feeder has neither) and the
+outage would count for nothing.
 """
 
 from __future__ import annotations
@@ -68,6 +73,7 @@ CATEGORY_KPIS: dict[str, tuple[str, ...]] = {
     "losses": ("losses_mwh",),
     "co2": ("curtailed_res_mwh", "losses_mwh"),
     "unserved_need": ("slack_energy_mwh",),
+    "energy_not_served": ("energy_not_served_mwh",),
 }
 
 #: Unit of each category's yearly quantity (what its price multiplies).
@@ -80,6 +86,7 @@ CATEGORY_QUANTITY_UNITS: dict[str, str] = {
     "losses": "MWh/a",
     "co2": "MWh/a",
     "unserved_need": "MWh/a",
+    "energy_not_served": "MWh/a",
 }
 
 
@@ -102,6 +109,7 @@ def category_prices(params: CbaParameters) -> NDArray[np.float64]:
             params.losses_price_eur_per_mwh,
             params.emission_factor_t_per_mwh * params.co2_price_eur_per_t,
             params.unserved_need_price_eur_per_mwh,
+            params.energy_not_served_price_eur_per_mwh,
         ],
         dtype=float,
     )

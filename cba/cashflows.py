@@ -244,6 +244,7 @@ class NpvModel:
                 col["losses_price_eur_per_mwh"],
                 col["emission_factor_t_per_mwh"] * col["co2_price_eur_per_t"],
                 col["unserved_need_price_eur_per_mwh"],
+                col["energy_not_served_price_eur_per_mwh"],
             ],
             axis=1,
         )  # (n, C)

@@ -54,10 +54,11 @@ BENEFIT_CATEGORIES: tuple[str, ...] = (
     "losses",
     "co2",
     "unserved_need",
+    "energy_not_served",
 )
 
 #: Benefit categories added after the first study files (their allocation key defaults when a study has none).
-NEWER_CATEGORIES: tuple[str, ...] = ("unserved_need",)
+NEWER_CATEGORIES: tuple[str, ...] = ("unserved_need", "energy_not_served")
 
 #: Human-readable names of the benefit categories (report headers).
 BENEFIT_LABELS: dict[str, str] = {
@@ -69,6 +70,7 @@ BENEFIT_LABELS: dict[str, str] = {
     "losses": "Lower grid losses",
     "co2": "Less CO2 emitted",
     "unserved_need": "Less need left unserved by the market",
+    "energy_not_served": "Less load disconnected by tripped lines",
 }
 
 #: Actor groups of the micro-level (per-actor) analysis.
@@ -92,6 +94,7 @@ SCALAR_PARAMETERS: dict[str, str] = {
     "curtailed_res_price_eur_per_mwh": "EUR/MWh",
     "losses_price_eur_per_mwh": "EUR/MWh",
     "unserved_need_price_eur_per_mwh": "EUR/MWh",
+    "energy_not_served_price_eur_per_mwh": "EUR/MWh",
     "co2_price_eur_per_t": "EUR/t",
     "emission_factor_t_per_mwh": "t/MWh",
     "benefit_factor": "-",
@@ -127,6 +130,10 @@ _DEFAULT_SOURCES: dict[str, str] = {
     "checked against a primary source. Range 0 (physical consequences only) to 3000 EUR/MWh (the "
     "default scenario's slack penalty, prices.slack_penalty_eur_per_mwh, as if the unserved need were "
     "lost load, which double-counts them))",
+    "energy_not_served_price_eur_per_mwh": "assumption (10,000 EUR/MWh, a value of lost load (VoLL): the "
+    "order of magnitude of the VoLLs EU member states estimate for their reliability standards under "
+    "ACER Decision 23/2020, a few thousand to a few tens of thousands EUR/MWh; no national figure "
+    "checked. Range 3,000-30,000 EUR/MWh)",
     "co2_price_eur_per_t": "assumption (0: not counted by default, since the ETS price is already in "
     "the wholesale prices used for curtailment and losses; set a societal CO2 value to add it, as "
     "ENTSO-E CBA 3.0 does)",
@@ -298,6 +305,10 @@ def _default_uncertain_inputs() -> list[UncertainInput]:
             parameter="unserved_need_price_eur_per_mwh", distribution="triangular",
             min=5.0, mode=20.0, max=30.0,
         ),
+        UncertainInput(
+            parameter="energy_not_served_price_eur_per_mwh", distribution="triangular",
+            min=3000.0, mode=10000.0, max=30000.0,
+        ),
     ]
 
 
@@ -315,6 +326,7 @@ def _default_tornado_ranges() -> list[TornadoRange]:
         TornadoRange(parameter="co2_price_eur_per_t", low=0.0, high=150.0),
         TornadoRange(parameter="emission_factor_t_per_mwh", low=0.2, high=0.5),
         TornadoRange(parameter="unserved_need_price_eur_per_mwh", low=0.0, high=3000.0),
+        TornadoRange(parameter="energy_not_served_price_eur_per_mwh", low=3000.0, high=30000.0),
     ]
 
 
@@ -328,6 +340,7 @@ def _default_allocation() -> dict[str, dict[str, float]]:
         "losses": {"dso": 0.5, "consumer": 0.5},
         "co2": {"consumer": 1.0},
         "unserved_need": {"tso": 0.5, "consumer": 0.5},
+        "energy_not_served": {"consumer": 1.0},
     }
 
 
@@ -401,6 +414,10 @@ class CbaParameters(BaseModel):
         default=20.0, ge=0,
         description="Cost of need the market left unserved (market slack energy) beyond its physical "
         "consequences (aFRR energy, violations: counted in their own categories), EUR/MWh.",
+    )
+    energy_not_served_price_eur_per_mwh: float = Field(
+        default=10000.0, ge=0,
+        description="Value of the load that tripped lines disconnected (a value of lost load), EUR/MWh.",
     )
     co2_price_eur_per_t: float = Field(
         default=0.0, ge=0, description="CO2 value, EUR/t (0 leaves CO2 out of the benefits)."

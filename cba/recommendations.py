@@ -797,15 +797,21 @@ def _trip_limitation(params: CbaParameters, kpis: Sequence[SchemeKpis], referenc
         f"{s} {ens[s]:,.0f} MWh/a (lines tripped on {len(tripped[s])} of {len(weights)} simulated days)"
         for s in ens if ens[s] > 0 or tripped[s]
     )
+    voll = params.energy_not_served_price_eur_per_mwh
+    assumed = "energy_not_served_price_eur_per_mwh" in assumed_inputs(params)
     text = (
-        f"Protection tripped lines and disconnected load: {listed}. The CBA puts no price on energy not "
-        "served, and a de-energised feeder counts no voltage violation and no losses"
+        f"Protection tripped lines and disconnected load until restored (scada.restore_after_min): "
+        f"{listed}. The CBA prices the energy not served at {voll:,.0f} EUR/MWh "
+        f"(energy_not_served_price_eur_per_mwh, {'an assumption' if assumed else 'sourced'}; "
+        "the benefit category 'Less load disconnected by tripped lines'), and a de-energised feeder "
+        "counts no voltage violation and no losses"
     )
     ref = ens.get(reference)
     fewer = [s for s in ens if s != reference and ref is not None and ens[s] < ref]
     if fewer:
-        text += (f": the benefits over {reference} of {', '.join(fewer)}, which disconnect less, are "
-                 "understated by the value of the energy they keep supplied.")
+        text += (f": the benefits over {reference} of {', '.join(fewer)}, which disconnect less, rest on "
+                 "that value of lost load, and their voltage and losses benefits are understated by the "
+                 "violations and losses the dark feeder did not have.")
     else:
         text += "."
     return text

@@ -106,6 +106,7 @@ def _write_benefits(
         "losses": f"={a['losses_price_eur_per_mwh']}",
         "co2": f"={a['emission_factor_t_per_mwh']}*{a['co2_price_eur_per_t']}",
         "unserved_need": f"={a['unserved_need_price_eur_per_mwh']}",
+        "energy_not_served": f"={a['energy_not_served_price_eur_per_mwh']}",
     }
     own_rows = layout.kpi_rows[scheme]
     all_rows = (min(r[0] for r in layout.kpi_rows.values()), max(r[1] for r in layout.kpi_rows.values()))

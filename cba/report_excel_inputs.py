@@ -64,6 +64,7 @@ KPI_COLUMNS: dict[str, str] = {
     "slack_energy_mwh": "Market slack energy (MWh)",
     "slack_cost_eur": "Market slack cost (EUR)",
     "lines_tripped": "Lines tripped (count)",
+    "energy_not_served_mwh": "Energy not served, tripped lines (MWh)",
 }
 
 #: Market-clearing columns of the Simulation KPIs sheet (after the bid counts): field -> header. Not
@@ -91,6 +92,7 @@ _ASSUMPTION_ROWS: list[tuple[str, str, str]] = [
     ("curtailed_res_price_eur_per_mwh", "EUR/MWh", EUR2),
     ("losses_price_eur_per_mwh", "EUR/MWh", EUR2),
     ("unserved_need_price_eur_per_mwh", "EUR/MWh", EUR2),
+    ("energy_not_served_price_eur_per_mwh", "EUR/MWh", EUR2),
     ("co2_price_eur_per_t", "EUR/t", EUR2),
     ("emission_factor_t_per_mwh", "t/MWh", "0.000"),
     ("benefit_factor", "-", "0.000"),

@@ -60,6 +60,7 @@ FORM_FIELDS = [
     "curtailed_res_price_eur_per_mwh",
     "losses_price_eur_per_mwh",
     "unserved_need_price_eur_per_mwh",
+    "energy_not_served_price_eur_per_mwh",
     "co2_price_eur_per_t",
     "emission_factor_t_per_mwh",
     "benefit_factor",

@@ -108,9 +108,11 @@ def test_a_one_day_study_says_the_simulation_spread_is_not_measured() -> None:
 
 def test_load_disconnected_by_tripped_lines_is_said_with_its_yearly_energy() -> None:
     """The reference trips a line on the weekday (261 d/a), disconnecting 10 MWh in its 24 h; no other
-    scheme trips. The CBA prices no energy not served, so the draft's limitations must say so, with the
-    yearly energy annualised as the CBA annualises (by hand: 261 x 10 = 2,610 MWh/a), and that the other
-    schemes' benefits are understated by it. Without a trip the bullet is absent."""
+    scheme trips. The draft's limitations say so, with the yearly energy annualised as the CBA annualises
+    (by hand: 261 x 10 = 2,610 MWh/a), the value of lost load it is priced at (10,000 EUR/MWh, an
+    assumption), and that the other schemes' benefits rest on it; the CBA books it in the category
+    ``energy_not_served``: 2,610 MWh/a x 10,000 EUR/MWh = 26.1 M EUR/a of benefit for every other scheme
+    (by hand, 1e-9 relative). Without a trip the bullet is absent."""
     params = make_params(monte_carlo_samples=50)
     ref = params.reference_scheme
     kpis = [k.model_copy(update={"lines_tripped": 1, "energy_not_served_mwh": 10.0})
@@ -121,7 +123,11 @@ def test_load_disconnected_by_tripped_lines_is_said_with_its_yearly_energy() -> 
     line = next(x for x in limits.splitlines() if "Protection tripped lines" in x)
     assert f"{ref} 2,610 MWh/a (lines tripped on 1 of 2 simulated days)" in line
     others = [s.scheme for s in result.schemes if s.scheme != ref]
-    assert f"the benefits over {ref} of {', '.join(others)}, which disconnect less, are understated" in line
+    assert f"the benefits over {ref} of {', '.join(others)}, which disconnect less, rest on" in line
+    assert "at 10,000 EUR/MWh (energy_not_served_price_eur_per_mwh, an assumption;" in line
+    for s in result.schemes:
+        if s.scheme != ref:
+            assert s.annual_benefits_eur_per_year["energy_not_served"] == pytest.approx(2610.0 * 1e4, rel=1e-9)
     plain = render_markdown(build_document(params, make_kpis(), make_ict(), run_cba(params, make_kpis(),
                                                                                      make_ict())))
     assert "Protection tripped lines" not in plain
