@@ -169,6 +169,7 @@ def _read_days(results: Path, params: Any = None) -> dict[int, dict[str, dict[st
                 kpis = {k: float(row[k]) * scale for k in KPIS}
                 # priced since the energy_not_served category (0 in day files written before it)
                 kpis["energy_not_served_mwh"] = float(row.get("energy_not_served_mwh") or 0.0) * scale
+                kpis["lines_tripped"] = float(row.get("lines_tripped") or 0.0)
                 if params is not None:
                     kpis[PRICED] = _priced_cost(kpis, params)
                 out.setdefault(int(row["day_of_year"]), {})[row["scheme"]] = kpis
@@ -256,6 +257,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     schemes = [s for s in study.scenario.schemes if all(s in v for v in simulated.values())]
     ref_days, note = reference_days(set(simulated))
     print(f"reference: {note}; schemes {', '.join(schemes)}")
+    print("days with a tripped line: " + _trip_days(simulated, ref_days, "reference"))
     table: list[dict[str, Any]] = []
     for n in [int(x) for x in args.n.split(",")]:
         chosen = {d.day_of_year: d.weight_days
@@ -264,6 +266,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if missing:
             print(f"{n} days: skipped, days {missing} not simulated (simulate --days repdays:{n})")
             continue
+        print(f"{n} days: days with a tripped line: " + _trip_days(simulated, sorted(chosen), "selection"))
         for row in annual_errors(simulated, chosen, schemes, ref_days):
             table.append({"n_days": n, "reference_days": len(ref_days), **row})
     if not table:
@@ -327,6 +330,14 @@ def markdown_tables(table: list[dict[str, Any]], note: str) -> str:
         out.append(f"| {kpi} | {series} | " + " | ".join(f"{100 * rows[n][key]:+.1f} %" for n in ns)
                    + f" | {100 * se:.1f} % |")
     return "\n".join(out) + "\n"
+
+
+def _trip_days(simulated: dict[int, dict[str, dict[str, float]]], days: Sequence[int], what: str) -> str:
+    """Which of ``days`` trip a line in which scheme: the rare regime that energy not served prices
+    (docs/cba.md, "Trips on December evenings"), said beside the errors it causes."""
+    hits = [f"d{d:03d} ({', '.join(s for s, k in simulated[d].items() if k.get('lines_tripped', 0) > 0)})"
+            for d in days if any(k.get("lines_tripped", 0) > 0 for k in simulated[d].values())]
+    return f"{len(hits)} of the {what}'s {len(days)}" + (": " + ", ".join(hits) if hits else "")
 
 
 def _print_benefits(table: list[dict[str, Any]]) -> None:
