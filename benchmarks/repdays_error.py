@@ -311,12 +311,8 @@ def markdown_tables(table: list[dict[str, Any]], note: str) -> str:
     out = [f"Reference: {note}.", "",
            "| scheme | reference | " + " | ".join(f"{n} days" for n in ns) + " |",
            "|---|---|" + "---|" * len(ns)]
-    for label in dict.fromkeys(r["series"] for r in table if r["kpi"] == PRICED and " - " in r["series"]):
-        rows = {r["n_days"]: r for r in table if r["kpi"] == PRICED and r["series"] == label}
-        ref, se = -rows[ns[0]]["reference_per_year"] / 1e3, rows[ns[0]]["reference_se_per_year"] / 1e3
-        cells = [f"{-rows[n]['estimate_per_year'] / 1e3:,.0f}" + (
-            f" ({(-rows[n]['estimate_per_year'] / 1e3 - ref) / se:+.1f})" if se > 0 else "") for n in ns]
-        out.append(f"| {label.split(' - ')[0]} | {ref:,.0f} +- {se:,.0f} | " + " | ".join(cells) + " |")
+    for scheme, ref, se, cells in _benefit_rows(table):
+        out.append(f"| {scheme} | {ref:,.0f} +- {se:,.0f} | " + " | ".join(cells) + " |")
     out += ["", "| KPI | series | " + " | ".join(f"{n} days" for n in ns) + " | reference SE |",
             "|---|---|" + "---|" * (len(ns) + 1)]
     for kpi, scheme in MARKDOWN_SERIES:
@@ -340,24 +336,33 @@ def _trip_days(simulated: dict[int, dict[str, dict[str, float]]], days: Sequence
     return f"{len(hits)} of the {what}'s {len(days)}" + (": " + ", ".join(hits) if hits else "")
 
 
-def _print_benefits(table: list[dict[str, Any]]) -> None:
+def _benefit_rows(table: list[dict[str, Any]]) -> list[tuple[str, float, float, list[str]]]:
     """Each scheme's yearly benefit over the first scheme (k EUR/a, the CBA's prices, before discounting):
-    the reference with its standard error, and the estimate from each N with its error in reference SEs.
+    (scheme, reference, its standard error, per N the estimate with its error in reference SEs).
 
     The benefit is minus the difference of :data:`PRICED`, ``B_X = C_first - C_X``."""
     priced = [r for r in table if r["kpi"] == PRICED and " - " in r["series"]]
     ns = sorted({r["n_days"] for r in priced})
-    print("yearly benefit over " + (priced[0]["series"].split(" - ")[1] if priced else "?")
-          + ", k EUR/a: reference +- SE | " + " | ".join(f"{n} days (error in SEs)" for n in ns))
+    out = []
     for label in dict.fromkeys(r["series"] for r in priced):
         rows = {r["n_days"]: r for r in priced if r["series"] == label}
-        first = rows[ns[0]]
-        ref, se = -first["reference_per_year"] / 1e3, first["reference_se_per_year"] / 1e3
+        ref, se = -rows[ns[0]]["reference_per_year"] / 1e3, rows[ns[0]]["reference_se_per_year"] / 1e3
         cells = []
         for n in ns:
             est = -rows[n]["estimate_per_year"] / 1e3
             cells.append(f"{est:,.0f} ({(est - ref) / se:+.1f})" if se > 0 else f"{est:,.0f}")
-        print(f"  {label.split(' - ')[0]:<6} {ref:,.0f} +- {se:,.0f} | " + " | ".join(cells))
+        out.append((label.split(" - ")[0], ref, se, cells))
+    return out
+
+
+def _print_benefits(table: list[dict[str, Any]]) -> None:
+    """:func:`_benefit_rows` on the console."""
+    priced = [r for r in table if r["kpi"] == PRICED and " - " in r["series"]]
+    ns = sorted({r["n_days"] for r in priced})
+    print("yearly benefit over " + (priced[0]["series"].split(" - ")[1] if priced else "?")
+          + ", k EUR/a: reference +- SE | " + " | ".join(f"{n} days (error in SEs)" for n in ns))
+    for scheme, ref, se, cells in _benefit_rows(table):
+        print(f"  {scheme:<6} {ref:,.0f} +- {se:,.0f} | " + " | ".join(cells))
 
 
 def _plot(table: list[dict[str, Any]], path: Path, note: str) -> None:
