@@ -20,7 +20,8 @@ difference to the first scheme (what the CBA's benefits are made of): the relati
 ``(A_rep - A_ref) / |A_ref|``. Writes ``repdays_error.csv`` into ``--results`` and a plot (PNG) of the
 largest absolute relative error over the schemes per KPI against N. An N whose chosen days are not all
 simulated is skipped and named. ``--weights clusters`` weights the same days by their cluster sizes instead
-of the weights fitted to the year's means (docs/cba.md: the fit costs effective days).
+of the weights fitted to the year's means (docs/cba.md: the fit costs effective days); ``--stress-days S``
+takes S of the N days from the stress stratum (``profiles.stress_days``; docs/cba.md, "The full year").
 
 Full year of the default study: 365 days x 6 schemes, about 100 CPU-s per day (December 2026), some 10
 CPU-hours; run it from one pinned commit, resumable, across sessions (docs/cba.md, "The full-year run").
@@ -261,7 +262,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     table: list[dict[str, Any]] = []
     for n in [int(x) for x in args.n.split(",")]:
         chosen = {d.day_of_year: d.weight_days
-                  for d in select_representative_days(study.scenario, n, args.weights == "fitted")}
+                  for d in select_representative_days(study.scenario, n, args.weights == "fitted",
+                                                      args.stress_days)}
         missing = sorted(set(chosen) - set(simulated))
         if missing:
             print(f"{n} days: skipped, days {missing} not simulated (simulate --days repdays:{n})")
@@ -451,6 +453,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                            help="write the benefit and KPI-error tables as Markdown (docs/cba.md's tables)")
             p.add_argument("--weights", choices=("fitted", "clusters"), default="fitted",
                            help="the days' weights: fitted to the year's means (as run), or cluster sizes")
+            p.add_argument("--stress-days", type=int, default=None,
+                           help="days from the stress stratum (default: the study's profiles.stress_days)")
     args = parser.parse_args(argv)
     return int(args.func(args))
 

@@ -36,6 +36,21 @@ roughly ``p_rated (T_set - T) / gain`` and its yearly energy follows the weighte
 
 With ``n`` < 3 no extreme day is kept (1: the year's medoid day; 2: two medoids).
 
+Stress stratum (``profiles.stress_days`` ``S`` >= 1, ``profiles.stress_share`` ``q``): an event of the
+year's most loaded evenings (the reference scheme's protection tripping a feeder line, docs/cba.md
+"Trips on December evenings") happens on a few days a year, and at a value of lost load it can be worth
+more than every other benefit. A clustering of a few days gives such a day no weight (none chosen) or a
+whole cluster's (one chosen). So the year is split into two strata, as importance subsampling does
+(Hilbers, Brayshaw and Gandy, "Importance subsampling: improving power system planning under
+climate-based uncertainty", Applied Energy 251, 2019): the ``K = max(S, round(q N_days))`` days of the
+highest mean load 17:00-21:00 (:data:`STRESS_WINDOW_STEPS`), and the others. The stratum's days, in
+order of that load, are cut into ``S`` runs of (nearly) equal length; the middle day of each run is
+simulated and weighted by its run's length, a weight the fit to the year's means keeps. The other
+``n - S`` days are chosen from the other days as above. An event that happens on a share ``p`` of the
+stratum's days is then counted on ``K j / S`` days a year (``j`` of the ``S`` stress days have it), with
+the binomial spread ``K sqrt(p (1 - p) / S)`` that the Monte Carlo's day resampling sees when ``S >= 2``;
+without the stratum it is counted on as many days as the clusters of the days that happen to have it.
+
 Ambient temperature: the day's mean follows the seasonal curve of Germany's climate normals (the SimBench
 profiles are German), an assumption that replaces the scenario's fixed ``ambient_temp_c`` for each
 representative day so that a January day is not simulated at a June temperature::
@@ -72,6 +87,10 @@ YEAR_DAYS = 365.0
 """Days a year the weights sum to."""
 EXTREME_DAYS: tuple[tuple[str, str], ...] = (("load", "max"), ("pv", "max"))
 """The extreme days kept as days of their own: (profile, which peak)."""
+STRESS_WINDOW_STEPS: tuple[int, int] = (68, 84)
+"""Quarter-hours of the day whose mean load ranks the days for the stress stratum: 17:00-21:00, when the
+household evening peak, the heat pumps and the EVs arriving home coincide on the feeders (module
+docstring, "Stress stratum")."""
 REPLICATE_ID = re.compile(r"^(?P<day>d\d{3})r(?P<replicate>[1-9]\d*)$")
 """Id of a seed replicate ``j >= 1`` of a simulated day: ``d175r2`` is replicate 2 of day ``d175``."""
 
@@ -144,10 +163,27 @@ def year_features(spec: ScenarioSpec) -> dict[str, np.ndarray]:
     return out
 
 
+def stress_stratum(year: dict[str, np.ndarray], stress_days: int, share: float) -> list[tuple[int, int]]:
+    """The stress stratum's simulated days (module docstring, "Stress stratum"): ``(day index, days it
+    stands for)`` per run of the ``K = max(S, round(share N_days))`` days of the highest mean load over
+    :data:`STRESS_WINDOW_STEPS`, the middle day of each run of (nearly) equal length in order of that
+    load. Empty when ``stress_days`` is 0."""
+    s = int(stress_days)
+    if s <= 0:
+        return []
+    lo, hi = STRESS_WINDOW_STEPS
+    evening = year["load"][:, lo:hi].mean(axis=1)
+    k = max(s, int(round(share * evening.size)))
+    ranked = np.argsort(-evening, kind="stable")[:k]
+    return [(int(ranked[run[len(run) // 2]]), len(run)) for run in np.array_split(np.arange(k), s)]
+
+
 def select_representative_days(
-    spec: ScenarioSpec, n_days: int | None = None, fit_to_means: bool = True
+    spec: ScenarioSpec, n_days: int | None = None, fit_to_means: bool = True,
+    stress_days: int | None = None,
 ) -> list[RepresentativeDay]:
-    """The ``n_days`` representative days of the spec's profile year (default: the spec's setting).
+    """The ``n_days`` representative days of the spec's profile year (default: the spec's setting), of
+    which ``stress_days`` (default: the spec's ``profiles.stress_days``) from the stress stratum.
 
     Returns them sorted by day of year; their weights sum to 365 days (module docstring for the method).
     ``fit_to_means=False`` keeps the cluster sizes as weights (scaled to 365 days) instead of
@@ -165,10 +201,21 @@ def select_representative_days(
         raise ScenarioError(
             f"profiles: field representative_days {n} exceeds the {total_days} days of the year"
         )
-    frame = pd.DataFrame({name: arr.ravel() for name, arr in year.items()})
+    n_stress = int(spec.profiles.stress_days if stress_days is None else stress_days)
+    if n_stress >= n:
+        raise ScenarioError(
+            f"profiles: field stress_days {n_stress} must be below representative_days {n}"
+        )
+    stress = stress_stratum(year, n_stress, spec.profiles.stress_share)
+    lo, hi = STRESS_WINDOW_STEPS
+    k_stress = sum(length for _, length in stress)
+    in_stratum = set(np.argsort(-year["load"][:, lo:hi].mean(axis=1), kind="stable")[:k_stress].tolist())
+    rest = np.array([i for i in range(total_days) if i not in in_stratum])  # the clustering's days
+    frame = pd.DataFrame({name: arr[rest].ravel() for name, arr in year.items()})
     frame.index = pd.date_range("2016-01-01", periods=len(frame), freq="15min")
-    extremes = EXTREME_DAYS if n >= 3 else ()
-    n_typical = n - len(extremes)
+    n_rest = n - n_stress
+    extremes = EXTREME_DAYS if n_rest >= 3 else ()
+    n_typical = n_rest - len(extremes)
     agg = tsam.TimeSeriesAggregation(
         frame,
         noTypicalPeriods=n_typical,
@@ -188,13 +235,22 @@ def select_representative_days(
     for info in getattr(agg, "extremePeriods", {}).values():
         kind = "peak " + str(info["column"])
         day_index[int(info["newClusterNo"])] = (int(info["stepNo"]), kind)
-    scale = YEAR_DAYS / float(sum(counts.values()))
-    days = []
+    scale = YEAR_DAYS / float(total_days)
+    days = [
+        RepresentativeDay(
+            day_id=f"d{min(idx + 1, 365):03d}",
+            day_of_year=min(idx + 1, 365),
+            weight_days=length * scale,
+            kind="stress",
+            ambient_temp_c=round(seasonal_ambient_temp_c(min(idx + 1, 365)), 2),
+        )
+        for idx, length in stress
+    ]
     for cluster, count in counts.items():
         if count == 0:
             continue
         idx, kind = day_index[cluster]
-        doy = min(idx + 1, 365)
+        doy = min(int(rest[idx]) + 1, 365)
         days.append(
             RepresentativeDay(
                 day_id=f"d{doy:03d}",
@@ -212,7 +268,8 @@ def select_representative_days(
                                   old.kind if old.kind != "medoid" else d.kind, d.ambient_temp_c)
         merged[d.day_of_year] = d
     chosen = sorted(merged.values(), key=lambda d: d.day_of_year)
-    fitted = fit_weights(year, chosen) if fit_to_means else [d.weight_days for d in chosen]
+    fixed = [d.kind == "stress" for d in chosen]
+    fitted = fit_weights(year, chosen, fixed) if fit_to_means else [d.weight_days for d in chosen]
     return [
         RepresentativeDay(d.day_id, d.day_of_year, float(w), d.kind, d.ambient_temp_c)
         for d, w in zip(chosen, fitted, strict=True)
@@ -223,7 +280,9 @@ MEAN_TOLERANCES: tuple[float, ...] = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2)
 """Relative tolerances on each feature's weighted mean that :func:`fit_weights` tries, the smallest first."""
 
 
-def fit_weights(year: dict[str, np.ndarray], days: list[RepresentativeDay]) -> list[float]:
+def fit_weights(
+    year: dict[str, np.ndarray], days: list[RepresentativeDay], fixed: Sequence[bool] | None = None
+) -> list[float]:
     """The cluster sizes, changed as little as possible so the weighted days have the year's mean of each
     feature (load, PV, wind, temperature), exactly or within the smallest tolerance the days allow.
 
@@ -237,7 +296,8 @@ def fit_weights(year: dict[str, np.ndarray], days: list[RepresentativeDay]) -> l
     year, for the first ``tol`` of :data:`MEAN_TOLERANCES` (0, 1, 2, 5, 10, 20 %) for which such weights
     exist. Eight days of the default scenario cannot match the four means exactly with every weight at
     least one day; they match each within 1 %. When no tolerance works (4 days: no weights bring wind's
-    mean within 20 %), and with fewer than 4 days, the cluster sizes are kept.
+    mean within 20 %), and with fewer than 4 days, the cluster sizes are kept. A day flagged in ``fixed``
+    (a stress day: its weight is its run of the stress stratum) keeps ``w_d = w0_d``.
     """
     from scipy.optimize import linprog
 
@@ -260,7 +320,9 @@ def fit_weights(year: dict[str, np.ndarray], days: list[RepresentativeDay]) -> l
         np.hstack([-means, np.zeros((n_f, 2 * n))]),
     ])
     cost = np.concatenate([np.zeros(n), np.ones(2 * n)])
-    bounds = [(1.0, None)] * n + [(0.0, None)] * (2 * n)
+    keep = [False] * n if fixed is None else list(fixed)
+    bounds = [(float(w), float(w)) if k else (1.0, None) for w, k in zip(w0, keep, strict=True)]
+    bounds += [(0.0, None)] * (2 * n)
     for tol in MEAN_TOLERANCES:
         if tol == 0.0:  # exact: equality rows (an inequality pair of zero width is numerically fragile)
             res = linprog(cost, A_eq=np.vstack([a_eq, a_ub[:n_f]]), b_eq=np.concatenate([b_eq, targets]),
