@@ -1,6 +1,7 @@
 """How far annual KPIs from 4, 8, 12 and 16 representative days are from a full-year simulation (issue 17).
 
-Two steps, so the expensive one can run for hours, be stopped and resumed:
+Two steps, so the expensive one can run for hours, be stopped and resumed (and a third, ``year-study``,
+that hands the simulated year to the CBA, :func:`cmd_year_study`):
 
 ``simulate``: simulate a list of days of the profile year, one ``day_DOY.csv`` of KPIs (one row per
 scheme) per day into ``--results``. A day whose CSV exists is skipped (resumable; each CSV is written
@@ -293,6 +294,59 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_year_study(args: argparse.Namespace) -> int:
+    """Step (c): the full year as a study the CBA appraises (``coordstudio cba``): ``--out``/kpis.csv, every
+    simulated day's KPIs of every scheme (day ``dDOY``), and ``--out``/study.yaml, an overlay of the study
+    (``--study``, default the embedded one) that simulates no representative days and weights each of the
+    365 days 1 day/a. Then ``coordstudio cba OUT/study.yaml --results OUT/kpis.csv --out OUT/cba`` gives the
+    CBA of the simulated year itself: the ranking, NPVs, break-even scales and Monte Carlo that the
+    representative days' CBA estimates (docs/cba.md, "The full year").
+
+    The day files hold the KPIs the CBA prices (every benefit category) but not the payments: a row's
+    ``activation_cost_eur`` (paid to sellers) is set to its resource cost (sellers paid as bid) and
+    ``slack_cost_eur`` to 0, so this CBA's system figures are the year's and its per-actor split is not."""
+    from coordstudio.simulation.kpis import SchemeKpis
+
+    results = Path(args.results)
+    simulated = _read_days(results)
+    missing = sorted(set(range(1, YEAR + 1)) - set(simulated))
+    if missing:
+        print(f"error: {results}: {len(missing)} of the {YEAR} days not simulated (first: {missing[:5]})",
+              file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    fields = list(SchemeKpis.model_fields)
+    rows = []
+    for path in sorted(results.glob("day_*.csv")):
+        with path.open(newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                if int(row["day_of_year"]) > YEAR:
+                    continue
+                rec = {k: row[k] for k in (*KPIS, *TRIP_COLUMNS, "scheme", "duration_h") if row.get(k)}
+                rec["day"] = f"d{int(row['day_of_year']):03d}"
+                rec["activation_cost_eur"] = row["resource_cost_eur"]
+                rec["slack_cost_eur"] = "0"
+                rows.append({k: rec.get(k, "") for k in fields if k in rec})
+    keys = [k for k in fields if any(k in r for r in rows)]
+    with (out / "kpis.csv").open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=keys)
+        w.writeheader()
+        w.writerows(rows)
+    base = "default" if args.study is None else os.path.relpath(Path(args.study).resolve(), out.resolve())
+    weights = "\n".join(f"    d{d:03d}: 1.0" for d in range(1, YEAR + 1))
+    (out / "study.yaml").write_text(
+        "# The full simulated year as a study (benchmarks/repdays_error.py year-study): each of the\n"
+        "# 365 days weighted 1 day/a, no representative days selected.\n"
+        f"schema_version: 1\nextends: {base}\n"
+        "metadata:\n  title: The simulated year, every day weighted 1 day/a\n"
+        "scenario:\n  profiles:\n    representative_days: 0\n"
+        f"cba:\n  day_weights_days_per_year:\n{weights}\n", encoding="utf-8")
+    print(f"wrote {out / 'kpis.csv'} ({len(rows)} rows) and {out / 'study.yaml'}; then: coordstudio cba "
+          f"{out / 'study.yaml'} --results {out / 'kpis.csv'} --out {out / 'cba'}")
+    return 0
+
+
 MARKDOWN_SERIES: tuple[tuple[str, str], ...] = (
     ("resource_cost_eur", ""), ("resource_cost_eur", "CM"), ("afrr_cost_eur", "CM"),
     ("overload_energy_mwh", ""), ("overload_energy_mwh", "CM"), ("voltage_violation_hours_h", ""),
@@ -435,7 +489,7 @@ def _plot(table: list[dict[str, Any]], path: Path, note: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="step", required=True)
-    for name, func in (("simulate", cmd_simulate), ("compare", cmd_compare)):
+    for name, func in (("simulate", cmd_simulate), ("compare", cmd_compare), ("year-study", cmd_year_study)):
         p = sub.add_parser(name)
         p.add_argument("--study", default=None, help="study file (default: the embedded default study)")
         p.add_argument("--results", required=True, help="folder of the day CSVs")
@@ -443,7 +497,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.add_argument("--hours", type=float, default=None, help="simulated hours per day (default: study)")
         p.add_argument("--start-h", type=float, default=None, help="start hour (default: the study's)")
         p.set_defaults(func=func)
-        if name == "simulate":
+        if name == "year-study":
+            p.add_argument("--out", required=True, help="folder for kpis.csv and study.yaml")
+        elif name == "simulate":
             p.add_argument("--days", default="all", help="all | 1,15,196 | sample:N | repdays:4,8,12,16")
             p.add_argument("--processes", type=int, default=1, help="days simulated side by side")
         else:

@@ -118,3 +118,45 @@ def test_markdown_tables_give_the_benefit_and_its_error_in_reference_ses() -> No
     md = mod.markdown_tables(table, "a test")
     assert "| B | 20 +- 5 | 30 (+2.0) |" in md
     assert "| priced_cost_eur | A | +1.0 % | 4.0 % |" in md
+
+
+def test_year_study_hands_the_simulated_year_to_the_cba(tmp_path: Path) -> None:
+    """``year-study`` then ``coordstudio cba``, as docs/cba.md gives them: 365 hand-made day files of the
+    default study's six schemes, alike but for CMS losing 2 MWh of load on days 1-5 (12-h days, so 4 MWh
+    a day scaled to 24 h). By hand, every alternative's yearly benefit of less load disconnected is
+    5 x 4 MWh x 10,000 EUR/MWh (the default study's value of lost load) = 200,000 EUR/a, and every other
+    category's 0 (1e-6 relative). The overlay weights each day 1 day/a (sum 365) and selects no days."""
+    import csv
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    mod = _module()
+    days = tmp_path / "days"
+    days.mkdir()
+    schemes = ["CMS", "LMS", "SBR", "CM", "CM-D", "IFM"]
+    for doy in range(1, 366):
+        header = "scheme,day_of_year,duration_h," + ",".join(mod.KPIS)
+        rows = [header + ",lines_tripped,energy_not_served_mwh"]
+        for s in schemes:
+            ens, trips = (2.0, 1) if s == "CMS" and doy <= 5 else (0.0, 0)
+            rows.append(f"{s},{doy},12.0," + ",".join("1.0" for _ in mod.KPIS) + f",{trips},{ens}")
+        (days / f"day_{doy:03d}.csv").write_text("\n".join(rows) + "\n")
+    out = tmp_path / "year"
+    assert mod.main(["year-study", "--results", str(days), "--out", str(out)]) == 0
+    overlay = yaml.safe_load((out / "study.yaml").read_text())
+    assert overlay["scenario"]["profiles"]["representative_days"] == 0
+    assert sum(overlay["cba"]["day_weights_days_per_year"].values()) == pytest.approx(365.0, abs=1e-12)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "cba", str(out / "study.yaml"), "--results",
+                           str(out / "kpis.csv"), "--out", str(out / "cba"), "--samples", "50"],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    with (out / "cba" / "tables" / "benefits.csv").open(newline="") as fh:
+        annual = {(r["scheme"], r["category"]): float(r["value"]) for r in csv.DictReader(fh)
+                  if r["quantity"] == "annual_benefit"}
+    for s in schemes[1:]:
+        assert annual[(s, "energy_not_served")] == pytest.approx(200_000.0, rel=1e-6)
+        assert all(abs(v) < 1e-6 for (x, c), v in annual.items() if x == s and c != "energy_not_served")

@@ -238,7 +238,9 @@ def test_stress_stratum_takes_the_middle_day_of_each_run_of_the_highest_evening_
     assert stress_stratum({"load": load}, 0, 0.2) == []
 
 
-def test_stress_days_keep_their_runs_weight_and_the_year_its_means(simbench_year: dict[str, np.ndarray]) -> None:
+def test_stress_days_keep_their_runs_weight_and_the_year_its_means(
+    simbench_year: dict[str, np.ndarray],
+) -> None:
     """12 days with 2 from the stress stratum (share 0.05 of SimBench's 366 days: 18 days, runs of 9): the
     two stress days are among the 18 days of the highest mean load 17:00-21:00 of the SimBench year read
     here directly, each weighted 9 x 365/366 days (1e-9: the fit keeps them); the 10 others are outside
