@@ -298,9 +298,12 @@ def cmd_year_study(args: argparse.Namespace) -> int:
     """Step (c): the full year as a study the CBA appraises (``coordstudio cba``): ``--out``/kpis.csv, every
     simulated day's KPIs of every scheme (day ``dDOY``), and ``--out``/study.yaml, an overlay of the study
     (``--study``, default the embedded one) that simulates no representative days and weights each of the
-    365 days 1 day/a. Then ``coordstudio cba OUT/study.yaml --results OUT/kpis.csv --out OUT/cba`` gives the
-    CBA of the simulated year itself: the ranking, NPVs, break-even scales and Monte Carlo that the
-    representative days' CBA estimates (docs/cba.md, "The full year").
+    365 days 1 day/a. With ``--n N`` (``--weights``, ``--stress-days``) the same for the N representative
+    days and their weights instead, so the CBA of N days and of the year come from the same day files.
+    Then ``coordstudio cba OUT/study.yaml --results OUT/kpis.csv --out OUT/cba`` gives the CBA of the
+    simulated year itself: the ranking, NPVs, break-even scales and Monte Carlo that the representative
+    days' CBA estimates (docs/cba.md, "The full year"). For the default study's 8 days it gives the NPVs
+    of ``coordstudio run`` to the euro (the day files are the run's KPIs to the bit).
 
     The day files hold the KPIs the CBA prices (every benefit category) but not the payments: a row's
     ``activation_cost_eur`` (paid to sellers) is set to its resource cost (sellers paid as bid) and
@@ -309,10 +312,17 @@ def cmd_year_study(args: argparse.Namespace) -> int:
 
     results = Path(args.results)
     simulated = _read_days(results)
-    missing = sorted(set(range(1, YEAR + 1)) - set(simulated))
+    if args.n:  # the CBA of N representative days, from the same day files
+        from coordstudio.simulation.scenario.representative_days import select_representative_days
+
+        chosen = {d.day_of_year: d.weight_days for d in select_representative_days(
+            _study(args).scenario, args.n, args.weights == "fitted", args.stress_days)}
+    else:
+        chosen = {d: 1.0 for d in range(1, YEAR + 1)}
+    missing = sorted(set(chosen) - set(simulated))
     if missing:
-        print(f"error: {results}: {len(missing)} of the {YEAR} days not simulated (first: {missing[:5]})",
-              file=sys.stderr)
+        print(f"error: {results}: {len(missing)} of the {len(chosen)} days not simulated (first: "
+              f"{missing[:5]})", file=sys.stderr)
         return 2
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -321,7 +331,7 @@ def cmd_year_study(args: argparse.Namespace) -> int:
     for path in sorted(results.glob("day_*.csv")):
         with path.open(newline="", encoding="utf-8") as fh:
             for row in csv.DictReader(fh):
-                if int(row["day_of_year"]) > YEAR:
+                if int(row["day_of_year"]) not in chosen:
                     continue
                 rec = {k: row[k] for k in (*KPIS, *TRIP_COLUMNS, "scheme", "duration_h") if row.get(k)}
                 rec["day"] = f"d{int(row['day_of_year']):03d}"
@@ -334,12 +344,14 @@ def cmd_year_study(args: argparse.Namespace) -> int:
         w.writeheader()
         w.writerows(rows)
     base = "default" if args.study is None else os.path.relpath(Path(args.study).resolve(), out.resolve())
-    weights = "\n".join(f"    d{d:03d}: 1.0" for d in range(1, YEAR + 1))
+    weights = "\n".join(f"    d{d:03d}: {w!r}" for d, w in sorted(chosen.items()))
+    what = (f"{args.n} representative days ({args.weights} weights, {args.stress_days or 0} stress days)"
+            if args.n else "The simulated year, every day weighted 1 day/a")
     (out / "study.yaml").write_text(
-        "# The full simulated year as a study (benchmarks/repdays_error.py year-study): each of the\n"
-        "# 365 days weighted 1 day/a, no representative days selected.\n"
+        "# A study of simulated days (benchmarks/repdays_error.py year-study): the days' weights given,\n"
+        "# no representative days selected.\n"
         f"schema_version: 1\nextends: {base}\n"
-        "metadata:\n  title: The simulated year, every day weighted 1 day/a\n"
+        f"metadata:\n  title: {what}\n"
         "scenario:\n  profiles:\n    representative_days: 0\n"
         f"cba:\n  day_weights_days_per_year:\n{weights}\n", encoding="utf-8")
     print(f"wrote {out / 'kpis.csv'} ({len(rows)} rows) and {out / 'study.yaml'}; then: coordstudio cba "
@@ -497,8 +509,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.add_argument("--hours", type=float, default=None, help="simulated hours per day (default: study)")
         p.add_argument("--start-h", type=float, default=None, help="start hour (default: the study's)")
         p.set_defaults(func=func)
+        if name != "simulate":
+            p.add_argument("--weights", choices=("fitted", "clusters"), default="fitted",
+                           help="the days' weights: fitted to the year's means (as run), or cluster sizes")
+            p.add_argument("--stress-days", type=int, default=None,
+                           help="days from the stress stratum (default: the study's profiles.stress_days)")
         if name == "year-study":
             p.add_argument("--out", required=True, help="folder for kpis.csv and study.yaml")
+            p.add_argument("--n", type=int, default=None,
+                           help="instead of the year: the N representative days, with their weights")
         elif name == "simulate":
             p.add_argument("--days", default="all", help="all | 1,15,196 | sample:N | repdays:4,8,12,16")
             p.add_argument("--processes", type=int, default=1, help="days simulated side by side")
@@ -507,10 +526,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             p.add_argument("--plot", default=None, help="PNG of the errors (e.g. docs/repdays_error.png)")
             p.add_argument("--markdown", default=None,
                            help="write the benefit and KPI-error tables as Markdown (docs/cba.md's tables)")
-            p.add_argument("--weights", choices=("fitted", "clusters"), default="fitted",
-                           help="the days' weights: fitted to the year's means (as run), or cluster sizes")
-            p.add_argument("--stress-days", type=int, default=None,
-                           help="days from the stress stratum (default: the study's profiles.stress_days)")
+
     args = parser.parse_args(argv)
     return int(args.func(args))
 
