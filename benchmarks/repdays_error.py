@@ -406,7 +406,8 @@ def _trip_days(simulated: dict[int, dict[str, dict[str, float]]], days: Sequence
 
 def _benefit_rows(table: list[dict[str, Any]]) -> list[tuple[str, float, float, list[str]]]:
     """Each scheme's yearly benefit over the first scheme (k EUR/a, the CBA's prices, before discounting):
-    (scheme, reference, its standard error, per N the estimate with its error in reference SEs).
+    (scheme, reference, its standard error, per N the estimate with its error in reference SEs, or in
+    k EUR/a against the full year, whose SE is 0).
 
     The benefit is minus the difference of :data:`PRICED`, ``B_X = C_first - C_X``."""
     priced = [r for r in table if r["kpi"] == PRICED and " - " in r["series"]]
@@ -418,7 +419,9 @@ def _benefit_rows(table: list[dict[str, Any]]) -> list[tuple[str, float, float, 
         cells = []
         for n in ns:
             est = -rows[n]["estimate_per_year"] / 1e3
-            cells.append(f"{est:,.0f} ({(est - ref) / se:+.1f})" if se > 0 else f"{est:,.0f}")
+            # a sampled reference: the error in its standard errors; the full year (SE 0): in k EUR/a
+            err = f"{(est - ref) / se:+.1f}" if se > 0 else f"{est - ref:+,.0f}"
+            cells.append(f"{est:,.0f} ({err})")
         out.append((label.split(" - ")[0], ref, se, cells))
     return out
 
@@ -428,7 +431,8 @@ def _print_benefits(table: list[dict[str, Any]]) -> None:
     priced = [r for r in table if r["kpi"] == PRICED and " - " in r["series"]]
     ns = sorted({r["n_days"] for r in priced})
     print("yearly benefit over " + (priced[0]["series"].split(" - ")[1] if priced else "?")
-          + ", k EUR/a: reference +- SE | " + " | ".join(f"{n} days (error in SEs)" for n in ns))
+          + ", k EUR/a: reference +- SE | " + " | ".join(f"{n} days (error)" for n in ns)
+          + "  [error: in reference SEs; against the full year, SE 0, in k EUR/a]")
     for scheme, ref, se, cells in _benefit_rows(table):
         print(f"  {scheme:<6} {ref:,.0f} +- {se:,.0f} | " + " | ".join(cells))
 
