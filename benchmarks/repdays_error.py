@@ -75,6 +75,9 @@ PRICED = "priced_cost_eur"
 ``f sum_c p_c q_c`` (:func:`cba.benefits.category_prices`, :data:`cba.benefits.CATEGORY_KPIS`); a scheme's
 yearly benefit is the reference scheme's priced cost minus its own, so the error of the difference
 ``X - first`` of this row is the error of the CBA's benefit of X (EUR/a, before discounting)."""
+PRICED_ORDINARY = "priced_cost_without_ens_eur"
+""":data:`PRICED` without the energy-not-served category: the benefits of the ordinary days, apart from the
+rare trip regime (docs/cba.md, "The full year")."""
 
 
 def _study(args: argparse.Namespace) -> Any:
@@ -174,6 +177,8 @@ def _read_days(results: Path, params: Any = None) -> dict[int, dict[str, dict[st
                 kpis["lines_tripped"] = float(row.get("lines_tripped") or 0.0)
                 if params is not None:
                     kpis[PRICED] = _priced_cost(kpis, params)
+                    kpis[PRICED_ORDINARY] = kpis[PRICED] - float(params.benefit_factor) * float(
+                        params.energy_not_served_price_eur_per_mwh) * kpis["energy_not_served_mwh"]
                 out.setdefault(int(row["day_of_year"]), {})[row["scheme"]] = kpis
     return out
 
@@ -223,7 +228,8 @@ def annual_errors(
     n_ref = len(ref_days)
     rows = []
     series = [(s, [s]) for s in schemes] + [(f"{s} - {schemes[0]}", [s, schemes[0]]) for s in schemes[1:]]
-    kpis = [k for k in (*KPIS, PRICED) if all(k in simulated[d][schemes[0]] for d in ref_days)]
+    kpis = [k for k in (*KPIS, "energy_not_served_mwh", PRICED_ORDINARY, PRICED)
+            if all(k in simulated[d][schemes[0]] for d in ref_days)]
     level = {k: YEAR * sum(simulated[d][schemes[0]][k] for d in ref_days) / n_ref for k in kpis}
     for label, parts in series:
         sign = [1.0, -1.0][: len(parts)]
@@ -381,6 +387,13 @@ def markdown_tables(table: list[dict[str, Any]], note: str) -> str:
            "|---|---|" + "---|" * len(ns)]
     for scheme, ref, se, cells in _benefit_rows(table):
         out.append(f"| {scheme} | {ref:,.0f} +- {se:,.0f} | " + " | ".join(cells) + " |")
+    ordinary = _benefit_rows(table, PRICED_ORDINARY)
+    if ordinary:
+        out += ["", "Without the energy-not-served category (the trip regime):", "",
+                "| scheme | reference | " + " | ".join(f"{n} days" for n in ns) + " |",
+                "|---|---|" + "---|" * len(ns)]
+        for scheme, ref, se, cells in ordinary:
+            out.append(f"| {scheme} | {ref:,.0f} +- {se:,.0f} | " + " | ".join(cells) + " |")
     out += ["", "| KPI | series | " + " | ".join(f"{n} days" for n in ns) + " | reference SE |",
             "|---|---|" + "---|" * (len(ns) + 1)]
     for kpi, scheme in MARKDOWN_SERIES:
@@ -404,13 +417,15 @@ def _trip_days(simulated: dict[int, dict[str, dict[str, float]]], days: Sequence
     return f"{len(hits)} of the {what}'s {len(days)}" + (": " + ", ".join(hits) if hits else "")
 
 
-def _benefit_rows(table: list[dict[str, Any]]) -> list[tuple[str, float, float, list[str]]]:
+def _benefit_rows(
+    table: list[dict[str, Any]], kpi: str = PRICED
+) -> list[tuple[str, float, float, list[str]]]:
     """Each scheme's yearly benefit over the first scheme (k EUR/a, the CBA's prices, before discounting):
     (scheme, reference, its standard error, per N the estimate with its error in reference SEs, or in
     k EUR/a against the full year, whose SE is 0).
 
-    The benefit is minus the difference of :data:`PRICED`, ``B_X = C_first - C_X``."""
-    priced = [r for r in table if r["kpi"] == PRICED and " - " in r["series"]]
+    The benefit is minus the difference of :data:`PRICED` (or of ``kpi``), ``B_X = C_first - C_X``."""
+    priced = [r for r in table if r["kpi"] == kpi and " - " in r["series"]]
     ns = sorted({r["n_days"] for r in priced})
     out = []
     for label in dict.fromkeys(r["series"] for r in priced):
@@ -434,6 +449,11 @@ def _print_benefits(table: list[dict[str, Any]]) -> None:
           + ", k EUR/a: reference +- SE | " + " | ".join(f"{n} days (error)" for n in ns)
           + "  [error: in reference SEs; against the full year, SE 0, in k EUR/a]")
     for scheme, ref, se, cells in _benefit_rows(table):
+        print(f"  {scheme:<6} {ref:,.0f} +- {se:,.0f} | " + " | ".join(cells))
+    ordinary = _benefit_rows(table, PRICED_ORDINARY)
+    if ordinary:
+        print("  without the energy-not-served category (the trip regime):")
+    for scheme, ref, se, cells in ordinary:
         print(f"  {scheme:<6} {ref:,.0f} +- {se:,.0f} | " + " | ".join(cells))
 
 
@@ -486,12 +506,21 @@ def _plot(table: list[dict[str, Any]], path: Path, note: str) -> None:
         bx.errorbar(xs, ys, yerr=bars if sampled else None, fmt="-", marker="s", capsize=2, elinewidth=0.8,
                     color=plt.get_cmap("tab10")(i % 10),
                     label=f"{label.split(' - ')[0]} (benefit {-ref / 1e3:,.0f} k EUR/a)")
+    ordinary = [r for r in table if r["kpi"] == PRICED_ORDINARY and " - " in r["series"]]
+    labels = sorted({r["series"] for r in ordinary}, key=[r["series"] for r in ordinary].index)
+    for i, label in enumerate(labels):
+        rows = {r["n_days"]: r for r in ordinary if r["series"] == label}
+        xs = [n + 0.08 * (i - 2) for n in ns if n in rows]
+        ys = [-(rows[n]["estimate_per_year"] - rows[n]["reference_per_year"]) / 1e3 for n in ns if n in rows]
+        bx.plot(xs, ys, "--", marker="x", color=plt.get_cmap("tab10")(i % 10), lw=1.0,
+                label="without energy not served" if i == 0 else None)
     bx.axhline(0.0, color="#444444", lw=0.8)
     bx.set_xticks(ns)
     bx.set_xlabel("representative days")
     bx.set_ylabel("error of the yearly benefit, k EUR/a")
     bx.set_title("Benefit over the first scheme at the study's prices\n(estimate minus reference; "
-                 "legend: the reference's benefit)", fontsize=9)
+                 "legend: the reference's benefit;\nx, dashed: without the energy-not-served category)",
+                 fontsize=9)
     bx.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
     bx.grid(alpha=0.3)
     fig.suptitle(f"Annual KPIs from representative days against {note}"
