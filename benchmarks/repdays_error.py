@@ -309,7 +309,7 @@ def cmd_year_study(args: argparse.Namespace) -> int:
     Then ``coordstudio cba OUT/study.yaml --results OUT/kpis.csv --out OUT/cba`` gives the CBA of the
     simulated year itself: the ranking, NPVs, break-even scales and Monte Carlo that the representative
     days' CBA estimates (docs/cba.md, "The full year"). For the default study's 8 days it gives the NPVs
-    of ``coordstudio run`` to the euro (the day files are the run's KPIs to the bit).
+    of its ``coordstudio run`` (the day files are the run's KPIs to the bit).
 
     The day files hold the KPIs the CBA prices (every benefit category) but not the payments: a row's
     ``activation_cost_eur`` (paid to sellers) is set to its resource cost (sellers paid as bid) and
