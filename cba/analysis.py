@@ -39,6 +39,7 @@ from coordstudio.cba.sensitivity import (
     switching_values,
     tornado,
 )
+from coordstudio.cba.stress_coverage import StressCoverage
 from coordstudio.cba.system_scale import (
     SystemScale,
     break_even_scale,
@@ -186,6 +187,12 @@ class CbaResult(BaseModel):
         default=None,
         description="Tool, study fingerprint, solver and library versions, date and command of the run "
         "(cba.provenance); set in the written cba_result.json, None in a result computed in memory.",
+    )
+    stress_coverage: StressCoverage | None = Field(
+        default=None,
+        description="Whether the simulated days include days of the year's most loaded evenings, where "
+        "rare events such as protection trips happen (cba.stress_coverage); set by run and cba for a "
+        "study of representative days, None otherwise.",
     )
 
     def scheme(self, scheme_id: str) -> SchemeResult:

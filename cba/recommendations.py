@@ -817,6 +817,42 @@ def _trip_limitation(params: CbaParameters, kpis: Sequence[SchemeKpis], referenc
     return text
 
 
+def _stress_limitation(result: CbaResult) -> str | None:
+    """Whether the simulated days sample the year's most loaded evenings (:mod:`cba.stress_coverage`); None
+    when the run did not say (one day, or days the study weights itself). Why: rare events of those
+    evenings (a protection trip and the load it disconnects) can be worth more than every other benefit,
+    and a clustering of a few days gives them no weight or a whole cluster's (docs/cba.md, "The full
+    year")."""
+    cov = result.stress_coverage
+    if cov is None:
+        return None
+    stratum = (f"the year's {cov.stratum_days} days of the highest mean load 17:00-21:00 (the stress "
+               f"stratum, {cov.stress_share:.0%} of the year)")
+    if cov.stress_days > 0:
+        weight = sum(cov.in_stratum.values())
+        return (
+            f"{cov.stress_days} of the {cov.simulated_days} simulated days are drawn from {stratum}, "
+            f"standing for {_days_a(weight)} d/a together (profiles.stress_days): an event of those "
+            "evenings, such as a protection trip, is counted at the frequency the stratum gives it, but "
+            f"from {cov.stress_days} day(s) only, so its estimate is unbiased and coarse; the Monte Carlo's "
+            "day resampling carries that spread."
+        )
+    if not cov.in_stratum:
+        return (
+            f"None of the {cov.simulated_days} simulated days is among {stratum}: events of those evenings, "
+            "such as protection trips and the load they disconnect, are not sampled, so neither they nor "
+            "the benefit of the schemes that avoid them are in these figures. profiles.stress_days draws "
+            "days from the stratum."
+        )
+    listed = ", ".join(f"{d} ({_days_a(w)} d/a)" for d, w in cov.in_stratum.items())
+    return (
+        f"{len(cov.in_stratum)} of the {cov.simulated_days} simulated days are among {stratum}: {listed}, "
+        "weighted by their clusters, not by the stratum's frequency, so events of those evenings (such as "
+        "protection trips) are counted on as many days a year as those weights say. profiles.stress_days "
+        "draws days from the stratum with its frequency."
+    )
+
+
 def _section_limitations(
     doc: Document, params: CbaParameters, result: CbaResult, ict: dict[str, SchemeIctCost] | None,
     kpis: Sequence[SchemeKpis] = (),
@@ -896,6 +932,9 @@ def _section_limitations(
     trips = _trip_limitation(params, kpis, result.reference_scheme)
     if trips:
         bullets.append(trips)
+    stress = _stress_limitation(result)
+    if stress:
+        bullets.append(stress)
     failed = sum(a.failed_clearings for a in result.assessments)
     clearings = sum(a.clearings for a in result.assessments)
     if failed:

@@ -163,6 +163,16 @@ def year_features(spec: ScenarioSpec) -> dict[str, np.ndarray]:
     return out
 
 
+def stratum_days(year: dict[str, np.ndarray], share: float, stress_days: int = 0) -> list[int]:
+    """Day indices (0 = 1 January) of the stress stratum, highest mean load over :data:`STRESS_WINDOW_STEPS`
+    first: the ``K = max(stress_days, round(share N_days))`` days of the module docstring's "Stress
+    stratum"."""
+    lo, hi = STRESS_WINDOW_STEPS
+    evening = year["load"][:, lo:hi].mean(axis=1)
+    k = max(int(stress_days), int(round(share * evening.size)))
+    return [int(i) for i in np.argsort(-evening, kind="stable")[:k]]
+
+
 def stress_stratum(year: dict[str, np.ndarray], stress_days: int, share: float) -> list[tuple[int, int]]:
     """The stress stratum's simulated days (module docstring, "Stress stratum"): ``(day index, days it
     stands for)`` per run of the ``K = max(S, round(share N_days))`` days of the highest mean load over
@@ -171,11 +181,8 @@ def stress_stratum(year: dict[str, np.ndarray], stress_days: int, share: float) 
     s = int(stress_days)
     if s <= 0:
         return []
-    lo, hi = STRESS_WINDOW_STEPS
-    evening = year["load"][:, lo:hi].mean(axis=1)
-    k = max(s, int(round(share * evening.size)))
-    ranked = np.argsort(-evening, kind="stable")[:k]
-    return [(int(ranked[run[len(run) // 2]]), len(run)) for run in np.array_split(np.arange(k), s)]
+    ranked = stratum_days(year, share, s)
+    return [(ranked[run[len(run) // 2]], len(run)) for run in np.array_split(np.arange(len(ranked)), s)]
 
 
 def select_representative_days(
@@ -207,9 +214,7 @@ def select_representative_days(
             f"profiles: field stress_days {n_stress} must be below representative_days {n}"
         )
     stress = stress_stratum(year, n_stress, spec.profiles.stress_share)
-    lo, hi = STRESS_WINDOW_STEPS
-    k_stress = sum(length for _, length in stress)
-    in_stratum = set(np.argsort(-year["load"][:, lo:hi].mean(axis=1), kind="stable")[:k_stress].tolist())
+    in_stratum = set(stratum_days(year, spec.profiles.stress_share, n_stress)) if stress else set()
     rest = np.array([i for i in range(total_days) if i not in in_stratum])  # the clustering's days
     frame = pd.DataFrame({name: arr[rest].ravel() for name, arr in year.items()})
     frame.index = pd.date_range("2016-01-01", periods=len(frame), freq="15min")
