@@ -827,7 +827,7 @@ def _stress_limitation(result: CbaResult) -> str | None:
     if cov is None:
         return None
     stratum = (f"the year's {cov.stratum_days} days of the highest mean load 17:00-21:00 (the stress "
-               f"stratum, {cov.stress_share:.0%} of the year)")
+               f"stratum, {cov.stress_share_frac:.0%} of the year)")
     if cov.stress_days > 0:
         weight = sum(cov.in_stratum.values())
         return (

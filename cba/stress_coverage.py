@@ -4,7 +4,7 @@ The full-year run of the default study (docs/cba.md, "The full year") found line
 evenings of the year, worth as much to the alternatives as all their other benefits, and none of them
 among 4-16 representative days chosen by clustering. A study's CBA cannot see an event its days do not
 contain, so the draft says, from the study itself, whether its days include any day of the stress stratum
-(:func:`simulation.scenario.representative_days.stratum_days`: the ``stress_share`` of the year's days
+(:func:`simulation.scenario.representative_days.stratum_days`: the ``stress_share_frac`` of the year's days
 with the highest mean load 17:00-21:00) and how they weight it.
 """
 
@@ -26,7 +26,7 @@ class StressCoverage(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     stress_days: int = Field(description="Days the selection draws from the stratum (profiles.stress_days).")
-    stress_share: float = Field(description="Share of the year's days in the stratum, fraction.")
+    stress_share_frac: float = Field(description="Share of the year's days in the stratum, fraction.")
     stratum_days: int = Field(description="Days of the year in the stratum, count.")
     simulated_days: int = Field(description="Days the study simulates (seed replicates not counted).")
     in_stratum: dict[str, float] = Field(
@@ -47,11 +47,11 @@ def stress_coverage(study: Study) -> StressCoverage | None:
     if profiles.representative_days < 1 or profiles.source != "simbench":
         return None
     year = year_profiles(study.scenario)
-    stratum = {i + 1 for i in stratum_days(year, profiles.stress_share, profiles.stress_days)}
+    stratum = {i + 1 for i in stratum_days(year, profiles.stress_share_frac, profiles.stress_days)}
     days = select_representative_days(study.scenario)
     return StressCoverage(
         stress_days=profiles.stress_days,
-        stress_share=profiles.stress_share,
+        stress_share_frac=profiles.stress_share_frac,
         stratum_days=len(stratum),
         simulated_days=len(days),
         in_stratum={d.day_id: d.weight_days for d in days if d.day_of_year in stratum},

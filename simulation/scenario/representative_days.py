@@ -36,7 +36,7 @@ roughly ``p_rated (T_set - T) / gain`` and its yearly energy follows the weighte
 
 With ``n`` < 3 no extreme day is kept (1: the year's medoid day; 2: two medoids).
 
-Stress stratum (``profiles.stress_days`` ``S`` >= 1, ``profiles.stress_share`` ``q``): an event of the
+Stress stratum (``profiles.stress_days`` ``S`` >= 1, ``profiles.stress_share_frac`` ``q``): an event of the
 year's most loaded evenings (the reference scheme's protection tripping a feeder line, docs/cba.md
 "Trips on December evenings") happens on a few days a year, and at a value of lost load it can be worth
 more than every other benefit. A clustering of a few days gives such a day no weight (none chosen) or a
@@ -213,8 +213,8 @@ def select_representative_days(
         raise ScenarioError(
             f"profiles: field stress_days {n_stress} must be below representative_days {n}"
         )
-    stress = stress_stratum(year, n_stress, spec.profiles.stress_share)
-    in_stratum = set(stratum_days(year, spec.profiles.stress_share, n_stress)) if stress else set()
+    stress = stress_stratum(year, n_stress, spec.profiles.stress_share_frac)
+    in_stratum = set(stratum_days(year, spec.profiles.stress_share_frac, n_stress)) if stress else set()
     rest = np.array([i for i in range(total_days) if i not in in_stratum])  # the clustering's days
     frame = pd.DataFrame({name: arr[rest].ravel() for name, arr in year.items()})
     frame.index = pd.date_range("2016-01-01", periods=len(frame), freq="15min")

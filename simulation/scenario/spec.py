@@ -307,13 +307,13 @@ class ProfileSpec(_Spec):
     )
     stress_days: int = Field(
         default=0, ge=0, le=364,
-        description="Representative days drawn from the stress stratum (the stress_share of the year's "
+        description="Representative days drawn from the stress stratum (the stress_share_frac of the year's "
         "days with the highest mean load 17:00-21:00), count, included in representative_days: each the "
         "middle day of a run of the stratum, weighted by the run's length, so a rare event of loaded "
         "evenings (a protection trip) is counted at its frequency (simulation.scenario."
         "representative_days, 'Stress stratum'); 0: no stratum, every day from the clustering.",
     )
-    stress_share: float = Field(
+    stress_share_frac: float = Field(
         default=0.05, gt=0.0, le=0.5,
         description="Share of the year's days in the stress stratum (the days of the highest mean load "
         "17:00-21:00), fraction; used when stress_days >= 1.",
