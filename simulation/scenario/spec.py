@@ -336,6 +336,16 @@ class ProfileSpec(_Spec):
         default=6.0, ge=0, description="Half peak-to-peak daily swing of ambient temperature, degC."
     )
 
+    @model_validator(mode="after")
+    def _check_stress_days(self) -> ProfileSpec:
+        """The stress days are some of the representative days, so fewer than them (when days are
+        selected at all; without, stress_days is not used)."""
+        if self.representative_days > 0 and self.stress_days >= self.representative_days:
+            raise ValueError(
+                f"stress_days {self.stress_days} must be below representative_days {self.representative_days}"
+            )
+        return self
+
 
 class ImbalanceSpec(_Spec):
     """System imbalance process (the TSO's need) and forecast errors."""

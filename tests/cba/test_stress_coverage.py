@@ -79,3 +79,20 @@ def test_a_study_drawing_stress_days_says_how_it_weights_them(tmp_path: Path) ->
     assert ("2 of the 8 simulated days are drawn from the year's 18 days of the highest mean load "
             "17:00-21:00 (the stress stratum, 5% of the year), standing for 18 d/a together") in text
     assert "None of the" not in text
+
+
+def test_stress_days_not_below_the_representative_days_is_refused_by_validate_and_run(tmp_path: Path) -> None:
+    """``stress_days: 8`` with the default study's 8 representative days: ``coordstudio validate`` and
+    ``coordstudio run`` exit 2 with one line naming the file, the section and both fields; run writes
+    nothing."""
+    overlay = tmp_path / "bad.yaml"
+    overlay.write_text("schema_version: 1\nextends: default\nscenario:\n  profiles:\n    stress_days: 8\n",
+                       encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for args in (["validate", str(overlay)], ["run", str(overlay), "--out", str(tmp_path / "out")]):
+        proc = subprocess.run([sys.executable, str(ROOT / "main.py"), *args], env=env, capture_output=True,
+                              text=True, timeout=120)
+        assert proc.returncode == 2
+        assert proc.stderr.strip() == (f"error: {overlay}: scenario.profiles: stress_days 8 must be below "
+                                       "representative_days 8")
+    assert not (tmp_path / "out").exists()
