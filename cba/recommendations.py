@@ -895,8 +895,8 @@ def _section_limitations(
         else:
             text += (", which the Monte Carlo's resampling of the days uses; it cannot see how the year's "
                      "other days differ from the chosen ones, so its spread and P(NPV<0) are on the low "
-                     "side (for the default study's 8 days the spread is about 60 % of what the "
-                     "year's days give, docs/cba.md).")
+                     "side (for the default study's 8 days it is 25-107 % of what its simulated year's "
+                     "day-to-day spread gives, SBR's the narrowest; docs/cba.md, \"The full year\").")
     text += " " + _seed_limitation(result, seeds)
     bullets.append(text)
     subject = _subject(result)
