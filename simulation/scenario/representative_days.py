@@ -47,9 +47,11 @@ highest mean load 17:00-21:00 (:data:`STRESS_WINDOW_STEPS`), and the others. The
 order of that load, are cut into ``S`` runs of (nearly) equal length; the middle day of each run is
 simulated and weighted by its run's length, a weight the fit to the year's means keeps. The other
 ``n - S`` days are chosen from the other days as above. An event that happens on a share ``p`` of the
-stratum's days is then counted on ``K j / S`` days a year (``j`` of the ``S`` stress days have it), with
-the binomial spread ``K sqrt(p (1 - p) / S)`` that the Monte Carlo's day resampling sees when ``S >= 2``;
-without the stratum it is counted on as many days as the clusters of the days that happen to have it.
+stratum's days is then counted on ``K j / S`` days a year (``j`` of the ``S`` stress days have it):
+unbiased over the choice of days, with the binomial spread ``K sqrt(p (1 - p) / S)``, of which the Monte
+Carlo's day resampling sees some when the stress days differ. Without the stratum it is counted on as
+many days as the clusters of the days that happen to have it. Measured on the default study's simulated
+year (docs/cba.md, "The full year"): unbiased but coarse, so the stratum is opt-in.
 
 Ambient temperature: the day's mean follows the seasonal curve of Germany's climate normals (the SimBench
 profiles are German), an assumption that replaces the scenario's fixed ``ambient_temp_c`` for each
