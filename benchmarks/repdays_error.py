@@ -345,21 +345,24 @@ def cmd_year_study(args: argparse.Namespace) -> int:
                 rec["slack_cost_eur"] = "0"
                 rows.append({k: rec.get(k, "") for k in fields if k in rec})
     keys = [k for k in fields if any(k in r for r in rows)]
-    with (out / "kpis.csv").open("w", newline="", encoding="utf-8") as fh:
+    tmp = out / "kpis.csv.tmp"  # atomic, as the day files: a stopped run leaves no half file
+    with tmp.open("w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=keys)
         w.writeheader()
         w.writerows(rows)
+    tmp.replace(out / "kpis.csv")
     base = "default" if args.study is None else os.path.relpath(Path(args.study).resolve(), out.resolve())
     weights = "\n".join(f"    d{d:03d}: {w!r}" for d, w in sorted(chosen.items()))
     what = (f"{args.n} representative days ({args.weights} weights, {args.stress_days or 0} stress days)"
             if args.n else "The simulated year, every day weighted 1 day/a")
-    (out / "study.yaml").write_text(
+    (out / "study.yaml.tmp").write_text(
         "# A study of simulated days (benchmarks/repdays_error.py year-study): the days' weights given,\n"
         "# no representative days selected.\n"
         f"schema_version: 1\nextends: {base}\n"
         f"metadata:\n  title: {what}\n"
         "scenario:\n  profiles:\n    representative_days: 0\n"
         f"cba:\n  day_weights_days_per_year:\n{weights}\n", encoding="utf-8")
+    (out / "study.yaml.tmp").replace(out / "study.yaml")
     print(f"wrote {out / 'kpis.csv'} ({len(rows)} rows) and {out / 'study.yaml'}; then: coordstudio cba "
           f"{out / 'study.yaml'} --results {out / 'kpis.csv'} --out {out / 'cba'}")
     return 0
