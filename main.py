@@ -99,6 +99,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not 0 <= args.days <= 365:
             print(f"error: --days {args.days}: must be 0 (the study's one day) to 365", file=sys.stderr)
             return EXIT_BAD_INPUT
+        stress = study.scenario.profiles.stress_days
+        if 0 < args.days <= stress:
+            print(f"error: --days {args.days}: must exceed the study's scenario.profiles.stress_days "
+                  f"({stress}), the days drawn from the stress stratum", file=sys.stderr)
+            return EXIT_BAD_INPUT
         profiles = study.scenario.profiles.model_copy(update={"representative_days": args.days})
         scenario = study.scenario.model_copy(update={"profiles": profiles})
         study = study.model_copy(update={"scenario": scenario})

@@ -96,3 +96,18 @@ def test_stress_days_not_below_the_representative_days_is_refused_by_validate_an
         assert proc.stderr.strip() == (f"error: {overlay}: scenario.profiles: stress_days 8 must be below "
                                        "representative_days 8")
     assert not (tmp_path / "out").exists()
+
+
+def test_run_days_not_above_the_studys_stress_days_is_refused(tmp_path: Path) -> None:
+    """``run --days 2`` on a study drawing 2 stress days: exit 2, one line naming the option and the
+    study's field, nothing written (the study itself is valid: 8 days, 2 of them stress days)."""
+    overlay = tmp_path / "stress.yaml"
+    overlay.write_text("schema_version: 1\nextends: default\nscenario:\n  profiles:\n    stress_days: 2\n",
+                       encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "run", str(overlay), "--days", "2", "--out",
+                           str(tmp_path / "out")], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == ("error: --days 2: must exceed the study's scenario.profiles.stress_days "
+                                   "(2), the days drawn from the stress stratum")
+    assert not (tmp_path / "out").exists()
