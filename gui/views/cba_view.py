@@ -496,6 +496,10 @@ class CbaView(QWidget):
             from coordstudio.cba.analysis import run_cba
 
             result = run_cba(params, self.run_result.kpis, ict)
+            own = getattr(self.run_result, "cba", None)
+            if own is not None and own.stress_coverage is not None:
+                # which days were simulated does not change with the what-if prices: the draft keeps it
+                result = result.model_copy(update={"stress_coverage": own.stress_coverage})
         except (CbaError, SgamError, ValueError) as exc:
             self.status.setText(f"<span style='color:#b00020'>CBA cannot be computed: {exc}</span>")
             return

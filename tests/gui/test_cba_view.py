@@ -194,3 +194,25 @@ def test_results_table_names_each_day_of_a_run_of_several_days(window: Any) -> N
     names = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
     assert names == [f"{k.scheme} {k.day}" for k in kpis] and names[0] == "CMS d015"
     assert "5 scheme(s) simulated, day(s) d015, d200" in window.results.header.text()
+
+
+def test_whatif_recompute_keeps_the_runs_stress_coverage_in_the_exported_draft(
+    window: Any, tmp_path: Path
+) -> None:
+    """A run whose days miss the stress stratum (its CBA carries ``stress_coverage``, cba.stress_coverage):
+    the view's what-if CBA (recomputed, the run's parameters not given) keeps it, so the draft exported
+    from the GUI (File > Export recommendations) says the days do not sample the most loaded evenings, as
+    the run's own draft does. Hand-built coverage: 8 days, none of 18 stratum days."""
+    from types import SimpleNamespace
+
+    from coordstudio.cba.stress_coverage import StressCoverage
+
+    coverage = StressCoverage(stress_days=0, stress_share_frac=0.05, stratum_days=18, simulated_days=8,
+                              in_stratum={})
+    window.cba.set_run_result(SimpleNamespace(kpis=hand_kpis(), ict={},
+                                              cba=SimpleNamespace(stress_coverage=coverage)))
+    assert window.cba.cba_result.stress_coverage == coverage
+    assert window.export_recommendations(tmp_path / "reco.md") is not None
+    md = " ".join((tmp_path / "reco.md").read_text(encoding="utf-8").split())
+    assert ("None of the 8 simulated days is among the year's 18 days of the highest mean load 17:00-21:00"
+            in md)
