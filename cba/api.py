@@ -239,8 +239,11 @@ class Results:
         if self._cba is None:
             if self.study is not None:
                 from coordstudio.cba.analysis import run_cba
+                from coordstudio.cba.stress_coverage import stress_coverage
 
-                self._cba = run_cba(self._params(), self._kpi_records(), self._ict_costs())
+                result = run_cba(self._params(), self._kpi_records(), self._ict_costs())
+                # as run and cba record it: whether the days sample the year's most loaded evenings
+                self._cba = result.model_copy(update={"stress_coverage": stress_coverage(self.study)})
             else:
                 self._cba = _read_cba_json(self.db_url)
         return self._cba
