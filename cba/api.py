@@ -239,11 +239,12 @@ class Results:
         if self._cba is None:
             if self.study is not None:
                 from coordstudio.cba.analysis import run_cba
-                from coordstudio.cba.stress_coverage import stress_coverage
+                from coordstudio.cba.stress_coverage import with_stress_coverage
+                from coordstudio.cba.study_days import study_days
 
                 result = run_cba(self._params(), self._kpi_records(), self._ict_costs())
                 # as run and cba record it: whether the days sample the year's most loaded evenings
-                self._cba = result.model_copy(update={"stress_coverage": stress_coverage(self.study)})
+                self._cba = with_stress_coverage(result, self.study, study_days(self.study))
             else:
                 self._cba = _read_cba_json(self.db_url)
         return self._cba

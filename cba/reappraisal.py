@@ -158,10 +158,9 @@ def reappraise(
         kpis = load_kpis(results, day, study)
     ict = ict_costs(study.sgam, endpoint_counts(study.scenario), params.horizon_years, params.discount_rate)
     result = run_cba(params, kpis, ict)
-    if days:  # as run_study: whether the days sample the year's most loaded evenings
-        from coordstudio.cba.stress_coverage import stress_coverage
+    from coordstudio.cba.stress_coverage import with_stress_coverage
 
-        result = result.model_copy(update={"stress_coverage": stress_coverage(study)})
+    result = with_stress_coverage(result, study, days)  # as run_study
     from coordstudio.cba.fingerprint import study_fingerprint
     from coordstudio.cba.provenance import build_provenance
     from coordstudio.cba.system_scale import scale_ict

@@ -388,11 +388,11 @@ def day_bootstrap(
     Unequal day weights: the deviations are multiplied by ``sqrt(D / D_eff)`` (:func:`effective_days`), so
     the variance is ``W^2 / D_eff * (...)``: representative days weighted 118, 104 and 1 d/a carry less
     information about the year than as many equally weighted days. Measured on the default study's 8 days
-    (``D_eff`` = 4.3) against a 49-day sample of its simulated year (docs/cba.md, "Against the 49-day
-    sample, with the temperature"): the uncorrected spread of a scheme's yearly benefit was 45-63 k EUR/a
-    (SBR 18), the corrected one is 61-86 k EUR/a, and the year's own day-to-day spread gives an estimate
-    with these weights 110-135 k EUR/a. The rest of the gap no bootstrap of the chosen days can see: they
-    are medoids, and vary less among themselves than the year's days do.
+    (``D_eff`` = 4.3) against its whole simulated year (docs/cba.md, "The full year"): the corrected spread
+    of a scheme's yearly benefit (without energy not served) is 25-86 k EUR/a (uncorrected: 18-63), the
+    year's own day-to-day spread gives an estimate with these weights 80-102 k EUR/a. The rest of the gap
+    no bootstrap of the chosen days can see: they are medoids, and can agree among themselves more than the
+    year's days do (SBR: 25 against 102).
 
     Schemes are resampled on the same days and replicates, which keeps their correlation. ``None`` with
     a single simulation (one day, one seed: no spread is measured).

@@ -10,14 +10,16 @@ with the highest mean load 17:00-21:00) and how they weight it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from coordstudio.cba.study_file import Study
+    from coordstudio.simulation.scenario.representative_days import RepresentativeDay
 
-__all__ = ["StressCoverage", "stress_coverage"]
+__all__ = ["StressCoverage", "stress_coverage", "with_stress_coverage"]
 
 
 class StressCoverage(BaseModel):
@@ -34,25 +36,39 @@ class StressCoverage(BaseModel):
     )
 
 
-def stress_coverage(study: Study) -> StressCoverage | None:
-    """The coverage of ``study``'s representative days; None when it simulates no representative days
-    (its one day, or days it weights itself) or its profiles hold no year."""
-    from coordstudio.simulation.scenario.representative_days import (
-        select_representative_days,
-        stratum_days,
-        year_profiles,
-    )
+def stress_coverage(study: Study, days: Sequence[RepresentativeDay]) -> StressCoverage | None:
+    """The coverage of ``study``'s simulated ``days`` (as :func:`cba.study_days.study_days` gives them,
+    seed replicates counted once); None when it simulates no representative days (its one day, or days it
+    weights itself) or its profiles hold no year."""
+    from coordstudio.simulation.scenario.representative_days import stratum_days, year_profiles
 
     profiles = study.scenario.profiles
     if profiles.representative_days < 1 or profiles.source != "simbench":
         return None
     year = year_profiles(study.scenario)
     stratum = {i + 1 for i in stratum_days(year, profiles.stress_share_frac, profiles.stress_days)}
-    days = select_representative_days(study.scenario)
+    simulated = [d for d in days if d.seed_offset == 0]  # a replicate is its day again, not another day
+    weight: dict[int, float] = {}
+    for d in days:  # a day's weight is the sum of its replicates' (with_seed_replicates splits it)
+        weight[d.day_of_year] = weight.get(d.day_of_year, 0.0) + d.weight_days
     return StressCoverage(
         stress_days=profiles.stress_days,
         stress_share_frac=profiles.stress_share_frac,
         stratum_days=len(stratum),
-        simulated_days=len(days),
-        in_stratum={d.day_id: d.weight_days for d in days if d.day_of_year in stratum},
+        simulated_days=len(simulated),
+        in_stratum={d.day_id: weight[d.day_of_year] for d in simulated if d.day_of_year in stratum},
     )
+
+
+Result = TypeVar("Result", bound=BaseModel)
+"""A :class:`cba.analysis.CbaResult` (named through a type variable: analysis imports this module)."""
+
+
+def with_stress_coverage(result: Result, study: Study, days: Sequence[RepresentativeDay]) -> Result:
+    """``result`` (a CbaResult) with the coverage of the study's simulated ``days`` recorded: what ``run``,
+    ``cba`` and the notebook API do after :func:`cba.analysis.run_cba`, which sees KPIs, not the days'
+    selection."""
+    if not days:
+        return result
+    return result.model_copy(update={"stress_coverage": stress_coverage(study, days)})
+

@@ -313,10 +313,9 @@ def run_study(
     t0 = time.perf_counter()
     progress.report(0.87, "cost-benefit analysis")
     cba_result = run_cba(params, kpis, ict)
-    if days:  # do the days sample the year's most loaded evenings? (the draft says; cba.stress_coverage)
-        from coordstudio.cba.stress_coverage import stress_coverage
+    from coordstudio.cba.stress_coverage import with_stress_coverage
 
-        cba_result = cba_result.model_copy(update={"stress_coverage": stress_coverage(study)})
+    cba_result = with_stress_coverage(cba_result, study, days)  # do the days sample the loaded evenings?
     timings["cba"] = time.perf_counter() - t0
     logger.info("cost-benefit analysis in %.2f s", timings["cba"])
 

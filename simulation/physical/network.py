@@ -159,9 +159,8 @@ class PhysicalNetwork:
         """The TSO's aFRR reserve and ramp (None: unlimited)."""
         self.afrr_previous_mw = 0.0
         """aFRR delivered in the last transmission step (the ramp's starting point; 0 at the start)."""
-        self.tripped: set[tuple[str, int]] = set()
         self.trip_step: dict[tuple[str, int], int] = {}
-        """Tripped line -> the physical step at whose end it tripped (:meth:`restore`)."""
+        """Tripped line -> the physical step at whose end it tripped (:meth:`restore`): the lines out now."""
         self._initialised_pf: set[str] = set()
         self._dirty: set[str] = set()
         self._lean: dict[str, bool] = {}
@@ -362,10 +361,14 @@ class PhysicalNetwork:
                 if bool(net.line.at[idx, "in_service"]):
                     net.line.at[idx, "in_service"] = False
                     self._dirty.add(key)
-                    self.tripped.add((key, int(idx)))
                     self.trip_step[(key, int(idx))] = int(k)
                     out.append((key, int(idx)))
         return out
+
+    @property
+    def tripped(self) -> set[tuple[str, int]]:
+        """The lines out of service now: (grid key, line index), the keys of :attr:`trip_step`."""
+        return set(self.trip_step)
 
     def restore(self, k: int) -> list[tuple[str, int]]:
         """Switch back in, at the start of physical step ``k``, every line tripped at least
@@ -384,7 +387,6 @@ class PhysicalNetwork:
                 net = self.tnet if key == "transmission" else self.fnets[key]
                 net.line.at[idx, "in_service"] = True
                 self._dirty.add(key)
-                self.tripped.discard((key, idx))
                 del self.trip_step[(key, idx)]
                 out.append((key, idx))
         return out

@@ -182,10 +182,19 @@ def stress_stratum(year: dict[str, np.ndarray], stress_days: int, share: float) 
     :data:`STRESS_WINDOW_STEPS`, the middle day of each run of (nearly) equal length in order of that
     load. Empty when ``stress_days`` is 0."""
     s = int(stress_days)
-    if s <= 0:
-        return []
-    ranked = stratum_days(year, share, s)
-    return [(ranked[run[len(run) // 2]], len(run)) for run in np.array_split(np.arange(len(ranked)), s)]
+    return _middle_of_runs(stratum_days(year, share, s), s) if s > 0 else []
+
+
+def _middle_of_runs(ranked: Sequence[int], runs: int) -> list[tuple[int, int]]:
+    """``ranked`` cut into ``runs`` consecutive runs of (nearly) equal length: (middle day, run length)."""
+    return [(ranked[run[len(run) // 2]], len(run)) for run in np.array_split(np.arange(len(ranked)), runs)]
+
+
+def _day(index: int, weight_days: float, kind: str) -> RepresentativeDay:
+    """The representative day of day index ``index`` (0 = 1 January; SimBench's 366th day is simulated as
+    the 365th) at its seasonal temperature."""
+    doy = min(int(index) + 1, 365)
+    return RepresentativeDay(f"d{doy:03d}", doy, weight_days, kind, round(seasonal_ambient_temp_c(doy), 2))
 
 
 def select_representative_days(
@@ -216,8 +225,9 @@ def select_representative_days(
         raise ScenarioError(
             f"profiles: field stress_days {n_stress} must be below representative_days {n}"
         )
-    stress = stress_stratum(year, n_stress, spec.profiles.stress_share_frac)
-    in_stratum = set(stratum_days(year, spec.profiles.stress_share_frac, n_stress)) if stress else set()
+    ranked = stratum_days(year, spec.profiles.stress_share_frac, n_stress) if n_stress else []
+    stress = _middle_of_runs(ranked, n_stress) if n_stress else []
+    in_stratum = set(ranked)
     rest = np.array([i for i in range(total_days) if i not in in_stratum])  # the clustering's days
     frame = pd.DataFrame({name: arr[rest].ravel() for name, arr in year.items()})
     frame.index = pd.date_range("2016-01-01", periods=len(frame), freq="15min")
@@ -249,30 +259,11 @@ def select_representative_days(
         kind = "peak " + str(info["column"])
         day_index[int(info["newClusterNo"])] = (int(info["stepNo"]), kind)
     scale = YEAR_DAYS / float(total_days)
-    days = [
-        RepresentativeDay(
-            day_id=f"d{min(idx + 1, 365):03d}",
-            day_of_year=min(idx + 1, 365),
-            weight_days=length * scale,
-            kind="stress",
-            ambient_temp_c=round(seasonal_ambient_temp_c(min(idx + 1, 365)), 2),
-        )
-        for idx, length in stress
-    ]
+    days = [_day(idx, length * scale, "stress") for idx, length in stress]
     for cluster, count in counts.items():
-        if count == 0:
-            continue
-        idx, kind = day_index[cluster]
-        doy = min(int(rest[idx]) + 1, 365)
-        days.append(
-            RepresentativeDay(
-                day_id=f"d{doy:03d}",
-                day_of_year=doy,
-                weight_days=count * scale,
-                kind=kind,
-                ambient_temp_c=round(seasonal_ambient_temp_c(doy), 2),
-            )
-        )
+        if count:
+            idx, kind = day_index[cluster]
+            days.append(_day(int(rest[idx]), count * scale, kind))
     merged: dict[int, RepresentativeDay] = {}
     for d in days:  # a medoid that is also an extreme day: one day, the weights added
         if d.day_of_year in merged:
